@@ -1,0 +1,2 @@
+export { collectTestFiles } from './run-tests.js';
+export { summarise, type TestTotals } from './test-summary.js';
