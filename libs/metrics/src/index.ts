@@ -1,1 +1,14 @@
-export {};
+export { MetricsError, MetricsErrorCodes, isMetricsError } from './errors.js';
+export type { MetricsErrorCode } from './errors.js';
+export type { Labels, Scores } from './validate.js';
+export { auroc, imageAuroc, pixelAuroc, rocCurve } from './roc.js';
+export type { RocCurve } from './roc.js';
+export { aupro, proCurve } from './aupro.js';
+export type { MapWithMask, ProCurve, ProOptions } from './aupro.js';
+export { labelComponents } from './components.js';
+export type { Components } from './components.js';
+export { f1Max, pixelF1Max } from './f1.js';
+export type { F1Max } from './f1.js';
+export { calibrateThreshold, quantile } from './threshold.js';
+export type { CalibrationOptions } from './threshold.js';
+export { floatToKey, keyToFloat, radixSortKeys } from './sort.js';
