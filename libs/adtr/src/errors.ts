@@ -1,0 +1,27 @@
+/** The adtr lib's error catalogue. */
+export const ADTR_ERRORS = {
+  LW_ADTR_BACKBONE_FORMAT: 'The backbone files are not a Keras/TF.js layers model this importer understands.',
+  LW_ADTR_BACKBONE_LAYER: 'The backbone uses a layer type or setting the importer does not support.',
+  LW_ADTR_BACKBONE_WEIGHTS: 'Backbone weights are missing, mis-sized or use an unsupported encoding.',
+  LW_ADTR_BACKBONE_TAP: 'A requested feature tap does not exist in the backbone.',
+  LW_ADTR_BACKBONE_NOT_FOUND: 'The backbone files could not be found or read.',
+  LW_ADTR_CONFIG: 'A model configuration value is out of range or inconsistent.',
+} as const;
+
+export type AdtrErrorCode = keyof typeof ADTR_ERRORS;
+
+export class AdtrError extends Error {
+  readonly code: AdtrErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: AdtrErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(`${code}: ${message}`, options);
+    this.name = 'AdtrError';
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+}
+
+export function isAdtrError(err: unknown, code?: AdtrErrorCode): err is AdtrError {
+  return err instanceof AdtrError && (code === undefined || err.code === code);
+}
