@@ -1,0 +1,52 @@
+// Generates the two prisma clients (sqlite, postgresql) from prisma/schema.prisma, offline.
+//
+// Why the stub engine: `prisma generate` itself only needs the WASM schema parser, but the CLI insists on locating
+// (and otherwise downloading) the schema-engine binary first. Pointing PRISMA_SCHEMA_ENGINE_BINARY at a stub that
+// fails loudly lets generation run without network; nothing here ever executes the engine.
+// Skips work when the schema has not changed since the last generation (hash stamp), so it is cheap to run before
+// every typecheck/lint/test.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const schemaPath = join(appDir, 'prisma', 'schema.prisma');
+const outRoot = join(appDir, 'src', 'generated');
+const require = createRequire(import.meta.url);
+const cli = join(dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
+const prismaVersion = JSON.parse(readFileSync(require.resolve('prisma/package.json'), 'utf8')).version;
+
+const schema = readFileSync(schemaPath, 'utf8');
+const stamp = createHash('sha256').update(schema).update(prismaVersion).update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+const stampFile = join(outRoot, '.stamp');
+if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && !process.argv.includes('--force')) process.exit(0);
+
+rmSync(outRoot, { recursive: true, force: true });
+const work = join(outRoot, '.work');
+mkdirSync(work, { recursive: true });
+const stub = join(work, 'schema-engine-stub');
+writeFileSync(stub, '#!/bin/sh\necho "linewatch: the prisma schema engine is not available offline; use the committed SQL migrations" >&2\nexit 1\n');
+chmodSync(stub, 0o755);
+
+for (const provider of ['sqlite', 'postgresql']) {
+  const variant = schema
+    .replace('provider = "sqlite"', `provider = "${provider}"`)
+    .replace('output              = "../src/generated/sqlite"', `output              = "../${provider}"`);
+  if (!variant.includes(`provider = "${provider}"`)) throw new Error('prisma-generate: datasource provider line not found');
+  const file = join(work, `${provider}.prisma`);
+  writeFileSync(file, variant);
+  const r = spawnSync(process.execPath, [cli, 'generate', '--schema', file], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+  });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    process.exit(r.status ?? 1);
+  }
+}
+rmSync(work, { recursive: true, force: true });
+writeFileSync(stampFile, stamp);

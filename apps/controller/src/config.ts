@@ -1,0 +1,165 @@
+/**
+ * Controller configuration: defaults ← JSON file ← environment ← explicit overrides, validated once with TypeBox
+ * and deep-frozen. This is the only module that reads process.env (lint enforces it).
+ */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ctrlError } from './errors.js';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1, description: 'Where the SQLite file and the blob store live' }),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+        trustProxy: Type.Boolean(),
+        docs: Type.Boolean({ description: 'Serve OpenAPI UI at /docs' }),
+      },
+      { additionalProperties: false },
+    ),
+    db: Type.Object(
+      {
+        provider: Type.Union([Type.Literal('sqlite'), Type.Literal('postgresql')]),
+        // sqlite: file path (relative to dataDir) or ':memory:'; postgresql: connection URL
+        url: Type.String({ minLength: 1 }),
+        busyTimeoutMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+      },
+      { additionalProperties: false },
+    ),
+    mqtt: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        wsPort: Type.Union([Port, Type.Null()], { description: 'MQTT over WebSocket; null disables it' }),
+      },
+      { additionalProperties: false },
+    ),
+    auth: Type.Object(
+      {
+        sessionTtlMinutes: Type.Integer({ minimum: 1, maximum: 60 * 24 * 30 }),
+        cookieSecure: Type.Boolean({ description: 'Set the Secure flag on the session cookie (behind HTTPS)' }),
+        loginMaxPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
+      },
+      { additionalProperties: false },
+    ),
+    ingest: Type.Object(
+      {
+        flushIntervalMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+        maxMaskPixels: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | null : T[K] };
+export type ConfigInput = DeepPartial<Config>;
+
+export const DEFAULTS: Config = {
+  dataDir: './data',
+  logLevel: 'info',
+  http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024, trustProxy: false, docs: true },
+  db: { provider: 'sqlite', url: 'linewatch.db', busyTimeoutMs: 5000 },
+  mqtt: { enabled: true, host: '127.0.0.1', port: 1883, wsPort: null },
+  auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
+  ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000 },
+};
+
+/** Environment variable → config path. Values are parsed as JSON when they look like JSON (numbers, booleans, null). */
+export const ENV_KEYS: Record<string, string> = {
+  LW_DATA_DIR: 'dataDir',
+  LW_LOG_LEVEL: 'logLevel',
+  LW_HTTP_HOST: 'http.host',
+  LW_HTTP_PORT: 'http.port',
+  LW_HTTP_BODY_LIMIT_BYTES: 'http.bodyLimitBytes',
+  LW_HTTP_TRUST_PROXY: 'http.trustProxy',
+  LW_HTTP_DOCS: 'http.docs',
+  LW_DB_PROVIDER: 'db.provider',
+  LW_DB_URL: 'db.url',
+  LW_DB_BUSY_TIMEOUT_MS: 'db.busyTimeoutMs',
+  LW_MQTT_ENABLED: 'mqtt.enabled',
+  LW_MQTT_HOST: 'mqtt.host',
+  LW_MQTT_PORT: 'mqtt.port',
+  LW_MQTT_WS_PORT: 'mqtt.wsPort',
+  LW_AUTH_SESSION_TTL_MINUTES: 'auth.sessionTtlMinutes',
+  LW_AUTH_COOKIE_SECURE: 'auth.cookieSecure',
+  LW_AUTH_LOGIN_MAX_PER_MINUTE: 'auth.loginMaxPerMinute',
+  LW_INGEST_FLUSH_INTERVAL_MS: 'ingest.flushIntervalMs',
+  LW_INGEST_MAX_MASK_PIXELS: 'ingest.maxMaskPixels',
+};
+/** Names the path of an optional JSON config file. */
+export const CONFIG_FILE_ENV = 'LW_CONTROLLER_CONFIG';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(base[k], v);
+  return out;
+}
+
+function parseEnvValue(raw: string): unknown {
+  if (/^(-?\d+(\.\d+)?|true|false|null)$/.test(raw.trim())) return JSON.parse(raw.trim());
+  return raw;
+}
+
+function fromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const keys = path.split('.');
+    let node = out;
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    node[keys[keys.length - 1] as string] = parseEnvValue(raw);
+  }
+  return out;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+export interface LoadConfigOptions {
+  /** JSON file path; defaults to $LW_CONTROLLER_CONFIG when set. */
+  file?: string;
+  /** Defaults to process.env; pass {} in tests for isolation. */
+  env?: Record<string, string | undefined>;
+  overrides?: ConfigInput;
+}
+
+export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env[CONFIG_FILE_ENV];
+  let fileValues: unknown = {};
+  if (file) {
+    try {
+      fileValues = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw ctrlError('LW_CTRL_CONFIG_INVALID', `cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    if (!isObject(fileValues)) throw ctrlError('LW_CTRL_CONFIG_INVALID', `config file ${file} must hold a JSON object`);
+  }
+  const merged = [fileValues, fromEnv(env), opts.overrides ?? {}].reduce(merge, structuredClone(DEFAULTS));
+  if (!Value.Check(ConfigSchema, merged)) {
+    const problems = [...Value.Errors(ConfigSchema, merged)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: problems });
+  }
+  return deepFreeze(merged);
+}

@@ -1,0 +1,54 @@
+/**
+ * The controller's one error catalogue. Every failure that crosses a boundary (HTTP response, log line, start-up
+ * refusal) carries one of these codes, so operators and clients can match on `code` rather than on prose.
+ */
+export const ERRORS = {
+  LW_CTRL_CONFIG_INVALID: { status: 500, message: 'configuration is invalid' },
+  LW_CTRL_DB_MIGRATION_FAILED: { status: 500, message: 'database migration failed' },
+  LW_CTRL_DB_SCHEMA_DRIFT: { status: 500, message: 'database schema does not match the committed migrations' },
+  LW_CTRL_DB_UNAVAILABLE: { status: 503, message: 'database unavailable' },
+  LW_CTRL_FILE_REF_INVALID: { status: 400, message: 'invalid blob reference' },
+  LW_CTRL_BLOB_NOT_FOUND: { status: 404, message: 'blob not found' },
+  LW_CTRL_VALIDATION: { status: 400, message: 'request is invalid' },
+  LW_CTRL_UNAUTHENTICATED: { status: 401, message: 'authentication required' },
+  LW_CTRL_BAD_CREDENTIALS: { status: 401, message: 'invalid username or password' },
+  LW_CTRL_FORBIDDEN: { status: 403, message: 'not allowed' },
+  LW_CTRL_CSRF: { status: 403, message: 'missing or invalid CSRF token' },
+  LW_CTRL_NOT_FOUND: { status: 404, message: 'not found' },
+  LW_CTRL_CONFLICT: { status: 409, message: 'conflict' },
+  LW_CTRL_PAYLOAD_TOO_LARGE: { status: 413, message: 'request body too large' },
+  LW_CTRL_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  LW_CTRL_MASK_INVALID: { status: 422, message: 'mask is not a valid PNG' },
+  LW_CTRL_MASK_SIZE_MISMATCH: { status: 422, message: 'mask size does not equal the frame size' },
+  LW_CTRL_RATE_LIMITED: { status: 429, message: 'too many requests' },
+  LW_CTRL_INGEST_INVALID: { status: 400, message: 'ingested message is invalid' },
+  LW_CTRL_INGEST_UNKNOWN_DEVICE: { status: 400, message: 'message from an unknown or disabled device' },
+  LW_CTRL_INGEST_STORE_FAILED: { status: 500, message: 'ingested message could not be stored' },
+  LW_CTRL_BROKER_AUTH: { status: 401, message: 'broker authentication failed' },
+  LW_CTRL_BROKER_ACL: { status: 403, message: 'broker topic not allowed' },
+  LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class ControllerError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, opts: { cause?: unknown; details?: unknown } = {}) {
+    super(message ?? ERRORS[code].message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ControllerError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = opts.details;
+  }
+}
+
+export function ctrlError(code: ErrorCode, message?: string, opts?: { cause?: unknown; details?: unknown }): ControllerError {
+  return new ControllerError(code, message, opts);
+}
+
+export function isControllerError(e: unknown, code?: ErrorCode): e is ControllerError {
+  return e instanceof ControllerError && (code === undefined || e.code === code);
+}

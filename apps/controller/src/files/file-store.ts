@@ -1,0 +1,101 @@
+/**
+ * Content-addressed blob store for frames, anomaly maps and masks. A blob's reference is its sha256 (hex); the path
+ * is generated from the reference alone, and references are validated as 64 hex digits, so no caller-supplied
+ * string ever reaches the file system (path traversal is impossible by construction). Writes are atomic: temp file
+ * in the same directory tree, fsync, rename.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ctrlError } from '../errors.js';
+
+export interface FileStore {
+  /** Stores the bytes (idempotent) and returns their reference. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** Throws LW_CTRL_FILE_REF_INVALID for a malformed reference, LW_CTRL_BLOB_NOT_FOUND when absent. */
+  get(ref: string): Promise<Buffer>;
+  has(ref: string): Promise<boolean>;
+}
+
+const REF = /^[0-9a-f]{64}$/;
+
+export function refOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function assertRef(ref: string): void {
+  if (!REF.test(ref)) throw ctrlError('LW_CTRL_FILE_REF_INVALID');
+}
+
+export class DiskFileStore implements FileStore {
+  constructor(private readonly root: string) {}
+
+  /** ab/cd/abcd…: two fan-out levels keep directories small. */
+  pathOf(ref: string): string {
+    assertRef(ref);
+    return join(this.root, 'blobs', ref.slice(0, 2), ref.slice(2, 4), ref);
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const ref = refOf(bytes);
+    const dest = this.pathOf(ref);
+    if (await this.has(ref)) return ref;
+    await mkdir(join(dest, '..'), { recursive: true });
+    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+    const fh = await open(tmp, 'wx', 0o640);
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      // Concurrent writers of the same content rename identical bytes onto the same name: last one wins, harmlessly.
+      await rename(tmp, dest);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    return ref;
+  }
+
+  async get(ref: string): Promise<Buffer> {
+    const p = this.pathOf(ref);
+    try {
+      return await readFile(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw ctrlError('LW_CTRL_BLOB_NOT_FOUND');
+      throw e;
+    }
+  }
+
+  async has(ref: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(ref))).isFile();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+}
+
+/** In-memory default for tests and throw-away runs. */
+export class MemoryFileStore implements FileStore {
+  private readonly blobs = new Map<string, Buffer>();
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const ref = refOf(bytes);
+    if (!this.blobs.has(ref)) this.blobs.set(ref, Buffer.from(bytes));
+    return ref;
+  }
+  async get(ref: string): Promise<Buffer> {
+    assertRef(ref);
+    const b = this.blobs.get(ref);
+    if (!b) throw ctrlError('LW_CTRL_BLOB_NOT_FOUND');
+    return Buffer.from(b);
+  }
+  async has(ref: string): Promise<boolean> {
+    assertRef(ref);
+    return this.blobs.has(ref);
+  }
+}

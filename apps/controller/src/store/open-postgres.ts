@@ -1,0 +1,33 @@
+/** Opens the PostgreSQL store: migrate over one pg connection, then run prisma through @prisma/adapter-pg. */
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as PgPrismaClient } from '../generated/postgresql/client.js';
+import type { PrismaClient } from '../generated/sqlite/client.js';
+import { ctrlError } from '../errors.js';
+import { loadMigrations, migrationsDir } from './migrations.js';
+import { migratePostgres } from './migrate-pg.js';
+import { PrismaStore } from './prisma-store.js';
+
+export interface PostgresOptions {
+  url: string;
+  now?: Date;
+}
+
+export async function openPostgresStore(opts: PostgresOptions): Promise<PrismaStore & { migrated: string[] }> {
+  const client = new pg.Client({ connectionString: opts.url });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw ctrlError('LW_CTRL_DB_UNAVAILABLE', `cannot connect to postgresql: ${(e as Error).message}`, { cause: e });
+  }
+  let migrated: string[];
+  try {
+    migrated = (await migratePostgres(client, loadMigrations(migrationsDir('postgresql')), opts.now ?? new Date())).applied;
+  } finally {
+    await client.end();
+  }
+  const prisma = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
+  // Both clients are generated from one schema, so their model APIs are identical (see prisma-store.ts).
+  const store = new PrismaStore('postgresql', prisma as unknown as PrismaClient);
+  return Object.assign(store, { migrated });
+}

@@ -1,0 +1,52 @@
+/**
+ * Opens the SQLite store: migrate with a direct better-sqlite3 connection (WAL, busy timeout), then hand the file
+ * to prisma's better-sqlite3 adapter. `:memory:` becomes a private temporary file removed on close, because the
+ * adapter opens its own connection and would otherwise see a different, empty in-memory database.
+ */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../generated/sqlite/client.js';
+import { loadMigrations, migrationsDir } from './migrations.js';
+import { migrateSqlite } from './migrate-sqlite.js';
+import { PrismaStore } from './prisma-store.js';
+
+export interface SqliteOptions {
+  /** File path, or ':memory:' for a throw-away database. */
+  path: string;
+  busyTimeoutMs: number;
+  now?: Date;
+}
+
+export async function openSqliteStore(opts: SqliteOptions): Promise<PrismaStore & { migrated: string[] }> {
+  let file = opts.path;
+  let tempDir: string | null = null;
+  if (file === ':memory:') {
+    tempDir = mkdtempSync(join(tmpdir(), 'lw-sqlite-'));
+    file = join(tempDir, 'db.sqlite');
+  } else {
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const cleanup = async (): Promise<void> => {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  };
+  let migrated: string[];
+  const db = new Database(file, { timeout: opts.busyTimeoutMs });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    migrated = migrateSqlite(db, loadMigrations(migrationsDir('sqlite')), opts.now ?? new Date()).applied;
+  } catch (e) {
+    db.close();
+    await cleanup();
+    throw e;
+  } finally {
+    if (db.open) db.close();
+  }
+  const adapter = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: opts.busyTimeoutMs });
+  const client = new PrismaClient({ adapter });
+  const store = new PrismaStore('sqlite', client, cleanup);
+  return Object.assign(store, { migrated });
+}

@@ -1,0 +1,205 @@
+/**
+ * The store conformance suite: the same behaviour is required of every backend. Each backend test file supplies a
+ * factory that opens a fresh, migrated store plus raw SQL access (to tamper with the schema for drift tests).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isControllerError } from '../../src/errors.js';
+import type { EventRow, NewEvent, Store } from '../../src/store/types.js';
+
+export interface Backend {
+  /** A fresh empty database, migrated. `reopen` opens the same database again (runs the migrator again). */
+  fresh(): Promise<{ store: Store; reopen(): Promise<Store>; exec(sql: string): Promise<void> }>;
+}
+
+const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
+let seq = 0;
+export function newEvent(over: Partial<NewEvent> = {}): NewEvent {
+  seq += 1;
+  return {
+    id: `ev-${seq}-${Math.random().toString(36).slice(2, 8)}`,
+    deviceId: 'dev-a',
+    sequence: seq,
+    line: 'line-1',
+    camera: 'cam-1',
+    ts: new Date(T0 + seq * 1000),
+    modelVersion: 'm1',
+    score: 0.9,
+    threshold: 0.5,
+    frameRef: 'a'.repeat(64),
+    mapRef: 'b'.repeat(64),
+    frameWidth: 64,
+    frameHeight: 48,
+    receivedAt: new Date(T0 + seq * 1000 + 5),
+    ...over,
+  };
+}
+
+async function rejectsDrift(p: Promise<unknown>): Promise<void> {
+  await assert.rejects(p, (e: unknown) => isControllerError(e, 'LW_CTRL_DB_SCHEMA_DRIFT'));
+}
+
+export function defineStoreSuite(name: string, backend: () => Backend | null, skip: string | false = false): void {
+  const t = (title: string, fn: () => Promise<void>): void => {
+    test(`${name}: ${title}`, { skip }, fn);
+  };
+  const withStore = async (fn: (s: Store) => Promise<void>): Promise<void> => {
+    const { store } = await backend()!.fresh();
+    try {
+      await fn(store);
+    } finally {
+      await store.close();
+    }
+  };
+
+  t('migrations apply once and re-opening applies nothing', async () => {
+    const db = await backend()!.fresh();
+    assert.deepEqual((db.store as Store & { migrated: string[] }).migrated, ['20261128150000_init']);
+    await db.store.close();
+    const again = await db.reopen();
+    assert.deepEqual((again as Store & { migrated: string[] }).migrated, []);
+    await again.close();
+  });
+
+  t('refuses to open on a changed migration checksum', async () => {
+    const db = await backend()!.fresh();
+    await db.store.close();
+    await db.exec(`UPDATE "_migrations" SET checksum = 'x'`);
+    await rejectsDrift(db.reopen());
+  });
+
+  t('refuses to open with an unexpected column', async () => {
+    const db = await backend()!.fresh();
+    await db.store.close();
+    await db.exec(`ALTER TABLE "Event" ADD COLUMN "sneaky" TEXT`);
+    await rejectsDrift(db.reopen());
+  });
+
+  t('refuses to open with an unexpected table', async () => {
+    const db = await backend()!.fresh();
+    await db.store.close();
+    await db.exec(`CREATE TABLE "Other" ("x" INTEGER)`);
+    await rejectsDrift(db.reopen());
+  });
+
+  t('users and sessions', async () => {
+    await withStore(async (s) => {
+      assert.equal(await s.countUsers(), 0);
+      const u = { id: 'u1', username: 'ann', passwordHash: 'h', role: 'qa' as const, lines: ['line-1'], createdAt: new Date(T0) };
+      await s.createUser(u);
+      assert.deepEqual(await s.findUserByName('ann'), u);
+      assert.deepEqual(await s.findUser('u1'), u);
+      assert.equal(await s.findUser('nope'), null);
+      await assert.rejects(s.createUser({ ...u, id: 'u2' }));
+      const sess = { id: 'sid', userId: 'u1', csrfToken: 'c', createdAt: new Date(T0), expiresAt: new Date(T0 + 1000) };
+      await s.createSession(sess);
+      assert.deepEqual(await s.findSession('sid'), sess);
+      assert.equal(await s.deleteExpiredSessions(new Date(T0 + 999)), 0);
+      assert.equal(await s.deleteExpiredSessions(new Date(T0 + 1000)), 1);
+      assert.equal(await s.findSession('sid'), null);
+    });
+  });
+
+  t('devices are listed by visible line', async () => {
+    await withStore(async (s) => {
+      const d = { name: 'n', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
+      await s.createDevice({ ...d, id: 'dev-a', line: 'line-1' });
+      await s.createDevice({ ...d, id: 'dev-b', line: 'line-2' });
+      assert.deepEqual((await s.listDevices()).map((x) => x.id), ['dev-a', 'dev-b']);
+      assert.deepEqual((await s.listDevices(['line-2'])).map((x) => x.id), ['dev-b']);
+      assert.deepEqual(await s.listDevices([]), []);
+      assert.equal((await s.findDevice('dev-b'))?.line, 'line-2');
+    });
+  });
+
+  t('events are stored once per (device, sequence)', async () => {
+    await withStore(async (s) => {
+      const e = newEvent();
+      const first = await s.insertEventOnce(e);
+      assert.equal(first.created, true);
+      assert.equal(first.event.labelStatus, 'pending');
+      const again = await s.insertEventOnce({ ...e, id: 'other-id', score: 0.1 });
+      assert.equal(again.created, false);
+      assert.equal(again.event.id, e.id);
+      assert.equal(again.event.score, e.score);
+      assert.equal((await s.listEvents({ limit: 10 })).length, 1);
+      // Same sequence from another device is a different event.
+      assert.equal((await s.insertEventOnce({ ...e, id: 'x2', deviceId: 'dev-b' })).created, true);
+    });
+  });
+
+  t('event queue: newest first, filters, visibility, keyset pagination', async () => {
+    await withStore(async (s) => {
+      const evs: NewEvent[] = [
+        newEvent({ line: 'line-1', camera: 'cam-1', score: 0.6, modelVersion: 'm1' }),
+        newEvent({ line: 'line-2', camera: 'cam-2', score: 0.7, modelVersion: 'm2' }),
+        newEvent({ line: 'line-1', camera: 'cam-2', score: 0.8, modelVersion: 'm1' }),
+        newEvent({ line: 'line-1', camera: 'cam-1', score: 0.95, modelVersion: 'm2' }),
+      ];
+      for (const e of evs) await s.insertEventOnce(e);
+      const ids = (rows: EventRow[]): string[] => rows.map((r) => r.id);
+      const [e0, e1, e2, e3] = evs.map((e) => e.id);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10 })), [e3, e2, e1, e0]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, line: 'line-1' })), [e3, e2, e0]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, camera: 'cam-2' })), [e2, e1]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, modelVersion: 'm2' })), [e3, e1]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, minScore: 0.7, maxScore: 0.8 })), [e2, e1]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, visibleLines: ['line-2'] })), [e1]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, visibleLines: [] })), []);
+      const page1 = await s.listEvents({ limit: 2 });
+      assert.deepEqual(ids(page1), [e3, e2]);
+      const last = page1[1]!;
+      assert.deepEqual(ids(await s.listEvents({ limit: 2, before: { ts: last.ts, id: last.id } })), [e1, e0]);
+      const labelled = await s.labelEvent(e2!, 'confirmed', 'u1', new Date(T0 + 99_000));
+      assert.equal(labelled?.labelStatus, 'confirmed');
+      assert.equal(labelled?.reviewerId, 'u1');
+      assert.equal(labelled?.reviewedAt?.getTime(), T0 + 99_000);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, status: 'pending' })), [e3, e1, e0]);
+      assert.deepEqual(ids(await s.listEvents({ limit: 10, status: 'confirmed' })), [e2]);
+      assert.equal(await s.labelEvent('missing', 'rejected', 'u1', new Date()), null);
+    });
+  });
+
+  t('masks are upserted per event', async () => {
+    await withStore(async (s) => {
+      const m = { eventId: 'e1', ref: 'c'.repeat(64), width: 4, height: 3, authorId: 'u1', createdAt: new Date(T0) };
+      await s.saveMask(m);
+      await s.saveMask({ ...m, ref: 'd'.repeat(64) });
+      assert.equal((await s.getMask('e1'))?.ref, 'd'.repeat(64));
+      assert.equal(await s.getMask('e2'), null);
+    });
+  });
+
+  t('score aggregates merge: counts and sums add, max takes the max', async () => {
+    await withStore(async (s) => {
+      const minute = new Date(T0);
+      const row = { deviceId: 'dev-a', camera: 'cam-1', minute, count: 2, sum: 1.0, max: 0.7, flagged: 1 };
+      await s.addScoreAggregates([row, { ...row, camera: 'cam-2' }]);
+      await s.addScoreAggregates([{ ...row, count: 3, sum: 0.5, max: 0.4, flagged: 0 }]);
+      const rows = await s.listScoreAggregates('dev-a', minute, new Date(T0 + 60_000));
+      assert.equal(rows.length, 2);
+      assert.deepEqual(rows[0], { ...row, count: 5, sum: 1.5, max: 0.7, flagged: 1 });
+      assert.deepEqual(await s.listScoreAggregates('dev-a', new Date(T0 + 60_000), new Date(T0 + 120_000)), []);
+    });
+  });
+
+  t('fleet status upserts and is filtered by visible line', async () => {
+    await withStore(async (s) => {
+      const d = { name: 'n', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
+      await s.createDevice({ ...d, id: 'dev-a', line: 'line-1' });
+      await s.createDevice({ ...d, id: 'dev-b', line: 'line-2' });
+      await s.upsertFleet('dev-a', { online: true, lastSeen: new Date(T0), agentVersion: '1.0' }, new Date(T0));
+      await s.upsertFleet('dev-a', { lastSeen: new Date(T0 + 5), health: { cpu: 0.5 } }, new Date(T0 + 5));
+      await s.upsertFleet('dev-b', { online: false, lastSeen: new Date(T0) }, new Date(T0));
+      const all = await s.listFleet();
+      assert.equal(all.length, 2);
+      const a = all.find((f) => f.deviceId === 'dev-a')!;
+      assert.equal(a.online, true);
+      assert.equal(a.agentVersion, '1.0');
+      assert.deepEqual(a.health, { cpu: 0.5 });
+      assert.equal(a.lastSeen.getTime(), T0 + 5);
+      assert.equal(a.line, 'line-1');
+      assert.deepEqual((await s.listFleet(['line-2'])).map((f) => f.deviceId), ['dev-b']);
+    });
+  });
+}
