@@ -1,0 +1,6 @@
+export * from './elementwise.js';
+export * from './linalg.js';
+export * from './reduce.js';
+export * from './shape.js';
+export * from './nn.js';
+export type { TensorLike } from './util.js';
