@@ -1,1 +1,7 @@
-export {};
+/**
+ * HTTP contract of the controller: one TypeBox schema object per route ({method, url, schema}), used by the
+ * controller to validate and document (OpenAPI), and by clients (UI, trainer, tests) to type requests and responses.
+ */
+export * from './common.js';
+export * from './auth.js';
+export * from './devices.js';

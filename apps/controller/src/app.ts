@@ -1,0 +1,91 @@
+/**
+ * The app factory: builds the fastify instance with every route, and wires the injected dependencies (store, file
+ * store, clock, broker). Defaults are throw-away and embedded (SQLite temp file, in-memory blobs, system clock,
+ * aedes on the configured port), so `build()` alone gives a working controller for tests and demos. What build()
+ * creates, app.close() closes; injected dependencies stay owned by the caller.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, type Config, type ConfigInput } from './config.js';
+import type { Ctx } from './context.js';
+import { ctrlError } from './errors.js';
+import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { installGuard } from './auth/guard.js';
+import { registerAuthRoutes } from './auth/routes.js';
+import { bootstrapAdmin } from './auth/bootstrap.js';
+import { registerDeviceRoutes } from './devices/routes.js';
+import { openStore } from './store/index.js';
+import { openSqliteStore } from './store/open-sqlite.js';
+import type { Store } from './store/types.js';
+
+export interface BuildOptions {
+  /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
+  config?: Readonly<Config>;
+  overrides?: ConfigInput;
+  store?: Store;
+  files?: FileStore;
+  clock?: Clock;
+  /** 'memory' (default without a config): throw-away store and blobs; 'configured': as the config says. */
+  storage?: 'memory' | 'configured';
+  logger?: FastifyServerOptions['logger'];
+  /** Receives the one-time admin password when the first start creates the admin. */
+  onBootstrap?: (creds: { username: string; password: string }) => void;
+}
+
+export interface App extends FastifyInstance {
+  ctx: Ctx;
+}
+
+export async function build(opts: BuildOptions = {}): Promise<App> {
+  const config = opts.config ?? loadConfig({ env: {}, overrides: opts.overrides ?? {} });
+  const storage = opts.storage ?? (opts.config ? 'configured' : 'memory');
+  const ownStore = !opts.store;
+  const store =
+    opts.store ??
+    (storage === 'memory'
+      ? await openSqliteStore({ path: ':memory:', busyTimeoutMs: config.db.busyTimeoutMs })
+      : await openStore(config));
+  const files = opts.files ?? (storage === 'memory' ? new MemoryFileStore() : new DiskFileStore(config.dataDir));
+
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel },
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+  }) as unknown as App;
+  const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
+  app.decorate('ctx', ctx);
+  if (ownStore) app.addHook('onClose', async () => store.close());
+
+  installErrorHandler(app);
+  await app.register(helmet);
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: () => ctrlError('LW_CTRL_RATE_LIMITED'),
+  });
+  if (config.http.docs) {
+    await app.register(swagger, {
+      openapi: { info: { title: 'linewatch controller', version: '0.1.0' } },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+  installGuard(app, ctx);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  registerAuthRoutes(app, ctx);
+  registerDeviceRoutes(app, ctx);
+
+  const boot = await bootstrapAdmin(ctx);
+  if (boot) {
+    if (opts.onBootstrap) opts.onBootstrap(boot);
+    else app.log.warn({ username: boot.username }, 'created the first admin; its one-time password is printed by main');
+  }
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,93 @@
+/** Login (rate-limited), logout, current session, and user creation by admins. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import {
+  CreateUserRoute,
+  LoginRoute,
+  LogoutRoute,
+  SessionRoute,
+  type CreateUserBody,
+  type LoginBody,
+  type UserView,
+} from '@linewatch/protocol/http';
+import type { Ctx } from '../context.js';
+import { ctrlError } from '../errors.js';
+import type { UserRow } from '../store/types.js';
+import { SESSION_COOKIE, requireAuth } from './guard.js';
+import { DUMMY_HASH, hashPassword, hashToken, newSecret, verifyPassword } from './password.js';
+
+export const userView = (u: UserRow): UserView => ({ id: u.id, username: u.username, role: u.role, lines: u.lines });
+
+export function registerAuthRoutes(app: FastifyInstance, ctx: Ctx): void {
+  const ttlMs = ctx.config.auth.sessionTtlMinutes * 60_000;
+
+  app.route({
+    ...LoginRoute,
+    config: {
+      access: 'public',
+      rateLimit: { max: ctx.config.auth.loginMaxPerMinute, timeWindow: 60_000 },
+    },
+    handler: async (req, reply) => {
+      const { username, password } = req.body as LoginBody;
+      const user = await ctx.store.findUserByName(username);
+      // Verify against a dummy hash for unknown users so response time does not reveal which usernames exist.
+      const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+      if (!user || !ok) throw ctrlError('LW_CTRL_BAD_CREDENTIALS');
+      const token = newSecret();
+      const csrfToken = newSecret();
+      const now = ctx.clock.now();
+      await ctx.store.createSession({
+        id: hashToken(token),
+        userId: user.id,
+        csrfToken,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + ttlMs),
+      });
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: ctx.config.auth.cookieSecure,
+        path: '/',
+        maxAge: Math.floor(ttlMs / 1000),
+      });
+      return { user: userView(user), csrfToken };
+    },
+  });
+
+  app.route({
+    ...LogoutRoute,
+    handler: async (req, reply) => {
+      const { session } = requireAuth(req);
+      await ctx.store.deleteSession(session.id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  });
+
+  app.route({
+    ...SessionRoute,
+    handler: async (req) => {
+      const { user, session } = requireAuth(req);
+      return { user: userView(user), csrfToken: session.csrfToken };
+    },
+  });
+
+  app.route({
+    ...CreateUserRoute,
+    config: { access: 'admin' },
+    handler: async (req, reply) => {
+      const body = req.body as CreateUserBody;
+      if (await ctx.store.findUserByName(body.username)) throw ctrlError('LW_CTRL_CONFLICT', 'username already exists');
+      const user: UserRow = {
+        id: randomUUID(),
+        username: body.username,
+        passwordHash: await hashPassword(body.password),
+        role: body.role,
+        lines: body.lines,
+        createdAt: ctx.clock.now(),
+      };
+      await ctx.store.createUser(user);
+      return reply.status(201).send(userView(user));
+    },
+  });
+}

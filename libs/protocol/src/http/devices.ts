@@ -1,0 +1,43 @@
+/** Device provisioning and listing. */
+import { Type, type Static } from '@sinclair/typebox';
+import { IdParams, IsoDate, Slug, errorResponses } from './common.js';
+
+export const DeviceView = Type.Object({
+  id: Slug,
+  name: Type.String(),
+  line: Slug,
+  createdAt: IsoDate,
+  disabled: Type.Boolean(),
+});
+export type DeviceView = Static<typeof DeviceView>;
+
+export const CreateDeviceBody = Type.Object(
+  { id: Slug, name: Type.String({ minLength: 1, maxLength: 128 }), line: Slug },
+  { additionalProperties: false },
+);
+export type CreateDeviceBody = Static<typeof CreateDeviceBody>;
+
+/** Returned once at provisioning: the secret is stored only as a hash and cannot be shown again. */
+export const DeviceCredentials = Type.Object({
+  device: DeviceView,
+  credentials: Type.Object({ username: Type.String(), password: Type.String(), clientId: Type.String() }),
+});
+export type DeviceCredentials = Static<typeof DeviceCredentials>;
+
+export const CreateDeviceRoute = {
+  method: 'POST',
+  url: '/api/devices',
+  schema: { tags: ['devices'], body: CreateDeviceBody, response: { 201: DeviceCredentials, ...errorResponses } },
+} as const;
+
+export const ListDevicesRoute = {
+  method: 'GET',
+  url: '/api/devices',
+  schema: { tags: ['devices'], response: { 200: Type.Object({ devices: Type.Array(DeviceView) }), ...errorResponses } },
+} as const;
+
+export const GetDeviceRoute = {
+  method: 'GET',
+  url: '/api/devices/:id',
+  schema: { tags: ['devices'], params: IdParams, response: { 200: DeviceView, ...errorResponses } },
+} as const;
