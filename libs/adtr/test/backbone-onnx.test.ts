@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportModel, Graph } from '@linewatch/graph';
+import { float32, InferenceSession } from '@linewatch/inference';
+import {
+  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, tapsToGrid,
+  type LayersModelFiles,
+} from '../src/index.js';
+import { nhwcToChw, seededImage } from './helpers.js';
+import { tfjsTaps } from './tfjs-reference.js';
+
+const shared035 = resolve(fileURLToPath(new URL('../../../../shared/backbones/mobilenetv2-035-imagenet-tfjs', import.meta.url)));
+const TAPS = ['block_5_add', 'block_12_add'];
+
+async function maxErrorVsTfjs(files: LayersModelFiles): Promise<number> {
+  const graph = parseKerasTopology(files.modelTopology);
+  const weights = decodeWeights(files.weightsManifest, files.shards);
+  const plan = buildBackbonePlan(graph, weights, TAPS);
+  const [h, w, c] = graph.inputShape;
+  const g = new Graph();
+  const image = g.input('image', [1, c, h, w]);
+  const taps = applyBackbone(g, image, plan);
+  const outputs: Record<string, (typeof taps)[number]> = {};
+  taps.forEach((t, i) => (outputs[`tap${i}`] = t));
+  const model = exportModel({ graph: g, outputs, paramsAs: 'initializers' });
+  const session = await InferenceSession.open(model.bytes);
+  const nhwc = seededImage(h * w * c, 11);
+  const got = await session.run({ image: float32(nhwcToChw(nhwc, h, w, c), [1, c, h, w]) });
+  await session.release();
+  const ref = await tfjsTaps(graph, weights, nhwc, TAPS);
+  let maxErr = 0;
+  plan.taps.forEach((tap, i) => {
+    const [tc, th, tw] = tap.shape;
+    const expected = nhwcToChw(ref[i] as Float32Array, th, tw, tc);
+    const actual = got[`tap${i}`]!.data as Float32Array;
+    assert.equal(actual.length, expected.length);
+    for (let k = 0; k < actual.length; k++) maxErr = Math.max(maxErr, Math.abs((actual[k] as number) - (expected[k] as number)));
+  });
+  return maxErr;
+}
+
+test('imported nsfwjs MobileNetV2 run by onnxruntime matches TF.js to ≤ 1e-4', async () => {
+  const err = await maxErrorVsTfjs(loadNsfwjsModel('mobilenet_v2'));
+  assert.ok(err <= 1e-4, `max abs error ${err}`);
+});
+
+test('imported shared MobileNetV2-0.35 run by onnxruntime matches TF.js to ≤ 1e-4', { skip: !existsSync(shared035) && 'shared backbone absent' }, async () => {
+  const err = await maxErrorVsTfjs(loadTfjsDirectory(shared035));
+  assert.ok(err <= 1e-4, `max abs error ${err}`);
+});
+
+test('taps are resized to the token grid and concatenated along channels', () => {
+  const files = loadNsfwjsModel('mobilenet_v2');
+  const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), TAPS);
+  const g = new Graph();
+  const tokens = tapsToGrid(applyBackbone(g, g.input('image', [2, 3, 224, 224]), plan), [14, 14]);
+  assert.deepEqual(tokens.shape, [2, 32 + 96, 14, 14]);
+});
