@@ -4,6 +4,7 @@
  * missing one, so ids on other lines cannot be probed.
  */
 import type { FastifyInstance } from 'fastify';
+import { devicePrefix } from '@linewatch/protocol';
 import {
   CreateDeviceRoute,
   GetDeviceRoute,
@@ -21,6 +22,7 @@ import { hashToken, newSecret } from '../auth/password.js';
 export const deviceView = (d: DeviceRow): DeviceView => ({
   id: d.id,
   name: d.name,
+  site: d.site,
   line: d.line,
   createdAt: d.createdAt.toISOString(),
   disabled: d.disabledAt !== null,
@@ -34,12 +36,18 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx): void {
       const body = req.body as CreateDeviceBody;
       if (await ctx.store.findDevice(body.id)) throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
       const secret = newSecret();
-      const device: DeviceRow = { ...body, credentialHash: hashToken(secret), createdAt: ctx.clock.now(), disabledAt: null };
+      const device: DeviceRow = { ...body, site: body.site ?? 'default', credentialHash: hashToken(secret), createdAt: ctx.clock.now(), disabledAt: null };
       await ctx.store.createDevice(device);
       req.log.info({ deviceId: device.id, line: device.line }, 'device provisioned');
-      return reply
-        .status(201)
-        .send({ device: deviceView(device), credentials: { username: device.id, password: secret, clientId: device.id } });
+      return reply.status(201).send({
+        device: deviceView(device),
+        credentials: {
+          username: device.id,
+          password: secret,
+          clientId: device.id,
+          topicPrefix: devicePrefix({ site: device.site, line: device.line, device: device.id }),
+        },
+      });
     },
   });
 

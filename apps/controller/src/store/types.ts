@@ -8,6 +8,7 @@ export type LabelStatus = 'pending' | 'confirmed' | 'rejected';
 export interface DeviceRow {
   id: string;
   name: string;
+  site: string;
   line: string;
   credentialHash: string;
   createdAt: Date;
@@ -77,6 +78,8 @@ export interface ScoreAggregateRow {
 export interface FleetRow {
   deviceId: string;
   online: boolean;
+  /** bdSeq of the last birth; a death carrying another value is stale and ignored. */
+  bdSeq: number | null;
   lastSeen: Date;
   agentVersion: string | null;
   modelVersion: string | null;

@@ -54,7 +54,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
 
   t('migrations apply once and re-opening applies nothing', async () => {
     const db = await backend()!.fresh();
-    assert.deepEqual((db.store as Store & { migrated: string[] }).migrated, ['20261128150000_init']);
+    assert.deepEqual((db.store as Store & { migrated: string[] }).migrated, ['20261128150000_init', '20261128160000_site_and_bdseq']);
     await db.store.close();
     const again = await db.reopen();
     assert.deepEqual((again as Store & { migrated: string[] }).migrated, []);
@@ -102,7 +102,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
 
   t('devices are listed by visible line', async () => {
     await withStore(async (s) => {
-      const d = { name: 'n', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
+      const d = { name: 'n', site: 'default', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
       await s.createDevice({ ...d, id: 'dev-a', line: 'line-1' });
       await s.createDevice({ ...d, id: 'dev-b', line: 'line-2' });
       assert.deepEqual((await s.listDevices()).map((x) => x.id), ['dev-a', 'dev-b']);
@@ -185,7 +185,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
 
   t('fleet status upserts and is filtered by visible line', async () => {
     await withStore(async (s) => {
-      const d = { name: 'n', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
+      const d = { name: 'n', site: 'default', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
       await s.createDevice({ ...d, id: 'dev-a', line: 'line-1' });
       await s.createDevice({ ...d, id: 'dev-b', line: 'line-2' });
       await s.upsertFleet('dev-a', { online: true, lastSeen: new Date(T0), agentVersion: '1.0' }, new Date(T0));

@@ -5,6 +5,7 @@ import { IdParams, IsoDate, Slug, errorResponses } from './common.js';
 export const DeviceView = Type.Object({
   id: Slug,
   name: Type.String(),
+  site: Slug,
   line: Slug,
   createdAt: IsoDate,
   disabled: Type.Boolean(),
@@ -12,7 +13,13 @@ export const DeviceView = Type.Object({
 export type DeviceView = Static<typeof DeviceView>;
 
 export const CreateDeviceBody = Type.Object(
-  { id: Slug, name: Type.String({ minLength: 1, maxLength: 128 }), line: Slug },
+  {
+    id: Slug,
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    /** Topic segments: the device publishes under linewatch/v1/{site}/{line}/{id}/. */
+    site: Type.Optional(Slug),
+    line: Slug,
+  },
   { additionalProperties: false },
 );
 export type CreateDeviceBody = Static<typeof CreateDeviceBody>;
@@ -20,7 +27,12 @@ export type CreateDeviceBody = Static<typeof CreateDeviceBody>;
 /** Returned once at provisioning: the secret is stored only as a hash and cannot be shown again. */
 export const DeviceCredentials = Type.Object({
   device: DeviceView,
-  credentials: Type.Object({ username: Type.String(), password: Type.String(), clientId: Type.String() }),
+  credentials: Type.Object({
+    username: Type.String(),
+    password: Type.String(),
+    clientId: Type.String(),
+    topicPrefix: Type.String(),
+  }),
 });
 export type DeviceCredentials = Static<typeof DeviceCredentials>;
 
