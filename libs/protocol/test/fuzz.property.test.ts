@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { KINDS, MESSAGE_KINDS, ProtocolError, decode, decodeAny, encode, isMessage } from '../src/index.js';
 import type { MessageKind, ProtocolErrorCode } from '../src/index.js';
 import { anyMessageArb } from './arbitraries.js';
+import { frame as frameBytes } from './samples.js';
 
 const RUNS = 1000;
 const kindArb = fc.constantFrom(...MESSAGE_KINDS);
@@ -108,23 +109,7 @@ test('trailing bytes after a valid envelope → LW_PROTO_TRAILING_BYTES', () => 
   );
 });
 
-/** Valid framing around an arbitrary header: exercises UTF-8, JSON and schema checks rather than the framing. */
-function frame(kind: MessageKind, header: Uint8Array, parts: Uint8Array[] = []): Uint8Array {
-  const size = 8 + header.length + 1 + parts.reduce((n, p) => n + 4 + p.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  out.set([0x4c, 0x57, 1, KINDS[kind].id]);
-  view.setUint32(4, header.length);
-  out.set(header, 8);
-  let off = 8 + header.length;
-  out[off++] = parts.length;
-  for (const p of parts) {
-    view.setUint32(off, p.length);
-    out.set(p, off + 4);
-    off += 4 + p.length;
-  }
-  return out;
-}
+const frame = (kind: MessageKind, header: Uint8Array, parts: Uint8Array[] = []): Uint8Array => frameBytes(KINDS[kind].id, header, parts);
 
 test('garbage headers (bytes, strings, JSON values) in valid framing → valid message or ProtocolError', () => {
   const enc = new TextEncoder();
