@@ -4,3 +4,11 @@ export { decodeWeights, type NamedTensor, type WeightEntry, type WeightGroup } f
 export { buildBackbonePlan, type BackbonePlan, type PlanOp } from './backbone/plan.js';
 export { loadNsfwjsModel, loadTfjsDirectory, NSFWJS_MODELS, type LayersModelFiles, type NsfwjsModel } from './backbone/sources.js';
 export { applyBackbone, tapsToGrid } from './backbone/to-graph.js';
+export { checkModelConfig, DEFAULT_TAPS, presetByName, PRESETS, type LossSettings, type ModelConfig, type Preset, type Schedule } from './model/config.js';
+export { lossImg, lossNorm, lossPx, phi, residual } from './model/losses.js';
+export { gridToTokens, reconstruct, type Reconstruction } from './model/reconstruct.js';
+export { imageScore, tokenMap, upsampleMap } from './model/scoring.js';
+export {
+  buildFeatureGraph, buildInferenceGraph, buildTrainingGraph, featureChannels, INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT,
+  type FeatureGraph, type InferenceGraph, type LossKind, type TrainingGraph,
+} from './model/graphs.js';

@@ -113,7 +113,16 @@ function foldBatchNorm(conv: Extract<PlanOp, { kind: 'conv' }>, bn: KerasLayer, 
   }
 }
 
-export function buildBackbonePlan(graph: KerasGraph, weights: Map<string, NamedTensor>, tapNames: readonly string[]): BackbonePlan {
+/**
+ * @param inputSize [height, width] to build for; defaults to the Keras model's declared input. Convolutions are
+ *   size-agnostic, so any size works as long as every stage stays at least one pixel.
+ */
+export function buildBackbonePlan(
+  graph: KerasGraph,
+  weights: Map<string, NamedTensor>,
+  tapNames: readonly string[],
+  inputSize?: readonly [number, number],
+): BackbonePlan {
   const byName = new Map(graph.layers.map((l) => [l.name, l]));
   for (const t of tapNames) {
     if (!byName.has(t)) {
@@ -129,7 +138,8 @@ export function buildBackbonePlan(graph: KerasGraph, weights: Map<string, NamedT
   };
   tapNames.forEach(visit);
 
-  const [h0, w0, c0] = graph.inputShape;
+  const [h0, w0] = inputSize ?? [graph.inputShape[0], graph.inputShape[1]];
+  const c0 = graph.inputShape[2];
   const ops: PlanOp[] = [];
   const shapes = new Map<string, [number, number, number]>();
   /** Keras layer name → the plan op name that holds its value (BN and padding layers alias their producer). */
@@ -181,6 +191,9 @@ export function buildBackbonePlan(graph: KerasGraph, weights: Map<string, NamedT
         const info = convKernel(layer, weights, inShape[0]);
         const outH = Math.floor((inShape[1] + pads[0] + pads[2] - kh) / sh) + 1;
         const outW = Math.floor((inShape[2] + pads[1] + pads[3] - kw) / sw) + 1;
+        if (outH < 1 || outW < 1) {
+          throw new AdtrError('LW_ADTR_CONFIG', `input ${h0}x${w0} is too small: "${layer.name}" would be empty`);
+        }
         const shape: [number, number, number] = [info.shape[0], outH, outW];
         ops.push({ kind: 'conv', name: layer.name, input: src, weight: info.kernel, weightShape: info.shape, bias: info.bias,
           strides: [sh, sw], pads, group: info.group, shape });

@@ -1,0 +1,99 @@
+/**
+ * ADTR model and training-schedule settings, with the two presets the trainer offers.
+ *
+ * `paper` follows the ADTR paper (4+4 layers, D = 256, AdamW 1e-4, batch 16, 500 epochs with ×0.1 at 400; fine-tune
+ * 300 epochs with ×0.1 at 200). `cpu` is sized so the whole Magnetic Tile run (normal-only, two fine-tunes, the kNN
+ * baseline, evaluation) fits in 30 minutes on a 2-core machine; its numbers are measured, see README.
+ */
+import { AdtrError } from '../errors.js';
+
+export interface ModelConfig {
+  /** Network input [height, width]; frames are resized to this. */
+  readonly inputSize: readonly [number, number];
+  /** Backbone layers whose outputs form the token features. */
+  readonly taps: readonly string[];
+  /** Token grid [rows, cols]: every tap is resized (bilinear, align-corners) to it. */
+  readonly grid: readonly [number, number];
+  readonly dim: number;
+  readonly heads: number;
+  readonly encoderLayers: number;
+  readonly decoderLayers: number;
+  /** FFN hidden size = ffnMult · dim (4 in the paper). */
+  readonly ffnMult: number;
+  /** Image score = max of the input-resolution map after average pooling with this window (1 = plain max). */
+  readonly scorePool: number;
+}
+
+export interface Schedule {
+  readonly epochs: number;
+  /** Epoch at which the learning rate is multiplied by `decayFactor` (step decay). */
+  readonly decayEpoch: number;
+  readonly decayFactor: number;
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly batchSize: number;
+}
+
+export interface LossSettings {
+  /** α in L_px / L_img (0.003 in the paper). */
+  readonly alpha: number;
+  /** k for L_img's top-k mean (20 in the paper). */
+  readonly topK: number;
+}
+
+export interface Preset {
+  readonly name: 'paper' | 'cpu' | 'tiny';
+  readonly model: ModelConfig;
+  readonly normal: Schedule;
+  readonly finetune: Schedule;
+  readonly loss: LossSettings;
+}
+
+export const DEFAULT_TAPS = ['block_5_add', 'block_12_add'] as const;
+
+const PAPER_LOSS: LossSettings = { alpha: 0.003, topK: 20 };
+
+export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
+  paper: {
+    name: 'paper',
+    model: { inputSize: [224, 224], taps: DEFAULT_TAPS, grid: [14, 14], dim: 256, heads: 8, encoderLayers: 4, decoderLayers: 4, ffnMult: 4, scorePool: 16 },
+    normal: { epochs: 500, decayEpoch: 400, decayFactor: 0.1, lr: 1e-4, weightDecay: 1e-4, batchSize: 16 },
+    finetune: { epochs: 300, decayEpoch: 200, decayFactor: 0.1, lr: 1e-4, weightDecay: 1e-4, batchSize: 16 },
+    loss: PAPER_LOSS,
+  },
+  cpu: {
+    name: 'cpu',
+    model: { inputSize: [224, 224], taps: DEFAULT_TAPS, grid: [14, 14], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16 },
+    normal: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 5e-4, weightDecay: 1e-4, batchSize: 16 },
+    finetune: { epochs: 24, decayEpoch: 16, decayFactor: 0.1, lr: 2e-4, weightDecay: 1e-4, batchSize: 16 },
+    loss: PAPER_LOSS,
+  },
+  /** For tests and the demo: trains in seconds on synthetic surfaces. */
+  tiny: {
+    name: 'tiny',
+    model: { inputSize: [64, 64], taps: ['block_2_add', 'block_5_add'], grid: [8, 8], dim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 4 },
+    normal: { epochs: 8, decayEpoch: 6, decayFactor: 0.1, lr: 2e-3, weightDecay: 1e-4, batchSize: 8 },
+    finetune: { epochs: 6, decayEpoch: 4, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 8 },
+    loss: { alpha: 0.003, topK: 4 },
+  },
+};
+
+export function checkModelConfig(c: ModelConfig): ModelConfig {
+  const bad = (why: string): never => {
+    throw new AdtrError('LW_ADTR_CONFIG', why, { config: c });
+  };
+  const posInt = (v: number) => Number.isInteger(v) && v > 0;
+  if (!c.inputSize.every(posInt) || !c.grid.every(posInt)) bad('inputSize and grid must be positive integers');
+  if (c.taps.length === 0) bad('at least one tap');
+  if (!posInt(c.dim) || !posInt(c.heads) || c.dim % c.heads !== 0) bad(`dim ${c.dim} must be a multiple of heads ${c.heads}`);
+  if (!Number.isInteger(c.encoderLayers) || c.encoderLayers < 0 || !posInt(c.decoderLayers)) bad('layer counts out of range');
+  if (!posInt(c.ffnMult) || !posInt(c.scorePool)) bad('ffnMult and scorePool must be positive integers');
+  if (c.scorePool > Math.min(c.inputSize[0], c.inputSize[1])) bad('scorePool larger than the input');
+  return c;
+}
+
+export function presetByName(name: string): Preset {
+  const p = (PRESETS as Record<string, Preset | undefined>)[name];
+  if (!p) throw new AdtrError('LW_ADTR_CONFIG', `unknown preset "${name}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  return p;
+}

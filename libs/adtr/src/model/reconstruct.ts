@@ -1,0 +1,37 @@
+/** Token features → reconstructed features: 1×1 projection C→D, the transformer, 1×1 projection D→C. */
+import { init, linear, reshape, transpose, type Graph, type Tensor } from '@linewatch/graph';
+import type { ModelConfig } from './config.js';
+import { reconstructionTransformer } from './transformer.js';
+
+export interface Reconstruction {
+  /** Target features as tokens [N, T, C]. */
+  readonly features: Tensor;
+  /** Reconstructed features [N, T, C]. */
+  readonly reconstruction: Tensor;
+}
+
+/** grid features [N, C, rows, cols] → tokens [N, T, C] (row-major positions). */
+export function gridToTokens(grid: Tensor): Tensor {
+  const [n, c, rows, cols] = grid.shape as [number, number, number, number];
+  return transpose(reshape(grid, [n, c, rows * cols]), [0, 2, 1]);
+}
+
+export function reconstruct(g: Graph, gridFeatures: Tensor, cfg: ModelConfig, prefix = 'adtr'): Reconstruction {
+  const [n, c, rows, cols] = gridFeatures.shape as [number, number, number, number];
+  const tokens = rows * cols;
+  const features = gridToTokens(gridFeatures);
+  const inW = g.param(`${prefix}.input_proj.weight`, [c, cfg.dim], init.xavier());
+  const inB = g.param(`${prefix}.input_proj.bias`, [cfg.dim], init.zeros(), { weightDecay: false });
+  const hidden = reconstructionTransformer(g, linear(features, inW, inB), {
+    batch: n,
+    tokens,
+    dim: cfg.dim,
+    heads: cfg.heads,
+    encoderLayers: cfg.encoderLayers,
+    decoderLayers: cfg.decoderLayers,
+    ffnHidden: cfg.ffnMult * cfg.dim,
+  }, prefix);
+  const outW = g.param(`${prefix}.output_proj.weight`, [cfg.dim, c], init.xavier());
+  const outB = g.param(`${prefix}.output_proj.bias`, [c], init.zeros(), { weightDecay: false });
+  return { features, reconstruction: linear(hidden, outW, outB) };
+}

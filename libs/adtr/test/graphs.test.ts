@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exportModel } from '@linewatch/graph';
+import { float32, InferenceSession } from '@linewatch/inference';
+import {
+  buildBackbonePlan, buildFeatureGraph, buildInferenceGraph, buildTrainingGraph, decodeWeights, featureChannels,
+  isAdtrError, loadNsfwjsModel, parseKerasTopology, PRESETS, MAP_OUTPUT, SCORE_OUTPUT,
+} from '../src/index.js';
+import { seededImage } from './helpers.js';
+
+const tiny = PRESETS.tiny.model;
+const files = loadNsfwjsModel('mobilenet_v2');
+const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), tiny.taps, tiny.inputSize);
+
+test('the inference graph outputs a non-negative input-size map and its pooled max as the score', async () => {
+  const ig = buildInferenceGraph(plan, tiny, 3);
+  const model = exportModel({
+    graph: ig.graph,
+    outputs: { [MAP_OUTPUT]: ig.map, [SCORE_OUTPUT]: ig.score },
+    paramsAs: 'initializers',
+    paramValue: (name) => ig.graph.params.get(name)!.init,
+  });
+  const s = await InferenceSession.open(model.bytes);
+  const [h, w] = tiny.inputSize;
+  const out = await s.run({ image: float32(seededImage(3 * h * w, 5), [1, 3, h, w]) });
+  await s.release();
+  const map = out[MAP_OUTPUT]!.data as Float32Array;
+  assert.deepEqual(out[MAP_OUTPUT]!.dims, [1, 1, h, w]);
+  assert.ok(map.every((v) => v >= 0 && Number.isFinite(v)));
+  const k = tiny.scorePool;
+  let best = -Infinity;
+  for (let y = 0; y + k <= h; y++)
+    for (let x = 0; x + k <= w; x++) {
+      let s2 = 0;
+      for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) s2 += map[(y + dy) * w + x + dx] as number;
+      best = Math.max(best, s2 / (k * k));
+    }
+  const score = (out[SCORE_OUTPUT]!.data as Float32Array)[0] as number;
+  assert.ok(Math.abs(score - best) < 1e-4 * Math.max(1, best), `score ${score} vs pooled max ${best}`);
+});
+
+test('feature and training graphs agree on channels and token count', () => {
+  const fg = buildFeatureGraph(plan, tiny, 2);
+  const c = featureChannels(plan);
+  assert.deepEqual(fg.features.shape, [2, c, ...tiny.grid]);
+  for (const kind of ['norm', 'px', 'img'] as const) {
+    const tg = buildTrainingGraph(tiny, c, 4, kind, PRESETS.tiny.loss);
+    assert.equal(tg.loss.size, 1);
+    assert.deepEqual(tg.tokenMap.shape, [4, 1, ...tiny.grid]);
+  }
+  // The same parameter names in the same order in training and inference graphs, so weights carry over.
+  const trainNames = [...buildTrainingGraph(tiny, c, 4, 'norm', PRESETS.tiny.loss).graph.params.keys()];
+  const inferNames = [...buildInferenceGraph(plan, tiny).graph.params.keys()];
+  assert.deepEqual(trainNames, inferNames);
+});
+
+test('bad configurations are coded errors', () => {
+  assert.throws(() => buildInferenceGraph(plan, { ...tiny, heads: 5 }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+  assert.throws(() => buildInferenceGraph(plan, { ...tiny, inputSize: [96, 96] }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+  assert.throws(() => buildTrainingGraph(tiny, 8, 2, 'img', { alpha: 0.003, topK: 1000 }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+});
