@@ -23,6 +23,7 @@ import { registerDeviceRoutes } from './devices/routes.js';
 import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/types.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 
 export interface BuildOptions {
   /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
@@ -40,6 +41,8 @@ export interface BuildOptions {
 
 export interface App extends FastifyInstance {
   ctx: Ctx;
+  /** The embedded broker, or null when mqtt.enabled is false. */
+  broker: EmbeddedBroker | null;
 }
 
 export async function build(opts: BuildOptions = {}): Promise<App> {
@@ -60,7 +63,13 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   }) as unknown as App;
   const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
   app.decorate('ctx', ctx);
+  // onClose hooks run in reverse order of registration: broker first, store last.
   if (ownStore) app.addHook('onClose', async () => store.close());
+  const broker = config.mqtt.enabled
+    ? await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort })
+    : null;
+  app.decorate('broker', broker);
+  if (broker) app.addHook('onClose', async () => broker.close());
 
   installErrorHandler(app);
   await app.register(helmet);

@@ -1,0 +1,21 @@
+/**
+ * Device ACLs, derived from the protocol's topic table so they cannot drift from it:
+ * - a device publishes only agent→controller kinds, only under its own prefix linewatch/v1/{site}/{line}/{device};
+ * - a device subscribes only to exactly its own controller→agent filters (agentSubscriptions), nothing broader.
+ */
+import { KINDS, agentSubscriptions, devicePrefix, safeParseTopic, type DeviceAddress } from '@linewatch/protocol';
+import type { DeviceRow } from '../store/types.js';
+
+export function addressOf(d: Pick<DeviceRow, 'id' | 'site' | 'line'>): DeviceAddress {
+  return { site: d.site, line: d.line, device: d.id };
+}
+
+export function mayPublish(device: DeviceAddress, topic: string): boolean {
+  if (!topic.startsWith(`${devicePrefix(device)}/`)) return false;
+  const parsed = safeParseTopic(topic);
+  return parsed.ok && KINDS[parsed.topic.kind].direction === 'agent→controller';
+}
+
+export function maySubscribe(device: DeviceAddress, filter: string): boolean {
+  return agentSubscriptions(device).some((s) => s.topic === filter);
+}
