@@ -1,0 +1,156 @@
+/**
+ * Model input preparation: bilinear resize + per-channel normalisation into an NCHW float tensor, in one pass.
+ * The settings mirror what a model manifest carries, so the agent and the trainer feed models identically.
+ *
+ * Resize: bilinear with half-pixel centres (align_corners = false, as OpenCV INTER_LINEAR / PyTorch default), no
+ * antialiasing. Normalisation per output channel c: (pixel · scale − mean[c]) / std[c]; mean/std are indexed in the
+ * OUTPUT channel order (so for 'bgr' give them as B, G, R). Example scales: 1/255 with ImageNet mean/std, or
+ * 1/127.5 with mean 1 and std 1 for x/127.5 − 1.
+ */
+import { badArgument } from './errors.js';
+import type { RgbImage } from './image.js';
+import { checkImage } from './image.js';
+
+export interface PreprocessSettings {
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  readonly scale: number;
+  readonly channelOrder: 'rgb' | 'bgr';
+  readonly layout: 'nchw';
+}
+
+/** ImageNet normalisation at 256×256, the usual setting for a frozen CNN backbone. */
+export const IMAGENET_SETTINGS: PreprocessSettings = Object.freeze({
+  inputWidth: 256,
+  inputHeight: 256,
+  mean: [0.485, 0.456, 0.406] as const,
+  std: [0.229, 0.224, 0.225] as const,
+  scale: 1 / 255,
+  channelOrder: 'rgb' as const,
+  layout: 'nchw' as const,
+});
+
+/** Throws LW_VISION_BAD_ARGUMENT naming the first bad field. */
+export function validatePreprocessSettings(s: PreprocessSettings): void {
+  for (const k of ['inputWidth', 'inputHeight'] as const) {
+    if (!Number.isInteger(s[k]) || s[k] <= 0 || s[k] > 16384) throw badArgument(`settings.${k} must be an integer in 1..16384, got ${s[k]}`);
+  }
+  if (!Array.isArray(s.mean) || s.mean.length !== 3 || !s.mean.every(Number.isFinite)) {
+    throw badArgument('settings.mean must be 3 finite numbers', { mean: s.mean });
+  }
+  if (!Array.isArray(s.std) || s.std.length !== 3 || !s.std.every((v) => Number.isFinite(v) && v !== 0)) {
+    throw badArgument('settings.std must be 3 finite non-zero numbers', { std: s.std });
+  }
+  if (!Number.isFinite(s.scale) || s.scale === 0) throw badArgument(`settings.scale must be finite and non-zero, got ${s.scale}`);
+  if (s.channelOrder !== 'rgb' && s.channelOrder !== 'bgr') throw badArgument(`settings.channelOrder must be 'rgb' or 'bgr'`);
+  if (s.layout !== 'nchw') throw badArgument(`settings.layout must be 'nchw'`);
+}
+
+/** Tensor shape [1, 3, H, W] for the settings. */
+export function preprocessShape(s: PreprocessSettings): [1, 3, number, number] {
+  return [1, 3, s.inputHeight, s.inputWidth];
+}
+
+/** Source index pair and weight per destination coordinate (half-pixel centres, clamped at the borders). */
+export interface AxisTable {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly w: Float32Array;
+}
+
+export function axisTable(src: number, dst: number, alignCorners = false): AxisTable {
+  const i0 = new Int32Array(dst);
+  const i1 = new Int32Array(dst);
+  const w = new Float32Array(dst);
+  const ratio = alignCorners ? (dst > 1 ? (src - 1) / (dst - 1) : 0) : src / dst;
+  for (let d = 0; d < dst; d++) {
+    let s = alignCorners ? d * ratio : (d + 0.5) * ratio - 0.5;
+    if (s < 0) s = 0;
+    if (s > src - 1) s = src - 1;
+    const a = Math.floor(s);
+    i0[d] = a;
+    i1[d] = Math.min(a + 1, src - 1);
+    w[d] = s - a;
+  }
+  return { i0, i1, w };
+}
+
+// The agent feeds same-sized frames every time; caching the last tables keeps steady state allocation-free.
+let cached: { key: string; x: AxisTable; y: AxisTable } | undefined;
+function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
+  const key = `${srcW}x${srcH}->${dstW}x${dstH}`;
+  if (cached?.key !== key) cached = { key, x: axisTable(srcW, dstW), y: axisTable(srcH, dstH) };
+  return cached;
+}
+
+/** Writes the normalised NCHW tensor for `img` into `out` (length 3·H·W) and returns it. No allocation per call. */
+export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSettings): Float32Array {
+  validatePreprocessSettings(s);
+  checkImage(img);
+  const W = s.inputWidth;
+  const H = s.inputHeight;
+  const plane = W * H;
+  if (out.length !== 3 * plane) throw badArgument(`output buffer has ${out.length} floats, expected 3×${H}×${W}`, { length: out.length });
+  const { x, y } = tablesFor(img.width, img.height, W, H);
+  const src = img.data;
+  const stride = img.width * 3;
+  // Output channel c reads source channel srcC[c]; fold scale/mean/std into one multiply-add: v·k + b.
+  const srcC = s.channelOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0];
+  const k0 = s.scale / s.std[0], k1 = s.scale / s.std[1], k2 = s.scale / s.std[2];
+  const b0 = -s.mean[0] / s.std[0], b1 = -s.mean[1] / s.std[1], b2 = -s.mean[2] / s.std[2];
+  const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
+  for (let oy = 0; oy < H; oy++) {
+    const r0 = y.i0[oy]! * stride;
+    const r1 = y.i1[oy]! * stride;
+    const wy = y.w[oy]!;
+    const row = oy * W;
+    for (let ox = 0; ox < W; ox++) {
+      const a = x.i0[ox]! * 3;
+      const b = x.i1[ox]! * 3;
+      const wx = x.w[ox]!;
+      const w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy;
+      const p = row + ox;
+      const v0 = src[r0 + a + c0]! * w00 + src[r0 + b + c0]! * w01 + src[r1 + a + c0]! * w10 + src[r1 + b + c0]! * w11;
+      const v1 = src[r0 + a + c1]! * w00 + src[r0 + b + c1]! * w01 + src[r1 + a + c1]! * w10 + src[r1 + b + c1]! * w11;
+      const v2 = src[r0 + a + c2]! * w00 + src[r0 + b + c2]! * w01 + src[r1 + a + c2]! * w10 + src[r1 + b + c2]! * w11;
+      out[p] = v0 * k0 + b0;
+      out[plane + p] = v1 * k1 + b1;
+      out[2 * plane + p] = v2 * k2 + b2;
+    }
+  }
+  return out;
+}
+
+/** Allocating variant of {@link preprocessInto}. */
+export function preprocess(img: RgbImage, s: PreprocessSettings): Float32Array {
+  validatePreprocessSettings(s);
+  return preprocessInto(new Float32Array(3 * s.inputWidth * s.inputHeight), img, s);
+}
+
+/** Bilinear resize of an RGB image (same sampling as preprocess), e.g. for report thumbnails. */
+export function resizeImage(img: RgbImage, width: number, height: number): RgbImage {
+  checkImage(img);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
+    throw badArgument(`target size must be positive integers, got ${width}×${height}`);
+  }
+  const x = axisTable(img.width, width);
+  const y = axisTable(img.height, height);
+  const out = new Uint8Array(width * height * 3);
+  const src = img.data;
+  const stride = img.width * 3;
+  for (let oy = 0; oy < height; oy++) {
+    const r0 = y.i0[oy]! * stride, r1 = y.i1[oy]! * stride, wy = y.w[oy]!;
+    for (let ox = 0; ox < width; ox++) {
+      const a = x.i0[ox]! * 3, b = x.i1[ox]! * 3, wx = x.w[ox]!;
+      const o = (oy * width + ox) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = src[r0 + a + c]! + (src[r0 + b + c]! - src[r0 + a + c]!) * wx;
+        const bot = src[r1 + a + c]! + (src[r1 + b + c]! - src[r1 + a + c]!) * wx;
+        out[o + c] = Math.round(top + (bot - top) * wy);
+      }
+    }
+  }
+  return { width, height, channels: 3, data: out };
+}

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { VisionErrorCodes, decodeGray, decodeImage, detectFormat, encodeJpeg, encodePng, readImageInfo } from '../src/index.js';
+import { DATA_ROOT, gradient, rejectsCode } from './helpers.js';
+
+const tile = join(DATA_ROOT, 'train/good/exp1_num_10334.jpg');
+
+test('detectFormat reads magic bytes', async () => {
+  assert.equal(detectFormat(await readFile(tile)), 'jpeg');
+  assert.equal(detectFormat(await encodePng(gradient(4, 4))), 'png');
+  assert.equal(detectFormat(Buffer.from('GIF89a....')), undefined);
+  assert.equal(detectFormat(new Uint8Array(0)), undefined);
+});
+
+test('decodes a real grayscale JPEG tile to 3 equal channels', async () => {
+  const bytes = await readFile(tile);
+  const info = await readImageInfo(bytes);
+  const img = await decodeImage(bytes);
+  assert.equal(img.channels, 3);
+  assert.equal(img.width, info.width);
+  assert.equal(img.height, info.height);
+  assert.equal(img.data.length, img.width * img.height * 3);
+  for (let p = 0; p < img.width * img.height; p += 97) {
+    assert.equal(img.data[p * 3], img.data[p * 3 + 1]);
+    assert.equal(img.data[p * 3], img.data[p * 3 + 2]);
+  }
+});
+
+test('PNG round trip is lossless; gray and RGBA PNGs become RGB', async () => {
+  const img = gradient(13, 7);
+  const back = await decodeImage(await encodePng(img));
+  assert.deepEqual(Array.from(back.data), Array.from(img.data));
+
+  const grayPng = await sharp(Buffer.from([0, 50, 100, 150, 200, 250]), { raw: { width: 3, height: 2, channels: 1 } }).png().toBuffer();
+  const g = await decodeImage(grayPng);
+  assert.deepEqual(Array.from(g.data.subarray(0, 6)), [0, 0, 0, 50, 50, 50]);
+  const g1 = await decodeGray(grayPng);
+  assert.deepEqual(Array.from(g1.data), [0, 50, 100, 150, 200, 250]);
+
+  const rgba = await sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+  assert.deepEqual(Array.from((await decodeImage(rgba)).data), [10, 20, 30, 40, 50, 60]);
+});
+
+test('JPEG encode: quality bounds and decodability', async () => {
+  const img = gradient(32, 16);
+  const jpg = await encodeJpeg(img, { quality: 90 });
+  assert.equal(detectFormat(jpg), 'jpeg');
+  const back = await decodeImage(jpg);
+  assert.equal(back.width, 32);
+  await rejectsCode(encodeJpeg(img, { quality: 0 }), VisionErrorCodes.BAD_ARGUMENT);
+  await rejectsCode(encodePng({ ...img, width: 31 }), VisionErrorCodes.BAD_ARGUMENT);
+});
+
+test('pixel limit is enforced from the header, before decoding', async () => {
+  const bytes = await readFile(tile);
+  await assert.rejects(decodeImage(bytes, { maxPixels: 1000 }), (e: unknown) => {
+    const err = e as { code: string; details: { maxPixels: number; width: number } };
+    return err.code === VisionErrorCodes.TOO_LARGE && err.details.maxPixels === 1000 && err.details.width > 0;
+  });
+});
+
+test('unsupported and unreadable inputs get coded errors', async () => {
+  await rejectsCode(decodeImage(Buffer.from('definitely not an image')), VisionErrorCodes.UNSUPPORTED_FORMAT);
+  await rejectsCode(decodeImage(new Uint8Array(0)), VisionErrorCodes.UNSUPPORTED_FORMAT);
+  const png = await encodePng(gradient(64, 64));
+  await rejectsCode(decodeImage(png.subarray(0, 12)), VisionErrorCodes.UNREADABLE);
+  const jpg = await readFile(tile);
+  await rejectsCode(decodeImage(jpg.subarray(0, Math.floor(jpg.length / 2))), VisionErrorCodes.UNREADABLE);
+});

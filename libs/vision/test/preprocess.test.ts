@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PreprocessSettings, RgbImage } from '../src/index.js';
+import { IMAGENET_SETTINGS, VisionErrorCodes, preprocess, preprocessInto, preprocessShape, resizeImage } from '../src/index.js';
+import { gradient, throwsCode } from './helpers.js';
+
+const plain = (w: number, h: number, extra: Partial<PreprocessSettings> = {}): PreprocessSettings => ({
+  inputWidth: w,
+  inputHeight: h,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  scale: 1,
+  channelOrder: 'rgb',
+  layout: 'nchw',
+  ...extra,
+});
+
+test('same size: NCHW planes hold the channels; bgr swaps planes', () => {
+  const img = gradient(5, 3);
+  const out = preprocess(img, plain(5, 3));
+  assert.equal(out.length, 45);
+  for (let p = 0; p < 15; p++) {
+    assert.equal(out[p], img.data[p * 3]);
+    assert.equal(out[15 + p], img.data[p * 3 + 1]);
+    assert.equal(out[30 + p], img.data[p * 3 + 2]);
+  }
+  const bgr = preprocess(img, plain(5, 3, { channelOrder: 'bgr' }));
+  for (let p = 0; p < 15; p++) assert.equal(bgr[p], img.data[p * 3 + 2]);
+});
+
+test('normalisation: (x·scale − mean)/std, incl. x/127.5 − 1', () => {
+  const img: RgbImage = { width: 2, height: 1, channels: 3, data: new Uint8Array([0, 255, 51, 255, 0, 102]) };
+  const a = preprocess(img, plain(2, 1, { scale: 1 / 127.5, mean: [1, 1, 1] }));
+  assert.deepEqual(Array.from(a.subarray(0, 2)), [-1, 1]);
+  const b = preprocess(img, plain(2, 1, { scale: 1 / 255, mean: [0, 0.5, 0.1], std: [1, 0.5, 0.2] }));
+  assert.ok(Math.abs(b[2]! - (1 - 0.5) / 0.5) < 1e-6);
+  assert.ok(Math.abs(b[4]! - (0.2 - 0.1) / 0.2) < 1e-5);
+  const inet = preprocess(img, IMAGENET_SETTINGS);
+  assert.deepEqual(preprocessShape(IMAGENET_SETTINGS), [1, 3, 256, 256]);
+  assert.ok(Math.abs(inet[0]! - -0.485 / 0.229) < 1e-5);
+});
+
+test('bilinear resize uses half-pixel centres', () => {
+  const img: RgbImage = { width: 2, height: 1, channels: 3, data: new Uint8Array([0, 0, 0, 100, 100, 100]) };
+  const out = preprocess(img, plain(4, 1));
+  assert.deepEqual(Array.from(out.subarray(0, 4)), [0, 25, 75, 100]);
+  const flat: RgbImage = { width: 7, height: 5, channels: 3, data: new Uint8Array(105).fill(42) };
+  assert.ok(preprocess(flat, plain(16, 9)).every((v) => v === 42));
+  const small = resizeImage(flat, 3, 2);
+  assert.ok(small.data.every((v) => v === 42));
+});
+
+test('preprocessInto writes into the given buffer and validates', () => {
+  const s = plain(8, 8, { scale: 1 / 255 });
+  const buf = new Float32Array(3 * 64);
+  const a = preprocessInto(buf, gradient(20, 10), s);
+  assert.equal(a, buf);
+  const copy = buf.slice();
+  preprocessInto(buf, gradient(20, 10), s);
+  assert.deepEqual(buf, copy);
+  throwsCode(() => preprocessInto(new Float32Array(10), gradient(20, 10), s), VisionErrorCodes.BAD_ARGUMENT);
+  throwsCode(() => preprocess(gradient(4, 4), plain(8, 8, { std: [1, 0, 1] })), VisionErrorCodes.BAD_ARGUMENT);
+  throwsCode(() => preprocess(gradient(4, 4), plain(0, 8)), VisionErrorCodes.BAD_ARGUMENT);
+  throwsCode(() => preprocess({ ...gradient(4, 4), width: 5 }, s), VisionErrorCodes.BAD_ARGUMENT);
+});
