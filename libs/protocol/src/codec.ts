@@ -21,6 +21,7 @@ export interface CodecOptions {
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
+const ANY_KIND_LIMITS: EnvelopeLimits = { ...DEFAULT_LIMITS, maxBytes: Math.max(...Object.values(KINDS).map((k) => k.maxBytes)) };
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function encode<K extends MessageKind>(kind: K, message: MessageOf<K>, options: CodecOptions = {}): Uint8Array {
@@ -60,8 +61,7 @@ export function decode<K extends MessageKind>(kind: K, bytes: Uint8Array, option
 /** Decode without knowing the kind in advance (the kind byte decides). Limits default to the largest kind's. */
 export function decodeAny(bytes: Uint8Array, options: CodecOptions = {}): AnyMessage {
   let kind: MessageKind | undefined;
-  const base = { ...DEFAULT_LIMITS, maxBytes: Math.max(...Object.values(KINDS).map((k) => k.maxBytes)) };
-  const env = decodeEnvelope(bytes, mergeLimits(base, options), (id) => {
+  const env = decodeEnvelope(bytes, mergeLimits(ANY_KIND_LIMITS, options), (id) => {
     kind = kindById(id);
     if (!kind) fail('LW_PROTO_UNKNOWN_KIND', `unknown kind id ${id}`, { kindId: id });
     // The generic limit above is loose; now that the kind is known, hold the payload to the kind's own limit.
@@ -89,6 +89,12 @@ function materialise(kind: MessageKind, d: MessageDef, headerBytes: Uint8Array, 
   if (!isPlainRecord(parsed)) fail('LW_PROTO_INVALID_JSON', `${kind} header must be a JSON object`, { kind });
   checkSchema(d.header, parsed, `${kind} header`);
   const message = prune(d.header, parsed) as Record<string, unknown>;
+  if (d.parts.length === 0) {
+    // Header schema IS the message schema here: only the cross-field rules remain (saves a second pass per score).
+    const reason = d.refine?.(message as never);
+    if (reason !== undefined) fail('LW_PROTO_SCHEMA_VIOLATION', `${kind}: ${reason}`, { what: kind, rule: reason });
+    return message;
+  }
   parts.forEach((bytes, i) => {
     const spec = d.parts[i] as PartSpec;
     message[spec.field] = spec.encoding === 'f32le' ? bytesToFloat32(bytes, spec.field) : bytes;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_LIMITS, ENVELOPE_PREFIX_BYTES, KINDS, decode, decodeEnvelope, encode, encodeEnvelope } from '../src/index.js';
-import { jpeg, mapPng, samples } from './samples.js';
+import { frame as frameBytes, jpeg, mapPng, samples } from './samples.js';
 
 const u32 = (b: Uint8Array, off: number): number => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off);
 
@@ -69,4 +69,17 @@ test('encodeEnvelope/decodeEnvelope are symmetric', () => {
   assert.equal(env.kindId, 77);
   assert.deepEqual(env.header, header);
   assert.deepEqual(env.parts, parts);
+});
+
+test('tolerant reader: unknown header fields from a newer peer are dropped; writers emit only the schema', () => {
+  const newer = frameBytes(KINDS.health.id, JSON.stringify({ ...samples.health, gpuTempC: 71, outbox: { ...samples.health.outbox, oldestAgeS: 9 } }));
+  assert.deepStrictEqual(decode('health', newer), samples.health);
+  const withExtra = { ...samples.score, debug: 'x' } as typeof samples.score;
+  assert.deepStrictEqual(encode('score', withExtra), encode('score', samples.score));
+});
+
+test('a header that smuggles a binary field name cannot replace a part', () => {
+  const { jpeg: _j, anomalyMap: _m, features: _f, ...header } = samples.event;
+  const bytes = frameBytes(KINDS.event.id, JSON.stringify({ ...header, jpeg: 'AAAA' }), [jpeg, mapPng]);
+  assert.deepEqual(decode('event', bytes).jpeg, jpeg);
 });
