@@ -25,9 +25,9 @@ export function toPublication<K extends MessageKind>(
   options?: CodecOptions,
 ): Publication {
   const topic = buildTopic(kind, params);
-  const parsed = parseTopic(topic);
-  assertTopicMatchesMessage(parsed, message);
-  return { topic, payload: encode(kind, message, options), qos: KINDS[kind].qos, retain: KINDS[kind].retain };
+  const payload = encode(kind, message, options); // validates the message before we look inside it
+  assertTopicMatchesMessage(parseTopic(topic), message);
+  return { topic, payload, qos: KINDS[kind].qos, retain: KINDS[kind].retain };
 }
 
 /** The agent's MQTT will: register at connect, with the bdSeq that the following birth will carry. */
@@ -50,6 +50,7 @@ export function fromPublication(topic: string, payload: Uint8Array, options?: Co
 
 /** LW_PROTO_TOPIC_MISMATCH unless the payload's `device`/`camera` (where it has them) equal the topic's. */
 export function assertTopicMatchesMessage(topic: ParsedTopic, message: object): void {
+  if (typeof message !== 'object' || message === null) fail('LW_PROTO_INVALID_ARGUMENT', 'message must be an object');
   const m = message as { device?: unknown; camera?: unknown };
   if (m.device !== undefined && m.device !== topic.device) {
     fail('LW_PROTO_TOPIC_MISMATCH', 'payload device differs from topic device', { topic: topic.device, payload: String(m.device) });

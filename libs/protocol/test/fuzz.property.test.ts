@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { KINDS, MESSAGE_KINDS, ProtocolError, decode, decodeAny, encode, isMessage } from '../src/index.js';
+import { KINDS, MESSAGE_KINDS, ProtocolError, decode, decodeAny, encode, fromPublication, isMessage, toPublication } from '../src/index.js';
 import type { MessageKind, ProtocolErrorCode } from '../src/index.js';
 import { anyMessageArb } from './arbitraries.js';
 import { frame as frameBytes } from './samples.js';
@@ -153,6 +153,27 @@ test('encode/decode with garbage arguments → ProtocolError', () => {
     fc.property(fc.oneof(kindArb, fc.string()), fc.anything({ maxDepth: 2, withTypedArray: true }), (kind, junk) => {
       onlyProtocolErrors(() => encode(kind as MessageKind, junk as never));
       onlyProtocolErrors(() => decode(kind as MessageKind, junk as never));
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('fromPublication/toPublication with arbitrary topics, payloads and params → ProtocolError', () => {
+  const topicArb = fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.tuple(kindArb, fc.constantFrom('plant-1', '', 'a+b', 'x/y'), fc.constantFrom('edge-07', 'edge-08', '#')).map(
+      ([k, site, device]) => `linewatch/v1/${site}/line-a/${device}/${(KINDS[k].suffix as readonly string[]).join('/').replace('{camera}', 'cam-1')}`,
+    ),
+  );
+  fc.assert(
+    fc.property(topicArb, fc.oneof(encoded.map((e) => e.bytes), fc.uint8Array({ maxLength: 64 })), (topic, payload) => {
+      onlyProtocolErrors(() => fromPublication(topic, payload));
+    }),
+    { numRuns: RUNS },
+  );
+  fc.assert(
+    fc.property(kindArb, fc.anything({ maxDepth: 2 }), fc.anything({ maxDepth: 2 }), (kind, params, message) => {
+      onlyProtocolErrors(() => toPublication(kind, params as never, message as never));
     }),
     { numRuns: RUNS },
   );
