@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DIFFERENTIABLE_OPS } from '../src/autodiff/grad.js';
 import * as o from '../src/ops/index.js';
+import { Rng } from '../src/init.js';
 import { awayFromZero, gradCheck, positive, type GradCase } from './gradcheck.js';
 
 const cases: GradCase[] = [
@@ -81,4 +82,37 @@ test('gradient check (central differences) for every op with a rule', async () =
   for (const c of cases) for (const op of await gradCheck(c)) covered.add(op);
   const missing = DIFFERENTIABLE_OPS.filter((op) => !covered.has(op));
   assert.deepEqual(missing, [], `ops with a rule but no gradient check: ${missing.join(', ')}`);
+});
+
+test('gradient check on random broadcasting shapes (binary ops, where, matmul)', async () => {
+  const r = new Rng(2024);
+  const dim = (): number => 1 + Math.floor(r.next() * 3);
+  for (let trial = 0; trial < 6; trial++) {
+    const rank = 1 + Math.floor(r.next() * 3);
+    const full = Array.from({ length: rank }, dim);
+    // Each operand drops some leading axes and sets some axes to 1.
+    const operand = (): number[] => {
+      const drop = Math.floor(r.next() * rank);
+      return full.slice(drop).map((d) => (r.next() < 0.3 ? 1 : d));
+    };
+    const [sa, sb] = [operand(), operand()];
+    for (const [name, f] of [
+      ['add', o.add],
+      ['sub', o.sub],
+      ['mul', o.mul],
+      ['div', o.div],
+    ] as const) {
+      await gradCheck({ name: `${name} [${sa}]∘[${sb}]`, inputs: [{ shape: sa }, { shape: sb, gen: name === 'div' ? positive : undefined }], build: (_g, [a, b]) => f(a!, b!) });
+    }
+    await gradCheck({
+      name: `where [${sa}]?[${sb}]`,
+      inputs: [{ shape: sa }, { shape: sb }],
+      build: (_g, [a, b]) => o.where(o.greater(a!, 0), a!, b!),
+    });
+    const [m, k, n] = [dim(), dim() + 1, dim()];
+    // Batch dims: suffixes of `full` with some axes set to 1, so they always broadcast.
+    const batch = (): number[] => full.slice(Math.floor(r.next() * (rank + 1))).map((d) => (r.next() < 0.3 ? 1 : d));
+    const [batchA, batchB] = [batch(), batch()];
+    await gradCheck({ name: `matmul [${batchA},${m},${k}]@[${batchB},${k},${n}]`, inputs: [{ shape: [...batchA, m, k] }, { shape: [...batchB, k, n] }], build: (_g, [a, b]) => o.matmul(a!, b!) });
+  }
 });
