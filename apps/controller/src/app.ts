@@ -24,6 +24,8 @@ import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { Ingest } from './ingest/ingest.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 export interface BuildOptions {
   /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
@@ -43,6 +45,8 @@ export interface App extends FastifyInstance {
   ctx: Ctx;
   /** The embedded broker, or null when mqtt.enabled is false. */
   broker: EmbeddedBroker | null;
+  ingest: Ingest | null;
+  metrics: Metrics;
 }
 
 export async function build(opts: BuildOptions = {}): Promise<App> {
@@ -63,13 +67,21 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   }) as unknown as App;
   const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
   app.decorate('ctx', ctx);
-  // onClose hooks run in reverse order of registration: broker first, store last.
-  if (ownStore) app.addHook('onClose', async () => store.close());
+  const metrics = createMetrics();
+  app.decorate('metrics', metrics);
   const broker = config.mqtt.enabled
     ? await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort })
     : null;
+  const ingest = broker ? new Ingest(ctx, broker, metrics) : null;
+  await ingest?.start();
   app.decorate('broker', broker);
-  if (broker) app.addHook('onClose', async () => broker.close());
+  app.decorate('ingest', ingest);
+  // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store.
+  app.addHook('onClose', async () => {
+    await ingest?.stop();
+    await broker?.close();
+    if (ownStore) await store.close();
+  });
 
   installErrorHandler(app);
   await app.register(helmet);

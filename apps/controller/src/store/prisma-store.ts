@@ -178,6 +178,10 @@ export class PrismaStore implements Store {
       update: data,
     });
   }
+  async getFleet(deviceId: string): Promise<FleetRow | null> {
+    const f = await this.db.fleetStatus.findUnique({ where: { deviceId } });
+    return f && toFleet(f);
+  }
   async listFleet(visibleLines?: string[]): Promise<Array<FleetRow & { line: string; name: string }>> {
     const devices = await this.listDevices(visibleLines);
     const fleet = await this.db.fleetStatus.findMany({ where: { deviceId: { in: devices.map((d) => d.id) } } });

@@ -136,6 +136,7 @@ export interface Store {
   listScoreAggregates(deviceId: string, from: Date, to: Date): Promise<ScoreAggregateRow[]>;
 
   upsertFleet(deviceId: string, patch: FleetPatch, now: Date): Promise<void>;
+  getFleet(deviceId: string): Promise<FleetRow | null>;
   listFleet(visibleLines?: string[]): Promise<Array<FleetRow & { line: string; name: string }>>;
 
   close(): Promise<void>;

@@ -200,6 +200,8 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       assert.equal(a.lastSeen.getTime(), T0 + 5);
       assert.equal(a.line, 'line-1');
       assert.deepEqual((await s.listFleet(['line-2'])).map((f) => f.deviceId), ['dev-b']);
+      assert.equal((await s.getFleet('dev-a'))?.agentVersion, '1.0');
+      assert.equal(await s.getFleet('dev-x'), null);
     });
   });
 }

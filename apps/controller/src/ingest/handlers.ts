@@ -1,0 +1,119 @@
+/**
+ * One handler per agent→controller message kind. Each receives an already-decoded, schema-checked message whose
+ * device/camera agree with the topic (protocol's fromPublication). Handlers throw ControllerError for coded
+ * rejections; the ingest loop logs and counts them.
+ */
+import { randomUUID } from 'node:crypto';
+import { toPublication, type MessageOf, type ParsedTopic } from '@linewatch/protocol';
+import { readImageInfo } from '@linewatch/vision';
+import type { Bus } from '../broker/bus.js';
+import type { Ctx } from '../context.js';
+import { ctrlError } from '../errors.js';
+import type { ScoreAggregator } from './aggregator.js';
+
+export interface HandlerDeps {
+  ctx: Ctx;
+  bus: Bus;
+  scores: ScoreAggregator;
+}
+
+export type Outcome = 'ok' | 'duplicate' | 'ignored';
+
+async function knownDevice(ctx: Ctx, topic: ParsedTopic) {
+  const d = await ctx.store.findDevice(topic.device);
+  // The ACL already pins a device to its prefix; re-checking site/line here also covers external brokers.
+  if (!d || d.disabledAt || d.site !== topic.site || d.line !== topic.line) {
+    throw ctrlError('LW_CTRL_INGEST_UNKNOWN_DEVICE', `no enabled device ${topic.device} at ${topic.site}/${topic.line}`);
+  }
+  return d;
+}
+
+export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
+  const { ctx, bus } = deps;
+  const device = await knownDevice(ctx, topic);
+  let frame;
+  try {
+    frame = await readImageInfo(m.jpeg, { maxPixels: ctx.config.ingest.maxMaskPixels });
+  } catch (e) {
+    throw ctrlError('LW_CTRL_INGEST_INVALID', `event frame unreadable: ${(e as Error).message}`, { cause: e });
+  }
+  // Blobs first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
+  const [frameRef, mapRef] = await Promise.all([ctx.files.put(m.jpeg), ctx.files.put(m.anomalyMap)]);
+  const { created } = await ctx.store.insertEventOnce({
+    id: randomUUID(),
+    deviceId: device.id,
+    sequence: m.seq,
+    line: device.line,
+    camera: m.camera,
+    ts: new Date(m.ts),
+    modelVersion: m.modelVersion,
+    score: m.score,
+    threshold: m.threshold,
+    frameRef,
+    mapRef,
+    frameWidth: frame.width,
+    frameHeight: frame.height,
+    receivedAt: ctx.clock.now(),
+  });
+  if (created) deps.scores.addFlagged(device.id, m.camera, m.ts);
+  // Ack only after the insert committed (or was found committed): the agent may now delete it from its outbox.
+  // A redelivery is acked again, since the first ack may be what got lost.
+  const ack = toPublication(
+    'ack',
+    { site: topic.site, line: topic.line, device: topic.device },
+    { device: topic.device, eventIds: [m.eventId], ts: ctx.clock.now().getTime() },
+  );
+  await bus.publish(ack);
+  return created ? 'ok' : 'duplicate';
+}
+
+export function handleScore(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'score'>): Outcome {
+  // No DB lookup on the hot path: the broker ACL guarantees the topic's device published it.
+  deps.scores.addScore(topic.device, m.camera, m.ts, m.score);
+  return 'ok';
+}
+
+export async function handleBirth(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'birth'>): Promise<Outcome> {
+  await knownDevice(deps.ctx, topic);
+  await deps.ctx.store.upsertFleet(
+    topic.device,
+    { online: true, bdSeq: m.bdSeq, lastSeen: new Date(m.ts), agentVersion: m.agentVersion, modelVersion: m.modelVersion },
+    deps.ctx.clock.now(),
+  );
+  return 'ok';
+}
+
+export async function handleDeath(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'death'>): Promise<Outcome> {
+  await knownDevice(deps.ctx, topic);
+  const current = await deps.ctx.store.getFleet(topic.device);
+  // A will from an older session (its bdSeq differs from the live birth's) must not mark a live device offline.
+  if (current && current.bdSeq !== null && current.bdSeq !== m.bdSeq) return 'ignored';
+  await deps.ctx.store.upsertFleet(topic.device, { online: false, lastSeen: deps.ctx.clock.now() }, deps.ctx.clock.now());
+  return 'ok';
+}
+
+export async function handleStatus(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'status'>): Promise<Outcome> {
+  await knownDevice(deps.ctx, topic);
+  await deps.ctx.store.upsertFleet(
+    topic.device,
+    { lastSeen: new Date(m.ts), modelVersion: m.modelVersion, status: m },
+    deps.ctx.clock.now(),
+  );
+  return 'ok';
+}
+
+export async function handleHealth(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'health'>): Promise<Outcome> {
+  await knownDevice(deps.ctx, topic);
+  await deps.ctx.store.upsertFleet(
+    topic.device,
+    { lastSeen: new Date(m.ts), modelVersion: m.modelVersion, health: m },
+    deps.ctx.clock.now(),
+  );
+  return 'ok';
+}
+
+export function handleModelReport(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'modelReport'>): Outcome {
+  // Rollouts (which consume these) are not built yet; keep the report visible in the logs.
+  deps.ctx.log.info({ device: topic.device, report: m }, 'model report');
+  return 'ok';
+}

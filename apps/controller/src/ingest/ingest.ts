@@ -1,0 +1,158 @@
+/**
+ * MQTT ingest: subscribes to every agent→controller kind (filters from the protocol), decodes and validates each
+ * message, and dispatches it to its handler. Never throws out of a delivery: invalid input is logged with a coded
+ * reason and counted. Messages that touch the database run one at a time on a bounded queue (per-device order is
+ * kept, e.g. birth before death); scores are folded in memory synchronously.
+ */
+import {
+  controllerSubscriptions,
+  fromPublication,
+  isProtocolError,
+  safeParseTopic,
+  type Received,
+} from '@linewatch/protocol';
+import type { Bus } from '../broker/bus.js';
+import type { Ctx } from '../context.js';
+import { isControllerError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { ScoreAggregator } from './aggregator.js';
+import {
+  handleBirth,
+  handleDeath,
+  handleEvent,
+  handleHealth,
+  handleModelReport,
+  handleScore,
+  handleStatus,
+  type HandlerDeps,
+  type Outcome,
+} from './handlers.js';
+
+export const MAX_QUEUE = 10_000;
+
+export class Ingest {
+  readonly scores: ScoreAggregator;
+  private readonly deps: HandlerDeps;
+  private chain: Promise<void> = Promise.resolve();
+  private depth = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly bus: Bus,
+    private readonly metrics: Metrics,
+  ) {
+    this.scores = new ScoreAggregator(ctx.store);
+    this.deps = { ctx, bus, scores: this.scores };
+  }
+
+  async start(): Promise<void> {
+    for (const sub of controllerSubscriptions()) await this.bus.subscribe(sub.topic, (t, p) => this.receive(t, p));
+    this.timer = setInterval(() => void this.flushScores(), this.ctx.config.ingest.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Waits for queued messages, then flushes score aggregates. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.idle();
+    await this.flushScores();
+  }
+
+  /** Resolves when everything received so far has been processed (tests, shutdown). */
+  async idle(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
+  }
+
+  async flushScores(): Promise<void> {
+    try {
+      await this.scores.flush();
+    } catch (err) {
+      this.ctx.log.error({ err, code: 'LW_CTRL_INGEST_STORE_FAILED' }, 'score aggregate flush failed; will retry');
+    }
+    this.metrics.scoreBufferKeys.set(this.scores.size);
+  }
+
+  receive(topic: string, payload: Buffer): void {
+    const parsed = safeParseTopic(topic);
+    const kindLabel = parsed.ok ? parsed.topic.kind : 'unknown';
+    let msg: Received;
+    try {
+      msg = fromPublication(topic, payload);
+    } catch (err) {
+      this.reject(kindLabel, topic, err);
+      return;
+    }
+    const ts = (msg.message as { ts?: unknown }).ts;
+    if (typeof ts === 'number') {
+      this.metrics.ingestLag.observe({ kind: msg.kind }, Math.max(0, this.ctx.clock.now().getTime() - ts) / 1000);
+    }
+    if (msg.kind === 'score') {
+      this.count('score', handleScore(this.deps, msg.topic, msg.message));
+      return;
+    }
+    if (this.depth >= MAX_QUEUE) {
+      // Bounded memory: QoS1 senders will redeliver (no ack was sent), QoS0 health is superseded by the next one.
+      this.metrics.ingestMessages.inc({ kind: msg.kind, result: 'dropped' });
+      this.ctx.log.warn({ code: 'LW_CTRL_INGEST_STORE_FAILED', topic }, 'ingest queue full; message dropped');
+      return;
+    }
+    this.depth += 1;
+    this.metrics.ingestQueueDepth.set(this.depth);
+    this.chain = this.chain
+      .then(() => this.dispatch(msg))
+      .then(
+        (outcome) => this.count(msg.kind, outcome),
+        (err: unknown) => this.reject(msg.kind, topic, err),
+      )
+      .finally(() => {
+        this.depth -= 1;
+        this.metrics.ingestQueueDepth.set(this.depth);
+      });
+  }
+
+  private dispatch(r: Received): Promise<Outcome> | Outcome {
+    switch (r.kind) {
+      case 'event':
+        return handleEvent(this.deps, r.topic, r.message);
+      case 'birth':
+        return handleBirth(this.deps, r.topic, r.message);
+      case 'death':
+        return handleDeath(this.deps, r.topic, r.message);
+      case 'status':
+        return handleStatus(this.deps, r.topic, r.message);
+      case 'health':
+        return handleHealth(this.deps, r.topic, r.message);
+      case 'modelReport':
+        return handleModelReport(this.deps, r.topic, r.message);
+      case 'score':
+        return handleScore(this.deps, r.topic, r.message);
+      default:
+        // controller→agent kinds never reach us (not subscribed); ignore defensively.
+        return 'ignored';
+    }
+  }
+
+  private count(kind: string, outcome: Outcome): void {
+    this.metrics.ingestMessages.inc({ kind, result: outcome });
+  }
+
+  private reject(kind: string, topic: string, err: unknown): void {
+    if (isProtocolError(err)) {
+      this.metrics.ingestMessages.inc({ kind, result: 'invalid' });
+      this.ctx.log.warn({ code: 'LW_CTRL_INGEST_INVALID', reason: err.code, topic, message: err.message }, 'message rejected');
+    } else if (isControllerError(err) && err.code !== 'LW_CTRL_INTERNAL') {
+      const result = err.code === 'LW_CTRL_INGEST_UNKNOWN_DEVICE' ? 'unknown_device' : 'invalid';
+      this.metrics.ingestMessages.inc({ kind, result });
+      this.ctx.log.warn({ code: err.code, topic, message: err.message }, 'message rejected');
+    } else {
+      this.metrics.ingestMessages.inc({ kind, result: 'store_failed' });
+      this.ctx.log.error({ code: 'LW_CTRL_INGEST_STORE_FAILED', topic, err }, 'message could not be stored; not acked');
+    }
+  }
+}
