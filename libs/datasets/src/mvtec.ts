@@ -1,0 +1,138 @@
+/**
+ * MVTec-AD folder layout:
+ *
+ *   root/train/good/*            normal training images
+ *   root/train/<defect>/*        anomalous training images (optional; masks required like test defects)
+ *   root/test/good/*             normal test images
+ *   root/test/<defect>/*         anomalous test images
+ *   root/ground_truth/<defect>/<stem>_mask.png
+ *
+ * Listing reads directories only (one readdir per folder, masks matched by name), never pixels.
+ */
+import { readdir } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { DatasetError, DatasetErrorCodes } from './errors.js';
+import type { ImageRef } from './samples.js';
+
+export type Split = 'train' | 'test';
+
+export interface MvtecSample extends ImageRef {
+  readonly split: Split;
+  /** 'good' for normal images, otherwise the defect folder name. */
+  readonly defectType: string;
+  readonly label: 0 | 1;
+  /** File name without extension (masks are `<stem>_mask.png`). */
+  readonly stem: string;
+}
+
+export interface MvtecOptions {
+  /** Splits to list (default both). A listed split must exist with a `good` folder. */
+  readonly splits?: readonly Split[];
+  /** Defect images without a mask throw LW_DATA_MISSING_MASK (default true); false lists them with maskPath null. */
+  readonly requireMasks?: boolean;
+}
+
+export interface MvtecDataset {
+  readonly root: string;
+  /** Defect types found in any listed split, sorted. */
+  readonly defectTypes: readonly string[];
+  readonly samples: readonly MvtecSample[];
+}
+
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
+
+export function isImageFile(name: string): boolean {
+  return !name.startsWith('.') && IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+}
+
+async function listDir(path: string, what: string): Promise<{ dirs: string[]; files: string[] }> {
+  try {
+    const entries = await readdir(path, { withFileTypes: true });
+    return {
+      dirs: entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(),
+      files: entries.filter((e) => e.isFile()).map((e) => e.name).sort(),
+    };
+  } catch (e) {
+    throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${what} folder missing or unreadable: ${path}`, { path }, { cause: e });
+  }
+}
+
+/** Lists an MVTec-layout dataset. Throws LW_DATA_MISSING_FOLDER / LW_DATA_MISSING_MASK / LW_DATA_EMPTY. */
+export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<MvtecDataset> {
+  const splits = opts.splits ?? ['train', 'test'];
+  const requireMasks = opts.requireMasks ?? true;
+  const top = await listDir(root, 'dataset root');
+  const samples: MvtecSample[] = [];
+  const defectTypes = new Set<string>();
+  const maskDirs = new Map<string, Set<string> | null>();
+  const masksOf = async (defect: string): Promise<Set<string> | null> => {
+    if (!maskDirs.has(defect)) {
+      const dir = join(root, 'ground_truth', defect);
+      try {
+        maskDirs.set(defect, new Set((await listDir(dir, 'mask')).files));
+      } catch (e) {
+        if (requireMasks) throw e;
+        maskDirs.set(defect, null);
+      }
+    }
+    return maskDirs.get(defect)!;
+  };
+  for (const split of splits) {
+    if (!top.dirs.includes(split)) {
+      throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${split} folder missing: ${join(root, split)}`, { path: join(root, split) });
+    }
+    const splitDir = join(root, split);
+    const kinds = (await listDir(splitDir, split)).dirs;
+    if (!kinds.includes('good')) {
+      throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `normal-image folder missing: ${join(splitDir, 'good')}`, {
+        path: join(splitDir, 'good'),
+      });
+    }
+    for (const defectType of kinds) {
+      const files = (await listDir(join(splitDir, defectType), `${split}/${defectType}`)).files.filter(isImageFile);
+      const normal = defectType === 'good';
+      if (!normal && files.length > 0) defectTypes.add(defectType);
+      for (const name of files) {
+        const stem = name.slice(0, name.length - extname(name).length);
+        const path = join(splitDir, defectType, name);
+        let maskPath: string | null = null;
+        if (!normal) {
+          const masks = await masksOf(defectType);
+          const maskName = `${stem}_mask.png`;
+          if (masks?.has(maskName)) maskPath = join(root, 'ground_truth', defectType, maskName);
+          else if (requireMasks) {
+            throw new DatasetError(
+              DatasetErrorCodes.MISSING_MASK,
+              `no mask for ${path}: expected ${join(root, 'ground_truth', defectType, maskName)}`,
+              { path, expectedMask: join(root, 'ground_truth', defectType, maskName) },
+            );
+          }
+        }
+        samples.push({ path, maskPath, label: normal ? 0 : 1, split, defectType, stem });
+      }
+    }
+  }
+  if (samples.length === 0) throw new DatasetError(DatasetErrorCodes.EMPTY, `no images found under ${root}`, { path: root });
+  return { root, defectTypes: [...defectTypes].sort(), samples };
+}
+
+export interface SplitCounts {
+  readonly good: number;
+  readonly defective: number;
+  readonly byDefect: Readonly<Record<string, number>>;
+}
+
+/** Counts per split: normal, defective, and per defect type. */
+export function summarize(ds: MvtecDataset): Record<Split, SplitCounts> {
+  const out = {} as Record<Split, { good: number; defective: number; byDefect: Record<string, number> }>;
+  for (const split of ['train', 'test'] as const) out[split] = { good: 0, defective: 0, byDefect: {} };
+  for (const s of ds.samples) {
+    const c = out[s.split];
+    if (s.label === 0) c.good++;
+    else {
+      c.defective++;
+      c.byDefect[s.defectType] = (c.byDefect[s.defectType] ?? 0) + 1;
+    }
+  }
+  return out;
+}
