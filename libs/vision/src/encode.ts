@@ -21,7 +21,10 @@ function rawInput(img: RgbImage | GrayImage): sharp.Sharp {
       length: img.data.length,
     });
   }
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  const p = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  // libvips tags 1-band raw input as sRGB and would write an RGB PNG (colour type 2) / 3-component JPEG; 'b-w' keeps
+  // single-channel images single-channel (PNG colour type 0), which the protocol requires for anomaly maps.
+  return img.channels === 1 ? p.toColourspace('b-w') : p;
 }
 
 async function run(p: sharp.Sharp, format: string): Promise<Buffer> {

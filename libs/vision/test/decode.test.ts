@@ -70,3 +70,13 @@ test('unsupported and unreadable inputs get coded errors', async () => {
   const jpg = await readFile(tile);
   await rejectsCode(decodeImage(jpg.subarray(0, Math.floor(jpg.length / 2))), VisionErrorCodes.UNREADABLE);
 });
+
+test('single-channel images encode as grayscale PNG (colour type 0) and JPEG (1 component)', async () => {
+  const gray = { width: 4, height: 3, channels: 1 as const, data: new Uint8Array(12).map((_, i) => i * 20) };
+  const png = await encodePng(gray);
+  assert.equal(png[25], 0, 'IHDR colour type');
+  assert.equal((await sharp(png).metadata()).channels, 1);
+  assert.deepEqual(Array.from((await decodeGray(png)).data), Array.from(gray.data));
+  assert.equal((await sharp(await encodeJpeg(gray)).metadata()).channels, 1);
+  assert.equal((await sharp(await encodePng(gradient(4, 3))).metadata()).channels, 3);
+});
