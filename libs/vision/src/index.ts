@@ -6,8 +6,16 @@ export { DEFAULT_MAX_PIXELS, decodeGray, decodeImage, detectFormat, readImageInf
 export type { DecodeOptions, ImageFormat, ImageInfo } from './decode.js';
 export { encodeJpeg, encodePng } from './encode.js';
 export type { JpegOptions, PngOptions } from './encode.js';
-export { IMAGENET_SETTINGS, preprocess, preprocessInto, preprocessShape, resizeImage, validatePreprocessSettings } from './preprocess.js';
-export type { PreprocessSettings } from './preprocess.js';
+export {
+  IMAGENET_SETTINGS,
+  preprocess,
+  preprocessInto,
+  preprocessShape,
+  resizeImage,
+  settingsFromManifest,
+  validatePreprocessSettings,
+} from './preprocess.js';
+export type { ManifestPreprocessing, PreprocessSettings } from './preprocess.js';
 export { avgPool, imageScore, mapRange, resizeMap } from './floatmap.js';
 export type { AvgPoolOptions, ResizeMapOptions } from './floatmap.js';
 export { colormapLut } from './colormap.js';

@@ -14,11 +14,42 @@ import { checkImage } from './image.js';
 export interface PreprocessSettings {
   readonly inputWidth: number;
   readonly inputHeight: number;
-  readonly mean: readonly [number, number, number];
-  readonly std: readonly [number, number, number];
+  /** One entry per model input channel: 3 for colour models, 1 for grayscale models. */
+  readonly mean: readonly [number, number, number] | readonly [number];
+  readonly std: readonly [number, number, number] | readonly [number];
   readonly scale: number;
   readonly channelOrder: 'rgb' | 'bgr';
   readonly layout: 'nchw';
+  /** Model input channels (default 3). 1 = a single luma plane, BT.601 weights, computed after resizing. */
+  readonly channels?: 1 | 3;
+}
+
+/** The preprocessing part of a model-package manifest (protocol's `input` + `normalization`), structurally typed. */
+export interface ManifestPreprocessing {
+  readonly input: { readonly width: number; readonly height: number; readonly channels: 1 | 3 };
+  readonly normalization: {
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+    readonly scale: number;
+    readonly channelOrder: 'RGB' | 'BGR';
+  };
+}
+
+/** Builds settings from a model manifest so agent and trainer cannot disagree on the recipe. */
+export function settingsFromManifest(m: ManifestPreprocessing): PreprocessSettings {
+  // Validated below: the manifest's arrays are checked against input.channels there, so the tuple cast is safe.
+  const s = {
+    inputWidth: m.input.width,
+    inputHeight: m.input.height,
+    mean: [...m.normalization.mean],
+    std: [...m.normalization.std],
+    scale: m.normalization.scale,
+    channelOrder: m.normalization.channelOrder === 'BGR' ? 'bgr' : 'rgb',
+    layout: 'nchw',
+    channels: m.input.channels,
+  } as unknown as PreprocessSettings;
+  validatePreprocessSettings(s);
+  return s;
 }
 
 /** ImageNet normalisation at 256×256, the usual setting for a frozen CNN backbone. */
@@ -37,20 +68,22 @@ export function validatePreprocessSettings(s: PreprocessSettings): void {
   for (const k of ['inputWidth', 'inputHeight'] as const) {
     if (!Number.isInteger(s[k]) || s[k] <= 0 || s[k] > 16384) throw badArgument(`settings.${k} must be an integer in 1..16384, got ${s[k]}`);
   }
-  if (!Array.isArray(s.mean) || s.mean.length !== 3 || !s.mean.every(Number.isFinite)) {
-    throw badArgument('settings.mean must be 3 finite numbers', { mean: s.mean });
+  const ch = s.channels ?? 3;
+  if (ch !== 1 && ch !== 3) throw badArgument(`settings.channels must be 1 or 3, got ${String(ch)}`);
+  if (!Array.isArray(s.mean) || s.mean.length !== ch || !s.mean.every(Number.isFinite)) {
+    throw badArgument(`settings.mean must be ${ch} finite number(s)`, { mean: s.mean });
   }
-  if (!Array.isArray(s.std) || s.std.length !== 3 || !s.std.every((v) => Number.isFinite(v) && v !== 0)) {
-    throw badArgument('settings.std must be 3 finite non-zero numbers', { std: s.std });
+  if (!Array.isArray(s.std) || s.std.length !== ch || !s.std.every((v) => Number.isFinite(v) && v !== 0)) {
+    throw badArgument(`settings.std must be ${ch} finite non-zero number(s)`, { std: s.std });
   }
   if (!Number.isFinite(s.scale) || s.scale === 0) throw badArgument(`settings.scale must be finite and non-zero, got ${s.scale}`);
   if (s.channelOrder !== 'rgb' && s.channelOrder !== 'bgr') throw badArgument(`settings.channelOrder must be 'rgb' or 'bgr'`);
   if (s.layout !== 'nchw') throw badArgument(`settings.layout must be 'nchw'`);
 }
 
-/** Tensor shape [1, 3, H, W] for the settings. */
-export function preprocessShape(s: PreprocessSettings): [1, 3, number, number] {
-  return [1, 3, s.inputHeight, s.inputWidth];
+/** Tensor shape [1, C, H, W] for the settings. */
+export function preprocessShape(s: PreprocessSettings): [1, 1 | 3, number, number] {
+  return [1, s.channels ?? 3, s.inputHeight, s.inputWidth];
 }
 
 /** Source index pair and weight per destination coordinate (half-pixel centres, clamped at the borders). */
@@ -85,21 +118,24 @@ function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
   return cached;
 }
 
-/** Writes the normalised NCHW tensor for `img` into `out` (length 3·H·W) and returns it. No allocation per call. */
+/** Writes the normalised NCHW tensor for `img` into `out` (length C·H·W) and returns it. No allocation per call. */
 export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSettings): Float32Array {
   validatePreprocessSettings(s);
   checkImage(img);
   const W = s.inputWidth;
   const H = s.inputHeight;
   const plane = W * H;
-  if (out.length !== 3 * plane) throw badArgument(`output buffer has ${out.length} floats, expected 3×${H}×${W}`, { length: out.length });
+  const C = s.channels ?? 3;
+  if (out.length !== C * plane) throw badArgument(`output buffer has ${out.length} floats, expected ${C}×${H}×${W}`, { length: out.length });
   const { x, y } = tablesFor(img.width, img.height, W, H);
   const src = img.data;
   const stride = img.width * 3;
   // Output channel c reads source channel srcC[c]; fold scale/mean/std into one multiply-add: v·k + b.
   const srcC = s.channelOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0];
-  const k0 = s.scale / s.std[0], k1 = s.scale / s.std[1], k2 = s.scale / s.std[2];
-  const b0 = -s.mean[0] / s.std[0], b1 = -s.mean[1] / s.std[1], b2 = -s.mean[2] / s.std[2];
+  const std = s.std as readonly number[];
+  const mean = s.mean as readonly number[];
+  const k0 = s.scale / std[0]!, k1 = C === 3 ? s.scale / std[1]! : 0, k2 = C === 3 ? s.scale / std[2]! : 0;
+  const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
   const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
   for (let oy = 0; oy < H; oy++) {
     const r0 = y.i0[oy]! * stride;
@@ -115,6 +151,12 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
       const v0 = src[r0 + a + c0]! * w00 + src[r0 + b + c0]! * w01 + src[r1 + a + c0]! * w10 + src[r1 + b + c0]! * w11;
       const v1 = src[r0 + a + c1]! * w00 + src[r0 + b + c1]! * w01 + src[r1 + a + c1]! * w10 + src[r1 + b + c1]! * w11;
       const v2 = src[r0 + a + c2]! * w00 + src[r0 + b + c2]! * w01 + src[r1 + a + c2]! * w10 + src[r1 + b + c2]! * w11;
+      if (C === 1) {
+        // Luma of the interpolated RGB (order-independent: v0..v2 are R,G,B or B,G,R, weights follow srcC).
+        const luma = c0 === 0 ? 0.299 * v0 + 0.587 * v1 + 0.114 * v2 : 0.114 * v0 + 0.587 * v1 + 0.299 * v2;
+        out[p] = luma * k0 + b0;
+        continue;
+      }
       out[p] = v0 * k0 + b0;
       out[plane + p] = v1 * k1 + b1;
       out[2 * plane + p] = v2 * k2 + b2;
@@ -126,7 +168,7 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
 /** Allocating variant of {@link preprocessInto}. */
 export function preprocess(img: RgbImage, s: PreprocessSettings): Float32Array {
   validatePreprocessSettings(s);
-  return preprocessInto(new Float32Array(3 * s.inputWidth * s.inputHeight), img, s);
+  return preprocessInto(new Float32Array((s.channels ?? 3) * s.inputWidth * s.inputHeight), img, s);
 }
 
 /** Bilinear resize of an RGB image (same sampling as preprocess), e.g. for report thumbnails. */

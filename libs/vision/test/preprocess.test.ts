@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PreprocessSettings, RgbImage } from '../src/index.js';
-import { IMAGENET_SETTINGS, VisionErrorCodes, preprocess, preprocessInto, preprocessShape, resizeImage } from '../src/index.js';
+import {
+  IMAGENET_SETTINGS,
+  VisionErrorCodes,
+  preprocess,
+  preprocessInto,
+  preprocessShape,
+  resizeImage,
+  settingsFromManifest,
+} from '../src/index.js';
 import { gradient, throwsCode } from './helpers.js';
 
 const plain = (w: number, h: number, extra: Partial<PreprocessSettings> = {}): PreprocessSettings => ({
@@ -62,4 +70,27 @@ test('preprocessInto writes into the given buffer and validates', () => {
   throwsCode(() => preprocess(gradient(4, 4), plain(8, 8, { std: [1, 0, 1] })), VisionErrorCodes.BAD_ARGUMENT);
   throwsCode(() => preprocess(gradient(4, 4), plain(0, 8)), VisionErrorCodes.BAD_ARGUMENT);
   throwsCode(() => preprocess({ ...gradient(4, 4), width: 5 }, s), VisionErrorCodes.BAD_ARGUMENT);
+});
+
+test('grayscale models: one luma plane; settings from a model manifest', () => {
+  const img: RgbImage = { width: 2, height: 1, channels: 3, data: new Uint8Array([100, 100, 100, 255, 0, 0]) };
+  const s = settingsFromManifest({
+    input: { width: 2, height: 1, channels: 1 },
+    normalization: { mean: [0.5], std: [0.25], scale: 1 / 255, channelOrder: 'RGB' },
+  });
+  assert.deepEqual(preprocessShape(s), [1, 1, 1, 2]);
+  const out = preprocess(img, s);
+  assert.equal(out.length, 2);
+  assert.ok(Math.abs(out[0]! - (100 / 255 - 0.5) / 0.25) < 1e-5);
+  assert.ok(Math.abs(out[1]! - ((0.299 * 255) / 255 - 0.5) / 0.25) < 1e-5);
+  const bgr = settingsFromManifest({
+    input: { width: 4, height: 4, channels: 3 },
+    normalization: { mean: [1, 2, 3], std: [1, 1, 1], scale: 1, channelOrder: 'BGR' },
+  });
+  assert.equal(bgr.channelOrder, 'bgr');
+  assert.equal(preprocess(gradient(4, 4), bgr).length, 48);
+  throwsCode(
+    () => settingsFromManifest({ input: { width: 4, height: 4, channels: 3 }, normalization: { mean: [0], std: [1], scale: 1, channelOrder: 'RGB' } }),
+    VisionErrorCodes.BAD_ARGUMENT,
+  );
 });
