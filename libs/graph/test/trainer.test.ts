@@ -5,6 +5,10 @@ import { sgd } from '../src/optim/sgd.js';
 import { Trainer } from '../src/runtime/trainer.js';
 import { createSession, ortTensor } from '../src/runtime/ort.js';
 import { isGraphError } from '../src/errors.js';
+import { Graph } from '../src/builder.js';
+import { init, Rng } from '../src/init.js';
+import { decoderBlock } from '../src/layers/transformer.js';
+import { expand, mul, reduceMean, sub } from '../src/ops/index.js';
 import { buildMlp, buildTransformer, mlpData, tfData, type Built } from './models.js';
 
 async function train(build: () => Built, data: { x: Float32Array; y: Float32Array }, steps: number, lr: number): Promise<number[]> {
@@ -88,5 +92,29 @@ test('step rejects malformed batches with coded errors', async () => {
   await assert.rejects(trainer.step({ x }, 0.1), (e) => isGraphError(e, 'LW_GRAPH_FEED_MISMATCH'));
   await assert.rejects(trainer.step({ x, y: y.subarray(1) }, 0.1), (e) => isGraphError(e, 'LW_GRAPH_FEED_MISMATCH'));
   await assert.rejects(trainer.step({ x, y, z: y }, 0.1), (e) => isGraphError(e, 'LW_GRAPH_FEED_MISMATCH'));
+  await trainer.release();
+});
+
+test('decoder block with learned queries trains; frozen params stay put; setParam/param round-trip', async () => {
+  const g = new Graph({ seed: 3 });
+  const mem = g.input('mem', [2, 6, 8]);
+  const target = g.input('target', [2, 4, 8]);
+  const queries = g.param('queries', [4, 8], init.normal(0.5));
+  const frozen = g.param('frozen', [8], init.ones());
+  const out = decoderBlock(g, 'dec', expand(queries, [2, 4, 8]), mul(mem, frozen), { heads: 2, ffn: 16, activation: 'relu' });
+  const d = sub(out, target);
+  const loss = reduceMean(mul(d, d));
+  const trainable = g.paramTensors().filter((t) => t !== frozen);
+  const trainer = await Trainer.create({ graph: g, loss, optimizer: adamw(), trainable, threads: 1 });
+  const r = new Rng(1);
+  const batch = { mem: Float32Array.from({ length: 96 }, () => r.normal()), target: Float32Array.from({ length: 64 }, () => r.normal()) };
+  const first = (await trainer.step(batch, 0.01)).loss;
+  let last = first;
+  for (let i = 0; i < 40; i++) last = (await trainer.step(batch, 0.01)).loss;
+  assert.ok(last < 0.8 * first, `${first} → ${last}`);
+  assert.deepEqual(Array.from(trainer.param('frozen')), new Array(8).fill(1));
+  trainer.setParam('frozen', new Array(8).fill(2));
+  assert.deepEqual(Array.from(trainer.param('frozen')), new Array(8).fill(2));
+  assert.throws(() => trainer.param('nope'), (e) => isGraphError(e, 'LW_GRAPH_UNKNOWN_NAME'));
   await trainer.release();
 });
