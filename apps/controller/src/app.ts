@@ -20,6 +20,8 @@ import { installGuard } from './auth/guard.js';
 import { registerAuthRoutes } from './auth/routes.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { registerDeviceRoutes } from './devices/routes.js';
+import { registerEventRoutes } from './events/routes.js';
+import { registerFleetRoutes } from './fleet/routes.js';
 import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/types.js';
@@ -101,6 +103,8 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   registerAuthRoutes(app, ctx);
   registerDeviceRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerFleetRoutes(app, ctx, metrics);
 
   const boot = await bootstrapAdmin(ctx);
   if (boot) {

@@ -136,6 +136,12 @@ export class PrismaStore implements Store {
     return this.db.mask.findUnique({ where: { eventId } });
   }
 
+  async eventsWithMasks(eventIds: string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await this.db.mask.findMany({ where: { eventId: { in: eventIds } }, select: { eventId: true } });
+    return new Set(rows.map((r) => r.eventId));
+  }
+
   async addScoreAggregates(rows: ScoreAggregateRow[]): Promise<void> {
     if (rows.length === 0) return;
     // One transaction per flush. Read-then-write for `max` (prisma has no portable GREATEST); the controller has

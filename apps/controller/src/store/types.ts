@@ -130,6 +130,8 @@ export interface Store {
   labelEvent(id: string, status: LabelStatus, reviewerId: string, at: Date): Promise<EventRow | null>;
   saveMask(m: MaskRow): Promise<void>;
   getMask(eventId: string): Promise<MaskRow | null>;
+  /** Which of these events have a mask. */
+  eventsWithMasks(eventIds: string[]): Promise<Set<string>>;
 
   /** Adds the rows onto what is stored for the same (device, camera, minute): counts and sums add, max takes max. */
   addScoreAggregates(rows: ScoreAggregateRow[]): Promise<void>;

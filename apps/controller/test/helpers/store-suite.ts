@@ -167,6 +167,8 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       await s.saveMask({ ...m, ref: 'd'.repeat(64) });
       assert.equal((await s.getMask('e1'))?.ref, 'd'.repeat(64));
       assert.equal(await s.getMask('e2'), null);
+      assert.deepEqual(await s.eventsWithMasks(['e1', 'e2']), new Set(['e1']));
+      assert.deepEqual(await s.eventsWithMasks([]), new Set());
     });
   });
 

@@ -5,3 +5,5 @@
 export * from './common.js';
 export * from './auth.js';
 export * from './devices.js';
+export * from './events.js';
+export * from './fleet.js';
