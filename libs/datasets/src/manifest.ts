@@ -147,3 +147,21 @@ export function toManifestPath(manifestDir: string, absPath: string): string {
   }
   return rel.split(sep).join('/');
 }
+
+/**
+ * Manifest entries for MVTec samples (or any labelled refs), with paths made relative to `manifestDir` — e.g. to turn
+ * a folder dataset into the same JSONL form the controller exports. `defectType` is kept when present.
+ */
+export function manifestFromSamples(
+  samples: readonly (ImageRef & { readonly defectType?: string })[],
+  manifestDir: string,
+  extra: Pick<ManifestEntry, 'lineId' | 'cameraId'> = {},
+): ManifestEntry[] {
+  return samples.map((s) => ({
+    image: toManifestPath(manifestDir, s.path),
+    ...(s.maskPath ? { mask: toManifestPath(manifestDir, s.maskPath) } : {}),
+    ...(s.label === null ? {} : { label: s.label }),
+    ...(s.label === 1 && s.defectType ? { defectType: s.defectType } : {}),
+    ...extra,
+  }));
+}

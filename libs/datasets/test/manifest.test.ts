@@ -8,6 +8,7 @@ import {
   isDatasetError,
   loadMvtec,
   loadSample,
+  manifestFromSamples,
   parseManifest,
   readManifest,
   serializeManifest,
@@ -71,13 +72,8 @@ test('write/read on disk: atomic, resolved against the manifest folder, loadable
   await withTempDir(async (dir) => {
     await buildMiniMvtec(join(dir, 'data'));
     const ds = await loadMvtec(join(dir, 'data'));
-    const entries: ManifestEntry[] = ds.samples.map((s) => ({
-      image: toManifestPath(dir, s.path),
-      ...(s.maskPath ? { mask: toManifestPath(dir, s.maskPath) } : {}),
-      label: s.label,
-      ...(s.label ? { defectType: s.defectType } : {}),
-      cameraId: 'synthetic',
-    }));
+    const entries = manifestFromSamples(ds.samples, dir, { cameraId: 'synthetic' });
+    assert.deepEqual(entries[3], { image: 'data/test/scratch/d.jpg', mask: 'data/ground_truth/scratch/d_mask.png', label: 1, defectType: 'scratch', cameraId: 'synthetic' });
     const path = join(dir, 'export.jsonl');
     await writeManifest(path, entries);
     assert.deepEqual((await readdir(dir)).sort(), ['data', 'export.jsonl'], 'no temp files left');
@@ -99,12 +95,7 @@ test('write/read on disk: atomic, resolved against the manifest folder, loadable
 test('the magnetic-tile dataset exported as a manifest parses back identically', async () => {
   const ds = await loadMvtec(DATA_ROOT);
   // Paths relative to the dataset root, as an export placed at the root would hold them (nothing is written there).
-  const entries: ManifestEntry[] = ds.samples.map((s) => ({
-    image: toManifestPath(DATA_ROOT, s.path),
-    ...(s.maskPath ? { mask: toManifestPath(DATA_ROOT, s.maskPath) } : {}),
-    label: s.label,
-    ...(s.label ? { defectType: s.defectType } : {}),
-  }));
+  const entries = manifestFromSamples(ds.samples, DATA_ROOT);
   const text = serializeManifest(entries);
   assert.equal(text.split('\n').length, 984);
   assert.deepEqual(parseManifest(text), entries);
