@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { VisionErrorCodes, decodeGray, decodeImage, detectFormat, encodeJpeg, encodePng, readImageInfo } from '../src/index.js';
 import { DATA_ROOT, gradient, rejectsCode } from './helpers.js';
@@ -79,4 +80,38 @@ test('single-channel images encode as grayscale PNG (colour type 0) and JPEG (1 
   assert.deepEqual(Array.from((await decodeGray(png)).data), Array.from(gray.data));
   assert.equal((await sharp(await encodeJpeg(gray)).metadata()).channels, 1);
   assert.equal((await sharp(await encodePng(gradient(4, 3))).metadata()).channels, 3);
+});
+
+/** CRC-32 (PNG chunk checksum); local because zlib.crc32 needs Node ≥ 20.15. */
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+test('16-bit grayscale PNG (common for masks) is reduced to 8 bits', async () => {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(2, 0);
+  ihdr.writeUInt32BE(2, 4);
+  ihdr[8] = 16; // bit depth
+  ihdr[9] = 0; // greyscale
+  const raw = Buffer.alloc(2 * 5); // per row: filter byte + 2 × u16
+  [0, 65535, 32768, 1000].forEach((v, i) => raw.writeUInt16BE(v, Math.floor(i / 2) * 5 + 1 + (i % 2) * 2));
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  const g = await decodeGray(png);
+  assert.deepEqual(Array.from(g.data.subarray(0, 3)), [0, 255, 128]);
+  assert.ok(Math.abs(g.data[3]! - 1000 / 257) <= 1);
+  const rgb = await decodeImage(png);
+  assert.deepEqual(Array.from(rgb.data.subarray(0, 9)), [0, 0, 0, 255, 255, 255, 128, 128, 128]);
 });
