@@ -67,50 +67,58 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
   }) as unknown as App;
-  const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
-  app.decorate('ctx', ctx);
-  const metrics = createMetrics();
-  app.decorate('metrics', metrics);
-  const broker = config.mqtt.enabled
-    ? await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort })
-    : null;
-  const ingest = broker ? new Ingest(ctx, broker, metrics) : null;
-  await ingest?.start();
-  app.decorate('broker', broker);
-  app.decorate('ingest', ingest);
-  // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store.
-  app.addHook('onClose', async () => {
-    await ingest?.stop();
-    await broker?.close();
-    if (ownStore) await store.close();
-  });
-
-  installErrorHandler(app);
-  await app.register(helmet);
-  await app.register(cookie);
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: () => ctrlError('LW_CTRL_RATE_LIMITED'),
-  });
-  if (config.http.docs) {
-    await app.register(swagger, {
-      openapi: { info: { title: 'linewatch controller', version: '0.1.0' } },
+  try {
+    const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
+    app.decorate('ctx', ctx);
+    const metrics = createMetrics();
+    app.decorate('metrics', metrics);
+    let broker: EmbeddedBroker | null = null;
+    let ingest: Ingest | null = null;
+    // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered
+    // before anything starts so a failure half-way through build() still releases what was opened.
+    app.addHook('onClose', async () => {
+      await ingest?.stop();
+      await broker?.close();
+      if (ownStore) await store.close();
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
-  }
-  installGuard(app, ctx);
+    if (config.mqtt.enabled) {
+      broker = await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort });
+      ingest = new Ingest(ctx, broker, metrics);
+      await ingest.start();
+    }
+    app.decorate('broker', broker);
+    app.decorate('ingest', ingest);
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  registerAuthRoutes(app, ctx);
-  registerDeviceRoutes(app, ctx);
-  registerEventRoutes(app, ctx);
-  registerFleetRoutes(app, ctx, metrics);
+    installErrorHandler(app);
+    await app.register(helmet);
+    await app.register(cookie);
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: () => ctrlError('LW_CTRL_RATE_LIMITED'),
+    });
+    if (config.http.docs) {
+      await app.register(swagger, {
+        openapi: { info: { title: 'linewatch controller', version: '0.1.0' } },
+      });
+      await app.register(swaggerUi, { routePrefix: '/docs' });
+    }
+    installGuard(app, ctx);
 
-  const boot = await bootstrapAdmin(ctx);
-  if (boot) {
-    if (opts.onBootstrap) opts.onBootstrap(boot);
-    else app.log.warn({ username: boot.username }, 'created the first admin; its one-time password is printed by main');
+    app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+    registerAuthRoutes(app, ctx);
+    registerDeviceRoutes(app, ctx);
+    registerEventRoutes(app, ctx);
+    registerFleetRoutes(app, ctx, metrics);
+
+    const boot = await bootstrapAdmin(ctx);
+    if (boot) {
+      if (opts.onBootstrap) opts.onBootstrap(boot);
+      else app.log.warn({ username: boot.username }, 'created the first admin; its one-time password is printed by main');
+    }
+    await app.ready();
+  } catch (e) {
+    await app.close().catch(() => {});
+    throw e;
   }
-  await app.ready();
   return app;
 }
