@@ -29,6 +29,13 @@ test('aupro: hand-computed 1×4 example', () => {
   assert.deepEqual(c.pro, [0, 0.5, 0.5, 1, 1]);
 });
 
+test('aupro: all-equal scores give the chance line (0.15 at FPR 0.3)', () => {
+  // one tied group: (0,0) → (1,1); PRO at FPR 0.3 is 0.3, area 0.045, normalised 0.15
+  const s: MapWithMask = { scores: new Float32Array(9).fill(0.5), mask: new Uint8Array([0, 1, 1, 0, 0, 0, 0, 0, 1]), width: 3, height: 3 };
+  assert.ok(Math.abs(aupro([s]) - 0.15) < 1e-12);
+  assert.ok(Math.abs(aupro([s], { maxFpr: 1 }) - 0.5) < 1e-12);
+});
+
 test('aupro: regions are averaged with equal weight regardless of size', () => {
   // big region (3 px) fully detected at the top score; small region (1 px, score 0.5) only found after 3 of 4
   // normals (score 1) fire, i.e. at FPR 0.75 > 0.3. So PRO = 0.5 on the whole integration range.
