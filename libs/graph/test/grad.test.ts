@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DIFFERENTIABLE_OPS } from '../src/autodiff/grad.js';
 import * as o from '../src/ops/index.js';
 import { Rng } from '../src/init.js';
+import { decoderBlock, encoderBlock } from '../src/layers/transformer.js';
 import { awayFromZero, gradCheck, positive, type GradCase } from './gradcheck.js';
 
 const cases: GradCase[] = [
@@ -82,6 +83,19 @@ test('gradient check (central differences) for every op with a rule', async () =
   for (const c of cases) for (const op of await gradCheck(c)) covered.add(op);
   const missing = DIFFERENTIABLE_OPS.filter((op) => !covered.has(op));
   assert.deepEqual(missing, [], `ops with a rule but no gradient check: ${missing.join(', ')}`);
+});
+
+test('gradient check through a whole encoder and decoder block (float64, relu FFN)', async () => {
+  await gradCheck({
+    name: 'encoderBlock',
+    inputs: [{ shape: [2, 3, 4] }],
+    build: (g, [x]) => encoderBlock(g, 'enc', x!, { heads: 2, ffn: 6, activation: 'relu' }),
+  });
+  await gradCheck({
+    name: 'decoderBlock',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }],
+    build: (g, [q, m]) => decoderBlock(g, 'dec', q!, m!, { heads: 2, ffn: 6, activation: 'relu' }),
+  });
 });
 
 test('gradient check on random broadcasting shapes (binary ops, where, matmul)', async () => {

@@ -46,7 +46,8 @@ export async function gradCheck(c: GradCase, seed = 7): Promise<string[]> {
   const grads = grad(loss, xs);
   const outputs: Record<string, Tensor> = { loss };
   grads.forEach((gt, i) => (outputs[`g${i}`] = gt));
-  const model = exportModel({ graph: g, outputs, paramsAs: 'inputs', keepInputs: xs });
+  // Params built inside `build` (layers) are baked in at their seeded initial values.
+  const model = exportModel({ graph: g, outputs, paramsAs: 'initializers', paramValue: (n) => g.params.get(n)!.init, keepInputs: xs });
   const session = await createSession(model.bytes, { threads: 1 });
   const values = c.inputs.map((s) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
