@@ -9,7 +9,7 @@
  *
  * Listing reads directories only (one readdir per folder, masks matched by name), never pixels.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DatasetError, DatasetErrorCodes } from './errors.js';
 import type { ImageRef } from './samples.js';
@@ -48,10 +48,21 @@ export function isImageFile(name: string): boolean {
 async function listDir(path: string, what: string): Promise<{ dirs: string[]; files: string[] }> {
   try {
     const entries = await readdir(path, { withFileTypes: true });
-    return {
-      dirs: entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(),
-      files: entries.filter((e) => e.isFile()).map((e) => e.name).sort(),
-    };
+    const dirs: string[] = [];
+    const files: string[] = [];
+    for (const e of entries) {
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        // Datasets are often assembled from symlinks; follow them (a dangling link is simply not listed).
+        const st = await stat(join(path, e.name)).catch(() => undefined);
+        isDir = st?.isDirectory() ?? false;
+        isFile = st?.isFile() ?? false;
+      }
+      if (isDir) dirs.push(e.name);
+      else if (isFile) files.push(e.name);
+    }
+    return { dirs: dirs.sort(), files: files.sort() };
   } catch (e) {
     throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${what} folder missing or unreadable: ${path}`, { path }, { cause: e });
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeMaskPng, emptyMask } from '@linewatch/vision';
 import { DatasetErrorCodes, iterateSamples, loadImage, loadMvtec, loadSample, summarize } from '../src/index.js';
@@ -89,6 +89,21 @@ test('unreadable image and mask size mismatch are named at load time', async () 
     await rejectsCode(loadImage(d, { maxBytes: 10 }), DatasetErrorCodes.UNREADABLE_IMAGE, 'byte limit');
     await rm(join(root, 'ground_truth/scratch/d_mask.png'));
     await rejectsCode(loadSample(d), DatasetErrorCodes.MISSING_MASK, 'd_mask.png');
+  });
+});
+
+test('symlinked images and folders are followed', async () => {
+  await withTempDir(async (dir) => {
+    const real = join(dir, 'real');
+    await buildMiniMvtec(real);
+    const root = join(dir, 'linked');
+    await mkdir(join(root, 'train/good'), { recursive: true });
+    await symlink(join(real, 'train/good/a.jpg'), join(root, 'train/good/a.jpg'));
+    await symlink(join(real, 'test'), join(root, 'test'));
+    await symlink(join(real, 'ground_truth'), join(root, 'ground_truth'));
+    const ds = await loadMvtec(root);
+    assert.deepEqual(ds.samples.map((s) => s.stem), ['a', 'c', 'd']);
+    assert.ok((await loadSample(ds.samples[2]!)).mask.data.includes(1));
   });
 });
 
