@@ -1,8 +1,8 @@
 export { MetricsError, MetricsErrorCodes, isMetricsError } from './errors.js';
 export type { MetricsErrorCode } from './errors.js';
 export type { Labels, Scores } from './validate.js';
-export { auroc, imageAuroc, pixelAuroc, rocCurve } from './roc.js';
-export type { RocCurve } from './roc.js';
+export { auroc, imageAuroc, pixelAuroc, pixelRocCurve, rocCurve } from './roc.js';
+export type { RocCurve, RocOptions } from './roc.js';
 export { aupro, proCurve } from './aupro.js';
 export type { MapWithMask, ProCurve, ProOptions } from './aupro.js';
 export { labelComponents } from './components.js';

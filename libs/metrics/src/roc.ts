@@ -3,6 +3,7 @@
  * equals the Mann–Whitney U statistic / (P·N) with ties counted as ½. All sums are integers or half-integers below
  * 2^53, so the result is exact (up to the final division) for any realistic pixel count.
  */
+import { MetricsError, MetricsErrorCodes } from './errors.js';
 import { scanGroups } from './groups.js';
 import type { Labels, Scores } from './validate.js';
 import { requireBothClasses } from './validate.js';
@@ -49,29 +50,64 @@ export function pixelAuroc(
   return aurocOfChunks(s, l);
 }
 
-/**
- * ROC points, one per distinct score (ties form a single diagonal step), preceded by (0, 0) at threshold +Infinity.
- * For pixel-scale inputs the curve can have millions of points; thin it before plotting.
- */
-export function rocCurve(scores: Scores, labels: Labels): RocCurve {
+export interface RocOptions {
+  /**
+   * Thin the curve for plotting: a point is kept once FPR or TPR has moved by at least 1/maxPoints since the last
+   * kept point (the final point is always kept), so the curve stays within 1/maxPoints of the exact one in both axes.
+   * Default: every distinct score (exact).
+   */
+  readonly maxPoints?: number;
+}
+
+function curveOfChunks(scoreChunks: readonly Scores[], labelChunks: readonly Labels[], opts: RocOptions): RocCurve {
   const fpr: number[] = [0];
   const tpr: number[] = [0];
   const thresholds: number[] = [Infinity];
-  let tp = 0;
-  let fp = 0;
-  const tps: number[] = [];
-  const fps: number[] = [];
-  const totals = scanGroups([scores], [labels], () => (t, p, n) => {
-    tp += p;
-    fp += n;
-    tps.push(tp);
-    fps.push(fp);
-    thresholds.push(t);
+  const maxPoints = opts.maxPoints ?? Infinity;
+  if (!(maxPoints >= 2)) throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `maxPoints must be >= 2, got ${maxPoints}`, { maxPoints });
+  const step = 1 / maxPoints;
+  let last = { t: Infinity, f: 0, p: 0 };
+  const totals = scanGroups(scoreChunks, labelChunks, ({ positives, negatives }) => {
+    requireBothClasses(positives, negatives);
+    let tp = 0;
+    let fp = 0;
+    return (t, p, n) => {
+      tp += p;
+      fp += n;
+      const f = fp / negatives;
+      const r = tp / positives;
+      last = { t, f, p: r };
+      if (f - fpr.at(-1)! >= step || r - tpr.at(-1)! >= step) {
+        fpr.push(f);
+        tpr.push(r);
+        thresholds.push(t);
+      }
+    };
   });
   requireBothClasses(totals.positives, totals.negatives);
-  for (let i = 0; i < tps.length; i++) {
-    tpr.push(tps[i]! / totals.positives);
-    fpr.push(fps[i]! / totals.negatives);
+  if (thresholds.at(-1) !== last.t) {
+    fpr.push(last.f);
+    tpr.push(last.p);
+    thresholds.push(last.t);
   }
   return { fpr, tpr, thresholds };
+}
+
+/**
+ * ROC points, one per distinct score (ties form a single diagonal step), preceded by (0, 0) at threshold +Infinity.
+ * Pass `maxPoints` to thin long curves for plotting.
+ */
+export function rocCurve(scores: Scores, labels: Labels, opts: RocOptions = {}): RocCurve {
+  return curveOfChunks([scores], [labels], opts);
+}
+
+/** ROC curve over pixels (same inputs as pixelAuroc); `maxPoints` defaults to 1000 since maps have millions of pixels. */
+export function pixelRocCurve(
+  scores: Float32Array | readonly Float32Array[],
+  labels: Uint8Array | readonly Uint8Array[],
+  opts: RocOptions = {},
+): RocCurve {
+  const s = scores instanceof Float32Array ? [scores] : scores;
+  const l = labels instanceof Uint8Array ? [labels] : labels;
+  return curveOfChunks(s, l, { maxPoints: opts.maxPoints ?? 1000 });
 }

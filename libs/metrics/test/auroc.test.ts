@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MetricsErrorCodes, auroc, isMetricsError, pixelAuroc, rocCurve } from '../src/index.js';
+import { MetricsErrorCodes, auroc, isMetricsError, pixelAuroc, pixelRocCurve, rocCurve } from '../src/index.js';
 import { bruteAuroc, rng } from './helpers.js';
 
 const throwsCode = (fn: () => unknown, code: string) =>
@@ -104,4 +104,24 @@ test('property: negating scores gives 1 − AUROC; result matches brute force', 
     }),
     { numRuns: 200, seed: 2 },
   );
+});
+
+test('pixelRocCurve thins to ~maxPoints, stays within 1/maxPoints of the exact curve, ends at (1,1)', () => {
+  const r = rng(5);
+  const n = 20_000;
+  const s = Float32Array.from({ length: n }, () => r());
+  const l = Uint8Array.from(s, (v) => (v + (r() - 0.5) * 0.6 > 0.7 ? 1 : 0));
+  const exact = rocCurve(s, l);
+  const thin = pixelRocCurve(s, l, { maxPoints: 50 });
+  assert.ok(thin.fpr.length <= 2 * 50 + 2, `${thin.fpr.length} points`);
+  assert.equal(thin.fpr.at(-1), 1);
+  assert.equal(thin.tpr.at(-1), 1);
+  // every exact point lies within 1/50 (in both axes) of a step of the thinned curve
+  let j = 0;
+  for (let i = 0; i < exact.fpr.length; i++) {
+    while (j + 1 < thin.fpr.length && thin.thresholds[j + 1]! >= exact.thresholds[i]!) j++;
+    assert.ok(exact.fpr[i]! - thin.fpr[j]! <= 1 / 50 + 1e-12 && exact.tpr[i]! - thin.tpr[j]! <= 1 / 50 + 1e-12, `point ${i}`);
+  }
+  assert.deepEqual(rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], { maxPoints: 1e9 }), rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]));
+  throwsCode(() => rocCurve([0, 1], [0, 1], { maxPoints: 1 }), MetricsErrorCodes.BAD_ARGUMENT);
 });
