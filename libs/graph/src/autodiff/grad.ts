@@ -52,6 +52,16 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i] as NodeDef;
     if (!n.outputs.some((o) => contributions.has(o))) continue;
+    const composite = graph.compositeGradients.get(n);
+    if (composite) {
+      // The subgraph's inner nodes receive no contributions, so the reverse sweep skips them.
+      const gx = composite.rule(total(n.outputs[0]!)!);
+      composite.inputs.forEach((t, k) => {
+        const g = gx[k];
+        if (live.has(t) && g) push(t, g);
+      });
+      continue;
+    }
     const needs = n.inputs.map((t) => t !== null && live.has(t));
     if (!needs.some(Boolean)) continue;
     const rule = RULES[n.op];

@@ -33,12 +33,20 @@ export const erf = (x: Tensor): Tensor => unary('Erf', x);
 export const sign = (x: Tensor): Tensor => unary('Sign', x);
 export const square = (x: Tensor): Tensor => mul(x, x);
 
+const LOG_INV_SQRT_2PI = -0.5 * Math.log(2 * Math.PI);
+
 /**
  * Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), written in the pattern ORT's GeluFusion recognises so inference runs
- * one fused kernel; autodiff differentiates the primitives (Erf has a rule).
+ * one fused kernel. Its gradient is the closed form Φ(x) + x·φ(x), reusing 1 + erf(x/√2) from the forward.
  */
 export function gelu(x: Tensor): Tensor {
-  return mul(mul(x, add(erf(div(x, Math.SQRT2)), 1)), 0.5);
+  const t = add(erf(div(x, Math.SQRT2)), 1);
+  const y = mul(mul(x, t), 0.5);
+  x.graph.customGradient(y, [x], (gy) => {
+    const xPdf = mul(x, exp(add(mul(mul(x, x), -0.5), LOG_INV_SQRT_2PI)));
+    return [mul(gy, add(mul(t, 0.5), xPdf))];
+  });
+  return y;
 }
 
 /** Clamp to [min, max]; relu6 = clip(x, 0, 6). Gradient passes where min ≤ x ≤ max. */
