@@ -22,6 +22,7 @@ import { bootstrapAdmin } from './auth/bootstrap.js';
 import { registerDeviceRoutes } from './devices/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
+import { registerUi } from './ui.js';
 import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/types.js';
@@ -109,6 +110,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     registerDeviceRoutes(app, ctx);
     registerEventRoutes(app, ctx);
     registerFleetRoutes(app, ctx, metrics);
+    await registerUi(app);
 
     const boot = await bootstrapAdmin(ctx);
     if (boot) {

@@ -51,3 +51,20 @@ test('OpenAPI document lists the routes', async () => {
     await app.close();
   }
 });
+
+test('the QA UI is served at / with its assets, under a same-origin CSP', async () => {
+  const { app } = await testApp();
+  try {
+    const page = await app.inject({ method: 'GET', url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.match(page.body, /<script type="module" src="\/ui\/app.js">/);
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    for (const asset of ['app.js', 'api.js', 'queue.js', 'event.js', 'painter.js', 'heatmap.js', 'app.css']) {
+      assert.equal((await app.inject({ method: 'GET', url: `/ui/${asset}` })).statusCode, 200, asset);
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/ui/../package.json' })).statusCode, 404);
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,76 @@
+// Hash router: #/login, #/queue?<filters>, #/event/<id>. Session state lives in the HTTP-only cookie; the CSRF
+// token comes from /api/auth/session and is kept in memory only.
+import { api, setCsrf, toast, ApiError } from './api.js';
+import { renderQueue } from './queue.js';
+import { renderEvent } from './event.js';
+
+const main = document.getElementById('main');
+let me = null;
+
+async function loadSession() {
+  try {
+    const s = await api('GET', '/api/auth/session');
+    setCsrf(s.csrfToken);
+    me = s.user;
+  } catch {
+    me = null;
+  }
+  document.getElementById('who').textContent = me ? `${me.username} (${me.role})` : '';
+  document.getElementById('logout').hidden = !me;
+}
+
+function renderLogin() {
+  main.innerHTML = `<form class="login" id="login-form">
+      <h2>Sign in</h2>
+      <label>Username <input name="username" autocomplete="username" required></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+      <button type="submit">Sign in</button><p class="error" id="login-error"></p></form>`;
+  const form = document.getElementById('login-form');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    try {
+      const s = await api('POST', '/api/auth/login', { username: fd.get('username'), password: fd.get('password') });
+      setCsrf(s.csrfToken);
+      await loadSession();
+      location.hash = '#/queue';
+    } catch (e) {
+      document.getElementById('login-error').textContent = e.message;
+    }
+  });
+}
+
+async function route() {
+  const hash = location.hash || '#/queue';
+  if (!me && hash !== '#/login') {
+    location.hash = '#/login';
+    return;
+  }
+  try {
+    if (hash === '#/login') renderLogin();
+    else if (hash.startsWith('#/event/')) await renderEvent(main, decodeURIComponent(hash.slice('#/event/'.length)));
+    else await renderQueue(main, new URLSearchParams(hash.split('?')[1] ?? ''));
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      me = null;
+      location.hash = '#/login';
+      return;
+    }
+    main.innerHTML = '';
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.textContent = `${e.code ?? 'error'}: ${e.message}`;
+    main.append(p);
+  }
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('POST', '/api/auth/logout').catch(() => {});
+  await loadSession();
+  toast('Signed out');
+  location.hash = '#/login';
+});
+
+window.addEventListener('hashchange', route);
+await loadSession();
+await route();

@@ -1,0 +1,121 @@
+// Event view: frame with a translucent heatmap overlay and a mask layer to paint on; label actions and keyboard
+// shortcuts. Shortcuts: c confirm, r reject, s save mask, b brush, e erase, ctrl+z/z undo, [ ] brush size,
+// h toggle heatmap, j/n next, k/p previous, Escape back to the queue.
+import { api, toast } from './api.js';
+import { drawHeatmap } from './heatmap.js';
+import { Painter } from './painter.js';
+
+const loadImage = (src) =>
+  new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error(`cannot load ${src}`));
+    img.src = src;
+  });
+
+let detach = null;
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export async function renderEvent(main, id) {
+  detach?.();
+  const e = await api('GET', `/api/events/${encodeURIComponent(id)}`);
+  const base = `/api/events/${encodeURIComponent(id)}`;
+  main.innerHTML = `<div class="event">
+    <div class="stage" id="stage"><img id="frame" alt="frame" width="${e.frameWidth}" height="${e.frameHeight}">
+      <canvas id="heat" width="${e.frameWidth}" height="${e.frameHeight}"></canvas>
+      <canvas id="mask" class="mask" width="${e.frameWidth}" height="${e.frameHeight}"></canvas></div>
+    <div class="panel">
+      <div><strong>${esc(e.deviceId)}</strong> / ${esc(e.camera)} · ${esc(e.line)}</div>
+      <div>${new Date(e.ts).toLocaleString()}</div>
+      <div>score <strong>${e.score.toFixed(3)}</strong> (threshold ${e.threshold.toFixed(3)}) · model ${esc(e.modelVersion)}</div>
+      <div>status <strong id="status" class="status-${e.labelStatus}">${e.labelStatus}</strong></div>
+      <label>heatmap <input id="opacity" type="range" min="0" max="100" value="60"></label>
+      <div class="tools">
+        <button id="brush" type="button" aria-pressed="true">Brush <kbd>b</kbd></button>
+        <button id="erase" type="button" aria-pressed="false">Erase <kbd>e</kbd></button>
+        <button id="undo" type="button">Undo <kbd>z</kbd></button>
+      </div>
+      <label>brush <input id="size" type="range" min="1" max="${Math.max(8, Math.round(e.frameWidth / 8))}"></label>
+      <div class="tools">
+        <button id="confirm" type="button">Confirm <kbd>c</kbd></button>
+        <button id="reject" type="button">Reject <kbd>r</kbd></button>
+        <button id="save" type="button">Save mask <kbd>s</kbd></button>
+      </div>
+      <a href="#/queue">← queue <kbd>Esc</kbd></a>
+    </div></div>`;
+  const $ = (sel) => main.querySelector(sel);
+  $('#frame').src = `${base}/frame`;
+  const heat = $('#heat');
+  drawHeatmap(heat, await loadImage(`${base}/map`));
+  heat.style.opacity = '0.6';
+  const painter = new Painter($('#mask'));
+  if (e.hasMask) painter.load(await loadImage(`${base}/mask`));
+  const size = $('#size');
+  size.value = String(painter.size);
+  size.addEventListener('input', () => (painter.size = Number(size.value)));
+  $('#opacity').addEventListener('input', (ev) => (heat.style.opacity = String(ev.target.value / 100)));
+
+  const setMode = (m) => {
+    painter.mode = m;
+    $('#brush').setAttribute('aria-pressed', String(m === 'brush'));
+    $('#erase').setAttribute('aria-pressed', String(m === 'erase'));
+  };
+  const setStatus = (s) => {
+    const el = $('#status');
+    el.textContent = s;
+    el.className = `status-${s}`;
+  };
+  const act = async (fn, done) => {
+    try {
+      const v = await fn();
+      setStatus(v.labelStatus);
+      toast(done);
+    } catch (err) {
+      toast(`${err.code}: ${err.message}`, true);
+    }
+  };
+  const confirm = () => act(() => api('POST', `${base}/confirm`), 'Confirmed');
+  const reject = () => act(() => api('POST', `${base}/reject`), 'Rejected');
+  const save = () => act(async () => api('PUT', `${base}/mask`, await painter.toPng(), 'image/png'), 'Mask saved');
+  const step = (delta) => {
+    const ids = JSON.parse(sessionStorage.getItem('lw-queue') ?? '[]');
+    const next = ids[ids.indexOf(id) + delta];
+    if (next) location.hash = `#/event/${encodeURIComponent(next)}`;
+  };
+  $('#brush').addEventListener('click', () => setMode('brush'));
+  $('#erase').addEventListener('click', () => setMode('erase'));
+  $('#undo').addEventListener('click', () => painter.undo());
+  $('#confirm').addEventListener('click', confirm);
+  $('#reject').addEventListener('click', reject);
+  $('#save').addEventListener('click', save);
+
+  const keys = (ev) => {
+    if (ev.target instanceof HTMLInputElement && ev.target.type !== 'range') return;
+    const k = ev.key;
+    if ((ev.ctrlKey || ev.metaKey) && k === 'z') return (ev.preventDefault(), painter.undo());
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const map = {
+      c: confirm,
+      r: reject,
+      s: save,
+      b: () => setMode('brush'),
+      e: () => setMode('erase'),
+      z: () => painter.undo(),
+      h: () => (heat.hidden = !heat.hidden),
+      '[': () => ((painter.size = Math.max(1, painter.size - 2)), (size.value = String(painter.size))),
+      ']': () => ((painter.size += 2), (size.value = String(painter.size))),
+      j: () => step(1),
+      n: () => step(1),
+      k: () => step(-1),
+      p: () => step(-1),
+      Escape: () => (location.hash = '#/queue'),
+    };
+    if (map[k]) {
+      ev.preventDefault();
+      map[k]();
+    }
+  };
+  document.addEventListener('keydown', keys);
+  detach = () => document.removeEventListener('keydown', keys);
+  window.addEventListener('hashchange', () => detach?.(), { once: true });
+}

@@ -1,0 +1,21 @@
+// Anomaly map (8-bit grey PNG) → translucent colour overlay: hue from blue (low) to red (high), alpha rising with
+// the value so normal regions stay see-through.
+function jet(v) {
+  const f = (x) => Math.round(255 * Math.min(1, Math.max(0, x)));
+  return [f(1.5 - Math.abs(4 * v - 3)), f(1.5 - Math.abs(4 * v - 2)), f(1.5 - Math.abs(4 * v - 1))];
+}
+
+export function drawHeatmap(canvas, mapImg) {
+  const g = canvas.getContext('2d');
+  g.drawImage(mapImg, 0, 0, canvas.width, canvas.height);
+  const img = g.getImageData(0, 0, canvas.width, canvas.height);
+  for (let i = 0; i < img.data.length; i += 4) {
+    const v = img.data[i] / 255;
+    const [r, gg, b] = jet(v);
+    img.data[i] = r;
+    img.data[i + 1] = gg;
+    img.data[i + 2] = b;
+    img.data[i + 3] = Math.round(200 * v);
+  }
+  g.putImageData(img, 0, 0);
+}

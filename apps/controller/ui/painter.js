@@ -1,0 +1,89 @@
+// Mask painting on a canvas at the frame's native resolution: brush/erase with round strokes, undo stack of
+// snapshots (taken at stroke start), export as an opaque black/white PNG the server binarises at > 127.
+const MAX_UNDO = 30;
+
+export class Painter {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.g = canvas.getContext('2d', { willReadFrequently: true });
+    this.mode = 'brush';
+    this.size = Math.max(4, Math.round(canvas.width / 40));
+    this.undoStack = [];
+    this.dirty = false;
+    let last = null;
+    const at = (ev) => {
+      const r = canvas.getBoundingClientRect();
+      return { x: ((ev.clientX - r.left) * canvas.width) / r.width, y: ((ev.clientY - r.top) * canvas.height) / r.height };
+    };
+    canvas.addEventListener('pointerdown', (ev) => {
+      canvas.setPointerCapture(ev.pointerId);
+      this.snapshot();
+      last = at(ev);
+      this.stroke(last, last);
+    });
+    canvas.addEventListener('pointermove', (ev) => {
+      if (!last) return;
+      const p = at(ev);
+      this.stroke(last, p);
+      last = p;
+    });
+    const end = () => (last = null);
+    canvas.addEventListener('pointerup', end);
+    canvas.addEventListener('pointercancel', end);
+  }
+
+  snapshot() {
+    this.undoStack.push(this.g.getImageData(0, 0, this.canvas.width, this.canvas.height));
+    if (this.undoStack.length > MAX_UNDO) this.undoStack.shift();
+  }
+
+  stroke(a, b) {
+    const g = this.g;
+    g.globalCompositeOperation = this.mode === 'erase' ? 'destination-out' : 'source-over';
+    g.strokeStyle = g.fillStyle = 'rgb(255,0,0)';
+    g.lineWidth = this.size;
+    g.lineCap = 'round';
+    g.beginPath();
+    g.moveTo(a.x, a.y);
+    g.lineTo(b.x + 0.01, b.y);
+    g.stroke();
+    this.dirty = true;
+  }
+
+  undo() {
+    const img = this.undoStack.pop();
+    if (img) this.g.putImageData(img, 0, 0);
+    return Boolean(img);
+  }
+
+  /** Loads an existing mask PNG (white = anomalous) into the red display layer. */
+  load(img) {
+    const { width, height } = this.canvas;
+    const tmp = new OffscreenCanvas(width, height).getContext('2d');
+    tmp.drawImage(img, 0, 0, width, height);
+    const src = tmp.getImageData(0, 0, width, height);
+    const out = this.g.createImageData(width, height);
+    for (let i = 0; i < src.data.length; i += 4) {
+      if (src.data[i] > 127) {
+        out.data[i] = 255;
+        out.data[i + 3] = 255;
+      }
+    }
+    this.g.putImageData(out, 0, 0);
+  }
+
+  /** Opaque PNG: painted pixels white, the rest black. */
+  async toPng() {
+    const { width, height } = this.canvas;
+    const src = this.g.getImageData(0, 0, width, height);
+    const out = new ImageData(width, height);
+    for (let i = 0; i < src.data.length; i += 4) {
+      const v = src.data[i + 3] > 127 ? 255 : 0;
+      out.data[i] = out.data[i + 1] = out.data[i + 2] = v;
+      out.data[i + 3] = 255;
+    }
+    const c = new OffscreenCanvas(width, height);
+    c.getContext('2d').putImageData(out, 0, 0);
+    return c.convertToBlob({ type: 'image/png' });
+  }
+}

@@ -1,0 +1,66 @@
+// Review queue: filters in the URL hash (shareable), newest first, "Load more" via the API's opaque cursor.
+// The ids shown are remembered so the event view can step to the next/previous one with the keyboard.
+import { api } from './api.js';
+
+const FILTERS = ['line', 'camera', 'modelVersion', 'minScore', 'maxScore', 'status'];
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export async function renderQueue(main, params) {
+  main.innerHTML = `<form class="filters" id="filters">
+      ${FILTERS.filter((f) => f !== 'status')
+        .map((f) => `<label>${f}<input name="${f}" value="${esc(params.get(f) ?? '')}" size="10"></label>`)
+        .join('')}
+      <label>status<select name="status">${['', 'pending', 'confirmed', 'rejected']
+        .map((s) => `<option ${params.get('status') === s ? 'selected' : ''}>${s}</option>`)
+        .join('')}</select></label>
+      <button type="submit">Filter</button></form>
+    <table><thead><tr><th>Time</th><th>Line</th><th>Device</th><th>Camera</th><th>Model</th><th>Score</th><th>Status</th></tr></thead>
+    <tbody id="rows"></tbody></table><p><button id="more" type="button" hidden>Load more</button></p>
+    <p><kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open</p>`;
+  document.getElementById('filters').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(ev.target)) if (v !== '') q.set(k, String(v));
+    location.hash = `#/queue?${q}`;
+  });
+  const rows = document.getElementById('rows');
+  const more = document.getElementById('more');
+  const ids = [];
+  let cursor = null;
+  async function load() {
+    const q = new URLSearchParams();
+    for (const f of FILTERS) if (params.get(f)) q.set(f, params.get(f));
+    q.set('limit', '50');
+    if (cursor) q.set('cursor', cursor);
+    const page = await api('GET', `/api/events?${q}`);
+    for (const e of page.events) {
+      ids.push(e.id);
+      const tr = document.createElement('tr');
+      tr.className = 'row';
+      tr.tabIndex = 0;
+      tr.dataset.id = e.id;
+      tr.innerHTML = `<td>${esc(new Date(e.ts).toLocaleString())}</td><td>${esc(e.line)}</td><td>${esc(e.deviceId)}</td>
+        <td>${esc(e.camera)}</td><td>${esc(e.modelVersion)}</td><td>${e.score.toFixed(3)}</td>
+        <td class="status-${e.labelStatus}">${e.labelStatus}${e.hasMask ? ' ✎' : ''}</td>`;
+      tr.addEventListener('click', () => open(e.id));
+      rows.append(tr);
+    }
+    sessionStorage.setItem('lw-queue', JSON.stringify(ids));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+    if (ids.length === 0) rows.innerHTML = '<tr><td colspan="7">No events match.</td></tr>';
+  }
+  function open(id) {
+    location.hash = `#/event/${encodeURIComponent(id)}`;
+  }
+  more.addEventListener('click', load);
+  rows.addEventListener('keydown', (ev) => {
+    const tr = ev.target.closest('tr.row');
+    if (!tr) return;
+    if (ev.key === 'Enter') open(tr.dataset.id);
+    if (ev.key === 'j') tr.nextElementSibling?.focus();
+    if (ev.key === 'k') tr.previousElementSibling?.focus();
+  });
+  await load();
+  rows.querySelector('tr.row')?.focus();
+}
