@@ -87,5 +87,5 @@ test('CUDA requested where unavailable is a coded error (CPU-only machine)', asy
     return;
   }
   await assert.rejects(createSession(bytes, { executionProviders: ['cuda', 'cpu'] }), code('LW_GRAPH_EP_UNAVAILABLE'));
-  await (await createSession(bytes, { executionProviders: ['cpu'] })).release();
+  await (await createSession(bytes, { executionProviders: ['cpu'], spinning: true, threads: 1 })).release();
 });
