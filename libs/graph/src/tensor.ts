@@ -41,8 +41,11 @@ export interface NodeDef {
   readonly index: number;
 }
 
+/**
+ * Immutable handle; ops create new tensors. `producer` is null for inputs, params and constants (the graph's
+ * leaves); `kind` decides how a leaf is exported (graph input or initializer).
+ */
 export class Tensor {
-  /** Set by stopGradient() producers and by inputs/constants: autodiff never flows through such tensors. */
   constructor(
     readonly graph: Graph,
     readonly name: string,
