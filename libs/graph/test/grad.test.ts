@@ -69,6 +69,11 @@ const cases: GradCase[] = [
   },
   { name: 'topK', inputs: [{ shape: [3, 6] }], build: (_g, [a]) => o.topK(a!, 3, { axis: 1 }).values },
   { name: 'topK smallest axis 0', inputs: [{ shape: [5, 2] }], build: (_g, [a]) => o.topK(a!, 2, { axis: 0, largest: false }).values },
+  {
+    name: 'attention (closed-form backward)',
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 5] }, { shape: [2, 2, 5, 3] }],
+    build: (_g, [q, kT, v]) => o.attention(q!, kT!, v!),
+  },
   { name: 'softmax', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.softmax(a!, 1) },
   {
     name: 'layerNorm last axis',

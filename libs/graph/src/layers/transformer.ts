@@ -7,8 +7,9 @@
 import type { Graph } from '../builder.js';
 import { init } from '../init.js';
 import { add, gelu, mul, relu } from '../ops/elementwise.js';
-import { linear, matmul } from '../ops/linalg.js';
-import { layerNorm, softmax } from '../ops/nn.js';
+import { attention } from '../ops/attention.js';
+import { linear } from '../ops/linalg.js';
+import { layerNorm } from '../ops/nn.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { GraphError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -45,8 +46,7 @@ export function multiHeadAttention(g: Graph, name: string, q: Tensor, memory: Te
   const qh = transpose(reshape(qs, [b, t, h, dh]), [0, 2, 1, 3]); // [B,H,T,dh]
   const kT = transpose(reshape(dense(g, `${name}/k`, memory, d), [b, s, h, dh]), [0, 2, 3, 1]); // [B,H,dh,S]
   const vh = transpose(reshape(dense(g, `${name}/v`, memory, d), [b, s, h, dh]), [0, 2, 1, 3]); // [B,H,S,dh]
-  const attn = softmax(matmul(qh, kT), -1); // [B,H,T,S]
-  const ctx = reshape(transpose(matmul(attn, vh), [0, 2, 1, 3]), [b, t, d]);
+  const ctx = reshape(transpose(attention(qh, kT, vh), [0, 2, 1, 3]), [b, t, d]);
   return dense(g, `${name}/o`, ctx, d);
 }
 
