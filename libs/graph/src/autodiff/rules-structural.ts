@@ -1,7 +1,7 @@
 /** Gradient rules for linear algebra, reductions, layout, selection and normalisation ops. */
 import { GraphError } from '../errors.js';
 import { cast, mul, sub, where, equal } from '../ops/elementwise.js';
-import { gemm, matmul } from '../ops/linalg.js';
+import { gemm, matmul, matmulTransA } from '../ops/linalg.js';
 import { reduceMean, reduceSum } from '../ops/reduce.js';
 import { expand, pad, reshape, scatterElementsAdd, slice, transpose, transposeLast2 } from '../ops/shape.js';
 import { keptShape } from '../ops/util.js';
@@ -37,7 +37,7 @@ export const structuralRules: Record<string, GradRule> = {
       gb =
         b.rank === 2
           ? gemm(reshape(a, [-1, k]), reshape(gy!, [-1, nn]), { transA: true })
-          : unbroadcast(matmul(transposeLast2(a), gy!), b.shape);
+          : unbroadcast(matmulTransA(a, gy!), b.shape);
     }
     return [ga, gb];
   },

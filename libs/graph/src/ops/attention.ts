@@ -8,7 +8,7 @@
 import { GraphError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { mul, sub } from './elementwise.js';
-import { matmul } from './linalg.js';
+import { matmul, matmulTransA } from './linalg.js';
 import { softmax } from './nn.js';
 import { reduceSum } from './reduce.js';
 import { transposeLast2 } from './shape.js';
@@ -26,7 +26,7 @@ export function attention(q: Tensor, kT: Tensor, v: Tensor): Tensor {
     const dP = matmul(dO, transposeLast2(v));
     const rowDot = reduceSum(mul(dO, o), [-1], { keepDims: true });
     const dS = mul(p, sub(dP, rowDot));
-    return [matmul(dS, transposeLast2(kT)), matmul(transposeLast2(q), dS), matmul(transposeLast2(p), dO)];
+    return [matmul(dS, transposeLast2(kT)), matmulTransA(q, dS), matmulTransA(p, dO)];
   });
   return o;
 }
