@@ -77,7 +77,13 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     let ingest: Ingest | null = null;
     // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered
     // before anything starts so a failure half-way through build() still releases what was opened.
+    // Expired sessions are already refused on use; this only keeps the table small.
+    const sweep = setInterval(() => {
+      store.deleteExpiredSessions(ctx.clock.now()).catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
+    }, 3_600_000);
+    sweep.unref();
     app.addHook('onClose', async () => {
+      clearInterval(sweep);
       await ingest?.stop();
       await broker?.close();
       if (ownStore) await store.close();

@@ -11,6 +11,9 @@ const app = await build({
   },
 });
 await app.listen({ host: config.http.host, port: config.http.port });
+if (app.broker) {
+  app.log.info({ host: config.mqtt.host, port: app.broker.port, wsPort: app.broker.wsPort }, 'mqtt broker listening');
+}
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {

@@ -169,3 +169,22 @@ test('fleet is scoped to visible lines; /metrics exposes ingest and HTTP metrics
   }
   assert.match(metrics.body, /lw_http_requests_total\{method="GET",route="\/api\/fleet",status="200"\} 2/);
 });
+
+test('score aggregates per device (visible lines only), mean computed from count and sum', async () => {
+  const minute = new Date(T0);
+  await app.ctx.store.addScoreAggregates([
+    { deviceId: 'dev-1', camera: 'cam-1', minute, count: 4, sum: 1, max: 0.6, flagged: 1 },
+    { deviceId: 'dev-2', camera: 'cam-1', minute, count: 1, sum: 1, max: 1, flagged: 0 },
+  ]);
+  const range = `from=${new Date(T0 - 60_000).toISOString()}&to=${new Date(T0 + 60_000).toISOString()}`;
+  const res = await get(`/api/devices/dev-1/scores?${range}`);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual(res.json().points, [
+    { camera: 'cam-1', minute: minute.toISOString(), count: 4, mean: 0.25, max: 0.6, flagged: 1 },
+  ]);
+  assert.equal((await get(`/api/devices/dev-2/scores?${range}`)).statusCode, 404);
+  assert.equal((await get(`/api/devices/dev-2/scores?${range}`, admin)).json().points.length, 1);
+  const backwards = `from=${new Date(T0).toISOString()}&to=${new Date(T0 - 1).toISOString()}`;
+  assert.equal((await get(`/api/devices/dev-1/scores?${backwards}`)).json().code, 'LW_CTRL_VALIDATION');
+  assert.equal((await get('/api/devices/dev-1/scores?from=yesterday')).statusCode, 400);
+});

@@ -6,18 +6,23 @@
 import type { FastifyInstance } from 'fastify';
 import { devicePrefix } from '@linewatch/protocol';
 import {
+  DeviceScoresRoute,
   CreateDeviceRoute,
   GetDeviceRoute,
   ListDevicesRoute,
   type CreateDeviceBody,
   type DeviceView,
   type IdParams,
+  type ScoreQuery,
 } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { DeviceRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import { hashToken, newSecret } from '../auth/password.js';
+
+const HOUR = 3_600_000;
+const MAX_RANGE = 7 * 24 * HOUR;
 
 export const deviceView = (d: DeviceRow): DeviceView => ({
   id: d.id,
@@ -66,6 +71,32 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx): void {
       const d = await ctx.store.findDevice((req.params as IdParams).id);
       if (!d || !canSeeLine(user, d.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
       return deviceView(d);
+    },
+  });
+
+  app.route({
+    ...DeviceScoresRoute,
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      const d = await ctx.store.findDevice((req.params as IdParams).id);
+      if (!d || !canSeeLine(user, d.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
+      const q = req.query as ScoreQuery;
+      const to = q.to ? new Date(q.to) : ctx.clock.now();
+      const from = q.from ? new Date(q.from) : new Date(to.getTime() - HOUR);
+      if (!(from < to) || to.getTime() - from.getTime() > MAX_RANGE) {
+        throw ctrlError('LW_CTRL_VALIDATION', 'need from < to and a range of at most 7 days');
+      }
+      const rows = await ctx.store.listScoreAggregates(d.id, from, to);
+      return {
+        points: rows.map((r) => ({
+          camera: r.camera,
+          minute: r.minute.toISOString(),
+          count: r.count,
+          mean: r.count > 0 ? r.sum / r.count : 0,
+          max: r.max,
+          flagged: r.flagged,
+        })),
+      };
     },
   });
 }

@@ -53,3 +53,32 @@ export const GetDeviceRoute = {
   url: '/api/devices/:id',
   schema: { tags: ['devices'], params: IdParams, response: { 200: DeviceView, ...errorResponses } },
 } as const;
+
+export const ScoreQuery = Type.Object(
+  { from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
+export type ScoreQuery = Static<typeof ScoreQuery>;
+
+/** Per camera and minute: how many frames were scored, their mean and max score, and how many were flagged. */
+export const ScorePoint = Type.Object({
+  camera: Type.String(),
+  minute: IsoDate,
+  count: Type.Integer(),
+  mean: Type.Number(),
+  max: Type.Number(),
+  flagged: Type.Integer(),
+});
+export type ScorePoint = Static<typeof ScorePoint>;
+
+export const DeviceScoresRoute = {
+  method: 'GET',
+  url: '/api/devices/:id/scores',
+  schema: {
+    tags: ['devices'],
+    description: 'Score aggregates per camera and minute (default: the last hour; at most 7 days)',
+    params: IdParams,
+    querystring: ScoreQuery,
+    response: { 200: Type.Object({ points: Type.Array(ScorePoint) }), ...errorResponses },
+  },
+} as const;
