@@ -141,3 +141,22 @@ test('security headers, coded 404/400/413/415 errors', async () => {
     await app.close();
   }
 });
+
+test('changing the password needs the current one and ends the other sessions', async () => {
+  const { app, adminPassword } = await testApp();
+  try {
+    const a = await login(app, 'admin', adminPassword);
+    const b = await login(app, 'admin', adminPassword);
+    const change = (payload: object) => app.inject({ method: 'POST', url: '/api/auth/password', headers: a.headers, payload });
+    assert.equal((await change({ currentPassword: 'wrong', newPassword: 'a-new-long-password' })).json().code, 'LW_CTRL_BAD_CREDENTIALS');
+    assert.equal((await change({ currentPassword: adminPassword, newPassword: 'short' })).json().code, 'LW_CTRL_VALIDATION');
+    assert.equal((await change({ currentPassword: adminPassword, newPassword: 'a-new-long-password' })).statusCode, 204);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: a.cookie } })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: b.cookie } })).statusCode, 401);
+    const old = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: adminPassword } });
+    assert.equal(old.statusCode, 401);
+    await login(app, 'admin', 'a-new-long-password');
+  } finally {
+    await app.close();
+  }
+});

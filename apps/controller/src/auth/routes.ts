@@ -2,10 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
+  ChangePasswordRoute,
   CreateUserRoute,
   LoginRoute,
   LogoutRoute,
   SessionRoute,
+  type ChangePasswordBody,
   type CreateUserBody,
   type LoginBody,
   type UserView,
@@ -69,6 +71,19 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: Ctx): void {
     handler: async (req) => {
       const { user, session } = requireAuth(req);
       return { user: userView(user), csrfToken: session.csrfToken };
+    },
+  });
+
+  app.route({
+    ...ChangePasswordRoute,
+    config: { rateLimit: { max: ctx.config.auth.loginMaxPerMinute, timeWindow: 60_000 } },
+    handler: async (req, reply) => {
+      const { user, session } = requireAuth(req);
+      const body = req.body as ChangePasswordBody;
+      if (!(await verifyPassword(body.currentPassword, user.passwordHash))) throw ctrlError('LW_CTRL_BAD_CREDENTIALS');
+      await ctx.store.updatePassword(user.id, await hashPassword(body.newPassword));
+      await ctx.store.deleteUserSessions(user.id, session.id);
+      return reply.status(204).send();
     },
   });
 

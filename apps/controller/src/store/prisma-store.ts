@@ -56,6 +56,10 @@ export class PrismaStore implements Store {
     return this.db.user.count();
   }
 
+  async updatePassword(userId: string, passwordHash: string): Promise<void> {
+    await this.db.user.update({ where: { id: userId }, data: { passwordHash } });
+  }
+
   async createSession(s: SessionRow): Promise<void> {
     await this.db.session.create({ data: s });
   }
@@ -67,6 +71,11 @@ export class PrismaStore implements Store {
   }
   async deleteExpiredSessions(now: Date): Promise<number> {
     return (await this.db.session.deleteMany({ where: { expiresAt: { lte: now } } })).count;
+  }
+
+  async deleteUserSessions(userId: string, keepId?: string): Promise<number> {
+    const where = keepId === undefined ? { userId } : { userId, id: { not: keepId } };
+    return (await this.db.session.deleteMany({ where })).count;
   }
 
   async createDevice(d: DeviceRow): Promise<void> {

@@ -112,11 +112,14 @@ export interface Store {
   findUserByName(username: string): Promise<UserRow | null>;
   findUser(id: string): Promise<UserRow | null>;
   countUsers(): Promise<number>;
+  updatePassword(userId: string, passwordHash: string): Promise<void>;
 
   createSession(s: SessionRow): Promise<void>;
   findSession(id: string): Promise<SessionRow | null>;
   deleteSession(id: string): Promise<void>;
   deleteExpiredSessions(now: Date): Promise<number>;
+  /** Ends every session of the user except `keepId`. */
+  deleteUserSessions(userId: string, keepId?: string): Promise<number>;
 
   createDevice(d: DeviceRow): Promise<void>;
   findDevice(id: string): Promise<DeviceRow | null>;

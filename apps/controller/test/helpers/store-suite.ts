@@ -94,6 +94,12 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       const sess = { id: 'sid', userId: 'u1', csrfToken: 'c', createdAt: new Date(T0), expiresAt: new Date(T0 + 1000) };
       await s.createSession(sess);
       assert.deepEqual(await s.findSession('sid'), sess);
+      await s.createSession({ ...sess, id: 'sid2' });
+      await s.createSession({ ...sess, id: 'sid3' });
+      assert.equal(await s.deleteUserSessions('u1', 'sid'), 2);
+      assert.equal(await s.findSession('sid2'), null);
+      await s.updatePassword('u1', 'h2');
+      assert.equal((await s.findUser('u1'))?.passwordHash, 'h2');
       assert.equal(await s.deleteExpiredSessions(new Date(T0 + 999)), 0);
       assert.equal(await s.deleteExpiredSessions(new Date(T0 + 1000)), 1);
       assert.equal(await s.findSession('sid'), null);

@@ -53,3 +53,16 @@ export const CreateUserRoute = {
   url: '/api/users',
   schema: { tags: ['users'], body: CreateUserBody, response: { 201: UserView, ...errorResponses } },
 } as const;
+
+export const ChangePasswordBody = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Type.String({ minLength: 12, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
+
+/** Changes the signed-in user's password and ends their other sessions (e.g. after the bootstrap password). */
+export const ChangePasswordRoute = {
+  method: 'POST',
+  url: '/api/auth/password',
+  schema: { tags: ['auth'], body: ChangePasswordBody, response: { 204: Type.Null(), ...errorResponses } },
+} as const;
