@@ -1,12 +1,13 @@
 /**
- * The only module that touches onnxruntime-node. Everything else in this lib sees `Session`/`OrtTensor` through
- * these few functions, so swapping runtimes (or mocking) stays local.
+ * The training runtime's view of onnxruntime. Sessions are opened through @linewatch/inference — the one place in
+ * the repository that touches onnxruntime-node — and this module only adapts its errors to the graph catalogue and
+ * wraps typed arrays as tensors without copying.
  */
-import * as ort from 'onnxruntime-node';
+import { InferenceSession, isInferenceError, OrtTensorCtor, type OrtTensor } from '@linewatch/inference';
 import { GraphError } from '../errors.js';
 import type { DType, Shape, TensorData } from '../tensor.js';
 
-export type OrtTensor = ort.Tensor;
+export type { OrtTensor };
 export type ExecutionProvider = 'cpu' | 'cuda';
 
 export interface SessionConfig {
@@ -25,55 +26,49 @@ export interface SessionConfig {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>, fetches?: Record<string, OrtTensor | null>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool' };
-
 /** Wraps a typed array without copying: ORT reads the JS buffer in place. */
 export function ortTensor(dtype: DType, data: TensorData, shape: Shape): OrtTensor {
-  return new ort.Tensor(ORT_TYPE[dtype], data as never, [...shape]);
+  return new OrtTensorCtor(dtype, data as never, [...shape]);
 }
 
 export function tensorData(t: OrtTensor): TensorData {
   return t.data as TensorData;
 }
 
-/** Whether this onnxruntime build ships a CUDA provider at all (the probe session decides for real). */
-export function cudaListed(): boolean {
-  return ort.listSupportedBackends().some((b) => b.name === 'cuda');
-}
-
 export async function createSession(model: Uint8Array, config: SessionConfig = {}): Promise<Session> {
   const eps = config.executionProviders ?? ['cpu'];
-  const options: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: config.threads ?? 2,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    executionProviders: [...eps],
-    extra: { session: { intra_op: { allow_spinning: config.spinning === true ? '1' : '0' } } },
-  };
-  let session: ort.InferenceSession;
+  let session: InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, options);
+    session = await InferenceSession.open(model, {
+      executionProviders: eps,
+      intraOpThreads: config.threads ?? 2,
+      interOpThreads: 1,
+      graphOptimizationLevel: 'all',
+      spinning: config.spinning === true,
+    });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    if (eps.includes('cuda') && (!cudaListed() || /cuda|provider|librar/i.test(message))) {
-      throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', `CUDA execution provider requested but unavailable: ${message}`, {
-        requested: eps,
-        cause: message,
-      });
+    if (isInferenceError(e, 'LW_INFER_PROVIDER_UNAVAILABLE')) {
+      throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', `execution provider unavailable: ${message}`, { requested: eps, cause: message });
     }
     throw new GraphError('LW_GRAPH_SESSION_FAILED', `onnxruntime rejected the model: ${message}`, { cause: message });
+  }
+  // Training asks for CUDA to get CUDA: a silent fallback to CPU would turn a GPU job into a days-long one.
+  if (eps.includes('cuda') && session.provider !== 'cuda') {
+    const attempts = session.attempts;
+    await session.release();
+    throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', 'CUDA execution provider requested but unavailable', { requested: eps, attempts });
   }
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    async run(feeds, fetches) {
+    async run(feeds) {
       try {
-        return (fetches ? await session.run(feeds, fetches as never) : await session.run(feeds)) as Record<string, OrtTensor>;
+        return await session.runOrt(feeds);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         throw new GraphError('LW_GRAPH_SESSION_FAILED', `onnxruntime run failed: ${message}`, { cause: message });
