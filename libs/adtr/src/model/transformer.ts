@@ -4,7 +4,7 @@
  * query (one vector per token position) instead of the input — so it cannot simply copy anomalies through.
  */
 import {
-  add, expand, init, layerNorm, linear, matmul, mul, relu, reshape, softmax, transpose, type Graph, type Tensor,
+  add, attention as attentionCore, expand, init, layerNorm, linear, mul, relu, reshape, transpose, type Graph, type Tensor,
 } from '@linewatch/graph';
 
 interface Dims {
@@ -31,13 +31,17 @@ function splitHeads(x: Tensor, d: Dims): Tensor {
   return transpose(reshape(x, [d.batch, d.tokens, d.heads, d.dim / d.heads]), [0, 2, 1, 3]);
 }
 
-/** Multi-head attention; q/k already carry their positional embeddings. */
+/**
+ * Multi-head attention; q/k already carry their positional embeddings, v does not. The core is the graph lib's
+ * `attention` op (softmax(Q·Kᵀ)·V with a closed-form backward that avoids a pass over the T×T scores).
+ */
 export function attention(g: Graph, name: string, q: Tensor, k: Tensor, v: Tensor, d: Dims): Tensor {
-  const qh = splitHeads(dense(g, `${name}.q`, q, d.dim, d.dim), d);
-  const kh = splitHeads(dense(g, `${name}.k`, k, d.dim, d.dim), d);
+  const dh = d.dim / d.heads;
+  const qh = splitHeads(mul(dense(g, `${name}.q`, q, d.dim, d.dim), 1 / Math.sqrt(dh)), d);
+  // Keys straight to [N, h, dh, T]: one transpose instead of split-then-transpose.
+  const kT = transpose(reshape(dense(g, `${name}.k`, k, d.dim, d.dim), [d.batch, d.tokens, d.heads, dh]), [0, 2, 3, 1]);
   const vh = splitHeads(dense(g, `${name}.v`, v, d.dim, d.dim), d);
-  const scores = mul(matmul(qh, transpose(kh, [0, 1, 3, 2])), 1 / Math.sqrt(d.dim / d.heads));
-  const ctx = matmul(softmax(scores, -1), vh); // [N, h, T, dh]
+  const ctx = attentionCore(qh, kT, vh); // [N, h, T, dh]
   const merged = reshape(transpose(ctx, [0, 2, 1, 3]), [d.batch, d.tokens, d.dim]);
   return dense(g, `${name}.out`, merged, d.dim, d.dim);
 }

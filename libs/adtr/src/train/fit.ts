@@ -1,0 +1,169 @@
+/**
+ * Trains the reconstruction model on cached grid features with the graph lib's Trainer (forward + backward + AdamW
+ * in one onnxruntime session). Normal-only training uses L_norm; fine-tuning starts from a parent's parameters and
+ * uses L_px (token masks) or L_img (image labels). Checkpoints are written atomically after every epoch; resuming
+ * restores parameters, optimizer state and the epoch, and each epoch's shuffle is seeded by (seed, epoch), so a
+ * resumed run continues exactly as the uninterrupted one would have.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { adamw, decodeCheckpoint, stepDecay, Trainer } from '@linewatch/graph';
+import { AdtrError } from '../errors.js';
+import type { LossSettings, ModelConfig, Schedule } from '../model/config.js';
+import { buildTrainingGraph, type LossKind } from '../model/graphs.js';
+import { FEATURE_MEAN, FEATURE_STD } from '../model/reconstruct.js';
+import { balancedOrder, seededRng, shuffle, toBatches } from './batches.js';
+import { featureStats, type FeatureStats } from './stats.js';
+
+export interface TrainSample {
+  /** Grid features [C, rows, cols], flattened. */
+  readonly features: Float32Array;
+  /** Token labels [rows·cols] in {0, 1} (L_px). */
+  readonly tokenMask?: Float32Array;
+  /** Image label (L_img; also decides anomalous vs normal when balancing fine-tune epochs). */
+  readonly label?: 0 | 1;
+}
+
+export interface StepProgress {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  readonly loss: number;
+  readonly lr: number;
+}
+
+export interface FitOptions {
+  readonly model: ModelConfig;
+  readonly loss: LossSettings;
+  readonly schedule: Schedule;
+  readonly kind: LossKind;
+  readonly channels: number;
+  readonly samples: readonly TrainSample[];
+  /** Starting parameters by name (a parent model when fine-tuning); must include the feature statistics. */
+  readonly init?: ReadonlyMap<string, Float32Array>;
+  readonly seed?: number;
+  readonly threads?: number;
+  readonly executionProviders?: readonly ('cpu' | 'cuda')[];
+  readonly checkpointPath?: string;
+  readonly resume?: boolean;
+  readonly onStep?: (p: StepProgress) => void;
+  readonly onEpoch?: (p: { epoch: number; epochs: number; loss: number; lr: number }) => void;
+}
+
+export interface FitResult {
+  readonly params: Map<string, Float32Array>;
+  readonly history: readonly { epoch: number; loss: number; lr: number }[];
+  readonly stats: FeatureStats;
+  readonly resumedFromEpoch: number;
+  readonly seconds: number;
+}
+
+function checkSamples(o: FitOptions): void {
+  const size = o.channels * o.model.grid[0] * o.model.grid[1];
+  const tokens = o.model.grid[0] * o.model.grid[1];
+  if (o.samples.length === 0) throw new AdtrError('LW_ADTR_CONFIG', 'no training samples');
+  o.samples.forEach((s, i) => {
+    if (s.features.length !== size) throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} has ${s.features.length} feature values, expected ${size}`);
+    if (o.kind === 'px' && s.tokenMask && s.tokenMask.length !== tokens) throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} mask has ${s.tokenMask.length} tokens`);
+  });
+  if (o.kind !== 'norm' && !o.samples.some((s) => s.label === 1)) {
+    throw new AdtrError('LW_ADTR_CONFIG', `${o.kind} fine-tuning needs at least one anomalous sample`);
+  }
+}
+
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+export async function fit(o: FitOptions): Promise<FitResult> {
+  checkSamples(o);
+  const t0 = performance.now();
+  const seed = o.seed ?? 0;
+  const { batchSize } = o.schedule;
+  const tg = buildTrainingGraph(o.model, o.channels, batchSize, o.kind, o.loss, seed);
+  const frozen = new Set([FEATURE_MEAN, FEATURE_STD]);
+  const trainer = await Trainer.create({
+    graph: tg.graph,
+    loss: tg.loss,
+    optimizer: adamw({ weightDecay: o.schedule.weightDecay }),
+    trainable: tg.graph.paramTensors().filter((t) => !frozen.has(t.name)),
+    threads: o.threads ?? 2,
+    ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
+  });
+  try {
+    if (o.init) {
+      for (const [name, values] of o.init) if (tg.graph.params.has(name)) trainer.setParam(name, values);
+      for (const name of frozen) if (!o.init.has(name)) throw new AdtrError('LW_ADTR_CONFIG', `parent parameters lack ${name}`);
+    }
+    const normals = o.samples.filter((s) => s.label !== 1).map((s) => s.features);
+    const stats: FeatureStats = o.init
+      ? { mean: Float32Array.from(trainer.param(FEATURE_MEAN)), std: Float32Array.from(trainer.param(FEATURE_STD)) }
+      : featureStats(normals.length ? normals : o.samples.map((s) => s.features), o.channels);
+    trainer.setParam(FEATURE_MEAN, stats.mean);
+    trainer.setParam(FEATURE_STD, stats.std);
+
+    let startEpoch = 0;
+    if (o.resume && o.checkpointPath && existsSync(o.checkpointPath)) {
+      const bytes = new Uint8Array(readFileSync(o.checkpointPath));
+      const meta = decodeCheckpoint(bytes).meta;
+      if (meta['kind'] !== o.kind) throw new AdtrError('LW_ADTR_CONFIG', `checkpoint is for ${String(meta['kind'])} training, not ${o.kind}`);
+      trainer.loadCheckpoint(bytes);
+      startEpoch = Number(meta['epoch'] ?? 0);
+    }
+
+    const { epochs } = o.schedule;
+    const lrAt = stepDecay(o.schedule.lr, o.schedule.decayEpoch < epochs ? [o.schedule.decayEpoch] : [], o.schedule.decayFactor);
+    const [rows, cols] = o.model.grid;
+    const tokens = rows * cols;
+    const featureBuf = new Float32Array(batchSize * o.channels * tokens);
+    const maskBuf = new Float32Array(batchSize * tokens);
+    const hasBuf = new Float32Array(batchSize);
+    const labelBuf = new Float32Array(batchSize);
+    const anomalous = o.samples.map((s, i) => (s.label === 1 ? i : -1)).filter((i) => i >= 0);
+    const normalIdx = o.samples.map((s, i) => (s.label === 1 ? -1 : i)).filter((i) => i >= 0);
+    const history: { epoch: number; loss: number; lr: number }[] = [];
+
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      const rng = seededRng((seed * 1000003 + epoch) >>> 0);
+      const all = o.samples.map((_, i) => i);
+      const order = o.kind === 'norm' ? shuffle(all, rng) : balancedOrder(anomalous, normalIdx, rng);
+      const batches = toBatches(order, batchSize, rng);
+      const lr = lrAt(epoch);
+      let sum = 0;
+      for (let b = 0; b < batches.length; b++) {
+        const idx = batches[b] as number[];
+        idx.forEach((sampleIndex, j) => {
+          const s = o.samples[sampleIndex] as TrainSample;
+          featureBuf.set(s.features, j * o.channels * tokens);
+          if (o.kind === 'px') {
+            if (s.tokenMask) maskBuf.set(s.tokenMask, j * tokens);
+            else maskBuf.fill(0, j * tokens, (j + 1) * tokens);
+            hasBuf[j] = s.tokenMask?.some((v) => v > 0) ? 1 : 0;
+          }
+          labelBuf[j] = s.label ?? 0;
+        });
+        const batch: Record<string, Float32Array> =
+          o.kind === 'norm'
+            ? { features: featureBuf }
+            : o.kind === 'px'
+              ? { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf }
+              : { features: featureBuf, label: labelBuf };
+        const { loss } = await trainer.step(batch, lr);
+        if (!Number.isFinite(loss)) throw new AdtrError('LW_ADTR_CONFIG', `loss became ${loss} at epoch ${epoch + 1}; lower the learning rate`);
+        sum += loss;
+        o.onStep?.({ epoch: epoch + 1, epochs, step: b + 1, stepsPerEpoch: batches.length, loss, lr });
+      }
+      const mean = sum / Math.max(batches.length, 1);
+      history.push({ epoch: epoch + 1, loss: mean, lr });
+      o.onEpoch?.({ epoch: epoch + 1, epochs, loss: mean, lr });
+      if (o.checkpointPath) writeAtomic(o.checkpointPath, trainer.saveCheckpoint({ epoch: epoch + 1, kind: o.kind, seed }));
+    }
+    const params = new Map<string, Float32Array>();
+    for (const name of tg.graph.params.keys()) params.set(name, Float32Array.from(trainer.param(name)));
+    return { params, history, stats, resumedFromEpoch: startEpoch, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await trainer.release();
+  }
+}
