@@ -1,0 +1,170 @@
+/**
+ * Agent configuration: one JSON file + a few environment overrides, validated once at start-up with TypeBox, then
+ * deep-frozen. This is the only module that reads process.env (lint enforces it).
+ */
+import { readFileSync } from 'node:fs';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { AgentError, reasonOf } from './errors.js';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
+const Dim = Type.Integer({ minimum: 8, maximum: 8192 });
+const Fps = Type.Number({ exclusiveMinimum: 0, maximum: 240 });
+
+const common = {
+  width: Dim,
+  height: Dim,
+  fps: Fps,
+};
+
+export const SourceSchema = Type.Union([
+  Type.Object({
+    kind: Type.Literal('synthetic'),
+    ...common,
+    seed: Type.Union([Type.Integer(), Type.String()], { default: 1 }),
+    /** Fraction of frames that carry a defect. */
+    defectRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+    /** Distinct pre-rendered frames cycled through (rendering costs ~20–100 ms, so it is done once). */
+    distinctFrames: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+  }),
+  Type.Object({ kind: Type.Literal('folder'), ...common, path: Type.String({ minLength: 1 }) }),
+  Type.Object({ kind: Type.Literal('video'), ...common, path: Type.String({ minLength: 1 }), loop: Type.Boolean({ default: true }) }),
+  Type.Object({ kind: Type.Literal('rtsp'), ...common, url: Type.String({ pattern: '^rtsps?://' }), tcp: Type.Boolean({ default: true }) }),
+  Type.Object({ kind: Type.Literal('mjpeg'), ...common, url: Type.String({ pattern: '^https?://' }) }),
+  Type.Object({ kind: Type.Literal('v4l2'), ...common, device: Type.String({ pattern: '^/dev/' }) }),
+]);
+export type SourceConfig = Static<typeof SourceSchema>;
+
+export const CameraSchema = Type.Object({
+  id: Id,
+  source: SourceSchema,
+  /** Local fallback threshold; the controller's retained threshold message wins, the manifest's is the default. */
+  threshold: Type.Optional(Type.Number({ minimum: 0 })),
+});
+export type CameraConfig = Static<typeof CameraSchema>;
+
+export const ConfigSchema = Type.Object({
+  site: Id,
+  line: Id,
+  device: Id,
+  broker: Type.Object({
+    url: Type.String({ pattern: '^(mqtts?|wss?)://', default: 'mqtt://127.0.0.1:1883' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    tls: Type.Optional(
+      Type.Object({
+        caFile: Type.Optional(Type.String()),
+        certFile: Type.Optional(Type.String()),
+        keyFile: Type.Optional(Type.String()),
+        rejectUnauthorized: Type.Boolean({ default: true }),
+      }),
+    ),
+    keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+    reconnectMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
+    connectTimeoutMs: Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }),
+  }, { default: {} }),
+  cameras: Type.Array(CameraSchema, {
+    minItems: 1,
+    maxItems: 64,
+    default: [{ id: 'cam-1', source: { kind: 'synthetic', width: 256, height: 256, fps: 5 } }],
+  }),
+  inference: Type.Object({
+    /** Tried in order; the first that opens the model is used and reported. */
+    executionProviders: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu'), Type.Literal('tensorrt')]), { minItems: 1, default: ['cuda', 'cpu'] }),
+    intraOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    warmUpRuns: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
+  }, { default: {} }),
+  outbox: Type.Object({
+    maxBytes: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024 }),
+    /** What happens when maxBytes is reached: evict the oldest unacked event, or refuse the new one. */
+    policy: Type.Union([Type.Literal('drop-oldest'), Type.Literal('refuse-new')], { default: 'drop-oldest' }),
+    /** Events published but not yet acked, per connection. */
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+    /** Re-publish an event that was not acked this long after it was sent. */
+    resendAfterMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  }, { default: {} }),
+  model: Type.Object({
+    /** Ed25519 public key (PEM) that model packages must be signed with. */
+    trustedKeyPath: Type.String({ minLength: 1 }),
+    /** Package (dir or .tar[.gz]) installed when the data dir holds no model yet. */
+    initialPackage: Type.Optional(Type.String({ minLength: 1 })),
+    maxDownloadBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024 }),
+    downloadTimeoutMs: Type.Integer({ minimum: 1000, default: 600_000 }),
+  }),
+  dataDir: Type.String({ minLength: 1, default: './agent-data' }),
+  healthIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
+  /** Publish every Nth frame's score (1 = every frame). Flagging is never decimated. */
+  scoreDecimation: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
+  /** A source that delivers nothing for this long is reported stalled and restarted. */
+  stallTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  restartBackoff: Type.Object({
+    minMs: Type.Integer({ minimum: 10, default: 500 }),
+    maxMs: Type.Integer({ minimum: 10, default: 30_000 }),
+  }, { default: {} }),
+  logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
+});
+export type AgentConfig = Readonly<Static<typeof ConfigSchema>>;
+
+/** Environment variables that override file values (secrets and per-host identity should not live in files). */
+export const ENV_OVERRIDES = {
+  LW_AGENT_SITE: ['site'],
+  LW_AGENT_LINE: ['line'],
+  LW_AGENT_DEVICE: ['device'],
+  LW_AGENT_BROKER_URL: ['broker', 'url'],
+  LW_AGENT_BROKER_USERNAME: ['broker', 'username'],
+  LW_AGENT_BROKER_PASSWORD: ['broker', 'password'],
+  LW_AGENT_DATA_DIR: ['dataDir'],
+  LW_AGENT_TRUSTED_KEY: ['model', 'trustedKeyPath'],
+} as const;
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/** Validates a raw object (file contents with env applied); returns a frozen config with defaults filled in. */
+export function parseConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = {}): AgentConfig {
+  const value = structuredClone(raw ?? {}) as Record<string, unknown>;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'config must be a JSON object');
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    let o = value;
+    for (const k of path.slice(0, -1)) {
+      if (typeof o[k] !== 'object' || o[k] === null) o[k] = {};
+      o = o[k] as Record<string, unknown>;
+    }
+    o[path[path.length - 1]!] = v;
+  }
+  const withDefaults = Value.Default(ConfigSchema, value);
+  if (!Value.Check(ConfigSchema, withDefaults)) {
+    const errors = [...Value.Errors(ConfigSchema, withDefaults)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new AgentError('LW_AGENT_CONFIG_INVALID', errors.join('; '), { errors });
+  }
+  const cfg = withDefaults as AgentConfig;
+  const ids = new Set(cfg.cameras.map((c) => c.id));
+  if (ids.size !== cfg.cameras.length) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'camera ids must be unique');
+  if (cfg.restartBackoff.maxMs < cfg.restartBackoff.minMs) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'restartBackoff.maxMs < minMs');
+  if (cfg.broker.url.startsWith('mqtt://') && cfg.broker.tls) {
+    throw new AgentError('LW_AGENT_CONFIG_INVALID', 'broker.tls given but broker.url is not mqtts:// or wss://');
+  }
+  return deepFreeze(cfg);
+}
+
+/** Reads the JSON file named by `path` (or $LW_AGENT_CONFIG) and applies process.env overrides. */
+export function loadConfig(path?: string, env: Readonly<Record<string, string | undefined>> = process.env): AgentConfig {
+  const file = path ?? env['LW_AGENT_CONFIG'];
+  let raw: unknown = {};
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new AgentError('LW_AGENT_CONFIG_UNREADABLE', `${file}: ${reasonOf(e)}`, { file });
+    }
+  }
+  return parseConfig(raw, env);
+}

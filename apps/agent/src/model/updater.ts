@@ -1,0 +1,275 @@
+/**
+ * Model update state machine (desired-state): downloading → verifying → loading → self-testing → (shadow) →
+ * swapping → live, or failed(reason) at any step with the old model still serving. Each state is reported to the
+ * controller. Disk state is A/B (see store.ts) so a kill -9 in any state leaves the old or the new model loadable;
+ * after a restart the retained desired-model message arrives again and the update resumes (the download from its
+ * .part file).
+ */
+import { createHash } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isPackageError, MANIFEST_FILE, MODEL_FILE, readPackage, verifyBytes, verifyEntries } from '@linewatch/model-package';
+import type { PackageFile, VerifiedPackage } from '@linewatch/model-package';
+import type { DesiredModelMessage, Manifest, ModelReportMessage, ModelUpdateReason, ModelUpdateState } from '@linewatch/protocol';
+import { errnoOf, isAgentError, reasonOf } from '../errors.js';
+import { download } from './download.js';
+import type { LoadedModel } from './loaded-model.js';
+import type { ModelStore } from './store.js';
+
+export interface UpdaterDeps {
+  readonly device: string;
+  readonly store: ModelStore;
+  readonly trustedKeys: readonly KeyObject[];
+  readonly maxDownloadBytes: number;
+  readonly downloadTimeoutMs: number;
+  live(): LoadedModel;
+  load(version: string, manifest: Manifest, modelBytes: Uint8Array): Promise<LoadedModel>;
+  swap(next: LoadedModel): LoadedModel;
+  startShadow(m: LoadedModel): void;
+  stopShadow(): { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
+  shadowFrames(): number;
+  report(r: ModelReportMessage): void;
+  log(level: 'info' | 'warn', msg: string, details?: Record<string, unknown>): void;
+  now(): number;
+}
+
+class UpdateFailure extends Error {
+  constructor(
+    readonly reason: ModelUpdateReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const fail = (reason: ModelUpdateReason, message: string): never => {
+  throw new UpdateFailure(reason, message.slice(0, 1000));
+};
+
+function packageReason(e: unknown): ModelUpdateReason {
+  if (!isPackageError(e)) return 'MANIFEST_INVALID';
+  switch (e.code) {
+    case 'LW_PKG_UNSIGNED':
+    case 'LW_PKG_BAD_SIGNATURE':
+    case 'LW_PKG_KEY_INVALID':
+      return 'SIGNATURE_INVALID';
+    case 'LW_PKG_DIGEST_MISMATCH':
+    case 'LW_PKG_SIZE_MISMATCH':
+    case 'LW_PKG_FILE_MISSING':
+    case 'LW_PKG_FILE_UNLISTED':
+      return 'HASH_MISMATCH';
+    case 'LW_PKG_IO':
+      return errnoOf((e as { cause?: unknown }).cause) === 'ENOSPC' ? 'DISK_FULL' : 'LOAD_FAILED';
+    default:
+      return 'MANIFEST_INVALID';
+  }
+}
+
+export class Updater {
+  private current: { desired: DesiredModelMessage; abort: AbortController; done: Promise<void> } | undefined;
+  private readonly failed = new Set<string>();
+  /** Last state reported per rollout (tests and status). */
+  lastState: ModelUpdateState | undefined;
+
+  constructor(private readonly deps: UpdaterDeps) {}
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Resolves when no update is running. */
+  async idle(): Promise<void> {
+    while (this.current) await this.current.done;
+  }
+
+  onDesired(d: DesiredModelMessage): void {
+    const key = `${d.rolloutId}/${d.version}`;
+    const cur = this.current;
+    if (cur && cur.desired.rolloutId === d.rolloutId && cur.desired.version === d.version) return; // redelivery
+    if (this.failed.has(key)) return; // the controller decides whether to retry (with a new rollout)
+    if (cur) cur.abort.abort();
+    const abort = new AbortController();
+    const prev = cur?.done ?? Promise.resolve();
+    const done = prev.then(() => this.run(d, abort.signal)).finally(() => {
+      if (this.current?.abort === abort) this.current = undefined;
+    });
+    this.current = { desired: d, abort, done };
+  }
+
+  private report(d: DesiredModelMessage, state: ModelUpdateState, extra: { progress?: number; reason?: ModelUpdateReason; message?: string } = {}): void {
+    this.lastState = state;
+    this.deps.report({
+      device: this.deps.device, rolloutId: d.rolloutId, version: d.version, state,
+      ...(extra.reason ? { reason: { code: extra.reason, ...(extra.message ? { message: extra.message.slice(0, 1024) } : {}) } } : {}),
+      ...(extra.progress !== undefined ? { progress: Math.max(0, Math.min(1, extra.progress)) } : {}),
+      liveVersion: this.deps.live().version,
+      ts: this.deps.now(),
+    });
+  }
+
+  private async run(d: DesiredModelMessage, signal: AbortSignal): Promise<void> {
+    let candidate: LoadedModel | undefined;
+    const check = (): void => {
+      if (signal.aborted) fail('SUPERSEDED', 'a newer desired model arrived');
+    };
+    try {
+      if (d.version === this.deps.live().version) {
+        this.report(d, 'live');
+        return;
+      }
+      const verified = await this.acquire(d, signal, check);
+      check();
+      const live = this.deps.live();
+      if (!d.rollback && verified.manifest.build <= live.build) {
+        fail('INCOMPATIBLE', `downgrade refused: build ${verified.manifest.build} <= live build ${live.build} and rollback is false`);
+      }
+      this.report(d, 'loading');
+      try {
+        candidate = await this.deps.load(d.version, verified.manifest, verified.files.get(MODEL_FILE)!);
+      } catch (e) {
+        fail(isAgentError(e) && e.code === 'LW_AGENT_MODEL_INCOMPATIBLE' ? 'INCOMPATIBLE' : 'LOAD_FAILED', reasonOf(e));
+      }
+      check();
+      this.report(d, 'self-testing');
+      const problem = await candidate!.selfTest(verified.files).catch((e: unknown) => `self-test crashed: ${reasonOf(e)}`);
+      if (problem) fail('SELF_TEST_FAILED', problem);
+      check();
+      if (d.shadow && !d.rollback) await this.shadow(d, candidate!, signal);
+      this.report(d, 'swapping');
+      const old = this.deps.live();
+      try {
+        this.deps.store.setPointer({ live: d.version, previous: old.version });
+      } catch (e) {
+        fail(errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'SWAP_FAILED', `cannot persist model pointer: ${reasonOf(e)}`);
+      }
+      this.deps.swap(candidate!);
+      candidate = undefined;
+      this.report(d, 'live');
+      this.deps.log('info', `model ${d.version} live (previous ${old.version} kept for rollback)`);
+      await old.release();
+      try {
+        this.deps.store.prune();
+        this.deps.store.clearDownloads();
+      } catch {
+        /* housekeeping only */
+      }
+    } catch (e) {
+      if (candidate) {
+        this.deps.stopShadow();
+        await candidate.release().catch(() => undefined);
+      }
+      const reason: ModelUpdateReason = e instanceof UpdateFailure ? e.reason : 'LOAD_FAILED';
+      const message = reasonOf(e);
+      if (reason !== 'SUPERSEDED') this.failed.add(`${d.rolloutId}/${d.version}`);
+      this.report(d, 'failed', { reason, message });
+      this.deps.log('warn', `LW_AGENT_UPDATE_FAILED: ${reason}: ${message}`, { rolloutId: d.rolloutId, version: d.version });
+    }
+  }
+
+  /** Download (or reuse a kept package for a rollback) and verify. Installs the verified package on disk. */
+  private async acquire(d: DesiredModelMessage, signal: AbortSignal, check: () => void): Promise<VerifiedPackage> {
+    const store = this.deps.store;
+    if (d.rollback && store.has(d.version)) {
+      // Fast path: the previous package is still on disk; re-verify it (signature + hashes), no download.
+      this.report(d, 'verifying');
+      try {
+        const v = store.verify(d.version, this.deps.trustedKeys);
+        const manifestBytes = readFileSync(join(store.dir(d.version), MANIFEST_FILE));
+        this.checkCommandSignature(d, manifestBytes);
+        return v;
+      } catch (e) {
+        if (e instanceof UpdateFailure) throw e;
+        fail(packageReason(e), reasonOf(e));
+      }
+    }
+    this.report(d, 'downloading', { progress: 0 });
+    const part = join(store.downloads, `${d.sha256}.part`);
+    store.clearDownloads(`${d.sha256}.part`);
+    let lastPct = 0;
+    try {
+      await download(d.packageUrl, part, {
+        maxBytes: this.deps.maxDownloadBytes,
+        timeoutMs: this.deps.downloadTimeoutMs,
+        signal,
+        onProgress: (got, total) => {
+          if (total === undefined) return;
+          const pct = Math.floor((got / total) * 10);
+          if (pct > lastPct) {
+            lastPct = pct;
+            this.report(d, 'downloading', { progress: got / total });
+          }
+        },
+      });
+    } catch (e) {
+      check();
+      const timeout = isAgentError(e) && e.details['timeout'] === true;
+      fail(timeout ? 'TIMEOUT' : errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'DOWNLOAD_FAILED', reasonOf(e));
+    }
+    check();
+    this.report(d, 'verifying');
+    const bytes = readFileSync(part);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    if (sha !== d.sha256) {
+      rmSync(part, { force: true }); // a corrupt partial must not be resumed
+      fail('HASH_MISMATCH', `package sha256 ${sha} differs from the command's ${d.sha256}`);
+    }
+    let verified: VerifiedPackage;
+    let entries: PackageFile[];
+    try {
+      entries = readPackage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), this.deps.maxDownloadBytes);
+      verified = verifyEntries(entries, this.deps.trustedKeys);
+    } catch (e) {
+      fail(packageReason(e), reasonOf(e));
+    }
+    this.checkCommandSignature(d, entries!.find((e) => e.path === MANIFEST_FILE)!.data);
+    try {
+      store.install(d.version, entries!);
+    } catch (e) {
+      fail(packageReason(e), reasonOf(e));
+    }
+    return verified!;
+  }
+
+  /** The command's own signature must cover the same manifest bytes, so a package cannot be swapped under a command. */
+  private checkCommandSignature(d: DesiredModelMessage, manifestBytes: Uint8Array): void {
+    const keyId = (JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as Manifest).signing.keyId;
+    const ok = verifyBytes(manifestBytes, { scheme: 'ed25519', keyId, signature: d.signature }, this.deps.trustedKeys);
+    if (!ok) fail('SIGNATURE_INVALID', 'the desired-model signature does not verify over the package manifest');
+  }
+
+  private async shadow(d: DesiredModelMessage, candidate: LoadedModel, signal: AbortSignal): Promise<void> {
+    const { durationS, minFrames } = d.shadow!;
+    this.deps.startShadow(candidate);
+    const t0 = this.deps.now();
+    this.report(d, 'shadow', { progress: 0 });
+    let lastPct = 0;
+    try {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 200));
+        if (signal.aborted) fail('SUPERSEDED', 'a newer desired model arrived');
+        const frames = this.deps.shadowFrames();
+        const p = Math.min((this.deps.now() - t0) / (durationS * 1000), minFrames > 0 ? frames / minFrames : 1);
+        if (p >= 1) break;
+        const pct = Math.floor(p * 10);
+        if (pct > lastPct) {
+          lastPct = pct;
+          this.report(d, 'shadow', { progress: p });
+        }
+      }
+    } finally {
+      const stats = this.deps.stopShadow();
+      if (stats) {
+        this.deps.log('info', 'shadow window done', {
+          version: d.version, frames: stats.frames, agreement: stats.frames ? stats.agree / stats.frames : 0,
+          liveFlagRate: stats.frames ? stats.liveFlags / stats.frames : 0, shadowFlagRate: stats.frames ? stats.shadowFlags / stats.frames : 0,
+          meanAbsScoreDiff: stats.meanAbsDiff,
+        });
+        this.lastShadow = stats;
+      }
+    }
+  }
+
+  /** Agreement / flag-rate statistics of the last shadow window. */
+  lastShadow: { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
+}

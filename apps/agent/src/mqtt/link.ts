@@ -1,0 +1,131 @@
+/**
+ * The agent's MQTT session: death registered as the will with a bdSeq that is incremented and persisted for every
+ * connect attempt, birth + retained status right after each connect, the device's subscriptions, and publish
+ * helpers that never queue while offline (scores are lossy by design; events are owned by the outbox, which
+ * redelivers them itself after reconnect).
+ */
+import { readFileSync } from 'node:fs';
+import { connect as mqttConnect } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { agentSubscriptions, deathWill } from '@linewatch/protocol';
+import type { DeviceAddress, Publication } from '@linewatch/protocol';
+import type { AgentConfig } from '../config.js';
+import type { BdSeq } from '../counters.js';
+import { AgentError, reasonOf } from '../errors.js';
+
+export type MqttFactory = (url: string, options: IClientOptions) => MqttClient;
+export const defaultMqttFactory: MqttFactory = (url, options) => mqttConnect(url, options);
+
+export interface LinkHandlers {
+  /** After every (re)connect, once subscriptions are requested; bdSeq is the one in this session's will. */
+  connected(bdSeq: number): void;
+  disconnected(): void;
+  message(topic: string, payload: Buffer): void;
+  error(code: 'LW_AGENT_MQTT', message: string): void;
+}
+
+function readTls(cfg: AgentConfig): Partial<IClientOptions> {
+  const tls = cfg.broker.tls;
+  if (!tls) return {};
+  const read = (f: string | undefined): Buffer | undefined => {
+    if (!f) return undefined;
+    try {
+      return readFileSync(f);
+    } catch (e) {
+      throw new AgentError('LW_AGENT_TLS_FILE', `${f}: ${reasonOf(e)}`, { file: f });
+    }
+  };
+  const ca = read(tls.caFile);
+  const cert = read(tls.certFile);
+  const key = read(tls.keyFile);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: tls.rejectUnauthorized };
+}
+
+export class MqttLink {
+  private client: MqttClient | undefined;
+  private bdSeqInWill = 0;
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly address: DeviceAddress,
+    private readonly bdSeq: BdSeq,
+    private readonly handlers: LinkHandlers,
+    private readonly factory: MqttFactory = defaultMqttFactory,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  get currentBdSeq(): number {
+    return this.bdSeqInWill;
+  }
+
+  private will(): IClientOptions['will'] {
+    this.bdSeqInWill = this.bdSeq.advance();
+    const w = deathWill(this.address, { device: this.address.device, bdSeq: this.bdSeqInWill, ts: this.now() });
+    return { topic: w.topic, payload: Buffer.from(w.payload), qos: w.qos, retain: w.retain };
+  }
+
+  start(): void {
+    const b = this.cfg.broker;
+    const options: IClientOptions = {
+      clientId: `lw-agent-${this.address.device}`.slice(0, 64),
+      clean: true,
+      keepalive: b.keepaliveS,
+      reconnectPeriod: b.reconnectMs,
+      connectTimeout: b.connectTimeoutMs,
+      queueQoSZero: false,
+      // MQTT 3.1.1: the controller's embedded aedes broker does not speak MQTT 5, and nothing here needs 5.
+      protocolVersion: 4,
+      ...(b.username !== undefined ? { username: b.username } : {}),
+      ...(b.password !== undefined ? { password: b.password } : {}),
+      ...readTls(this.cfg),
+      will: this.will(),
+    };
+    const client = this.factory(b.url, options);
+    this.client = client;
+    // mqtt.js reuses client.options for every reconnect: give each attempt a fresh will (new bdSeq).
+    client.on('reconnect', () => {
+      client.options.will = this.will();
+    });
+    client.on('connect', () => {
+      for (const s of agentSubscriptions(this.address)) client.subscribe(s.topic, { qos: s.qos });
+      this.handlers.connected(this.bdSeqInWill);
+    });
+    client.on('close', () => this.handlers.disconnected());
+    client.on('error', (e) => this.handlers.error('LW_AGENT_MQTT', reasonOf(e)));
+    client.on('message', (topic, payload) => this.handlers.message(topic, payload));
+  }
+
+  /** Publishes if connected; resolves true once the broker accepted it (PUBACK for QoS 1), false if offline/failed. */
+  publish(p: Publication): Promise<boolean> {
+    const c = this.client;
+    if (!c?.connected) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      c.publish(p.topic, Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength), { qos: p.qos, retain: p.retain }, (err) => resolve(!err));
+    });
+  }
+
+  /** Fire-and-forget for QoS 0 traffic. */
+  publishLossy(p: Publication): void {
+    const c = this.client;
+    if (!c?.connected) return;
+    c.publish(p.topic, Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength), { qos: p.qos, retain: p.retain });
+  }
+
+  /** Publishes `last` (e.g. a "stopping" status) then disconnects cleanly. */
+  async stop(last?: Publication): Promise<void> {
+    const c = this.client;
+    if (!c) return;
+    if (last && c.connected) await this.publish(last);
+    await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
+    this.client = undefined;
+  }
+
+  /** Simulates a network failure (tests): drops the socket without DISCONNECT, so the will fires. */
+  dropConnection(): void {
+    this.client?.stream.destroy();
+  }
+}

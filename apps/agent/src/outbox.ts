@@ -1,0 +1,219 @@
+/**
+ * Durable outbox for flagged events. An event is encoded once (the exact bytes that go on the wire), written to its
+ * own file and fsync'd before it is ever published, and deleted only when the controller's ack for its id arrives
+ * (PUBACK only means the broker has it). Start-up reloads every file, so after a crash or kill -9 every
+ * unacknowledged event is redelivered and every acknowledged one (file already deleted) is not.
+ *
+ * Bounded by bytes. When full, `drop-oldest` evicts the oldest unacked events to make room (recent evidence is worth
+ * more on a line that keeps running) and `refuse-new` drops the new event; either way every drop is counted and
+ * reported. If the disk itself fails (ENOSPC, EIO) the event is kept in memory (same byte budget) and still sent: it
+ * is then lost only if the process dies before the ack, and the failure is counted and reported.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { decode } from '@linewatch/protocol';
+import { errnoOf, reasonOf } from './errors.js';
+import type { AgentErrorCode } from './errors.js';
+import { fsyncDir } from './fsutil.js';
+
+export type OutboxPolicy = 'drop-oldest' | 'refuse-new';
+
+export interface OutboxEntry {
+  readonly eventId: string;
+  readonly seq: number;
+  readonly camera: string;
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  /** File holding the payload; undefined when the disk write failed (memory only). */
+  readonly file: string | undefined;
+  /** performance.now() of the last publish on the current connection; undefined = not sent yet. */
+  sentAt: number | undefined;
+}
+
+/** The file operations the outbox uses, injectable so tests can simulate a full or failing disk. */
+export interface OutboxFs {
+  writeDurable(path: string, data: Uint8Array): void;
+  unlink(path: string): void;
+}
+
+export const realOutboxFs: OutboxFs = {
+  writeDurable(path, data) {
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* best effort */
+      }
+      throw e;
+    }
+    closeSync(fd);
+    renameSync(tmp, path);
+    fsyncDir(join(path, '..'));
+  },
+  unlink(path) {
+    unlinkSync(path);
+  },
+};
+
+export interface OutboxOptions {
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly policy: OutboxPolicy;
+  readonly fs?: OutboxFs;
+  /** Event topic of a camera (to republish events reloaded from disk). */
+  readonly topicFor: (camera: string) => string;
+  /** Called for every drop, disk failure or corrupt file, with a coded reason. */
+  readonly onProblem?: (code: AgentErrorCode, message: string, details: Record<string, unknown>) => void;
+}
+
+export interface OutboxStats {
+  depth: number;
+  bytes: number;
+  /** Events dropped because the byte budget was reached (cumulative since start). */
+  dropped: number;
+  /** Events that could not be written to disk and live in memory only (cumulative). */
+  diskErrors: number;
+  /** Events acked by the controller (cumulative). */
+  acked: number;
+}
+
+const FILE_RE = /^(\d{16})\.evt$/;
+
+export class Outbox {
+  private readonly entries = new Map<string, OutboxEntry>(); // insertion order = seq order
+  private readonly fs: OutboxFs;
+  private bytes = 0;
+  readonly stats: OutboxStats = { depth: 0, bytes: 0, dropped: 0, diskErrors: 0, acked: 0 };
+  /** Highest seq found on disk at open (the sequence counter must start above it). */
+  maxSeqOnDisk = 0;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.fs = opts.fs ?? realOutboxFs;
+    mkdirSync(opts.dir, { recursive: true });
+  }
+
+  /** Loads unacked events left by a previous run, in sequence order. Undecodable files are moved aside. */
+  open(): void {
+    const names = readdirSync(this.opts.dir).sort();
+    for (const name of names) {
+      const path = join(this.opts.dir, name);
+      if (name.endsWith('.tmp')) {
+        // A write interrupted before its rename: the event was never published (publish follows the rename).
+        try {
+          unlinkSync(path);
+        } catch {
+          /* ignore */
+        }
+        continue;
+      }
+      const m = FILE_RE.exec(name);
+      if (!m) continue;
+      try {
+        const payload = new Uint8Array(readFileSync(path));
+        const ev = decode('event', payload);
+        const topic = this.opts.topicFor(ev.camera);
+        this.insert({ eventId: ev.eventId, seq: ev.seq, camera: ev.camera, topic, payload, file: path, sentAt: undefined });
+        this.maxSeqOnDisk = Math.max(this.maxSeqOnDisk, ev.seq);
+      } catch (e) {
+        mkdirSync(join(this.opts.dir, 'corrupt'), { recursive: true });
+        try {
+          renameSync(path, join(this.opts.dir, 'corrupt', name));
+        } catch {
+          /* ignore */
+        }
+        this.opts.onProblem?.('LW_AGENT_OUTBOX_CORRUPT', `${name}: ${reasonOf(e)}`, { file: name });
+      }
+    }
+  }
+
+  private insert(e: OutboxEntry): void {
+    this.entries.set(e.eventId, e);
+    this.bytes += e.payload.length;
+    this.sync();
+  }
+
+  private remove(e: OutboxEntry): void {
+    if (!this.entries.delete(e.eventId)) return;
+    this.bytes -= e.payload.length;
+    this.sync();
+    if (e.file) {
+      try {
+        this.fs.unlink(e.file);
+      } catch (err) {
+        if (errnoOf(err) !== 'ENOENT') this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot delete ${e.file}: ${reasonOf(err)}`, {});
+      }
+    }
+  }
+
+  private sync(): void {
+    this.stats.depth = this.entries.size;
+    this.stats.bytes = this.bytes;
+  }
+
+  /**
+   * Persists one encoded event. Returns false if the event was refused (budget full under `refuse-new`, or
+   * larger than the whole budget).
+   */
+  add(ev: { eventId: string; seq: number; camera: string; topic: string; payload: Uint8Array }): boolean {
+    const size = ev.payload.length;
+    if (size > this.opts.maxBytes || (this.opts.policy === 'refuse-new' && this.bytes + size > this.opts.maxBytes)) {
+      this.stats.dropped++;
+      this.opts.onProblem?.('LW_AGENT_OUTBOX_FULL', `outbox full (${this.bytes}/${this.opts.maxBytes} bytes): refused event seq ${ev.seq}`, {
+        policy: this.opts.policy, seq: ev.seq, camera: ev.camera, dropped: this.stats.dropped,
+      });
+      return false;
+    }
+    while (this.bytes + size > this.opts.maxBytes) {
+      const oldest = this.entries.values().next().value as OutboxEntry;
+      this.remove(oldest);
+      this.stats.dropped++;
+      this.opts.onProblem?.('LW_AGENT_OUTBOX_FULL', `outbox full: dropped oldest event seq ${oldest.seq}`, {
+        policy: this.opts.policy, seq: oldest.seq, camera: oldest.camera, dropped: this.stats.dropped,
+      });
+    }
+    const file = join(this.opts.dir, `${String(ev.seq).padStart(16, '0')}.evt`);
+    let stored: string | undefined = file;
+    try {
+      this.fs.writeDurable(file, ev.payload);
+    } catch (e) {
+      stored = undefined;
+      this.stats.diskErrors++;
+      const code = errnoOf(e);
+      this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot persist event seq ${ev.seq} (${code ?? reasonOf(e)}); kept in memory only`, {
+        errno: code, seq: ev.seq, diskErrors: this.stats.diskErrors,
+      });
+    }
+    this.insert({ ...ev, file: stored, sentAt: undefined });
+    return true;
+  }
+
+  /** Removes acked events; unknown ids (already acked, or from before a drop) are ignored. Returns how many. */
+  ack(ids: readonly string[]): number {
+    let n = 0;
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e) {
+        this.remove(e);
+        this.stats.acked++;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Unacked events in sequence order. */
+  pending(): IterableIterator<OutboxEntry> {
+    return this.entries.values();
+  }
+
+  get depth(): number {
+    return this.entries.size;
+  }
+}

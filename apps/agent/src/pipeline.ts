@@ -1,0 +1,206 @@
+/**
+ * The inference loop, one async loop per camera: newest frame → live model → score (QoS 0, decimated) → if above
+ * the camera's threshold, an event (JPEG + anomaly-map PNG) into the durable outbox. The live model is read once
+ * per frame, so a swap takes effect between frames and no frame is skipped; a shadow candidate, when set, scores
+ * the same frames without affecting flags.
+ */
+import { randomUUID } from 'node:crypto';
+import { toPublication } from '@linewatch/protocol';
+import type { DeviceAddress, EventMessage, ScoreMessage } from '@linewatch/protocol';
+import { encodeJpeg, heatmapPng } from '@linewatch/vision';
+import type { AgentErrorCode } from './errors.js';
+import { reasonOf } from './errors.js';
+import type { InferenceResult, LoadedModel } from './model/loaded-model.js';
+import type { Frame } from './sources/frame.js';
+import { FrameSlot } from './sources/frame.js';
+import { LatencyWindow, RateCounter } from './stats.js';
+import type { Thresholds } from './thresholds.js';
+
+/** Events being encoded per camera before the loop waits (each holds one frame in memory). */
+const MAX_ENCODING = 8;
+const MAX_SCORE = 1e9;
+
+export interface ShadowStats {
+  frames: number;
+  agree: number;
+  liveFlags: number;
+  shadowFlags: number;
+  meanAbsDiff: number;
+}
+
+export interface CameraState {
+  readonly camera: string;
+  readonly slot: FrameSlot;
+  readonly rate: RateCounter;
+  scored: number;
+  flagged: number;
+  lastFrameIndex: number;
+  /** Frames that never reached a model: dropped in the slot + skipped as invalid. */
+  invalid: number;
+  encoding: number;
+  chain: Promise<void>;
+}
+
+export interface PipelineHooks {
+  publishScore(camera: string, msg: ScoreMessage): void;
+  storeEvent(ev: { eventId: string; seq: number; camera: string; topic: string; payload: Uint8Array }): void;
+  nextSeq(): number;
+  problem(code: AgentErrorCode, message: string, details?: Record<string, unknown>): void;
+  /** Observation point for tests and the benchmark. */
+  scored?(camera: string, frame: Frame, result: InferenceResult, modelVersion: string, shadowScore: number | undefined): void;
+}
+
+export class Pipeline {
+  readonly cameras = new Map<string, CameraState>();
+  readonly latency = new LatencyWindow();
+  private live: LoadedModel;
+  private shadow: { model: LoadedModel; stats: ShadowStats } | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly address: DeviceAddress,
+    cameraIds: readonly string[],
+    model: LoadedModel,
+    private readonly thresholds: Thresholds,
+    private readonly decimation: number,
+    private readonly hooks: PipelineHooks,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.live = model;
+    for (const id of cameraIds) {
+      this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve() });
+    }
+  }
+
+  get model(): LoadedModel {
+    return this.live;
+  }
+
+  start(): void {
+    this.loops = [...this.cameras.values()].map((c) => this.loop(c));
+  }
+
+  /** Closes the slots and waits for in-flight frames and event encodes. */
+  async stop(): Promise<void> {
+    for (const c of this.cameras.values()) c.slot.close();
+    await Promise.all(this.loops);
+    await Promise.all([...this.cameras.values()].map((c) => c.chain));
+  }
+
+  /** Makes `next` live between two frames; returns the model it replaced (release it when convenient). */
+  swap(next: LoadedModel): LoadedModel {
+    const old = this.live;
+    this.live = next;
+    return old;
+  }
+
+  startShadow(model: LoadedModel): void {
+    this.shadow = { model, stats: { frames: 0, agree: 0, liveFlags: 0, shadowFlags: 0, meanAbsDiff: 0 } };
+  }
+
+  stopShadow(): ShadowStats | undefined {
+    const s = this.shadow?.stats;
+    this.shadow = undefined;
+    return s;
+  }
+
+  get shadowStats(): ShadowStats | undefined {
+    return this.shadow?.stats;
+  }
+
+  threshold(camera: string): number {
+    return this.thresholds.get(camera, this.live.version, this.live.manifest.threshold.value);
+  }
+
+  private async loop(c: CameraState): Promise<void> {
+    for (;;) {
+      const frame = await c.slot.take();
+      if (!frame) return;
+      const img = frame.image;
+      if (img.width < 1 || img.height < 1 || img.data.length !== img.width * img.height * 3) {
+        c.invalid++;
+        this.hooks.problem('LW_AGENT_FRAME_INVALID', `camera ${c.camera}: frame ${frame.index} has ${img.data.length} bytes for ${img.width}x${img.height}`);
+        continue;
+      }
+      const model = this.live; // read once: a swap lands between frames
+      let result: InferenceResult;
+      try {
+        result = await model.infer(img);
+      } catch (e) {
+        c.invalid++;
+        this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `camera ${c.camera}: ${reasonOf(e)}`);
+        continue;
+      }
+      const threshold = this.thresholds.get(c.camera, model.version, model.manifest.threshold.value);
+      const flagged = result.score > threshold;
+      let shadowScore: number | undefined;
+      const shadow = this.shadow;
+      if (shadow) {
+        try {
+          const s = await shadow.model.infer(img);
+          shadowScore = Math.min(MAX_SCORE, s.score);
+          const st = shadow.stats;
+          const sFlag = s.score > shadow.model.manifest.threshold.value;
+          st.meanAbsDiff += (Math.abs(s.score - result.score) - st.meanAbsDiff) / (st.frames + 1);
+          st.frames++;
+          if (sFlag === flagged) st.agree++;
+          if (flagged) st.liveFlags++;
+          if (sFlag) st.shadowFlags++;
+        } catch (e) {
+          this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `shadow model on camera ${c.camera}: ${reasonOf(e)}`);
+        }
+      }
+      c.scored++;
+      c.rate.tick();
+      c.lastFrameIndex = frame.index;
+      if (frame.index % this.decimation === 0) {
+        this.hooks.publishScore(c.camera, {
+          camera: c.camera, frame: frame.index, ts: frame.ts, score: Math.min(MAX_SCORE, result.score),
+          ...(shadowScore !== undefined ? { shadowScore } : {}),
+        });
+      }
+      this.latency.add(performance.now() - frame.t0);
+      this.hooks.scored?.(c.camera, frame, result, model.version, shadowScore);
+      if (flagged) {
+        c.flagged++;
+        // Bound memory: if encodes fall behind, this camera's loop waits (its slot then drops frames, counted),
+        // but a frame that was flagged is never thrown away.
+        while (c.encoding >= MAX_ENCODING) await c.chain;
+        this.flag(c, frame, result, threshold, model.version);
+      }
+    }
+  }
+
+  private flag(c: CameraState, frame: Frame, result: InferenceResult, threshold: number, modelVersion: string): void {
+    let seq: number;
+    try {
+      seq = this.hooks.nextSeq();
+    } catch (e) {
+      this.hooks.problem('LW_AGENT_STATE_IO', reasonOf(e));
+      return;
+    }
+    const eventId = randomUUID();
+    c.encoding++;
+    c.chain = c.chain.then(async () => {
+      try {
+        const mapMax = result.map.data.reduce((m, v) => (v > m ? v : m), 0);
+        const [jpeg, anomalyMap] = await Promise.all([
+          encodeJpeg(frame.image, { quality: 85 }),
+          heatmapPng(result.map, { range: [0, Math.max(mapMax, threshold, 1e-6)] }),
+        ]);
+        const msg: EventMessage = {
+          eventId, device: this.address.device, camera: c.camera, seq, ts: frame.ts, modelVersion,
+          score: Math.min(MAX_SCORE, result.score), threshold: Math.min(MAX_SCORE, threshold),
+          jpeg: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength),
+          anomalyMap: new Uint8Array(anomalyMap.buffer, anomalyMap.byteOffset, anomalyMap.byteLength),
+        };
+        const pub = toPublication('event', { ...this.address, camera: c.camera }, msg);
+        this.hooks.storeEvent({ eventId, seq, camera: c.camera, topic: pub.topic, payload: pub.payload });
+      } catch (e) {
+        this.hooks.problem('LW_AGENT_FRAME_INVALID', `camera ${c.camera}: cannot encode event seq ${seq}: ${reasonOf(e)}`);
+      } finally {
+        c.encoding--;
+      }
+    });
+  }
+}

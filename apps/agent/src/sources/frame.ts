@@ -1,0 +1,107 @@
+/**
+ * Frames and the one-slot mailbox between a camera and the inference loop. A camera never waits for inference:
+ * if a frame is still pending when the next one arrives, the older is dropped (and counted), so memory stays bounded
+ * at one pending frame per camera whatever the camera does, and the model always sees the newest picture.
+ */
+import type { RgbImage } from '@linewatch/vision';
+import type { AgentErrorCode } from '../errors.js';
+
+export interface Frame {
+  readonly camera: string;
+  /** Per-camera counter of frames the source delivered (gaps in scored frames = drops). */
+  readonly index: number;
+  /** Epoch ms when the frame arrived. */
+  readonly ts: number;
+  /** performance.now() at arrival: the start of the end-to-end latency measurement. */
+  readonly t0: number;
+  readonly image: RgbImage;
+}
+
+export interface SourceProblem {
+  readonly camera: string;
+  readonly code: AgentErrorCode;
+  readonly message: string;
+}
+
+/** What every camera implementation provides. Sources push frames; they never block on consumers. */
+export interface FrameSource {
+  readonly camera: string;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  start(sink: FrameSink): void;
+  stop(): Promise<void>;
+}
+
+export interface FrameSink {
+  frame(image: RgbImage): void;
+  problem(code: AgentErrorCode, message: string): void;
+  /** The source delivers again after a problem. */
+  recovered(): void;
+}
+
+export class FrameSlot {
+  private pending: Frame | undefined;
+  private waiter: ((f: Frame | undefined) => void) | undefined;
+  private closed = false;
+  private nextIndex = 0;
+  delivered = 0;
+  dropped = 0;
+
+  constructor(
+    readonly camera: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  put(image: RgbImage): void {
+    if (this.closed) return;
+    const frame: Frame = { camera: this.camera, index: this.nextIndex++, ts: this.now(), t0: performance.now(), image };
+    this.delivered++;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w(frame);
+      return;
+    }
+    if (this.pending) this.dropped++;
+    this.pending = frame;
+  }
+
+  /** The newest unconsumed frame; waits if none. Resolves undefined once closed. */
+  take(): Promise<Frame | undefined> {
+    if (this.pending) {
+      const f = this.pending;
+      this.pending = undefined;
+      return Promise.resolve(f);
+    }
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pending = undefined;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.(undefined);
+  }
+}
+
+/** Exponential backoff with a ceiling; reset after the source delivers again. */
+export class Backoff {
+  private attempt = 0;
+  constructor(
+    private readonly minMs: number,
+    private readonly maxMs: number,
+  ) {}
+  next(): number {
+    const ms = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    return ms;
+  }
+  reset(): void {
+    this.attempt = 0;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * A small stand-in for the controller: subscribes to one device's agent→controller topics, dedupes events on
+ * (device, seq), acks every event it stored, and records everything else for assertions.
+ */
+import { connect } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { fromPublication, toPublication } from '@linewatch/protocol';
+import type { DeviceAddress, EventMessage, HealthMessage, ModelReportMessage, ScoreMessage, StatusMessage, ThresholdMessage, DesiredModelMessage } from '@linewatch/protocol';
+
+export class TestController {
+  readonly events = new Map<number, EventMessage>(); // by seq (dedupe key with device)
+  readonly arrival: { camera: string; seq: number }[] = []; // first arrival order
+  duplicates = 0;
+  readonly scores: ScoreMessage[] = [];
+  readonly reports: ModelReportMessage[] = [];
+  readonly statuses: StatusMessage[] = [];
+  readonly health: HealthMessage[] = [];
+  births = 0;
+  deaths = 0;
+  ackEnabled = true;
+  private client!: MqttClient;
+
+  constructor(
+    private readonly url: string,
+    private readonly address: DeviceAddress,
+  ) {}
+
+  async start(): Promise<void> {
+    const a = this.address;
+    this.client = connect(this.url, { clientId: `test-ctrl-${Math.random().toString(36).slice(2)}`, reconnectPeriod: 200, clean: true });
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    await new Promise<void>((r) => this.client.once('connect', () => r()));
+    await this.client.subscribeAsync(`linewatch/v1/${a.site}/${a.line}/${a.device}/#`, { qos: 1 });
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return;
+    let got;
+    try {
+      got = fromPublication(topic, payload);
+    } catch {
+      return;
+    }
+    switch (got.kind) {
+      case 'event': {
+        const e = got.message;
+        if (this.events.has(e.seq)) this.duplicates++;
+        else {
+          this.events.set(e.seq, e);
+          this.arrival.push({ camera: e.camera, seq: e.seq });
+        }
+        if (this.ackEnabled) this.publish(toPublication('ack', this.address, { device: this.address.device, eventIds: [e.eventId], ts: Date.now() }));
+        break;
+      }
+      case 'score':
+        this.scores.push(got.message);
+        break;
+      case 'modelReport':
+        this.reports.push(got.message);
+        break;
+      case 'status':
+        this.statuses.push(got.message);
+        break;
+      case 'health':
+        this.health.push(got.message);
+        break;
+      case 'birth':
+        this.births++;
+        break;
+      case 'death':
+        this.deaths++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private publish(p: { topic: string; payload: Uint8Array; qos: 0 | 1 | 2; retain: boolean }): void {
+    this.client.publish(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
+  }
+
+  sendDesired(d: DesiredModelMessage): void {
+    this.publish(toPublication('desiredModel', this.address, d));
+  }
+
+  sendThreshold(t: ThresholdMessage): void {
+    this.publish(toPublication('threshold', { ...this.address, camera: t.camera }, t));
+  }
+
+  async stop(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+export async function waitFor(what: string, cond: () => boolean, timeoutMs: number, stepMs = 50): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { build } from '../src/agent.js';
+import { aedesBroker } from './helpers/brokers.js';
+import type { TestBroker } from './helpers/brokers.js';
+import { TestController, waitFor } from './helpers/controller.js';
+import { fixture } from './helpers/config-fixture.js';
+import type { Fixture } from './helpers/config-fixture.js';
+
+let fx: Fixture;
+let broker: TestBroker;
+before(async () => {
+  fx = await fixture();
+  broker = await aedesBroker();
+  await broker.start();
+});
+after(async () => {
+  await broker.stop();
+  fx.cleanup();
+});
+
+test('agent publishes birth, status, scores, health and flagged events, and clears acked events', async () => {
+  const ctrl = new TestController(broker.url, { site: 'plant-1', line: 'line-a', device: 'edge-1' });
+  await ctrl.start();
+  const agent = await build({ config: fx.config({ broker: { url: broker.url }, cameras: [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 64, height: 64, fps: 10 } }] }) });
+  agent.start();
+  try {
+    await waitFor('events', () => ctrl.events.size >= 5 && ctrl.health.length >= 1, 8000).catch((e: unknown) => { console.log({ ev: ctrl.events.size, h: ctrl.health.length, s: ctrl.scores.length, b: ctrl.births, st: ctrl.statuses, ob: agent.outbox.stats, cams: [...agent.pipeline.cameras.values()].map((c) => ({ s: c.scored, f: c.flagged, d: c.slot.dropped })) }); throw e; });
+    assert.equal(ctrl.births, 1);
+    assert.equal(ctrl.statuses[0]?.state, 'running');
+    assert.equal(ctrl.statuses[0]?.modelVersion, '1.0.0+1');
+    assert.ok(ctrl.scores.length >= 5);
+    const ev = [...ctrl.events.values()][0]!;
+    assert.equal(ev.camera, 'cam-1');
+    assert.equal(ev.jpeg[0], 0xff);
+    assert.equal(ev.modelVersion, '1.0.0+1');
+    assert.equal(ctrl.health[0]!.executionProvider, 'cpu');
+    await waitFor('outbox drained', () => agent.outbox.depth <= 2, 5000);
+  } finally {
+    await agent.stop();
+    await ctrl.stop();
+  }
+  assert.ok(ctrl.deaths >= 1, 'death published on clean stop');
+});
