@@ -1,0 +1,10 @@
+/** The command table, in help order. */
+import type { Command } from '../cli/command.js';
+import { evalCmd } from './eval.js';
+import { exportCmd } from './export.js';
+import { keygen } from './keygen.js';
+import { sign } from './sign.js';
+import { finetune, train } from './train.js';
+import { verify } from './verify.js';
+
+export const COMMANDS: readonly Command[] = [train, finetune, evalCmd, keygen, sign, verify, exportCmd];

@@ -1,0 +1,55 @@
+/**
+ * The contract between the CLI and the training code in `../train/` (written by the lead): the CLI parses and
+ * validates flags into these typed objects and calls `runTrain(opts, progress)` / `runFinetune(opts, progress)`.
+ * All paths are absolute and have been checked to exist (inputs) or to be writable targets (outputs).
+ */
+import type { Progress } from '../progress.js';
+
+export const PRESETS = ['cpu', 'paper', 'tiny'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;
+/** px: pixel-mask loss (L_px); img: image-label loss (L_img); auto: per sample, px where a mask exists else img. */
+export type FinetuneLoss = (typeof FINETUNE_LOSSES)[number];
+
+/** `--backbone nsfwjs` (the bundled default) or a TF.js model folder (with model.json). */
+export type BackboneChoice = { readonly kind: 'nsfwjs' } | { readonly kind: 'tfjs-dir'; readonly dir: string };
+
+export interface TrainOptions {
+  /** MVTec-layout dataset root (absolute; a folder). */
+  readonly data: string;
+  readonly preset: Preset;
+  readonly backbone: BackboneChoice;
+  /** Output folder for the signed package (absolute). Does not exist yet unless `resume` is set. */
+  readonly out: string;
+  /** Continue from the checkpoint state in `out` instead of starting fresh. */
+  readonly resume: boolean;
+  /** Ed25519 private key (absolute, already checked to load); undefined = write an unsigned package. */
+  readonly privateKeyPath?: string;
+}
+
+export interface FinetuneOptions {
+  /** Parent model package: directory, .tar or .tar.gz (absolute). */
+  readonly from: string;
+  /** MVTec-layout folder or JSONL manifest (absolute); `dataKind` says which. */
+  readonly data: string;
+  readonly dataKind: 'mvtec' | 'manifest';
+  readonly loss: FinetuneLoss;
+  readonly out: string;
+  readonly resume: boolean;
+  readonly privateKeyPath?: string;
+}
+
+/** What the CLI prints after a run; every field optional so the training code can grow it freely. */
+export interface TrainResult {
+  readonly packageDir?: string;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export type RunTrain = (opts: TrainOptions, progress: Progress) => Promise<TrainResult | void>;
+export type RunFinetune = (opts: FinetuneOptions, progress: Progress) => Promise<TrainResult | void>;
+
+export interface TrainModule {
+  readonly runTrain?: RunTrain;
+  readonly runFinetune?: RunFinetune;
+}

@@ -1,0 +1,106 @@
+/** train / finetune: flag parsing and validation into typed options; the work is in ../train (see train-options.ts). */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadPrivateKey } from '@linewatch/model-package';
+import { bool, choice, existingPath, requireStr, str } from '../cli/args.js';
+import type { Command, CliContext, FlagValues } from '../cli/command.js';
+import { TrainerError } from '../errors.js';
+import { printResult, requireRunner } from './train-module.js';
+import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from './train-options.js';
+
+function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: string } {
+  const key = str(values, 'key');
+  if (key === undefined) return {};
+  const path = existingPath(key, 'key', ctx.cwd, 'file');
+  loadPrivateKey(path); // fail now, not after hours of training
+  return { privateKeyPath: path };
+}
+
+/** The output folder must be new (or empty) unless --resume continues a run there. */
+function outDir(values: FlagValues, ctx: CliContext, resume: boolean): string {
+  const out = resolve(ctx.cwd, requireStr(values, 'out'));
+  const st = statSync(out, { throwIfNoEntry: false });
+  if (resume && !st?.isDirectory()) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--resume needs an existing run folder at ${out}`, { path: out });
+  if (!resume && st && !(st.isDirectory() && readdirSync(out).length === 0)) {
+    throw new TrainerError('LW_TRAINER_EXISTS', `--out ${out} already exists (pass --resume to continue that run)`, { path: out });
+  }
+  return out;
+}
+
+export function parseBackbone(value: string | undefined, ctx: CliContext): BackboneChoice {
+  if (value === undefined || value === 'nsfwjs') return { kind: 'nsfwjs' };
+  const dir = existingPath(value, 'backbone', ctx.cwd, 'dir');
+  if (!existsSync(join(dir, 'model.json'))) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--backbone ${dir} has no model.json (expected a TF.js model folder)`, { path: dir });
+  return { kind: 'tfjs-dir', dir };
+}
+
+export function parseTrainOptions(values: FlagValues, ctx: CliContext): TrainOptions {
+  const resume = bool(values, 'resume');
+  return {
+    data: existingPath(requireStr(values, 'data'), 'data', ctx.cwd, 'dir'),
+    preset: choice(values, 'preset', PRESETS),
+    backbone: parseBackbone(str(values, 'backbone'), ctx),
+    out: outDir(values, ctx, resume),
+    resume,
+    ...signingKey(values, ctx),
+  };
+}
+
+export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): FinetuneOptions {
+  const resume = bool(values, 'resume');
+  const data = existingPath(requireStr(values, 'data'), 'data', ctx.cwd);
+  return {
+    from: existingPath(requireStr(values, 'from'), 'from', ctx.cwd),
+    data,
+    dataKind: statSync(data).isDirectory() ? 'mvtec' : 'manifest',
+    loss: choice(values, 'loss', FINETUNE_LOSSES),
+    out: outDir(values, ctx, resume),
+    resume,
+    ...signingKey(values, ctx),
+  };
+}
+
+const keyFlag = { type: 'string', value: '<private.pem>', description: 'sign the resulting package with this Ed25519 key' } as const;
+const resumeFlag = { type: 'boolean', description: 'continue the interrupted run in --out' } as const;
+
+export const train: Command = {
+  name: 'train',
+  summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
+  usage: 'train --data <dir> --preset cpu|paper|tiny [--backbone nsfwjs|<tfjs dir>] --out <dir> [--resume] [--key <private.pem>]',
+  flags: {
+    data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
+    preset: { type: 'string', value: '<cpu|paper|tiny>', description: 'training preset', required: true },
+    backbone: { type: 'string', value: '<nsfwjs|dir>', description: 'frozen backbone: nsfwjs (default) or a TF.js model folder' },
+    out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
+    resume: resumeFlag,
+    key: keyFlag,
+  },
+  example: 'linewatch-trainer train --data ../shared/data/magnetic-tile --preset cpu --out out/tile --key keys/signing-key.pem',
+  async run(values, ctx) {
+    const opts = parseTrainOptions(values, ctx);
+    const runTrain = await requireRunner('runTrain');
+    printResult(await runTrain(opts, ctx.progress), ctx);
+    return 0;
+  },
+};
+
+export const finetune: Command = {
+  name: 'finetune',
+  summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
+  usage: 'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto --out <dir> [--resume] [--key <private.pem>]',
+  flags: {
+    from: { type: 'string', value: '<pkg>', description: 'parent model package (directory or tarball)', required: true },
+    data: { type: 'string', value: '<dir|jsonl>', description: 'MVTec-layout folder or JSONL manifest', required: true },
+    loss: { type: 'string', value: '<px|img|auto>', description: 'px: mask loss, img: image-label loss, auto: per sample', required: true },
+    out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
+    resume: resumeFlag,
+    key: keyFlag,
+  },
+  example: 'linewatch-trainer finetune --from out/tile --data exports/snap-42/manifest.jsonl --loss auto --out out/tile-ft --key keys/signing-key.pem',
+  async run(values, ctx) {
+    const opts = parseFinetuneOptions(values, ctx);
+    const runFinetune = await requireRunner('runFinetune');
+    printResult(await runFinetune(opts, ctx.progress), ctx);
+    return 0;
+  },
+};

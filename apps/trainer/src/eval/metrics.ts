@@ -1,0 +1,107 @@
+/**
+ * Metrics over an evaluation run, overall and per defect type. A per-type metric compares that type's anomalies
+ * with ALL normal images (the MVTec convention), so types are comparable with each other and with the overall row.
+ * A metric that cannot be defined (one class missing, no pixel truth) is null rather than a made-up number.
+ */
+import { aupro, auroc, f1Max, isMetricsError, pixelAuroc, quantile, type MapWithMask } from '@linewatch/metrics';
+import { NORMAL } from './data.js';
+import type { SampleResult } from './evaluate.js';
+
+export const AUPRO_MAX_FPR = 0.3;
+
+export interface MetricSet {
+  readonly imageAuroc: number | null;
+  readonly pixelAuroc: number | null;
+  readonly aupro: number | null;
+}
+
+export interface DefectMetrics extends MetricSet {
+  /** Anomalous images of this type. */
+  readonly count: number;
+}
+
+export interface ScoreQuantiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface EvalMetrics extends MetricSet {
+  readonly f1Max: number | null;
+  /** Image score threshold achieving f1Max (anomalous when score >= threshold). */
+  readonly threshold: number | null;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  readonly normalScoreQuantiles: ScoreQuantiles | null;
+  readonly perDefect: Readonly<Record<string, DefectMetrics>>;
+  readonly counts: { readonly normal: number; readonly anomalous: number; readonly pixelLabelled: number };
+}
+
+/** null when a metric is undefined for this data (single class, nothing to score); other errors propagate. */
+function orNull<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch (e) {
+    if (isMetricsError(e, 'LW_METRICS_SINGLE_CLASS') || isMetricsError(e, 'LW_METRICS_EMPTY')) return null;
+    throw e;
+  }
+}
+
+export function metricSet(results: readonly SampleResult[]): MetricSet {
+  const imageAuroc = orNull(() => auroc(results.map((r) => r.score), results.map((r) => r.label)));
+  const px = results.flatMap((r) => (r.pixels ? [r.pixels] : []));
+  const hasPositive = px.some((p) => p.mask.some((v) => v !== 0));
+  const pixelAurocValue = hasPositive ? orNull(() => pixelAuroc(px.map((p) => p.map), px.map((p) => p.mask))) : null;
+  const samples: MapWithMask[] = px.map((p) => ({ scores: p.map, mask: p.mask, width: p.width, height: p.height }));
+  const auproValue = hasPositive ? orNull(() => aupro(samples, { maxFpr: AUPRO_MAX_FPR })) : null;
+  return { imageAuroc, pixelAuroc: pixelAurocValue, aupro: auproValue };
+}
+
+export function defectTypes(results: readonly SampleResult[]): string[] {
+  return [...new Set(results.filter((r) => r.label === 1).map((r) => r.sample.defectType))].sort();
+}
+
+/** That type's anomalous images plus every normal image. */
+export function subsetFor(results: readonly SampleResult[], type: string): SampleResult[] {
+  return results.filter((r) => r.label === 0 || r.sample.defectType === type);
+}
+
+export function scoreQuantiles(scores: readonly number[]): ScoreQuantiles | null {
+  if (scores.length === 0) return null;
+  return {
+    p50: quantile(scores, 0.5),
+    p90: quantile(scores, 0.9),
+    p95: quantile(scores, 0.95),
+    p99: quantile(scores, 0.99),
+    max: Math.max(...scores),
+  };
+}
+
+export function computeMetrics(results: readonly SampleResult[]): EvalMetrics {
+  const overall = metricSet(results);
+  const f1 = orNull(() => f1Max(results.map((r) => r.score), results.map((r) => r.label)));
+  const perDefect: Record<string, DefectMetrics> = {};
+  for (const type of defectTypes(results)) {
+    const subset = subsetFor(results, type);
+    perDefect[type === NORMAL ? `${type}-anomalous` : type] = {
+      ...metricSet(subset),
+      count: subset.filter((r) => r.label === 1).length,
+    };
+  }
+  return {
+    ...overall,
+    f1Max: f1?.f1 ?? null,
+    threshold: f1?.threshold ?? null,
+    precision: f1?.precision ?? null,
+    recall: f1?.recall ?? null,
+    normalScoreQuantiles: scoreQuantiles(results.filter((r) => r.label === 0).map((r) => r.score)),
+    perDefect,
+    counts: {
+      normal: results.filter((r) => r.label === 0).length,
+      anomalous: results.filter((r) => r.label === 1).length,
+      pixelLabelled: results.filter((r) => r.pixels !== null).length,
+    },
+  };
+}

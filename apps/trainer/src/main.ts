@@ -1,0 +1,4 @@
+/** Entry point of the `linewatch-trainer` bin (see bin/linewatch-trainer.js, which runs this file through tsx). */
+import { runCli } from './cli/run.js';
+
+process.exitCode = await runCli(process.argv.slice(2));

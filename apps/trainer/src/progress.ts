@@ -1,0 +1,110 @@
+/**
+ * A progress bar with ETA for long loops (evaluation now, training later). On a TTY it redraws one line at most
+ * ~10 times a second; elsewhere (CI logs, job runners) it prints a plain line every ~10 % so logs stay short.
+ */
+export type ProgressExtra = Readonly<Record<string, string | number>>;
+
+export interface Progress {
+  /** Begins a phase of `total` units (images, steps…) named `label`. */
+  start(total: number, label: string): void;
+  /** `n` more units are done (default 1); `extra` fields (e.g. `{ loss: 0.123 }`) are shown after the counts. */
+  tick(n?: number, extra?: ProgressExtra): void;
+  /** Ends the phase: prints the final state and a newline. */
+  done(): void;
+  /** Prints a line without breaking the bar (e.g. "epoch 3: val AUROC 0.97"). */
+  log(line: string): void;
+}
+
+export interface ProgressStream {
+  write(chunk: string): boolean;
+  readonly isTTY?: boolean;
+}
+
+export interface ProgressOptions {
+  /** Force TTY or line mode (default: the stream's isTTY). */
+  readonly tty?: boolean;
+  /** Clock in ms, injectable for tests. */
+  readonly now?: () => number;
+  readonly width?: number;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const mmss = `${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  return h > 0 ? `${h}:${mmss}` : mmss;
+}
+
+function formatExtra(extra: ProgressExtra): string {
+  return Object.entries(extra)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v}`)
+    .join(' ');
+}
+
+export function createProgress(stream: ProgressStream, opts: ProgressOptions = {}): Progress {
+  const tty = opts.tty ?? stream.isTTY === true;
+  const now = opts.now ?? (() => performance.now());
+  const barWidth = opts.width ?? 24;
+  let total = 0, count = 0, label = '', t0 = 0, lastDraw = -Infinity, lastDecile = -1, active = false;
+  let extra: ProgressExtra = {};
+
+  const render = (): string => {
+    const elapsed = (now() - t0) / 1000;
+    const frac = total > 0 ? Math.min(1, count / total) : 1;
+    const eta = count > 0 && count < total ? (elapsed / count) * (total - count) : count >= total ? 0 : NaN;
+    const filled = Math.round(frac * barWidth);
+    const bar = tty ? ` [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]` : '';
+    const ex = formatExtra(extra);
+    return `${label}${bar} ${count}/${total} ${Math.floor(frac * 100)}% elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}${ex ? ` ${ex}` : ''}`;
+  };
+  const draw = (force: boolean): void => {
+    if (tty) {
+      const t = now();
+      if (!force && t - lastDraw < 100) return;
+      lastDraw = t;
+      stream.write(`\r\x1b[2K${render()}`);
+    } else {
+      const decile = total > 0 ? Math.floor((10 * count) / total) : 10;
+      if (!force && decile === lastDecile) return;
+      lastDecile = decile;
+      stream.write(`${render()}\n`);
+    }
+  };
+
+  return {
+    start(n, name) {
+      total = Math.max(0, Math.floor(n));
+      label = name;
+      count = 0;
+      extra = {};
+      t0 = now();
+      lastDraw = -Infinity;
+      lastDecile = -1;
+      active = true;
+      draw(true);
+    },
+    tick(n = 1, ex) {
+      count += n;
+      if (ex) extra = { ...extra, ...ex };
+      draw(false);
+    },
+    done() {
+      if (!active) return;
+      active = false;
+      if (tty) {
+        draw(true);
+        stream.write('\n');
+      } else if (lastDecile !== 10 || count !== total) draw(true);
+    },
+    log(line) {
+      if (tty && active) stream.write(`\r\x1b[2K${line}\n`);
+      else stream.write(`${line}\n`);
+      if (tty && active) draw(true);
+    },
+  };
+}
+
+/** A progress sink that prints nothing (tests, `--quiet`). */
+export const silentProgress: Progress = { start() {}, tick() {}, done() {}, log() {} };
