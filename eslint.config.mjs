@@ -39,6 +39,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.ts'],
+    ignores: ['libs/inference/src/ort.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'onnxruntime-node',
+              message: 'onnxruntime is touched in one module: use @linewatch/inference (libs/inference/src/ort.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/config*.ts', 'tools/**/*.ts', '**/*.test.ts', 'test/**/*.ts', '**/bench/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },

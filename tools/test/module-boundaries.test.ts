@@ -52,3 +52,14 @@ test('an app importing a shared lib is allowed', async () => {
   );
   assert.deepEqual(errors, []);
 });
+
+test('onnxruntime-node may be imported only by libs/inference/src/ort.ts', async () => {
+  const code = "import ort from 'onnxruntime-node';\nexport const x = ort;\n";
+  const ruleErrors = async (filePath: string) => {
+    const [result] = await eslint.lintText(code, { filePath: resolve(root, filePath) });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports');
+  };
+  assert.equal((await ruleErrors('apps/agent/src/__boundary_fixture__.ts')).length, 1);
+  assert.equal((await ruleErrors('libs/graph/src/runtime/__boundary_fixture__.ts')).length, 1);
+  assert.equal((await ruleErrors('libs/inference/src/ort.ts')).length, 0);
+});
