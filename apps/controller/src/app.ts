@@ -113,7 +113,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
 
     app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
     registerAuthRoutes(app, ctx);
-    registerDeviceRoutes(app, ctx);
+    registerDeviceRoutes(app, ctx, (id) => broker?.disconnect(id));
     registerEventRoutes(app, ctx);
     registerFleetRoutes(app, ctx, metrics);
     await registerUi(app);

@@ -1,19 +1,32 @@
 /** Entry point: load and validate config (file + env), build the app, listen, and shut down cleanly on signals. */
-import { build } from './app.js';
-import { loadConfig } from './config.js';
+import { build, type App } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { isControllerError } from './errors.js';
 
-const config = loadConfig();
-const app = await build({
-  config,
-  onBootstrap: ({ username, password }) => {
-    // Printed once, to stdout only, so it does not end up in shipped log files.
-    process.stdout.write(`\nFirst start: created user "${username}" with one-time password: ${password}\n\n`);
-  },
-});
-await app.listen({ host: config.http.host, port: config.http.port });
-if (app.broker) {
-  app.log.info({ host: config.mqtt.host, port: app.broker.port, wsPort: app.broker.wsPort }, 'mqtt broker listening');
+function fatal(err: unknown): never {
+  // Start-up refusals (bad config, schema drift, …) are expected operator errors: one coded line, no stack.
+  if (isControllerError(err)) process.stderr.write(`${err.code}: ${err.message}\n`);
+  else process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
 }
+
+async function start(): Promise<{ app: App; config: Readonly<Config> }> {
+  const config = loadConfig();
+  const app = await build({
+    config,
+    onBootstrap: ({ username, password }) => {
+      // Printed once, to stdout only, so it does not end up in shipped log files. Change it via /api/auth/password.
+      process.stdout.write(`\nFirst start: created user "${username}" with one-time password: ${password}\n\n`);
+    },
+  });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  if (app.broker) {
+    app.log.info({ host: config.mqtt.host, port: app.broker.port, wsPort: app.broker.wsPort }, 'mqtt broker listening');
+  }
+  return { app, config };
+}
+
+const { app } = await start().catch(fatal);
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import type { App } from '../src/app.js';
-import { testApp } from './helpers/http.js';
+import { login, testApp } from './helpers/http.js';
 import { closed, connect, connectDevice, prefix, provision, waitFor, type TestDevice } from './helpers/mqtt.js';
 
 let app: App;
+let adminPassword: string;
 let port: number;
 let a: TestDevice;
 let b: TestDevice;
@@ -13,7 +14,7 @@ const seen: string[] = [];
 const clients: MqttClient[] = [];
 
 before(async () => {
-  ({ app } = await testApp({ overrides: { mqtt: { enabled: true, port: 0 } } }));
+  ({ app, adminPassword } = await testApp({ overrides: { mqtt: { enabled: true, port: 0 } } }));
   port = app.broker!.port;
   a = await provision(app.ctx.store, 'dev-a', 'line-1');
   b = await provision(app.ctx.store, 'dev-b', 'line-2');
@@ -120,4 +121,17 @@ test('MQTT over WebSocket when configured', async () => {
   } finally {
     await wsApp.close();
   }
+});
+
+test('disabling a device (admin API) closes its session and refuses reconnects', async () => {
+  const c = await provision(app.ctx.store, 'dev-c', 'line-1');
+  const client = await track(connectDevice(port, c));
+  const gone = closed(client);
+  const admin = await login(app, 'admin', adminPassword);
+  const res = await app.inject({ method: 'POST', url: '/api/devices/dev-c/disable', headers: admin.headers });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().disabled, true);
+  await gone;
+  await assert.rejects(connectDevice(port, c), /Bad username or password/i);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/devices/nope/disable', headers: admin.headers })).statusCode, 404);
 });

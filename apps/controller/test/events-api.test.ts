@@ -142,6 +142,9 @@ test('mask upload: PNG of the frame size only, decoded under a pixel limit', asy
   bomb.writeUInt32BE(20000, 20);
   assert.equal((await put(bomb)).json().code, 'LW_CTRL_MASK_INVALID');
   assert.equal((await put(Buffer.from('x'), ids[0], 'text/plain')).statusCode, 415);
+  const huge = await put(Buffer.alloc(9 * 1024 * 1024));
+  assert.equal(huge.statusCode, 413);
+  assert.equal(huge.json().code, 'LW_CTRL_PAYLOAD_TOO_LARGE');
   assert.equal((await put(grayPng(FRAME_W, FRAME_H, pixels), ids[1])).statusCode, 404);
   const ok = await put(grayPng(FRAME_W, FRAME_H, pixels));
   assert.equal(ok.statusCode, 200, ok.body);

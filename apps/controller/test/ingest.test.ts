@@ -11,8 +11,9 @@ import { connectDevice, prefix, provision, waitFor, type TestDevice } from './he
 
 type Pub = { topic: string; payload: Uint8Array; qos: 0 | 1 | 2; retain: boolean };
 
-async function withBroker(fn: (app: App) => Promise<void>, store?: Store): Promise<void> {
-  const { app } = await testApp({ overrides: { mqtt: { enabled: true, port: 0 } }, ...(store && { store }) });
+async function withBroker(fn: (app: App) => Promise<void>, store?: Store, logs?: string[]): Promise<void> {
+  const logger = logs ? { level: 'warn', stream: { write: (line: string) => void logs.push(line) } } : false;
+  const { app } = await testApp({ overrides: { mqtt: { enabled: true, port: 0 } }, logger, ...(store && { store }) });
   try {
     await fn(app);
   } finally {
@@ -98,19 +99,23 @@ test('no ack when the store fails; the redelivery after recovery is stored and a
 });
 
 test('invalid messages are rejected with a coded reason and never crash ingest', async () => {
+  const logs: string[] = [];
   await withBroker(async (app) => {
     const { d, c, acks } = await device(app, 'dev-3');
     await c.publishAsync(`${prefix(d)}/event/cam-1`, Buffer.from('not an envelope'), { qos: 1 });
     const mismatched = await eventPub(d, 2, { camera: 'cam-2' });
     await c.publishAsync(`${prefix(d)}/event/cam-1`, Buffer.from(mismatched.payload), { qos: 1 });
-    await c.publishAsync(`${prefix(d)}/health`, Buffer.from([0x4c, 0x57, 1, 7, 0, 0, 0, 0]), { qos: 1 });
+    // A valid score envelope on the health topic: the kind byte disagrees with the topic.
+    await c.publishAsync(`${prefix(d)}/health`, Buffer.from(scorePub(d, 'cam-1', 0, 0.1, Date.now()).payload), { qos: 1 });
     await send(c, await eventPub(d, 3));
     await waitFor(() => acks.length === 1, 5000, 'valid event after invalid ones');
     assert.equal(await resultCount(app, 'event', 'invalid'), 2);
     assert.equal(await resultCount(app, 'health', 'invalid'), 1);
     assert.equal((await app.ctx.store.listEvents({ limit: 10 })).length, 1);
+    const rejected = logs.map((l) => JSON.parse(l) as { code?: string; reason?: string }).filter((l) => l.code === 'LW_CTRL_INGEST_INVALID');
+    assert.deepEqual(rejected.map((l) => l.reason), ['LW_PROTO_BAD_MAGIC', 'LW_PROTO_TOPIC_MISMATCH', 'LW_PROTO_KIND_MISMATCH']);
     await c.endAsync();
-  });
+  }, undefined, logs);
 });
 
 test('scores are aggregated per device/camera/minute in memory and flushed; events count as flagged', async () => {

@@ -29,6 +29,8 @@ export interface EmbeddedBroker extends Bus {
   readonly port: number;
   readonly wsPort: number | null;
   readonly connectedClients: number;
+  /** Closes the live connection of this client id, if any (e.g. after the device was disabled). */
+  disconnect(clientId: string): void;
 }
 
 export async function startEmbeddedBroker(
@@ -98,6 +100,9 @@ export async function startEmbeddedBroker(
     wsPort: http ? (http.address() as AddressInfo).port : null,
     get connectedClients() {
       return aedes.connectedClients;
+    },
+    disconnect(clientId: string) {
+      (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]?.close();
     },
     async subscribe(filter: string, handler: BusHandler) {
       await new Promise<void>((resolve) =>

@@ -8,6 +8,7 @@ import { devicePrefix } from '@linewatch/protocol';
 import {
   DeviceScoresRoute,
   CreateDeviceRoute,
+  DisableDeviceRoute,
   GetDeviceRoute,
   ListDevicesRoute,
   type CreateDeviceBody,
@@ -33,7 +34,8 @@ export const deviceView = (d: DeviceRow): DeviceView => ({
   disabled: d.disabledAt !== null,
 });
 
-export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx): void {
+/** `disconnect` closes a device's live MQTT session (embedded broker); a no-op without one. */
+export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, disconnect: (deviceId: string) => void = () => {}): void {
   app.route({
     ...CreateDeviceRoute,
     config: { access: 'admin' },
@@ -97,6 +99,20 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx): void {
           flagged: r.flagged,
         })),
       };
+    },
+  });
+
+  app.route({
+    ...DisableDeviceRoute,
+    config: { access: 'admin' },
+    handler: async (req) => {
+      const id = (req.params as IdParams).id;
+      const d = await ctx.store.disableDevice(id, ctx.clock.now());
+      if (!d) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
+      // Authentication checks disabledAt on every connect; closing the live session makes it take effect now.
+      disconnect(id);
+      req.log.warn({ deviceId: id }, 'device disabled');
+      return deviceView(d);
     },
   });
 }

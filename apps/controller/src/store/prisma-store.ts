@@ -84,6 +84,11 @@ export class PrismaStore implements Store {
   findDevice(id: string): Promise<DeviceRow | null> {
     return this.db.device.findUnique({ where: { id } });
   }
+  async disableDevice(id: string, at: Date): Promise<DeviceRow | null> {
+    // Only the first disable sets the time; later calls return the row unchanged.
+    await this.db.device.updateMany({ where: { id, disabledAt: null }, data: { disabledAt: at } });
+    return this.findDevice(id);
+  }
   listDevices(visibleLines?: string[]): Promise<DeviceRow[]> {
     return this.db.device.findMany({
       where: visibleLines ? { line: { in: visibleLines } } : {},

@@ -123,6 +123,8 @@ export interface Store {
 
   createDevice(d: DeviceRow): Promise<void>;
   findDevice(id: string): Promise<DeviceRow | null>;
+  /** Returns the updated row, or null when the device does not exist. */
+  disableDevice(id: string, at: Date): Promise<DeviceRow | null>;
   listDevices(visibleLines?: string[]): Promise<DeviceRow[]>;
 
   /** Inserts once per (deviceId, sequence); a redelivery returns the stored row with created=false. */

@@ -115,6 +115,9 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       assert.deepEqual((await s.listDevices(['line-2'])).map((x) => x.id), ['dev-b']);
       assert.deepEqual(await s.listDevices([]), []);
       assert.equal((await s.findDevice('dev-b'))?.line, 'line-2');
+      assert.equal((await s.disableDevice('dev-b', new Date(T0 + 5)))?.disabledAt?.getTime(), T0 + 5);
+      assert.equal((await s.disableDevice('dev-b', new Date(T0 + 9)))?.disabledAt?.getTime(), T0 + 5, 'first disable wins');
+      assert.equal(await s.disableDevice('nope', new Date()), null);
     });
   });
 

@@ -82,3 +82,10 @@ export const DeviceScoresRoute = {
     response: { 200: Type.Object({ points: Type.Array(ScorePoint) }), ...errorResponses },
   },
 } as const;
+
+/** Disables a device: its MQTT session is closed and it can no longer connect; its data stays. */
+export const DisableDeviceRoute = {
+  method: 'POST',
+  url: '/api/devices/:id/disable',
+  schema: { tags: ['devices'], params: IdParams, response: { 200: DeviceView, ...errorResponses } },
+} as const;
