@@ -43,6 +43,12 @@ test('devices authenticate with their own credentials and client id only', async
   await rejects({ clientId: 'ghost', username: 'ghost', password: 'x' });
   await rejects({ clientId: a.id });
   await rejects({ clientId: b.id, username: a.id, password: a.secret });
+  await rejects({ clientId: `lw-agent-${b.id}`, username: a.id, password: a.secret });
+  await rejects({ clientId: `${a.id}-2`, username: a.id, password: a.secret });
+  // The agent's default client id is accepted for its own device.
+  const agentStyle = await track(connect(port, { clientId: `lw-agent-${a.id}`, username: a.id, password: a.secret }));
+  assert.equal(agentStyle.connected, true);
+  await agentStyle.endAsync();
   // The rejected attempts with dev-a's client id did not knock the real dev-a off.
   assert.equal(ok.connected, true);
   const topic = `${prefix(a)}/health`;

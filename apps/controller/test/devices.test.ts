@@ -14,6 +14,8 @@ test('admin provisions a device: credentials shown once, stored hashed; QA sees 
     const { device, credentials } = res.json();
     assert.equal(device.id, 'cam-box-1');
     assert.equal(credentials.username, 'cam-box-1');
+    assert.equal(credentials.clientId, 'lw-agent-cam-box-1');
+    assert.equal(credentials.topicPrefix, 'linewatch/v1/default/line-1/cam-box-1');
     assert.ok(credentials.password.length >= 40);
     const stored = await app.ctx.store.findDevice('cam-box-1');
     assert.notEqual(stored?.credentialHash, credentials.password);

@@ -19,3 +19,11 @@ export function mayPublish(device: DeviceAddress, topic: string): boolean {
 export function maySubscribe(device: DeviceAddress, filter: string): boolean {
   return agentSubscriptions(device).some((s) => s.topic === filter);
 }
+
+/**
+ * Client ids a device may use: its id, or the agent's default `lw-agent-<id>` (cut to 64 characters). Either way
+ * the id is bound to the authenticated device, so nobody else can claim it (and take over the session).
+ */
+export function allowedClientIds(deviceId: string): string[] {
+  return [deviceId, `lw-agent-${deviceId}`.slice(0, 64)];
+}

@@ -2,7 +2,7 @@
  * Embedded aedes broker on loopback (TCP, optional MQTT-over-WebSocket) with device authentication and ACLs.
  *
  * Authentication: username = device id, password = the secret issued at provisioning (sha256 compared in constant
- * time), and the MQTT client id must equal the device id. Aedes drops an existing session when a new connection
+ * time), and the MQTT client id must be the device's own (its id, or the agent's default `lw-agent-<id>`). Aedes drops an existing session when a new connection
  * with the same client id is *accepted*; since only the device's own credentials are accepted for that client id,
  * nobody else can knock a device off.
  *
@@ -15,7 +15,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Ctx } from '../context.js';
 import { tokenMatches } from '../auth/password.js';
 import type { DeviceRow } from '../store/types.js';
-import { addressOf, mayPublish, maySubscribe } from './acl.js';
+import { addressOf, allowedClientIds, mayPublish, maySubscribe } from './acl.js';
 import type { Bus, BusHandler, BusPublication } from './bus.js';
 
 const BAD_USERNAME_OR_PASSWORD = 4 as AuthErrorCode;
@@ -29,8 +29,8 @@ export interface EmbeddedBroker extends Bus {
   readonly port: number;
   readonly wsPort: number | null;
   readonly connectedClients: number;
-  /** Closes the live connection of this client id, if any (e.g. after the device was disabled). */
-  disconnect(clientId: string): void;
+  /** Closes the device's live connection, if any (e.g. after it was disabled). */
+  disconnect(deviceId: string): void;
 }
 
 export async function startEmbeddedBroker(
@@ -49,7 +49,9 @@ export async function startEmbeddedBroker(
         (device) => {
           if (!device || device.disabledAt) return reject('unknown or disabled device');
           if (!tokenMatches(password.toString('utf8'), device.credentialHash)) return reject('bad password');
-          if (client.id !== device.id) return reject('client id must equal the device id', IDENTIFIER_REJECTED);
+          if (!allowedClientIds(device.id).includes(client.id)) {
+            return reject('client id must be the device id or lw-agent-<device id>', IDENTIFIER_REJECTED);
+          }
           devices.set(client, device);
           done(null, true);
         },
@@ -101,8 +103,9 @@ export async function startEmbeddedBroker(
     get connectedClients() {
       return aedes.connectedClients;
     },
-    disconnect(clientId: string) {
-      (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]?.close();
+    disconnect(deviceId: string) {
+      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+      for (const id of allowedClientIds(deviceId)) clients[id]?.close();
     },
     async subscribe(filter: string, handler: BusHandler) {
       await new Promise<void>((resolve) =>

@@ -21,6 +21,7 @@ import { ctrlError } from '../errors.js';
 import type { DeviceRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import { hashToken, newSecret } from '../auth/password.js';
+import { allowedClientIds } from '../broker/acl.js';
 
 const HOUR = 3_600_000;
 const MAX_RANGE = 7 * 24 * HOUR;
@@ -51,7 +52,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, disconnect:
         credentials: {
           username: device.id,
           password: secret,
-          clientId: device.id,
+          clientId: allowedClientIds(device.id)[1] as string, // the agent's default client id
           topicPrefix: devicePrefix({ site: device.site, line: device.line, device: device.id }),
         },
       });
