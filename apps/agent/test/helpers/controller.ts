@@ -87,6 +87,12 @@ export class TestController {
     this.publish(toPublication('threshold', { ...this.address, camera: t.camera }, t));
   }
 
+  /** Empty retained payload: removes the camera's threshold override. */
+  clearThreshold(camera: string): void {
+    const a = this.address;
+    this.client.publish(`linewatch/v1/${a.site}/${a.line}/${a.device}/cfg/threshold/${camera}`, Buffer.alloc(0), { qos: 1, retain: true });
+  }
+
   async stop(): Promise<void> {
     await this.client.endAsync(true);
   }

@@ -1,0 +1,4 @@
+import { aedesBroker } from './helpers/brokers.js';
+import { conformanceSuite } from './helpers/conformance.js';
+
+conformanceSuite(aedesBroker);
