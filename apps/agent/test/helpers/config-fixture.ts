@@ -41,3 +41,9 @@ export async function fixture(opts: { size?: number } = {}): Promise<Fixture> {
     },
   };
 }
+
+/** Broker-outage length for the conformance suite (LW_AGENT_OUTAGE_S, default 8 s; the scenario is 60 s). */
+export function outageSeconds(): number {
+  const v = Number(process.env['LW_AGENT_OUTAGE_S'] ?? 8);
+  return Number.isFinite(v) && v > 0 ? v : 8;
+}

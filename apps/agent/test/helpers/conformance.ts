@@ -8,16 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { build } from '../../src/agent.js';
 import type { TestBroker } from './brokers.js';
-import { fixture } from './config-fixture.js';
+import { fixture, outageSeconds } from './config-fixture.js';
 import type { Fixture } from './config-fixture.js';
 import { TestController, waitFor } from './controller.js';
 
 const address = { site: 'plant-1', line: 'line-a', device: 'edge-1' };
 
-export function outageSeconds(): number {
-  const v = Number(process.env['LW_AGENT_OUTAGE_S'] ?? 8);
-  return Number.isFinite(v) && v > 0 ? v : 8;
-}
 
 export function conformanceSuite(makeBroker: () => Promise<TestBroker>): void {
   let fx: Fixture;
