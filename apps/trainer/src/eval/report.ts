@@ -66,15 +66,15 @@ export function pickHeatmapSamples(results: readonly SampleResult[], n = 4): Pic
   return [...take(anomalies, 'top', n), ...take(normals, 'normal', Math.max(2, n - 1)), ...take([...anomalies].reverse(), 'miss', n)];
 }
 
-/** Whitens the mask's boundary pixels on the overlay so the ground truth shows next to the heat. */
+/** Draws the ground truth as a white ring just OUTSIDE the mask, so the heat on the defect itself stays visible. */
 function outlineMask(img: RgbImage, mask: BinaryMask): RgbImage {
   const { width: w, height: h } = mask;
   const data = img.data.slice();
+  const on = (x: number, y: number): boolean => x >= 0 && y >= 0 && x < w && y < h && mask.data[y * w + x] !== 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      if (!mask.data[y * w + x]) continue;
-      const edge = x === 0 || y === 0 || x === w - 1 || y === h - 1 || !mask.data[y * w + x - 1] || !mask.data[y * w + x + 1] || !mask.data[(y - 1) * w + x] || !mask.data[(y + 1) * w + x];
-      if (edge) data.fill(255, (y * w + x) * 3, (y * w + x) * 3 + 3);
+      if (on(x, y)) continue;
+      if (on(x - 1, y) || on(x + 1, y) || on(x, y - 1) || on(x, y + 1)) data.fill(255, (y * w + x) * 3, (y * w + x) * 3 + 3);
     }
   }
   return { ...img, data };

@@ -1,0 +1,140 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadImage, loadMask, loadMvtec, manifestFromSamples, writeManifest } from '@linewatch/datasets';
+import { InferenceSession, float32 } from '@linewatch/inference';
+import { aupro, auroc, f1Max, pixelAuroc } from '@linewatch/metrics';
+import { decodeImage, preprocess, resizeMap, settingsFromManifest } from '@linewatch/vision';
+import { runCli } from '../src/cli/run.js';
+import { silentProgress } from '../src/progress.js';
+import { Capture, DRAFT, makeFixture, perfectDataset, texturedDataset, type Fixture } from './fixtures.js';
+
+let fx: Fixture;
+before(async () => {
+  fx = makeFixture();
+  await perfectDataset(join(fx.dir, 'perfect'));
+  await texturedDataset(join(fx.dir, 'textured'));
+});
+after(() => rmSync(fx.dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli(args, { stdout, stderr, progress: silentProgress, cwd: fx.dir });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+type Json = Record<string, unknown> & { perDefect: Record<string, Record<string, number | null>> };
+const readJson = (p: string): Json => JSON.parse(readFileSync(p, 'utf8')) as Json;
+
+test('perfect separation gives AUROC 1, pixel AUROC 1, AUPRO 1 and F1 1, overall and per defect type', async () => {
+  const r = await cli(['eval', '--model', 'pkg', '--data', 'perfect', '--json', 'perfect.json', '--key', fx.publicKey]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /signature by [0-9a-f]{16} and digests verified/);
+  const j = readJson(join(fx.dir, 'perfect.json'));
+  const near1 = (v: unknown, what: string) => assert.ok(typeof v === 'number' && Math.abs(v - 1) < 1e-12, `${what} = ${String(v)}`);
+  for (const k of ['imageAuroc', 'pixelAuroc', 'aupro', 'f1Max']) near1(j[k], k); // AUPRO integrates in floats: 1 ± ulp
+  assert.deepEqual(Object.keys(j.perDefect), ['blob', 'scratch']);
+  for (const [t, m] of Object.entries(j.perDefect)) {
+    assert.equal(m['count'], 2);
+    for (const k of ['imageAuroc', 'pixelAuroc', 'aupro']) near1(m[k], `${t}.${k}`);
+  }
+  assert.equal(j['images'], 7);
+  assert.deepEqual(j['model'], { id: 'tiny-test', version: '1.0.0', build: 3 });
+  assert.equal(typeof j['seconds'], 'number');
+  assert.equal(typeof j['threshold'], 'number');
+  assert.deepEqual(j['normalScoreQuantiles'], { p50: 0, p90: 0, p95: 0, p99: 0, max: 0 });
+  assert.equal(j['verification'], 'signature');
+});
+
+/** The metrics computed straight from onnxruntime + vision + metrics, without the CLI. */
+async function direct(root: string) {
+  const ds = await loadMvtec(root, { splits: ['test'] });
+  const settings = settingsFromManifest(DRAFT);
+  const s = await InferenceSession.open(fx.onnx);
+  const rows: { type: string; label: 0 | 1; score: number; map: Float32Array; mask: Uint8Array; w: number; h: number }[] = [];
+  for (const sample of ds.samples) {
+    const image = await loadImage(sample);
+    const mask = await loadMask(sample, image);
+    const out = await s.run({ image: float32(preprocess(image, settings), [1, 3, 32, 32]) });
+    const map = resizeMap({ width: 32, height: 32, data: out['anomaly_map']!.data as Float32Array }, image.width, image.height, { alignCorners: true });
+    rows.push({ type: sample.defectType, label: sample.label, score: Number(out['score']!.data[0]), map: map.data, mask: mask.data, w: image.width, h: image.height });
+  }
+  await s.release();
+  const metricsOf = (sub: typeof rows) => ({
+    imageAuroc: auroc(sub.map((r) => r.score), sub.map((r) => r.label)),
+    pixelAuroc: pixelAuroc(sub.map((r) => r.map), sub.map((r) => r.mask)),
+    aupro: aupro(sub.map((r) => ({ scores: r.map, mask: r.mask, width: r.w, height: r.h })), { maxFpr: 0.3 }),
+  });
+  return { rows, all: metricsOf(rows), per: (t: string) => metricsOf(rows.filter((r) => r.label === 0 || r.type === t)) };
+}
+
+test('metrics on textured, resampled images match a direct computation (MVTec folder and JSONL manifest)', async () => {
+  const root = join(fx.dir, 'textured');
+  const expected = await direct(root);
+  // The fixture must not be trivially separable, or this test could not tell the per-type subsets apart.
+  assert.ok(expected.all.pixelAuroc < 1);
+  const r = await cli(['eval', '--model', 'pkg', '--data', 'textured', '--json', 'textured.json']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /signature NOT verified/);
+  const j = readJson(join(fx.dir, 'textured.json'));
+  assert.equal(j['imageAuroc'], expected.all.imageAuroc);
+  assert.equal(j['pixelAuroc'], expected.all.pixelAuroc);
+  assert.equal(j['aupro'], expected.all.aupro);
+  const f1 = f1Max(expected.rows.map((x) => x.score), expected.rows.map((x) => x.label));
+  assert.equal(j['f1Max'], f1.f1);
+  assert.equal(j['threshold'], f1.threshold);
+  for (const t of ['scratch', 'stain']) assert.deepEqual(j.perDefect[t], { ...expected.per(t), count: 3 });
+
+  // The same images through a JSONL manifest give the same numbers.
+  const ds = await loadMvtec(root, { splits: ['test'] });
+  await writeManifest(join(root, 'manifest.jsonl'), manifestFromSamples(ds.samples, root));
+  const m = await cli(['eval', '--model', 'pkg', '--data', 'textured/manifest.jsonl', '--json', 'manifest.json']);
+  assert.equal(m.code, 0, m.err);
+  const jm = readJson(join(fx.dir, 'manifest.json'));
+  for (const k of ['imageAuroc', 'pixelAuroc', 'aupro', 'f1Max']) assert.equal(jm[k], j[k], k);
+  assert.deepEqual(jm.perDefect, j.perDefect);
+});
+
+test('--report writes ROC plots, a heatmap grid and report.json that decode and agree with --json', async () => {
+  const r = await cli(['eval', '--model', 'pkg', '--data', 'textured', '--json', 'r.json', '--report', 'report']);
+  assert.equal(r.code, 0, r.err);
+  for (const name of ['roc-image.png', 'roc-pixel.png', 'heatmaps.png']) {
+    const img = await decodeImage(readFileSync(join(fx.dir, 'report', name)));
+    assert.ok(img.width >= 200 && img.height >= 100, `${name} is ${img.width}×${img.height}`);
+  }
+  const roc = await decodeImage(readFileSync(join(fx.dir, 'report', 'roc-image.png')));
+  assert.deepEqual([roc.width, roc.height], [640, 480]);
+  const report = readJson(join(fx.dir, 'report', 'report.json'));
+  const json = readJson(join(fx.dir, 'r.json'));
+  assert.deepEqual(report, json);
+});
+
+test('bad data fails with coded errors that name the file (exit 3)', async () => {
+  const bad = join(fx.dir, 'bad');
+  await perfectDataset(bad, ['scratch']);
+  writeFileSync(join(bad, 'test', 'scratch', '1.png'), Buffer.from('not a png at all'));
+  const unreadable = await cli(['eval', '--model', 'pkg', '--data', 'bad', '--json', 'bad.json']);
+  assert.equal(unreadable.code, 3);
+  assert.match(unreadable.err, /^error LW_DATA_UNREADABLE_IMAGE: .*bad\/test\/scratch\/1\.png/m);
+
+  const small = await decodeImage(readFileSync(join(bad, 'test', 'good', '0.png')));
+  const { encodeMaskPng, resizeImage } = await import('@linewatch/vision');
+  const tiny = resizeImage(small, 16, 16);
+  writeFileSync(join(bad, 'test', 'scratch', '1.png'), readFileSync(join(bad, 'test', 'scratch', '0.png')));
+  writeFileSync(join(bad, 'ground_truth', 'scratch', '1_mask.png'), await encodeMaskPng({ width: 16, height: 16, data: tiny.data.subarray(0, 256) }));
+  const mismatch = await cli(['eval', '--model', 'pkg', '--data', 'bad', '--json', 'bad.json']);
+  assert.equal(mismatch.code, 3);
+  assert.match(mismatch.err, /^error LW_DATA_MASK_SIZE_MISMATCH: mask .*1_mask\.png/m);
+
+  rmSync(join(bad, 'test', 'good'), { recursive: true });
+  const missing = await cli(['eval', '--model', 'pkg', '--data', 'bad', '--json', 'bad.json']);
+  assert.equal(missing.code, 3);
+  assert.match(missing.err, /^error LW_DATA_MISSING_FOLDER: .*bad\/test\/good/m);
+
+  writeFileSync(join(fx.dir, 'unlabelled.jsonl'), '{"image":"perfect/test/good/0.png"}\n');
+  const unlabelled = await cli(['eval', '--model', 'pkg', '--data', 'unlabelled.jsonl', '--json', 'bad.json']);
+  assert.equal(unlabelled.code, 2);
+  assert.match(unlabelled.err, /^error LW_TRAINER_DATA_UNLABELLED: .*unlabelled\.jsonl:1/m);
+});
