@@ -140,7 +140,8 @@ export class Pipeline {
           const s = await shadow.model.infer(img);
           shadowScore = Math.min(MAX_SCORE, s.score);
           const st = shadow.stats;
-          const sFlag = s.score > shadow.model.manifest.threshold.value;
+          // The candidate is judged by the threshold it would get if it went live (camera config / its manifest).
+          const sFlag = s.score > this.thresholds.get(c.camera, shadow.model.version, shadow.model.manifest.threshold.value);
           st.meanAbsDiff += (Math.abs(s.score - result.score) - st.meanAbsDiff) / (st.frames + 1);
           st.frames++;
           if (sFlag === flagged) st.agree++;
