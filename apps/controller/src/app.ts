@@ -27,6 +27,8 @@ import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
+import { connectExternalBus } from './broker/external.js';
+import type { Bus } from './broker/bus.js';
 import { Ingest } from './ingest/ingest.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
@@ -46,7 +48,7 @@ export interface BuildOptions {
 
 export interface App extends FastifyInstance {
   ctx: Ctx;
-  /** The embedded broker, or null when mqtt.enabled is false. */
+  /** The embedded broker, or null when MQTT is disabled or an external broker is used. */
   broker: EmbeddedBroker | null;
   ingest: Ingest | null;
   metrics: Metrics;
@@ -75,6 +77,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     app.decorate('metrics', metrics);
     let broker: EmbeddedBroker | null = null;
     let ingest: Ingest | null = null;
+    let bus: Bus | null = null;
     // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered
     // before anything starts so a failure half-way through build() still releases what was opened.
     // Expired sessions are already refused on use; this only keeps the table small.
@@ -85,12 +88,17 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     app.addHook('onClose', async () => {
       clearInterval(sweep);
       await ingest?.stop();
-      await broker?.close();
+      await bus?.close();
       if (ownStore) await store.close();
     });
-    if (config.mqtt.enabled) {
+    if (config.mqtt.enabled && config.mqtt.mode === 'embedded') {
       broker = await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort });
-      ingest = new Ingest(ctx, broker, metrics);
+      bus = broker;
+    } else if (config.mqtt.enabled) {
+      bus = await connectExternalBus(ctx, config.mqtt);
+    }
+    if (bus) {
+      ingest = new Ingest(ctx, bus, metrics);
       await ingest.start();
     }
     app.decorate('broker', broker);

@@ -15,7 +15,7 @@ export interface BusPublication {
 }
 
 export interface Bus {
-  subscribe(filter: string, handler: BusHandler): Promise<void>;
+  subscribe(filter: string, handler: BusHandler, qos?: QoS): Promise<void>;
   publish(p: BusPublication): Promise<void>;
   close(): Promise<void>;
 }

@@ -47,7 +47,9 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
-    for (const sub of controllerSubscriptions()) await this.bus.subscribe(sub.topic, (t, p) => this.receive(t, p));
+    const group = this.ctx.config.mqtt.mode === 'external' ? this.ctx.config.mqtt.sharedGroup : null;
+    const subs = controllerSubscriptions(group === null ? {} : { sharedGroup: group });
+    for (const sub of subs) await this.bus.subscribe(sub.topic, (t, p) => this.receive(t, p), sub.qos);
     this.timer = setInterval(() => void this.flushScores(), this.ctx.config.ingest.flushIntervalMs);
     this.timer.unref();
   }
