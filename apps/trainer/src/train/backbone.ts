@@ -1,0 +1,29 @@
+/**
+ * Backbone choice: `nsfwjs` (the MobileNetV2 bundled in the nsfwjs npm package — installs on a fresh clone, so it is
+ * the default) or a path to any TF.js layers-model directory (e.g. ../shared/backbones/mobilenetv2-035-imagenet-tfjs).
+ */
+import { resolve } from 'node:path';
+import {
+  buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, type BackbonePlan, type ModelConfig,
+} from '@linewatch/adtr';
+
+export const DEFAULT_BACKBONE = 'nsfwjs';
+
+export interface ResolvedBackbone {
+  /** Manifest-safe id ([A-Za-z0-9._-]). */
+  readonly id: string;
+  /** What to pass to resolveBackbone again (stored in the package so fine-tunes reuse the same backbone). */
+  readonly spec: string;
+  readonly plan: BackbonePlan;
+}
+
+function safeId(raw: string): string {
+  return raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'backbone';
+}
+
+export function resolveBackbone(spec: string, model: ModelConfig): ResolvedBackbone {
+  const files = spec === DEFAULT_BACKBONE ? loadNsfwjsModel('mobilenet_v2') : loadTfjsDirectory(resolve(spec));
+  const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), model.taps, model.inputSize);
+  const id = spec === DEFAULT_BACKBONE ? 'mobilenetv2-nsfwjs-4.4.0' : safeId(`tfjs-${spec.split('/').filter(Boolean).pop() ?? 'model'}`);
+  return { id, spec: spec === DEFAULT_BACKBONE ? spec : resolve(spec), plan };
+}

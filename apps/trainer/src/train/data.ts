@@ -1,0 +1,52 @@
+/**
+ * Training data from an MVTec-layout folder (train/good = normal, train/<defect> = labelled anomalies with masks) or
+ * a JSONL manifest exported by the controller (image, optional mask, optional label). The test split is never read
+ * here: model selection and thresholds use a held-out part of the normal training images.
+ */
+import { statSync } from 'node:fs';
+import { loadMask, loadMvtec, readManifest, type ImageRef } from '@linewatch/datasets';
+import { maskToGrid } from '@linewatch/vision';
+import { TrainerError } from '../errors.js';
+
+export interface TrainingImage extends ImageRef {
+  readonly defectType: string;
+}
+
+export interface TrainingSet {
+  readonly normal: readonly TrainingImage[];
+  /** Anomalous images (label 1), with or without masks. */
+  readonly anomalous: readonly TrainingImage[];
+}
+
+export async function loadTrainingSet(source: string): Promise<TrainingSet> {
+  const st = statSync(source, { throwIfNoEntry: false });
+  if (!st) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--data ${source} does not exist`, { path: source });
+  const images: TrainingImage[] = st.isDirectory()
+    ? (await loadMvtec(source, { splits: ['train'] })).samples.map((s) => ({ path: s.path, maskPath: s.maskPath, label: s.label, defectType: s.defectType }))
+    : (await readManifest(source)).map((s) => ({ path: s.path, maskPath: s.maskPath, label: s.label, defectType: s.entry.defectType ?? (s.label === 1 ? 'defect' : 'good') }));
+  return {
+    normal: images.filter((i) => i.label === 0),
+    anomalous: images.filter((i) => i.label === 1),
+  };
+}
+
+/** Deterministic split of normal images: every k-th (by sorted path) goes to validation. */
+export function holdOut<T extends { path: string }>(items: readonly T[], fraction: number): { train: T[]; validation: T[] } {
+  const sorted = [...items].sort((a, b) => a.path.localeCompare(b.path));
+  if (fraction <= 0 || sorted.length < 4) return { train: sorted, validation: [] };
+  const every = Math.max(2, Math.round(1 / fraction));
+  return {
+    train: sorted.filter((_, i) => i % every !== every - 1),
+    validation: sorted.filter((_, i) => i % every === every - 1),
+  };
+}
+
+/**
+ * Token labels for L_px: the mask cut into the token grid; a token is anomalous when at least `minFraction` of its
+ * pixels are. 0.1 keeps thin cracks (a few pixels wide in a 16-pixel cell) from vanishing at the token grid.
+ */
+export async function tokenMask(ref: ImageRef, size: { width: number; height: number }, grid: readonly [number, number], minFraction = 0.1): Promise<Float32Array> {
+  const mask = await loadMask(ref, size);
+  const g = maskToGrid(mask, grid[1], grid[0], { minFraction });
+  return Float32Array.from(g.labels);
+}

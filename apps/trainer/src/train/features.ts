@@ -1,0 +1,77 @@
+/**
+ * Grid features per image: decode → preprocess (the package's own settings) → frozen backbone → taps on the token
+ * grid. The backbone never trains, so features are cached on disk keyed by image bytes + settings + backbone id.
+ */
+import { readFile } from 'node:fs/promises';
+import { buildFeatureGraph, type ModelConfig } from '@linewatch/adtr';
+import { FeatureCache } from '@linewatch/datasets';
+import { exportModel } from '@linewatch/graph';
+import { float32, InferenceSession } from '@linewatch/inference';
+import { decodeImage, preprocessInto, readImageInfo, type RgbImage } from '@linewatch/vision';
+import { TrainerError } from '../errors.js';
+import type { ResolvedBackbone } from './backbone.js';
+import { preprocessSettings } from './settings.js';
+
+export interface ExtractedFeatures {
+  readonly features: Float32Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+export class FeatureExtractor {
+  private readonly input: Float32Array;
+
+  private constructor(
+    private readonly session: InferenceSession,
+    private readonly model: ModelConfig,
+    private readonly cache: FeatureCache | undefined,
+  ) {
+    this.input = new Float32Array(3 * model.inputSize[0] * model.inputSize[1]);
+  }
+
+  static async create(backbone: ResolvedBackbone, model: ModelConfig, opts: { cacheDir?: string; threads?: number } = {}): Promise<FeatureExtractor> {
+    const fg = buildFeatureGraph(backbone.plan, model, 1);
+    const bytes = exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes;
+    const session = await InferenceSession.open(bytes, { intraOpThreads: opts.threads ?? 2 });
+    const cache = opts.cacheDir
+      ? new FeatureCache({
+          dir: opts.cacheDir,
+          backboneId: `${backbone.id}|${model.taps.join('+')}|${model.grid.join('x')}`,
+          settings: preprocessSettings(model),
+        })
+      : undefined;
+    return new FeatureExtractor(session, model, cache);
+  }
+
+  get cacheStats(): { hits: number; misses: number } {
+    return this.cache ? { hits: this.cache.stats.hits, misses: this.cache.stats.misses } : { hits: 0, misses: 0 };
+  }
+
+  async fromImage(image: RgbImage): Promise<Float32Array> {
+    preprocessInto(this.input, image, preprocessSettings(this.model));
+    const [h, w] = this.model.inputSize;
+    const out = await this.session.run({ image: float32(this.input, [1, 3, h, w]) });
+    return Float32Array.from(out['features']!.data as Float32Array);
+  }
+
+  async fromFile(path: string): Promise<ExtractedFeatures> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(path));
+    } catch (err) {
+      throw new TrainerError('LW_TRAINER_IO', `cannot read image ${path}`, { path }, { cause: err });
+    }
+    const compute = async () => {
+      const data = await this.fromImage(await decodeImage(bytes));
+      return { data, shape: [data.length] };
+    };
+    const { features } = this.cache ? await this.cache.getOrCompute(bytes, compute) : { features: await compute() };
+    // Masks are checked against the image size; the header says it without decoding the image again.
+    const info = await readImageInfo(bytes);
+    return { features: features.data, width: info.width, height: info.height };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

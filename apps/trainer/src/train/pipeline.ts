@@ -1,0 +1,166 @@
+/**
+ * `train` and `finetune`: data → cached backbone features → fit → signed package. Checkpoints live in
+ * `<out>.partial/` until the package is written, so `--resume` continues an interrupted run and a finished run
+ * leaves only the package.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fit, presetByName, type LossKind, type ModelConfig, type TrainSample } from '@linewatch/adtr';
+import { readPackage, sha256Hex } from '@linewatch/model-package';
+import { parseManifest } from '@linewatch/protocol';
+import type { FinetuneOptions, TrainOptions, TrainResult } from '../commands/train-options.js';
+import { TrainerError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { DEFAULT_BACKBONE, resolveBackbone, type ResolvedBackbone } from './backbone.js';
+import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.js';
+import { FeatureExtractor } from './features.js';
+import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
+
+const VALIDATION_FRACTION = 0.1;
+
+function workDir(out: string, resume: boolean): string {
+  const dir = `${out}.partial`;
+  if (!resume) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function extractAll(
+  extractor: FeatureExtractor,
+  images: readonly TrainingImage[],
+  model: ModelConfig,
+  progress: Progress,
+  withMasks: boolean,
+): Promise<TrainSample[]> {
+  progress.start(images.length, 'features');
+  const out: TrainSample[] = [];
+  for (const img of images) {
+    const f = await extractor.fromFile(img.path);
+    const label = img.label === 1 ? 1 : 0;
+    if (withMasks && img.maskPath) {
+      out.push({ features: f.features, label, tokenMask: await tokenMask(img, { width: f.width, height: f.height }, model.grid) });
+    } else out.push({ features: f.features, label });
+    progress.tick(1);
+  }
+  progress.done();
+  const { hits, misses } = extractor.cacheStats;
+  progress.log(`features: ${images.length} images (cache ${hits} hits, ${misses} computed)`);
+  return out;
+}
+
+function stepLogger(progress: Progress, total: number, label: string) {
+  progress.start(total, label);
+  return {
+    onStep: (p: { epoch: number; epochs: number; loss: number }) => progress.tick(1, { epoch: `${p.epoch}/${p.epochs}`, loss: p.loss.toFixed(4) }),
+    onEpoch: (p: { epoch: number; epochs: number; loss: number; lr: number }) => {
+      if (p.epoch === p.epochs || p.epoch % 10 === 0) progress.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)}`);
+    },
+  };
+}
+
+export async function runTrain(opts: TrainOptions, progress: Progress): Promise<TrainResult> {
+  const preset = presetByName(opts.preset);
+  const model = preset.model;
+  const backbone = resolveBackbone(opts.backbone.kind === 'nsfwjs' ? DEFAULT_BACKBONE : opts.backbone.dir, model);
+  const set = await loadTrainingSet(opts.data);
+  const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
+  if (train.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', `no normal training images in ${opts.data}`);
+  const work = workDir(opts.out, opts.resume);
+  const extractor = await FeatureExtractor.create(backbone, model, { cacheDir: join(dirname(opts.out), '.feature-cache') });
+  let samples: TrainSample[];
+  try {
+    samples = await extractAll(extractor, train, model, progress, false);
+  } finally {
+    await extractor.release();
+  }
+  const s = preset.normal;
+  const steps = (s.epochs * Math.ceil(samples.length / s.batchSize));
+  const log = stepLogger(progress, steps, 'train L_norm');
+  const result = await fit({
+    model, loss: preset.loss, schedule: s, kind: 'norm', channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
+    samples, seed: 1, checkpointPath: join(work, 'checkpoint.ckpt'), resume: opts.resume, ...log,
+  });
+  progress.done();
+  const record: ModelRecord = { model, preset: preset.name, backbone: backbone.spec, loss: 'norm', history: result.history };
+  const written = await writeModelPackage({
+    out: opts.out, backbone, record, params: result.params,
+    modelId: 'linewatch-adtr', version: '1.0.0', build: Math.floor(Date.now() / 1000),
+    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, trainImages: samples.length },
+    validation: validation.map((v) => v.path), ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
+  });
+  rmSync(work, { recursive: true, force: true });
+  if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
+  return { packageDir: opts.out, metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value } };
+}
+
+function bumpMinor(version: string): string {
+  const [major, minor] = version.split(/[.-]/).map(Number);
+  return `${major ?? 1}.${(minor ?? 0) + 1}.0`;
+}
+
+/** Reads the parent package (digests checked) and its parameters. */
+function loadParent(from: string) {
+  const entries = new Map(readPackage(from).map((e) => [e.path, e.data]));
+  const manifestBytes = entries.get('manifest.json');
+  if (!manifestBytes) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${from} has no manifest.json`);
+  const manifest = parseManifest(manifestBytes);
+  for (const f of manifest.files) {
+    const data = entries.get(f.path);
+    if (!data || sha256Hex(data) !== f.sha256) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${from}: ${f.path} is missing or altered`);
+  }
+  const params = entries.get(PARAMS_FILE);
+  if (!params) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${from} has no ${PARAMS_FILE}: it was not made by linewatch-trainer`);
+  return { manifest, ...decodeParams(params) };
+}
+
+export async function runFinetune(opts: FinetuneOptions, progress: Progress): Promise<TrainResult> {
+  const parent = loadParent(opts.from);
+  const model = parent.record.model;
+  const preset = presetByName(parent.record.preset);
+  let backbone: ResolvedBackbone;
+  try {
+    backbone = resolveBackbone(parent.record.backbone, model);
+  } catch (err) {
+    throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `the parent's backbone ${parent.record.backbone} is not available here`, {}, { cause: err });
+  }
+  const set = await loadTrainingSet(opts.data);
+  const masked = set.anomalous.filter((a) => a.maskPath);
+  const kind: LossKind = opts.loss === 'px' || (opts.loss === 'auto' && masked.length > 0) ? 'px' : 'img';
+  // L_px treats unmasked tokens as normal, so an anomaly without a mask cannot join a px run: it would be pulled.
+  const anomalies = kind === 'px' ? masked : set.anomalous;
+  if (anomalies.length === 0) {
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning`);
+  }
+  if (kind === 'px' && masked.length < set.anomalous.length) progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
+  const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
+  const work = workDir(opts.out, opts.resume);
+  const extractor = await FeatureExtractor.create(backbone, model, { cacheDir: join(dirname(opts.out), '.feature-cache') });
+  let samples: TrainSample[];
+  try {
+    samples = await extractAll(extractor, [...train, ...anomalies], model, progress, kind === 'px');
+  } finally {
+    await extractor.release();
+  }
+  const s = preset.finetune;
+  const stepsPerEpoch = Math.ceil((2 * anomalies.length) / s.batchSize);
+  const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`);
+  const result = await fit({
+    model, loss: preset.loss, schedule: s, kind, channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
+    samples, init: parent.params, seed: 2, checkpointPath: join(work, 'checkpoint.ckpt'), resume: opts.resume, ...log,
+  });
+  progress.done();
+  const record: ModelRecord = {
+    model, preset: preset.name, backbone: backbone.spec, loss: kind, history: result.history,
+    parent: { modelId: parent.manifest.modelId, version: parent.manifest.version, build: parent.manifest.build },
+  };
+  const written = await writeModelPackage({
+    out: opts.out, backbone, record, params: result.params,
+    modelId: parent.manifest.modelId, version: bumpMinor(parent.manifest.version),
+    build: Math.max(parent.manifest.build + 1, Math.floor(Date.now() / 1000)),
+    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, anomalies: anomalies.length, normals: train.length },
+    validation: validation.map((v) => v.path), ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
+  });
+  rmSync(work, { recursive: true, force: true });
+  if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
+  return { packageDir: opts.out, metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value } };
+}
