@@ -77,7 +77,7 @@ export const evalCmd: Command = {
     const model = await openModel(pkg.manifest, pkg.files.get(MODEL_FILE)!, { providers, ...(threads !== undefined ? { threads } : {}) });
     try {
       const run = await evaluate(model, data.samples, ctx.progress);
-      const metrics = computeMetrics(run.results);
+      const metrics = computeMetrics(run.results, ctx.progress);
       const json = evalJson(pkg, metrics, {
         data: { path: dataPath, kind: data.kind, ...(data.kind === 'mvtec' ? { split } : {}) },
         provider: model.provider,

@@ -4,6 +4,7 @@
  * A metric that cannot be defined (one class missing, no pixel truth) is null rather than a made-up number.
  */
 import { aupro, auroc, f1Max, isMetricsError, pixelAuroc, quantile, type MapWithMask } from '@linewatch/metrics';
+import type { Progress } from '../progress.js';
 import { NORMAL } from './data.js';
 import type { SampleResult } from './evaluate.js';
 
@@ -79,17 +80,26 @@ export function scoreQuantiles(scores: readonly number[]): ScoreQuantiles | null
   };
 }
 
-export function computeMetrics(results: readonly SampleResult[]): EvalMetrics {
+/**
+ * Pixel metrics dominate the run time on real data (tens of millions of pixels, sorted once overall and once per
+ * defect type), so they report progress too: one tick per row.
+ */
+export function computeMetrics(results: readonly SampleResult[], progress?: Progress): EvalMetrics {
+  const types = defectTypes(results);
+  progress?.start(types.length + 1, 'metrics');
   const overall = metricSet(results);
+  progress?.tick(1, { done: 'overall' });
   const f1 = orNull(() => f1Max(results.map((r) => r.score), results.map((r) => r.label)));
   const perDefect: Record<string, DefectMetrics> = {};
-  for (const type of defectTypes(results)) {
+  for (const type of types) {
     const subset = subsetFor(results, type);
     perDefect[type === NORMAL ? `${type}-anomalous` : type] = {
       ...metricSet(subset),
       count: subset.filter((r) => r.label === 1).length,
     };
+    progress?.tick(1, { done: type });
   }
+  progress?.done();
   return {
     ...overall,
     f1Max: f1?.f1 ?? null,
