@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:accuracy -- [--data <dir>] [--preset cpu] [--backbone nsfwjs|<dir>] [--out <dir>] [--json <file>]`
+ *
+ * One run on the Magnetic Tile dev split (default ../shared/data/magnetic-tile): normal-only ADTR, then an L_px
+ * fine-tune on train/<defect> masks, an L_img fine-tune with image labels only, and a PatchCore-style kNN baseline
+ * over the same backbone features. Each ADTR package is evaluated by the CLI's own `eval` on the test split (the
+ * test split is never used for training, thresholds or selection). Packages stay in --out as normal/, px/, img/.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { KnnScorer, presetByName } from '@linewatch/adtr';
+import { loadMask, loadMvtec } from '@linewatch/datasets';
+import { auroc, pixelAuroc } from '@linewatch/metrics';
+import { avgPool, resizeMap } from '@linewatch/vision';
+import { createProgress } from '../src/progress.js';
+import { resolveBackbone } from '../src/train/backbone.js';
+import { FeatureExtractor } from '../src/train/features.js';
+import { holdOut } from '../src/train/data.js';
+import { runFinetune, runTrain } from '../src/train/pipeline.js';
+
+const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: resolve(repo, '../shared/data/magnetic-tile') },
+    preset: { type: 'string', default: 'cpu' },
+    backbone: { type: 'string', default: 'nsfwjs' },
+    out: { type: 'string', default: join(repo, 'dist', 'bench-accuracy') },
+    json: { type: 'string' },
+  },
+});
+const data = resolve(args.data!);
+const out = resolve(args.out!);
+const progress = createProgress(process.stderr);
+const t0 = performance.now();
+rmSync(join(out, 'normal'), { recursive: true, force: true });
+rmSync(join(out, 'px'), { recursive: true, force: true });
+rmSync(join(out, 'img'), { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const backbone = args.backbone === 'nsfwjs' ? { kind: 'nsfwjs' as const } : { kind: 'tfjs-dir' as const, dir: resolve(args.backbone!) };
+const keyOpt = {};
+
+const tTrain = performance.now();
+await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false, ...keyOpt }, progress);
+await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false, ...keyOpt }, progress);
+await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false, ...keyOpt }, progress);
+const trainSeconds = (performance.now() - tTrain) / 1000;
+
+function evalPackage(name: string): { imageAuroc: number; pixelAuroc: number; aupro: number; perDefect?: unknown } {
+  const file = join(out, `${name}.eval.json`);
+  const cli = join(repo, 'apps', 'trainer', 'bin', 'linewatch-trainer.js');
+  const r = spawnSync(process.execPath, [cli, 'eval', '--model', join(out, name), '--data', data, '--json', file, '--report', join(out, `${name}-report`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`eval of ${name} failed with status ${r.status}`);
+  const j = JSON.parse(readFileSync(file, 'utf8'));
+  return { imageAuroc: j.imageAuroc, pixelAuroc: j.pixelAuroc, aupro: j.aupro, perDefect: j.perDefect };
+}
+
+async function knnBaseline(): Promise<{ imageAuroc: number; pixelAuroc: number; seconds: number }> {
+  const t = performance.now();
+  const model = presetByName(args.preset!).model;
+  const bb = resolveBackbone(args.backbone === 'nsfwjs' ? 'nsfwjs' : resolve(args.backbone!), model);
+  const ds = await loadMvtec(data);
+  const normals = holdOut(ds.samples.filter((s) => s.split === 'train' && s.label === 0), 0.1).train;
+  const tests = ds.samples.filter((s) => s.split === 'test');
+  const extractor = await FeatureExtractor.create(bb, model, { cacheDir: join(out, '.feature-cache') });
+  const bank = [];
+  for (const s of normals) bank.push((await extractor.fromFile(s.path)).features);
+  const testFeats = [];
+  for (const s of tests) testFeats.push(await extractor.fromFile(s.path));
+  await extractor.release();
+  const channels = bank[0]!.length / (model.grid[0] * model.grid[1]);
+  const knn = await KnnScorer.create(bank, channels);
+  const maps = await knn.score(testFeats.map((f) => f.features));
+  await knn.release();
+  const [h, w] = model.inputSize;
+  const scores: number[] = [];
+  const pixScores: Float32Array[] = [];
+  const pixLabels: Uint8Array[] = [];
+  for (const [i, s] of tests.entries()) {
+    const token = { width: model.grid[1], height: model.grid[0], data: maps[i]! };
+    const input = resizeMap(token, w, h, { alignCorners: true });
+    scores.push(Math.max(...avgPool(input, model.scorePool).data));
+    const f = testFeats[i]!;
+    pixScores.push(resizeMap(token, f.width, f.height, { alignCorners: true }).data);
+    pixLabels.push(s.maskPath ? (await loadMask(s, { width: f.width, height: f.height })).data : new Uint8Array(f.width * f.height));
+  }
+  return { imageAuroc: auroc(scores, tests.map((s) => s.label)), pixelAuroc: pixelAuroc(pixScores, pixLabels), seconds: (performance.now() - t) / 1000 };
+}
+
+const result = {
+  dataset: data,
+  preset: args.preset,
+  backbone: args.backbone,
+  normal: evalPackage('normal'),
+  px: evalPackage('px'),
+  img: evalPackage('img'),
+  knn: await knnBaseline(),
+  trainSeconds,
+  totalSeconds: (performance.now() - t0) / 1000,
+};
+const rows = (['normal', 'px', 'img', 'knn'] as const).map((k) => `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${result[k].pixelAuroc.toFixed(4)}`);
+console.log(`\n${rows.join('\n')}\ntrain ${trainSeconds.toFixed(0)} s, total ${result.totalSeconds.toFixed(0)} s`);
+if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
