@@ -62,7 +62,7 @@ test('the QA UI is served at / with its assets, under a same-origin CSP', async 
     assert.match(page.headers['content-type'] as string, /text\/html/);
     assert.match(page.body, /<script type="module" src="\/ui\/app.js">/);
     assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
-    for (const asset of ['app.js', 'api.js', 'queue.js', 'event.js', 'painter.js', 'heatmap.js', 'app.css']) {
+    for (const asset of ['app.js', 'api.js', 'queue.js', 'event.js', 'painter.js', 'heatmap.js', 'fleet.js', 'app.css']) {
       assert.equal((await app.inject({ method: 'GET', url: `/ui/${asset}` })).statusCode, 200, asset);
     }
     assert.equal((await app.inject({ method: 'GET', url: '/ui/../package.json' })).statusCode, 404);

@@ -104,6 +104,12 @@ test('QA reviews events in the browser UI', { skip: existsSync(CHROMIUM) ? false
     const rejected = await app.ctx.store.getEvent(ids[0]!);
     assert.equal(rejected?.labelStatus, 'rejected');
     assert.equal(rejected?.reviewerId, (await app.ctx.store.findUserByName('qa1'))?.id);
+    await app.ctx.store.createDevice({
+      id: 'dev-1', name: 'd', site: 'default', line: 'line-1', credentialHash: 'x', createdAt: new Date(), disabledAt: null,
+    });
+    await app.ctx.store.upsertFleet('dev-1', { online: true, lastSeen: new Date(), agentVersion: '9.9.9' }, new Date());
+    await page.goto(`${base}/#/fleet`);
+    await until(page, `document.querySelector('tr[data-id="dev-1"]')?.textContent.includes('9.9.9') === true`);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
