@@ -43,6 +43,7 @@ test('usage errors are coded LW_TRAINER_* lines with exit 2', async () => {
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'o', '--resume'], 'LW_TRAINER_BAD_VALUE'],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'data/../m.jsonl'], 'LW_TRAINER_EXISTS'],
     [['eval', '--model', 'data', '--data', 'data', '--json', 'x', '--threads', '0'], 'LW_TRAINER_BAD_VALUE'],
+    [['eval', '--model', 'data', '--data', 'data', '--json', 'x', '--providers', 'cpu,tpu'], 'LW_TRAINER_BAD_VALUE'],
   ];
   for (const [args, code] of cases) {
     const r = await cli(args);

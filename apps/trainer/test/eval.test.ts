@@ -8,7 +8,8 @@ import { aupro, auroc, f1Max, pixelAuroc } from '@linewatch/metrics';
 import { decodeImage, preprocess, resizeMap, settingsFromManifest } from '@linewatch/vision';
 import { runCli } from '../src/cli/run.js';
 import { silentProgress } from '../src/progress.js';
-import { Capture, DRAFT, makeFixture, perfectDataset, texturedDataset, type Fixture } from './fixtures.js';
+import { packPackage, writePackageDir } from '@linewatch/model-package';
+import { Capture, DRAFT, makeFixture, packageEntries, perfectDataset, texturedDataset, tinyModel, type Fixture } from './fixtures.js';
 
 let fx: Fixture;
 before(async () => {
@@ -137,4 +138,17 @@ test('bad data fails with coded errors that name the file (exit 3)', async () =>
   const unlabelled = await cli(['eval', '--model', 'pkg', '--data', 'unlabelled.jsonl', '--json', 'bad.json']);
   assert.equal(unlabelled.code, 2);
   assert.match(unlabelled.err, /^error LW_TRAINER_DATA_UNLABELLED: .*unlabelled\.jsonl:1/m);
+});
+
+test('eval reads a tarball package, and refuses a model without anomaly_map (exit 2)', async () => {
+  const entries = packageEntries([{ path: 'model.onnx', data: fx.onnx }], fx.privateKey);
+  writeFileSync(join(fx.dir, 'pkg.tar.gz'), packPackage(entries));
+  const r = await cli(['eval', '--model', 'pkg.tar.gz', '--data', 'perfect', '--json', 'tar.json', '--key', fx.publicKey]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(readJson(join(fx.dir, 'tar.json'))['imageAuroc'], 1);
+
+  writePackageDir(join(fx.dir, 'wrong'), packageEntries([{ path: 'model.onnx', data: tinyModel(32, 'heat') }], fx.privateKey));
+  const w = await cli(['eval', '--model', 'wrong', '--data', 'perfect', '--json', 'wrong.json']);
+  assert.equal(w.code, 2);
+  assert.match(w.err, /^error LW_TRAINER_MODEL_INCOMPATIBLE: .*missing anomaly_map/m);
 });

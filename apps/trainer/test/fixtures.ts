@@ -29,7 +29,7 @@ function int(name: string, value: number) {
 }
 
 /** Opset 17: ReduceMean/ReduceMax still take `axes` as an attribute there. */
-export function tinyModel(size = 32): Uint8Array {
+export function tinyModel(size = 32, mapName = 'anomaly_map'): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
@@ -37,11 +37,11 @@ export function tinyModel(size = 32): Uint8Array {
       name: 'tiny-adtr',
       node: [
         onnx.NodeProto.create({ opType: 'Abs', input: ['image'], output: ['a'] }),
-        onnx.NodeProto.create({ opType: 'ReduceMean', input: ['a'], output: ['anomaly_map'], attribute: [ints('axes', [1]), int('keepdims', 1)] }),
-        onnx.NodeProto.create({ opType: 'ReduceMax', input: ['anomaly_map'], output: ['score'], attribute: [ints('axes', [1, 2, 3]), int('keepdims', 0)] }),
+        onnx.NodeProto.create({ opType: 'ReduceMean', input: ['a'], output: [mapName], attribute: [ints('axes', [1]), int('keepdims', 1)] }),
+        onnx.NodeProto.create({ opType: 'ReduceMax', input: [mapName], output: ['score'], attribute: [ints('axes', [1, 2, 3]), int('keepdims', 0)] }),
       ],
       input: [valueInfo('image', [1, 3, size, size])],
-      output: [valueInfo('anomaly_map', [1, 1, size, size]), valueInfo('score', [1])],
+      output: [valueInfo(mapName, [1, 1, size, size]), valueInfo('score', [1])],
     }),
   });
   return onnx.ModelProto.encode(model).finish();

@@ -1,6 +1,7 @@
 /** eval: scores a dataset with a packaged model and writes metrics (--json) and an optional report folder. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { EXECUTION_PROVIDERS } from '@linewatch/inference';
 import { MODEL_FILE } from '@linewatch/model-package';
 import { choice, existingPath, positiveInt, requireStr, str, strList } from '../cli/args.js';
 import type { Command } from '../cli/command.js';
@@ -50,7 +51,7 @@ export const evalCmd: Command = {
     report: { type: 'string', value: '<dir>', description: 'also write roc-image.png, roc-pixel.png, heatmaps.png, report.json here' },
     key: { type: 'string', value: '<public.pem>', description: 'verify the package signature (else only file digests are checked)', multiple: true },
     split: { type: 'string', value: '<test|train>', description: 'MVTec split to evaluate (default test)' },
-    providers: { type: 'string', value: '<cpu,cuda>', description: 'onnxruntime execution providers in order (default cpu)' },
+    providers: { type: 'string', value: '<cpu,cuda>', description: 'onnxruntime execution providers, tried in order (default cpu)' },
     threads: { type: 'string', value: '<n>', description: 'onnxruntime intra-op threads (default: onnxruntime decides)' },
   },
   example: 'linewatch-trainer eval --model out/tile-1.2.0 --data ../shared/data/magnetic-tile --json out/eval.json --report out/report --key keys/signing-key.pub.pem',
@@ -62,7 +63,11 @@ export const evalCmd: Command = {
     const reportFlag = str(values, 'report');
     const reportDir = reportFlag === undefined ? undefined : resolve(ctx.cwd, reportFlag);
     const split = choice(values, 'split', ['test', 'train'] as const, 'test');
-    const providers = (str(values, 'providers') ?? 'cpu').split(',').map((p) => p.trim());
+    const providers = (str(values, 'providers') ?? 'cpu').split(',').map((p) => p.trim().toLowerCase());
+    const unknown = providers.find((p) => !(EXECUTION_PROVIDERS as readonly string[]).includes(p));
+    if (unknown !== undefined) {
+      throw new TrainerError('LW_TRAINER_BAD_VALUE', `--providers: unknown provider ${JSON.stringify(unknown)} (known: ${EXECUTION_PROVIDERS.join(', ')})`);
+    }
     const threadsFlag = str(values, 'threads');
     const threads = threadsFlag === undefined ? undefined : positiveInt(values, 'threads', 1, 256);
     const keys = loadKeys(strList(values, 'key').map((k) => existingPath(k, 'key', ctx.cwd, 'file')));
