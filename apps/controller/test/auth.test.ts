@@ -116,6 +116,9 @@ test('security headers, coded 404/400/413/415 errors', async () => {
     assert.ok(health.headers['content-security-policy']);
     // Unknown API routes are 401 to anonymous clients (route existence is not revealed), 404 otherwise.
     assert.equal((await app.inject({ method: 'GET', url: '/api/nope' })).statusCode, 401);
+    for (const url of ['/%61pi/devices', '/api//devices', '/api/devices/', '/./api/devices', '/api/%64evices']) {
+      assert.equal((await app.inject({ method: 'GET', url })).statusCode, 401, url);
+    }
     const nf = await app.inject({ method: 'GET', url: '/nope' });
     assert.equal(nf.statusCode, 404);
     assert.equal(nf.json().code, 'LW_CTRL_NOT_FOUND');

@@ -52,7 +52,9 @@ export function requireAuth(req: FastifyRequest): { user: UserRow; session: Sess
 export function installGuard(app: FastifyInstance, ctx: Ctx): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/')) return;
+    // Decide on the matched route pattern, not the raw URL: encoded or oddly written paths that still reach an
+    // /api handler must not slip past the guard.
+    if (!(req.routeOptions.url ?? req.url).startsWith('/api/')) return;
     const access: Access = req.routeOptions.config.access ?? 'user';
     if (access === 'public') return;
     const auth = await resolveSession(ctx, req);

@@ -49,7 +49,15 @@ export class Ingest {
   async start(): Promise<void> {
     const group = this.ctx.config.mqtt.mode === 'external' ? this.ctx.config.mqtt.sharedGroup : null;
     const subs = controllerSubscriptions(group === null ? {} : { sharedGroup: group });
-    for (const sub of subs) await this.bus.subscribe(sub.topic, (t, p) => this.receive(t, p), sub.qos);
+    const safe = (t: string, p: Buffer): void => {
+      try {
+        this.receive(t, p);
+      } catch (err) {
+        // Last line of defence: a bug in ingest must not take the broker's delivery loop down with it.
+        this.ctx.log.error({ err, topic: t, code: 'LW_CTRL_INTERNAL' }, 'ingest failed unexpectedly');
+      }
+    };
+    for (const sub of subs) await this.bus.subscribe(sub.topic, safe, sub.qos);
     this.timer = setInterval(() => void this.flushScores(), this.ctx.config.ingest.flushIntervalMs);
     this.timer.unref();
   }
