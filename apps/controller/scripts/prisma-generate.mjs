@@ -7,7 +7,7 @@
 // every typecheck/lint/test.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,27 @@ const prismaVersion = JSON.parse(readFileSync(require.resolve('prisma/package.js
 const schema = readFileSync(schemaPath, 'utf8');
 const stamp = createHash('sha256').update(schema).update(prismaVersion).update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
 const stampFile = join(outRoot, '.stamp');
-if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && !process.argv.includes('--force')) process.exit(0);
+const fresh = () => existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && !process.argv.includes('--force');
+if (fresh()) process.exit(0);
+
+// nx runs typecheck and test in parallel, and both call this script: serialise with a lock directory (mkdir is
+// atomic), then re-check the stamp so the second caller finds the work done instead of deleting it mid-read.
+const lock = join(appDir, 'src', '.generated.lock');
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+for (const started = Date.now(); ; ) {
+  try {
+    mkdirSync(lock);
+    break;
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    // A lock older than two minutes belongs to a generator that died: take it over.
+    if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+    if (Date.now() - started > 180_000) throw new Error(`prisma-generate: lock ${lock} held for too long`);
+    sleep(100);
+  }
+}
+process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
+if (fresh()) process.exit(0);
 
 rmSync(outRoot, { recursive: true, force: true });
 const work = join(outRoot, '.work');
