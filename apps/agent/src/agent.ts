@@ -181,8 +181,11 @@ export async function build(opts: BuildOptions): Promise<Agent> {
       const got = fromPublication(topic, payload);
       if (got.kind === 'ack') {
         if (outbox.ack(got.message.eventIds) > 0) {
-          if (problems.get('outbox')?.code === 'LW_AGENT_OUTBOX_DISK' || problems.get('outbox')?.code === 'LW_AGENT_OUTBOX_FULL') {
-            if (outbox.stats.bytes < cfg.outbox.maxBytes / 2) problems.delete('outbox');
+          // A full outbox stops being a problem once it has drained to half; a failing disk once writes succeed.
+          const code = problems.get('outbox')?.code;
+          if ((code === 'LW_AGENT_OUTBOX_FULL' && outbox.stats.bytes < cfg.outbox.maxBytes / 2) || (code === 'LW_AGENT_OUTBOX_DISK' && outbox.lastWriteOk)) {
+            problems.delete('outbox');
+            scheduleStatus();
           }
           sender.pump();
         }

@@ -29,3 +29,22 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   renameSync(tmp, path);
   fsyncDir(dirname(path));
 }
+
+/** {@link writeFileAtomic} without blocking the event loop (fsync can take tens of ms on a busy disk). */
+export async function writeFileAtomicAsync(path: string, data: string): Promise<void> {
+  const { open, rename } = await import('node:fs/promises');
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data, 'utf8');
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), 'r').catch(() => undefined);
+  if (dir) {
+    await dir.sync().catch(() => undefined);
+    await dir.close();
+  }
+}

@@ -91,6 +91,8 @@ export class Outbox {
   private readonly fs: OutboxFs;
   private bytes = 0;
   readonly stats: OutboxStats = { depth: 0, bytes: 0, dropped: 0, diskErrors: 0, acked: 0 };
+  /** Whether the most recent write reached the disk (a disk problem is cleared only once writes succeed again). */
+  lastWriteOk = true;
   /** Highest seq found on disk at open (the sequence counter must start above it). */
   maxSeqOnDisk = 0;
 
@@ -182,8 +184,10 @@ export class Outbox {
     let stored: string | undefined = file;
     try {
       this.fs.writeDurable(file, ev.payload);
+      this.lastWriteOk = true;
     } catch (e) {
       stored = undefined;
+      this.lastWriteOk = false;
       this.stats.diskErrors++;
       const code = errnoOf(e);
       this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot persist event seq ${ev.seq} (${code ?? reasonOf(e)}); kept in memory only`, {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { verifyPackage, writePackageDir } from '@linewatch/model-package';
 import type { PackageFile, VerifiedPackage } from '@linewatch/model-package';
-import { fsyncDir, writeFileAtomic } from '../fsutil.js';
+import { fsyncDir, writeFileAtomic, writeFileAtomicAsync } from '../fsutil.js';
 
 export interface Pointer {
   readonly live: string;
@@ -49,6 +49,11 @@ export class ModelStore {
 
   setPointer(p: Pointer): void {
     writeFileAtomic(this.pointerPath, `${JSON.stringify(p)}\n`);
+  }
+
+  /** Same, without blocking frames: used at swap time while cameras run at full rate. */
+  async setPointerAsync(p: Pointer): Promise<void> {
+    await writeFileAtomicAsync(this.pointerPath, `${JSON.stringify(p)}\n`);
   }
 
   dir(version: string): string {

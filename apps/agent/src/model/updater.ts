@@ -139,7 +139,7 @@ export class Updater {
       this.report(d, 'swapping');
       const old = this.deps.live();
       try {
-        this.deps.store.setPointer({ live: d.version, previous: old.version });
+        await this.deps.store.setPointerAsync({ live: d.version, previous: old.version });
       } catch (e) {
         fail(errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'SWAP_FAILED', `cannot persist model pointer: ${reasonOf(e)}`);
       }
