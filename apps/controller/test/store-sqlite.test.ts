@@ -1,7 +1,10 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
 import { defineStoreSuite, type Backend } from './helpers/store-suite.js';
@@ -31,3 +34,39 @@ const backend: Backend = {
 };
 
 defineStoreSuite('sqlite', () => backend);
+
+/** Holds a write lock on the file from another process for `ms`; resolves once the lock is taken. */
+function holdWriteLock(path: string, ms: number): Promise<ChildProcess> {
+  const code = `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.exec('BEGIN IMMEDIATE');
+    process.stdout.write('locked\\n');setTimeout(()=>{d.exec('COMMIT');d.close();},${ms});`;
+  const child = spawn(process.execPath, ['-e', code, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => child.stdout!.once('data', () => resolve(child)));
+}
+
+const user = (id: string) => ({ id, username: id, passwordHash: 'h', role: 'qa' as const, lines: [], createdAt: new Date() });
+
+test('sqlite runs in WAL mode and waits out a competing writer for busyTimeoutMs', async () => {
+  const path = join(dir, 'wal.sqlite');
+  const store = await openSqliteStore({ path, busyTimeoutMs: 5000 });
+  const impatient = await openSqliteStore({ path, busyTimeoutMs: 0 });
+  try {
+    const db = new Database(path);
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      db.close();
+    }
+    let child = await holdWriteLock(path, 400);
+    await assert.rejects(impatient.createUser(user('u-impatient')));
+    await once(child, 'exit');
+    child = await holdWriteLock(path, 400);
+    const started = Date.now();
+    await store.createUser(user('u-patient'));
+    assert.ok(Date.now() - started >= 200, 'the write waited for the lock');
+    await once(child, 'exit');
+    assert.equal(await store.countUsers(), 1);
+  } finally {
+    await impatient.close();
+    await store.close();
+  }
+});
