@@ -78,13 +78,13 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     let broker: EmbeddedBroker | null = null;
     let ingest: Ingest | null = null;
     let bus: Bus | null = null;
-    // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered
-    // before anything starts so a failure half-way through build() still releases what was opened.
     // Expired sessions are already refused on use; this only keeps the table small.
     const sweep = setInterval(() => {
       store.deleteExpiredSessions(ctx.clock.now()).catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
     }, 3_600_000);
     sweep.unref();
+    // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered
+    // before anything starts so a failure half-way through build() still releases what was opened.
     app.addHook('onClose', async () => {
       clearInterval(sweep);
       await ingest?.stop();
