@@ -42,3 +42,19 @@ test('agent publishes birth, status, scores, health and flagged events, and clea
   }
   assert.ok(ctrl.deaths >= 1, 'death published on clean stop');
 });
+
+test('score decimation publishes every Nth frame; flagging is not decimated', async () => {
+  const ctrl = new TestController(broker.url, { site: 'plant-1', line: 'line-a', device: 'edge-1' });
+  await ctrl.start();
+  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/decim`, scoreDecimation: 3, broker: { url: broker.url }, cameras: [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 32, height: 32, fps: 20 } }] }) });
+  agent.start();
+  try {
+    await waitFor('scores', () => ctrl.scores.length >= 5, 8000);
+  } finally {
+    await agent.stop();
+    await ctrl.stop();
+  }
+  assert.ok(ctrl.scores.every((s) => s.frame % 3 === 0), JSON.stringify(ctrl.scores.map((s) => s.frame)));
+  const cam = agent.pipeline.cameras.get('cam-1')!;
+  assert.equal(cam.flagged, cam.scored, 'every scored frame flagged at threshold 0');
+});

@@ -44,6 +44,8 @@ function readTls(cfg: AgentConfig): Partial<IClientOptions> {
 export class MqttLink {
   private client: MqttClient | undefined;
   private bdSeqInWill = 0;
+  /** Read at construction so a missing certificate fails start-up, not the first connect. */
+  private readonly tls: Partial<IClientOptions>;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -52,7 +54,9 @@ export class MqttLink {
     private readonly handlers: LinkHandlers,
     private readonly factory: MqttFactory = defaultMqttFactory,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.tls = readTls(cfg);
+  }
 
   get connected(): boolean {
     return this.client?.connected === true;
@@ -81,7 +85,7 @@ export class MqttLink {
       protocolVersion: 4,
       ...(b.username !== undefined ? { username: b.username } : {}),
       ...(b.password !== undefined ? { password: b.password } : {}),
-      ...readTls(this.cfg),
+      ...this.tls,
       will: this.will(),
     };
     const client = this.factory(b.url, options);

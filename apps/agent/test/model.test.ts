@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { loadPublicKey } from '@linewatch/model-package';
+import type { Manifest } from '@linewatch/protocol';
+import { createImage } from '@linewatch/vision';
+import { build } from '../src/agent.js';
+import { AgentError } from '../src/errors.js';
+import { loadStartupModel } from '../src/model/bootstrap.js';
+import { LoadedModel } from '../src/model/loaded-model.js';
+import { ModelStore } from '../src/model/store.js';
+import { fixture } from './helpers/config-fixture.js';
+import type { Fixture } from './helpers/config-fixture.js';
+import { makePackage } from './helpers/packages.js';
+import { uniformScore } from './helpers/tiny-model.js';
+
+let fx: Fixture;
+before(async () => {
+  fx = await fixture();
+});
+after(() => fx.cleanup());
+
+const silent = (): void => undefined;
+const loader = (version: string, manifest: Manifest, bytes: Uint8Array) =>
+  LoadedModel.load(version, manifest, bytes, { executionProviders: ['cuda', 'cpu'], warmUpRuns: 1 });
+
+test('the tiny model scores a frame as expected; provider fallback is reported', async () => {
+  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+  const m = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
+  try {
+    const r = await m.infer(createImage(64, 48, [200, 200, 200]));
+    assert.ok(Math.abs(r.score - uniformScore(200, 1)) < 1e-4, `score ${r.score}`);
+    assert.equal(r.map.width, 32);
+    assert.equal(m.provider, 'cpu');
+    assert.equal(m.attempts.at(-1)?.provider, 'cpu');
+    assert.ok(m.attempts.length === 1 || m.attempts[0]?.ok === false, 'cuda tried first where listed');
+  } finally {
+    await m.release();
+  }
+});
+
+test('start-up installs the initial package, then prefers live, falls back to previous when live no longer verifies', async () => {
+  const dataDir = join(fx.dir, 'store');
+  const store = new ModelStore(dataDir);
+  const keys = [loadPublicKey(fx.keys.publicKeyPath)];
+  const first = await loadStartupModel(store, keys, fx.initialPath, loader, silent);
+  assert.equal(first.version, '1.0.0+1');
+  await first.release();
+  const next = await makePackage(fx.keys, { version: '1.1.0', build: 2, gain: 2 });
+  store.install('1.1.0+2', next.entries);
+  store.setPointer({ live: '1.1.0+2', previous: '1.0.0+1' });
+  const live = await loadStartupModel(store, keys, undefined, loader, silent);
+  assert.equal(live.version, '1.1.0+2');
+  await live.release();
+  // Corrupt the live package on disk (bit rot, partial copy): the previous one must serve.
+  writeFileSync(join(store.dir('1.1.0+2'), 'model.onnx'), 'garbage');
+  const fallback = await loadStartupModel(store, keys, undefined, loader, silent);
+  assert.equal(fallback.version, '1.0.0+1');
+  assert.deepEqual(store.pointer(), { live: '1.0.0+1', previous: null });
+  await fallback.release();
+  store.prune();
+  assert.deepEqual(readdirSync(store.pkgs), ['1.0.0+1']);
+});
+
+test('no model anywhere: LW_AGENT_NO_MODEL; a bad trusted key path: LW_AGENT_CONFIG_INVALID', async () => {
+  const store = new ModelStore(join(fx.dir, 'empty'));
+  await assert.rejects(loadStartupModel(store, [loadPublicKey(fx.keys.publicKeyPath)], undefined, loader, silent), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_NO_MODEL');
+  const cfg = fx.config({ dataDir: join(fx.dir, 'nokey'), model: { trustedKeyPath: join(fx.dir, 'missing.pem') } });
+  await assert.rejects(build({ config: cfg }), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID');
+});
+
+test('a missing TLS file fails start-up with LW_AGENT_TLS_FILE', async () => {
+  const cfg = fx.config({ dataDir: join(fx.dir, 'tls'), broker: { url: 'mqtts://127.0.0.1:8883', tls: { caFile: join(fx.dir, 'no-ca.pem') } } });
+  await assert.rejects(build({ config: cfg }), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_TLS_FILE');
+});
+
+test('a model without the image → anomaly_map + score contract is refused as incompatible', async () => {
+  const { reluPlusOneModel } = await import('./helpers/relu-model.js');
+  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+  await assert.rejects(loader('x', manifest, reluPlusOneModel()), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_MODEL_INCOMPATIBLE');
+});
