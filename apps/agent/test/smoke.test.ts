@@ -36,11 +36,12 @@ test('agent publishes birth, status, scores, health and flagged events, and clea
     assert.equal(ev.modelVersion, '1.0.0+1');
     assert.equal(ctrl.health[0]!.executionProvider, 'cpu');
     await waitFor('outbox drained', () => agent.outbox.depth <= 2, 5000);
+    await agent.stop();
+    await waitFor('death published on clean stop', () => ctrl.deaths >= 1, 3000);
   } finally {
     await agent.stop();
     await ctrl.stop();
   }
-  assert.ok(ctrl.deaths >= 1, 'death published on clean stop');
 });
 
 test('score decimation publishes every Nth frame; flagging is not decimated', async () => {
