@@ -5,7 +5,7 @@
  *
  * State lives in `.linewatch/` at the repository root (git-ignored). Ctrl-C stops everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,13 @@ function shutdown(code: number): void {
 }
 process.once('SIGINT', () => shutdown(0));
 process.once('SIGTERM', () => shutdown(0));
+
+// The controller's prisma client is generated from its schema (offline, about a second) rather than committed.
+const gen = spawnSync(process.execPath, ['apps/controller/scripts/prisma-generate.mjs'], { cwd: root, stdio: 'inherit' });
+if (gen.status !== 0) {
+  console.error('linewatch: generating the controller database client failed; see above');
+  process.exit(1);
+}
 
 const port = process.env['LW_HTTP_PORT'] ?? '8080';
 console.log('linewatch: starting the controller (embedded MQTT broker, SQLite, local files) in .linewatch/controller');
