@@ -106,3 +106,16 @@ test('corrupt frames are skipped and counted; a dead camera degrades the status 
     await ctrl.stop();
   }
 });
+
+test('broker unreachable from the start: inference and the outbox keep working, stop() still returns', async () => {
+  const { freePort } = await import('./helpers/brokers.js');
+  const port = await freePort();
+  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/nobroker`, broker: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 200 }, cameras: flagAll }) });
+  agent.start();
+  await waitFor('events stored while offline', () => agent.outbox.depth >= 5, 8000);
+  assert.equal(agent.link.connected, false);
+  const t0 = Date.now();
+  await agent.stop();
+  assert.ok(Date.now() - t0 < 5000, 'stop does not hang on a never-connected client');
+  assert.ok(agent.outbox.depth >= 5, 'events remain on disk for the next start');
+});

@@ -29,7 +29,16 @@ export class TestController {
     const a = this.address;
     this.client = connect(this.url, { clientId: `test-ctrl-${Math.random().toString(36).slice(2)}`, reconnectPeriod: 200, clean: true });
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    await new Promise<void>((r) => this.client.once('connect', () => r()));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.client.end(true);
+        reject(new Error(`test controller could not connect to ${this.url}`));
+      }, 10_000);
+      this.client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
     await this.client.subscribeAsync(`linewatch/v1/${a.site}/${a.line}/${a.device}/#`, { qos: 1 });
   }
 
