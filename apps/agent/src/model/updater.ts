@@ -69,6 +69,8 @@ function packageReason(e: unknown): ModelUpdateReason {
 export class Updater {
   private current: { desired: DesiredModelMessage; abort: AbortController; done: Promise<void> } | undefined;
   private readonly failed = new Set<string>();
+  /** Download attempts per update (each resumes where the previous one stopped). */
+  downloadAttempts = 4;
   /** Last state reported per rollout (tests and status). */
   lastState: ModelUpdateState | undefined;
 
@@ -187,24 +189,34 @@ export class Updater {
     const part = join(store.downloads, `${d.sha256}.part`);
     store.clearDownloads(`${d.sha256}.part`);
     let lastPct = 0;
-    try {
-      await download(d.packageUrl, part, {
-        maxBytes: this.deps.maxDownloadBytes,
-        timeoutMs: this.deps.downloadTimeoutMs,
-        signal,
-        onProgress: (got, total) => {
-          if (total === undefined) return;
-          const pct = Math.floor((got / total) * 10);
-          if (pct > lastPct) {
-            lastPct = pct;
-            this.report(d, 'downloading', { progress: got / total });
-          }
-        },
-      });
-    } catch (e) {
-      check();
-      const timeout = isAgentError(e) && e.details['timeout'] === true;
-      fail(timeout ? 'TIMEOUT' : errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'DOWNLOAD_FAILED', reasonOf(e));
+    // A dropped connection is retried, resuming from the bytes already on disk (Range); HTTP errors, the size
+    // limit, a full disk and the overall timeout are not.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await download(d.packageUrl, part, {
+          maxBytes: this.deps.maxDownloadBytes,
+          timeoutMs: this.deps.downloadTimeoutMs,
+          signal,
+          onProgress: (got, total) => {
+            if (total === undefined) return;
+            const pct = Math.floor((got / total) * 10);
+            if (pct > lastPct) {
+              lastPct = pct;
+              this.report(d, 'downloading', { progress: got / total });
+            }
+          },
+        });
+        break;
+      } catch (e) {
+        check();
+        const timeout = isAgentError(e) && e.details['timeout'] === true;
+        const final = timeout || errnoOf(e) === 'ENOSPC' || (isAgentError(e) && (e.details['status'] !== undefined || e.details['limit'] !== undefined));
+        if (final || attempt >= this.downloadAttempts) {
+          fail(timeout ? 'TIMEOUT' : errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'DOWNLOAD_FAILED', `${reasonOf(e)} (attempt ${attempt})`);
+        }
+        this.deps.log('warn', `download interrupted (${reasonOf(e)}); resuming`, { attempt });
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
     }
     check();
     this.report(d, 'verifying');

@@ -82,10 +82,10 @@ export function desiredFor(device: string, pkg: TestPackage, url: string, extra:
 }
 
 /** Serves byte blobs by path; honours `Range: bytes=N-`. `slowMs` delays each response (for kill-mid-update). */
-export async function packageServer(): Promise<{ url: string; put(path: string, bytes: Uint8Array): string; requests: string[]; close(): Promise<void>; slowMs: number }> {
+export async function packageServer(): Promise<{ url: string; put(path: string, bytes: Uint8Array): string; requests: string[]; close(): Promise<void>; slowMs: number; cutOnceAfter: number }> {
   const blobs = new Map<string, Uint8Array>();
   const requests: string[] = [];
-  const state = { slowMs: 0 };
+  const state = { slowMs: 0, cutOnceAfter: 0 };
   const server = createServer((req, res) => {
     requests.push(`${req.url} ${req.headers.range ?? ''}`);
     const b = blobs.get(req.url ?? '');
@@ -101,6 +101,13 @@ export async function packageServer(): Promise<{ url: string; put(path: string, 
         return;
       }
       res.writeHead(m ? 206 : 200, { 'content-length': String(b.length - start) });
+      if (state.cutOnceAfter > 0 && !m) {
+        // A connection that drops mid-transfer, once.
+        const n = state.cutOnceAfter;
+        state.cutOnceAfter = 0;
+        res.write(Buffer.from(b.subarray(0, n)), () => setTimeout(() => res.destroy(), 20));
+        return;
+      }
       res.end(Buffer.from(b.subarray(start)));
     };
     if (state.slowMs > 0) setTimeout(send, state.slowMs);
@@ -116,6 +123,12 @@ export async function packageServer(): Promise<{ url: string; put(path: string, 
     },
     set slowMs(v: number) {
       state.slowMs = v;
+    },
+    get cutOnceAfter() {
+      return state.cutOnceAfter;
+    },
+    set cutOnceAfter(v: number) {
+      state.cutOnceAfter = v;
     },
     put(path, bytes) {
       blobs.set(path, bytes);
