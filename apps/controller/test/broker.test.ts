@@ -141,3 +141,12 @@ test('disabling a device (admin API) closes its session and refuses reconnects',
   await assert.rejects(connectDevice(port, c), /Bad username or password/i);
   assert.equal((await app.inject({ method: 'POST', url: '/api/devices/nope/disable', headers: admin.headers })).statusCode, 404);
 });
+
+test('a failed start (MQTT port taken) rejects and releases what build() had opened', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const tempDbs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('lw-sqlite-')).sort();
+  const before = tempDbs();
+  await assert.rejects(testApp({ overrides: { mqtt: { enabled: true, port } } }), /EADDRINUSE/);
+  assert.deepEqual(tempDbs(), before, 'the throw-away SQLite database was closed and removed');
+});

@@ -80,21 +80,27 @@ export async function startEmbeddedBroker(
   aedes.on('clientError', (client, err) => ctx.log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
 
   const tcp: Server = createServer((socket) => aedes.handle(socket));
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(opts.port, opts.host, () => resolve());
-  });
   let http: HttpServer | null = null;
   let wss: WebSocketServer | null = null;
-  if (opts.wsPort !== null) {
-    http = createHttpServer();
-    wss = new WebSocketServer({ server: http });
-    wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
-    const h = http;
-    await new Promise<void>((resolve, reject) => {
-      h.once('error', reject);
-      h.listen(opts.wsPort ?? 0, opts.host, () => resolve());
+  const listen = (server: Server | HttpServer, port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, opts.host, () => resolve());
     });
+  try {
+    await listen(tcp, opts.port);
+    if (opts.wsPort !== null) {
+      http = createHttpServer();
+      wss = new WebSocketServer({ server: http });
+      wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+      await listen(http, opts.wsPort);
+    }
+  } catch (e) {
+    // A taken port must not leave aedes' timers (or the other listener) keeping the process alive.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    if (tcp.listening) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    wss?.close();
+    throw e;
   }
 
   return {
