@@ -25,6 +25,7 @@ export const ERRORS = {
   LW_CTRL_INGEST_UNKNOWN_DEVICE: { status: 400, message: 'message from an unknown or disabled device' },
   LW_CTRL_INGEST_STORE_FAILED: { status: 500, message: 'ingested message could not be stored' },
   LW_CTRL_BROKER_AUTH: { status: 401, message: 'broker authentication failed' },
+  LW_CTRL_BROKER_UNAVAILABLE: { status: 503, message: 'MQTT broker unavailable' },
   LW_CTRL_BROKER_ACL: { status: 403, message: 'broker topic not allowed' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -150,3 +150,11 @@ test('a failed start (MQTT port taken) rejects and releases what build() had ope
   await assert.rejects(testApp({ overrides: { mqtt: { enabled: true, port } } }), /EADDRINUSE/);
   assert.deepEqual(tempDbs(), before, 'the throw-away SQLite database was closed and removed');
 });
+
+test('external mode: an unreachable broker fails start-up with LW_CTRL_BROKER_UNAVAILABLE', async () => {
+  const { isControllerError } = await import('../src/errors.js');
+  await assert.rejects(
+    testApp({ overrides: { mqtt: { enabled: true, mode: 'external', url: 'mqtt://127.0.0.1:1' } } }),
+    (e: unknown) => isControllerError(e, 'LW_CTRL_BROKER_UNAVAILABLE'),
+  );
+});

@@ -34,7 +34,7 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
       ...(opts.password !== null && { password: opts.password }),
     });
   } catch (e) {
-    throw ctrlError('LW_CTRL_BROKER_AUTH', `cannot connect to the MQTT broker: ${(e as Error).message}`, { cause: e });
+    throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker: ${(e as Error).message}`, { cause: e });
   }
   client.on('message', (topic, payload) => {
     for (const r of routes) if (topicMatches(r.filter, topic)) r.handler(topic, payload);
