@@ -35,7 +35,13 @@ const jsonOut = arg('json');
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
 const rssSamples: number[] = [];
-const rssTimer = setInterval(() => rssSamples.push(process.memoryUsage().rss / 2 ** 20), 1000);
+const rssSamples4: number[] = [];
+let sampling4 = false;
+const rssTimer = setInterval(() => {
+  const mb = process.memoryUsage().rss / 2 ** 20;
+  rssSamples.push(mb);
+  if (sampling4) rssSamples4.push(mb);
+}, 1000);
 
 async function packagePath(): Promise<{ path: string; keyPath: string }> {
   const given = arg('package');
@@ -68,7 +74,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   const broker = await aedesBroker();
   await broker.start();
   const address = { site: 'bench', line: 'l1', device: 'bench-1' };
-  const ctrl = new TestController(broker.url, address);
+  const ctrl = new TestController(broker.url, address, true);
   await ctrl.start();
   const config = parseConfig({
     ...address,
@@ -95,9 +101,11 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   await new Promise((r) => setTimeout(r, 5000)); // warm-up: JIT, synthetic frame renders, connect
   const dropped0 = [...agent.pipeline.cameras.values()].reduce((a, c) => a + c.slot.dropped, 0);
   counting = true;
+  sampling4 = cameras === 4;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, runSeconds * 1000));
   counting = false;
+  sampling4 = false;
   const elapsed = (performance.now() - t0) / 1000;
   const dropped = [...agent.pipeline.cameras.values()].reduce((a, c) => a + c.slot.dropped, 0) - dropped0;
   const provider = agent.pipeline.model.provider;
@@ -125,7 +133,9 @@ async function main(): Promise<void> {
     seconds,
     rssSeconds,
     runs,
-    rssMb: Math.round(rssSamples.at(-1) ?? 0),
+    // RSS at the end of the 4-camera run (lasts --rss-seconds), its first minute's sample, and the process max.
+    rssMb: Math.round(rssSamples4.at(-1) ?? 0),
+    rssMbAfter60s: Math.round(rssSamples4[Math.min(59, rssSamples4.length - 1)] ?? 0),
     rssMbMax: Math.round(Math.max(0, ...rssSamples)),
   };
   const text = JSON.stringify(result, null, 2);

@@ -23,6 +23,8 @@ export class TestController {
   constructor(
     private readonly url: string,
     private readonly address: DeviceAddress,
+    /** Keep events without their image parts (benchmarks: the subscriber must not dominate the RSS figure). */
+    private readonly lean = false,
   ) {}
 
   async start(): Promise<void> {
@@ -55,7 +57,7 @@ export class TestController {
         const e = got.message;
         if (this.events.has(e.seq)) this.duplicates++;
         else {
-          this.events.set(e.seq, e);
+          this.events.set(e.seq, this.lean ? { ...e, jpeg: new Uint8Array(0), anomalyMap: new Uint8Array(0) } : e);
           this.arrival.push({ camera: e.camera, seq: e.seq });
         }
         if (this.ackEnabled) this.publish(toPublication('ack', this.address, { device: this.address.device, eventIds: [e.eventId], ts: Date.now() }));
