@@ -141,11 +141,21 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     };
   };
   let statusTimer: NodeJS.Timeout | undefined;
+  let lastStatusState: StatusMessage['state'] | undefined;
+  function publishStatus(state?: StatusMessage['state']): void {
+    try {
+      const m = statusMessage(state);
+      lastStatusState = m.state;
+      publish(toPublication('status', address, m));
+    } catch (e) {
+      log('warn', `status not published: ${reasonOf(e)}`);
+    }
+  }
   function scheduleStatus(): void {
     if (statusTimer || !link) return;
     statusTimer = setTimeout(() => {
       statusTimer = undefined;
-      if (link.connected) publish(toPublication('status', address, statusMessage()));
+      if (link.connected) publishStatus();
     }, 100);
   }
 
@@ -164,8 +174,11 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     report: (r) => {
       log(r.state === 'failed' ? 'warn' : 'info', `model update ${r.version}: ${r.state}`, { reason: r.reason, progress: r.progress });
       publish(toPublication('modelReport', address, r));
-      scheduleStatus();
+      // Entering `updating` is published at once (an update can finish within the status debounce).
+      if (r.state !== 'live' && r.state !== 'failed' && lastStatusState !== 'updating' && link.connected) publishStatus();
+      else scheduleStatus();
     },
+    idle: () => scheduleStatus(),
     log: (level, msg, details) => log(level, msg, details),
     now,
   });
@@ -207,7 +220,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
         executionProvider: pipeline.model.provider as 'cpu',
         cameras: [...sources.values()].map((s) => ({ camera: s.camera, width: s.width, height: s.height, fps: s.fps })),
       }));
-      publish(toPublication('status', address, statusMessage()));
+      publishStatus();
       sender.onConnect();
     },
     disconnected: () => undefined,
@@ -262,6 +275,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
       await updater.idle().catch(() => undefined);
       sender.stop();
       if (link.connected) await link.publish(toPublication('status', address, statusMessage('stopping')));
+      lastStatusState = 'stopping';
       // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
       await link.stop(toPublication('death', address, { device: address.device, bdSeq: link.currentBdSeq, ts: now() }));
       await pipeline.model.release();

@@ -103,6 +103,8 @@ test('upgrade: every state reported in order, swapped between frames with zero f
     assert.equal(missing, dropped, `${camera}: every missing frame is a counted drop`);
     if (dropped > 0) process.stderr.write(`[update] ${camera}: ${dropped} frames dropped during the update (CPU contention), 0 at the swap\n`);
   }
+  await waitFor('status back to running on the new model', () => ctrl.statuses.at(-1)?.state === 'running' && ctrl.statuses.at(-1)?.modelVersion === '1.1.0+2', 3000);
+  assert.ok(ctrl.statuses.some((st) => st.state === 'updating'), 'status said updating during the update');
   const pointer = JSON.parse(readFileSync(join(agent.config.dataDir, 'models', 'current.json'), 'utf8')) as { live: string; previous: string };
   assert.deepEqual(pointer, { live: '1.1.0+2', previous: '1.0.0+1' });
 });

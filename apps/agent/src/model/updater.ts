@@ -30,6 +30,8 @@ export interface UpdaterDeps {
   stopShadow(): { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
   shadowFrames(): number;
   report(r: ModelReportMessage): void;
+  /** Called when no update is running any more (status leaves `updating`). */
+  idle?(): void;
   log(level: 'info' | 'warn', msg: string, details?: Record<string, unknown>): void;
   now(): number;
 }
@@ -94,7 +96,10 @@ export class Updater {
     const abort = new AbortController();
     const prev = cur?.done ?? Promise.resolve();
     const done = prev.then(() => this.run(d, abort.signal)).finally(() => {
-      if (this.current?.abort === abort) this.current = undefined;
+      if (this.current?.abort === abort) {
+        this.current = undefined;
+        this.deps.idle?.();
+      }
     });
     this.current = { desired: d, abort, done };
   }
