@@ -132,10 +132,16 @@ export async function build(opts: BuildOptions): Promise<Agent> {
   const statusMessage = (state?: StatusMessage['state']): StatusMessage => {
     const notes = [...problems.entries()].map(([k, v]) => `${k}: ${v.code} ${v.message}`);
     if (outbox.stats.dropped > 0) notes.unshift(`outbox dropped ${outbox.stats.dropped} events (policy ${cfg.outbox.policy})`);
+    const degraded = notes.length > 0;
+    // Shadow statistics ride on the status note while the window runs (the protocol has no dedicated field).
+    const sh = pipeline.shadowStats;
+    if (sh && sh.frames > 0) {
+      notes.unshift(`shadow: ${sh.frames} frames, agreement ${(sh.agree / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| ${sh.meanAbsDiff.toPrecision(3)}`);
+    }
     const note = notes.join('; ').slice(0, 512);
     return {
       device: address.device, bdSeq: link.currentBdSeq, ts: now(),
-      state: state ?? (updater.busy ? 'updating' : notes.length > 0 ? 'degraded' : 'running'),
+      state: state ?? (updater.busy ? 'updating' : degraded ? 'degraded' : 'running'),
       modelVersion: pipeline.model.version, cameras: cfg.cameras.map((c) => c.id),
       ...(note ? { note } : {}),
     };

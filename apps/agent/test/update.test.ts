@@ -165,6 +165,7 @@ test('shadow mode scores the candidate beside the live model, reports, then swap
   const stats = agent.updater.lastShadow!;
   assert.ok(stats.frames >= 10, `${stats.frames} shadow frames`);
   assert.equal(stats.agree, stats.frames, 'threshold 1e6 on both: full agreement');
+  assert.ok(ctrl.statuses.some((st) => st.state === 'updating' && /shadow: \d+ frames, agreement 1\.000/.test(st.note ?? '')), 'shadow statistics reported in the status');
   const withShadow = ctrl.scores.filter((s) => s.shadowScore !== undefined);
   assert.ok(withShadow.length >= 5, 'scores carried shadowScore during the window');
   assert.ok(withShadow.every((s) => Math.abs(s.shadowScore! - 2 * s.score) < 1e-3 * Math.max(1, s.score)), 'candidate (gain 4) = 2× the live model (gain 2)');
