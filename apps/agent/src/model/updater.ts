@@ -5,17 +5,19 @@
  * after a restart the retained desired-model message arrives again and the update resumes (the download from its
  * .part file).
  */
-import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isPackageError, MANIFEST_FILE, MODEL_FILE, readPackage, verifyBytes, verifyEntries } from '@linewatch/model-package';
-import type { PackageFile, VerifiedPackage } from '@linewatch/model-package';
+import { isPackageError, MANIFEST_FILE, MODEL_FILE, verifyBytes } from '@linewatch/model-package';
+import type { VerifiedPackage } from '@linewatch/model-package';
 import type { DesiredModelMessage, Manifest, ModelReportMessage, ModelUpdateReason, ModelUpdateState } from '@linewatch/protocol';
 import { errnoOf, isAgentError, reasonOf } from '../errors.js';
 import { download } from './download.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { ModelStore } from './store.js';
+import { verifyOffThread } from './verify.js';
+import type { VerifyResponse } from './verify.js';
 
 export interface UpdaterDeps {
   readonly device: string;
@@ -49,9 +51,8 @@ const fail = (reason: ModelUpdateReason, message: string): never => {
   throw new UpdateFailure(reason, message.slice(0, 1000));
 };
 
-function packageReason(e: unknown): ModelUpdateReason {
-  if (!isPackageError(e)) return 'MANIFEST_INVALID';
-  switch (e.code) {
+function reasonForCode(code: string | undefined, errno: string | undefined): ModelUpdateReason {
+  switch (code) {
     case 'LW_PKG_UNSIGNED':
     case 'LW_PKG_BAD_SIGNATURE':
     case 'LW_PKG_KEY_INVALID':
@@ -62,10 +63,15 @@ function packageReason(e: unknown): ModelUpdateReason {
     case 'LW_PKG_FILE_UNLISTED':
       return 'HASH_MISMATCH';
     case 'LW_PKG_IO':
-      return errnoOf((e as { cause?: unknown }).cause) === 'ENOSPC' ? 'DISK_FULL' : 'LOAD_FAILED';
+      return errno === 'ENOSPC' ? 'DISK_FULL' : 'LOAD_FAILED';
     default:
       return 'MANIFEST_INVALID';
   }
+}
+
+function packageReason(e: unknown): ModelUpdateReason {
+  if (!isPackageError(e)) return errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'MANIFEST_INVALID';
+  return reasonForCode(e.code, errnoOf((e as { cause?: unknown }).cause));
 }
 
 export class Updater {
@@ -225,27 +231,29 @@ export class Updater {
     }
     check();
     this.report(d, 'verifying');
-    const bytes = readFileSync(part);
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== d.sha256) {
-      rmSync(part, { force: true }); // a corrupt partial must not be resumed
-      fail('HASH_MISMATCH', `package sha256 ${sha} differs from the command's ${d.sha256}`);
-    }
-    let verified: VerifiedPackage;
-    let entries: PackageFile[];
+    let res: VerifyResponse;
     try {
-      entries = readPackage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), this.deps.maxDownloadBytes);
-      verified = verifyEntries(entries, this.deps.trustedKeys);
+      const bytes = await readFile(part);
+      res = await verifyOffThread({
+        bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        keys: this.deps.trustedKeys, maxBytes: this.deps.maxDownloadBytes, sha256: d.sha256, commandSignature: d.signature,
+      });
+    } catch (e) {
+      fail('MANIFEST_INVALID', `verification failed to run: ${reasonOf(e)}`);
+    }
+    if (!res!.ok) {
+      const r = res! as Extract<VerifyResponse, { ok: false }>;
+      if (r.failure === 'hash') rmSync(part, { force: true }); // a corrupt partial must not be resumed
+      fail(r.failure === 'hash' ? 'HASH_MISMATCH' : r.failure === 'command-signature' ? 'SIGNATURE_INVALID' : reasonForCode(r.code, r.errno), r.message);
+    }
+    const { manifest, entries } = res! as Extract<VerifyResponse, { ok: true }>;
+    try {
+      store.install(d.version, entries);
     } catch (e) {
       fail(packageReason(e), reasonOf(e));
     }
-    this.checkCommandSignature(d, entries!.find((e) => e.path === MANIFEST_FILE)!.data);
-    try {
-      store.install(d.version, entries!);
-    } catch (e) {
-      fail(packageReason(e), reasonOf(e));
-    }
-    return verified!;
+    const listed = new Set(manifest.files.map((f) => f.path));
+    return { manifest, files: new Map(entries.filter((e) => listed.has(e.path)).map((e) => [e.path, e.data])), keyId: manifest.signing.keyId };
   }
 
   /** The command's own signature must cover the same manifest bytes, so a package cannot be swapped under a command. */
