@@ -101,6 +101,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     topicFor: (camera) => buildTopic('event', { ...address, camera }),
     ...(opts.outboxFs ? { fs: opts.outboxFs } : {}),
     onProblem: (code, message, details) => problem('outbox', code, message, details),
+    onReady: () => sender.pump(),
   });
   outbox.open();
   const seq = new SeqCounter(stateDir, outbox.maxSeqOnDisk + 1);
@@ -278,6 +279,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
       if (statusTimer) clearTimeout(statusTimer);
       await Promise.all([...sources.values()].map((s) => s.stop()));
       await pipeline.stop();
+      await outbox.flush(); // every flagged frame is on disk before we say goodbye
       await updater.idle().catch(() => undefined);
       sender.stop();
       if (link.connected) await link.publish(toPublication('status', address, statusMessage('stopping')));

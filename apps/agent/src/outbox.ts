@@ -4,17 +4,21 @@
  * (PUBACK only means the broker has it). Start-up reloads every file, so after a crash or kill -9 every
  * unacknowledged event is redelivered and every acknowledged one (file already deleted) is not.
  *
+ * Writes go through one FIFO queue of async writes (an fsync costs ~10 ms on a busy disk; done on the event loop it
+ * would stall every camera), so they complete in sequence order; an entry becomes publishable only once its file is
+ * durable, and the sender stops at the first entry still being written, which keeps delivery in order.
+ *
  * Bounded by bytes. When full, `drop-oldest` evicts the oldest unacked events to make room (recent evidence is worth
  * more on a line that keeps running) and `refuse-new` drops the new event; either way every drop is counted and
  * reported. If the disk itself fails (ENOSPC, EIO) the event is kept in memory (same byte budget) and still sent: it
  * is then lost only if the process dies before the ack, and the failure is counted and reported.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode } from '@linewatch/protocol';
 import { errnoOf, reasonOf } from './errors.js';
 import type { AgentErrorCode } from './errors.js';
-import { fsyncDir } from './fsutil.js';
 
 export type OutboxPolicy = 'drop-oldest' | 'refuse-new';
 
@@ -25,40 +29,44 @@ export interface OutboxEntry {
   readonly topic: string;
   readonly payload: Uint8Array;
   /** File holding the payload; undefined when the disk write failed (memory only). */
-  readonly file: string | undefined;
+  file: string | undefined;
+  /** True until the file is durable (or the write failed): not publishable yet. */
+  writing: boolean;
   /** performance.now() of the last publish on the current connection; undefined = not sent yet. */
   sentAt: number | undefined;
 }
 
 /** The file operations the outbox uses, injectable so tests can simulate a full or failing disk. */
 export interface OutboxFs {
-  writeDurable(path: string, data: Uint8Array): void;
-  unlink(path: string): void;
+  writeDurable(path: string, data: Uint8Array): Promise<void>;
+  unlink(path: string): Promise<void>;
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined); // some filesystems refuse fsync on directories; rename is still atomic
+  await fh.close();
 }
 
 export const realOutboxFs: OutboxFs = {
-  writeDurable(path, data) {
+  async writeDurable(path, data) {
     const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
+    const fh = await open(tmp, 'w');
     try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
+      await fh.writeFile(data);
+      await fh.sync();
     } catch (e) {
-      closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* best effort */
-      }
+      await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
       throw e;
     }
-    closeSync(fd);
-    renameSync(tmp, path);
-    fsyncDir(join(path, '..'));
+    await fh.close();
+    await rename(tmp, path);
+    await fsyncDirAsync(join(path, '..'));
   },
-  unlink(path) {
-    unlinkSync(path);
+  async unlink(path) {
+    await unlink(path);
   },
 };
 
@@ -71,6 +79,8 @@ export interface OutboxOptions {
   readonly topicFor: (camera: string) => string;
   /** Called for every drop, disk failure or corrupt file, with a coded reason. */
   readonly onProblem?: (code: AgentErrorCode, message: string, details: Record<string, unknown>) => void;
+  /** Called when an entry became publishable (its file is durable, or its write failed). */
+  readonly onReady?: () => void;
 }
 
 export interface OutboxStats {
@@ -87,9 +97,10 @@ export interface OutboxStats {
 const FILE_RE = /^(\d{16})\.evt$/;
 
 export class Outbox {
-  private readonly entries = new Map<string, OutboxEntry>(); // insertion order = seq order
+  private readonly entries = new Map<string, OutboxEntry>(); // insertion order = write order = seq order per camera
   private readonly fs: OutboxFs;
   private bytes = 0;
+  private queue: Promise<void> = Promise.resolve();
   readonly stats: OutboxStats = { depth: 0, bytes: 0, dropped: 0, diskErrors: 0, acked: 0 };
   /** Whether the most recent write reached the disk (a disk problem is cleared only once writes succeed again). */
   lastWriteOk = true;
@@ -103,8 +114,7 @@ export class Outbox {
 
   /** Loads unacked events left by a previous run, in sequence order. Undecodable files are moved aside. */
   open(): void {
-    const names = readdirSync(this.opts.dir).sort();
-    for (const name of names) {
+    for (const name of readdirSync(this.opts.dir).sort()) {
       const path = join(this.opts.dir, name);
       if (name.endsWith('.tmp')) {
         // A write interrupted before its rename: the event was never published (publish follows the rename).
@@ -115,13 +125,11 @@ export class Outbox {
         }
         continue;
       }
-      const m = FILE_RE.exec(name);
-      if (!m) continue;
+      if (!FILE_RE.test(name)) continue;
       try {
         const payload = new Uint8Array(readFileSync(path));
         const ev = decode('event', payload);
-        const topic = this.opts.topicFor(ev.camera);
-        this.insert({ eventId: ev.eventId, seq: ev.seq, camera: ev.camera, topic, payload, file: path, sentAt: undefined });
+        this.insert({ eventId: ev.eventId, seq: ev.seq, camera: ev.camera, topic: this.opts.topicFor(ev.camera), payload, file: path, writing: false, sentAt: undefined });
         this.maxSeqOnDisk = Math.max(this.maxSeqOnDisk, ev.seq);
       } catch (e) {
         mkdirSync(join(this.opts.dir, 'corrupt'), { recursive: true });
@@ -145,13 +153,17 @@ export class Outbox {
     if (!this.entries.delete(e.eventId)) return;
     this.bytes -= e.payload.length;
     this.sync();
-    if (e.file) {
-      try {
-        this.fs.unlink(e.file);
-      } catch (err) {
-        if (errnoOf(err) !== 'ENOENT') this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot delete ${e.file}: ${reasonOf(err)}`, {});
-      }
-    }
+    // An entry still being written loses its file when the write completes (see add()).
+    if (e.file && !e.writing) this.unlinkLater(e.file);
+  }
+
+  private unlinkLater(file: string): void {
+    // Queued behind pending writes, so a delete never overtakes the write of the same file.
+    this.queue = this.queue.then(() =>
+      this.fs.unlink(file).catch((err: unknown) => {
+        if (errnoOf(err) !== 'ENOENT') this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot delete ${file}: ${reasonOf(err)}`, {});
+      }),
+    );
   }
 
   private sync(): void {
@@ -160,8 +172,8 @@ export class Outbox {
   }
 
   /**
-   * Persists one encoded event. Returns false if the event was refused (budget full under `refuse-new`, or
-   * larger than the whole budget).
+   * Accepts one encoded event and queues its durable write. Returns false if the event was refused (budget full
+   * under `refuse-new`, or larger than the whole budget).
    */
   add(ev: { eventId: string; seq: number; camera: string; topic: string; payload: Uint8Array }): boolean {
     const size = ev.payload.length;
@@ -181,21 +193,38 @@ export class Outbox {
       });
     }
     const file = join(this.opts.dir, `${String(ev.seq).padStart(16, '0')}.evt`);
-    let stored: string | undefined = file;
-    try {
-      this.fs.writeDurable(file, ev.payload);
-      this.lastWriteOk = true;
-    } catch (e) {
-      stored = undefined;
-      this.lastWriteOk = false;
-      this.stats.diskErrors++;
-      const code = errnoOf(e);
-      this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot persist event seq ${ev.seq} (${code ?? reasonOf(e)}); kept in memory only`, {
-        errno: code, seq: ev.seq, diskErrors: this.stats.diskErrors,
-      });
-    }
-    this.insert({ ...ev, file: stored, sentAt: undefined });
+    const entry: OutboxEntry = { ...ev, file, writing: true, sentAt: undefined };
+    this.insert(entry);
+    this.queue = this.queue.then(async () => {
+      try {
+        await this.fs.writeDurable(file, ev.payload);
+        this.lastWriteOk = true;
+      } catch (e) {
+        entry.file = undefined;
+        this.lastWriteOk = false;
+        this.stats.diskErrors++;
+        const code = errnoOf(e);
+        this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot persist event seq ${ev.seq} (${code ?? reasonOf(e)}); kept in memory only`, {
+          errno: code, seq: ev.seq, diskErrors: this.stats.diskErrors,
+        });
+      }
+      entry.writing = false;
+      if (!this.entries.has(entry.eventId)) {
+        if (entry.file) await this.fs.unlink(entry.file).catch(() => undefined); // evicted while being written
+        return;
+      }
+      this.opts.onReady?.();
+    });
     return true;
+  }
+
+  /** Resolves once every queued write and delete has finished. */
+  async flush(): Promise<void> {
+    let q;
+    do {
+      q = this.queue;
+      await q;
+    } while (q !== this.queue);
   }
 
   /** Removes acked events; unknown ids (already acked, or from before a drop) are ignored. Returns how many. */
@@ -212,7 +241,7 @@ export class Outbox {
     return n;
   }
 
-  /** Unacked events in sequence order. */
+  /** Unacked events in sequence order (including those still being written: check `writing`). */
   pending(): IterableIterator<OutboxEntry> {
     return this.entries.values();
   }

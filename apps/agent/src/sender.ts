@@ -58,6 +58,7 @@ export class EventSender {
     let inFlight = 0;
     const toSend: OutboxEntry[] = [];
     for (const e of this.outbox.pending()) {
+      if (e.writing) break; // not durable yet; and nothing behind it may overtake it
       if (e.sentAt !== undefined && now - e.sentAt < this.opts.resendAfterMs) {
         inFlight++;
         continue;

@@ -49,7 +49,7 @@ test('disk failure (ENOSPC) while writing the outbox: reported, no crash, events
   const ctrl = new TestController(broker.url, address);
   await ctrl.start();
   const enospc = {
-    writeDurable() {
+    async writeDurable() {
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     },
     unlink: realOutboxFs.unlink,

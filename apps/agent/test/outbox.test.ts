@@ -35,10 +35,14 @@ function outbox(sub: string, extra: Partial<OutboxOptions> = {}) {
   return { ob, problems };
 }
 
-test('events survive a restart in sequence order until acked; acked events never come back', () => {
+test('events survive a restart in sequence order until acked; acked events never come back', async () => {
   const { ob } = outbox('restart');
   for (const s of [3, 1, 2]) assert.equal(ob.add(event(s, s === 2 ? 'cam-2' : 'cam-1')), true);
+  assert.ok([...ob.pending()].every((e) => e.writing), 'not publishable before the write is durable');
+  await ob.flush();
+  assert.ok([...ob.pending()].every((e) => !e.writing));
   assert.equal(ob.ack(['evt-00000001', 'evt-unknown']), 1);
+  await ob.flush();
   const again = outbox('restart').ob;
   const pending = [...again.pending()];
   assert.deepEqual(pending.map((e) => e.seq), [2, 3]);
@@ -46,13 +50,15 @@ test('events survive a restart in sequence order until acked; acked events never
   assert.equal(again.maxSeqOnDisk, 3);
   assert.equal(again.stats.bytes, pending.reduce((a, e) => a + e.payload.length, 0));
   again.ack(['evt-00000002', 'evt-00000003']);
+  await again.flush();
   assert.equal(outbox('restart').ob.depth, 0);
 });
 
-test('drop-oldest evicts the oldest events to stay within the byte budget and counts every drop', () => {
+test('drop-oldest evicts the oldest events to stay within the byte budget and counts every drop', async () => {
   const size = event(1).payload.length;
   const { ob, problems } = outbox('drop-oldest', { maxBytes: size * 3 + 10 });
   for (let s = 1; s <= 5; s++) ob.add(event(s));
+  await ob.flush();
   assert.deepEqual([...ob.pending()].map((e) => e.seq), [3, 4, 5]);
   assert.equal(ob.stats.dropped, 2);
   assert.ok(ob.stats.bytes <= size * 3 + 10);
@@ -60,7 +66,7 @@ test('drop-oldest evicts the oldest events to stay within the byte budget and co
   assert.equal(readdirSync(join(dir, 'drop-oldest')).length, 3, 'evicted files are deleted');
 });
 
-test('refuse-new keeps the oldest events and refuses new ones while full', () => {
+test('refuse-new keeps the oldest events and refuses new ones while full', async () => {
   const size = event(1).payload.length;
   const { ob, problems } = outbox('refuse-new', { maxBytes: size * 2 + 10, policy: 'refuse-new' });
   const results = [1, 2, 3, 4].map((s) => ob.add(event(s)));
@@ -70,34 +76,50 @@ test('refuse-new keeps the oldest events and refuses new ones while full', () =>
   assert.match(problems[0]!.message, /refused event seq 3/);
   ob.ack(['evt-00000001']);
   assert.equal(ob.add(event(5)), true, 'room again after an ack');
+  await ob.flush();
+  assert.deepEqual(readdirSync(join(dir, 'refuse-new')).sort(), ['0000000000000002.evt', '0000000000000005.evt']);
 });
 
-test('a failing disk (ENOSPC) is reported; the event is kept in memory and still delivered; no throw', () => {
+test('an event evicted while its write is still queued leaves no file behind', async () => {
+  const size = event(1).payload.length;
+  const { ob } = outbox('evict-writing', { maxBytes: size + 10 });
+  ob.add(event(1));
+  ob.add(event(2)); // evicts 1 before its write has run
+  await ob.flush();
+  assert.deepEqual(readdirSync(join(dir, 'evict-writing')), ['0000000000000002.evt']);
+  assert.equal(ob.stats.dropped, 1);
+});
+
+test('a failing disk (ENOSPC) is reported; the event is kept in memory and still delivered; no throw', async () => {
   let fail = true;
   const fs = {
-    writeDurable(path: string, data: Uint8Array) {
+    async writeDurable(path: string, data: Uint8Array) {
       if (fail) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-      realOutboxFs.writeDurable(path, data);
+      await realOutboxFs.writeDurable(path, data);
     },
     unlink: realOutboxFs.unlink,
   };
   const { ob, problems } = outbox('enospc', { fs });
   assert.equal(ob.add(event(1)), true);
+  await ob.flush();
   assert.equal(ob.stats.diskErrors, 1);
   assert.equal(problems[0]!.code, 'LW_AGENT_OUTBOX_DISK');
   assert.match(problems[0]!.message, /ENOSPC/);
   assert.equal([...ob.pending()][0]!.file, undefined);
   fail = false;
   ob.add(event(2));
+  await ob.flush();
   assert.equal(ob.depth, 2);
   assert.equal(ob.ack(['evt-00000001']), 1, 'memory-only event is acked like any other');
+  await ob.flush();
   assert.equal(readdirSync(join(dir, 'enospc')).length, 1);
 });
 
-test('corrupt outbox files are moved aside and reported; interrupted temp files are removed', () => {
+test('corrupt outbox files are moved aside and reported; interrupted temp files are removed', async () => {
   const sub = join(dir, 'corrupt');
   const { ob } = outbox('corrupt');
   ob.add(event(1));
+  await ob.flush();
   writeFileSync(join(sub, '0000000000000002.evt'), 'garbage');
   writeFileSync(join(sub, '0000000000000003.evt.tmp'), 'half');
   const { ob: again, problems } = outbox('corrupt');
