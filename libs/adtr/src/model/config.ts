@@ -64,7 +64,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
   cpu: {
     name: 'cpu',
     model: { inputSize: [224, 224], taps: DEFAULT_TAPS, grid: [14, 14], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16 },
-    normal: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 5e-4, weightDecay: 1e-4, batchSize: 16 },
+    normal: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
     finetune: { epochs: 24, decayEpoch: 16, decayFactor: 0.1, lr: 2e-4, weightDecay: 1e-4, batchSize: 16 },
     loss: PAPER_LOSS,
   },
