@@ -172,6 +172,11 @@ export class Updater {
         this.deps.stopShadow();
         await candidate.release().catch(() => undefined);
       }
+      try {
+        this.deps.store.prune(); // a rejected package must not linger on disk (the .part stays for resuming)
+      } catch {
+        /* housekeeping only */
+      }
       const reason: ModelUpdateReason = e instanceof UpdateFailure ? e.reason : 'LOAD_FAILED';
       const message = reasonOf(e);
       if (reason !== 'SUPERSEDED') this.failed.add(`${d.rolloutId}/${d.version}`);
