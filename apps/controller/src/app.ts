@@ -22,6 +22,7 @@ import { bootstrapAdmin } from './auth/bootstrap.js';
 import { registerDeviceRoutes } from './devices/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
+import { registerStatsRoutes } from './events/stats-routes.js';
 import { registerUi } from './ui.js';
 import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
@@ -123,6 +124,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     registerAuthRoutes(app, ctx);
     registerDeviceRoutes(app, ctx, (id) => broker?.disconnect(id));
     registerEventRoutes(app, ctx);
+    registerStatsRoutes(app, ctx);
     registerFleetRoutes(app, ctx, metrics);
     await registerUi(app);
 

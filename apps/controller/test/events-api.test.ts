@@ -191,3 +191,20 @@ test('score aggregates per device (visible lines only), mean computed from count
   assert.equal((await get(`/api/devices/dev-1/scores?${backwards}`)).json().code, 'LW_CTRL_VALIDATION');
   assert.equal((await get('/api/devices/dev-1/scores?from=yesterday')).statusCode, 400);
 });
+
+test('label statistics per line agree with the queue, only visible lines', async () => {
+  const stats = async (s: Session) => {
+    const res = await get('/api/stats/labels', s);
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json().lines as Array<{ line: string; pending: number; confirmed: number; rejected: number }>;
+  };
+  const mine = await stats(qa);
+  assert.deepEqual(mine.map((l) => l.line), ['line-1']);
+  for (const status of ['pending', 'confirmed', 'rejected'] as const) {
+    assert.equal(mine[0]![status], (await queueIds(`/api/events?status=${status}&limit=200`)).length, status);
+  }
+  const all = await stats(admin);
+  assert.deepEqual(all.map((l) => l.line), ['line-1', 'line-2']);
+  assert.equal(all[1]!.pending + all[1]!.confirmed + all[1]!.rejected, 1);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/stats/labels' })).statusCode, 401);
+});

@@ -5,37 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Page } from 'playwright-core';
 import { decodeMask, encodeJpeg } from '@linewatch/vision';
+import { launch, noChromium, screenshot, signIn, until } from './helpers/browser.js';
 import { login, testApp, userSession } from './helpers/http.js';
 import { grayPng } from './helpers/png.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-/**
- * Polls a page-side expression until it is truthy. Page code is passed as strings (this project type-checks against
- * Node's lib, not the DOM's) and evaluated over CDP, which — unlike waitForFunction's string form — the page's
- * Content-Security-Policy does not block.
- */
-async function until(page: Page, expr: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await page.evaluate<boolean>(expr))) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for: ${expr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const W = 160;
 const H = 120;
 
-test('QA reviews events in the browser UI', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing (apt-get install chromium)`, timeout: 60_000 }, async () => {
+test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 }, async () => {
   const { app, adminPassword } = await testApp();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const admin = await login(app, 'admin', adminPassword);
     await userSession(app, admin, 'qa1', 'qa', ['line-1']);
@@ -58,12 +40,13 @@ test('QA reviews events in the browser UI', { skip: existsSync(CHROMIUM) ? false
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
 
-    await page.goto(`${base}/`);
-    await page.waitForSelector('#login-form');
-    await page.fill('input[name=username]', 'qa1');
-    await page.fill('input[name=password]', 'pw-qa1-0123456789');
-    await page.click('button[type=submit]');
+    await page.setViewportSize({ width: 1200, height: 800 });
+    await signIn(page, base, 'qa1', 'pw-qa1-0123456789');
     await page.waitForSelector('tr.row');
+    // Label statistics: only the visible line, all pending so far.
+    await until(page, `document.querySelector('#stats tr[data-line="line-1"]')?.textContent.includes('2') === true`);
+    assert.equal(await page.evaluate<number>(`document.querySelectorAll('#stats tbody tr').length`), 1);
+    await screenshot(page, 'queue');
     // Newest first, and the line-2 event is not visible to this QA user.
     assert.deepEqual(await page.evaluate<string[]>(`[...document.querySelectorAll('tr.row')].map((r) => r.dataset.id)`), [
       ids[2],
@@ -71,10 +54,23 @@ test('QA reviews events in the browser UI', { skip: existsSync(CHROMIUM) ? false
     ]);
 
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#mask');
+    await until(page, `document.querySelector('.event[data-ready]')?.dataset.id === '${ids[2]}'`);
     // The hot right half of the map is drawn with high alpha.
     await until(page, `(() => { const c = document.querySelector('#heat');
       return c.getContext('2d').getImageData(c.width - 2, 1, 1, 1).data[3] > 100; })()`);
+    // Neighbours in time on the same device/camera: the two visible events, oldest first, this one marked.
+    await until(page, `document.querySelectorAll('#neighbours .nb').length === 2`);
+    assert.deepEqual(await page.evaluate<string[]>(`[...document.querySelectorAll('#neighbours .nb')].map((a) => a.dataset.id)`), [ids[0], ids[2]]);
+    assert.equal(await page.evaluate<string>(`document.querySelector('#neighbours .nb.current').dataset.id`), ids[2]);
+    // The overlay's translucency follows the slider.
+    await page.locator('#opacity').fill('25');
+    assert.equal(await page.evaluate<string>(`document.querySelector('#heat').style.opacity`), '0.25');
+    // Zoom in and back: the stage scales, and painting below happens at fit so positions are simple to check.
+    await page.keyboard.press('+');
+    await until(page, `Number(document.querySelector('#stage').dataset.zoom) > 1`);
+    await screenshot(page, 'event-zoomed');
+    await page.keyboard.press('0');
+    await until(page, `document.querySelector('#stage').dataset.zoom === '1.00'`);
     const box = (await page.locator('#mask').boundingBox())!;
     const paint = async (fx: number) => {
       await page.mouse.move(box.x + box.width * fx, box.y + box.height * 0.3);
@@ -87,6 +83,7 @@ test('QA reviews events in the browser UI', { skip: existsSync(CHROMIUM) ? false
     await paint(0.2);
     await page.keyboard.press('s');
     await until(page, `document.querySelector('#status')?.textContent === 'confirmed'`);
+    await screenshot(page, 'event-painted');
 
     const mask = await app.ctx.store.getMask(ids[2]!);
     assert.ok(mask, 'mask stored');
@@ -94,11 +91,25 @@ test('QA reviews events in the browser UI', { skip: existsSync(CHROMIUM) ? false
     const at = (x: number, y: number) => bits.data[Math.round(y) * W + Math.round(x)];
     assert.equal(at(W * 0.2, H * 0.5), 1, 'painted pixel is set');
     assert.equal(at(W * 0.8, H * 0.5), 0, 'undone stroke is not in the mask');
+    // Region check: the stroke's column (x = 20 %, y 30–70 %) is set; everything well away from it is not.
+    let setOutside = 0;
+    let setInside = 0;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const v = bits.data[y * W + x];
+        const nearStroke = Math.abs(x - W * 0.2) < 8 && y > H * 0.3 - 8 && y < H * 0.7 + 8;
+        if (!nearStroke && v) setOutside += 1;
+        if (Math.abs(x - W * 0.2) < 1 && y > H * 0.32 && y < H * 0.68 && v) setInside += 1;
+      }
+    }
+    assert.equal(setOutside, 0, 'no pixel set away from the painted stroke');
+    assert.ok(setInside >= Math.floor(H * 0.35), `the stroke's centre line is fully set (${setInside})`);
     assert.equal((await app.ctx.store.getEvent(ids[2]!))?.labelStatus, 'confirmed');
 
     await page.keyboard.press('j'); // next event in the queue
     await until(page, `location.hash === '#/event/${ids[0]}'`);
-    await page.waitForSelector('#mask');
+    // The previous event's view stays until the next one has loaded: wait for the new one's shortcuts.
+    await until(page, `document.querySelector('.event[data-ready]')?.dataset.id === '${ids[0]}'`);
     await page.keyboard.press('r');
     await until(page, `document.querySelector('#status')?.textContent === 'rejected'`);
     const rejected = await app.ctx.store.getEvent(ids[0]!);

@@ -1,9 +1,13 @@
 // Event view: frame with a translucent heatmap overlay and a mask layer to paint on; label actions and keyboard
 // shortcuts. Shortcuts: c confirm, r reject, s save mask, b brush, e erase, ctrl+z/z undo, [ ] brush size,
-// h toggle heatmap, j/n next, k/p previous, Escape back to the queue.
+// h toggle heatmap, j/n next, k/p previous, + / - / 0 zoom in, out, reset, Escape back to the queue.
+// Zoom: mouse wheel (around the cursor); pan: shift-drag or middle-drag. The painter maps pointer positions
+// through getBoundingClientRect, so painting stays exact at any zoom.
 import { api, toast } from './api.js';
 import { drawHeatmap } from './heatmap.js';
 import { Painter } from './painter.js';
+import { attachZoom } from './zoom.js';
+import { renderNeighbours } from './neighbours.js';
 
 const loadImage = (src) =>
   new Promise((resolve, reject) => {
@@ -20,10 +24,12 @@ export async function renderEvent(main, id) {
   detach?.();
   const e = await api('GET', `/api/events/${encodeURIComponent(id)}`);
   const base = `/api/events/${encodeURIComponent(id)}`;
-  main.innerHTML = `<div class="event">
-    <div class="stage" id="stage"><img id="frame" alt="frame" width="${e.frameWidth}" height="${e.frameHeight}">
+  main.innerHTML = `<div class="event" data-id="${esc(e.id)}">
+    <div><div class="stage" id="stage"><div class="zoom" id="zoom">
+      <img id="frame" alt="frame" width="${e.frameWidth}" height="${e.frameHeight}">
       <canvas id="heat" width="${e.frameWidth}" height="${e.frameHeight}"></canvas>
-      <canvas id="mask" class="mask" width="${e.frameWidth}" height="${e.frameHeight}"></canvas></div>
+      <canvas id="mask" class="mask" width="${e.frameWidth}" height="${e.frameHeight}"></canvas></div></div>
+      <div class="neighbours" id="neighbours"></div></div>
     <div class="panel">
       <div><strong>${esc(e.deviceId)}</strong> / ${esc(e.camera)} · ${esc(e.line)}</div>
       <div>${new Date(e.ts).toLocaleString()}</div>
@@ -35,12 +41,19 @@ export async function renderEvent(main, id) {
         <button id="erase" type="button" aria-pressed="false">Erase <kbd>e</kbd></button>
         <button id="undo" type="button">Undo <kbd>z</kbd></button>
       </div>
+      <div class="tools">
+        <button id="zoom-in" type="button">Zoom + <kbd>+</kbd></button>
+        <button id="zoom-out" type="button">Zoom − <kbd>-</kbd></button>
+        <button id="zoom-reset" type="button">Fit <kbd>0</kbd></button>
+      </div>
       <label>brush <input id="size" type="range" min="1" max="${Math.max(8, Math.round(e.frameWidth / 8))}"></label>
       <div class="tools">
         <button id="confirm" type="button">Confirm <kbd>c</kbd></button>
         <button id="reject" type="button">Reject <kbd>r</kbd></button>
         <button id="save" type="button">Save mask <kbd>s</kbd></button>
       </div>
+      <p class="hint">Confirm without a mask: <kbd>c</kbd> · neighbours: <kbd>j</kbd>/<kbd>k</kbd> in the queue order,
+        thumbnails below the frame in time order · wheel zooms, shift-drag pans</p>
       <a href="#/queue">← queue <kbd>Esc</kbd></a>
     </div></div>`;
   const $ = (sel) => main.querySelector(sel);
@@ -50,6 +63,12 @@ export async function renderEvent(main, id) {
   heat.style.opacity = '0.6';
   const painter = new Painter($('#mask'));
   if (e.hasMask) painter.load(await loadImage(`${base}/mask`));
+  const zoom = attachZoom($('#stage'), $('#zoom'));
+  $('#zoom-in').addEventListener('click', () => zoom.by(1.25));
+  $('#zoom-out').addEventListener('click', () => zoom.by(0.8));
+  $('#zoom-reset').addEventListener('click', () => zoom.reset());
+  // Not awaited: the neighbour strip is context, the frame must not wait for it.
+  renderNeighbours($('#neighbours'), e).catch(() => {});
   const size = $('#size');
   size.value = String(painter.size);
   size.addEventListener('input', () => (painter.size = Number(size.value)));
@@ -108,6 +127,10 @@ export async function renderEvent(main, id) {
       n: () => step(1),
       k: () => step(-1),
       p: () => step(-1),
+      '+': () => zoom.by(1.25),
+      '=': () => zoom.by(1.25),
+      '-': () => zoom.by(0.8),
+      0: () => zoom.reset(),
       Escape: () => (location.hash = '#/queue'),
     };
     if (map[k]) {
@@ -117,5 +140,7 @@ export async function renderEvent(main, id) {
   };
   document.addEventListener('keydown', keys);
   detach = () => document.removeEventListener('keydown', keys);
+  // Shortcuts work from here on (images loaded, handler attached): tests and scripts wait for this mark.
+  main.querySelector('.event').dataset.ready = 'true';
   window.addEventListener('hashchange', () => detach?.(), { once: true });
 }

@@ -1,19 +1,33 @@
-// Fleet view: each visible device's last report (online, last seen, agent/model version, per-camera fps, outbox).
+// Fleet view: each visible device's last report (online, last seen, agent/model version, per-camera fps, inference
+// latency, outbox depth). Refreshes every few seconds while shown, so a device dropping off appears without a reload.
 import { api } from './api.js';
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const REFRESH_MS = 2000;
+let timer = null;
+
+function rows(devices) {
+  return devices.map((d) => {
+    const cams = (d.health?.cameras ?? []).map((c) => `${esc(c.camera)} ${Number(c.fps).toFixed(1)} fps`).join(', ');
+    const lat = d.health?.latencyMs ? `${Math.round(d.health.latencyMs.p50)} / ${Math.round(d.health.latencyMs.p99)} ms` : '';
+    const outbox = d.health?.outbox ? `${d.health.outbox.depth}` : '';
+    return `<tr data-id="${esc(d.deviceId)}" data-online="${d.online}"><td>${esc(d.deviceId)}</td><td>${esc(d.line)}</td>
+      <td class="link ${d.online ? 'status-confirmed' : 'status-rejected'}">${d.online ? 'online' : 'offline'}</td>
+      <td>${esc(new Date(d.lastSeen).toLocaleString())}</td><td>${esc(d.agentVersion)}</td><td>${esc(d.modelVersion)}</td>
+      <td>${esc(d.status?.state)}</td><td>${cams}</td><td>${lat}</td><td>${outbox}</td></tr>`;
+  });
+}
 
 export async function renderFleet(main) {
-  const { devices } = await api('GET', '/api/fleet');
-  const rows = devices.map((d) => {
-    const cams = (d.health?.cameras ?? []).map((c) => `${esc(c.camera)} ${Number(c.fps).toFixed(1)} fps`).join(', ');
-    const outbox = d.health?.outbox ? `${d.health.outbox.depth}` : '';
-    return `<tr data-id="${esc(d.deviceId)}"><td>${esc(d.deviceId)}</td><td>${esc(d.line)}</td>
-      <td class="${d.online ? 'status-confirmed' : 'status-rejected'}">${d.online ? 'online' : 'offline'}</td>
-      <td>${esc(new Date(d.lastSeen).toLocaleString())}</td><td>${esc(d.agentVersion)}</td><td>${esc(d.modelVersion)}</td>
-      <td>${esc(d.status?.state)}</td><td>${cams}</td><td>${outbox}</td></tr>`;
-  });
-  main.innerHTML = `<table><thead><tr><th>Device</th><th>Line</th><th>Link</th><th>Last seen</th><th>Agent</th>
-    <th>Model</th><th>State</th><th>Cameras</th><th>Outbox</th></tr></thead>
-    <tbody>${rows.join('') || '<tr><td colspan="9">No devices have reported yet.</td></tr>'}</tbody></table>`;
+  clearInterval(timer);
+  main.innerHTML = `<table id="fleet"><thead><tr><th>Device</th><th>Line</th><th>Link</th><th>Last seen</th><th>Agent</th>
+    <th>Model</th><th>State</th><th>Cameras</th><th>Latency p50 / p99</th><th>Outbox</th></tr></thead><tbody></tbody></table>`;
+  const body = main.querySelector('#fleet tbody');
+  const load = async () => {
+    const { devices } = await api('GET', '/api/fleet');
+    body.innerHTML = rows(devices).join('') || '<tr><td colspan="10">No devices have reported yet.</td></tr>';
+  };
+  await load();
+  timer = setInterval(() => load().catch(() => clearInterval(timer)), REFRESH_MS);
+  window.addEventListener('hashchange', () => clearInterval(timer), { once: true });
 }

@@ -16,6 +16,7 @@ export class Painter {
       return { x: ((ev.clientX - r.left) * canvas.width) / r.width, y: ((ev.clientY - r.top) * canvas.height) / r.height };
     };
     canvas.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0 || ev.shiftKey) return; // middle/shift drag pans (zoom.js), it does not paint
       canvas.setPointerCapture(ev.pointerId);
       this.snapshot();
       last = at(ev);

@@ -6,7 +6,9 @@ const FILTERS = ['line', 'camera', 'modelVersion', 'minScore', 'maxScore', 'stat
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export async function renderQueue(main, params) {
-  main.innerHTML = `<form class="filters" id="filters">
+  main.innerHTML = `<table class="stats" id="stats"><thead><tr><th>Line</th><th>Pending</th><th>Confirmed</th>
+      <th>Rejected</th><th>Reviewed</th></tr></thead><tbody></tbody></table>
+    <form class="filters" id="filters">
       ${FILTERS.filter((f) => f !== 'status')
         .map((f) => `<label>${f}<input name="${f}" value="${esc(params.get(f) ?? '')}" size="10"></label>`)
         .join('')}
@@ -50,6 +52,17 @@ export async function renderQueue(main, params) {
     more.hidden = !cursor;
     if (ids.length === 0) rows.innerHTML = '<tr><td colspan="7">No events match.</td></tr>';
   }
+  async function loadStats() {
+    const { lines } = await api('GET', '/api/stats/labels');
+    document.querySelector('#stats tbody').innerHTML = lines
+      .map((l) => {
+        const total = l.pending + l.confirmed + l.rejected;
+        const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
+        return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${l.pending}</td><td>${l.confirmed}</td>
+          <td>${l.rejected}</td><td>${done} %</td></tr>`;
+      })
+      .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
+  }
   function open(id) {
     location.hash = `#/event/${encodeURIComponent(id)}`;
   }
@@ -61,6 +74,6 @@ export async function renderQueue(main, params) {
     if (ev.key === 'j') tr.nextElementSibling?.focus();
     if (ev.key === 'k') tr.previousElementSibling?.focus();
   });
-  await load();
+  await Promise.all([load(), loadStats()]);
   rows.querySelector('tr.row')?.focus();
 }

@@ -156,6 +156,17 @@ export class PrismaStore implements Store {
     return new Set(rows.map((r) => r.eventId));
   }
 
+  async labelStats(visibleLines?: string[]): Promise<Array<{ line: string; status: LabelStatus; count: number }>> {
+    const rows = await this.db.event.groupBy({
+      by: ['line', 'labelStatus'],
+      where: visibleLines ? { line: { in: visibleLines } } : {},
+      _count: { _all: true },
+    });
+    return rows
+      .map((r) => ({ line: r.line, status: r.labelStatus as LabelStatus, count: r._count._all }))
+      .sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
+  }
+
   async addScoreAggregates(rows: ScoreAggregateRow[]): Promise<void> {
     if (rows.length === 0) return;
     // One transaction per flush. Read-then-write for `max` (prisma has no portable GREATEST); the controller has

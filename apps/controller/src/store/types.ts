@@ -137,6 +137,8 @@ export interface Store {
   getMask(eventId: string): Promise<MaskRow | null>;
   /** Which of these events have a mask. */
   eventsWithMasks(eventIds: string[]): Promise<Set<string>>;
+  /** Event counts per line and label status (lines and statuses without events are absent), sorted by line. */
+  labelStats(visibleLines?: string[]): Promise<Array<{ line: string; status: LabelStatus; count: number }>>;
 
   /** Adds the rows onto what is stored for the same (device, camera, minute): counts and sums add, max takes max. */
   addScoreAggregates(rows: ScoreAggregateRow[]): Promise<void>;

@@ -181,6 +181,27 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
     });
   });
 
+  t('label statistics count events per line and status, filtered by visible line', async () => {
+    await withStore(async (s) => {
+      const a = newEvent({ line: 'line-1' });
+      const b = newEvent({ line: 'line-1' });
+      await s.insertEventOnce(a);
+      await s.insertEventOnce(b);
+      await s.insertEventOnce(newEvent({ line: 'line-1' }));
+      await s.insertEventOnce(newEvent({ line: 'line-2' }));
+      await s.labelEvent(a.id, 'confirmed', 'u1', new Date(T0));
+      await s.labelEvent(b.id, 'rejected', 'u1', new Date(T0));
+      assert.deepEqual(await s.labelStats(), [
+        { line: 'line-1', status: 'confirmed', count: 1 },
+        { line: 'line-1', status: 'pending', count: 1 },
+        { line: 'line-1', status: 'rejected', count: 1 },
+        { line: 'line-2', status: 'pending', count: 1 },
+      ]);
+      assert.deepEqual(await s.labelStats(['line-2']), [{ line: 'line-2', status: 'pending', count: 1 }]);
+      assert.deepEqual(await s.labelStats([]), []);
+    });
+  });
+
   t('score aggregates merge: counts and sums add, max takes the max', async () => {
     await withStore(async (s) => {
       const minute = new Date(T0);

@@ -7,3 +7,4 @@ export * from './auth.js';
 export * from './devices.js';
 export * from './events.js';
 export * from './fleet.js';
+export * from './stats.js';
