@@ -4,17 +4,19 @@
  * rejections; the ingest loop logs and counts them.
  */
 import { randomUUID } from 'node:crypto';
-import { toPublication, type MessageOf, type ParsedTopic } from '@linewatch/protocol';
+import type { MessageOf, ParsedTopic } from '@linewatch/protocol';
 import { readImageInfo } from '@linewatch/vision';
 import type { Bus } from '../broker/bus.js';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
+import type { AckBatcher } from './ack-batcher.js';
 import type { ScoreAggregator } from './aggregator.js';
 
 export interface HandlerDeps {
   ctx: Ctx;
   bus: Bus;
   scores: ScoreAggregator;
+  acks: AckBatcher;
 }
 
 export type Outcome = 'ok' | 'duplicate' | 'ignored';
@@ -29,7 +31,7 @@ async function knownDevice(ctx: Ctx, topic: ParsedTopic) {
 }
 
 export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
-  const { ctx, bus } = deps;
+  const { ctx } = deps;
   const device = await knownDevice(ctx, topic);
   let frame;
   try {
@@ -57,13 +59,8 @@ export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: Mess
   });
   if (created) deps.scores.addFlagged(device.id, m.camera, m.ts);
   // Ack only after the insert committed (or was found committed): the agent may now delete it from its outbox.
-  // A redelivery is acked again, since the first ack may be what got lost.
-  const ack = toPublication(
-    'ack',
-    { site: topic.site, line: topic.line, device: topic.device },
-    { device: topic.device, eventIds: [m.eventId], ts: ctx.clock.now().getTime() },
-  );
-  await bus.publish(ack);
+  // A redelivery is acked again, since the first ack may be what got lost. Batched per device (ack-batcher.ts).
+  deps.acks.add({ site: topic.site, line: topic.line, device: topic.device }, m.eventId);
   return created ? 'ok' : 'duplicate';
 }
 

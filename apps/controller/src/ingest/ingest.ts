@@ -15,6 +15,7 @@ import type { Bus } from '../broker/bus.js';
 import type { Ctx } from '../context.js';
 import { isControllerError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { AckBatcher } from './ack-batcher.js';
 import { ScoreAggregator } from './aggregator.js';
 import {
   handleBirth,
@@ -32,6 +33,7 @@ export const MAX_QUEUE = 10_000;
 
 export class Ingest {
   readonly scores: ScoreAggregator;
+  readonly acks: AckBatcher;
   private readonly deps: HandlerDeps;
   private chain: Promise<void> = Promise.resolve();
   private depth = 0;
@@ -43,7 +45,8 @@ export class Ingest {
     private readonly metrics: Metrics,
   ) {
     this.scores = new ScoreAggregator(ctx.store);
-    this.deps = { ctx, bus, scores: this.scores };
+    this.acks = new AckBatcher(ctx, bus);
+    this.deps = { ctx, bus, scores: this.scores, acks: this.acks };
   }
 
   async start(): Promise<void> {
@@ -70,13 +73,14 @@ export class Ingest {
     await this.flushScores();
   }
 
-  /** Resolves when everything received so far has been processed (tests, shutdown). */
+  /** Resolves when everything received so far has been processed and acked (tests, shutdown). */
   async idle(): Promise<void> {
     let seen: Promise<void>;
     do {
       seen = this.chain;
       await seen;
     } while (seen !== this.chain);
+    await this.acks.drain();
   }
 
   async flushScores(): Promise<void> {
@@ -123,6 +127,8 @@ export class Ingest {
       .finally(() => {
         this.depth -= 1;
         this.metrics.ingestQueueDepth.set(this.depth);
+        // Queue drained: nothing else is about to be committed, so waiting for more ids would only add latency.
+        if (this.depth === 0) this.acks.flush();
       });
   }
 

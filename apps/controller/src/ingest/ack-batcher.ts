@@ -1,0 +1,73 @@
+/**
+ * Batches event acks per device: the protocol's ack carries up to 1000 event ids, so under load one publication can
+ * release many outbox entries. Ids are added only after their commit (the caller guarantees it); a device's batch
+ * goes out when the ingest queue drains, when it reaches MAX_IDS, or after maxDelayMs — so an idle controller acks
+ * at once and a busy one sends fewer, fuller acks. A failed publish is only logged: the agent resends unacked
+ * events and redeliveries are acked again.
+ */
+import { toPublication } from '@linewatch/protocol';
+import type { Bus } from '../broker/bus.js';
+import type { Ctx } from '../context.js';
+
+export const MAX_IDS = 1000;
+
+interface Pending {
+  address: { site: string; line: string; device: string };
+  ids: string[];
+}
+
+export class AckBatcher {
+  private readonly byDevice = new Map<string, Pending>();
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly bus: Bus,
+    private readonly maxDelayMs = 20,
+  ) {}
+
+  add(address: { site: string; line: string; device: string }, eventId: string): void {
+    const key = `${address.site}/${address.line}/${address.device}`;
+    let p = this.byDevice.get(key);
+    if (!p) {
+      p = { address, ids: [] };
+      this.byDevice.set(key, p);
+    }
+    // A redelivery may be acked twice in one batch window; one mention is enough.
+    if (!p.ids.includes(eventId)) p.ids.push(eventId);
+    if (p.ids.length >= MAX_IDS) {
+      this.byDevice.delete(key);
+      this.send(p);
+    }
+    if (!this.timer && this.byDevice.size > 0) {
+      this.timer = setTimeout(() => this.flush(), this.maxDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Publishes every pending batch now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batches = [...this.byDevice.values()];
+    this.byDevice.clear();
+    for (const p of batches) this.send(p);
+  }
+
+  /** Flushes and waits until every ack publication has been handed to the broker (shutdown, tests). */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.all([...this.inFlight]);
+  }
+
+  private send(p: Pending): void {
+    const pub = toPublication('ack', p.address, { device: p.address.device, eventIds: p.ids, ts: this.ctx.clock.now().getTime() });
+    const sent: Promise<void> = this.bus.publish(pub).then(
+      () => {},
+      (err: unknown) => this.ctx.log.warn({ err, code: 'LW_CTRL_BROKER_UNAVAILABLE', device: p.address.device, ids: p.ids.length }, 'ack not published; the agent will resend'),
+    );
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+  }
+}
