@@ -68,7 +68,8 @@ test('trained package → agent → broker → controller: flagged events stored
     let adminPassword = '';
     app = await buildController({
       storage: 'configured',
-      logger: false,
+      // LW_TEST_LOG=debug|info|warn: the controller's pino log on stdout (off by default).
+      logger: process.env['LW_TEST_LOG'] ? { level: process.env['LW_TEST_LOG'] } : false,
       overrides: {
         dataDir: join(dir, 'controller'),
         http: { docs: false },
@@ -132,13 +133,18 @@ test('trained package → agent → broker → controller: flagged events stored
     for (const s of edge.sources.values()) await s.stop();
     const cam = edge.pipeline.cameras.get(CAMERA);
     assert.ok(cam);
-    const events = await waitFor('outbox drained and every flagged frame stored', async () => {
+    // Idle = every delivered frame scored, dropped or rejected, and no flagged frame still being encoded: a frame
+    // taken from the slot just before the stop may still be in inference and be flagged after the rest drained.
+    const idle = (): boolean => cam.slot.delivered === cam.scored + cam.slot.dropped + cam.invalid && cam.encoding === 0;
+    const events = await waitFor('camera idle, outbox drained and every flagged frame stored', async () => {
+      if (!idle()) return undefined;
       const evs = await storedEvents();
-      return edge.outbox.depth === 0 && evs.length === cam.flagged ? evs : undefined;
+      return idle() && edge.outbox.depth === 0 && evs.length === cam.flagged ? evs : undefined;
     }, 20_000, 100).catch((e: unknown) => {
-      throw new Error(`${String(e)} (outbox depth ${edge.outbox.depth}, flagged ${cam.flagged}, scored ${cam.scored})`);
+      throw new Error(`${String(e)} (outbox depth ${edge.outbox.depth}, flagged ${cam.flagged}, scored ${cam.scored}, delivered ${cam.slot.delivered}, encoding ${cam.encoding})`);
     });
     assert.ok(events.length >= 3);
+    assert.equal(edge.outbox.stats.dropped, 0, 'no event evicted from the outbox');
     assert.equal(new Set(events.map((e) => e.sequence)).size, events.length, 'one row per (device, seq)');
     for (const e of events) {
       assert.equal(e.deviceId, DEVICE);
@@ -152,10 +158,14 @@ test('trained package → agent → broker → controller: flagged events stored
 
     // Score aggregates (flushed every second here): `count` comes from QoS 0 score messages, which the agent never
     // queues while offline, so frames scored before the first connect may be missing; `flagged` counts stored events.
+    let lastPoints: ScorePoint[] = [];
     const points = await waitFor('score aggregates to count every stored event', async () => {
       const p = (await get<{ points: ScorePoint[] }>(`/api/devices/${DEVICE}/scores`)).points.filter((x) => x.camera === CAMERA);
+      lastPoints = p;
       return p.reduce((n, x) => n + x.flagged, 0) === events.length ? p : undefined;
-    }, 10_000, 200);
+    }, 10_000, 200).catch((e: unknown) => {
+      throw new Error(`${String(e)} (${events.length} events stored; points ${JSON.stringify(lastPoints)})`);
+    });
     const scoresReceived = points.reduce((n, x) => n + x.count, 0);
     assert.ok(scoresReceived >= 3 && scoresReceived <= cam.scored, `${scoresReceived} score messages for ${cam.scored} scored frames`);
     for (const p of points) assert.ok(p.max >= p.mean && p.mean > 0);
