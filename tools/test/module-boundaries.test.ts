@@ -64,3 +64,11 @@ test('onnxruntime-node may be imported only by libs/inference/src/ort.ts', async
   assert.equal((await ruleErrors('libs/graph/src/runtime/__boundary_fixture__.ts')).length, 1);
   assert.equal((await ruleErrors('libs/inference/src/ort.ts')).length, 0);
 });
+
+test('end-to-end tests may import apps', async () => {
+  const errors = await boundaryErrors(
+    'test/__boundary_fixture__.ts',
+    "import * as agent from '@linewatch/agent';\nexport const x = agent;\n",
+  );
+  assert.deepEqual(errors, []);
+});
