@@ -62,6 +62,11 @@ export const ConfigSchema = Type.Object(
       {
         flushIntervalMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
         maxMaskPixels: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+        ackMaxDelayMs: Type.Integer({
+          minimum: 0,
+          maximum: 10_000,
+          description: 'Longest an event ack waits to be batched with others while ingest is busy',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -90,7 +95,7 @@ export const DEFAULTS: Config = {
     sharedGroup: null,
   },
   auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
-  ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000 },
+  ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20 },
 };
 
 /** Environment variable → config path. Values are parsed as JSON when they look like JSON (numbers, booleans, null). */
@@ -119,6 +124,7 @@ export const ENV_KEYS: Record<string, string> = {
   LW_AUTH_LOGIN_MAX_PER_MINUTE: 'auth.loginMaxPerMinute',
   LW_INGEST_FLUSH_INTERVAL_MS: 'ingest.flushIntervalMs',
   LW_INGEST_MAX_MASK_PIXELS: 'ingest.maxMaskPixels',
+  LW_INGEST_ACK_MAX_DELAY_MS: 'ingest.ackMaxDelayMs',
 };
 /** Names the path of an optional JSON config file. */
 export const CONFIG_FILE_ENV = 'LW_CONTROLLER_CONFIG';

@@ -51,6 +51,8 @@ test('sqlite runs in WAL mode and waits out a competing writer for busyTimeoutMs
   const impatient = await openSqliteStore({ path, busyTimeoutMs: 0 });
   try {
     const db = new Database(path);
+    // Commits are fsynced (FULL) on the store's own connection: an ack must survive a power loss, not just a crash.
+    assert.equal(store.synchronous, 2);
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     } finally {

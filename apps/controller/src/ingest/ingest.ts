@@ -45,7 +45,7 @@ export class Ingest {
     private readonly metrics: Metrics,
   ) {
     this.scores = new ScoreAggregator(ctx.store);
-    this.acks = new AckBatcher(ctx, bus);
+    this.acks = new AckBatcher(ctx, bus, ctx.config.ingest.ackMaxDelayMs);
     this.deps = { ctx, bus, scores: this.scores, acks: this.acks };
   }
 

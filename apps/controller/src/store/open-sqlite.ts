@@ -20,7 +20,9 @@ export interface SqliteOptions {
   now?: Date;
 }
 
-export async function openSqliteStore(opts: SqliteOptions): Promise<PrismaStore & { migrated: string[] }> {
+export async function openSqliteStore(
+  opts: SqliteOptions,
+): Promise<PrismaStore & { migrated: string[]; synchronous: number }> {
   let file = opts.path;
   let tempDir: string | null = null;
   if (file === ':memory:') {
@@ -48,5 +50,17 @@ export async function openSqliteStore(opts: SqliteOptions): Promise<PrismaStore 
   const adapter = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: opts.busyTimeoutMs });
   const client = new PrismaClient({ adapter });
   const store = new PrismaStore('sqlite', client, cleanup);
-  return Object.assign(store, { migrated });
+  let synchronous: number;
+  try {
+    // better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, so the adapter's own connection to a WAL file
+    // would commit without fsync (NORMAL): safe against a process crash, not against power loss. Acks promise that
+    // the event is committed, so commits must be durable: FULL, on the one connection the adapter holds.
+    await client.$executeRawUnsafe('PRAGMA synchronous = FULL');
+    const rows = await client.$queryRawUnsafe<Array<{ synchronous: bigint | number }>>('PRAGMA synchronous');
+    synchronous = Number(rows[0]?.synchronous);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return Object.assign(store, { migrated, synchronous });
 }
