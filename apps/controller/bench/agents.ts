@@ -24,6 +24,10 @@ export async function connectAgents(url: string, devices: BenchDevice[]): Promis
         ...(d.secret ? { username: d.id, password: d.secret } : {}),
         reconnectPeriod: 0,
         protocolVersion: 4,
+      }).then((c) => {
+        // No Nagle on the agent side either (see broker/embedded.ts): small PUBACK/ack writes must not wait.
+        (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+        return c;
       }),
     ),
   );
