@@ -40,12 +40,11 @@ rmSync(join(out, 'px'), { recursive: true, force: true });
 rmSync(join(out, 'img'), { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const backbone = args.backbone === 'nsfwjs' ? { kind: 'nsfwjs' as const } : { kind: 'tfjs-dir' as const, dir: resolve(args.backbone!) };
-const keyOpt = {};
 
 const tTrain = performance.now();
-await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false, ...keyOpt }, progress);
-await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false, ...keyOpt }, progress);
-await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false, ...keyOpt }, progress);
+await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false }, progress);
+await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false }, progress);
+await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false }, progress);
 const trainSeconds = (performance.now() - tTrain) / 1000;
 
 function evalPackage(name: string): { imageAuroc: number; pixelAuroc: number; aupro: number; perDefect?: unknown } {

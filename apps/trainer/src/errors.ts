@@ -12,7 +12,6 @@ export const TRAINER_ERRORS = {
   LW_TRAINER_MODEL_INCOMPATIBLE: 'model.onnx does not map image [1,C,H,W] to anomaly_map [1,1,h,w] + score [1]',
   LW_TRAINER_DATA_UNLABELLED: 'an evaluation sample has neither a label nor a mask',
   LW_TRAINER_EVAL_FAILED: 'evaluation stopped at a sample (the cause names the file)',
-  LW_TRAINER_NOT_AVAILABLE: 'training/fine-tuning is not built into this version yet',
   LW_TRAINER_IO: 'reading or writing an output file failed',
 } as const;
 

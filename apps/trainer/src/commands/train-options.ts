@@ -49,7 +49,3 @@ export interface TrainResult {
 export type RunTrain = (opts: TrainOptions, progress: Progress) => Promise<TrainResult | void>;
 export type RunFinetune = (opts: FinetuneOptions, progress: Progress) => Promise<TrainResult | void>;
 
-export interface TrainModule {
-  readonly runTrain?: RunTrain;
-  readonly runFinetune?: RunFinetune;
-}

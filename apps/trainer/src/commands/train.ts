@@ -5,7 +5,8 @@ import { loadPrivateKey } from '@linewatch/model-package';
 import { bool, choice, existingPath, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';
 import { TrainerError } from '../errors.js';
-import { printResult, requireRunner } from './train-module.js';
+import { runFinetune, runTrain } from '../train/index.js';
+import { printResult } from './train-module.js';
 import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from './train-options.js';
 
 function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: string } {
@@ -78,7 +79,6 @@ export const train: Command = {
   example: 'linewatch-trainer train --data ../shared/data/magnetic-tile --preset cpu --out out/tile --key keys/signing-key.pem',
   async run(values, ctx) {
     const opts = parseTrainOptions(values, ctx);
-    const runTrain = await requireRunner('runTrain');
     printResult(await runTrain(opts, ctx.progress), ctx);
     return 0;
   },
@@ -99,7 +99,6 @@ export const finetune: Command = {
   example: 'linewatch-trainer finetune --from out/tile --data exports/snap-42/manifest.jsonl --loss auto --out out/tile-ft --key keys/signing-key.pem',
   async run(values, ctx) {
     const opts = parseFinetuneOptions(values, ctx);
-    const runFinetune = await requireRunner('runFinetune');
     printResult(await runFinetune(opts, ctx.progress), ctx);
     return 0;
   },

@@ -7,7 +7,7 @@ import { buildFeatureGraph, type ModelConfig } from '@linewatch/adtr';
 import { FeatureCache } from '@linewatch/datasets';
 import { exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
-import { decodeImage, preprocessInto, readImageInfo, type RgbImage } from '@linewatch/vision';
+import { decodeImage, preprocessInto, readImageInfo, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
 import type { ResolvedBackbone } from './backbone.js';
 import { preprocessSettings } from './settings.js';
@@ -20,6 +20,7 @@ export interface ExtractedFeatures {
 
 export class FeatureExtractor {
   private readonly input: Float32Array;
+  private readonly settings: PreprocessSettings;
 
   private constructor(
     private readonly session: InferenceSession,
@@ -27,6 +28,7 @@ export class FeatureExtractor {
     private readonly cache: FeatureCache | undefined,
   ) {
     this.input = new Float32Array(3 * model.inputSize[0] * model.inputSize[1]);
+    this.settings = preprocessSettings(model);
   }
 
   static async create(backbone: ResolvedBackbone, model: ModelConfig, opts: { cacheDir?: string; threads?: number } = {}): Promise<FeatureExtractor> {
@@ -48,7 +50,7 @@ export class FeatureExtractor {
   }
 
   async fromImage(image: RgbImage): Promise<Float32Array> {
-    preprocessInto(this.input, image, preprocessSettings(this.model));
+    preprocessInto(this.input, image, this.settings);
     const [h, w] = this.model.inputSize;
     const out = await this.session.run({ image: float32(this.input, [1, 3, h, w]) });
     return Float32Array.from(out['features']!.data as Float32Array);

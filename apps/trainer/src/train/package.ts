@@ -12,7 +12,7 @@ import { float32, InferenceSession } from '@linewatch/inference';
 import { calibrateThreshold } from '@linewatch/metrics';
 import { buildPackage, generateSigningKeys, loadPrivateKey, writePackageDir, type ManifestDraft } from '@linewatch/model-package';
 import type { Manifest } from '@linewatch/protocol';
-import { decodeImage, encodePng, preprocessInto, type RgbImage } from '@linewatch/vision';
+import { decodeImage, encodePng, preprocessInto, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TrainerError } from '../errors.js';
@@ -63,8 +63,10 @@ export function decodeParams(bytes: Uint8Array): { record: ModelRecord; params: 
 /** Scores images with the packaged model exactly as an agent would (decode → manifest preprocessing → model). */
 export class PackageScorer {
   private readonly buf: Float32Array;
+  private readonly settings: PreprocessSettings;
   private constructor(private readonly session: InferenceSession, private readonly model: ModelConfig) {
     this.buf = new Float32Array(3 * model.inputSize[0] * model.inputSize[1]);
+    this.settings = preprocessSettings(model);
   }
 
   static async create(onnx: Uint8Array, model: ModelConfig, threads = 2): Promise<PackageScorer> {
@@ -72,7 +74,7 @@ export class PackageScorer {
   }
 
   async score(image: RgbImage): Promise<number> {
-    preprocessInto(this.buf, image, preprocessSettings(this.model));
+    preprocessInto(this.buf, image, this.settings);
     const [h, w] = this.model.inputSize;
     const out = await this.session.run({ image: float32(this.buf, [1, 3, h, w]) });
     return (out[SCORE_OUTPUT]!.data as Float32Array)[0] as number;
