@@ -11,6 +11,7 @@ import type { TestBroker } from './brokers.js';
 import { fixture, outageSeconds } from './config-fixture.js';
 import type { Fixture } from './config-fixture.js';
 import { TestController, waitFor } from './controller.js';
+import { tcpGate } from './gate.js';
 
 const address = { site: 'plant-1', line: 'line-a', device: 'edge-1' };
 
@@ -77,10 +78,11 @@ export function conformanceSuite(makeBroker: () => Promise<TestBroker>): void {
   test(`broker outage (${outageSeconds()} s) with every frame flagged at 10 fps on 2 cameras: every event exactly once after dedup, in per-camera order`, { timeout: 60_000 + outageSeconds() * 2000 }, async () => {
     const ctrl = new TestController(broker.url, address);
     await ctrl.start();
+    const gate = await tcpGate(broker.url); // the agent reaches the broker through it (see gate.ts)
     const agent = await build({
       config: fx.config({
         dataDir: `${fx.dir}/outage`,
-        broker: { url: broker.url, reconnectMs: 250, connectTimeoutMs: 1000 },
+        broker: { url: gate.url, reconnectMs: 250, connectTimeoutMs: 1000 },
         outbox: { resendAfterMs: 1500, maxInFlight: 50 },
         cameras: cams(10, 0),
       }),
@@ -88,17 +90,20 @@ export function conformanceSuite(makeBroker: () => Promise<TestBroker>): void {
     agent.start();
     try {
       await waitFor('first events', () => ctrl.events.size >= 10, 8000);
+      gate.shut();
       await broker.stop();
       const t0 = Date.now();
       await new Promise((r) => setTimeout(r, outageSeconds() * 1000));
       const backlog = agent.outbox.depth;
       assert.ok(backlog >= outageSeconds() * 10, `outbox held ${backlog} events during the outage`);
       await broker.start();
+      await ctrl.subscribed();
+      gate.open();
       await new Promise((r) => setTimeout(r, 1000)); // keep flagging after recovery too
       await agent.stop(); // flushes every encoded event into the outbox; nothing more is flagged
       const flagged = [...agent.pipeline.cameras.values()].reduce((a, c) => a + c.flagged, 0);
       // The stopped agent's outbox still holds what was unacked: a fresh agent on the same data dir redelivers it.
-      const again = await build({ config: fx.config({ dataDir: `${fx.dir}/outage`, broker: { url: broker.url, reconnectMs: 250 }, outbox: { resendAfterMs: 1500 }, cameras: cams(1, 1e6) }) });
+      const again = await build({ config: fx.config({ dataDir: `${fx.dir}/outage`, broker: { url: gate.url, reconnectMs: 250 }, outbox: { resendAfterMs: 1500 }, cameras: cams(1, 1e6) }) });
       again.start();
       try {
         await waitFor('all events delivered and acked', () => ctrl.events.size >= flagged && again.outbox.depth === 0, 30_000);
@@ -116,6 +121,7 @@ export function conformanceSuite(makeBroker: () => Promise<TestBroker>): void {
     } finally {
       await agent.stop();
       await ctrl.stop();
+      await gate.close();
     }
   });
 }

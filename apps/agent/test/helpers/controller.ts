@@ -104,6 +104,13 @@ export class TestController {
     this.client.publish(`linewatch/v1/${a.site}/${a.line}/${a.device}/cfg/threshold/${camera}`, Buffer.alloc(0), { qos: 1, retain: true });
   }
 
+  /** Resolves once the subscriber is connected again and its subscription is acknowledged (after a broker restart). */
+  async subscribed(timeoutMs = 10_000): Promise<void> {
+    await waitFor('test controller reconnected', () => this.client.connected, timeoutMs);
+    const a = this.address;
+    await this.client.subscribeAsync(`linewatch/v1/${a.site}/${a.line}/${a.device}/#`, { qos: 1 });
+  }
+
   async stop(): Promise<void> {
     await this.client.endAsync(true);
   }
