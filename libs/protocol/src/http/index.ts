@@ -8,3 +8,4 @@ export * from './devices.js';
 export * from './events.js';
 export * from './fleet.js';
 export * from './stats.js';
+export * from './jobs.js';
