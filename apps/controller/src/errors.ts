@@ -27,6 +27,7 @@ export const ERRORS = {
   LW_CTRL_BROKER_AUTH: { status: 401, message: 'broker authentication failed' },
   LW_CTRL_BROKER_UNAVAILABLE: { status: 503, message: 'MQTT broker unavailable' },
   LW_CTRL_BROKER_ACL: { status: 403, message: 'broker topic not allowed' },
+  LW_CTRL_BROKER_PROVISION_FAILED: { status: 502, message: 'the MQTT broker refused a device provisioning command' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
