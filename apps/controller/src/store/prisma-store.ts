@@ -41,6 +41,10 @@ export class PrismaStore implements Store {
     private readonly onClose: () => Promise<void> = async () => {},
   ) {}
 
+  get prisma(): PrismaClient {
+    return this.db;
+  }
+
   async createUser(u: UserRow): Promise<void> {
     await this.db.user.create({ data: { ...u, lines: JSON.stringify(u.lines) } });
   }

@@ -2,6 +2,8 @@
  * The storage interface the rest of the controller sees. One implementation (prisma-store.ts) serves both SQLite
  * and PostgreSQL; the conformance suite runs the same tests against both.
  */
+import type { PrismaClient } from '../generated/sqlite/client.js';
+
 export type Role = 'qa' | 'admin';
 export type LabelStatus = 'pending' | 'confirmed' | 'rejected';
 
@@ -107,6 +109,8 @@ export interface EventFilter {
 
 export interface Store {
   readonly provider: 'sqlite' | 'postgresql';
+  /** The shared prisma client, for the per-area store modules (e.g. jobs-store.ts) built on the same connection. */
+  readonly prisma: PrismaClient;
 
   createUser(u: UserRow): Promise<void>;
   findUserByName(username: string): Promise<UserRow | null>;
