@@ -34,17 +34,10 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'P2002';
 }
 
-/** The shared prisma client behind a Store (area store modules build on it instead of growing this class). */
-export function prismaOf(store: Store): PrismaClient {
-  if (!(store instanceof PrismaStore)) throw new Error('this store has no prisma client');
-  return store.db;
-}
-
 export class PrismaStore implements Store {
   constructor(
     readonly provider: 'sqlite' | 'postgresql',
-    /** Public so area store modules (registry-store.ts, jobs-store.ts) share the one client; see prismaOf(). */
-    readonly db: PrismaClient,
+    private readonly db: PrismaClient,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {}
 
