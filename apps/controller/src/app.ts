@@ -29,6 +29,7 @@ import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/types.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBus } from './broker/external.js';
+import { createProvisioner } from './broker/provisioner.js';
 import type { Bus } from './broker/bus.js';
 import { Ingest } from './ingest/ingest.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -122,7 +123,9 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
 
     app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
     registerAuthRoutes(app, ctx);
-    registerDeviceRoutes(app, ctx, (id) => broker?.disconnect(id));
+    const provisioner = await createProvisioner(ctx, broker);
+    app.addHook('onClose', () => provisioner.close());
+    registerDeviceRoutes(app, ctx, provisioner);
     registerEventRoutes(app, ctx);
     registerStatsRoutes(app, ctx);
     registerFleetRoutes(app, ctx, metrics);

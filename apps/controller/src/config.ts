@@ -47,6 +47,16 @@ export const ConfigSchema = Type.Object(
         sharedGroup: Type.Union([Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }), Type.Null()], {
           description: 'external mode: MQTT 5 shared-subscription group, so replicas split the ingest',
         }),
+        provisioning: Type.Union(
+          [Type.Literal('auto'), Type.Literal('store'), Type.Literal('mosquitto-dynsec'), Type.Literal('none')],
+          {
+            description:
+              'How the broker learns device credentials/ACLs: store (embedded: from the device rows), mosquitto-dynsec ' +
+              '(external Mosquitto 2 dynamic-security plugin), none (external, managed by hand); auto = store when ' +
+              'embedded, none when external',
+          },
+        ),
+        provisioningTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, description: 'Wait for a dynsec response' }),
       },
       { additionalProperties: false },
     ),
@@ -93,6 +103,8 @@ export const DEFAULTS: Config = {
     username: null,
     password: null,
     sharedGroup: null,
+    provisioning: 'auto',
+    provisioningTimeoutMs: 5000,
   },
   auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
   ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20 },
@@ -119,6 +131,8 @@ export const ENV_KEYS: Record<string, string> = {
   LW_MQTT_USERNAME: 'mqtt.username',
   LW_MQTT_PASSWORD: 'mqtt.password',
   LW_MQTT_SHARED_GROUP: 'mqtt.sharedGroup',
+  LW_MQTT_PROVISIONING: 'mqtt.provisioning',
+  LW_MQTT_PROVISIONING_TIMEOUT_MS: 'mqtt.provisioningTimeoutMs',
   LW_AUTH_SESSION_TTL_MINUTES: 'auth.sessionTtlMinutes',
   LW_AUTH_COOKIE_SECURE: 'auth.cookieSecure',
   LW_AUTH_LOGIN_MAX_PER_MINUTE: 'auth.loginMaxPerMinute',
@@ -166,6 +180,20 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+/** Rules the schema cannot express: which provisioning fits which broker mode. */
+function checkProvisioning(mqtt: Config['mqtt']): string | null {
+  if (mqtt.mode === 'embedded' && mqtt.provisioning !== 'auto' && mqtt.provisioning !== 'store') {
+    return `${mqtt.provisioning} needs mode external (the embedded broker authenticates from the store)`;
+  }
+  if (mqtt.mode === 'external' && mqtt.provisioning === 'store') {
+    return 'store works only with the embedded broker; use mosquitto-dynsec or none';
+  }
+  if (mqtt.mode === 'external' && mqtt.provisioning === 'mosquitto-dynsec' && (mqtt.username === null || mqtt.password === null)) {
+    return 'mosquitto-dynsec needs mqtt.username and mqtt.password (a dynamic-security admin)';
+  }
+  return null;
+}
+
 export interface LoadConfigOptions {
   /** JSON file path; defaults to $LW_CONTROLLER_CONFIG when set. */
   file?: string;
@@ -191,5 +219,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     const problems = [...Value.Errors(ConfigSchema, merged)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
     throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: problems });
   }
+  const mqttProblem = checkProvisioning(merged.mqtt);
+  if (mqttProblem) throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: /mqtt/provisioning: ${mqttProblem}`);
   return deepFreeze(merged);
 }

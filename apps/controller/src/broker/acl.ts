@@ -3,7 +3,7 @@
  * - a device publishes only agent→controller kinds, only under its own prefix linewatch/v1/{site}/{line}/{device};
  * - a device subscribes only to exactly its own controller→agent filters (agentSubscriptions), nothing broader.
  */
-import { KINDS, agentSubscriptions, devicePrefix, safeParseTopic, type DeviceAddress } from '@linewatch/protocol';
+import { KINDS, MESSAGE_KINDS, agentSubscriptions, devicePrefix, kindFilter, safeParseTopic, type DeviceAddress } from '@linewatch/protocol';
 import type { DeviceRow } from '../store/types.js';
 
 export function addressOf(d: Pick<DeviceRow, 'id' | 'site' | 'line'>): DeviceAddress {
@@ -26,4 +26,16 @@ export function maySubscribe(device: DeviceAddress, filter: string): boolean {
  */
 export function allowedClientIds(deviceId: string): string[] {
   return [deviceId, `lw-agent-${deviceId}`.slice(0, 64)];
+}
+
+/**
+ * The same rules as topic filters, for a broker configured from outside (Mosquitto dynamic security): publish to
+ * one filter per agent→controller kind under the device's prefix (`{camera}` → `+`), subscribe to exactly the
+ * agent's own filters (matched literally, so `#` or another device's filter is refused).
+ */
+export function deviceTopicRules(device: DeviceAddress): { publish: string[]; subscribe: string[] } {
+  return {
+    publish: MESSAGE_KINDS.filter((k) => KINDS[k].direction === 'agent→controller').map((k) => kindFilter(k, device)),
+    subscribe: agentSubscriptions(device).map((s) => s.topic),
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Device provisioning (admins) and listing (scoped to the lines the user may see). The MQTT password is shown once
  * in the provisioning response and stored only as a hash. A device that the user may not see answers 404, like a
- * missing one, so ids on other lines cannot be probed.
+ * missing one, so ids on other lines cannot be probed. The broker learns about new and disabled devices through the
+ * BrokerProvisioner (a no-op for the embedded broker, which reads the rows; dynamic security on Mosquitto).
  */
 import type { FastifyInstance } from 'fastify';
 import { devicePrefix } from '@linewatch/protocol';
@@ -22,6 +23,7 @@ import type { DeviceRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import { hashToken, newSecret } from '../auth/password.js';
 import { allowedClientIds } from '../broker/acl.js';
+import { storeProvisioner, type BrokerProvisioner } from '../broker/provisioner.js';
 
 const HOUR = 3_600_000;
 const MAX_RANGE = 7 * 24 * HOUR;
@@ -35,8 +37,7 @@ export const deviceView = (d: DeviceRow): DeviceView => ({
   disabled: d.disabledAt !== null,
 });
 
-/** `disconnect` closes a device's live MQTT session (embedded broker); a no-op without one. */
-export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, disconnect: (deviceId: string) => void = () => {}): void {
+export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, broker: BrokerProvisioner = storeProvisioner(null)): void {
   app.route({
     ...CreateDeviceRoute,
     config: { access: 'admin' },
@@ -45,7 +46,15 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, disconnect:
       if (await ctx.store.findDevice(body.id)) throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
       const secret = newSecret();
       const device: DeviceRow = { ...body, site: body.site ?? 'default', credentialHash: hashToken(secret), createdAt: ctx.clock.now(), disabledAt: null };
-      await ctx.store.createDevice(device);
+      // Broker first: the secret exists only now, and a row without broker credentials would be a device that can
+      // never connect. If the row then fails, the broker entry is taken back.
+      await broker.provision(device, secret);
+      try {
+        await ctx.store.createDevice(device);
+      } catch (e) {
+        await broker.remove(device.id).catch((err: unknown) => req.log.error({ err, deviceId: device.id }, 'could not undo broker provisioning'));
+        throw e;
+      }
       req.log.info({ deviceId: device.id, line: device.line }, 'device provisioned');
       return reply.status(201).send({
         device: deviceView(device),
@@ -110,8 +119,10 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, disconnect:
       const id = (req.params as IdParams).id;
       const d = await ctx.store.disableDevice(id, ctx.clock.now());
       if (!d) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
-      // Authentication checks disabledAt on every connect; closing the live session makes it take effect now.
-      disconnect(id);
+      // The row first (the embedded broker checks disabledAt on every connect), then the broker, which also closes
+      // the live session. If the broker fails the request fails; repeating it is safe (both steps are idempotent),
+      // and the dynsec provisioner re-disables devices that are disabled in the store when the controller starts.
+      await broker.disable(id);
       req.log.warn({ deviceId: id }, 'device disabled');
       return deviceView(d);
     },

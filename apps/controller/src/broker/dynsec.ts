@@ -1,0 +1,183 @@
+/**
+ * Device provisioning into an external Mosquitto 2 through its dynamic-security plugin: the controller sends JSON
+ * commands to `$CONTROL/dynamic-security/v1` with its own admin client and waits for the matching response
+ * (correlationData). Chosen over a password_file + acl_file + SIGHUP because it needs no shared file system and no
+ * pid, takes effect at once (disabling a client also kicks its live connection) and hashes passwords itself, so the
+ * plaintext secret leaves the controller only inside the command, once.
+ *
+ * Per device: a role `lw-device-<id>` with publishClientSend allows for its agent→controller filters and
+ * subscribeLiteral allows for its own command filters (broker/acl.ts deviceTopicRules; everything else falls to the
+ * default deny), and a client username=<id>, clientid=`lw-agent-<id>` (so a connection with that client id needs
+ * the device's password: nobody else can take its session over), holding that role.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Ctx } from '../context.js';
+import { ctrlError } from '../errors.js';
+import type { DeviceRow } from '../store/types.js';
+import { addressOf, allowedClientIds, deviceTopicRules } from './acl.js';
+import type { BrokerProvisioner } from './provisioner.js';
+
+const CONTROL = '$CONTROL/dynamic-security/v1';
+const RESPONSE = `${CONTROL}/response`;
+
+export interface DynsecOptions {
+  url: string;
+  username: string | null;
+  password: string | null;
+  timeoutMs: number;
+}
+
+type Command = { command: string } & Record<string, unknown>;
+interface Response {
+  command: string;
+  error?: string;
+  data?: unknown;
+  correlationData?: string;
+}
+
+export interface DynsecProvisioner extends BrokerProvisioner {
+  /** Brings the broker in line with the store at start-up: disabled devices disabled; missing clients reported. */
+  reconcile(devices: DeviceRow[]): Promise<void>;
+  /** Sends raw commands (tests and reconcile); resolves with one response per command. */
+  send(commands: Command[]): Promise<Response[]>;
+}
+
+export const roleName = (deviceId: string): string => `lw-device-${deviceId}`;
+
+export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): Promise<DynsecProvisioner> {
+  const pending = new Map<string, { resolve: (r: Response[]) => void; timer: NodeJS.Timeout }>();
+  let client: MqttClient;
+  try {
+    client = await mqtt.connectAsync(opts.url, {
+      clientId: `lw-controller-dynsec-${randomBytes(4).toString('hex')}`,
+      protocolVersion: 5,
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: opts.timeoutMs,
+      ...(opts.username !== null && { username: opts.username }),
+      ...(opts.password !== null && { password: opts.password }),
+    });
+    const granted = await client.subscribeAsync(RESPONSE, { qos: 1 });
+    if (granted.some((g) => g.qos >= 128)) {
+      await client.endAsync(true);
+      throw ctrlError('LW_CTRL_BROKER_ACL', `the controller's MQTT user may not subscribe to ${RESPONSE} (dynamic-security admin role needed)`);
+    }
+  } catch (e) {
+    if ((e as { code?: string }).code === 'LW_CTRL_BROKER_ACL') throw e;
+    throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker for provisioning: ${(e as Error).message}`, { cause: e });
+  }
+  // A clean session forgets the response subscription on reconnect.
+  client.on('connect', (ack) => {
+    if (!ack.sessionPresent) client.subscribe(RESPONSE, { qos: 1 });
+  });
+  client.on('error', (err) => ctx.log.warn({ err: err.message }, 'dynsec client error'));
+  client.on('message', (topic, payload) => {
+    if (topic !== RESPONSE) return;
+    let responses: Response[];
+    try {
+      responses = (JSON.parse(payload.toString('utf8')) as { responses: Response[] }).responses;
+    } catch {
+      return;
+    }
+    const id = Array.isArray(responses) ? responses[0]?.correlationData : undefined;
+    const p = id === undefined ? undefined : pending.get(id);
+    if (!p || !id) return; // another admin's response, or one that timed out
+    pending.delete(id);
+    clearTimeout(p.timer);
+    p.resolve(responses);
+  });
+
+  async function send(commands: Command[]): Promise<Response[]> {
+    const id = randomBytes(8).toString('hex');
+    const answered = new Promise<Response[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `no dynamic-security response within ${opts.timeoutMs} ms`));
+      }, opts.timeoutMs);
+      pending.set(id, { resolve, timer });
+    });
+    try {
+      await client.publishAsync(CONTROL, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), { qos: 1 });
+    } catch (e) {
+      clearTimeout(pending.get(id)?.timer);
+      pending.delete(id);
+      throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot send a dynamic-security command: ${(e as Error).message}`, { cause: e });
+    }
+    return answered;
+  }
+
+  /** Sends, and fails on any error other than the listed (expected, harmless) ones. */
+  async function run(commands: Command[], harmless: string[] = []): Promise<Response[]> {
+    const responses = await send(commands);
+    const failed = responses.filter((r) => r.error !== undefined && !harmless.includes(r.error));
+    if (failed.length > 0) {
+      const what = failed.map((r) => `${r.command}: ${r.error}`).join('; ');
+      throw ctrlError('LW_CTRL_BROKER_PROVISION_FAILED', `the broker refused provisioning (${what})`, { details: failed });
+    }
+    return responses;
+  }
+
+  const forget = (deviceId: string): Command[] => [
+    { command: 'deleteClient', username: deviceId },
+    { command: 'deleteRole', rolename: roleName(deviceId) },
+  ];
+  const NOT_FOUND = ['Client not found', 'Role not found'];
+
+  return {
+    kind: 'mosquitto-dynsec',
+    send,
+    async provision(device: DeviceRow, secret: string) {
+      const rules = deviceTopicRules(addressOf(device));
+      const acls = [
+        ...rules.publish.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })),
+        ...rules.subscribe.map((topic) => ({ acltype: 'subscribeLiteral', topic, allow: true })),
+      ];
+      await run(
+        [
+          ...forget(device.id), // a leftover from an earlier, half-finished provisioning (the store has no such device)
+          { command: 'createRole', rolename: roleName(device.id), textname: `linewatch device ${device.id}`, acls },
+          {
+            command: 'createClient',
+            username: device.id,
+            password: secret,
+            clientid: allowedClientIds(device.id)[1],
+            textname: device.name,
+            roles: [{ rolename: roleName(device.id) }],
+          },
+        ],
+        NOT_FOUND,
+      );
+    },
+    async disable(deviceId: string) {
+      // Mosquitto also disconnects the client's live session.
+      const [r] = await run([{ command: 'disableClient', username: deviceId }], ['Client not found']);
+      if (r?.error) ctx.log.warn({ deviceId }, 'disabled device has no dynamic-security client (it cannot connect anyway)');
+    },
+    async remove(deviceId: string) {
+      await run(forget(deviceId), NOT_FOUND);
+    },
+    async reconcile(devices: DeviceRow[]) {
+      const [r] = await run([{ command: 'listClients', verbose: true, count: -1 }]);
+      const clients = ((r?.data as { clients?: Array<{ username: string; disabled?: boolean }> } | undefined)?.clients ?? []);
+      const known = new Map(clients.map((c) => [c.username, c.disabled === true]));
+      const toDisable = devices.filter((d) => d.disabledAt !== null && known.get(d.id) === false).map((d) => d.id);
+      if (toDisable.length > 0) {
+        await run(toDisable.map((username) => ({ command: 'disableClient', username })));
+        ctx.log.warn({ devices: toDisable }, 'disabled devices were still enabled on the broker; disabled them');
+      }
+      const missing = devices.filter((d) => d.disabledAt === null && !known.has(d.id)).map((d) => d.id);
+      if (missing.length > 0) {
+        ctx.log.warn(
+          { code: 'LW_CTRL_BROKER_AUTH', devices: missing },
+          'devices without dynamic-security credentials on the broker (provisioned before it was used?): they cannot connect until re-provisioned',
+        );
+      }
+    },
+    async close() {
+      for (const p of pending.values()) clearTimeout(p.timer);
+      pending.clear();
+      await client.endAsync();
+    },
+  };
+}
