@@ -28,6 +28,13 @@ export const ERRORS = {
   LW_CTRL_BROKER_UNAVAILABLE: { status: 503, message: 'MQTT broker unavailable' },
   LW_CTRL_BROKER_ACL: { status: 403, message: 'broker topic not allowed' },
   LW_CTRL_BROKER_PROVISION_FAILED: { status: 502, message: 'the MQTT broker refused a device provisioning command' },
+  LW_CTRL_JOB_OPEN: { status: 409, message: 'the line already has an open training job' },
+  LW_CTRL_JOB_NO_DATA: { status: 422, message: 'the line has no labelled review data to train on' },
+  LW_CTRL_JOB_NO_PARENT: { status: 409, message: 'the line has no live model to fine-tune from' },
+  LW_CTRL_JOB_LEASE_LOST: { status: 409, message: 'the job lease is no longer held by this worker' },
+  LW_CTRL_JOB_FINISHED: { status: 409, message: 'the job is already finished' },
+  LW_CTRL_JOB_PACKAGE_MISSING: { status: 409, message: 'no package with this sha256 was uploaded for this lease' },
+  LW_CTRL_JOB_ATTEMPTS_EXHAUSTED: { status: 409, message: 'the job lost its lease too many times' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
