@@ -80,6 +80,22 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    jobs: Type.Object(
+      {
+        workerToken: Type.Union([Type.String({ minLength: 32, maxLength: 512 }), Type.Null()], {
+          description: 'Bearer token of trainer workers (/api/worker/*); null disables the worker API',
+        }),
+        leaseMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'A claim/heartbeat holds a job this long' }),
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 100, description: 'Claims before a job whose leases keep expiring fails' }),
+        autoTriggerMinMasks: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()], {
+          description: 'Policy: enqueue a job when a line has this many new confirmed masks since its last job (null = off)',
+        }),
+        policyIntervalMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
+        maxPackageBytes: Type.Integer({ minimum: 1024, maximum: 4 * 1024 * 1024 * 1024 }),
+        heldOutFraction: Type.Number({ minimum: 0.05, maximum: 0.5, description: 'Per line and class, by event-id hash' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -108,6 +124,15 @@ export const DEFAULTS: Config = {
   },
   auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
   ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20 },
+  jobs: {
+    workerToken: null,
+    leaseMs: 60_000,
+    maxAttempts: 3,
+    autoTriggerMinMasks: 20,
+    policyIntervalMs: 30_000,
+    maxPackageBytes: 512 * 1024 * 1024,
+    heldOutFraction: 0.25,
+  },
 };
 
 /** Environment variable → config path. Values are parsed as JSON when they look like JSON (numbers, booleans, null). */
@@ -139,6 +164,13 @@ export const ENV_KEYS: Record<string, string> = {
   LW_INGEST_FLUSH_INTERVAL_MS: 'ingest.flushIntervalMs',
   LW_INGEST_MAX_MASK_PIXELS: 'ingest.maxMaskPixels',
   LW_INGEST_ACK_MAX_DELAY_MS: 'ingest.ackMaxDelayMs',
+  LW_JOBS_WORKER_TOKEN: 'jobs.workerToken',
+  LW_JOBS_LEASE_MS: 'jobs.leaseMs',
+  LW_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
+  LW_JOBS_AUTO_TRIGGER_MIN_MASKS: 'jobs.autoTriggerMinMasks',
+  LW_JOBS_POLICY_INTERVAL_MS: 'jobs.policyIntervalMs',
+  LW_JOBS_MAX_PACKAGE_BYTES: 'jobs.maxPackageBytes',
+  LW_JOBS_HELD_OUT_FRACTION: 'jobs.heldOutFraction',
 };
 /** Names the path of an optional JSON config file. */
 export const CONFIG_FILE_ENV = 'LW_CONTROLLER_CONFIG';
