@@ -13,6 +13,9 @@ export const TRAINER_ERRORS = {
   LW_TRAINER_DATA_UNLABELLED: 'an evaluation sample has neither a label nor a mask',
   LW_TRAINER_EVAL_FAILED: 'evaluation stopped at a sample (the cause names the file)',
   LW_TRAINER_IO: 'reading or writing an output file failed',
+  LW_TRAINER_LEASE_LOST: 'worker: the controller no longer leases this job to us (expired or re-claimed); work stopped, nothing uploaded',
+  LW_TRAINER_CONTROLLER: 'worker: the controller refused a request or answered with something that does not match the protocol',
+  LW_TRAINER_JOB_DATA: "worker: a job's dataset snapshot cannot be trained or evaluated on (e.g. no anomalies, no held-out normals)",
 } as const;
 
 export type TrainerErrorCode = keyof typeof TRAINER_ERRORS;
