@@ -9,3 +9,5 @@ export * from './events.js';
 export * from './fleet.js';
 export * from './stats.js';
 export * from './jobs.js';
+export * from './models.js';
+export * from './rollouts.js';

@@ -1,0 +1,202 @@
+/**
+ * Staged, quality-gated rollouts: canary then waves, each waiting for health gates; a gate failure rolls every
+ * updated device back. Every decision (engine or admin) is logged with its reason. Policies are stored per line
+ * (or '*' for the fleet) as partial overrides of the documented defaults (apps/controller/README.md).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Id, IsoDate, errorResponses } from './common.js';
+import { RegistryVersion } from './models.js';
+
+export const RolloutState = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('paused'),
+  Type.Literal('completed'),
+  Type.Literal('aborted'),
+  Type.Literal('rolling-back'),
+  Type.Literal('rolled-back'),
+]);
+export type RolloutState = Static<typeof RolloutState>;
+
+export const TargetState = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('sent'),
+  Type.Literal('live'),
+  Type.Literal('failed'),
+  Type.Literal('rolling-back'),
+  Type.Literal('rolled-back'),
+]);
+export type TargetState = Static<typeof TargetState>;
+
+const Num = (min: number, max: number) => Type.Number({ minimum: min, maximum: max });
+const Count = (d: string) => Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], { description: d });
+
+/** The full policy (defaults merged with the stored line/fleet overrides and per-rollout overrides). */
+export const RolloutPolicyBody = Type.Object(
+  {
+    requireEligible: Type.Boolean(),
+    shadow: Type.Union([
+      Type.Object({ durationS: Type.Integer({ minimum: 1, maximum: 604_800 }), minFrames: Type.Integer({ minimum: 0 }) }),
+      Type.Null(),
+    ]),
+    canaryDevices: Count('canary size in devices (wins over canaryPercent)'),
+    canaryPercent: Num(0, 100),
+    waveDevices: Count('wave size in devices (wins over wavePercent)'),
+    wavePercent: Num(1, 100),
+    minWaveIntervalS: Num(0, 86_400),
+    observeS: Num(0, 86_400),
+    minFrames: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
+    installTimeoutS: Num(1, 86_400),
+    urlRefreshS: Num(10, 86_400),
+    flagBandRel: Num(0, 100),
+    flagBandAbs: Num(0, 1),
+    flagZ: Num(0, 10),
+    flagNoBaselineMax: Num(0, 1),
+    baselineWindowS: Num(1, 30 * 86_400),
+    minBaselineFrames: Type.Integer({ minimum: 0 }),
+    minFpsRatio: Num(0, 1),
+    maxLatencyRatio: Num(1, 100),
+    latencySlackMs: Num(0, 60_000),
+    requireHealth: Type.Boolean(),
+    minReviews: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    maxRejectRateIncrease: Num(0, 1),
+  },
+  { additionalProperties: false },
+);
+export type RolloutPolicyBody = Static<typeof RolloutPolicyBody>;
+
+export const RolloutTargetBody = Type.Object({
+  deviceId: Type.String(),
+  wave: Type.Integer(),
+  state: TargetState,
+  fromVersion: Type.Union([Type.String(), Type.Null()]),
+  issuedAt: Type.Union([IsoDate, Type.Null()]),
+  liveAt: Type.Union([IsoDate, Type.Null()]),
+  rolledBackAt: Type.Union([IsoDate, Type.Null()]),
+  frames: Type.Integer(),
+  report: Type.Unknown(),
+});
+
+export const RolloutDecisionBody = Type.Object({
+  id: Type.Integer(),
+  at: IsoDate,
+  actor: Type.String(),
+  action: Type.String(),
+  reason: Type.String(),
+  details: Type.Unknown(),
+});
+export type RolloutDecisionBody = Static<typeof RolloutDecisionBody>;
+
+export const RolloutBody = Type.Object({
+  id: Id,
+  version: RegistryVersion,
+  parentVersion: Type.Union([Type.String(), Type.Null()]),
+  line: Type.Union([Type.String(), Type.Null()]),
+  state: RolloutState,
+  phase: Type.String(),
+  wave: Type.Integer(),
+  waves: Type.Integer(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  createdBy: Type.String(),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+  endedAt: Type.Union([IsoDate, Type.Null()]),
+  counts: Type.Record(Type.String(), Type.Integer(), { description: 'targets per state' }),
+});
+export type RolloutBody = Static<typeof RolloutBody>;
+
+export const RolloutDetailBody = Type.Object({
+  rollout: RolloutBody,
+  policy: RolloutPolicyBody,
+  baseline: Type.Unknown(),
+  targets: Type.Array(RolloutTargetBody),
+  decisions: Type.Array(RolloutDecisionBody),
+});
+export type RolloutDetailBody = Static<typeof RolloutDetailBody>;
+
+export const RolloutIdParams = Type.Object({ id: Id }, { additionalProperties: false });
+
+export const ListRolloutsRoute = {
+  method: 'GET',
+  url: '/api/rollouts',
+  schema: {
+    tags: ['rollouts'],
+    querystring: Type.Object(
+      { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) },
+      { additionalProperties: false },
+    ),
+    response: { 200: Type.Object({ rollouts: Type.Array(RolloutBody) }), ...errorResponses },
+  },
+} as const;
+
+export const GetRolloutRoute = {
+  method: 'GET',
+  url: '/api/rollouts/:id',
+  schema: { tags: ['rollouts'], params: RolloutIdParams, response: { 200: RolloutDetailBody, ...errorResponses } },
+} as const;
+
+export const StartRolloutBody = Type.Object(
+  {
+    version: RegistryVersion,
+    line: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    policy: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type StartRolloutBody = Static<typeof StartRolloutBody>;
+
+export const StartRolloutRoute = {
+  method: 'POST',
+  url: '/api/rollouts',
+  schema: { tags: ['rollouts'], body: StartRolloutBody, response: { 201: RolloutDetailBody, ...errorResponses } },
+} as const;
+
+export const RolloutAction = Type.Union([
+  Type.Literal('pause'),
+  Type.Literal('resume'),
+  Type.Literal('abort'),
+  Type.Literal('rollback'),
+]);
+export type RolloutAction = Static<typeof RolloutAction>;
+
+export const RolloutActionRoute = {
+  method: 'POST',
+  url: '/api/rollouts/:id/:action',
+  schema: {
+    tags: ['rollouts'],
+    params: Type.Object({ id: Id, action: RolloutAction }, { additionalProperties: false }),
+    body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+    response: { 200: RolloutDetailBody, ...errorResponses },
+  },
+} as const;
+
+export const PolicyScopeParams = Type.Object(
+  { scope: Type.String({ pattern: '^(\\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$' }) },
+  { additionalProperties: false },
+);
+
+export const GetRolloutPolicyRoute = {
+  method: 'GET',
+  url: '/api/rollout-policies/:scope',
+  schema: {
+    tags: ['rollouts'],
+    params: PolicyScopeParams,
+    response: {
+      200: Type.Object({ scope: Type.String(), overrides: Type.Record(Type.String(), Type.Unknown()), effective: RolloutPolicyBody }),
+      ...errorResponses,
+    },
+  },
+} as const;
+
+export const PutRolloutPolicyRoute = {
+  method: 'PUT',
+  url: '/api/rollout-policies/:scope',
+  schema: {
+    tags: ['rollouts'],
+    params: PolicyScopeParams,
+    body: Type.Record(Type.String(), Type.Unknown()),
+    response: {
+      200: Type.Object({ scope: Type.String(), overrides: Type.Record(Type.String(), Type.Unknown()), effective: RolloutPolicyBody }),
+      ...errorResponses,
+    },
+  },
+} as const;
