@@ -11,9 +11,11 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { SessionRow, UserRow } from '../store/types.js';
 import { hashToken, safeEqual } from './password.js';
+import { requireWorker } from './worker-token.js';
 
 export const SESSION_COOKIE = 'lw_session';
-export type Access = 'public' | 'user' | 'admin';
+/** 'worker': trainer workers, bearer token from the config (worker-token.ts), no session, no CSRF. */
+export type Access = 'public' | 'user' | 'admin' | 'worker';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -57,6 +59,7 @@ export function installGuard(app: FastifyInstance, ctx: Ctx): void {
     if (!(req.routeOptions.url ?? req.url).startsWith('/api/')) return;
     const access: Access = req.routeOptions.config.access ?? 'user';
     if (access === 'public') return;
+    if (access === 'worker') return requireWorker(ctx, req);
     const auth = await resolveSession(ctx, req);
     if (!auth) throw ctrlError('LW_CTRL_UNAUTHENTICATED');
     if (access === 'admin' && auth.user.role !== 'admin') throw ctrlError('LW_CTRL_FORBIDDEN', 'admin role required');
