@@ -35,6 +35,15 @@ export const ERRORS = {
   LW_CTRL_JOB_FINISHED: { status: 409, message: 'the job is already finished' },
   LW_CTRL_JOB_PACKAGE_MISSING: { status: 409, message: 'no package with this sha256 was uploaded for this lease' },
   LW_CTRL_JOB_ATTEMPTS_EXHAUSTED: { status: 409, message: 'the job lost its lease too many times' },
+  LW_CTRL_MODEL_PACKAGE_INVALID: { status: 422, message: 'model package does not verify' },
+  LW_CTRL_MODEL_VERSION_TAKEN: { status: 409, message: 'a different package is registered under this version' },
+  LW_CTRL_MODEL_INELIGIBLE: { status: 409, message: 'model version is not eligible for rollout' },
+  LW_CTRL_DOWNLOAD_TOKEN_INVALID: { status: 403, message: 'download link is invalid' },
+  LW_CTRL_DOWNLOAD_TOKEN_EXPIRED: { status: 403, message: 'download link has expired' },
+  LW_CTRL_RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
+  LW_CTRL_ROLLOUT_STATE: { status: 409, message: 'not possible in the rollout\'s current state' },
+  LW_CTRL_ROLLOUT_ACTIVE: { status: 409, message: 'another rollout is active for this scope' },
+  LW_CTRL_ROLLOUT_POLICY_INVALID: { status: 400, message: 'rollout policy is invalid' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
