@@ -96,6 +96,31 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    registry: Type.Object(
+      {
+        trustedKeys: Type.Array(Type.String({ minLength: 1 }), {
+          description: 'Ed25519 public keys (PEM text or file paths) whose package signatures the registry accepts',
+        }),
+        urlSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], {
+          description: 'HMAC secret for package download links; null = random per process (links die on restart)',
+        }),
+        urlTtlS: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600, description: 'Lifetime of a package download link' }),
+        publicUrl: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
+          description: 'Base URL agents reach the controller HTTP at; null = http://<http.host>:<listening port>',
+        }),
+        maxPackageBytes: Type.Integer({ minimum: 1024, maximum: 4 * 1024 ** 3 }),
+        aurocTolerance: Type.Number({ minimum: 0, maximum: 1, description: 'Eligibility: AUROC may drop this much' }),
+        falseAlarmTolerance: Type.Number({ minimum: 0, maximum: 1, description: 'Eligibility: false-alarm rate may rise this much' }),
+      },
+      { additionalProperties: false },
+    ),
+    rollouts: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'Run the rollout engine (needs MQTT)' }),
+        tickMs: Type.Integer({ minimum: 10, maximum: 600_000, description: 'How often gates are evaluated' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -124,6 +149,16 @@ export const DEFAULTS: Config = {
   },
   auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
   ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20 },
+  registry: {
+    trustedKeys: [],
+    urlSecret: null,
+    urlTtlS: 900,
+    publicUrl: null,
+    maxPackageBytes: 512 * 1024 * 1024,
+    aurocTolerance: 0.005,
+    falseAlarmTolerance: 0.01,
+  },
+  rollouts: { enabled: true, tickMs: 1000 },
   jobs: {
     workerToken: null,
     leaseMs: 60_000,
@@ -164,6 +199,12 @@ export const ENV_KEYS: Record<string, string> = {
   LW_INGEST_FLUSH_INTERVAL_MS: 'ingest.flushIntervalMs',
   LW_INGEST_MAX_MASK_PIXELS: 'ingest.maxMaskPixels',
   LW_INGEST_ACK_MAX_DELAY_MS: 'ingest.ackMaxDelayMs',
+  LW_REGISTRY_URL_SECRET: 'registry.urlSecret',
+  LW_REGISTRY_URL_TTL_S: 'registry.urlTtlS',
+  LW_REGISTRY_PUBLIC_URL: 'registry.publicUrl',
+  LW_REGISTRY_MAX_PACKAGE_BYTES: 'registry.maxPackageBytes',
+  LW_ROLLOUTS_ENABLED: 'rollouts.enabled',
+  LW_ROLLOUTS_TICK_MS: 'rollouts.tickMs',
   LW_JOBS_WORKER_TOKEN: 'jobs.workerToken',
   LW_JOBS_LEASE_MS: 'jobs.leaseMs',
   LW_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
