@@ -32,13 +32,13 @@ export type JobStatus = Static<typeof JobStatus>;
 /** Model version strings (same pattern as the MQTT protocol's ModelVersion). */
 export const JobModelVersion = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', minLength: 1, maxLength: 64 });
 
-/** What a worker reports while it works; shown live in the UI. All fields but `phase` optional. */
+/** What a worker reports while it works; shown live in the UI. All fields but `phase` optional (null = unknown). */
 export const JobProgress = Type.Object(
   {
     /** e.g. 'download', 'features', 'train', 'evaluate', 'calibrate', 'sign', 'upload' */
     phase: Type.String({ minLength: 1, maxLength: 32 }),
-    epoch: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-    epochs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    epoch: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000 }), Type.Null()])),
+    epochs: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000 }), Type.Null()])),
     loss: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
     /** Estimated seconds left for the whole job. */
     etaS: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
