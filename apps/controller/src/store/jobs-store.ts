@@ -1,0 +1,259 @@
+/**
+ * Storage for training jobs and dataset snapshots, on the shared prisma client (both providers). State changes of
+ * a job are compare-and-set updates (`updateMany` with the expected status/lease in the WHERE clause), so two
+ * workers racing for the same job, or a stale worker writing after a re-claim, can never both win — without
+ * interactive transactions or provider-specific locking.
+ */
+import type { PrismaClient } from '../generated/sqlite/client.js';
+import type { DatasetKind, DatasetSplit, JobMetrics, JobProgress, JobStatus } from '@linewatch/protocol/http';
+
+export type SplitCounts = Record<DatasetSplit, Record<DatasetKind, number>>;
+
+export interface SnapshotRow {
+  id: string;
+  line: string;
+  createdAt: Date;
+  digest: string;
+  heldOutFraction: number;
+  counts: SplitCounts;
+}
+
+export interface SnapshotItemRow {
+  snapshotId: string;
+  eventId: string;
+  kind: DatasetKind;
+  split: DatasetSplit;
+  label: 0 | 1;
+  line: string;
+  camera: string;
+  frameRef: string;
+  maskRef: string | null;
+  width: number;
+  height: number;
+}
+
+export interface JobRow {
+  id: string;
+  line: string;
+  status: JobStatus;
+  trigger: string;
+  parentVersion: string | null;
+  targetVersion: string;
+  datasetSnapshotId: string;
+  attempt: number;
+  maxAttempts: number;
+  leaseId: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  progress: JobProgress | null;
+  packageRef: string | null;
+  resultVersion: string | null;
+  metrics: JobMetrics | null;
+  threshold: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** Columns a compare-and-set may change (JSON columns as values; serialised here). */
+export type JobPatch = Partial<Omit<JobRow, 'id' | 'line' | 'targetVersion' | 'datasetSnapshotId' | 'createdAt'>>;
+/** Expected column values for a compare-and-set. */
+export interface JobExpect {
+  status?: JobStatus | JobStatus[];
+  leaseId?: string | null;
+  /** The lease must have expired at or before this instant (re-claims must not steal a just-renewed lease). */
+  leaseExpiredBy?: Date;
+}
+
+/** A labelled review event of a line, as the snapshot builder needs it. */
+export interface LabelledEvent {
+  id: string;
+  line: string;
+  camera: string;
+  labelStatus: 'confirmed' | 'rejected';
+  frameRef: string;
+  frameWidth: number;
+  frameHeight: number;
+  maskRef: string | null;
+}
+
+export const OPEN_STATUSES: JobStatus[] = ['queued', 'claimed', 'running'];
+
+type DbJob = Omit<JobRow, 'status' | 'progress' | 'metrics'> & { status: string; progress: string | null; metrics: string | null };
+type DbSnapshot = Omit<SnapshotRow, 'counts'> & { counts: string };
+type DbItem = Omit<SnapshotItemRow, 'kind' | 'split' | 'label'> & { kind: string; split: string; label: number };
+
+const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+const toJob = (j: DbJob): JobRow => ({
+  ...j,
+  status: j.status as JobStatus,
+  progress: parse<JobProgress>(j.progress),
+  metrics: parse<JobMetrics>(j.metrics),
+});
+const toSnapshot = (s: DbSnapshot): SnapshotRow => ({ ...s, counts: JSON.parse(s.counts) as SplitCounts });
+const toItem = (i: DbItem): SnapshotItemRow => ({
+  ...i,
+  kind: i.kind as DatasetKind,
+  split: i.split as DatasetSplit,
+  label: i.label === 1 ? 1 : 0,
+});
+
+function patchData(p: JobPatch): Record<string, unknown> {
+  const { progress, metrics, ...rest } = p;
+  const data: Record<string, unknown> = { ...rest };
+  if (progress !== undefined) data.progress = progress === null ? null : JSON.stringify(progress);
+  if (metrics !== undefined) data.metrics = metrics === null ? null : JSON.stringify(metrics);
+  return data;
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; message?: unknown };
+  // P2002 from prisma; a raw partial unique index may surface as the driver's own error instead.
+  return err.code === 'P2002' || (typeof err.message === 'string' && /unique constraint|UNIQUE constraint/i.test(err.message));
+}
+
+const IN_CHUNK = 500;
+
+export class JobsStore {
+  constructor(private readonly db: PrismaClient) {}
+
+  /**
+   * Writes the snapshot, its items and the job in one transaction. Returns false (nothing written) when the line
+   * already has an open job — the partial unique index decides, so concurrent triggers cannot both succeed.
+   */
+  async createJobWithSnapshot(snapshot: SnapshotRow, items: SnapshotItemRow[], job: JobRow): Promise<boolean> {
+    const { progress, metrics, ...jobCols } = job;
+    try {
+      await this.db.$transaction([
+        this.db.datasetSnapshot.create({ data: { ...snapshot, counts: JSON.stringify(snapshot.counts) } }),
+        // createMany in chunks keeps statements below the providers' bound-parameter limits.
+        ...chunks(items, IN_CHUNK).map((c) => this.db.datasetItem.createMany({ data: c })),
+        this.db.trainingJob.create({
+          data: {
+            ...jobCols,
+            progress: progress === null ? null : JSON.stringify(progress),
+            metrics: metrics === null ? null : JSON.stringify(metrics),
+          },
+        }),
+      ]);
+      return true;
+    } catch (e) {
+      if (isUniqueViolation(e) && (await this.openJobForLine(job.line))) return false;
+      throw e;
+    }
+  }
+
+  async getJob(id: string): Promise<JobRow | null> {
+    const j = await this.db.trainingJob.findUnique({ where: { id } });
+    return j && toJob(j);
+  }
+
+  async listJobs(f: { visibleLines?: string[]; line?: string; status?: JobStatus; limit: number }): Promise<JobRow[]> {
+    const lineFilter =
+      f.visibleLines === undefined
+        ? f.line === undefined
+          ? {}
+          : { line: f.line }
+        : { line: f.line === undefined ? { in: f.visibleLines } : f.visibleLines.includes(f.line) ? f.line : { in: [] } };
+    const rows = await this.db.trainingJob.findMany({
+      where: { ...lineFilter, ...(f.status === undefined ? {} : { status: f.status }) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: f.limit,
+    });
+    return rows.map(toJob);
+  }
+
+  async openJobForLine(line: string): Promise<JobRow | null> {
+    const j = await this.db.trainingJob.findFirst({ where: { line, status: { in: OPEN_STATUSES } } });
+    return j && toJob(j);
+  }
+
+  async lastJobForLine(line: string): Promise<JobRow | null> {
+    const j = await this.db.trainingJob.findFirst({ where: { line }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    return j && toJob(j);
+  }
+
+  /** Oldest first: queued jobs, and claimed/running jobs whose lease expired at or before `now`. */
+  async claimCandidates(now: Date, limit: number): Promise<JobRow[]> {
+    const rows = await this.db.trainingJob.findMany({
+      where: {
+        OR: [{ status: 'queued' }, { status: { in: ['claimed', 'running'] }, leaseExpiresAt: { lte: now } }],
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+    return rows.map(toJob);
+  }
+
+  /** Compare-and-set: applies the patch only if the job still has the expected status/lease. True when applied. */
+  async updateJobIf(id: string, expect: JobExpect, patch: JobPatch): Promise<boolean> {
+    const where: Record<string, unknown> = { id };
+    if (expect.status !== undefined) where.status = Array.isArray(expect.status) ? { in: expect.status } : expect.status;
+    if (expect.leaseId !== undefined) where.leaseId = expect.leaseId;
+    if (expect.leaseExpiredBy !== undefined) where.leaseExpiresAt = { lte: expect.leaseExpiredBy };
+    const r = await this.db.trainingJob.updateMany({ where, data: patchData(patch) });
+    return r.count === 1;
+  }
+
+  async getSnapshot(id: string): Promise<SnapshotRow | null> {
+    const s = await this.db.datasetSnapshot.findUnique({ where: { id } });
+    return s && toSnapshot(s);
+  }
+
+  async listSnapshotItems(snapshotId: string): Promise<SnapshotItemRow[]> {
+    const rows = await this.db.datasetItem.findMany({ where: { snapshotId }, orderBy: { eventId: 'asc' } });
+    return rows.map(toItem);
+  }
+
+  async getSnapshotItem(snapshotId: string, eventId: string): Promise<SnapshotItemRow | null> {
+    const i = await this.db.datasetItem.findUnique({ where: { snapshotId_eventId: { snapshotId, eventId } } });
+    return i && toItem(i);
+  }
+
+  /** Event ids of the snapshot's items of one kind. */
+  async snapshotEventIds(snapshotId: string, kind: DatasetKind): Promise<Set<string>> {
+    const rows = await this.db.datasetItem.findMany({ where: { snapshotId, kind }, select: { eventId: true } });
+    return new Set(rows.map((r) => r.eventId));
+  }
+
+  /** Confirmed and rejected events of a line with their current mask ref (null when none), oldest first. */
+  async labelledEvents(line: string): Promise<LabelledEvent[]> {
+    const events = await this.db.event.findMany({
+      where: { line, labelStatus: { in: ['confirmed', 'rejected'] } },
+      select: { id: true, line: true, camera: true, labelStatus: true, frameRef: true, frameWidth: true, frameHeight: true },
+      orderBy: [{ ts: 'asc' }, { id: 'asc' }],
+    });
+    const masks = new Map<string, string>();
+    for (const c of chunks(
+      events.filter((e) => e.labelStatus === 'confirmed').map((e) => e.id),
+      IN_CHUNK,
+    )) {
+      for (const m of await this.db.mask.findMany({ where: { eventId: { in: c } }, select: { eventId: true, ref: true } }))
+        masks.set(m.eventId, m.ref);
+    }
+    return events.map((e) => ({
+      ...e,
+      labelStatus: e.labelStatus as 'confirmed' | 'rejected',
+      maskRef: e.labelStatus === 'confirmed' ? (masks.get(e.id) ?? null) : null,
+    }));
+  }
+
+  /** Every line that has devices or events, sorted. */
+  async knownLines(): Promise<string[]> {
+    const [d, e] = await Promise.all([
+      this.db.device.findMany({ distinct: ['line'], select: { line: true } }),
+      this.db.event.findMany({ distinct: ['line'], select: { line: true } }),
+    ]);
+    return [...new Set([...d, ...e].map((r) => r.line))].sort();
+  }
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
