@@ -33,6 +33,9 @@ import { createProvisioner } from './broker/provisioner.js';
 import type { Bus } from './broker/bus.js';
 import { Ingest } from './ingest/ingest.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { registerJobs, type JobModels, type Jobs } from './jobs/index.js';
+import { registryModels } from './jobs/registry-models.js';
+import { Registry } from './registry/registry.js';
 
 export interface BuildOptions {
   /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
@@ -46,6 +49,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Receives the one-time admin password when the first start creates the admin. */
   onBootstrap?: (creds: { username: string; password: string }) => void;
+  /** What training jobs use of the model registry; defaults to the registry on this app's store. */
+  jobModels?: JobModels;
 }
 
 export interface App extends FastifyInstance {
@@ -54,6 +59,8 @@ export interface App extends FastifyInstance {
   broker: EmbeddedBroker | null;
   ingest: Ingest | null;
   metrics: Metrics;
+  /** Training jobs: service (create/claim/complete…) and the trigger policy. */
+  jobs: Jobs;
 }
 
 export async function build(opts: BuildOptions = {}): Promise<App> {
@@ -129,6 +136,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     registerEventRoutes(app, ctx);
     registerStatsRoutes(app, ctx);
     registerFleetRoutes(app, ctx, metrics);
+    app.decorate('jobs', await registerJobs(app, ctx, opts.jobModels ?? registryModels(ctx, new Registry(ctx)), { startPolicy: true }));
     await registerUi(app);
 
     const boot = await bootstrapAdmin(ctx);
