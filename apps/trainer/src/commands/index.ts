@@ -6,5 +6,6 @@ import { keygen } from './keygen.js';
 import { sign } from './sign.js';
 import { finetune, train } from './train.js';
 import { verify } from './verify.js';
+import { worker } from './worker.js';
 
-export const COMMANDS: readonly Command[] = [train, finetune, evalCmd, keygen, sign, verify, exportCmd];
+export const COMMANDS: readonly Command[] = [train, finetune, evalCmd, keygen, sign, verify, exportCmd, worker];

@@ -17,6 +17,8 @@ export interface LeaseOptions {
   readonly now?: () => number;
   /** Transport errors are logged here and retried on the next beat. */
   readonly onError?: (e: unknown) => void;
+  /** Aborted = the worker is stopping: `check()` throws the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 export class LeaseKeeper {
@@ -53,8 +55,9 @@ export class LeaseKeeper {
     return this.lostReason !== null;
   }
 
-  /** Throws LW_TRAINER_LEASE_LOST once the controller has taken the job back. */
+  /** Throws LW_TRAINER_LEASE_LOST once the controller has taken the job back (or the abort reason when stopping). */
   check(): void {
+    this.opts.signal?.throwIfAborted();
     if (this.lostReason !== null) {
       throw new TrainerError('LW_TRAINER_LEASE_LOST', `job ${this.job.id}: ${this.lostReason}; stopped`, { jobId: this.job.id });
     }

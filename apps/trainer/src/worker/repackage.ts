@@ -18,16 +18,17 @@ function jobTag(id: string): string {
 }
 
 /**
- * `<major>.<minor+1>.0-job.<id>` + build. The build orders packages for the agents (they refuse a lower build unless
- * rolling back), so it must exceed the parent's: the job's creation second when it is later than the parent's build
- * (the trainer uses the epoch second as build), else parent + 1.
+ * The manifest's own version (`<major>.<minor+1>.0-job.<id>`) and build; the registry names the package by the job's
+ * targetVersion, which is also what agents report once the controller rolls it out under that name. The build
+ * orders packages for the agents (they refuse a lower build unless rolling back), so it must exceed the parent's:
+ * the job's creation second when later than the parent's build (the trainer uses the epoch second), else parent + 1.
  */
-export function versionFor(job: ClaimedJob, parent: Pick<Manifest, 'version' | 'build'>): { version: string; build: number; registryVersion: string } {
+export function versionFor(job: ClaimedJob, parent: Pick<Manifest, 'version' | 'build'>): { version: string; build: number } {
   const [major, minor] = parent.version.split(/[.-]/).map(Number);
   const version = `${major ?? 1}.${(minor ?? 0) + 1}.0-job.${jobTag(job.id)}`;
   const created = job.createdAt === null ? 0 : Math.floor(job.createdAt / 1000);
   const build = Math.max(parent.build + 1, created);
-  return { version, build, registryVersion: `${version}+${build}` };
+  return { version, build };
 }
 
 /** Manifest metric names allow [A-Za-z0-9_]; nulls (metric undefined on this data) are left out. */
@@ -75,5 +76,5 @@ export function finalizePackage(opts: {
   const tar = packPackage(signed, true);
   // What we upload is what we verified: read the tarball back and check signature + every digest.
   const verified = verifyEntries(readPackage(tar), [publicKey]);
-  return { registryVersion: v.registryVersion, manifest: verified.manifest, tar, sha256: sha256Hex(tar) };
+  return { registryVersion: opts.job.targetVersion, manifest: verified.manifest, tar, sha256: sha256Hex(tar) };
 }

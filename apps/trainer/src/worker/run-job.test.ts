@@ -18,7 +18,7 @@ let keys: ReturnType<typeof generateSigningKeys>;
 let parent: { tar: Uint8Array; dir: string };
 let dataset: DatasetOnDisk & { dir: string };
 
-const job = (id: string): ClaimedJob => ({ id, line: 'line-a', parentVersion: 'p', datasetSnapshotId: 'snap-1', createdAt: Date.UTC(2027, 0, 1), leaseMs: 30_000 });
+const job = (id: string): ClaimedJob => ({ id, line: 'line-a', parentVersion: 'p', datasetSnapshotId: 'snap-1', targetVersion: `line-a-${id}`, createdAt: Date.UTC(2027, 0, 1), leaseMs: 30_000 });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lw-worker-'));
@@ -44,8 +44,9 @@ test('a job runs end to end: signed, re-versioned package with held-out metrics 
   const pkg = verifyPackage(r.packageTar, [loadPublicKey(keys.publicKeyPath)]);
   const parentManifest = verifyPackage(parent.dir, [loadPublicKey(keys.publicKeyPath)]).manifest;
   const v = versionFor(j, parentManifest);
-  assert.equal(r.version, `${pkg.manifest.version}+${pkg.manifest.build}`, 'registry version = what the agent will report');
-  assert.equal(r.version, v.registryVersion, 'version derived from the job');
+  assert.equal(r.version, j.targetVersion, 'uploaded under the job\'s target version');
+  assert.equal(pkg.manifest.version, v.version, 'manifest version derived from the job');
+  assert.equal(pkg.manifest.build, v.build);
   assert.ok(pkg.manifest.build > parentManifest.build, 'build increases over the parent');
   assert.equal(pkg.manifest.threshold.value, r.threshold);
   assert.ok(r.threshold > 0);

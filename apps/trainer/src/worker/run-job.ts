@@ -33,12 +33,15 @@ export interface RunJobOptions {
   readonly progress?: Progress;
   readonly heartbeatMs?: number;
   readonly log?: (line: string) => void;
+  /** Worker shutting down: stop at the next step, report nothing (the lease expires and the job is re-claimed). */
+  readonly signal?: AbortSignal;
 }
 
 export type JobOutcome =
   | { readonly status: 'completed'; readonly version: string; readonly sha256: string; readonly seconds: number }
   | { readonly status: 'failed'; readonly code: string; readonly message: string }
-  | { readonly status: 'lost'; readonly message: string };
+  | { readonly status: 'lost'; readonly message: string }
+  | { readonly status: 'stopped' };
 
 const SAFE_DIR = /[^A-Za-z0-9._-]+/g;
 
@@ -46,7 +49,11 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const dir = join(opts.workDir, 'jobs', job.id.replace(SAFE_DIR, '_'));
-  const lease = new LeaseKeeper(job, io, { ...(opts.heartbeatMs ? { intervalMs: opts.heartbeatMs } : {}), onError: (e) => log(`heartbeat failed: ${String(e)}`) });
+  const lease = new LeaseKeeper(job, io, {
+    ...(opts.heartbeatMs ? { intervalMs: opts.heartbeatMs } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onError: (e) => log(`heartbeat failed: ${String(e)}`),
+  });
   const progress = leaseProgress(lease, opts.progress ?? silentProgress);
   rmSync(dir, { recursive: true, force: true }); // leftovers of a crashed run of the same job
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -98,6 +105,10 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
     log(`job ${job.id}: completed as ${final.registryVersion} (${final.tar.length} bytes)`);
     return { status: 'completed', version: final.registryVersion, sha256: final.sha256, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
+    if (opts.signal?.aborted) {
+      log(`job ${job.id}: stopped (worker shutting down); the controller re-queues it when the lease expires`);
+      return { status: 'stopped' };
+    }
     if (lease.lost || isTrainerError(e, 'LW_TRAINER_LEASE_LOST')) {
       const message = e instanceof Error ? e.message : String(e);
       log(`job ${job.id}: lease lost, work stopped: ${message}`);

@@ -8,9 +8,11 @@
 export interface ClaimedJob {
   readonly id: string;
   readonly line: string | null;
-  /** Registry version of the model to fine-tune from. */
-  readonly parentVersion: string;
+  /** Registry version of the model to fine-tune from (null: the line has none; the job fails). */
+  readonly parentVersion: string | null;
   readonly datasetSnapshotId: string;
+  /** Registry version the controller assigned to this job's model (derived from the job: re-runs get the same). */
+  readonly targetVersion: string;
   /** When the controller created the job (epoch ms): makes the new package's `build` deterministic per job. */
   readonly createdAt: number | null;
   /** How long the claim holds without a heartbeat (ms); heartbeats go out well inside it. */
@@ -41,7 +43,7 @@ export interface HeldOutMetrics {
 
 /** What `complete` uploads. */
 export interface JobResult {
-  /** Registry version: `<manifest version>+<build>`, the string agents report for this package. */
+  /** The job's target registry version. */
   readonly version: string;
   readonly packageTar: Uint8Array;
   readonly packageSha256: string;

@@ -1,0 +1,85 @@
+/**
+ * The worker loop: claim → runJob → next, polling while the queue is empty and backing off while the controller is
+ * unreachable. One job at a time (training takes every core). Stopping (`signal`) ends the current job at its next
+ * training step without reporting on it: its lease runs out and the controller hands it to another worker.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { codeOf, isTrainerError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { runJob, type JobOutcome } from './run-job.js';
+import type { WorkerIO } from './types.js';
+
+export interface LoopOptions {
+  readonly workDir: string;
+  readonly privateKeyPath: string;
+  readonly once: boolean;
+  readonly pollMs: number;
+  readonly signal?: AbortSignal;
+  readonly progress?: Progress;
+  readonly heartbeatMs?: number;
+  readonly log: (line: string) => void;
+}
+
+export interface LoopSummary {
+  readonly outcomes: readonly JobOutcome[];
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Job folders left by a worker that was killed: nobody else uses this work dir, so they are garbage. */
+function sweep(workDir: string): void {
+  const jobs = join(workDir, 'jobs');
+  mkdirSync(jobs, { recursive: true });
+  for (const d of readdirSync(jobs)) rmSync(join(jobs, d), { recursive: true, force: true });
+}
+
+export async function runWorker(io: WorkerIO & { release?(job: { id: string }): void }, opts: LoopOptions): Promise<LoopSummary> {
+  sweep(opts.workDir);
+  const outcomes: JobOutcome[] = [];
+  let backoffMs = opts.pollMs;
+  while (!opts.signal?.aborted) {
+    let job;
+    try {
+      job = await io.claim();
+      backoffMs = opts.pollMs;
+    } catch (e) {
+      // A wrong token will not fix itself; an unreachable controller might.
+      const status = isTrainerError(e) ? (e.details['status'] as number | undefined) : undefined;
+      if (opts.once || status === 401 || status === 403) throw e;
+      opts.log(`claim failed (${codeOf(e) ?? 'error'}): ${(e as Error).message}; retrying in ${Math.round(backoffMs / 1000)} s`);
+      await sleep(backoffMs, opts.signal);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+      continue;
+    }
+    if (!job) {
+      if (opts.once) break;
+      await sleep(opts.pollMs, opts.signal);
+      continue;
+    }
+    opts.log(`claimed job ${job.id} (line ${job.line ?? '-'}, parent ${job.parentVersion ?? 'none'} → ${job.targetVersion})`);
+    const outcome = await runJob(job, io, {
+      workDir: opts.workDir,
+      privateKeyPath: opts.privateKeyPath,
+      log: opts.log,
+      ...(opts.progress ? { progress: opts.progress } : {}),
+      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    if (outcome.status !== 'completed') io.release?.(job);
+    outcomes.push(outcome);
+    if (opts.once) break;
+  }
+  return { outcomes };
+}
