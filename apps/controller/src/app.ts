@@ -36,6 +36,11 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { registerJobs, type JobModels, type Jobs } from './jobs/index.js';
 import { registryModels } from './jobs/registry-models.js';
 import { Registry } from './registry/registry.js';
+import { DownloadTokens } from './registry/download-token.js';
+import { registerRegistryRoutes } from './registry/routes.js';
+import { RolloutEngine } from './rollouts/engine.js';
+import { registerRolloutRoutes } from './rollouts/routes.js';
+import { RolloutStore } from './store/rollout-store.js';
 
 export interface BuildOptions {
   /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
@@ -61,6 +66,10 @@ export interface App extends FastifyInstance {
   metrics: Metrics;
   /** Training jobs: service (create/claim/complete…) and the trigger policy. */
   jobs: Jobs;
+  /** The model registry (packages, lineage, eligibility, approval). */
+  registry: Registry;
+  /** The rollout engine, or null when MQTT or rollouts are disabled. */
+  rollouts: RolloutEngine | null;
 }
 
 export async function build(opts: BuildOptions = {}): Promise<App> {
@@ -87,6 +96,10 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     let broker: EmbeddedBroker | null = null;
     let ingest: Ingest | null = null;
     let bus: Bus | null = null;
+    let rollouts: RolloutEngine | null = null;
+    const registry = new Registry(ctx);
+    const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
+    app.decorate('registry', registry);
     // Expired sessions are already refused on use; this only keeps the table small.
     const sweep = setInterval(() => {
       store.deleteExpiredSessions(ctx.clock.now()).catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
@@ -96,6 +109,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     // before anything starts so a failure half-way through build() still releases what was opened.
     app.addHook('onClose', async () => {
       clearInterval(sweep);
+      await rollouts?.stop();
       await ingest?.stop();
       await bus?.close();
       if (ownStore) await store.close();
@@ -109,7 +123,17 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     if (bus) {
       ingest = new Ingest(ctx, bus, metrics);
       await ingest.start();
+      if (config.rollouts.enabled) {
+        const started = ingest;
+        rollouts = new RolloutEngine(ctx, bus, registry, tokens, {
+          tickMs: config.rollouts.tickMs,
+          baseUrl: () => config.registry.publicUrl ?? localUrl(app, config),
+          flushScores: () => started.flushScores(),
+        });
+        await rollouts.start();
+      }
     }
+    app.decorate('rollouts', rollouts);
     app.decorate('broker', broker);
     app.decorate('ingest', ingest);
 
@@ -136,7 +160,9 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     registerEventRoutes(app, ctx);
     registerStatsRoutes(app, ctx);
     registerFleetRoutes(app, ctx, metrics);
-    app.decorate('jobs', await registerJobs(app, ctx, opts.jobModels ?? registryModels(ctx, new Registry(ctx)), { startPolicy: true }));
+    app.decorate('jobs', await registerJobs(app, ctx, opts.jobModels ?? registryModels(ctx, registry), { startPolicy: true }));
+    await registerRegistryRoutes(app, ctx, registry, tokens, rollouts);
+    registerRolloutRoutes(app, ctx, registry, rollouts, rollouts?.store ?? new RolloutStore(store));
     await registerUi(app);
 
     const boot = await bootstrapAdmin(ctx);
@@ -150,4 +176,12 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     throw e;
   }
   return app;
+}
+
+/** Where agents reach this controller's HTTP when registry.publicUrl is unset: the address it listens on. */
+function localUrl(app: FastifyInstance, config: Readonly<Config>): string {
+  const addr = app.server.address();
+  const port = addr !== null && typeof addr === 'object' ? addr.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -1,0 +1,157 @@
+/**
+ * Registry HTTP: list/get (any signed-in user; QA users see their lines plus fleet-wide models), upload and approve
+ * (admins), and the package download — public in the guard's sense, because it authenticates itself: either a
+ * signed link (what desiredModel carries) or a signed-in session. Range requests let an agent resume.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ApproveModelRoute,
+  DownloadPackageRoute,
+  GetModelRoute,
+  ListModelsRoute,
+  UploadModelRoute,
+  type ApproveModelBody,
+  type DownloadPackageQuery,
+  type ListModelsQuery,
+  type UploadModelQuery,
+  type VersionParams,
+} from '@linewatch/protocol/http';
+import type { Ctx } from '../context.js';
+import { ctrlError, isControllerError } from '../errors.js';
+import { canSeeLine, requireAuth, resolveSession, visibleLines } from '../auth/guard.js';
+import type { RolloutEngine } from '../rollouts/engine.js';
+import type { DownloadTokens } from './download-token.js';
+import { readManifestVersion } from './manifest-version.js';
+import { parseRange } from './range.js';
+import type { Registry } from './registry.js';
+import { modelView } from './view.js';
+
+const PACKAGE_TYPES = ['application/octet-stream', 'application/x-tar', 'application/gzip'];
+
+export async function registerRegistryRoutes(
+  app: FastifyInstance,
+  ctx: Ctx,
+  registry: Registry,
+  tokens: DownloadTokens,
+  engine: RolloutEngine | null,
+): Promise<void> {
+  const visible = async (req: FastifyRequest, version: string) => {
+    const { user } = requireAuth(req);
+    const m = await registry.get(version);
+    if (!m || (m.line !== null && !canSeeLine(user, m.line))) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
+    return m;
+  };
+
+  app.route({
+    ...ListModelsRoute,
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      const q = req.query as ListModelsQuery;
+      const lines = visibleLines(user);
+      const models = await registry.list({
+        limit: q.limit ?? 100,
+        ...(q.line !== undefined && { line: q.line }),
+        ...(q.status !== undefined && { status: q.status }),
+        ...(lines && { visibleLines: lines }),
+      });
+      return { models: models.map(modelView) };
+    },
+  });
+
+  app.route({
+    ...GetModelRoute,
+    handler: async (req) => modelView(await visible(req, (req.params as VersionParams).version)),
+  });
+
+  app.route({
+    ...ApproveModelRoute,
+    config: { access: 'admin' },
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      const { version } = req.params as VersionParams;
+      const body = req.body as ApproveModelBody;
+      let model = await registry.approve(version, user.id);
+      let rolloutId: string | null = null;
+      if (body.startRollout !== false) {
+        if (!engine) throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
+        rolloutId = (await engine.create(version, body.line, user.id, body.policy ?? {})).id;
+        model = (await registry.get(version))!;
+      }
+      req.log.info({ version, rolloutId, by: user.id }, 'model version approved');
+      return { model: modelView(model), rolloutId };
+    },
+  });
+
+  // Own scope: the package parser and its large body limit apply to the upload only.
+  await app.register(async (scope) => {
+    for (const t of PACKAGE_TYPES) {
+      if (scope.hasContentTypeParser(t)) scope.removeContentTypeParser(t);
+      scope.addContentTypeParser(t, { parseAs: 'buffer', bodyLimit: ctx.config.registry.maxPackageBytes }, (_r, body, done) => done(null, body));
+    }
+    scope.route({
+      ...UploadModelRoute,
+      config: { access: 'admin' },
+      bodyLimit: ctx.config.registry.maxPackageBytes,
+      handler: async (req, reply) => {
+        const { user } = requireAuth(req);
+        if (!Buffer.isBuffer(req.body)) throw ctrlError('LW_CTRL_UNSUPPORTED_MEDIA_TYPE', `send the package tar as ${PACKAGE_TYPES.join(' or ')}`);
+        const q = req.query as UploadModelQuery;
+        const tar = req.body;
+        // The version defaults to the manifest's `<version>+<build>`: read it from a verified package first.
+        let version = q.version;
+        if (version === undefined) version = readManifestVersion(tar, ctx.config.registry.maxPackageBytes);
+        const before = await registry.get(version);
+        const row = await registry.addVersion({
+          version,
+          line: q.line ?? null,
+          parentVersion: q.parentVersion ?? null,
+          jobId: null,
+          datasetSnapshotId: null,
+          metrics: null,
+          threshold: q.threshold ?? null,
+          packageTar: tar,
+          createdBy: user.id,
+        });
+        reply.code(before ? 200 : 201);
+        return modelView(row);
+      },
+    });
+  });
+
+  app.route({
+    ...DownloadPackageRoute,
+    config: { access: 'public' },
+    handler: async (req, reply) => {
+      const { version } = req.params as VersionParams;
+      const q = req.query as DownloadPackageQuery;
+      if (q.sig !== undefined || q.exp !== undefined || q.device !== undefined) tokens.verify(version, q);
+      else {
+        req.auth = await resolveSession(ctx, req);
+        await visible(req, version);
+      }
+      const { row, bytes } = await registry.packageBytes(version);
+      return sendBytes(req, reply, bytes, row.sha256);
+    },
+  });
+}
+
+function sendBytes(req: FastifyRequest, reply: FastifyReply, bytes: Buffer, sha256: string): Buffer {
+  const ifRange = req.headers['if-range'];
+  // A range against another version of the bytes must not be stitched onto a stale partial file.
+  const range = ifRange !== undefined && ifRange !== `"${sha256}"` ? undefined : req.headers.range;
+  let r: ReturnType<typeof parseRange>;
+  try {
+    r = parseRange(range, bytes.length);
+  } catch (e) {
+    if (isControllerError(e, 'LW_CTRL_RANGE_NOT_SATISFIABLE')) reply.header('content-range', `bytes */${bytes.length}`);
+    throw e;
+  }
+  reply.header('accept-ranges', 'bytes');
+  reply.header('etag', `"${sha256}"`);
+  reply.header('content-type', 'application/octet-stream');
+  reply.header('cache-control', 'private, no-store');
+  if (r.kind === 'full') return bytes;
+  reply.code(206);
+  reply.header('content-range', `bytes ${r.start}-${r.end}/${bytes.length}`);
+  return bytes.subarray(r.start, r.end + 1);
+}

@@ -1,0 +1,448 @@
+/**
+ * The rollout engine: a state machine over the rollout rows, driven by ticks (gates, timeouts, wave progression)
+ * and by what agents send (model reports; per-frame scores counted for the flag-rate gate). Every transition is
+ * written to the database with a decision row before anything is published, so a restarted controller resumes
+ * from the recorded state (re-issuing download links for devices that had not converged). All work runs on one
+ * serial queue: ticks, reports and admin actions never interleave.
+ *
+ * One engine per controller: with external-broker replicas, run rollouts on one of them (rollouts.enabled).
+ */
+import { randomBytes } from 'node:crypto';
+import { fromPublication, kindFilter, type HealthMessage, type ModelReportMessage, type StatusMessage } from '@linewatch/protocol';
+import type { Bus } from '../broker/bus.js';
+import type { Ctx } from '../context.js';
+import { ctrlError } from '../errors.js';
+import type { DownloadTokens } from '../registry/download-token.js';
+import type { Registry } from '../registry/registry.js';
+import { RolloutStore, ACTIVE_STATES, type RolloutRow, type TargetRow } from '../store/rollout-store.js';
+import type { FleetRow } from '../store/types.js';
+import { flagRateGate, healthGate, meanFps, parseShadowNote, rejectRateGate, shadowGate, type Verdict } from './gates.js';
+import { effectivePolicy, planWaves, type RolloutPolicy } from './policy.js';
+import { DesiredPublisher } from './publisher.js';
+
+export interface EngineOptions {
+  tickMs: number;
+  /** Base URL agents download packages from (resolved lazily: the HTTP port may be chosen at listen time). */
+  baseUrl: () => string;
+  /** Flushes ingest's in-memory score aggregates before a baseline is read. */
+  flushScores?: () => Promise<void>;
+}
+
+type Fleet = Map<string, FleetRow & { line: string; name: string }>;
+const ENGINE = 'engine';
+
+export class RolloutEngine {
+  readonly store: RolloutStore;
+  private readonly pub: DesiredPublisher;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private kicked = false;
+  private stopped = false;
+  /** deviceId → rollout whose candidate it runs (live targets): its scores count toward the flag-rate gate. */
+  private readonly watched = new Map<string, string>();
+  private readonly pendingFrames = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly bus: Bus,
+    private readonly registry: Registry,
+    tokens: DownloadTokens,
+    private readonly opts: EngineOptions,
+  ) {
+    this.store = new RolloutStore(ctx.store);
+    this.pub = new DesiredPublisher(ctx, bus, registry, tokens, opts.baseUrl);
+  }
+
+  async start(): Promise<void> {
+    await this.bus.subscribe(kindFilter('modelReport'), (t, p) => this.onReport(t, p), 1);
+    await this.bus.subscribe(kindFilter('score'), (t) => this.onScore(t), 0);
+    await this.serial(() => this.resume());
+    this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.chain.catch(() => undefined);
+  }
+
+  /** Runs fn after everything queued before it; errors reach the caller, not the queue. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return this.serial(async () => {
+      try {
+        await this.flushFrames();
+        for (const r of await this.store.list(1000, ACTIVE_STATES)) await this.step(r);
+      } catch (err) {
+        this.ctx.log.error({ err, code: 'LW_CTRL_INTERNAL' }, 'rollout tick failed; retrying next tick');
+      }
+    });
+  }
+
+  /** Soon, not now: reports arrive in bursts and one step handles them all. */
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      void this.tick();
+    });
+  }
+
+  private onScore(topic: string): void {
+    // Hot path (every frame): no decode, the device is the 5th topic segment and the ACL vouches for it.
+    const device = topic.split('/', 5)[4];
+    if (device !== undefined && this.watched.has(device)) this.pendingFrames.set(device, (this.pendingFrames.get(device) ?? 0) + 1);
+  }
+
+  private onReport(topic: string, payload: Buffer): void {
+    let m: ModelReportMessage;
+    try {
+      const r = fromPublication(topic, payload);
+      if (r.kind !== 'modelReport') return;
+      m = r.message;
+    } catch {
+      return; // ingest logs and counts invalid messages
+    }
+    void this.serial(() => this.applyReport(m)).catch((err: unknown) =>
+      this.ctx.log.error({ err, code: 'LW_CTRL_INTERNAL' }, 'model report not applied'),
+    );
+  }
+
+  private async applyReport(m: ModelReportMessage): Promise<void> {
+    const r = await this.store.get(m.rolloutId);
+    if (!r || !ACTIVE_STATES.includes(r.state)) return;
+    const t = (await this.store.targets(r.id)).find((x) => x.deviceId === m.device);
+    if (!t) return;
+    const now = this.ctx.clock.now();
+    const report = JSON.stringify(m);
+    if (t.state === 'rolling-back') {
+      if (m.version !== this.rollbackVersion(r, t)) return; // e.g. the candidate's SUPERSEDED report
+      if (m.state === 'live') {
+        await this.store.updateTarget(r.id, t.deviceId, { state: 'rolled-back', rolledBackAt: now, report, updatedAt: now });
+        this.kick();
+      } else if (m.state === 'failed') {
+        await this.store.updateTarget(r.id, t.deviceId, { state: 'failed', report, updatedAt: now });
+        await this.decide(r.id, ENGINE, 'rollback-failed', `${t.deviceId} could not roll back to ${m.version}: ${m.reason?.code ?? '?'} ${m.reason?.message ?? ''}`);
+        this.kick();
+      } else await this.store.updateTarget(r.id, t.deviceId, { report, updatedAt: now });
+      return;
+    }
+    if (m.version !== r.version || (t.state !== 'sent' && t.state !== 'live')) return;
+    if (m.state === 'live' && t.state === 'sent') {
+      await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, report, updatedAt: now });
+      this.watched.set(t.deviceId, r.id);
+      this.kick();
+    } else if (m.state === 'failed' && t.state === 'sent') {
+      await this.store.updateTarget(r.id, t.deviceId, { state: 'failed', report, updatedAt: now });
+      this.kick();
+    } else await this.store.updateTarget(r.id, t.deviceId, { report, updatedAt: now });
+  }
+
+  private async flushFrames(): Promise<void> {
+    const pending = [...this.pendingFrames.entries()];
+    this.pendingFrames.clear();
+    for (const [device, n] of pending) {
+      const rolloutId = this.watched.get(device);
+      if (rolloutId) await this.store.addFrames(rolloutId, device, n);
+    }
+  }
+
+  private decide(rolloutId: string, actor: string, action: string, reason: string, details?: unknown): Promise<void> {
+    this.ctx.log.info({ rolloutId, actor, action, reason }, 'rollout decision');
+    return this.store.decide({
+      rolloutId,
+      at: this.ctx.clock.now(),
+      actor,
+      action,
+      reason,
+      details: details === undefined ? null : JSON.stringify(details),
+    });
+  }
+
+  private async fleet(): Promise<Fleet> {
+    return new Map((await this.ctx.store.listFleet()).map((f) => [f.deviceId, f]));
+  }
+
+  /** After a restart: re-watch live devices, re-issue links for devices that were sent a command (new secret). */
+  private async resume(): Promise<void> {
+    for (const r of await this.store.list(1000, ACTIVE_STATES)) {
+      const targets = await this.store.targets(r.id);
+      const policy = JSON.parse(r.policy) as RolloutPolicy;
+      for (const t of targets) if (t.state === 'live') this.watched.set(t.deviceId, r.id);
+      const resend = targets.filter((t) => t.state === 'sent' || t.state === 'rolling-back');
+      for (const t of resend) await this.send(r, t, policy, t.state === 'rolling-back');
+      await this.decide(r.id, ENGINE, 'resumed', `controller (re)started: resuming ${r.state} rollout at wave ${r.wave}; re-issued ${resend.length} command(s)`);
+    }
+  }
+
+  private rollbackVersion(r: RolloutRow, t: TargetRow): string | null {
+    return t.fromVersion ?? r.parentVersion;
+  }
+
+  private async send(r: RolloutRow, t: TargetRow, policy: RolloutPolicy, rollback: boolean): Promise<void> {
+    const version = rollback ? this.rollbackVersion(r, t) : r.version;
+    if (version === null) return;
+    const now = this.ctx.clock.now();
+    await this.store.updateTarget(r.id, t.deviceId, {
+      state: rollback ? 'rolling-back' : t.state === 'pending' ? 'sent' : t.state,
+      issuedAt: now,
+      updatedAt: now,
+    });
+    await this.pub.publish({ rolloutId: r.id, deviceId: t.deviceId, version, rollback, shadow: t.wave === 0 ? policy.shadow : null });
+  }
+
+  // --- creation and admin actions ------------------------------------------------------------------------------
+
+  create(version: string, line: string | null | undefined, userId: string, overrides: Record<string, unknown> = {}): Promise<RolloutRow> {
+    return this.serial(async () => {
+      const model = await this.registry.get(version);
+      if (!model) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
+      const scope = line === undefined ? model.line : line;
+      const policy = await effectivePolicy(this.registry.store, scope, overrides);
+      if (policy.requireEligible && model.eligible === false) throw ctrlError('LW_CTRL_MODEL_INELIGIBLE', model.eligibility);
+      if (!model.approvedAt) throw ctrlError('LW_CTRL_ROLLOUT_STATE', `version ${version} is not approved`);
+      const active = await this.store.list(1000, ACTIVE_STATES);
+      const clash = active.find((a) => a.line === null || scope === null || a.line === scope);
+      if (clash) throw ctrlError('LW_CTRL_ROLLOUT_ACTIVE', `rollout ${clash.id} (${clash.version}) is ${clash.state} on ${clash.line ?? 'the fleet'}`);
+
+      const devices = (await this.ctx.store.listDevices(scope === null ? undefined : [scope])).filter((d) => !d.disabledAt);
+      const fleet = await this.fleet();
+      const offline = devices.filter((d) => !fleet.get(d.id)?.online).map((d) => d.id);
+      const already = devices.filter((d) => fleet.get(d.id)?.online && fleet.get(d.id)?.modelVersion === version).map((d) => d.id);
+      const ids = devices.map((d) => d.id).filter((id) => !offline.includes(id) && !already.includes(id));
+      if (ids.length === 0) throw ctrlError('LW_CTRL_ROLLOUT_STATE', `no online device on ${scope ?? 'the fleet'} needs ${version}`);
+      const plan = planWaves(ids, policy);
+      const now = this.ctx.clock.now();
+      const id = `ro-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+      await this.opts.flushScores?.();
+      const from = new Date(now.getTime() - policy.baselineWindowS * 1000);
+      const baseline = {
+        frames: await this.store.frames(ids, from, now),
+        flagged: await this.store.flaggedEvents(ids, undefined, from, now),
+        from: from.toISOString(),
+        to: now.toISOString(),
+      };
+      const targets: TargetRow[] = ids.map((d) => {
+        const h = fleet.get(d)?.health as HealthMessage | null | undefined;
+        return {
+          rolloutId: id,
+          deviceId: d,
+          wave: plan.wave.get(d)!,
+          state: 'pending',
+          fromVersion: fleet.get(d)?.modelVersion ?? null,
+          issuedAt: null,
+          liveAt: null,
+          report: null,
+          frames: 0,
+          baseFps: h ? meanFps(h) : null,
+          baseLatencyMs: h ? h.latencyMs.p99 : null,
+          rolledBackAt: null,
+          updatedAt: now,
+        };
+      });
+      const row: RolloutRow = {
+        id,
+        version,
+        parentVersion: model.parentVersion,
+        line: scope,
+        policy: JSON.stringify(policy),
+        state: 'running',
+        phase: policy.shadow ? 'shadow' : 'canary',
+        wave: 0,
+        waves: plan.waves,
+        waveStartedAt: null,
+        waveLiveAt: null,
+        baseline: JSON.stringify(baseline),
+        reason: null,
+        createdBy: userId,
+        createdAt: now,
+        updatedAt: now,
+        endedAt: null,
+      };
+      const sizes = Array.from({ length: plan.waves }, (_, w) => targets.filter((t) => t.wave === w).length);
+      await this.store.create(row, targets, {
+        at: now,
+        actor: userId,
+        action: 'created',
+        reason:
+          `${version} on ${scope ?? 'the fleet'}: ${ids.length} device(s) in ${plan.waves} wave(s) [${sizes.join(', ')}], canary first` +
+          (offline.length ? `; skipped offline: ${offline.join(', ')}` : '') +
+          (already.length ? `; already on ${version}: ${already.join(', ')}` : '') +
+          `; baseline ${baseline.flagged}/${baseline.frames} flagged frames over ${policy.baselineWindowS} s`,
+        details: JSON.stringify({ policy, baseline, offline, already }),
+      });
+      await this.startWave(row, 0, policy, 'canary');
+      return (await this.store.get(id))!;
+    });
+  }
+
+  action(id: string, action: 'pause' | 'resume' | 'abort' | 'rollback', userId: string, reason?: string): Promise<RolloutRow> {
+    return this.serial(async () => {
+      const r = await this.store.get(id);
+      if (!r) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
+      const why = reason?.trim() || `by ${userId}`;
+      const now = this.ctx.clock.now();
+      const bad = (): never => {
+        throw ctrlError('LW_CTRL_ROLLOUT_STATE', `cannot ${action} a ${r.state} rollout`);
+      };
+      if (action === 'pause') {
+        if (r.state !== 'running') bad();
+        await this.store.update(id, { state: 'paused', updatedAt: now });
+        await this.decide(id, userId, 'paused', why);
+      } else if (action === 'resume') {
+        if (r.state !== 'paused') bad();
+        await this.store.update(id, { state: 'running', updatedAt: now });
+        await this.decide(id, userId, 'resumed', why);
+      } else if (action === 'abort') {
+        if (r.state !== 'running' && r.state !== 'paused') bad();
+        await this.finish(r, 'aborted', `aborted by ${userId}: ${why}; updated devices stay on ${r.version}, no further waves`, userId);
+      } else {
+        if (r.state === 'rolling-back' || r.state === 'rolled-back') bad();
+        await this.rollback(r, `rolled back by ${userId}: ${why}`, userId, 'manual-rollback');
+      }
+      return (await this.store.get(id))!;
+    });
+  }
+
+  // --- the state machine ------------------------------------------------------------------------------------------
+
+  private async startWave(r: RolloutRow, wave: number, policy: RolloutPolicy, why: string): Promise<void> {
+    const now = this.ctx.clock.now();
+    const targets = (await this.store.targets(r.id)).filter((t) => t.wave === wave && t.state === 'pending');
+    const phase = wave === 0 ? (policy.shadow ? 'shadow' : 'canary') : 'waves';
+    await this.store.update(r.id, { wave, phase, waveStartedAt: now, waveLiveAt: null, updatedAt: now });
+    await this.decide(r.id, ENGINE, wave === 0 ? 'canary-started' : 'wave-started',
+      `${wave === 0 ? 'canary' : `wave ${wave}/${r.waves - 1}`}: ${targets.map((t) => t.deviceId).join(', ')} (${why})`);
+    for (const t of targets) await this.send({ ...r, wave }, t, policy, false);
+  }
+
+  private async finish(r: RolloutRow, state: 'completed' | 'aborted', reason: string, actor: string): Promise<void> {
+    const now = this.ctx.clock.now();
+    await this.store.update(r.id, { state, phase: 'done', reason, endedAt: now, updatedAt: now });
+    await this.decide(r.id, actor, state, reason);
+    if (state === 'completed') await this.registry.setStatus(r.version, 'deployed');
+    for (const [d, id] of this.watched) if (id === r.id) this.watched.delete(d);
+  }
+
+  /** Every device that was sent the candidate goes back to what it ran before; pending ones were never touched. */
+  private async rollback(r: RolloutRow, reason: string, actor: string, action: string): Promise<void> {
+    const now = this.ctx.clock.now();
+    const policy = JSON.parse(r.policy) as RolloutPolicy;
+    const touched = (await this.store.targets(r.id)).filter((t) => t.state === 'sent' || t.state === 'live' || t.state === 'failed');
+    for (const [d, id] of this.watched) if (id === r.id) this.watched.delete(d);
+    const stuck = touched.filter((t) => this.rollbackVersion(r, t) === null).map((t) => t.deviceId);
+    await this.store.update(r.id, { state: 'rolling-back', reason, updatedAt: now });
+    await this.decide(r.id, actor, action, `${reason} → rolling back ${touched.length - stuck.length} device(s)` +
+      (stuck.length ? `; no previous version to return to on ${stuck.join(', ')}` : ''));
+    await this.registry.setStatus(r.version, 'rolled-back');
+    for (const t of touched) if (!stuck.includes(t.deviceId)) await this.send(r, t, policy, true);
+    await this.step((await this.store.get(r.id))!);
+  }
+
+  private async step(r: RolloutRow): Promise<void> {
+    const policy = JSON.parse(r.policy) as RolloutPolicy;
+    const now = this.ctx.clock.now();
+    const fleet = await this.fleet();
+    let targets = await this.store.targets(r.id);
+
+    if (r.state === 'rolling-back') {
+      for (const t of targets.filter((x) => x.state === 'rolling-back')) {
+        const f = fleet.get(t.deviceId);
+        // The device's own status/health says it runs the old version again, after the rollback was issued.
+        if (f && f.modelVersion === this.rollbackVersion(r, t) && t.issuedAt && f.updatedAt >= t.issuedAt) {
+          await this.store.updateTarget(r.id, t.deviceId, { state: 'rolled-back', rolledBackAt: now, updatedAt: now });
+        }
+      }
+      targets = await this.store.targets(r.id);
+      if (!targets.some((t) => t.state === 'rolling-back')) {
+        const back = targets.filter((t) => t.state === 'rolled-back').length;
+        await this.store.update(r.id, { state: 'rolled-back', phase: 'done', endedAt: now, updatedAt: now });
+        await this.decide(r.id, ENGINE, 'rolled-back', `${back} device(s) back on their previous version`);
+      }
+      return;
+    }
+    if (r.state !== 'running' && r.state !== 'paused') return;
+
+    // Fallback for a lost report: the device's status/health already says it runs the candidate.
+    for (const t of targets.filter((x) => x.state === 'sent')) {
+      const f = fleet.get(t.deviceId);
+      if (f && f.modelVersion === r.version && t.issuedAt && f.updatedAt >= t.issuedAt) {
+        await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, updatedAt: now });
+        this.watched.set(t.deviceId, r.id);
+      }
+    }
+    targets = await this.store.targets(r.id);
+
+    const failed = targets.find((t) => t.state === 'failed');
+    if (failed) {
+      const rep = failed.report ? (JSON.parse(failed.report) as ModelReportMessage) : null;
+      return this.rollback(r, `install failed on ${failed.deviceId}: ${rep?.reason?.code ?? 'unknown'} ${rep?.reason?.message ?? ''}`.trim(), ENGINE, 'gate-failed');
+    }
+    const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > policy.installTimeoutS * 1000 && r.state === 'running');
+    if (late) return this.rollback(r, `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command`, ENGINE, 'gate-failed');
+
+    const verdict = await this.gates(r, policy, targets, fleet);
+    if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
+    if (r.state === 'paused') return;
+
+    // Links expire: re-issue for devices still converging (same rollout+version: an agent mid-download ignores it).
+    for (const t of targets.filter((x) => x.state === 'sent' && x.issuedAt && now.getTime() - x.issuedAt.getTime() > policy.urlRefreshS * 1000)) {
+      await this.send(r, t, policy, false);
+    }
+
+    const wave = targets.filter((t) => t.wave === r.wave);
+    if (!wave.every((t) => t.state === 'live')) return;
+    if (!r.waveLiveAt) {
+      await this.store.update(r.id, { waveLiveAt: now, updatedAt: now, ...(r.phase === 'shadow' && { phase: 'canary' }) });
+      await this.decide(r.id, ENGINE, 'wave-live', `${r.wave === 0 ? 'canary' : `wave ${r.wave}`}: all ${wave.length} device(s) live on ${r.version}; observing ${policy.observeS} s`);
+      return;
+    }
+    if (now.getTime() - r.waveLiveAt.getTime() < policy.observeS * 1000 || !verdict.ready) return;
+    if (r.wave + 1 < r.waves) {
+      if (r.waveStartedAt && now.getTime() - r.waveStartedAt.getTime() < policy.minWaveIntervalS * 1000) return;
+      await this.decide(r.id, ENGINE, 'gates-passed', verdict.summary);
+      await this.startWave(r, r.wave + 1, policy, 'gates passed');
+    } else {
+      await this.decide(r.id, ENGINE, 'gates-passed', verdict.summary);
+      await this.finish(r, 'completed', `all ${targets.length} device(s) live on ${r.version}`, ENGINE);
+    }
+  }
+
+  /** Evaluates every gate over the devices running the candidate. `ready`: enough evidence to move on. */
+  private async gates(r: RolloutRow, policy: RolloutPolicy, targets: TargetRow[], fleet: Fleet): Promise<{ fail?: string; ready: boolean; summary: string }> {
+    const verdicts: Verdict[] = [];
+    if (r.phase === 'shadow') {
+      for (const t of targets.filter((x) => x.wave === 0 && x.state === 'sent')) {
+        const s = parseShadowNote((fleet.get(t.deviceId)?.status as StatusMessage | null)?.note);
+        if (s) {
+          const v = shadowGate(s, policy);
+          if (v.kind === 'fail') return { fail: `${t.deviceId}: ${v.reason}`, ready: false, summary: '' };
+        }
+      }
+    }
+    const live = targets.filter((t) => t.state === 'live');
+    if (live.length === 0) return { ready: false, summary: 'no device live yet' };
+    for (const t of live) verdicts.push(healthGate(t, (fleet.get(t.deviceId)?.health as HealthMessage | null) ?? null, r.version, policy));
+    const ids = live.map((t) => t.deviceId);
+    const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + (this.pendingFrames.get(d) ?? 0), 0);
+    const flagged = await this.store.flaggedEvents(ids, r.version);
+    const baseline = r.baseline ? (JSON.parse(r.baseline) as { frames: number; flagged: number }) : null;
+    verdicts.push(flagRateGate(baseline, { frames, flagged }, policy));
+    if (r.parentVersion) {
+      const qa = rejectRateGate(await this.store.verdicts(r.version, ids), await this.store.verdicts(r.parentVersion), policy);
+      verdicts.push(qa.kind === 'wait' ? { kind: 'pass', reason: qa.reason } : qa); // too few reviews must not stall
+    }
+    const failed = verdicts.find((v) => v.kind === 'fail');
+    if (failed) return { fail: failed.reason, ready: false, summary: '' };
+    return { ready: verdicts.every((v) => v.kind === 'pass'), summary: verdicts.map((v) => v.reason).join('; ') };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Rollout HTTP: list and inspect (any signed-in user; QA users see rollouts on their lines and fleet-wide ones),
+ * start, pause/resume/abort/rollback and edit the stored policy overrides (admins). The detail view carries the
+ * targets and the full decision log, which is what the UI shows.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  GetRolloutPolicyRoute,
+  GetRolloutRoute,
+  ListRolloutsRoute,
+  PutRolloutPolicyRoute,
+  RolloutActionRoute,
+  StartRolloutRoute,
+  type RolloutAction,
+  type RolloutBody,
+  type RolloutDetailBody,
+  type StartRolloutBody,
+} from '@linewatch/protocol/http';
+import type { Ctx } from '../context.js';
+import { ctrlError } from '../errors.js';
+import { canSeeLine, requireAuth } from '../auth/guard.js';
+import type { Registry } from '../registry/registry.js';
+import type { RolloutRow, RolloutStore } from '../store/rollout-store.js';
+import type { RolloutEngine } from './engine.js';
+import { checkOverrides, effectivePolicy, type RolloutPolicy } from './policy.js';
+
+const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+
+function rolloutView(r: RolloutRow, counts: Record<string, number>): RolloutBody {
+  return {
+    id: r.id,
+    version: r.version,
+    parentVersion: r.parentVersion,
+    line: r.line,
+    state: r.state,
+    phase: r.phase,
+    wave: r.wave,
+    waves: r.waves,
+    reason: r.reason,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    endedAt: r.endedAt?.toISOString() ?? null,
+    counts,
+  };
+}
+
+export async function rolloutDetail(store: RolloutStore, id: string): Promise<RolloutDetailBody> {
+  const r = await store.get(id);
+  if (!r) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
+  const [targets, decisions, counts] = await Promise.all([store.targets(id), store.decisions(id), store.counts([id])]);
+  return {
+    rollout: rolloutView(r, counts.get(id) ?? {}),
+    policy: JSON.parse(r.policy) as RolloutPolicy,
+    baseline: parse(r.baseline),
+    targets: targets.map((t) => ({
+      deviceId: t.deviceId,
+      wave: t.wave,
+      state: t.state,
+      fromVersion: t.fromVersion,
+      issuedAt: t.issuedAt?.toISOString() ?? null,
+      liveAt: t.liveAt?.toISOString() ?? null,
+      rolledBackAt: t.rolledBackAt?.toISOString() ?? null,
+      frames: t.frames,
+      report: parse(t.report),
+    })),
+    decisions: decisions.map((d) => ({ id: d.id, at: d.at.toISOString(), actor: d.actor, action: d.action, reason: d.reason, details: parse(d.details) })),
+  };
+}
+
+export function registerRolloutRoutes(app: FastifyInstance, ctx: Ctx, registry: Registry, engine: RolloutEngine | null, store: RolloutStore): void {
+  const canSee = (req: FastifyRequest, r: RolloutRow): boolean => {
+    const { user } = requireAuth(req);
+    return r.line === null || canSeeLine(user, r.line);
+  };
+  const needEngine = (): RolloutEngine => {
+    if (!engine) throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
+    return engine;
+  };
+
+  app.route({
+    ...ListRolloutsRoute,
+    handler: async (req) => {
+      const rows = (await store.list((req.query as { limit?: number }).limit ?? 50)).filter((r) => canSee(req, r));
+      const counts = await store.counts(rows.map((r) => r.id));
+      return { rollouts: rows.map((r) => rolloutView(r, counts.get(r.id) ?? {})) };
+    },
+  });
+
+  app.route({
+    ...GetRolloutRoute,
+    handler: async (req) => {
+      const { id } = req.params as { id: string };
+      const r = await store.get(id);
+      if (!r || !canSee(req, r)) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
+      return rolloutDetail(store, id);
+    },
+  });
+
+  app.route({
+    ...StartRolloutRoute,
+    config: { access: 'admin' },
+    handler: async (req, reply) => {
+      const { user } = requireAuth(req);
+      const body = req.body as StartRolloutBody;
+      const r = await needEngine().create(body.version, body.line, user.id, body.policy ?? {});
+      reply.code(201);
+      return rolloutDetail(store, r.id);
+    },
+  });
+
+  app.route({
+    ...RolloutActionRoute,
+    config: { access: 'admin' },
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      const { id, action } = req.params as { id: string; action: RolloutAction };
+      await needEngine().action(id, action, user.id, (req.body as { reason?: string } | undefined)?.reason);
+      return rolloutDetail(store, id);
+    },
+  });
+
+  const policyView = async (scope: string) => {
+    const overrides = (await registry.store.getPolicy(scope)) ?? {};
+    return { scope, overrides, effective: await effectivePolicy(registry.store, scope === '*' ? null : scope) };
+  };
+  app.route({ ...GetRolloutPolicyRoute, config: { access: 'admin' }, handler: async (req) => policyView((req.params as { scope: string }).scope) });
+  app.route({
+    ...PutRolloutPolicyRoute,
+    config: { access: 'admin' },
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      const { scope } = req.params as { scope: string };
+      await registry.store.putPolicy(scope, checkOverrides(req.body as Record<string, unknown>), user.id, ctx.clock.now());
+      return policyView(scope);
+    },
+  });
+}
