@@ -69,7 +69,11 @@ export class JobService {
     const parentVersion = await this.models.liveVersion(line);
     if (parentVersion === null) throw ctrlError('LW_CTRL_JOB_NO_PARENT', `line ${line} has no live model to fine-tune from`);
     const events = await this.store.labelledEvents(line);
-    const now = this.now();
+    // A line's jobs are ordered by createdAt ("the last job" is the policy's reference point): keep it strictly
+    // increasing per line even when the clock stands still or steps back.
+    const last = await this.store.lastJobForLine(line);
+    const t = this.now().getTime();
+    const now = new Date(last && last.createdAt.getTime() >= t ? last.createdAt.getTime() + 1 : t);
     const id = newJobId(now);
     const fraction = this.ctx.config.jobs.heldOutFraction;
     const built = buildSnapshot(snapshotIdOf(id), events, fraction);
