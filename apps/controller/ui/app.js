@@ -4,6 +4,7 @@ import { api, setCsrf, toast, ApiError } from './api.js';
 import { renderQueue } from './queue.js';
 import { renderEvent } from './event.js';
 import { renderFleet } from './fleet.js';
+import { renderJobs } from './jobs.js';
 
 const main = document.getElementById('main');
 let me = null;
@@ -50,6 +51,7 @@ async function route() {
   try {
     if (hash === '#/login') renderLogin();
     else if (hash === '#/fleet') await renderFleet(main);
+    else if (hash === '#/jobs') await renderJobs(main, me);
     else if (hash.startsWith('#/event/')) await renderEvent(main, decodeURIComponent(hash.slice('#/event/'.length)));
     else await renderQueue(main, new URLSearchParams(hash.split('?')[1] ?? ''));
   } catch (e) {
