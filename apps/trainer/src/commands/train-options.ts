@@ -5,7 +5,7 @@
  */
 import type { Progress } from '../progress.js';
 
-export const PRESETS = ['cpu', 'paper', 'tiny'] as const;
+export const PRESETS = ['cpu', 'paper', 'tiny', 'demo'] as const;
 export type Preset = (typeof PRESETS)[number];
 
 export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;

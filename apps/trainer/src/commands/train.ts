@@ -67,10 +67,10 @@ const resumeFlag = { type: 'boolean', description: 'continue the interrupted run
 export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
-  usage: 'train --data <dir> --preset cpu|paper|tiny [--backbone nsfwjs|<tfjs dir>] --out <dir> [--resume] [--key <private.pem>]',
+  usage: 'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>] --out <dir> [--resume] [--key <private.pem>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
-    preset: { type: 'string', value: '<cpu|paper|tiny>', description: 'training preset', required: true },
+    preset: { type: 'string', value: '<cpu|paper|tiny|demo>', description: 'training preset', required: true },
     backbone: { type: 'string', value: '<nsfwjs|dir>', description: 'frozen backbone: nsfwjs (default) or a TF.js model folder' },
     out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
     resume: resumeFlag,

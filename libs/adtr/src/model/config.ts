@@ -42,7 +42,7 @@ export interface LossSettings {
 }
 
 export interface Preset {
-  readonly name: 'paper' | 'cpu' | 'tiny';
+  readonly name: 'paper' | 'cpu' | 'tiny' | 'demo';
   readonly model: ModelConfig;
   readonly normal: Schedule;
   readonly finetune: Schedule;
@@ -75,6 +75,17 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     normal: { epochs: 8, decayEpoch: 6, decayFactor: 0.1, lr: 2e-3, weightDecay: 1e-4, batchSize: 8 },
     finetune: { epochs: 6, decayEpoch: 4, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 8 },
     loss: { alpha: 0.003, topK: 4 },
+  },
+  /**
+   * `npm start`'s first model: tiny's shape at twice the resolution (small defects on 160×120 agent frames survive
+   * the resize), more epochs; about a minute on 2 cores for a few hundred synthetic frames.
+   */
+  demo: {
+    name: 'demo',
+    model: { inputSize: [128, 128], taps: ['block_2_add', 'block_5_add'], grid: [16, 16], dim: 48, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 8 },
+    normal: { epochs: 30, decayEpoch: 24, decayFactor: 0.1, lr: 2e-3, weightDecay: 1e-4, batchSize: 8 },
+    finetune: { epochs: 12, decayEpoch: 9, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 8 },
+    loss: { alpha: 0.003, topK: 8 },
   },
 };
 
