@@ -1,0 +1,162 @@
+/**
+ * Staged rollouts end to end at controller level: simulated agents over real MQTT against the embedded broker,
+ * real HTTP package downloads (sha256 + signature checked by the agent), stub inference with a per-version flag rate.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RolloutDetailBody } from '@linewatch/protocol/http';
+import { userSession } from './helpers/http.js';
+import { rolloutFixture, untilRollout, type Fixture } from './helpers/rollout-fixture.js';
+
+const FAST = {
+  canaryDevices: 1,
+  wavePercent: 50,
+  observeS: 0.3,
+  minFrames: 40,
+  minWaveIntervalS: 0,
+  minBaselineFrames: 50,
+  installTimeoutS: 20,
+};
+
+async function approve(f: Fixture, version: string, policy: Record<string, unknown>): Promise<string> {
+  const res = await f.app.inject({
+    method: 'POST',
+    url: `/api/models/${version}/approve`,
+    headers: f.admin.headers,
+    payload: { policy },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const id = (res.json() as { rolloutId: string | null }).rolloutId;
+  assert.ok(id);
+  return id;
+}
+
+/** Baseline: let the agents run the parent long enough that the window holds enough frames. */
+const warmUp = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+const actions = (r: RolloutDetailBody) => r.decisions.map((d) => d.action);
+
+test('a staged rollout reaches every device live, canary first, then waves', { timeout: 60_000 }, async () => {
+  const f = await rolloutFixture({ agents: 5, flagRate: () => 0.05 });
+  try {
+    await f.addCandidate('v2', 2, { pixelAuroc: 0.9 });
+    const model = await f.app.registry.get('v2');
+    assert.equal(model?.eligible, true, model?.eligibility);
+    await warmUp();
+    const id = await approve(f, 'v2', FAST);
+    const r = await untilRollout(f, id, (x) => x.rollout.state === 'completed', 30_000, 'completion');
+    assert.deepEqual(new Set(f.agents.map((a) => a.version)), new Set(['v2']));
+    assert.equal(r.rollout.waves, 3); // canary 1, then waves of ceil(50% of 5) = 3 → [1, 3, 1]
+    const a = actions(r);
+    assert.equal(a[0], 'created');
+    assert.equal(a[1], 'canary-started');
+    assert.ok(a.indexOf('wave-started') > a.indexOf('wave-live'), 'waves start only after the canary is live');
+    assert.equal(a.at(-1), 'completed');
+    assert.ok(r.decisions.every((d) => d.reason.length > 0));
+    // No device of wave w got its command before every device of wave w-1 was live.
+    for (const t of r.targets.filter((x) => x.wave > 0)) {
+      const prev = r.targets.filter((x) => x.wave === t.wave - 1);
+      for (const p of prev) assert.ok(p.liveAt! <= t.issuedAt!, `${t.deviceId} (wave ${t.wave}) issued before ${p.deviceId} was live`);
+    }
+    // Every agent downloaded over HTTP exactly once and verified the signature (the sim refuses otherwise).
+    assert.ok(f.agents.every((x) => x.downloads === 1));
+    const m = await f.app.inject({ method: 'GET', url: '/api/models/v2', headers: f.admin.headers });
+    assert.equal((m.json() as { status: string }).status, 'deployed');
+    assert.equal((m.json() as { approvedBy: string | null }).approvedBy !== null, true);
+  } finally {
+    await f.close();
+  }
+});
+
+test('an ineligible (worse) candidate is blocked: no approval, no rollout, no device touched', { timeout: 30_000 }, async () => {
+  const f = await rolloutFixture({ agents: 2, flagRate: () => 0.05 });
+  try {
+    await f.addCandidate('v2', 2, { pixelAuroc: 0.7 });
+    const m = await f.app.registry.get('v2');
+    assert.equal(m?.eligible, false);
+    assert.equal(m?.status, 'ineligible');
+    assert.match(m!.eligibility, /pixelAuroc 0\.7000 < parent 0\.8500/);
+    const res = await f.app.inject({ method: 'POST', url: '/api/models/v2/approve', headers: f.admin.headers, payload: {} });
+    assert.equal(res.statusCode, 409);
+    assert.equal((res.json() as { code: string }).code, 'LW_CTRL_MODEL_INELIGIBLE');
+    const start = await f.app.inject({ method: 'POST', url: '/api/rollouts', headers: f.admin.headers, payload: { version: 'v2' } });
+    assert.equal(start.statusCode, 409);
+    // A candidate whose build does not increase is ineligible as well (agents would refuse it as a downgrade).
+    await f.addCandidate('v3', 1, {});
+    assert.match((await f.app.registry.get('v3'))!.eligibility, /build 1 is not above the parent's 1/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(f.agents.every((a) => a.received.length === 0 && a.version === 'v1'));
+  } finally {
+    await f.close();
+  }
+});
+
+test('a candidate that raises the flag rate on the canary is rolled back; no device outside the canary got it', { timeout: 60_000 }, async () => {
+  const f = await rolloutFixture({ agents: 5, flagRate: (v) => (v === 'v2' ? 0.4 : 0.03) });
+  try {
+    await f.addCandidate('v2', 2, {});
+    await warmUp();
+    const id = await approve(f, 'v2', { ...FAST, canaryDevices: 2, minFrames: 60 });
+    const r = await untilRollout(f, id, (x) => x.rollout.state === 'rolled-back', 30_000, 'automatic rollback');
+    const failed = r.decisions.find((d) => d.action === 'gate-failed');
+    assert.ok(failed, actions(r).join(','));
+    assert.match(failed.reason, /flag rate/);
+    const canary = new Set(r.targets.filter((t) => t.wave === 0).map((t) => t.deviceId));
+    assert.equal(canary.size, 2);
+    for (const a of f.agents) {
+      if (canary.has(a.id)) {
+        assert.equal(a.version, 'v1', `${a.id} rolled back`);
+        assert.ok(a.received.some((d) => d.version === 'v1' && d.rollback), `${a.id} got a rollback command`);
+      } else assert.equal(a.received.length, 0, `${a.id} is outside the canary and must never get a desiredModel`);
+    }
+    assert.ok(r.targets.filter((t) => !canary.has(t.deviceId)).every((t) => t.state === 'pending'));
+    assert.equal((await f.app.registry.get('v2'))?.status, 'rolled-back');
+  } finally {
+    await f.close();
+  }
+});
+
+test('manual pause holds the waves, resume continues, abort stops, rollback returns the updated devices', { timeout: 60_000 }, async () => {
+  const f = await rolloutFixture({ agents: 4, flagRate: () => 0.05 });
+  try {
+    await f.addCandidate('v2', 2, {});
+    await warmUp();
+    const id = await approve(f, 'v2', { ...FAST, waveDevices: 1, observeS: 0.2 });
+    const act = async (a: string, expect = 200) => {
+      const res = await f.app.inject({ method: 'POST', url: `/api/rollouts/${id}/${a}`, headers: f.admin.headers, payload: { reason: `test ${a}` } });
+      assert.equal(res.statusCode, expect, res.body);
+      return res.json() as RolloutDetailBody;
+    };
+    await act('pause');
+    await act('pause', 409);
+    await new Promise((r) => setTimeout(r, 1500)); // long enough for the canary to be live and observed
+    let r = await f.rollout(id);
+    assert.equal(r.rollout.state, 'paused');
+    assert.equal(r.rollout.wave, 0, 'no wave starts while paused');
+    assert.equal(r.targets.filter((t) => t.state === 'pending').length, 3);
+    await act('resume');
+    r = await untilRollout(f, id, (x) => x.rollout.wave >= 1, 20_000, 'wave 1 after resume');
+    r = await act('abort');
+    assert.equal(r.rollout.state, 'aborted');
+    const pending = r.targets.filter((t) => t.state === 'pending').map((t) => t.deviceId);
+    assert.ok(pending.length >= 1);
+    await new Promise((r2) => setTimeout(r2, 500));
+    assert.equal((await f.rollout(id)).rollout.wave, r.rollout.wave, 'no further waves after abort');
+    await act('rollback');
+    r = await untilRollout(f, id, (x) => x.rollout.state === 'rolled-back', 20_000, 'manual rollback');
+    assert.ok(f.agents.every((a) => a.version === 'v1'));
+    for (const a of f.agents) if (pending.includes(a.id)) assert.equal(a.received.length, 0);
+    assert.deepEqual(
+      actions(r).filter((x) => ['paused', 'resumed', 'aborted', 'manual-rollback', 'rolled-back'].includes(x)),
+      ['paused', 'resumed', 'aborted', 'manual-rollback', 'rolled-back'],
+    );
+    const manual = r.decisions.filter((d) => ['paused', 'resumed', 'aborted', 'manual-rollback'].includes(d.action));
+    assert.ok(manual.every((d) => d.actor !== 'engine' && d.reason.includes('test')), 'manual decisions carry who and why');
+    // QA users see the rollout but cannot act on it.
+    const qa = await userSession(f.app, f.admin, 'qa1', 'qa', ['line-1']);
+    assert.equal((await f.app.inject({ method: 'GET', url: `/api/rollouts/${id}`, headers: qa.headers })).statusCode, 200);
+    const denied = await f.app.inject({ method: 'POST', url: `/api/rollouts/${id}/pause`, headers: qa.headers, payload: {} });
+    assert.equal(denied.statusCode, 403);
+  } finally {
+    await f.close();
+  }
+});
