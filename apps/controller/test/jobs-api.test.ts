@@ -60,7 +60,7 @@ test('admin creates a job: snapshot of the line with lineage; one open job per l
   assert.equal(job.status, 'queued');
   assert.equal(job.parentVersion, 'base-1');
   assert.equal(job.targetVersion, `ft-${job.id}`);
-  assert.match(job.trigger, /^admin:/);
+  assert.equal(job.trigger, 'admin:admin');
   const ds = await app.inject({ method: 'GET', url: `/api/datasets/${job.datasetSnapshotId}`, headers: { cookie: admin.cookie } });
   assert.equal(ds.statusCode, 200, ds.body);
   const { counts, line } = ds.json() as { counts: { train: Record<string, number>; heldout: Record<string, number> }; line: string };
@@ -68,6 +68,8 @@ test('admin creates a job: snapshot of the line with lineage; one open job per l
   const total = (k: string) => (counts.train[k] ?? 0) + (counts.heldout[k] ?? 0);
   assert.deepEqual([total('px'), total('img'), total('normal')], [6, 4, 8], 'pending events and other lines excluded');
   for (const k of ['px', 'img', 'normal']) assert.ok((counts.heldout[k] ?? 0) >= 1, `held out ${k}`);
+  assert.deepEqual(job.datasetCounts, counts);
+  assert.deepEqual((await getJob(app, admin, job.id)).datasetCounts, counts);
 
   const again = await createJob(app, admin);
   assert.equal(again.statusCode, 409);

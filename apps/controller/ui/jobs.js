@@ -40,6 +40,12 @@ function metricsCell(j) {
   return `${row('new', m.candidate)}<br>${row('parent', m.parent)}${j.threshold !== null ? `<br>threshold ${num(j.threshold, 4)}` : ''}`;
 }
 
+function countsCell(c) {
+  if (!c) return '';
+  const part = (x) => `${x.px} px · ${x.img} img · ${x.normal} normal`;
+  return `<div class="hint">train ${part(c.train)}<br>held out ${part(c.heldout)}</div>`;
+}
+
 function jobRow(j, isAdmin) {
   const version = j.resultVersion ?? j.targetVersion;
   const err = j.errorCode ? `<div class="error">${esc(j.errorCode)}: ${esc(j.errorMessage)}</div>` : '';
@@ -48,7 +54,7 @@ function jobRow(j, isAdmin) {
       ? `${esc(j.leaseOwner)}${j.leaseExpiresAt && new Date(j.leaseExpiresAt) < new Date() ? ' (lease expired)' : ''}`
       : esc(j.leaseOwner);
   const cancel = isAdmin && OPEN.has(j.status) ? `<button type="button" data-cancel="${esc(j.id)}">Cancel</button>` : '';
-  return `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td>${esc(j.id)}</td><td>${esc(j.line)}</td>
+  return `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td>${esc(j.id)}${countsCell(j.datasetCounts)}</td><td>${esc(j.line)}</td>
     <td class="job-${esc(j.status)}">${esc(j.status)}</td><td>${esc(j.trigger)}</td>
     <td>${esc(j.parentVersion)} → ${esc(version)}</td><td>${j.attempt}/${j.maxAttempts}</td><td>${lease}</td>
     <td class="progress">${progressCell(j)}${err}</td><td>${metricsCell(j)}</td>

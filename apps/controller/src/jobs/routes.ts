@@ -37,8 +37,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, jobs: JobServi
     handler: async (req, reply) => {
       const { user } = requireAuth(req);
       const { line } = req.body as CreateJobBody;
-      const job = await jobs.createJob(line, `admin:${user.id}`);
-      return reply.status(201).send(jobView(job));
+      const job = await jobs.createJob(line, `admin:${user.username}`);
+      return reply.status(201).send(jobView(job, await jobs.store.getSnapshot(job.datasetSnapshotId)));
     },
   });
 
@@ -48,13 +48,17 @@ export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, jobs: JobServi
       const { user } = requireAuth(req);
       const q = req.query as ListJobsQuery;
       const rows = await jobs.store.listJobs({ visibleLines: visibleLines(user), line: q.line, status: q.status, limit: q.limit });
-      return { jobs: rows.map(jobView) };
+      const snapshots = await jobs.store.getSnapshots(rows.map((j) => j.datasetSnapshotId));
+      return { jobs: rows.map((j) => jobView(j, snapshots.get(j.datasetSnapshotId))) };
     },
   });
 
   app.route({
     ...GetJobRoute,
-    handler: async (req) => jobView(await visibleJob(req, (req.params as JobIdParams).id)),
+    handler: async (req) => {
+      const j = await visibleJob(req, (req.params as JobIdParams).id);
+      return jobView(j, await jobs.store.getSnapshot(j.datasetSnapshotId));
+    },
   });
 
   app.route({
@@ -63,7 +67,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, jobs: JobServi
     handler: async (req) => {
       const { user } = requireAuth(req);
       const j = await visibleJob(req, (req.params as JobIdParams).id);
-      return jobView(await jobs.cancel(j.id, `admin:${user.id}`));
+      return jobView(await jobs.cancel(j.id, `admin:${user.username}`));
     },
   });
 

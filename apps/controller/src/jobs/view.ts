@@ -4,8 +4,9 @@ import type { JobRow, SnapshotItemRow, SnapshotRow } from '../store/jobs-store.j
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-export function jobView(j: JobRow): JobView {
+export function jobView(j: JobRow, snapshot?: SnapshotRow | null): JobView {
   return {
+    ...(snapshot ? { datasetCounts: snapshot.counts } : {}),
     id: j.id,
     line: j.line,
     status: j.status,

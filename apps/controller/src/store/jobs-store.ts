@@ -204,6 +204,11 @@ export class JobsStore {
     return s && toSnapshot(s);
   }
 
+  async getSnapshots(ids: string[]): Promise<Map<string, SnapshotRow>> {
+    const rows = ids.length === 0 ? [] : await this.db.datasetSnapshot.findMany({ where: { id: { in: ids } } });
+    return new Map(rows.map((r) => [r.id, toSnapshot(r)]));
+  }
+
   async listSnapshotItems(snapshotId: string): Promise<SnapshotItemRow[]> {
     const rows = await this.db.datasetItem.findMany({ where: { snapshotId }, orderBy: { eventId: 'asc' } });
     return rows.map(toItem);

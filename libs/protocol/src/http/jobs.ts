@@ -80,6 +80,9 @@ export const DatasetCounts = Type.Object({
 });
 export type DatasetCounts = Static<typeof DatasetCounts>;
 
+export const DatasetSplitCounts = Type.Object({ train: DatasetCounts, heldout: DatasetCounts });
+export type DatasetSplitCounts = Static<typeof DatasetSplitCounts>;
+
 export const JobView = Type.Object({
   id: Id,
   line: Slug,
@@ -91,6 +94,8 @@ export const JobView = Type.Object({
   /** The version the worker must give its package (derived from the job id: re-runs produce the same version). */
   targetVersion: JobModelVersion,
   datasetSnapshotId: Id,
+  /** The snapshot's item counts (in job lists and details for the UI; absent in worker responses). */
+  datasetCounts: Type.Optional(DatasetSplitCounts),
   attempt: Type.Integer({ minimum: 0 }),
   maxAttempts: Type.Integer({ minimum: 1 }),
   leaseOwner: Type.Union([Type.String(), Type.Null()]),
@@ -185,9 +190,6 @@ export const TrainingLinesRoute = {
     response: { 200: Type.Object({ lines: Type.Array(TrainingLineView) }), ...errorResponses },
   },
 } as const;
-
-export const DatasetSplitCounts = Type.Object({ train: DatasetCounts, heldout: DatasetCounts });
-export type DatasetSplitCounts = Static<typeof DatasetSplitCounts>;
 
 export const DatasetSnapshotView = Type.Object({
   id: Id,
