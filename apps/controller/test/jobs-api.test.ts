@@ -399,3 +399,26 @@ test('policy: enqueues after N new confirmed masks on a line, at most one open j
   await seedEvents(app, many(3, { line: 'line-2', label: 'confirmed', mask: true }));
   assert.deepEqual((await app.jobs.policy.tick()).map((j) => j.line), ['line-2']);
 });
+
+test('a crashed attempt that already registered the version: the expired job is finished, not trained again', async () => {
+  const { app, admin, clock, models, worker } = await setup();
+  await seedEvents(app, many(2, { line: 'line-1', label: 'confirmed' }));
+  const job = await createdJob(app, admin);
+  claimOf(await worker.claim('w1'));
+  // w1's registry call went through, then w1 died before the job was marked succeeded.
+  await models.addVersion({
+    version: job.targetVersion,
+    line: 'line-1',
+    parentVersion: 'base-1',
+    jobId: job.id,
+    datasetSnapshotId: job.datasetSnapshotId,
+    metrics: null,
+    threshold: 0.5,
+    packageTar: Buffer.from('w1 package'),
+    createdBy: 'worker:w1',
+  });
+  clock.advance(LEASE_MS + 1);
+  assert.deepEqual((await worker.claim('w2')).json(), { claim: null });
+  const j = await getJob(app, admin, job.id);
+  assert.deepEqual([j.status, j.resultVersion, j.attempt], ['succeeded', job.targetVersion, 1]);
+});

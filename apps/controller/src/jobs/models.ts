@@ -22,6 +22,8 @@ export interface CandidateVersion {
 export interface JobModels {
   /** The version the line's devices are meant to run now, or null when the line has no model yet. */
   liveVersion(line: string): Promise<string | null>;
+  /** Whether the version is registered (a crashed attempt may have registered the job's version already). */
+  hasVersion(version: string): Promise<boolean>;
   /** The stored package tar of a registered version, or null when unknown. */
   packageTar(version: string): Promise<Buffer | null>;
   /**

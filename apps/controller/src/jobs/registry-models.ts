@@ -22,6 +22,9 @@ export function registryModels(ctx: Ctx, registry: Registry): JobModels {
       const fleetWide = (await registry.list({ status: 'deployed', limit: 50 })).find((m) => m.line === null);
       return fleetWide?.version ?? null;
     },
+    async hasVersion(version) {
+      return (await registry.get(version)) !== null;
+    },
     async packageTar(version) {
       if (!(await registry.get(version))) return null;
       return (await registry.packageBytes(version)).bytes;

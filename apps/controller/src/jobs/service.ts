@@ -147,12 +147,29 @@ export class JobService {
     return n;
   }
 
+  /**
+   * A worker that crashed after the registry accepted its package but before the job was marked succeeded leaves
+   * an expired job whose version exists. Re-training would only produce a different package under the same version
+   * (refused), so the job is finished with the registered version instead of being handed out again.
+   */
+  private async recoverRegistered(j: JobRow, now: Date): Promise<boolean> {
+    if (!(await this.models.hasVersion(j.targetVersion))) return false;
+    const done = await this.store.updateJobIf(
+      j.id,
+      { status: j.status, leaseId: j.leaseId, leaseExpiredBy: now },
+      { status: 'succeeded', resultVersion: j.targetVersion, leaseExpiresAt: null, finishedAt: now, updatedAt: now },
+    );
+    if (done) this.ctx.log.warn({ jobId: j.id, version: j.targetVersion }, 'expired job already registered its version: marked succeeded');
+    return done;
+  }
+
   /** The oldest claimable job with a new lease for `workerId`, or null. */
   async claim(workerId: string): Promise<Claim | null> {
     await this.failExhausted();
     const now = this.now();
     for (const j of await this.store.claimCandidates(now, 20)) {
       if (j.status !== 'queued' && j.attempt >= j.maxAttempts) continue;
+      if (j.status !== 'queued' && (await this.recoverRegistered(j, now))) continue;
       const leaseId = randomBytes(16).toString('base64url');
       const patch = {
         status: 'claimed' as const,

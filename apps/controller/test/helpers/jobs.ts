@@ -18,6 +18,9 @@ export class MemoryModels implements JobModels {
   async liveVersion(line: string): Promise<string | null> {
     return this.live.get(line) ?? null;
   }
+  async hasVersion(version: string): Promise<boolean> {
+    return this.packages.has(version);
+  }
   async packageTar(version: string): Promise<Buffer | null> {
     return this.packages.get(version) ?? null;
   }
