@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RolloutDetailBody } from '@linewatch/protocol/http';
+import { MemoryFileStore } from '../src/files/file-store.js';
+import { openSqliteStore } from '../src/store/open-sqlite.js';
+import { RolloutStore } from '../src/store/rollout-store.js';
 import { userSession } from './helpers/http.js';
 import { rolloutFixture, untilRollout, type Fixture } from './helpers/rollout-fixture.js';
 
@@ -158,5 +161,41 @@ test('manual pause holds the waves, resume continues, abort stops, rollback retu
     assert.equal(denied.statusCode, 403);
   } finally {
     await f.close();
+  }
+});
+
+test('a controller restart mid-rollout resumes from the recorded state', { timeout: 90_000 }, async () => {
+  const store = await openSqliteStore({ path: ':memory:', busyTimeoutMs: 5000 }); // a temp file, shared by both runs
+  const files = new MemoryFileStore();
+  try {
+    const f1 = await rolloutFixture({ agents: 4, flagRate: () => 0.05, build: { store, files } });
+    let id: string;
+    try {
+      await f1.addCandidate('v2', 2, {});
+      await warmUp();
+      id = await approve(f1, 'v2', { ...FAST, waveDevices: 1, observeS: 1.5 });
+      await untilRollout(f1, id, (x) => actions(x).includes('wave-live'), 20_000, 'canary live');
+    } finally {
+      await f1.close();
+    }
+    const before = await new RolloutStore(store).get(id);
+    assert.equal(before?.state, 'running');
+    assert.equal(before?.wave, 0);
+    const f2 = await rolloutFixture({
+      agents: 4, flagRate: () => 0.05, build: { store, files }, reuseAgents: f1.agents, skipParent: true, keys: f1.keys,
+      adminPassword: f1.adminPassword,
+    });
+    try {
+      const r = await untilRollout(f2, id, (x) => x.rollout.state === 'completed', 40_000, 'completion after restart');
+      const a = actions(r);
+      assert.ok(a.indexOf('resumed') > a.indexOf('wave-live'), a.join(','));
+      assert.ok(a.lastIndexOf('wave-started') > a.indexOf('resumed'), 'later waves started by the restarted controller');
+      assert.equal(a.filter((x) => x === 'canary-started').length, 1, 'the canary was not restarted');
+      assert.ok(f2.agents.every((x) => x.version === 'v2'));
+    } finally {
+      await f2.close();
+    }
+  } finally {
+    await store.close();
   }
 });

@@ -1,0 +1,66 @@
+/** The rollout gates and wave planning as pure functions: what passes, what waits, what fails, and why. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { HealthMessage } from '@linewatch/protocol';
+import { flagRateGate, healthGate, parseShadowNote, rejectRateGate, shadowGate } from '../src/rollouts/gates.js';
+import { DEFAULT_POLICY, checkOverrides, planWaves, type RolloutPolicy } from '../src/rollouts/policy.js';
+import { isControllerError } from '../src/errors.js';
+
+const P: RolloutPolicy = { ...DEFAULT_POLICY, minFrames: 100, minBaselineFrames: 100 };
+
+test('flag-rate gate: waits for frames, passes within the band of the parent, fails above it', () => {
+  const base = { frames: 10_000, flagged: 200 }; // 2%
+  assert.equal(flagRateGate(base, { frames: 50, flagged: 40 }, P).kind, 'wait');
+  assert.equal(flagRateGate(base, { frames: 1000, flagged: 25 }, P).kind, 'pass'); // 2.5%
+  assert.equal(flagRateGate(base, { frames: 1000, flagged: 0 }, P).kind, 'pass'); // fewer flags never fail
+  const v = flagRateGate(base, { frames: 1000, flagged: 100 }, P); // 10%
+  assert.equal(v.kind, 'fail');
+  assert.match(v.reason, /flag rate 10\.00% \(100\/1000\) vs parent 2\.00%/);
+  // Without a baseline the absolute ceiling applies.
+  assert.equal(flagRateGate(null, { frames: 1000, flagged: 50 }, P).kind, 'pass');
+  assert.equal(flagRateGate({ frames: 10, flagged: 0 }, { frames: 1000, flagged: 150 }, P).kind, 'fail');
+});
+
+const health = (over: Partial<HealthMessage>): HealthMessage => ({
+  device: 'd', ts: 1, uptimeS: 1, modelVersion: 'v2', executionProvider: 'cpu',
+  cameras: [{ camera: 'c', fps: 20, framesDropped: 0 }], latencyMs: { p50: 10, p99: 20 }, outbox: { depth: 0, bytes: 0 }, ...over,
+});
+
+test('health gate: fps and p99 latency against the device before the update', () => {
+  const t = { deviceId: 'd', baseFps: 20, baseLatencyMs: 20 };
+  assert.equal(healthGate(t, null, 'v2', P).kind, 'wait');
+  assert.equal(healthGate(t, health({ modelVersion: 'v1' }), 'v2', P).kind, 'wait');
+  assert.equal(healthGate(t, health({}), 'v2', P).kind, 'pass');
+  assert.equal(healthGate(t, health({ cameras: [{ camera: 'c', fps: 10, framesDropped: 0 }] }), 'v2', P).kind, 'fail');
+  assert.equal(healthGate(t, health({ latencyMs: { p50: 30, p99: 38 } }), 'v2', P).kind, 'pass'); // within max(×1.5, +20 ms)
+  assert.match(healthGate(t, health({ latencyMs: { p50: 30, p99: 60 } }), 'v2', P).reason, /latency p99 60\.0 ms > 40\.0 ms/);
+});
+
+test('QA reject-rate gate waits for enough reviews, then allows a bounded increase', () => {
+  const p = { ...P, minReviews: 10, maxRejectRateIncrease: 0.1 };
+  assert.equal(rejectRateGate({ confirmed: 3, rejected: 3 }, { confirmed: 50, rejected: 10 }, p).kind, 'wait');
+  assert.equal(rejectRateGate({ confirmed: 8, rejected: 2 }, { confirmed: 50, rejected: 10 }, p).kind, 'pass');
+  assert.equal(rejectRateGate({ confirmed: 4, rejected: 6 }, { confirmed: 50, rejected: 10 }, p).kind, 'fail');
+});
+
+test('shadow statistics are read from the agent status note and gated with the same band', () => {
+  const s = parseShadowNote('shadow: 400 frames, agreement 0.950, flag rate live 0.020 / candidate 0.300, mean |Δscore| 0.1');
+  assert.deepEqual(s, { frames: 400, agreement: 0.95, live: 0.02, candidate: 0.3 });
+  const p = { ...P, shadow: { durationS: 60, minFrames: 100 } };
+  assert.equal(shadowGate(s!, p).kind, 'fail');
+  assert.equal(shadowGate({ ...s!, candidate: 0.025 }, p).kind, 'pass');
+  assert.equal(shadowGate({ ...s!, frames: 10 }, p).kind, 'wait');
+  assert.equal(parseShadowNote('camera cam-1 not delivering frames'), null);
+});
+
+test('waves: canary first (devices or percent), then waves of the configured size', () => {
+  const ids = Array.from({ length: 10 }, (_, i) => `d${i}`);
+  const a = planWaves(ids, { ...P, canaryDevices: 2, waveDevices: 3 });
+  assert.equal(a.waves, 4); // 2 | 3 3 2
+  assert.deepEqual(ids.map((d) => a.wave.get(d)), [0, 0, 1, 1, 1, 2, 2, 2, 3, 3]);
+  const b = planWaves(ids, { ...P, canaryDevices: null, canaryPercent: 10, waveDevices: null, wavePercent: 50 });
+  assert.deepEqual(ids.map((d) => b.wave.get(d)), [0, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+  assert.equal(planWaves(['x'], P).waves, 1);
+  assert.throws(() => checkOverrides({ canaryDevice: 1 }), (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'));
+  assert.throws(() => checkOverrides({ minFpsRatio: 2 }), (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'));
+});
