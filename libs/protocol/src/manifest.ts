@@ -31,7 +31,13 @@ export const ManifestSchema = Type.Object(
     build: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$', maxLength: 40 }),
     backbone: Type.Object({ id: Id('Backbone id, e.g. resnet18-imagenet'), sha256: Type.Optional(Sha256Hex) }),
-    input: Type.Object({ width: Dim, height: Dim, channels: Type.Union([Type.Literal(1), Type.Literal(3)]) }),
+    input: Type.Object({
+      width: Dim,
+      height: Dim,
+      channels: Type.Union([Type.Literal(1), Type.Literal(3)]),
+      /** Resampling to the input size: 'bilinear' (2×2 taps, the default when absent) or 'antialias' (triangle filter widened by the downscale factor). */
+      resize: Type.Optional(Literals(['bilinear', 'antialias'] as const)),
+    }),
     /** pixel' = (pixel * scale - mean[c]) / std[c], channels in `channelOrder`, tensor layout NCHW. */
     normalization: Type.Object({
       mean: Type.Array(Finite, { minItems: 1, maxItems: 3 }),

@@ -10,6 +10,7 @@
 import { badArgument } from './errors.js';
 import type { RgbImage } from './image.js';
 import { checkImage } from './image.js';
+import { resampleAntialias } from './resample.js';
 
 export interface PreprocessSettings {
   readonly inputWidth: number;
@@ -22,11 +23,16 @@ export interface PreprocessSettings {
   readonly layout: 'nchw';
   /** Model input channels (default 3). 1 = a single luma plane, BT.601 weights, computed after resizing. */
   readonly channels?: 1 | 3;
+  /**
+   * 'bilinear' (default): 2×2 taps, no antialiasing. 'antialias': triangle filter widened by the downscale factor
+   * (PIL BILINEAR / torchvision antialias=True); use it whenever frames are larger than the model input.
+   */
+  readonly resize?: 'bilinear' | 'antialias';
 }
 
 /** The preprocessing part of a model-package manifest (protocol's `input` + `normalization`), structurally typed. */
 export interface ManifestPreprocessing {
-  readonly input: { readonly width: number; readonly height: number; readonly channels: 1 | 3 };
+  readonly input: { readonly width: number; readonly height: number; readonly channels: 1 | 3; readonly resize?: 'bilinear' | 'antialias' };
   readonly normalization: {
     readonly mean: readonly number[];
     readonly std: readonly number[];
@@ -47,6 +53,7 @@ export function settingsFromManifest(m: ManifestPreprocessing): PreprocessSettin
     channelOrder: m.normalization.channelOrder === 'BGR' ? 'bgr' : 'rgb',
     layout: 'nchw',
     channels: m.input.channels,
+    resize: m.input.resize ?? 'bilinear',
   } as unknown as PreprocessSettings;
   validatePreprocessSettings(s);
   return s;
@@ -79,6 +86,7 @@ export function validatePreprocessSettings(s: PreprocessSettings): void {
   if (!Number.isFinite(s.scale) || s.scale === 0) throw badArgument(`settings.scale must be finite and non-zero, got ${s.scale}`);
   if (s.channelOrder !== 'rgb' && s.channelOrder !== 'bgr') throw badArgument(`settings.channelOrder must be 'rgb' or 'bgr'`);
   if (s.layout !== 'nchw') throw badArgument(`settings.layout must be 'nchw'`);
+  if (s.resize !== undefined && s.resize !== 'bilinear' && s.resize !== 'antialias') throw badArgument(`settings.resize must be 'bilinear' or 'antialias'`);
 }
 
 /** Tensor shape [1, C, H, W] for the settings. */
@@ -127,7 +135,6 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
   const plane = W * H;
   const C = s.channels ?? 3;
   if (out.length !== C * plane) throw badArgument(`output buffer has ${out.length} floats, expected ${C}×${H}×${W}`, { length: out.length });
-  const { x, y } = tablesFor(img.width, img.height, W, H);
   const src = img.data;
   const stride = img.width * 3;
   // Output channel c reads source channel srcC[c]; fold scale/mean/std into one multiply-add: v·k + b.
@@ -137,6 +144,24 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
   const k0 = s.scale / std[0]!, k1 = C === 3 ? s.scale / std[1]! : 0, k2 = C === 3 ? s.scale / std[2]! : 0;
   const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
   const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
+  if (s.resize === 'antialias') {
+    // Values arrive in source (R, G, B) order; BGR models take them swapped.
+    const rgb = c0 === 0;
+    if (C === 1) {
+      const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
+      resampleAntialias(src, img.width, img.height, W, H, (p, r, g, b) => {
+        out[p] = r * wr + g * wg + b * wb + b0;
+      });
+    } else {
+      resampleAntialias(src, img.width, img.height, W, H, (p, r, g, b) => {
+        out[p] = (rgb ? r : b) * k0 + b0;
+        out[plane + p] = g * k1 + b1;
+        out[2 * plane + p] = (rgb ? b : r) * k2 + b2;
+      });
+    }
+    return out;
+  }
+  const { x, y } = tablesFor(img.width, img.height, W, H);
   for (let oy = 0; oy < H; oy++) {
     const r0 = y.i0[oy]! * stride;
     const r1 = y.i1[oy]! * stride;

@@ -94,3 +94,47 @@ test('grayscale models: one luma plane; settings from a model manifest', () => {
     VisionErrorCodes.BAD_ARGUMENT,
   );
 });
+
+test('antialias resize: same size is the identity; bgr and luma follow the bilinear path', () => {
+  const img = gradient(6, 4);
+  const aa = preprocess(img, plain(6, 4, { resize: 'antialias' }));
+  assert.deepEqual(aa, preprocess(img, plain(6, 4)));
+  const bgr = preprocess(img, plain(6, 4, { resize: 'antialias', channelOrder: 'bgr' }));
+  for (let p = 0; p < 24; p++) assert.equal(bgr[p], img.data[p * 3 + 2]);
+  const luma = preprocess(img, plain(6, 4, { resize: 'antialias', channels: 1, mean: [0], std: [1] }));
+  for (let p = 0; p < 24; p++) {
+    const want = 0.299 * img.data[p * 3]! + 0.587 * img.data[p * 3 + 1]! + 0.114 * img.data[p * 3 + 2]!;
+    assert.ok(Math.abs(luma[p]! - want) < 1e-3);
+  }
+});
+
+test('antialias resize: a fine checkerboard shrinks to flat grey, where 2×2 bilinear aliases', () => {
+  // 1-pixel checkerboard, 63 → 21 (3× down): bilinear's half-pixel sample points land exactly on single source
+  // pixels (pure black or white), while the widened triangle covers equal amounts of both.
+  const n = 63;
+  const data = new Uint8Array(n * n * 3);
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) data.fill((x + y) % 2 ? 255 : 0, (y * n + x) * 3, (y * n + x) * 3 + 3);
+  const img: RgbImage = { width: n, height: n, channels: 3, data };
+  const aa = preprocess(img, plain(21, 21, { resize: 'antialias' })).subarray(0, 441);
+  const interior = [...aa].filter((_, i) => i % 21 > 0 && i % 21 < 20 && i >= 21 && i < 420);
+  for (const v of interior) assert.ok(Math.abs(v - 127.5) < 8, `antialiased ${v}`);
+  const plainOut = preprocess(img, plain(21, 21)).subarray(0, 441);
+  assert.ok([...plainOut].some((v) => Math.abs(v - 127.5) > 60), 'bilinear without a prefilter keeps the aliasing');
+});
+
+test('antialias resize: 2× down of a hand-computed row (triangle weights ¼ ½ ¼ renormalised at the border)', () => {
+  // 4×1 → 2×1: centres at 1 and 3 (source units), support 2: taps for d=0 are s=0,1,2 with weights
+  // max(0, 1 − |s + 0.5 − 1|/2) = 0.75, 0.75, 0.25 → normalised 3/7, 3/7, 1/7.
+  const vals = [0, 70, 140, 210];
+  const data = new Uint8Array(12);
+  vals.forEach((v, i) => data.fill(v, i * 3, i * 3 + 3));
+  const out = preprocess({ width: 4, height: 1, channels: 3, data }, plain(2, 1, { resize: 'antialias' }));
+  assert.ok(Math.abs(out[0]! - (0 * 3 + 70 * 3 + 140) / 7) < 1e-3, String(out[0]));
+  assert.ok(Math.abs(out[1]! - (70 * 1 + 140 * 3 + 210 * 3) / 7) < 1e-3, String(out[1]));
+});
+
+test('settingsFromManifest carries input.resize (absent → bilinear)', () => {
+  const m = { input: { width: 4, height: 4, channels: 3 as const }, normalization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'RGB' as const } };
+  assert.equal(settingsFromManifest(m).resize, 'bilinear');
+  assert.equal(settingsFromManifest({ ...m, input: { ...m.input, resize: 'antialias' } }).resize, 'antialias');
+});
