@@ -1,56 +1,185 @@
 /**
- * `npm start`: runs what exists of the loop on this machine with embedded defaults, and says plainly what does not
- * exist yet. Today that is the controller (embedded MQTT broker, SQLite, local file store, QA API); agents on
- * synthetic cameras, the trainer worker and automatic rollouts join here as their issue lands.
+ * `npm start`: the whole loop on this machine with embedded defaults — the controller (in-process MQTT broker,
+ * SQLite, local files), a trainer worker, and agents on synthetic cameras with defects at a realistic rate.
  *
- * State lives in `.linewatch/` at the repository root (git-ignored). Ctrl-C stops everything.
+ * First start (everything kept in `.linewatch/` at the repository root, git-ignored): a signing key pair, the first
+ * normal-only model trained on synthetic normal surfaces (`demo` preset, progress bar, about a minute), the
+ * controller's config (worker token, trusted key), the bootstrap admin, the demo devices provisioned through the
+ * admin API and the first model registered. Later starts reuse all of it. Ctrl-C stops everything: agents first
+ * (they still reach the broker to say goodbye), then the worker and the controller; SIGKILL only for a process that
+ * ignores SIGTERM.
+ *
+ * Knobs (environment): LW_HTTP_PORT (8080), LW_MQTT_PORT (1883), LW_START_AGENTS (3), LW_START_DIR (.linewatch),
+ * LW_START_PRESET (demo).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit, runTsInherit, spawnTs, stopAll, type Child } from './start/children.js';
+import { AdminApi, ensureSecrets, waitForHttp, writeControllerConfig, writeDemoData, type DemoLayout } from './start/setup.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const state = join(root, '.linewatch');
-mkdirSync(join(state, 'controller'), { recursive: true });
+const state = resolve(root, process.env['LW_START_DIR'] ?? '.linewatch');
+const httpPort = Number(process.env['LW_HTTP_PORT'] ?? 8080);
+const mqttPort = Number(process.env['LW_MQTT_PORT'] ?? 1883);
+const agentCount = Math.max(2, Number(process.env['LW_START_AGENTS'] ?? 3));
+const preset = process.env['LW_START_PRESET'] ?? 'demo';
+const base = `http://127.0.0.1:${httpPort}`;
+const layout: DemoLayout = {
+  site: 'demo-plant',
+  line: 'line-1',
+  devices: Array.from({ length: agentCount }, (_, i) => `edge-${i + 1}`),
+  frame: { width: 160, height: 120 },
+};
+const TRAINER = 'apps/trainer/src/main.ts';
+const paths = {
+  keys: join(state, 'keys'),
+  privateKey: join(state, 'keys', 'signing-key.pem'),
+  publicKey: join(state, 'keys', 'signing-key.pub.pem'),
+  data: join(state, 'demo-data'),
+  model: join(state, 'models', 'initial'),
+  controllerConfig: join(state, 'controller.json'),
+  adminPassword: join(state, 'admin-password'),
+  setup: join(state, 'setup.json'),
+  logs: join(state, 'logs'),
+};
+const say = (s: string): void => console.log(`linewatch: ${s}`);
 
-function run(name: string, entry: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', entry], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-  child.on('exit', (code, signal) => {
-    console.log(`[start] ${name} exited (${signal ?? code})`);
-    shutdown(code ?? 0);
-  });
-  return child;
-}
-
-const children: ChildProcess[] = [];
+const children: Child[] = [];
+killOnExit(children);
 let stopping = false;
-function shutdown(code: number): void {
-  if (stopping) return;
-  stopping = true;
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 2000).unref();
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await stopAll(children, 8000, say);
+    say('stopped');
+  }
+  process.exit(code);
 }
-process.once('SIGINT', () => shutdown(0));
-process.once('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
-// The controller's prisma client is generated from its schema (offline, about a second) rather than committed.
-const gen = spawnSync(process.execPath, ['apps/controller/scripts/prisma-generate.mjs'], { cwd: root, stdio: 'inherit' });
-if (gen.status !== 0) {
-  console.error('linewatch: generating the controller database client failed; see above');
-  process.exit(1);
+function watch(c: Child): Child {
+  children.push(c);
+  void c.exited.then((how) => {
+    if (stopping) return;
+    say(`${c.name} exited unexpectedly (${how}); stopping everything — see ${join(paths.logs, `${c.name}.log`)}`);
+    void shutdown(1);
+  });
+  return c;
 }
 
-const port = process.env['LW_HTTP_PORT'] ?? '8080';
-console.log('linewatch: starting the controller (embedded MQTT broker, SQLite, local files) in .linewatch/controller');
-children.push(run('controller', 'apps/controller/src/main.ts', { LW_DATA_DIR: join(state, 'controller'), LW_HTTP_PORT: port }));
-console.log(`linewatch: QA UI and API at http://127.0.0.1:${port}/ (OpenAPI at /docs); the first start prints a one-time admin password.`);
-console.log(
-  'linewatch: not started yet, because they are not built into `npm start` yet: agents on synthetic cameras, the trainer\n' +
-    '           worker and automatic rollouts (see the "Closed loop" issue). Train and evaluate a model by hand meanwhile:\n' +
-    '           npx linewatch-trainer train --data <mvtec dir> --preset cpu --out models/normal',
-);
+interface SetupState {
+  initialVersion?: string;
+}
+const readSetup = (): SetupState => (existsSync(paths.setup) ? (JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupState) : {});
+
+async function main(): Promise<void> {
+  mkdirSync(paths.logs, { recursive: true });
+  // The controller's prisma client is generated from its schema (offline, about a second) rather than committed.
+  const gen = spawnSync(process.execPath, ['apps/controller/scripts/prisma-generate.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (gen.status !== 0) throw new Error('generating the controller database client failed; see above');
+
+  // 1. Signing keys: the trainer signs with the private half, the controller and the agents trust the public half.
+  if (!existsSync(paths.privateKey)) {
+    say('first start: generating the Ed25519 model-signing key pair');
+    if ((await runTsInherit(root, TRAINER, ['keygen', '--out', paths.keys])) !== 0) throw new Error('keygen failed');
+  }
+
+  // 2. The first model: normal-only, trained on synthetic normal surfaces like the agents' cameras show.
+  if (!existsSync(join(paths.model, 'manifest.json'))) {
+    say(`first start: training the initial normal-only model (preset ${preset}) on synthetic normal surfaces`);
+    await writeDemoData(paths.data, layout, 200);
+    const code = await runTsInherit(root, TRAINER, ['train', '--data', paths.data, '--preset', preset, '--out', paths.model, '--key', paths.privateKey]);
+    if (code !== 0) throw new Error(`training the initial model failed (exit ${code})`);
+  }
+
+  // 3. Controller.
+  const secrets = ensureSecrets(state);
+  writeControllerConfig(paths.controllerConfig, { dataDir: join(state, 'controller'), httpPort, mqttPort, secrets, trustedKey: paths.publicKey });
+  say(`starting the controller (embedded MQTT broker on :${mqttPort}, SQLite and files in ${join(state, 'controller')})`);
+  const controller = watch(
+    spawnTs({
+      name: 'controller', root, entry: 'apps/controller/src/main.ts', logFile: join(paths.logs, 'controller.log'), stage: 2,
+      env: { LW_CONTROLLER_CONFIG: paths.controllerConfig },
+      onLine: (line) => {
+        const m = line.match(/one-time password: (\S+)/);
+        if (m) {
+          writeFileSync(paths.adminPassword, `${m[1]}\n`, { mode: 0o600 });
+          chmodSync(paths.adminPassword, 0o600);
+        }
+      },
+    }),
+  );
+  await waitForHttp(`${base}/healthz`, 60_000, () => controller.proc.exitCode === null);
+
+  // 4. Devices and the first model's registration, as the bootstrap admin (once).
+  const setup = readSetup();
+  const agentConfig = (id: string): string => join(state, 'agents', id, 'config.json');
+  const missing = layout.devices.filter((d) => !existsSync(agentConfig(d)));
+  if (missing.length > 0 || !setup.initialVersion) {
+    // A fresh database prints the admin's one-time password before listening; give the pipe a moment to deliver it.
+    for (let i = 0; i < 50 && !existsSync(paths.adminPassword); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!existsSync(paths.adminPassword)) {
+      throw new Error(`the controller in ${join(state, 'controller')} was set up before but ${paths.adminPassword} is gone; remove ${state} to start over`);
+    }
+    const api = await AdminApi.login(base, readFileSync(paths.adminPassword, 'utf8').trim());
+    for (const id of missing) {
+      const creds = await api.provision(id, layout.site, layout.line);
+      mkdirSync(join(state, 'agents', id), { recursive: true });
+      const cfg = {
+        site: layout.site, line: layout.line, device: id,
+        broker: { url: `mqtt://127.0.0.1:${mqttPort}`, username: creds.username, password: creds.password, reconnectMs: 1000 },
+        cameras: [{ id: 'cam-1', source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 240 } }],
+        inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
+        model: { trustedKeyPath: paths.publicKey, initialPackage: paths.model },
+        dataDir: join(state, 'agents', id, 'data'),
+        healthIntervalS: 5,
+        logLevel: 'info',
+      };
+      writeFileSync(agentConfig(id), `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
+      say(`provisioned device ${id} on ${layout.site}/${layout.line}`);
+    }
+    if (!setup.initialVersion) {
+      setup.initialVersion = await api.registerModel(paths.model, layout.line);
+      say(`registered the initial model as ${setup.initialVersion}`);
+    }
+    writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`);
+  }
+
+  // 5. Worker and agents.
+  watch(
+    spawnTs({
+      name: 'worker', root, entry: TRAINER, logFile: join(paths.logs, 'worker.log'), stage: 1,
+      args: ['worker', '--controller', base, '--key', paths.privateKey, '--work-dir', join(state, 'worker'), '--id', 'local-worker'],
+      env: { LW_WORKER_TOKEN: secrets.workerToken },
+      // The worker's own log lines (claimed / completed / failed) are worth seeing here; progress stays in the log.
+      onLine: (line) => {
+        if (line.startsWith('[worker ')) console.log(line.replace(/^\[worker \S+\] /, '[worker] '));
+      },
+    }),
+  );
+  for (const id of layout.devices) {
+    watch(spawnTs({ name: id, root, entry: 'apps/agent/src/main.ts', args: [agentConfig(id)], logFile: join(paths.logs, `${id}.log`), stage: 0 }));
+  }
+
+  const password = existsSync(paths.adminPassword) ? readFileSync(paths.adminPassword, 'utf8').trim() : '(see the first start)';
+  console.log(
+    [
+      '',
+      `linewatch is running: ${layout.devices.length} agents on synthetic cameras (${layout.frame.width}×${layout.frame.height}, 2 fps, ~6 % defects), a trainer worker, the controller.`,
+      `  UI:     ${base}/   (API docs at ${base}/docs)`,
+      `  login:  admin / ${password}   (one-time password from the first start, kept in ${paths.adminPassword}; change it in the UI or POST /api/auth/password)`,
+      `  logs:   ${paths.logs}/`,
+      '  next:   review flagged frames, paint masks, trigger a fine-tune on the Jobs page, approve the new version and watch the rollout (README: "Walkthrough").',
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(`linewatch: ${e instanceof Error ? e.message : String(e)}`);
+  void shutdown(1);
+});

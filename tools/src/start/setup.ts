@@ -1,0 +1,129 @@
+/**
+ * First-start state for `npm start`, all under `.linewatch/`: secrets (worker token, download-link secret), the
+ * controller's config file, synthetic normal frames for the first model, and the admin-API calls that provision
+ * the demo devices and register the first model. Every step checks what already exists, so a second start reuses
+ * it and an interrupted first start resumes where it stopped.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packPackage, readPackage } from '@linewatch/model-package';
+import { encodePng, generateSurface } from '@linewatch/vision';
+
+export interface Secrets {
+  readonly workerToken: string;
+  readonly urlSecret: string;
+}
+
+function writePrivate(path: string, text: string): void {
+  writeFileSync(path, text, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+export function ensureSecrets(state: string): Secrets {
+  const path = join(state, 'secrets.json');
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Secrets;
+  const s: Secrets = { workerToken: randomBytes(24).toString('hex'), urlSecret: randomBytes(24).toString('hex') };
+  writePrivate(path, `${JSON.stringify(s, null, 2)}\n`);
+  return s;
+}
+
+export interface DemoLayout {
+  readonly site: string;
+  readonly line: string;
+  readonly devices: readonly string[];
+  /** Agent camera frames (the first model is trained at this size on the same kind of surface). */
+  readonly frame: { readonly width: number; readonly height: number };
+}
+
+/** Normal synthetic surfaces like the agents' cameras show (grain texture, colour), MVTec layout for `train`. */
+export async function writeDemoData(dir: string, layout: DemoLayout, count: number): Promise<void> {
+  const good = join(dir, 'train', 'good');
+  mkdirSync(good, { recursive: true });
+  mkdirSync(join(dir, 'test', 'good'), { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const s = generateSurface({ seed: `demo-normal/${i}`, ...layout.frame, texture: 'grain', defect: 'none' });
+    writeFileSync(join(good, `${String(i).padStart(4, '0')}.png`), await encodePng(s.image));
+  }
+}
+
+export function writeControllerConfig(path: string, o: { dataDir: string; httpPort: number; mqttPort: number; secrets: Secrets; trustedKey: string }): void {
+  const config = {
+    dataDir: o.dataDir,
+    http: { host: '127.0.0.1', port: o.httpPort },
+    mqtt: { enabled: true, mode: 'embedded', host: '127.0.0.1', port: o.mqttPort },
+    jobs: { workerToken: o.secrets.workerToken, autoTriggerMinMasks: 12 },
+    registry: { trustedKeys: [o.trustedKey], urlSecret: o.secrets.urlSecret },
+    ingest: { flushIntervalMs: 2000 },
+  };
+  writePrivate(path, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/** The controller's admin API, as the bootstrap admin. */
+export class AdminApi {
+  private cookie = '';
+  private csrf = '';
+
+  constructor(private readonly base: string) {}
+
+  static async login(base: string, password: string): Promise<AdminApi> {
+    const api = new AdminApi(base);
+    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    if (!res.ok) throw new Error(`admin login failed: HTTP ${res.status} ${await res.text()}`);
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('lw_session='));
+    if (!setCookie) throw new Error('admin login: no session cookie');
+    api.cookie = setCookie.split(';')[0]!;
+    api.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
+    return api;
+  }
+
+  async call(method: string, path: string, body?: unknown, raw?: { bytes: Uint8Array; type: string }): Promise<{ status: number; json: unknown }> {
+    const headers: Record<string, string> = { cookie: this.cookie, 'x-csrf-token': this.csrf };
+    let payload: string | Uint8Array | undefined;
+    if (raw) {
+      headers['content-type'] = raw.type;
+      payload = raw.bytes;
+    } else if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    const res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const text = await res.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // keep text
+    }
+    return { status: res.status, json };
+  }
+
+  /** Creates the device and returns its one-time MQTT credentials. */
+  async provision(id: string, site: string, line: string): Promise<{ username: string; password: string }> {
+    const r = await this.call('POST', '/api/devices', { id, name: `Demo ${id}`, site, line });
+    if (r.status !== 201) throw new Error(`provisioning ${id} failed: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+    return (r.json as { credentials: { username: string; password: string } }).credentials;
+  }
+
+  /** Registers a package directory (packed as a tar) for `line`; returns the registry version. */
+  async registerModel(pkgDir: string, line: string): Promise<string> {
+    const tar = packPackage(readPackage(pkgDir), true);
+    const r = await this.call('POST', `/api/models?line=${encodeURIComponent(line)}`, undefined, { bytes: tar, type: 'application/x-tar' });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`registering the first model failed: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+    return (r.json as { version: string }).version;
+  }
+}
+
+export async function waitForHttp(url: string, timeoutMs: number, isAlive: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (!isAlive()) throw new Error('the controller exited during start-up; see .linewatch/logs/controller.log');
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
