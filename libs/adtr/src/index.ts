@@ -16,3 +16,9 @@ export { fit, type FitOptions, type FitResult, type StepProgress, type TrainSamp
 export { featureStats, type FeatureStats } from './train/stats.js';
 export { TokenMapPredictor, type PredictOptions } from './train/predict.js';
 export { KnnScorer } from './knn.js';
+export { BACKBONE_MANIFEST_FILE, BackboneManifestSchema, parseBackboneManifest, readBackboneManifest, type BackboneManifest, type LocatedManifest } from './backbone/onnx-manifest.js';
+export { checkBackboneModel, decodeOnnx, MIN_BACKBONE_OPSET, tapModelBytes } from './backbone/onnx-model.js';
+export { BACKBONE_PREFIX, mergeBackboneAndHead, type MergeSpec } from './backbone/onnx-merge.js';
+export { checkOnnxConfig, onnxModelConfig, openOnnxBackbone, type OnnxBackbone, type OnnxTap } from './backbone/onnx-backbone.js';
+export { OnnxFeatureExtractor, onnxInferenceModel } from './backbone/onnx-deploy.js';
+export { buildGridGraph, buildHeadGraph, tapInputName, type GridGraph, type HeadGraph, type TapShape } from './model/head-graphs.js';

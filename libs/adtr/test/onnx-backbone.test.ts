@@ -1,0 +1,191 @@
+/**
+ * A "user-supplied" ONNX backbone: our own MobileNetV2 plan exported to ONNX with the taps as outputs, plus a
+ * manifest, in a temp dir. The ONNX path must give the native path's features and deployed outputs.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportModel, Graph, type TensorData } from '@linewatch/graph';
+import { float32, InferenceSession } from '@linewatch/inference';
+import onnxProto from 'onnx-proto';
+import {
+  applyBackbone, buildBackbonePlan, buildFeatureGraph, buildInferenceGraph, decodeWeights, isAdtrError, loadNsfwjsModel,
+  MAP_OUTPUT, OnnxFeatureExtractor, onnxInferenceModel, onnxModelConfig, openOnnxBackbone, parseKerasTopology, PRESETS,
+  SCORE_OUTPUT, type AdtrErrorCode, type BackboneManifest,
+} from '../src/index.js';
+import { seededImage } from './helpers.js';
+
+const { onnx } = onnxProto;
+const tiny = PRESETS.tiny.model;
+const [H, W] = tiny.inputSize;
+const files = loadNsfwjsModel('mobilenet_v2');
+const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), tiny.taps, tiny.inputSize);
+
+/** Our plan as a plain ONNX file: input `input_1`, outputs `feat_s4`, `feat_s8` (block_2_add, block_5_add). */
+function userBackboneBytes(opset?: number): Uint8Array {
+  const g = new Graph();
+  const image = g.input('input_1', [1, 3, H, W]);
+  const [s4, s8] = applyBackbone(g, image, plan);
+  const bytes = exportModel({ graph: g, outputs: { feat_s4: s4!, feat_s8: s8! }, paramsAs: 'initializers' }).bytes;
+  if (opset === undefined) return bytes;
+  const m = onnx.ModelProto.decode(bytes);
+  m.opsetImport = [{ domain: '', version: opset }];
+  return onnx.ModelProto.encode(m).finish();
+}
+
+const MANIFEST: BackboneManifest = {
+  id: 'mnv2-user',
+  onnx: 'backbone.onnx',
+  inputName: 'input_1',
+  inputSize: [H, W],
+  normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255, channelOrder: 'RGB' },
+  features: [{ output: 'feat_s4', stride: 4 }, { output: 'feat_s8', stride: 8, channels: 32 }],
+};
+
+let root = '';
+let n = 0;
+function backboneDir(manifest: unknown, onnxBytes: Uint8Array | null): string {
+  const dir = join(root, `bb${n++}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'backbone.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+  if (onnxBytes) writeFileSync(join(dir, 'backbone.onnx'), onnxBytes);
+  return dir;
+}
+
+let good = '';
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'adtr-onnx-backbone-'));
+  good = backboneDir(MANIFEST, userBackboneBytes());
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+test('opening measures the taps and maps the preset onto the backbone', async () => {
+  const bb = await openOnnxBackbone(good);
+  assert.equal(bb.id, 'mnv2-user');
+  assert.match(bb.sha256, /^[0-9a-f]{64}$/);
+  assert.deepEqual(bb.taps.map((t) => [t.name, t.shape, t.stride]), [['feat_s4', [plan.taps[0]!.shape[0], 16, 16], 4], ['feat_s8', [32, 8, 8], 8]]);
+  const cfg = onnxModelConfig(bb, tiny);
+  assert.deepEqual(cfg.grid, tiny.grid);
+  assert.deepEqual(cfg.taps, ['feat_s4', 'feat_s8']);
+  // A backbone at a larger input keeps the preset's grid stride.
+  assert.deepEqual(onnxModelConfig({ inputSize: [128, 96], taps: bb.taps }, tiny).grid, [16, 12]);
+});
+
+test('ONNX-backbone features equal the native feature graph (≤ 1e-5)', async (t) => {
+  const bb = await openOnnxBackbone(join(good, 'backbone.json'));
+  const ex = await OnnxFeatureExtractor.create(bb, onnxModelConfig(bb, tiny), { threads: 1 });
+  const fg = buildFeatureGraph(plan, tiny, 1);
+  const native = await InferenceSession.open(exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes);
+  try {
+    for (const seed of [1, 2]) {
+      const img = seededImage(3 * H * W, seed);
+      const want = (await native.run({ image: float32(img, [1, 3, H, W]) }))['features']!.data as Float32Array;
+      const got = await ex.run(img);
+      assert.equal(got.length, ex.channels * tiny.grid[0] * tiny.grid[1]);
+      const d = maxDiff(got, want);
+      assert.ok(d <= 1e-5, `max |Δ| ${d}`);
+      t.diagnostic(`features max |Δ| ${d.toExponential(2)}`);
+      assert.ok(want.some((v) => Math.abs(v) > 0.1), 'features are not trivially zero');
+    }
+  } finally {
+    await ex.release();
+    await native.release();
+  }
+});
+
+/** Trained-looking params: the seeded init with non-trivial feature statistics. */
+function paramsOf(g: Graph): Map<string, TensorData> {
+  const p = new Map<string, TensorData>();
+  let k = 0;
+  for (const [name, e] of g.params) {
+    const v = Float32Array.from(e.init as Float32Array);
+    if (name === 'adtr.feature_mean') v.forEach((_, i) => (v[i] = Math.sin(i + k)));
+    if (name === 'adtr.feature_std') v.forEach((_, i) => (v[i] = 0.5 + ((i * 7) % 5) / 4));
+    p.set(name, v);
+    k++;
+  }
+  return p;
+}
+
+async function runModel(bytes: Uint8Array, img: Float32Array): Promise<{ map: Float32Array; score: number }> {
+  const s = await InferenceSession.open(bytes, { intraOpThreads: 1 });
+  try {
+    const out = await s.run({ image: float32(img, [1, 3, H, W]) });
+    assert.deepEqual(s.inputs.map((i) => i.name), ['image']);
+    assert.deepEqual([...s.outputs.map((o) => o.name)].sort(), [MAP_OUTPUT, SCORE_OUTPUT].sort());
+    return { map: out[MAP_OUTPUT]!.data as Float32Array, score: (out[SCORE_OUTPUT]!.data as Float32Array)[0] as number };
+  } finally {
+    await s.release();
+  }
+}
+
+for (const opset of [undefined, 13, 18]) {
+  test(`merged deployed graph equals the native deployed graph (≤ 1e-4), backbone opset ${opset ?? 17}`, async (t) => {
+    const dir = opset === undefined ? good : backboneDir(MANIFEST, userBackboneBytes(opset));
+    const bb = await openOnnxBackbone(dir);
+    assert.equal(bb.opset, opset ?? 17);
+    const ig = buildInferenceGraph(plan, tiny, 3);
+    const params = paramsOf(ig.graph);
+    const value = (name: string) => params.get(name)!;
+    const nativeBytes = exportModel({ graph: ig.graph, outputs: { [MAP_OUTPUT]: ig.map, [SCORE_OUTPUT]: ig.score }, paramsAs: 'initializers', paramValue: value }).bytes;
+    const merged = onnxInferenceModel(bb, onnxModelConfig(bb, tiny), value);
+    const mp = onnx.ModelProto.decode(merged);
+    assert.equal(Number(String(mp.opsetImport.find((o) => !o.domain)!.version)), Math.max(17, opset ?? 17));
+    assert.ok(mp.graph!.node!.some((nd) => nd.name?.startsWith('user_backbone/')), 'backbone nodes are prefixed');
+    for (const seed of [4, 9]) {
+      const img = seededImage(3 * H * W, seed);
+      const a = await runModel(nativeBytes, img);
+      const b = await runModel(merged, img);
+      const d = maxDiff(b.map, a.map);
+      assert.ok(d <= 1e-4, `map max |Δ| ${d}`);
+      t.diagnostic(`map max |Δ| ${d.toExponential(2)}, score |Δ| ${Math.abs(a.score - b.score).toExponential(2)}`);
+      assert.ok(Math.abs(a.score - b.score) <= 1e-4, `score ${b.score} vs ${a.score}`);
+      assert.ok(a.score > 0);
+    }
+  });
+}
+
+async function rejects(dir: string, code: AdtrErrorCode, pattern?: RegExp): Promise<void> {
+  await assert.rejects(openOnnxBackbone(dir), (e: unknown) => {
+    assert.ok(isAdtrError(e, code), `expected ${code}, got ${String(e)}`);
+    if (pattern) assert.match((e as Error).message, pattern);
+    return true;
+  });
+}
+
+test('bad manifests are coded errors', async () => {
+  const bytes = userBackboneBytes();
+  await rejects(join(root, 'nowhere'), 'LW_ADTR_BACKBONE_NOT_FOUND');
+  await rejects(backboneDir('{ not json', bytes), 'LW_ADTR_BACKBONE_MANIFEST', /not JSON/);
+  await rejects(backboneDir({ ...MANIFEST, features: [] }, bytes), 'LW_ADTR_BACKBONE_MANIFEST', /features/);
+  await rejects(backboneDir({ ...MANIFEST, onnx: '../escape.onnx' }, bytes), 'LW_ADTR_BACKBONE_MANIFEST', /onnx/);
+  await rejects(backboneDir({ ...MANIFEST, extra: 1 }, bytes), 'LW_ADTR_BACKBONE_MANIFEST');
+  await rejects(backboneDir({ ...MANIFEST, features: [MANIFEST.features[0], MANIFEST.features[0]] }, bytes), 'LW_ADTR_BACKBONE_MANIFEST', /twice/);
+  await rejects(backboneDir(MANIFEST, null), 'LW_ADTR_BACKBONE_NOT_FOUND', /backbone\.onnx/);
+});
+
+test('bad ONNX files and mismatches are coded errors', async () => {
+  const bytes = userBackboneBytes();
+  await rejects(backboneDir({ ...MANIFEST, features: [{ output: 'nope', stride: 8 }] }, bytes), 'LW_ADTR_BACKBONE_TAP', /"nope"/);
+  await rejects(backboneDir({ ...MANIFEST, inputSize: [96, 96] }, bytes), 'LW_ADTR_BACKBONE_INPUT', /\[1,3,64,64\]/);
+  await rejects(backboneDir({ ...MANIFEST, inputName: 'x' }, bytes), 'LW_ADTR_BACKBONE_INPUT', /input_1/);
+  await rejects(backboneDir({ ...MANIFEST, features: [{ output: 'feat_s8', stride: 8, channels: 31 }] }, bytes), 'LW_ADTR_BACKBONE_TAP', /32 channels/);
+  await rejects(backboneDir({ ...MANIFEST, features: [{ output: 'feat_s8', stride: 16 }] }, bytes), 'LW_ADTR_BACKBONE_TAP', /stride 16/);
+  const garbage = Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24);
+  await rejects(backboneDir(MANIFEST, garbage), 'LW_ADTR_BACKBONE_ONNX');
+  await rejects(backboneDir(MANIFEST, new TextEncoder().encode('<html>not a model</html>')), 'LW_ADTR_BACKBONE_ONNX');
+  for (const frac of [0.5, 0.97]) {
+    await rejects(backboneDir(MANIFEST, bytes.subarray(0, Math.floor(bytes.length * frac))), 'LW_ADTR_BACKBONE_ONNX');
+  }
+  await rejects(backboneDir({ ...MANIFEST, sha256: '0'.repeat(64) }, bytes), 'LW_ADTR_BACKBONE_ONNX', /sha256/);
+  await rejects(backboneDir(MANIFEST, userBackboneBytes(11)), 'LW_ADTR_BACKBONE_OPSET', /opset 11/);
+});
