@@ -102,6 +102,29 @@ test('ONNX-backbone features equal the native feature graph (≤ 1e-5)', async (
   }
 });
 
+test('a tap may be any intermediate tensor, and the batch dimension may be symbolic', async () => {
+  // Only the stride-8 tap is a graph output; the stride-4 one is the block_2_add result inside the graph.
+  const g = new Graph();
+  const image = g.input('input_1', [1, 3, H, W]);
+  const [s4, s8] = applyBackbone(g, image, plan);
+  const inner = s4!.producer!.inputs[0]!.name;
+  const m = onnx.ModelProto.decode(exportModel({ graph: g, outputs: { feat_s8: s8! }, paramsAs: 'initializers' }).bytes);
+  m.graph!.input![0]!.type!.tensorType!.shape!.dim![0] = { dimParam: 'N' };
+  const dir = backboneDir({ ...MANIFEST, features: [{ output: inner, stride: 4 }, MANIFEST.features[1]] }, onnx.ModelProto.encode(m).finish());
+  const bb = await openOnnxBackbone(dir);
+  const ex = await OnnxFeatureExtractor.create(bb, onnxModelConfig(bb, tiny), { threads: 1 });
+  const fg = buildFeatureGraph(plan, tiny, 1);
+  const native = await InferenceSession.open(exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes);
+  try {
+    const img = seededImage(3 * H * W, 7);
+    const want = (await native.run({ image: float32(img, [1, 3, H, W]) }))['features']!.data as Float32Array;
+    assert.ok(maxDiff(await ex.run(img), want) <= 1e-5);
+  } finally {
+    await ex.release();
+    await native.release();
+  }
+});
+
 /** Trained-looking params: the seeded init with non-trivial feature statistics. */
 function paramsOf(g: Graph): Map<string, TensorData> {
   const p = new Map<string, TensorData>();
