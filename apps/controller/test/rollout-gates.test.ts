@@ -15,7 +15,7 @@ test('flag-rate gate: waits for frames, passes within the band of the parent, fa
   assert.equal(flagRateGate(base, { frames: 1000, flagged: 0 }, P).kind, 'pass'); // fewer flags never fail
   const v = flagRateGate(base, { frames: 1000, flagged: 100 }, P); // 10%
   assert.equal(v.kind, 'fail');
-  assert.match(v.reason, /flag rate 10\.00% \(100\/1000\) vs parent 2\.00%/);
+  assert.match(v.reason, /flag rate 10\.00% \(100\/1000\) vs parent 2\.01%/);
   // Without a baseline the absolute ceiling applies.
   assert.equal(flagRateGate(null, { frames: 1000, flagged: 50 }, P).kind, 'pass');
   assert.equal(flagRateGate({ frames: 10, flagged: 0 }, { frames: 1000, flagged: 150 }, P).kind, 'fail');

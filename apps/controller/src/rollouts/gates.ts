@@ -18,13 +18,13 @@ export interface Counts {
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 /**
- * Upper bound of the flag-rate band around the parent's rate p0 measured on the same devices:
- * p0·(1+rel) + abs + z·√(p0(1−p0)/n) — relative and absolute slack plus binomial noise on the candidate's n frames.
- * Only the upper side gates: a fine-tune is expected to flag less (fewer false alarms); missed defects show up in
- * the QA gate and the held-out evaluation instead.
+ * Upper bound of the flag-rate band around the parent's rate p0 measured on the same devices (n0 frames):
+ * p0·(1+rel) + abs + z·√(p0(1−p0)·(1/n + 1/n0)) — relative and absolute slack plus the binomial noise of both
+ * measurements. Only the upper side gates: a fine-tune is expected to flag less (fewer false alarms); missed defects
+ * show up in the QA gate and the held-out evaluation instead. n0 = Infinity when p0 is known exactly.
  */
-export function flagUpperBound(p0: number, n: number, p: RolloutPolicy): number {
-  return p0 * (1 + p.flagBandRel) + p.flagBandAbs + p.flagZ * Math.sqrt((p0 * (1 - p0)) / Math.max(1, n));
+export function flagUpperBound(p0: number, n: number, p: RolloutPolicy, n0 = Number.POSITIVE_INFINITY): number {
+  return p0 * (1 + p.flagBandRel) + p.flagBandAbs + p.flagZ * Math.sqrt(p0 * (1 - p0) * (1 / Math.max(1, n) + 1 / n0));
 }
 
 export function flagRateGate(baseline: Counts | null, cand: Counts, p: RolloutPolicy): Verdict {
@@ -33,8 +33,9 @@ export function flagRateGate(baseline: Counts | null, cand: Counts, p: RolloutPo
   let upper: number;
   let vs: string;
   if (baseline && baseline.frames >= p.minBaselineFrames && baseline.frames > 0) {
-    const p0 = baseline.flagged / baseline.frames;
-    upper = flagUpperBound(p0, cand.frames, p);
+    // Add-one smoothing: a short baseline with no flag yet must not collapse the band to `abs`.
+    const p0 = (baseline.flagged + 1) / (baseline.frames + 2);
+    upper = flagUpperBound(p0, cand.frames, p, baseline.frames);
     vs = `parent ${pct(p0)} on the same devices (${baseline.flagged}/${baseline.frames})`;
   } else {
     upper = p.flagNoBaselineMax;
@@ -105,7 +106,7 @@ export function parseShadowNote(note: string | undefined): { frames: number; agr
 export function shadowGate(s: { frames: number; live: number; candidate: number }, p: RolloutPolicy): Verdict {
   const need = p.shadow?.minFrames ?? 0;
   if (s.frames < Math.max(1, need)) return wait(`shadow: ${s.frames}/${need} frames`);
-  const upper = flagUpperBound(s.live, s.frames, p);
+  const upper = flagUpperBound(s.live, s.frames, p, s.frames);
   const msg = `shadow flag rate ${pct(s.candidate)} vs live ${pct(s.live)} on the same ${s.frames} frames: band ≤ ${pct(upper)}`;
   return s.candidate <= upper ? pass(msg) : fail(msg);
 }

@@ -47,6 +47,8 @@ export class SimAgent {
 
   constructor(private readonly o: SimAgentOptions) {
     this.version = o.version;
+    // A per-device phase, so N devices at rate r do not all flag on the same frame number (still deterministic).
+    this.acc = createHash('sha256').update(o.device.id).digest().readUInt16BE(0) / 65536;
   }
 
   /** Points the agent at another broker (the controller restarted on a new port); call before start(). */
