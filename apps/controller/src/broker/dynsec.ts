@@ -97,13 +97,20 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
       }, opts.timeoutMs);
       pending.set(id, { resolve, timer });
     });
-    try {
-      await client.publishAsync(CONTROL, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), { qos: 1 });
-    } catch (e) {
-      clearTimeout(pending.get(id)?.timer);
-      pending.delete(id);
-      throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot send a dynamic-security command: ${(e as Error).message}`, { cause: e });
-    }
+    const published = client
+      .publishAsync(CONTROL, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), { qos: 1 })
+      .catch((e: unknown) => {
+        clearTimeout(pending.get(id)?.timer);
+        pending.delete(id);
+        // MQTT 5 PUBACK 0x87: the broker took the command but our user may not send it.
+        if ((e as { code?: number }).code === 135) {
+          throw ctrlError('LW_CTRL_BROKER_ACL', `the controller's MQTT user may not publish to ${CONTROL} (dynamic-security admin role needed)`, { cause: e });
+        }
+        throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot send a dynamic-security command: ${(e as Error).message}`, { cause: e });
+      });
+    // While the broker is away mqtt.js queues the publish: the response timeout bounds the wait either way.
+    published.catch(() => {}); // observed through the race below; this only keeps a late failure from going unhandled
+    await Promise.race([published, answered]);
     return answered;
   }
 
@@ -177,7 +184,8 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
     async close() {
       for (const p of pending.values()) clearTimeout(p.timer);
       pending.clear();
-      await client.endAsync();
+      // Forced: a command still queued for an unreachable broker must not hold the shutdown.
+      await client.endAsync(true);
     },
   };
 }

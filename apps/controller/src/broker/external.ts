@@ -55,7 +55,11 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
       await client.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
     },
     async close() {
+      // Graceful while connected (in-flight acks complete); an unreachable broker must not hold the shutdown.
+      if (!client.connected) return void (await client.endAsync(true));
+      const timer = setTimeout(() => client.end(true), 5000);
       await client.endAsync();
+      clearTimeout(timer);
     },
   };
 }
