@@ -153,7 +153,7 @@ test('manual pause holds the waves, resume continues, abort stops, rollback retu
       ['paused', 'resumed', 'aborted', 'manual-rollback', 'rolled-back'],
     );
     const manual = r.decisions.filter((d) => ['paused', 'resumed', 'aborted', 'manual-rollback'].includes(d.action));
-    assert.ok(manual.every((d) => d.actor !== 'engine' && d.reason.includes('test')), 'manual decisions carry who and why');
+    assert.ok(manual.every((d) => d.actor === 'admin' && d.reason.includes('test')), 'manual decisions carry who and why');
     // QA users see the rollout but cannot act on it.
     const qa = await userSession(f.app, f.admin, 'qa1', 'qa', ['line-1']);
     assert.equal((await f.app.inject({ method: 'GET', url: `/api/rollouts/${id}`, headers: qa.headers })).statusCode, 200);

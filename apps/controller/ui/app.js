@@ -5,6 +5,7 @@ import { renderQueue } from './queue.js';
 import { renderEvent } from './event.js';
 import { renderFleet } from './fleet.js';
 import { renderJobs } from './jobs.js';
+import { renderModels, renderRollout } from './models.js';
 
 const main = document.getElementById('main');
 let me = null;
@@ -52,6 +53,8 @@ async function route() {
     if (hash === '#/login') renderLogin();
     else if (hash === '#/fleet') await renderFleet(main);
     else if (hash === '#/jobs') await renderJobs(main, me);
+    else if (hash === '#/models') await renderModels(main, me);
+    else if (hash.startsWith('#/rollout/')) await renderRollout(main, me, decodeURIComponent(hash.slice('#/rollout/'.length)));
     else if (hash.startsWith('#/event/')) await renderEvent(main, decodeURIComponent(hash.slice('#/event/'.length)));
     else await renderQueue(main, new URLSearchParams(hash.split('?')[1] ?? ''));
   } catch (e) {

@@ -45,12 +45,25 @@ function rolloutView(r: RolloutRow, counts: Record<string, number>): RolloutBody
   };
 }
 
-export async function rolloutDetail(store: RolloutStore, id: string): Promise<RolloutDetailBody> {
+/** Decisions name their author by user id; the UI shows the username (ids of deleted users stay as they are). */
+async function usernames(ctx: Ctx, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const id of new Set(ids)) {
+    if (id === 'engine') continue;
+    const u = await ctx.store.findUser(id);
+    if (u) out.set(id, u.username);
+  }
+  return out;
+}
+
+export async function rolloutDetail(ctx: Ctx, store: RolloutStore, id: string): Promise<RolloutDetailBody> {
   const r = await store.get(id);
   if (!r) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
   const [targets, decisions, counts] = await Promise.all([store.targets(id), store.decisions(id), store.counts([id])]);
+  const names = await usernames(ctx, [r.createdBy, ...decisions.map((d) => d.actor)]);
+  const who = (x: string): string => names.get(x) ?? x;
   return {
-    rollout: rolloutView(r, counts.get(id) ?? {}),
+    rollout: { ...rolloutView(r, counts.get(id) ?? {}), createdBy: who(r.createdBy) },
     policy: JSON.parse(r.policy) as RolloutPolicy,
     baseline: parse(r.baseline),
     targets: targets.map((t) => ({
@@ -64,7 +77,7 @@ export async function rolloutDetail(store: RolloutStore, id: string): Promise<Ro
       frames: t.frames,
       report: parse(t.report),
     })),
-    decisions: decisions.map((d) => ({ id: d.id, at: d.at.toISOString(), actor: d.actor, action: d.action, reason: d.reason, details: parse(d.details) })),
+    decisions: decisions.map((d) => ({ id: d.id, at: d.at.toISOString(), actor: who(d.actor), action: d.action, reason: d.reason, details: parse(d.details) })),
   };
 }
 
@@ -93,7 +106,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: Ctx, registry: 
       const { id } = req.params as { id: string };
       const r = await store.get(id);
       if (!r || !canSee(req, r)) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
-      return rolloutDetail(store, id);
+      return rolloutDetail(ctx, store, id);
     },
   });
 
@@ -105,7 +118,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: Ctx, registry: 
       const body = req.body as StartRolloutBody;
       const r = await needEngine().create(body.version, body.line, user.id, body.policy ?? {});
       reply.code(201);
-      return rolloutDetail(store, r.id);
+      return rolloutDetail(ctx, store, r.id);
     },
   });
 
@@ -116,7 +129,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: Ctx, registry: 
       const { user } = requireAuth(req);
       const { id, action } = req.params as { id: string; action: RolloutAction };
       await needEngine().action(id, action, user.id, (req.body as { reason?: string } | undefined)?.reason);
-      return rolloutDetail(store, id);
+      return rolloutDetail(ctx, store, id);
     },
   });
 
