@@ -16,7 +16,7 @@ import type { Bus } from '../../src/broker/bus.js';
 import { openSqliteStore } from '../../src/store/open-sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { login, type Session } from './http.js';
-import { birthPub, deathPub, eventPub, healthPub, scorePub, statusPub } from './messages.js';
+import { FRAME_H, FRAME_W, birthPub, deathPub, eventPub, healthPub, images, scorePub, statusPub } from './messages.js';
 import { closed, connect, prefix, waitFor, type TestDevice } from './mqtt.js';
 
 /** A controller wired to the broker under test. */
@@ -198,18 +198,24 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       const c = await connectAs(d);
       const acks = ackCollector(c);
       await c.subscribeAsync(`${prefix(d)}/ack`, { qos: 1 });
+      const duplicatesBefore = await resultCount(h.app, 'event', 'duplicate');
       const pub = await eventPub(d, 7);
       await send(c, pub);
       await waitFor(() => acks.length === 1, 5000, 'first ack');
       assert.deepEqual(acks[0], ['evt-ing-a-7']);
-      // The ack is published only after the commit: the row is there when the agent hears about it.
+      // The ack is published only after the commit: the row and its blobs are there when the agent hears about it.
       const mine = await h.app.ctx.store.listEvents({ limit: 10, deviceId: d.id });
       assert.equal(mine.length, 1);
-      assert.equal(mine[0]!.sequence, 7);
+      const e = mine[0]!;
+      assert.deepEqual([e.sequence, e.line, e.frameWidth, e.frameHeight], [7, 'line-1', FRAME_W, FRAME_H]);
+      const { jpeg, map } = await images();
+      assert.deepEqual(new Uint8Array(await h.app.ctx.files.get(e.frameRef)), jpeg);
+      assert.deepEqual(new Uint8Array(await h.app.ctx.files.get(e.mapRef)), map);
       await send(c, pub); // redelivery (the agent did not see the ack)
       await waitFor(() => acks.length === 2, 5000, 'second ack');
       assert.deepEqual(acks[1], ['evt-ing-a-7']);
       assert.equal((await h.app.ctx.store.listEvents({ limit: 10, deviceId: d.id })).length, 1);
+      assert.equal((await resultCount(h.app, 'event', 'duplicate')) - duplicatesBefore, 1);
     });
 
     test('ingest: no ack while the store fails; the redelivery after recovery is stored once and acked', async () => {
@@ -238,6 +244,7 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
         await waitFor(() => failNext === false, 5000, 'first attempt');
         await h2.app.ingest!.idle();
         await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await resultCount(h2.app, 'event', 'store_failed'), 1);
         assert.equal(acks.length, 0, 'acked although the commit failed');
         await send(c, pub);
         await waitFor(() => acks.length === 1, 5000, 'ack after recovery');
@@ -278,14 +285,16 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       const d = await provisionViaApi(h, admin, 'fleet-a');
       const c = await connectAs(d);
       const fleet = () => h.app.ctx.store.getFleet(d.id);
+      const ignoredBefore = await resultCount(h.app, 'death', 'ignored');
       await send(c, birthPub(d, 3));
       await waitForAsync(async () => (await fleet())?.online === true, 'birth');
+      assert.equal((await fleet())?.agentVersion, '0.1.0');
       await send(c, statusPub(d, 3));
       await send(c, healthPub(d));
       await waitForAsync(async () => (await fleet())?.health != null && (await fleet())?.status != null, 'status + health');
+      assert.equal(((await fleet())?.status as { state: string }).state, 'running');
       await send(c, deathPub(d, 2)); // the will of an older session
-      await new Promise((r) => setTimeout(r, 200));
-      await h.app.ingest!.idle();
+      await waitForAsync(async () => (await resultCount(h.app, 'death', 'ignored')) === ignoredBefore + 1, 'stale death processed');
       assert.equal((await fleet())?.online, true, 'a stale death must not mark the device offline');
       await send(c, deathPub(d, 3));
       await waitForAsync(async () => (await fleet())?.online === false, 'death');
@@ -345,6 +354,11 @@ function ackCollector(c: MqttClient): string[][] {
     if (r.kind === 'ack') acks.push([...r.message.eventIds]);
   });
   return acks;
+}
+
+async function resultCount(app: App, kind: string, result: string): Promise<number> {
+  const m = await app.metrics.ingestMessages.get();
+  return m.values.find((v) => v.labels.kind === kind && v.labels.result === result)?.value ?? 0;
 }
 
 async function waitForAsync(pred: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
