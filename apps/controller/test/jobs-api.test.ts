@@ -199,6 +199,11 @@ test('claim → heartbeat (live progress) → manifest, files, parent → upload
       createdBy: 'worker:w1',
     },
   );
+  // A worker that missed the answer repeats upload + complete: both answer as before.
+  const reUp = await worker.upload(job.id, c.leaseId, tar);
+  assert.equal(reUp.statusCode, 200, reUp.body);
+  assert.deepEqual(reUp.json(), up.json());
+  assert.equal((await worker.upload(job.id, c.leaseId, Buffer.from('other bytes'))).statusCode, 409);
   const twice = await worker.complete(job.id, c.leaseId, sha256);
   assert.equal(twice.statusCode, 200, twice.body);
   assert.deepEqual(twice.json(), finished);
