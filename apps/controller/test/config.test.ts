@@ -47,3 +47,18 @@ test('invalid values, unknown keys and unreadable files are LW_CTRL_CONFIG_INVAL
   writeFileSync(join(dir, 'arr.json'), '[]');
   assert.throws(() => loadConfig({ file: join(dir, 'arr.json'), env: {} }), invalid);
 });
+
+test('mqtt.provisioning must fit the broker mode', () => {
+  const invalid = (why: RegExp) => (e: unknown): boolean => isControllerError(e, 'LW_CTRL_CONFIG_INVALID') && why.test((e as Error).message);
+  assert.equal(loadConfig({ env: {} }).mqtt.provisioning, 'auto');
+  assert.equal(loadConfig({ env: { LW_MQTT_PROVISIONING: 'store' } }).mqtt.provisioning, 'store');
+  const dynsec = loadConfig({
+    env: { LW_MQTT_MODE: 'external', LW_MQTT_PROVISIONING: 'mosquitto-dynsec', LW_MQTT_USERNAME: 'ctl', LW_MQTT_PASSWORD: 'pw', LW_MQTT_PROVISIONING_TIMEOUT_MS: '2000' },
+  });
+  assert.deepEqual([dynsec.mqtt.provisioning, dynsec.mqtt.provisioningTimeoutMs], ['mosquitto-dynsec', 2000]);
+  assert.throws(() => loadConfig({ env: { LW_MQTT_PROVISIONING: 'mosquitto-dynsec' } }), invalid(/needs mode external/));
+  assert.throws(() => loadConfig({ env: { LW_MQTT_MODE: 'external', LW_MQTT_PROVISIONING: 'store' } }), invalid(/only with the embedded broker/));
+  assert.throws(() => loadConfig({ env: { LW_MQTT_MODE: 'external', LW_MQTT_PROVISIONING: 'mosquitto-dynsec' } }), invalid(/username and mqtt.password/));
+  assert.throws(() => loadConfig({ env: { LW_MQTT_PROVISIONING: 'password-file' } }), invalid(/provisioning/));
+  assert.equal(loadConfig({ env: { LW_MQTT_MODE: 'external', LW_MQTT_PROVISIONING: 'none' } }).mqtt.provisioning, 'none');
+});

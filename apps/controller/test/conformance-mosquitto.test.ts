@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { fromPublication } from '@linewatch/protocol';
 import type { App } from '../src/app.js';
+import { connectDynsecProvisioner } from '../src/broker/dynsec.js';
 import { connectExternalBus } from '../src/broker/external.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
 import type { Store } from '../src/store/types.js';
@@ -125,6 +126,36 @@ describe('mosquitto only', { skip }, () => {
     } finally {
       await h.close();
       await own.stop();
+    }
+  });
+
+  test('a device row that cannot be committed takes its broker credentials back', async () => {
+    const inner = await openSqliteStore({ path: ':memory:', busyTimeoutMs: 1000 });
+    let onBrokerWhenRowWritten: boolean | null = null;
+    let h: BrokerHarness | null = null;
+    let dynsec: Awaited<ReturnType<typeof connectDynsecProvisioner>> | null = null;
+    const clientExists = async (username: string) => !(await dynsec!.send([{ command: 'getClient', username }]))[0]?.error;
+    const store: Store = Object.create(inner, {
+      createDevice: {
+        value: async () => {
+          onBrokerWhenRowWritten = await clientExists('rb-1');
+          throw new Error('disk full');
+        },
+      },
+    });
+    try {
+      h = await controllerOn(mosq, { store });
+      dynsec = await connectDynsecProvisioner(h.app.ctx, { url: mosq.url, ...mosq.controller!, timeoutMs: 5000 });
+      const admin = await login(h.app, 'admin', h.adminPassword);
+      const res = await h.app.inject({ method: 'POST', url: '/api/devices', headers: admin.headers, payload: { id: 'rb-1', name: 'x', line: 'line-1' } });
+      assert.equal(res.statusCode, 500, res.body);
+      assert.equal(onBrokerWhenRowWritten, true, 'the broker knew the device before its row was written');
+      assert.equal(await clientExists('rb-1'), false, 'the broker entry was removed again');
+      assert.equal(await inner.findDevice('rb-1'), null);
+    } finally {
+      await dynsec?.close();
+      await h?.close();
+      await inner.close();
     }
   });
 
