@@ -427,3 +427,12 @@ test('a crashed attempt that already registered the version: the expired job is 
   const j = await getJob(app, admin, job.id);
   assert.deepEqual([j.status, j.resultVersion, j.attempt], ['succeeded', job.targetVersion, 1]);
 });
+
+test('the OpenAPI document lists the job and worker routes', async () => {
+  const { app } = await setup();
+  const res = await app.inject({ method: 'GET', url: '/docs/json' });
+  assert.equal(res.statusCode, 200);
+  const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+  for (const p of ['/api/jobs', '/api/jobs/{id}/cancel', '/api/training/lines', '/api/worker/claim', '/api/worker/datasets/{id}/items/{item}/{file}', '/api/worker/jobs/{id}/package'])
+    assert.ok(paths.includes(p), p);
+});
