@@ -199,3 +199,23 @@ test('a controller restart mid-rollout resumes from the recorded state', { timeo
     await store.close();
   }
 });
+
+test('shadow phase: a candidate that would flag far more on the same frames is stopped before it goes live', { timeout: 60_000 }, async () => {
+  const f = await rolloutFixture({ agents: 3, flagRate: (v) => (v === 'v2' ? 0.4 : 0.03) });
+  try {
+    await f.addCandidate('v2', 2, {});
+    await warmUp();
+    const id = await approve(f, 'v2', { ...FAST, shadow: { durationS: 20, minFrames: 40 } });
+    const r = await untilRollout(f, id, (x) => x.rollout.state === 'rolled-back', 30_000, 'shadow rollback');
+    const failed = r.decisions.find((d) => d.action === 'gate-failed');
+    assert.match(failed?.reason ?? '', /shadow flag rate/);
+    const canary = f.agents.find((a) => a.received.some((d) => d.version === 'v2'))!;
+    assert.ok(canary.received.find((d) => d.version === 'v2')?.shadow, 'the canary was asked to shadow first');
+    assert.ok(canary.reports.some((x) => x.version === 'v2' && x.state === 'shadow'));
+    assert.ok(!canary.reports.some((x) => x.version === 'v2' && x.state === 'live'), 'the candidate never went live');
+    assert.ok(f.agents.every((a) => a.version === 'v1'));
+    assert.equal(f.agents.filter((a) => a.received.length > 0).length, 1, 'only the canary was touched');
+  } finally {
+    await f.close();
+  }
+});

@@ -110,7 +110,8 @@ export async function handleHealth(deps: HandlerDeps, topic: ParsedTopic, m: Mes
 }
 
 export function handleModelReport(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'modelReport'>): Outcome {
-  // Rollouts (which consume these) are not built yet; keep the report visible in the logs.
+  // The rollout engine (src/rollouts/engine.ts) subscribes to model reports on the bus itself; here they are only
+  // logged, so an operator can follow an update in the controller log.
   deps.ctx.log.info({ device: topic.device, report: m }, 'model report');
   return 'ok';
 }

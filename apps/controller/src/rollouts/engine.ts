@@ -7,17 +7,16 @@
  *
  * One engine per controller: with external-broker replicas, run rollouts on one of them (rollouts.enabled).
  */
-import { randomBytes } from 'node:crypto';
-import { fromPublication, kindFilter, type HealthMessage, type ModelReportMessage, type StatusMessage } from '@linewatch/protocol';
+import { fromPublication, kindFilter, type ModelReportMessage } from '@linewatch/protocol';
 import type { Bus } from '../broker/bus.js';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { DownloadTokens } from '../registry/download-token.js';
 import type { Registry } from '../registry/registry.js';
 import { RolloutStore, ACTIVE_STATES, type RolloutRow, type TargetRow } from '../store/rollout-store.js';
-import type { FleetRow } from '../store/types.js';
-import { flagRateGate, healthGate, meanFps, parseShadowNote, rejectRateGate, shadowGate, type Verdict } from './gates.js';
-import { effectivePolicy, planWaves, type RolloutPolicy } from './policy.js';
+import { evaluateGates, type Fleet } from './evaluate.js';
+import { planRollout } from './planner.js';
+import type { RolloutPolicy } from './policy.js';
 import { DesiredPublisher } from './publisher.js';
 
 export interface EngineOptions {
@@ -28,7 +27,6 @@ export interface EngineOptions {
   flushScores?: () => Promise<void>;
 }
 
-type Fleet = Map<string, FleetRow & { line: string; name: string }>;
 const ENGINE = 'engine';
 
 export class RolloutEngine {
@@ -203,85 +201,13 @@ export class RolloutEngine {
 
   create(version: string, line: string | null | undefined, userId: string, overrides: Record<string, unknown> = {}): Promise<RolloutRow> {
     return this.serial(async () => {
-      const model = await this.registry.get(version);
-      if (!model) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
-      const scope = line === undefined ? model.line : line;
-      const policy = await effectivePolicy(this.registry.store, scope, overrides);
-      if (policy.requireEligible && model.eligible === false) throw ctrlError('LW_CTRL_MODEL_INELIGIBLE', model.eligibility);
-      if (!model.approvedAt) throw ctrlError('LW_CTRL_ROLLOUT_STATE', `version ${version} is not approved`);
-      const active = await this.store.list(1000, ACTIVE_STATES);
-      const clash = active.find((a) => a.line === null || scope === null || a.line === scope);
-      if (clash) throw ctrlError('LW_CTRL_ROLLOUT_ACTIVE', `rollout ${clash.id} (${clash.version}) is ${clash.state} on ${clash.line ?? 'the fleet'}`);
-
-      const devices = (await this.ctx.store.listDevices(scope === null ? undefined : [scope])).filter((d) => !d.disabledAt);
-      const fleet = await this.fleet();
-      const offline = devices.filter((d) => !fleet.get(d.id)?.online).map((d) => d.id);
-      const already = devices.filter((d) => fleet.get(d.id)?.online && fleet.get(d.id)?.modelVersion === version).map((d) => d.id);
-      const ids = devices.map((d) => d.id).filter((id) => !offline.includes(id) && !already.includes(id));
-      if (ids.length === 0) throw ctrlError('LW_CTRL_ROLLOUT_STATE', `no online device on ${scope ?? 'the fleet'} needs ${version}`);
-      const plan = planWaves(ids, policy);
-      const now = this.ctx.clock.now();
-      const id = `ro-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
-
-      await this.opts.flushScores?.();
-      const from = new Date(now.getTime() - policy.baselineWindowS * 1000);
-      const baseline = {
-        frames: await this.store.frames(ids, from, now),
-        flagged: await this.store.flaggedEvents(ids, undefined, from, now),
-        from: from.toISOString(),
-        to: now.toISOString(),
-      };
-      const targets: TargetRow[] = ids.map((d) => {
-        const h = fleet.get(d)?.health as HealthMessage | null | undefined;
-        return {
-          rolloutId: id,
-          deviceId: d,
-          wave: plan.wave.get(d)!,
-          state: 'pending',
-          fromVersion: fleet.get(d)?.modelVersion ?? null,
-          issuedAt: null,
-          liveAt: null,
-          report: null,
-          frames: 0,
-          baseFps: h ? meanFps(h) : null,
-          baseLatencyMs: h ? h.latencyMs.p99 : null,
-          rolledBackAt: null,
-          updatedAt: now,
-        };
-      });
-      const row: RolloutRow = {
-        id,
-        version,
-        parentVersion: model.parentVersion,
-        line: scope,
-        policy: JSON.stringify(policy),
-        state: 'running',
-        phase: policy.shadow ? 'shadow' : 'canary',
-        wave: 0,
-        waves: plan.waves,
-        waveStartedAt: null,
-        waveLiveAt: null,
-        baseline: JSON.stringify(baseline),
-        reason: null,
-        createdBy: userId,
-        createdAt: now,
-        updatedAt: now,
-        endedAt: null,
-      };
-      const sizes = Array.from({ length: plan.waves }, (_, w) => targets.filter((t) => t.wave === w).length);
-      await this.store.create(row, targets, {
-        at: now,
-        actor: userId,
-        action: 'created',
-        reason:
-          `${version} on ${scope ?? 'the fleet'}: ${ids.length} device(s) in ${plan.waves} wave(s) [${sizes.join(', ')}], canary first` +
-          (offline.length ? `; skipped offline: ${offline.join(', ')}` : '') +
-          (already.length ? `; already on ${version}: ${already.join(', ')}` : '') +
-          `; baseline ${baseline.flagged}/${baseline.frames} flagged frames over ${policy.baselineWindowS} s`,
-        details: JSON.stringify({ policy, baseline, offline, already }),
-      });
-      await this.startWave(row, 0, policy, 'canary');
-      return (await this.store.get(id))!;
+      const plan = await planRollout(
+        { ctx: this.ctx, registry: this.registry, store: this.store, flushScores: this.opts.flushScores },
+        { version, line, userId, overrides },
+      );
+      await this.store.create(plan.row, plan.targets, plan.decision);
+      await this.startWave(plan.row, 0, plan.policy, 'canary');
+      return (await this.store.get(plan.row.id))!;
     });
   }
 
@@ -387,10 +313,12 @@ export class RolloutEngine {
       const rep = failed.report ? (JSON.parse(failed.report) as ModelReportMessage) : null;
       return this.rollback(r, `install failed on ${failed.deviceId}: ${rep?.reason?.code ?? 'unknown'} ${rep?.reason?.message ?? ''}`.trim(), ENGINE, 'gate-failed');
     }
-    const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > policy.installTimeoutS * 1000 && r.state === 'running');
+    // A shadowing canary legitimately stays un-live for the shadow window on top of the install itself.
+    const allowMs = (t: TargetRow): number => (policy.installTimeoutS + (t.wave === 0 && policy.shadow ? policy.shadow.durationS : 0)) * 1000;
+    const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > allowMs(t) && r.state === 'running');
     if (late) return this.rollback(r, `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command`, ENGINE, 'gate-failed');
 
-    const verdict = await this.gates(r, policy, targets, fleet);
+    const verdict = await evaluateGates(this.store, r, policy, targets, fleet, this.pendingFrames);
     if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
     if (r.state === 'paused') return;
 
@@ -415,34 +343,5 @@ export class RolloutEngine {
       await this.decide(r.id, ENGINE, 'gates-passed', verdict.summary);
       await this.finish(r, 'completed', `all ${targets.length} device(s) live on ${r.version}`, ENGINE);
     }
-  }
-
-  /** Evaluates every gate over the devices running the candidate. `ready`: enough evidence to move on. */
-  private async gates(r: RolloutRow, policy: RolloutPolicy, targets: TargetRow[], fleet: Fleet): Promise<{ fail?: string; ready: boolean; summary: string }> {
-    const verdicts: Verdict[] = [];
-    if (r.phase === 'shadow') {
-      for (const t of targets.filter((x) => x.wave === 0 && x.state === 'sent')) {
-        const s = parseShadowNote((fleet.get(t.deviceId)?.status as StatusMessage | null)?.note);
-        if (s) {
-          const v = shadowGate(s, policy);
-          if (v.kind === 'fail') return { fail: `${t.deviceId}: ${v.reason}`, ready: false, summary: '' };
-        }
-      }
-    }
-    const live = targets.filter((t) => t.state === 'live');
-    if (live.length === 0) return { ready: false, summary: 'no device live yet' };
-    for (const t of live) verdicts.push(healthGate(t, (fleet.get(t.deviceId)?.health as HealthMessage | null) ?? null, r.version, policy));
-    const ids = live.map((t) => t.deviceId);
-    const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + (this.pendingFrames.get(d) ?? 0), 0);
-    const flagged = await this.store.flaggedEvents(ids, r.version);
-    const baseline = r.baseline ? (JSON.parse(r.baseline) as { frames: number; flagged: number }) : null;
-    verdicts.push(flagRateGate(baseline, { frames, flagged }, policy));
-    if (r.parentVersion) {
-      const qa = rejectRateGate(await this.store.verdicts(r.version, ids), await this.store.verdicts(r.parentVersion), policy);
-      verdicts.push(qa.kind === 'wait' ? { kind: 'pass', reason: qa.reason } : qa); // too few reviews must not stall
-    }
-    const failed = verdicts.find((v) => v.kind === 'fail');
-    if (failed) return { fail: failed.reason, ready: false, summary: '' };
-    return { ready: verdicts.every((v) => v.kind === 'pass'), summary: verdicts.map((v) => v.reason).join('; ') };
   }
 }

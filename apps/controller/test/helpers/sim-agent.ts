@@ -44,6 +44,8 @@ export class SimAgent {
   private acc = 0;
   private latest: DesiredModelMessage | null = null;
   private work: Promise<void> = Promise.resolve();
+  /** While a shadow window runs: the candidate's version and what it would have flagged on the same frames. */
+  private shadow: { version: string; frames: number; liveFlags: number; shadowFlags: number; acc: number } | null = null;
 
   constructor(private readonly o: SimAgentOptions) {
     this.version = o.version;
@@ -116,6 +118,16 @@ export class SimAgent {
     const flagged = this.acc >= 1;
     if (flagged) this.acc -= 1;
     const score = flagged ? 0.9 : 0.1;
+    const sh = this.shadow;
+    if (sh) {
+      sh.frames += 1;
+      if (flagged) sh.liveFlags += 1;
+      sh.acc += this.o.flagRate(sh.version);
+      if (sh.acc >= 1) {
+        sh.acc -= 1;
+        sh.shadowFlags += 1;
+      }
+    }
     this.pub(toPublication('score', { ...this.addr, camera: 'cam-1' }, { camera: 'cam-1', frame: this.frame, ts, score }));
     if (flagged) {
       this.seq += 1;
@@ -127,8 +139,14 @@ export class SimAgent {
   }
 
   status(): void {
+    const sh = this.shadow;
+    // The real agent puts its shadow statistics on the status note, in this format (apps/agent/src/agent.ts).
+    const note = sh && sh.frames > 0
+      ? `shadow: ${sh.frames} frames, agreement ${(1 - Math.abs(sh.liveFlags - sh.shadowFlags) / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| 0.100`
+      : undefined;
     this.pub(toPublication('status', this.addr, {
-      device: this.id, bdSeq: 0, ts: Date.now(), state: 'running', modelVersion: this.version, cameras: ['cam-1'],
+      device: this.id, bdSeq: 0, ts: Date.now(), state: sh ? 'updating' : 'running', modelVersion: this.version, cameras: ['cam-1'],
+      ...(note && { note }),
     }));
   }
 
@@ -181,6 +199,20 @@ export class SimAgent {
       if (planned) throw Object.assign(new Error('planned failure'), { reason: planned });
       this.report(d, 'loading');
       if (this.latest !== d) return this.report(d, 'failed', 'SUPERSEDED', 'a newer desired model arrived');
+      if (d.shadow && !d.rollback) {
+        this.report(d, 'shadow');
+        this.shadow = { version: d.version, frames: 0, liveFlags: 0, shadowFlags: 0, acc: this.acc };
+        const t0 = Date.now();
+        try {
+          while (Date.now() - t0 < d.shadow.durationS * 1000 || this.shadow.frames < d.shadow.minFrames) {
+            await new Promise((r) => setTimeout(r, 200));
+            if (this.latest !== d || !this.client) return this.report(d, 'failed', 'SUPERSEDED', 'a newer desired model arrived');
+            this.status();
+          }
+        } finally {
+          this.shadow = null;
+        }
+      }
       this.cache.set(d.version, bytes);
       this.version = d.version;
       this.report(d, 'live');

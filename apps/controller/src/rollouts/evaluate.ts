@@ -1,0 +1,53 @@
+/**
+ * Evaluates every gate of a running rollout over the devices that run the candidate, from what the database holds
+ * (fleet health/status, flagged events, QA verdicts, candidate frame counts) plus frames counted since the last
+ * flush. `ready`: enough evidence to move to the next wave; `fail`: the reason to roll back.
+ */
+import type { HealthMessage, StatusMessage } from '@linewatch/protocol';
+import type { RolloutRow, RolloutStore, TargetRow } from '../store/rollout-store.js';
+import type { FleetRow } from '../store/types.js';
+import { flagRateGate, healthGate, parseShadowNote, rejectRateGate, shadowGate, type Verdict } from './gates.js';
+import type { RolloutPolicy } from './policy.js';
+
+export type Fleet = Map<string, FleetRow & { line: string; name: string }>;
+
+export interface GateResult {
+  fail?: string;
+  ready: boolean;
+  summary: string;
+}
+
+export async function evaluateGates(
+  store: RolloutStore,
+  r: RolloutRow,
+  policy: RolloutPolicy,
+  targets: TargetRow[],
+  fleet: Fleet,
+  pendingFrames: ReadonlyMap<string, number>,
+): Promise<GateResult> {
+  const verdicts: Verdict[] = [];
+  if (r.phase === 'shadow') {
+    for (const t of targets.filter((x) => x.wave === 0 && x.state === 'sent')) {
+      const s = parseShadowNote((fleet.get(t.deviceId)?.status as StatusMessage | null)?.note);
+      if (s) {
+        const v = shadowGate(s, policy);
+        if (v.kind === 'fail') return { fail: `${t.deviceId}: ${v.reason}`, ready: false, summary: '' };
+      }
+    }
+  }
+  const live = targets.filter((t) => t.state === 'live');
+  if (live.length === 0) return { ready: false, summary: 'no device live yet' };
+  for (const t of live) verdicts.push(healthGate(t, (fleet.get(t.deviceId)?.health as HealthMessage | null) ?? null, r.version, policy));
+  const ids = live.map((t) => t.deviceId);
+  const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + (pendingFrames.get(d) ?? 0), 0);
+  const flagged = await store.flaggedEvents(ids, r.version);
+  const baseline = r.baseline ? (JSON.parse(r.baseline) as { frames: number; flagged: number }) : null;
+  verdicts.push(flagRateGate(baseline, { frames, flagged }, policy));
+  if (r.parentVersion) {
+    const qa = rejectRateGate(await store.verdicts(r.version, ids), await store.verdicts(r.parentVersion), policy);
+    verdicts.push(qa.kind === 'wait' ? { kind: 'pass', reason: qa.reason } : qa); // too few reviews must not stall
+  }
+  const failed = verdicts.find((v) => v.kind === 'fail');
+  if (failed) return { fail: failed.reason, ready: false, summary: '' };
+  return { ready: verdicts.every((v) => v.kind === 'pass'), summary: verdicts.map((v) => v.reason).join('; ') };
+}
