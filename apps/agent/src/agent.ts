@@ -252,6 +252,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
         const slot = pipeline.cameras.get(id)!.slot;
         src.start({
           frame: (img) => slot.put(img),
+          pullWith: (pull) => slot.pullWith(pull),
           problem: (code, message) => problem(id, code, `camera ${id}: ${message}`),
           recovered: () => {
             if (problems.delete(id)) {

@@ -27,6 +27,11 @@ export const SourceSchema = Type.Union([
     defectRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
     /** Distinct pre-rendered frames cycled through (rendering costs ~20–100 ms, so it is done once). */
     distinctFrames: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+    /**
+     * 'realtime': a frame every 1/fps s, like a camera. 'on-demand': a frame whenever the pipeline is ready for one
+     * (at most fps per second), so inference, not the camera, sets the pace — what the benchmark measures.
+     */
+    pace: Type.Union([Type.Literal('realtime'), Type.Literal('on-demand')], { default: 'realtime' }),
   }),
   Type.Object({ kind: Type.Literal('folder'), ...common, path: Type.String({ minLength: 1 }) }),
   Type.Object({ kind: Type.Literal('video'), ...common, path: Type.String({ minLength: 1 }), loop: Type.Boolean({ default: true }) }),

@@ -1,8 +1,13 @@
 /**
- * The inference loop, one async loop per camera: newest frame → live model → score (QoS 0, decimated) → if above
- * the camera's threshold, an event (JPEG + anomaly-map PNG) into the durable outbox. The live model is read once
- * per frame, so a swap takes effect between frames and no frame is skipped; a shadow candidate, when set, scores
- * the same frames without affecting flags.
+ * The inference pipeline: newest frame → live model → score (QoS 0, decimated) → if above the camera's threshold,
+ * an event (JPEG + anomaly-map PNG) into the durable outbox.
+ *
+ * One dispatcher feeds the model: it reserves an input buffer (LoadedModel double-buffers, the model runs in a
+ * worker thread), then takes the newest pending frame of the next camera in round-robin order and preprocesses it
+ * while the previous frame is still running. Choosing the frame only once a buffer is free means waiting never makes
+ * a result staler, and no camera holds a buffer while its own camera is silent. Results are handled per camera in
+ * frame order. The live model is read once per frame, so a swap takes effect between frames and no frame is
+ * skipped; a shadow candidate, when set, scores the same frames without affecting flags.
  */
 import { randomUUID } from 'node:crypto';
 import { toPublication } from '@linewatch/protocol';
@@ -10,14 +15,16 @@ import type { DeviceAddress, EventMessage, ScoreMessage } from '@linewatch/proto
 import { encodeJpeg, heatmapPng } from '@linewatch/vision';
 import type { AgentErrorCode } from './errors.js';
 import { reasonOf } from './errors.js';
-import type { InferenceResult, LoadedModel } from './model/loaded-model.js';
+import type { InferenceResult, LoadedModel, Reservation } from './model/loaded-model.js';
 import type { Frame } from './sources/frame.js';
 import { FrameSlot } from './sources/frame.js';
 import { LatencyWindow, RateCounter } from './stats.js';
 import type { Thresholds } from './thresholds.js';
 
-/** Events being encoded per camera before the loop waits (each holds one frame in memory). */
+/** Events being encoded per camera before its results wait (each holds one frame in memory). */
 const MAX_ENCODING = 8;
+/** Frames of one camera submitted but not yet handled; beyond this the camera is skipped (its slot drops, counted). */
+const MAX_PENDING = 2;
 const MAX_SCORE = 1e9;
 
 export interface ShadowStats {
@@ -39,6 +46,9 @@ export interface CameraState {
   invalid: number;
   encoding: number;
   chain: Promise<void>;
+  /** Frames submitted to a model whose results are not handled yet, and the promise chain handling them in order. */
+  pending: number;
+  results: Promise<void>;
 }
 
 export interface PipelineHooks {
@@ -55,7 +65,10 @@ export class Pipeline {
   readonly latency = new LatencyWindow();
   private live: LoadedModel;
   private shadow: { model: LoadedModel; stats: ShadowStats } | undefined;
-  private loops: Promise<void>[] = [];
+  private dispatcher: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private rr = 0;
 
   constructor(
     private readonly address: DeviceAddress,
@@ -68,7 +81,7 @@ export class Pipeline {
   ) {
     this.live = model;
     for (const id of cameraIds) {
-      this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve() });
+      this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve(), pending: 0, results: Promise.resolve() });
     }
   }
 
@@ -77,13 +90,18 @@ export class Pipeline {
   }
 
   start(): void {
-    this.loops = [...this.cameras.values()].map((c) => this.loop(c));
+    if (this.dispatcher) return;
+    for (const c of this.cameras.values()) c.slot.watch(() => this.kick());
+    this.dispatcher = this.dispatch();
   }
 
   /** Closes the slots and waits for in-flight frames and event encodes. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const c of this.cameras.values()) c.slot.close();
-    await Promise.all(this.loops);
+    this.kick();
+    await this.dispatcher;
+    await Promise.all([...this.cameras.values()].map((c) => c.results));
     await Promise.all([...this.cameras.values()].map((c) => c.chain));
   }
 
@@ -112,63 +130,121 @@ export class Pipeline {
     return this.thresholds.get(camera, this.live.version, this.live.manifest.threshold.value);
   }
 
-  private async loop(c: CameraState): Promise<void> {
-    for (;;) {
-      const frame = await c.slot.take();
-      if (!frame) return;
+  private kick(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async dispatch(): Promise<void> {
+    while (!this.stopping) {
+      const model = this.live; // read once: a swap lands between frames
+      let slot: Reservation;
+      try {
+        slot = await model.reserve();
+      } catch (e) {
+        // Only a released model refuses; by then `live` is its successor.
+        if (model === this.live) this.hooks.problem('LW_AGENT_INFERENCE_FAILED', reasonOf(e));
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      if (model !== this.live) {
+        slot.cancel(); // swapped while we waited: the next frame goes to the new model
+        continue;
+      }
+      const next = await this.nextFrame();
+      if (!next) {
+        slot.cancel();
+        return;
+      }
+      const [c, frame] = next;
       const img = frame.image;
       if (img.width < 1 || img.height < 1 || img.data.length !== img.width * img.height * 3) {
+        slot.cancel();
         c.invalid++;
         this.hooks.problem('LW_AGENT_FRAME_INVALID', `camera ${c.camera}: frame ${frame.index} has ${img.data.length} bytes for ${img.width}x${img.height}`);
         continue;
       }
-      const model = this.live; // read once: a swap lands between frames
-      let result: InferenceResult;
-      try {
-        result = await model.infer(img);
-      } catch (e) {
-        c.invalid++;
-        this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `camera ${c.camera}: ${reasonOf(e)}`);
-        continue;
-      }
-      const threshold = this.thresholds.get(c.camera, model.version, model.manifest.threshold.value);
-      const flagged = result.score > threshold;
-      let shadowScore: number | undefined;
-      const shadow = this.shadow;
-      if (shadow) {
-        try {
-          const s = await shadow.model.infer(img);
-          shadowScore = Math.min(MAX_SCORE, s.score);
-          const st = shadow.stats;
-          // The candidate is judged by the threshold it would get if it went live (camera config / its manifest).
-          const sFlag = s.score > this.thresholds.get(c.camera, shadow.model.version, shadow.model.manifest.threshold.value);
-          st.meanAbsDiff += (Math.abs(s.score - result.score) - st.meanAbsDiff) / (st.frames + 1);
-          st.frames++;
-          if (sFlag === flagged) st.agree++;
-          if (flagged) st.liveFlags++;
-          if (sFlag) st.shadowFlags++;
-        } catch (e) {
-          this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `shadow model on camera ${c.camera}: ${reasonOf(e)}`);
+      const result = slot.run(img); // preprocesses now, runs in the model's worker
+      result.catch(() => undefined); // handled in order below; never an unhandled rejection meanwhile
+      c.pending++;
+      c.results = c.results
+        .then(() => this.handle(c, frame, model, result))
+        .finally(() => {
+          c.pending--;
+          this.kick();
+        });
+    }
+  }
+
+  /** The newest frame of the next camera (round robin) that has one; waits for a frame. Undefined once stopping. */
+  private async nextFrame(): Promise<[CameraState, Frame] | undefined> {
+    const cams = [...this.cameras.values()];
+    for (;;) {
+      if (this.stopping) return undefined;
+      for (let k = 0; k < cams.length; k++) {
+        const i = (this.rr + k) % cams.length;
+        const c = cams[i]!;
+        if (c.pending >= MAX_PENDING) continue;
+        const f = c.slot.poll();
+        if (f) {
+          this.rr = (i + 1) % cams.length;
+          return [c, f];
         }
       }
-      c.scored++;
-      c.rate.tick();
-      c.lastFrameIndex = frame.index;
-      if (frame.index % this.decimation === 0) {
-        this.hooks.publishScore(c.camera, {
-          camera: c.camera, frame: frame.index, ts: frame.ts, score: Math.min(MAX_SCORE, result.score),
-          ...(shadowScore !== undefined ? { shadowScore } : {}),
-        });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
+  }
+
+  private async handle(c: CameraState, frame: Frame, model: LoadedModel, pending: Promise<InferenceResult>): Promise<void> {
+    const img = frame.image;
+    let result: InferenceResult;
+    try {
+      result = await pending;
+    } catch (e) {
+      c.invalid++;
+      this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `camera ${c.camera}: ${reasonOf(e)}`);
+      return;
+    }
+    const threshold = this.thresholds.get(c.camera, model.version, model.manifest.threshold.value);
+    const flagged = result.score > threshold;
+    let shadowScore: number | undefined;
+    const shadow = this.shadow;
+    if (shadow) {
+      try {
+        const s = await shadow.model.infer(img);
+        shadowScore = Math.min(MAX_SCORE, s.score);
+        const st = shadow.stats;
+        // The candidate is judged by the threshold it would get if it went live (camera config / its manifest).
+        const sFlag = s.score > this.thresholds.get(c.camera, shadow.model.version, shadow.model.manifest.threshold.value);
+        st.meanAbsDiff += (Math.abs(s.score - result.score) - st.meanAbsDiff) / (st.frames + 1);
+        st.frames++;
+        if (sFlag === flagged) st.agree++;
+        if (flagged) st.liveFlags++;
+        if (sFlag) st.shadowFlags++;
+      } catch (e) {
+        this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `shadow model on camera ${c.camera}: ${reasonOf(e)}`);
       }
-      this.latency.add(performance.now() - frame.t0);
-      this.hooks.scored?.(c.camera, frame, result, model.version, shadowScore);
-      if (flagged) {
-        c.flagged++;
-        // Bound memory: if encodes fall behind, this camera's loop waits (its slot then drops frames, counted),
-        // but a frame that was flagged is never thrown away.
-        while (c.encoding >= MAX_ENCODING) await c.chain;
-        this.flag(c, frame, result, threshold, model.version);
-      }
+    }
+    c.scored++;
+    c.rate.tick();
+    c.lastFrameIndex = frame.index;
+    if (frame.index % this.decimation === 0) {
+      this.hooks.publishScore(c.camera, {
+        camera: c.camera, frame: frame.index, ts: frame.ts, score: Math.min(MAX_SCORE, result.score),
+        ...(shadowScore !== undefined ? { shadowScore } : {}),
+      });
+    }
+    this.latency.add(performance.now() - frame.t0);
+    this.hooks.scored?.(c.camera, frame, result, model.version, shadowScore);
+    if (flagged) {
+      c.flagged++;
+      // Bound memory: if encodes fall behind, this camera's results wait (its slot then drops frames, counted),
+      // but a frame that was flagged is never thrown away.
+      while (c.encoding >= MAX_ENCODING) await c.chain;
+      this.flag(c, frame, result, threshold, model.version);
     }
   }
 

@@ -2,6 +2,8 @@
  * Frames and the one-slot mailbox between a camera and the inference loop. A camera never waits for inference:
  * if a frame is still pending when the next one arrives, the older is dropped (and counted), so memory stays bounded
  * at one pending frame per camera whatever the camera does, and the model always sees the newest picture.
+ * Consumers either `take()` (wait for the next frame) or `poll()` when notified through `watch()`. An on-demand
+ * source (`pullWith()`) is asked for a frame exactly when a consumer polls an empty slot.
  */
 import type { RgbImage } from '@linewatch/vision';
 import type { AgentErrorCode } from '../errors.js';
@@ -35,6 +37,12 @@ export interface FrameSource {
 
 export interface FrameSink {
   frame(image: RgbImage): void;
+  /**
+   * On-demand delivery: `pull` is called whenever the pipeline is ready for this camera's next frame and none is
+   * pending; the source should call `frame()` (synchronously, or later). For sources that can produce a frame at
+   * any moment (the synthetic camera in benchmarks), so the camera never paces nor starves the pipeline.
+   */
+  pullWith?(pull: () => void): void;
   problem(code: AgentErrorCode, message: string): void;
   /** The source delivers again after a problem. */
   recovered(): void;
@@ -45,6 +53,8 @@ export class FrameSlot {
   private waiter: ((f: Frame | undefined) => void) | undefined;
   private closed = false;
   private nextIndex = 0;
+  private onPut: (() => void) | undefined;
+  private puller: (() => void) | undefined;
   delivered = 0;
   dropped = 0;
 
@@ -65,6 +75,24 @@ export class FrameSlot {
     }
     if (this.pending) this.dropped++;
     this.pending = frame;
+    this.onPut?.();
+  }
+
+  /** `fn` runs after each frame that lands in the slot (not handed to a waiting `take()`). */
+  watch(fn: () => void): void {
+    this.onPut = fn;
+  }
+
+  pullWith(fn: () => void): void {
+    this.puller = fn;
+  }
+
+  /** The pending frame, if any (an on-demand source is asked first); never waits. */
+  poll(): Frame | undefined {
+    if (!this.pending && this.puller && !this.closed) this.puller();
+    const f = this.pending;
+    this.pending = undefined;
+    return f;
   }
 
   /** The newest unconsumed frame; waits if none. Resolves undefined once closed. */

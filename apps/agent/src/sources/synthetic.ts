@@ -1,6 +1,8 @@
 /**
  * Zero-setup camera: seeded synthetic surfaces from @linewatch/vision, some with defects. Frames are rendered once
  * (rendering costs tens of ms) and cycled, so the camera itself costs almost nothing at any frame rate.
+ * Paced like a camera ('realtime', `fps` frames per second) or 'on-demand': a frame each time the pipeline asks for
+ * one, at most `fps` per second, so a benchmark measures the pipeline and not the camera's timer.
  */
 import { createRng, generateSurface } from '@linewatch/vision';
 import type { RgbImage } from '@linewatch/vision';
@@ -14,6 +16,7 @@ export interface SyntheticOptions {
   readonly seed: number | string;
   readonly defectRate: number;
   readonly distinctFrames: number;
+  readonly pace?: 'realtime' | 'on-demand';
 }
 
 export class SyntheticSource implements FrameSource {
@@ -58,6 +61,10 @@ export class SyntheticSource implements FrameSource {
 
   start(sink: FrameSink): void {
     this.running = true;
+    if (this.opts.pace === 'on-demand' && sink.pullWith) {
+      this.startOnDemand(sink, sink.pullWith.bind(sink));
+      return;
+    }
     const period = 1000 / this.fps;
     let due = performance.now();
     const tick = (): void => {
@@ -71,6 +78,23 @@ export class SyntheticSource implements FrameSource {
       this.timer = setTimeout(tick, Math.max(0, due - now));
     };
     this.timer = setTimeout(tick, 0);
+  }
+
+  private startOnDemand(sink: FrameSink, pullWith: (pull: () => void) => void): void {
+    const period = 1000 / this.fps;
+    let next = 0; // earliest time of the next frame (the fps ceiling)
+    const deliver = (): void => {
+      this.timer = undefined;
+      if (!this.running) return;
+      next = performance.now() + period;
+      sink.frame(this.render(this.i++ % this.defective.length));
+    };
+    pullWith(() => {
+      if (!this.running || this.timer) return;
+      const wait = next - performance.now();
+      if (wait <= 0) deliver();
+      else this.timer = setTimeout(deliver, wait);
+    });
   }
 
   async stop(): Promise<void> {
