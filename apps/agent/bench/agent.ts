@@ -1,21 +1,31 @@
 /**
  * Agent benchmark: end-to-end fps and latency (frame in → score published) for 1 and 4 synthetic cameras, next to
- * bare `session.run` fps of the same model in the same process, and RSS over the run.
+ * bare `session.run` fps of the same model in the same process, and RSS over a long run.
  *
- *   npm run bench:agent -- --json out.json [--seconds 20] [--rss-seconds 600] [--size 256] [--frame 640x480]
- *                          [--threshold 0.65] [--package model.tar.gz --key trusted.pub.pem] [--providers cuda,cpu]
+ *   npm run bench:agent -- --json out.json [--seconds 20] [--bare-seconds 8] [--rss-seconds 600] [--cameras 1,4]
+ *                          [--package model.tar.gz|dir --key trusted.pub.pem] [--providers cuda,cpu]
+ *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
+ *                          [--in-process]
  *
  * Without --package, a tiny hand-built model with the real I/O contract is used (then the numbers measure the
- * agent's own overhead: preprocessing, publishing, scheduling). Cameras run faster than inference can keep up
- * with, so fps is the pipeline's throughput and drops are expected; latency is per scored frame.
+ * agent's own overhead: preprocessing, publishing, scheduling).
+ *
+ * Cameras are synthetic and, by default, `on-demand`: each delivers a frame the moment the pipeline is ready for
+ * one (at most --fps a second), so the camera can always outpace inference and the figure is the agent's
+ * throughput, not the camera's timer. `--pace realtime` paces them at --fps instead (newest frame wins, drops
+ * counted). The shared machine's load varies, so bare `session.run` fps is measured right before AND right after
+ * each end-to-end run and the two are averaged; `os.loadavg()` is recorded around every phase. The broker (aedes)
+ * and a lean test controller (acks events, counts scores) run in this process and share its CPU.
+ * `--in-process` runs the model on the main thread instead of the worker (for comparison only).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, float32 } from '@linewatch/inference';
 import { MODEL_FILE, readPackage, verifyEntries, loadPublicKey } from '@linewatch/model-package';
 import { build } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
+import { inProcessOpener } from '../src/model/loaded-model.js';
 import { LatencyWindow } from '../src/stats.js';
 import { aedesBroker } from '../test/helpers/brokers.js';
 import { TestController } from '../test/helpers/controller.js';
@@ -27,21 +37,22 @@ function arg(name: string, dflt?: string): string | undefined {
 }
 
 const seconds = Number(arg('seconds', '20'));
-const rssSeconds = Number(arg('rss-seconds', String(seconds)));
+const bareSeconds = Number(arg('bare-seconds', '8'));
+const rssSeconds = Number(arg('rss-seconds', '0'));
+const cameraCounts = (arg('cameras', '1,4') ?? '1,4').split(',').map(Number);
 const size = Number(arg('size', '256'));
 const [fw, fh] = (arg('frame', '640x480') ?? '640x480').split('x').map(Number) as [number, number];
 const providers = (arg('providers', 'cpu') ?? 'cpu').split(',');
+const pace = arg('pace', 'on-demand') as 'on-demand' | 'realtime';
+const cameraFps = Number(arg('fps', '240'));
+const inProcess = process.argv.includes('--in-process');
 const jsonOut = arg('json');
+const WARM_UP_S = 5;
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
-const rssSamples: number[] = [];
-const rssSamples4: number[] = [];
-let sampling4 = false;
-const rssTimer = setInterval(() => {
-  const mb = process.memoryUsage().rss / 2 ** 20;
-  rssSamples.push(mb);
-  if (sampling4) rssSamples4.push(mb);
-}, 1000);
+const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
+const rssMbNow = (): number => process.memoryUsage().rss / 2 ** 20;
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 async function packagePath(): Promise<{ path: string; keyPath: string }> {
   const given = arg('package');
@@ -53,36 +64,75 @@ async function packagePath(): Promise<{ path: string; keyPath: string }> {
   return { path, keyPath: keys.publicKeyPath };
 }
 
-async function bareFps(pkgPath: string, keyPath: string): Promise<number> {
+/** Bare `session.run` on this thread, back to back, on a fixed input: the ceiling the agent is measured against. */
+async function openBare(pkgPath: string, keyPath: string): Promise<{ fps(s: number): Promise<number>; release(): Promise<void> }> {
   const v = verifyEntries(readPackage(pkgPath), [loadPublicKey(keyPath)]);
   const s = await InferenceSession.open(v.files.get(MODEL_FILE)!, { executionProviders: providers });
   const { width, height, channels } = v.manifest.input;
   const input = float32(new Float32Array(channels * width * height).fill(0.1), [1, channels, height, width]);
   await s.warmUp(2);
-  let n = 0;
-  const end = performance.now() + Math.min(seconds, 10) * 1000;
-  while (performance.now() < end) {
-    await s.run({ image: input });
-    n++;
-  }
-  const fps = n / Math.min(seconds, 10);
-  await s.release();
-  return fps;
+  return {
+    async fps(secs) {
+      let n = 0;
+      const t0 = performance.now();
+      const end = t0 + secs * 1000;
+      while (performance.now() < end) {
+        await s.run({ image: input });
+        n++;
+      }
+      return n / ((performance.now() - t0) / 1000);
+    },
+    release: () => s.release(),
+  };
 }
 
-async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number) {
+interface E2eResult {
+  cameras: number;
+  fps: number;
+  p50Ms: number;
+  p99Ms: number;
+  framesDropped: number;
+  framesDelivered: number;
+  scoresReceived: number;
+  events: number;
+  provider: string;
+  seconds: number;
+  rss?: { startMb: number; maxMb: number; finalMb: number; slopeMbPerMin: number; heapUsedMb: number; externalMb: number; timeline: { s: number; mb: number }[] };
+}
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number, trackRss: boolean): Promise<E2eResult> {
   const broker = await aedesBroker();
   await broker.start();
   const address = { site: 'bench', line: 'l1', device: 'bench-1' };
   const ctrl = new TestController(broker.url, address, true);
   await ctrl.start();
+  const threshold = arg('threshold');
   const config = parseConfig({
     ...address,
     broker: { url: broker.url },
-    cameras: Array.from({ length: cameras }, (_, i) => ({ id: `cam-${i + 1}`, source: { kind: 'synthetic', width: fw, height: fh, fps: 240, distinctFrames: 16, defectRate: 0.1 } })),
+    cameras: Array.from({ length: cameras }, (_, i) => ({
+      id: `cam-${i + 1}`,
+      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, distinctFrames: 16, defectRate: 0.1, pace },
+      ...(threshold && arg('package') ? { threshold: Number(threshold) } : {}),
+    })),
     inference: { executionProviders: providers, warmUpRuns: 2 },
     model: { trustedKeyPath: keyPath, initialPackage: pkgPath },
-    dataDir: join(dir, `data-${cameras}`),
+    dataDir: join(dir, `data-${cameras}-${Date.now()}`),
     healthIntervalS: 5,
     logLevel: 'warn',
   });
@@ -91,6 +141,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   let frames = 0;
   const agent = await build({
     config,
+    ...(inProcess ? { sessionOpener: inProcessOpener } : {}),
     onScored: (_cam, frame) => {
       if (!counting) return;
       frames++;
@@ -98,45 +149,89 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
     },
   });
   agent.start();
-  await new Promise((r) => setTimeout(r, 5000)); // warm-up: JIT, synthetic frame renders, connect
-  const dropped0 = [...agent.pipeline.cameras.values()].reduce((a, c) => a + c.slot.dropped, 0);
+  await new Promise((r) => setTimeout(r, WARM_UP_S * 1000)); // JIT, synthetic frame renders, connect
+  const cams = (): { dropped: number; delivered: number } =>
+    [...agent.pipeline.cameras.values()].reduce((a, c) => ({ dropped: a.dropped + c.slot.dropped, delivered: a.delivered + c.slot.delivered }), { dropped: 0, delivered: 0 });
+  const before = cams();
+  const scores0 = ctrl.scoreCount;
   counting = true;
-  sampling4 = cameras === 4;
   const t0 = performance.now();
+  const timeline: { s: number; mb: number }[] = [];
+  const rssTimer = trackRss
+    ? setInterval(() => timeline.push({ s: Math.round((performance.now() - t0) / 1000), mb: round(rssMbNow()) }), 5000)
+    : undefined;
+  if (trackRss) timeline.push({ s: 0, mb: round(rssMbNow()) });
   await new Promise((r) => setTimeout(r, runSeconds * 1000));
   counting = false;
-  sampling4 = false;
+  if (rssTimer) clearInterval(rssTimer);
   const elapsed = (performance.now() - t0) / 1000;
-  const dropped = [...agent.pipeline.cameras.values()].reduce((a, c) => a + c.slot.dropped, 0) - dropped0;
+  const after = cams();
+  const mem = process.memoryUsage();
+  if (trackRss) timeline.push({ s: Math.round(elapsed), mb: round(mem.rss / 2 ** 20) });
   const provider = agent.pipeline.model.provider;
   await agent.stop();
+  const scoresReceived = ctrl.scoreCount - scores0;
   await ctrl.stop();
   await broker.stop();
   const p = lat.percentiles();
-  return { cameras, fps: frames / elapsed, p50Ms: p.p50, p99Ms: p.p99, framesDropped: dropped, events: ctrl.events.size, provider };
+  const r: E2eResult = {
+    cameras, fps: round(frames / elapsed), p50Ms: round(p.p50, 2), p99Ms: round(p.p99, 2),
+    framesDropped: after.dropped - before.dropped, framesDelivered: after.delivered - before.delivered,
+    scoresReceived, events: ctrl.events.size, provider, seconds: round(elapsed),
+  };
+  if (trackRss) {
+    // Growth is judged on the second half: the first minutes include allocator and JIT settling.
+    const half = timeline.filter((t) => t.s >= elapsed / 2);
+    r.rss = {
+      startMb: timeline[0]!.mb,
+      maxMb: Math.max(...timeline.map((t) => t.mb)),
+      finalMb: timeline.at(-1)!.mb,
+      slopeMbPerMin: round(slope(half.map((t) => t.s / 60), half.map((t) => t.mb)), 2),
+      heapUsedMb: round(mem.heapUsed / 2 ** 20),
+      externalMb: round((mem.external + mem.arrayBuffers) / 2 ** 20),
+      timeline: timeline.filter((_, i) => i % 6 === 0 || i === timeline.length - 1), // every 30 s
+    };
+  }
+  return r;
 }
 
 async function main(): Promise<void> {
   const { path, keyPath } = await packagePath();
-  const bare = await bareFps(path, keyPath);
+  const bare = await openBare(path, keyPath);
   const runs = [];
-  for (const cameras of [1, 4]) {
-    const r = await e2e(cameras, path, keyPath, cameras === 4 ? Math.max(seconds, rssSeconds) : seconds);
-    runs.push({ ...r, bareFps: bare });
-    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e (bare ${bare.toFixed(1)}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.events} events, ${r.framesDropped} frames dropped\n`);
+  for (const cameras of cameraCounts) {
+    const loadBefore = load();
+    const bareBefore = await bare.fps(bareSeconds);
+    const r = await e2e(cameras, path, keyPath, seconds, false);
+    const bareAfter = await bare.fps(bareSeconds);
+    const bareFps = (bareBefore + bareAfter) / 2;
+    const run = { ...r, bareFps: round(bareFps), bareFpsBefore: round(bareBefore), bareFpsAfter: round(bareAfter), ratio: round(r.fps / bareFps, 3), p99OverP50: round(r.p99Ms / r.p50Ms, 2), loadavgBefore: loadBefore, loadavgAfter: load() };
+    runs.push(run);
+    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} (${bareBefore.toFixed(1)} before, ${bareAfter.toFixed(1)} after) = ${run.ratio.toFixed(3)}×, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
   }
-  clearInterval(rssTimer);
+  let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
+  if (rssSeconds > 0) {
+    const loadBefore = load();
+    const r = await e2e(Math.max(...cameraCounts), path, keyPath, rssSeconds, true);
+    soak = { ...r, loadavgBefore: loadBefore, loadavgAfter: load() };
+    process.stderr.write(`[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min\n`);
+  }
+  await bare.release();
   const result = {
     bench: 'agent',
     model: arg('package') ? path : `tiny ${size}x${size}`,
+    providers,
     frame: `${fw}x${fh}`,
+    camera: { kind: 'synthetic', pace, fps: cameraFps },
+    inference: inProcess ? 'main thread (--in-process)' : 'worker thread',
     seconds,
-    rssSeconds,
+    bareSeconds,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
     runs,
-    // RSS at the end of the 4-camera run (lasts --rss-seconds), its first minute's sample, and the process max.
-    rssMb: Math.round(rssSamples4.at(-1) ?? 0),
-    rssMbAfter60s: Math.round(rssSamples4[Math.min(59, rssSamples4.length - 1)] ?? 0),
-    rssMbMax: Math.round(Math.max(0, ...rssSamples)),
+    ...(soak ? { soak } : {}),
+    // With --rss-seconds: RSS at the end of the soak run; otherwise at the end of the last run.
+    rssMb: Math.round(soak?.rss?.finalMb ?? rssMbNow()),
+    ...(soak?.rss ? { rssMbMax: soak.rss.maxMb, rssSlopeMbPerMin: soak.rss.slopeMbPerMin, rssSeconds } : {}),
   };
   const text = JSON.stringify(result, null, 2);
   if (jsonOut) writeFileSync(jsonOut, `${text}\n`);
@@ -149,6 +244,5 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    clearInterval(rssTimer);
     rmSync(dir, { recursive: true, force: true });
   });

@@ -12,6 +12,8 @@ export class TestController {
   readonly arrival: { camera: string; seq: number }[] = []; // first arrival order
   duplicates = 0;
   readonly scores: ScoreMessage[] = [];
+  /** Every score received (in lean mode only this is kept). */
+  scoreCount = 0;
   readonly reports: ModelReportMessage[] = [];
   readonly statuses: StatusMessage[] = [];
   readonly health: HealthMessage[] = [];
@@ -23,7 +25,10 @@ export class TestController {
   constructor(
     private readonly url: string,
     private readonly address: DeviceAddress,
-    /** Keep events without their image parts (benchmarks: the subscriber must not dominate the RSS figure). */
+    /**
+     * Benchmarks: keep events without their image parts and count scores without keeping them (the subscriber must
+     * not dominate the RSS figure).
+     */
     private readonly lean = false,
   ) {}
 
@@ -64,7 +69,8 @@ export class TestController {
         break;
       }
       case 'score':
-        this.scores.push(got.message);
+        this.scoreCount++;
+        if (!this.lean) this.scores.push(got.message);
         break;
       case 'modelReport':
         this.reports.push(got.message);
