@@ -97,6 +97,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     let ingest: Ingest | null = null;
     let bus: Bus | null = null;
     let rollouts: RolloutEngine | null = null;
+    let engineBus: Bus | null = null;
     const registry = new Registry(ctx);
     const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
     app.decorate('registry', registry);
@@ -110,6 +111,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     app.addHook('onClose', async () => {
       clearInterval(sweep);
       await rollouts?.stop();
+      if (engineBus !== bus) await engineBus?.close();
       await ingest?.stop();
       await bus?.close();
       if (ownStore) await store.close();
@@ -125,7 +127,10 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
       await ingest.start();
       if (config.rollouts.enabled) {
         const started = ingest;
-        rollouts = new RolloutEngine(ctx, bus, registry, tokens, {
+        // External broker: the engine gets its own client. Its plain subscriptions (scores, model reports) would
+        // otherwise overlap ingest's shared ones on one client and be dispatched to ingest twice.
+        engineBus = config.mqtt.mode === 'external' ? await connectExternalBus(ctx, config.mqtt) : bus;
+        rollouts = new RolloutEngine(ctx, engineBus, registry, tokens, {
           tickMs: config.rollouts.tickMs,
           baseUrl: () => config.registry.publicUrl ?? localUrl(app, config),
           flushScores: () => started.flushScores(),

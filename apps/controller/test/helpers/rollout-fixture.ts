@@ -33,6 +33,8 @@ export interface FixtureOptions {
   /** Reuse agents (restart test); they are (re)connected to this app's broker. */
   reuseAgents?: SimAgent[];
   adminPassword?: string;
+  /** An external broker the agents connect to (default: the controller's embedded one). */
+  mqttUrl?: string;
   /** Skip registering the parent (already in a reused store). */
   skipParent?: boolean;
 }
@@ -67,7 +69,7 @@ export async function rolloutFixture(o: FixtureOptions): Promise<Fixture> {
     });
     if (res.statusCode !== 201) throw new Error(`parent upload: ${res.statusCode} ${res.body}`);
   }
-  const mqttUrl = `mqtt://127.0.0.1:${app.broker!.port}`;
+  const mqttUrl = o.mqttUrl ?? `mqtt://127.0.0.1:${app.broker!.port}`;
   const imgs = await images();
   let agents: SimAgent[];
   if (o.reuseAgents) {

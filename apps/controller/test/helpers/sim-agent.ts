@@ -53,6 +53,11 @@ export class SimAgent {
     this.acc = createHash('sha256').update(o.device.id).digest().readUInt16BE(0) / 65536;
   }
 
+  /** Frames scored so far (one score message each). */
+  get framesSent(): number {
+    return this.frame;
+  }
+
   /** Points the agent at another broker (the controller restarted on a new port); call before start(). */
   retarget(mqttUrl: string): void {
     (this.o as { mqttUrl: string }).mqttUrl = mqttUrl;
