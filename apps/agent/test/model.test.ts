@@ -40,6 +40,34 @@ test('the tiny model scores a frame as expected; provider fallback is reported',
   }
 });
 
+test('two input buffers: a third frame waits for one to come back; release() waits for frames in flight', async () => {
+  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+  const m = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
+  const r1 = await m.reserve();
+  const r2 = await m.reserve();
+  let third = false;
+  const p3 = m.reserve().then((r) => {
+    third = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(third, false, 'both buffers are out');
+  const a = r1.run(createImage(64, 48, [100, 100, 100]));
+  let released = false;
+  const release = m.release().then(() => {
+    released = true;
+  });
+  r2.cancel();
+  const r3 = await p3;
+  const c = r3.run(createImage(64, 48, [200, 200, 200]));
+  const [ra, rc] = await Promise.all([a, c]);
+  assert.ok(Math.abs(ra.score - uniformScore(100, 1)) < 1e-4, `score ${ra.score}`);
+  assert.ok(Math.abs(rc.score - uniformScore(200, 1)) < 1e-4, `score ${rc.score}`);
+  await release;
+  assert.ok(released);
+  await assert.rejects(m.reserve(), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_INFERENCE_FAILED');
+});
+
 test('start-up installs the initial package, then prefers live, falls back to previous when live no longer verifies', async () => {
   const dataDir = join(fx.dir, 'store');
   const store = new ModelStore(dataDir);

@@ -45,6 +45,30 @@ function script(name: string, body: string): string {
   return p;
 }
 
+test('an on-demand synthetic camera delivers exactly when an empty slot is polled, at most fps frames a second', async () => {
+  const slot = new FrameSlot('cam');
+  let notified = 0;
+  slot.watch(() => notified++);
+  const src = new SyntheticSource({ camera: 'cam', width: 32, height: 24, fps: 20, seed: 1, defectRate: 0, distinctFrames: 2, pace: 'on-demand' });
+  let delivered = 0;
+  src.start({ frame: (img) => { delivered++; slot.put(img); }, problem: () => undefined, recovered: () => undefined, pullWith: (pull) => slot.pullWith(pull) });
+  try {
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(delivered, 0, 'no demand, no frames');
+    const first = slot.poll();
+    assert.equal(first?.index, 0, 'a poll of the empty slot gets a frame at once');
+    assert.equal(slot.poll(), undefined, 'the next one is held back by the 20 fps ceiling');
+    await waitFor('the held-back frame', () => delivered === 2, 1000);
+    assert.equal(notified, 2, 'every frame landing in the slot notifies the consumer');
+    assert.equal(slot.poll()?.index, 1);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(delivered, 2, 'still nothing without demand');
+    assert.equal(slot.dropped, 0);
+  } finally {
+    await src.stop();
+  }
+});
+
 test('FrameSlot keeps only the newest frame and counts the ones it dropped', async () => {
   const slot = new FrameSlot('cam');
   const img = (v: number): RgbImage => createImage(2, 2, [v, v, v]);
