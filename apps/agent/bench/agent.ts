@@ -2,7 +2,7 @@
  * Agent benchmark: end-to-end fps and latency (frame in → score published) for 1 and 4 synthetic cameras, next to
  * bare `session.run` fps of the same model in the same process, and RSS over a long run.
  *
- *   npm run bench:agent -- --json out.json [--seconds 20] [--bare-seconds 8] [--rss-seconds 600] [--cameras 1,4]
+ *   npm run bench:agent -- --json out.json [--seconds 30] [--slice 3] [--rss-seconds 600] [--cameras 1,4]
  *                          [--package model.tar.gz|dir --key trusted.pub.pem] [--providers cuda,cpu]
  *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
  *                          [--in-process]
@@ -13,8 +13,10 @@
  * Cameras are synthetic and, by default, `on-demand`: each delivers a frame the moment the pipeline is ready for
  * one (at most --fps a second), so the camera can always outpace inference and the figure is the agent's
  * throughput, not the camera's timer. `--pace realtime` paces them at --fps instead (newest frame wins, drops
- * counted). The shared machine's load varies, so bare `session.run` fps is measured right before AND right after
- * each end-to-end run and the two are averaged; `os.loadavg()` is recorded around every phase. The broker (aedes)
+ * counted). The shared machine's load varies within seconds, so for each camera count one agent runs in slices
+ * that alternate with bare `session.run` slices of the same model in the same process: the cameras are gated shut
+ * (the pipeline drains and idles), bare runs for half a slice, the cameras reopen for a slice — `--seconds` of
+ * end-to-end time in all. fps and bareFps are totals over all slices; `os.loadavg()` is recorded too. The broker (aedes)
  * and a lean test controller (acks events, counts scores) run in this process and share its CPU.
  * `--in-process` runs the model on the main thread instead of the worker (for comparison only).
  */
@@ -25,7 +27,10 @@ import { InferenceSession, float32 } from '@linewatch/inference';
 import { MODEL_FILE, readPackage, verifyEntries, loadPublicKey } from '@linewatch/model-package';
 import { build } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
+import type { CameraConfig, AgentConfig } from '../src/config.js';
 import { inProcessOpener } from '../src/model/loaded-model.js';
+import { createSource } from '../src/sources/index.js';
+import type { FrameSink, FrameSource } from '../src/sources/index.js';
 import { LatencyWindow } from '../src/stats.js';
 import { aedesBroker } from '../test/helpers/brokers.js';
 import { TestController } from '../test/helpers/controller.js';
@@ -36,8 +41,8 @@ function arg(name: string, dflt?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
 
-const seconds = Number(arg('seconds', '20'));
-const bareSeconds = Number(arg('bare-seconds', '8'));
+const seconds = Number(arg('seconds', '30'));
+const slice = Number(arg('slice', '3'));
 const rssSeconds = Number(arg('rss-seconds', '0'));
 const cameraCounts = (arg('cameras', '1,4') ?? '1,4').split(',').map(Number);
 const size = Number(arg('size', '256'));
@@ -47,7 +52,7 @@ const pace = arg('pace', 'on-demand') as 'on-demand' | 'realtime';
 const cameraFps = Number(arg('fps', '240'));
 const inProcess = process.argv.includes('--in-process');
 const jsonOut = arg('json');
-const WARM_UP_S = 5;
+const WARM_UP_S = 3;
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
 const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
@@ -64,31 +69,75 @@ async function packagePath(): Promise<{ path: string; keyPath: string }> {
   return { path, keyPath: keys.publicKeyPath };
 }
 
+interface Bare {
+  run(secs: number): Promise<{ runs: number; ms: number }>;
+  release(): Promise<void>;
+}
+
 /** Bare `session.run` on this thread, back to back, on a fixed input: the ceiling the agent is measured against. */
-async function openBare(pkgPath: string, keyPath: string): Promise<{ fps(s: number): Promise<number>; release(): Promise<void> }> {
+async function openBare(pkgPath: string, keyPath: string): Promise<Bare> {
   const v = verifyEntries(readPackage(pkgPath), [loadPublicKey(keyPath)]);
   const s = await InferenceSession.open(v.files.get(MODEL_FILE)!, { executionProviders: providers });
   const { width, height, channels } = v.manifest.input;
   const input = float32(new Float32Array(channels * width * height).fill(0.1), [1, channels, height, width]);
   await s.warmUp(2);
   return {
-    async fps(secs) {
-      let n = 0;
+    async run(secs) {
+      let runs = 0;
       const t0 = performance.now();
       const end = t0 + secs * 1000;
       while (performance.now() < end) {
         await s.run({ image: input });
-        n++;
+        runs++;
       }
-      return n / ((performance.now() - t0) / 1000);
+      return { runs, ms: performance.now() - t0 };
     },
     release: () => s.release(),
   };
 }
 
+/** Wraps a camera so the bench can shut it: while shut, pulls are held back and pushed frames are discarded. */
+class Gate {
+  open = true;
+  private readonly held = new Set<() => void>(); // one per camera however often it was asked
+  wrap(src: FrameSource): FrameSource {
+    return {
+      camera: src.camera, width: src.width, height: src.height, fps: src.fps,
+      stop: () => src.stop(),
+      start: (sink: FrameSink) => {
+        const gated: FrameSink = {
+          frame: (img) => {
+            if (this.open) sink.frame(img);
+          },
+          problem: (code, message) => sink.problem(code, message),
+          recovered: () => sink.recovered(),
+          ...(sink.pullWith
+            ? {
+                pullWith: (pull: () => void) =>
+                  sink.pullWith!(() => {
+                    if (this.open) pull();
+                    else this.held.add(pull);
+                  }),
+              }
+            : {}),
+        };
+        src.start(gated);
+      },
+    };
+  }
+  set(open: boolean): void {
+    this.open = open;
+    if (!open) return;
+    const pulls = [...this.held];
+    this.held.clear();
+    for (const pull of pulls) pull();
+  }
+}
+
 interface E2eResult {
   cameras: number;
   fps: number;
+  bareFps?: number;
   p50Ms: number;
   p99Ms: number;
   framesDropped: number;
@@ -97,6 +146,7 @@ interface E2eResult {
   events: number;
   provider: string;
   seconds: number;
+  sliceRatios?: number[];
   rss?: { startMb: number; maxMb: number; finalMb: number; slopeMbPerMin: number; heapUsedMb: number; externalMb: number; timeline: { s: number; mb: number }[] };
 }
 
@@ -115,19 +165,26 @@ function slope(xs: number[], ys: number[]): number {
   return den > 0 ? num / den : 0;
 }
 
-async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number, trackRss: boolean): Promise<E2eResult> {
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One agent with `cameras` cameras. With `bare`, `runSeconds` of end-to-end time is cut into slices alternating
+ * with bare slices; without, it runs straight through (the soak) and RSS is sampled every 5 s.
+ */
+async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number, bare: Bare | undefined): Promise<E2eResult> {
   const broker = await aedesBroker();
   await broker.start();
   const address = { site: 'bench', line: 'l1', device: 'bench-1' };
   const ctrl = new TestController(broker.url, address, true);
   await ctrl.start();
   const threshold = arg('threshold');
+  const distinctFrames = 16;
   const config = parseConfig({
     ...address,
     broker: { url: broker.url },
     cameras: Array.from({ length: cameras }, (_, i) => ({
       id: `cam-${i + 1}`,
-      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, distinctFrames: 16, defectRate: 0.1, pace },
+      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, distinctFrames, defectRate: 0.1, pace },
       ...(threshold && arg('package') ? { threshold: Number(threshold) } : {}),
     })),
     inference: { executionProviders: providers, warmUpRuns: 2 },
@@ -139,8 +196,10 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   const lat = new LatencyWindow(1 << 20);
   let counting = false;
   let frames = 0;
+  const gate = new Gate();
   const agent = await build({
     config,
+    sourceFactory: (cam: CameraConfig, cfg: AgentConfig) => gate.wrap(createSource(cam, cfg)),
     ...(inProcess ? { sessionOpener: inProcessOpener } : {}),
     onScored: (_cam, frame) => {
       if (!counting) return;
@@ -149,25 +208,55 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
     },
   });
   agent.start();
-  await new Promise((r) => setTimeout(r, WARM_UP_S * 1000)); // JIT, synthetic frame renders, connect
-  const cams = (): { dropped: number; delivered: number } =>
-    [...agent.pipeline.cameras.values()].reduce((a, c) => ({ dropped: a.dropped + c.slot.dropped, delivered: a.delivered + c.slot.delivered }), { dropped: 0, delivered: 0 });
+  // Warm-up: JIT, connect, and every distinct synthetic frame rendered once (tens of ms each, on this thread).
+  const cams = (): { dropped: number; delivered: number; min: number } =>
+    [...agent.pipeline.cameras.values()].reduce(
+      (a, c) => ({ dropped: a.dropped + c.slot.dropped, delivered: a.delivered + c.slot.delivered, min: Math.min(a.min, c.slot.delivered) }),
+      { dropped: 0, delivered: 0, min: Infinity },
+    );
+  const warmEnd = Date.now() + 60_000;
+  while (cams().min < distinctFrames + 2 && Date.now() < warmEnd) await sleep(100);
+  await sleep(WARM_UP_S * 1000);
   const before = cams();
   const scores0 = ctrl.scoreCount;
-  counting = true;
-  const t0 = performance.now();
   const timeline: { s: number; mb: number }[] = [];
-  const rssTimer = trackRss
-    ? setInterval(() => timeline.push({ s: Math.round((performance.now() - t0) / 1000), mb: round(rssMbNow()) }), 5000)
-    : undefined;
-  if (trackRss) timeline.push({ s: 0, mb: round(rssMbNow()) });
-  await new Promise((r) => setTimeout(r, runSeconds * 1000));
-  counting = false;
-  if (rssTimer) clearInterval(rssTimer);
-  const elapsed = (performance.now() - t0) / 1000;
+  const t0 = performance.now();
+  let e2eMs = 0;
+  let bareRuns = 0;
+  let bareMs = 0;
+  const sliceRatios: number[] = [];
+  if (bare) {
+    // Alternate: cameras shut → drain → bare slice → cameras open → e2e slice.
+    const slices = Math.max(1, Math.round(runSeconds / slice));
+    for (let i = 0; i < slices; i++) {
+      gate.set(false);
+      await sleep(200); // frames in flight finish; the pipeline idles
+      const b = await bare.run(slice / 2);
+      bareRuns += b.runs;
+      bareMs += b.ms;
+      const f0 = frames;
+      const s0 = performance.now();
+      counting = true;
+      gate.set(true);
+      await sleep(slice * 1000);
+      counting = false;
+      const ms = performance.now() - s0;
+      e2eMs += ms;
+      sliceRatios.push(round((frames - f0) / ms / (b.runs / b.ms), 3));
+    }
+  } else {
+    counting = true;
+    timeline.push({ s: 0, mb: round(rssMbNow()) });
+    const end = t0 + runSeconds * 1000;
+    while (performance.now() < end) {
+      await sleep(Math.min(5000, end - performance.now()));
+      timeline.push({ s: Math.round((performance.now() - t0) / 1000), mb: round(rssMbNow()) });
+    }
+    counting = false;
+    e2eMs = performance.now() - t0;
+  }
   const after = cams();
   const mem = process.memoryUsage();
-  if (trackRss) timeline.push({ s: Math.round(elapsed), mb: round(mem.rss / 2 ** 20) });
   const provider = agent.pipeline.model.provider;
   await agent.stop();
   const scoresReceived = ctrl.scoreCount - scores0;
@@ -175,12 +264,15 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   await broker.stop();
   const p = lat.percentiles();
   const r: E2eResult = {
-    cameras, fps: round(frames / elapsed), p50Ms: round(p.p50, 2), p99Ms: round(p.p99, 2),
+    cameras, fps: round(frames / (e2eMs / 1000)),
+    ...(bare ? { bareFps: round(bareRuns / (bareMs / 1000)), sliceRatios } : {}),
+    p50Ms: round(p.p50, 2), p99Ms: round(p.p99, 2),
     framesDropped: after.dropped - before.dropped, framesDelivered: after.delivered - before.delivered,
-    scoresReceived, events: ctrl.events.size, provider, seconds: round(elapsed),
+    scoresReceived, events: ctrl.events.size, provider, seconds: round(e2eMs / 1000),
   };
-  if (trackRss) {
+  if (!bare) {
     // Growth is judged on the second half: the first minutes include allocator and JIT settling.
+    const elapsed = e2eMs / 1000;
     const half = timeline.filter((t) => t.s >= elapsed / 2);
     r.rss = {
       startMb: timeline[0]!.mb,
@@ -201,20 +293,18 @@ async function main(): Promise<void> {
   const runs = [];
   for (const cameras of cameraCounts) {
     const loadBefore = load();
-    const bareBefore = await bare.fps(bareSeconds);
-    const r = await e2e(cameras, path, keyPath, seconds, false);
-    const bareAfter = await bare.fps(bareSeconds);
-    const bareFps = (bareBefore + bareAfter) / 2;
-    const run = { ...r, bareFps: round(bareFps), bareFpsBefore: round(bareBefore), bareFpsAfter: round(bareAfter), ratio: round(r.fps / bareFps, 3), p99OverP50: round(r.p99Ms / r.p50Ms, 2), loadavgBefore: loadBefore, loadavgAfter: load() };
+    const r = await e2e(cameras, path, keyPath, seconds, bare);
+    const bareFps = r.bareFps!;
+    const run = { ...r, bareFps, ratio: round(r.fps / bareFps, 3), p99OverP50: round(r.p99Ms / r.p50Ms, 2), loadavgBefore: loadBefore, loadavgAfter: load() };
     runs.push(run);
-    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} (${bareBefore.toFixed(1)} before, ${bareAfter.toFixed(1)} after) = ${run.ratio.toFixed(3)}×, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
+    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
   }
   let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
   if (rssSeconds > 0) {
     const loadBefore = load();
-    const r = await e2e(Math.max(...cameraCounts), path, keyPath, rssSeconds, true);
+    const r = await e2e(Math.max(...cameraCounts), path, keyPath, rssSeconds, undefined);
     soak = { ...r, loadavgBefore: loadBefore, loadavgAfter: load() };
-    process.stderr.write(`[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min\n`);
+    process.stderr.write(`[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, p50 ${r.p50Ms.toFixed(1)} / p99 ${r.p99Ms.toFixed(1)} ms, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min (2nd half)\n`);
   }
   await bare.release();
   const result = {
@@ -225,7 +315,7 @@ async function main(): Promise<void> {
     camera: { kind: 'synthetic', pace, fps: cameraFps },
     inference: inProcess ? 'main thread (--in-process)' : 'worker thread',
     seconds,
-    bareSeconds,
+    slice,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
     runs,
     ...(soak ? { soak } : {}),
