@@ -299,6 +299,7 @@ async function main(): Promise<void> {
     runs.push(run);
     process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
   }
+  await bare.release(); // the soak's RSS is the agent's (plus the in-process broker), not the bare session's
   let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
   if (rssSeconds > 0) {
     const loadBefore = load();
@@ -306,7 +307,6 @@ async function main(): Promise<void> {
     soak = { ...r, loadavgBefore: loadBefore, loadavgAfter: load() };
     process.stderr.write(`[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, p50 ${r.p50Ms.toFixed(1)} / p99 ${r.p99Ms.toFixed(1)} ms, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min (2nd half)\n`);
   }
-  await bare.release();
   const result = {
     bench: 'agent',
     model: arg('package') ? path : `tiny ${size}x${size}`,
