@@ -37,7 +37,7 @@ const hardStop = setTimeout(() => {
 }, 300_000);
 hardStop.unref();
 
-const POLICY = { canaryDevices: 5, wavePercent: 50, observeS: 2, minFrames: 100, minWaveIntervalS: 0, minBaselineFrames: 1000, installTimeoutS: 60 };
+const POLICY = { canaryDevices: 5, wavePercent: 50, observeS: 2, minFrames: 100, minWaveIntervalS: 0, minBaselineFrames: 1000, installTimeoutS: 60, healthGraceS: 2.2 };
 let drifting = false;
 const flagRate = (v: string): number => (v === 'v3' && drifting ? 0.4 : 0.02);
 

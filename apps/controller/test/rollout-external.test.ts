@@ -22,7 +22,7 @@ test('external broker with a shared group: rollout completes, scores are counted
       await new Promise((r) => setTimeout(r, 1500));
       const res = await f.app.inject({
         method: 'POST', url: '/api/models/v2/approve', headers: f.admin.headers,
-        payload: { policy: { canaryDevices: 1, wavePercent: 100, observeS: 0.3, minFrames: 30, minWaveIntervalS: 0, minBaselineFrames: 50 } },
+        payload: { policy: { canaryDevices: 1, wavePercent: 100, observeS: 0.3, minFrames: 30, minWaveIntervalS: 0, minBaselineFrames: 50, healthGraceS: 0.6 } },
       });
       assert.equal(res.statusCode, 200, res.body);
       const id = (res.json() as { rolloutId: string }).rolloutId;

@@ -19,6 +19,7 @@ const FAST = {
   minWaveIntervalS: 0,
   minBaselineFrames: 50,
   installTimeoutS: 20,
+  healthGraceS: 0.6,
 };
 
 async function approve(f: Fixture, version: string, policy: Record<string, unknown>): Promise<string> {
@@ -55,6 +56,10 @@ test('a staged rollout reaches every device live, canary first, then waves', { t
     assert.ok(a.indexOf('wave-started') > a.indexOf('wave-live'), 'waves start only after the canary is live');
     assert.equal(a.at(-1), 'completed');
     assert.ok(r.decisions.every((d) => d.reason.length > 0));
+    // Each wave moved on with every gate's evidence: health per device, flag rate vs the parent, QA.
+    const passed = r.decisions.filter((d) => d.action === 'gates-passed');
+    assert.equal(passed.length, 3);
+    for (const d of passed) assert.match(d.reason, /dev-\d+: fps 40\.0, p99 10\.0 ms within bounds.*flag rate .* vs parent .*QA reject rate/);
     // No device of wave w got its command before every device of wave w-1 was live.
     for (const t of r.targets.filter((x) => x.wave > 0)) {
       const prev = r.targets.filter((x) => x.wave === t.wave - 1);
@@ -215,6 +220,33 @@ test('shadow phase: a candidate that would flag far more on the same frames is s
     assert.ok(!canary.reports.some((x) => x.version === 'v2' && x.state === 'live'), 'the candidate never went live');
     assert.ok(f.agents.every((a) => a.version === 'v1'));
     assert.equal(f.agents.filter((a) => a.received.length > 0).length, 1, 'only the canary was touched');
+  } finally {
+    await f.close();
+  }
+});
+
+test('health gate: latency that stays above its bound after the grace period rolls the canary back; a blip does not', { timeout: 60_000 }, async () => {
+  let blip = true;
+  const f = await rolloutFixture({
+    agents: 3,
+    flagRate: () => 0.05,
+    // v2 is slow for good; v3 has one slow health window right after going live, then recovers.
+    latencyFor: (v) => (v === 'v2' ? 200 : v === 'v3' && blip ? 200 : 10),
+  });
+  try {
+    await f.addCandidate('v2', 2, {});
+    await warmUp();
+    const id = await approve(f, 'v2', { ...FAST, healthGraceS: 0.3, healthSustainS: 1 });
+    const r = await untilRollout(f, id, (x) => x.rollout.state === 'rolled-back', 30_000, 'latency rollback');
+    assert.match(r.decisions.find((d) => d.action === 'gate-failed')?.reason ?? '', /latency p99 200\.0 ms > 30\.0 ms .* for \d+ s/);
+    assert.equal(f.agents.filter((a) => a.received.length > 0).length, 1, 'only the canary was touched');
+    assert.ok(f.agents.every((a) => a.version === 'v1'));
+
+    await f.addCandidate('v3', 3, {});
+    setTimeout(() => (blip = false), 1500);
+    const id3 = await approve(f, 'v3', { ...FAST, healthGraceS: 0.3, healthSustainS: 3 });
+    const r3 = await untilRollout(f, id3, (x) => ['completed', 'rolled-back'].includes(x.rollout.state), 30_000, 'v3 outcome');
+    assert.equal(r3.rollout.state, 'completed', r3.decisions.map((d) => `${d.action}: ${d.reason}`).join('\n'));
   } finally {
     await f.close();
   }

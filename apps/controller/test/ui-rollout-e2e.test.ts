@@ -16,7 +16,7 @@ test('models & rollouts pages: approve, watch the decisions, pause', { skip: noC
     await f.addCandidate('v2', 2, { pixelAuroc: 0.91 });
     await f.addCandidate('v2-bad', 3, { pixelAuroc: 0.5 });
     // Slow waves so there is time to pause from the page.
-    await f.app.registry.store.putPolicy('line-1', { canaryDevices: 1, waveDevices: 1, observeS: 30, minFrames: 10, minBaselineFrames: 10 }, 'test', new Date());
+    await f.app.registry.store.putPolicy('line-1', { canaryDevices: 1, waveDevices: 1, observeS: 30, minFrames: 10, minBaselineFrames: 10, healthGraceS: 0.6 }, 'test', new Date());
     const base = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}`;
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1400, height: 800 });

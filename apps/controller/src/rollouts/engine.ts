@@ -39,6 +39,7 @@ export class RolloutEngine {
   /** deviceId → rollout whose candidate it runs (live targets): its scores count toward the flag-rate gate. */
   private readonly watched = new Map<string, string>();
   private readonly pendingFrames = new Map<string, number>();
+  private readonly healthViolations = new Map<string, number>();
 
   constructor(
     private readonly ctx: Ctx,
@@ -256,7 +257,13 @@ export class RolloutEngine {
     await this.store.update(r.id, { state, phase: 'done', reason, endedAt: now, updatedAt: now });
     await this.decide(r.id, actor, state, reason);
     if (state === 'completed') await this.registry.setStatus(r.version, 'deployed');
-    for (const [d, id] of this.watched) if (id === r.id) this.watched.delete(d);
+    this.forget(r.id);
+  }
+
+  /** Stops counting frames and drops health memory for a rollout that no longer runs forward. */
+  private forget(rolloutId: string): void {
+    for (const [d, id] of this.watched) if (id === rolloutId) this.watched.delete(d);
+    for (const k of this.healthViolations.keys()) if (k.startsWith(`${rolloutId}/`)) this.healthViolations.delete(k);
   }
 
   /** Every device that was sent the candidate goes back to what it ran before; pending ones were never touched. */
@@ -264,7 +271,7 @@ export class RolloutEngine {
     const now = this.ctx.clock.now();
     const policy = JSON.parse(r.policy) as RolloutPolicy;
     const touched = (await this.store.targets(r.id)).filter((t) => t.state === 'sent' || t.state === 'live' || t.state === 'failed');
-    for (const [d, id] of this.watched) if (id === r.id) this.watched.delete(d);
+    this.forget(r.id);
     const stuck = touched.filter((t) => this.rollbackVersion(r, t) === null).map((t) => t.deviceId);
     await this.store.update(r.id, { state: 'rolling-back', reason, updatedAt: now });
     await this.decide(r.id, actor, action, `${reason} → rolling back ${touched.length - stuck.length} device(s)` +
@@ -318,7 +325,7 @@ export class RolloutEngine {
     const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > allowMs(t) && r.state === 'running');
     if (late) return this.rollback(r, `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command`, ENGINE, 'gate-failed');
 
-    const verdict = await evaluateGates(this.store, r, policy, targets, fleet, this.pendingFrames);
+    const verdict = await evaluateGates(this.store, r, policy, targets, fleet, this.pendingFrames, now, this.healthViolations);
     if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
     if (r.state === 'paused') return;
 

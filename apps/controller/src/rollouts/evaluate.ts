@@ -24,6 +24,9 @@ export async function evaluateGates(
   targets: TargetRow[],
   fleet: Fleet,
   pendingFrames: ReadonlyMap<string, number>,
+  now: Date,
+  /** `<rollout>/<device>` → when its health bounds were first seen violated (engine memory; reset when they hold). */
+  violations: Map<string, number>,
 ): Promise<GateResult> {
   const verdicts: Verdict[] = [];
   if (r.phase === 'shadow') {
@@ -37,7 +40,29 @@ export async function evaluateGates(
   }
   const live = targets.filter((t) => t.state === 'live');
   if (live.length === 0) return { ready: false, summary: 'no device live yet' };
-  for (const t of live) verdicts.push(healthGate(t, (fleet.get(t.deviceId)?.health as HealthMessage | null) ?? null, r.version, policy));
+  for (const t of live) {
+    // Agents report latency and fps per window; the window that spans the swap carries the load/warm-up spike.
+    const settling = t.liveAt !== null && now.getTime() - t.liveAt.getTime() < policy.healthGraceS * 1000;
+    if (settling) verdicts.push({ kind: 'wait', reason: `${t.deviceId}: health settling (${policy.healthGraceS} s after live)` });
+    else {
+      const v = healthGate(t, (fleet.get(t.deviceId)?.health as HealthMessage | null) ?? null, r.version, policy);
+      const key = `${r.id}/${t.deviceId}`;
+      if (v.kind !== 'fail') {
+        violations.delete(key);
+        verdicts.push(v);
+      } else {
+        // Sustained, not one window: a neighbour's model load or a burst on a shared box dips one report.
+        const since = violations.get(key) ?? now.getTime();
+        violations.set(key, since);
+        const held = (now.getTime() - since) / 1000;
+        if (held < policy.healthSustainS) {
+          verdicts.push({ kind: 'wait', reason: `${v.reason} (for ${held.toFixed(0)} s of ${policy.healthSustainS} s)` });
+          continue;
+        }
+        verdicts.push({ kind: 'fail', reason: `${v.reason} for ${held.toFixed(0)} s` });
+      }
+    }
+  }
   const ids = live.map((t) => t.deviceId);
   const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + (pendingFrames.get(d) ?? 0), 0);
   const flagged = await store.flaggedEvents(ids, r.version);

@@ -32,6 +32,8 @@ export const DEFAULT_POLICY: Readonly<RolloutPolicy> = Object.freeze({
   maxLatencyRatio: 1.5,
   latencySlackMs: 20,
   requireHealth: true,
+  healthGraceS: 25,
+  healthSustainS: 30,
   minReviews: 20,
   maxRejectRateIncrease: 0.1,
 });

@@ -27,6 +27,7 @@ export const PARENT_METRICS: HeldOutMetrics = { imageAuroc: 0.9, pixelAuroc: 0.8
 export interface FixtureOptions {
   agents: number;
   flagRate: (version: string) => number;
+  latencyFor?: (version: string) => number;
   fps?: number;
   build?: Partial<BuildOptions>;
   keys?: Fixture['keys'];
@@ -81,6 +82,7 @@ export async function rolloutFixture(o: FixtureOptions): Promise<Fixture> {
       const d = await provision(app.ctx.store, `dev-${String(i).padStart(2, '0')}`, 'line-1', 'plant-a');
       agents.push(new SimAgent({
         mqttUrl, device: d, trustedKeys: [keys.publicKey], version: 'v1', flagRate: o.flagRate, fps: o.fps ?? 40, images: imgs,
+        ...(o.latencyFor && { latencyFor: o.latencyFor }),
       }));
     }
   }

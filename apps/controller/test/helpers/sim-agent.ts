@@ -27,6 +27,8 @@ export interface SimAgentOptions {
   fps?: number;
   healthEveryMs?: number;
   images: { jpeg: Uint8Array; map: Uint8Array };
+  /** Inference latency p99 (ms) the stub reports on a version (default 10). */
+  latencyFor?: (version: string) => number;
   /** Versions whose install fails at this step (to test the install gate). */
   failOn?: (version: string) => ModelUpdateReason | null;
 }
@@ -159,7 +161,7 @@ export class SimAgent {
     this.pub(toPublication('health', this.addr, {
       device: this.id, ts: Date.now(), uptimeS: 1, modelVersion: this.version, executionProvider: 'cpu',
       cameras: [{ camera: 'cam-1', fps: this.o.fps ?? 20, framesDropped: 0 }],
-      latencyMs: { p50: 5, p99: 10 }, outbox: { depth: 0, bytes: 0 },
+      latencyMs: { p50: 5, p99: this.o.latencyFor?.(this.version) ?? 10 }, outbox: { depth: 0, bytes: 0 },
     }));
   }
 

@@ -57,6 +57,16 @@ export const RolloutPolicyBody = Type.Object(
     maxLatencyRatio: Num(1, 100),
     latencySlackMs: Num(0, 60_000),
     requireHealth: Type.Boolean(),
+    healthGraceS: Type.Number({
+      minimum: 0,
+      maximum: 3600,
+      description: 'judge health only this long after a device went live (≥ 2 agent health intervals: a window spanning the swap carries its load spike)',
+    }),
+    healthSustainS: Type.Number({
+      minimum: 0,
+      maximum: 86_400,
+      description: 'a health bound must stay violated this long to fail (one slow window is not a regression)',
+    }),
     minReviews: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     maxRejectRateIncrease: Num(0, 1),
   },
