@@ -59,7 +59,10 @@ test('a staged rollout reaches every device live, canary first, then waves', { t
     // Each wave moved on with every gate's evidence: health per device, flag rate vs the parent, QA.
     const passed = r.decisions.filter((d) => d.action === 'gates-passed');
     assert.equal(passed.length, 3);
-    for (const d of passed) assert.match(d.reason, /dev-\d+: fps 40\.0, p99 10\.0 ms within bounds.*flag rate .* vs parent .*QA reject rate/);
+    const live = [1, 4, 5]; // devices running the candidate when each wave's gates passed
+    passed.forEach((d, i) =>
+      assert.match(d.reason, new RegExp(`^health: ${live[i]} device\\(s\\) within bounds \\(min fps 40\\.0, max p99 10\\.0 ms\\); flag rate .* vs parent .*; QA reject rate`)),
+    );
     // No device of wave w got its command before every device of wave w-1 was live.
     for (const t of r.targets.filter((x) => x.wave > 0)) {
       const prev = r.targets.filter((x) => x.wave === t.wave - 1);

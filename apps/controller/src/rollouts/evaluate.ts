@@ -6,7 +6,7 @@
 import type { HealthMessage, StatusMessage } from '@linewatch/protocol';
 import type { RolloutRow, RolloutStore, TargetRow } from '../store/rollout-store.js';
 import type { FleetRow } from '../store/types.js';
-import { flagRateGate, healthGate, parseShadowNote, rejectRateGate, shadowGate, type Verdict } from './gates.js';
+import { flagRateGate, healthGate, meanFps, parseShadowNote, rejectRateGate, shadowGate, type Verdict } from './gates.js';
 import type { RolloutPolicy } from './policy.js';
 
 export type Fleet = Map<string, FleetRow & { line: string; name: string }>;
@@ -29,6 +29,7 @@ export async function evaluateGates(
   violations: Map<string, number>,
 ): Promise<GateResult> {
   const verdicts: Verdict[] = [];
+  const healthy: Array<{ fps: number | null; p99: number }> = [];
   if (r.phase === 'shadow') {
     for (const t of targets.filter((x) => x.wave === 0 && x.state === 'sent')) {
       const s = parseShadowNote((fleet.get(t.deviceId)?.status as StatusMessage | null)?.note);
@@ -49,7 +50,9 @@ export async function evaluateGates(
       const key = `${r.id}/${t.deviceId}`;
       if (v.kind !== 'fail') {
         violations.delete(key);
-        verdicts.push(v);
+        const h = fleet.get(t.deviceId)?.health as HealthMessage | null;
+        if (v.kind === 'pass' && h) healthy.push({ fps: meanFps(h), p99: h.latencyMs.p99 });
+        else verdicts.push(v);
       } else {
         // Sustained, not one window: a neighbour's model load or a burst on a shared box dips one report.
         const since = violations.get(key) ?? now.getTime();
@@ -62,6 +65,12 @@ export async function evaluateGates(
         verdicts.push({ kind: 'fail', reason: `${v.reason} for ${held.toFixed(0)} s` });
       }
     }
+  }
+  if (healthy.length > 0) {
+    // One line for the devices within bounds (the decision log of a 500-device wave stays readable).
+    const fps = healthy.map((x) => x.fps).filter((x): x is number => x !== null);
+    const worst = `${fps.length ? `min fps ${Math.min(...fps).toFixed(1)}, ` : ''}max p99 ${Math.max(...healthy.map((x) => x.p99)).toFixed(1)} ms`;
+    verdicts.unshift({ kind: 'pass', reason: `health: ${healthy.length} device(s) within bounds (${worst})` });
   }
   const ids = live.map((t) => t.deviceId);
   const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + (pendingFrames.get(d) ?? 0), 0);
