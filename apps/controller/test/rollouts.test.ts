@@ -254,3 +254,32 @@ test('health gate: latency that stays above its bound after the grace period rol
     await f.close();
   }
 });
+
+test('QA gate: once enough reviews exist, a candidate whose flags QA mostly rejects is rolled back', { timeout: 60_000 }, async () => {
+  const f = await rolloutFixture({ agents: 3, flagRate: () => 0.15 });
+  try {
+    await f.addCandidate('v2', 2, {});
+    await warmUp();
+    const reviewer = (await f.app.ctx.store.findUserByName('admin'))!.id;
+    // The parent's flags: mostly confirmed by QA.
+    const parentEvents = await f.app.ctx.store.listEvents({ modelVersion: 'v1', limit: 20 });
+    assert.ok(parentEvents.length >= 10, `${parentEvents.length} parent events`);
+    for (const [i, e] of parentEvents.entries()) await f.app.ctx.store.labelEvent(e.id, i % 10 === 0 ? 'rejected' : 'confirmed', reviewer, new Date());
+    const id = await approve(f, 'v2', { ...FAST, observeS: 60, minReviews: 8, maxRejectRateIncrease: 0.2 });
+    // QA rejects everything the candidate flags, as fast as it arrives.
+    const start = Date.now();
+    let r = await f.rollout(id);
+    while (r.rollout.state !== 'rolled-back' && Date.now() - start < 30_000) {
+      for (const e of await f.app.ctx.store.listEvents({ modelVersion: 'v2', status: 'pending', limit: 50 })) {
+        await f.app.ctx.store.labelEvent(e.id, 'rejected', reviewer, new Date());
+      }
+      await new Promise((res) => setTimeout(res, 100));
+      r = await f.rollout(id);
+    }
+    assert.equal(r.rollout.state, 'rolled-back', actions(r).join(','));
+    assert.match(r.decisions.find((d) => d.action === 'gate-failed')?.reason ?? '', /QA reject rate 100\.00% \(\d+\/\d+\) vs parent \d+\.\d+%/);
+    assert.ok(f.agents.every((a) => a.version === 'v1'));
+  } finally {
+    await f.close();
+  }
+});
