@@ -1,6 +1,7 @@
 /**
  * Backbone choice: `nsfwjs` (the MobileNetV2 bundled in the nsfwjs npm package — installs on a fresh clone, so it is
- * the default) or a path to any TF.js layers-model directory (e.g. ../shared/backbones/mobilenetv2-035-imagenet-tfjs).
+ * the default) or a path to any TF.js layers-model directory (e.g. ../shared/backbones/mobilenetv2-035-imagenet-tfjs),
+ * which is assumed to expect Keras Applications preprocessing (x/127.5 − 1).
  */
 import { resolve } from 'node:path';
 import {
@@ -15,7 +16,20 @@ export interface ResolvedBackbone {
   /** What to pass to resolveBackbone again (stored in the package so fine-tunes reuse the same backbone). */
   readonly spec: string;
   readonly plan: BackbonePlan;
+  /** What the backbone's weights expect: pixel' = (pixel · scale − mean) / std. */
+  readonly normalization: BackboneNormalization;
 }
+
+export interface BackboneNormalization {
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  readonly scale: number;
+}
+
+/** nsfwjs feeds its MobileNetV2 x/255 (its `normalizationOffset`); its weights were fine-tuned on that range. */
+export const NSFWJS_NORMALIZATION: BackboneNormalization = { mean: [0, 0, 0], std: [1, 1, 1], scale: 1 / 255 };
+/** Keras Applications MobileNetV2 (`preprocess_input`): x/127.5 − 1. */
+export const KERAS_MOBILENET_NORMALIZATION: BackboneNormalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
 
 function safeId(raw: string): string {
   return raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'backbone';
@@ -25,5 +39,6 @@ export function resolveBackbone(spec: string, model: ModelConfig): ResolvedBackb
   const files = spec === DEFAULT_BACKBONE ? loadNsfwjsModel('mobilenet_v2') : loadTfjsDirectory(resolve(spec));
   const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), model.taps, model.inputSize);
   const id = spec === DEFAULT_BACKBONE ? 'mobilenetv2-nsfwjs-4.4.0' : safeId(`tfjs-${spec.split('/').filter(Boolean).pop() ?? 'model'}`);
-  return { id, spec: spec === DEFAULT_BACKBONE ? spec : resolve(spec), plan };
+  const normalization = spec === DEFAULT_BACKBONE ? NSFWJS_NORMALIZATION : KERAS_MOBILENET_NORMALIZATION;
+  return { id, spec: spec === DEFAULT_BACKBONE ? spec : resolve(spec), plan, normalization };
 }

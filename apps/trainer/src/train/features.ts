@@ -26,23 +26,25 @@ export class FeatureExtractor {
     private readonly session: InferenceSession,
     private readonly model: ModelConfig,
     private readonly cache: FeatureCache | undefined,
+    settings: PreprocessSettings,
   ) {
     this.input = new Float32Array(3 * model.inputSize[0] * model.inputSize[1]);
-    this.settings = preprocessSettings(model);
+    this.settings = settings;
   }
 
   static async create(backbone: ResolvedBackbone, model: ModelConfig, opts: { cacheDir?: string; threads?: number } = {}): Promise<FeatureExtractor> {
     const fg = buildFeatureGraph(backbone.plan, model, 1);
     const bytes = exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes;
     const session = await InferenceSession.open(bytes, { intraOpThreads: opts.threads ?? 2 });
+    const settings = preprocessSettings(model, backbone);
     const cache = opts.cacheDir
       ? new FeatureCache({
           dir: opts.cacheDir,
           backboneId: `${backbone.id}|${model.taps.join('+')}|${model.grid.join('x')}`,
-          settings: preprocessSettings(model),
+          settings,
         })
       : undefined;
-    return new FeatureExtractor(session, model, cache);
+    return new FeatureExtractor(session, model, cache, settings);
   }
 
   get cacheStats(): { hits: number; misses: number } {

@@ -64,13 +64,13 @@ export function decodeParams(bytes: Uint8Array): { record: ModelRecord; params: 
 export class PackageScorer {
   private readonly buf: Float32Array;
   private readonly settings: PreprocessSettings;
-  private constructor(private readonly session: InferenceSession, private readonly model: ModelConfig) {
+  private constructor(private readonly session: InferenceSession, private readonly model: ModelConfig, settings: PreprocessSettings) {
     this.buf = new Float32Array(3 * model.inputSize[0] * model.inputSize[1]);
-    this.settings = preprocessSettings(model);
+    this.settings = settings;
   }
 
-  static async create(onnx: Uint8Array, model: ModelConfig, threads = 2): Promise<PackageScorer> {
-    return new PackageScorer(await InferenceSession.open(onnx, { intraOpThreads: threads }), model);
+  static async create(onnx: Uint8Array, model: ModelConfig, settings: PreprocessSettings, threads = 2): Promise<PackageScorer> {
+    return new PackageScorer(await InferenceSession.open(onnx, { intraOpThreads: threads }), model, settings);
   }
 
   async score(image: RgbImage): Promise<number> {
@@ -117,7 +117,7 @@ export interface PackageInput {
 
 export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Manifest; keyPath: string; keyGenerated: boolean }> {
   const onnx = inferenceModel(p.backbone, p.record.model, p.params);
-  const scorer = await PackageScorer.create(onnx, p.record.model, p.threads);
+  const scorer = await PackageScorer.create(onnx, p.record.model, preprocessSettings(p.record.model, p.backbone), p.threads);
   const golden: { path: string; data: Uint8Array; expectedScore: number }[] = [];
   const scores: number[] = [];
   try {
@@ -144,7 +144,7 @@ export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Ma
     build: p.build,
     createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     backbone: { id: p.backbone.id },
-    ...manifestPreprocessing(p.record.model),
+    ...manifestPreprocessing(p.record.model, p.backbone),
     featureTaps: [...p.record.model.taps],
     tokenGrid: { rows: p.record.model.grid[0], cols: p.record.model.grid[1] },
     preset: p.record.preset,

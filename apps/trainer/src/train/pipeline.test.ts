@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { TokenMapPredictor } from '@linewatch/adtr';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
-import { decodeImage, encodeMaskPng, encodePng, generateSurface, preprocessInto } from '@linewatch/vision';
+import { decodeImage, encodeMaskPng, encodePng, generateSurface, preprocessInto, settingsFromManifest } from '@linewatch/vision';
 import { silentProgress } from '../progress.js';
 import { resolveBackbone } from './backbone.js';
 import { FeatureExtractor } from './features.js';
 import { decodeParams, PARAMS_FILE } from './package.js';
 import { runFinetune, runTrain } from './pipeline.js';
-import { preprocessSettings } from './settings.js';
 
 async function writeDataset(root: string): Promise<void> {
   const plan = [['train/good', 24, 'none'], ['train/scratch', 6, 'scratch'], ['train/blob', 4, 'blob']] as const;
@@ -58,7 +57,7 @@ test('train → signed package → verify → ORT inference matches the trainer 
     const [h, w] = record.model.inputSize;
     const buf = new Float32Array(3 * h * w);
     for (const frame of pkg.manifest.selfTest!.frames) {
-      preprocessInto(buf, await decodeImage(pkg.files.get(frame.path)!), preprocessSettings(record.model));
+      preprocessInto(buf, await decodeImage(pkg.files.get(frame.path)!), settingsFromManifest(pkg.manifest));
       const out2 = await session.run({ image: float32(buf, [1, 3, h, w]) });
       const score = (out2['score']!.data as Float32Array)[0]!;
       assert.ok(Math.abs(score - frame.expectedScore) <= 1e-5 * Math.max(1, score), `golden ${frame.path}: ${score} vs ${frame.expectedScore}`);

@@ -1,16 +1,22 @@
-/** Preprocessing for the MobileNetV2 backbones: RGB scaled to [-1, 1] (x/127.5 − 1), as Keras Applications expect. */
+/**
+ * Model-input preprocessing, written into the manifest so the agent feeds the model exactly as the trainer did.
+ * Normalisation belongs to the backbone (what its weights were trained on); resizing is always antialiased, because
+ * camera frames are usually several times larger than the model input and plain bilinear sampling aliases texture.
+ */
 import type { ModelConfig } from '@linewatch/adtr';
 import type { Manifest } from '@linewatch/protocol';
 import { settingsFromManifest, type PreprocessSettings } from '@linewatch/vision';
+import type { ResolvedBackbone } from './backbone.js';
 
-export function manifestPreprocessing(model: ModelConfig): Pick<Manifest, 'input' | 'normalization'> {
+export function manifestPreprocessing(model: ModelConfig, backbone: Pick<ResolvedBackbone, 'normalization'>): Pick<Manifest, 'input' | 'normalization'> {
+  const n = backbone.normalization;
   return {
-    input: { width: model.inputSize[1], height: model.inputSize[0], channels: 3 },
-    // pixel' = (pixel · scale − mean) / std = (p/255 − 0.5)/0.5 = p/127.5 − 1
-    normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255, channelOrder: 'RGB', colour: 'rgb' },
+    input: { width: model.inputSize[1], height: model.inputSize[0], channels: 3, resize: 'antialias' },
+    // pixel' = (pixel · scale − mean) / std
+    normalization: { mean: [...n.mean], std: [...n.std], scale: n.scale, channelOrder: 'RGB', colour: 'rgb' },
   };
 }
 
-export function preprocessSettings(model: ModelConfig): PreprocessSettings {
-  return settingsFromManifest(manifestPreprocessing(model));
+export function preprocessSettings(model: ModelConfig, backbone: Pick<ResolvedBackbone, 'normalization'>): PreprocessSettings {
+  return settingsFromManifest(manifestPreprocessing(model, backbone));
 }
