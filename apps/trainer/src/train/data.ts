@@ -42,10 +42,12 @@ export function holdOut<T extends { path: string }>(items: readonly T[], fractio
 }
 
 /**
- * Token labels for L_px: the mask cut into the token grid; a token is anomalous when at least `minFraction` of its
- * pixels are. 0.1 keeps thin cracks (a few pixels wide in a 16-pixel cell) from vanishing at the token grid.
+ * Token labels for L_px: the mask cut into the token grid (max-pooled: a token is anomalous when any of its pixels
+ * is, by default). A fractional cut-off mislabels the cells a thin crack crosses as normal, and L_px's (1 − y)φ term
+ * then trains the model to reconstruct the crack: on Magnetic Tile, cut-off 0.1 → any pixel raised the L_px
+ * fine-tune from 0.868/0.805 to 0.905/0.808 image/pixel AUROC (same schedule).
  */
-export async function tokenMask(ref: ImageRef, size: { width: number; height: number }, grid: readonly [number, number], minFraction = 0.1): Promise<Float32Array> {
+export async function tokenMask(ref: ImageRef, size: { width: number; height: number }, grid: readonly [number, number], minFraction = 1e-9): Promise<Float32Array> {
   const mask = await loadMask(ref, size);
   const g = maskToGrid(mask, grid[1], grid[0], { minFraction });
   return Float32Array.from(g.labels);
