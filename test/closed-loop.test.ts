@@ -1,0 +1,268 @@
+/**
+ * The closed loop, every piece real and on loopback: a normal-only parent (tiny preset) registered in the
+ * controller → two agents on synthetic cameras flag frames → QA labels go in through the API (masks from the
+ * generator's ground truth, false alarms rejected) → an admin enqueues a fine-tune → a real `linewatch-trainer worker`
+ * process claims it, trains from the parent, evaluates both on the held-out part and uploads the signed package →
+ * the registry finds it better (held-out pixel AUROC above the parent's) and eligible → approval starts a staged
+ * rollout (canary, then a wave) → every agent reports the new version live, and no frame was lost across the swap.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build as buildAgent, parseConfig, type Agent } from '@linewatch/agent';
+import { build as buildController, type App } from '@linewatch/controller';
+import { generateSigningKeys, packPackage, readPackage, verifyPackage, loadPublicKey } from '@linewatch/model-package';
+import { runCli, silentProgress } from '@linewatch/trainer';
+import { toPublication } from '@linewatch/protocol';
+import { encodeMaskPng, encodePng } from '@linewatch/vision';
+import { AdminHttp, cameraFrames, matchFrame, spawnWorker, writeNormalSurfaces, type CameraSpec, type TruthFrame } from './closed-loop-helpers.js';
+import { waitFor } from './helpers.js';
+
+const SITE = 'plant-loop';
+const LINE = 'line-loop';
+const DEVICES = ['edge-a', 'edge-b'] as const;
+const CAMERA = 'cam-1';
+const SPEC: Omit<CameraSpec, 'seed'> = { width: 128, height: 96, defectRate: 0.35, distinctFrames: 60 };
+const FPS = 6;
+const WORKER_TOKEN = 'closed-loop-e2e-worker-token-0123456789';
+
+interface EventView { id: string; deviceId: string; sequence: number; camera: string; modelVersion: string; labelStatus: string }
+interface JobView { id: string; status: string; parentVersion: string | null; targetVersion: string; resultVersion: string | null; errorCode: string | null; errorMessage: string | null; metrics: { candidate: Metrics; parent: Metrics | null } | null; progress: unknown }
+interface Metrics { imageAuroc: number | null; pixelAuroc: number | null; falseAlarmRate: number | null; n: number }
+interface ModelView { version: string; eligible: boolean | null; eligibility: string; status: string; parentVersion: string | null; jobId: string | null; datasetSnapshotId: string | null }
+interface RolloutDetail { rollout: { state: string; reason: string | null; waves: number }; targets: { deviceId: string; wave: number; state: string }[]; decisions: { action: string; reason: string }[] }
+
+async function allEvents(admin: AdminHttp, deviceId: string): Promise<EventView[]> {
+  const out: EventView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { events: EventView[]; nextCursor: string | null } = await admin.ok('GET', `/api/events?deviceId=${deviceId}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    out.push(...page.events);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+test('QA labels → fine-tune job on a worker process → better, eligible version → staged rollout live on every agent, no frame lost', { timeout: 600_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-closed-loop-'));
+  const t0 = Date.now();
+  const step = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  let app: App | undefined;
+  const agents: Agent[] = [];
+  let worker: ReturnType<typeof spawnWorker> | undefined;
+  try {
+    // 1. Keys and the normal-only parent.
+    const keys = generateSigningKeys(join(dir, 'keys'));
+    // A first model from little data (12 frames): it catches the defects but also raises false alarms, which QA
+    // rejects — the normal data the fine-tune learns from, and what it should fix.
+    await writeNormalSurfaces(join(dir, 'normal'), SPEC, 12);
+    const parentDir = join(dir, 'parent');
+    let trainErr = '';
+    const code = await runCli(['train', '--data', join(dir, 'normal'), '--preset', 'tiny', '--out', parentDir, '--key', keys.privateKeyPath], {
+      stdout: { write: () => true }, stderr: { write: (s: string) => ((trainErr += s), true) }, progress: silentProgress,
+    });
+    assert.equal(code, 0, trainErr);
+    const parentManifest = verifyPackage(parentDir, [loadPublicKey(keys.publicKeyPath)]).manifest;
+    const parentVersion = `${parentManifest.version}+${parentManifest.build}`;
+    step('parent trained');
+
+    // 2. Controller on loopback HTTP (agents download packages for real, the worker is another process).
+    let adminPassword = '';
+    app = await buildController({
+      storage: 'configured',
+      logger: process.env['LW_TEST_LOG'] ? { level: process.env['LW_TEST_LOG'] } : false,
+      overrides: {
+        dataDir: join(dir, 'controller'),
+        http: { docs: false },
+        mqtt: { enabled: true, mode: 'embedded', host: '127.0.0.1', port: 0 },
+        ingest: { flushIntervalMs: 500, ackMaxDelayMs: 5 },
+        jobs: { workerToken: WORKER_TOKEN, leaseMs: 30_000, autoTriggerMinMasks: null },
+        registry: { trustedKeys: [keys.publicKeyPath] },
+        rollouts: { enabled: true, tickMs: 100 },
+      },
+      onBootstrap: (c) => {
+        adminPassword = c.password;
+      },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const base = `http://127.0.0.1:${address.port}`;
+    const admin = await AdminHttp.login(base, adminPassword);
+    const registered = await admin.ok<ModelView>('POST', `/api/models?line=${LINE}`, undefined, { bytes: packPackage(readPackage(parentDir), true), type: 'application/x-tar' });
+    assert.equal(registered.version, parentVersion);
+
+    // 3. Two agents on the line, each camera cycling through its distinct frames (about a third defective).
+    const truth = new Map<string, TruthFrame[]>(DEVICES.map((d) => [d, cameraFrames(CAMERA, { ...SPEC, seed: `loop-${d}` })]));
+    // To collect review data, the operator runs the first model at a low threshold — its median score on normal
+    // camera frames (measured with the trainer's eval) — for that model version only: a fine-tuned version goes
+    // live with its own calibrated threshold.
+    const frames = join(dir, 'camera-frames');
+    for (const [device, list] of truth) {
+      for (const f of list) {
+        const kind = f.defective ? 'defect' : 'good';
+        mkdirSync(join(frames, 'test', kind), { recursive: true });
+        writeFileSync(join(frames, 'test', kind, `${device}-${f.k}.png`), await encodePng(f.image));
+        if (f.defective) {
+          mkdirSync(join(frames, 'ground_truth', kind), { recursive: true });
+          writeFileSync(join(frames, 'ground_truth', kind, `${device}-${f.k}_mask.png`), await encodeMaskPng(f.mask));
+        }
+      }
+    }
+    const parentEval = join(dir, 'parent-eval.json');
+    assert.equal(await runCli(['eval', '--model', parentDir, '--data', frames, '--json', parentEval], { stdout: { write: () => true }, stderr: { write: () => true }, progress: silentProgress }), 0);
+    const onCameras = JSON.parse(readFileSync(parentEval, 'utf8')) as { normalScoreQuantiles: { p50: number }; imageAuroc: number; pixelAuroc: number };
+    t.diagnostic(`parent on the camera frames: image AUROC ${onCameras.imageAuroc.toFixed(3)}, pixel AUROC ${onCameras.pixelAuroc.toFixed(3)}`);
+    for (const device of DEVICES) {
+      const address = { site: SITE, line: LINE, device, camera: CAMERA };
+      const msg = { camera: CAMERA, threshold: onCameras.normalScoreQuantiles.p50, revision: 1, modelVersion: parentVersion, ts: Date.now() };
+      await app.broker!.publish(toPublication('threshold', address, msg));
+    }
+    for (const device of DEVICES) {
+      const created = await admin.ok<{ credentials: { username: string; password: string } }>('POST', '/api/devices', { id: device, name: device, site: SITE, line: LINE });
+      const agent = await buildAgent({
+        config: parseConfig({
+          site: SITE, line: LINE, device,
+          broker: { url: `mqtt://127.0.0.1:${app.broker!.port}`, username: created.credentials.username, password: created.credentials.password, reconnectMs: 200 },
+          cameras: [{ id: CAMERA, source: { kind: 'synthetic', width: SPEC.width, height: SPEC.height, fps: FPS, seed: `loop-${device}`, defectRate: SPEC.defectRate, distinctFrames: SPEC.distinctFrames } }],
+          inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
+          model: { trustedKeyPath: keys.publicKeyPath, initialPackage: parentDir },
+          dataDir: join(dir, 'agents', device),
+          healthIntervalS: 1,
+          logLevel: (process.env['LW_TEST_LOG'] as 'debug' | undefined) ?? 'silent',
+        }),
+      });
+      agents.push(agent);
+      agent.start();
+    }
+
+    step('agents started');
+    // 4. QA reviews the flagged frames: defects confirmed with the generator's mask, false alarms rejected (they
+    // become normal training data). Each distinct picture is labelled once — a second copy of the same frame could
+    // land in the held-out part and flatter the metrics.
+    const labelled = new Map<string, Set<number>>(DEVICES.map((d) => [d, new Set<number>()]));
+    const seen = new Set<string>();
+    let masks = 0;
+    let rejects = 0;
+    const cycled = Date.now() + (2 * SPEC.distinctFrames * 1000) / FPS;
+    await waitFor('two full camera cycles reviewed', async () => {
+      for (const device of DEVICES) {
+        const done = labelled.get(device)!;
+        for (const e of await allEvents(admin, device)) {
+          if (e.labelStatus !== 'pending' || seen.has(e.id)) continue;
+          seen.add(e.id);
+          const jpeg = (await admin.req('GET', `/api/events/${e.id}/frame`)).bytes;
+          const m = await matchFrame(jpeg, truth.get(device)!);
+          assert.ok(m.error < 60 && m.error < m.runnerUp / 4, `event ${e.id} matches frame ${m.frame.k} (error ${m.error}, next ${m.runnerUp})`);
+          if (done.has(m.frame.k)) continue;
+          done.add(m.frame.k);
+          if (m.frame.defective) {
+            await admin.ok('PUT', `/api/events/${e.id}/mask`, undefined, { bytes: await encodeMaskPng(m.frame.mask), type: 'image/png' });
+            masks++;
+          } else {
+            await admin.ok('POST', `/api/events/${e.id}/reject`);
+            rejects++;
+          }
+        }
+      }
+      return Date.now() > cycled ? true : undefined;
+    }, 90_000, 500);
+    const defects = DEVICES.reduce((n, d) => n + truth.get(d)!.filter((f) => f.defective).length, 0);
+    assert.ok(masks >= 8 && masks >= defects * 0.6, `${masks} of ${defects} defects flagged and confirmed with masks`);
+    // The fine-tune calibrates on a tenth of its normal frames, so it needs ≥ 10 of them after the held-out split.
+    assert.ok(rejects >= 16, `${rejects} false alarms rejected (normal data for training and the held-out part)`);
+
+    step('labels posted');
+    // 5. Fine-tune job, run by a real worker process.
+    const job = await admin.ok<JobView>('POST', '/api/jobs', { line: LINE });
+    assert.equal(job.parentVersion, parentVersion, 'fine-tunes from what the line runs');
+    worker = spawnWorker({ controller: base, token: WORKER_TOKEN, key: keys.privateKeyPath, workDir: join(dir, 'worker'), id: 'e2e-worker' });
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([worker.done, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 240_000)))]);
+    clearTimeout(timer);
+    assert.equal(exit, 0, `worker: ${worker.output()}`);
+    step('worker finished');
+    const finished = await admin.ok<JobView>('GET', `/api/jobs/${job.id}`);
+    assert.equal(finished.status, 'succeeded', `${finished.errorCode}: ${finished.errorMessage}`);
+    assert.equal(finished.resultVersion, job.targetVersion);
+    const metrics = finished.metrics!;
+    assert.ok(metrics.parent, 'parent measured on the same held-out set');
+    assert.ok(metrics.candidate.n >= 8 && metrics.candidate.n === metrics.parent.n, JSON.stringify(metrics));
+    assert.ok(
+      metrics.candidate.pixelAuroc !== null && metrics.parent.pixelAuroc !== null && metrics.candidate.pixelAuroc > metrics.parent.pixelAuroc,
+      `held-out pixel AUROC improves: ${JSON.stringify(metrics)}`,
+    );
+    t.diagnostic(`labels: ${masks} masks, ${rejects} rejections; held-out metrics ${JSON.stringify(metrics)}`);
+    const newVersion = finished.resultVersion!;
+    const model = await admin.ok<ModelView>('GET', `/api/models/${encodeURIComponent(newVersion)}`);
+    assert.equal(model.eligible, true, model.eligibility);
+    assert.equal(model.parentVersion, parentVersion);
+    assert.equal(model.jobId, job.id);
+    assert.ok(model.datasetSnapshotId, 'lineage: model ← dataset snapshot');
+
+    // 6. Approve → staged rollout: canary of one, then a wave.
+    const cams = agents.map((a) => a.pipeline.cameras.get(CAMERA)!);
+    const droppedBefore = cams.map((c) => c.slot.dropped);
+    const approved = await admin.ok<{ rolloutId: string | null }>('POST', `/api/models/${encodeURIComponent(newVersion)}/approve`, {
+      // Both agents share this test's event loop, so one agent's model swap (session load on the main thread) shows
+      // up in the other's latency p99: the latency gate gets slack here; every other gate runs at its defaults.
+      policy: { canaryDevices: 1, waveDevices: 1, observeS: 3, minFrames: 4, minWaveIntervalS: 0, minBaselineFrames: 4, installTimeoutS: 60, shadow: null, latencySlackMs: 1000 },
+    });
+    assert.ok(approved.rolloutId);
+    let last: RolloutDetail | undefined;
+    const rollout = await waitFor('rollout finished', async () => {
+      last = await admin.ok<RolloutDetail>('GET', `/api/rollouts/${approved.rolloutId}`);
+      return ['completed', 'aborted', 'rolled-back', 'rolling-back'].includes(last.rollout.state) ? last : undefined;
+    }, 120_000, 250).catch((e: unknown) => {
+      throw new Error(`${String(e)}; decisions: ${JSON.stringify(last?.decisions)}`);
+    });
+    assert.equal(rollout.rollout.state, 'completed', `rollout ${rollout.rollout.state}: ${rollout.rollout.reason}; ${JSON.stringify(rollout.decisions.map((d) => d.reason))}`);
+    step('rollout completed');
+    const actions = rollout.decisions.map((d) => d.action);
+    t.diagnostic(`rollout: ${rollout.decisions.map((d) => `${d.action}: ${d.reason}`).join(' | ')}`);
+    assert.ok(actions.indexOf('canary-started') >= 0 && actions.indexOf('canary-started') < actions.indexOf('wave-started'), actions.join(','));
+    assert.deepEqual(new Set(rollout.targets.map((t) => t.wave)), new Set([0, 1]));
+    assert.ok(rollout.targets.every((t) => t.state === 'live'));
+
+    // 7. Every agent reports the new version live (its own pipeline and the fleet view).
+    for (const a of agents) assert.equal(a.pipeline.model.version, newVersion);
+    await waitFor('fleet shows every device on the new version', async () => {
+      const fleet = await admin.ok<{ devices: { deviceId: string; modelVersion: string | null }[] }>('GET', '/api/fleet');
+      return DEVICES.every((d) => fleet.devices.find((x) => x.deviceId === d)?.modelVersion === newVersion) ? true : undefined;
+    }, 20_000, 200);
+
+    // Let the new model flag a few frames on every camera, then stop the cameras and account for every frame.
+    await waitFor('frames flagged by the new model on every camera', async () => {
+      for (const d of DEVICES) if ((await allEvents(admin, d)).filter((e) => e.modelVersion === newVersion).length < 2) return undefined;
+      return true;
+    }, 30_000, 250);
+    for (const a of agents) for (const s of a.sources.values()) await s.stop();
+    for (const [i, a] of agents.entries()) {
+      const cam = cams[i]!;
+      const device = DEVICES[i]!;
+      const idle = (): boolean => cam.slot.delivered === cam.scored + cam.slot.dropped + cam.invalid && cam.encoding === 0;
+      const events = await waitFor(`${device}: idle, outbox drained, every flagged frame stored`, async () => {
+        if (!idle() || a.outbox.depth !== 0) return undefined;
+        const evs = await allEvents(admin, device);
+        return evs.length === cam.flagged ? evs : undefined;
+      }, 30_000, 200);
+      assert.equal(cam.slot.dropped, droppedBefore[i], `${device}: no frame dropped across the swap`);
+      const seqs = events.map((e) => e.sequence).sort((x, y) => x - y);
+      assert.equal(seqs.at(-1)! - seqs[0]! + 1, seqs.length, `${device}: event sequence has no gap`);
+      // One switch from the parent to the new version, never back: the swap happened between two frames.
+      const versions = events.sort((x, y) => x.sequence - y.sequence).map((e) => e.modelVersion);
+      const firstNew = versions.indexOf(newVersion);
+      assert.ok(firstNew > 0, `${device}: frames on both versions`);
+      assert.ok(versions.slice(0, firstNew).every((v) => v === parentVersion) && versions.slice(firstNew).every((v) => v === newVersion), `${device}: one clean switch`);
+      t.diagnostic(`${device}: ${cam.scored} frames scored, ${cam.slot.dropped} dropped, ${events.length} events (${events.length - firstNew} on the new version)`);
+    }
+    step('every frame accounted for');
+  } finally {
+    worker?.kill();
+    for (const a of agents) await a.stop().catch((e: unknown) => console.error('agent stop failed', e));
+    await app?.close().catch((e: unknown) => console.error('controller close failed', e));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
