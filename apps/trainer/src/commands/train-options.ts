@@ -12,8 +12,14 @@ export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;
 /** px: pixel-mask loss (L_px); img: image-label loss (L_img); auto: per sample, px where a mask exists else img. */
 export type FinetuneLoss = (typeof FINETUNE_LOSSES)[number];
 
-/** `--backbone nsfwjs` (the bundled default) or a TF.js model folder (with model.json). */
-export type BackboneChoice = { readonly kind: 'nsfwjs' } | { readonly kind: 'tfjs-dir'; readonly dir: string };
+/**
+ * `--backbone nsfwjs` (the bundled default), a TF.js model folder (with model.json), or `onnx:<dir|backbone.json>`
+ * (a user ONNX backbone; `path` is the manifest file, already parsed once).
+ */
+export type BackboneChoice =
+  | { readonly kind: 'nsfwjs' }
+  | { readonly kind: 'tfjs-dir'; readonly dir: string }
+  | { readonly kind: 'onnx'; readonly path: string };
 
 export interface TrainOptions {
   /** MVTec-layout dataset root (absolute; a folder). */

@@ -1,11 +1,13 @@
 /** train / finetune: flag parsing and validation into typed options; the work is in ../train (see train-options.ts). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readBackboneManifest } from '@linewatch/adtr';
 import { loadPrivateKey } from '@linewatch/model-package';
 import { bool, choice, existingPath, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';
 import { TrainerError } from '../errors.js';
 import { runFinetune, runTrain } from '../train/index.js';
+import { ONNX_SPEC_PREFIX } from '../train/onnx-backbone.js';
 import { printResult } from './train-module.js';
 import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from './train-options.js';
 
@@ -30,6 +32,12 @@ function outDir(values: FlagValues, ctx: CliContext, resume: boolean): string {
 
 export function parseBackbone(value: string | undefined, ctx: CliContext): BackboneChoice {
   if (value === undefined || value === 'nsfwjs') return { kind: 'nsfwjs' };
+  if (value.startsWith(ONNX_SPEC_PREFIX)) {
+    // The manifest is read (and schema-checked) now so a typo fails before the dataset is touched; the ONNX file
+    // itself is checked when training opens it.
+    const path = existingPath(value.slice(ONNX_SPEC_PREFIX.length), 'backbone', ctx.cwd);
+    return { kind: 'onnx', path: readBackboneManifest(path).manifestPath };
+  }
   const dir = existingPath(value, 'backbone', ctx.cwd, 'dir');
   if (!existsSync(join(dir, 'model.json'))) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--backbone ${dir} has no model.json (expected a TF.js model folder)`, { path: dir });
   return { kind: 'tfjs-dir', dir };
@@ -67,11 +75,11 @@ const resumeFlag = { type: 'boolean', description: 'continue the interrupted run
 export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
-  usage: 'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>] --out <dir> [--resume] [--key <private.pem>]',
+  usage: 'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
     preset: { type: 'string', value: '<cpu|paper|tiny|demo>', description: 'training preset', required: true },
-    backbone: { type: 'string', value: '<nsfwjs|dir>', description: 'frozen backbone: nsfwjs (default) or a TF.js model folder' },
+    backbone: { type: 'string', value: '<nsfwjs|dir|onnx:path>', description: 'frozen backbone: nsfwjs (default), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)' },
     out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
     resume: resumeFlag,
     key: keyFlag,

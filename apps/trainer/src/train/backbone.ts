@@ -1,16 +1,19 @@
 /**
  * Backbone choice: `nsfwjs` (the MobileNetV2 bundled in the nsfwjs npm package — installs on a fresh clone, so it is
  * the default) or a path to any TF.js layers-model directory (e.g. ../shared/backbones/mobilenetv2-035-imagenet-tfjs),
- * which is assumed to expect Keras Applications preprocessing (x/127.5 − 1).
+ * which is assumed to expect Keras Applications preprocessing (x/127.5 − 1), or `onnx:<dir|backbone.json>`, a
+ * user-supplied ONNX backbone with its manifest (./onnx-backbone.ts).
  */
 import { resolve } from 'node:path';
 import {
   buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, type BackbonePlan, type ModelConfig,
 } from '@linewatch/adtr';
+import { isOnnxSpec, resolveOnnxBackbone, type ResolvedOnnxBackbone } from './onnx-backbone.js';
 
 export const DEFAULT_BACKBONE = 'nsfwjs';
 
 export interface ResolvedBackbone {
+  readonly kind: 'native';
   /** Manifest-safe id ([A-Za-z0-9._-]). */
   readonly id: string;
   /** What to pass to resolveBackbone again (stored in the package so fine-tunes reuse the same backbone). */
@@ -24,6 +27,8 @@ export interface BackboneNormalization {
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
   readonly scale: number;
+  /** Default RGB. */
+  readonly channelOrder?: 'RGB' | 'BGR';
 }
 
 /** nsfwjs feeds its MobileNetV2 x/255 (its `normalizationOffset`); its weights were fine-tuned on that range. */
@@ -40,5 +45,18 @@ export function resolveBackbone(spec: string, model: ModelConfig): ResolvedBackb
   const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), model.taps, model.inputSize);
   const id = spec === DEFAULT_BACKBONE ? 'mobilenetv2-nsfwjs-4.4.0' : safeId(`tfjs-${spec.split('/').filter(Boolean).pop() ?? 'model'}`);
   const normalization = spec === DEFAULT_BACKBONE ? NSFWJS_NORMALIZATION : KERAS_MOBILENET_NORMALIZATION;
-  return { id, spec: spec === DEFAULT_BACKBONE ? spec : resolve(spec), plan, normalization };
+  return { kind: 'native', id, spec: spec === DEFAULT_BACKBONE ? spec : resolve(spec), plan, normalization };
+}
+
+/** Any backbone the trainer can train on: a native (Keras/TF.js) one or a user ONNX one. */
+export type TrainingBackbone = ResolvedBackbone | ResolvedOnnxBackbone;
+
+/** `resolveBackbone` plus `onnx:` specs (those are opened and probed, hence async). */
+export async function openBackbone(spec: string, model: ModelConfig): Promise<TrainingBackbone> {
+  return isOnnxSpec(spec) ? resolveOnnxBackbone(spec, model) : resolveBackbone(spec, model);
+}
+
+/** The config a backbone trains with: an ONNX backbone brings its own input size and taps (grid scaled to match). */
+export function backboneModel(backbone: TrainingBackbone, model: ModelConfig): ModelConfig {
+  return backbone.kind === 'onnx' ? backbone.model : model;
 }

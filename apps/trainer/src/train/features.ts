@@ -1,6 +1,7 @@
 /**
  * Grid features per image: decode → preprocess (the package's own settings) → frozen backbone → taps on the token
- * grid. The backbone never trains, so features are cached on disk keyed by image bytes + settings + backbone id.
+ * grid. The backbone never trains, so features are cached on disk keyed by image bytes + settings + backbone id
+ * (+ the ONNX file's sha256 for user ONNX backbones, which run as their own model followed by our resize + concat).
  */
 import { readFile } from 'node:fs/promises';
 import { buildFeatureGraph, type ModelConfig } from '@linewatch/adtr';
@@ -9,7 +10,8 @@ import { exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { decodeImage, preprocessInto, readImageInfo, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
-import type { ResolvedBackbone } from './backbone.js';
+import type { ResolvedBackbone, TrainingBackbone } from './backbone.js';
+import { onnxFeatureRunner } from './onnx-backbone.js';
 import { preprocessSettings } from './settings.js';
 
 export interface ExtractedFeatures {
@@ -18,13 +20,30 @@ export interface ExtractedFeatures {
   readonly height: number;
 }
 
+/** Preprocessed image [3·H·W] → grid features. */
+interface FeatureRunner {
+  run(input: Float32Array): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+async function nativeRunner(backbone: ResolvedBackbone, model: ModelConfig, threads: number): Promise<FeatureRunner> {
+  const fg = buildFeatureGraph(backbone.plan, model, 1);
+  const bytes = exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes;
+  const session = await InferenceSession.open(bytes, { intraOpThreads: threads });
+  const [h, w] = model.inputSize;
+  return {
+    run: async (input) => Float32Array.from((await session.run({ image: float32(input, [1, 3, h, w]) }))['features']!.data as Float32Array),
+    release: () => session.release(),
+  };
+}
+
 export class FeatureExtractor {
   private readonly input: Float32Array;
   private readonly settings: PreprocessSettings;
 
   private constructor(
-    private readonly session: InferenceSession,
-    private readonly model: ModelConfig,
+    private readonly runner: FeatureRunner,
+    model: ModelConfig,
     private readonly cache: FeatureCache | undefined,
     settings: PreprocessSettings,
   ) {
@@ -32,19 +51,18 @@ export class FeatureExtractor {
     this.settings = settings;
   }
 
-  static async create(backbone: ResolvedBackbone, model: ModelConfig, opts: { cacheDir?: string; threads?: number } = {}): Promise<FeatureExtractor> {
-    const fg = buildFeatureGraph(backbone.plan, model, 1);
-    const bytes = exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes;
-    const session = await InferenceSession.open(bytes, { intraOpThreads: opts.threads ?? 2 });
+  static async create(backbone: TrainingBackbone, model: ModelConfig, opts: { cacheDir?: string; threads?: number } = {}): Promise<FeatureExtractor> {
+    const threads = opts.threads ?? 2;
+    const runner = backbone.kind === 'onnx' ? await onnxFeatureRunner(backbone, model, threads) : await nativeRunner(backbone, model, threads);
     const settings = preprocessSettings(model, backbone);
     const cache = opts.cacheDir
       ? new FeatureCache({
           dir: opts.cacheDir,
-          backboneId: `${backbone.id}|${model.taps.join('+')}|${model.grid.join('x')}`,
+          backboneId: `${backbone.kind === 'onnx' ? `${backbone.id}@${backbone.sha256}` : backbone.id}|${model.taps.join('+')}|${model.grid.join('x')}`,
           settings,
         })
       : undefined;
-    return new FeatureExtractor(session, model, cache, settings);
+    return new FeatureExtractor(runner, model, cache, settings);
   }
 
   get cacheStats(): { hits: number; misses: number } {
@@ -53,9 +71,7 @@ export class FeatureExtractor {
 
   async fromImage(image: RgbImage): Promise<Float32Array> {
     preprocessInto(this.input, image, this.settings);
-    const [h, w] = this.model.inputSize;
-    const out = await this.session.run({ image: float32(this.input, [1, 3, h, w]) });
-    return Float32Array.from(out['features']!.data as Float32Array);
+    return this.runner.run(this.input);
   }
 
   async fromFile(path: string): Promise<ExtractedFeatures> {
@@ -76,6 +92,6 @@ export class FeatureExtractor {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.runner.release();
   }
 }

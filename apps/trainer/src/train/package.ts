@@ -16,7 +16,8 @@ import { decodeImage, encodePng, preprocessInto, type PreprocessSettings, type R
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TrainerError } from '../errors.js';
-import type { ResolvedBackbone } from './backbone.js';
+import type { TrainingBackbone } from './backbone.js';
+import { onnxPackageModel } from './onnx-backbone.js';
 import { manifestPreprocessing, preprocessSettings } from './settings.js';
 
 export const PARAMS_FILE = 'params.ckpt';
@@ -30,7 +31,9 @@ export interface ModelRecord {
   readonly history: readonly { epoch: number; loss: number; lr: number }[];
 }
 
-export function inferenceModel(backbone: ResolvedBackbone, model: ModelConfig, params: ReadonlyMap<string, Float32Array>): Uint8Array {
+export function inferenceModel(backbone: TrainingBackbone, model: ModelConfig, params: ReadonlyMap<string, Float32Array>): Uint8Array {
+  // A user ONNX backbone's graph is merged in front of the same head nodes (one input `image`, the same outputs).
+  if (backbone.kind === 'onnx') return onnxPackageModel(backbone, model, params);
   const ig = buildInferenceGraph(backbone.plan, model);
   return exportModel({
     graph: ig.graph,
@@ -102,7 +105,7 @@ export function signingKey(privateKeyPath: string | undefined, out: string): { p
 
 export interface PackageInput {
   readonly out: string;
-  readonly backbone: ResolvedBackbone;
+  readonly backbone: TrainingBackbone;
   readonly record: ModelRecord;
   readonly params: ReadonlyMap<string, Float32Array>;
   readonly modelId: string;
@@ -143,7 +146,7 @@ export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Ma
     version: p.version,
     build: p.build,
     createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    backbone: { id: p.backbone.id },
+    backbone: { id: p.backbone.id, ...(p.backbone.kind === 'onnx' ? { sha256: p.backbone.sha256 } : {}) },
     ...manifestPreprocessing(p.record.model, p.backbone),
     featureTaps: [...p.record.model.taps],
     tokenGrid: { rows: p.record.model.grid[0], cols: p.record.model.grid[1] },

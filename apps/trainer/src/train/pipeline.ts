@@ -11,9 +11,10 @@ import { parseManifest } from '@linewatch/protocol';
 import type { FinetuneOptions, TrainOptions, TrainResult } from '../commands/train-options.js';
 import { TrainerError } from '../errors.js';
 import type { Progress } from '../progress.js';
-import { DEFAULT_BACKBONE, resolveBackbone, type ResolvedBackbone } from './backbone.js';
+import { backboneModel, DEFAULT_BACKBONE, openBackbone, type TrainingBackbone } from './backbone.js';
 import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.js';
 import { FeatureExtractor } from './features.js';
+import { ONNX_SPEC_PREFIX } from './onnx-backbone.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
 
 const VALIDATION_FRACTION = 0.1;
@@ -60,8 +61,9 @@ function stepLogger(progress: Progress, total: number, label: string) {
 
 export async function runTrain(opts: TrainOptions, progress: Progress): Promise<TrainResult> {
   const preset = presetByName(opts.preset);
-  const model = preset.model;
-  const backbone = resolveBackbone(opts.backbone.kind === 'nsfwjs' ? DEFAULT_BACKBONE : opts.backbone.dir, model);
+  const spec = opts.backbone.kind === 'nsfwjs' ? DEFAULT_BACKBONE : opts.backbone.kind === 'onnx' ? `${ONNX_SPEC_PREFIX}${opts.backbone.path}` : opts.backbone.dir;
+  const backbone = await openBackbone(spec, preset.model);
+  const model = backboneModel(backbone, preset.model);
   const set = await loadTrainingSet(opts.data);
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
   if (train.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', `no normal training images in ${opts.data}`);
@@ -117,11 +119,15 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   const parent = loadParent(opts.from);
   const model = parent.record.model;
   const preset = presetByName(parent.record.preset);
-  let backbone: ResolvedBackbone;
+  let backbone: TrainingBackbone;
   try {
-    backbone = resolveBackbone(parent.record.backbone, model);
+    backbone = await openBackbone(parent.record.backbone, model);
   } catch (err) {
     throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `the parent's backbone ${parent.record.backbone} is not available here`, {}, { cause: err });
+  }
+  const want = parent.manifest.backbone.sha256;
+  if (backbone.kind === 'onnx' && want !== undefined && backbone.sha256 !== want) {
+    throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${backbone.spec} has changed since the parent was trained (sha256 ${backbone.sha256}, parent ${want})`);
   }
   const set = await loadTrainingSet(opts.data);
   const masked = set.anomalous.filter((a) => a.maskPath);

@@ -13,7 +13,7 @@ export function manifestPreprocessing(model: ModelConfig, backbone: Pick<Resolve
   return {
     input: { width: model.inputSize[1], height: model.inputSize[0], channels: 3, resize: 'antialias' },
     // pixel' = (pixel · scale − mean) / std
-    normalization: { mean: [...n.mean], std: [...n.std], scale: n.scale, channelOrder: 'RGB', colour: 'rgb' },
+    normalization: { mean: [...n.mean], std: [...n.std], scale: n.scale, channelOrder: n.channelOrder ?? 'RGB', colour: 'rgb' },
   };
 }
 
