@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -121,6 +121,26 @@ test('train with an ONNX backbone → signed package → ORT inference of the me
     const pxPkg = verifyPackage(px.packageDir!, [loadPublicKey(keys.publicKeyPath)]);
     assert.equal(pxPkg.manifest.backbone.sha256, pkg.manifest.backbone.sha256);
     assert.equal(decodeParams(pxPkg.files.get(PARAMS_FILE)!).record.backbone, record.backbone);
+
+    // Features are cached under the ONNX file's digest: the same bytes hit, changed bytes (same id) miss.
+    const cacheDir = join(dir, 'cache');
+    const image = join(data, 'train', 'good', '0.png');
+    const cachedRun = async () => {
+      const ex = await FeatureExtractor.create(await openBackbone(record.backbone, record.model), record.model, { cacheDir });
+      await ex.fromFile(image);
+      await ex.release();
+      return ex.cacheStats;
+    };
+    assert.deepEqual(await cachedRun(), { hits: 0, misses: 1 });
+    assert.deepEqual(await cachedRun(), { hits: 1, misses: 0 });
+    const onnxPath = join(bbDir, 'mnv2.onnx');
+    writeFileSync(onnxPath, Buffer.concat([readFileSync(onnxPath), Buffer.from([0x12, 0x00])])); // + an empty producer_name (field 2)
+    assert.deepEqual(await cachedRun(), { hits: 0, misses: 1 });
+    // …and a fine-tune refuses a backbone that changed since its parent was trained.
+    await assert.rejects(
+      runFinetune({ from: out, data, dataKind: 'mvtec', loss: 'px', out: join(dir, 'models', 'px2'), resume: false, privateKeyPath: keys.privateKeyPath }, silentProgress),
+      (e: unknown) => (e as { code?: string }).code === 'LW_TRAINER_MODEL_INCOMPATIBLE' && /changed/.test((e as Error).message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
