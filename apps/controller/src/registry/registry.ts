@@ -50,6 +50,7 @@ const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 export class Registry {
   readonly store: RegistryStore;
   private readonly keys: KeyObject[];
+  private readonly recent = new Map<string, Buffer>();
 
   constructor(
     private readonly ctx: Ctx,
@@ -138,7 +139,15 @@ export class Registry {
   async packageBytes(version: string): Promise<{ row: ModelVersionRow; bytes: Buffer }> {
     const row = await this.store.get(version);
     if (!row) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
-    return { row, bytes: await this.ctx.files.get(row.sha256) };
+    // A wave downloads the same package from many devices at once (candidate and, on rollback, the parent): keep
+    // the last two in memory instead of reading a copy per request. Immutable by construction (content-addressed).
+    let bytes = this.recent.get(row.sha256);
+    if (!bytes) {
+      bytes = await this.ctx.files.get(row.sha256);
+      this.recent.set(row.sha256, bytes);
+      while (this.recent.size > 2) this.recent.delete(this.recent.keys().next().value as string);
+    }
+    return { row, bytes };
   }
 
   /** Records approval; an ineligible version cannot be approved. Idempotent for an approved/deployed version. */
