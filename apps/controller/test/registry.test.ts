@@ -146,3 +146,29 @@ test('parseRange: single ranges, suffixes, and coded refusals', () => {
     assert.throws(() => parseRange(bad, 100), (e: unknown) => isControllerError(e, 'LW_CTRL_RANGE_NOT_SATISFIABLE'), bad);
   }
 });
+
+test('rollout policies: fleet and line overrides merge over the defaults; bad keys and values are refused', async () => {
+  const { app, admin } = await setup();
+  try {
+    const put = (scope: string, body: unknown) => app.inject({ method: 'PUT', url: `/api/rollout-policies/${scope}`, headers: admin.headers, payload: body as object });
+    assert.equal((await put('*', { observeS: 60, canaryDevices: 2 })).statusCode, 200);
+    const line = await put('line-1', { observeS: 10 });
+    assert.equal(line.statusCode, 200, line.body);
+    const eff = (line.json() as { effective: { observeS: number; canaryDevices: number; minFrames: number } }).effective;
+    assert.deepEqual([eff.observeS, eff.canaryDevices, eff.minFrames], [10, 2, 500]); // line ← fleet ← default
+    const other = await app.inject({ method: 'GET', url: '/api/rollout-policies/line-2', headers: admin.headers });
+    assert.equal((other.json() as { effective: { observeS: number } }).effective.observeS, 60);
+    for (const bad of [{ observeSeconds: 1 }, { minFpsRatio: 3 }, { shadow: { durationS: 0, minFrames: 1 } }]) {
+      const res = await put('line-1', bad);
+      assert.equal(res.statusCode, 400, JSON.stringify(bad));
+      assert.equal((res.json() as { code: string }).code, 'LW_CTRL_ROLLOUT_POLICY_INVALID');
+    }
+    const qa = await userSession(app, admin, 'qa-pol', 'qa', ['line-1']);
+    assert.equal((await app.inject({ method: 'PUT', url: '/api/rollout-policies/line-1', headers: qa.headers, payload: {} })).statusCode, 403);
+    // Without MQTT there is no engine: starting a rollout says so with a code.
+    const start = await app.inject({ method: 'POST', url: '/api/rollouts', headers: admin.headers, payload: { version: 'nope' } });
+    assert.equal((start.json() as { code: string }).code, 'LW_CTRL_ROLLOUT_STATE');
+  } finally {
+    await app.close();
+  }
+});
