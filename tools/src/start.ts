@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       const cfg = {
         site: layout.site, line: layout.line, device: id,
         broker: { url: `mqtt://127.0.0.1:${mqttPort}`, username: creds.username, password: creds.password, reconnectMs: 1000 },
-        cameras: [{ id: 'cam-1', source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 240 } }],
+        cameras: [{ id: 'cam-1', source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 600 } }],
         inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
         model: { trustedKeyPath: paths.publicKey, initialPackage: paths.model },
         dataDir: join(state, 'agents', id, 'data'),

@@ -52,7 +52,9 @@ export function writeControllerConfig(path: string, o: { dataDir: string; httpPo
     dataDir: o.dataDir,
     http: { host: '127.0.0.1', port: o.httpPort },
     mqtt: { enabled: true, mode: 'embedded', host: '127.0.0.1', port: o.mqttPort },
-    jobs: { workerToken: o.secrets.workerToken, autoTriggerMinMasks: 12 },
+    // Fine-tunes are triggered by hand in the demo (Jobs page): a policy firing on the first dozen masks would start
+    // before QA has rejected enough false alarms to give the fine-tune normal frames.
+    jobs: { workerToken: o.secrets.workerToken, autoTriggerMinMasks: null },
     registry: { trustedKeys: [o.trustedKey], urlSecret: o.secrets.urlSecret },
     ingest: { flushIntervalMs: 2000 },
   };

@@ -4,6 +4,7 @@
  * the PARENT's threshold — the one the fleet runs today — so "does the candidate raise more alarms on normal frames
  * at the current operating point" is answered on the same footing for both.
  */
+import { readManifest } from '@linewatch/datasets';
 import type { Manifest } from '@linewatch/protocol';
 import { MODEL_FILE } from '@linewatch/model-package';
 import { TrainerError } from '../errors.js';
@@ -28,6 +29,24 @@ export async function loadHeldOut(manifestPath: string): Promise<readonly EvalSa
     });
   }
   return data.samples;
+}
+
+/**
+ * runFinetune keeps every 10th normal training frame aside to check its package's threshold, so a train part with
+ * fewer than 10 normal frames cannot produce a package; say so up front, in QA's terms, instead of after training.
+ */
+export const MIN_TRAIN_NORMALS = 10;
+
+export async function checkTrainPart(manifestPath: string): Promise<void> {
+  const entries = await readManifest(manifestPath);
+  const normals = entries.filter((e) => e.label === 0).length;
+  if (normals < MIN_TRAIN_NORMALS) {
+    throw new TrainerError(
+      'LW_TRAINER_JOB_DATA',
+      `the snapshot's training part has ${normals} normal frames (rejected false alarms); a fine-tune needs at least ${MIN_TRAIN_NORMALS}: reject more false alarms in review, then run the job again`,
+      { normals, needed: MIN_TRAIN_NORMALS },
+    );
+  }
 }
 
 export function falseAlarmRate(results: readonly SampleResult[], threshold: number): number | null {

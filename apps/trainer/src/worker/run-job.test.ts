@@ -96,7 +96,7 @@ test('lease lost mid-training: work stops at the next step, nothing uploaded, no
 
 test('a snapshot with no anomalies fails with a coded reason and uploads nothing', { timeout: 120_000 }, async () => {
   const d = join(dir, 'snapshot-normal');
-  const normalOnly = { ...(await writeJobDataset(d, { normal: 8, anomalous: 0 }, { normal: 4, anomalous: 2 }, 'n')), dir: d };
+  const normalOnly = { ...(await writeJobDataset(d, { normal: 12, anomalous: 0 }, { normal: 4, anomalous: 2 }, 'n')), dir: d };
   const io = new MemoryJobIO(parent.tar, normalOnly);
   const outcome = await runJob(job('job-bad'), io, { workDir: join(dir, 'work-bad'), privateKeyPath: keys.privateKeyPath, heartbeatMs: 50 });
   assert.equal(outcome.status, 'failed');
@@ -105,6 +105,16 @@ test('a snapshot with no anomalies fails with a coded reason and uploads nothing
   assert.equal(fails[0]!.failure!.code, 'LW_TRAINER_BAD_VALUE');
   assert.match(fails[0]!.failure!.message, /no anomalous images/);
   assert.equal(io.calls.filter((c) => c.op === 'complete').length, 0);
+});
+
+test('too few normal frames to train on: a coded reason that tells QA what to do, before any training', { timeout: 60_000 }, async () => {
+  const d = join(dir, 'snapshot-few-normals');
+  const few = { ...(await writeJobDataset(d, { normal: 6, anomalous: 6 }, { normal: 3, anomalous: 2 }, 'f')), dir: d };
+  const io = new MemoryJobIO(parent.tar, few);
+  const outcome = await runJob(job('job-few'), io, { workDir: join(dir, 'work-few'), privateKeyPath: keys.privateKeyPath, heartbeatMs: 50 });
+  assert.equal(outcome.status === 'failed' && outcome.code, 'LW_TRAINER_JOB_DATA');
+  assert.match(io.calls.find((c) => c.op === 'fail')!.failure!.message, /6 normal frames .* at least 10: reject more false alarms/);
+  assert.ok(!io.calls.some((c) => c.op === 'heartbeat' && c.progress!.phase === 'train'));
 });
 
 test('a parent signed by another key is refused before any training', { timeout: 60_000 }, async () => {

@@ -20,7 +20,7 @@ import { codeOf, isTrainerError } from '../errors.js';
 import { loadPackage } from '../package-io.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { runFinetune } from '../train/pipeline.js';
-import { loadHeldOut, scoreHeldOut } from './heldout.js';
+import { checkTrainPart, loadHeldOut, scoreHeldOut } from './heldout.js';
 import { LeaseKeeper, leaseProgress } from './lease.js';
 import { finalizePackage } from './repackage.js';
 import type { ClaimedJob, JobIO } from './types.js';
@@ -67,6 +67,7 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
     const parent = loadPackage(parentPath, [publicKey]);
     lease.check();
     const data = await io.fetchDataset(job, join(dir, 'data'));
+    await checkTrainPart(data.train);
     const heldOut = await loadHeldOut(data.heldOut);
     lease.check();
     log(`job ${job.id}: parent ${job.parentVersion}, snapshot ${job.datasetSnapshotId}, ${heldOut.length} held-out images`);
