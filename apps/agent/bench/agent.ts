@@ -7,8 +7,9 @@
  *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
  *                          [--in-process]
  *
- * Without --package, a tiny hand-built model with the real I/O contract is used (then the numbers measure the
- * agent's own overhead: preprocessing, publishing, scheduling).
+ * Without --package, the default (cpu preset) model that `npm run bench:accuracy` leaves in dist/bench-accuracy/normal
+ * is used if present, else a tiny hand-built model with the real I/O contract (then the numbers measure the agent's
+ * own overhead: preprocessing, publishing, scheduling).
  *
  * Cameras are synthetic and, by default, `on-demand`: each delivers a frame the moment the pipeline is ready for
  * one (at most --fps a second), so the camera can always outpace inference and the figure is the agent's
@@ -20,9 +21,10 @@
  * and a lean test controller (acks events, counts scores) run in this process and share its CPU.
  * `--in-process` runs the model on the main thread instead of the worker (for comparison only).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InferenceSession, float32 } from '@linewatch/inference';
 import { MODEL_FILE, readPackage, verifyEntries, loadPublicKey } from '@linewatch/model-package';
 import { build } from '../src/agent.js';
@@ -59,17 +61,26 @@ const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
 const rssMbNow = (): number => process.memoryUsage().rss / 2 ** 20;
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-async function packagePath(): Promise<{ path: string; keyPath: string }> {
+/** The default (cpu preset) model where `npm run bench:accuracy` left it, with its development key. */
+const ACCURACY_PACKAGE = fileURLToPath(new URL('../../../dist/bench-accuracy/normal', import.meta.url));
+const ACCURACY_KEY = fileURLToPath(new URL('../../../dist/bench-accuracy/dev-keys/signing-key.pub.pem', import.meta.url));
+
+async function packagePath(): Promise<{ path: string; keyPath: string; label: string }> {
   const given = arg('package');
-  if (given) return { path: given, keyPath: arg('key') ?? '' };
+  if (given) return { path: given, keyPath: arg('key') ?? '', label: given };
+  if (existsSync(join(ACCURACY_PACKAGE, 'manifest.json')) && existsSync(ACCURACY_KEY)) {
+    return { path: ACCURACY_PACKAGE, keyPath: ACCURACY_KEY, label: ACCURACY_PACKAGE };
+  }
   const keys = makeKeys(dir);
   const pkg = await makePackage(keys, { version: '1.0.0', build: 1, size, threshold: Number(arg('threshold', '0.65')) });
   const path = join(dir, 'bench.tar.gz');
   writeFileSync(path, pkg.tar);
-  return { path, keyPath: keys.publicKeyPath };
+  return { path, keyPath: keys.publicKeyPath, label: `tiny ${size}x${size} (no --package, no dist/bench-accuracy/normal)` };
 }
 
 interface Bare {
+  /** Per-run durations of every bare slice: the machine's own jitter, next to the pipeline's latency. */
+  readonly lat: LatencyWindow;
   run(secs: number): Promise<{ runs: number; ms: number }>;
   release(): Promise<void>;
 }
@@ -81,13 +92,18 @@ async function openBare(pkgPath: string, keyPath: string): Promise<Bare> {
   const { width, height, channels } = v.manifest.input;
   const input = float32(new Float32Array(channels * width * height).fill(0.1), [1, channels, height, width]);
   await s.warmUp(2);
+  const lat = new LatencyWindow(1 << 20);
   return {
+    lat,
     async run(secs) {
       let runs = 0;
       const t0 = performance.now();
       const end = t0 + secs * 1000;
-      while (performance.now() < end) {
+      for (let t = t0; t < end; ) {
         await s.run({ image: input });
+        const now = performance.now();
+        lat.add(now - t);
+        t = now;
         runs++;
       }
       return { runs, ms: performance.now() - t0 };
@@ -163,6 +179,13 @@ function slope(xs: number[], ys: number[]): number {
     den += (xs[i]! - mx) ** 2;
   }
   return den > 0 ? num / den : 0;
+}
+
+/** "version (preset, W×H)" from a package directory's manifest; undefined for a tarball. */
+function version(pkg: string): string | undefined {
+  if (!statSync(pkg).isDirectory()) return undefined;
+  const m = JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8')) as { version: string; preset?: string; input: { width: number; height: number } };
+  return `${m.version} (${m.preset ?? 'no'} preset, ${m.input.width}x${m.input.height})`;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -296,16 +319,22 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
 }
 
 async function main(): Promise<void> {
-  const { path, keyPath } = await packagePath();
+  const { path, keyPath, label } = await packagePath();
   const bare = await openBare(path, keyPath);
   const runs = [];
   for (const cameras of cameraCounts) {
     const loadBefore = load();
+    bare.lat.reset();
     const r = await e2e(cameras, path, keyPath, seconds, bare);
     const bareFps = r.bareFps!;
-    const run = { ...r, bareFps, ratio: round(r.fps / bareFps, 3), p99OverP50: round(r.p99Ms / r.p50Ms, 2), loadavgBefore: loadBefore, loadavgAfter: load() };
+    const bp = bare.lat.percentiles();
+    const run = {
+      ...r, bareFps, ratio: round(r.fps / bareFps, 3), p99OverP50: round(r.p99Ms / r.p50Ms, 2),
+      bareRunP50Ms: round(bp.p50, 2), bareRunP99Ms: round(bp.p99, 2), bareRunP99OverP50: round(bp.p99 / bp.p50, 2),
+      loadavgBefore: loadBefore, loadavgAfter: load(),
+    };
     runs.push(run);
-    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
+    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×; bare run ${run.bareRunP50Ms}/${run.bareRunP99Ms} ms, ${run.bareRunP99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
   }
   await bare.release(); // the soak's RSS is the agent's (plus the in-process broker), not the bare session's
   let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
@@ -317,7 +346,8 @@ async function main(): Promise<void> {
   }
   const result = {
     bench: 'agent',
-    model: arg('package') ? path : `tiny ${size}x${size}`,
+    model: label,
+    modelVersion: version(path),
     providers,
     frame: `${fw}x${fh}`,
     camera: { kind: 'synthetic', pace, fps: cameraFps },
