@@ -17,7 +17,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit, runTsInherit, spawnTs, stopAll, type Child } from './start/children.js';
-import { AdminApi, ensureSecrets, waitForHttp, writeControllerConfig, writeDemoData, type DemoLayout } from './start/setup.js';
+import { AdminApi, ensureSecrets, setRolloutPolicy, waitForHttp, writeControllerConfig, writeDemoData, type DemoLayout } from './start/setup.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const state = resolve(root, process.env['LW_START_DIR'] ?? '.linewatch');
@@ -72,6 +72,7 @@ function watch(c: Child): Child {
 
 interface SetupState {
   initialVersion?: string;
+  demoPolicy?: boolean;
 }
 const readSetup = (): SetupState => (existsSync(paths.setup) ? (JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupState) : {});
 
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
   const setup = readSetup();
   const agentConfig = (id: string): string => join(state, 'agents', id, 'config.json');
   const missing = layout.devices.filter((d) => !existsSync(agentConfig(d)));
-  if (missing.length > 0 || !setup.initialVersion) {
+  if (missing.length > 0 || !setup.initialVersion || !setup.demoPolicy) {
     // A fresh database prints the admin's one-time password before listening; give the pipe a moment to deliver it.
     for (let i = 0; i < 50 && !existsSync(paths.adminPassword); i++) await new Promise((r) => setTimeout(r, 100));
     if (!existsSync(paths.adminPassword)) {
@@ -144,6 +145,11 @@ async function main(): Promise<void> {
     if (!setup.initialVersion) {
       setup.initialVersion = await api.registerModel(paths.model, layout.line);
       say(`registered the initial model as ${setup.initialVersion}`);
+    }
+    if (!setup.demoPolicy) {
+      await setRolloutPolicy(api, layout.line);
+      setup.demoPolicy = true;
+      say(`rollouts on ${layout.line}: canary first, then waves, each observed for 45 s (demo pace)`);
     }
     writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`);
   }
