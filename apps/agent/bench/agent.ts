@@ -25,6 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InferenceSession, float32 } from '@linewatch/inference';
 import { MODEL_FILE, readPackage, verifyEntries, loadPublicKey } from '@linewatch/model-package';
 import { build } from '../src/agent.js';
@@ -163,6 +164,8 @@ interface E2eResult {
   provider: string;
   seconds: number;
   sliceRatios?: number[];
+  eventLoopDelayP99Ms?: number;
+  eventLoopDelayMaxMs?: number;
   rss?: { startMb: number; maxMb: number; finalMb: number; slopeMbPerMin: number; heapUsedMb: number; externalMb: number; timeline: { s: number; mb: number }[] };
 }
 
@@ -255,6 +258,8 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   let bareRuns = 0;
   let bareMs = 0;
   const sliceRatios: number[] = [];
+  // How long the main thread (cameras, MQTT, acks, timers) was blocked at a time during the end-to-end slices.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   if (bare) {
     // Alternate: cameras shut → drain → bare slice → cameras open → e2e slice.
     const slices = Math.max(1, Math.round(runSeconds / slice));
@@ -268,7 +273,9 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
       sliceStart = undefined;
       counting = true;
       gate.set(true);
+      loopDelay.enable();
       await sleep(slice * 1000);
+      loopDelay.disable();
       counting = false;
       const ms = sliceStart === undefined ? 0 : performance.now() - sliceStart;
       e2eMs += ms;
@@ -298,6 +305,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
     cameras, fps: round(frames / (e2eMs / 1000)),
     ...(bare ? { bareFps: round(bareRuns / (bareMs / 1000)), sliceRatios } : {}),
     p50Ms: round(p.p50, 2), p99Ms: round(p.p99, 2),
+    ...(bare ? { eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 1), eventLoopDelayMaxMs: round(loopDelay.max / 1e6, 1) } : {}),
     framesDropped: after.dropped - before.dropped, framesDelivered: after.delivered - before.delivered,
     scoresReceived, events: ctrl.events.size, provider, seconds: round(e2eMs / 1000),
   };
@@ -334,7 +342,7 @@ async function main(): Promise<void> {
       loadavgBefore: loadBefore, loadavgAfter: load(),
     };
     runs.push(run);
-    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×; bare run ${run.bareRunP50Ms}/${run.bareRunP99Ms} ms, ${run.bareRunP99OverP50}×), ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
+    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×; bare run ${run.bareRunP50Ms}/${run.bareRunP99Ms} ms, ${run.bareRunP99OverP50}×), event-loop delay p99 ${r.eventLoopDelayP99Ms} ms, ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
   }
   await bare.release(); // the soak's RSS is the agent's (plus the in-process broker), not the bare session's
   let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
