@@ -50,12 +50,12 @@ export async function matchFrame(jpeg: Uint8Array, frames: readonly TruthFrame[]
   return { frame: scored[0]!.frame, error: scored[0]!.error, runnerUp: scored[1]?.error ?? Infinity };
 }
 
-/** MVTec `train/good` of normal surfaces like the cameras show (other seeds), for the parent model. */
-export async function writeNormalSurfaces(root: string, spec: Pick<CameraSpec, 'width' | 'height'>, count: number): Promise<void> {
+/** MVTec `train/good` of normal surfaces (other seeds than the cameras'), for the parent model. */
+export async function writeNormalSurfaces(root: string, spec: Pick<CameraSpec, 'width' | 'height'>, count: number, texture: 'grain' | 'brushed' = 'grain'): Promise<void> {
   mkdirSync(join(root, 'train', 'good'), { recursive: true });
   mkdirSync(join(root, 'test', 'good'), { recursive: true });
   for (let i = 0; i < count; i++) {
-    const s = generateSurface({ seed: `parent-normal/${i}`, width: spec.width, height: spec.height, texture: 'grain', defect: 'none' });
+    const s = generateSurface({ seed: `parent-normal/${i}`, width: spec.width, height: spec.height, texture, defect: 'none' });
     writeFileSync(join(root, 'train', 'good', `${i}.png`), await encodePng(s.image));
   }
 }
