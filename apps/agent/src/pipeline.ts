@@ -138,7 +138,7 @@ export class Pipeline {
 
   private async dispatch(): Promise<void> {
     while (!this.stopping) {
-      const model = this.live; // read once: a swap lands between frames
+      let model = this.live; // read once per frame: a swap lands between frames
       let slot: Reservation;
       try {
         slot = await model.reserve();
@@ -158,6 +158,18 @@ export class Pipeline {
         return;
       }
       const [c, frame] = next;
+      if (model !== this.live) {
+        // Swapped while we waited for a frame: it goes to the new model (the old one's release waits on us).
+        slot.cancel();
+        model = this.live;
+        try {
+          slot = await model.reserve();
+        } catch (e) {
+          c.invalid++;
+          this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `camera ${c.camera}: ${reasonOf(e)}`);
+          continue;
+        }
+      }
       const img = frame.image;
       if (img.width < 1 || img.height < 1 || img.data.length !== img.width * img.height * 3) {
         slot.cancel();
