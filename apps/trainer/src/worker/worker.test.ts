@@ -95,7 +95,7 @@ test('the controller takes the lease back mid-training: the worker stops, upload
 });
 
 test('a worker process killed mid-job leaves nothing uploaded; after the lease the job is re-claimed and completed', { timeout: 180_000 }, async () => {
-  await withFake(1500, async (f) => {
+  await withFake(3000, async (f) => {
     const job = f.addJob('job-3');
     const workDir = join(dir, 'w3');
     const main = fileURLToPath(new URL('../main.ts', import.meta.url));
