@@ -34,6 +34,7 @@ import type { CameraConfig, AgentConfig } from '../src/config.js';
 import { inProcessOpener } from '../src/model/loaded-model.js';
 import { createSource } from '../src/sources/index.js';
 import type { FrameSink, FrameSource } from '../src/sources/index.js';
+import type { RgbImage } from '@linewatch/vision';
 import { LatencyWindow } from '../src/stats.js';
 import { aedesBroker } from '../test/helpers/brokers.js';
 import { TestController } from '../test/helpers/controller.js';
@@ -113,10 +114,15 @@ async function openBare(pkgPath: string, keyPath: string): Promise<Bare> {
   };
 }
 
-/** Wraps a camera so the bench can shut it: while shut, pulls are held back and pushed frames are discarded. */
+/**
+ * Wraps cameras so the bench can shut them: while shut, pulls are held back, and a frame a camera pushes anyway (an
+ * on-demand camera's frame delayed by its fps ceiling, a realtime camera's tick) is kept, newest only, and delivered
+ * on reopening — discarding it would leave the pipeline waiting for a frame it had already asked for.
+ */
 class Gate {
   open = true;
   private readonly held = new Set<() => void>(); // one per camera however often it was asked
+  private readonly frames = new Map<FrameSink, RgbImage>();
   wrap(src: FrameSource): FrameSource {
     return {
       camera: src.camera, width: src.width, height: src.height, fps: src.fps,
@@ -125,6 +131,7 @@ class Gate {
         const gated: FrameSink = {
           frame: (img) => {
             if (this.open) sink.frame(img);
+            else this.frames.set(sink, img);
           },
           problem: (code, message) => sink.problem(code, message),
           recovered: () => sink.recovered(),
@@ -145,6 +152,9 @@ class Gate {
   set(open: boolean): void {
     this.open = open;
     if (!open) return;
+    const frames = [...this.frames];
+    this.frames.clear();
+    for (const [sink, img] of frames) sink.frame(img);
     const pulls = [...this.held];
     this.held.clear();
     for (const pull of pulls) pull();
