@@ -4,11 +4,10 @@
  * Input buffers arrive transferred and go back transferred with the outputs: nothing is copied either way.
  */
 import { parentPort } from 'node:worker_threads';
-import { InferenceSession, isInferenceError } from '@linewatch/inference';
+import { float32, InferenceSession, isInferenceError } from '@linewatch/inference';
 import { reasonOf } from '../errors.js';
 import { INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT, sessionOptions } from './runner.js';
 import type { SessionOpenOptions } from './runner.js';
-import { float32 } from '@linewatch/inference';
 
 export type WorkerRequest =
   | { op: 'open'; model: Uint8Array; options: SessionOpenOptions }
