@@ -38,6 +38,7 @@ export class Ingest {
   private chain: Promise<void> = Promise.resolve();
   private depth = 0;
   private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: Ctx,
@@ -83,13 +84,22 @@ export class Ingest {
     await this.acks.drain();
   }
 
-  async flushScores(): Promise<void> {
-    try {
-      await this.scores.flush();
-    } catch (err) {
-      this.ctx.log.error({ err, code: 'LW_CTRL_INGEST_STORE_FAILED' }, 'score aggregate flush failed; will retry');
-    }
-    this.metrics.scoreBufferKeys.set(this.scores.size);
+  /**
+   * One flush at a time: a slow flush overlapping the next tick (or an explicit flush, e.g. before a rollout reads
+   * its baseline) would write the same (device, camera, minute) keys in two transactions — a unique violation or a
+   * write conflict on PostgreSQL.
+   */
+  flushScores(): Promise<void> {
+    const run = this.flushing.then(async () => {
+      try {
+        await this.scores.flush();
+      } catch (err) {
+        this.ctx.log.error({ err, code: 'LW_CTRL_INGEST_STORE_FAILED' }, 'score aggregate flush failed; will retry');
+      }
+      this.metrics.scoreBufferKeys.set(this.scores.size);
+    });
+    this.flushing = run;
+    return run;
   }
 
   receive(topic: string, payload: Buffer): void {
