@@ -5,6 +5,7 @@ import type { HealthMessage } from '@linewatch/protocol';
 import { flagRateGate, healthGate, parseShadowNote, rejectRateGate, shadowGate } from '../src/rollouts/gates.js';
 import { DEFAULT_POLICY, checkOverrides, planWaves, type RolloutPolicy } from '../src/rollouts/policy.js';
 import { isControllerError } from '../src/errors.js';
+import { FrameCounter } from '../src/rollouts/frame-counter.js';
 
 const P: RolloutPolicy = { ...DEFAULT_POLICY, minFrames: 100, minBaselineFrames: 100 };
 
@@ -63,4 +64,21 @@ test('waves: canary first (devices or percent), then waves of the configured siz
   assert.equal(planWaves(['x'], P).waves, 1);
   assert.throws(() => checkOverrides({ canaryDevice: 1 }), (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'));
   assert.throws(() => checkOverrides({ minFpsRatio: 2 }), (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'));
+});
+
+test('frame counter: frames count from the agent-clock moment of the swap, however late the engine learns of it', () => {
+  const c = new FrameCounter();
+  c.score('d1', 1000); // not watched: ignored
+  c.watch('d1', 'r1');
+  for (let ts = 10_000; ts < 12_000; ts += 100) c.score('d1', ts); // 20 frames, 10 before the swap at 11 000
+  assert.equal(c.pending('d1'), 0, 'nothing counts before the live report');
+  c.live('d1', 'r1', 11_000);
+  assert.equal(c.pending('d1'), 10);
+  c.score('d1', 10_500); // a late parent frame
+  c.score('d1', 12_000);
+  assert.equal(c.pending('d1'), 11);
+  assert.deepEqual(c.drain(), [['d1', 'r1', 11]]);
+  assert.equal(c.pending('d1'), 0);
+  c.forget('r1');
+  assert.equal(c.watching('d1'), false);
 });

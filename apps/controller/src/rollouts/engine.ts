@@ -15,6 +15,7 @@ import type { DownloadTokens } from '../registry/download-token.js';
 import type { Registry } from '../registry/registry.js';
 import { RolloutStore, ACTIVE_STATES, type RolloutRow, type TargetRow } from '../store/rollout-store.js';
 import { evaluateGates, type Fleet } from './evaluate.js';
+import { FrameCounter } from './frame-counter.js';
 import { planRollout } from './planner.js';
 import type { RolloutPolicy } from './policy.js';
 import { DesiredPublisher } from './publisher.js';
@@ -36,9 +37,8 @@ export class RolloutEngine {
   private timer: NodeJS.Timeout | null = null;
   private kicked = false;
   private stopped = false;
-  /** deviceId → rollout whose candidate it runs (live targets): its scores count toward the flag-rate gate. */
-  private readonly watched = new Map<string, string>();
-  private readonly pendingFrames = new Map<string, number>();
+  /** Frames on the candidate per device (see frame-counter.ts), persisted into the targets on each tick. */
+  private readonly frames = new FrameCounter();
   private readonly healthViolations = new Map<string, number>();
 
   constructor(
@@ -54,7 +54,7 @@ export class RolloutEngine {
 
   async start(): Promise<void> {
     await this.bus.subscribe(kindFilter('modelReport'), (t, p) => this.onReport(t, p), 1);
-    await this.bus.subscribe(kindFilter('score'), (t) => this.onScore(t), 0);
+    await this.bus.subscribe(kindFilter('score'), (t, p) => this.onScore(t, p), 0);
     await this.serial(() => this.resume());
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
     this.timer.unref();
@@ -95,10 +95,17 @@ export class RolloutEngine {
     });
   }
 
-  private onScore(topic: string): void {
-    // Hot path (every frame): no decode, the device is the 5th topic segment and the ACL vouches for it.
+  private onScore(topic: string, payload: Buffer): void {
+    // Hot path (every frame): the device is the 5th topic segment (the ACL vouches for it); only watched devices'
+    // scores are decoded, for their timestamp.
     const device = topic.split('/', 5)[4];
-    if (device !== undefined && this.watched.has(device)) this.pendingFrames.set(device, (this.pendingFrames.get(device) ?? 0) + 1);
+    if (device === undefined || !this.frames.watching(device)) return;
+    try {
+      const r = fromPublication(topic, payload);
+      if (r.kind === 'score') this.frames.score(device, r.message.ts);
+    } catch {
+      // ingest logs and counts invalid messages
+    }
   }
 
   private onReport(topic: string, payload: Buffer): void {
@@ -137,7 +144,7 @@ export class RolloutEngine {
     if (m.version !== r.version || (t.state !== 'sent' && t.state !== 'live')) return;
     if (m.state === 'live' && t.state === 'sent') {
       await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, report, updatedAt: now });
-      this.watched.set(t.deviceId, r.id);
+      this.frames.live(t.deviceId, r.id, m.ts);
       this.kick();
     } else if (m.state === 'failed' && t.state === 'sent') {
       await this.store.updateTarget(r.id, t.deviceId, { state: 'failed', report, updatedAt: now });
@@ -146,11 +153,15 @@ export class RolloutEngine {
   }
 
   private async flushFrames(): Promise<void> {
-    const pending = [...this.pendingFrames.entries()];
-    this.pendingFrames.clear();
-    for (const [device, n] of pending) {
-      const rolloutId = this.watched.get(device);
-      if (rolloutId) await this.store.addFrames(rolloutId, device, n);
+    const drained = this.frames.drain();
+    for (const [i, [device, rolloutId, n]] of drained.entries()) {
+      try {
+        await this.store.addFrames(rolloutId, device, n);
+      } catch (err) {
+        // A busy database must not lose counts: the flag-rate gate would see the events without their frames.
+        for (const [d, id, m] of drained.slice(i)) this.frames.restore(d, id, m);
+        throw err;
+      }
     }
   }
 
@@ -175,7 +186,9 @@ export class RolloutEngine {
     for (const r of await this.store.list(1000, ACTIVE_STATES)) {
       const targets = await this.store.targets(r.id);
       const policy = JSON.parse(r.policy) as RolloutPolicy;
-      for (const t of targets) if (t.state === 'live') this.watched.set(t.deviceId, r.id);
+      // Frames scored while the controller was down are not known; counting restarts now (events keep counting).
+      for (const t of targets) if (t.state === 'live') this.frames.live(t.deviceId, r.id, this.ctx.clock.now().getTime());
+      for (const t of targets) if (t.state === 'sent') this.frames.watch(t.deviceId, r.id);
       const resend = targets.filter((t) => t.state === 'sent' || t.state === 'rolling-back');
       for (const t of resend) await this.send(r, t, policy, t.state === 'rolling-back');
       await this.decide(r.id, ENGINE, 'resumed', `controller (re)started: resuming ${r.state} rollout at wave ${r.wave}; re-issued ${resend.length} command(s)`);
@@ -195,6 +208,8 @@ export class RolloutEngine {
       issuedAt: now,
       updatedAt: now,
     });
+    if (rollback) this.frames.forgetDevice(t.deviceId);
+    else this.frames.watch(t.deviceId, r.id);
     await this.pub.publish({ rolloutId: r.id, deviceId: t.deviceId, version, rollback, shadow: t.wave === 0 ? policy.shadow : null });
   }
 
@@ -262,7 +277,7 @@ export class RolloutEngine {
 
   /** Stops counting frames and drops health memory for a rollout that no longer runs forward. */
   private forget(rolloutId: string): void {
-    for (const [d, id] of this.watched) if (id === rolloutId) this.watched.delete(d);
+    this.frames.forget(rolloutId);
     for (const k of this.healthViolations.keys()) if (k.startsWith(`${rolloutId}/`)) this.healthViolations.delete(k);
   }
 
@@ -310,7 +325,9 @@ export class RolloutEngine {
       const f = fleet.get(t.deviceId);
       if (f && f.modelVersion === r.version && t.issuedAt && f.updatedAt >= t.issuedAt) {
         await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, updatedAt: now });
-        this.watched.set(t.deviceId, r.id);
+        // No report: the status/health message that named the candidate dates the swap (agent clock).
+        const ts = (f.status as { modelVersion?: unknown; ts?: unknown } | null)?.modelVersion === r.version ? (f.status as { ts: number }).ts : now.getTime();
+        this.frames.live(t.deviceId, r.id, ts);
       }
     }
     targets = await this.store.targets(r.id);
@@ -325,7 +342,7 @@ export class RolloutEngine {
     const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > allowMs(t) && r.state === 'running');
     if (late) return this.rollback(r, `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command`, ENGINE, 'gate-failed');
 
-    const verdict = await evaluateGates(this.store, r, policy, targets, fleet, this.pendingFrames, now, this.healthViolations);
+    const verdict = await evaluateGates(this.store, r, policy, targets, fleet, (d) => this.frames.pending(d), now, this.healthViolations);
     if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
     if (r.state === 'paused') return;
 

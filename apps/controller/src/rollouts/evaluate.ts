@@ -23,7 +23,7 @@ export async function evaluateGates(
   policy: RolloutPolicy,
   targets: TargetRow[],
   fleet: Fleet,
-  pendingFrames: ReadonlyMap<string, number>,
+  pendingFrames: (deviceId: string) => number,
   now: Date,
   /** `<rollout>/<device>` → when its health bounds were first seen violated (engine memory; reset when they hold). */
   violations: Map<string, number>,
@@ -73,7 +73,7 @@ export async function evaluateGates(
     verdicts.unshift({ kind: 'pass', reason: `health: ${healthy.length} device(s) within bounds (${worst})` });
   }
   const ids = live.map((t) => t.deviceId);
-  const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + (pendingFrames.get(d) ?? 0), 0);
+  const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + pendingFrames(d), 0);
   const flagged = await store.flaggedEvents(ids, r.version);
   const baseline = r.baseline ? (JSON.parse(r.baseline) as { frames: number; flagged: number }) : null;
   verdicts.push(flagRateGate(baseline, { frames, flagged }, policy));

@@ -65,13 +65,16 @@ export class RolloutStore {
     this.db = store.prisma;
   }
 
-  /** The rollout, its targets and its first decision in one transaction. */
+  /**
+   * The rollout, its targets and its first decision in one transaction — a batch, not an interactive transaction:
+   * nothing is read in between, and a busy box must not hit the interactive transaction's timeout.
+   */
   async create(r: RolloutRow, targets: TargetRow[], decision: Omit<DecisionRow, 'id' | 'rolloutId'>): Promise<void> {
-    await this.db.$transaction(async (tx) => {
-      await tx.rollout.create({ data: r });
-      for (const t of targets) await tx.rolloutTarget.create({ data: t });
-      await tx.rolloutDecision.create({ data: { ...decision, rolloutId: r.id } });
-    });
+    await this.db.$transaction([
+      this.db.rollout.create({ data: r }),
+      this.db.rolloutTarget.createMany({ data: targets }),
+      this.db.rolloutDecision.create({ data: { ...decision, rolloutId: r.id } }),
+    ]);
   }
 
   async get(id: string): Promise<RolloutRow | null> {
