@@ -101,7 +101,13 @@ test('npm start: first start sets everything up, agents come online, Ctrl-C stop
     }
     assert.ok(existsSync(join(state, 'models', 'initial', 'manifest.json')));
   } finally {
-    run?.kill('SIGKILL');
+    // Gracefully first: start.ts's children run in their own process groups, so a SIGKILL of start.ts alone would
+    // orphan them.
+    if (run) {
+      run.kill('SIGINT'); // a no-op when it already exited
+      const gone = await Promise.race([run.exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 30_000).unref())]);
+      if (!gone) run.kill('SIGKILL');
+    }
     rmSync(state, { recursive: true, force: true });
   }
 });
