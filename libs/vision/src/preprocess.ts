@@ -10,7 +10,7 @@
 import { badArgument } from './errors.js';
 import type { RgbImage } from './image.js';
 import { checkImage } from './image.js';
-import { resampleAntialias } from './resample.js';
+import { resamplePlan, resampleRows } from './resample.js';
 
 export interface PreprocessSettings {
   readonly inputWidth: number;
@@ -24,8 +24,8 @@ export interface PreprocessSettings {
   /** Model input channels (default 3). 1 = a single luma plane, BT.601 weights, computed after resizing. */
   readonly channels?: 1 | 3;
   /**
-   * 'bilinear' (default): 2×2 taps, no antialiasing. 'antialias': triangle filter widened by the downscale factor
-   * (PIL BILINEAR / torchvision antialias=True); use it whenever frames are larger than the model input.
+   * 'bilinear' (default): 2×2 taps, no antialiasing. 'antialias': area averaging when shrinking (OpenCV INTER_AREA),
+   * bilinear when enlarging; use it whenever frames are larger than the model input.
    */
   readonly resize?: 'bilinear' | 'antialias';
 }
@@ -145,19 +145,35 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
   const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
   const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
   if (s.resize === 'antialias') {
-    // Values arrive in source (R, G, B) order; BGR models take them swapped.
-    const rgb = c0 === 0;
-    if (C === 1) {
-      const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
-      resampleAntialias(src, img.width, img.height, W, H, (p, r, g, b) => {
-        out[p] = r * wr + g * wg + b * wb + b0;
-      });
-    } else {
-      resampleAntialias(src, img.width, img.height, W, H, (p, r, g, b) => {
-        out[p] = (rgb ? r : b) * k0 + b0;
+    // Horizontal pass into scratch rows, then the vertical pass writes normalised planes directly. Values arrive in
+    // source (R, G, B) order; BGR models take them swapped.
+    const plan = resamplePlan(img.width, img.height, W, H);
+    resampleRows(src, img.width, img.height, plan);
+    const { y: fy, rows } = plan;
+    const rowLen = W * 3;
+    const ia = c0 === 0 ? 0 : 2, ic = c0 === 0 ? 2 : 0;
+    const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
+    for (let dy = 0; dy < H; dy++) {
+      const n = fy.count[dy]!, base = fy.start[dy]! * rowLen, wo = dy * fy.taps;
+      for (let dx = 0; dx < W; dx++) {
+        let i = base + dx * 3;
+        let r = 0, g = 0, b = 0;
+        for (let k = 0; k < n; k++, i += rowLen) {
+          const w = fy.weights[wo + k]!;
+          r += rows[i]! * w;
+          g += rows[i + 1]! * w;
+          b += rows[i + 2]! * w;
+        }
+        const p = dy * W + dx;
+        if (C === 1) {
+          out[p] = r * wr + g * wg + b * wb + b0;
+          continue;
+        }
+        const v = ia === 0 ? r : b, u = ic === 2 ? b : r;
+        out[p] = v * k0 + b0;
         out[plane + p] = g * k1 + b1;
-        out[2 * plane + p] = (rgb ? b : r) * k2 + b2;
-      });
+        out[2 * plane + p] = u * k2 + b2;
+      }
     }
     return out;
   }
