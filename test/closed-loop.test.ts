@@ -80,7 +80,10 @@ test('QA labels → fine-tune job on a worker process → better, eligible versi
         mqtt: { enabled: true, mode: 'embedded', host: '127.0.0.1', port: 0 },
         ingest: { flushIntervalMs: 500, ackMaxDelayMs: 5 },
         jobs: { workerToken: WORKER_TOKEN, leaseMs: 30_000, autoTriggerMinMasks: null },
-        registry: { trustedKeys: [keys.publicKeyPath] },
+        // The held-out part here is ~15-20 images: one swapped pair moves image AUROC by ~0.03, far beyond the default
+        // 0.005 tolerance meant for a few hundred items. The issue's criterion (pixel AUROC strictly better) is
+        // asserted below without tolerance.
+        registry: { trustedKeys: [keys.publicKeyPath], aurocTolerance: 0.05 },
         rollouts: { enabled: true, tickMs: 100 },
       },
       onBootstrap: (c) => {
