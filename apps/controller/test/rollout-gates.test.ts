@@ -22,6 +22,16 @@ test('flag-rate gate: waits for frames, passes within the band of the parent, fa
   assert.equal(flagRateGate({ frames: 10, flagged: 0 }, { frames: 1000, flagged: 150 }, P).kind, 'fail');
 });
 
+test('flag-rate gate: more flagged events than counted frames (scores lost in an outage, events durable) stays a number', () => {
+  // A parent that flags everything, with more stored events than score messages: the band must not become NaN.
+  const v = flagRateGate({ frames: 200, flagged: 260 }, { frames: 200, flagged: 230 }, P);
+  assert.equal(v.kind, 'pass', v.reason);
+  assert.doesNotMatch(v.reason, /NaN/);
+  const lower = flagRateGate({ frames: 1000, flagged: 20 }, { frames: 200, flagged: 260 }, P);
+  assert.equal(lower.kind, 'fail', lower.reason);
+  assert.doesNotMatch(lower.reason, /NaN/);
+});
+
 const health = (over: Partial<HealthMessage>): HealthMessage => ({
   device: 'd', ts: 1, uptimeS: 1, modelVersion: 'v2', executionProvider: 'cpu',
   cameras: [{ camera: 'c', fps: 20, framesDropped: 0 }], latencyMs: { p50: 10, p99: 20 }, outbox: { depth: 0, bytes: 0 }, ...over,

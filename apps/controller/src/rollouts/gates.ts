@@ -24,17 +24,20 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
  * show up in the QA gate and the held-out evaluation instead. n0 = Infinity when p0 is known exactly.
  */
 export function flagUpperBound(p0: number, n: number, p: RolloutPolicy, n0 = Number.POSITIVE_INFINITY): number {
-  return p0 * (1 + p.flagBandRel) + p.flagBandAbs + p.flagZ * Math.sqrt(p0 * (1 - p0) * (1 / Math.max(1, n) + 1 / n0));
+  // Flagged events are stored durably while score messages are QoS 0, so an agent back from an outage can report
+  // more flagged events than counted frames: clamp, or p0(1 − p0) goes negative and the band becomes NaN.
+  const q = Math.min(1, Math.max(0, p0));
+  return q * (1 + p.flagBandRel) + p.flagBandAbs + p.flagZ * Math.sqrt(q * (1 - q) * (1 / Math.max(1, n) + 1 / n0));
 }
 
 export function flagRateGate(baseline: Counts | null, cand: Counts, p: RolloutPolicy): Verdict {
   if (cand.frames < p.minFrames) return wait(`flag rate: ${cand.frames}/${p.minFrames} frames on the candidate`);
-  const rate = cand.flagged / cand.frames;
+  const rate = Math.min(1, cand.flagged / cand.frames);
   let upper: number;
   let vs: string;
   if (baseline && baseline.frames >= p.minBaselineFrames && baseline.frames > 0) {
     // Add-one smoothing: a short baseline with no flag yet must not collapse the band to `abs`.
-    const p0 = (baseline.flagged + 1) / (baseline.frames + 2);
+    const p0 = Math.min(baseline.flagged + 1, baseline.frames + 2) / (baseline.frames + 2);
     upper = flagUpperBound(p0, cand.frames, p, baseline.frames);
     vs = `parent ${pct(p0)} on the same devices (${baseline.flagged}/${baseline.frames})`;
   } else {
