@@ -22,6 +22,11 @@ export const EventHeaderSchema = Type.Object({
   score: Score,
   /** The threshold in force when the frame was flagged (config may change later; QA needs the historical value). */
   threshold: Score,
+  /**
+   * Present (true) on an UNflagged frame the agent sampled as normal training data (score ≤ threshold): it travels
+   * through the same durable outbox and ack as a flagged event, but is not an anomaly and never enters the QA queue.
+   */
+  sampled: Type.Optional(Type.Literal(true)),
 });
 
 export const EventSchema = Type.Composite(
