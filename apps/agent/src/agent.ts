@@ -127,7 +127,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     nextSeq: () => seq.take(),
     problem: (code, message, details) => log('warn', `${code}: ${message}`, { code, ...details }),
     ...(opts.onScored ? { scored: opts.onScored } : {}),
-  }, now);
+  }, now, cfg.normalSampleIntervalS * 1000);
 
   const publish = (p: Publication): void => void link.publish(p);
   const statusMessage = (state?: StatusMessage['state']): StatusMessage => {

@@ -101,6 +101,12 @@ export const ConfigSchema = Type.Object({
   healthIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
   /** Publish every Nth frame's score (1 = every frame). Flagging is never decimated. */
   scoreDecimation: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
+  /**
+   * Normal-data sampling (issue #7): per camera, at most one UNflagged frame every this many seconds is sent as an
+   * event with `sampled: true` (same outbox and ack as flagged ones) so training sets get normal frames. 0 = off.
+   * Default 300 s: ~288 frames per camera per day, small beside the flagged traffic and the outbox budget.
+   */
+  normalSampleIntervalS: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
   /** A source that delivers nothing for this long is reported stalled and restarted. */
   stallTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
   restartBackoff: Type.Object({

@@ -1,6 +1,7 @@
 /**
  * The inference pipeline: newest frame → live model → score (QoS 0, decimated) → if above the camera's threshold,
- * an event (JPEG + anomaly-map PNG) into the durable outbox.
+ * an event (JPEG + anomaly-map PNG) into the durable outbox. When normal sampling is on, at most one UNflagged frame
+ * per camera per interval takes the same path marked `sampled: true` (normal training data, issue #7).
  *
  * One dispatcher feeds the model: it reserves an input buffer (LoadedModel double-buffers, the model runs in a
  * worker thread), then takes the newest pending frame of the next camera in round-robin order and preprocesses it
@@ -41,6 +42,10 @@ export interface CameraState {
   readonly rate: RateCounter;
   scored: number;
   flagged: number;
+  /** Unflagged frames sent as `sampled: true` events (not counted in `flagged`). */
+  sampled: number;
+  /** Clock time of the last sample, or of start(): the first sample comes one interval after start. */
+  lastSampleAt: number;
   lastFrameIndex: number;
   /** Frames that never reached a model: dropped in the slot + skipped as invalid. */
   invalid: number;
@@ -78,10 +83,13 @@ export class Pipeline {
     private readonly decimation: number,
     private readonly hooks: PipelineHooks,
     private readonly now: () => number = Date.now,
+    /** Normal-sampling interval per camera in ms; 0 = off. */
+    private readonly sampleIntervalMs = 0,
   ) {
     this.live = model;
+    const t = now();
     for (const id of cameraIds) {
-      this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve(), pending: 0, results: Promise.resolve() });
+      this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, sampled: 0, lastSampleAt: t, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve(), pending: 0, results: Promise.resolve() });
     }
   }
 
@@ -91,6 +99,8 @@ export class Pipeline {
 
   start(): void {
     if (this.dispatcher) return;
+    const t = this.now();
+    for (const c of this.cameras.values()) c.lastSampleAt = t;
     for (const c of this.cameras.values()) c.slot.watch(() => this.kick());
     this.dispatcher = this.dispatch();
   }
@@ -256,11 +266,20 @@ export class Pipeline {
       // Bound memory: if encodes fall behind, this camera's results wait (its slot then drops frames, counted),
       // but a frame that was flagged is never thrown away.
       while (c.encoding >= MAX_ENCODING) await c.chain;
-      this.flag(c, frame, result, threshold, model.version);
+      this.flag(c, frame, result, threshold, model.version, false);
+    } else if (this.sampleIntervalMs > 0 && c.encoding < MAX_ENCODING) {
+      // Samples are optional: when encodes are behind one is skipped (and the next frame tried), never waited for.
+      const t = this.now();
+      if (t - c.lastSampleAt >= this.sampleIntervalMs) {
+        c.lastSampleAt = t;
+        c.sampled++;
+        this.flag(c, frame, result, threshold, model.version, true);
+      }
     }
   }
 
-  private flag(c: CameraState, frame: Frame, result: InferenceResult, threshold: number, modelVersion: string): void {
+  /** Encodes the frame + anomaly map into an event for the outbox; `sampled` marks an unflagged normal sample. */
+  private flag(c: CameraState, frame: Frame, result: InferenceResult, threshold: number, modelVersion: string, sampled: boolean): void {
     let seq: number;
     try {
       seq = this.hooks.nextSeq();
@@ -282,6 +301,7 @@ export class Pipeline {
           score: Math.min(MAX_SCORE, result.score), threshold: Math.min(MAX_SCORE, threshold),
           jpeg: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength),
           anomalyMap: new Uint8Array(anomalyMap.buffer, anomalyMap.byteOffset, anomalyMap.byteLength),
+          ...(sampled ? { sampled: true as const } : {}),
         };
         const pub = toPublication('event', { ...this.address, camera: c.camera }, msg);
         this.hooks.storeEvent({ eventId, seq, camera: c.camera, topic: pub.topic, payload: pub.payload });
