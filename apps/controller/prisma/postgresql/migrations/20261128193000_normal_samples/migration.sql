@@ -1,0 +1,26 @@
+-- Unflagged frames sampled by agents as normal training data (issue #7).
+
+-- CreateTable
+CREATE TABLE "NormalSample" (
+    "id" TEXT NOT NULL,
+    "deviceId" TEXT NOT NULL,
+    "sequence" INTEGER NOT NULL,
+    "line" TEXT NOT NULL,
+    "camera" TEXT NOT NULL,
+    "ts" TIMESTAMP(3) NOT NULL,
+    "modelVersion" TEXT NOT NULL,
+    "score" DOUBLE PRECISION NOT NULL,
+    "threshold" DOUBLE PRECISION NOT NULL,
+    "frameRef" TEXT NOT NULL,
+    "frameWidth" INTEGER NOT NULL,
+    "frameHeight" INTEGER NOT NULL,
+    "receivedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "NormalSample_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "NormalSample_deviceId_sequence_key" ON "NormalSample"("deviceId", "sequence");
+
+-- CreateIndex
+CREATE INDEX "NormalSample_line_camera_ts_idx" ON "NormalSample"("line", "camera", "ts");
