@@ -77,6 +77,11 @@ export const ConfigSchema = Type.Object(
           maximum: 10_000,
           description: 'Longest an event ack waits to be batched with others while ingest is busy',
         }),
+        maxNormalSamples: Type.Integer({
+          minimum: 0,
+          maximum: 1_000_000,
+          description: 'Sampled normal frames kept per (line, camera); the oldest are deleted with their files',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -93,6 +98,11 @@ export const ConfigSchema = Type.Object(
         policyIntervalMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
         maxPackageBytes: Type.Integer({ minimum: 1024, maximum: 4 * 1024 * 1024 * 1024 }),
         heldOutFraction: Type.Number({ minimum: 0.05, maximum: 0.5, description: 'Per line and class, by event-id hash' }),
+        maxNormalSamples: Type.Integer({
+          minimum: 0,
+          maximum: 100_000,
+          description: 'Most recent sampled normal frames of the line a dataset snapshot takes (besides rejected events)',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -148,7 +158,7 @@ export const DEFAULTS: Config = {
     provisioningTimeoutMs: 5000,
   },
   auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
-  ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20 },
+  ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20, maxNormalSamples: 500 },
   registry: {
     trustedKeys: [],
     urlSecret: null,
@@ -167,6 +177,7 @@ export const DEFAULTS: Config = {
     policyIntervalMs: 30_000,
     maxPackageBytes: 512 * 1024 * 1024,
     heldOutFraction: 0.25,
+    maxNormalSamples: 200,
   },
 };
 
@@ -199,6 +210,7 @@ export const ENV_KEYS: Record<string, string> = {
   LW_INGEST_FLUSH_INTERVAL_MS: 'ingest.flushIntervalMs',
   LW_INGEST_MAX_MASK_PIXELS: 'ingest.maxMaskPixels',
   LW_INGEST_ACK_MAX_DELAY_MS: 'ingest.ackMaxDelayMs',
+  LW_INGEST_MAX_NORMAL_SAMPLES: 'ingest.maxNormalSamples',
   LW_REGISTRY_URL_SECRET: 'registry.urlSecret',
   LW_REGISTRY_URL_TTL_S: 'registry.urlTtlS',
   LW_REGISTRY_PUBLIC_URL: 'registry.publicUrl',
@@ -212,6 +224,7 @@ export const ENV_KEYS: Record<string, string> = {
   LW_JOBS_POLICY_INTERVAL_MS: 'jobs.policyIntervalMs',
   LW_JOBS_MAX_PACKAGE_BYTES: 'jobs.maxPackageBytes',
   LW_JOBS_HELD_OUT_FRACTION: 'jobs.heldOutFraction',
+  LW_JOBS_MAX_NORMAL_SAMPLES: 'jobs.maxNormalSamples',
 };
 /** Names the path of an optional JSON config file. */
 export const CONFIG_FILE_ENV = 'LW_CONTROLLER_CONFIG';

@@ -5,10 +5,12 @@
  * - confirmed with a painted mask → `px` (label 1, pixel loss L_px with the mask)
  * - confirmed without a mask      → `img` (label 1, image loss L_img)
  * - rejected false alarm          → `normal` (label 0)
+ * - sampled normal frame          → `normal` (label 0)
  *
- * Normal data: agents upload only flagged frames, so there are no sampled normal frames on the controller today.
- * Rejected false alarms are the normal data — they are also the most useful normals, the ones the live model got
- * wrong. Beyond them, L_px's (1−y)·φ term trains on the normal (unmasked) positions of every `px` frame.
+ * Normal data: rejected false alarms (the most useful normals, the ones the live model got wrong) plus the line's
+ * most recent sampled normal frames (unflagged frames agents upload as `sampled: true`, capped by
+ * jobs.maxNormalSamples). Beyond them, L_px's (1−y)·φ term trains on the normal (unmasked) positions of every `px`
+ * frame.
  *
  * Held-out split: per class (kind), an item is held out when the first 48 bits of sha256(event id) / 2^48 fall
  * below the fraction — deterministic, independent of order and of what else is in the snapshot, so an event keeps
@@ -22,7 +24,7 @@ import type { LabelledEvent, SnapshotItemRow, SplitCounts } from '../store/jobs-
 export const KINDS: readonly DatasetKind[] = ['px', 'img', 'normal'];
 
 export function kindOf(e: Pick<LabelledEvent, 'labelStatus' | 'maskRef'>): DatasetKind {
-  if (e.labelStatus === 'rejected') return 'normal';
+  if (e.labelStatus !== 'confirmed') return 'normal';
   return e.maskRef === null ? 'img' : 'px';
 }
 

@@ -15,6 +15,8 @@ export interface FileStore {
   /** Throws LW_CTRL_FILE_REF_INVALID for a malformed reference, LW_CTRL_BLOB_NOT_FOUND when absent. */
   get(ref: string): Promise<Buffer>;
   has(ref: string): Promise<boolean>;
+  /** Removes the blob (idempotent). Callers make sure nothing still references it. */
+  delete(ref: string): Promise<void>;
 }
 
 const REF = /^[0-9a-f]{64}$/;
@@ -77,6 +79,10 @@ export class DiskFileStore implements FileStore {
       throw e;
     }
   }
+
+  async delete(ref: string): Promise<void> {
+    await rm(this.pathOf(ref), { force: true });
+  }
 }
 
 /** In-memory default for tests and throw-away runs. */
@@ -97,5 +103,9 @@ export class MemoryFileStore implements FileStore {
   async has(ref: string): Promise<boolean> {
     assertRef(ref);
     return this.blobs.has(ref);
+  }
+  async delete(ref: string): Promise<void> {
+    assertRef(ref);
+    this.blobs.delete(ref);
   }
 }

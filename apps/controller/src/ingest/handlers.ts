@@ -11,12 +11,14 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { AckBatcher } from './ack-batcher.js';
 import type { ScoreAggregator } from './aggregator.js';
+import type { SamplesStore } from '../store/samples-store.js';
 
 export interface HandlerDeps {
   ctx: Ctx;
   bus: Bus;
   scores: ScoreAggregator;
   acks: AckBatcher;
+  samples: SamplesStore;
 }
 
 export type Outcome = 'ok' | 'duplicate' | 'ignored';
@@ -30,15 +32,19 @@ async function knownDevice(ctx: Ctx, topic: ParsedTopic) {
   return d;
 }
 
-export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
-  const { ctx } = deps;
-  const device = await knownDevice(ctx, topic);
-  let frame;
+async function frameInfo(ctx: Ctx, jpeg: Uint8Array) {
   try {
-    frame = await readImageInfo(m.jpeg, { maxPixels: ctx.config.ingest.maxMaskPixels });
+    return await readImageInfo(jpeg, { maxPixels: ctx.config.ingest.maxMaskPixels });
   } catch (e) {
     throw ctrlError('LW_CTRL_INGEST_INVALID', `event frame unreadable: ${(e as Error).message}`, { cause: e });
   }
+}
+
+export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
+  if (m.sampled) return handleSample(deps, topic, m);
+  const { ctx } = deps;
+  const device = await knownDevice(ctx, topic);
+  const frame = await frameInfo(ctx, m.jpeg);
   // Blobs first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
   const [frameRef, mapRef] = await Promise.all([ctx.files.put(m.jpeg), ctx.files.put(m.anomalyMap)]);
   const { created } = await ctx.store.insertEventOnce({
@@ -61,6 +67,44 @@ export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: Mess
   // Ack only after the insert committed (or was found committed): the agent may now delete it from its outbox.
   // A redelivery is acked again, since the first ack may be what got lost. Batched per device (ack-batcher.ts).
   deps.acks.add({ site: topic.site, line: topic.line, device: topic.device }, m.eventId);
+  return created ? 'ok' : 'duplicate';
+}
+
+/**
+ * A sampled normal frame (`sampled: true`): stored as a NormalSample, never as an Event, so it stays out of the QA
+ * queue, label stats and flag counts. Same durability contract as an event: row committed (or found) → ack. The
+ * anomaly map is not kept (a normal frame's map carries nothing to train on).
+ */
+async function handleSample(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
+  const { ctx } = deps;
+  const device = await knownDevice(ctx, topic);
+  const frame = await frameInfo(ctx, m.jpeg);
+  const frameRef = await ctx.files.put(m.jpeg);
+  const { created } = await deps.samples.insertOnce({
+    id: randomUUID(),
+    deviceId: device.id,
+    sequence: m.seq,
+    line: device.line,
+    camera: m.camera,
+    ts: new Date(m.ts),
+    modelVersion: m.modelVersion,
+    score: m.score,
+    threshold: m.threshold,
+    frameRef,
+    frameWidth: frame.width,
+    frameHeight: frame.height,
+    receivedAt: ctx.clock.now(),
+  });
+  deps.acks.add({ site: topic.site, line: topic.line, device: topic.device }, m.eventId);
+  if (created) {
+    // Retention after the ack is queued: a failed prune must not cost the agent a redelivery.
+    try {
+      const orphans = await deps.samples.prune(device.line, m.camera, ctx.config.ingest.maxNormalSamples);
+      for (const ref of orphans) await ctx.files.delete(ref);
+    } catch (err) {
+      ctx.log.warn({ err, code: 'LW_CTRL_INGEST_STORE_FAILED', line: device.line, camera: m.camera }, 'normal sample prune failed');
+    }
+  }
   return created ? 'ok' : 'duplicate';
 }
 

@@ -15,6 +15,7 @@ import type { Bus } from '../broker/bus.js';
 import type { Ctx } from '../context.js';
 import { isControllerError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { SamplesStore } from '../store/samples-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ScoreAggregator } from './aggregator.js';
 import {
@@ -47,7 +48,7 @@ export class Ingest {
   ) {
     this.scores = new ScoreAggregator(ctx.store);
     this.acks = new AckBatcher(ctx, bus, ctx.config.ingest.ackMaxDelayMs);
-    this.deps = { ctx, bus, scores: this.scores, acks: this.acks };
+    this.deps = { ctx, bus, scores: this.scores, acks: this.acks, samples: new SamplesStore(ctx.store.prisma) };
   }
 
   async start(): Promise<void> {

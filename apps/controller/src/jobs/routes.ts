@@ -88,7 +88,8 @@ export function registerJobRoutes(app: FastifyInstance, ctx: Ctx, jobs: JobServi
       const lines = (await jobs.store.knownLines()).filter((l) => canSeeLine(user, l));
       const out: TrainingLineView[] = [];
       for (const line of lines) {
-        const events = await jobs.store.labelledEvents(line);
+        // Counts what a snapshot taken now would hold: sampled normal frames (capped) count as normal.
+        const events = await jobs.store.trainingData(line, ctx.config.jobs.maxNormalSamples);
         const counts = { px: 0, img: 0, normal: 0 };
         for (const e of events) counts[kindOf(e)]++;
         const pxIds = events.filter((e) => kindOf(e) === 'px').map((e) => e.id);

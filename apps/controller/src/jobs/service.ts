@@ -68,7 +68,7 @@ export class JobService {
     if (open) throw ctrlError('LW_CTRL_JOB_OPEN', `line ${line} already has open job ${open.id}`, { details: { jobId: open.id } });
     const parentVersion = await this.models.liveVersion(line);
     if (parentVersion === null) throw ctrlError('LW_CTRL_JOB_NO_PARENT', `line ${line} has no live model to fine-tune from`);
-    const events = await this.store.labelledEvents(line);
+    const events = await this.store.trainingData(line, this.ctx.config.jobs.maxNormalSamples);
     // A line's jobs are ordered by createdAt ("the last job" is the policy's reference point): keep it strictly
     // increasing per line even when the clock stands still or steps back.
     const last = await this.store.lastJobForLine(line);

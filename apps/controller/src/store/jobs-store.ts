@@ -5,6 +5,7 @@
  * interactive transactions or provider-specific locking.
  */
 import type { PrismaClient } from '../generated/sqlite/client.js';
+import { SamplesStore } from './samples-store.js';
 import type { DatasetKind, DatasetSplit, JobMetrics, JobProgress, JobStatus } from '@linewatch/protocol/http';
 
 export type SplitCounts = Record<DatasetSplit, Record<DatasetKind, number>>;
@@ -68,12 +69,12 @@ export interface JobExpect {
   leaseExpiredBy?: Date;
 }
 
-/** A labelled review event of a line, as the snapshot builder needs it. */
+/** A labelled review event of a line, or a normal sample ('sampled'), as the snapshot builder needs it. */
 export interface LabelledEvent {
   id: string;
   line: string;
   camera: string;
-  labelStatus: 'confirmed' | 'rejected';
+  labelStatus: 'confirmed' | 'rejected' | 'sampled';
   frameRef: string;
   frameWidth: number;
   frameHeight: number;
@@ -245,6 +246,12 @@ export class JobsStore {
       labelStatus: e.labelStatus as 'confirmed' | 'rejected',
       maskRef: e.labelStatus === 'confirmed' ? (masks.get(e.id) ?? null) : null,
     }));
+  }
+
+  /** A snapshot's input: the labelled events plus the line's newest `maxSamples` sampled normal frames. */
+  async trainingData(line: string, maxSamples: number): Promise<LabelledEvent[]> {
+    const [events, samples] = await Promise.all([this.labelledEvents(line), new SamplesStore(this.db).forLine(line, maxSamples)]);
+    return [...events, ...samples];
   }
 
   /** Every line that has devices or events, sorted. */
