@@ -44,7 +44,7 @@ test('fleet page: a device goes offline when its agent process is killed', { ski
     await page.waitForSelector('#stats');
     await page.goto(`${base}/#/fleet`);
     const row = `document.querySelector('tr[data-id="press-7"]')`;
-    await until(page, `${row}?.dataset.online === 'true' && ${row}.textContent.includes('31 ms')`);
+    await until(page, `${row}?.dataset.online === 'true' && ${row}.textContent.includes('31 ms')`, 20_000);
     const text = await page.evaluate<string>(`${row}.textContent`);
     for (const want of ['online', '0.9.0-e2e', 'm-e2e', '11.5 fps', '14 / 31 ms']) assert.ok(text.includes(want), `${want} in ${text}`);
     assert.equal(await page.evaluate<string>(`${row}.lastElementChild.textContent`), '3', 'outbox depth');
