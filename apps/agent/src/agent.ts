@@ -125,6 +125,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
       sender.pump();
     },
     nextSeq: () => seq.take(),
+    sampleWanted: () => outbox.roomForOptional,
     problem: (code, message, details) => log('warn', `${code}: ${message}`, { code, ...details }),
     ...(opts.onScored ? { scored: opts.onScored } : {}),
   }, now, cfg.normalSampleIntervalS * 1000);

@@ -249,4 +249,12 @@ export class Outbox {
   get depth(): number {
     return this.entries.size;
   }
+
+  /**
+   * Whether optional traffic (normal samples) may still be queued: only while the outbox is under half its byte
+   * budget, so samples can never be what pushes a flagged event out under `drop-oldest` (or gets one refused).
+   */
+  get roomForOptional(): boolean {
+    return this.bytes < this.opts.maxBytes / 2;
+  }
 }

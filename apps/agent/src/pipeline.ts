@@ -63,6 +63,8 @@ export interface PipelineHooks {
   problem(code: AgentErrorCode, message: string, details?: Record<string, unknown>): void;
   /** Observation point for tests and the benchmark. */
   scored?(camera: string, frame: Frame, result: InferenceResult, modelVersion: string, shadowScore: number | undefined): void;
+  /** Whether an optional normal sample may be queued now (false while the outbox is filling up). Default: yes. */
+  sampleWanted?(): boolean;
 }
 
 export class Pipeline {
@@ -270,7 +272,7 @@ export class Pipeline {
     } else if (this.sampleIntervalMs > 0 && c.encoding < MAX_ENCODING) {
       // Samples are optional: when encodes are behind one is skipped (and the next frame tried), never waited for.
       const t = this.now();
-      if (t - c.lastSampleAt >= this.sampleIntervalMs) {
+      if (t - c.lastSampleAt >= this.sampleIntervalMs && this.hooks.sampleWanted?.() !== false) {
         c.lastSampleAt = t;
         c.sampled++;
         this.flag(c, frame, result, threshold, model.version, true);

@@ -131,3 +131,34 @@ test('interval 0 sends no samples; flagged frames never carry sampled', async ()
     await ctrl.stop();
   }
 });
+
+test('samples stop while the outbox is half full, so they never push out a flagged event', async () => {
+  let skew = 0;
+  const { freePort } = await import('./helpers/brokers.js');
+  const port = await freePort(); // nobody listens: nothing is acked, the outbox only fills
+  const agent = await build({
+    config: fx.config({
+      dataDir: `${fx.dir}/sample-budget`, normalSampleIntervalS: 1, broker: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 200 },
+      outbox: { maxBytes: 6000, policy: 'drop-oldest' }, cameras: [cam('cam-1', NEVER)],
+    }),
+    now: () => Date.now() + skew,
+  });
+  agent.start();
+  try {
+    const c = agent.pipeline.cameras.get('cam-1')!;
+    for (let round = 0; round < 12; round++) {
+      skew += 1100;
+      await moreFrames(agent, 2);
+    }
+    assert.ok(c.sampled >= 1, 'sampling ran');
+    assert.ok(agent.outbox.stats.bytes >= 3000, `stopped only at half the budget (${agent.outbox.stats.bytes} bytes)`);
+    assert.ok(c.sampled < 12, `stopped before every interval was used (${c.sampled})`);
+    const before = c.sampled;
+    skew += 5000;
+    await moreFrames(agent, 3);
+    assert.equal(c.sampled, before, 'no more samples while the outbox is half full');
+    assert.equal(agent.outbox.stats.dropped, 0, 'nothing was evicted for a sample');
+  } finally {
+    await agent.stop();
+  }
+});
