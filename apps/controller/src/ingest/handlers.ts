@@ -11,7 +11,7 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { AckBatcher } from './ack-batcher.js';
 import type { ScoreAggregator } from './aggregator.js';
-import type { SamplesStore } from '../store/samples-store.js';
+import type { NormalSampleRow, SamplesStore } from '../store/samples-store.js';
 
 export interface HandlerDeps {
   ctx: Ctx;
@@ -40,14 +40,15 @@ async function frameInfo(ctx: Ctx, jpeg: Uint8Array) {
   }
 }
 
-export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
-  if (m.sampled) return handleSample(deps, topic, m);
-  const { ctx } = deps;
-  const device = await knownDevice(ctx, topic);
-  const frame = await frameInfo(ctx, m.jpeg);
-  // Blobs first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
-  const [frameRef, mapRef] = await Promise.all([ctx.files.put(m.jpeg), ctx.files.put(m.anomalyMap)]);
-  const { created } = await ctx.store.insertEventOnce({
+/** The row fields a flagged event and a normal sample share (everything but the anomaly map). */
+function frameRow(
+  ctx: Ctx,
+  device: { id: string; line: string },
+  m: MessageOf<'event'>,
+  frame: { width: number; height: number },
+  frameRef: string,
+): NormalSampleRow {
+  return {
     id: randomUUID(),
     deviceId: device.id,
     sequence: m.seq,
@@ -58,11 +59,20 @@ export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: Mess
     score: m.score,
     threshold: m.threshold,
     frameRef,
-    mapRef,
     frameWidth: frame.width,
     frameHeight: frame.height,
     receivedAt: ctx.clock.now(),
-  });
+  };
+}
+
+export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
+  if (m.sampled) return handleSample(deps, topic, m);
+  const { ctx } = deps;
+  const device = await knownDevice(ctx, topic);
+  const frame = await frameInfo(ctx, m.jpeg);
+  // Blobs first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
+  const [frameRef, mapRef] = await Promise.all([ctx.files.put(m.jpeg), ctx.files.put(m.anomalyMap)]);
+  const { created } = await ctx.store.insertEventOnce({ ...frameRow(ctx, device, m, frame, frameRef), mapRef });
   if (created) deps.scores.addFlagged(device.id, m.camera, m.ts);
   // Ack only after the insert committed (or was found committed): the agent may now delete it from its outbox.
   // A redelivery is acked again, since the first ack may be what got lost. Batched per device (ack-batcher.ts).
@@ -80,21 +90,7 @@ async function handleSample(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<
   const device = await knownDevice(ctx, topic);
   const frame = await frameInfo(ctx, m.jpeg);
   const frameRef = await ctx.files.put(m.jpeg);
-  const { created } = await deps.samples.insertOnce({
-    id: randomUUID(),
-    deviceId: device.id,
-    sequence: m.seq,
-    line: device.line,
-    camera: m.camera,
-    ts: new Date(m.ts),
-    modelVersion: m.modelVersion,
-    score: m.score,
-    threshold: m.threshold,
-    frameRef,
-    frameWidth: frame.width,
-    frameHeight: frame.height,
-    receivedAt: ctx.clock.now(),
-  });
+  const { created } = await deps.samples.insertOnce(frameRow(ctx, device, m, frame, frameRef));
   deps.acks.add({ site: topic.site, line: topic.line, device: topic.device }, m.eventId);
   if (created) {
     // Retention after the ack is queued: a failed prune must not cost the agent a redelivery.

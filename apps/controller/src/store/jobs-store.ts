@@ -5,6 +5,7 @@
  * interactive transactions or provider-specific locking.
  */
 import type { PrismaClient } from '../generated/sqlite/client.js';
+import { isUniqueViolation } from './unique-violation.js';
 import { SamplesStore } from './samples-store.js';
 import type { DatasetKind, DatasetSplit, JobMetrics, JobProgress, JobStatus } from '@linewatch/protocol/http';
 
@@ -110,13 +111,6 @@ function patchData(p: JobPatch): Record<string, unknown> {
   return data;
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const err = e as { code?: unknown; message?: unknown };
-  // P2002 from prisma; a raw partial unique index may surface as the driver's own error instead.
-  return err.code === 'P2002' || (typeof err.message === 'string' && /unique constraint|UNIQUE constraint/i.test(err.message));
-}
-
 const IN_CHUNK = 500;
 
 export class JobsStore {
@@ -143,7 +137,7 @@ export class JobsStore {
       ]);
       return true;
     } catch (e) {
-      if (isUniqueViolation(e) && (await this.openJobForLine(job.line))) return false;
+      if (isUniqueViolation(e, { driverMessage: true }) && (await this.openJobForLine(job.line))) return false;
       throw e;
     }
   }

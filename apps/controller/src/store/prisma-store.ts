@@ -3,6 +3,7 @@
  * schema, so their model APIs are identical; we program against the sqlite client's types and accept either.
  */
 import type { PrismaClient } from '../generated/sqlite/client.js';
+import { isUniqueViolation } from './unique-violation.js';
 import type {
   DeviceRow,
   EventFilter,
@@ -29,10 +30,6 @@ const toEvent = (e: Omit<EventRow, 'labelStatus'> & { labelStatus: string }): Ev
 });
 const parseJson = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
 const toFleet = (f: DbFleet): FleetRow => ({ ...f, status: parseJson(f.status), health: parseJson(f.health) });
-
-function isUniqueViolation(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'P2002';
-}
 
 export class PrismaStore implements Store {
   constructor(

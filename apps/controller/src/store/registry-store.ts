@@ -4,6 +4,7 @@
  */
 import type { Manifest } from '@linewatch/protocol';
 import type { PrismaClient } from '../generated/sqlite/client.js';
+import { isUniqueViolation } from './unique-violation.js';
 import type { Store } from './types.js';
 
 export type ModelStatus = 'candidate' | 'ineligible' | 'approved' | 'deployed' | 'rolled-back';
@@ -57,10 +58,6 @@ export interface ModelFilter {
   /** Restrict to these lines plus fleet-wide models (visibility); undefined = all. */
   visibleLines?: string[];
   limit: number;
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'P2002';
 }
 
 export class RegistryStore {

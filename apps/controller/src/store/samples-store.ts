@@ -4,27 +4,12 @@
  * QA gates). Deduplicated per (device, sequence) like events; bounded per (line, camera) by pruning the oldest.
  */
 import type { PrismaClient } from '../generated/sqlite/client.js';
+import { isUniqueViolation } from './unique-violation.js';
 import type { LabelledEvent } from './jobs-store.js';
+import type { NewEvent } from './types.js';
 
-export interface NormalSampleRow {
-  id: string;
-  deviceId: string;
-  sequence: number;
-  line: string;
-  camera: string;
-  ts: Date;
-  modelVersion: string;
-  score: number;
-  threshold: number;
-  frameRef: string;
-  frameWidth: number;
-  frameHeight: number;
-  receivedAt: Date;
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'P2002';
-}
+/** An event row's frame fields, without the anomaly map or review state (a sample is never reviewed). */
+export type NormalSampleRow = Omit<NewEvent, 'mapRef'>;
 
 export class SamplesStore {
   constructor(private readonly db: PrismaClient) {}
