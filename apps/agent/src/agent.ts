@@ -84,6 +84,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     LoadedModel.load(version, manifest, bytes, {
       executionProviders: cfg.inference.executionProviders,
       warmUpRuns: cfg.inference.warmUpRuns,
+      sessions: cfg.inference.sessions,
       ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
     }, opener);
   const model = await loadStartupModel(store, trusted, cfg.model.initialPackage, loadModel, log);
@@ -92,7 +93,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
   } catch {
     /* housekeeping only */
   }
-  log('info', `model ${model.version} on ${model.provider}`, { attempts: model.attempts });
+  log('info', `model ${model.version} on ${model.provider}: ${model.plan.sessions} session(s) × ${model.plan.intraOpThreads ?? 'default'} thread(s)`, { attempts: model.attempts });
 
   const outbox = new Outbox({
     dir: join(cfg.dataDir, 'outbox'),

@@ -77,6 +77,12 @@ export const ConfigSchema = Type.Object({
   inference: Type.Object({
     /** Tried in order; the first that opens the model is used and reported. */
     executionProviders: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu'), Type.Literal('tensorrt')]), { minItems: 1, default: ['cuda', 'cpu'] }),
+    /**
+     * Sessions of the model run side by side, each in its own worker thread. `auto`: on the CPU provider one per core
+     * (at most 4, single-threaded unless cores are left over), on a GPU one.
+     */
+    sessions: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 64 })], { default: 'auto' }),
+    /** Threads per session; default from `sessions` (auto) or onnxruntime's own (all cores). */
     intraOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
     warmUpRuns: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
   }, { default: {} }),

@@ -3,12 +3,13 @@
  * an event (JPEG + anomaly-map PNG) into the durable outbox. When normal sampling is on, at most one UNflagged frame
  * per camera per interval takes the same path marked `sampled: true` (normal training data, issue #7).
  *
- * One dispatcher feeds the model: it reserves an input buffer (LoadedModel double-buffers, the model runs in a
- * worker thread), then takes the newest pending frame of the next camera in round-robin order and preprocesses it
- * while the previous frame is still running. Choosing the frame only once a buffer is free means waiting never makes
- * a result staler, and no camera holds a buffer while its own camera is silent. Results are handled per camera in
- * frame order. The live model is read once per frame, so a swap takes effect between frames and no frame is
- * skipped; a shadow candidate, when set, scores the same frames without affecting flags.
+ * One dispatcher feeds the model: it reserves an input buffer (LoadedModel holds one per session of its pool, or two
+ * for a single session; sessions run in worker threads and preprocess there), then takes the newest pending frame
+ * of the next camera in round-robin order and hands it over. Choosing the frame only once a buffer is free means
+ * waiting never makes a result staler, and no camera holds a buffer while its own camera is silent. Results are
+ * handled per camera in frame order (sessions of a pool may finish out of order). The live model is read once per
+ * frame, so a swap takes effect between frames and no frame is skipped; a shadow candidate, when set, scores the
+ * same frames without affecting flags.
  */
 import { randomUUID } from 'node:crypto';
 import { toPublication } from '@linewatch/protocol';
@@ -24,8 +25,6 @@ import type { Thresholds } from './thresholds.js';
 
 /** Events being encoded per camera before its results wait (each holds one frame in memory). */
 const MAX_ENCODING = 8;
-/** Frames of one camera submitted but not yet handled; beyond this the camera is skipped (its slot drops, counted). */
-const MAX_PENDING = 2;
 const MAX_SCORE = 1e9;
 
 export interface ShadowStats {
@@ -209,7 +208,8 @@ export class Pipeline {
       for (let k = 0; k < cams.length; k++) {
         const i = (this.rr + k) % cams.length;
         const c = cams[i]!;
-        if (c.pending >= MAX_PENDING) continue;
+        // One camera may fill every input buffer of the model, no more: beyond that its slot drops (counted).
+        if (c.pending >= this.live.buffers) continue;
         const f = c.slot.poll();
         if (f) {
           this.rr = (i + 1) % cams.length;

@@ -6,11 +6,11 @@ import type { Worker } from 'node:worker_threads';
 import { InferenceError } from '@linewatch/inference';
 import type { InferenceErrorCode, ProviderAttempt, TensorSpec } from '@linewatch/inference';
 import type { WorkerReply, WorkerRequest } from './infer-worker.js';
-import type { ModelRunner, RunnerOpener, RunOutput, SessionOpenOptions } from './runner.js';
+import type { FrameInput, ModelRunner, RunnerOpener, RunOutput, SessionOpenOptions } from './runner.js';
 import { startModuleWorker } from './worker-start.js';
 
 interface Pending {
-  readonly input: Float32Array;
+  readonly pixels: Uint8Array;
   readonly resolve: (o: RunOutput) => void;
 }
 
@@ -34,13 +34,14 @@ class ThreadedRunner implements ModelRunner {
     worker.on('exit', (code) => this.fail(`inference worker exited (${code})`));
   }
 
-  run(input: Float32Array, dims: readonly number[]): Promise<RunOutput> {
-    if (this.dead !== undefined) return Promise.resolve({ ok: false, input, reason: this.dead });
+  run(frame: FrameInput): Promise<RunOutput> {
+    const { pixels, width, height } = frame;
+    if (this.dead !== undefined) return Promise.resolve({ ok: false, pixels, reason: this.dead });
     const id = this.nextId++;
     return new Promise<RunOutput>((resolve) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { input, resolve });
-      this.post({ op: 'run', id, input, dims }, [input.buffer as ArrayBuffer]);
+      this.pending.set(id, { pixels, resolve });
+      this.post({ op: 'run', id, pixels, width, height }, [pixels.buffer as ArrayBuffer]);
     });
   }
 
@@ -77,12 +78,12 @@ class ThreadedRunner implements ModelRunner {
     this.pending.delete(m.id);
     if (this.pending.size === 0) this.worker.unref();
     if (m.op === 'run-failed') {
-      p.resolve({ ok: false, input: m.input, reason: m.message });
+      p.resolve({ ok: false, pixels: m.pixels, reason: m.message });
       return;
     }
     const h = m.mapDims[m.mapDims.length - 2] ?? 1;
     const w = m.mapDims[m.mapDims.length - 1] ?? 1;
-    p.resolve({ ok: true, input: m.input, score: m.score, map: { width: w, height: h, data: m.map } });
+    p.resolve({ ok: true, pixels: m.pixels, score: m.score, map: { width: w, height: h, data: m.map } });
   }
 
   /** The worker is gone: every waiting run fails, with a fresh buffer in place of the one it took along. */
@@ -90,7 +91,7 @@ class ThreadedRunner implements ModelRunner {
     if (this.dead === undefined) this.dead = reason;
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      p.resolve({ ok: false, input: new Float32Array(p.input.length), reason: this.dead });
+      p.resolve({ ok: false, pixels: new Uint8Array(p.pixels.byteLength), reason: this.dead });
     }
   }
 }
