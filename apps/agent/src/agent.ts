@@ -85,6 +85,15 @@ export async function build(opts: BuildOptions): Promise<Agent> {
       executionProviders: cfg.inference.executionProviders,
       warmUpRuns: cfg.inference.warmUpRuns,
       sessions: cfg.inference.sessions,
+      sessionEvents: {
+        lost: (reason: string) => problem('inference', 'LW_AGENT_INFERENCE_FAILED', `inference session lost, reopening: ${reason}`),
+        restored: () => {
+          if (problems.delete('inference')) {
+            log('info', 'inference sessions open again');
+            scheduleStatus();
+          }
+        },
+      },
       ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
     }, opener);
   const model = await loadStartupModel(store, trusted, cfg.model.initialPackage, loadModel, log);

@@ -104,3 +104,78 @@ test('a real two-session model scores frames correctly in parallel worker thread
     fx.cleanup();
   }
 });
+
+/** Sessions whose worker "dies" on a frame tagged 255; opening fails while `failOpens` > 0. */
+function mortalOpener(state: { opens: number; failOpens: number }): RunnerOpener {
+  return async () => {
+    state.opens++;
+    if (state.failOpens > 0) {
+      state.failOpens--;
+      throw new Error('device busy');
+    }
+    let dead: string | undefined;
+    return {
+      provider: 'cpu', attempts: [], inputs: [], outputNames: [],
+      get dead() {
+        return dead;
+      },
+      async run(frame): Promise<RunOutput> {
+        await new Promise((r) => setTimeout(r, 2));
+        if (dead !== undefined || frame.pixels[0] === 255) {
+          dead = 'inference worker exited (1)';
+          return { ok: false, pixels: frame.pixels, reason: dead };
+        }
+        return { ok: true, pixels: frame.pixels, score: frame.pixels[0]!, map: { width: 1, height: 1, data: new Float32Array(1) } };
+      },
+      release: async () => undefined,
+    };
+  };
+}
+
+test('a session whose worker dies is reopened with backoff; frames queued meanwhile run on it, none is lost', async () => {
+  const state = { opens: 0, failOpens: 0 };
+  const events: string[] = [];
+  const { runner } = await openPool(mortalOpener(state), new Uint8Array(1), { executionProviders: ['cpu'], intraOpThreads: 1, preprocess }, 1, {
+    lost: (r) => events.push(`lost: ${r}`),
+    restored: () => events.push('restored'),
+  });
+  try {
+    const dying = runner.run(frame(255));
+    const queued = [runner.run(frame(1)), runner.run(frame(2))];
+    const d = await dying;
+    assert.equal(d.ok, false);
+    assert.equal(d.pixels[0], 255, 'the pixel buffer comes back even from a dead session');
+    const outs = await Promise.all(queued);
+    assert.deepEqual(outs.map((o) => (o.ok ? o.score : o.reason)), [1, 2]);
+    assert.equal(state.opens, 2);
+    assert.deepEqual(events, ['lost: inference worker exited (1)', 'restored']);
+  } finally {
+    await runner.release();
+  }
+});
+
+test('while no session can be reopened, queued frames fail with the reason instead of waiting forever; then it recovers', async () => {
+  const state = { opens: 0, failOpens: 0 };
+  const events: string[] = [];
+  const { runner } = await openPool(mortalOpener(state), new Uint8Array(1), { executionProviders: ['cpu'], intraOpThreads: 1, preprocess }, 1, {
+    lost: (r) => events.push(r),
+    restored: () => events.push('restored'),
+  });
+  try {
+    state.failOpens = 1;
+    await runner.run(frame(255));
+    const waiting = await runner.run(frame(3));
+    assert.equal(waiting.ok, false);
+    assert.match(waiting.ok ? '' : waiting.reason, /cannot reopen the inference session: device busy/);
+    // The next attempt (after a doubled backoff) succeeds.
+    const deadline = Date.now() + 5000;
+    let out = await runner.run(frame(4));
+    while (!out.ok && Date.now() < deadline) out = await runner.run(frame(4));
+    assert.equal(out.ok && out.score, 4);
+    assert.equal(events.at(-1), 'restored');
+  } finally {
+    await runner.release();
+  }
+  const after = await runner.run(frame(5));
+  assert.equal(after.ok, false, 'a released pool refuses');
+});

@@ -17,7 +17,7 @@ interface Pending {
 class ThreadedRunner implements ModelRunner {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
-  private dead: string | undefined;
+  dead: string | undefined;
   private releasing: Promise<void> | undefined;
 
   constructor(

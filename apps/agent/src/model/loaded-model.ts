@@ -13,7 +13,7 @@ import type { FloatMap, RgbImage } from '@linewatch/vision';
 import { AgentError } from '../errors.js';
 import { threadedOpener } from './infer-thread.js';
 import { openPool } from './runner-pool.js';
-import type { SessionPlan, SessionsSetting } from './runner-pool.js';
+import type { SessionEvents, SessionPlan, SessionsSetting } from './runner-pool.js';
 import { INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT } from './runner.js';
 import type { ModelRunner, RunnerOpener, SessionOpenOptions } from './runner.js';
 
@@ -86,12 +86,17 @@ export class LoadedModel {
     version: string,
     manifest: Manifest,
     modelBytes: Uint8Array,
-    options: Omit<SessionOpenOptions, 'preprocess'> & { warmUpRuns: number; sessions?: SessionsSetting },
+    options: Omit<SessionOpenOptions, 'preprocess'> & {
+      warmUpRuns: number;
+      sessions?: SessionsSetting;
+      /** Sessions that die (reopened with backoff) and come back. */
+      sessionEvents?: SessionEvents;
+    },
     opener: RunnerOpener = defaultOpener,
   ): Promise<LoadedModel> {
     const settings = settingsFromManifest(manifest);
-    const { warmUpRuns, sessions, ...sessionOptions } = options;
-    const { runner, plan } = await openPool(opener, modelBytes, { ...sessionOptions, preprocess: settings }, sessions ?? 1);
+    const { warmUpRuns, sessions, sessionEvents, ...sessionOptions } = options;
+    const { runner, plan } = await openPool(opener, modelBytes, { ...sessionOptions, preprocess: settings }, sessions ?? 1, sessionEvents);
     try {
       const input = runner.inputs.find((i) => i.name === INPUT_NAME);
       const outs = new Set(runner.outputNames);

@@ -48,6 +48,8 @@ export interface ModelRunner {
   readonly outputNames: readonly string[];
   /** Runs it can execute at once (a pool of sessions); 1 when absent. */
   readonly parallelism?: number;
+  /** Set once the runner can never run again (its worker died), with the reason. */
+  readonly dead?: string | undefined;
   /** Runs start in call order (one session: finish in it too). Never rejects: a failure comes back as `ok: false` with the pixels. */
   run(frame: FrameInput): Promise<RunOutput>;
   release(): Promise<void>;
