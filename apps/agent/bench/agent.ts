@@ -10,7 +10,7 @@
  *   npm run bench:agent -- --json out.json [--seconds 30] [--slice 2] [--rss-seconds 600] [--cameras 1,4]
  *                          [--package model.tar.gz|dir --key trusted.pub.pem] [--providers cuda,cpu]
  *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
- *                          [--in-process]
+ *                          [--in-process] [--sessions auto|N]
  *
  * Without --package, the default (cpu preset) model that `npm run bench:accuracy` leaves in dist/bench-accuracy/normal
  * is used if present, else a tiny hand-built model with the real I/O contract (then the numbers measure the agent's
@@ -63,12 +63,26 @@ const providers = (arg('providers', 'cpu') ?? 'cpu').split(',');
 const pace = arg('pace', 'on-demand') as 'on-demand' | 'realtime';
 const cameraFps = Number(arg('fps', '240'));
 const inProcess = process.argv.includes('--in-process');
+const sessionsArg = arg('sessions', 'auto');
+const sessions: number | 'auto' = sessionsArg === 'auto' ? 'auto' : Number(sessionsArg);
 const jsonOut = arg('json');
 const WARM_UP_S = 3;
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
 const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
 const rssMbNow = (): number => process.memoryUsage().rss / 2 ** 20;
+/** RSS with the main isolate's JS heap and ArrayBuffer/external memory, to tell where growth would be. */
+interface Sample {
+  s: number;
+  mb: number;
+  heapMb: number;
+  externalMb: number;
+}
+const sample = (s: number): Sample => {
+  const m = process.memoryUsage();
+  const mb = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
+  return { s, mb: mb(m.rss), heapMb: mb(m.heapUsed), externalMb: mb(m.external) };
+};
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The default (cpu preset) model where `npm run bench:accuracy` left it, with its development key. */
@@ -130,7 +144,7 @@ async function openBare(pkgPath: string, keyPath: string): Promise<Bare> {
 async function openBarePool(pkgPath: string, keyPath: string): Promise<Bare & { plan: string }> {
   const v = verifyEntries(readPackage(pkgPath), [loadPublicKey(keyPath)]);
   const preprocess = settingsFromManifest(v.manifest);
-  const { runner, plan } = await openPool(threadedOpener, v.files.get(MODEL_FILE)!, { executionProviders: providers, preprocess }, 'auto');
+  const { runner, plan } = await openPool(threadedOpener, v.files.get(MODEL_FILE)!, { executionProviders: providers, preprocess }, sessions);
   const { width, height } = v.manifest.input;
   const k = runner.parallelism ?? 1;
   const lat = new LatencyWindow(1 << 20);
@@ -221,7 +235,7 @@ interface E2eResult {
   sliceRatios?: number[];
   eventLoopDelayP99Ms?: number;
   eventLoopDelayMaxMs?: number;
-  rss?: { startMb: number; maxMb: number; finalMb: number; slopeMbPerMin: number; heapUsedMb: number; externalMb: number; timeline: { s: number; mb: number }[] };
+  rss?: { startMb: number; maxMb: number; finalMb: number; slopeMbPerMin: number; heapUsedMb: number; externalMb: number; timeline: Sample[] };
 }
 
 /** Least-squares slope of y over x. */
@@ -268,7 +282,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
       source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, distinctFrames, defectRate: 0.1, pace },
       ...(threshold && arg('package') ? { threshold: Number(threshold) } : {}),
     })),
-    inference: { executionProviders: providers, warmUpRuns: 2 },
+    inference: { executionProviders: providers, warmUpRuns: 2, sessions },
     model: { trustedKeyPath: keyPath, initialPackage: pkgPath },
     dataDir: join(dir, `data-${cameras}-${Date.now()}`),
     healthIntervalS: 5,
@@ -307,7 +321,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   await sleep(WARM_UP_S * 1000);
   const before = cams();
   const scores0 = ctrl.scoreCount;
-  const timeline: { s: number; mb: number }[] = [];
+  const timeline: Sample[] = [];
   const t0 = performance.now();
   let e2eMs = 0;
   let bareRuns = 0;
@@ -346,11 +360,11 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   } else {
     sliceStart = performance.now();
     counting = true;
-    timeline.push({ s: 0, mb: round(rssMbNow()) });
+    timeline.push(sample(0));
     const end = t0 + runSeconds * 1000;
     while (performance.now() < end) {
       await sleep(Math.min(5000, end - performance.now()));
-      timeline.push({ s: Math.round((performance.now() - t0) / 1000), mb: round(rssMbNow()) });
+      timeline.push(sample(Math.round((performance.now() - t0) / 1000)));
     }
     counting = false;
     e2eMs = performance.now() - t0;
@@ -382,7 +396,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
       finalMb: timeline.at(-1)!.mb,
       slopeMbPerMin: round(slope(half.map((t) => t.s / 60), half.map((t) => t.mb)), 2),
       heapUsedMb: round(mem.heapUsed / 2 ** 20),
-      externalMb: round((mem.external + mem.arrayBuffers) / 2 ** 20),
+      externalMb: round(mem.external / 2 ** 20),
       timeline: timeline.filter((_, i) => i % 6 === 0 || i === timeline.length - 1), // every 30 s
     };
   }

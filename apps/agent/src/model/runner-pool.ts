@@ -4,7 +4,7 @@
  * Why: this model is small, and onnxruntime's intra-op threads scale poorly on it — measured on the 2-core
  * reference machine, one session with 2 threads runs ~210 frames/s, one with 1 thread ~190, and two 1-thread sessions
  * side by side ~365 together. Intra-op workers also spin between ops, taking the core the agent's own thread
- * (cameras, preprocessing, MQTT) needs, which showed up as 20 ms event-loop stalls. So on the CPU provider the
+ * (cameras, MQTT, acks) needs, which showed up as 20 ms event-loop stalls. So on the CPU provider the
  * default is one single-threaded session per core (at most MAX_AUTO_SESSIONS, the rest of the cores go to each
  * session's intra-op threads). A GPU provider serialises work on the device anyway: one session.
  *
