@@ -384,7 +384,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
     p50Ms: round(p.p50, 2), p99Ms: round(p.p99, 2),
     ...(bare ? { eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 1), eventLoopDelayMaxMs: round(loopDelay.max / 1e6, 1) } : {}),
     framesDropped: after.dropped - before.dropped, framesDelivered: after.delivered - before.delivered,
-    scoresReceived, events: ctrl.events.size, provider, seconds: round(e2eMs / 1000),
+    scoresReceived, events: ctrl.eventCount, provider, seconds: round(e2eMs / 1000),
   };
   if (!bare) {
     // Growth is judged on the second half: the first minutes include allocator and JIT settling.

@@ -8,8 +8,12 @@ import { fromPublication, toPublication } from '@linewatch/protocol';
 import type { DeviceAddress, EventMessage, HealthMessage, ModelReportMessage, ScoreMessage, StatusMessage, ThresholdMessage, DesiredModelMessage } from '@linewatch/protocol';
 
 export class TestController {
-  readonly events = new Map<number, EventMessage>(); // by seq (dedupe key with device)
-  readonly arrival: { camera: string; seq: number }[] = []; // first arrival order
+  readonly events = new Map<number, EventMessage>(); // by seq (dedupe key with device); not kept in lean mode
+  readonly arrival: { camera: string; seq: number }[] = []; // first arrival order; not kept in lean mode
+  /** Distinct events received. */
+  eventCount = 0;
+  /** Lean mode's dedupe keys (a number each, instead of the event). */
+  private readonly seen = new Set<number>();
   duplicates = 0;
   readonly scores: ScoreMessage[] = [];
   /** Every score received (in lean mode only this is kept). */
@@ -26,8 +30,8 @@ export class TestController {
     private readonly url: string,
     private readonly address: DeviceAddress,
     /**
-     * Benchmarks: keep events without their image parts and count scores without keeping them (the subscriber must
-     * not dominate the RSS figure).
+     * Benchmarks: count events and scores without keeping them (the subscriber shares the agent's process, so what
+     * it kept would show up as the agent's memory growth).
      */
     private readonly lean = false,
   ) {}
@@ -60,10 +64,15 @@ export class TestController {
     switch (got.kind) {
       case 'event': {
         const e = got.message;
-        if (this.events.has(e.seq)) this.duplicates++;
+        // Tests may clear `events` between agents (a new data dir restarts seq), so it is the dedupe set unless lean.
+        if (this.lean ? this.seen.has(e.seq) : this.events.has(e.seq)) this.duplicates++;
         else {
-          this.events.set(e.seq, this.lean ? { ...e, jpeg: new Uint8Array(0), anomalyMap: new Uint8Array(0) } : e);
-          this.arrival.push({ camera: e.camera, seq: e.seq });
+          this.eventCount++;
+          if (this.lean) this.seen.add(e.seq);
+          else {
+            this.events.set(e.seq, e);
+            this.arrival.push({ camera: e.camera, seq: e.seq });
+          }
         }
         if (this.ackEnabled) this.publish(toPublication('ack', this.address, { device: this.address.device, eventIds: [e.eventId], ts: Date.now() }));
         break;
