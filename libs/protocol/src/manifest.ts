@@ -37,6 +37,8 @@ export const ManifestSchema = Type.Object(
       channels: Type.Union([Type.Literal(1), Type.Literal(3)]),
       /** Resampling to the input size: 'bilinear' (2×2 taps, the default when absent) or 'antialias' (triangle filter widened by the downscale factor). */
       resize: Type.Optional(Literals(['bilinear', 'antialias'] as const)),
+      /** 'stretch' (the default when absent): the frame fills the input. 'letterbox': aspect ratio kept, centred, bands in the frame's mean colour; the map's content rectangle covers the frame. */
+      fit: Type.Optional(Literals(['stretch', 'letterbox'] as const)),
     }),
     /** pixel' = (pixel * scale - mean[c]) / std[c], channels in `channelOrder`, tensor layout NCHW. */
     normalization: Type.Object({

@@ -7,6 +7,7 @@ export type { DecodeOptions, ImageFormat, ImageInfo } from './decode.js';
 export { encodeJpeg, encodePng } from './encode.js';
 export type { JpegOptions, PngOptions } from './encode.js';
 export {
+  contentRect,
   IMAGENET_SETTINGS,
   preprocess,
   preprocessInto,
@@ -15,7 +16,9 @@ export {
   settingsFromManifest,
   validatePreprocessSettings,
 } from './preprocess.js';
-export type { ManifestPreprocessing, PreprocessSettings } from './preprocess.js';
+export type { ContentRect, ManifestPreprocessing, PreprocessSettings } from './preprocess.js';
+export { mapContent, mapToImage, maskToInputGrid } from './letterbox.js';
+export type { FitSettings } from './letterbox.js';
 export { avgPool, imageScore, mapRange, resizeMap } from './floatmap.js';
 export type { AvgPoolOptions, ResizeMapOptions } from './floatmap.js';
 export { colormapLut } from './colormap.js';

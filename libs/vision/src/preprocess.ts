@@ -28,11 +28,22 @@ export interface PreprocessSettings {
    * bilinear when enlarging; use it whenever frames are larger than the model input.
    */
   readonly resize?: 'bilinear' | 'antialias';
+  /**
+   * 'stretch' (default): the frame fills the input, aspect ratio lost. 'letterbox': the frame keeps its aspect ratio,
+   * centred, and the bands around it take the frame's mean colour; maps come back through {@link mapToImage}.
+   */
+  readonly fit?: 'stretch' | 'letterbox';
 }
 
 /** The preprocessing part of a model-package manifest (protocol's `input` + `normalization`), structurally typed. */
 export interface ManifestPreprocessing {
-  readonly input: { readonly width: number; readonly height: number; readonly channels: 1 | 3; readonly resize?: 'bilinear' | 'antialias' };
+  readonly input: {
+    readonly width: number;
+    readonly height: number;
+    readonly channels: 1 | 3;
+    readonly resize?: 'bilinear' | 'antialias';
+    readonly fit?: 'stretch' | 'letterbox';
+  };
   readonly normalization: {
     readonly mean: readonly number[];
     readonly std: readonly number[];
@@ -54,6 +65,7 @@ export function settingsFromManifest(m: ManifestPreprocessing): PreprocessSettin
     layout: 'nchw',
     channels: m.input.channels,
     resize: m.input.resize ?? 'bilinear',
+    fit: m.input.fit ?? 'stretch',
   } as unknown as PreprocessSettings;
   validatePreprocessSettings(s);
   return s;
@@ -87,6 +99,41 @@ export function validatePreprocessSettings(s: PreprocessSettings): void {
   if (s.channelOrder !== 'rgb' && s.channelOrder !== 'bgr') throw badArgument(`settings.channelOrder must be 'rgb' or 'bgr'`);
   if (s.layout !== 'nchw') throw badArgument(`settings.layout must be 'nchw'`);
   if (s.resize !== undefined && s.resize !== 'bilinear' && s.resize !== 'antialias') throw badArgument(`settings.resize must be 'bilinear' or 'antialias'`);
+  if (s.fit !== undefined && s.fit !== 'stretch' && s.fit !== 'letterbox') throw badArgument(`settings.fit must be 'stretch' or 'letterbox'`);
+}
+
+/** Where a frame lands in the model input: the whole input, or (letterbox) the centred rectangle of its aspect ratio. */
+export interface ContentRect {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export function contentRect(frameWidth: number, frameHeight: number, s: Pick<PreprocessSettings, 'inputWidth' | 'inputHeight' | 'fit'>): ContentRect {
+  const W = s.inputWidth;
+  const H = s.inputHeight;
+  if (s.fit !== 'letterbox') return { left: 0, top: 0, width: W, height: H };
+  const k = Math.min(W / frameWidth, H / frameHeight);
+  const width = Math.min(W, Math.max(1, Math.round(frameWidth * k)));
+  const height = Math.min(H, Math.max(1, Math.round(frameHeight * k)));
+  return { left: Math.floor((W - width) / 2), top: Math.floor((H - height) / 2), width, height };
+}
+
+/** Fills every plane outside `r` with that plane's mean inside it (the frame's mean colour, normalised). */
+function fillBands(out: Float32Array, W: number, H: number, C: number, r: ContentRect): void {
+  if (r.width === W && r.height === H) return;
+  const plane = W * H;
+  for (let c = 0; c < C; c++) {
+    const o = c * plane;
+    let sum = 0;
+    for (let y = r.top; y < r.top + r.height; y++) for (let x = r.left; x < r.left + r.width; x++) sum += out[o + y * W + x]!;
+    const mean = sum / (r.width * r.height);
+    for (let y = 0; y < H; y++) {
+      const inside = y >= r.top && y < r.top + r.height;
+      for (let x = 0; x < W; x++) if (!inside || x < r.left || x >= r.left + r.width) out[o + y * W + x] = mean;
+    }
+  }
 }
 
 /** Tensor shape [1, C, H, W] for the settings. */
@@ -144,18 +191,21 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
   const k0 = s.scale / std[0]!, k1 = C === 3 ? s.scale / std[1]! : 0, k2 = C === 3 ? s.scale / std[2]! : 0;
   const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
   const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
+  const rect = contentRect(img.width, img.height, s);
+  const RW = rect.width, RH = rect.height;
   if (s.resize === 'antialias') {
     // Horizontal pass into scratch rows, then the vertical pass writes normalised planes directly. Values arrive in
     // source (R, G, B) order; BGR models take them swapped.
-    const plan = resamplePlan(img.width, img.height, W, H);
+    const plan = resamplePlan(img.width, img.height, RW, RH);
     resampleRows(src, img.width, img.height, plan);
     const { y: fy, rows } = plan;
-    const rowLen = W * 3;
+    const rowLen = RW * 3;
     const ia = c0 === 0 ? 0 : 2, ic = c0 === 0 ? 2 : 0;
     const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
-    for (let dy = 0; dy < H; dy++) {
+    for (let dy = 0; dy < RH; dy++) {
       const n = fy.count[dy]!, base = fy.start[dy]! * rowLen, wo = dy * fy.taps;
-      for (let dx = 0; dx < W; dx++) {
+      const row = (dy + rect.top) * W + rect.left;
+      for (let dx = 0; dx < RW; dx++) {
         let i = base + dx * 3;
         let r = 0, g = 0, b = 0;
         for (let k = 0; k < n; k++, i += rowLen) {
@@ -164,7 +214,7 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
           g += rows[i + 1]! * w;
           b += rows[i + 2]! * w;
         }
-        const p = dy * W + dx;
+        const p = row + dx;
         if (C === 1) {
           out[p] = r * wr + g * wg + b * wb + b0;
           continue;
@@ -175,15 +225,16 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
         out[2 * plane + p] = u * k2 + b2;
       }
     }
+    fillBands(out, W, H, C, rect);
     return out;
   }
-  const { x, y } = tablesFor(img.width, img.height, W, H);
-  for (let oy = 0; oy < H; oy++) {
+  const { x, y } = tablesFor(img.width, img.height, RW, RH);
+  for (let oy = 0; oy < RH; oy++) {
     const r0 = y.i0[oy]! * stride;
     const r1 = y.i1[oy]! * stride;
     const wy = y.w[oy]!;
-    const row = oy * W;
-    for (let ox = 0; ox < W; ox++) {
+    const row = (oy + rect.top) * W + rect.left;
+    for (let ox = 0; ox < RW; ox++) {
       const a = x.i0[ox]! * 3;
       const b = x.i1[ox]! * 3;
       const wx = x.w[ox]!;
@@ -203,6 +254,7 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
       out[2 * plane + p] = v2 * k2 + b2;
     }
   }
+  fillBands(out, W, H, C, rect);
   return out;
 }
 
