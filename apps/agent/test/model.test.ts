@@ -40,6 +40,31 @@ test('the tiny model scores a frame as expected; provider fallback is reported',
   }
 });
 
+test('a letterboxed model: the map comes back cropped to the frame\'s part of the input', async () => {
+  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+  const boxed = { ...manifest, input: { ...manifest.input, fit: 'letterbox' as const } };
+  const m = await loader('1.0.0+1', boxed, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
+  try {
+    // 4:1 frame into the 32×32 input → content 32×8; left half dark, right half bright.
+    const frame = createImage(64, 16, [0, 0, 0]);
+    for (let y = 0; y < 16; y++) for (let x = 32; x < 64; x++) frame.data.fill(255, (y * 64 + x) * 3, (y * 64 + x) * 3 + 3);
+    const r = await m.infer(frame);
+    assert.equal(r.map.width, 32);
+    assert.equal(r.map.height, 8);
+    // The tiny model maps |normalised pixel|: both halves give 1 (0 → −1, 255 → +1); the mean-colour bands give ≈ 0
+    // and must be gone from the map.
+    assert.ok(r.map.data.every((v) => v > 0.9), `min ${Math.min(...r.map.data)}`);
+    const full = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
+    try {
+      assert.equal((await full.infer(frame)).map.height, 32, 'a stretching model keeps the whole map');
+    } finally {
+      await full.release();
+    }
+  } finally {
+    await m.release();
+  }
+});
+
 test('two input buffers: a third frame waits for one to come back; release() waits for frames in flight', async () => {
   const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
   const m = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);

@@ -8,7 +8,7 @@
  * submission order; `release()` waits for every reserved buffer to come back, the basis of a swap that skips no frame.
  */
 import type { Manifest } from '@linewatch/protocol';
-import { decodeImage, preprocessShape, settingsFromManifest } from '@linewatch/vision';
+import { decodeImage, mapContent, preprocessShape, settingsFromManifest, type PreprocessSettings } from '@linewatch/vision';
 import type { FloatMap, RgbImage } from '@linewatch/vision';
 import { AgentError } from '../errors.js';
 import { threadedOpener } from './infer-thread.js';
@@ -56,6 +56,8 @@ export class LoadedModel {
   private idleWaiters: (() => void)[] = [];
   private released = false;
   private releasing: Promise<void> | undefined;
+  /** Decides which part of the model's map covers the frame (all of it unless the input is letterboxed). */
+  private readonly fitting: PreprocessSettings;
 
   private constructor(
     /** The registry version string this package was installed as (what status/health report). */
@@ -66,6 +68,7 @@ export class LoadedModel {
     readonly plan: SessionPlan,
   ) {
     this.buffers = inputBuffers(runner.parallelism ?? 1);
+    this.fitting = settingsFromManifest(manifest);
     for (let i = 0; i < this.buffers; i++) this.free.push(new Uint8Array(0));
   }
 
@@ -172,7 +175,9 @@ export class LoadedModel {
     this.giveBack(out.pixels);
     if (!out.ok) throw new AgentError('LW_AGENT_INFERENCE_FAILED', out.reason, {}, { cause: out.cause });
     const score = out.score;
-    return { score: Number.isFinite(score) && score > 0 ? score : 0, map: out.map, ms: performance.now() - t0 };
+    // A letterboxed model's map has bands no frame pixel fell in: events carry only the part over the frame.
+    const map = mapContent(out.map, width, height, this.fitting);
+    return { score: Number.isFinite(score) && score > 0 ? score : 0, map, ms: performance.now() - t0 };
   }
 
   private giveBack(buf: Uint8Array): void {
