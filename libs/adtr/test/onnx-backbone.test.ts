@@ -18,7 +18,8 @@ import {
 import { seededImage } from './helpers.js';
 
 const { onnx } = onnxProto;
-const tiny = PRESETS.tiny.model;
+// User ONNX backbones have no intensity tap, so the native path they are compared with runs without it too.
+const tiny = { ...PRESETS.tiny.model, intensityTap: false };
 const [H, W] = tiny.inputSize;
 const files = loadNsfwjsModel('mobilenet_v2');
 const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), tiny.taps, tiny.inputSize);
@@ -75,6 +76,7 @@ test('opening measures the taps and maps the preset onto the backbone', async ()
   assert.deepEqual(bb.taps.map((t) => [t.name, t.shape, t.stride]), [['feat_s4', [plan.taps[0]!.shape[0], 16, 16], 4], ['feat_s8', [32, 8, 8], 8]]);
   const cfg = onnxModelConfig(bb, tiny);
   assert.deepEqual(cfg.grid, tiny.grid);
+  assert.equal(onnxModelConfig(bb, PRESETS.tiny.model).intensityTap, undefined, 'the intensity tap is dropped');
   assert.deepEqual(cfg.taps, ['feat_s4', 'feat_s8']);
   // A backbone at a larger input keeps the preset's grid stride.
   assert.deepEqual(onnxModelConfig({ inputSize: [128, 96], taps: bb.taps }, tiny).grid, [16, 12]);

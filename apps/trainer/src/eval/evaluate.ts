@@ -39,7 +39,7 @@ export async function evaluate(model: EvalModel, samples: readonly EvalSample[],
           if (v < lo) lo = v;
           if (v > hi) hi = v;
         }
-        const pixels = mask ? { map: mapAtImageSize(map, image).data, mask: mask.data, width: image.width, height: image.height } : null;
+        const pixels = mask ? { map: mapAtImageSize(map, image, model.settings).data, mask: mask.data, width: image.width, height: image.height } : null;
         results.push({ sample, label, score, pixels });
       } catch (e) {
         // Coded lib errors already name the file; anything else gets wrapped so the message still says which one.

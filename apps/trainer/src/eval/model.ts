@@ -4,7 +4,7 @@
  */
 import { InferenceSession, float32, type TensorData } from '@linewatch/inference';
 import type { Manifest } from '@linewatch/protocol';
-import { preprocessInto, preprocessShape, resizeMap, settingsFromManifest, type FloatMap, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
+import { mapToImage, preprocessInto, preprocessShape, settingsFromManifest, type FloatMap, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
 
 export interface ScoredImage {
@@ -77,8 +77,11 @@ function scoreOf(t: TensorData | undefined): number {
   return v;
 }
 
-/** The map at the image's own resolution (bilinear, corners aligned, as the pixel metrics require). */
-export function mapAtImageSize(map: FloatMap, image: { width: number; height: number }): FloatMap {
-  if (map.width === image.width && map.height === image.height) return map;
-  return resizeMap(map, image.width, image.height, { alignCorners: true });
+/**
+ * The map at the image's own resolution (bilinear, corners aligned, as the pixel metrics require); a letterboxed
+ * model's map is first cropped to the rectangle the image occupied in the input.
+ */
+export function mapAtImageSize(map: FloatMap, image: { width: number; height: number }, settings: PreprocessSettings): FloatMap {
+  if (settings.fit !== 'letterbox' && map.width === image.width && map.height === image.height) return map;
+  return mapToImage(map, image.width, image.height, settings);
 }

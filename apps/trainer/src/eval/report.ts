@@ -88,7 +88,7 @@ async function heatmapGrid(run: EvalRun, model: EvalModel): Promise<Buffer | nul
     // Re-scored rather than kept from the run: holding every map would cost memory for a dozen tiles.
     const image = await loadImage(result.sample);
     const { map } = await model.score(image);
-    let overlay = overlayHeatmap(image, mapAtImageSize(map, image), { alpha: 0.5, range: run.mapRange });
+    let overlay = overlayHeatmap(image, mapAtImageSize(map, image, model.settings), { alpha: 0.5, range: run.mapRange });
     if (result.sample.maskPath !== null) overlay = outlineMask(overlay, await loadMask(result.sample, image));
     tiles.push({ image: overlay, caption: `${tag}: ${result.sample.defectType} ${result.score.toPrecision(3)}` });
   }

@@ -5,7 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import { loadMask, loadMvtec, readManifest, type ImageRef } from '@linewatch/datasets';
-import { maskToGrid } from '@linewatch/vision';
+import { maskToInputGrid } from '@linewatch/vision';
+import type { ModelConfig } from '@linewatch/adtr';
 import { TrainerError } from '../errors.js';
 
 export interface TrainingImage extends ImageRef {
@@ -47,8 +48,15 @@ export function holdOut<T extends { path: string }>(items: readonly T[], fractio
  * then trains the model to reconstruct the crack: on Magnetic Tile, cut-off 0.1 → any pixel raised the L_px
  * fine-tune from 0.868/0.805 to 0.905/0.808 image/pixel AUROC (same schedule).
  */
-export async function tokenMask(ref: ImageRef, size: { width: number; height: number }, grid: readonly [number, number], minFraction = 1e-9): Promise<Float32Array> {
+export async function tokenMask(
+  ref: ImageRef,
+  size: { width: number; height: number },
+  model: Pick<ModelConfig, 'grid' | 'inputSize' | 'fit'>,
+  minFraction = 1e-9,
+): Promise<Float32Array> {
   const mask = await loadMask(ref, size);
-  const g = maskToGrid(mask, grid[1], grid[0], { minFraction });
+  // Cut where the image landed in the model input: the whole of it, or a letterbox's content rectangle.
+  const fitting = { inputWidth: model.inputSize[1], inputHeight: model.inputSize[0], ...(model.fit ? { fit: model.fit } : {}) };
+  const g = maskToInputGrid(mask, model.grid[1], model.grid[0], fitting, { minFraction });
   return Float32Array.from(g.labels);
 }

@@ -58,7 +58,7 @@ export class FeatureExtractor {
     const cache = opts.cacheDir
       ? new FeatureCache({
           dir: opts.cacheDir,
-          backboneId: `${backbone.kind === 'onnx' ? `${backbone.id}@${backbone.sha256}` : backbone.id}|${model.taps.join('+')}|${model.grid.join('x')}`,
+          backboneId: `${backbone.kind === 'onnx' ? `${backbone.id}@${backbone.sha256}` : backbone.id}|${model.taps.join('+')}${model.intensityTap ? '+intensity' : ''}|${model.grid.join('x')}`,
           settings,
         })
       : undefined;

@@ -148,7 +148,7 @@ export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Ma
     createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     backbone: { id: p.backbone.id, ...(p.backbone.kind === 'onnx' ? { sha256: p.backbone.sha256 } : {}) },
     ...manifestPreprocessing(p.record.model, p.backbone),
-    featureTaps: [...p.record.model.taps],
+    featureTaps: [...p.record.model.taps, ...(p.record.model.intensityTap ? ['input-intensity'] : [])],
     tokenGrid: { rows: p.record.model.grid[0], cols: p.record.model.grid[1] },
     preset: p.record.preset,
     metrics: { ...p.metrics, validationImages: scores.length },

@@ -39,7 +39,7 @@ async function extractAll(
     const f = await extractor.fromFile(img.path);
     const label = img.label === 1 ? 1 : 0;
     if (withMasks && img.maskPath) {
-      out.push({ features: f.features, label, tokenMask: await tokenMask(img, { width: f.width, height: f.height }, model.grid) });
+      out.push({ features: f.features, label, tokenMask: await tokenMask(img, { width: f.width, height: f.height }, model) });
     } else out.push({ features: f.features, label });
     progress.tick(1);
   }

@@ -105,7 +105,8 @@ async function probeTaps(tapBytes: Uint8Array, m: BackboneManifest, source: stri
 
 /**
  * The model config for an ONNX backbone: its input size and taps; the preset's token grid scaled with the input so
- * the grid stride stays the preset's (e.g. stride 16: 224 → 14, 380 → 24).
+ * the grid stride stays the preset's (e.g. stride 16: 224 → 14, 380 → 24). No intensity tap: the merged head sees
+ * only the backbone's outputs, not the image.
  */
 export function onnxModelConfig(backbone: Pick<OnnxBackbone, 'inputSize' | 'taps'>, cfg: ModelConfig): ModelConfig {
   const [h, w] = backbone.inputSize;
@@ -113,7 +114,8 @@ export function onnxModelConfig(backbone: Pick<OnnxBackbone, 'inputSize' | 'taps
     Math.max(1, Math.round((cfg.grid[0] * h) / cfg.inputSize[0])),
     Math.max(1, Math.round((cfg.grid[1] * w) / cfg.inputSize[1])),
   ];
-  return { ...cfg, inputSize: [h, w], taps: backbone.taps.map((t) => t.name), grid };
+  const { intensityTap: _dropped, ...rest } = cfg;
+  return { ...rest, inputSize: [h, w], taps: backbone.taps.map((t) => t.name), grid };
 }
 
 export function checkOnnxConfig(backbone: OnnxBackbone, cfg: ModelConfig): void {

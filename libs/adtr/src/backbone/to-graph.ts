@@ -2,7 +2,7 @@
  * Emits a backbone plan into a graph as frozen constants: Conv (BN already folded), Clip for ReLU6, Add. The taps are
  * returned as NCHW tensors behind stopGradient, so no training graph ever differentiates into the backbone.
  */
-import { add, clip, concat, conv, resize, stopGradient, type Graph, type Tensor } from '@linewatch/graph';
+import { add, clip, concat, conv, reduceMean, reshape, resize, stopGradient, sub, type Graph, type Tensor } from '@linewatch/graph';
 import { AdtrError } from '../errors.js';
 import type { BackbonePlan } from './plan.js';
 
@@ -46,4 +46,19 @@ export function tapsToGrid(taps: readonly Tensor[], grid: readonly [number, numb
     t.shape[2] === grid[0] && t.shape[3] === grid[1] ? t : resize(t, grid, { alignCorners: true }),
   );
   return resized.length === 1 ? (resized[0] as Tensor) : concat(resized, 1);
+}
+
+/**
+ * The input image's mean per token cell, relative to the frame's mean: [N, C, rows, cols]. CNN features respond to
+ * texture far more than to slow brightness changes, so a large, faintly darker region ("uneven" on Magnetic Tile)
+ * barely moves them; this tap lets the reconstruction see brightness and predict it from the context.
+ */
+export function intensityTap(image: Tensor, grid: readonly [number, number]): Tensor {
+  const [n, c, h, w] = image.shape as [number, number, number, number];
+  const [rows, cols] = grid;
+  if (h % rows !== 0 || w % cols !== 0) {
+    throw new AdtrError('LW_ADTR_CONFIG', `the intensity tap needs the input ${h}x${w} to be a multiple of the grid ${rows}x${cols}`);
+  }
+  const cells = reduceMean(reshape(image, [n, c, rows, h / rows, cols, w / cols]), [3, 5]);
+  return stopGradient(sub(cells, reduceMean(cells, [2, 3], { keepDims: true })));
 }

@@ -4,7 +4,8 @@
  * `paper` follows the ADTR paper (4+4 layers, D = 256, AdamW 1e-4, batch 16, 500 epochs with ×0.1 at 400; fine-tune
  * 300 epochs with ×0.1 at 200). `cpu` is sized so the whole Magnetic Tile run (normal-only, two fine-tunes, the kNN
  * baseline, evaluation) fits in 30 minutes on a 2-core machine; its input size, grid and taps were chosen by
- * measurement (128 px beat 160/224/320 px on Magnetic Tile: the tiles are small and their defects coarse), see
+ * measurement (128 px beat 160/224/320 px on Magnetic Tile: the tiles are small and their defects coarse; letterboxing,
+ * the intensity tap and α = 0.1 for L_px each helped there), see
  * README "How the cpu preset was chosen".
  */
 import { AdtrError } from '../errors.js';
@@ -12,6 +13,13 @@ import { AdtrError } from '../errors.js';
 export interface ModelConfig {
   /** Network input [height, width]; frames are resized to this. */
   readonly inputSize: readonly [number, number];
+  /**
+   * How frames of another aspect ratio fit the input: 'stretch' (default) or 'letterbox' (aspect kept, centred, bands
+   * in the frame's mean colour). Written into the manifest's `input.fit`.
+   */
+  readonly fit?: 'stretch' | 'letterbox';
+  /** Adds the input's mean per token (relative to the frame's mean) to the token features; see `intensityTap`. */
+  readonly intensityTap?: boolean;
   /** Backbone layers whose outputs form the token features. */
   readonly taps: readonly string[];
   /** Token grid [rows, cols]: every tap is resized (bilinear, align-corners) to it. */
@@ -39,6 +47,11 @@ export interface Schedule {
 export interface LossSettings {
   /** α in L_px / L_img (0.003 in the paper). */
   readonly alpha: number;
+  /**
+   * α for L_px's push term where it differs from `alpha`. Our features are standardised per channel, which sets φ's
+   * scale; at the paper's 0.003 the push is too weak to stop uneven-brightness defects being reconstructed.
+   */
+  readonly alphaPx?: number;
   /** k for L_img's top-k mean (20 in the paper). */
   readonly topK: number;
 }
@@ -56,6 +69,8 @@ export const DEFAULT_TAPS = ['block_5_add', 'block_12_add'] as const;
 export const CPU_TAPS = ['block_5_add', 'block_9_add', 'block_12_add'] as const;
 
 const PAPER_LOSS: LossSettings = { alpha: 0.003, topK: 20 };
+/** The paper's α for L_img; α = 0.1 for L_px, from a sweep on the Magnetic Tile dev split (README). */
+const CPU_LOSS: LossSettings = { ...PAPER_LOSS, alphaPx: 0.1 };
 
 export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
   paper: {
@@ -67,15 +82,15 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
   },
   cpu: {
     name: 'cpu',
-    model: { inputSize: [128, 128], taps: CPU_TAPS, grid: [8, 8], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16 },
+    model: { inputSize: [128, 128], fit: 'letterbox', intensityTap: true, taps: CPU_TAPS, grid: [8, 8], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16 },
     normal: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
-    finetune: { epochs: 120, decayEpoch: 100, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
-    loss: PAPER_LOSS,
+    finetune: { epochs: 240, decayEpoch: 200, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
+    loss: CPU_LOSS,
   },
   /** For tests and the demo: trains in seconds on synthetic surfaces. */
   tiny: {
     name: 'tiny',
-    model: { inputSize: [64, 64], taps: ['block_2_add', 'block_5_add'], grid: [8, 8], dim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 4 },
+    model: { inputSize: [64, 64], fit: 'letterbox', intensityTap: true, taps: ['block_2_add', 'block_5_add'], grid: [8, 8], dim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 4 },
     normal: { epochs: 8, decayEpoch: 6, decayFactor: 0.1, lr: 2e-3, weightDecay: 1e-4, batchSize: 8 },
     finetune: { epochs: 6, decayEpoch: 4, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 8 },
     loss: { alpha: 0.003, topK: 4 },
@@ -100,6 +115,7 @@ export function checkModelConfig(c: ModelConfig): ModelConfig {
   const posInt = (v: number) => Number.isInteger(v) && v > 0;
   if (!c.inputSize.every(posInt) || !c.grid.every(posInt)) bad('inputSize and grid must be positive integers');
   if (c.taps.length === 0) bad('at least one tap');
+  if (c.fit !== undefined && c.fit !== 'stretch' && c.fit !== 'letterbox') bad(`fit must be 'stretch' or 'letterbox'`);
   if (!posInt(c.dim) || !posInt(c.heads) || c.dim % c.heads !== 0) bad(`dim ${c.dim} must be a multiple of heads ${c.heads}`);
   if (!Number.isInteger(c.encoderLayers) || c.encoderLayers < 0 || !posInt(c.decoderLayers)) bad('layer counts out of range');
   if (!posInt(c.ffnMult) || !posInt(c.scorePool)) bad('ffnMult and scorePool must be positive integers');

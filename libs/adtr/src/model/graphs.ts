@@ -5,8 +5,8 @@
  * - inference: image → anomaly map + image score, the deployed `model.onnx`.
  * Parameters are created by name in the same order in each graph, so trained values carry over by name.
  */
-import { Graph, type Tensor } from '@linewatch/graph';
-import { applyBackbone, tapsToGrid } from '../backbone/to-graph.js';
+import { concat, Graph, type Tensor } from '@linewatch/graph';
+import { applyBackbone, intensityTap, tapsToGrid } from '../backbone/to-graph.js';
 import type { BackbonePlan } from '../backbone/plan.js';
 import { AdtrError } from '../errors.js';
 import { checkModelConfig, type LossSettings, type ModelConfig } from './config.js';
@@ -18,8 +18,8 @@ export const INPUT_NAME = 'image';
 export const MAP_OUTPUT = 'anomaly_map';
 export const SCORE_OUTPUT = 'score';
 
-export function featureChannels(plan: BackbonePlan): number {
-  return plan.taps.reduce((a, t) => a + t.shape[0], 0);
+export function featureChannels(plan: BackbonePlan, cfg?: Pick<ModelConfig, 'intensityTap'>): number {
+  return plan.taps.reduce((a, t) => a + t.shape[0], 0) + (cfg?.intensityTap ? plan.inputShape[0] : 0);
 }
 
 function checkPlan(plan: BackbonePlan, cfg: ModelConfig): void {
@@ -27,6 +27,12 @@ function checkPlan(plan: BackbonePlan, cfg: ModelConfig): void {
   if (h !== cfg.inputSize[0] || w !== cfg.inputSize[1]) {
     throw new AdtrError('LW_ADTR_CONFIG', `backbone plan is for ${h}x${w}, model input is ${cfg.inputSize.join('x')}`);
   }
+}
+
+/** Token-grid features of an image: the backbone taps on the grid, plus the intensity tap when configured. */
+function gridFeatures(g: Graph, image: Tensor, plan: BackbonePlan, cfg: ModelConfig): Tensor {
+  const taps = tapsToGrid(applyBackbone(g, image, plan), cfg.grid);
+  return cfg.intensityTap ? concat([taps, intensityTap(image, cfg.grid)], 1) : taps;
 }
 
 export interface FeatureGraph {
@@ -41,7 +47,7 @@ export function buildFeatureGraph(plan: BackbonePlan, cfg: ModelConfig, batch = 
   const g = new Graph();
   const [c, h, w] = plan.inputShape;
   const image = g.input(INPUT_NAME, [batch, c, h, w]);
-  return { graph: g, image, features: tapsToGrid(applyBackbone(g, image, plan), cfg.grid) };
+  return { graph: g, image, features: gridFeatures(g, image, plan, cfg) };
 }
 
 export interface InferenceGraph {
@@ -57,7 +63,7 @@ export function buildInferenceGraph(plan: BackbonePlan, cfg: ModelConfig, seed =
   const g = new Graph({ seed });
   const [c, h, w] = plan.inputShape;
   const image = g.input(INPUT_NAME, [1, c, h, w]);
-  const grid = tapsToGrid(applyBackbone(g, image, plan), cfg.grid);
+  const grid = gridFeatures(g, image, plan, cfg);
   const { features, reconstruction } = reconstruct(g, grid, cfg);
   const map = upsampleMap(tokenMap(residual(features, reconstruction), cfg.grid), cfg.inputSize);
   return { graph: g, image, map, score: imageScore(map, cfg.scorePool) };
@@ -101,7 +107,7 @@ export function buildTrainingGraph(
   if (kind === 'px') {
     const mask = g.input('mask', [batch, tokens]);
     const hasAnomaly = g.input('has_anomaly', [batch]);
-    return { graph: g, kind, features, mask, hasAnomaly, loss: lossPx(d, mask, hasAnomaly, loss.alpha), tokenMap: map };
+    return { graph: g, kind, features, mask, hasAnomaly, loss: lossPx(d, mask, hasAnomaly, loss.alphaPx ?? loss.alpha), tokenMap: map };
   }
   if (loss.topK > tokens) throw new AdtrError('LW_ADTR_CONFIG', `topK ${loss.topK} exceeds ${tokens} tokens`);
   const label = g.input('label', [batch]);
