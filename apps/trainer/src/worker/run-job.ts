@@ -94,6 +94,10 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
 
     // 4. Version from the job, threshold, metrics; signed, packed, verified.
     progress.setPhase('package');
+    // Reported before the (synchronous) signing and packing, else a fast job could go from evaluate to upload
+    // without the controller ever seeing this phase.
+    await lease.beat();
+    lease.check();
     const metrics = { candidate: cand.metrics, parent: par.metrics };
     const final = finalizePackage({ candidateDir, job, parent: parent.manifest, threshold, metrics, privateKeyPath: opts.privateKeyPath });
     lease.check();
