@@ -17,6 +17,7 @@ import { auroc, pixelAuroc } from '@linewatch/metrics';
 import { avgPool, mapToImage, resizeMap } from '@linewatch/vision';
 import { createProgress } from '../src/progress.js';
 import { resolveBackbone } from '../src/train/backbone.js';
+import { fitSettings } from '../src/train/settings.js';
 import { FeatureExtractor } from '../src/train/features.js';
 import { holdOut } from '../src/train/data.js';
 import { runFinetune, runTrain } from '../src/train/pipeline.js';
@@ -82,7 +83,7 @@ async function knnBaseline(): Promise<{ imageAuroc: number; pixelAuroc: number; 
     const input = resizeMap(token, w, h, { alignCorners: true });
     scores.push(Math.max(...avgPool(input, model.scorePool).data));
     const f = testFeats[i]!;
-    pixScores.push(mapToImage(input, f.width, f.height, { inputWidth: w, inputHeight: h, ...(model.fit ? { fit: model.fit } : {}) }).data);
+    pixScores.push(mapToImage(input, f.width, f.height, fitSettings(model)).data);
     pixLabels.push(s.maskPath ? (await loadMask(s, { width: f.width, height: f.height })).data : new Uint8Array(f.width * f.height));
   }
   return { imageAuroc: auroc(scores, tests.map((s) => s.label)), pixelAuroc: pixelAuroc(pixScores, pixLabels), seconds: (performance.now() - t) / 1000 };

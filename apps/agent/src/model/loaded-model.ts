@@ -175,9 +175,18 @@ export class LoadedModel {
     this.giveBack(out.pixels);
     if (!out.ok) throw new AgentError('LW_AGENT_INFERENCE_FAILED', out.reason, {}, { cause: out.cause });
     const score = out.score;
-    // A letterboxed model's map has bands no frame pixel fell in: events carry only the part over the frame.
-    const map = mapContent(out.map, width, height, this.fitting);
-    return { score: Number.isFinite(score) && score > 0 ? score : 0, map, ms: performance.now() - t0 };
+    // A letterboxed model's map has bands no frame pixel fell in: events carry only the part over the frame. Cropped
+    // when read, since only flagged frames use the map.
+    const raw = out.map;
+    const fitting = this.fitting;
+    let cropped: FloatMap | undefined;
+    return {
+      score: Number.isFinite(score) && score > 0 ? score : 0,
+      get map() {
+        return (cropped ??= mapContent(raw, width, height, fitting));
+      },
+      ms: performance.now() - t0,
+    };
   }
 
   private giveBack(buf: Uint8Array): void {

@@ -8,6 +8,7 @@ import { loadMask, loadMvtec, readManifest, type ImageRef } from '@linewatch/dat
 import { maskToInputGrid } from '@linewatch/vision';
 import type { ModelConfig } from '@linewatch/adtr';
 import { TrainerError } from '../errors.js';
+import { fitSettings } from './settings.js';
 
 export interface TrainingImage extends ImageRef {
   readonly defectType: string;
@@ -56,7 +57,6 @@ export async function tokenMask(
 ): Promise<Float32Array> {
   const mask = await loadMask(ref, size);
   // Cut where the image landed in the model input: the whole of it, or a letterbox's content rectangle.
-  const fitting = { inputWidth: model.inputSize[1], inputHeight: model.inputSize[0], ...(model.fit ? { fit: model.fit } : {}) };
-  const g = maskToInputGrid(mask, model.grid[1], model.grid[0], fitting, { minFraction });
+  const g = maskToInputGrid(mask, model.grid[1], model.grid[0], fitSettings(model), { minFraction });
   return Float32Array.from(g.labels);
 }

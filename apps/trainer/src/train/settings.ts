@@ -5,7 +5,7 @@
  */
 import type { ModelConfig } from '@linewatch/adtr';
 import type { Manifest } from '@linewatch/protocol';
-import { settingsFromManifest, type PreprocessSettings } from '@linewatch/vision';
+import { settingsFromManifest, type FitSettings, type PreprocessSettings } from '@linewatch/vision';
 import type { ResolvedBackbone } from './backbone.js';
 
 export function manifestPreprocessing(model: ModelConfig, backbone: Pick<ResolvedBackbone, 'normalization'>): Pick<Manifest, 'input' | 'normalization'> {
@@ -19,4 +19,9 @@ export function manifestPreprocessing(model: ModelConfig, backbone: Pick<Resolve
 
 export function preprocessSettings(model: ModelConfig, backbone: Pick<ResolvedBackbone, 'normalization'>): PreprocessSettings {
   return settingsFromManifest(manifestPreprocessing(model, backbone));
+}
+
+/** Where frames land in the model input (stretched or letterboxed), for cropping maps and cutting masks. */
+export function fitSettings(model: Pick<ModelConfig, 'inputSize' | 'fit'>): FitSettings {
+  return { inputWidth: model.inputSize[1], inputHeight: model.inputSize[0], ...(model.fit ? { fit: model.fit } : {}) };
 }
