@@ -5,6 +5,10 @@
  * fine-tune on train/<defect> masks, an L_img fine-tune with image labels only, and a PatchCore-style kNN baseline
  * over the same backbone features. Each ADTR package is evaluated by the CLI's own `eval` on the test split (the
  * test split is never used for training, thresholds or selection). Packages stay in --out as normal/, px/, img/.
+ * `--reuse` evaluates the packages already in --out instead of training (trainSeconds then sums their manifests').
+ *
+ * Pixel AUROC is at the model's input resolution (the eval's definition; a letterbox's bands cropped off), for the
+ * kNN baseline too; `pixelAurocImageRes` is the same with maps stretched to each image's original size.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { KnnScorer, presetByName } from '@linewatch/adtr';
 import { loadMask, loadMvtec } from '@linewatch/datasets';
 import { auroc, pixelAuroc } from '@linewatch/metrics';
 import { avgPool, mapToImage, resizeMap } from '@linewatch/vision';
+import { pixelsAtInput } from '../src/eval/model.js';
 import { createProgress } from '../src/progress.js';
 import { resolveBackbone } from '../src/train/backbone.js';
 import { fitSettings } from '../src/train/settings.js';
@@ -30,34 +35,45 @@ const { values: args } = parseArgs({
     backbone: { type: 'string', default: 'nsfwjs' },
     out: { type: 'string', default: join(repo, 'dist', 'bench-accuracy') },
     json: { type: 'string' },
+    reuse: { type: 'boolean', default: false },
   },
 });
 const data = resolve(args.data!);
 const out = resolve(args.out!);
 const progress = createProgress(process.stderr);
 const t0 = performance.now();
-rmSync(join(out, 'normal'), { recursive: true, force: true });
-rmSync(join(out, 'px'), { recursive: true, force: true });
-rmSync(join(out, 'img'), { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const backbone = args.backbone === 'nsfwjs' ? { kind: 'nsfwjs' as const } : { kind: 'tfjs-dir' as const, dir: resolve(args.backbone!) };
 
-const tTrain = performance.now();
-await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false }, progress);
-await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false }, progress);
-await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false }, progress);
-const trainSeconds = (performance.now() - tTrain) / 1000;
+let trainSeconds: number;
+if (args.reuse) {
+  const fitSeconds = (name: string): number => JSON.parse(readFileSync(join(out, name, 'manifest.json'), 'utf8')).metrics.trainSeconds as number;
+  trainSeconds = fitSeconds('normal') + fitSeconds('px') + fitSeconds('img');
+} else {
+  for (const name of ['normal', 'px', 'img']) rmSync(join(out, name), { recursive: true, force: true });
+  const tTrain = performance.now();
+  await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false }, progress);
+  await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false }, progress);
+  await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false }, progress);
+  trainSeconds = (performance.now() - tTrain) / 1000;
+}
 
-function evalPackage(name: string): { imageAuroc: number; pixelAuroc: number; aupro: number; perDefect?: unknown } {
+interface Figures {
+  imageAuroc: number;
+  pixelAuroc: number;
+  pixelAurocImageRes: number;
+}
+
+function evalPackage(name: string): Figures & { aupro: number; perDefect?: unknown } {
   const file = join(out, `${name}.eval.json`);
   const cli = join(repo, 'apps', 'trainer', 'bin', 'linewatch-trainer.js');
   const r = spawnSync(process.execPath, [cli, 'eval', '--model', join(out, name), '--data', data, '--json', file, '--report', join(out, `${name}-report`)], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`eval of ${name} failed with status ${r.status}`);
   const j = JSON.parse(readFileSync(file, 'utf8'));
-  return { imageAuroc: j.imageAuroc, pixelAuroc: j.pixelAuroc, aupro: j.aupro, perDefect: j.perDefect };
+  return { imageAuroc: j.imageAuroc, pixelAuroc: j.pixelAuroc, pixelAurocImageRes: j.imageResolution.pixelAuroc, aupro: j.aupro, perDefect: j.perDefect };
 }
 
-async function knnBaseline(): Promise<{ imageAuroc: number; pixelAuroc: number; seconds: number }> {
+async function knnBaseline(): Promise<Figures & { seconds: number }> {
   const t = performance.now();
   const model = presetByName(args.preset!).model;
   const bb = resolveBackbone(args.backbone === 'nsfwjs' ? 'nsfwjs' : resolve(args.backbone!), model);
@@ -76,17 +92,19 @@ async function knnBaseline(): Promise<{ imageAuroc: number; pixelAuroc: number; 
   await knn.release();
   const [h, w] = model.inputSize;
   const scores: number[] = [];
-  const pixScores: Float32Array[] = [];
-  const pixLabels: Uint8Array[] = [];
+  const atInput: { map: Float32Array; mask: Uint8Array }[] = [];
+  const atImage: { map: Float32Array; mask: Uint8Array }[] = [];
   for (const [i, s] of tests.entries()) {
     const token = { width: model.grid[1], height: model.grid[0], data: maps[i]! };
     const input = resizeMap(token, w, h, { alignCorners: true });
     scores.push(Math.max(...avgPool(input, model.scorePool).data));
     const f = testFeats[i]!;
-    pixScores.push(mapToImage(input, f.width, f.height, fitSettings(model)).data);
-    pixLabels.push(s.maskPath ? (await loadMask(s, { width: f.width, height: f.height })).data : new Uint8Array(f.width * f.height));
+    const mask = s.maskPath ? await loadMask(s, { width: f.width, height: f.height }) : { width: f.width, height: f.height, data: new Uint8Array(f.width * f.height) };
+    atInput.push(pixelsAtInput(input, mask, fitSettings(model)));
+    atImage.push({ map: mapToImage(input, f.width, f.height, fitSettings(model)).data, mask: mask.data });
   }
-  return { imageAuroc: auroc(scores, tests.map((s) => s.label)), pixelAuroc: pixelAuroc(pixScores, pixLabels), seconds: (performance.now() - t) / 1000 };
+  const pix = (rows: typeof atInput): number => pixelAuroc(rows.map((r) => r.map), rows.map((r) => r.mask));
+  return { imageAuroc: auroc(scores, tests.map((s) => s.label)), pixelAuroc: pix(atInput), pixelAurocImageRes: pix(atImage), seconds: (performance.now() - t) / 1000 };
 }
 
 const result = {
@@ -98,8 +116,11 @@ const result = {
   img: evalPackage('img'),
   knn: await knnBaseline(),
   trainSeconds,
+  ...(args.reuse ? { reused: true } : {}),
   totalSeconds: (performance.now() - t0) / 1000,
 };
-const rows = (['normal', 'px', 'img', 'knn'] as const).map((k) => `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${result[k].pixelAuroc.toFixed(4)}`);
+const rows = (['normal', 'px', 'img', 'knn'] as const).map(
+  (k) => `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${result[k].pixelAuroc.toFixed(4)} (at image resolution ${result[k].pixelAurocImageRes.toFixed(4)})`,
+);
 console.log(`\n${rows.join('\n')}\ntrain ${trainSeconds.toFixed(0)} s, total ${result.totalSeconds.toFixed(0)} s`);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -7,6 +7,7 @@ import { InferenceSession, float32 } from '@linewatch/inference';
 import { aupro, auroc, f1Max, pixelAuroc } from '@linewatch/metrics';
 import { decodeImage, preprocess, resizeMap, settingsFromManifest } from '@linewatch/vision';
 import { runCli } from '../src/cli/run.js';
+import { pixelsAtInput } from '../src/eval/model.js';
 import { silentProgress } from '../src/progress.js';
 import { packPackage, writePackageDir } from '@linewatch/model-package';
 import { Capture, DRAFT, makeFixture, packageEntries, perfectDataset, texturedDataset, tinyModel, type Fixture } from './fixtures.js';
@@ -49,26 +50,42 @@ test('perfect separation gives AUROC 1, pixel AUROC 1, AUPRO 1 and F1 1, overall
   assert.equal(j['verification'], 'signature');
 });
 
-/** The metrics computed straight from onnxruntime + vision + metrics, without the CLI. */
+/**
+ * The metrics computed straight from onnxruntime + vision + metrics, without the CLI: pixel figures at the model's
+ * input resolution (the 32×32 map as output, the mask sampled at the centres of its pixels) and, beside them, at each
+ * image's own resolution (the map stretched over the image).
+ */
 async function direct(root: string) {
   const ds = await loadMvtec(root, { splits: ['test'] });
   const settings = settingsFromManifest(DRAFT);
   const s = await InferenceSession.open(fx.onnx);
-  const rows: { type: string; label: 0 | 1; score: number; map: Float32Array; mask: Uint8Array; w: number; h: number }[] = [];
+  type Px = { map: Float32Array; mask: Uint8Array; w: number; h: number };
+  const rows: { type: string; label: 0 | 1; score: number; input: Px; full: Px }[] = [];
   for (const sample of ds.samples) {
     const image = await loadImage(sample);
     const mask = await loadMask(sample, image);
     const out = await s.run({ image: float32(preprocess(image, settings), [1, 3, 32, 32]) });
-    const map = resizeMap({ width: 32, height: 32, data: out['anomaly_map']!.data as Float32Array }, image.width, image.height, { alignCorners: true });
-    rows.push({ type: sample.defectType, label: sample.label, score: Number(out['score']!.data[0]), map: map.data, mask: mask.data, w: image.width, h: image.height });
+    const map32 = Float32Array.from(out['anomaly_map']!.data as Float32Array);
+    const mask32 = new Uint8Array(32 * 32);
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
+      mask32[y * 32 + x] = mask.data[Math.floor(((y + 0.5) * image.height) / 32) * image.width + Math.floor(((x + 0.5) * image.width) / 32)]!;
+    }
+    const full = resizeMap({ width: 32, height: 32, data: map32 }, image.width, image.height, { alignCorners: true });
+    rows.push({
+      type: sample.defectType, label: sample.label, score: Number(out['score']!.data[0]),
+      input: { map: map32, mask: mask32, w: 32, h: 32 }, full: { map: full.data, mask: mask.data, w: image.width, h: image.height },
+    });
   }
   await s.release();
-  const metricsOf = (sub: typeof rows) => ({
-    imageAuroc: auroc(sub.map((r) => r.score), sub.map((r) => r.label)),
-    pixelAuroc: pixelAuroc(sub.map((r) => r.map), sub.map((r) => r.mask)),
-    aupro: aupro(sub.map((r) => ({ scores: r.map, mask: r.mask, width: r.w, height: r.h })), { maxFpr: 0.3 }),
+  const pixel = (px: Px[]) => ({
+    pixelAuroc: pixelAuroc(px.map((r) => r.map), px.map((r) => r.mask)),
+    aupro: aupro(px.map((r) => ({ scores: r.map, mask: r.mask, width: r.w, height: r.h })), { maxFpr: 0.3 }),
   });
-  return { rows, all: metricsOf(rows), per: (t: string) => metricsOf(rows.filter((r) => r.label === 0 || r.type === t)) };
+  const metricsOf = (sub: typeof rows) => ({ imageAuroc: auroc(sub.map((r) => r.score), sub.map((r) => r.label)), ...pixel(sub.map((r) => r.input)) });
+  return {
+    rows, all: metricsOf(rows), imageResolution: pixel(rows.map((r) => r.full)),
+    per: (t: string) => metricsOf(rows.filter((r) => r.label === 0 || r.type === t)),
+  };
 }
 
 test('metrics on textured, resampled images match a direct computation (MVTec folder and JSONL manifest)', async () => {
@@ -83,6 +100,9 @@ test('metrics on textured, resampled images match a direct computation (MVTec fo
   assert.equal(j['imageAuroc'], expected.all.imageAuroc);
   assert.equal(j['pixelAuroc'], expected.all.pixelAuroc);
   assert.equal(j['aupro'], expected.all.aupro);
+  // The image-resolution figures are computed too, and they are not the input-resolution ones.
+  assert.deepEqual(j['imageResolution'], expected.imageResolution);
+  assert.notEqual(expected.imageResolution.pixelAuroc, expected.all.pixelAuroc);
   const f1 = f1Max(expected.rows.map((x) => x.score), expected.rows.map((x) => x.label));
   assert.equal(j['f1Max'], f1.f1);
   assert.equal(j['threshold'], f1.threshold);
@@ -151,4 +171,19 @@ test('eval reads a tarball package, and refuses a model without anomaly_map (exi
   const w = await cli(['eval', '--model', 'wrong', '--data', 'perfect', '--json', 'wrong.json']);
   assert.equal(w.code, 2);
   assert.match(w.err, /^error LW_TRAINER_MODEL_INCOMPATIBLE: .*missing anomaly_map/m);
+});
+
+test('pixels at input resolution: a letterboxed map is cropped to the frame, the mask resized to the crop', () => {
+  const fit = { inputWidth: 8, inputHeight: 8, fit: 'letterbox' as const };
+  const map = { width: 8, height: 8, data: Float32Array.from({ length: 64 }, (_, i) => i) };
+  const mask = { width: 12, height: 6, data: Uint8Array.from({ length: 72 }, (_, i) => (i % 12 >= 9 ? 1 : 0)) };
+  const p = pixelsAtInput(map, mask, fit);
+  // A 12×6 frame fills an 8×4 band in the middle (rows 2–5) of the 8×8 input.
+  assert.deepEqual([p.width, p.height], [8, 4]);
+  assert.deepEqual([...p.map], Array.from({ length: 32 }, (_, i) => 16 + i));
+  // Pixel centres x = 0.75 … 11.25 in the mask: columns 9 and 11 are anomalous, i.e. the last two of each row.
+  assert.deepEqual([...p.mask], Array.from({ length: 32 }, (_, i) => (i % 8 >= 6 ? 1 : 0)));
+  // Stretch: the mask follows the map's size, whatever the nominal input size.
+  const s = pixelsAtInput({ width: 4, height: 4, data: new Float32Array(16) }, mask, { inputWidth: 8, inputHeight: 8 });
+  assert.deepEqual([s.width, s.height, s.mask.length], [4, 4, 16]);
 });

@@ -17,7 +17,7 @@ export {
   validatePreprocessSettings,
 } from './preprocess.js';
 export type { ContentRect, ManifestPreprocessing, PreprocessSettings } from './preprocess.js';
-export { mapContent, mapToImage, maskToInputGrid } from './letterbox.js';
+export { mapContent, mapToImage, maskAtInput, maskToInputGrid } from './letterbox.js';
 export type { FitSettings } from './letterbox.js';
 export { avgPool, imageScore, mapRange, resizeMap } from './floatmap.js';
 export type { AvgPoolOptions, ResizeMapOptions } from './floatmap.js';

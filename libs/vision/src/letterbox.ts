@@ -30,6 +30,22 @@ export function mapToImage(map: FloatMap, frameWidth: number, frameHeight: numbe
 }
 
 /**
+ * A frame's mask as the model input sees it, the counterpart of {@link mapContent}: the content rectangle's size
+ * (the whole input with 'stretch'), each pixel taking the mask value under its centre (nearest). Pixel metrics "at
+ * input resolution" pair this with the cropped map, so every frame counts at the size it had in the model input.
+ */
+export function maskAtInput(mask: BinaryMask, s: FitSettings): BinaryMask {
+  const r = contentRect(mask.width, mask.height, s);
+  if (r.width === mask.width && r.height === mask.height) return mask;
+  const data = new Uint8Array(r.width * r.height);
+  for (let y = 0; y < r.height; y++) {
+    const row = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / r.height)) * mask.width;
+    for (let x = 0; x < r.width; x++) data[y * r.width + x] = mask.data[row + Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / r.width))]!;
+  }
+  return { width: r.width, height: r.height, data };
+}
+
+/**
  * Token labels for a frame's mask as the model sees it: the grid partitions the model input, and with a letterbox a
  * cell's fraction counts only the frame pixels under it (bands are normal). Same rule as {@link maskToGrid}.
  */

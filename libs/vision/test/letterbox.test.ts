@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FloatMap, PreprocessSettings } from '../src/index.js';
-import { contentRect, mapContent, mapToImage, maskToGrid, maskToInputGrid, preprocess, resizeMap, settingsFromManifest, VisionErrorCodes } from '../src/index.js';
+import { contentRect, mapContent, mapToImage, maskAtInput, maskToGrid, maskToInputGrid, preprocess, resizeMap, settingsFromManifest, VisionErrorCodes } from '../src/index.js';
 import { gradient, throwsCode } from './helpers.js';
 
 const settings = (w: number, h: number, extra: Partial<PreprocessSettings> = {}): PreprocessSettings => ({
@@ -93,4 +93,28 @@ test('maskToInputGrid: tokens over the bands are normal; cells straddling a band
   assert.deepEqual([...gd.labels].map((v, i) => (v ? i : -1)).filter((i) => i >= 0), [11]);
   // Stretch: exactly maskToGrid.
   assert.deepEqual(maskToInputGrid(mask, 4, 4, settings(8, 8, { fit: 'stretch' })), maskToGrid(mask, 4, 4));
+});
+
+test('maskAtInput: the mask at the content rectangle size, nearest by pixel centre; stretch gives the whole input', () => {
+  // 6×3 mask, one anomalous column (x = 4) and one anomalous pixel (0, 0); letterboxed into 4×4 → content 4×2.
+  const data = new Uint8Array(18);
+  for (let y = 0; y < 3; y++) data[y * 6 + 4] = 1;
+  data[0] = 1;
+  const mask = { width: 6, height: 3, data };
+  const m = maskAtInput(mask, settings(4, 4));
+  assert.equal(m.width, 4);
+  assert.equal(m.height, 2);
+  // Centres x = 0.75, 2.25, 3.75, 5.25 → columns 0, 2, 3, 5; y = 0.75, 2.25 → rows 0, 2. Column 4 falls between centres.
+  assert.deepEqual([...m.data], [1, 0, 0, 0, 0, 0, 0, 0]);
+  const wide = maskAtInput({ width: 6, height: 3, data: Uint8Array.from(data, (_, i) => (i % 6 >= 3 ? 1 : 0)) }, settings(4, 4));
+  assert.deepEqual([...wide.data], [0, 0, 1, 1, 0, 0, 1, 1]);
+  // Stretched to 3×3: columns 1, 3, 5 are sampled, so column 4 and pixel (0, 0) vanish and column 3 survives.
+  assert.deepEqual([...maskAtInput(mask, settings(3, 3, { fit: 'stretch' })).data], [0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const col3 = { width: 6, height: 3, data: Uint8Array.from(data, (_, i) => (i % 6 === 3 ? 1 : 0)) };
+  assert.deepEqual([...maskAtInput(col3, settings(3, 3, { fit: 'stretch' })).data], [0, 1, 0, 0, 1, 0, 0, 1, 0]);
+  // Same size as the content: returned as is. Pairs with mapContent (same rectangle).
+  assert.equal(maskAtInput({ width: 4, height: 2, data: new Uint8Array(8) }, settings(4, 4)).width, 4);
+  const map: FloatMap = { width: 4, height: 4, data: new Float32Array(16) };
+  const c = mapContent(map, 6, 3, settings(4, 4));
+  assert.deepEqual([c.width, c.height], [m.width, m.height]);
 });

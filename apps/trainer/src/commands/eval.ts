@@ -118,6 +118,7 @@ function summary(j: EvalJson): string {
   const rows = [
     `images ${j.images} (${j.counts.normal} normal, ${j.counts.anomalous} anomalous, ${j.counts.pixelLabelled} with pixel truth) in ${j.seconds}s on ${j.provider}`,
     `image AUROC ${fmt(j.imageAuroc)}  pixel AUROC ${fmt(j.pixelAuroc)}  AUPRO@0.3 ${fmt(j.aupro)}  F1-max ${fmt(j.f1Max)} at score >= ${j.threshold === null ? 'n/a' : Number(j.threshold.toPrecision(6))}`,
+    `  (pixel figures at the model's input resolution; at each image's own resolution: pixel AUROC ${fmt(j.imageResolution.pixelAuroc)}  AUPRO@0.3 ${fmt(j.imageResolution.aupro)})`,
     ...Object.entries(j.perDefect).map(
       ([t, m]) => `  ${t.padEnd(16)} n=${String(m.count).padEnd(4)} image ${fmt(m.imageAuroc)}  pixel ${fmt(m.pixelAuroc)}  aupro ${fmt(m.aupro)}`,
     ),

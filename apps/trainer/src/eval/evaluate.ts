@@ -1,19 +1,30 @@
 /**
  * The evaluation loop: one image at a time (bounded memory: the decoded frame is dropped after scoring), keeping the
- * image score and — for images with pixel truth — the map upsampled to the image's original resolution plus its mask.
+ * image score and — for images with pixel truth — the map and mask twice: at the model's input resolution (the
+ * pixel metrics' definition: the map as the model outputs it, a letterbox's bands cropped off, the mask resized to
+ * it), and at the image's own resolution (the map stretched over the original frame; reported beside).
  */
 import { loadImage, loadMask } from '@linewatch/datasets';
 import { TrainerError, codeOf } from '../errors.js';
 import type { Progress } from '../progress.js';
 import type { EvalSample } from './data.js';
-import { mapAtImageSize, type EvalModel } from './model.js';
+import { mapAtImageSize, pixelsAtInput, type EvalModel } from './model.js';
 
 export interface SampleResult {
   readonly sample: EvalSample;
   readonly label: 0 | 1;
   readonly score: number;
-  /** Map at image resolution and binary mask (0/1), present when the sample has pixel truth. */
-  readonly pixels: { readonly map: Float32Array; readonly mask: Uint8Array; readonly width: number; readonly height: number } | null;
+  /** Map at the model's input resolution and the mask resized to it (0/1), present when the sample has pixel truth. */
+  readonly pixels: PixelTruth | null;
+  /** The same at the image's original resolution (map stretched over the frame, mask as loaded). */
+  readonly imagePixels: PixelTruth | null;
+}
+
+export interface PixelTruth {
+  readonly map: Float32Array;
+  readonly mask: Uint8Array;
+  readonly width: number;
+  readonly height: number;
 }
 
 export interface EvalRun {
@@ -39,8 +50,9 @@ export async function evaluate(model: EvalModel, samples: readonly EvalSample[],
           if (v < lo) lo = v;
           if (v > hi) hi = v;
         }
-        const pixels = mask ? { map: mapAtImageSize(map, image, model.settings).data, mask: mask.data, width: image.width, height: image.height } : null;
-        results.push({ sample, label, score, pixels });
+        const pixels = mask ? pixelsAtInput(map, mask, model.settings) : null;
+        const imagePixels = mask ? { map: mapAtImageSize(map, image, model.settings).data, mask: mask.data, width: image.width, height: image.height } : null;
+        results.push({ sample, label, score, pixels, imagePixels });
       } catch (e) {
         // Coded lib errors already name the file; anything else gets wrapped so the message still says which one.
         if (codeOf(e)) throw e;

@@ -1,12 +1,13 @@
 /**
- * Metrics over an evaluation run, overall and per defect type. A per-type metric compares that type's anomalies
+ * Metrics over an evaluation run, overall and per defect type. Pixel metrics are at the model's input resolution
+ * (see evaluate.ts); the overall pixel AUROC and AUPRO at the images' own resolution are reported beside them. A per-type metric compares that type's anomalies
  * with ALL normal images (the MVTec convention), so types are comparable with each other and with the overall row.
  * A metric that cannot be defined (one class missing, no pixel truth) is null rather than a made-up number.
  */
 import { aupro, auroc, f1Max, isMetricsError, pixelAuroc, quantile, type MapWithMask } from '@linewatch/metrics';
 import type { Progress } from '../progress.js';
 import { NORMAL } from './data.js';
-import type { SampleResult } from './evaluate.js';
+import type { PixelTruth, SampleResult } from './evaluate.js';
 
 export const AUPRO_MAX_FPR = 0.3;
 
@@ -30,6 +31,8 @@ export interface ScoreQuantiles {
 }
 
 export interface EvalMetrics extends MetricSet {
+  /** Overall pixel AUROC and AUPRO with maps stretched to each image's original size (large images weigh more). */
+  readonly imageResolution: { readonly pixelAuroc: number | null; readonly aupro: number | null };
   readonly f1Max: number | null;
   /** Image score threshold achieving f1Max (anomalous when score >= threshold). */
   readonly threshold: number | null;
@@ -52,12 +55,17 @@ function orNull<T>(fn: () => T): T | null {
 
 export function metricSet(results: readonly SampleResult[]): MetricSet {
   const imageAuroc = orNull(() => auroc(results.map((r) => r.score), results.map((r) => r.label)));
-  const px = results.flatMap((r) => (r.pixels ? [r.pixels] : []));
+  return { imageAuroc, ...pixelMetrics(results.flatMap((r) => (r.pixels ? [r.pixels] : []))) };
+}
+
+function pixelMetrics(px: readonly PixelTruth[]): { pixelAuroc: number | null; aupro: number | null } {
   const hasPositive = px.some((p) => p.mask.some((v) => v !== 0));
-  const pixelAurocValue = hasPositive ? orNull(() => pixelAuroc(px.map((p) => p.map), px.map((p) => p.mask))) : null;
+  if (!hasPositive) return { pixelAuroc: null, aupro: null };
   const samples: MapWithMask[] = px.map((p) => ({ scores: p.map, mask: p.mask, width: p.width, height: p.height }));
-  const auproValue = hasPositive ? orNull(() => aupro(samples, { maxFpr: AUPRO_MAX_FPR })) : null;
-  return { imageAuroc, pixelAuroc: pixelAurocValue, aupro: auproValue };
+  return {
+    pixelAuroc: orNull(() => pixelAuroc(px.map((p) => p.map), px.map((p) => p.mask))),
+    aupro: orNull(() => aupro(samples, { maxFpr: AUPRO_MAX_FPR })),
+  };
 }
 
 export function defectTypes(results: readonly SampleResult[]): string[] {
@@ -86,9 +94,11 @@ export function scoreQuantiles(scores: readonly number[]): ScoreQuantiles | null
  */
 export function computeMetrics(results: readonly SampleResult[], progress?: Progress): EvalMetrics {
   const types = defectTypes(results);
-  progress?.start(types.length + 1, 'metrics');
+  progress?.start(types.length + 2, 'metrics');
   const overall = metricSet(results);
   progress?.tick(1, { done: 'overall' });
+  const imageResolution = pixelMetrics(results.flatMap((r) => (r.imagePixels ? [r.imagePixels] : [])));
+  progress?.tick(1, { done: 'image resolution' });
   const f1 = orNull(() => f1Max(results.map((r) => r.score), results.map((r) => r.label)));
   const perDefect: Record<string, DefectMetrics> = {};
   for (const type of types) {
@@ -102,6 +112,7 @@ export function computeMetrics(results: readonly SampleResult[], progress?: Prog
   progress?.done();
   return {
     ...overall,
+    imageResolution,
     f1Max: f1?.f1 ?? null,
     threshold: f1?.threshold ?? null,
     precision: f1?.precision ?? null,

@@ -4,7 +4,7 @@
  */
 import { InferenceSession, float32, type TensorData } from '@linewatch/inference';
 import type { Manifest } from '@linewatch/protocol';
-import { mapToImage, preprocessInto, preprocessShape, settingsFromManifest, type FloatMap, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
+import { mapContent, mapToImage, maskAtInput, preprocessInto, preprocessShape, settingsFromManifest, type BinaryMask, type FitSettings, type FloatMap, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
 
 export interface ScoredImage {
@@ -78,10 +78,22 @@ function scoreOf(t: TensorData | undefined): number {
 }
 
 /**
- * The map at the image's own resolution (bilinear, corners aligned, as the pixel metrics require); a letterboxed
- * model's map is first cropped to the rectangle the image occupied in the input.
+ * The map at the image's own resolution (bilinear, corners aligned: heatmap overlays and the image-resolution pixel
+ * figures); a letterboxed model's map is first cropped to the rectangle the image occupied in the input.
  */
 export function mapAtImageSize(map: FloatMap, image: { width: number; height: number }, settings: PreprocessSettings): FloatMap {
   if (settings.fit !== 'letterbox' && map.width === image.width && map.height === image.height) return map;
   return mapToImage(map, image.width, image.height, settings);
+}
+
+/**
+ * Map and mask at the model's input resolution: the map as output (a letterboxed model's map cropped to the frame's
+ * content rectangle), the mask resized to the same size by nearest sampling. Every frame then weighs what it weighed
+ * in the model input, whatever its original size.
+ */
+export function pixelsAtInput(map: FloatMap, mask: BinaryMask, settings: FitSettings): { map: Float32Array; mask: Uint8Array; width: number; height: number } {
+  const content = mapContent(map, mask.width, mask.height, settings);
+  // A stretched model's map may come at any size: the mask follows the map rather than the nominal input size.
+  const m = maskAtInput(mask, { ...settings, inputWidth: map.width, inputHeight: map.height });
+  return { map: content.data, mask: m.data, width: content.width, height: content.height };
 }
