@@ -10,7 +10,7 @@
  *   npm run bench:agent -- --json out.json [--seconds 30] [--slice 2] [--rss-seconds 600] [--cameras 1,4]
  *                          [--package model.tar.gz|dir --key trusted.pub.pem] [--providers cuda,cpu]
  *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
- *                          [--in-process] [--sessions auto|N]
+ *                          [--in-process] [--sessions auto|N] [--thresholds calibrated|manifest]
  *
  * Without --package, the default (cpu preset) model that `npm run bench:accuracy` leaves in dist/bench-accuracy/normal
  * is used if present, else a tiny hand-built model with the real I/O contract (then the numbers measure the agent's
@@ -25,6 +25,13 @@
  * result, so refilling the pipeline is not counted) — `--seconds` of end-to-end time in all. fps and bareFps are totals over all slices; `os.loadavg()` is recorded too. The broker (aedes)
  * and a lean test controller (acks events, counts scores) run in this process and share its CPU.
  * `--in-process` runs the model on the main thread instead of the worker (for comparison only).
+ *
+ * Thresholds: a model trained on other images (the default one learnt Magnetic Tile) may score every synthetic frame
+ * as anomalous, and then each frame costs a JPEG + PNG encode and an outbox write — a flag rate no line runs at. So
+ * each camera gets the threshold a deployment would calibrate for it (the controller's per-camera threshold): just
+ * above the highest score among that camera's normal frames (it cycles through `distinctFrames` of them, so no
+ * normal frame is flagged; defective ones are when the model sees them). `--thresholds manifest` keeps the model's
+ * own; `--threshold <v>` sets one for every camera.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -39,9 +46,9 @@ import type { CameraConfig, AgentConfig } from '../src/config.js';
 import { inProcessOpener } from '../src/model/loaded-model.js';
 import { threadedOpener } from '../src/model/infer-thread.js';
 import { openPool } from '../src/model/runner-pool.js';
-import { createSource } from '../src/sources/index.js';
+import { createSource, SyntheticSource } from '../src/sources/index.js';
 import type { FrameSink, FrameSource } from '../src/sources/index.js';
-import { settingsFromManifest } from '@linewatch/vision';
+import { preprocessInto, settingsFromManifest } from '@linewatch/vision';
 import type { RgbImage } from '@linewatch/vision';
 import { LatencyWindow } from '../src/stats.js';
 import { aedesBroker } from '../test/helpers/brokers.js';
@@ -66,6 +73,7 @@ const inProcess = process.argv.includes('--in-process');
 const sessionsArg = arg('sessions', 'auto');
 const sessions: number | 'auto' = sessionsArg === 'auto' ? 'auto' : Number(sessionsArg);
 const jsonOut = arg('json');
+const thresholdMode = arg('thresholds', 'calibrated') as 'calibrated' | 'manifest';
 const WARM_UP_S = 3;
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
@@ -105,6 +113,8 @@ async function packagePath(): Promise<{ path: string; keyPath: string; label: st
 interface Bare {
   /** Per-run durations of every bare slice: the machine's own jitter, next to the pipeline's latency. */
   readonly lat: LatencyWindow;
+  /** The model's image score for one frame (manifest preprocessing). */
+  score?(img: RgbImage): Promise<number>;
   run(secs: number): Promise<{ runs: number; ms: number }>;
   release(): Promise<void>;
 }
@@ -117,8 +127,14 @@ async function openBare(pkgPath: string, keyPath: string): Promise<Bare> {
   const input = float32(new Float32Array(channels * width * height).fill(0.1), [1, channels, height, width]);
   await s.warmUp(2);
   const lat = new LatencyWindow(1 << 20);
+  const settings = settingsFromManifest(v.manifest);
+  const buf = new Float32Array(channels * width * height);
   return {
     lat,
+    async score(img) {
+      const out = await s.run({ image: float32(preprocessInto(buf, img, settings), [1, channels, height, width]) });
+      return Number(out['score']!.data[0]);
+    },
     async run(secs) {
       let runs = 0;
       const t0 = performance.now();
@@ -262,25 +278,40 @@ function version(pkg: string): string | undefined {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const DISTINCT_FRAMES = 16;
+const SEED = 1; // the config's default synthetic seed
+
+/** Per camera: just above the highest score among its normal frames (see the header). */
+async function calibrate(bare: Bare, cameras: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < cameras; i++) {
+    const src = new SyntheticSource({ camera: `cam-${i + 1}`, width: fw, height: fh, fps: cameraFps, seed: SEED, defectRate: 0.1, distinctFrames: DISTINCT_FRAMES });
+    let max = 0;
+    for (let k = 0; k < src.distinctFrames; k++) if (!src.isDefective(k)) max = Math.max(max, await bare.score!(src.frameAt(k)));
+    out.push(max * 1.001);
+  }
+  return out;
+}
+
 /**
  * One agent with `cameras` cameras. With `bare`, `runSeconds` of end-to-end time is cut into slices alternating
  * with bare slices; without, it runs straight through (the soak) and RSS is sampled every 5 s.
  */
-async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number, bare: Bare | undefined, pool?: Bare): Promise<E2eResult> {
+async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number, thresholds: readonly number[] | undefined, bare: Bare | undefined, pool?: Bare): Promise<E2eResult> {
   const broker = await aedesBroker();
   await broker.start();
   const address = { site: 'bench', line: 'l1', device: 'bench-1' };
   const ctrl = new TestController(broker.url, address, true);
   await ctrl.start();
   const threshold = arg('threshold');
-  const distinctFrames = 16;
+  const distinctFrames = DISTINCT_FRAMES;
   const config = parseConfig({
     ...address,
     broker: { url: broker.url },
     cameras: Array.from({ length: cameras }, (_, i) => ({
       id: `cam-${i + 1}`,
-      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, distinctFrames, defectRate: 0.1, pace },
-      ...(threshold && arg('package') ? { threshold: Number(threshold) } : {}),
+      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, seed: SEED, distinctFrames, defectRate: 0.1, pace },
+      ...(threshold && arg('package') ? { threshold: Number(threshold) } : thresholds ? { threshold: thresholds[i]! } : {}),
     })),
     inference: { executionProviders: providers, warmUpRuns: 2, sessions },
     model: { trustedKeyPath: keyPath, initialPackage: pkgPath },
@@ -407,12 +438,13 @@ async function main(): Promise<void> {
   const { path, keyPath, label } = await packagePath();
   const bare = await openBare(path, keyPath);
   const pool = inProcess ? undefined : await openBarePool(path, keyPath);
+  const thresholds = thresholdMode === 'calibrated' ? await calibrate(bare, Math.max(...cameraCounts)) : undefined;
   const runs = [];
   for (const cameras of cameraCounts) {
     const loadBefore = load();
     bare.lat.reset();
     pool?.lat.reset();
-    const r = await e2e(cameras, path, keyPath, seconds, bare, pool);
+    const r = await e2e(cameras, path, keyPath, seconds, thresholds, bare, pool);
     const bareFps = r.bareFps!;
     const bp = bare.lat.percentiles();
     const pp = pool?.lat.percentiles();
@@ -431,7 +463,7 @@ async function main(): Promise<void> {
   let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
   if (rssSeconds > 0) {
     const loadBefore = load();
-    const r = await e2e(Math.max(...cameraCounts), path, keyPath, rssSeconds, undefined);
+    const r = await e2e(Math.max(...cameraCounts), path, keyPath, rssSeconds, thresholds, undefined);
     soak = { ...r, loadavgBefore: loadBefore, loadavgAfter: load() };
     process.stderr.write(`[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, p50 ${r.p50Ms.toFixed(1)} / p99 ${r.p99Ms.toFixed(1)} ms, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min (2nd half)\n`);
   }
@@ -441,7 +473,12 @@ async function main(): Promise<void> {
     modelVersion: version(path),
     providers,
     frame: `${fw}x${fh}`,
-    camera: { kind: 'synthetic', pace, fps: cameraFps },
+    camera: { kind: 'synthetic', pace, fps: cameraFps, distinctFrames: DISTINCT_FRAMES, defectRate: 0.1 },
+    thresholds: arg('threshold') && arg('package')
+      ? `--threshold ${arg('threshold')} for every camera`
+      : thresholds
+        ? { mode: 'calibrated: 1.001 × the highest score among each camera\'s normal frames', values: thresholds.map((t) => round(t, 3)) }
+        : 'the model manifest\'s',
     inference: inProcess ? 'main thread (--in-process)' : `worker threads: ${pool?.plan ?? ''}`,
     seconds,
     slice,

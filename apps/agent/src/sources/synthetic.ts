@@ -44,6 +44,16 @@ export class SyntheticSource implements FrameSource {
     return this.defective[index % this.defective.length]!;
   }
 
+  /** Distinct frame `k` (rendered on first use), e.g. to calibrate a threshold on the normal ones. */
+  frameAt(index: number): RgbImage {
+    return this.render(index % this.defective.length);
+  }
+
+  /** How many distinct frames the camera cycles through. */
+  get distinctFrames(): number {
+    return this.defective.length;
+  }
+
   private render(k: number): RgbImage {
     let img = this.frames[k];
     if (!img) {
