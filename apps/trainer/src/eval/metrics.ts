@@ -1,8 +1,9 @@
 /**
  * Metrics over an evaluation run, overall and per defect type. Pixel metrics are at the model's input resolution
- * (see evaluate.ts); the overall pixel AUROC and AUPRO at the images' own resolution are reported beside them. A per-type metric compares that type's anomalies
- * with ALL normal images (the MVTec convention), so types are comparable with each other and with the overall row.
- * A metric that cannot be defined (one class missing, no pixel truth) is null rather than a made-up number.
+ * (see evaluate.ts); the overall pixel AUROC and AUPRO at the images' own resolution are reported beside them.
+ * A per-type metric compares that type's anomalies with ALL normal images (the MVTec convention), so types are
+ * comparable with each other and with the overall row. A metric that cannot be defined (one class missing, no pixel
+ * truth) is null rather than a made-up number.
  */
 import { aupro, auroc, f1Max, isMetricsError, pixelAuroc, quantile, type MapWithMask } from '@linewatch/metrics';
 import type { Progress } from '../progress.js';
