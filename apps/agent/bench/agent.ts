@@ -73,7 +73,9 @@ const inProcess = process.argv.includes('--in-process');
 const sessionsArg = arg('sessions', 'auto');
 const sessions: number | 'auto' = sessionsArg === 'auto' ? 'auto' : Number(sessionsArg);
 const jsonOut = arg('json');
-const thresholdMode = arg('thresholds', 'calibrated') as 'calibrated' | 'manifest';
+// An explicit --threshold wins: without --package it goes into the tiny model's manifest, with one onto every camera.
+const thresholdMode = arg('thresholds', arg('threshold') ? 'manifest' : 'calibrated');
+if (thresholdMode !== 'calibrated' && thresholdMode !== 'manifest') throw new Error(`--thresholds must be calibrated or manifest, got ${thresholdMode}`);
 const WARM_UP_S = 3;
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
@@ -113,14 +115,17 @@ async function packagePath(): Promise<{ path: string; keyPath: string; label: st
 interface Bare {
   /** Per-run durations of every bare slice: the machine's own jitter, next to the pipeline's latency. */
   readonly lat: LatencyWindow;
-  /** The model's image score for one frame (manifest preprocessing). */
-  score?(img: RgbImage): Promise<number>;
   run(secs: number): Promise<{ runs: number; ms: number }>;
   release(): Promise<void>;
 }
 
+interface BareSession extends Bare {
+  /** The model's image score for one frame (manifest preprocessing), to calibrate thresholds with. */
+  score(img: RgbImage): Promise<number>;
+}
+
 /** Bare `session.run` on this thread, back to back, on a fixed input: the ceiling the agent is measured against. */
-async function openBare(pkgPath: string, keyPath: string): Promise<Bare> {
+async function openBare(pkgPath: string, keyPath: string): Promise<BareSession> {
   const v = verifyEntries(readPackage(pkgPath), [loadPublicKey(keyPath)]);
   const s = await InferenceSession.open(v.files.get(MODEL_FILE)!, { executionProviders: providers });
   const { width, height, channels } = v.manifest.input;
@@ -279,15 +284,16 @@ function version(pkg: string): string | undefined {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const DISTINCT_FRAMES = 16;
+const DEFECT_RATE = 0.1;
 const SEED = 1; // the config's default synthetic seed
 
 /** Per camera: just above the highest score among its normal frames (see the header). */
-async function calibrate(bare: Bare, cameras: number): Promise<number[]> {
+async function calibrate(bare: BareSession, cameras: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < cameras; i++) {
-    const src = new SyntheticSource({ camera: `cam-${i + 1}`, width: fw, height: fh, fps: cameraFps, seed: SEED, defectRate: 0.1, distinctFrames: DISTINCT_FRAMES });
+    const src = new SyntheticSource({ camera: `cam-${i + 1}`, width: fw, height: fh, fps: cameraFps, seed: SEED, defectRate: DEFECT_RATE, distinctFrames: DISTINCT_FRAMES });
     let max = 0;
-    for (let k = 0; k < src.distinctFrames; k++) if (!src.isDefective(k)) max = Math.max(max, await bare.score!(src.frameAt(k)));
+    for (let k = 0; k < src.distinctFrames; k++) if (!src.isDefective(k)) max = Math.max(max, await bare.score(src.frameAt(k)));
     out.push(max * 1.001);
   }
   return out;
@@ -310,7 +316,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
     broker: { url: broker.url },
     cameras: Array.from({ length: cameras }, (_, i) => ({
       id: `cam-${i + 1}`,
-      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, seed: SEED, distinctFrames, defectRate: 0.1, pace },
+      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, seed: SEED, distinctFrames, defectRate: DEFECT_RATE, pace },
       ...(threshold && arg('package') ? { threshold: Number(threshold) } : thresholds ? { threshold: thresholds[i]! } : {}),
     })),
     inference: { executionProviders: providers, warmUpRuns: 2, sessions },
@@ -473,7 +479,7 @@ async function main(): Promise<void> {
     modelVersion: version(path),
     providers,
     frame: `${fw}x${fh}`,
-    camera: { kind: 'synthetic', pace, fps: cameraFps, distinctFrames: DISTINCT_FRAMES, defectRate: 0.1 },
+    camera: { kind: 'synthetic', pace, fps: cameraFps, distinctFrames: DISTINCT_FRAMES, defectRate: DEFECT_RATE },
     thresholds: arg('threshold') && arg('package')
       ? `--threshold ${arg('threshold')} for every camera`
       : thresholds
