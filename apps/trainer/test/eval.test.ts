@@ -7,7 +7,10 @@ import { InferenceSession, float32 } from '@linewatch/inference';
 import { aupro, auroc, f1Max, pixelAuroc } from '@linewatch/metrics';
 import { decodeImage, preprocess, resizeMap, settingsFromManifest } from '@linewatch/vision';
 import { runCli } from '../src/cli/run.js';
-import { pixelsAtInput } from '../src/eval/model.js';
+import { openModel, pixelsAtInput } from '../src/eval/model.js';
+import { evaluate } from '../src/eval/evaluate.js';
+import { loadEvalData } from '../src/eval/data.js';
+import { loadPackage } from '../src/package-io.js';
 import { silentProgress } from '../src/progress.js';
 import { packPackage, writePackageDir } from '@linewatch/model-package';
 import { Capture, DRAFT, makeFixture, packageEntries, perfectDataset, texturedDataset, tinyModel, type Fixture } from './fixtures.js';
@@ -186,4 +189,18 @@ test('pixels at input resolution: a letterboxed map is cropped to the frame, the
   // Stretch: the mask follows the map's size, whatever the nominal input size.
   const s = pixelsAtInput({ width: 4, height: 4, data: new Float32Array(16) }, mask, { inputWidth: 8, inputHeight: 8 });
   assert.deepEqual([s.width, s.height, s.mask.length], [4, 4, 16]);
+});
+
+test('evaluate keeps original-resolution maps unless told not to (the held-out gate does not need them)', async () => {
+  const data = await loadEvalData(join(fx.dir, 'textured'), 'test');
+  const model = await openModel(loadPackage(join(fx.dir, 'pkg'), []).manifest, fx.onnx);
+  try {
+    const both = await evaluate(model, data.samples, silentProgress);
+    const inputOnly = await evaluate(model, data.samples, silentProgress, { imageResolution: false });
+    assert.ok(both.results.every((r) => r.pixels !== null && r.imagePixels !== null));
+    assert.ok(inputOnly.results.every((r) => r.pixels !== null && r.imagePixels === null));
+    assert.deepEqual(inputOnly.results.map((r) => r.pixels!.map), both.results.map((r) => r.pixels!.map));
+  } finally {
+    await model.release();
+  }
 });

@@ -16,7 +16,7 @@ export interface SampleResult {
   readonly score: number;
   /** Map at the model's input resolution and the mask resized to it (0/1), present when the sample has pixel truth. */
   readonly pixels: PixelTruth | null;
-  /** The same at the image's original resolution (map stretched over the frame, mask as loaded). */
+  /** The same at the image's original resolution (map stretched over the frame, mask as loaded); null when not asked for. */
   readonly imagePixels: PixelTruth | null;
 }
 
@@ -33,7 +33,13 @@ export interface EvalRun {
   readonly mapRange: readonly [number, number];
 }
 
-export async function evaluate(model: EvalModel, samples: readonly EvalSample[], progress: Progress): Promise<EvalRun> {
+export interface EvaluateOptions {
+  /** Also keep maps at each image's original resolution (`imagePixels`); default true. */
+  readonly imageResolution?: boolean;
+}
+
+export async function evaluate(model: EvalModel, samples: readonly EvalSample[], progress: Progress, opts: EvaluateOptions = {}): Promise<EvalRun> {
+  const keepImageRes = opts.imageResolution ?? true;
   const results: SampleResult[] = [];
   let lo = Infinity;
   let hi = -Infinity;
@@ -51,7 +57,7 @@ export async function evaluate(model: EvalModel, samples: readonly EvalSample[],
           if (v > hi) hi = v;
         }
         const pixels = mask ? pixelsAtInput(map, mask, model.settings) : null;
-        const imagePixels = mask ? { map: mapAtImageSize(map, image, model.settings).data, mask: mask.data, width: image.width, height: image.height } : null;
+        const imagePixels = mask && keepImageRes ? { map: mapAtImageSize(map, image, model.settings).data, mask: mask.data, width: image.width, height: image.height } : null;
         results.push({ sample, label, score, pixels, imagePixels });
       } catch (e) {
         // Coded lib errors already name the file; anything else gets wrapped so the message still says which one.

@@ -65,7 +65,8 @@ export async function scoreHeldOut(
   if (!onnx) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `package ${pkg.manifest.version} has no ${MODEL_FILE}`);
   const model = await openModel(pkg.manifest, onnx, { threads: 1 });
   try {
-    const run = await evaluate(model, samples, progress);
+    // The gate compares candidate and parent at input resolution only (metricSet); original-size maps would be waste.
+    const run = await evaluate(model, samples, progress, { imageResolution: false });
     const m = metricSet(run.results);
     return {
       metrics: { imageAuroc: m.imageAuroc, pixelAuroc: m.pixelAuroc, falseAlarmRate: falseAlarmRate(run.results, parentThreshold), n: run.results.length },
