@@ -120,14 +120,6 @@ export function contentRect(frameWidth: number, frameHeight: number, s: Pick<Pre
   return { left: Math.floor((W - width) / 2), top: Math.floor((H - height) / 2), width, height };
 }
 
-// Like the resize tables: a camera sends one frame size, so the last rectangle is reused instead of made per frame.
-let lastRect: { key: string; rect: ContentRect } | undefined;
-function rectFor(frameWidth: number, frameHeight: number, s: PreprocessSettings): ContentRect {
-  const key = `${frameWidth}x${frameHeight}->${s.inputWidth}x${s.inputHeight}/${s.fit ?? 'stretch'}`;
-  if (lastRect?.key !== key) lastRect = { key, rect: contentRect(frameWidth, frameHeight, s) };
-  return lastRect.rect;
-}
-
 /** Fills every plane outside `r` with that plane's mean inside it (the frame's mean colour, normalised). */
 function fillBands(out: Float32Array, W: number, H: number, C: number, r: ContentRect): void {
   if (r.width === W && r.height === H) return;
@@ -199,7 +191,7 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
   const k0 = s.scale / std[0]!, k1 = C === 3 ? s.scale / std[1]! : 0, k2 = C === 3 ? s.scale / std[2]! : 0;
   const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
   const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
-  const rect = rectFor(img.width, img.height, s);
+  const rect = contentRect(img.width, img.height, s);
   const RW = rect.width, RH = rect.height;
   if (s.resize === 'antialias') {
     // Horizontal pass into scratch rows, then the vertical pass writes normalised planes directly. Values arrive in

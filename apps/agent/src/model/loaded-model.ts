@@ -56,9 +56,6 @@ export class LoadedModel {
   private idleWaiters: (() => void)[] = [];
   private released = false;
   private releasing: Promise<void> | undefined;
-  /** Decides which part of the model's map covers the frame (all of it unless the input is letterboxed). */
-  private readonly fitting: PreprocessSettings;
-
   private constructor(
     /** The registry version string this package was installed as (what status/health report). */
     readonly version: string,
@@ -66,9 +63,10 @@ export class LoadedModel {
     private readonly runner: ModelRunner,
     /** Sessions and threads per session this model runs with. */
     readonly plan: SessionPlan,
+    /** The manifest's preprocessing; decides which part of the map covers the frame (all unless letterboxed). */
+    private readonly fitting: PreprocessSettings,
   ) {
     this.buffers = inputBuffers(runner.parallelism ?? 1);
-    this.fitting = settingsFromManifest(manifest);
     for (let i = 0; i < this.buffers; i++) this.free.push(new Uint8Array(0));
   }
 
@@ -114,7 +112,7 @@ export class LoadedModel {
       if (!ok) {
         throw new AgentError('LW_AGENT_MODEL_INCOMPATIBLE', `model input shape [${input.shape.join(',')}] does not match manifest [${want.join(',')}]`);
       }
-      const model = new LoadedModel(version, manifest, runner, plan);
+      const model = new LoadedModel(version, manifest, runner, plan, settings);
       // Every session warms up: runs go to idle sessions first, so `parallelism` concurrent runs reach each one.
       const warmUp: RgbImage = { width: 8, height: 8, channels: 3, data: new Uint8Array(192) };
       const parallel = runner.parallelism ?? 1;
