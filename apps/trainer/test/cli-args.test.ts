@@ -40,6 +40,9 @@ test('usage errors are coded LW_TRAINER_* lines with exit 2', async () => {
     [['train', '--data', 'data', '--preset', 'huge', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'o', '--backbone', 'data'], 'LW_TRAINER_BAD_VALUE'],
     [['finetune', '--from', 'data', '--data', 'data', '--loss', 'mse', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
+    [['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '-1', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
+    [['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '2.5', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
+    [['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '10001', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'o', '--resume'], 'LW_TRAINER_BAD_VALUE'],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'data/../m.jsonl'], 'LW_TRAINER_EXISTS'],
     [['eval', '--model', 'data', '--data', 'data', '--json', 'x', '--threads', '0'], 'LW_TRAINER_BAD_VALUE'],
@@ -83,5 +86,8 @@ test('train and finetune flags become typed, absolute, validated option objects'
     resume: false,
   });
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).dataKind, 'mvtec');
+  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).confetti, undefined);
+  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '0' }, ctx).confetti, 0);
+  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '250' }, ctx).confetti, 250);
   assert.throws(() => parseTrainOptions({ data: 'data', preset: 'cpu', out: 'o', key: 'm.jsonl' }, ctx), /LW_PKG_KEY_INVALID/);
 });

@@ -70,11 +70,20 @@ export function choice<T extends string>(values: FlagValues, name: string, allow
 }
 
 export function positiveInt(values: FlagValues, name: string, fallback: number, max = 1_000_000): number {
+  return intInRange(values, name, fallback, 1, max);
+}
+
+/** 0..max; the flag must be given (callers check `str(values, name)` first when it is optional). */
+export function nonNegativeInt(values: FlagValues, name: string, max: number): number {
+  return intInRange(values, name, 0, 0, max);
+}
+
+function intInRange(values: FlagValues, name: string, fallback: number, min: number, max: number): number {
   const v = str(values, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new TrainerError('LW_TRAINER_BAD_VALUE', `--${name} must be an integer in 1..${max}, got ${JSON.stringify(v)}`, { flag: name, value: v });
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`, { flag: name, value: v });
   }
   return n;
 }

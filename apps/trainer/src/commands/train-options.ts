@@ -41,6 +41,11 @@ export interface FinetuneOptions {
   readonly data: string;
   readonly dataKind: 'mvtec' | 'manifest';
   readonly loss: FinetuneLoss;
+  /**
+   * Synthetic confetti anomalies to add (0 = none). Undefined: none when the data has anomalies for the loss,
+   * otherwise DEFAULT_CONFETTI (the paper's anomaly-available setting without labelled defects).
+   */
+  readonly confetti?: number;
   readonly out: string;
   readonly resume: boolean;
   readonly privateKeyPath?: string;

@@ -3,10 +3,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readBackboneManifest } from '@linewatch/adtr';
 import { loadPrivateKey } from '@linewatch/model-package';
-import { bool, choice, existingPath, requireStr, str } from '../cli/args.js';
+import { bool, choice, existingPath, nonNegativeInt, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';
 import { TrainerError } from '../errors.js';
 import { runFinetune, runTrain } from '../train/index.js';
+import { DEFAULT_CONFETTI, MAX_CONFETTI } from '../train/confetti.js';
 import { ONNX_SPEC_PREFIX } from '../train/onnx-backbone.js';
 import { printResult } from './train-module.js';
 import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from './train-options.js';
@@ -63,6 +64,7 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
     data,
     dataKind: statSync(data).isDirectory() ? 'mvtec' : 'manifest',
     loss: choice(values, 'loss', FINETUNE_LOSSES),
+    ...(str(values, 'confetti') !== undefined ? { confetti: nonNegativeInt(values, 'confetti', MAX_CONFETTI) } : {}),
     out: outDir(values, ctx, resume),
     resume,
     ...signingKey(values, ctx),
@@ -95,11 +97,12 @@ export const train: Command = {
 export const finetune: Command = {
   name: 'finetune',
   summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
-  usage: 'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto --out <dir> [--resume] [--key <private.pem>]',
+  usage: 'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] --out <dir> [--resume] [--key <private.pem>]',
   flags: {
     from: { type: 'string', value: '<pkg>', description: 'parent model package (directory or tarball)', required: true },
     data: { type: 'string', value: '<dir|jsonl>', description: 'MVTec-layout folder or JSONL manifest', required: true },
     loss: { type: 'string', value: '<px|img|auto>', description: 'px: mask loss, img: image-label loss, auto: per sample', required: true },
+    confetti: { type: 'string', value: '<n>', description: `synthetic confetti anomalies to add (default: 0, or ${DEFAULT_CONFETTI} when the data has none)` },
     out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
     resume: resumeFlag,
     key: keyFlag,

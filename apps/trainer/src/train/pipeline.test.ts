@@ -4,14 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenMapPredictor } from '@linewatch/adtr';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
 import { decodeImage, encodeMaskPng, encodePng, generateSurface, preprocessInto, settingsFromManifest } from '@linewatch/vision';
+import { TrainerError } from '../errors.js';
 import { silentProgress } from '../progress.js';
+import { DEFAULT_CONFETTI } from './confetti.js';
 import { resolveBackbone } from './backbone.js';
 import { FeatureExtractor } from './features.js';
 import { decodeParams, PARAMS_FILE } from './package.js';
@@ -91,6 +93,22 @@ test('train → signed package → verify → ORT inference matches the trainer 
     assert.equal(decodeParams(pxPkg.files.get(PARAMS_FILE)!).record.parent?.version, '1.0.0');
     const img = await runFinetune({ from: out, data, dataKind: 'mvtec', loss: 'img', out: join(dir, 'models', 'img'), resume: false, privateKeyPath: keys.privateKeyPath }, silentProgress);
     assert.equal(decodeParams(readFileSync(join(img.packageDir!, PARAMS_FILE))).record.loss, 'img');
+
+    // No labelled anomalies: `auto` fine-tunes L_px on confetti anomalies (DEFAULT_CONFETTI of them) unless told 0.
+    const normalsOnly = join(dir, 'normals-only');
+    mkdirSync(join(normalsOnly, 'test', 'good'), { recursive: true });
+    mkdirSync(join(normalsOnly, 'train'));
+    symlinkSync(join(data, 'train', 'good'), join(normalsOnly, 'train', 'good'));
+    const base = { from: out, data: normalsOnly, dataKind: 'mvtec', loss: 'auto', resume: false, privateKeyPath: keys.privateKeyPath } as const;
+    await assert.rejects(
+      runFinetune({ ...base, confetti: 0, out: join(dir, 'models', 'none') }, silentProgress),
+      (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_BAD_VALUE' && /--confetti/.test(e.message),
+    );
+    const cf = await runFinetune({ ...base, out: join(dir, 'models', 'confetti') }, silentProgress);
+    const cfPkg = verifyPackage(cf.packageDir!, [loadPublicKey(keys.publicKeyPath)]);
+    assert.equal(decodeParams(cfPkg.files.get(PARAMS_FILE)!).record.loss, 'px');
+    assert.equal(cfPkg.manifest.metrics['confetti'], DEFAULT_CONFETTI);
+    assert.equal(cfPkg.manifest.metrics['anomalies'], 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import { TrainerError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { backboneModel, DEFAULT_BACKBONE, openBackbone, type TrainingBackbone } from './backbone.js';
 import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.js';
+import { confettiSamples, DEFAULT_CONFETTI } from './confetti.js';
 import { FeatureExtractor } from './features.js';
 import { ONNX_SPEC_PREFIX } from './onnx-backbone.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
@@ -131,11 +132,13 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   }
   const set = await loadTrainingSet(opts.data);
   const masked = set.anomalous.filter((a) => a.maskPath);
-  const kind: LossKind = opts.loss === 'px' || (opts.loss === 'auto' && masked.length > 0) ? 'px' : 'img';
+  // Confetti anomalies carry exact masks, so with no labelled anomalies at all `auto` means px.
+  const kind: LossKind = opts.loss === 'px' || (opts.loss === 'auto' && (masked.length > 0 || set.anomalous.length === 0)) ? 'px' : 'img';
   // L_px treats unmasked tokens as normal, so an anomaly without a mask cannot join a px run: it would be pulled.
   const anomalies = kind === 'px' ? masked : set.anomalous;
-  if (anomalies.length === 0) {
-    throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning`);
+  const confetti = opts.confetti ?? (anomalies.length === 0 ? DEFAULT_CONFETTI : 0);
+  if (anomalies.length === 0 && confetti === 0) {
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning (--confetti <n> adds synthetic ones)`);
   }
   if (kind === 'px' && masked.length < set.anomalous.length) progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
@@ -144,11 +147,16 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   let samples: TrainSample[];
   try {
     samples = await extractAll(extractor, [...train, ...anomalies], model, progress, kind === 'px');
+    if (confetti > 0) {
+      samples.push(...(await confettiSamples(extractor, train, confetti, model, progress, kind === 'px')));
+      progress.log(`fine-tune: ${anomalies.length} labelled + ${confetti} confetti anomalies, ${train.length} normals`);
+    }
   } finally {
     await extractor.release();
   }
+  const anomalyCount = anomalies.length + confetti;
   const s = preset.finetune;
-  const stepsPerEpoch = Math.ceil((2 * anomalies.length) / s.batchSize);
+  const stepsPerEpoch = Math.ceil((2 * anomalyCount) / s.batchSize);
   const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`);
   const result = await fit({
     model, loss: preset.loss, schedule: s, kind, channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
@@ -163,7 +171,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     out: opts.out, backbone, record, params: result.params,
     modelId: parent.manifest.modelId, version: bumpMinor(parent.manifest.version),
     build: Math.max(parent.manifest.build + 1, Math.floor(Date.now() / 1000)),
-    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, anomalies: anomalies.length, normals: train.length },
+    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, anomalies: anomalies.length, confetti, normals: train.length },
     validation: validation.map((v) => v.path), ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
   rmSync(work, { recursive: true, force: true });
