@@ -10,7 +10,7 @@
  *   npm run bench:agent -- --json out.json [--seconds 30] [--slice 2] [--rss-seconds 600] [--cameras 1,4]
  *                          [--package model.tar.gz|dir --key trusted.pub.pem] [--providers cuda,cpu]
  *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
- *                          [--in-process] [--sessions auto|N] [--thresholds calibrated|manifest]
+ *                          [--in-process] [--sessions auto|N] [--threads N] [--thresholds calibrated|manifest]
  *
  * Without --package, the default (cpu preset) model that `npm run bench:accuracy` leaves in dist/bench-accuracy/normal
  * is used if present, else a tiny hand-built model with the real I/O contract (then the numbers measure the agent's
@@ -72,6 +72,9 @@ const cameraFps = Number(arg('fps', '240'));
 const inProcess = process.argv.includes('--in-process');
 const sessionsArg = arg('sessions', 'auto');
 const sessions: number | 'auto' = sessionsArg === 'auto' ? 'auto' : Number(sessionsArg);
+const threadsArg = arg('threads');
+const intraOpThreads = threadsArg === undefined ? undefined : Number(threadsArg);
+if (intraOpThreads !== undefined && !(Number.isInteger(intraOpThreads) && intraOpThreads >= 1)) throw new Error(`--threads must be a positive integer, got ${threadsArg}`);
 const jsonOut = arg('json');
 // An explicit --threshold wins: without --package it goes into the tiny model's manifest, with one onto every camera.
 const thresholdMode = arg('thresholds', arg('threshold') ? 'manifest' : 'calibrated');
@@ -165,7 +168,7 @@ async function openBare(pkgPath: string, keyPath: string): Promise<BareSession> 
 async function openBarePool(pkgPath: string, keyPath: string): Promise<Bare & { plan: string }> {
   const v = verifyEntries(readPackage(pkgPath), [loadPublicKey(keyPath)]);
   const preprocess = settingsFromManifest(v.manifest);
-  const { runner, plan } = await openPool(threadedOpener, v.files.get(MODEL_FILE)!, { executionProviders: providers, preprocess }, sessions);
+  const { runner, plan } = await openPool(threadedOpener, v.files.get(MODEL_FILE)!, { executionProviders: providers, preprocess, ...(intraOpThreads ? { intraOpThreads } : {}) }, sessions);
   const { width, height } = v.manifest.input;
   const k = runner.parallelism ?? 1;
   const lat = new LatencyWindow(1 << 20);
@@ -319,7 +322,7 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
       source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, seed: SEED, distinctFrames, defectRate: DEFECT_RATE, pace },
       ...(threshold && arg('package') ? { threshold: Number(threshold) } : thresholds ? { threshold: thresholds[i]! } : {}),
     })),
-    inference: { executionProviders: providers, warmUpRuns: 2, sessions },
+    inference: { executionProviders: providers, warmUpRuns: 2, sessions, ...(intraOpThreads ? { intraOpThreads } : {}) },
     model: { trustedKeyPath: keyPath, initialPackage: pkgPath },
     dataDir: join(dir, `data-${cameras}-${Date.now()}`),
     healthIntervalS: 5,
