@@ -3,10 +3,12 @@
  * as wide as the scale factor, fractional at its ends: OpenCV's INTER_AREA); enlarging is plain bilinear (a triangle
  * filter of radius 1). Plain 2×2 bilinear sampling when shrinking a 600-pixel frame to 128 reads a fifth of the
  * pixels and aliases fine texture into noise that the frozen backbone reports as anomalies; area averaging reads each
- * source pixel once, so it is also the cheapest correct filter (≈ 1 ms for 640×480 → 128×128 in JS).
+ * source pixel once, so it is also the cheapest correct filter: 640×480 → 128×96 (a letterboxed 128×128 input) with
+ * normalisation takes ≈ 1.5 ms in JS on the reference machine, 1.8 ms before the box path below.
  *
  * Two passes (horizontal into a float scratch buffer, then vertical), tables and scratch cached for the last frame
- * geometry so the agent's steady state allocates nothing.
+ * geometry so the agent's steady state allocates nothing. (Vertical first, over whole source rows, measured slower:
+ * 1.6 ms.)
  */
 export interface FilterTable {
   /** First source index per destination index. */
@@ -16,6 +18,8 @@ export interface FilterTable {
   /** `taps` weights per destination index, normalised to sum to 1. */
   readonly weights: Float32Array;
   readonly taps: number;
+  /** Shrinking: every tap but the first and last has the same weight (a box with fractional ends). */
+  readonly box: boolean;
 }
 
 export function filterTable(src: number, dst: number): FilterTable {
@@ -56,7 +60,7 @@ export function filterTable(src: number, dst: number): FilterTable {
     start[d] = lo;
     count[d] = n;
   }
-  return { start, count, weights, taps };
+  return { start, count, weights, taps, box: shrink };
 }
 
 export interface ResamplePlan {
@@ -77,22 +81,45 @@ export function resamplePlan(srcW: number, srcH: number, dstW: number, dstH: num
 /** Horizontal pass: interleaved 8-bit RGB (srcW×srcH) → plan.rows (srcH × dstW × 3 floats). */
 export function resampleRows(src: Uint8Array, srcW: number, srcH: number, plan: ResamplePlan): void {
   const { x, rows } = plan;
-  const dstW = x.start.length;
+  const { start, count, weights, taps, box } = x;
+  const dstW = start.length;
   const stride = srcW * 3;
-  const taps = x.taps;
   for (let sy = 0; sy < srcH; sy++) {
     const rowIn = sy * stride;
     let o = sy * dstW * 3;
     for (let dx = 0; dx < dstW; dx++, o += 3) {
-      const n = x.count[dx]!;
-      let i = rowIn + x.start[dx]! * 3;
-      let wo = dx * taps;
-      let a = 0, b = 0, c = 0;
-      for (let k = 0; k < n; k++, i += 3, wo++) {
-        const w = x.weights[wo]!;
-        a += src[i]! * w;
-        b += src[i + 1]! * w;
-        c += src[i + 2]! * w;
+      const n = count[dx]!;
+      let i = rowIn + start[dx]! * 3;
+      const wo = dx * taps;
+      let a: number, b: number, c: number;
+      if (box && n > 2) {
+        // The hot path (frames are several times the model input): sum the interior pixels as integers and weigh
+        // them once — about twice as fast as a multiply per tap.
+        const w0 = weights[wo]!;
+        a = src[i]! * w0;
+        b = src[i + 1]! * w0;
+        c = src[i + 2]! * w0;
+        let sa = 0, sb = 0, sc = 0;
+        i += 3;
+        for (let k = 2; k < n; k++, i += 3) {
+          sa += src[i]!;
+          sb += src[i + 1]!;
+          sc += src[i + 2]!;
+        }
+        const wm = weights[wo + 1]!, wl = weights[wo + n - 1]!;
+        a += sa * wm + src[i]! * wl;
+        b += sb * wm + src[i + 1]! * wl;
+        c += sc * wm + src[i + 2]! * wl;
+      } else {
+        a = 0;
+        b = 0;
+        c = 0;
+        for (let k = 0; k < n; k++, i += 3) {
+          const w = weights[wo + k]!;
+          a += src[i]! * w;
+          b += src[i + 1]! * w;
+          c += src[i + 2]! * w;
+        }
       }
       rows[o] = a;
       rows[o + 1] = b;

@@ -137,6 +137,36 @@ test('antialias resize: area averaging when shrinking (hand-computed), bilinear 
   for (let i = 0; i < up.length; i++) assert.ok(Math.abs(up[i]! - ref[i]!) < 1e-3, `${i}: ${up[i]} vs ${ref[i]}`);
 });
 
+test('antialias resize: equals a direct area average at integer and fractional scales', () => {
+  // Reference: each output pixel is the overlap-weighted mean of the source pixels its footprint covers.
+  const overlap = (src: number, dst: number, d: number): [number, number][] => {
+    const k = src / dst;
+    const a = d * k, b = Math.min((d + 1) * k, src);
+    const w: [number, number][] = [];
+    for (let s = Math.floor(a); s < b; s++) w.push([s, Math.min(s + 1, b) - Math.max(s, a)]);
+    return w;
+  };
+  let seed = 7;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  for (const [sw, sh, dw, dh] of [[640, 480, 128, 96], [37, 23, 8, 5], [101, 64, 7, 9], [20, 20, 6, 6]] as const) {
+    const img = { width: sw, height: sh, channels: 3 as const, data: Uint8Array.from({ length: sw * sh * 3 }, rnd) };
+    const out = preprocess(img, plain(dw, dh, { resize: 'antialias' }));
+    for (let dy = 0; dy < dh; dy++) {
+      for (let dx = 0; dx < dw; dx++) {
+        for (let c = 0; c < 3; c++) {
+          let sum = 0, total = 0;
+          for (const [sy, wy] of overlap(sh, dh, dy)) for (const [sx, wx] of overlap(sw, dw, dx)) {
+            sum += img.data[(sy * sw + sx) * 3 + c]! * wx * wy;
+            total += wx * wy;
+          }
+          const got = out[c * dw * dh + dy * dw + dx]!;
+          assert.ok(Math.abs(got - sum / total) < 1e-3, `${sw}x${sh}→${dw}x${dh} (${dx},${dy},${c}): ${got} vs ${sum / total}`);
+        }
+      }
+    }
+  }
+});
+
 test('settingsFromManifest carries input.resize (absent → bilinear)', () => {
   const m = { input: { width: 4, height: 4, channels: 3 as const }, normalization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'RGB' as const } };
   assert.equal(settingsFromManifest(m).resize, 'bilinear');
