@@ -74,8 +74,10 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
 
     // 2. Fine-tune (features + fit report progress through the lease; a lost lease throws out of the training loop).
     const candidateDir = join(dir, 'candidate');
+    // No confetti: a job learns from what QA labelled, and a snapshot without anomalies is a data error the
+    // controller has to hear about, not a reason to train on synthetic ones.
     await runFinetune(
-      { from: parentPath, data: data.train, dataKind: 'manifest', loss: 'auto', out: candidateDir, resume: false, privateKeyPath: opts.privateKeyPath },
+      { from: parentPath, data: data.train, dataKind: 'manifest', loss: 'auto', confetti: 0, out: candidateDir, resume: false, privateKeyPath: opts.privateKeyPath },
       progress,
     );
     lease.check();
