@@ -9,6 +9,7 @@ export type { JpegOptions, PngOptions } from './encode.js';
 export {
   contentRect,
   IMAGENET_SETTINGS,
+  PREPROCESS_REVISION,
   preprocess,
   preprocessInto,
   preprocessShape,

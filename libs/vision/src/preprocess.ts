@@ -71,6 +71,13 @@ export function settingsFromManifest(m: ManifestPreprocessing): PreprocessSettin
   return s;
 }
 
+/**
+ * Bumped whenever `preprocessInto` gives other values for the same image and settings (beyond float rounding), so
+ * caches of anything computed from preprocessed frames (the trainer's backbone features) stop matching. A golden
+ * test (test/preprocess-revision.test.ts) fails on such a change until its values are updated and this is bumped.
+ */
+export const PREPROCESS_REVISION = 1;
+
 /** ImageNet normalisation at 256×256, the usual setting for a frozen CNN backbone. */
 export const IMAGENET_SETTINGS: PreprocessSettings = Object.freeze({
   inputWidth: 256,

@@ -1,14 +1,15 @@
 /**
  * Grid features per image: decode → preprocess (the package's own settings) → frozen backbone → taps on the token
- * grid. The backbone never trains, so features are cached on disk keyed by image bytes + settings + backbone id
- * (+ the ONNX file's sha256 for user ONNX backbones, which run as their own model followed by our resize + concat).
+ * grid. The backbone never trains, so features are cached on disk keyed by image bytes + settings (+ the vision
+ * lib's PREPROCESS_REVISION) + backbone id (+ the ONNX file's sha256 for user ONNX backbones, which run as their own
+ * model followed by our resize + concat).
  */
 import { readFile } from 'node:fs/promises';
 import { buildFeatureGraph, type ModelConfig } from '@linewatch/adtr';
 import { FeatureCache } from '@linewatch/datasets';
 import { exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
-import { decodeImage, preprocessInto, readImageInfo, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
+import { decodeImage, PREPROCESS_REVISION, preprocessInto, readImageInfo, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
 import type { ResolvedBackbone, TrainingBackbone } from './backbone.js';
 import { onnxFeatureRunner } from './onnx-backbone.js';
@@ -59,7 +60,8 @@ export class FeatureExtractor {
       ? new FeatureCache({
           dir: opts.cacheDir,
           backboneId: `${backbone.kind === 'onnx' ? `${backbone.id}@${backbone.sha256}` : backbone.id}|${model.taps.join('+')}${model.intensityTap ? '+intensity' : ''}|${model.grid.join('x')}`,
-          settings,
+          // The revision makes features from an older preprocessing code path miss instead of being reused.
+          settings: { ...settings, preprocessRevision: PREPROCESS_REVISION },
         })
       : undefined;
     return new FeatureExtractor(runner, model, cache, settings);
