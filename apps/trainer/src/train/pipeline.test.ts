@@ -102,7 +102,7 @@ test('train → signed package → verify → ORT inference matches the trainer 
     const base = { from: out, data: normalsOnly, dataKind: 'mvtec', loss: 'auto', resume: false, privateKeyPath: keys.privateKeyPath } as const;
     await assert.rejects(
       runFinetune({ ...base, confetti: 0, out: join(dir, 'models', 'none') }, silentProgress),
-      (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_BAD_VALUE' && /--confetti/.test(e.message),
+      (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_BAD_VALUE' && /confetti is off/.test(e.message),
     );
     const cf = await runFinetune({ ...base, out: join(dir, 'models', 'confetti') }, silentProgress);
     const cfPkg = verifyPackage(cf.packageDir!, [loadPublicKey(keys.publicKeyPath)]);

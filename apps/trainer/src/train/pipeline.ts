@@ -138,7 +138,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   const anomalies = kind === 'px' ? masked : set.anomalous;
   const confetti = opts.confetti ?? (anomalies.length === 0 ? DEFAULT_CONFETTI : 0);
   if (anomalies.length === 0 && confetti === 0) {
-    throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning (--confetti <n> adds synthetic ones)`);
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning, and confetti is off`);
   }
   if (kind === 'px' && masked.length < set.anomalous.length) progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
