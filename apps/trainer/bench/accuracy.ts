@@ -91,6 +91,7 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
   const maps = await knn.score(testFeats.map((f) => f.features));
   await knn.release();
   const [h, w] = model.inputSize;
+  const fit = fitSettings(model);
   const scores: number[] = [];
   const atInput: { map: Float32Array; mask: Uint8Array }[] = [];
   const atImage: { map: Float32Array; mask: Uint8Array }[] = [];
@@ -100,8 +101,8 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
     scores.push(Math.max(...avgPool(input, model.scorePool).data));
     const f = testFeats[i]!;
     const mask = s.maskPath ? await loadMask(s, { width: f.width, height: f.height }) : { width: f.width, height: f.height, data: new Uint8Array(f.width * f.height) };
-    atInput.push(pixelsAtInput(input, mask, fitSettings(model)));
-    atImage.push({ map: mapToImage(input, f.width, f.height, fitSettings(model)).data, mask: mask.data });
+    atInput.push(pixelsAtInput(input, mask, fit));
+    atImage.push({ map: mapToImage(input, f.width, f.height, fit).data, mask: mask.data });
   }
   const pix = (rows: typeof atInput): number => pixelAuroc(rows.map((r) => r.map), rows.map((r) => r.mask));
   return { imageAuroc: auroc(scores, tests.map((s) => s.label)), pixelAuroc: pix(atInput), pixelAurocImageRes: pix(atImage), seconds: (performance.now() - t) / 1000 };
