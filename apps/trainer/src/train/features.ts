@@ -2,11 +2,12 @@
  * Grid features per image: decode → preprocess (the package's own settings) → frozen backbone → taps on the token
  * grid. The backbone never trains, so features are cached on disk keyed by image bytes + settings (+ the vision
  * lib's PREPROCESS_REVISION) + backbone id (+ the ONNX file's sha256 for user ONNX backbones, which run as their own
- * model followed by our resize + concat).
+ * model followed by our resize + concat) + the sha256 of the exported feature graph, so a change to how the backbone
+ * is imported or how taps reach the grid (weights, folding, resize, intensity tap) never reuses old features.
  */
 import { readFile } from 'node:fs/promises';
 import { buildFeatureGraph, type ModelConfig } from '@linewatch/adtr';
-import { FeatureCache } from '@linewatch/datasets';
+import { FeatureCache, sha256Hex } from '@linewatch/datasets';
 import { exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { decodeImage, PREPROCESS_REVISION, preprocessInto, readImageInfo, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
@@ -23,6 +24,8 @@ export interface ExtractedFeatures {
 
 /** Preprocessed image [3·H·W] → grid features. */
 interface FeatureRunner {
+  /** sha256 of the ONNX graph(s) that compute the features from a preprocessed image. */
+  readonly graphDigest: string;
   run(input: Float32Array): Promise<Float32Array>;
   release(): Promise<void>;
 }
@@ -33,6 +36,7 @@ async function nativeRunner(backbone: ResolvedBackbone, model: ModelConfig, thre
   const session = await InferenceSession.open(bytes, { intraOpThreads: threads });
   const [h, w] = model.inputSize;
   return {
+    graphDigest: sha256Hex(bytes),
     run: async (input) => Float32Array.from((await session.run({ image: float32(input, [1, 3, h, w]) }))['features']!.data as Float32Array),
     release: () => session.release(),
   };
@@ -60,11 +64,17 @@ export class FeatureExtractor {
       ? new FeatureCache({
           dir: opts.cacheDir,
           backboneId: `${backbone.kind === 'onnx' ? `${backbone.id}@${backbone.sha256}` : backbone.id}|${model.taps.join('+')}${model.intensityTap ? '+intensity' : ''}|${model.grid.join('x')}`,
-          // The revision makes features from an older preprocessing code path miss instead of being reused.
-          settings: { ...settings, preprocessRevision: PREPROCESS_REVISION },
+          // The revision and the graph digest make features from older preprocessing or feature-graph code miss
+          // instead of being reused.
+          settings: { ...settings, preprocessRevision: PREPROCESS_REVISION, featureGraph: runner.graphDigest },
         })
       : undefined;
     return new FeatureExtractor(runner, model, cache, settings);
+  }
+
+  /** sha256 of the graph(s) computing the features; part of the cache key. */
+  get graphDigest(): string {
+    return this.runner.graphDigest;
   }
 
   get cacheStats(): { hits: number; misses: number } {

@@ -51,9 +51,9 @@ export async function onnxFeatureRunner(
   backbone: ResolvedOnnxBackbone,
   model: ModelConfig,
   threads: number,
-): Promise<{ run: (input: Float32Array) => Promise<Float32Array>; release: () => Promise<void> }> {
+): Promise<{ graphDigest: string; run: (input: Float32Array) => Promise<Float32Array>; release: () => Promise<void> }> {
   const ex = await OnnxFeatureExtractor.create(backbone.onnx, model, { threads });
-  return { run: (input) => ex.run(input), release: () => ex.release() };
+  return { graphDigest: ex.graphDigest, run: (input) => ex.run(input), release: () => ex.release() };
 }
 
 export function onnxPackageModel(backbone: ResolvedOnnxBackbone, model: ModelConfig, params: ReadonlyMap<string, Float32Array>): Uint8Array {

@@ -5,6 +5,7 @@
  * - `onnxInferenceModel`: the deployed `model.onnx` — the user's graph merged in front of our head, one `image` input,
  *   the usual anomaly-map and score outputs.
  */
+import { createHash } from 'node:crypto';
 import { exportModel, type TensorData as GraphTensorData } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { AdtrError } from '../errors.js';
@@ -45,6 +46,8 @@ export class OnnxFeatureExtractor {
     private readonly cfg: ModelConfig,
     private readonly user: InferenceSession,
     private readonly grid: InferenceSession,
+    /** sha256 of the user's tap model and our grid graph together: what turns an image into grid features. */
+    readonly graphDigest: string,
   ) {}
 
   static async create(backbone: OnnxBackbone, cfg: ModelConfig, opts: { threads?: number } = {}): Promise<OnnxFeatureExtractor> {
@@ -54,7 +57,8 @@ export class OnnxFeatureExtractor {
     const threads = opts.threads ?? 2;
     const user = await InferenceSession.open(backbone.tapBytes, { intraOpThreads: threads });
     try {
-      return new OnnxFeatureExtractor(backbone, cfg, user, await InferenceSession.open(gridBytes, { intraOpThreads: threads }));
+      const digest = createHash('sha256').update(backbone.tapBytes).update(gridBytes).digest('hex');
+      return new OnnxFeatureExtractor(backbone, cfg, user, await InferenceSession.open(gridBytes, { intraOpThreads: threads }), digest);
     } catch (err) {
       await user.release();
       throw err;
