@@ -5,19 +5,19 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { VisionErrorCodes, decodeGray, decodeImage, detectFormat, encodeJpeg, encodePng, readImageInfo } from '../src/index.js';
-import { DATA_ROOT, gradient, rejectsCode } from './helpers.js';
+import { dataRoot, gradient, rejectsCode } from './helpers.js';
 
-const tile = join(DATA_ROOT, 'train/good/exp1_num_10334.jpg');
+const tile = (): string => join(dataRoot(), 'train/good/exp1_num_10334.jpg');
 
 test('detectFormat reads magic bytes', async () => {
-  assert.equal(detectFormat(await readFile(tile)), 'jpeg');
+  assert.equal(detectFormat(await readFile(tile())), 'jpeg');
   assert.equal(detectFormat(await encodePng(gradient(4, 4))), 'png');
   assert.equal(detectFormat(Buffer.from('GIF89a....')), undefined);
   assert.equal(detectFormat(new Uint8Array(0)), undefined);
 });
 
 test('decodes a real grayscale JPEG tile to 3 equal channels', async () => {
-  const bytes = await readFile(tile);
+  const bytes = await readFile(tile());
   const info = await readImageInfo(bytes);
   const img = await decodeImage(bytes);
   assert.equal(img.channels, 3);
@@ -56,7 +56,7 @@ test('JPEG encode: quality bounds and decodability', async () => {
 });
 
 test('pixel limit is enforced from the header, before decoding', async () => {
-  const bytes = await readFile(tile);
+  const bytes = await readFile(tile());
   await assert.rejects(decodeImage(bytes, { maxPixels: 1000 }), (e: unknown) => {
     const err = e as { code: string; details: { maxPixels: number; width: number } };
     return err.code === VisionErrorCodes.TOO_LARGE && err.details.maxPixels === 1000 && err.details.width > 0;
@@ -68,7 +68,7 @@ test('unsupported and unreadable inputs get coded errors', async () => {
   await rejectsCode(decodeImage(new Uint8Array(0)), VisionErrorCodes.UNSUPPORTED_FORMAT);
   const png = await encodePng(gradient(64, 64));
   await rejectsCode(decodeImage(png.subarray(0, 12)), VisionErrorCodes.UNREADABLE);
-  const jpg = await readFile(tile);
+  const jpg = await readFile(tile());
   await rejectsCode(decodeImage(jpg.subarray(0, Math.floor(jpg.length / 2))), VisionErrorCodes.UNREADABLE);
 });
 

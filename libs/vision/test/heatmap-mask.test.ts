@@ -20,7 +20,7 @@ import {
   overlayHeatmap,
   overlayJpeg,
 } from '../src/index.js';
-import { DATA_ROOT, gradient, rejectsCode, throwsCode } from './helpers.js';
+import { dataRoot, gradient, rejectsCode, throwsCode } from './helpers.js';
 
 test('mapToGray: given range, clamping, flat range', () => {
   const m = createMap(4, 1, new Float32Array([-1, 0, 0.5, 2]));
@@ -70,11 +70,11 @@ test('binarize uses > 127', () => {
 });
 
 test('real dataset mask: binary, same size as its image; mismatch is a coded error', async () => {
-  const gt = join(DATA_ROOT, 'ground_truth/crack');
+  const gt = join(dataRoot(), 'ground_truth/crack');
   const name = (await readdir(gt)).sort()[0]!;
   const stem = name.replace(/_mask\.png$/, '');
-  const dir = (await readdir(join(DATA_ROOT, 'test/crack'))).includes(`${stem}.jpg`) ? 'test' : 'train';
-  const img = await decodeImage(await readFile(join(DATA_ROOT, dir, 'crack', `${stem}.jpg`)));
+  const dir = (await readdir(join(dataRoot(), 'test/crack'))).includes(`${stem}.jpg`) ? 'test' : 'train';
+  const img = await decodeImage(await readFile(join(dataRoot(), dir, 'crack', `${stem}.jpg`)));
   const bytes = await readFile(join(gt, name));
   const mask = await decodeMask(bytes, { expectedSize: img });
   assert.ok(mask.data.every((v) => v === 0 || v === 1));

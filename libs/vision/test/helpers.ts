@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVisionError } from '../src/index.js';
 import type { RgbImage } from '../src/index.js';
 
-/** The shared magnetic-tile dataset (read-only, outside the repo). */
-export const DATA_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/magnetic-tile');
+const SHARED_DATA = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/magnetic-tile');
+
+/**
+ * The shared magnetic-tile dataset (read-only; never copied into the repo), checked on use so a clone without
+ * ../shared beside it fails with what is missing instead of a bare ENOENT deep inside a loader.
+ */
+export function dataRoot(): string {
+  assert.ok(existsSync(SHARED_DATA), `Magnetic Tile is not at ${SHARED_DATA}: these tests read ../shared/data/magnetic-tile beside the clone, as .ci/run expects`);
+  return SHARED_DATA;
+}
 
 export async function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => isVisionError(e) && e.code === code);
