@@ -6,7 +6,7 @@ export { loadNsfwjsModel, loadTfjsDirectory, NSFWJS_MODELS, type LayersModelFile
 export { applyBackbone, tapsToGrid } from './backbone/to-graph.js';
 export { checkModelConfig, DEFAULT_TAPS, presetByName, PRESETS, type LossSettings, type ModelConfig, type Preset, type Schedule } from './model/config.js';
 export { lossImg, lossNorm, lossPx, phi, residual } from './model/losses.js';
-export { FEATURE_MEAN, FEATURE_STD, gridToTokens, reconstruct, type Reconstruction } from './model/reconstruct.js';
+export { FEATURE_MEAN, FEATURE_STD, gridToTokens, isDecoderParam, reconstruct, type Reconstruction } from './model/reconstruct.js';
 export { imageScore, tokenMap, upsampleMap } from './model/scoring.js';
 export {
   buildFeatureGraph, buildInferenceGraph, buildTrainingGraph, featureChannels, INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FEATURE_MEAN, fit, isAdtrError, KnnScorer, TokenMapPredictor, type ModelConfig, type Schedule, type TrainSample } from '../src/index.js';
+import { FEATURE_MEAN, fit, isAdtrError, isDecoderParam, KnnScorer, TokenMapPredictor, type ModelConfig, type Schedule, type TrainSample } from '../src/index.js';
 
 const model: ModelConfig = { inputSize: [32, 32], taps: ['t'], grid: [4, 4], dim: 16, heads: 2, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 1 };
 const C = 8;
@@ -66,6 +66,34 @@ test('L_px fine-tuning from a parent separates anomalous tokens better than the 
   const after = await gap(tuned.params);
   assert.ok(after > before, `anomalous/normal token score ratio ${before.toFixed(2)} → ${after.toFixed(2)}`);
   assert.ok(tuned.history.every((h) => Number.isFinite(h.loss)));
+});
+
+test('freezeDecoder fine-tunes the encoder side only, and a resume must keep the setting', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-fit-freeze-'));
+  try {
+    const parent = await fit({ model, loss, schedule, kind: 'norm', channels: C, samples: normals, seed: 7 });
+    const anomalies = Array.from({ length: 8 }, (_, i) => sample(300 + i, [i % T]));
+    const ckpt = join(dir, 'ckpt.bin');
+    const frozen = { ...schedule, epochs: 3, freezeDecoder: true };
+    const tuned = await fit({ model, loss, schedule: frozen, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 7, checkpointPath: ckpt });
+    const decoder = [...parent.params.keys()].filter((n) => isDecoderParam(n));
+    assert.ok(decoder.includes('adtr.aux_query') && decoder.includes('adtr.output_proj.weight') && decoder.some((n) => n.startsWith('adtr.dec0.cross.')), decoder.join(' '));
+    assert.ok(!decoder.includes('adtr.pos_embed') && !decoder.some((n) => n.startsWith('adtr.enc')));
+    for (const name of decoder) assert.deepEqual(tuned.params.get(name), parent.params.get(name), `${name} stayed as the parent left it`);
+    for (const name of ['adtr.input_proj.weight', 'adtr.enc0.attn.q.weight', 'adtr.pos_embed']) {
+      assert.notDeepEqual(tuned.params.get(name), parent.params.get(name), `${name} trained`);
+    }
+    // The checkpoint's optimizer state covers the encoder side only: resuming with the decoder trained is refused.
+    await assert.rejects(
+      fit({ model, loss, schedule: { ...frozen, epochs: 4, freezeDecoder: false }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 7, checkpointPath: ckpt, resume: true }),
+      (e) => isAdtrError(e, 'LW_ADTR_CONFIG') && /decoder frozen/.test((e as Error).message),
+    );
+    const resumed = await fit({ model, loss, schedule: { ...frozen, epochs: 4 }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 7, checkpointPath: ckpt, resume: true });
+    assert.equal(resumed.resumedFromEpoch, 3);
+    assert.deepEqual(resumed.params.get('adtr.aux_query'), parent.params.get('adtr.aux_query'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('fit refuses bad inputs with coded errors', async () => {

@@ -43,3 +43,12 @@ export function reconstruct(g: Graph, gridFeatures: Tensor, cfg: ModelConfig, pr
   const outB = g.param(`${prefix}.output_proj.bias`, [c], init.zeros(), { weightDecay: false });
   return { features, reconstruction: linear(hidden, outW, outB) };
 }
+
+/**
+ * The decoder side of the reconstruction by parameter name: decoder layers, auxiliary queries and the output
+ * projection (the names `reconstructionTransformer` and `reconstruct` create). Positional embeddings are shared with
+ * the encoder and are not part of it.
+ */
+export function isDecoderParam(name: string, prefix = 'adtr'): boolean {
+  return name.startsWith(`${prefix}.dec`) || name === `${prefix}.aux_query` || name.startsWith(`${prefix}.output_proj.`);
+}

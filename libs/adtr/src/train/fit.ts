@@ -1,7 +1,7 @@
 /**
  * Trains the reconstruction model on cached grid features with the graph lib's Trainer (forward + backward + AdamW
  * in one onnxruntime session). Normal-only training uses L_norm; fine-tuning starts from a parent's parameters and
- * uses L_px (token masks) or L_img (image labels). Checkpoints are written atomically after every epoch; resuming
+ * uses L_px (token masks) or L_img (image labels), optionally with the decoder side kept as the parent left it. Checkpoints are written atomically after every epoch; resuming
  * restores parameters, optimizer state and the epoch, and each epoch's shuffle is seeded by (seed, epoch), so a
  * resumed run continues exactly as the uninterrupted one would have.
  */
@@ -10,7 +10,7 @@ import { adamw, decodeCheckpoint, stepDecay, Trainer } from '@linewatch/graph';
 import { AdtrError } from '../errors.js';
 import type { LossSettings, ModelConfig, Schedule } from '../model/config.js';
 import { buildTrainingGraph, type LossKind } from '../model/graphs.js';
-import { FEATURE_MEAN, FEATURE_STD } from '../model/reconstruct.js';
+import { FEATURE_MEAN, FEATURE_STD, isDecoderParam } from '../model/reconstruct.js';
 import { balancedOrder, seededRng, shuffle, toBatches } from './batches.js';
 import { featureStats, type FeatureStats } from './stats.js';
 
@@ -84,11 +84,12 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const { batchSize } = o.schedule;
   const tg = buildTrainingGraph(o.model, o.channels, batchSize, o.kind, o.loss, seed);
   const frozen = new Set([FEATURE_MEAN, FEATURE_STD]);
+  const freezeDecoder = o.schedule.freezeDecoder === true;
   const trainer = await Trainer.create({
     graph: tg.graph,
     loss: tg.loss,
     optimizer: adamw({ weightDecay: o.schedule.weightDecay }),
-    trainable: tg.graph.paramTensors().filter((t) => !frozen.has(t.name)),
+    trainable: tg.graph.paramTensors().filter((t) => !frozen.has(t.name) && !(freezeDecoder && isDecoderParam(t.name))),
     threads: o.threads ?? 2,
     ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
   });
@@ -109,6 +110,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       const bytes = new Uint8Array(readFileSync(o.checkpointPath));
       const meta = decodeCheckpoint(bytes).meta;
       if (meta['kind'] !== o.kind) throw new AdtrError('LW_ADTR_CONFIG', `checkpoint is for ${String(meta['kind'])} training, not ${o.kind}`);
+      // The optimizer state covers the trainable parameters only, so a resume must train the same set.
+      if ((meta['freezeDecoder'] === true) !== freezeDecoder) {
+        throw new AdtrError('LW_ADTR_CONFIG', `checkpoint was written with the decoder ${freezeDecoder ? 'trained' : 'frozen'}; resume with the same setting`);
+      }
       trainer.loadCheckpoint(bytes);
       startEpoch = Number(meta['epoch'] ?? 0);
     }
@@ -158,7 +163,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       const mean = sum / Math.max(batches.length, 1);
       history.push({ epoch: epoch + 1, loss: mean, lr });
       o.onEpoch?.({ epoch: epoch + 1, epochs, loss: mean, lr });
-      if (o.checkpointPath) writeAtomic(o.checkpointPath, trainer.saveCheckpoint({ epoch: epoch + 1, kind: o.kind, seed }));
+      if (o.checkpointPath) writeAtomic(o.checkpointPath, trainer.saveCheckpoint({ epoch: epoch + 1, kind: o.kind, seed, freezeDecoder }));
     }
     const params = new Map<string, Float32Array>();
     for (const name of tg.graph.params.keys()) params.set(name, Float32Array.from(trainer.param(name)));
