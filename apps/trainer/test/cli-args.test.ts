@@ -89,5 +89,7 @@ test('train and finetune flags become typed, absolute, validated option objects'
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).confetti, undefined);
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '0' }, ctx).confetti, 0);
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '250' }, ctx).confetti, 250);
+  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).freezeDecoder, undefined);
+  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', 'freeze-decoder': true }, ctx).freezeDecoder, true);
   assert.throws(() => parseTrainOptions({ data: 'data', preset: 'cpu', out: 'o', key: 'm.jsonl' }, ctx), /LW_PKG_KEY_INVALID/);
 });

@@ -46,6 +46,8 @@ export interface FinetuneOptions {
    * otherwise DEFAULT_CONFETTI (the paper's anomaly-available setting without labelled defects).
    */
   readonly confetti?: number;
+  /** Keep the parent's decoder side and train the encoder side only (libs/adtr `Schedule.freezeDecoder`). */
+  readonly freezeDecoder?: boolean;
   readonly out: string;
   readonly resume: boolean;
   readonly privateKeyPath?: string;

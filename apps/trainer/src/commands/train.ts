@@ -65,6 +65,7 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
     dataKind: statSync(data).isDirectory() ? 'mvtec' : 'manifest',
     loss: choice(values, 'loss', FINETUNE_LOSSES),
     ...(str(values, 'confetti') !== undefined ? { confetti: nonNegativeInt(values, 'confetti', MAX_CONFETTI) } : {}),
+    ...(bool(values, 'freeze-decoder') ? { freezeDecoder: true } : {}),
     out: outDir(values, ctx, resume),
     resume,
     ...signingKey(values, ctx),
@@ -97,12 +98,13 @@ export const train: Command = {
 export const finetune: Command = {
   name: 'finetune',
   summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
-  usage: 'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] --out <dir> [--resume] [--key <private.pem>]',
+  usage: 'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>]',
   flags: {
     from: { type: 'string', value: '<pkg>', description: 'parent model package (directory or tarball)', required: true },
     data: { type: 'string', value: '<dir|jsonl>', description: 'MVTec-layout folder or JSONL manifest', required: true },
     loss: { type: 'string', value: '<px|img|auto>', description: 'px: mask loss, img: image-label loss, auto: per sample', required: true },
     confetti: { type: 'string', value: '<n>', description: `synthetic confetti anomalies to add (default: 0, or ${DEFAULT_CONFETTI} when the data has none)` },
+    'freeze-decoder': { type: 'boolean', description: "keep the parent's decoder, train the encoder side only (Magnetic Tile L_px: pixel AUROC up ~0.02, image AUROC flat to −0.005)" },
     out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
     resume: resumeFlag,
     key: keyFlag,

@@ -91,8 +91,15 @@ test('train → signed package → verify → ORT inference matches the trainer 
     assert.ok(pxPkg.manifest.build > pkg.manifest.build);
     assert.equal(decodeParams(pxPkg.files.get(PARAMS_FILE)!).record.loss, 'px');
     assert.equal(decodeParams(pxPkg.files.get(PARAMS_FILE)!).record.parent?.version, '1.0.0');
-    const img = await runFinetune({ from: out, data, dataKind: 'mvtec', loss: 'img', out: join(dir, 'models', 'img'), resume: false, privateKeyPath: keys.privateKeyPath }, silentProgress);
-    assert.equal(decodeParams(readFileSync(join(img.packageDir!, PARAMS_FILE))).record.loss, 'img');
+    assert.equal(pxPkg.manifest.metrics['decoderFrozen'], 0);
+    // --freeze-decoder: the parent's decoder side comes through unchanged, the encoder side trains.
+    const img = await runFinetune({ from: out, data, dataKind: 'mvtec', loss: 'img', freezeDecoder: true, out: join(dir, 'models', 'img'), resume: false, privateKeyPath: keys.privateKeyPath }, silentProgress);
+    const imgParams = decodeParams(readFileSync(join(img.packageDir!, PARAMS_FILE)));
+    assert.equal(imgParams.record.loss, 'img');
+    assert.equal(verifyPackage(img.packageDir!, [loadPublicKey(keys.publicKeyPath)]).manifest.metrics['decoderFrozen'], 1);
+    assert.deepEqual(imgParams.params.get('adtr.aux_query'), params.get('adtr.aux_query'));
+    assert.deepEqual(imgParams.params.get('adtr.output_proj.weight'), params.get('adtr.output_proj.weight'));
+    assert.notDeepEqual(imgParams.params.get('adtr.input_proj.weight'), params.get('adtr.input_proj.weight'));
 
     // No labelled anomalies: `auto` fine-tunes L_px on confetti anomalies (DEFAULT_CONFETTI of them) unless told 0.
     const normalsOnly = join(dir, 'normals-only');

@@ -155,7 +155,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     await extractor.release();
   }
   const anomalyCount = anomalies.length + confetti;
-  const s = preset.finetune;
+  const s = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
   const stepsPerEpoch = Math.ceil((2 * anomalyCount) / s.batchSize);
   const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`);
   const result = await fit({
@@ -171,7 +171,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     out: opts.out, backbone, record, params: result.params,
     modelId: parent.manifest.modelId, version: bumpMinor(parent.manifest.version),
     build: Math.max(parent.manifest.build + 1, Math.floor(Date.now() / 1000)),
-    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, anomalies: anomalies.length, confetti, normals: train.length },
+    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, anomalies: anomalies.length, confetti, normals: train.length, decoderFrozen: s.freezeDecoder ? 1 : 0 },
     validation: validation.map((v) => v.path), ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
   rmSync(work, { recursive: true, force: true });
