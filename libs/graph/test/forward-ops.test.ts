@@ -92,3 +92,26 @@ test('topK returns the k largest values per row, sorted', async () => {
   const got = await run(g, o.topK(x, 2).values, { x: Float32Array.of(3, 1, 4, 1, 5, 9, 2, 6, 5, 3) });
   close(got, [5, 4, 9, 6], 0);
 });
+
+test('attention: a −10⁴ mask entry removes that key, the same as attending over the other keys only', async () => {
+  const r = new Rng(5);
+  const [t, d, s] = [3, 4, 5];
+  const qv = randn(t * d, r);
+  const kv = randn(d * s, r);
+  const vv = randn(s * d, r);
+  const full = new Graph();
+  const mask = new Float32Array(t * s);
+  for (let i = 0; i < t; i++) mask[i * s + i] = -1e4; // query i cannot see key i
+  const masked = await run(full, o.attention(full.input('q', [1, t, d]), full.input('kT', [1, d, s]), full.input('v', [1, s, d]), full.constant(mask, [t, s])), { q: qv, kT: kv, v: vv });
+  for (let i = 0; i < t; i++) {
+    // Reference: query i alone against the keys other than i.
+    const keep = Array.from({ length: s }, (_, j) => j).filter((j) => j !== i);
+    const g = new Graph();
+    const kSub = Float32Array.from({ length: d * keep.length }, (_, x) => kv[Math.floor(x / keep.length) * s + keep[x % keep.length]!]!);
+    const vSub = Float32Array.from({ length: keep.length * d }, (_, x) => vv[keep[Math.floor(x / d)]! * d + (x % d)]!);
+    const ref = await run(g, o.attention(g.input('q', [1, 1, d]), g.input('kT', [1, d, keep.length]), g.input('v', [1, keep.length, d])), {
+      q: qv.slice(i * d, (i + 1) * d), kT: kSub, v: vSub,
+    });
+    close(masked.slice(i * d, (i + 1) * d), ref, 1e-5);
+  }
+});

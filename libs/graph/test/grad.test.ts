@@ -74,6 +74,12 @@ const cases: GradCase[] = [
     inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 5] }, { shape: [2, 2, 5, 3] }],
     build: (_g, [q, kT, v]) => o.attention(q!, kT!, v!),
   },
+  {
+    // An additive mask (here −10⁴ on two query/key pairs, −1.5 on another) is a constant: the backward is unchanged.
+    name: 'attention with a mask',
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 5] }, { shape: [2, 2, 5, 3] }],
+    build: (g, [q, kT, v]) => o.attention(q!, kT!, v!, g.constant(Float64Array.of(-1e4, 0, 0, 0, 0, 0, -1e4, 0, 0, 0, 0, 0, -1.5, 0, 0), [3, 5])),
+  },
   { name: 'softmax', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.softmax(a!, 1) },
   {
     name: 'layerNorm last axis',
