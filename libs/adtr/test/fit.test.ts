@@ -96,6 +96,27 @@ test('freezeDecoder fine-tunes the encoder side only, and a resume must keep the
   }
 });
 
+test('ownTokenMask changes the reconstruction and trains; decoder-frozen fine-tunes run on it', async () => {
+  const masked: ModelConfig = { ...model, ownTokenMask: true };
+  const parent = await fit({ model: masked, loss, schedule, kind: 'norm', channels: C, samples: normals, seed: 9 });
+  const losses = parent.history.map((h) => h.loss);
+  assert.ok(losses.at(-1)! < losses[0]!, `loss went ${losses.map((l) => l.toFixed(3)).join(' → ')}`);
+  const maps = async (cfg: ModelConfig, params: ReadonlyMap<string, Float32Array>) => {
+    const p = await TokenMapPredictor.create({ model: cfg, channels: C, params, batchSize: 4 });
+    const out = await p.predict(normals.slice(0, 4).map((n) => n.features));
+    await p.release();
+    return out;
+  };
+  // Same parameters, with and without the mask: the decoder sees different memory, so the maps differ.
+  assert.notDeepEqual(await maps(masked, parent.params), await maps(model, parent.params));
+  const anomalies = Array.from({ length: 8 }, (_, i) => sample(400 + i, [i % T]));
+  const tuned = await fit({
+    model: masked, loss, schedule: { ...schedule, epochs: 2, freezeDecoder: true }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 9,
+  });
+  assert.deepEqual(tuned.params.get('adtr.dec0.cross.q.weight'), parent.params.get('adtr.dec0.cross.q.weight'));
+  assert.ok(tuned.history.every((h) => Number.isFinite(h.loss)));
+});
+
 test('fit refuses bad inputs with coded errors', async () => {
   await assert.rejects(fit({ model, loss, schedule, kind: 'norm', channels: C, samples: [] }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
   await assert.rejects(fit({ model, loss, schedule, kind: 'px', channels: C, samples: normals }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));

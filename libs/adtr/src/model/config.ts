@@ -5,8 +5,8 @@
  * 300 epochs with ×0.1 at 200). `cpu` is sized so the whole Magnetic Tile run (normal-only, two fine-tunes, the kNN
  * baseline, evaluation) fits in 30 minutes on a 2-core machine; its input size, grid and taps were chosen by
  * measurement (128 px beat 160/224/320 px on Magnetic Tile: the tiles are small and their defects coarse; letterboxing,
- * the intensity tap and α = 0.1 for L_px each helped there), see
- * README "How the cpu preset was chosen".
+ * the intensity tap, α = 0.1 for L_px, and the own-token mask with decoder-frozen fine-tunes each helped there), see
+ * README "How the cpu preset was chosen" and "Own-token mask + frozen decoder".
  */
 import { AdtrError } from '../errors.js';
 
@@ -32,6 +32,13 @@ export interface ModelConfig {
   readonly ffnMult: number;
   /** Image score = max of the input-resolution map after average pooling with this window (1 = plain max). */
   readonly scorePool: number;
+  /**
+   * Deviation: each decoder position's cross-attention cannot see its own encoder output (an additive −10⁴ on the
+   * diagonal), so a token is rebuilt from the others and a small defect is not passed straight through. Part of the
+   * deployed graph. Pair it with `Schedule.freezeDecoder` for fine-tunes: retraining the decoder loses what it buys
+   * (README "own-token mask").
+   */
+  readonly ownTokenMask?: boolean;
 }
 
 export interface Schedule {
@@ -89,9 +96,9 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
   },
   cpu: {
     name: 'cpu',
-    model: { inputSize: [128, 128], fit: 'letterbox', intensityTap: true, taps: CPU_TAPS, grid: [8, 8], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16 },
+    model: { inputSize: [128, 128], fit: 'letterbox', intensityTap: true, taps: CPU_TAPS, grid: [8, 8], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16, ownTokenMask: true },
     normal: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
-    finetune: { epochs: 240, decayEpoch: 200, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
+    finetune: { epochs: 120, decayEpoch: 100, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16, freezeDecoder: true },
     loss: CPU_LOSS,
   },
   /** For tests and the demo: trains in seconds on synthetic surfaces. */

@@ -38,6 +38,7 @@ export function reconstruct(g: Graph, gridFeatures: Tensor, cfg: ModelConfig, pr
     encoderLayers: cfg.encoderLayers,
     decoderLayers: cfg.decoderLayers,
     ffnHidden: cfg.ffnMult * cfg.dim,
+    ...(cfg.ownTokenMask ? { ownTokenMask: true } : {}),
   }, prefix);
   const outW = g.param(`${prefix}.output_proj.weight`, [cfg.dim, c], init.xavier());
   const outB = g.param(`${prefix}.output_proj.bias`, [c], init.zeros(), { weightDecay: false });
