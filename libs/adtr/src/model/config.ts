@@ -36,7 +36,7 @@ export interface ModelConfig {
    * Deviation: each decoder position's cross-attention cannot see its own encoder output (an additive −10⁴ on the
    * diagonal), so a token is rebuilt from the others and a small defect is not passed straight through. Part of the
    * deployed graph. Pair it with `Schedule.freezeDecoder` for fine-tunes: retraining the decoder loses what it buys
-   * (README "own-token mask").
+   * (README "Own-token mask + frozen decoder").
    */
   readonly ownTokenMask?: boolean;
 }
@@ -53,7 +53,8 @@ export interface Schedule {
    * Fine-tunes only: keep the decoder side (decoder layers, auxiliary queries, output projection) as the parent left
    * it and train the input projection, positional embeddings and encoder. On Magnetic Tile's L_px fine-tune this
    * raised pixel AUROC 0.904 → 0.921 (seed 3: 0.888 → 0.916) and moved image AUROC 0.952 → 0.951 (0.951 → 0.946);
-   * README "Fine-tuning without the decoder". Off in every preset.
+   * README "Fine-tuning without the decoder". On in `cpu`, whose own-token mask a retrained decoder would undo;
+   * off in the other presets.
    */
   readonly freezeDecoder?: boolean;
 }

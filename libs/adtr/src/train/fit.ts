@@ -1,9 +1,10 @@
 /**
  * Trains the reconstruction model on cached grid features with the graph lib's Trainer (forward + backward + AdamW
  * in one onnxruntime session). Normal-only training uses L_norm; fine-tuning starts from a parent's parameters and
- * uses L_px (token masks) or L_img (image labels), optionally with the decoder side kept as the parent left it. Checkpoints are written atomically after every epoch; resuming
- * restores parameters, optimizer state and the epoch, and each epoch's shuffle is seeded by (seed, epoch), so a
- * resumed run continues exactly as the uninterrupted one would have.
+ * uses L_px (token masks) or L_img (image labels), optionally with the decoder side kept as the parent left it.
+ * Checkpoints are written atomically after every epoch; resuming restores parameters, optimizer state and the epoch,
+ * and each epoch's shuffle is seeded by (seed, epoch), so a resumed run continues exactly as the uninterrupted one
+ * would have.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { adamw, decodeCheckpoint, stepDecay, Trainer } from '@linewatch/graph';
