@@ -17,7 +17,7 @@ export {
   settingsFromManifest,
   validatePreprocessSettings,
 } from './preprocess.js';
-export type { ContentRect, ManifestPreprocessing, PreprocessSettings } from './preprocess.js';
+export type { ContentRect, ManifestPreprocessing, PreprocessSettings, PreprocessSettingsInput } from './preprocess.js';
 export { mapContent, mapToImage, maskAtInput, maskToInputGrid } from './letterbox.js';
 export type { FitSettings } from './letterbox.js';
 export { avgPool, imageScore, mapRange, resizeMap } from './floatmap.js';

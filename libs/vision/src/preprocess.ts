@@ -54,8 +54,8 @@ export interface ManifestPreprocessing {
 
 /** Builds settings from a model manifest so agent and trainer cannot disagree on the recipe. */
 export function settingsFromManifest(m: ManifestPreprocessing): PreprocessSettings {
-  // Validated below: the manifest's arrays are checked against input.channels there, so the tuple cast is safe.
-  const s = {
+  // The manifest's arrays are plain number[]: validation checks their length against input.channels and narrows.
+  const s: PreprocessSettingsInput = {
     inputWidth: m.input.width,
     inputHeight: m.input.height,
     mean: [...m.normalization.mean],
@@ -66,7 +66,7 @@ export function settingsFromManifest(m: ManifestPreprocessing): PreprocessSettin
     channels: m.input.channels,
     resize: m.input.resize ?? 'bilinear',
     fit: m.input.fit ?? 'stretch',
-  } as unknown as PreprocessSettings;
+  };
   validatePreprocessSettings(s);
   return s;
 }
@@ -89,8 +89,14 @@ export const IMAGENET_SETTINGS: PreprocessSettings = Object.freeze({
   layout: 'nchw' as const,
 });
 
+/** Settings before validation: mean/std as plain arrays (e.g. from a manifest), not yet checked against channels. */
+export type PreprocessSettingsInput = Omit<PreprocessSettings, 'mean' | 'std'> & {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+};
+
 /** Throws LW_VISION_BAD_ARGUMENT naming the first bad field. */
-export function validatePreprocessSettings(s: PreprocessSettings): void {
+export function validatePreprocessSettings(s: PreprocessSettingsInput): asserts s is PreprocessSettings {
   for (const k of ['inputWidth', 'inputHeight'] as const) {
     if (!Number.isInteger(s[k]) || s[k] <= 0 || s[k] > 16384) throw badArgument(`settings.${k} must be an integer in 1..16384, got ${s[k]}`);
   }
