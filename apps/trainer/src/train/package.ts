@@ -60,7 +60,22 @@ export function decodeParams(bytes: Uint8Array): { record: ModelRecord; params: 
   const ckpt = decodeCheckpoint(bytes);
   const params = new Map<string, Float32Array>();
   for (const e of ckpt.entries) params.set(e.name, Float32Array.from(e.data as Float32Array));
-  return { record: ckpt.meta as unknown as ModelRecord, params };
+  if (!isModelRecord(ckpt.meta)) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${PARAMS_FILE} carries no model record`);
+  return { record: ckpt.meta, params };
+}
+
+/** Shape check of what encodeParams wrote: enough to tell a linewatch checkpoint from foreign JSON meta. */
+function isModelRecord(v: unknown): v is ModelRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r: { [k: string]: unknown } = { ...v };
+  return (
+    typeof r['model'] === 'object' &&
+    r['model'] !== null &&
+    typeof r['preset'] === 'string' &&
+    typeof r['backbone'] === 'string' &&
+    typeof r['loss'] === 'string' &&
+    Array.isArray(r['history'])
+  );
 }
 
 /** Scores images with the packaged model exactly as an agent would (decode → manifest preprocessing → model). */
