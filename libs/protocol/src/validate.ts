@@ -3,7 +3,7 @@
  * schema per message, which matters at per-frame rates). Compilation is lazy so importing the package stays cheap for
  * apps that touch only a few kinds.
  */
-import { Kind } from '@sinclair/typebox';
+import { KindGuard } from '@sinclair/typebox';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
@@ -68,28 +68,27 @@ export function isMessage<K extends MessageKind>(kind: K, value: unknown): value
  * already passed the schema check.
  */
 export function prune(schema: TSchema, value: unknown): unknown {
-  const kind = (schema as { [Kind]?: string })[Kind];
-  if (kind === 'Object' && isPlainRecord(value)) {
+  if (KindGuard.IsObject(schema) && isPlainRecord(value)) {
     const out: Record<string, unknown> = {};
-    const props = (schema as unknown as { properties: Record<string, TSchema> }).properties;
+    const props = schema.properties;
     for (const key of Object.keys(props)) {
       if (!Object.hasOwn(value, key) || value[key] === undefined) continue;
       out[key] = prune(props[key] as TSchema, value[key]);
     }
     return out;
   }
-  if (kind === 'Array' && Array.isArray(value)) {
-    const items = (schema as unknown as { items: TSchema }).items;
+  if (KindGuard.IsArray(schema) && Array.isArray(value)) {
+    const items = schema.items;
     return value.map((v) => prune(items, v));
   }
-  if (kind === 'Record' && isPlainRecord(value)) {
-    const [inner] = Object.values((schema as unknown as { patternProperties: Record<string, TSchema> }).patternProperties);
+  if (KindGuard.IsRecord(schema) && isPlainRecord(value)) {
+    const [inner] = Object.values(schema.patternProperties);
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) out[key] = inner ? prune(inner, value[key]) : value[key];
     return out;
   }
-  if (kind === 'Union') {
-    const branch = (schema as unknown as { anyOf: TSchema[] }).anyOf.find((s) => compiled(s).Check(value));
+  if (KindGuard.IsUnion(schema)) {
+    const branch = schema.anyOf.find((s) => compiled(s).Check(value));
     return branch ? prune(branch, value) : value;
   }
   return value;
