@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { sharedData } from '@linewatch/testing';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeJpeg, encodeMaskPng, generateSurface } from '@linewatch/vision';
 import { isDatasetError } from '../src/index.js';
 
-const SHARED_DATA = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/magnetic-tile');
-
 /**
- * The shared magnetic-tile dataset (read-only; never copied into the repo), checked on use so a clone without
- * ../shared beside it fails with what is missing instead of a bare ENOENT deep inside a loader.
+ * The shared magnetic-tile dataset (read-only; never copied into the repo). A clone without ../shared skips the tests
+ * that read it, naming the folder (`{ skip: magneticTile.skip }`); CI (LW_REQUIRE_SHARED_DATA=1) fails them instead.
  */
+export const magneticTile = sharedData('data/magnetic-tile');
+
+/** The dataset's path, or a coded error naming the missing folder. */
 export function dataRoot(): string {
-  assert.ok(existsSync(SHARED_DATA), `Magnetic Tile is not at ${SHARED_DATA}: these tests read ../shared/data/magnetic-tile beside the clone, as .ci/run expects`);
-  return SHARED_DATA;
+  return magneticTile.path();
 }
 
 export async function rejectsCode(p: Promise<unknown>, code: string, mention?: string): Promise<void> {

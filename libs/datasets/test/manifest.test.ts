@@ -15,7 +15,7 @@ import {
   toManifestPath,
   writeManifest,
 } from '../src/index.js';
-import { dataRoot, buildMiniMvtec, put, rejectsCode, withTempDir } from './helpers.js';
+import { dataRoot, magneticTile, buildMiniMvtec, put, rejectsCode, withTempDir } from './helpers.js';
 
 function throwsAtLine(text: string, line: number, mention: string): void {
   assert.throws(
@@ -92,7 +92,7 @@ test('write/read on disk: atomic, resolved against the manifest folder, loadable
   });
 });
 
-test('the magnetic-tile dataset exported as a manifest parses back identically', async () => {
+test('the magnetic-tile dataset exported as a manifest parses back identically', { skip: magneticTile.skip }, async () => {
   const ds = await loadMvtec(dataRoot());
   // Paths relative to the dataset root, as an export placed at the root would hold them (nothing is written there).
   const entries = manifestFromSamples(ds.samples, dataRoot());

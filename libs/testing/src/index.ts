@@ -1,0 +1,3 @@
+export { sharedData, type SharedData } from './shared-data.js';
+export { sharedDataConfig, type SharedDataConfig } from './config.js';
+export { TestingError, TestingErrorCodes, isTestingError, type TestingErrorCode } from './errors.js';
