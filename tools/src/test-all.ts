@@ -13,9 +13,12 @@ const resultsDir = join(root, 'dist', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
 const extra = process.argv.slice(2);
+// nx caches typecheck/lint results under .nx/cache (inside the workspace, ignored by git), so a fresh clone computes
+// every task; CI never replays a result at all.
+const cacheFlags = process.env['CI'] === 'true' ? ['--skip-nx-cache'] : [];
 const nx = spawnSync(
   process.execPath,
-  [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=stream', ...extra],
+  [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=stream', ...cacheFlags, ...extra],
   { stdio: 'inherit', cwd: root, env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } },
 );
 const totals = summarise(resultsDir);
