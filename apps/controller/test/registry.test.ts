@@ -46,6 +46,8 @@ test('upload verifies the package, is idempotent per (version, sha256) and refus
     assert.equal(bad.statusCode, 422);
     assert.equal((bad.json() as { code: string }).code, 'LW_CTRL_MODEL_PACKAGE_INVALID');
     assert.match((bad.json() as { message: string }).message, /LW_PKG_BAD_SIGNATURE/);
+    // The code is said once, not `LW_PKG_BAD_SIGNATURE: LW_PKG_BAD_SIGNATURE: …`.
+    assert.equal((bad.json() as { message: string }).message.split('LW_PKG_BAD_SIGNATURE').length, 2);
     const garbage = await upload(Buffer.from('not a tar at all'), 'version=x2');
     assert.equal(garbage.statusCode, 422);
     // Worker path: same version + same bytes is idempotent through addVersion too.

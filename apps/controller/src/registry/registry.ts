@@ -124,7 +124,10 @@ export class Registry {
       return { manifest: verified.manifest, signature: sig.signature, keyId: verified.keyId };
     } catch (e) {
       const code = isPackageError(e) ? e.code : 'LW_PKG_INVALID';
-      throw ctrlError('LW_CTRL_MODEL_PACKAGE_INVALID', `${code}: ${(e as Error).message}`, { cause: e, details: { reason: code } });
+      // The package library's messages already start with their code; say it once.
+      const text = e instanceof Error ? e.message : String(e);
+      const message = text.startsWith(`${code}: `) ? text : `${code}: ${text}`;
+      throw ctrlError('LW_CTRL_MODEL_PACKAGE_INVALID', message, { cause: e, details: { reason: code } });
     }
   }
 
