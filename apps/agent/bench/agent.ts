@@ -38,7 +38,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { InferenceSession, float32 } from '@linewatch/inference';
+import { InferenceSession, float32, parseProviders } from '@linewatch/inference';
 import { MODEL_FILE, readPackage, verifyEntries, loadPublicKey } from '@linewatch/model-package';
 import { build } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
@@ -66,7 +66,8 @@ const rssSeconds = Number(arg('rss-seconds', '0'));
 const cameraCounts = (arg('cameras', '1,4') ?? '1,4').split(',').map(Number);
 const size = Number(arg('size', '256'));
 const [fw, fh] = (arg('frame', '640x480') ?? '640x480').split('x').map(Number) as [number, number];
-const providers = (arg('providers', 'cpu') ?? 'cpu').split(',');
+// Checked up front (coded error for an unknown name), as the agent's config would.
+const providers = parseProviders((arg('providers', 'cpu') ?? 'cpu').split(','));
 const pace = arg('pace', 'on-demand') as 'on-demand' | 'realtime';
 const cameraFps = Number(arg('fps', '240'));
 const inProcess = process.argv.includes('--in-process');

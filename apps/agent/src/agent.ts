@@ -235,7 +235,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
       log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
       publish(toPublication('birth', address, {
         device: address.device, bdSeq: bd, ts: now(), agentVersion: AGENT_VERSION, modelVersion: pipeline.model.version,
-        executionProvider: pipeline.model.provider as 'cpu',
+        executionProvider: pipeline.model.provider,
         cameras: [...sources.values()].map((s) => ({ camera: s.camera, width: s.width, height: s.height, fps: s.fps })),
       }));
       publishStatus();

@@ -3,6 +3,7 @@
  * deep-frozen. This is the only module that reads process.env (lint enforces it).
  */
 import { readFileSync } from 'node:fs';
+import { SUPPORTED_PROVIDERS } from '@linewatch/inference';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -76,7 +77,7 @@ export const ConfigSchema = Type.Object({
   }),
   inference: Type.Object({
     /** Tried in order; the first that opens the model is used and reported. */
-    executionProviders: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('cpu'), Type.Literal('tensorrt')]), { minItems: 1, default: ['cuda', 'cpu'] }),
+    executionProviders: Type.Array(Type.Union(SUPPORTED_PROVIDERS.map((p) => Type.Literal(p))), { minItems: 1, default: ['cuda', 'cpu'] }),
     /**
      * Sessions of the model run side by side, each in its own worker thread. `auto`: on the CPU provider one per core
      * (at most 4, single-threaded unless cores are left over), on a GPU one.

@@ -10,7 +10,7 @@ export function healthMessage(device: string, ts: number, startedPerf: number, p
     device, ts,
     uptimeS: (performance.now() - startedPerf) / 1000,
     modelVersion: pipeline.model.version,
-    executionProvider: pipeline.model.provider as HealthMessage['executionProvider'],
+    executionProvider: pipeline.model.provider,
     cameras: [...pipeline.cameras.values()].map((c) => ({
       camera: c.camera,
       fps: Math.min(1000, c.rate.rate()),

@@ -12,5 +12,5 @@ export { stepDecay, constantLr, type LrSchedule } from './optim/schedule.js';
 export { encodeCheckpoint, decodeCheckpoint, crc32, type Checkpoint, type CheckpointEntry } from './checkpoint.js';
 export { Trainer, type TrainerOptions, type StepResult, type TrainerStats } from './runtime/trainer.js';
 export type { Batch } from './runtime/feeds.js';
-export { type SessionConfig, type ExecutionProvider } from './runtime/ort.js';
+export { type SessionConfig } from './runtime/ort.js';
 export { dense, layerNormLayer, multiHeadAttention, encoderBlock, decoderBlock, type BlockOptions, type AttentionOptions } from './layers/transformer.js';

@@ -5,10 +5,15 @@
  * library cannot load (measured with 1.30). So we try each provider on its own, in the configured order, and report
  * which one opened the model and why the earlier ones did not.
  */
+import type { ExecutionProvider } from '@linewatch/protocol';
 import { InferenceError } from './errors.js';
 
-export const EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
-export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+/**
+ * The providers this package opens (onnxruntime-node's Linux builds): a subset of the protocol's
+ * `EXECUTION_PROVIDERS`, which is where the `ExecutionProvider` type lives.
+ */
+export const SUPPORTED_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const satisfies readonly ExecutionProvider[];
+export type SupportedProvider = (typeof SUPPORTED_PROVIDERS)[number];
 
 export interface ProviderAttempt {
   provider: ExecutionProvider;
@@ -16,17 +21,21 @@ export interface ProviderAttempt {
   reason?: string;
 }
 
-export function parseProviders(names: readonly string[]): ExecutionProvider[] {
+function isSupported(name: string): name is SupportedProvider {
+  return (SUPPORTED_PROVIDERS as readonly string[]).includes(name);
+}
+
+export function parseProviders(names: readonly string[]): SupportedProvider[] {
   if (names.length === 0) return ['cpu'];
   return names.map((n) => {
     const lower = n.trim().toLowerCase();
-    if (!(EXECUTION_PROVIDERS as readonly string[]).includes(lower)) {
+    if (!isSupported(lower)) {
       throw new InferenceError('LW_INFER_PROVIDER_UNKNOWN', `unknown execution provider "${n}"`, {
         provider: n,
-        known: [...EXECUTION_PROVIDERS],
+        known: [...SUPPORTED_PROVIDERS],
       });
     }
-    return lower as ExecutionProvider;
+    return lower;
   });
 }
 

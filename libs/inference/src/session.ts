@@ -4,7 +4,8 @@
  */
 import { InferenceError } from './errors.js';
 import { ortCreateSession, type OrtFeeds, type OrtSession, type OrtSessionOptions, type OrtTensor } from './ort.js';
-import { parseProviders, shortReason, type ExecutionProvider, type ProviderAttempt } from './providers.js';
+import type { ExecutionProvider } from '@linewatch/protocol';
+import { parseProviders, shortReason, type ProviderAttempt } from './providers.js';
 import { fromOrtTensor, toOrtTensor, zerosLike, type TensorData, type TensorDType } from './tensor.js';
 
 export interface SessionOptions {

@@ -4,7 +4,7 @@
  */
 export const PROTOCOL_VERSION = 1 as const;
 
-export { ERROR_CATALOGUE, ERROR_CODES, ProtocolError, isProtocolError } from './errors.js';
+export { ApiError, ERROR_CATALOGUE, ERROR_CODES, ProtocolError, isApiError, isProtocolError } from './errors.js';
 export type { ProtocolErrorCode, ProtocolErrorDetails } from './errors.js';
 
 export { KINDS, MESSAGE_KINDS, hasCameraSegment, isMessageKind, kindById } from './kinds.js';
@@ -49,7 +49,7 @@ export { assertMessage, isMessage, validatorFor } from './validate.js';
 
 export { MESSAGE_DEFS, MESSAGE_SCHEMAS } from './messages/index.js';
 export type { AnyMessage, MessageDef, MessageOf, PartSpec } from './messages/index.js';
-export { EXECUTION_PROVIDERS } from './messages/common.js';
+export { EXECUTION_PROVIDERS, type ExecutionProvider } from './messages/common.js';
 export { ScoreSchema } from './messages/score.js';
 export type { ScoreMessage } from './messages/score.js';
 export { AckSchema, EventSchema, MAX_ACK_IDS, MAX_FEATURES, MAX_JPEG_BYTES, MAX_MAP_PNG_BYTES } from './messages/event.js';

@@ -5,6 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { InferenceError } from '@linewatch/inference';
 import type { InferenceErrorCode, ProviderAttempt, TensorSpec } from '@linewatch/inference';
+import type { ExecutionProvider } from '@linewatch/protocol';
 import type { WorkerReply, WorkerRequest } from './infer-worker.js';
 import type { FrameInput, ModelRunner, RunnerOpener, RunOutput, SessionOpenOptions } from './runner.js';
 import { startModuleWorker } from './worker-start.js';
@@ -22,7 +23,7 @@ class ThreadedRunner implements ModelRunner {
 
   constructor(
     private readonly worker: Worker,
-    readonly provider: string,
+    readonly provider: ExecutionProvider,
     readonly attempts: readonly ProviderAttempt[],
     readonly inputs: readonly TensorSpec[],
     readonly outputNames: readonly string[],

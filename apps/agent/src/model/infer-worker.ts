@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { float32, InferenceSession, isInferenceError } from '@linewatch/inference';
+import type { ExecutionProvider } from '@linewatch/protocol';
 import { reasonOf } from '../errors.js';
 import { FrameTensor, INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT, sessionOptions } from './runner.js';
 import type { SessionOpenOptions } from './runner.js';
@@ -15,7 +16,7 @@ export type WorkerRequest =
   | { op: 'release' };
 
 export type WorkerReply =
-  | { op: 'opened'; provider: string; attempts: unknown[]; inputs: unknown[]; outputNames: string[] }
+  | { op: 'opened'; provider: ExecutionProvider; attempts: unknown[]; inputs: unknown[]; outputNames: string[] }
   | { op: 'open-failed'; code?: string; message: string; details?: Record<string, unknown> }
   | { op: 'result'; id: number; pixels: Uint8Array; map: Float32Array; mapDims: number[]; score: number }
   | { op: 'run-failed'; id: number; pixels: Uint8Array; message: string }

@@ -7,7 +7,7 @@
  * queues the run — so the pipeline can pick the newest frame only after a buffer is free. Runs on one model start in
  * submission order; `release()` waits for every reserved buffer to come back, the basis of a swap that skips no frame.
  */
-import type { Manifest } from '@linewatch/protocol';
+import type { ExecutionProvider, Manifest } from '@linewatch/protocol';
 import { decodeImage, mapContent, preprocessShape, settingsFromManifest, type PreprocessSettings } from '@linewatch/vision';
 import type { FloatMap, RgbImage } from '@linewatch/vision';
 import { AgentError } from '../errors.js';
@@ -70,7 +70,7 @@ export class LoadedModel {
     for (let i = 0; i < this.buffers; i++) this.free.push(new Uint8Array(0));
   }
 
-  get provider(): string {
+  get provider(): ExecutionProvider {
     return this.runner.provider;
   }
 

@@ -12,6 +12,7 @@
  * they may finish out of order across sessions — callers that need order (the pipeline, per camera) chain results.
  */
 import { availableParallelism } from 'node:os';
+import type { ExecutionProvider } from '@linewatch/protocol';
 import type { FrameInput, ModelRunner, RunnerOpener, RunOutput, SessionOpenOptions } from './runner.js';
 
 /** Beyond this, extra cores go to intra-op threads: more sessions would only add latency per frame. */
@@ -80,7 +81,7 @@ class PooledRunner implements ModelRunner {
   get parallelism(): number {
     return this.size;
   }
-  get provider(): string {
+  get provider(): ExecutionProvider {
     return this.first.provider;
   }
   get attempts(): ModelRunner['attempts'] {

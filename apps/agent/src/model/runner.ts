@@ -15,6 +15,7 @@
  */
 import { float32, InferenceSession } from '@linewatch/inference';
 import type { ProviderAttempt, TensorSpec } from '@linewatch/inference';
+import type { ExecutionProvider } from '@linewatch/protocol';
 import { preprocessInto, preprocessShape } from '@linewatch/vision';
 import type { FloatMap, PreprocessSettings } from '@linewatch/vision';
 import { reasonOf } from '../errors.js';
@@ -24,7 +25,7 @@ export const MAP_OUTPUT = 'anomaly_map';
 export const SCORE_OUTPUT = 'score';
 
 export interface SessionOpenOptions {
-  readonly executionProviders: readonly string[];
+  readonly executionProviders: readonly ExecutionProvider[];
   readonly intraOpThreads?: number;
   /** Frame → input tensor recipe (from the manifest). */
   readonly preprocess: PreprocessSettings;
@@ -42,7 +43,7 @@ export type RunOutput =
   | { readonly ok: false; readonly pixels: Uint8Array; readonly reason: string; readonly cause?: unknown };
 
 export interface ModelRunner {
-  readonly provider: string;
+  readonly provider: ExecutionProvider;
   readonly attempts: readonly ProviderAttempt[];
   readonly inputs: readonly TensorSpec[];
   readonly outputNames: readonly string[];
@@ -65,7 +66,7 @@ export function toOutput(pixels: Uint8Array, map: { data: unknown; dims: readonl
   return { ok: true, pixels, score: s, map: { width: w, height: h, data: map.data as Float32Array } };
 }
 
-export function sessionOptions(options: SessionOpenOptions): { executionProviders: readonly string[]; intraOpThreads?: number } {
+export function sessionOptions(options: SessionOpenOptions): { executionProviders: readonly ExecutionProvider[]; intraOpThreads?: number } {
   return {
     executionProviders: options.executionProviders,
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),

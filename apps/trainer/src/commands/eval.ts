@@ -1,7 +1,7 @@
 /** eval: scores a dataset with a packaged model and writes metrics (--json) and an optional report folder. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { EXECUTION_PROVIDERS } from '@linewatch/inference';
+import { SUPPORTED_PROVIDERS } from '@linewatch/inference';
 import { MODEL_FILE } from '@linewatch/model-package';
 import { choice, existingPath, positiveInt, requireStr, str, strList } from '../cli/args.js';
 import type { Command } from '../cli/command.js';
@@ -64,9 +64,9 @@ export const evalCmd: Command = {
     const reportDir = reportFlag === undefined ? undefined : resolve(ctx.cwd, reportFlag);
     const split = choice(values, 'split', ['test', 'train'] as const, 'test');
     const providers = (str(values, 'providers') ?? 'cpu').split(',').map((p) => p.trim().toLowerCase());
-    const unknown = providers.find((p) => !(EXECUTION_PROVIDERS as readonly string[]).includes(p));
+    const unknown = providers.find((p) => !(SUPPORTED_PROVIDERS as readonly string[]).includes(p));
     if (unknown !== undefined) {
-      throw new TrainerError('LW_TRAINER_BAD_VALUE', `--providers: unknown provider ${JSON.stringify(unknown)} (known: ${EXECUTION_PROVIDERS.join(', ')})`);
+      throw new TrainerError('LW_TRAINER_BAD_VALUE', `--providers: unknown provider ${JSON.stringify(unknown)} (known: ${SUPPORTED_PROVIDERS.join(', ')})`);
     }
     const threadsFlag = str(values, 'threads');
     const threads = threadsFlag === undefined ? undefined : positiveInt(values, 'threads', 1, 256);

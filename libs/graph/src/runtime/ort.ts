@@ -4,16 +4,19 @@
  * wraps typed arrays as tensors without copying.
  */
 import { InferenceSession, isInferenceError, OrtTensorCtor, type OrtTensor } from '@linewatch/inference';
+import type { ExecutionProvider } from '@linewatch/protocol';
 import { GraphError } from '../errors.js';
 import type { DType, Shape, TensorData } from '../tensor.js';
 
 export type { OrtTensor };
-export type ExecutionProvider = 'cpu' | 'cuda';
 
 export interface SessionConfig {
   /** Intra-op threads (ORT's own pool). Default 2: the CI/dev machines are small and shared. */
   readonly threads?: number;
-  /** In priority order; default ['cpu']. Asking for 'cuda' where it is unavailable is a coded error. */
+  /**
+   * In priority order; default ['cpu']. Asking for 'cuda' where it is unavailable is a coded error, and so is a
+   * provider @linewatch/inference does not open (LW_GRAPH_SESSION_FAILED).
+   */
   readonly executionProviders?: readonly ExecutionProvider[];
   /**
    * Let idle ORT pool threads spin-wait for work. ORT's default is on, but ours is off: on small shared machines

@@ -36,7 +36,12 @@ export const Literals = <T extends string>(values: readonly [T, ...T[]], descrip
     description ? { description } : {},
   );
 
+/**
+ * The one list of onnxruntime execution-provider names in the repository: messages carry them, and inference, the
+ * training runtime and the agent type their settings with `ExecutionProvider` (each may open only a subset).
+ */
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'openvino', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 export const ExecutionProvider = Literals(EXECUTION_PROVIDERS, 'onnxruntime execution provider in use');
 
 // --- Binary field types ---------------------------------------------------------------------------------------------
