@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exportModel } from '@linewatch/graph';
+import { applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, parseKerasTopology } from '@linewatch/backbones';
+import { exportModel, Graph } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import {
-  buildBackbonePlan, buildFeatureGraph, buildInferenceGraph, buildTrainingGraph, decodeWeights, featureChannels,
-  isAdtrError, loadNsfwjsModel, parseKerasTopology, PRESETS, MAP_OUTPUT, SCORE_OUTPUT,
+  buildFeatureGraph, buildInferenceGraph, buildTrainingGraph, featureChannels, isAdtrError, PRESETS, MAP_OUTPUT, SCORE_OUTPUT, tapsToGrid,
 } from '../src/index.js';
 import { seededImage } from './helpers.js';
 
@@ -90,4 +90,11 @@ test('intensity tap: the last channels are each cell\'s input mean minus the fra
     }
   }
   assert.throws(() => buildFeatureGraph(plan, { ...cfg, grid: [7, 7] }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+});
+
+test('taps are resized to the token grid and concatenated along channels', () => {
+  const at224 = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), ['block_5_add', 'block_12_add']);
+  const g = new Graph();
+  const tokens = tapsToGrid(applyBackbone(g, g.input('image', [2, 3, 224, 224]), at224), [14, 14]);
+  assert.deepEqual(tokens.shape, [2, 32 + 96, 14, 14]);
 });

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportModel, type TensorData } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
+import { openOnnxBackbone } from '@linewatch/backbones';
 import onnxProto from 'onnx-proto';
-import { buildHeadGraph, MAP_OUTPUT, onnxInferenceModel, onnxModelConfig, openOnnxBackbone, PRESETS, SCORE_OUTPUT, tapInputName } from '../src/index.js';
+import { buildHeadGraph, MAP_OUTPUT, onnxInferenceModel, onnxModelConfig, PRESETS, SCORE_OUTPUT, tapInputName } from '../src/index.js';
 import { seededImage } from './helpers.js';
 
 const { onnx } = onnxProto;

@@ -5,7 +5,7 @@
  * nest that functional model inside one or two `Sequential` wrappers. We search for the functional model whose layers
  * carry `inbound_nodes`, since that is the body we import.
  */
-import { AdtrError } from '../errors.js';
+import { BackboneError } from './errors.js';
 
 export interface KerasLayer {
   readonly className: string;
@@ -51,15 +51,15 @@ function findFunctional(node: unknown, depth = 0): Json | undefined {
 function inboundNames(raw: unknown, layerName: string): string[] {
   if (!Array.isArray(raw) || raw.length === 0) return [];
   if (raw.length > 1) {
-    throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `layer "${layerName}" is called more than once (shared layers)`, {
+    throw new BackboneError('LW_BACKBONE_LAYER', `layer "${layerName}" is called more than once (shared layers)`, {
       layer: layerName,
     });
   }
   const call = raw[0];
-  if (!Array.isArray(call)) throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `bad inbound_nodes on "${layerName}"`);
+  if (!Array.isArray(call)) throw new BackboneError('LW_BACKBONE_FORMAT', `bad inbound_nodes on "${layerName}"`);
   return call.map((entry) => {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string') {
-      throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `bad inbound node entry on "${layerName}"`);
+      throw new BackboneError('LW_BACKBONE_FORMAT', `bad inbound node entry on "${layerName}"`);
     }
     return entry[0];
   });
@@ -68,12 +68,12 @@ function inboundNames(raw: unknown, layerName: string): string[] {
 export function parseKerasTopology(modelJson: unknown): KerasGraph {
   const functional = findFunctional(modelJson);
   if (!functional) {
-    throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', 'no functional Keras model with inbound_nodes found in modelTopology');
+    throw new BackboneError('LW_BACKBONE_FORMAT', 'no functional Keras model with inbound_nodes found in modelTopology');
   }
   const rawLayers = functional['layers'] as unknown[];
   const layers: KerasLayer[] = rawLayers.map((raw, i) => {
     if (!isObject(raw) || typeof raw['class_name'] !== 'string' || !isObject(raw['config'])) {
-      throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `layer #${i} is not a Keras layer object`);
+      throw new BackboneError('LW_BACKBONE_FORMAT', `layer #${i} is not a Keras layer object`);
     }
     const config = raw['config'];
     const name = typeof raw['name'] === 'string' ? raw['name'] : String(config['name'] ?? `layer_${i}`);
@@ -82,11 +82,11 @@ export function parseKerasTopology(modelJson: unknown): KerasGraph {
   const input = layers.find((l) => l.className === 'InputLayer');
   const shape = input?.config['batch_input_shape'];
   if (!input || !Array.isArray(shape) || shape.length !== 4) {
-    throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', 'the model has no 4-D InputLayer');
+    throw new BackboneError('LW_BACKBONE_FORMAT', 'the model has no 4-D InputLayer');
   }
   const [, h, w, c] = shape as (number | null)[];
   if (typeof h !== 'number' || typeof w !== 'number' || typeof c !== 'number') {
-    throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', 'the InputLayer has no fixed height, width and channels', { shape });
+    throw new BackboneError('LW_BACKBONE_FORMAT', 'the InputLayer has no fixed height, width and channels', { shape });
   }
   return { name: String(functional['name'] ?? 'backbone'), inputShape: [h, w, c], layers };
 }

@@ -5,7 +5,7 @@
  * `--quantize_uint8/uint16/float16`) are expanded to float32 here: nsfwjs ships uint8 affine-quantised weights
  * (`value = q * scale + min`).
  */
-import { AdtrError } from '../errors.js';
+import { BackboneError } from './errors.js';
 
 export interface WeightEntry {
   readonly name: string;
@@ -44,7 +44,7 @@ function bytesPer(dtype: string, name: string): number {
     case 'uint8':
       return 1;
     default:
-      throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `weight "${name}" has unsupported dtype ${dtype}`, { name, dtype });
+      throw new BackboneError('LW_BACKBONE_WEIGHTS', `weight "${name}" has unsupported dtype ${dtype}`, { name, dtype });
   }
 }
 
@@ -55,7 +55,7 @@ function decodeOne(entry: WeightEntry, bytes: Uint8Array): Float32Array {
   const q = entry.quantization;
   if (!q) {
     if (entry.dtype !== 'float32') {
-      throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `weight "${entry.name}" is ${entry.dtype}, expected float32`);
+      throw new BackboneError('LW_BACKBONE_WEIGHTS', `weight "${entry.name}" is ${entry.dtype}, expected float32`);
     }
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
     return out;
@@ -67,18 +67,18 @@ function decodeOne(entry: WeightEntry, bytes: Uint8Array): Float32Array {
   const scale = q.scale;
   const min = q.min;
   if (typeof scale !== 'number' || typeof min !== 'number') {
-    throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `weight "${entry.name}" is quantised without scale/min`);
+    throw new BackboneError('LW_BACKBONE_WEIGHTS', `weight "${entry.name}" is quantised without scale/min`);
   }
   if (q.dtype === 'uint8') for (let i = 0; i < count; i++) out[i] = (bytes[i] ?? 0) * scale + min;
   else if (q.dtype === 'uint16') for (let i = 0; i < count; i++) out[i] = view.getUint16(i * 2, true) * scale + min;
-  else throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `weight "${entry.name}" has unsupported quantisation ${q.dtype}`);
+  else throw new BackboneError('LW_BACKBONE_WEIGHTS', `weight "${entry.name}" has unsupported quantisation ${q.dtype}`);
   return out;
 }
 
 /** `shards[g]` holds the concatenated bytes of group g's files, in manifest order. */
 export function decodeWeights(groups: readonly WeightGroup[], shards: readonly Uint8Array[]): Map<string, NamedTensor> {
   if (shards.length !== groups.length) {
-    throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `expected ${groups.length} weight groups, got ${shards.length}`);
+    throw new BackboneError('LW_BACKBONE_WEIGHTS', `expected ${groups.length} weight groups, got ${shards.length}`);
   }
   const out = new Map<string, NamedTensor>();
   groups.forEach((group, g) => {
@@ -88,7 +88,7 @@ export function decodeWeights(groups: readonly WeightGroup[], shards: readonly U
       const count = entry.shape.reduce((a, b) => a * b, 1);
       const size = count * bytesPer(entry.quantization?.dtype ?? entry.dtype, entry.name);
       if (offset + size > buf.length) {
-        throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `weights end early at "${entry.name}"`, {
+        throw new BackboneError('LW_BACKBONE_WEIGHTS', `weights end early at "${entry.name}"`, {
           name: entry.name,
           needed: offset + size,
           have: buf.length,
@@ -98,7 +98,7 @@ export function decodeWeights(groups: readonly WeightGroup[], shards: readonly U
       offset += size;
     }
     if (offset !== buf.length) {
-      throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `group ${g} has ${buf.length - offset} unread bytes`, { group: g });
+      throw new BackboneError('LW_BACKBONE_WEIGHTS', `group ${g} has ${buf.length - offset} unread bytes`, { group: g });
     }
   });
   return out;

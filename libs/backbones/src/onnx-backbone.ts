@@ -6,8 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { InferenceSession, zerosLike } from '@linewatch/inference';
-import { AdtrError } from '../errors.js';
-import type { ModelConfig } from '../model/config.js';
+import { BackboneError } from './errors.js';
 import { readBackboneManifest, type BackboneManifest } from './onnx-manifest.js';
 import { checkBackboneModel, decodeOnnx, tapModelBytes, type ModelProto } from './onnx-model.js';
 
@@ -35,9 +34,9 @@ export interface OnnxBackbone {
   readonly opset: number;
 }
 
-function wrapOrt(err: unknown, source: string, what: string): AdtrError {
+function wrapOrt(err: unknown, source: string, what: string): BackboneError {
   const msg = err instanceof Error ? err.message : String(err);
-  return new AdtrError('LW_ADTR_BACKBONE_ONNX', `${source} ${what}: ${msg}`, { source }, { cause: err });
+  return new BackboneError('LW_BACKBONE_ONNX', `${source} ${what}: ${msg}`, { source }, { cause: err });
 }
 
 /** Opens `<dir>/backbone.json` (or a manifest file) and its ONNX model. */
@@ -47,11 +46,11 @@ export async function openOnnxBackbone(dirOrManifest: string, opts: { threads?: 
   try {
     bytes = new Uint8Array(await readFile(onnxPath));
   } catch (err) {
-    throw new AdtrError('LW_ADTR_BACKBONE_NOT_FOUND', `cannot read ${onnxPath} (named by ${manifestPath})`, { path: onnxPath }, { cause: err });
+    throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read ${onnxPath} (named by ${manifestPath})`, { path: onnxPath }, { cause: err });
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (m.sha256 !== undefined && m.sha256 !== sha256) {
-    throw new AdtrError('LW_ADTR_BACKBONE_ONNX', `${onnxPath} has sha256 ${sha256}, the manifest says ${m.sha256} (truncated or replaced?)`, {
+    throw new BackboneError('LW_BACKBONE_ONNX', `${onnxPath} has sha256 ${sha256}, the manifest says ${m.sha256} (truncated or replaced?)`, {
       path: onnxPath, sha256, expected: m.sha256,
     });
   }
@@ -84,45 +83,21 @@ async function probeTaps(tapBytes: Uint8Array, m: BackboneManifest, source: stri
     const t = out[f.output];
     const dims = t?.dims ?? [];
     if (!t || t.type !== 'float32' || dims.length !== 4 || dims[0] !== 1) {
-      throw new AdtrError('LW_ADTR_BACKBONE_TAP', `${source} feature "${f.output}" must be a float32 [1,C,H,W] tensor, got ${t?.type ?? 'nothing'} [${dims.join(',')}]`, {
+      throw new BackboneError('LW_BACKBONE_TAP', `${source} feature "${f.output}" must be a float32 [1,C,H,W] tensor, got ${t?.type ?? 'nothing'} [${dims.join(',')}]`, {
         source, output: f.output, dims: [...dims],
       });
     }
     const [, c, h, w] = dims as [number, number, number, number];
     if (f.channels !== undefined && f.channels !== c) {
-      throw new AdtrError('LW_ADTR_BACKBONE_TAP', `${source} feature "${f.output}" has ${c} channels, the manifest says ${f.channels}`, { source, output: f.output, channels: c });
+      throw new BackboneError('LW_BACKBONE_TAP', `${source} feature "${f.output}" has ${c} channels, the manifest says ${f.channels}`, { source, output: f.output, channels: c });
     }
     // Exporters round odd sizes either way (SAME padding ceils, VALID floors), so allow both.
     const near = (size: number, full: number) => Math.abs(size - full / f.stride) < 1;
     if (!near(h, m.inputSize[0]) || !near(w, m.inputSize[1])) {
-      throw new AdtrError('LW_ADTR_BACKBONE_TAP', `${source} feature "${f.output}" is ${h}x${w}, not stride ${f.stride} of ${m.inputSize.join('x')}`, {
+      throw new BackboneError('LW_BACKBONE_TAP', `${source} feature "${f.output}" is ${h}x${w}, not stride ${f.stride} of ${m.inputSize.join('x')}`, {
         source, output: f.output, size: [h, w], stride: f.stride,
       });
     }
     return { name: f.output, shape: [c, h, w], stride: f.stride };
   });
-}
-
-/**
- * The model config for an ONNX backbone: its input size and taps; the preset's token grid scaled with the input so
- * the grid stride stays the preset's (e.g. stride 16: 224 → 14, 380 → 24). No intensity tap: the merged head sees
- * only the backbone's outputs, not the image.
- */
-export function onnxModelConfig(backbone: Pick<OnnxBackbone, 'inputSize' | 'taps'>, cfg: ModelConfig): ModelConfig {
-  const [h, w] = backbone.inputSize;
-  const grid: [number, number] = [
-    Math.max(1, Math.round((cfg.grid[0] * h) / cfg.inputSize[0])),
-    Math.max(1, Math.round((cfg.grid[1] * w) / cfg.inputSize[1])),
-  ];
-  const { intensityTap: _dropped, ...rest } = cfg;
-  return { ...rest, inputSize: [h, w], taps: backbone.taps.map((t) => t.name), grid };
-}
-
-export function checkOnnxConfig(backbone: OnnxBackbone, cfg: ModelConfig): void {
-  const sameTaps = cfg.taps.length === backbone.taps.length && cfg.taps.every((t, i) => t === backbone.taps[i]?.name);
-  if (cfg.inputSize[0] !== backbone.inputSize[0] || cfg.inputSize[1] !== backbone.inputSize[1] || !sameTaps) {
-    throw new AdtrError('LW_ADTR_CONFIG', `model config (input ${cfg.inputSize.join('x')}, taps ${cfg.taps.join('+')}) does not match backbone "${backbone.id}"; use onnxModelConfig`, {
-      backbone: backbone.id,
-    });
-  }
 }

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AdtrError } from '../errors.js';
+import { BackboneError } from './errors.js';
 
 export const BACKBONE_MANIFEST_FILE = 'backbone.json';
 const MAX_MANIFEST_BYTES = 256 * 1024;
@@ -69,12 +69,12 @@ const check = TypeCompiler.Compile(BackboneManifestSchema);
 export function parseBackboneManifest(value: unknown, source = 'backbone manifest'): BackboneManifest {
   if (!check.Check(value)) {
     const errors = [...check.Errors(value)].slice(0, 6).map((e) => `${e.path || '/'}: ${e.message}`);
-    throw new AdtrError('LW_ADTR_BACKBONE_MANIFEST', `${source} is invalid: ${errors.join('; ')}`, { source, errors });
+    throw new BackboneError('LW_BACKBONE_MANIFEST', `${source} is invalid: ${errors.join('; ')}`, { source, errors });
   }
   const outputs = value.features.map((f) => f.output);
   const dup = outputs.find((o, i) => outputs.indexOf(o) !== i);
   if (dup !== undefined) {
-    throw new AdtrError('LW_ADTR_BACKBONE_MANIFEST', `${source} lists feature "${dup}" twice`, { source, output: dup });
+    throw new BackboneError('LW_BACKBONE_MANIFEST', `${source} lists feature "${dup}" twice`, { source, output: dup });
   }
   return value;
 }
@@ -94,23 +94,23 @@ export function readBackboneManifest(dirOrFile: string): LocatedManifest {
   try {
     if (statSync(abs).isDirectory()) manifestPath = join(abs, BACKBONE_MANIFEST_FILE);
   } catch (err) {
-    throw new AdtrError('LW_ADTR_BACKBONE_NOT_FOUND', `no backbone at ${abs}`, { path: abs }, { cause: err });
+    throw new BackboneError('LW_BACKBONE_NOT_FOUND', `no backbone at ${abs}`, { path: abs }, { cause: err });
   }
   let text: string;
   try {
     if (statSync(manifestPath).size > MAX_MANIFEST_BYTES) {
-      throw new AdtrError('LW_ADTR_BACKBONE_MANIFEST', `${manifestPath} is larger than ${MAX_MANIFEST_BYTES} bytes`, { path: manifestPath });
+      throw new BackboneError('LW_BACKBONE_MANIFEST', `${manifestPath} is larger than ${MAX_MANIFEST_BYTES} bytes`, { path: manifestPath });
     }
     text = readFileSync(manifestPath, 'utf8');
   } catch (err) {
-    if (err instanceof AdtrError) throw err;
-    throw new AdtrError('LW_ADTR_BACKBONE_NOT_FOUND', `cannot read backbone manifest ${manifestPath}`, { path: manifestPath }, { cause: err });
+    if (err instanceof BackboneError) throw err;
+    throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read backbone manifest ${manifestPath}`, { path: manifestPath }, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new AdtrError('LW_ADTR_BACKBONE_MANIFEST', `${manifestPath} is not JSON`, { path: manifestPath }, { cause: err });
+    throw new BackboneError('LW_BACKBONE_MANIFEST', `${manifestPath} is not JSON`, { path: manifestPath }, { cause: err });
   }
   const manifest = parseBackboneManifest(json, manifestPath);
   return { manifest, manifestPath, onnxPath: join(dirname(manifestPath), manifest.onnx) };

@@ -4,7 +4,7 @@
  * inputs are rewired to the backbone's tapped tensors. The result keeps our single input and our outputs, so agents
  * run it like any other package model.
  */
-import { AdtrError } from '../errors.js';
+import { BackboneError } from './errors.js';
 import { defaultOpset, onnx, toNum, type IGraphProto, type INodeProto, type ModelProto } from './onnx-model.js';
 
 export const BACKBONE_PREFIX = 'user_backbone/';
@@ -99,7 +99,7 @@ export function mergeBackboneAndHead(s: MergeSpec): Uint8Array {
   const initializers = [...(body.initializer ?? []), ...(hg.initializer ?? []), ...head.extra];
   const seen = new Set<string>();
   for (const t of initializers) {
-    if (seen.has(t.name ?? '')) throw new AdtrError('LW_ADTR_CONFIG', `merged graph has two initializers named "${t.name}"`, { name: t.name });
+    if (seen.has(t.name ?? '')) throw new BackboneError('LW_BACKBONE_CONFIG', `merged graph has two initializers named "${t.name}"`, { name: t.name });
     seen.add(t.name ?? '');
   }
 

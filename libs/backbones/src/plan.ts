@@ -4,7 +4,7 @@
  * and a bias), ZeroPadding2D folded into the next convolution's pads, ReLU(max 6) as a clip, Add as an add.
  * Only layers needed to compute the requested taps are kept, so heads and unused blocks cost nothing.
  */
-import { AdtrError } from '../errors.js';
+import { BackboneError } from './errors.js';
 import type { KerasGraph, KerasLayer } from './keras-topology.js';
 import type { NamedTensor } from './keras-weights.js';
 
@@ -38,7 +38,7 @@ export interface BackbonePlan {
 
 function num(v: unknown, what: string, layer: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `layer "${layer}" has no numeric ${what}`, { layer });
+    throw new BackboneError('LW_BACKBONE_LAYER', `layer "${layer}" has no numeric ${what}`, { layer });
   }
   return v;
 }
@@ -46,12 +46,12 @@ function num(v: unknown, what: string, layer: string): number {
 function pair(v: unknown, what: string, layer: string): [number, number] {
   if (typeof v === 'number') return [v, v];
   if (Array.isArray(v) && v.length === 2) return [num(v[0], what, layer), num(v[1], what, layer)];
-  throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `layer "${layer}" has a bad ${what}`, { layer, value: v });
+  throw new BackboneError('LW_BACKBONE_LAYER', `layer "${layer}" has a bad ${what}`, { layer, value: v });
 }
 
 function weight(weights: Map<string, NamedTensor>, name: string): NamedTensor {
   const w = weights.get(name);
-  if (!w) throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `missing weight "${name}"`, { name });
+  if (!w) throw new BackboneError('LW_BACKBONE_WEIGHTS', `missing weight "${name}"`, { name });
   return w;
 }
 
@@ -76,7 +76,7 @@ function convKernel(layer: KerasLayer, weights: Map<string, NamedTensor>, inChan
   const k = weight(weights, kname);
   const [kh, kw, cin, m] = k.shape as [number, number, number, number];
   if (k.shape.length !== 4 || cin !== inChannels) {
-    throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `kernel "${kname}" has shape [${k.shape}] for ${inChannels} inputs`);
+    throw new BackboneError('LW_BACKBONE_WEIGHTS', `kernel "${kname}" has shape [${k.shape}] for ${inChannels} inputs`);
   }
   const out = depthwise ? cin * m : m;
   const inPerGroup = depthwise ? 1 : cin;
@@ -104,7 +104,7 @@ function foldBatchNorm(conv: Extract<PlanOp, { kind: 'conv' }>, bn: KerasLayer, 
   const mean = weight(weights, `${bn.name}/moving_mean`).data;
   const variance = weight(weights, `${bn.name}/moving_variance`).data;
   if (mean.length !== out || variance.length !== out) {
-    throw new AdtrError('LW_ADTR_BACKBONE_WEIGHTS', `BatchNorm "${bn.name}" has ${mean.length} channels, conv has ${out}`);
+    throw new BackboneError('LW_BACKBONE_WEIGHTS', `BatchNorm "${bn.name}" has ${mean.length} channels, conv has ${out}`);
   }
   for (let o = 0; o < out; o++) {
     const s = (gamma ? (gamma[o] as number) : 1) / Math.sqrt((variance[o] as number) + eps);
@@ -126,7 +126,7 @@ export function buildBackbonePlan(
   const byName = new Map(graph.layers.map((l) => [l.name, l]));
   for (const t of tapNames) {
     if (!byName.has(t)) {
-      throw new AdtrError('LW_ADTR_BACKBONE_TAP', `no layer named "${t}" in ${graph.name}`, { tap: t });
+      throw new BackboneError('LW_BACKBONE_TAP', `no layer named "${t}" in ${graph.name}`, { tap: t });
     }
   }
   // Keep only what the taps need.
@@ -164,7 +164,7 @@ export function buildBackbonePlan(
         const [[top, bottom], [left, right]] = Array.isArray(p) && Array.isArray(p[0])
           ? (p as [[number, number], [number, number]])
           : [pair(p, 'padding', layer.name), pair(p, 'padding', layer.name)];
-        if (!src || !inShape) throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+        if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
         alias.set(layer.name, src);
         pendingPads.set(layer.name, [top, left, bottom, right]);
         shapes.set(layer.name, [inShape[0], inShape[1] + top + bottom, inShape[2] + left + right]);
@@ -172,17 +172,17 @@ export function buildBackbonePlan(
       }
       case 'Conv2D':
       case 'DepthwiseConv2D': {
-        if (!src || !inShape) throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+        if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
         const rawIn = layer.inbound[0] as string;
         const padded = shapes.get(rawIn) ?? inShape;
         const extra = pendingPads.get(rawIn) ?? [0, 0, 0, 0];
         const [kh, kw] = pair(layer.config['kernel_size'], 'kernel_size', layer.name);
         const [sh, sw] = pair(layer.config['strides'] ?? 1, 'strides', layer.name);
         const [dh, dw] = pair(layer.config['dilation_rate'] ?? 1, 'dilation_rate', layer.name);
-        if (dh !== 1 || dw !== 1) throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `dilated conv "${layer.name}" unsupported`);
+        if (dh !== 1 || dw !== 1) throw new BackboneError('LW_BACKBONE_LAYER', `dilated conv "${layer.name}" unsupported`);
         const act = layer.config['activation'];
         if (act !== undefined && act !== 'linear') {
-          throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `conv "${layer.name}" has fused activation ${String(act)}`);
+          throw new BackboneError('LW_BACKBONE_LAYER', `conv "${layer.name}" has fused activation ${String(act)}`);
         }
         const same = layer.config['padding'] === 'same';
         const [pt, pb] = same ? samePads(padded[1], kh, sh) : [0, 0];
@@ -192,7 +192,7 @@ export function buildBackbonePlan(
         const outH = Math.floor((inShape[1] + pads[0] + pads[2] - kh) / sh) + 1;
         const outW = Math.floor((inShape[2] + pads[1] + pads[3] - kw) / sw) + 1;
         if (outH < 1 || outW < 1) {
-          throw new AdtrError('LW_ADTR_CONFIG', `input ${h0}x${w0} is too small: "${layer.name}" would be empty`);
+          throw new BackboneError('LW_BACKBONE_CONFIG', `input ${h0}x${w0} is too small: "${layer.name}" would be empty`);
         }
         const shape: [number, number, number] = [info.shape[0], outH, outW];
         ops.push({ kind: 'conv', name: layer.name, input: src, weight: info.kernel, weightShape: info.shape, bias: info.bias,
@@ -203,7 +203,7 @@ export function buildBackbonePlan(
       case 'BatchNormalization': {
         const producer = ops.find((o) => o.name === src);
         if (!producer || producer.kind !== 'conv') {
-          throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `BatchNorm "${layer.name}" does not follow a convolution`);
+          throw new BackboneError('LW_BACKBONE_LAYER', `BatchNorm "${layer.name}" does not follow a convolution`);
         }
         foldBatchNorm(producer, layer, weights);
         alias.set(layer.name, producer.name);
@@ -212,12 +212,12 @@ export function buildBackbonePlan(
       }
       case 'ReLU':
       case 'Activation': {
-        if (!src || !inShape) throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+        if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
         const isRelu = layer.className === 'ReLU' || layer.config['activation'] === 'relu';
         const slope = layer.config['negative_slope'];
         const threshold = layer.config['threshold'];
         if (!isRelu || (slope !== undefined && slope !== 0) || (threshold !== undefined && threshold !== 0)) {
-          throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `activation "${layer.name}" is not a plain (capped) ReLU`);
+          throw new BackboneError('LW_BACKBONE_LAYER', `activation "${layer.name}" is not a plain (capped) ReLU`);
         }
         const max = typeof layer.config['max_value'] === 'number' ? (layer.config['max_value'] as number) : Infinity;
         ops.push({ kind: 'clip', name: layer.name, input: src, min: 0, max, shape: inShape });
@@ -227,7 +227,7 @@ export function buildBackbonePlan(
       case 'Add': {
         const [a, b] = layer.inbound.map((n) => alias.get(n) ?? n);
         if (layer.inbound.length !== 2 || a === undefined || b === undefined) {
-          throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `Add "${layer.name}" must have exactly two inputs`);
+          throw new BackboneError('LW_BACKBONE_LAYER', `Add "${layer.name}" must have exactly two inputs`);
         }
         const shape = shapes.get(a) as [number, number, number];
         ops.push({ kind: 'add', name: layer.name, inputs: [a, b], shape });
@@ -235,7 +235,7 @@ export function buildBackbonePlan(
         break;
       }
       default:
-        throw new AdtrError('LW_ADTR_BACKBONE_LAYER', `layer type ${layer.className} ("${layer.name}") is not supported`, {
+        throw new BackboneError('LW_BACKBONE_LAYER', `layer type ${layer.className} ("${layer.name}") is not supported`, {
           layer: layer.name,
           className: layer.className,
         });

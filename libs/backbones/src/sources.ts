@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { AdtrError } from '../errors.js';
+import { BackboneError } from './errors.js';
 import type { WeightGroup } from './keras-weights.js';
 
 export interface LayersModelFiles {
@@ -22,12 +22,12 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new AdtrError('LW_ADTR_BACKBONE_NOT_FOUND', `cannot read ${path}`, { path }, { cause: err });
+    throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read ${path}`, { path }, { cause: err });
   }
 }
 
 function asGroups(raw: unknown, where: string): WeightGroup[] {
-  if (!Array.isArray(raw)) throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `${where} has no weightsManifest array`);
+  if (!Array.isArray(raw)) throw new BackboneError('LW_BACKBONE_FORMAT', `${where} has no weightsManifest array`);
   return raw as WeightGroup[];
 }
 
@@ -39,7 +39,7 @@ export function loadTfjsDirectory(dir: string, id = `tfjs:${dir}`): LayersModelF
       try {
         return readFileSync(join(dir, p));
       } catch (err) {
-        throw new AdtrError('LW_ADTR_BACKBONE_NOT_FOUND', `cannot read weight file ${p}`, { dir, path: p }, { cause: err });
+        throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read weight file ${p}`, { dir, path: p }, { cause: err });
       }
     });
     return new Uint8Array(Buffer.concat(parts));
@@ -61,7 +61,7 @@ export function loadNsfwjsModel(model: NsfwjsModel = 'mobilenet_v2'): LayersMode
     // The package's exports hide its folders; resolve its CommonJS entry and walk up to dist/.
     root = join(dirname(require.resolve('nsfwjs')), '..');
   } catch (err) {
-    throw new AdtrError('LW_ADTR_BACKBONE_NOT_FOUND', 'the nsfwjs package is not installed', {}, { cause: err });
+    throw new BackboneError('LW_BACKBONE_NOT_FOUND', 'the nsfwjs package is not installed', {}, { cause: err });
   }
   const dir = join(root, 'models', model);
   const mod = require(join(dir, 'model.min.js')) as { modelTopology?: unknown; weightsManifest?: unknown };
@@ -71,7 +71,7 @@ export function loadNsfwjsModel(model: NsfwjsModel = 'mobilenet_v2'): LayersMode
       Buffer.concat(
         g.paths.map((p) => {
           const b64 = require(join(dir, `${p}.min.js`)) as unknown;
-          if (typeof b64 !== 'string') throw new AdtrError('LW_ADTR_BACKBONE_FORMAT', `nsfwjs shard ${p} is not a string`);
+          if (typeof b64 !== 'string') throw new BackboneError('LW_BACKBONE_FORMAT', `nsfwjs shard ${p} is not a string`);
           return Buffer.from(b64, 'base64');
         }),
       ),

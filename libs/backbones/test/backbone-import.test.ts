@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildBackbonePlan, decodeWeights, isAdtrError, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology } from '../src/index.js';
+import { buildBackbonePlan, decodeWeights, isBackboneError, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology } from '../src/index.js';
 
 const TAPS = ['block_5_add', 'block_12_add'];
 
@@ -19,13 +19,13 @@ test('unknown taps, unsupported layers and short weights are coded errors', () =
   const files = loadNsfwjsModel('mobilenet_v2');
   const graph = parseKerasTopology(files.modelTopology);
   const weights = decodeWeights(files.weightsManifest, files.shards);
-  assert.throws(() => buildBackbonePlan(graph, weights, ['no_such_layer']), (e) => isAdtrError(e, 'LW_ADTR_BACKBONE_TAP'));
+  assert.throws(() => buildBackbonePlan(graph, weights, ['no_such_layer']), (e) => isBackboneError(e, 'LW_BACKBONE_TAP'));
   // The classification head (Flatten, Dense) is not importable as a feature tap.
-  assert.throws(() => buildBackbonePlan(graph, weights, ['dense_1']), (e) => isAdtrError(e, 'LW_ADTR_BACKBONE_LAYER'));
+  assert.throws(() => buildBackbonePlan(graph, weights, ['dense_1']), (e) => isBackboneError(e, 'LW_BACKBONE_LAYER'));
   const short = files.shards.map((s) => s.subarray(0, s.length - 10));
-  assert.throws(() => decodeWeights(files.weightsManifest, short), (e) => isAdtrError(e, 'LW_ADTR_BACKBONE_WEIGHTS'));
-  assert.throws(() => parseKerasTopology({ foo: 1 }), (e) => isAdtrError(e, 'LW_ADTR_BACKBONE_FORMAT'));
-  assert.throws(() => loadTfjsDirectory('/nonexistent'), (e) => isAdtrError(e, 'LW_ADTR_BACKBONE_NOT_FOUND'));
+  assert.throws(() => decodeWeights(files.weightsManifest, short), (e) => isBackboneError(e, 'LW_BACKBONE_WEIGHTS'));
+  assert.throws(() => parseKerasTopology({ foo: 1 }), (e) => isBackboneError(e, 'LW_BACKBONE_FORMAT'));
+  assert.throws(() => loadTfjsDirectory('/nonexistent'), (e) => isBackboneError(e, 'LW_BACKBONE_NOT_FOUND'));
 });
 
 test('quantised weights decode as q * scale + min; float16 decodes exactly', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { exportModel, Graph } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import {
-  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, tapsToGrid,
+  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology,
   type LayersModelFiles,
 } from '../src/index.js';
 import { nhwcToChw, seededImage } from './helpers.js';
@@ -50,12 +50,4 @@ test('imported nsfwjs MobileNetV2 run by onnxruntime matches TF.js to ≤ 1e-4',
 test('imported shared MobileNetV2-0.35 run by onnxruntime matches TF.js to ≤ 1e-4', { skip: !existsSync(shared035) && 'shared backbone absent' }, async () => {
   const err = await maxErrorVsTfjs(loadTfjsDirectory(shared035));
   assert.ok(err <= 1e-4, `max abs error ${err}`);
-});
-
-test('taps are resized to the token grid and concatenated along channels', () => {
-  const files = loadNsfwjsModel('mobilenet_v2');
-  const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), TAPS);
-  const g = new Graph();
-  const tokens = tapsToGrid(applyBackbone(g, g.input('image', [2, 3, 224, 224]), plan), [14, 14]);
-  assert.deepEqual(tokens.shape, [2, 32 + 96, 14, 14]);
 });

@@ -1,7 +1,7 @@
 /** train / finetune: flag parsing and validation into typed options; the work is in ../train (see train-options.ts). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readBackboneManifest } from '@linewatch/adtr';
+import { readBackboneManifest } from '@linewatch/backbones';
 import { loadPrivateKey } from '@linewatch/model-package';
 import { bool, choice, existingPath, nonNegativeInt, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';

@@ -5,9 +5,10 @@
  * user-supplied ONNX backbone with its manifest (./onnx-backbone.ts).
  */
 import { resolve } from 'node:path';
+import type { ModelConfig } from '@linewatch/adtr';
 import {
-  buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, type BackbonePlan, type ModelConfig,
-} from '@linewatch/adtr';
+  buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, type BackbonePlan,
+} from '@linewatch/backbones';
 import { isOnnxSpec, resolveOnnxBackbone, type ResolvedOnnxBackbone } from './onnx-backbone.js';
 
 export const DEFAULT_BACKBONE = 'nsfwjs';

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PRESETS, TokenMapPredictor } from '@linewatch/adtr';
 import {
-  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, parseKerasTopology, PRESETS, TokenMapPredictor, type BackboneManifest,
-} from '@linewatch/adtr';
+  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, parseKerasTopology, type BackboneManifest,
+} from '@linewatch/backbones';
 import { exportModel, Graph } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
@@ -164,7 +165,7 @@ test('--backbone onnx:<path> is checked when the flags are parsed', async () => 
     assert.match(missing.err, /LW_TRAINER_BAD_VALUE/);
     const bad = await cli('onnx:bad');
     assert.equal(bad.code, 3);
-    assert.match(bad.err, /LW_ADTR_BACKBONE_MANIFEST/);
+    assert.match(bad.err, /LW_BACKBONE_MANIFEST/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

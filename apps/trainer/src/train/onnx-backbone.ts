@@ -4,9 +4,8 @@
  * in front of our head; preprocessing (size, normalisation, channel order) is the manifest's.
  */
 import { resolve } from 'node:path';
-import {
-  onnxInferenceModel, onnxModelConfig, OnnxFeatureExtractor, openOnnxBackbone, type ModelConfig, type OnnxBackbone,
-} from '@linewatch/adtr';
+import { onnxInferenceModel, onnxModelConfig, OnnxFeatureExtractor, type ModelConfig } from '@linewatch/adtr';
+import { openOnnxBackbone, type OnnxBackbone } from '@linewatch/backbones';
 import { TrainerError } from '../errors.js';
 
 export const ONNX_SPEC_PREFIX = 'onnx:';

@@ -5,11 +5,11 @@
  * - inference: image → anomaly map + image score, the deployed `model.onnx`.
  * Parameters are created by name in the same order in each graph, so trained values carry over by name.
  */
+import { applyBackbone, type BackbonePlan } from '@linewatch/backbones';
 import { concat, Graph, type Tensor } from '@linewatch/graph';
-import { applyBackbone, intensityTap, tapsToGrid } from '../backbone/to-graph.js';
-import type { BackbonePlan } from '../backbone/plan.js';
 import { AdtrError } from '../errors.js';
 import { checkModelConfig, type LossSettings, type ModelConfig } from './config.js';
+import { intensityTap, tapsToGrid } from './grid.js';
 import { lossImg, lossNorm, lossPx, residual } from './losses.js';
 import { reconstruct } from './reconstruct.js';
 import { imageScore, tokenMap, upsampleMap } from './scoring.js';

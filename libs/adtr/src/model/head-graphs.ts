@@ -7,9 +7,9 @@
  * Parameters are created by the same names in the same order as in buildInferenceGraph/buildTrainingGraph.
  */
 import { Graph, type Tensor } from '@linewatch/graph';
-import { tapsToGrid } from '../backbone/to-graph.js';
 import { AdtrError } from '../errors.js';
 import { checkModelConfig, type ModelConfig } from './config.js';
+import { tapsToGrid } from './grid.js';
 import { residual } from './losses.js';
 import { reconstruct } from './reconstruct.js';
 import { imageScore, tokenMap, upsampleMap } from './scoring.js';

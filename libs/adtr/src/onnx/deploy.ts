@@ -6,15 +6,14 @@
  *   the usual anomaly-map and score outputs.
  */
 import { createHash } from 'node:crypto';
+import { mergeBackboneAndHead, onnx, type OnnxBackbone } from '@linewatch/backbones';
 import { exportModel, type TensorData as GraphTensorData } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { AdtrError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT } from '../model/graphs.js';
 import { buildGridGraph, buildHeadGraph, tapInputName } from '../model/head-graphs.js';
-import { checkOnnxConfig, type OnnxBackbone } from './onnx-backbone.js';
-import { onnx } from './onnx-model.js';
-import { mergeBackboneAndHead } from './onnx-merge.js';
+import { checkOnnxConfig } from './config.js';
 
 /** image [1,3,H,W] → anomaly map + score, with `paramValue` baked in (as exportModel's). */
 export function onnxInferenceModel(backbone: OnnxBackbone, cfg: ModelConfig, paramValue: (name: string) => GraphTensorData, seed = 0): Uint8Array {
