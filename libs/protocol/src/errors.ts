@@ -22,6 +22,9 @@ export const ERROR_CATALOGUE = {
   LW_PROTO_TOPIC_SEGMENT: 'A topic segment (site, line, device, camera, share group) is empty, too long, or contains a forbidden character.',
   LW_PROTO_TOPIC_UNKNOWN_KIND: 'The topic suffix after the device does not name a known message kind.',
   LW_PROTO_TOPIC_MISMATCH: 'The device or camera named in the topic differs from the one in the payload.',
+  LW_PROTO_HTTP_NETWORK: 'An HTTP API call got no answer: connection refused or reset, DNS failure, or the request could not be sent.',
+  LW_PROTO_HTTP_TIMEOUT: 'An HTTP API call did not get its complete answer within the client\'s timeout.',
+  LW_PROTO_HTTP_REPLY_INVALID: 'An HTTP API answer does not match its route: a status the route does not declare, a body that is not JSON or fails the schema for its status, or an error status without a {code, message} body.',
 } as const satisfies Record<string, string>;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -49,6 +52,33 @@ export class ProtocolError extends Error {
 
 export function isProtocolError(e: unknown, code?: ProtocolErrorCode): e is ProtocolError {
   return e instanceof ProtocolError && (code === undefined || e.code === code);
+}
+
+/**
+ * A failed HTTP API call (`@linewatch/protocol/client`). `code` is the server's own code when it answered with an
+ * error body (`LW_CTRL_*`), or one of this catalogue's `LW_PROTO_HTTP_*` codes when it did not answer, answered too
+ * late, or answered something the route does not allow. `status` is the HTTP status, null when none arrived.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: string;
+  readonly status: number | null;
+  readonly details: ProtocolErrorDetails;
+
+  constructor(code: string, message: string, status: number | null, details: ProtocolErrorDetails = {}, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+    this.status = status;
+    this.details = Object.freeze({ ...details });
+  }
+
+  toJSON(): { name: string; code: string; status: number | null; message: string; details: ProtocolErrorDetails } {
+    return { name: this.name, code: this.code, status: this.status, message: this.message, details: this.details };
+  }
+}
+
+export function isApiError(e: unknown, code?: string): e is ApiError {
+  return e instanceof ApiError && (code === undefined || e.code === code);
 }
 
 /** Shorthand used across the package so throw sites stay one line. */

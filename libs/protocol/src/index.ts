@@ -4,7 +4,7 @@
  */
 export const PROTOCOL_VERSION = 1 as const;
 
-export { ERROR_CATALOGUE, ERROR_CODES, ProtocolError, isProtocolError } from './errors.js';
+export { ApiError, ERROR_CATALOGUE, ERROR_CODES, ProtocolError, isApiError, isProtocolError } from './errors.js';
 export type { ProtocolErrorCode, ProtocolErrorDetails } from './errors.js';
 
 export { KINDS, MESSAGE_KINDS, hasCameraSegment, isMessageKind, kindById } from './kinds.js';

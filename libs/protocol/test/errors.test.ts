@@ -17,12 +17,18 @@ import {
 } from '../src/index.js';
 import type { ProtocolErrorCode } from '../src/index.js';
 import { pngHeader } from '../src/images.js';
+import { ApiClient, ApiError } from '../src/client/index.js';
+import { SessionRoute } from '../src/http/index.js';
 import { address, frame, jpeg, mapPng, samples } from './samples.js';
 
 const SCORE = KINDS.score.id;
 const EVENT = KINDS.event.id;
 const eventHeader = JSON.stringify({ ...samples.event, jpeg: undefined, anomalyMap: undefined, features: undefined });
 const scoreBytes = encode('score', samples.score);
+
+/** A client whose fetch answers with `answer` (the HTTP codes' triggers). */
+const clientWith = (answer: typeof fetch, timeoutMs?: number): ApiClient => new ApiClient({ baseUrl: 'http://127.0.0.1:9', fetch: answer, ...(timeoutMs ? { timeoutMs } : {}) });
+const never: typeof fetch = (_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
 
 const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
   LW_PROTO_INVALID_ARGUMENT: [
@@ -100,6 +106,9 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
     ],
     ['camera differs on publish', () => toPublication('score', { ...address, camera: 'cam-2' }, samples.score)],
   ],
+  LW_PROTO_HTTP_NETWORK: [['fetch fails', () => clientWith(() => Promise.reject(new TypeError('fetch failed'))).call(SessionRoute)]],
+  LW_PROTO_HTTP_TIMEOUT: [['no answer within the timeout', () => clientWith(never, 20).call(SessionRoute)]],
+  LW_PROTO_HTTP_REPLY_INVALID: [['200 body off the schema', () => clientWith(() => Promise.resolve(Response.json({ user: null }))).call(SessionRoute)]],
 };
 
 describe('every error code has a trigger', () => {
@@ -109,9 +118,10 @@ describe('every error code has a trigger', () => {
   });
   for (const code of ERROR_CODES) {
     for (const [name, fn] of triggers[code]) {
-      test(`${code}: ${name}`, () => {
-        assert.throws(fn, (e: unknown) => {
-          assert.ok(e instanceof ProtocolError, `expected ProtocolError, got ${String(e)}`);
+      // The HTTP client's codes reject (async) with an ApiError; everything else throws a ProtocolError.
+      test(`${code}: ${name}`, async () => {
+        await assert.rejects(async () => fn(), (e: unknown) => {
+          assert.ok(e instanceof ProtocolError || e instanceof ApiError, `expected ProtocolError or ApiError, got ${String(e)}`);
           assert.equal(e.code, code, e.message);
           assert.ok(e.message.startsWith(code));
           assert.ok(Object.isFrozen(e.details));
