@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { build as buildAgent, parseConfig, type Agent } from '@linewatch/agent';
 import { build as buildController, type App } from '@linewatch/controller';
 import { generateSigningKeys, packPackage, readPackage, verifyPackage, loadPublicKey } from '@linewatch/model-package';
-import { runCli, silentProgress } from '@linewatch/trainer';
+import { COMMANDS, runCli, silentProgress } from '@linewatch/trainer';
 import { toPublication } from '@linewatch/protocol';
 import { encodeMaskPng, encodePng } from '@linewatch/vision';
 import { AdminHttp, cameraFrames, matchFrame, spawnWorker, writeNormalSurfaces, type CameraSpec, type TruthFrame } from './closed-loop-helpers.js';
@@ -61,7 +61,7 @@ test('QA labels → fine-tune job on a worker process → better, eligible versi
     await writeNormalSurfaces(join(dir, 'normal'), SPEC, 12, 'brushed');
     const parentDir = join(dir, 'parent');
     let trainErr = '';
-    const code = await runCli(['train', '--data', join(dir, 'normal'), '--preset', 'tiny', '--out', parentDir, '--key', keys.privateKeyPath], {
+    const code = await runCli(COMMANDS, ['train', '--data', join(dir, 'normal'), '--preset', 'tiny', '--out', parentDir, '--key', keys.privateKeyPath], {
       stdout: { write: () => true }, stderr: { write: (s: string) => ((trainErr += s), true) }, progress: silentProgress,
     });
     assert.equal(code, 0, trainErr);
@@ -116,7 +116,7 @@ test('QA labels → fine-tune job on a worker process → better, eligible versi
       }
     }
     const parentEval = join(dir, 'parent-eval.json');
-    assert.equal(await runCli(['eval', '--model', parentDir, '--data', frames, '--json', parentEval], { stdout: { write: () => true }, stderr: { write: () => true }, progress: silentProgress }), 0);
+    assert.equal(await runCli(COMMANDS, ['eval', '--model', parentDir, '--data', frames, '--json', parentEval], { stdout: { write: () => true }, stderr: { write: () => true }, progress: silentProgress }), 0);
     const onCameras = JSON.parse(readFileSync(parentEval, 'utf8')) as { normalScoreQuantiles: { p50: number }; imageAuroc: number; pixelAuroc: number };
     t.diagnostic(`parent on the camera frames: image AUROC ${onCameras.imageAuroc.toFixed(3)}, pixel AUROC ${onCameras.pixelAuroc.toFixed(3)}`);
     for (const device of DEVICES) {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { AGENT_VERSION, build as buildAgent, parseConfig, type Agent } from '@linewatch/agent';
 import { build as buildController, type App } from '@linewatch/controller';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
-import { runCli, silentProgress } from '@linewatch/trainer';
+import { COMMANDS, runCli, silentProgress } from '@linewatch/trainer';
 import { isJpeg, isPng, waitFor, writeSyntheticDataset } from './helpers.js';
 
 const SITE = 'plant-e2e';
@@ -32,7 +32,7 @@ interface ScorePoint { camera: string; count: number; mean: number; max: number;
 async function train(data: string, out: string, key: string): Promise<void> {
   let stderr = '';
   const sink = { write: (s: string) => ((stderr += s), true) };
-  const code = await runCli(['train', '--data', data, '--preset', 'tiny', '--out', out, '--key', key], {
+  const code = await runCli(COMMANDS, ['train', '--data', data, '--preset', 'tiny', '--out', out, '--key', key], {
     stdout: { write: () => true },
     stderr: sink,
     progress: silentProgress,

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli/run.js';
+import { COMMANDS } from '../src/commands/index.js';
 import type { CliContext } from '../src/cli/command.js';
 import { parseFinetuneOptions, parseTrainOptions } from '../src/commands/train.js';
 import { silentProgress } from '../src/progress.js';
@@ -24,7 +25,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runCli(args, { stdout, stderr, progress: silentProgress, cwd: dir });
+  const code = await runCli(COMMANDS, args, { stdout, stderr, progress: silentProgress, cwd: dir });
   return { code, out: stdout.text, err: stderr.text };
 }
 

@@ -7,6 +7,7 @@ import { InferenceSession, float32 } from '@linewatch/inference';
 import { aupro, auroc, f1Max, pixelAuroc } from '@linewatch/metrics';
 import { decodeImage, preprocess, resizeMap, settingsFromManifest } from '@linewatch/vision';
 import { runCli } from '../src/cli/run.js';
+import { COMMANDS } from '../src/commands/index.js';
 import { openModel, pixelsAtInput } from '../src/eval/model.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { loadEvalData } from '../src/eval/data.js';
@@ -26,7 +27,7 @@ after(() => rmSync(fx.dir, { recursive: true, force: true }));
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runCli(args, { stdout, stderr, progress: silentProgress, cwd: fx.dir });
+  const code = await runCli(COMMANDS, args, { stdout, stderr, progress: silentProgress, cwd: fx.dir });
   return { code, out: stdout.text, err: stderr.text };
 }
 

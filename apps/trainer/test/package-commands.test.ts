@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writePackageDir } from '@linewatch/model-package';
 import { runCli } from '../src/cli/run.js';
+import { COMMANDS } from '../src/commands/index.js';
 import { silentProgress } from '../src/progress.js';
 import { Capture, makeFixture, packageEntries, type Fixture } from './fixtures.js';
 
@@ -19,7 +20,7 @@ after(() => rmSync(fx.dir, { recursive: true, force: true }));
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await runCli(args, { stdout, stderr, progress: silentProgress, cwd: fx.dir });
+  const code = await runCli(COMMANDS, args, { stdout, stderr, progress: silentProgress, cwd: fx.dir });
   return { code, out: stdout.text, err: stderr.text };
 }
 

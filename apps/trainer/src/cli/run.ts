@@ -1,23 +1,24 @@
-/** Dispatch: argv → command → exit code. In-process and stream-injectable so tests need no child process. */
+/**
+ * Dispatch: argv → command → exit code. In-process and stream-injectable so tests need no child process. The command
+ * table is an argument (main.ts passes ../commands' COMMANDS) because the commands import the CLI's flag helpers:
+ * importing them here would make a cycle.
+ */
 import { EXIT, TrainerError, formatError } from '../errors.js';
 import { createProgress, type Progress } from '../progress.js';
 import { parseFlags } from './args.js';
 import type { CliContext, Command, Output } from './command.js';
 import { commandHelp, programHelp } from './help.js';
-import { COMMANDS } from '../commands/index.js';
 
 export interface RunOptions {
   readonly stdout?: Output;
   readonly stderr?: Output;
   readonly progress?: Progress;
   readonly cwd?: string;
-  readonly commands?: readonly Command[];
 }
 
-export async function runCli(argv: readonly string[], opts: RunOptions = {}): Promise<number> {
+export async function runCli(commands: readonly Command[], argv: readonly string[], opts: RunOptions = {}): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
-  const commands = opts.commands ?? COMMANDS;
   const ctx: CliContext = { stdout, stderr, progress: opts.progress ?? createProgress(stderr), cwd: opts.cwd ?? process.cwd() };
   const [name, ...rest] = argv;
   try {

@@ -1,4 +1,4 @@
-/** train / finetune: flag parsing and validation into typed options; the work is in ../train (see train-options.ts). */
+/** train / finetune: flag parsing and validation into typed options; the work is in ../train (see ../train/options.ts). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readBackboneManifest } from '@linewatch/backbones';
@@ -9,8 +9,8 @@ import { TrainerError } from '../errors.js';
 import { runFinetune, runTrain } from '../train/index.js';
 import { DEFAULT_CONFETTI, MAX_CONFETTI } from '../train/confetti.js';
 import { ONNX_SPEC_PREFIX } from '../train/onnx-backbone.js';
-import { printResult } from './train-module.js';
-import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from './train-options.js';
+import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from '../train/options.js';
+import { printResult } from './print-result.js';
 
 function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: string } {
   const key = str(values, 'key');

@@ -1,2 +1,2 @@
-/** The training side of the CLI (see ../commands/train-options.ts for the contract). */
+/** The training side of the CLI (see ./options.ts for the contract). */
 export { runFinetune, runTrain } from './pipeline.js';

@@ -17,6 +17,7 @@ import { float32, InferenceSession } from '@linewatch/inference';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
 import { decodeImage, encodeMaskPng, encodePng, generateSurface, preprocessInto, settingsFromManifest } from '@linewatch/vision';
 import { runCli } from '../cli/run.js';
+import { COMMANDS } from '../commands/index.js';
 import { silentProgress } from '../progress.js';
 import { openBackbone } from './backbone.js';
 import { FeatureExtractor } from './features.js';
@@ -155,7 +156,7 @@ test('--backbone onnx:<path> is checked when the flags are parsed', async () => 
     writeFileSync(join(dir, 'bad', 'backbone.json'), JSON.stringify({ id: 'x' }));
     const cli = async (backbone: string): Promise<{ code: number; err: string }> => {
       let err = '';
-      const code = await runCli(['train', '--data', 'data', '--preset', 'tiny', '--out', 'o', '--backbone', backbone], {
+      const code = await runCli(COMMANDS, ['train', '--data', 'data', '--preset', 'tiny', '--out', 'o', '--backbone', backbone], {
         cwd: dir, stdout: { write: () => true }, stderr: { write: (s: string) => ((err += s), true) }, progress: silentProgress,
       });
       return { code, err };

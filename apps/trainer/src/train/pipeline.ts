@@ -8,7 +8,6 @@ import { dirname, join } from 'node:path';
 import { fit, presetByName, type LossKind, type ModelConfig, type TrainSample } from '@linewatch/adtr';
 import { readPackage, sha256Hex } from '@linewatch/model-package';
 import { parseManifest } from '@linewatch/protocol';
-import type { FinetuneOptions, TrainOptions, TrainResult } from '../commands/train-options.js';
 import { TrainerError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { backboneModel, DEFAULT_BACKBONE, openBackbone, type TrainingBackbone } from './backbone.js';
@@ -16,6 +15,7 @@ import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.
 import { confettiSamples, DEFAULT_CONFETTI } from './confetti.js';
 import { FeatureExtractor } from './features.js';
 import { ONNX_SPEC_PREFIX } from './onnx-backbone.js';
+import type { FinetuneOptions, TrainOptions, TrainResult } from './options.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
 
 const VALIDATION_FRACTION = 0.1;

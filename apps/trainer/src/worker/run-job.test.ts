@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
+import { MemoryJobIO, trainParent, writeJobDataset } from '../testing/index.js';
 import { runJob } from './run-job.js';
 import { versionFor } from './repackage.js';
-import { MemoryJobIO, trainParent, writeJobDataset } from './testkit.js';
 import type { ClaimedJob, DatasetOnDisk } from './types.js';
 
 let dir = '';

@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/model-package';
 import { isTrainerError } from '../errors.js';
+import { FakeController, trainParent, writeJobDataset } from '../testing/index.js';
 import { workerConfig } from './config.js';
 import { ControllerClient } from './controller-client.js';
-import { FakeController } from './fake-controller.js';
 import { runWorker } from './loop.js';
-import { trainParent, writeJobDataset } from './testkit.js';
 import type { DatasetOnDisk } from './types.js';
 
 const TOKEN = 'worker-token-for-tests';

@@ -1,5 +1,5 @@
 /**
- * Test fixtures for the worker (used by its tests and the e2e project): synthetic job datasets in the controller's
+ * Test fixtures for the worker (its tests; other projects' tests through `@linewatch/trainer/testing`): synthetic job datasets in the controller's
  * export shape (two JSONL manifests + images + masks), a tiny-preset parent package, and an in-memory `JobIO`
  * that records every call.
  */
@@ -10,7 +10,7 @@ import { packPackage, readPackage } from '@linewatch/model-package';
 import { encodeMaskPng, encodePng, generateSurface } from '@linewatch/vision';
 import { silentProgress } from '../progress.js';
 import { runTrain } from '../train/pipeline.js';
-import type { ClaimedJob, DatasetOnDisk, HeartbeatAnswer, JobFailure, JobIO, JobProgress, JobResult } from './types.js';
+import type { ClaimedJob, DatasetOnDisk, HeartbeatAnswer, JobFailure, JobIO, JobProgress, JobResult } from '../worker/types.js';
 
 export interface SyntheticSplit {
   readonly normal: number;

@@ -1,5 +1,5 @@
 /** Prints what a training run returns (package path and headline metrics). */
-import type { TrainResult } from './train-options.js';
+import type { TrainResult } from '../train/options.js';
 import type { CliContext } from '../cli/command.js';
 
 export function printResult(result: TrainResult | void, ctx: CliContext): void {

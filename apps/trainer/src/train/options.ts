@@ -1,6 +1,6 @@
 /**
- * The contract between the CLI and the training code in `../train/` (written by the lead): the CLI parses and
- * validates flags into these typed objects and calls `runTrain(opts, progress)` / `runFinetune(opts, progress)`.
+ * The contract between the CLI (`../commands/train.ts`) and this training pipeline: the CLI parses and validates
+ * flags into these typed objects and calls `runTrain(opts, progress)` / `runFinetune(opts, progress)`.
  * All paths are absolute and have been checked to exist (inputs) or to be writable targets (outputs).
  */
 import type { Progress } from '../progress.js';

@@ -14,7 +14,7 @@ import {
 import { decodeImage, encodeJpeg } from '@linewatch/vision';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { DatasetOnDisk } from './types.js';
+import type { DatasetOnDisk } from '../worker/types.js';
 
 export interface FakeJob {
   view: JobView;
