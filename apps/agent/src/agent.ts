@@ -2,18 +2,26 @@
  * Wires the agent together. `build()` takes every dependency with a real default (clock, MQTT client factory,
  * frame-source factory, session opener, outbox file system, logger) so tests can inject fakes for exactly the part
  * they exercise and run the rest for real.
+ *
+ * Parts are built in dependency order, each from parts already built: the status registry first (every later part
+ * reports problems to it), the MQTT link before anything that publishes (it connects only in start(), where its
+ * event handlers are given), the status publisher last (it reads the link, outbox, pipeline and updater).
  */
 import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import { loadPublicKey } from '@linewatch/model-package';
-import { buildTopic, fromPublication, isProtocolError, parseTopic, toPublication } from '@linewatch/protocol';
-import type { DeviceAddress, Publication, StatusMessage } from '@linewatch/protocol';
+import { buildTopic, toPublication } from '@linewatch/protocol';
+import type { BirthMessage, DeviceAddress } from '@linewatch/protocol';
 import type { AgentConfig } from './config.js';
 import { BdSeq, SeqCounter } from './counters.js';
-import type { AgentErrorCode } from './errors.js';
 import { AgentError, reasonOf } from './errors.js';
+import { onMessage } from './handlers.js';
+import type { InboundDeps } from './handlers.js';
+import { healthMessage } from './health.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
 import { loadStartupModel } from './model/bootstrap.js';
+import type { ModelLoader } from './model/bootstrap.js';
 import { defaultOpener, LoadedModel } from './model/loaded-model.js';
 import type { SessionOpener } from './model/loaded-model.js';
 import { ModelStore } from './model/store.js';
@@ -22,12 +30,13 @@ import { defaultMqttFactory, MqttLink } from './mqtt/link.js';
 import type { MqttFactory } from './mqtt/link.js';
 import { Outbox } from './outbox.js';
 import type { OutboxFs } from './outbox.js';
-import type { PipelineHooks } from './pipeline.js';
 import { Pipeline } from './pipeline.js';
+import type { PipelineHooks } from './pipeline.js';
 import { EventSender } from './sender.js';
 import { createSource } from './sources/index.js';
 import type { FrameSource, SourceFactory } from './sources/index.js';
-import { healthMessage } from './health.js';
+import { StatusPublisher, StatusRegistry } from './status.js';
+import type { Problem } from './status.js';
 import { Thresholds } from './thresholds.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -53,9 +62,120 @@ export interface Agent {
   readonly link: MqttLink;
   readonly sources: ReadonlyMap<string, FrameSource>;
   /** Active problems by key (camera id, 'outbox', …) with their code: what makes the status `degraded`. */
-  readonly problems: ReadonlyMap<string, { code: AgentErrorCode; message: string }>;
+  readonly problems: ReadonlyMap<string, Problem>;
   start(): void;
   stop(): Promise<void>;
+}
+
+/** Everything build() made, as start() and stop() need it. */
+interface Parts {
+  readonly cfg: AgentConfig;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly address: DeviceAddress;
+  /** performance.now() at build, for the health message's uptime. */
+  readonly started: number;
+  readonly registry: StatusRegistry;
+  readonly status: StatusPublisher;
+  readonly outbox: Outbox;
+  readonly sender: EventSender;
+  readonly link: MqttLink;
+  readonly pipeline: Pipeline;
+  readonly updater: Updater;
+  readonly thresholds: Thresholds;
+  readonly sources: ReadonlyMap<string, FrameSource>;
+}
+
+function trustedKeys(cfg: AgentConfig): KeyObject[] {
+  try {
+    return [loadPublicKey(cfg.model.trustedKeyPath)];
+  } catch (e) {
+    throw new AgentError('LW_AGENT_CONFIG_INVALID', `model.trustedKeyPath: ${reasonOf(e)}`, { path: cfg.model.trustedKeyPath });
+  }
+}
+
+/** Opens a model with the configured inference settings; lost and restored sessions go to the status registry. */
+function modelLoader(cfg: AgentConfig, registry: StatusRegistry, opener: SessionOpener): ModelLoader {
+  return (version, manifest, bytes) =>
+    LoadedModel.load(version, manifest, bytes, {
+      executionProviders: cfg.inference.executionProviders,
+      warmUpRuns: cfg.inference.warmUpRuns,
+      sessions: cfg.inference.sessions,
+      sessionEvents: {
+        lost: (reason: string) => registry.raise('inference', 'LW_AGENT_INFERENCE_FAILED', `inference session lost, reopening: ${reason}`),
+        restored: () => void registry.resolve('inference', 'inference sessions open again'),
+      },
+      ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
+    }, opener);
+}
+
+async function startupModel(cfg: AgentConfig, store: ModelStore, trusted: readonly KeyObject[], load: ModelLoader, log: Logger): Promise<LoadedModel> {
+  const model = await loadStartupModel(store, trusted, cfg.model.initialPackage, load, log);
+  try {
+    store.prune();
+  } catch {
+    /* housekeeping only */
+  }
+  log('info', `model ${model.version} on ${model.provider}: ${model.plan.sessions} session(s) × ${model.plan.intraOpThreads ?? 'default'} thread(s)`, { attempts: model.attempts });
+  return model;
+}
+
+function openOutbox(cfg: AgentConfig, address: DeviceAddress, registry: StatusRegistry, fs: OutboxFs | undefined): Outbox {
+  const outbox = new Outbox({
+    dir: join(cfg.dataDir, 'outbox'),
+    maxBytes: cfg.outbox.maxBytes,
+    policy: cfg.outbox.policy,
+    topicFor: (camera) => buildTopic('event', { ...address, camera }),
+    ...(fs ? { fs } : {}),
+    onProblem: (code, message, details) => registry.raise('outbox', code, message, details),
+  });
+  outbox.open();
+  return outbox;
+}
+
+function pipelineHooks(p: Pick<Parts, 'address' | 'link' | 'outbox' | 'sender' | 'log'>, seq: SeqCounter, onScored: BuildOptions['onScored']): PipelineHooks {
+  return {
+    publishScore: (camera, msg) => {
+      try {
+        p.link.publishLossy(toPublication('score', { ...p.address, camera }, msg));
+      } catch (e) {
+        p.log('warn', `score not published: ${reasonOf(e)}`);
+      }
+    },
+    storeEvent: (ev) => {
+      p.outbox.add(ev);
+      p.sender.pump();
+    },
+    nextSeq: () => seq.take(),
+    sampleWanted: () => p.outbox.roomForOptional,
+    problem: (code, message, details) => p.log('warn', `${code}: ${message}`, { code, ...details }),
+    ...(onScored ? { scored: onScored } : {}),
+  };
+}
+
+function newUpdater(p: Pick<Parts, 'cfg' | 'address' | 'link' | 'pipeline' | 'registry' | 'log' | 'now'>, store: ModelStore, trusted: readonly KeyObject[], load: ModelLoader): Updater {
+  const { cfg, address, link, pipeline, registry, log } = p;
+  return new Updater({
+    device: address.device,
+    store,
+    trustedKeys: trusted,
+    maxDownloadBytes: cfg.model.maxDownloadBytes,
+    downloadTimeoutMs: cfg.model.downloadTimeoutMs,
+    live: () => pipeline.model,
+    load,
+    swap: (m) => pipeline.swap(m),
+    startShadow: (m) => pipeline.startShadow(m),
+    stopShadow: () => pipeline.stopShadow(),
+    shadowFrames: () => pipeline.shadowStats?.frames ?? 0,
+    report: (r) => {
+      log(r.state === 'failed' ? 'warn' : 'info', `model update ${r.version}: ${r.state}`, { reason: r.reason, progress: r.progress });
+      void link.publish(toPublication('modelReport', address, r));
+      registry.updateReported(r.state);
+    },
+    idle: () => registry.changed(),
+    log: (level, msg, details) => log(level, msg, details),
+    now: p.now,
+  });
 }
 
 export async function build(opts: BuildOptions): Promise<Agent> {
@@ -64,241 +184,130 @@ export async function build(opts: BuildOptions): Promise<Agent> {
   const log = opts.logger ?? createLogger(cfg.logLevel);
   const address: DeviceAddress = { site: cfg.site, line: cfg.line, device: cfg.device };
   const started = performance.now();
-  const problems = new Map<string, { code: AgentErrorCode; message: string }>();
-  const problem = (key: string, code: AgentErrorCode, message: string, details?: Record<string, unknown>): void => {
-    problems.set(key, { code, message });
-    log('warn', `${code}: ${message}`, { code, ...details });
-    scheduleStatus();
-  };
-
-  let trusted;
-  try {
-    trusted = [loadPublicKey(cfg.model.trustedKeyPath)];
-  } catch (e) {
-    throw new AgentError('LW_AGENT_CONFIG_INVALID', `model.trustedKeyPath: ${reasonOf(e)}`, { path: cfg.model.trustedKeyPath });
-  }
-  const stateDir = join(cfg.dataDir, 'state');
+  const registry = new StatusRegistry(log);
+  const trusted = trustedKeys(cfg);
   const store = new ModelStore(cfg.dataDir);
-  const opener = opts.sessionOpener ?? defaultOpener;
-  const loadModel = (version: string, manifest: Parameters<typeof LoadedModel.load>[1], bytes: Uint8Array): Promise<LoadedModel> =>
-    LoadedModel.load(version, manifest, bytes, {
-      executionProviders: cfg.inference.executionProviders,
-      warmUpRuns: cfg.inference.warmUpRuns,
-      sessions: cfg.inference.sessions,
-      sessionEvents: {
-        lost: (reason: string) => problem('inference', 'LW_AGENT_INFERENCE_FAILED', `inference session lost, reopening: ${reason}`),
-        restored: () => {
-          if (problems.delete('inference')) {
-            log('info', 'inference sessions open again');
-            scheduleStatus();
-          }
-        },
-      },
-      ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
-    }, opener);
-  const model = await loadStartupModel(store, trusted, cfg.model.initialPackage, loadModel, log);
-  try {
-    store.prune();
-  } catch {
-    /* housekeeping only */
-  }
-  log('info', `model ${model.version} on ${model.provider}: ${model.plan.sessions} session(s) × ${model.plan.intraOpThreads ?? 'default'} thread(s)`, { attempts: model.attempts });
-
-  const outbox = new Outbox({
-    dir: join(cfg.dataDir, 'outbox'),
-    maxBytes: cfg.outbox.maxBytes,
-    policy: cfg.outbox.policy,
-    topicFor: (camera) => buildTopic('event', { ...address, camera }),
-    ...(opts.outboxFs ? { fs: opts.outboxFs } : {}),
-    onProblem: (code, message, details) => problem('outbox', code, message, details),
-    onReady: () => sender.pump(),
-  });
-  outbox.open();
+  const load = modelLoader(cfg, registry, opts.sessionOpener ?? defaultOpener);
+  const model = await startupModel(cfg, store, trusted, load, log);
+  const stateDir = join(cfg.dataDir, 'state');
+  const outbox = openOutbox(cfg, address, registry, opts.outboxFs);
   const seq = new SeqCounter(stateDir, outbox.maxSeqOnDisk + 1);
-  const bdSeq = new BdSeq(stateDir);
+  const link = new MqttLink(cfg, address, new BdSeq(stateDir), opts.mqttFactory ?? defaultMqttFactory, now);
+  const sender = new EventSender(outbox, link, { maxInFlight: cfg.outbox.maxInFlight, resendAfterMs: cfg.outbox.resendAfterMs });
   const thresholds = new Thresholds(new Map(cfg.cameras.map((c) => [c.id, c.threshold])));
-
-  // eslint-disable-next-line prefer-const
-  let link: MqttLink;
-  // eslint-disable-next-line prefer-const
-  let sender: EventSender;
-  const pipeline = new Pipeline(address, cfg.cameras.map((c) => c.id), model, thresholds, cfg.scoreDecimation, {
-    publishScore: (camera, msg) => {
-      try {
-        link.publishLossy(toPublication('score', { ...address, camera }, msg));
-      } catch (e) {
-        log('warn', `score not published: ${reasonOf(e)}`);
-      }
-    },
-    storeEvent: (ev) => {
-      outbox.add(ev);
-      sender.pump();
-    },
-    nextSeq: () => seq.take(),
-    sampleWanted: () => outbox.roomForOptional,
-    problem: (code, message, details) => log('warn', `${code}: ${message}`, { code, ...details }),
-    ...(opts.onScored ? { scored: opts.onScored } : {}),
-  }, now, cfg.normalSampleIntervalS * 1000);
-
-  const publish = (p: Publication): void => void link.publish(p);
-  const statusMessage = (state?: StatusMessage['state']): StatusMessage => {
-    const notes = [...problems.entries()].map(([k, v]) => `${k}: ${v.code} ${v.message}`);
-    if (outbox.stats.dropped > 0) notes.unshift(`outbox dropped ${outbox.stats.dropped} events (policy ${cfg.outbox.policy})`);
-    const degraded = notes.length > 0;
-    // Shadow statistics ride on the status note while the window runs (the protocol has no dedicated field).
-    const sh = pipeline.shadowStats;
-    if (sh && sh.frames > 0) {
-      notes.unshift(`shadow: ${sh.frames} frames, agreement ${(sh.agree / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| ${sh.meanAbsDiff.toPrecision(3)}`);
-    }
-    const note = notes.join('; ').slice(0, 512);
-    return {
-      device: address.device, bdSeq: link.currentBdSeq, ts: now(),
-      state: state ?? (updater.busy ? 'updating' : degraded ? 'degraded' : 'running'),
-      modelVersion: pipeline.model.version, cameras: cfg.cameras.map((c) => c.id),
-      ...(note ? { note } : {}),
-    };
-  };
-  let statusTimer: NodeJS.Timeout | undefined;
-  let lastStatusState: StatusMessage['state'] | undefined;
-  function publishStatus(state?: StatusMessage['state']): void {
-    try {
-      const m = statusMessage(state);
-      lastStatusState = m.state;
-      publish(toPublication('status', address, m));
-    } catch (e) {
-      log('warn', `status not published: ${reasonOf(e)}`);
-    }
-  }
-  function scheduleStatus(): void {
-    if (statusTimer || !link) return;
-    statusTimer = setTimeout(() => {
-      statusTimer = undefined;
-      if (link.connected) publishStatus();
-    }, 100);
-  }
-
-  const updater = new Updater({
-    device: address.device,
-    store,
-    trustedKeys: trusted,
-    maxDownloadBytes: cfg.model.maxDownloadBytes,
-    downloadTimeoutMs: cfg.model.downloadTimeoutMs,
-    live: () => pipeline.model,
-    load: loadModel,
-    swap: (m) => pipeline.swap(m),
-    startShadow: (m) => pipeline.startShadow(m),
-    stopShadow: () => pipeline.stopShadow(),
-    shadowFrames: () => pipeline.shadowStats?.frames ?? 0,
-    report: (r) => {
-      log(r.state === 'failed' ? 'warn' : 'info', `model update ${r.version}: ${r.state}`, { reason: r.reason, progress: r.progress });
-      publish(toPublication('modelReport', address, r));
-      // Entering `updating` is published at once (an update can finish within the status debounce).
-      if (r.state !== 'live' && r.state !== 'failed' && lastStatusState !== 'updating' && link.connected) publishStatus();
-      else scheduleStatus();
-    },
-    idle: () => scheduleStatus(),
-    log: (level, msg, details) => log(level, msg, details),
-    now,
+  const pipeline = new Pipeline({
+    address, cameraIds: cfg.cameras.map((c) => c.id), model, thresholds, decimation: cfg.scoreDecimation,
+    hooks: pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored),
+    now, sampleIntervalMs: cfg.normalSampleIntervalS * 1000,
   });
+  const updater = newUpdater({ cfg, address, link, pipeline, registry, log, now }, store, trusted, load);
+  const status = new StatusPublisher({
+    registry, address, cameras: cfg.cameras.map((c) => c.id), outboxPolicy: cfg.outbox.policy, link, outbox, pipeline, updater, now, log,
+  });
+  const sources = new Map(cfg.cameras.map((cam): [string, FrameSource] => [cam.id, (opts.sourceFactory ?? createSource)(cam, cfg)]));
+  return new AgentRuntime({ cfg, now, log, address, started, registry, status, outbox, sender, link, pipeline, updater, thresholds, sources });
+}
 
-  const onMessage = (topic: string, payload: Buffer): void => {
-    try {
-      if (payload.length === 0) {
-        // An empty retained payload clears a camera's threshold override (MQTT semantics, not a message).
-        const t = parseTopic(topic);
-        if (t.kind === 'threshold' && t.camera) thresholds.clear(t.camera);
-        return;
-      }
-      const got = fromPublication(topic, payload);
-      if (got.kind === 'ack') {
-        if (outbox.ack(got.message.eventIds) > 0) {
-          // A full outbox stops being a problem once it has drained to half; a failing disk once writes succeed.
-          const code = problems.get('outbox')?.code;
-          if ((code === 'LW_AGENT_OUTBOX_FULL' && outbox.stats.bytes < cfg.outbox.maxBytes / 2) || (code === 'LW_AGENT_OUTBOX_DISK' && outbox.lastWriteOk)) {
-            problems.delete('outbox');
-            scheduleStatus();
-          }
-          sender.pump();
-        }
-      } else if (got.kind === 'threshold') {
-        if (!thresholds.apply(got.message)) log('debug', `threshold for ${got.message.camera} ignored (stale revision or unknown camera)`);
-      } else if (got.kind === 'desiredModel') {
-        updater.onDesired(got.message);
-      }
-    } catch (e) {
-      log('warn', `LW_AGENT_BAD_MESSAGE: ${topic}: ${reasonOf(e)}`, { code: 'LW_AGENT_BAD_MESSAGE', protocol: isProtocolError(e) ? e.code : undefined });
-    }
-  };
-
-  link = new MqttLink(cfg, address, bdSeq, {
-    connected: (bd) => {
-      log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
-      publish(toPublication('birth', address, {
-        device: address.device, bdSeq: bd, ts: now(), agentVersion: AGENT_VERSION, modelVersion: pipeline.model.version,
-        executionProvider: pipeline.model.provider,
-        cameras: [...sources.values()].map((s) => ({ camera: s.camera, width: s.width, height: s.height, fps: s.fps })),
-      }));
-      publishStatus();
-      sender.onConnect();
-    },
-    disconnected: () => undefined,
-    message: onMessage,
-    error: (code, message) => log('warn', `${code}: ${message}`, { code }),
-  }, opts.mqttFactory ?? defaultMqttFactory, now);
-  sender = new EventSender(outbox, link, { maxInFlight: cfg.outbox.maxInFlight, resendAfterMs: cfg.outbox.resendAfterMs });
-
-  const sources = new Map<string, FrameSource>();
-  for (const cam of cfg.cameras) sources.set(cam.id, (opts.sourceFactory ?? createSource)(cam, cfg));
-
-  let healthTimer: NodeJS.Timeout | undefined;
-  let running = false;
-
+function birthMessage(p: Parts, bdSeq: number): BirthMessage {
   return {
-    config: cfg, address, pipeline, outbox, updater, link, sources, problems,
-    start() {
-      if (running) return;
-      running = true;
-      pipeline.start();
-      for (const [id, src] of sources) {
-        const slot = pipeline.cameras.get(id)!.slot;
-        src.start({
-          frame: (img) => slot.put(img),
-          pullWith: (pull) => slot.pullWith(pull),
-          problem: (code, message) => problem(id, code, `camera ${id}: ${message}`),
-          recovered: () => {
-            if (problems.delete(id)) {
-              log('info', `camera ${id} delivering again`);
-              scheduleStatus();
-            }
-          },
-        });
-      }
-      link.start();
-      sender.start();
-      healthTimer = setInterval(() => {
-        if (!link.connected) return;
-        try {
-          link.publishLossy(toPublication('health', address, healthMessage(address.device, now(), started, pipeline, outbox)));
-        } catch (e) {
-          log('warn', `health not published: ${reasonOf(e)}`);
-        }
-      }, cfg.healthIntervalS * 1000);
-    },
-    async stop() {
-      if (!running) return;
-      running = false;
-      if (healthTimer) clearInterval(healthTimer);
-      if (statusTimer) clearTimeout(statusTimer);
-      await Promise.all([...sources.values()].map((s) => s.stop()));
-      await pipeline.stop();
-      await outbox.flush(); // every flagged frame is on disk before we say goodbye
-      await updater.idle().catch(() => undefined);
-      sender.stop();
-      if (link.connected) await link.publish(toPublication('status', address, statusMessage('stopping')));
-      lastStatusState = 'stopping';
-      // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
-      await link.stop(toPublication('death', address, { device: address.device, bdSeq: link.currentBdSeq, ts: now() }));
-      await pipeline.model.release();
-    },
+    device: p.address.device, bdSeq, ts: p.now(), agentVersion: AGENT_VERSION, modelVersion: p.pipeline.model.version,
+    executionProvider: p.pipeline.model.provider,
+    cameras: [...p.sources.values()].map((s) => ({ camera: s.camera, width: s.width, height: s.height, fps: s.fps })),
   };
+}
+
+/** start()/stop() over the built parts. */
+class AgentRuntime implements Agent {
+  readonly config: AgentConfig;
+  readonly address: DeviceAddress;
+  readonly pipeline: Pipeline;
+  readonly outbox: Outbox;
+  readonly updater: Updater;
+  readonly link: MqttLink;
+  readonly sources: ReadonlyMap<string, FrameSource>;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly p: Parts) {
+    this.config = p.cfg;
+    this.address = p.address;
+    this.pipeline = p.pipeline;
+    this.outbox = p.outbox;
+    this.updater = p.updater;
+    this.link = p.link;
+    this.sources = p.sources;
+  }
+
+  get problems(): ReadonlyMap<string, Problem> {
+    return this.p.registry.problems;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.p.pipeline.start();
+    this.startSources();
+    this.startLink();
+    this.p.sender.start();
+    this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    const { link, pipeline, address, now } = this.p;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.p.status.cancel();
+    await Promise.all([...this.p.sources.values()].map((s) => s.stop()));
+    await pipeline.stop();
+    await this.p.outbox.flush(); // every flagged frame is on disk before we say goodbye
+    await this.p.updater.idle().catch(() => undefined);
+    this.p.sender.stop();
+    await this.p.status.stopping();
+    // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
+    await link.stop(toPublication('death', address, { device: address.device, bdSeq: link.currentBdSeq, ts: now() }));
+    await pipeline.model.release();
+  }
+
+  private startSources(): void {
+    const { pipeline, registry } = this.p;
+    for (const [id, src] of this.p.sources) {
+      const slot = pipeline.cameras.get(id)!.slot;
+      src.start({
+        frame: (img) => slot.put(img),
+        pullWith: (pull) => slot.pullWith(pull),
+        problem: (code, message) => registry.raise(id, code, `camera ${id}: ${message}`),
+        recovered: () => void registry.resolve(id, `camera ${id} delivering again`),
+      });
+    }
+  }
+
+  private startLink(): void {
+    const { cfg, link, log, address } = this.p;
+    const inbound: InboundDeps = {
+      outbox: this.p.outbox, outboxMaxBytes: cfg.outbox.maxBytes, sender: this.p.sender, thresholds: this.p.thresholds,
+      updater: this.p.updater, registry: this.p.registry, log,
+    };
+    link.start({
+      connected: (bd) => {
+        log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
+        void link.publish(toPublication('birth', address, birthMessage(this.p, bd)));
+        this.p.status.publish();
+        this.p.sender.onConnect();
+      },
+      disconnected: () => undefined,
+      message: (topic, payload) => onMessage(inbound, topic, payload),
+      error: (code, message) => log('warn', `${code}: ${message}`, { code }),
+    });
+  }
+
+  private publishHealth(): void {
+    const { link, address, pipeline, outbox } = this.p;
+    if (!link.connected) return;
+    try {
+      link.publishLossy(toPublication('health', address, healthMessage(address.device, this.p.now(), this.p.started, pipeline, outbox)));
+    } catch (e) {
+      this.p.log('warn', `health not published: ${reasonOf(e)}`);
+    }
+  }
 }

@@ -79,8 +79,6 @@ export interface OutboxOptions {
   readonly topicFor: (camera: string) => string;
   /** Called for every drop, disk failure or corrupt file, with a coded reason. */
   readonly onProblem?: (code: AgentErrorCode, message: string, details: Record<string, unknown>) => void;
-  /** Called when an entry became publishable (its file is durable, or its write failed). */
-  readonly onReady?: () => void;
 }
 
 export interface OutboxStats {
@@ -106,10 +104,16 @@ export class Outbox {
   lastWriteOk = true;
   /** Highest seq found on disk at open (the sequence counter must start above it). */
   maxSeqOnDisk = 0;
+  private readonly readyListeners: (() => void)[] = [];
 
   constructor(private readonly opts: OutboxOptions) {
     this.fs = opts.fs ?? realOutboxFs;
     mkdirSync(opts.dir, { recursive: true });
+  }
+
+  /** Calls `listener` whenever an entry becomes publishable (its file is durable, or its write failed). */
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
   }
 
   /** Loads unacked events left by a previous run, in sequence order. Undecodable files are moved aside. */
@@ -213,7 +217,7 @@ export class Outbox {
         if (entry.file) await this.fs.unlink(entry.file).catch(() => undefined); // evicted while being written
         return;
       }
-      this.opts.onReady?.();
+      for (const l of this.readyListeners) l();
     });
     return true;
   }

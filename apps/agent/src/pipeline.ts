@@ -66,6 +66,20 @@ export interface PipelineHooks {
   sampleWanted?(): boolean;
 }
 
+export interface PipelineOptions {
+  readonly address: DeviceAddress;
+  readonly cameraIds: readonly string[];
+  /** The live model at start; `swap()` replaces it. */
+  readonly model: LoadedModel;
+  readonly thresholds: Thresholds;
+  /** Publish the score of every Nth frame (by frame index). */
+  readonly decimation: number;
+  readonly hooks: PipelineHooks;
+  readonly now?: () => number;
+  /** Normal-sampling interval per camera in ms; 0 (default) = off. */
+  readonly sampleIntervalMs?: number;
+}
+
 export class Pipeline {
   readonly cameras = new Map<string, CameraState>();
   readonly latency = new LatencyWindow();
@@ -75,21 +89,24 @@ export class Pipeline {
   private stopping = false;
   private wake: (() => void) | undefined;
   private rr = 0;
+  private readonly address: DeviceAddress;
+  private readonly thresholds: Thresholds;
+  private readonly decimation: number;
+  private readonly hooks: PipelineHooks;
+  private readonly now: () => number;
+  private readonly sampleIntervalMs: number;
 
-  constructor(
-    private readonly address: DeviceAddress,
-    cameraIds: readonly string[],
-    model: LoadedModel,
-    private readonly thresholds: Thresholds,
-    private readonly decimation: number,
-    private readonly hooks: PipelineHooks,
-    private readonly now: () => number = Date.now,
-    /** Normal-sampling interval per camera in ms; 0 = off. */
-    private readonly sampleIntervalMs = 0,
-  ) {
-    this.live = model;
+  constructor(opts: PipelineOptions) {
+    this.address = opts.address;
+    this.live = opts.model;
+    this.thresholds = opts.thresholds;
+    this.decimation = opts.decimation;
+    this.hooks = opts.hooks;
+    const now = opts.now ?? Date.now;
+    this.now = now;
+    this.sampleIntervalMs = opts.sampleIntervalMs ?? 0;
     const t = now();
-    for (const id of cameraIds) {
+    for (const id of opts.cameraIds) {
       this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, sampled: 0, lastSampleAt: t, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve(), pending: 0, results: Promise.resolve() });
     }
   }

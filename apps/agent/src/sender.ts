@@ -18,7 +18,10 @@ export class EventSender {
     private readonly outbox: Outbox,
     private readonly link: MqttLink,
     private readonly opts: { maxInFlight: number; resendAfterMs: number },
-  ) {}
+  ) {
+    // An entry written asynchronously becomes publishable later: send it then.
+    outbox.onReady(() => this.pump());
+  }
 
   start(): void {
     this.timer = setInterval(() => this.pump(), Math.min(1000, this.opts.resendAfterMs / 2));

@@ -51,7 +51,6 @@ export class MqttLink {
     private readonly cfg: AgentConfig,
     private readonly address: DeviceAddress,
     private readonly bdSeq: BdSeq,
-    private readonly handlers: LinkHandlers,
     private readonly factory: MqttFactory = defaultMqttFactory,
     private readonly now: () => number = Date.now,
   ) {
@@ -72,7 +71,8 @@ export class MqttLink {
     return { topic: w.topic, payload: Buffer.from(w.payload), qos: w.qos, retain: w.retain };
   }
 
-  start(): void {
+  /** Connects (and keeps reconnecting); `handlers` get the session's events from now on. */
+  start(handlers: LinkHandlers): void {
     const b = this.cfg.broker;
     const options: IClientOptions = {
       clientId: `lw-agent-${this.address.device}`.slice(0, 64),
@@ -96,11 +96,11 @@ export class MqttLink {
     });
     client.on('connect', () => {
       for (const s of agentSubscriptions(this.address)) client.subscribe(s.topic, { qos: s.qos });
-      this.handlers.connected(this.bdSeqInWill);
+      handlers.connected(this.bdSeqInWill);
     });
-    client.on('close', () => this.handlers.disconnected());
-    client.on('error', (e) => this.handlers.error('LW_AGENT_MQTT', reasonOf(e)));
-    client.on('message', (topic, payload) => this.handlers.message(topic, payload));
+    client.on('close', () => handlers.disconnected());
+    client.on('error', (e) => handlers.error('LW_AGENT_MQTT', reasonOf(e)));
+    client.on('message', (topic, payload) => handlers.message(topic, payload));
   }
 
   /** Publishes if connected; resolves true once the broker accepted it (PUBACK for QoS 1), false if offline/failed. */
