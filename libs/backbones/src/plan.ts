@@ -113,6 +113,143 @@ function foldBatchNorm(conv: Extract<PlanOp, { kind: 'conv' }>, bn: KerasLayer, 
   }
 }
 
+type Shape = [number, number, number];
+
+/** Planning state, threaded through the per-layer steps in graph order. */
+interface PlanState {
+  readonly weights: Map<string, NamedTensor>;
+  /** The input size built for, [height, width]. */
+  readonly size: readonly [number, number];
+  readonly ops: PlanOp[];
+  readonly shapes: Map<string, Shape>;
+  /** Keras layer name → the plan op name that holds its value (BN and padding layers alias their producer). */
+  readonly alias: Map<string, string>;
+  readonly pendingPads: Map<string, [number, number, number, number]>;
+  inputName: string;
+}
+
+/** A layer's first input as the plan sees it: the op that holds its value, and that value's shape. */
+interface LayerInput {
+  readonly src: string | undefined;
+  readonly inShape: Shape | undefined;
+}
+
+/** Names of the layers the taps depend on (heads and unused blocks are left out). */
+function neededLayers(byName: ReadonlyMap<string, KerasLayer>, tapNames: readonly string[]): Set<string> {
+  const needed = new Set<string>();
+  const visit = (name: string): void => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    for (const src of byName.get(name)?.inbound ?? []) visit(src);
+  };
+  tapNames.forEach(visit);
+  return needed;
+}
+
+function planZeroPadding(st: PlanState, layer: KerasLayer, { src, inShape }: LayerInput): void {
+  const p = layer.config['padding'];
+  const [[top, bottom], [left, right]] = Array.isArray(p) && Array.isArray(p[0])
+    ? (p as [[number, number], [number, number]])
+    : [pair(p, 'padding', layer.name), pair(p, 'padding', layer.name)];
+  if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+  st.alias.set(layer.name, src);
+  st.pendingPads.set(layer.name, [top, left, bottom, right]);
+  st.shapes.set(layer.name, [inShape[0], inShape[1] + top + bottom, inShape[2] + left + right]);
+}
+
+function planConv(st: PlanState, layer: KerasLayer, { src, inShape }: LayerInput): void {
+  if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+  const rawIn = layer.inbound[0] as string;
+  const padded = st.shapes.get(rawIn) ?? inShape;
+  const extra = st.pendingPads.get(rawIn) ?? [0, 0, 0, 0];
+  const [kh, kw] = pair(layer.config['kernel_size'], 'kernel_size', layer.name);
+  const [sh, sw] = pair(layer.config['strides'] ?? 1, 'strides', layer.name);
+  const [dh, dw] = pair(layer.config['dilation_rate'] ?? 1, 'dilation_rate', layer.name);
+  if (dh !== 1 || dw !== 1) throw new BackboneError('LW_BACKBONE_LAYER', `dilated conv "${layer.name}" unsupported`);
+  const act = layer.config['activation'];
+  if (act !== undefined && act !== 'linear') {
+    throw new BackboneError('LW_BACKBONE_LAYER', `conv "${layer.name}" has fused activation ${String(act)}`);
+  }
+  const same = layer.config['padding'] === 'same';
+  const [pt, pb] = same ? samePads(padded[1], kh, sh) : [0, 0];
+  const [pl, pr] = same ? samePads(padded[2], kw, sw) : [0, 0];
+  const pads: [number, number, number, number] = [extra[0] + pt, extra[1] + pl, extra[2] + pb, extra[3] + pr];
+  const info = convKernel(layer, st.weights, inShape[0]);
+  const outH = Math.floor((inShape[1] + pads[0] + pads[2] - kh) / sh) + 1;
+  const outW = Math.floor((inShape[2] + pads[1] + pads[3] - kw) / sw) + 1;
+  if (outH < 1 || outW < 1) {
+    throw new BackboneError('LW_BACKBONE_CONFIG', `input ${st.size[0]}x${st.size[1]} is too small: "${layer.name}" would be empty`);
+  }
+  const shape: Shape = [info.shape[0], outH, outW];
+  st.ops.push({ kind: 'conv', name: layer.name, input: src, weight: info.kernel, weightShape: info.shape, bias: info.bias,
+    strides: [sh, sw], pads, group: info.group, shape });
+  st.shapes.set(layer.name, shape);
+}
+
+function planBatchNorm(st: PlanState, layer: KerasLayer, { src }: LayerInput): void {
+  const producer = st.ops.find((o) => o.name === src);
+  if (!producer || producer.kind !== 'conv') {
+    throw new BackboneError('LW_BACKBONE_LAYER', `BatchNorm "${layer.name}" does not follow a convolution`);
+  }
+  foldBatchNorm(producer, layer, st.weights);
+  st.alias.set(layer.name, producer.name);
+  st.shapes.set(layer.name, producer.shape);
+}
+
+function planActivation(st: PlanState, layer: KerasLayer, { src, inShape }: LayerInput): void {
+  if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+  const isRelu = layer.className === 'ReLU' || layer.config['activation'] === 'relu';
+  const slope = layer.config['negative_slope'];
+  const threshold = layer.config['threshold'];
+  if (!isRelu || (slope !== undefined && slope !== 0) || (threshold !== undefined && threshold !== 0)) {
+    throw new BackboneError('LW_BACKBONE_LAYER', `activation "${layer.name}" is not a plain (capped) ReLU`);
+  }
+  const max = typeof layer.config['max_value'] === 'number' ? (layer.config['max_value'] as number) : Infinity;
+  st.ops.push({ kind: 'clip', name: layer.name, input: src, min: 0, max, shape: inShape });
+  st.shapes.set(layer.name, inShape);
+}
+
+function planAdd(st: PlanState, layer: KerasLayer): void {
+  const [a, b] = layer.inbound.map((n) => st.alias.get(n) ?? n);
+  if (layer.inbound.length !== 2 || a === undefined || b === undefined) {
+    throw new BackboneError('LW_BACKBONE_LAYER', `Add "${layer.name}" must have exactly two inputs`);
+  }
+  const shape = st.shapes.get(a) as Shape;
+  st.ops.push({ kind: 'add', name: layer.name, inputs: [a, b], shape });
+  st.shapes.set(layer.name, shape);
+}
+
+function planLayer(st: PlanState, layer: KerasLayer, channels: number): void {
+  const src = layer.inbound[0] !== undefined ? (st.alias.get(layer.inbound[0]) ?? layer.inbound[0]) : undefined;
+  const input: LayerInput = { src, inShape: src !== undefined ? st.shapes.get(src) : undefined };
+  switch (layer.className) {
+    case 'InputLayer': {
+      st.inputName = layer.name;
+      const shape: Shape = [channels, st.size[0], st.size[1]];
+      st.ops.push({ kind: 'input', name: layer.name, shape });
+      st.shapes.set(layer.name, shape);
+      return;
+    }
+    case 'ZeroPadding2D':
+      return planZeroPadding(st, layer, input);
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+      return planConv(st, layer, input);
+    case 'BatchNormalization':
+      return planBatchNorm(st, layer, input);
+    case 'ReLU':
+    case 'Activation':
+      return planActivation(st, layer, input);
+    case 'Add':
+      return planAdd(st, layer);
+    default:
+      throw new BackboneError('LW_BACKBONE_LAYER', `layer type ${layer.className} ("${layer.name}") is not supported`, {
+        layer: layer.name,
+        className: layer.className,
+      });
+  }
+}
+
 /**
  * @param inputSize [height, width] to build for; defaults to the Keras model's declared input. Convolutions are
  *   size-agnostic, so any size works as long as every stage stays at least one pixel.
@@ -129,122 +266,17 @@ export function buildBackbonePlan(
       throw new BackboneError('LW_BACKBONE_TAP', `no layer named "${t}" in ${graph.name}`, { tap: t });
     }
   }
-  // Keep only what the taps need.
-  const needed = new Set<string>();
-  const visit = (name: string): void => {
-    if (needed.has(name)) return;
-    needed.add(name);
-    for (const src of byName.get(name)?.inbound ?? []) visit(src);
-  };
-  tapNames.forEach(visit);
-
+  const needed = neededLayers(byName, tapNames);
   const [h0, w0] = inputSize ?? [graph.inputShape[0], graph.inputShape[1]];
   const c0 = graph.inputShape[2];
-  const ops: PlanOp[] = [];
-  const shapes = new Map<string, [number, number, number]>();
-  /** Keras layer name → the plan op name that holds its value (BN and padding layers alias their producer). */
-  const alias = new Map<string, string>();
-  const pendingPads = new Map<string, [number, number, number, number]>();
-  let inputName = 'input';
-
-  for (const layer of graph.layers) {
-    if (!needed.has(layer.name)) continue;
-    const src = layer.inbound[0] !== undefined ? (alias.get(layer.inbound[0]) ?? layer.inbound[0]) : undefined;
-    const inShape = src !== undefined ? shapes.get(src) : undefined;
-    switch (layer.className) {
-      case 'InputLayer': {
-        inputName = layer.name;
-        const shape: [number, number, number] = [c0, h0, w0];
-        ops.push({ kind: 'input', name: layer.name, shape });
-        shapes.set(layer.name, shape);
-        break;
-      }
-      case 'ZeroPadding2D': {
-        const p = layer.config['padding'];
-        const [[top, bottom], [left, right]] = Array.isArray(p) && Array.isArray(p[0])
-          ? (p as [[number, number], [number, number]])
-          : [pair(p, 'padding', layer.name), pair(p, 'padding', layer.name)];
-        if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
-        alias.set(layer.name, src);
-        pendingPads.set(layer.name, [top, left, bottom, right]);
-        shapes.set(layer.name, [inShape[0], inShape[1] + top + bottom, inShape[2] + left + right]);
-        break;
-      }
-      case 'Conv2D':
-      case 'DepthwiseConv2D': {
-        if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
-        const rawIn = layer.inbound[0] as string;
-        const padded = shapes.get(rawIn) ?? inShape;
-        const extra = pendingPads.get(rawIn) ?? [0, 0, 0, 0];
-        const [kh, kw] = pair(layer.config['kernel_size'], 'kernel_size', layer.name);
-        const [sh, sw] = pair(layer.config['strides'] ?? 1, 'strides', layer.name);
-        const [dh, dw] = pair(layer.config['dilation_rate'] ?? 1, 'dilation_rate', layer.name);
-        if (dh !== 1 || dw !== 1) throw new BackboneError('LW_BACKBONE_LAYER', `dilated conv "${layer.name}" unsupported`);
-        const act = layer.config['activation'];
-        if (act !== undefined && act !== 'linear') {
-          throw new BackboneError('LW_BACKBONE_LAYER', `conv "${layer.name}" has fused activation ${String(act)}`);
-        }
-        const same = layer.config['padding'] === 'same';
-        const [pt, pb] = same ? samePads(padded[1], kh, sh) : [0, 0];
-        const [pl, pr] = same ? samePads(padded[2], kw, sw) : [0, 0];
-        const pads: [number, number, number, number] = [extra[0] + pt, extra[1] + pl, extra[2] + pb, extra[3] + pr];
-        const info = convKernel(layer, weights, inShape[0]);
-        const outH = Math.floor((inShape[1] + pads[0] + pads[2] - kh) / sh) + 1;
-        const outW = Math.floor((inShape[2] + pads[1] + pads[3] - kw) / sw) + 1;
-        if (outH < 1 || outW < 1) {
-          throw new BackboneError('LW_BACKBONE_CONFIG', `input ${h0}x${w0} is too small: "${layer.name}" would be empty`);
-        }
-        const shape: [number, number, number] = [info.shape[0], outH, outW];
-        ops.push({ kind: 'conv', name: layer.name, input: src, weight: info.kernel, weightShape: info.shape, bias: info.bias,
-          strides: [sh, sw], pads, group: info.group, shape });
-        shapes.set(layer.name, shape);
-        break;
-      }
-      case 'BatchNormalization': {
-        const producer = ops.find((o) => o.name === src);
-        if (!producer || producer.kind !== 'conv') {
-          throw new BackboneError('LW_BACKBONE_LAYER', `BatchNorm "${layer.name}" does not follow a convolution`);
-        }
-        foldBatchNorm(producer, layer, weights);
-        alias.set(layer.name, producer.name);
-        shapes.set(layer.name, producer.shape);
-        break;
-      }
-      case 'ReLU':
-      case 'Activation': {
-        if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
-        const isRelu = layer.className === 'ReLU' || layer.config['activation'] === 'relu';
-        const slope = layer.config['negative_slope'];
-        const threshold = layer.config['threshold'];
-        if (!isRelu || (slope !== undefined && slope !== 0) || (threshold !== undefined && threshold !== 0)) {
-          throw new BackboneError('LW_BACKBONE_LAYER', `activation "${layer.name}" is not a plain (capped) ReLU`);
-        }
-        const max = typeof layer.config['max_value'] === 'number' ? (layer.config['max_value'] as number) : Infinity;
-        ops.push({ kind: 'clip', name: layer.name, input: src, min: 0, max, shape: inShape });
-        shapes.set(layer.name, inShape);
-        break;
-      }
-      case 'Add': {
-        const [a, b] = layer.inbound.map((n) => alias.get(n) ?? n);
-        if (layer.inbound.length !== 2 || a === undefined || b === undefined) {
-          throw new BackboneError('LW_BACKBONE_LAYER', `Add "${layer.name}" must have exactly two inputs`);
-        }
-        const shape = shapes.get(a) as [number, number, number];
-        ops.push({ kind: 'add', name: layer.name, inputs: [a, b], shape });
-        shapes.set(layer.name, shape);
-        break;
-      }
-      default:
-        throw new BackboneError('LW_BACKBONE_LAYER', `layer type ${layer.className} ("${layer.name}") is not supported`, {
-          layer: layer.name,
-          className: layer.className,
-        });
-    }
-  }
+  const st: PlanState = {
+    weights, size: [h0, w0], ops: [], shapes: new Map(), alias: new Map(), pendingPads: new Map(), inputName: 'input',
+  };
+  for (const layer of graph.layers) if (needed.has(layer.name)) planLayer(st, layer, c0);
   const taps = tapNames.map((t) => {
-    const name = alias.get(t) ?? t;
-    const shape = shapes.get(name) as [number, number, number];
+    const name = st.alias.get(t) ?? t;
+    const shape = st.shapes.get(name) as Shape;
     return { name, shape, stride: h0 / shape[1] };
   });
-  return { inputName, inputShape: [c0, h0, w0], ops, taps };
+  return { inputName: st.inputName, inputShape: [c0, h0, w0], ops: st.ops, taps };
 }
