@@ -78,12 +78,91 @@ function writeAtomic(path: string, bytes: Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/** The parent's parameters (when fine-tuning) and the feature statistics: the parent's, or the normal samples'. */
+function initParams(o: FitOptions, trainer: Trainer, params: ReadonlyMap<string, unknown>, frozen: ReadonlySet<string>): FeatureStats {
+  if (o.init) {
+    for (const [name, values] of o.init) if (params.has(name)) trainer.setParam(name, values);
+    for (const name of frozen) if (!o.init.has(name)) throw new AdtrError('LW_ADTR_CONFIG', `parent parameters lack ${name}`);
+  }
+  const normals = o.samples.filter((s) => s.label !== 1).map((s) => s.features);
+  const stats: FeatureStats = o.init
+    ? { mean: Float32Array.from(trainer.param(FEATURE_MEAN)), std: Float32Array.from(trainer.param(FEATURE_STD)) }
+    : featureStats(normals.length ? normals : o.samples.map((s) => s.features), o.channels);
+  trainer.setParam(FEATURE_MEAN, stats.mean);
+  trainer.setParam(FEATURE_STD, stats.std);
+  return stats;
+}
+
+/** Restores the checkpoint when resuming; returns the epoch to continue from (0 for a fresh run). */
+function resumeFrom(o: FitOptions, trainer: Trainer, freezeDecoder: boolean): number {
+  if (!o.resume || !o.checkpointPath || !existsSync(o.checkpointPath)) return 0;
+  const bytes = new Uint8Array(readFileSync(o.checkpointPath));
+  const meta = decodeCheckpoint(bytes).meta;
+  if (meta['kind'] !== o.kind) throw new AdtrError('LW_ADTR_CONFIG', `checkpoint is for ${String(meta['kind'])} training, not ${o.kind}`);
+  // The optimizer state covers the trainable parameters only, so a resume must train the same set.
+  if ((meta['freezeDecoder'] === true) !== freezeDecoder) {
+    throw new AdtrError('LW_ADTR_CONFIG', `checkpoint was written with the decoder ${freezeDecoder ? 'trained' : 'frozen'}; resume with the same setting`);
+  }
+  trainer.loadCheckpoint(bytes);
+  return Number(meta['epoch'] ?? 0);
+}
+
+/** Batch buffers, allocated once and refilled per step (the graph's inputs for the loss kind). */
+function batchFeeder(o: FitOptions): (idx: readonly number[]) => Record<string, Float32Array> {
+  const { batchSize } = o.schedule;
+  const tokens = o.model.grid[0] * o.model.grid[1];
+  const featureBuf = new Float32Array(batchSize * o.channels * tokens);
+  const maskBuf = new Float32Array(batchSize * tokens);
+  const hasBuf = new Float32Array(batchSize);
+  const labelBuf = new Float32Array(batchSize);
+  return (idx) => {
+    idx.forEach((sampleIndex, j) => {
+      const s = o.samples[sampleIndex] as TrainSample;
+      featureBuf.set(s.features, j * o.channels * tokens);
+      if (o.kind === 'px') {
+        if (s.tokenMask) maskBuf.set(s.tokenMask, j * tokens);
+        else maskBuf.fill(0, j * tokens, (j + 1) * tokens);
+        hasBuf[j] = s.tokenMask?.some((v) => v > 0) ? 1 : 0;
+      }
+      labelBuf[j] = s.label ?? 0;
+    });
+    const batch: Record<string, Float32Array> = o.kind === 'norm'
+      ? { features: featureBuf }
+      : o.kind === 'px'
+        ? { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf }
+        : { features: featureBuf, label: labelBuf };
+    return batch;
+  };
+}
+
+/** Epoch order: shuffled for L_norm, anomalous/normal balanced for fine-tunes; seeded by (seed, epoch) for resumes. */
+function epochBatches(o: FitOptions, seed: number, epoch: number): number[][] {
+  const rng = seededRng((seed * 1000003 + epoch) >>> 0);
+  const all = o.samples.map((_, i) => i);
+  const anomalous = o.samples.map((s, i) => (s.label === 1 ? i : -1)).filter((i) => i >= 0);
+  const normalIdx = o.samples.map((s, i) => (s.label === 1 ? -1 : i)).filter((i) => i >= 0);
+  const order = o.kind === 'norm' ? shuffle(all, rng) : balancedOrder(anomalous, normalIdx, rng);
+  return toBatches(order, o.schedule.batchSize, rng);
+}
+
+/** One epoch of steps; returns the mean loss. */
+async function runEpoch(o: FitOptions, trainer: Trainer, feed: ReturnType<typeof batchFeeder>, epoch: number, lr: number, seed: number): Promise<number> {
+  const batches = epochBatches(o, seed, epoch);
+  let sum = 0;
+  for (let b = 0; b < batches.length; b++) {
+    const { loss } = await trainer.step(feed(batches[b] as number[]), lr);
+    if (!Number.isFinite(loss)) throw new AdtrError('LW_ADTR_CONFIG', `loss became ${loss} at epoch ${epoch + 1}; lower the learning rate`);
+    sum += loss;
+    o.onStep?.({ epoch: epoch + 1, epochs: o.schedule.epochs, step: b + 1, stepsPerEpoch: batches.length, loss, lr });
+  }
+  return sum / Math.max(batches.length, 1);
+}
+
 export async function fit(o: FitOptions): Promise<FitResult> {
   checkSamples(o);
   const t0 = performance.now();
   const seed = o.seed ?? 0;
-  const { batchSize } = o.schedule;
-  const tg = buildTrainingGraph(o.model, o.channels, batchSize, o.kind, o.loss, seed);
+  const tg = buildTrainingGraph(o.model, o.channels, o.schedule.batchSize, o.kind, o.loss, seed);
   const frozen = new Set([FEATURE_MEAN, FEATURE_STD]);
   const freezeDecoder = o.schedule.freezeDecoder === true;
   const trainer = await Trainer.create({
@@ -95,73 +174,15 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
   });
   try {
-    if (o.init) {
-      for (const [name, values] of o.init) if (tg.graph.params.has(name)) trainer.setParam(name, values);
-      for (const name of frozen) if (!o.init.has(name)) throw new AdtrError('LW_ADTR_CONFIG', `parent parameters lack ${name}`);
-    }
-    const normals = o.samples.filter((s) => s.label !== 1).map((s) => s.features);
-    const stats: FeatureStats = o.init
-      ? { mean: Float32Array.from(trainer.param(FEATURE_MEAN)), std: Float32Array.from(trainer.param(FEATURE_STD)) }
-      : featureStats(normals.length ? normals : o.samples.map((s) => s.features), o.channels);
-    trainer.setParam(FEATURE_MEAN, stats.mean);
-    trainer.setParam(FEATURE_STD, stats.std);
-
-    let startEpoch = 0;
-    if (o.resume && o.checkpointPath && existsSync(o.checkpointPath)) {
-      const bytes = new Uint8Array(readFileSync(o.checkpointPath));
-      const meta = decodeCheckpoint(bytes).meta;
-      if (meta['kind'] !== o.kind) throw new AdtrError('LW_ADTR_CONFIG', `checkpoint is for ${String(meta['kind'])} training, not ${o.kind}`);
-      // The optimizer state covers the trainable parameters only, so a resume must train the same set.
-      if ((meta['freezeDecoder'] === true) !== freezeDecoder) {
-        throw new AdtrError('LW_ADTR_CONFIG', `checkpoint was written with the decoder ${freezeDecoder ? 'trained' : 'frozen'}; resume with the same setting`);
-      }
-      trainer.loadCheckpoint(bytes);
-      startEpoch = Number(meta['epoch'] ?? 0);
-    }
-
+    const stats = initParams(o, trainer, tg.graph.params, frozen);
+    const startEpoch = resumeFrom(o, trainer, freezeDecoder);
     const { epochs } = o.schedule;
     const lrAt = stepDecay(o.schedule.lr, o.schedule.decayEpoch < epochs ? [o.schedule.decayEpoch] : [], o.schedule.decayFactor);
-    const [rows, cols] = o.model.grid;
-    const tokens = rows * cols;
-    const featureBuf = new Float32Array(batchSize * o.channels * tokens);
-    const maskBuf = new Float32Array(batchSize * tokens);
-    const hasBuf = new Float32Array(batchSize);
-    const labelBuf = new Float32Array(batchSize);
-    const anomalous = o.samples.map((s, i) => (s.label === 1 ? i : -1)).filter((i) => i >= 0);
-    const normalIdx = o.samples.map((s, i) => (s.label === 1 ? -1 : i)).filter((i) => i >= 0);
+    const feed = batchFeeder(o);
     const history: { epoch: number; loss: number; lr: number }[] = [];
-
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
-      const rng = seededRng((seed * 1000003 + epoch) >>> 0);
-      const all = o.samples.map((_, i) => i);
-      const order = o.kind === 'norm' ? shuffle(all, rng) : balancedOrder(anomalous, normalIdx, rng);
-      const batches = toBatches(order, batchSize, rng);
       const lr = lrAt(epoch);
-      let sum = 0;
-      for (let b = 0; b < batches.length; b++) {
-        const idx = batches[b] as number[];
-        idx.forEach((sampleIndex, j) => {
-          const s = o.samples[sampleIndex] as TrainSample;
-          featureBuf.set(s.features, j * o.channels * tokens);
-          if (o.kind === 'px') {
-            if (s.tokenMask) maskBuf.set(s.tokenMask, j * tokens);
-            else maskBuf.fill(0, j * tokens, (j + 1) * tokens);
-            hasBuf[j] = s.tokenMask?.some((v) => v > 0) ? 1 : 0;
-          }
-          labelBuf[j] = s.label ?? 0;
-        });
-        const batch: Record<string, Float32Array> =
-          o.kind === 'norm'
-            ? { features: featureBuf }
-            : o.kind === 'px'
-              ? { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf }
-              : { features: featureBuf, label: labelBuf };
-        const { loss } = await trainer.step(batch, lr);
-        if (!Number.isFinite(loss)) throw new AdtrError('LW_ADTR_CONFIG', `loss became ${loss} at epoch ${epoch + 1}; lower the learning rate`);
-        sum += loss;
-        o.onStep?.({ epoch: epoch + 1, epochs, step: b + 1, stepsPerEpoch: batches.length, loss, lr });
-      }
-      const mean = sum / Math.max(batches.length, 1);
+      const mean = await runEpoch(o, trainer, feed, epoch, lr, seed);
       history.push({ epoch: epoch + 1, loss: mean, lr });
       o.onEpoch?.({ epoch: epoch + 1, epochs, loss: mean, lr });
       if (o.checkpointPath) writeAtomic(o.checkpointPath, trainer.saveCheckpoint({ epoch: epoch + 1, kind: o.kind, seed, freezeDecoder }));
