@@ -1,25 +1,28 @@
 // Hash router: #/login, #/queue?<filters>, #/event/<id>. Session state lives in the HTTP-only cookie; the CSRF
 // token comes from /api/auth/session and is kept in memory only.
-import { api, setCsrf, toast, ApiError } from './api.js';
+import { api, setCsrf, toast, ApiError, byId, errorParts } from './api.js';
 import { renderQueue } from './queue.js';
 import { renderEvent } from './event.js';
 import { renderFleet } from './fleet.js';
 import { renderJobs } from './jobs.js';
 import { renderModels, renderRollout } from './models.js';
+/** @import { SessionView, UserView } from '@linewatch/protocol/http' */
 
-const main = document.getElementById('main');
+const main = byId('main', HTMLElement);
+/** @type {UserView | null} */
 let me = null;
 
 async function loadSession() {
   try {
+    /** @type {SessionView} */
     const s = await api('GET', '/api/auth/session');
     setCsrf(s.csrfToken);
     me = s.user;
   } catch {
     me = null;
   }
-  document.getElementById('who').textContent = me ? `${me.username} (${me.role})` : '';
-  document.getElementById('logout').hidden = !me;
+  byId('who', HTMLElement).textContent = me ? `${me.username} (${me.role})` : '';
+  byId('logout', HTMLElement).hidden = !me;
 }
 
 function renderLogin() {
@@ -28,17 +31,18 @@ function renderLogin() {
       <label>Username <input name="username" autocomplete="username" required></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
       <button type="submit">Sign in</button><p class="error" id="login-error"></p></form>`;
-  const form = document.getElementById('login-form');
+  const form = byId('login-form', HTMLFormElement);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const fd = new FormData(form);
     try {
+      /** @type {SessionView} */
       const s = await api('POST', '/api/auth/login', { username: fd.get('username'), password: fd.get('password') });
       setCsrf(s.csrfToken);
       await loadSession();
       location.hash = '#/queue';
     } catch (e) {
-      document.getElementById('login-error').textContent = e.message;
+      byId('login-error', HTMLElement).textContent = errorParts(e).message;
     }
   });
 }
@@ -66,12 +70,13 @@ async function route() {
     main.innerHTML = '';
     const p = document.createElement('p');
     p.className = 'error';
-    p.textContent = `${e.code ?? 'error'}: ${e.message}`;
+    const { code, message } = errorParts(e);
+    p.textContent = `${code ?? 'error'}: ${message}`;
     main.append(p);
   }
 }
 
-document.getElementById('logout').addEventListener('click', async () => {
+byId('logout', HTMLElement).addEventListener('click', async () => {
   await api('POST', '/api/auth/logout').catch(() => {});
   await loadSession();
   toast('Signed out');

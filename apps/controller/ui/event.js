@@ -3,12 +3,14 @@
 // h toggle heatmap, j/n next, k/p previous, + / - / 0 zoom in, out, reset, Escape back to the queue.
 // Zoom: mouse wheel (around the cursor); pan: shift-drag or middle-drag. The painter maps pointer positions
 // through getBoundingClientRect, so painting stays exact at any zoom.
-import { api, toast } from './api.js';
+import { api, toast, find, errorParts } from './api.js';
 import { drawHeatmap } from './heatmap.js';
 import { Painter } from './painter.js';
 import { attachZoom } from './zoom.js';
 import { renderNeighbours } from './neighbours.js';
+/** @import { EventView, LabelStatus } from '@linewatch/protocol/http' */
 
+/** @param {string} src @returns {Promise<HTMLImageElement>} */
 const loadImage = (src) =>
   new Promise((resolve, reject) => {
     const img = new Image();
@@ -17,11 +19,18 @@ const loadImage = (src) =>
     img.src = src;
   });
 
+/** @type {(() => void) | null} */
 let detach = null;
+/** @param {unknown} s */
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * @param {HTMLElement} main
+ * @param {string} id
+ */
 export async function renderEvent(main, id) {
   detach?.();
+  /** @type {EventView} */
   const e = await api('GET', `/api/events/${encodeURIComponent(id)}`);
   const base = `/api/events/${encodeURIComponent(id)}`;
   main.innerHTML = `<div class="event" data-id="${esc(e.id)}">
@@ -56,63 +65,79 @@ export async function renderEvent(main, id) {
         thumbnails below the frame in time order · wheel zooms, shift-drag pans</p>
       <a href="#/queue">← queue <kbd>Esc</kbd></a>
     </div></div>`;
-  const $ = (sel) => main.querySelector(sel);
-  $('#frame').src = `${base}/frame`;
-  const heat = $('#heat');
+  /** @template {Element} T @param {string} sel @param {abstract new (...args: never[]) => T} type */
+  const $ = (sel, type) => find(main, sel, type);
+  /** @param {string} sel */
+  const button = (sel) => $(sel, HTMLButtonElement);
+  $('#frame', HTMLImageElement).src = `${base}/frame`;
+  const heat = $('#heat', HTMLCanvasElement);
   drawHeatmap(heat, await loadImage(`${base}/map`));
   heat.style.opacity = '0.6';
-  const painter = new Painter($('#mask'));
+  const painter = new Painter($('#mask', HTMLCanvasElement));
   if (e.hasMask) painter.load(await loadImage(`${base}/mask`));
-  const zoom = attachZoom($('#stage'), $('#zoom'));
-  $('#zoom-in').addEventListener('click', () => zoom.by(1.25));
-  $('#zoom-out').addEventListener('click', () => zoom.by(0.8));
-  $('#zoom-reset').addEventListener('click', () => zoom.reset());
+  const zoom = attachZoom($('#stage', HTMLElement), $('#zoom', HTMLElement));
+  button('#zoom-in').addEventListener('click', () => zoom.by(1.25));
+  button('#zoom-out').addEventListener('click', () => zoom.by(0.8));
+  button('#zoom-reset').addEventListener('click', () => zoom.reset());
   // Not awaited: the neighbour strip is context, the frame must not wait for it.
-  renderNeighbours($('#neighbours'), e).catch(() => {});
-  const size = $('#size');
+  renderNeighbours($('#neighbours', HTMLElement), e).catch(() => {});
+  const size = $('#size', HTMLInputElement);
+  const opacity = $('#opacity', HTMLInputElement);
   size.value = String(painter.size);
   size.addEventListener('input', () => (painter.size = Number(size.value)));
-  $('#opacity').addEventListener('input', (ev) => (heat.style.opacity = String(ev.target.value / 100)));
+  // Read from the slider itself: it is the event's target, typed.
+  opacity.addEventListener('input', () => (heat.style.opacity = String(Number(opacity.value) / 100)));
 
+  /** @param {import('./painter.js').PaintMode} m */
   const setMode = (m) => {
     painter.mode = m;
-    $('#brush').setAttribute('aria-pressed', String(m === 'brush'));
-    $('#erase').setAttribute('aria-pressed', String(m === 'erase'));
+    button('#brush').setAttribute('aria-pressed', String(m === 'brush'));
+    button('#erase').setAttribute('aria-pressed', String(m === 'erase'));
   };
+  /** @param {LabelStatus} s */
   const setStatus = (s) => {
-    const el = $('#status');
+    const el = $('#status', HTMLElement);
     el.textContent = s;
     el.className = `status-${s}`;
   };
+  /**
+   * @param {() => Promise<EventView>} fn a label action; the routes answer with the updated event
+   * @param {string} done
+   */
   const act = async (fn, done) => {
     try {
       const v = await fn();
       setStatus(v.labelStatus);
       toast(done);
     } catch (err) {
-      toast(`${err.code}: ${err.message}`, true);
+      const { code, message } = errorParts(err);
+      toast(`${code}: ${message}`, true);
     }
   };
   const confirm = () => act(() => api('POST', `${base}/confirm`), 'Confirmed');
   const reject = () => act(() => api('POST', `${base}/reject`), 'Rejected');
   const save = () => act(async () => api('PUT', `${base}/mask`, await painter.toPng(), 'image/png'), 'Mask saved');
+  /** @param {number} delta */
   const step = (delta) => {
+    /** @type {string[]} the queue view's ids, in its order */
     const ids = JSON.parse(sessionStorage.getItem('lw-queue') ?? '[]');
     const next = ids[ids.indexOf(id) + delta];
     if (next) location.hash = `#/event/${encodeURIComponent(next)}`;
   };
-  $('#brush').addEventListener('click', () => setMode('brush'));
-  $('#erase').addEventListener('click', () => setMode('erase'));
-  $('#undo').addEventListener('click', () => painter.undo());
-  $('#confirm').addEventListener('click', confirm);
-  $('#reject').addEventListener('click', reject);
-  $('#save').addEventListener('click', save);
+  button('#brush').addEventListener('click', () => setMode('brush'));
+  button('#erase').addEventListener('click', () => setMode('erase'));
+  button('#undo').addEventListener('click', () => painter.undo());
+  button('#confirm').addEventListener('click', confirm);
+  button('#reject').addEventListener('click', reject);
+  button('#save').addEventListener('click', save);
 
+  /** @param {KeyboardEvent} ev */
   const keys = (ev) => {
     if (ev.target instanceof HTMLInputElement && ev.target.type !== 'range') return;
     const k = ev.key;
     if ((ev.ctrlKey || ev.metaKey) && k === 'z') return (ev.preventDefault(), painter.undo());
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    /** @type {Record<string, () => unknown>} */
     const map = {
       c: confirm,
       r: reject,
@@ -133,14 +158,15 @@ export async function renderEvent(main, id) {
       0: () => zoom.reset(),
       Escape: () => (location.hash = '#/queue'),
     };
-    if (map[k]) {
+    const action = map[k];
+    if (action) {
       ev.preventDefault();
-      map[k]();
+      action();
     }
   };
   document.addEventListener('keydown', keys);
   detach = () => document.removeEventListener('keydown', keys);
   // Shortcuts work from here on (images loaded, handler attached): tests and scripts wait for this mark.
-  main.querySelector('.event').dataset.ready = 'true';
+  $('.event', HTMLElement).dataset.ready = 'true';
   window.addEventListener('hashchange', () => detach?.(), { once: true });
 }

@@ -1,11 +1,22 @@
 // Fleet view: each visible device's last report (online, last seen, agent/model version, per-camera fps, inference
 // latency, outbox depth). Refreshes every few seconds while shown, so a device dropping off appears without a reload.
-import { api } from './api.js';
+import { api, find } from './api.js';
+/** @import { FleetEntry } from '@linewatch/protocol/http' */
+/** @import { HealthMessage, StatusMessage } from '@linewatch/protocol' */
 
+/**
+ * The schema leaves status and health open (the controller stores the agent's last messages as they came); they are
+ * the protocol's status and health messages, or null before the first one.
+ * @typedef {Omit<FleetEntry, 'status' | 'health'> & { status: StatusMessage | null, health: HealthMessage | null }} FleetDevice
+ */
+
+/** @param {unknown} s */
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const REFRESH_MS = 2000;
-let timer = null;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let timer;
 
+/** @param {FleetDevice[]} devices */
 function rows(devices) {
   return devices.map((d) => {
     const cams = (d.health?.cameras ?? []).map((c) => `${esc(c.camera)} ${Number(c.fps).toFixed(1)} fps`).join(', ');
@@ -18,12 +29,14 @@ function rows(devices) {
   });
 }
 
+/** @param {HTMLElement} main */
 export async function renderFleet(main) {
   clearInterval(timer);
   main.innerHTML = `<table id="fleet"><thead><tr><th>Device</th><th>Line</th><th>Link</th><th>Last seen</th><th>Agent</th>
     <th>Model</th><th>State</th><th>Cameras</th><th>Latency p50 / p99</th><th>Outbox</th></tr></thead><tbody></tbody></table>`;
-  const body = main.querySelector('#fleet tbody');
+  const body = find(main, '#fleet tbody', HTMLTableSectionElement);
   const load = async () => {
+    /** @type {{ devices: FleetDevice[] }} */
     const { devices } = await api('GET', '/api/fleet');
     body.innerHTML = rows(devices).join('') || '<tr><td colspan="10">No devices have reported yet.</td></tr>';
   };

@@ -1,12 +1,20 @@
 // Anomaly map (8-bit grey PNG) → translucent colour overlay: hue from blue (low) to red (high), alpha rising with
 // the value so normal regions stay see-through.
+
+/** @param {number} v 0..1 @returns {[number, number, number]} r, g, b */
 function jet(v) {
+  /** @param {number} x */
   const f = (x) => Math.round(255 * Math.min(1, Math.max(0, x)));
   return [f(1.5 - Math.abs(4 * v - 3)), f(1.5 - Math.abs(4 * v - 2)), f(1.5 - Math.abs(4 * v - 1))];
 }
 
+/**
+ * @param {HTMLCanvasElement} canvas
+ * @param {HTMLImageElement} mapImg
+ */
 export function drawHeatmap(canvas, mapImg) {
   const g = canvas.getContext('2d');
+  if (!g) throw new Error('ui: no 2d context on the heatmap canvas'); // only if it had another kind of context
   g.drawImage(mapImg, 0, 0, canvas.width, canvas.height);
   const img = g.getImageData(0, 0, canvas.width, canvas.height);
   for (let i = 0; i < img.data.length; i += 4) {

@@ -1,17 +1,26 @@
 // Training jobs: per line what a snapshot would hold (px = confirmed with mask, img = confirmed without, normal =
 // rejected false alarms), new masks against the auto-trigger threshold, the live model, and a "Train now" button
 // (admins); below, the jobs with live progress from the worker's heartbeats. Polls while shown.
-import { api, toast } from './api.js';
+import { api, toast, find, errorParts } from './api.js';
+/**
+ * @import { DatasetCounts, DatasetSplitCounts, JobProgress, JobView } from '@linewatch/protocol/http'
+ * @import { TrainingLineView, UserView, WorkerHeldOutMetrics } from '@linewatch/protocol/http'
+ */
 
+/** @param {unknown} s */
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const JOBS_MS = 2000;
 const LINES_MS = 5000;
 const OPEN = new Set(['queued', 'claimed', 'running']);
+/** @type {ReturnType<typeof setInterval>[]} */
 let timers = [];
 
+/** @param {number | null | undefined} v @param {number} [digits] */
 const num = (v, digits = 3) => (v === null || v === undefined ? '–' : Number(v).toFixed(digits));
+/** @param {string | null} iso */
 const ago = (iso) => (iso ? new Date(iso).toLocaleString() : '');
 
+/** @param {JobProgress | null} p @returns {number | null} 0..1, null when the worker cannot tell */
 function fraction(p) {
   if (!p) return null;
   if (typeof p.fraction === 'number') return p.fraction;
@@ -19,6 +28,7 @@ function fraction(p) {
   return null;
 }
 
+/** @param {JobView} j */
 function progressCell(j) {
   if (j.status === 'succeeded') return '<progress max="1" value="1"></progress> done';
   const p = j.progress;
@@ -32,20 +42,25 @@ function progressCell(j) {
   return `${OPEN.has(j.status) ? bar : ''} ${parts.join(' · ')}${p.message ? `<div class="hint">${esc(p.message)}</div>` : ''}`;
 }
 
+/** @param {JobView} j */
 function metricsCell(j) {
   const m = j.metrics;
   if (!m) return '';
+  /** @param {string} label @param {WorkerHeldOutMetrics | null} x */
   const row = (label, x) =>
     x ? `${label}: img ${num(x.imageAuroc)} · px ${num(x.pixelAuroc)} · FA ${num(x.falseAlarmRate)} (n ${x.n})` : '';
   return `${row('new', m.candidate)}<br>${row('parent', m.parent)}${j.threshold !== null ? `<br>threshold ${num(j.threshold, 4)}` : ''}`;
 }
 
+/** @param {DatasetSplitCounts | undefined} c */
 function countsCell(c) {
   if (!c) return '';
+  /** @param {DatasetCounts} x */
   const part = (x) => `${x.px} px · ${x.img} img · ${x.normal} normal`;
   return `<div class="hint">train ${part(c.train)}<br>held out ${part(c.heldout)}</div>`;
 }
 
+/** @param {JobView} j @param {boolean} isAdmin */
 function jobRow(j, isAdmin) {
   const version = j.resultVersion ?? j.targetVersion;
   const err = j.errorCode ? `<div class="error">${esc(j.errorCode)}: ${esc(j.errorMessage)}</div>` : '';
@@ -62,6 +77,7 @@ function jobRow(j, isAdmin) {
     <td>${cancel}</td></tr>`;
 }
 
+/** @param {TrainingLineView} l @param {boolean} isAdmin */
 function lineRow(l, isAdmin) {
   const c = l.counts;
   const canTrain = isAdmin && !l.openJobId && l.liveVersion && c.px + c.img > 0;
@@ -74,6 +90,10 @@ function lineRow(l, isAdmin) {
     <td>${esc(auto)}</td><td>${esc(l.liveVersion ?? '–')}</td><td>${esc(l.openJobId ?? '')}</td><td>${button}</td></tr>`;
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {UserView | null} me
+ */
 export async function renderJobs(main, me) {
   timers.forEach(clearInterval);
   timers = [];
@@ -87,13 +107,15 @@ export async function renderJobs(main, me) {
     <table id="jobs"><thead><tr><th>Job</th><th>Line</th><th>Status</th><th>Trigger</th><th>Parent → version</th>
       <th>Attempt</th><th>Worker</th><th>Progress</th><th>Held-out metrics</th><th>Created</th><th></th></tr></thead>
       <tbody></tbody></table>`;
-  const linesBody = main.querySelector('#training-lines tbody');
-  const jobsBody = main.querySelector('#jobs tbody');
+  const linesBody = find(main, '#training-lines tbody', HTMLTableSectionElement);
+  const jobsBody = find(main, '#jobs tbody', HTMLTableSectionElement);
   const loadLines = async () => {
+    /** @type {{ lines: TrainingLineView[] }} */
     const { lines } = await api('GET', '/api/training/lines');
     linesBody.innerHTML = lines.map((l) => lineRow(l, isAdmin)).join('') || '<tr><td colspan="8">No lines yet.</td></tr>';
   };
   const loadJobs = async () => {
+    /** @type {{ jobs: JobView[] }} */
     const { jobs } = await api('GET', '/api/jobs?limit=50');
     jobsBody.innerHTML = jobs.map((j) => jobRow(j, isAdmin)).join('') || '<tr><td colspan="11">No training jobs yet.</td></tr>';
   };
@@ -103,6 +125,7 @@ export async function renderJobs(main, me) {
     try {
       if (t.dataset.train) {
         t.disabled = true;
+        /** @type {JobView} */
         const job = await api('POST', '/api/jobs', { line: t.dataset.train });
         toast(`Job ${job.id} queued for ${job.line}`);
       } else if (t.dataset.cancel) {
@@ -111,7 +134,8 @@ export async function renderJobs(main, me) {
       } else return;
       await Promise.all([loadLines(), loadJobs()]);
     } catch (e) {
-      toast(`${e.code ?? 'error'}: ${e.message}`, true);
+      const { code, message } = errorParts(e);
+      toast(`${code ?? 'error'}: ${message}`, true);
       await loadLines().catch(() => {});
     }
   });

@@ -2,21 +2,43 @@
 // metrics against the parent, eligibility and why, status and approval (admins approve, which starts a staged
 // rollout), and the rollouts with their progress. #/rollout/<id>: per-device targets, the full decision log (every
 // engine and admin decision with its reason) and pause/resume/abort/rollback for admins. Polls while shown.
-import { api, toast } from './api.js';
+import { api, toast, find, errorParts } from './api.js';
+/**
+ * @import { ModelVersionBody, RolloutBody, RolloutDecisionBody, RolloutDetailBody, UserView } from '@linewatch/protocol/http'
+ * @import { ModelReportMessage } from '@linewatch/protocol'
+ */
 
+/**
+ * @typedef {ModelVersionBody['metrics']} ModelMetrics
+ * @typedef {NonNullable<ModelMetrics>['candidate']} HeldOutMetrics
+ */
+/**
+ * The schema leaves a target's report and the baseline open (stored as the engine recorded them): the report is the
+ * device's last model report, the baseline the parent's flagged/frame counts, each null while there is none.
+ * @typedef {Omit<RolloutDetailBody['targets'][number], 'report'> & { report: ModelReportMessage | null }} RolloutTarget
+ * @typedef {Omit<RolloutDetailBody, 'baseline' | 'targets'>
+ *   & { baseline: { flagged: number, frames: number } | null, targets: RolloutTarget[] }} RolloutDetail
+ */
+
+/** @param {unknown} s */
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const REFRESH_MS = 2000;
+/** @param {number | null | undefined} v @param {number} [d] */
 const num = (v, d = 3) => (v === null || v === undefined ? '–' : Number(v).toFixed(d));
+/** @param {string | null} iso */
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
-const ACTIVE = new Set(['running', 'paused', 'rolling-back']);
-let timer = null;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let timer;
 
+/** @param {ModelMetrics} m */
 function metrics(m) {
   if (!m) return '<span class="hint">not measured</span>';
+  /** @param {string} label @param {HeldOutMetrics | null} x */
   const row = (label, x) => (x ? `${label}: img ${num(x.imageAuroc)} · px ${num(x.pixelAuroc)} · FA ${num(x.falseAlarmRate)} (n ${x.n})` : '');
   return `${row('new', m.candidate)}${m.parent ? `<br>${row('parent', m.parent)}` : ''}`;
 }
 
+/** @param {ModelVersionBody} m @param {boolean} isAdmin */
 function modelRow(m, isAdmin) {
   const elig = m.eligible === null ? 'n/a' : m.eligible ? 'eligible' : 'ineligible';
   const canApprove = isAdmin && m.eligible !== false && !m.approvedAt;
@@ -30,10 +52,12 @@ function modelRow(m, isAdmin) {
     <td>${canApprove ? `<button type="button" data-approve="${esc(m.version)}">Approve &amp; roll out</button>` : ''}</td></tr>`;
 }
 
+/** @param {Record<string, number>} c targets per state */
 function counts(c) {
   return Object.entries(c).map(([k, v]) => `${v} ${esc(k)}`).join(' · ');
 }
 
+/** @param {RolloutBody} r */
 function rolloutRow(r) {
   const wave = r.phase === 'done' ? '' : `${r.wave === 0 ? 'canary' : `wave ${r.wave}`} of ${r.waves - 1}`;
   return `<tr class="row" tabindex="0" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><td>${esc(r.id)}</td><td>${esc(r.version)}</td>
@@ -42,6 +66,10 @@ function rolloutRow(r) {
     <td class="hint">${esc(r.reason ?? '')}</td></tr>`;
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {UserView | null} me
+ */
 export async function renderModels(main, me) {
   clearInterval(timer);
   const isAdmin = me?.role === 'admin';
@@ -51,41 +79,57 @@ export async function renderModels(main, me) {
     <h3>Model versions</h3>
     <table id="models"><thead><tr><th>Version</th><th>Line</th><th>Parent</th><th>Job / dataset</th><th>Held-out metrics</th>
       <th>Eligibility</th><th>Status</th><th>Approved</th><th></th></tr></thead><tbody></tbody></table>`;
-  const modelsBody = main.querySelector('#models tbody');
-  const rolloutsBody = main.querySelector('#rollouts tbody');
+  const modelsBody = find(main, '#models tbody', HTMLTableSectionElement);
+  const rolloutsBody = find(main, '#rollouts tbody', HTMLTableSectionElement);
   const load = async () => {
-    const [{ models }, { rollouts }] = await Promise.all([api('GET', '/api/models?limit=100'), api('GET', '/api/rollouts?limit=50')]);
+    /** @type {Promise<{ models: ModelVersionBody[] }>} */
+    const modelsReq = api('GET', '/api/models?limit=100');
+    /** @type {Promise<{ rollouts: RolloutBody[] }>} */
+    const rolloutsReq = api('GET', '/api/rollouts?limit=50');
+    const [{ models }, { rollouts }] = await Promise.all([modelsReq, rolloutsReq]);
     modelsBody.innerHTML = models.map((m) => modelRow(m, isAdmin)).join('') || '<tr><td colspan="9">No model versions yet.</td></tr>';
     rolloutsBody.innerHTML = rollouts.map(rolloutRow).join('') || '<tr><td colspan="9">No rollouts yet.</td></tr>';
   };
   main.addEventListener('click', async (ev) => {
     const t = ev.target instanceof Element ? ev.target : null;
-    const row = t?.closest('tr[data-rollout]');
-    if (row) {
-      location.hash = `#/rollout/${encodeURIComponent(row.dataset.rollout)}`;
+    const rollout = rolloutOfRow(t);
+    if (rollout !== undefined) {
+      location.hash = `#/rollout/${encodeURIComponent(rollout)}`;
       return;
     }
     if (!(t instanceof HTMLButtonElement) || !t.dataset.approve) return;
     t.disabled = true;
     try {
+      /** @type {{ rolloutId: string | null }} */
       const res = await api('POST', `/api/models/${encodeURIComponent(t.dataset.approve)}/approve`, {});
       toast(res.rolloutId ? `Approved; rollout ${res.rolloutId} started` : 'Approved');
       if (res.rolloutId) location.hash = `#/rollout/${encodeURIComponent(res.rolloutId)}`;
       else await load();
     } catch (e) {
-      toast(`${e.code ?? 'error'}: ${e.message}`, true);
+      const { code, message } = errorParts(e);
+      toast(`${code ?? 'error'}: ${message}`, true);
       await load().catch(() => {});
     }
   });
   main.addEventListener('keydown', (ev) => {
-    const row = ev.target instanceof Element ? ev.target.closest('tr[data-rollout]') : null;
-    if (row && ev.key === 'Enter') location.hash = `#/rollout/${encodeURIComponent(row.dataset.rollout)}`;
+    const rollout = rolloutOfRow(ev.target instanceof Element ? ev.target : null);
+    if (rollout !== undefined && ev.key === 'Enter') location.hash = `#/rollout/${encodeURIComponent(rollout)}`;
   });
   await load();
   timer = setInterval(() => load().catch(() => clearInterval(timer)), REFRESH_MS);
   window.addEventListener('hashchange', () => clearInterval(timer), { once: true });
 }
 
+/**
+ * The rollout id of the rollouts-table row holding el, undefined outside one.
+ * @param {Element | null} el
+ */
+function rolloutOfRow(el) {
+  const row = el?.closest('tr[data-rollout]');
+  return row instanceof HTMLElement ? row.dataset.rollout : undefined;
+}
+
+/** @param {RolloutTarget} t */
 function targetRow(t) {
   const rep = t.report ? `${esc(t.report.state)}${t.report.reason ? ` ${esc(t.report.reason.code)}` : ''}` : '';
   return `<tr data-device="${esc(t.deviceId)}" data-state="${esc(t.state)}"><td>${esc(t.deviceId)}</td><td>${t.wave === 0 ? 'canary' : t.wave}</td>
@@ -93,11 +137,17 @@ function targetRow(t) {
     <td>${esc(when(t.issuedAt))}</td><td>${esc(when(t.liveAt))}</td><td>${esc(when(t.rolledBackAt))}</td></tr>`;
 }
 
+/** @param {RolloutDecisionBody} d */
 function decisionRow(d) {
   return `<tr data-action="${esc(d.action)}"><td>${esc(when(d.at))}</td><td>${esc(d.actor)}</td><td><strong>${esc(d.action)}</strong></td>
     <td>${esc(d.reason)}</td></tr>`;
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {UserView | null} me
+ * @param {string} id
+ */
 export async function renderRollout(main, me, id) {
   clearInterval(timer);
   const isAdmin = me?.role === 'admin';
@@ -106,9 +156,10 @@ export async function renderRollout(main, me, id) {
     <h3>Decisions</h3><table id="decisions"><thead><tr><th>When</th><th>By</th><th>Decision</th><th>Reason</th></tr></thead><tbody></tbody></table>
     <h3>Devices</h3><table id="targets"><thead><tr><th>Device</th><th>Wave</th><th>State</th><th>From</th><th>Last report</th>
       <th>Frames on candidate</th><th>Command sent</th><th>Live</th><th>Rolled back</th></tr></thead><tbody></tbody></table>`;
-  const head = main.querySelector('#rollout-head');
-  const actions = main.querySelector('#rollout-actions');
+  const head = find(main, '#rollout-head', HTMLElement);
+  const actions = find(main, '#rollout-actions', HTMLElement);
   const load = async () => {
+    /** @type {RolloutDetail} */
     const d = await api('GET', `/api/rollouts/${encodeURIComponent(id)}`);
     const r = d.rollout;
     const base = d.baseline ? ` · baseline ${d.baseline.flagged}/${d.baseline.frames} flagged frames` : '';
@@ -122,8 +173,8 @@ export async function renderRollout(main, me, id) {
     actions.innerHTML = isAdmin
       ? Object.entries(can).filter(([, ok]) => ok).map(([a]) => `<button type="button" data-action="${a}">${a[0].toUpperCase()}${a.slice(1)}</button>`).join(' ')
       : '';
-    main.querySelector('#decisions tbody').innerHTML = [...d.decisions].reverse().map(decisionRow).join('');
-    main.querySelector('#targets tbody').innerHTML = d.targets.map(targetRow).join('');
+    find(main, '#decisions tbody', HTMLTableSectionElement).innerHTML = [...d.decisions].reverse().map(decisionRow).join('');
+    find(main, '#targets tbody', HTMLTableSectionElement).innerHTML = d.targets.map(targetRow).join('');
     return r;
   };
   actions.addEventListener('click', async (ev) => {
@@ -136,7 +187,8 @@ export async function renderRollout(main, me, id) {
       toast(`Rollout ${a}d`);
       await load();
     } catch (e) {
-      toast(`${e.code ?? 'error'}: ${e.message}`, true);
+      const { code, message } = errorParts(e);
+      toast(`${code ?? 'error'}: ${message}`, true);
     }
   });
   await load();

@@ -1,12 +1,19 @@
 // Neighbours in time: the events just before and after this one on the same device and camera (oldest → newest),
 // as thumbnails with score and label, so a QA reviewer sees whether a defect persists across frames.
 import { api } from './api.js';
+/** @import { EventQueue, EventView } from '@linewatch/protocol/http' */
 
 const AROUND = 3;
+/** @param {unknown} s */
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * @param {HTMLElement} el
+ * @param {EventView} e
+ */
 export async function renderNeighbours(el, e) {
   const q = new URLSearchParams({ deviceId: e.deviceId, camera: e.camera, limit: '200' });
+  /** @type {EventQueue} */
   const { events } = await api('GET', `/api/events?${q}`); // newest first
   const i = events.findIndex((x) => x.id === e.id);
   if (i < 0) return;

@@ -2,15 +2,46 @@
 // snapshots (taken at stroke start), export as an opaque black/white PNG the server binarises at > 127.
 const MAX_UNDO = 30;
 
+/** @typedef {'brush' | 'erase'} PaintMode */
+/** @typedef {{ x: number, y: number }} Point canvas pixels */
+
+/**
+ * A 2D context, or an error naming what failed: a canvas gives none only when it already has another kind of
+ * context, which would be a bug here.
+ * @overload
+ * @param {HTMLCanvasElement} canvas
+ * @param {CanvasRenderingContext2DSettings} [settings]
+ * @returns {CanvasRenderingContext2D}
+ */
+/**
+ * @overload
+ * @param {OffscreenCanvas} canvas
+ * @returns {OffscreenCanvasRenderingContext2D}
+ */
+/**
+ * @param {HTMLCanvasElement | OffscreenCanvas} canvas
+ * @param {CanvasRenderingContext2DSettings} [settings]
+ */
+function context2d(canvas, settings) {
+  const g = canvas.getContext('2d', settings);
+  if (!g) throw new Error('ui: no 2d context on the canvas');
+  return g;
+}
+
 export class Painter {
+  /** @param {HTMLCanvasElement} canvas */
   constructor(canvas) {
     this.canvas = canvas;
-    this.g = canvas.getContext('2d', { willReadFrequently: true });
+    this.g = context2d(canvas, { willReadFrequently: true });
+    /** @type {PaintMode} */
     this.mode = 'brush';
     this.size = Math.max(4, Math.round(canvas.width / 40));
+    /** @type {ImageData[]} */
     this.undoStack = [];
     this.dirty = false;
+    /** @type {Point | null} */
     let last = null;
+    /** @param {PointerEvent} ev @returns {Point} */
     const at = (ev) => {
       const r = canvas.getBoundingClientRect();
       return { x: ((ev.clientX - r.left) * canvas.width) / r.width, y: ((ev.clientY - r.top) * canvas.height) / r.height };
@@ -38,6 +69,7 @@ export class Painter {
     if (this.undoStack.length > MAX_UNDO) this.undoStack.shift();
   }
 
+  /** @param {Point} a @param {Point} b */
   stroke(a, b) {
     const g = this.g;
     g.globalCompositeOperation = this.mode === 'erase' ? 'destination-out' : 'source-over';
@@ -57,10 +89,13 @@ export class Painter {
     return Boolean(img);
   }
 
-  /** Loads an existing mask PNG (white = anomalous) into the red display layer. */
+  /**
+   * Loads an existing mask PNG (white = anomalous) into the red display layer.
+   * @param {HTMLImageElement} img
+   */
   load(img) {
     const { width, height } = this.canvas;
-    const tmp = new OffscreenCanvas(width, height).getContext('2d');
+    const tmp = context2d(new OffscreenCanvas(width, height));
     tmp.drawImage(img, 0, 0, width, height);
     const src = tmp.getImageData(0, 0, width, height);
     const out = this.g.createImageData(width, height);
@@ -73,7 +108,10 @@ export class Painter {
     this.g.putImageData(out, 0, 0);
   }
 
-  /** Opaque PNG: painted pixels white, the rest black. */
+  /**
+   * Opaque PNG: painted pixels white, the rest black.
+   * @returns {Promise<Blob>}
+   */
   async toPng() {
     const { width, height } = this.canvas;
     const src = this.g.getImageData(0, 0, width, height);
@@ -84,7 +122,7 @@ export class Painter {
       out.data[i + 3] = 255;
     }
     const c = new OffscreenCanvas(width, height);
-    c.getContext('2d').putImageData(out, 0, 0);
+    context2d(c).putImageData(out, 0, 0);
     return c.convertToBlob({ type: 'image/png' });
   }
 }

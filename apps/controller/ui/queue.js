@@ -1,10 +1,16 @@
 // Review queue: filters in the URL hash (shareable), newest first, "Load more" via the API's opaque cursor.
 // The ids shown are remembered so the event view can step to the next/previous one with the keyboard.
-import { api } from './api.js';
+import { api, byId, find } from './api.js';
+/** @import { EventQueue, LineLabelStats } from '@linewatch/protocol/http' */
 
 const FILTERS = ['line', 'camera', 'modelVersion', 'minScore', 'maxScore', 'status'];
+/** @param {unknown} s */
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/**
+ * @param {HTMLElement} main
+ * @param {URLSearchParams} params the filters (from the hash)
+ */
 export async function renderQueue(main, params) {
   main.innerHTML = `<table class="stats" id="stats"><thead><tr><th>Line</th><th>Pending</th><th>Confirmed</th>
       <th>Rejected</th><th>Reviewed</th></tr></thead><tbody></tbody></table>
@@ -19,21 +25,28 @@ export async function renderQueue(main, params) {
     <table><thead><tr><th>Time</th><th>Line</th><th>Device</th><th>Camera</th><th>Model</th><th>Score</th><th>Status</th></tr></thead>
     <tbody id="rows"></tbody></table><p><button id="more" type="button" hidden>Load more</button></p>
     <p><kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open</p>`;
-  document.getElementById('filters').addEventListener('submit', (ev) => {
+  const filters = byId('filters', HTMLFormElement);
+  filters.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const q = new URLSearchParams();
-    for (const [k, v] of new FormData(ev.target)) if (v !== '') q.set(k, String(v));
+    for (const [k, v] of new FormData(filters)) if (v !== '') q.set(k, String(v));
     location.hash = `#/queue?${q}`;
   });
-  const rows = document.getElementById('rows');
-  const more = document.getElementById('more');
+  const rows = byId('rows', HTMLElement);
+  const more = byId('more', HTMLButtonElement);
+  /** @type {string[]} */
   const ids = [];
+  /** @type {string | null} */
   let cursor = null;
   async function load() {
     const q = new URLSearchParams();
-    for (const f of FILTERS) if (params.get(f)) q.set(f, params.get(f));
+    for (const f of FILTERS) {
+      const v = params.get(f);
+      if (v) q.set(f, v);
+    }
     q.set('limit', '50');
     if (cursor) q.set('cursor', cursor);
+    /** @type {EventQueue} */
     const page = await api('GET', `/api/events?${q}`);
     for (const e of page.events) {
       ids.push(e.id);
@@ -53,8 +66,9 @@ export async function renderQueue(main, params) {
     if (ids.length === 0) rows.innerHTML = '<tr><td colspan="7">No events match.</td></tr>';
   }
   async function loadStats() {
+    /** @type {{ lines: LineLabelStats[] }} */
     const { lines } = await api('GET', '/api/stats/labels');
-    document.querySelector('#stats tbody').innerHTML = lines
+    find(document, '#stats tbody', HTMLTableSectionElement).innerHTML = lines
       .map((l) => {
         const total = l.pending + l.confirmed + l.rejected;
         const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
@@ -63,17 +77,20 @@ export async function renderQueue(main, params) {
       })
       .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
   }
+  /** @param {string} id */
   function open(id) {
     location.hash = `#/event/${encodeURIComponent(id)}`;
   }
   more.addEventListener('click', load);
   rows.addEventListener('keydown', (ev) => {
-    const tr = ev.target.closest('tr.row');
-    if (!tr) return;
-    if (ev.key === 'Enter') open(tr.dataset.id);
-    if (ev.key === 'j') tr.nextElementSibling?.focus();
-    if (ev.key === 'k') tr.previousElementSibling?.focus();
+    const tr = ev.target instanceof Element ? ev.target.closest('tr.row') : null;
+    if (!(tr instanceof HTMLTableRowElement)) return;
+    if (ev.key === 'Enter' && tr.dataset.id) open(tr.dataset.id);
+    // Rows are only ever <tr>s (HTMLElements), so a sibling that is not one is absent.
+    const next = ev.key === 'j' ? tr.nextElementSibling : ev.key === 'k' ? tr.previousElementSibling : null;
+    if (next instanceof HTMLElement) next.focus();
   });
   await Promise.all([load(), loadStats()]);
-  rows.querySelector('tr.row')?.focus();
+  const first = rows.querySelector('tr.row');
+  if (first instanceof HTMLElement) first.focus();
 }

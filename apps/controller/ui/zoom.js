@@ -3,6 +3,10 @@
 const MIN = 1;
 const MAX = 16;
 
+/**
+ * @param {HTMLElement} stage the clipping box; its data-zoom shows the scale (tests wait on it)
+ * @param {HTMLElement} layer
+ */
 export function attachZoom(stage, layer) {
   const z = { s: 1, x: 0, y: 0 };
   const apply = () => {
@@ -13,6 +17,7 @@ export function attachZoom(stage, layer) {
     layer.style.transform = `translate(${z.x}px, ${z.y}px) scale(${z.s})`;
     stage.dataset.zoom = z.s.toFixed(2);
   };
+  /** @param {number} factor @param {number} px @param {number} py stage pixels */
   const zoomAt = (factor, px, py) => {
     const s = Math.min(MAX, Math.max(MIN, z.s * factor));
     z.x = px - ((px - z.x) * s) / z.s;
@@ -29,6 +34,7 @@ export function attachZoom(stage, layer) {
     },
     { passive: false },
   );
+  /** @type {{ x: number, y: number } | null} pointer position minus the pan at drag start */
   let drag = null;
   stage.addEventListener('pointerdown', (ev) => {
     if (ev.button !== 1 && !ev.shiftKey) return;
@@ -47,6 +53,7 @@ export function attachZoom(stage, layer) {
   stage.addEventListener('pointercancel', end);
   apply();
   return {
+    /** @param {number} factor */
     by(factor) {
       const r = stage.getBoundingClientRect();
       zoomAt(factor, r.width / 2, r.height / 2);
