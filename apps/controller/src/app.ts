@@ -4,7 +4,8 @@
  * aedes on the configured port), so `build()` alone gives a working controller for tests and demos. What build()
  * creates, app.close() closes; injected dependencies stay owned by the caller.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -16,6 +17,8 @@ import type { Ctx } from './context.js';
 import { ctrlError } from './errors.js';
 import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { installJsonParser } from './http/json-body.js';
+import type { TypedApp } from './http/typed-app.js';
 import { installGuard } from './auth/guard.js';
 import { registerAuthRoutes } from './auth/routes.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
@@ -26,7 +29,7 @@ import { registerStatsRoutes } from './events/stats-routes.js';
 import { registerUi } from './ui.js';
 import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBus } from './broker/external.js';
 import { createProvisioner } from './broker/provisioner.js';
@@ -40,7 +43,6 @@ import { DownloadTokens } from './registry/download-token.js';
 import { registerRegistryRoutes } from './registry/routes.js';
 import { RolloutEngine } from './rollouts/engine.js';
 import { registerRolloutRoutes } from './rollouts/routes.js';
-import { RolloutStore } from './store/rollout-store.js';
 
 export interface BuildOptions {
   /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
@@ -58,7 +60,8 @@ export interface BuildOptions {
   jobModels?: JobModels;
 }
 
-export interface App extends FastifyInstance {
+/** What build() adds to the fastify instance. */
+export interface AppParts {
   ctx: Ctx;
   /** The embedded broker, or null when MQTT is disabled or an external broker is used. */
   broker: EmbeddedBroker | null;
@@ -72,119 +75,172 @@ export interface App extends FastifyInstance {
   rollouts: RolloutEngine | null;
 }
 
+export interface App extends TypedApp, AppParts {}
+
+/** What the single onClose hook releases; filled in as build() starts things, so a half-built app still closes. */
+interface Running {
+  bus: Bus | null;
+  engineBus: Bus | null;
+  ingest: Ingest | null;
+  rollouts: RolloutEngine | null;
+}
+
+type Mqtt = Pick<AppParts, 'broker' | 'ingest' | 'rollouts'>;
+
 export async function build(opts: BuildOptions = {}): Promise<App> {
   const config = opts.config ?? loadConfig({ env: {}, overrides: opts.overrides ?? {} });
   const storage = opts.storage ?? (opts.config ? 'configured' : 'memory');
-  const ownStore = !opts.store;
-  const store =
-    opts.store ??
-    (storage === 'memory'
-      ? await openSqliteStore({ path: ':memory:', busyTimeoutMs: config.db.busyTimeoutMs })
-      : await openStore(config));
+  const store = opts.store ?? (await openOwnStore(storage, config));
   const files = opts.files ?? (storage === 'memory' ? new MemoryFileStore() : new DiskFileStore(config.dataDir));
 
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel },
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
-  }) as unknown as App;
+  }).withTypeProvider<TypeBoxTypeProvider>();
   try {
     const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
-    app.decorate('ctx', ctx);
+    const running = closeInOrder(app, ctx, !opts.store);
     const metrics = createMetrics();
-    app.decorate('metrics', metrics);
-    let broker: EmbeddedBroker | null = null;
-    let ingest: Ingest | null = null;
-    let bus: Bus | null = null;
-    let rollouts: RolloutEngine | null = null;
-    let engineBus: Bus | null = null;
     const registry = new Registry(ctx);
     const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
-    app.decorate('registry', registry);
-    // Expired sessions are already refused on use; this only keeps the table small.
-    const sweep = setInterval(() => {
-      store.deleteExpiredSessions(ctx.clock.now()).catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
-    }, 3_600_000);
-    sweep.unref();
-    // One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered
-    // before anything starts so a failure half-way through build() still releases what was opened.
-    app.addHook('onClose', async () => {
-      clearInterval(sweep);
-      await rollouts?.stop();
-      if (engineBus !== bus) await engineBus?.close();
-      await ingest?.stop();
-      await bus?.close();
-      if (ownStore) await store.close();
-    });
-    if (config.mqtt.enabled && config.mqtt.mode === 'embedded') {
-      broker = await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort });
-      bus = broker;
-    } else if (config.mqtt.enabled) {
-      bus = await connectExternalBus(ctx, config.mqtt);
-    }
-    if (bus) {
-      ingest = new Ingest(ctx, bus, metrics);
-      await ingest.start();
-      if (config.rollouts.enabled) {
-        const started = ingest;
-        // External broker: the engine gets its own client. Its plain subscriptions (scores, model reports) would
-        // otherwise overlap ingest's shared ones on one client and be dispatched to ingest twice.
-        engineBus = config.mqtt.mode === 'external' ? await connectExternalBus(ctx, config.mqtt) : bus;
-        rollouts = new RolloutEngine(ctx, engineBus, registry, tokens, {
-          tickMs: config.rollouts.tickMs,
-          baseUrl: () => config.registry.publicUrl ?? localUrl(app, config),
-          flushScores: () => started.flushScores(),
-        });
-        await rollouts.start();
-      }
-    }
-    app.decorate('rollouts', rollouts);
-    app.decorate('broker', broker);
-    app.decorate('ingest', ingest);
-
-    installErrorHandler(app);
-    await app.register(helmet);
-    await app.register(cookie);
-    await app.register(rateLimit, {
-      global: false,
-      errorResponseBuilder: () => ctrlError('LW_CTRL_RATE_LIMITED'),
-    });
-    if (config.http.docs) {
-      await app.register(swagger, {
-        openapi: { info: { title: 'linewatch controller', version: '0.1.0' } },
-      });
-      await app.register(swaggerUi, { routePrefix: '/docs' });
-    }
-    installGuard(app, ctx);
-
-    app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-    registerAuthRoutes(app, ctx);
-    const provisioner = await createProvisioner(ctx, broker);
-    app.addHook('onClose', () => provisioner.close());
-    registerDeviceRoutes(app, ctx, provisioner);
-    registerEventRoutes(app, ctx);
-    registerStatsRoutes(app, ctx);
-    registerFleetRoutes(app, ctx, metrics);
-    app.decorate('jobs', await registerJobs(app, ctx, opts.jobModels ?? registryModels(ctx, registry), { startPolicy: true }));
-    await registerRegistryRoutes(app, ctx, registry, tokens, rollouts);
-    registerRolloutRoutes(app, ctx, registry, rollouts, rollouts?.store ?? new RolloutStore(store));
-    await registerUi(app);
-
-    const boot = await bootstrapAdmin(ctx);
-    if (boot) {
-      if (opts.onBootstrap) opts.onBootstrap(boot);
-      else app.log.warn({ username: boot.username }, 'created the first admin; its one-time password is printed by main');
-    }
+    const mqtt = await startMqtt(app, ctx, running, { metrics, registry, tokens });
+    await installHttp(app, ctx);
+    const jobs = await registerRoutes(app, ctx, { metrics, registry, tokens, mqtt, jobModels: opts.jobModels });
+    // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and
+    // main use must be an App without a cast. Nothing reads these properties before the app is ready.
+    const built: App = Object.assign(app, { ctx, metrics, registry, jobs, ...mqtt });
+    await bootstrap(app, ctx, opts.onBootstrap);
     await app.ready();
+    return built;
   } catch (e) {
     await app.close().catch(() => {});
     throw e;
   }
-  return app;
+}
+
+function openOwnStore(storage: 'memory' | 'configured', config: Readonly<Config>): Promise<Store> {
+  return storage === 'memory' ? openSqliteStore({ path: ':memory:', busyTimeoutMs: config.db.busyTimeoutMs }) : openStore(config);
+}
+
+/**
+ * One hook, explicit order: drain ingest (flushes scores), stop the broker, then close the store. Registered before
+ * anything starts so a failure half-way through build() still releases what was opened.
+ */
+function closeInOrder(app: TypedApp, ctx: Ctx, ownStore: boolean): Running {
+  const running: Running = { bus: null, engineBus: null, ingest: null, rollouts: null };
+  // Expired sessions are already refused on use; this only keeps the table small.
+  const sweep = setInterval(() => {
+    ctx.store.sessions.deleteExpired(ctx.clock.now()).catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
+  }, 3_600_000);
+  sweep.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    await running.rollouts?.stop();
+    if (running.engineBus !== running.bus) await running.engineBus?.close();
+    await running.ingest?.stop();
+    await running.bus?.close();
+    if (ownStore) await ctx.store.close();
+  });
+  return running;
+}
+
+interface Services {
+  metrics: Metrics;
+  registry: Registry;
+  tokens: DownloadTokens;
+}
+
+/** The broker (embedded or external), ingest and the rollout engine; all null when MQTT is disabled. */
+async function startMqtt(app: TypedApp, ctx: Ctx, running: Running, s: Services): Promise<Mqtt> {
+  const { config } = ctx;
+  if (!config.mqtt.enabled) return { broker: null, ingest: null, rollouts: null };
+  let broker: EmbeddedBroker | null = null;
+  let bus: Bus;
+  if (config.mqtt.mode === 'embedded') {
+    broker = await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort });
+    bus = broker;
+  } else {
+    bus = await connectExternalBus(ctx, config.mqtt);
+  }
+  running.bus = bus;
+  const ingest = new Ingest(ctx, bus, s.metrics);
+  running.ingest = ingest;
+  await ingest.start();
+  const rollouts = config.rollouts.enabled ? await startRollouts(app, ctx, running, { bus, ingest, ...s }) : null;
+  return { broker, ingest, rollouts };
+}
+
+async function startRollouts(
+  app: TypedApp,
+  ctx: Ctx,
+  running: Running,
+  s: Services & { bus: Bus; ingest: Ingest },
+): Promise<RolloutEngine> {
+  const { config } = ctx;
+  // External broker: the engine gets its own client. Its plain subscriptions (scores, model reports) would
+  // otherwise overlap ingest's shared ones on one client and be dispatched to ingest twice.
+  const engineBus = config.mqtt.mode === 'external' ? await connectExternalBus(ctx, config.mqtt) : s.bus;
+  running.engineBus = engineBus;
+  const rollouts = new RolloutEngine(ctx, engineBus, s.registry, s.tokens, {
+    tickMs: config.rollouts.tickMs,
+    baseUrl: () => config.registry.publicUrl ?? localUrl(app, config),
+    flushScores: () => s.ingest.flushScores(),
+  });
+  running.rollouts = rollouts;
+  await rollouts.start();
+  return rollouts;
+}
+
+/** Error mapping, body parsing, security headers, cookies, rate limiting, OpenAPI docs and the auth guard. */
+async function installHttp(app: TypedApp, ctx: Ctx): Promise<void> {
+  installErrorHandler(app);
+  installJsonParser(app);
+  await app.register(helmet);
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: () => ctrlError('LW_CTRL_RATE_LIMITED'),
+  });
+  if (ctx.config.http.docs) {
+    await app.register(swagger, {
+      openapi: { info: { title: 'linewatch controller', version: '0.1.0' } },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+  installGuard(app, ctx);
+}
+
+async function registerRoutes(
+  app: TypedApp,
+  ctx: Ctx,
+  s: Services & { mqtt: Mqtt; jobModels: JobModels | undefined },
+): Promise<Jobs> {
+  const { broker, rollouts } = s.mqtt;
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  registerAuthRoutes(app, ctx);
+  const provisioner = await createProvisioner(ctx, broker);
+  app.addHook('onClose', () => provisioner.close());
+  registerDeviceRoutes(app, ctx, provisioner);
+  registerEventRoutes(app, ctx);
+  registerStatsRoutes(app, ctx);
+  registerFleetRoutes(app, ctx, s.metrics);
+  const jobs = await registerJobs(app, ctx, s.jobModels ?? registryModels(ctx, s.registry), { startPolicy: true });
+  await registerRegistryRoutes(app, ctx, s.registry, s.tokens, rollouts);
+  registerRolloutRoutes(app, ctx, s.registry, rollouts, ctx.store.rollouts);
+  await registerUi(app);
+  return jobs;
+}
+
+async function bootstrap(app: TypedApp, ctx: Ctx, onBootstrap: BuildOptions['onBootstrap']): Promise<void> {
+  const boot = await bootstrapAdmin(ctx);
+  if (!boot) return;
+  if (onBootstrap) onBootstrap(boot);
+  else app.log.warn({ username: boot.username }, 'created the first admin; its one-time password is printed by main');
 }
 
 /** Where agents reach this controller's HTTP when registry.publicUrl is unset: the address it listens on. */
-function localUrl(app: FastifyInstance, config: Readonly<Config>): string {
+function localUrl(app: TypedApp, config: Readonly<Config>): string {
   const addr = app.server.address();
   const port = addr !== null && typeof addr === 'object' ? addr.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;

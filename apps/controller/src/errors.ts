@@ -10,6 +10,7 @@ export const ERRORS = {
   LW_CTRL_FILE_REF_INVALID: { status: 400, message: 'invalid blob reference' },
   LW_CTRL_BLOB_NOT_FOUND: { status: 404, message: 'blob not found' },
   LW_CTRL_VALIDATION: { status: 400, message: 'request is invalid' },
+  LW_CTRL_BAD_JSON: { status: 400, message: 'JSON body refused: it carries a __proto__ or constructor.prototype key' },
   LW_CTRL_UNAUTHENTICATED: { status: 401, message: 'authentication required' },
   LW_CTRL_BAD_CREDENTIALS: { status: 401, message: 'invalid username or password' },
   LW_CTRL_FORBIDDEN: { status: 403, message: 'not allowed' },

@@ -6,8 +6,9 @@
  * CSRF: synchronizer token. The token is created with the session, returned by login/session, and must come back
  * in the `x-csrf-token` header on every state-changing request. The cookie is also SameSite=Strict.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Ctx } from '../context.js';
+import type { TypedApp } from '../http/typed-app.js';
 import { ctrlError } from '../errors.js';
 import type { SessionRow, UserRow } from '../store/types.js';
 import { hashToken, safeEqual } from './password.js';
@@ -40,9 +41,9 @@ export function canSeeLine(user: UserRow, line: string): boolean {
 export async function resolveSession(ctx: Ctx, req: FastifyRequest): Promise<{ user: UserRow; session: SessionRow } | null> {
   const token = req.cookies[SESSION_COOKIE];
   if (!token) return null;
-  const session = await ctx.store.findSession(hashToken(token));
+  const session = await ctx.store.sessions.find(hashToken(token));
   if (!session || session.expiresAt.getTime() <= ctx.clock.now().getTime()) return null;
-  const user = await ctx.store.findUser(session.userId);
+  const user = await ctx.store.users.find(session.userId);
   return user ? { user, session } : null;
 }
 
@@ -51,7 +52,7 @@ export function requireAuth(req: FastifyRequest): { user: UserRow; session: Sess
   return req.auth;
 }
 
-export function installGuard(app: FastifyInstance, ctx: Ctx): void {
+export function installGuard(app: TypedApp, ctx: Ctx): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req) => {
     // Decide on the matched route pattern, not the raw URL: encoded or oddly written paths that still reach an

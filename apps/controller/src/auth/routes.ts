@@ -1,28 +1,46 @@
 /** Login (rate-limited), logout, current session, and user creation by admins. */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import {
   ChangePasswordRoute,
   CreateUserRoute,
   LoginRoute,
   LogoutRoute,
   SessionRoute,
-  type ChangePasswordBody,
-  type CreateUserBody,
-  type LoginBody,
   type UserView,
 } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
+import type { TypedApp } from '../http/typed-app.js';
 import type { UserRow } from '../store/types.js';
 import { SESSION_COOKIE, requireAuth } from './guard.js';
 import { DUMMY_HASH, hashPassword, hashToken, newSecret, verifyPassword } from './password.js';
 
 export const userView = (u: UserRow): UserView => ({ id: u.id, username: u.username, role: u.role, lines: u.lines });
 
-export function registerAuthRoutes(app: FastifyInstance, ctx: Ctx): void {
-  const ttlMs = ctx.config.auth.sessionTtlMinutes * 60_000;
+export function registerAuthRoutes(app: TypedApp, ctx: Ctx): void {
+  loginRoute(app, ctx);
+  app.route({
+    ...LogoutRoute,
+    handler: async (req, reply) => {
+      const { session } = requireAuth(req);
+      await ctx.store.sessions.delete(session.id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  });
+  app.route({
+    ...SessionRoute,
+    handler: async (req) => {
+      const { user, session } = requireAuth(req);
+      return { user: userView(user), csrfToken: session.csrfToken };
+    },
+  });
+  changePasswordRoute(app, ctx);
+  createUserRoute(app, ctx);
+}
 
+function loginRoute(app: TypedApp, ctx: Ctx): void {
+  const ttlMs = ctx.config.auth.sessionTtlMinutes * 60_000;
   app.route({
     ...LoginRoute,
     config: {
@@ -30,15 +48,15 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: Ctx): void {
       rateLimit: { max: ctx.config.auth.loginMaxPerMinute, timeWindow: 60_000 },
     },
     handler: async (req, reply) => {
-      const { username, password } = req.body as LoginBody;
-      const user = await ctx.store.findUserByName(username);
+      const { username, password } = req.body;
+      const user = await ctx.store.users.findByName(username);
       // Verify against a dummy hash for unknown users so response time does not reveal which usernames exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
       if (!user || !ok) throw ctrlError('LW_CTRL_BAD_CREDENTIALS');
       const token = newSecret();
       const csrfToken = newSecret();
       const now = ctx.clock.now();
-      await ctx.store.createSession({
+      await ctx.store.sessions.create({
         id: hashToken(token),
         userId: user.id,
         csrfToken,
@@ -55,44 +73,30 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: Ctx): void {
       return { user: userView(user), csrfToken };
     },
   });
+}
 
-  app.route({
-    ...LogoutRoute,
-    handler: async (req, reply) => {
-      const { session } = requireAuth(req);
-      await ctx.store.deleteSession(session.id);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return reply.status(204).send();
-    },
-  });
-
-  app.route({
-    ...SessionRoute,
-    handler: async (req) => {
-      const { user, session } = requireAuth(req);
-      return { user: userView(user), csrfToken: session.csrfToken };
-    },
-  });
-
+function changePasswordRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...ChangePasswordRoute,
     config: { rateLimit: { max: ctx.config.auth.loginMaxPerMinute, timeWindow: 60_000 } },
     handler: async (req, reply) => {
       const { user, session } = requireAuth(req);
-      const body = req.body as ChangePasswordBody;
+      const body = req.body;
       if (!(await verifyPassword(body.currentPassword, user.passwordHash))) throw ctrlError('LW_CTRL_BAD_CREDENTIALS');
-      await ctx.store.updatePassword(user.id, await hashPassword(body.newPassword));
-      await ctx.store.deleteUserSessions(user.id, session.id);
-      return reply.status(204).send();
+      await ctx.store.users.updatePassword(user.id, await hashPassword(body.newPassword));
+      await ctx.store.sessions.deleteForUser(user.id, session.id);
+      return reply.status(204).send(null);
     },
   });
+}
 
+function createUserRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...CreateUserRoute,
     config: { access: 'admin' },
     handler: async (req, reply) => {
-      const body = req.body as CreateUserBody;
-      if (await ctx.store.findUserByName(body.username)) throw ctrlError('LW_CTRL_CONFLICT', 'username already exists');
+      const body = req.body;
+      if (await ctx.store.users.findByName(body.username)) throw ctrlError('LW_CTRL_CONFLICT', 'username already exists');
       const user: UserRow = {
         id: randomUUID(),
         username: body.username,
@@ -101,7 +105,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: Ctx): void {
         lines: body.lines,
         createdAt: ctx.clock.now(),
       };
-      await ctx.store.createUser(user);
+      await ctx.store.users.create(user);
       return reply.status(201).send(userView(user));
     },
   });

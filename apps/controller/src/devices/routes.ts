@@ -4,7 +4,7 @@
  * missing one, so ids on other lines cannot be probed. The broker learns about new and disabled devices through the
  * BrokerProvisioner (a no-op for the embedded broker, which reads the rows; dynamic security on Mosquitto).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { devicePrefix } from '@linewatch/protocol';
 import {
   DeviceScoresRoute,
@@ -12,13 +12,11 @@ import {
   DisableDeviceRoute,
   GetDeviceRoute,
   ListDevicesRoute,
-  type CreateDeviceBody,
   type DeviceView,
-  type IdParams,
-  type ScoreQuery,
 } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
+import type { TypedApp } from '../http/typed-app.js';
 import type { DeviceRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import { hashToken, newSecret } from '../auth/password.js';
@@ -37,20 +35,45 @@ export const deviceView = (d: DeviceRow): DeviceView => ({
   disabled: d.disabledAt !== null,
 });
 
-export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, broker: BrokerProvisioner = storeProvisioner(null)): void {
+export function registerDeviceRoutes(app: TypedApp, ctx: Ctx, broker: BrokerProvisioner = storeProvisioner(null)): void {
+  createDeviceRoute(app, ctx, broker);
+  app.route({
+    ...ListDevicesRoute,
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      return { devices: (await ctx.store.devices.list(visibleLines(user))).map(deviceView) };
+    },
+  });
+  app.route({
+    ...GetDeviceRoute,
+    handler: async (req) => deviceView(await visibleDevice(ctx, req, req.params.id)),
+  });
+  deviceScoresRoute(app, ctx);
+  disableDeviceRoute(app, ctx, broker);
+}
+
+/** A device on a line the user may not see answers 404 like a missing one. */
+async function visibleDevice(ctx: Ctx, req: FastifyRequest, id: string): Promise<DeviceRow> {
+  const { user } = requireAuth(req);
+  const d = await ctx.store.devices.find(id);
+  if (!d || !canSeeLine(user, d.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
+  return d;
+}
+
+function createDeviceRoute(app: TypedApp, ctx: Ctx, broker: BrokerProvisioner): void {
   app.route({
     ...CreateDeviceRoute,
     config: { access: 'admin' },
     handler: async (req, reply) => {
-      const body = req.body as CreateDeviceBody;
-      if (await ctx.store.findDevice(body.id)) throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
+      const body = req.body;
+      if (await ctx.store.devices.find(body.id)) throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
       const secret = newSecret();
       const device: DeviceRow = { ...body, site: body.site ?? 'default', credentialHash: hashToken(secret), createdAt: ctx.clock.now(), disabledAt: null };
       // Broker first: the secret exists only now, and a row without broker credentials would be a device that can
       // never connect. If the row then fails, the broker entry is taken back.
       await broker.provision(device, secret);
       try {
-        await ctx.store.createDevice(device);
+        await ctx.store.devices.create(device);
       } catch (e) {
         await broker.remove(device.id).catch((err: unknown) => req.log.error({ err, deviceId: device.id }, 'could not undo broker provisioning'));
         throw e;
@@ -67,38 +90,20 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, broker: Bro
       });
     },
   });
+}
 
-  app.route({
-    ...ListDevicesRoute,
-    handler: async (req) => {
-      const { user } = requireAuth(req);
-      return { devices: (await ctx.store.listDevices(visibleLines(user))).map(deviceView) };
-    },
-  });
-
-  app.route({
-    ...GetDeviceRoute,
-    handler: async (req) => {
-      const { user } = requireAuth(req);
-      const d = await ctx.store.findDevice((req.params as IdParams).id);
-      if (!d || !canSeeLine(user, d.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
-      return deviceView(d);
-    },
-  });
-
+function deviceScoresRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...DeviceScoresRoute,
     handler: async (req) => {
-      const { user } = requireAuth(req);
-      const d = await ctx.store.findDevice((req.params as IdParams).id);
-      if (!d || !canSeeLine(user, d.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
-      const q = req.query as ScoreQuery;
+      const d = await visibleDevice(ctx, req, req.params.id);
+      const q = req.query;
       const to = q.to ? new Date(q.to) : ctx.clock.now();
       const from = q.from ? new Date(q.from) : new Date(to.getTime() - HOUR);
       if (!(from < to) || to.getTime() - from.getTime() > MAX_RANGE) {
         throw ctrlError('LW_CTRL_VALIDATION', 'need from < to and a range of at most 7 days');
       }
-      const rows = await ctx.store.listScoreAggregates(d.id, from, to);
+      const rows = await ctx.store.scores.list(d.id, from, to);
       return {
         points: rows.map((r) => ({
           camera: r.camera,
@@ -111,13 +116,15 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: Ctx, broker: Bro
       };
     },
   });
+}
 
+function disableDeviceRoute(app: TypedApp, ctx: Ctx, broker: BrokerProvisioner): void {
   app.route({
     ...DisableDeviceRoute,
     config: { access: 'admin' },
     handler: async (req) => {
-      const id = (req.params as IdParams).id;
-      const d = await ctx.store.disableDevice(id, ctx.clock.now());
+      const id = req.params.id;
+      const d = await ctx.store.devices.disable(id, ctx.clock.now());
       if (!d) throw ctrlError('LW_CTRL_NOT_FOUND', 'device not found');
       // The row first (the embedded broker checks disabledAt on every connect), then the broker, which also closes
       // the live session. If the broker fails the request fails; repeating it is safe (both steps are idempotent),

@@ -2,20 +2,12 @@
  * Review queue, event detail, blobs and label actions. Every route resolves the event first and answers 404 unless
  * the event's line is visible to the user (admins see all), so events on other lines cannot even be probed.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  GetEventBlobRoute,
-  GetEventRoute,
-  LabelEventRoute,
-  ListEventsRoute,
-  PutMaskRoute,
-  type BlobParams,
-  type EventQueueQuery,
-  type IdParams,
-  type LabelParams,
-} from '@linewatch/protocol/http';
+import type { FastifyRequest } from 'fastify';
+import { GetEventBlobRoute, GetEventRoute, LabelEventRoute, ListEventsRoute, PutMaskRoute } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
+import { sendRaw } from '../http/raw-reply.js';
+import type { TypedApp } from '../http/typed-app.js';
 import type { EventRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import { validateMaskPng } from './mask.js';
@@ -23,21 +15,33 @@ import { decodeCursor, encodeCursor, eventView } from './view.js';
 
 const MAX_MASK_BYTES = 8 * 1024 * 1024;
 
-export function registerEventRoutes(app: FastifyInstance, ctx: Ctx): void {
-  async function visibleEvent(req: FastifyRequest, id: string): Promise<EventRow> {
-    const { user } = requireAuth(req);
-    const e = await ctx.store.getEvent(id);
-    if (!e || !canSeeLine(user, e.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'event not found');
-    return e;
-  }
-  const view = async (e: EventRow) => eventView(e, (await ctx.store.getMask(e.id)) !== null);
+export function registerEventRoutes(app: TypedApp, ctx: Ctx): void {
+  listEventsRoute(app, ctx);
+  app.route({
+    ...GetEventRoute,
+    handler: async (req) => view(ctx, await visibleEvent(ctx, req, req.params.id)),
+  });
+  eventBlobRoute(app, ctx);
+  labelEventRoute(app, ctx);
+  putMaskRoute(app, ctx);
+}
 
+async function visibleEvent(ctx: Ctx, req: FastifyRequest, id: string): Promise<EventRow> {
+  const { user } = requireAuth(req);
+  const e = await ctx.store.events.get(id);
+  if (!e || !canSeeLine(user, e.line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'event not found');
+  return e;
+}
+
+const view = async (ctx: Ctx, e: EventRow) => eventView(e, (await ctx.store.events.getMask(e.id)) !== null);
+
+function listEventsRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...ListEventsRoute,
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const q = req.query as EventQueueQuery;
-      const rows = await ctx.store.listEvents({
+      const q = req.query;
+      const rows = await ctx.store.events.list({
         visibleLines: visibleLines(user),
         line: q.line,
         camera: q.camera,
@@ -50,7 +54,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: Ctx): void {
         limit: q.limit + 1, // one extra row tells whether there is a next page
       });
       const page = rows.slice(0, q.limit);
-      const masks = await ctx.store.eventsWithMasks(page.map((e) => e.id));
+      const masks = await ctx.store.events.withMasks(page.map((e) => e.id));
       const last = page[page.length - 1];
       return {
         events: page.map((e) => eventView(e, masks.has(e.id))),
@@ -58,67 +62,67 @@ export function registerEventRoutes(app: FastifyInstance, ctx: Ctx): void {
       };
     },
   });
+}
 
-  app.route({
-    ...GetEventRoute,
-    handler: async (req) => view(await visibleEvent(req, (req.params as IdParams).id)),
-  });
-
+function eventBlobRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...GetEventBlobRoute,
     handler: async (req, reply) => {
-      const { id, blob } = req.params as BlobParams;
-      const e = await visibleEvent(req, id);
+      const { id, blob } = req.params;
+      const e = await visibleEvent(ctx, req, id);
       let ref: string;
       if (blob === 'frame') ref = e.frameRef;
       else if (blob === 'map') ref = e.mapRef;
       else {
-        const m = await ctx.store.getMask(e.id);
+        const m = await ctx.store.events.getMask(e.id);
         if (!m) throw ctrlError('LW_CTRL_NOT_FOUND', 'event has no mask');
         ref = m.ref;
       }
       const bytes = await ctx.files.get(ref);
       // Content-addressed: the bytes behind a ref never change, but they are private to signed-in users.
-      return reply
-        .header('content-type', blob === 'frame' ? 'image/jpeg' : 'image/png')
-        .header('cache-control', 'private, max-age=31536000, immutable')
-        .header('etag', `"${ref}"`)
-        .send(bytes);
+      return sendRaw(reply, bytes, {
+        'content-type': blob === 'frame' ? 'image/jpeg' : 'image/png',
+        'cache-control': 'private, max-age=31536000, immutable',
+        etag: `"${ref}"`,
+      });
     },
   });
+}
 
+function labelEventRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...LabelEventRoute,
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const { id, action } = req.params as LabelParams;
-      await visibleEvent(req, id);
+      const { id, action } = req.params;
+      await visibleEvent(ctx, req, id);
       const status = action === 'confirm' ? 'confirmed' : 'rejected';
-      const updated = await ctx.store.labelEvent(id, status, user.id, ctx.clock.now());
+      const updated = await ctx.store.events.label(id, status, user.id, ctx.clock.now());
       if (!updated) throw ctrlError('LW_CTRL_NOT_FOUND', 'event not found');
       req.log.info({ eventId: id, status, reviewer: user.id }, 'event labelled');
-      return view(updated);
+      return view(ctx, updated);
     },
   });
+}
 
+function putMaskRoute(app: TypedApp, ctx: Ctx): void {
   app.addContentTypeParser('image/png', { parseAs: 'buffer', bodyLimit: MAX_MASK_BYTES }, (_req, body, done) =>
     done(null, body),
   );
-
   app.route({
     ...PutMaskRoute,
     bodyLimit: MAX_MASK_BYTES,
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const e = await visibleEvent(req, (req.params as IdParams).id);
+      const e = await visibleEvent(ctx, req, req.params.id);
       const body = req.body;
       if (!Buffer.isBuffer(body)) throw ctrlError('LW_CTRL_UNSUPPORTED_MEDIA_TYPE', 'send the mask as image/png');
       const size = await validateMaskPng(body, { width: e.frameWidth, height: e.frameHeight }, ctx.config.ingest.maxMaskPixels);
       const ref = await ctx.files.put(body);
       const now = ctx.clock.now();
-      await ctx.store.saveMask({ eventId: e.id, ref, ...size, authorId: user.id, createdAt: now });
+      await ctx.store.events.saveMask({ eventId: e.id, ref, ...size, authorId: user.id, createdAt: now });
       // A painted mask says where the anomaly is: the event is confirmed (confirmed-with-mask in the training set).
-      const updated = await ctx.store.labelEvent(e.id, 'confirmed', user.id, now);
+      const updated = await ctx.store.events.label(e.id, 'confirmed', user.id, now);
       return eventView(updated ?? e, true);
     },
   });

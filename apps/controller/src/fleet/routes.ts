@@ -1,16 +1,16 @@
 /** Fleet view (scoped to visible lines) and the Prometheus scrape endpoint. */
-import type { FastifyInstance } from 'fastify';
 import { FleetRoute } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
+import type { TypedApp } from '../http/typed-app.js';
 import type { Metrics } from '../metrics.js';
 import { requireAuth, visibleLines } from '../auth/guard.js';
 
-export function registerFleetRoutes(app: FastifyInstance, ctx: Ctx, metrics: Metrics): void {
+export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): void {
   app.route({
     ...FleetRoute,
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const rows = await ctx.store.listFleet(visibleLines(user));
+      const rows = await ctx.store.fleet.list(visibleLines(user));
       return {
         devices: rows.map((f) => ({
           deviceId: f.deviceId,

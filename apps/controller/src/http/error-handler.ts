@@ -3,8 +3,9 @@
  * media type, rate limit) get catalogue codes too, so clients only ever see LW_CTRL_* codes. Unknown errors are
  * logged in full and answered with a generic 500: internals never leak to clients.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError } from 'fastify';
 import { ERRORS, isControllerError, type ErrorCode } from '../errors.js';
+import type { TypedApp } from './typed-app.js';
 
 function codeFor(err: FastifyError): ErrorCode | null {
   if (err.validation) return 'LW_CTRL_VALIDATION';
@@ -33,7 +34,7 @@ function codeFor(err: FastifyError): ErrorCode | null {
   return null;
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: TypedApp): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isControllerError(err)) {
       if (err.status >= 500) req.log.error({ err, code: err.code }, err.message);

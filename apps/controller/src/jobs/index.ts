@@ -1,7 +1,6 @@
-/** Wires training jobs into the app: store module, service, admin + worker routes, and the trigger policy. */
-import type { FastifyInstance } from 'fastify';
+/** Wires training jobs into the app: service (on the store's jobs area), admin + worker routes, and the trigger policy. */
 import type { Ctx } from '../context.js';
-import { JobsStore } from '../store/jobs-store.js';
+import type { TypedApp } from '../http/typed-app.js';
 import type { JobModels } from './models.js';
 import { JobPolicy } from './policy.js';
 import { registerJobRoutes } from './routes.js';
@@ -19,12 +18,12 @@ export interface Jobs {
 
 /** Registers the routes; the policy timer starts only with `startPolicy` (tests drive `policy.tick()` by hand). */
 export async function registerJobs(
-  app: FastifyInstance,
+  app: TypedApp,
   ctx: Ctx,
   models: JobModels,
   opts: { startPolicy: boolean },
 ): Promise<Jobs> {
-  const service = new JobService(ctx, new JobsStore(ctx.store.prisma), models);
+  const service = new JobService(ctx, ctx.store.jobs, models);
   const policy = new JobPolicy(ctx, service);
   registerJobRoutes(app, ctx, service);
   await registerWorkerRoutes(app, ctx, service);

@@ -3,50 +3,39 @@
  * (admins), and the package download — public in the guard's sense, because it authenticates itself: either a
  * signed link (what desiredModel carries) or a signed-in session. Range requests let an agent resume.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   ApproveModelRoute,
   DownloadPackageRoute,
   GetModelRoute,
   ListModelsRoute,
   UploadModelRoute,
-  type ApproveModelBody,
-  type DownloadPackageQuery,
-  type ListModelsQuery,
-  type UploadModelQuery,
-  type VersionParams,
 } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError, isControllerError } from '../errors.js';
+import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth, resolveSession, visibleLines } from '../auth/guard.js';
 import type { RolloutEngine } from '../rollouts/engine.js';
 import type { DownloadTokens } from './download-token.js';
 import { readManifestVersion } from './manifest-version.js';
 import { parseRange } from './range.js';
-import type { Registry } from './registry.js';
+import type { ModelVersionRow, Registry } from './registry.js';
 import { modelView } from './view.js';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-tar', 'application/gzip'];
 
 export async function registerRegistryRoutes(
-  app: FastifyInstance,
+  app: TypedApp,
   ctx: Ctx,
   registry: Registry,
   tokens: DownloadTokens,
   engine: RolloutEngine | null,
 ): Promise<void> {
-  const visible = async (req: FastifyRequest, version: string) => {
-    const { user } = requireAuth(req);
-    const m = await registry.get(version);
-    if (!m || (m.line !== null && !canSeeLine(user, m.line))) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
-    return m;
-  };
-
   app.route({
     ...ListModelsRoute,
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const q = req.query as ListModelsQuery;
+      const q = req.query;
       const lines = visibleLines(user);
       const models = await registry.list({
         limit: q.limit ?? 100,
@@ -57,19 +46,31 @@ export async function registerRegistryRoutes(
       return { models: models.map(modelView) };
     },
   });
-
   app.route({
     ...GetModelRoute,
-    handler: async (req) => modelView(await visible(req, (req.params as VersionParams).version)),
+    handler: async (req) => modelView(await visibleModel(registry, req, req.params.version)),
   });
+  approveRoute(app, registry, engine);
+  await uploadRoute(app, ctx, registry);
+  downloadRoute(app, ctx, registry, tokens);
+}
 
+/** Fleet-wide models (line null) are visible to everyone signed in; others only on the user's lines. */
+async function visibleModel(registry: Registry, req: FastifyRequest, version: string): Promise<ModelVersionRow> {
+  const { user } = requireAuth(req);
+  const m = await registry.get(version);
+  if (!m || (m.line !== null && !canSeeLine(user, m.line))) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
+  return m;
+}
+
+function approveRoute(app: TypedApp, registry: Registry, engine: RolloutEngine | null): void {
   app.route({
     ...ApproveModelRoute,
     config: { access: 'admin' },
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const { version } = req.params as VersionParams;
-      const body = req.body as ApproveModelBody;
+      const { version } = req.params;
+      const body = req.body;
       let model = await registry.approve(version, user.id);
       let rolloutId: string | null = null;
       if (body.startRollout !== false) {
@@ -81,25 +82,27 @@ export async function registerRegistryRoutes(
       return { model: modelView(model), rolloutId };
     },
   });
+}
 
+async function uploadRoute(app: TypedApp, ctx: Ctx, registry: Registry): Promise<void> {
+  const maxBytes = ctx.config.registry.maxPackageBytes;
   // Own scope: the package parser and its large body limit apply to the upload only.
-  await app.register(async (scope) => {
+  await app.register(async (scope: TypedApp) => {
     for (const t of PACKAGE_TYPES) {
       if (scope.hasContentTypeParser(t)) scope.removeContentTypeParser(t);
-      scope.addContentTypeParser(t, { parseAs: 'buffer', bodyLimit: ctx.config.registry.maxPackageBytes }, (_r, body, done) => done(null, body));
+      scope.addContentTypeParser(t, { parseAs: 'buffer', bodyLimit: maxBytes }, (_r, body, done) => done(null, body));
     }
     scope.route({
       ...UploadModelRoute,
       config: { access: 'admin' },
-      bodyLimit: ctx.config.registry.maxPackageBytes,
+      bodyLimit: maxBytes,
       handler: async (req, reply) => {
         const { user } = requireAuth(req);
         if (!Buffer.isBuffer(req.body)) throw ctrlError('LW_CTRL_UNSUPPORTED_MEDIA_TYPE', `send the package tar as ${PACKAGE_TYPES.join(' or ')}`);
-        const q = req.query as UploadModelQuery;
+        const q = req.query;
         const tar = req.body;
         // The version defaults to the manifest's `<version>+<build>`: read it from a verified package first.
-        let version = q.version;
-        if (version === undefined) version = readManifestVersion(tar, ctx.config.registry.maxPackageBytes);
+        const version = q.version ?? readManifestVersion(tar, maxBytes);
         const before = await registry.get(version);
         const row = await registry.addVersion({
           version,
@@ -117,17 +120,19 @@ export async function registerRegistryRoutes(
       },
     });
   });
+}
 
+function downloadRoute(app: TypedApp, ctx: Ctx, registry: Registry, tokens: DownloadTokens): void {
   app.route({
     ...DownloadPackageRoute,
     config: { access: 'public' },
     handler: async (req, reply) => {
-      const { version } = req.params as VersionParams;
-      const q = req.query as DownloadPackageQuery;
+      const { version } = req.params;
+      const q = req.query;
       if (q.sig !== undefined || q.exp !== undefined || q.device !== undefined) tokens.verify(version, q);
       else {
         req.auth = await resolveSession(ctx, req);
-        await visible(req, version);
+        await visibleModel(registry, req, version);
       }
       const { row, bytes } = await registry.packageBytes(version);
       return sendBytes(req, reply, bytes, row.sha256);

@@ -3,7 +3,7 @@
  * start, pause/resume/abort/rollback and edit the stored policy overrides (admins). The detail view carries the
  * targets and the full decision log, which is what the UI shows.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import {
   GetRolloutPolicyRoute,
   GetRolloutRoute,
@@ -11,20 +11,17 @@ import {
   PutRolloutPolicyRoute,
   RolloutActionRoute,
   StartRolloutRoute,
-  type RolloutAction,
   type RolloutBody,
   type RolloutDetailBody,
-  type StartRolloutBody,
 } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
+import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth } from '../auth/guard.js';
 import type { Registry } from '../registry/registry.js';
 import type { RolloutRow, RolloutStore } from '../store/rollout-store.js';
 import type { RolloutEngine } from './engine.js';
-import { checkOverrides, effectivePolicy, type RolloutPolicy } from './policy.js';
-
-const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+import { checkOverrides, effectivePolicy } from './policy.js';
 
 function rolloutView(r: RolloutRow, counts: Record<string, number>): RolloutBody {
   return {
@@ -50,7 +47,7 @@ async function usernames(ctx: Ctx, ids: string[]): Promise<Map<string, string>> 
   const out = new Map<string, string>();
   for (const id of new Set(ids)) {
     if (id === 'engine') continue;
-    const u = await ctx.store.findUser(id);
+    const u = await ctx.store.users.find(id);
     if (u) out.set(id, u.username);
   }
   return out;
@@ -64,8 +61,8 @@ export async function rolloutDetail(ctx: Ctx, store: RolloutStore, id: string): 
   const who = (x: string): string => names.get(x) ?? x;
   return {
     rollout: { ...rolloutView(r, counts.get(id) ?? {}), createdBy: who(r.createdBy) },
-    policy: JSON.parse(r.policy) as RolloutPolicy,
-    baseline: parse(r.baseline),
+    policy: r.policy,
+    baseline: r.baseline,
     targets: targets.map((t) => ({
       deviceId: t.deviceId,
       wave: t.wave,
@@ -75,76 +72,84 @@ export async function rolloutDetail(ctx: Ctx, store: RolloutStore, id: string): 
       liveAt: t.liveAt?.toISOString() ?? null,
       rolledBackAt: t.rolledBackAt?.toISOString() ?? null,
       frames: t.frames,
-      report: parse(t.report),
+      report: t.report,
     })),
-    decisions: decisions.map((d) => ({ id: d.id, at: d.at.toISOString(), actor: who(d.actor), action: d.action, reason: d.reason, details: parse(d.details) })),
+    decisions: decisions.map((d) => ({ id: d.id, at: d.at.toISOString(), actor: who(d.actor), action: d.action, reason: d.reason, details: d.details })),
   };
 }
 
-export function registerRolloutRoutes(app: FastifyInstance, ctx: Ctx, registry: Registry, engine: RolloutEngine | null, store: RolloutStore): void {
-  const canSee = (req: FastifyRequest, r: RolloutRow): boolean => {
-    const { user } = requireAuth(req);
-    return r.line === null || canSeeLine(user, r.line);
-  };
-  const needEngine = (): RolloutEngine => {
+export function registerRolloutRoutes(app: TypedApp, ctx: Ctx, registry: Registry, engine: RolloutEngine | null, store: RolloutStore): void {
+  readRoutes(app, ctx, store);
+  actionRoutes(app, ctx, store, () => {
     if (!engine) throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
     return engine;
-  };
+  });
+  policyRoutes(app, ctx, registry);
+}
 
+/** Fleet-wide rollouts (line null) are visible to everyone signed in; others only on the user's lines. */
+function canSee(req: FastifyRequest, r: RolloutRow): boolean {
+  const { user } = requireAuth(req);
+  return r.line === null || canSeeLine(user, r.line);
+}
+
+function readRoutes(app: TypedApp, ctx: Ctx, store: RolloutStore): void {
   app.route({
     ...ListRolloutsRoute,
     handler: async (req) => {
-      const rows = (await store.list((req.query as { limit?: number }).limit ?? 50)).filter((r) => canSee(req, r));
+      const rows = (await store.list(req.query.limit ?? 50)).filter((r) => canSee(req, r));
       const counts = await store.counts(rows.map((r) => r.id));
       return { rollouts: rows.map((r) => rolloutView(r, counts.get(r.id) ?? {})) };
     },
   });
-
   app.route({
     ...GetRolloutRoute,
     handler: async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const r = await store.get(id);
       if (!r || !canSee(req, r)) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
       return rolloutDetail(ctx, store, id);
     },
   });
+}
 
+function actionRoutes(app: TypedApp, ctx: Ctx, store: RolloutStore, needEngine: () => RolloutEngine): void {
   app.route({
     ...StartRolloutRoute,
     config: { access: 'admin' },
     handler: async (req, reply) => {
       const { user } = requireAuth(req);
-      const body = req.body as StartRolloutBody;
+      const body = req.body;
       const r = await needEngine().create(body.version, body.line, user.id, body.policy ?? {});
       reply.code(201);
       return rolloutDetail(ctx, store, r.id);
     },
   });
-
   app.route({
     ...RolloutActionRoute,
     config: { access: 'admin' },
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const { id, action } = req.params as { id: string; action: RolloutAction };
-      await needEngine().action(id, action, user.id, (req.body as { reason?: string } | undefined)?.reason);
+      const { id, action } = req.params;
+      await needEngine().action(id, action, user.id, req.body.reason);
       return rolloutDetail(ctx, store, id);
     },
   });
+}
 
+function policyRoutes(app: TypedApp, ctx: Ctx, registry: Registry): void {
   const policyView = async (scope: string) => {
     const overrides = (await registry.store.getPolicy(scope)) ?? {};
     return { scope, overrides, effective: await effectivePolicy(registry.store, scope === '*' ? null : scope) };
   };
-  app.route({ ...GetRolloutPolicyRoute, config: { access: 'admin' }, handler: async (req) => policyView((req.params as { scope: string }).scope) });
+  app.route({ ...GetRolloutPolicyRoute, config: { access: 'admin' }, handler: async (req) => policyView(req.params.scope) });
   app.route({
     ...PutRolloutPolicyRoute,
     config: { access: 'admin' },
     handler: async (req) => {
       const { user } = requireAuth(req);
-      const { scope } = req.params as { scope: string };
-      await registry.store.putPolicy(scope, checkOverrides(req.body as Record<string, unknown>), user.id, ctx.clock.now());
+      const { scope } = req.params;
+      await registry.store.putPolicy(scope, checkOverrides(req.body), user.id, ctx.clock.now());
       return policyView(scope);
     },
   });
