@@ -17,7 +17,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit, runTsInherit, spawnTs, stopAll, type Child } from './start/children.js';
-import { AdminApi, ensureSecrets, setRolloutPolicy, waitForHttp, writeControllerConfig, writeDemoData, type DemoLayout } from './start/setup.js';
+import {
+  adminLogin, ensureSecrets, provision, registerModel, setRolloutPolicy, waitForHttp, writeControllerConfig, writeDemoData, type DemoLayout, type Secrets,
+} from './start/setup.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const state = resolve(root, process.env['LW_START_DIR'] ?? '.linewatch');
@@ -76,28 +78,28 @@ interface SetupState {
 }
 const readSetup = (): SetupState => (existsSync(paths.setup) ? (JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupState) : {});
 
-async function main(): Promise<void> {
-  mkdirSync(paths.logs, { recursive: true });
-  // The controller's prisma client is generated from its schema (offline, about a second) rather than committed.
+/** The controller's prisma client is generated from its schema (offline, about a second) rather than committed. */
+function generateDatabaseClient(): void {
   const gen = spawnSync(process.execPath, ['apps/controller/scripts/prisma-generate.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (gen.status !== 0) throw new Error('generating the controller database client failed; see above');
+}
 
-  // 1. Signing keys: the trainer signs with the private half, the controller and the agents trust the public half.
+/** Signing keys and the first model, each made once: the trainer signs, the controller and the agents trust. */
+async function ensureKeysAndModel(): Promise<void> {
   if (!existsSync(paths.privateKey)) {
     say('first start: generating the Ed25519 model-signing key pair');
     if ((await runTsInherit(root, TRAINER, ['keygen', '--out', paths.keys])) !== 0) throw new Error('keygen failed');
   }
-
-  // 2. The first model: normal-only, trained on synthetic normal surfaces like the agents' cameras show.
+  // Normal-only, trained on synthetic normal surfaces like the agents' cameras show.
   if (!existsSync(join(paths.model, 'manifest.json'))) {
     say(`first start: training the initial normal-only model (preset ${preset}) on synthetic normal surfaces`);
     await writeDemoData(paths.data, layout, 200);
     const code = await runTsInherit(root, TRAINER, ['train', '--data', paths.data, '--preset', preset, '--out', paths.model, '--key', paths.privateKey]);
     if (code !== 0) throw new Error(`training the initial model failed (exit ${code})`);
   }
+}
 
-  // 3. Controller.
-  const secrets = ensureSecrets(state);
+async function startController(secrets: Secrets): Promise<void> {
   writeControllerConfig(paths.controllerConfig, { dataDir: join(state, 'controller'), httpPort, mqttPort, secrets, trustedKey: paths.publicKey });
   say(`starting the controller (embedded MQTT broker on :${mqttPort}, SQLite and files in ${join(state, 'controller')})`);
   const controller = watch(
@@ -114,47 +116,53 @@ async function main(): Promise<void> {
     }),
   );
   await waitForHttp(`${base}/healthz`, 60_000, () => controller.proc.exitCode === null);
+}
 
-  // 4. Devices and the first model's registration, as the bootstrap admin (once).
+const agentConfigPath = (id: string): string => join(state, 'agents', id, 'config.json');
+
+function writeAgentConfig(id: string, creds: { username: string; password: string }): void {
+  mkdirSync(join(state, 'agents', id), { recursive: true });
+  const cfg = {
+    site: layout.site, line: layout.line, device: id,
+    broker: { url: `mqtt://127.0.0.1:${mqttPort}`, username: creds.username, password: creds.password, reconnectMs: 1000 },
+    cameras: [{ id: 'cam-1', source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 600 } }],
+    inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
+    model: { trustedKeyPath: paths.publicKey, initialPackage: paths.model },
+    dataDir: join(state, 'agents', id, 'data'),
+    healthIntervalS: 5,
+    logLevel: 'info',
+  };
+  writeFileSync(agentConfigPath(id), `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Devices, the first model's registration and the demo rollout pace, as the bootstrap admin (each once). */
+async function setUpThroughAdminApi(): Promise<void> {
   const setup = readSetup();
-  const agentConfig = (id: string): string => join(state, 'agents', id, 'config.json');
-  const missing = layout.devices.filter((d) => !existsSync(agentConfig(d)));
-  if (missing.length > 0 || !setup.initialVersion || !setup.demoPolicy) {
-    // A fresh database prints the admin's one-time password before listening; give the pipe a moment to deliver it.
-    for (let i = 0; i < 50 && !existsSync(paths.adminPassword); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!existsSync(paths.adminPassword)) {
-      throw new Error(`the controller in ${join(state, 'controller')} was set up before but ${paths.adminPassword} is gone; remove ${state} to start over`);
-    }
-    const api = await AdminApi.login(base, readFileSync(paths.adminPassword, 'utf8').trim());
-    for (const id of missing) {
-      const creds = await api.provision(id, layout.site, layout.line);
-      mkdirSync(join(state, 'agents', id), { recursive: true });
-      const cfg = {
-        site: layout.site, line: layout.line, device: id,
-        broker: { url: `mqtt://127.0.0.1:${mqttPort}`, username: creds.username, password: creds.password, reconnectMs: 1000 },
-        cameras: [{ id: 'cam-1', source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 600 } }],
-        inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
-        model: { trustedKeyPath: paths.publicKey, initialPackage: paths.model },
-        dataDir: join(state, 'agents', id, 'data'),
-        healthIntervalS: 5,
-        logLevel: 'info',
-      };
-      writeFileSync(agentConfig(id), `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
-      say(`provisioned device ${id} on ${layout.site}/${layout.line}`);
-    }
-    if (!setup.initialVersion) {
-      setup.initialVersion = await api.registerModel(paths.model, layout.line);
-      say(`registered the initial model as ${setup.initialVersion}`);
-    }
-    if (!setup.demoPolicy) {
-      await setRolloutPolicy(api, layout.line);
-      setup.demoPolicy = true;
-      say(`rollouts on ${layout.line}: canary first, then waves, each observed for 45 s (demo pace)`);
-    }
-    writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`);
+  const missing = layout.devices.filter((d) => !existsSync(agentConfigPath(d)));
+  if (missing.length === 0 && setup.initialVersion && setup.demoPolicy) return;
+  // A fresh database prints the admin's one-time password before listening; give the pipe a moment to deliver it.
+  for (let i = 0; i < 50 && !existsSync(paths.adminPassword); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!existsSync(paths.adminPassword)) {
+    throw new Error(`the controller in ${join(state, 'controller')} was set up before but ${paths.adminPassword} is gone; remove ${state} to start over`);
   }
+  const api = await adminLogin(base, readFileSync(paths.adminPassword, 'utf8').trim());
+  for (const id of missing) {
+    writeAgentConfig(id, await provision(api, id, layout.site, layout.line));
+    say(`provisioned device ${id} on ${layout.site}/${layout.line}`);
+  }
+  if (!setup.initialVersion) {
+    setup.initialVersion = await registerModel(api, paths.model, layout.line);
+    say(`registered the initial model as ${setup.initialVersion}`);
+  }
+  if (!setup.demoPolicy) {
+    await setRolloutPolicy(api, layout.line);
+    setup.demoPolicy = true;
+    say(`rollouts on ${layout.line}: canary first, then waves, each observed for 45 s (demo pace)`);
+  }
+  writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`);
+}
 
-  // 5. Worker and agents.
+function startWorkerAndAgents(secrets: Secrets): void {
   watch(
     spawnTs({
       name: 'worker', root, entry: TRAINER, logFile: join(paths.logs, 'worker.log'), stage: 1,
@@ -167,9 +175,11 @@ async function main(): Promise<void> {
     }),
   );
   for (const id of layout.devices) {
-    watch(spawnTs({ name: id, root, entry: 'apps/agent/src/main.ts', args: [agentConfig(id)], logFile: join(paths.logs, `${id}.log`), stage: 0 }));
+    watch(spawnTs({ name: id, root, entry: 'apps/agent/src/main.ts', args: [agentConfigPath(id)], logFile: join(paths.logs, `${id}.log`), stage: 0 }));
   }
+}
 
+function printRunning(): void {
   const password = existsSync(paths.adminPassword) ? readFileSync(paths.adminPassword, 'utf8').trim() : '(see the first start)';
   console.log(
     [
@@ -183,6 +193,17 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+async function main(): Promise<void> {
+  mkdirSync(paths.logs, { recursive: true });
+  generateDatabaseClient();
+  await ensureKeysAndModel();
+  const secrets = ensureSecrets(state);
+  await startController(secrets);
+  await setUpThroughAdminApi();
+  startWorkerAndAgents(secrets);
+  printRunning();
 }
 
 main().catch((e: unknown) => {

@@ -61,7 +61,7 @@ async function provision(app: App, n: number): Promise<BenchDevice[]> {
   for (let i = 0; i < n; i++) {
     const id = `bench-${i}`;
     const secret = randomBytes(32).toString('base64url');
-    await app.ctx.store.createDevice({
+    await app.ctx.store.devices.create({
       id, name: id, site: 'bench', line: 'line-1', createdAt: new Date(), disabledAt: null,
       credentialHash: createHash('sha256').update(secret).digest('hex'),
     });

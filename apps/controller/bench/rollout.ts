@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     agents.push(new SimAgent({ mqttUrl: `mqtt://127.0.0.1:${app.broker!.port}`, device: d, trustedKeys: [keys.publicKey], version: 'v1', flagRate, fps: FPS, healthEveryMs: 1000, images: imgs }));
   }
   await Promise.all(agents.map((a) => a.start()));
-  await until(async () => (await app.ctx.store.listFleet()).filter((f) => f.online && f.health !== null).length === AGENTS, 30_000, 'agents online');
+  await until(async () => (await app.ctx.store.fleet.list()).filter((f) => f.online && f.health !== null).length === AGENTS, 30_000, 'agents online');
   await new Promise((r) => setTimeout(r, 5000)); // baseline on the parent
   const rollout = async (id: string): Promise<RolloutDetailBody> =>
     (await app.inject({ method: 'GET', url: `/api/rollouts/${id}`, headers: admin.headers })).json() as RolloutDetailBody;

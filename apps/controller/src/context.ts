@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FileStore } from './files/file-store.js';
-import type { Store } from './store/types.js';
+import type { Store } from './store/store.js';
 
 export interface Ctx {
   config: Readonly<Config>;

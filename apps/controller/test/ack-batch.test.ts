@@ -67,7 +67,7 @@ test('a burst of events is acked in few publications, every id exactly once, all
     assert.equal(new Set(all).size, N);
     assert.equal(all.length, N, 'no id acked twice');
     assert.equal(acks.length, 1, `batched: ${acks.length} ack publications for ${N} events`);
-    const stored = await app.ctx.store.listEvents({ limit: 200 });
+    const stored = await app.ctx.store.events.list({ limit: 200 });
     assert.equal(stored.length, N);
     await c.endAsync(true);
   } finally {

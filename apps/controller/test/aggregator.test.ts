@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ScoreAggregator } from '../src/ingest/aggregator.js';
-import type { ScoreAggregateRow, Store } from '../src/store/types.js';
+import type { ScoresStore } from '../src/store/scores-store.js';
+import type { ScoreAggregateRow } from '../src/store/types.js';
 
-function fakeStore(failTimes: number): { store: Store; written: ScoreAggregateRow[][] } {
+function fakeStore(failTimes: number): { store: Pick<ScoresStore, 'add'>; written: ScoreAggregateRow[][] } {
   const written: ScoreAggregateRow[][] = [];
   let fails = failTimes;
   const store = {
-    async addScoreAggregates(rows: ScoreAggregateRow[]) {
+    async add(rows: ScoreAggregateRow[]) {
       if (fails-- > 0) throw new Error('db down');
       written.push(rows.map((r) => ({ ...r })));
     },
-  } as unknown as Store;
+  };
   return { store, written };
 }
 

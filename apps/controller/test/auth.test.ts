@@ -13,7 +13,7 @@ test('first start creates one admin with a one-time password; later starts do no
     await first.app.close();
     const second = await testApp({ store });
     assert.equal(second.adminPassword, '');
-    assert.equal(await store.countUsers(), 1);
+    assert.equal(await store.users.count(), 1);
     await second.app.close();
   } finally {
     await store.close();

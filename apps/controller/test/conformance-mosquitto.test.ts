@@ -12,7 +12,7 @@ import type { App } from '../src/app.js';
 import { connectDynsecProvisioner } from '../src/broker/dynsec.js';
 import { connectExternalBus } from '../src/broker/external.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
-import type { Store } from '../src/store/types.js';
+import type { Store } from '../src/store/store.js';
 import { describeBrokerConformance, provisionViaApi, type BrokerHarness, type BrokerKit } from './helpers/broker-conformance.js';
 import { login, testApp } from './helpers/http.js';
 import { eventPub } from './helpers/messages.js';
@@ -85,7 +85,7 @@ describe('mosquitto only', { skip }, () => {
       const d = await provisionViaApi(first, admin, 'recon-a');
       await first.close();
       // Disabled behind the broker's back (e.g. the broker was unreachable when an admin disabled it).
-      await store.disableDevice(d.id, new Date());
+      await store.devices.disable(d.id, new Date());
       const opts = { clientId: d.clientId, username: d.id, password: d.secret, reconnectPeriod: 0, protocolVersion: 4 as const };
       const c = await mqtt.connectAsync(mosq.url, opts);
       await c.endAsync();
@@ -122,7 +122,7 @@ describe('mosquitto only', { skip }, () => {
       const res = await h.app.inject({ method: 'POST', url: '/api/devices', headers: admin.headers, payload: { id: 'down-1', name: 'x', line: 'line-1' } });
       assert.equal(res.statusCode, 503, res.body);
       assert.equal(res.json().code, 'LW_CTRL_BROKER_UNAVAILABLE');
-      assert.equal(await h.app.ctx.store.findDevice('down-1'), null, 'no row for a device the broker does not know');
+      assert.equal(await h.app.ctx.store.devices.find('down-1'), null, 'no row for a device the broker does not know');
     } finally {
       await h.close();
       await own.stop();
@@ -135,14 +135,15 @@ describe('mosquitto only', { skip }, () => {
     let h: BrokerHarness | null = null;
     let dynsec: Awaited<ReturnType<typeof connectDynsecProvisioner>> | null = null;
     const clientExists = async (username: string) => !(await dynsec!.send([{ command: 'getClient', username }]))[0]?.error;
-    const store: Store = Object.create(inner, {
-      createDevice: {
+    const devices: Store['devices'] = Object.create(inner.devices, {
+      create: {
         value: async () => {
           onBrokerWhenRowWritten = await clientExists('rb-1');
           throw new Error('disk full');
         },
       },
     });
+    const store: Store = Object.create(inner, { devices: { value: devices } });
     try {
       h = await controllerOn(mosq, { store });
       dynsec = await connectDynsecProvisioner(h.app.ctx, { url: mosq.url, ...mosq.controller!, timeoutMs: 5000 });
@@ -151,7 +152,7 @@ describe('mosquitto only', { skip }, () => {
       assert.equal(res.statusCode, 500, res.body);
       assert.equal(onBrokerWhenRowWritten, true, 'the broker knew the device before its row was written');
       assert.equal(await clientExists('rb-1'), false, 'the broker entry was removed again');
-      assert.equal(await inner.findDevice('rb-1'), null);
+      assert.equal(await inner.devices.find('rb-1'), null);
     } finally {
       await dynsec?.close();
       await h?.close();
@@ -189,7 +190,7 @@ describe('mosquitto only', { skip }, () => {
         assert.equal((ca.ok ?? 0) + (cb.ok ?? 0), N);
         assert.equal((ca.duplicate ?? 0) + (cb.duplicate ?? 0), 0, 'no event processed by both replicas');
         assert.ok((ca.ok ?? 0) > 0 && (cb.ok ?? 0) > 0, `both replicas took a share (${ca.ok}/${cb.ok})`);
-        assert.equal((await store.listEvents({ limit: 100 })).length, N);
+        assert.equal((await store.events.list({ limit: 100 })).length, N);
       } finally {
         await c.endAsync();
       }

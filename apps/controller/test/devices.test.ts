@@ -17,7 +17,7 @@ test('admin provisions a device: credentials shown once, stored hashed; QA sees 
     assert.equal(credentials.clientId, 'lw-agent-cam-box-1');
     assert.equal(credentials.topicPrefix, 'linewatch/v1/default/line-1/cam-box-1');
     assert.ok(credentials.password.length >= 40);
-    const stored = await app.ctx.store.findDevice('cam-box-1');
+    const stored = await app.ctx.store.devices.find('cam-box-1');
     assert.notEqual(stored?.credentialHash, credentials.password);
     assert.equal(stored?.credentialHash, createHash('sha256').update(credentials.password).digest('hex'));
     assert.equal((await create('cam-box-2', 'line-2')).statusCode, 201);

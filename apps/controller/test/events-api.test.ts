@@ -18,7 +18,7 @@ before(async () => {
   app = t.app;
   admin = await login(app, 'admin', t.adminPassword);
   qa = await userSession(app, admin, 'qa1', 'qa', ['line-1']);
-  qaUserId = (await app.ctx.store.findUserByName('qa1'))!.id;
+  qaUserId = (await app.ctx.store.users.findByName('qa1'))!.id;
   const { jpeg, map } = await images();
   const frameRef = await app.ctx.files.put(jpeg);
   const mapRef = await app.ctx.files.put(map);
@@ -32,7 +32,7 @@ before(async () => {
   for (const [i, s] of specs.entries()) {
     const id = randomUUID();
     ids.push(id);
-    await app.ctx.store.insertEventOnce({
+    await app.ctx.store.events.insertOnce({
       id,
       deviceId: s.line === 'line-1' ? 'dev-1' : 'dev-2',
       sequence: i,
@@ -116,7 +116,7 @@ test('confirm and reject record who and when; CSRF required; other lines 404', a
   const r = await post(`/api/events/${ids[3]}/reject`);
   assert.equal(r.json().labelStatus, 'rejected');
   assert.equal((await post(`/api/events/${ids[1]}/reject`)).statusCode, 404);
-  assert.equal((await app.ctx.store.getEvent(ids[1]!))?.labelStatus, 'pending');
+  assert.equal((await app.ctx.store.events.get(ids[1]!))?.labelStatus, 'pending');
   assert.deepEqual(await queueIds('/api/events?status=confirmed'), [ids[2]]);
   assert.equal((await post(`/api/events/${ids[2]}/delete`)).statusCode, 400);
 });
@@ -158,10 +158,10 @@ test('mask upload: PNG of the frame size only, decoded under a pixel limit', asy
 
 test('fleet is scoped to visible lines; /metrics exposes ingest and HTTP metrics', async () => {
   const d = { name: 'n', site: 'default', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
-  await app.ctx.store.createDevice({ ...d, id: 'dev-1', line: 'line-1' });
-  await app.ctx.store.createDevice({ ...d, id: 'dev-2', line: 'line-2' });
-  await app.ctx.store.upsertFleet('dev-1', { online: true, lastSeen: new Date(T0) }, new Date(T0));
-  await app.ctx.store.upsertFleet('dev-2', { online: true, lastSeen: new Date(T0) }, new Date(T0));
+  await app.ctx.store.devices.create({ ...d, id: 'dev-1', line: 'line-1' });
+  await app.ctx.store.devices.create({ ...d, id: 'dev-2', line: 'line-2' });
+  await app.ctx.store.fleet.upsert('dev-1', { online: true, lastSeen: new Date(T0) }, new Date(T0));
+  await app.ctx.store.fleet.upsert('dev-2', { online: true, lastSeen: new Date(T0) }, new Date(T0));
   const fleet = (await get('/api/fleet')).json().devices;
   assert.deepEqual(fleet.map((f: { deviceId: string }) => f.deviceId), ['dev-1']);
   assert.equal((await get('/api/fleet', admin)).json().devices.length, 2);
@@ -175,7 +175,7 @@ test('fleet is scoped to visible lines; /metrics exposes ingest and HTTP metrics
 
 test('score aggregates per device (visible lines only), mean computed from count and sum', async () => {
   const minute = new Date(T0);
-  await app.ctx.store.addScoreAggregates([
+  await app.ctx.store.scores.add([
     { deviceId: 'dev-1', camera: 'cam-1', minute, count: 4, sum: 1, max: 0.6, flagged: 1 },
     { deviceId: 'dev-2', camera: 'cam-1', minute, count: 1, sum: 1, max: 1, flagged: 0 },
   ]);

@@ -22,7 +22,7 @@ test(`${RUNS} fuzzed HTTP bodies: no 5xx, every rejection coded and counted in /
     const admin = await login(app, 'admin', adminPassword);
     const { jpeg, map } = await images();
     const eventId = randomUUID();
-    await app.ctx.store.insertEventOnce({
+    await app.ctx.store.events.insertOnce({
       id: eventId, deviceId: 'dev-1', sequence: 1, line: 'line-1', camera: 'cam-1', ts: new Date(), modelVersion: 'm1',
       score: 0.9, threshold: 0.5, frameRef: await app.ctx.files.put(jpeg), mapRef: await app.ctx.files.put(map),
       frameWidth: FRAME_W, frameHeight: FRAME_H, receivedAt: new Date(),

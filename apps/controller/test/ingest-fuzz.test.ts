@@ -90,7 +90,7 @@ test(`${RUNS} random, corrupted and misrouted payloads never crash ingest; every
     for (const l of rejections) byCode.set(l.reason ?? l.code!, (byCode.get(l.reason ?? l.code!) ?? 0) + 1);
     t.diagnostic(`rejected ${rejectedCounted}/${RUNS}: ${JSON.stringify(Object.fromEntries(byCode))}`);
     // Anything that did get stored is a well-formed row of this device.
-    for (const e of await app.ctx.store.listEvents({ limit: 1000 })) assert.equal(e.deviceId, 'fuzz-1');
+    for (const e of await app.ctx.store.events.list({ limit: 1000 })) assert.equal(e.deviceId, 'fuzz-1');
   } finally {
     process.off('unhandledRejection', onUnhandled);
     await app.close();

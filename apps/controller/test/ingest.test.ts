@@ -55,7 +55,7 @@ test('invalid messages are rejected with a coded reason and never crash ingest',
     await waitFor(() => acks.length === 1, 5000, 'valid event after invalid ones');
     assert.equal(await resultCount(app, 'event', 'invalid'), 2);
     assert.equal(await resultCount(app, 'health', 'invalid'), 1);
-    assert.equal((await app.ctx.store.listEvents({ limit: 10 })).length, 1);
+    assert.equal((await app.ctx.store.events.list({ limit: 10 })).length, 1);
     const rejected = logs.map((l) => JSON.parse(l) as { code?: string; reason?: string }).filter((l) => l.code === 'LW_CTRL_INGEST_INVALID');
     assert.deepEqual(rejected.map((l) => l.reason), ['LW_PROTO_BAD_MAGIC', 'LW_PROTO_TOPIC_MISMATCH', 'LW_PROTO_KIND_MISMATCH']);
     await c.endAsync();

@@ -164,7 +164,7 @@ test('claim → heartbeat (live progress) → manifest, files, parent → upload
   // The snapshot is immutable: a mask painted afterwards does not change it.
   const px = manifest.items.find((i) => i.kind === 'px')!;
   const newMask = await app.ctx.files.put(Buffer.from('a different mask'));
-  await app.ctx.store.saveMask({ eventId: px.id, ref: newMask, width: 32, height: 24, authorId: 'x', createdAt: new Date() });
+  await app.ctx.store.events.saveMask({ eventId: px.id, ref: newMask, width: 32, height: 24, authorId: 'x', createdAt: new Date() });
   const again = (await worker.get(c.manifestUrl)).json() as DatasetManifest;
   assert.equal(again.items.find((i) => i.id === px.id)?.maskSha256, px.maskSha256);
 

@@ -38,8 +38,8 @@ test('parent from the fleet, package download, registration with lineage and eli
     // Two of three devices on the line run v1 (one is mid-way to something else): v1 is the parent.
     const now = app.ctx.clock.now();
     for (const [id, version] of [['d1', 'v1'], ['d2', 'v1'], ['d3', 'v0']] as const) {
-      await app.ctx.store.createDevice({ id, name: id, site: 'default', line: 'line-1', credentialHash: 'x', createdAt: now, disabledAt: null });
-      await app.ctx.store.upsertFleet(id, { lastSeen: now, online: true, modelVersion: version }, now);
+      await app.ctx.store.devices.create({ id, name: id, site: 'default', line: 'line-1', credentialHash: 'x', createdAt: now, disabledAt: null });
+      await app.ctx.store.fleet.upsert(id, { lastSeen: now, online: true, modelVersion: version }, now);
     }
     const created = await app.inject({ method: 'POST', url: '/api/jobs', headers: admin.headers, payload: { line: 'line-1' } });
     assert.equal(created.statusCode, 201, created.body);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresStore } from '../src/store/open-postgres.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
-import { JobsStore, type JobRow, type SnapshotItemRow, type SnapshotRow } from '../src/store/jobs-store.js';
-import type { Store } from '../src/store/types.js';
+import type { JobRow, JobsStore, SnapshotItemRow, SnapshotRow } from '../src/store/jobs-store.js';
+import type { Store } from '../src/store/store.js';
 import { PG_SKIP_REASON, findPgBin, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 import { newEvent } from './helpers/store-suite.js';
 
@@ -73,7 +73,7 @@ function suite(provider: 'sqlite' | 'postgresql', open: () => Promise<Store>, sk
     let jobs: JobsStore;
     before(async () => {
       store = await open();
-      jobs = new JobsStore(store.prisma);
+      jobs = store.jobs;
     });
     after(async () => {
       await store?.close();
@@ -132,11 +132,11 @@ function suite(provider: 'sqlite' | 'postgresql', open: () => Promise<Store>, sk
 
     test('labelled events with their masks, known lines', async () => {
       const [c1, c2, r1, p1] = [newEvent({ line: 'lab' }), newEvent({ line: 'lab' }), newEvent({ line: 'lab' }), newEvent({ line: 'lab' })];
-      for (const e of [c1, c2, r1, p1]) await store.insertEventOnce(e);
-      await store.labelEvent(c1.id, 'confirmed', 'u', T0);
-      await store.labelEvent(c2.id, 'confirmed', 'u', T0);
-      await store.labelEvent(r1.id, 'rejected', 'u', T0);
-      await store.saveMask({ eventId: c1.id, ref: 'c'.repeat(64), width: 64, height: 48, authorId: 'u', createdAt: T0 });
+      for (const e of [c1, c2, r1, p1]) await store.events.insertOnce(e);
+      await store.events.label(c1.id, 'confirmed', 'u', T0);
+      await store.events.label(c2.id, 'confirmed', 'u', T0);
+      await store.events.label(r1.id, 'rejected', 'u', T0);
+      await store.events.saveMask({ eventId: c1.id, ref: 'c'.repeat(64), width: 64, height: 48, authorId: 'u', createdAt: T0 });
       const got = await jobs.labelledEvents('lab');
       assert.deepEqual(
         got.map((e) => [e.id, e.labelStatus, e.maskRef]),

@@ -12,7 +12,6 @@ import { encodeJpeg } from '@linewatch/vision';
 import type { App } from '../src/app.js';
 import type { ConfigInput } from '../src/config.js';
 import { refOf } from '../src/files/file-store.js';
-import { SamplesStore } from '../src/store/samples-store.js';
 import { login, testApp, type Session } from './helpers/http.js';
 import { MemoryModels, WORKER_TOKEN, claimOf, many, seedEvents, workerClient } from './helpers/jobs.js';
 import { FRAME_H, FRAME_W, eventPub } from './helpers/messages.js';
@@ -72,7 +71,7 @@ const get = (app: App, s: Session, url: string) => app.inject({ method: 'GET', u
 test('a sampled frame is stored once as a normal sample and acked; never an event, never in the queue or label stats', async () => {
   const { app, admin } = await setup();
   const { d, c, acked } = await device(app, 'dev-s1');
-  const samples = new SamplesStore(app.ctx.store.prisma);
+  const samples = app.ctx.store.samples;
   const m = await sendSample(c, d, 1);
   await waitFor(() => acked.length === 1, 5000, 'ack of the sample');
   assert.deepEqual(acked, [m.eventId]);
@@ -81,7 +80,8 @@ test('a sampled frame is stored once as a normal sample and acked; never an even
   await waitFor(() => acked.length === 2, 5000, 'ack of the redelivery');
   assert.deepEqual(acked, [m.eventId, m.eventId]);
   assert.equal(await samples.count(), 1);
-  const row = await app.ctx.store.prisma.normalSample.findFirstOrThrow();
+  const [row] = await samples.list();
+  assert.ok(row);
   assert.deepEqual(
     { line: row.line, camera: row.camera, seq: row.sequence, score: row.score, w: row.frameWidth, h: row.frameHeight },
     { line: 'line-1', camera: 'cam-1', seq: 1, score: 0.1, w: FRAME_W, h: FRAME_H },
@@ -97,16 +97,16 @@ test('a sampled frame is stored once as a normal sample and acked; never an even
 
   const events = (await get(app, admin, '/api/events')).json() as { events: Array<{ sequence?: number; id: string }> };
   assert.equal(events.events.length, 1, 'only the flagged event is listed');
-  assert.equal((await app.ctx.store.listEvents({ limit: 10, status: 'pending' })).length, 1, 'review queue');
-  assert.deepEqual(await app.ctx.store.labelStats(), [{ line: 'line-1', status: 'pending', count: 1 }]);
-  const aggs = await app.ctx.store.listScoreAggregates(d.id, new Date(0), new Date(Date.now() + 86_400_000));
+  assert.equal((await app.ctx.store.events.list({ limit: 10, status: 'pending' })).length, 1, 'review queue');
+  assert.deepEqual(await app.ctx.store.events.labelStats(), [{ line: 'line-1', status: 'pending', count: 1 }]);
+  const aggs = await app.ctx.store.scores.list(d.id, new Date(0), new Date(Date.now() + 86_400_000));
   assert.equal(aggs.reduce((n, a) => n + a.flagged, 0), 1, 'the sample adds no flag count');
 });
 
 test('retention: at most ingest.maxNormalSamples per (line, camera), the oldest deleted with their frames', async () => {
   const { app } = await setup({ ingest: { maxNormalSamples: 3 } });
   const { d, c, acked } = await device(app, 'dev-s2');
-  const samples = new SamplesStore(app.ctx.store.prisma);
+  const samples = app.ctx.store.samples;
   const jpegs = await Promise.all([1, 2, 3, 4, 5].map(frame));
   for (let i = 0; i < 5; i++) await sendSample(c, d, i + 1, { jpeg: jpegs[i]! });
   await sendSample(c, d, 6, { camera: 'cam-2', jpeg: jpegs[0]! });
@@ -114,7 +114,7 @@ test('retention: at most ingest.maxNormalSamples per (line, camera), the oldest 
   await app.ingest!.idle();
   assert.equal(await samples.count({ line: 'line-1', camera: 'cam-1' }), 3);
   assert.equal(await samples.count({ line: 'line-1', camera: 'cam-2' }), 1, 'bound is per camera');
-  const kept = await app.ctx.store.prisma.normalSample.findMany({ where: { camera: 'cam-1' }, orderBy: { sequence: 'asc' } });
+  const kept = (await samples.list({ camera: 'cam-1' })).reverse(); // oldest first (ts grows with the sequence)
   assert.deepEqual(kept.map((k) => k.sequence), [3, 4, 5], 'the newest are kept');
   assert.equal(await app.ctx.files.has(refOf(jpegs[1]!)), false, 'a pruned frame is deleted');
   assert.equal(await app.ctx.files.has(refOf(jpegs[0]!)), true, 'a frame another sample still uses is kept');
@@ -131,7 +131,7 @@ test('a snapshot takes the newest jobs.maxNormalSamples samples as normal items;
     ...many(3, { line: 'line-1', label: 'confirmed', mask: true }),
     ...many(2, { line: 'line-1', label: 'rejected' }),
   ]).then((ids) => ids.slice(3));
-  const newest = (await app.ctx.store.prisma.normalSample.findMany({ orderBy: { sequence: 'desc' }, take: 4 })).map((s) => s.id);
+  const newest = (await app.ctx.store.samples.list()).slice(0, 4).map((s) => s.id);
 
   const lines = (await get(app, admin, '/api/training/lines')).json() as { lines: TrainingLineView[] };
   assert.deepEqual(lines.lines.find((l) => l.line === 'line-1')?.counts, { px: 3, img: 0, normal: 6 });

@@ -30,7 +30,7 @@ test('external broker with a shared group: rollout completes, scores are counted
       assert.ok(f.agents.every((a) => a.version === 'v2'));
       await f.app.ingest!.flushScores();
       for (const a of f.agents) {
-        const rows = await f.app.ctx.store.listScoreAggregates(a.id, new Date(0), new Date(Date.now() + 60_000));
+        const rows = await f.app.ctx.store.scores.list(a.id, new Date(0), new Date(Date.now() + 60_000));
         const counted = rows.reduce((s, r) => s + r.count, 0);
         assert.ok(counted > 0 && counted <= a.framesSent, `${a.id}: ${counted} scores counted, ${a.framesSent} sent`);
       }

@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import type { RolloutDetailBody } from '@linewatch/protocol/http';
 import { MemoryFileStore } from '../src/files/file-store.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
-import { RolloutStore } from '../src/store/rollout-store.js';
 import { userSession } from './helpers/http.js';
 import { rolloutFixture, untilRollout, type Fixture } from './helpers/rollout-fixture.js';
 
@@ -186,7 +185,7 @@ test('a controller restart mid-rollout resumes from the recorded state', { timeo
     } finally {
       await f1.close();
     }
-    const before = await new RolloutStore(store).get(id);
+    const before = await store.rollouts.get(id);
     assert.equal(before?.state, 'running');
     assert.equal(before?.wave, 0);
     const f2 = await rolloutFixture({
@@ -260,18 +259,18 @@ test('QA gate: once enough reviews exist, a candidate whose flags QA mostly reje
   try {
     await f.addCandidate('v2', 2, {});
     await warmUp();
-    const reviewer = (await f.app.ctx.store.findUserByName('admin'))!.id;
+    const reviewer = (await f.app.ctx.store.users.findByName('admin'))!.id;
     // The parent's flags: mostly confirmed by QA.
-    const parentEvents = await f.app.ctx.store.listEvents({ modelVersion: 'v1', limit: 20 });
+    const parentEvents = await f.app.ctx.store.events.list({ modelVersion: 'v1', limit: 20 });
     assert.ok(parentEvents.length >= 10, `${parentEvents.length} parent events`);
-    for (const [i, e] of parentEvents.entries()) await f.app.ctx.store.labelEvent(e.id, i % 10 === 0 ? 'rejected' : 'confirmed', reviewer, new Date());
+    for (const [i, e] of parentEvents.entries()) await f.app.ctx.store.events.label(e.id, i % 10 === 0 ? 'rejected' : 'confirmed', reviewer, new Date());
     const id = await approve(f, 'v2', { ...FAST, observeS: 60, minReviews: 8, maxRejectRateIncrease: 0.2 });
     // QA rejects everything the candidate flags, as fast as it arrives.
     const start = Date.now();
     let r = await f.rollout(id);
     while (r.rollout.state !== 'rolled-back' && Date.now() - start < 30_000) {
-      for (const e of await f.app.ctx.store.listEvents({ modelVersion: 'v2', status: 'pending', limit: 50 })) {
-        await f.app.ctx.store.labelEvent(e.id, 'rejected', reviewer, new Date());
+      for (const e of await f.app.ctx.store.events.list({ modelVersion: 'v2', status: 'pending', limit: 50 })) {
+        await f.app.ctx.store.events.label(e.id, 'rejected', reviewer, new Date());
       }
       await new Promise((res) => setTimeout(res, 100));
       r = await f.rollout(id);

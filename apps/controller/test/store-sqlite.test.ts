@@ -59,14 +59,14 @@ test('sqlite runs in WAL mode and waits out a competing writer for busyTimeoutMs
       db.close();
     }
     let child = await holdWriteLock(path, 400);
-    await assert.rejects(impatient.createUser(user('u-impatient')));
+    await assert.rejects(impatient.users.create(user('u-impatient')));
     await once(child, 'exit');
     child = await holdWriteLock(path, 400);
     const started = Date.now();
-    await store.createUser(user('u-patient'));
+    await store.users.create(user('u-patient'));
     assert.ok(Date.now() - started >= 200, 'the write waited for the lock');
     await once(child, 'exit');
-    assert.equal(await store.countUsers(), 1);
+    assert.equal(await store.users.count(), 1);
   } finally {
     await impatient.close();
     await store.close();

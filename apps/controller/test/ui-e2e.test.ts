@@ -28,7 +28,7 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     for (const [i, line] of ['line-1', 'line-2', 'line-1'].entries()) {
       const id = randomUUID();
       ids.push(id);
-      await app.ctx.store.insertEventOnce({
+      await app.ctx.store.events.insertOnce({
         id, deviceId: 'dev-1', sequence: i, line, camera: 'cam-1', ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
         modelVersion: 'm1', score: 0.5 + i / 10, threshold: 0.5, frameRef, mapRef, frameWidth: W, frameHeight: H,
         receivedAt: new Date(),
@@ -85,7 +85,7 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     await until(page, `document.querySelector('#status')?.textContent === 'confirmed'`);
     await screenshot(page, 'event-painted');
 
-    const mask = await app.ctx.store.getMask(ids[2]!);
+    const mask = await app.ctx.store.events.getMask(ids[2]!);
     assert.ok(mask, 'mask stored');
     const bits = await decodeMask(await app.ctx.files.get(mask.ref), { expectedSize: { width: W, height: H } });
     const at = (x: number, y: number) => bits.data[Math.round(y) * W + Math.round(x)];
@@ -104,7 +104,7 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     }
     assert.equal(setOutside, 0, 'no pixel set away from the painted stroke');
     assert.ok(setInside >= Math.floor(H * 0.35), `the stroke's centre line is fully set (${setInside})`);
-    assert.equal((await app.ctx.store.getEvent(ids[2]!))?.labelStatus, 'confirmed');
+    assert.equal((await app.ctx.store.events.get(ids[2]!))?.labelStatus, 'confirmed');
 
     await page.keyboard.press('j'); // next event in the queue
     await until(page, `location.hash === '#/event/${ids[0]}'`);
@@ -112,13 +112,13 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     await until(page, `document.querySelector('.event[data-ready]')?.dataset.id === '${ids[0]}'`);
     await page.keyboard.press('r');
     await until(page, `document.querySelector('#status')?.textContent === 'rejected'`);
-    const rejected = await app.ctx.store.getEvent(ids[0]!);
+    const rejected = await app.ctx.store.events.get(ids[0]!);
     assert.equal(rejected?.labelStatus, 'rejected');
-    assert.equal(rejected?.reviewerId, (await app.ctx.store.findUserByName('qa1'))?.id);
-    await app.ctx.store.createDevice({
+    assert.equal(rejected?.reviewerId, (await app.ctx.store.users.findByName('qa1'))?.id);
+    await app.ctx.store.devices.create({
       id: 'dev-1', name: 'd', site: 'default', line: 'line-1', credentialHash: 'x', createdAt: new Date(), disabledAt: null,
     });
-    await app.ctx.store.upsertFleet('dev-1', { online: true, lastSeen: new Date(), agentVersion: '9.9.9' }, new Date());
+    await app.ctx.store.fleet.upsert('dev-1', { online: true, lastSeen: new Date(), agentVersion: '9.9.9' }, new Date());
     await page.goto(`${base}/#/fleet`);
     await until(page, `document.querySelector('tr[data-id="dev-1"]')?.textContent.includes('9.9.9') === true`);
     assert.deepEqual(errors, []);

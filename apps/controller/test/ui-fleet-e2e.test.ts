@@ -54,7 +54,7 @@ test('fleet page: a device goes offline when its agent process is killed', { ski
     assert.equal(await exited, 'SIGKILL');
     await until(page, `${row}?.dataset.online === 'false' && ${row}.querySelector('.link').textContent === 'offline'`, 15_000);
     await screenshot(page, 'fleet-offline');
-    assert.equal((await app.ctx.store.getFleet('press-7'))?.online, false);
+    assert.equal((await app.ctx.store.fleet.get('press-7'))?.online, false);
     assert.deepEqual(errors, []);
   } finally {
     if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');

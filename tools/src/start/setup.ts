@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packPackage, readPackage } from '@linewatch/model-package';
+import { ApiClient } from '@linewatch/protocol/client';
+import { CreateDeviceRoute, PutRolloutPolicyRoute, UploadModelRoute } from '@linewatch/protocol/http';
 import { encodePng, generateSurface } from '@linewatch/vision';
 
 export interface Secrets {
@@ -61,59 +63,33 @@ export function writeControllerConfig(path: string, o: { dataDir: string; httpPo
   writePrivate(path, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-/** The controller's admin API, as the bootstrap admin. */
-export class AdminApi {
-  private cookie = '';
-  private csrf = '';
-
-  constructor(private readonly base: string) {}
-
-  static async login(base: string, password: string): Promise<AdminApi> {
-    const api = new AdminApi(base);
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
-    if (!res.ok) throw new Error(`admin login failed: HTTP ${res.status} ${await res.text()}`);
-    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('lw_session='));
-    if (!setCookie) throw new Error('admin login: no session cookie');
-    api.cookie = setCookie.split(';')[0]!;
-    api.csrf = ((await res.json()) as { csrfToken: string }).csrfToken;
-    return api;
+/**
+ * The admin-API steps of the first start, through the protocol's typed client (signed in as the bootstrap admin
+ * with the UI's session cookie + CSRF token). A refusal names the step and carries the controller's own code.
+ */
+async function step<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw new Error(`${what} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
+}
 
-  async call(method: string, path: string, body?: unknown, raw?: { bytes: Uint8Array; type: string }): Promise<{ status: number; json: unknown }> {
-    const headers: Record<string, string> = { cookie: this.cookie, 'x-csrf-token': this.csrf };
-    let payload: string | Uint8Array | undefined;
-    if (raw) {
-      headers['content-type'] = raw.type;
-      payload = raw.bytes;
-    } else if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body);
-    }
-    const res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    const text = await res.text();
-    let json: unknown = text;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // keep text
-    }
-    return { status: res.status, json };
-  }
+export function adminLogin(base: string, password: string): Promise<ApiClient> {
+  return step('admin login', () => ApiClient.login({ baseUrl: base }, 'admin', password));
+}
 
-  /** Creates the device and returns its one-time MQTT credentials. */
-  async provision(id: string, site: string, line: string): Promise<{ username: string; password: string }> {
-    const r = await this.call('POST', '/api/devices', { id, name: `Demo ${id}`, site, line });
-    if (r.status !== 201) throw new Error(`provisioning ${id} failed: HTTP ${r.status} ${JSON.stringify(r.json)}`);
-    return (r.json as { credentials: { username: string; password: string } }).credentials;
-  }
+/** Creates the device and returns its one-time MQTT credentials. */
+export async function provision(api: ApiClient, id: string, site: string, line: string): Promise<{ username: string; password: string }> {
+  const created = await step(`provisioning ${id}`, () => api.call(CreateDeviceRoute, { body: { id, name: `Demo ${id}`, site, line } }));
+  return created.credentials;
+}
 
-  /** Registers a package directory (packed as a tar) for `line`; returns the registry version. */
-  async registerModel(pkgDir: string, line: string): Promise<string> {
-    const tar = packPackage(readPackage(pkgDir), true);
-    const r = await this.call('POST', `/api/models?line=${encodeURIComponent(line)}`, undefined, { bytes: tar, type: 'application/x-tar' });
-    if (r.status !== 201 && r.status !== 200) throw new Error(`registering the first model failed: HTTP ${r.status} ${JSON.stringify(r.json)}`);
-    return (r.json as { version: string }).version;
-  }
+/** Registers a package directory (packed as a tar) for `line`; returns the registry version. */
+export async function registerModel(api: ApiClient, pkgDir: string, line: string): Promise<string> {
+  const tar = packPackage(readPackage(pkgDir), true);
+  const model = await step('registering the first model', () => api.call(UploadModelRoute, { query: { line }, body: tar, contentType: 'application/x-tar' }));
+  return model.version;
 }
 
 /**
@@ -122,9 +98,8 @@ export class AdminApi {
  */
 export const DEMO_ROLLOUT_POLICY = { observeS: 45, minFrames: 60, minBaselineFrames: 60, minWaveIntervalS: 10 } as const;
 
-export async function setRolloutPolicy(api: AdminApi, line: string): Promise<void> {
-  const r = await api.call('PUT', `/api/rollout-policies/${encodeURIComponent(line)}`, DEMO_ROLLOUT_POLICY);
-  if (r.status !== 200) throw new Error(`setting the demo rollout policy failed: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+export async function setRolloutPolicy(api: ApiClient, line: string): Promise<void> {
+  await step('setting the demo rollout policy', () => api.call(PutRolloutPolicyRoute, { params: { scope: line }, body: DEMO_ROLLOUT_POLICY }));
 }
 
 export async function waitForHttp(url: string, timeoutMs: number, isAlive: () => boolean): Promise<void> {

@@ -7,9 +7,9 @@ import type { Ctx } from '../context.js';
 import { hashPassword, newSecret } from './password.js';
 
 export async function bootstrapAdmin(ctx: Ctx): Promise<{ username: string; password: string } | null> {
-  if ((await ctx.store.countUsers()) > 0) return null;
+  if ((await ctx.store.users.count()) > 0) return null;
   const password = newSecret(18);
-  await ctx.store.createUser({
+  await ctx.store.users.create({
     id: randomUUID(),
     username: 'admin',
     passwordHash: await hashPassword(password),

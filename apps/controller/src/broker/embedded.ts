@@ -45,7 +45,7 @@ export async function startEmbeddedBroker(
         done(authError(why, code), false);
       };
       if (!username || !password) return reject('missing credentials');
-      ctx.store.findDevice(username).then(
+      ctx.store.devices.find(username).then(
         (device) => {
           if (!device || device.disabledAt) return reject('unknown or disabled device');
           if (!tokenMatches(password.toString('utf8'), device.credentialHash)) return reject('bad password');

@@ -72,7 +72,7 @@ export async function createProvisioner(ctx: Ctx, broker: EmbeddedBroker | null)
     timeoutMs: mqtt.provisioningTimeoutMs,
   });
   try {
-    await p.reconcile(await ctx.store.listDevices());
+    await p.reconcile(await ctx.store.devices.list());
   } catch (e) {
     await p.close();
     throw e;

@@ -3,14 +3,15 @@
  * swamp the database, so they are folded in memory into per device/camera/minute aggregates (count, sum, max,
  * flagged) and flushed periodically; the store merges flushed rows into what is already there.
  */
-import type { ScoreAggregateRow, Store } from '../store/types.js';
+import type { ScoresStore } from '../store/scores-store.js';
+import type { ScoreAggregateRow } from '../store/types.js';
 
 const MINUTE = 60_000;
 
 export class ScoreAggregator {
   private buf = new Map<string, ScoreAggregateRow>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Pick<ScoresStore, 'add'>) {}
 
   get size(): number {
     return this.buf.size;
@@ -45,7 +46,7 @@ export class ScoreAggregator {
     const rows = [...this.buf.values()].map((r) => (r.count === 0 ? { ...r, max: 0 } : r));
     this.buf = new Map();
     try {
-      await this.store.addScoreAggregates(rows);
+      await this.store.add(rows);
     } catch (e) {
       // Put them back (merged with anything new) so a transient DB error loses nothing.
       for (const r of rows) {

@@ -24,7 +24,7 @@ export interface HandlerDeps {
 export type Outcome = 'ok' | 'duplicate' | 'ignored';
 
 async function knownDevice(ctx: Ctx, topic: ParsedTopic) {
-  const d = await ctx.store.findDevice(topic.device);
+  const d = await ctx.store.devices.find(topic.device);
   // The ACL already pins a device to its prefix; re-checking site/line here also covers external brokers.
   if (!d || d.disabledAt || d.site !== topic.site || d.line !== topic.line) {
     throw ctrlError('LW_CTRL_INGEST_UNKNOWN_DEVICE', `no enabled device ${topic.device} at ${topic.site}/${topic.line}`);
@@ -72,7 +72,7 @@ export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: Mess
   const frame = await frameInfo(ctx, m.jpeg);
   // Blobs first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
   const [frameRef, mapRef] = await Promise.all([ctx.files.put(m.jpeg), ctx.files.put(m.anomalyMap)]);
-  const { created } = await ctx.store.insertEventOnce({ ...frameRow(ctx, device, m, frame, frameRef), mapRef });
+  const { created } = await ctx.store.events.insertOnce({ ...frameRow(ctx, device, m, frame, frameRef), mapRef });
   if (created) deps.scores.addFlagged(device.id, m.camera, m.ts);
   // Ack only after the insert committed (or was found committed): the agent may now delete it from its outbox.
   // A redelivery is acked again, since the first ack may be what got lost. Batched per device (ack-batcher.ts).
@@ -112,7 +112,7 @@ export function handleScore(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<
 
 export async function handleBirth(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'birth'>): Promise<Outcome> {
   await knownDevice(deps.ctx, topic);
-  await deps.ctx.store.upsertFleet(
+  await deps.ctx.store.fleet.upsert(
     topic.device,
     { online: true, bdSeq: m.bdSeq, lastSeen: new Date(m.ts), agentVersion: m.agentVersion, modelVersion: m.modelVersion },
     deps.ctx.clock.now(),
@@ -122,16 +122,16 @@ export async function handleBirth(deps: HandlerDeps, topic: ParsedTopic, m: Mess
 
 export async function handleDeath(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'death'>): Promise<Outcome> {
   await knownDevice(deps.ctx, topic);
-  const current = await deps.ctx.store.getFleet(topic.device);
+  const current = await deps.ctx.store.fleet.get(topic.device);
   // A will from an older session (its bdSeq differs from the live birth's) must not mark a live device offline.
   if (current && current.bdSeq !== null && current.bdSeq !== m.bdSeq) return 'ignored';
-  await deps.ctx.store.upsertFleet(topic.device, { online: false, lastSeen: deps.ctx.clock.now() }, deps.ctx.clock.now());
+  await deps.ctx.store.fleet.upsert(topic.device, { online: false, lastSeen: deps.ctx.clock.now() }, deps.ctx.clock.now());
   return 'ok';
 }
 
 export async function handleStatus(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'status'>): Promise<Outcome> {
   await knownDevice(deps.ctx, topic);
-  await deps.ctx.store.upsertFleet(
+  await deps.ctx.store.fleet.upsert(
     topic.device,
     { lastSeen: new Date(m.ts), modelVersion: m.modelVersion, status: m },
     deps.ctx.clock.now(),
@@ -141,7 +141,7 @@ export async function handleStatus(deps: HandlerDeps, topic: ParsedTopic, m: Mes
 
 export async function handleHealth(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'health'>): Promise<Outcome> {
   await knownDevice(deps.ctx, topic);
-  await deps.ctx.store.upsertFleet(
+  await deps.ctx.store.fleet.upsert(
     topic.device,
     { lastSeen: new Date(m.ts), modelVersion: m.modelVersion, health: m },
     deps.ctx.clock.now(),

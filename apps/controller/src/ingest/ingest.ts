@@ -15,7 +15,6 @@ import type { Bus } from '../broker/bus.js';
 import type { Ctx } from '../context.js';
 import { isControllerError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { SamplesStore } from '../store/samples-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ScoreAggregator } from './aggregator.js';
 import {
@@ -46,9 +45,9 @@ export class Ingest {
     private readonly bus: Bus,
     private readonly metrics: Metrics,
   ) {
-    this.scores = new ScoreAggregator(ctx.store);
+    this.scores = new ScoreAggregator(ctx.store.scores);
     this.acks = new AckBatcher(ctx, bus, ctx.config.ingest.ackMaxDelayMs);
-    this.deps = { ctx, bus, scores: this.scores, acks: this.acks, samples: new SamplesStore(ctx.store.prisma) };
+    this.deps = { ctx, bus, scores: this.scores, acks: this.acks, samples: ctx.store.samples };
   }
 
   async start(): Promise<void> {

@@ -12,7 +12,7 @@ export function registryModels(ctx: Ctx, registry: Registry): JobModels {
   return {
     async liveVersion(line) {
       const tally = new Map<string, number>();
-      for (const f of await ctx.store.listFleet([line])) {
+      for (const f of await ctx.store.fleet.list([line])) {
         if (f.line === line && f.modelVersion) tally.set(f.modelVersion, (tally.get(f.modelVersion) ?? 0) + 1);
       }
       const ranked = [...tally].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));

@@ -18,12 +18,12 @@ import {
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import { refOf } from '../files/file-store.js';
-import {
+import type {
   RegistryStore,
-  type HeldOutMetrics,
-  type ModelFilter,
-  type ModelStatus,
-  type ModelVersionRow,
+  HeldOutMetrics,
+  ModelFilter,
+  ModelStatus,
+  ModelVersionRow,
 } from '../store/registry-store.js';
 import { decideEligibility } from './eligibility.js';
 
@@ -56,7 +56,7 @@ export class Registry {
     private readonly ctx: Ctx,
     opts: { trustedKeys?: KeyObject[] } = {},
   ) {
-    this.store = new RegistryStore(ctx.store);
+    this.store = ctx.store.registry;
     try {
       this.keys = opts.trustedKeys ?? ctx.config.registry.trustedKeys.map((k) => loadPublicKey(k));
     } catch (e) {

@@ -13,7 +13,7 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { DownloadTokens } from '../registry/download-token.js';
 import type { Registry } from '../registry/registry.js';
-import { RolloutStore, ACTIVE_STATES, type RolloutRow, type TargetRow } from '../store/rollout-store.js';
+import { ACTIVE_STATES, type RolloutRow, type RolloutStore, type TargetRow } from '../store/rollout-store.js';
 import { evaluateGates, type Fleet } from './evaluate.js';
 import { FrameCounter } from './frame-counter.js';
 import { planRollout } from './planner.js';
@@ -48,7 +48,7 @@ export class RolloutEngine {
     tokens: DownloadTokens,
     private readonly opts: EngineOptions,
   ) {
-    this.store = new RolloutStore(ctx.store);
+    this.store = ctx.store.rollouts;
     this.pub = new DesiredPublisher(ctx, bus, registry, tokens, opts.baseUrl);
   }
 
@@ -128,7 +128,7 @@ export class RolloutEngine {
     const t = (await this.store.targets(r.id)).find((x) => x.deviceId === m.device);
     if (!t) return;
     const now = this.ctx.clock.now();
-    const report = JSON.stringify(m);
+    const report = m;
     if (t.state === 'rolling-back') {
       if (m.version !== this.rollbackVersion(r, t)) return; // e.g. the candidate's SUPERSEDED report
       if (m.state === 'live') {
@@ -173,19 +173,19 @@ export class RolloutEngine {
       actor,
       action,
       reason,
-      details: details === undefined ? null : JSON.stringify(details),
+      details: details ?? null,
     });
   }
 
   private async fleet(): Promise<Fleet> {
-    return new Map((await this.ctx.store.listFleet()).map((f) => [f.deviceId, f]));
+    return new Map((await this.ctx.store.fleet.list()).map((f) => [f.deviceId, f]));
   }
 
   /** After a restart: re-watch live devices, re-issue links for devices that were sent a command (new secret). */
   private async resume(): Promise<void> {
     for (const r of await this.store.list(1000, ACTIVE_STATES)) {
       const targets = await this.store.targets(r.id);
-      const policy = JSON.parse(r.policy) as RolloutPolicy;
+      const policy = r.policy;
       // Frames scored while the controller was down are not known; counting restarts now (events keep counting).
       for (const t of targets) if (t.state === 'live') this.frames.live(t.deviceId, r.id, this.ctx.clock.now().getTime());
       for (const t of targets) if (t.state === 'sent') this.frames.watch(t.deviceId, r.id);
@@ -284,7 +284,7 @@ export class RolloutEngine {
   /** Every device that was sent the candidate goes back to what it ran before; pending ones were never touched. */
   private async rollback(r: RolloutRow, reason: string, actor: string, action: string): Promise<void> {
     const now = this.ctx.clock.now();
-    const policy = JSON.parse(r.policy) as RolloutPolicy;
+    const policy = r.policy;
     const touched = (await this.store.targets(r.id)).filter((t) => t.state === 'sent' || t.state === 'live' || t.state === 'failed');
     this.forget(r.id);
     const stuck = touched.filter((t) => this.rollbackVersion(r, t) === null).map((t) => t.deviceId);
@@ -297,7 +297,7 @@ export class RolloutEngine {
   }
 
   private async step(r: RolloutRow): Promise<void> {
-    const policy = JSON.parse(r.policy) as RolloutPolicy;
+    const policy = r.policy;
     const now = this.ctx.clock.now();
     const fleet = await this.fleet();
     let targets = await this.store.targets(r.id);
@@ -334,7 +334,7 @@ export class RolloutEngine {
 
     const failed = targets.find((t) => t.state === 'failed');
     if (failed) {
-      const rep = failed.report ? (JSON.parse(failed.report) as ModelReportMessage) : null;
+      const rep = failed.report;
       return this.rollback(r, `install failed on ${failed.deviceId}: ${rep?.reason?.code ?? 'unknown'} ${rep?.reason?.message ?? ''}`.trim(), ENGINE, 'gate-failed');
     }
     // A shadowing canary legitimately stays un-live for the shadow window on top of the install itself.

@@ -75,8 +75,7 @@ export async function evaluateGates(
   const ids = live.map((t) => t.deviceId);
   const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + pendingFrames(d), 0);
   const flagged = await store.flaggedEvents(ids, r.version);
-  const baseline = r.baseline ? (JSON.parse(r.baseline) as { frames: number; flagged: number }) : null;
-  verdicts.push(flagRateGate(baseline, { frames, flagged }, policy));
+  verdicts.push(flagRateGate(r.baseline, { frames, flagged }, policy));
   if (r.parentVersion) {
     const qa = rejectRateGate(await store.verdicts(r.version, ids), await store.verdicts(r.parentVersion), policy);
     verdicts.push(qa.kind === 'wait' ? { kind: 'pass', reason: qa.reason } : qa); // too few reviews must not stall

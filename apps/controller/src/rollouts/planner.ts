@@ -48,8 +48,8 @@ export async function planRollout(deps: PlannerDeps, req: PlanRequest): Promise<
   const clash = active.find((a) => a.line === null || scope === null || a.line === scope);
   if (clash) throw ctrlError('LW_CTRL_ROLLOUT_ACTIVE', `rollout ${clash.id} (${clash.version}) is ${clash.state} on ${clash.line ?? 'the fleet'}`);
 
-  const devices = (await ctx.store.listDevices(scope === null ? undefined : [scope])).filter((d) => !d.disabledAt);
-  const fleet = new Map((await ctx.store.listFleet()).map((f) => [f.deviceId, f]));
+  const devices = (await ctx.store.devices.list(scope === null ? undefined : [scope])).filter((d) => !d.disabledAt);
+  const fleet = new Map((await ctx.store.fleet.list()).map((f) => [f.deviceId, f]));
   const offline = devices.filter((d) => !fleet.get(d.id)?.online).map((d) => d.id);
   const already = devices.filter((d) => fleet.get(d.id)?.online && fleet.get(d.id)?.modelVersion === version).map((d) => d.id);
   const ids = devices.map((d) => d.id).filter((id) => !offline.includes(id) && !already.includes(id));
@@ -89,14 +89,14 @@ export async function planRollout(deps: PlannerDeps, req: PlanRequest): Promise<
     version,
     parentVersion: model.parentVersion,
     line: scope,
-    policy: JSON.stringify(policy),
+    policy,
     state: 'running',
     phase: policy.shadow ? 'shadow' : 'canary',
     wave: 0,
     waves: plan.waves,
     waveStartedAt: null,
     waveLiveAt: null,
-    baseline: JSON.stringify(baseline),
+    baseline,
     reason: null,
     createdBy: userId,
     createdAt: now,
@@ -113,7 +113,7 @@ export async function planRollout(deps: PlannerDeps, req: PlanRequest): Promise<
       (offline.length ? `; skipped offline: ${offline.join(', ')}` : '') +
       (already.length ? `; already on ${version}: ${already.join(', ')}` : '') +
       `; baseline ${baseline.flagged}/${baseline.frames} flagged frames over ${policy.baselineWindowS} s`,
-    details: JSON.stringify({ policy, baseline, offline, already }),
+    details: { policy, baseline, offline, already },
   };
   return { row, targets, decision, policy };
 }

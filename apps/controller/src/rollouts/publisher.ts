@@ -37,7 +37,7 @@ export class DesiredPublisher {
   async publish(s: DesiredSpec): Promise<DesiredModelMessage> {
     const model = await this.registry.get(s.version);
     if (!model) throw ctrlError('LW_CTRL_NOT_FOUND', `model version ${s.version} is not in the registry`);
-    const device = await this.ctx.store.findDevice(s.deviceId);
+    const device = await this.ctx.store.devices.find(s.deviceId);
     if (!device) throw ctrlError('LW_CTRL_NOT_FOUND', `no device ${s.deviceId}`);
     const msg: DesiredModelMessage = {
       device: s.deviceId,

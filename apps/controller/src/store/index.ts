@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
 import { isAbsolute, join } from 'node:path';
-import type { Store } from './types.js';
+import type { Store } from './store.js';
 import { openSqliteStore } from './open-sqlite.js';
 import { openPostgresStore } from './open-postgres.js';
 
-export type { Store } from './types.js';
+export type { Store } from './store.js';
 
 /** Opens the store the config names, applying migrations first (refuses to open a drifted schema). */
 export async function openStore(cfg: Pick<Config, 'db' | 'dataDir'>): Promise<Store> {

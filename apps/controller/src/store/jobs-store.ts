@@ -4,10 +4,13 @@
  * workers racing for the same job, or a stale worker writing after a re-claim, can never both win — without
  * interactive transactions or provider-specific locking.
  */
-import type { PrismaClient } from '../generated/sqlite/client.js';
-import { isUniqueViolation } from './unique-violation.js';
-import { SamplesStore } from './samples-store.js';
 import type { DatasetKind, DatasetSplit, JobMetrics, JobProgress, JobStatus } from '@linewatch/protocol/http';
+import type { Db } from './db.js';
+import type { SamplesStore } from './samples-store.js';
+import type { LabelledEvent } from './types.js';
+import { isUniqueViolation } from './unique-violation.js';
+
+export type { LabelledEvent } from './types.js';
 
 export type SplitCounts = Record<DatasetSplit, Record<DatasetKind, number>>;
 
@@ -70,18 +73,6 @@ export interface JobExpect {
   leaseExpiredBy?: Date;
 }
 
-/** A labelled review event of a line, or a normal sample ('sampled'), as the snapshot builder needs it. */
-export interface LabelledEvent {
-  id: string;
-  line: string;
-  camera: string;
-  labelStatus: 'confirmed' | 'rejected' | 'sampled';
-  frameRef: string;
-  frameWidth: number;
-  frameHeight: number;
-  maskRef: string | null;
-}
-
 export const OPEN_STATUSES: JobStatus[] = ['queued', 'claimed', 'running'];
 
 type DbJob = Omit<JobRow, 'status' | 'progress' | 'metrics'> & { status: string; progress: string | null; metrics: string | null };
@@ -114,7 +105,11 @@ function patchData(p: JobPatch): Record<string, unknown> {
 const IN_CHUNK = 500;
 
 export class JobsStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: Db,
+    /** Normal samples are training data too (see trainingData). */
+    private readonly samples: SamplesStore,
+  ) {}
 
   /**
    * Writes the snapshot, its items and the job in one transaction. Returns false (nothing written) when the line
@@ -244,7 +239,7 @@ export class JobsStore {
 
   /** A snapshot's input: the labelled events plus the line's newest `maxSamples` sampled normal frames. */
   async trainingData(line: string, maxSamples: number): Promise<LabelledEvent[]> {
-    const [events, samples] = await Promise.all([this.labelledEvents(line), new SamplesStore(this.db).forLine(line, maxSamples)]);
+    const [events, samples] = await Promise.all([this.labelledEvents(line), this.samples.forLine(line, maxSamples)]);
     return [...events, ...samples];
   }
 

@@ -1,9 +1,9 @@
 /** Opens the PostgreSQL store: migrate over one pg connection, then run prisma through @prisma/adapter-pg. */
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as PgPrismaClient } from '../generated/postgresql/client.js';
-import type { PrismaClient } from '../generated/sqlite/client.js';
+import { PrismaClient } from '../generated/postgresql/client.js';
 import { ctrlError } from '../errors.js';
+import type { Db } from './db.js';
 import { loadMigrations, migrationsDir } from './migrations.js';
 import { migratePostgres } from './migrate-pg.js';
 import { PrismaStore } from './prisma-store.js';
@@ -26,8 +26,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<PrismaSt
   } finally {
     await client.end();
   }
-  const prisma = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
-  // Both clients are generated from one schema, so their model APIs are identical (see prisma-store.ts).
-  const store = new PrismaStore('postgresql', prisma as unknown as PrismaClient);
-  return Object.assign(store, { migrated });
+  // Typed as the store's Db, which the sqlite and postgresql clients both fit (checked here; see db.ts).
+  const db: Db = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
+  return Object.assign(new PrismaStore('postgresql', db), { migrated });
 }

@@ -3,9 +3,8 @@
  * stored rollout policy overrides per line / fleet. JSON columns are parsed here so callers see typed rows.
  */
 import type { Manifest } from '@linewatch/protocol';
-import type { PrismaClient } from '../generated/sqlite/client.js';
+import type { Db } from './db.js';
 import { isUniqueViolation } from './unique-violation.js';
-import type { Store } from './types.js';
 
 export type ModelStatus = 'candidate' | 'ineligible' | 'approved' | 'deployed' | 'rolled-back';
 
@@ -61,10 +60,7 @@ export interface ModelFilter {
 }
 
 export class RegistryStore {
-  private readonly db: PrismaClient;
-  constructor(store: Store) {
-    this.db = store.prisma;
-  }
+  constructor(private readonly db: Db) {}
 
   /** Inserts unless the version exists; returns the stored row and whether this call created it. */
   async insertOnce(m: ModelVersionRow): Promise<{ created: boolean; row: ModelVersionRow }> {

@@ -2,9 +2,11 @@
  * Rollout tables on the shared prisma client: rollouts, per-device targets and the decision log, plus the few
  * read queries the gates need (flagged events per version, QA verdicts per version, baseline score counts).
  * Everything the engine decides from lives here, so a restarted controller resumes from the recorded state.
+ * JSON columns (policy, baseline, report, details) are parsed here so callers see typed rows.
  */
-import type { PrismaClient } from '../generated/sqlite/client.js';
-import type { Store } from './types.js';
+import type { ModelReportMessage } from '@linewatch/protocol';
+import type { RolloutPolicyBody } from '@linewatch/protocol/http';
+import type { Db } from './db.js';
 
 export type RolloutState = 'running' | 'paused' | 'completed' | 'aborted' | 'rolling-back' | 'rolled-back';
 export type TargetState = 'pending' | 'sent' | 'live' | 'failed' | 'rolling-back' | 'rolled-back';
@@ -15,20 +17,32 @@ export interface RolloutRow {
   version: string;
   parentVersion: string | null;
   line: string | null;
-  policy: string;
+  /** The effective policy, frozen at creation (a later policy edit never changes a rollout under way). */
+  policy: RolloutPolicyBody;
   state: RolloutState;
   phase: string;
   wave: number;
   waves: number;
   waveStartedAt: Date | null;
   waveLiveAt: Date | null;
-  baseline: string | null;
+  baseline: RolloutBaseline | null;
   reason: string | null;
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
 }
+
+/** The parent's flagged events and scored frames on the rollout's devices over the baseline window. */
+export interface RolloutBaseline {
+  frames: number;
+  flagged: number;
+  from: string;
+  to: string;
+}
+
+/** Columns of a rollout that change while it runs (policy and baseline are fixed at creation). */
+export type RolloutPatch = Partial<Omit<RolloutRow, 'id' | 'policy' | 'baseline'>>;
 
 export interface TargetRow {
   rolloutId: string;
@@ -38,7 +52,8 @@ export interface TargetRow {
   fromVersion: string | null;
   issuedAt: Date | null;
   liveAt: Date | null;
-  report: string | null;
+  /** The device's last model report for this rollout. */
+  report: ModelReportMessage | null;
   frames: number;
   baseFps: number | null;
   baseLatencyMs: number | null;
@@ -53,17 +68,34 @@ export interface DecisionRow {
   actor: string;
   action: string;
   reason: string;
-  details: string | null;
+  /** Whatever the decision recorded as evidence (null: nothing). */
+  details: unknown;
 }
 
-const asRollout = (r: Omit<RolloutRow, 'state'> & { state: string }): RolloutRow => ({ ...r, state: r.state as RolloutState });
-const asTarget = (t: Omit<TargetRow, 'state'> & { state: string }): TargetRow => ({ ...t, state: t.state as TargetState });
+type TargetPatch = Partial<Omit<TargetRow, 'rolloutId' | 'deviceId'>>;
+type DbRollout = Omit<RolloutRow, 'state' | 'policy' | 'baseline'> & { state: string; policy: string; baseline: string | null };
+type DbTarget = Omit<TargetRow, 'state' | 'report'> & { state: string; report: string | null };
+type DbDecision = Omit<DecisionRow, 'details'> & { details: string | null };
+
+const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+const asRollout = (r: DbRollout): RolloutRow => ({
+  ...r,
+  state: r.state as RolloutState,
+  policy: JSON.parse(r.policy) as RolloutPolicyBody,
+  baseline: parse<RolloutBaseline>(r.baseline),
+});
+const asTarget = (t: DbTarget): TargetRow => ({ ...t, state: t.state as TargetState, report: parse<ModelReportMessage>(t.report) });
+const asDecision = (d: DbDecision): DecisionRow => ({ ...d, details: parse<unknown>(d.details) });
+
+function targetData(p: TargetPatch): Omit<TargetPatch, 'report'> & { report?: string | null } {
+  const { report, ...rest } = p;
+  return report === undefined ? rest : { ...rest, report: json(report) };
+}
 
 export class RolloutStore {
-  private readonly db: PrismaClient;
-  constructor(store: Store) {
-    this.db = store.prisma;
-  }
+  constructor(private readonly db: Db) {}
 
   /**
    * The rollout, its targets and its first decision in one transaction — a batch, not an interactive transaction:
@@ -71,9 +103,9 @@ export class RolloutStore {
    */
   async create(r: RolloutRow, targets: TargetRow[], decision: Omit<DecisionRow, 'id' | 'rolloutId'>): Promise<void> {
     await this.db.$transaction([
-      this.db.rollout.create({ data: r }),
-      this.db.rolloutTarget.createMany({ data: targets }),
-      this.db.rolloutDecision.create({ data: { ...decision, rolloutId: r.id } }),
+      this.db.rollout.create({ data: { ...r, policy: JSON.stringify(r.policy), baseline: json(r.baseline) } }),
+      this.db.rolloutTarget.createMany({ data: targets.map((t) => ({ ...t, report: json(t.report) })) }),
+      this.db.rolloutDecision.create({ data: { ...decision, rolloutId: r.id, details: json(decision.details) } }),
     ]);
   }
 
@@ -91,7 +123,7 @@ export class RolloutStore {
     return rows.map(asRollout);
   }
 
-  async update(id: string, patch: Partial<Omit<RolloutRow, 'id'>>): Promise<void> {
+  async update(id: string, patch: RolloutPatch): Promise<void> {
     await this.db.rollout.update({ where: { id }, data: patch });
   }
 
@@ -100,8 +132,8 @@ export class RolloutStore {
     return rows.map(asTarget);
   }
 
-  async updateTarget(rolloutId: string, deviceId: string, patch: Partial<Omit<TargetRow, 'rolloutId' | 'deviceId'>>): Promise<void> {
-    await this.db.rolloutTarget.update({ where: { rolloutId_deviceId: { rolloutId, deviceId } }, data: patch });
+  async updateTarget(rolloutId: string, deviceId: string, patch: TargetPatch): Promise<void> {
+    await this.db.rolloutTarget.update({ where: { rolloutId_deviceId: { rolloutId, deviceId } }, data: targetData(patch) });
   }
 
   async addFrames(rolloutId: string, deviceId: string, frames: number): Promise<void> {
@@ -112,11 +144,12 @@ export class RolloutStore {
   }
 
   async decide(d: Omit<DecisionRow, 'id'>): Promise<void> {
-    await this.db.rolloutDecision.create({ data: d });
+    await this.db.rolloutDecision.create({ data: { ...d, details: json(d.details) } });
   }
 
   async decisions(rolloutId: string): Promise<DecisionRow[]> {
-    return this.db.rolloutDecision.findMany({ where: { rolloutId }, orderBy: { id: 'asc' } });
+    const rows = await this.db.rolloutDecision.findMany({ where: { rolloutId }, orderBy: { id: 'asc' } });
+    return rows.map(asDecision);
   }
 
   async counts(rolloutIds: string[]): Promise<Map<string, Record<string, number>>> {

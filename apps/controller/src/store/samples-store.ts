@@ -3,16 +3,15 @@
  * their own, not Event rows, because stored events count as flagged (QA queue, label stats, rollout flag-rate and
  * QA gates). Deduplicated per (device, sequence) like events; bounded per (line, camera) by pruning the oldest.
  */
-import type { PrismaClient } from '../generated/sqlite/client.js';
+import type { Db } from './db.js';
 import { isUniqueViolation } from './unique-violation.js';
-import type { LabelledEvent } from './jobs-store.js';
-import type { NewEvent } from './types.js';
+import type { LabelledEvent, NewEvent } from './types.js';
 
 /** An event row's frame fields, without the anomaly map or review state (a sample is never reviewed). */
 export type NormalSampleRow = Omit<NewEvent, 'mapRef'>;
 
 export class SamplesStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(private readonly db: Db) {}
 
   /** Inserts once per (deviceId, sequence); a redelivery returns created=false. */
   async insertOnce(s: NormalSampleRow): Promise<{ created: boolean }> {
@@ -32,6 +31,11 @@ export class SamplesStore {
 
   count(where: { line?: string; camera?: string } = {}): Promise<number> {
     return this.db.normalSample.count({ where });
+  }
+
+  /** The stored samples (optionally of one line and/or camera), newest first. */
+  list(where: { line?: string; camera?: string } = {}): Promise<NormalSampleRow[]> {
+    return this.db.normalSample.findMany({ where, orderBy: [{ ts: 'desc' }, { id: 'desc' }] });
   }
 
   /**

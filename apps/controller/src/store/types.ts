@@ -1,8 +1,7 @@
 /**
- * The storage interface the rest of the controller sees. One implementation (prisma-store.ts) serves both SQLite
- * and PostgreSQL; the conformance suite runs the same tests against both.
+ * The row types of the core areas (users, sessions, devices, events, scores, fleet), as callers see them: JSON
+ * columns parsed, string columns narrowed to their unions. The Store itself is in store.ts.
  */
-import type { PrismaClient } from '../generated/sqlite/client.js';
 
 export type Role = 'qa' | 'admin';
 export type LabelStatus = 'pending' | 'confirmed' | 'rejected';
@@ -107,50 +106,14 @@ export interface EventFilter {
   limit: number;
 }
 
-export interface Store {
-  readonly provider: 'sqlite' | 'postgresql';
-  /** The shared prisma client, for the per-area store modules (e.g. jobs-store.ts) built on the same connection. */
-  readonly prisma: PrismaClient;
-
-  createUser(u: UserRow): Promise<void>;
-  findUserByName(username: string): Promise<UserRow | null>;
-  findUser(id: string): Promise<UserRow | null>;
-  countUsers(): Promise<number>;
-  updatePassword(userId: string, passwordHash: string): Promise<void>;
-
-  createSession(s: SessionRow): Promise<void>;
-  findSession(id: string): Promise<SessionRow | null>;
-  deleteSession(id: string): Promise<void>;
-  deleteExpiredSessions(now: Date): Promise<number>;
-  /** Ends every session of the user except `keepId`. */
-  deleteUserSessions(userId: string, keepId?: string): Promise<number>;
-
-  createDevice(d: DeviceRow): Promise<void>;
-  findDevice(id: string): Promise<DeviceRow | null>;
-  /** Returns the updated row, or null when the device does not exist. */
-  disableDevice(id: string, at: Date): Promise<DeviceRow | null>;
-  listDevices(visibleLines?: string[]): Promise<DeviceRow[]>;
-
-  /** Inserts once per (deviceId, sequence); a redelivery returns the stored row with created=false. */
-  insertEventOnce(e: NewEvent): Promise<{ created: boolean; event: EventRow }>;
-  getEvent(id: string): Promise<EventRow | null>;
-  listEvents(f: EventFilter): Promise<EventRow[]>;
-  /** Returns the updated row, or null when the event does not exist. */
-  labelEvent(id: string, status: LabelStatus, reviewerId: string, at: Date): Promise<EventRow | null>;
-  saveMask(m: MaskRow): Promise<void>;
-  getMask(eventId: string): Promise<MaskRow | null>;
-  /** Which of these events have a mask. */
-  eventsWithMasks(eventIds: string[]): Promise<Set<string>>;
-  /** Event counts per line and label status (lines and statuses without events are absent), sorted by line. */
-  labelStats(visibleLines?: string[]): Promise<Array<{ line: string; status: LabelStatus; count: number }>>;
-
-  /** Adds the rows onto what is stored for the same (device, camera, minute): counts and sums add, max takes max. */
-  addScoreAggregates(rows: ScoreAggregateRow[]): Promise<void>;
-  listScoreAggregates(deviceId: string, from: Date, to: Date): Promise<ScoreAggregateRow[]>;
-
-  upsertFleet(deviceId: string, patch: FleetPatch, now: Date): Promise<void>;
-  getFleet(deviceId: string): Promise<FleetRow | null>;
-  listFleet(visibleLines?: string[]): Promise<Array<FleetRow & { line: string; name: string }>>;
-
-  close(): Promise<void>;
+/** A labelled review event of a line, or a normal sample ('sampled'), as the snapshot builder needs it. */
+export interface LabelledEvent {
+  id: string;
+  line: string;
+  camera: string;
+  labelStatus: 'confirmed' | 'rejected' | 'sampled';
+  frameRef: string;
+  frameWidth: number;
+  frameHeight: number;
+  maskRef: string | null;
 }

@@ -14,7 +14,7 @@ import { fromPublication, toPublication, type QoS } from '@linewatch/protocol';
 import type { App } from '../../src/app.js';
 import type { Bus } from '../../src/broker/bus.js';
 import { openSqliteStore } from '../../src/store/open-sqlite.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/store.js';
 import { login, type Session } from './http.js';
 import { FRAME_H, FRAME_W, birthPub, deathPub, eventPub, healthPub, images, scorePub, statusPub } from './messages.js';
 import { closed, connect, prefix, waitFor, type TestDevice } from './mqtt.js';
@@ -204,7 +204,7 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       await waitFor(() => acks.length === 1, 5000, 'first ack');
       assert.deepEqual(acks[0], ['evt-ing-a-7']);
       // The ack is published only after the commit: the row and its blobs are there when the agent hears about it.
-      const mine = await h.app.ctx.store.listEvents({ limit: 10, deviceId: d.id });
+      const mine = await h.app.ctx.store.events.list({ limit: 10, deviceId: d.id });
       assert.equal(mine.length, 1);
       const e = mine[0]!;
       assert.deepEqual([e.sequence, e.line, e.frameWidth, e.frameHeight], [7, 'line-1', FRAME_W, FRAME_H]);
@@ -214,24 +214,25 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       await send(c, pub); // redelivery (the agent did not see the ack)
       await waitFor(() => acks.length === 2, 5000, 'second ack');
       assert.deepEqual(acks[1], ['evt-ing-a-7']);
-      assert.equal((await h.app.ctx.store.listEvents({ limit: 10, deviceId: d.id })).length, 1);
+      assert.equal((await h.app.ctx.store.events.list({ limit: 10, deviceId: d.id })).length, 1);
       assert.equal((await resultCount(h.app, 'event', 'duplicate')) - duplicatesBefore, 1);
     });
 
     test('ingest: no ack while the store fails; the redelivery after recovery is stored once and acked', async () => {
       const inner = await openSqliteStore({ path: ':memory:', busyTimeoutMs: 1000 });
       let failNext = true;
-      const store: Store = Object.create(inner, {
-        insertEventOnce: {
-          value: async (e: Parameters<Store['insertEventOnce']>[0]) => {
+      const events: Store['events'] = Object.create(inner.events, {
+        insertOnce: {
+          value: async (e: Parameters<Store['events']['insertOnce']>[0]) => {
             if (failNext) {
               failNext = false;
               throw new Error('disk full');
             }
-            return inner.insertEventOnce(e);
+            return inner.events.insertOnce(e);
           },
         },
       });
+      const store: Store = Object.create(inner, { events: { value: events } });
       const h2 = await kit.controller({ store });
       try {
         const admin2 = await login(h2.app, 'admin', h2.adminPassword);
@@ -248,7 +249,7 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
         assert.equal(acks.length, 0, 'acked although the commit failed');
         await send(c, pub);
         await waitFor(() => acks.length === 1, 5000, 'ack after recovery');
-        assert.equal((await inner.listEvents({ limit: 10 })).length, 1);
+        assert.equal((await inner.events.list({ limit: 10 })).length, 1);
         await c.endAsync();
       } finally {
         await h2.close();
@@ -267,7 +268,7 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       await send(c, await eventPub(d, 1, { ts: minute + 5000 }));
       await waitFor(() => acks.length === 1, 5000, 'event acked');
       // Scores are QoS 0 and folded in memory: flush until all five arrived (bounded), then check the aggregates.
-      const aggregates = () => h.app.ctx.store.listScoreAggregates(d.id, new Date(minute), new Date(minute + 60_000));
+      const aggregates = () => h.app.ctx.store.scores.list(d.id, new Date(minute), new Date(minute + 60_000));
       await waitForAsync(async () => {
         await h.app.ingest!.flushScores();
         return (await aggregates()).reduce((n, r) => n + r.count, 0) === 5;
@@ -284,7 +285,7 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
     test('fleet: birth, status and health mark a device online; a stale death is ignored; death marks it offline', async () => {
       const d = await provisionViaApi(h, admin, 'fleet-a');
       const c = await connectAs(d);
-      const fleet = () => h.app.ctx.store.getFleet(d.id);
+      const fleet = () => h.app.ctx.store.fleet.get(d.id);
       const ignoredBefore = await resultCount(h.app, 'death', 'ignored');
       await send(c, birthPub(d, 3));
       await waitForAsync(async () => (await fleet())?.online === true, 'birth');
@@ -305,9 +306,9 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       const will = deathPub(d, 9);
       const c = await connectAs(d, { will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: false } });
       await send(c, birthPub(d, 9));
-      await waitForAsync(async () => (await h.app.ctx.store.getFleet(d.id))?.online === true, 'birth');
+      await waitForAsync(async () => (await h.app.ctx.store.fleet.get(d.id))?.online === true, 'birth');
       c.stream.destroy(); // abrupt loss, not a clean DISCONNECT
-      await waitForAsync(async () => (await h.app.ctx.store.getFleet(d.id))?.online === false, 'will');
+      await waitForAsync(async () => (await h.app.ctx.store.fleet.get(d.id))?.online === false, 'will');
     });
 
     test('retained desired state: a device subscribing later gets the controller’s last value; an empty payload clears it', async () => {

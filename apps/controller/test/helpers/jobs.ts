@@ -56,7 +56,7 @@ export async function seedEvents(app: App, specs: SeedSpec[]): Promise<string[]>
     const n = seq++;
     const frameRef = await app.ctx.files.put(Buffer.from(`\xff\xd8\xff frame ${id}`, 'latin1'));
     const mapRef = await app.ctx.files.put(Buffer.from(`map ${id}`));
-    await store.insertEventOnce({
+    await store.events.insertOnce({
       id,
       deviceId: `dev-${s.line}`,
       sequence: n,
@@ -72,10 +72,10 @@ export async function seedEvents(app: App, specs: SeedSpec[]): Promise<string[]>
       frameHeight: 24,
       receivedAt: now,
     });
-    if (s.label !== 'pending') await store.labelEvent(id, s.label, 'reviewer', now);
+    if (s.label !== 'pending') await store.events.label(id, s.label, 'reviewer', now);
     if (s.mask) {
       const ref = await app.ctx.files.put(Buffer.from(`\x89PNG mask ${id}`, 'latin1'));
-      await store.saveMask({ eventId: id, ref, width: 32, height: 24, authorId: 'reviewer', createdAt: now });
+      await store.events.saveMask({ eventId: id, ref, width: 32, height: 24, authorId: 'reviewer', createdAt: now });
     }
     ids.push(id);
   }

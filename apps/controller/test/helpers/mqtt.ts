@@ -1,7 +1,7 @@
 /** MQTT test helpers: provision devices straight into the store and connect real mqtt.js clients. */
 import { createHash, randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/store.js';
 
 export interface TestDevice {
   id: string;
@@ -12,7 +12,7 @@ export interface TestDevice {
 
 export async function provision(store: Store, id: string, line = 'line-1', site = 'plant-a'): Promise<TestDevice> {
   const secret = randomBytes(32).toString('base64url');
-  await store.createDevice({
+  await store.devices.create({
     id,
     name: id,
     site,

@@ -90,7 +90,7 @@ export async function rolloutFixture(o: FixtureOptions): Promise<Fixture> {
   // The fleet view must know every device (online, version, health) before a rollout plans its waves.
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const fleet = await app.ctx.store.listFleet();
+    const fleet = await app.ctx.store.fleet.list();
     if (fleet.filter((f) => f.online && f.health !== null).length >= agents.length) break;
     if (Date.now() > deadline) throw new Error('agents did not come online');
     await new Promise((r) => setTimeout(r, 50));

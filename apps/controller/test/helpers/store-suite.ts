@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isControllerError } from '../../src/errors.js';
+import { DEFAULT_POLICY } from '../../src/rollouts/policy.js';
 import { loadMigrations, migrationsDir } from '../../src/store/migrations.js';
-import type { EventRow, NewEvent, Store } from '../../src/store/types.js';
+import type { RolloutRow, TargetRow } from '../../src/store/rollout-store.js';
+import type { Store } from '../../src/store/store.js';
+import type { EventRow, NewEvent } from '../../src/store/types.js';
 
 export interface Backend {
   /** A fresh empty database, migrated. `reopen` opens the same database again (runs the migrator again). */
@@ -88,56 +91,56 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
 
   t('users and sessions', async () => {
     await withStore(async (s) => {
-      assert.equal(await s.countUsers(), 0);
+      assert.equal(await s.users.count(), 0);
       const u = { id: 'u1', username: 'ann', passwordHash: 'h', role: 'qa' as const, lines: ['line-1'], createdAt: new Date(T0) };
-      await s.createUser(u);
-      assert.deepEqual(await s.findUserByName('ann'), u);
-      assert.deepEqual(await s.findUser('u1'), u);
-      assert.equal(await s.findUser('nope'), null);
-      await assert.rejects(s.createUser({ ...u, id: 'u2' }));
+      await s.users.create(u);
+      assert.deepEqual(await s.users.findByName('ann'), u);
+      assert.deepEqual(await s.users.find('u1'), u);
+      assert.equal(await s.users.find('nope'), null);
+      await assert.rejects(s.users.create({ ...u, id: 'u2' }));
       const sess = { id: 'sid', userId: 'u1', csrfToken: 'c', createdAt: new Date(T0), expiresAt: new Date(T0 + 1000) };
-      await s.createSession(sess);
-      assert.deepEqual(await s.findSession('sid'), sess);
-      await s.createSession({ ...sess, id: 'sid2' });
-      await s.createSession({ ...sess, id: 'sid3' });
-      assert.equal(await s.deleteUserSessions('u1', 'sid'), 2);
-      assert.equal(await s.findSession('sid2'), null);
-      await s.updatePassword('u1', 'h2');
-      assert.equal((await s.findUser('u1'))?.passwordHash, 'h2');
-      assert.equal(await s.deleteExpiredSessions(new Date(T0 + 999)), 0);
-      assert.equal(await s.deleteExpiredSessions(new Date(T0 + 1000)), 1);
-      assert.equal(await s.findSession('sid'), null);
+      await s.sessions.create(sess);
+      assert.deepEqual(await s.sessions.find('sid'), sess);
+      await s.sessions.create({ ...sess, id: 'sid2' });
+      await s.sessions.create({ ...sess, id: 'sid3' });
+      assert.equal(await s.sessions.deleteForUser('u1', 'sid'), 2);
+      assert.equal(await s.sessions.find('sid2'), null);
+      await s.users.updatePassword('u1', 'h2');
+      assert.equal((await s.users.find('u1'))?.passwordHash, 'h2');
+      assert.equal(await s.sessions.deleteExpired(new Date(T0 + 999)), 0);
+      assert.equal(await s.sessions.deleteExpired(new Date(T0 + 1000)), 1);
+      assert.equal(await s.sessions.find('sid'), null);
     });
   });
 
   t('devices are listed by visible line', async () => {
     await withStore(async (s) => {
       const d = { name: 'n', site: 'default', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
-      await s.createDevice({ ...d, id: 'dev-a', line: 'line-1' });
-      await s.createDevice({ ...d, id: 'dev-b', line: 'line-2' });
-      assert.deepEqual((await s.listDevices()).map((x) => x.id), ['dev-a', 'dev-b']);
-      assert.deepEqual((await s.listDevices(['line-2'])).map((x) => x.id), ['dev-b']);
-      assert.deepEqual(await s.listDevices([]), []);
-      assert.equal((await s.findDevice('dev-b'))?.line, 'line-2');
-      assert.equal((await s.disableDevice('dev-b', new Date(T0 + 5)))?.disabledAt?.getTime(), T0 + 5);
-      assert.equal((await s.disableDevice('dev-b', new Date(T0 + 9)))?.disabledAt?.getTime(), T0 + 5, 'first disable wins');
-      assert.equal(await s.disableDevice('nope', new Date()), null);
+      await s.devices.create({ ...d, id: 'dev-a', line: 'line-1' });
+      await s.devices.create({ ...d, id: 'dev-b', line: 'line-2' });
+      assert.deepEqual((await s.devices.list()).map((x) => x.id), ['dev-a', 'dev-b']);
+      assert.deepEqual((await s.devices.list(['line-2'])).map((x) => x.id), ['dev-b']);
+      assert.deepEqual(await s.devices.list([]), []);
+      assert.equal((await s.devices.find('dev-b'))?.line, 'line-2');
+      assert.equal((await s.devices.disable('dev-b', new Date(T0 + 5)))?.disabledAt?.getTime(), T0 + 5);
+      assert.equal((await s.devices.disable('dev-b', new Date(T0 + 9)))?.disabledAt?.getTime(), T0 + 5, 'first disable wins');
+      assert.equal(await s.devices.disable('nope', new Date()), null);
     });
   });
 
   t('events are stored once per (device, sequence)', async () => {
     await withStore(async (s) => {
       const e = newEvent();
-      const first = await s.insertEventOnce(e);
+      const first = await s.events.insertOnce(e);
       assert.equal(first.created, true);
       assert.equal(first.event.labelStatus, 'pending');
-      const again = await s.insertEventOnce({ ...e, id: 'other-id', score: 0.1 });
+      const again = await s.events.insertOnce({ ...e, id: 'other-id', score: 0.1 });
       assert.equal(again.created, false);
       assert.equal(again.event.id, e.id);
       assert.equal(again.event.score, e.score);
-      assert.equal((await s.listEvents({ limit: 10 })).length, 1);
+      assert.equal((await s.events.list({ limit: 10 })).length, 1);
       // Same sequence from another device is a different event.
-      assert.equal((await s.insertEventOnce({ ...e, id: 'x2', deviceId: 'dev-b' })).created, true);
+      assert.equal((await s.events.insertOnce({ ...e, id: 'x2', deviceId: 'dev-b' })).created, true);
     });
   });
 
@@ -149,39 +152,39 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
         newEvent({ line: 'line-1', camera: 'cam-2', score: 0.8, modelVersion: 'm1' }),
         newEvent({ line: 'line-1', camera: 'cam-1', score: 0.95, modelVersion: 'm2' }),
       ];
-      for (const e of evs) await s.insertEventOnce(e);
+      for (const e of evs) await s.events.insertOnce(e);
       const ids = (rows: EventRow[]): string[] => rows.map((r) => r.id);
       const [e0, e1, e2, e3] = evs.map((e) => e.id);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10 })), [e3, e2, e1, e0]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, line: 'line-1' })), [e3, e2, e0]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, camera: 'cam-2' })), [e2, e1]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, modelVersion: 'm2' })), [e3, e1]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, minScore: 0.7, maxScore: 0.8 })), [e2, e1]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, visibleLines: ['line-2'] })), [e1]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, visibleLines: [] })), []);
-      const page1 = await s.listEvents({ limit: 2 });
+      assert.deepEqual(ids(await s.events.list({ limit: 10 })), [e3, e2, e1, e0]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, line: 'line-1' })), [e3, e2, e0]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, camera: 'cam-2' })), [e2, e1]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, modelVersion: 'm2' })), [e3, e1]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, minScore: 0.7, maxScore: 0.8 })), [e2, e1]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, visibleLines: ['line-2'] })), [e1]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, visibleLines: [] })), []);
+      const page1 = await s.events.list({ limit: 2 });
       assert.deepEqual(ids(page1), [e3, e2]);
       const last = page1[1]!;
-      assert.deepEqual(ids(await s.listEvents({ limit: 2, before: { ts: last.ts, id: last.id } })), [e1, e0]);
-      const labelled = await s.labelEvent(e2!, 'confirmed', 'u1', new Date(T0 + 99_000));
+      assert.deepEqual(ids(await s.events.list({ limit: 2, before: { ts: last.ts, id: last.id } })), [e1, e0]);
+      const labelled = await s.events.label(e2!, 'confirmed', 'u1', new Date(T0 + 99_000));
       assert.equal(labelled?.labelStatus, 'confirmed');
       assert.equal(labelled?.reviewerId, 'u1');
       assert.equal(labelled?.reviewedAt?.getTime(), T0 + 99_000);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, status: 'pending' })), [e3, e1, e0]);
-      assert.deepEqual(ids(await s.listEvents({ limit: 10, status: 'confirmed' })), [e2]);
-      assert.equal(await s.labelEvent('missing', 'rejected', 'u1', new Date()), null);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, status: 'pending' })), [e3, e1, e0]);
+      assert.deepEqual(ids(await s.events.list({ limit: 10, status: 'confirmed' })), [e2]);
+      assert.equal(await s.events.label('missing', 'rejected', 'u1', new Date()), null);
     });
   });
 
   t('masks are upserted per event', async () => {
     await withStore(async (s) => {
       const m = { eventId: 'e1', ref: 'c'.repeat(64), width: 4, height: 3, authorId: 'u1', createdAt: new Date(T0) };
-      await s.saveMask(m);
-      await s.saveMask({ ...m, ref: 'd'.repeat(64) });
-      assert.equal((await s.getMask('e1'))?.ref, 'd'.repeat(64));
-      assert.equal(await s.getMask('e2'), null);
-      assert.deepEqual(await s.eventsWithMasks(['e1', 'e2']), new Set(['e1']));
-      assert.deepEqual(await s.eventsWithMasks([]), new Set());
+      await s.events.saveMask(m);
+      await s.events.saveMask({ ...m, ref: 'd'.repeat(64) });
+      assert.equal((await s.events.getMask('e1'))?.ref, 'd'.repeat(64));
+      assert.equal(await s.events.getMask('e2'), null);
+      assert.deepEqual(await s.events.withMasks(['e1', 'e2']), new Set(['e1']));
+      assert.deepEqual(await s.events.withMasks([]), new Set());
     });
   });
 
@@ -189,20 +192,20 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
     await withStore(async (s) => {
       const a = newEvent({ line: 'line-1' });
       const b = newEvent({ line: 'line-1' });
-      await s.insertEventOnce(a);
-      await s.insertEventOnce(b);
-      await s.insertEventOnce(newEvent({ line: 'line-1' }));
-      await s.insertEventOnce(newEvent({ line: 'line-2' }));
-      await s.labelEvent(a.id, 'confirmed', 'u1', new Date(T0));
-      await s.labelEvent(b.id, 'rejected', 'u1', new Date(T0));
-      assert.deepEqual(await s.labelStats(), [
+      await s.events.insertOnce(a);
+      await s.events.insertOnce(b);
+      await s.events.insertOnce(newEvent({ line: 'line-1' }));
+      await s.events.insertOnce(newEvent({ line: 'line-2' }));
+      await s.events.label(a.id, 'confirmed', 'u1', new Date(T0));
+      await s.events.label(b.id, 'rejected', 'u1', new Date(T0));
+      assert.deepEqual(await s.events.labelStats(), [
         { line: 'line-1', status: 'confirmed', count: 1 },
         { line: 'line-1', status: 'pending', count: 1 },
         { line: 'line-1', status: 'rejected', count: 1 },
         { line: 'line-2', status: 'pending', count: 1 },
       ]);
-      assert.deepEqual(await s.labelStats(['line-2']), [{ line: 'line-2', status: 'pending', count: 1 }]);
-      assert.deepEqual(await s.labelStats([]), []);
+      assert.deepEqual(await s.events.labelStats(['line-2']), [{ line: 'line-2', status: 'pending', count: 1 }]);
+      assert.deepEqual(await s.events.labelStats([]), []);
     });
   });
 
@@ -210,24 +213,24 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
     await withStore(async (s) => {
       const minute = new Date(T0);
       const row = { deviceId: 'dev-a', camera: 'cam-1', minute, count: 2, sum: 1.0, max: 0.7, flagged: 1 };
-      await s.addScoreAggregates([row, { ...row, camera: 'cam-2' }]);
-      await s.addScoreAggregates([{ ...row, count: 3, sum: 0.5, max: 0.4, flagged: 0 }]);
-      const rows = await s.listScoreAggregates('dev-a', minute, new Date(T0 + 60_000));
+      await s.scores.add([row, { ...row, camera: 'cam-2' }]);
+      await s.scores.add([{ ...row, count: 3, sum: 0.5, max: 0.4, flagged: 0 }]);
+      const rows = await s.scores.list('dev-a', minute, new Date(T0 + 60_000));
       assert.equal(rows.length, 2);
       assert.deepEqual(rows[0], { ...row, count: 5, sum: 1.5, max: 0.7, flagged: 1 });
-      assert.deepEqual(await s.listScoreAggregates('dev-a', new Date(T0 + 60_000), new Date(T0 + 120_000)), []);
+      assert.deepEqual(await s.scores.list('dev-a', new Date(T0 + 60_000), new Date(T0 + 120_000)), []);
     });
   });
 
   t('fleet status upserts and is filtered by visible line', async () => {
     await withStore(async (s) => {
       const d = { name: 'n', site: 'default', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
-      await s.createDevice({ ...d, id: 'dev-a', line: 'line-1' });
-      await s.createDevice({ ...d, id: 'dev-b', line: 'line-2' });
-      await s.upsertFleet('dev-a', { online: true, lastSeen: new Date(T0), agentVersion: '1.0' }, new Date(T0));
-      await s.upsertFleet('dev-a', { lastSeen: new Date(T0 + 5), health: { cpu: 0.5 } }, new Date(T0 + 5));
-      await s.upsertFleet('dev-b', { online: false, lastSeen: new Date(T0) }, new Date(T0));
-      const all = await s.listFleet();
+      await s.devices.create({ ...d, id: 'dev-a', line: 'line-1' });
+      await s.devices.create({ ...d, id: 'dev-b', line: 'line-2' });
+      await s.fleet.upsert('dev-a', { online: true, lastSeen: new Date(T0), agentVersion: '1.0' }, new Date(T0));
+      await s.fleet.upsert('dev-a', { lastSeen: new Date(T0 + 5), health: { cpu: 0.5 } }, new Date(T0 + 5));
+      await s.fleet.upsert('dev-b', { online: false, lastSeen: new Date(T0) }, new Date(T0));
+      const all = await s.fleet.list();
       assert.equal(all.length, 2);
       const a = all.find((f) => f.deviceId === 'dev-a')!;
       assert.equal(a.online, true);
@@ -235,9 +238,33 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       assert.deepEqual(a.health, { cpu: 0.5 });
       assert.equal(a.lastSeen.getTime(), T0 + 5);
       assert.equal(a.line, 'line-1');
-      assert.deepEqual((await s.listFleet(['line-2'])).map((f) => f.deviceId), ['dev-b']);
-      assert.equal((await s.getFleet('dev-a'))?.agentVersion, '1.0');
-      assert.equal(await s.getFleet('dev-x'), null);
+      assert.deepEqual((await s.fleet.list(['line-2'])).map((f) => f.deviceId), ['dev-b']);
+      assert.equal((await s.fleet.get('dev-a'))?.agentVersion, '1.0');
+      assert.equal(await s.fleet.get('dev-x'), null);
+    });
+  });
+
+  t('rollout JSON columns (policy, baseline, report, details) reach callers parsed and round-trip', async () => {
+    await withStore(async (s) => {
+      const at = new Date(T0);
+      const baseline = { frames: 1200, flagged: 3, from: new Date(T0 - 3_600_000).toISOString(), to: at.toISOString() };
+      const row: RolloutRow = {
+        id: 'ro-1', version: 'v2', parentVersion: 'v1', line: 'line-1', policy: { ...DEFAULT_POLICY, shadow: { durationS: 30, minFrames: 10 } },
+        state: 'running', phase: 'canary', wave: 0, waves: 2, waveStartedAt: null, waveLiveAt: null, baseline, reason: null,
+        createdBy: 'u1', createdAt: at, updatedAt: at, endedAt: null,
+      };
+      const target: TargetRow = {
+        rolloutId: 'ro-1', deviceId: 'dev-a', wave: 0, state: 'pending', fromVersion: 'v1', issuedAt: null, liveAt: null, report: null,
+        frames: 0, baseFps: 9.5, baseLatencyMs: 40, rolledBackAt: null, updatedAt: at,
+      };
+      await s.rollouts.create(row, [target], { at, actor: 'u1', action: 'created', reason: 'r', details: { offline: ['dev-x'] } });
+      assert.deepEqual(await s.rollouts.get('ro-1'), row);
+      const report = { device: 'dev-a', rolloutId: 'ro-1', version: 'v2', state: 'failed' as const, reason: { code: 'TIMEOUT' as const }, liveVersion: 'v1', ts: T0 + 5 };
+      await s.rollouts.updateTarget('ro-1', 'dev-a', { state: 'failed', report, updatedAt: new Date(T0 + 5) });
+      await s.rollouts.updateTarget('ro-1', 'dev-a', { frames: 7 }); // a patch without a report keeps it
+      assert.deepEqual((await s.rollouts.targets('ro-1'))[0], { ...target, state: 'failed', report, frames: 7, updatedAt: new Date(T0 + 5) });
+      await s.rollouts.decide({ rolloutId: 'ro-1', at, actor: 'engine', action: 'paused', reason: 'r2', details: null });
+      assert.deepEqual((await s.rollouts.decisions('ro-1')).map((d) => d.details), [{ offline: ['dev-x'] }, null]);
     });
   });
 }

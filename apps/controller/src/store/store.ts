@@ -1,0 +1,36 @@
+/**
+ * The storage the rest of the controller sees: one object per database, its areas built once and reached as
+ * properties (`store.events`, `store.jobs`, `store.rollouts`, …). Every area speaks in typed rows (JSON columns
+ * parsed, string columns narrowed); the prisma client stays inside store/. One implementation (prisma-store.ts)
+ * serves both SQLite and PostgreSQL; the conformance suite runs the same tests against both.
+ */
+import type { DevicesStore, FleetStore } from './devices-store.js';
+import type { EventsStore } from './events-store.js';
+import type { JobsStore } from './jobs-store.js';
+import type { RegistryStore } from './registry-store.js';
+import type { RolloutStore } from './rollout-store.js';
+import type { SamplesStore } from './samples-store.js';
+import type { ScoresStore } from './scores-store.js';
+import type { SessionsStore, UsersStore } from './users-store.js';
+
+export interface Store {
+  readonly provider: 'sqlite' | 'postgresql';
+  readonly users: UsersStore;
+  readonly sessions: SessionsStore;
+  readonly devices: DevicesStore;
+  /** Live status per device (births/deaths, status and health messages). */
+  readonly fleet: FleetStore;
+  /** Flagged events, their labels and masks. */
+  readonly events: EventsStore;
+  /** Per-minute score aggregates. */
+  readonly scores: ScoresStore;
+  /** Sampled normal frames (training data; never events). */
+  readonly samples: SamplesStore;
+  /** Training jobs and dataset snapshots. */
+  readonly jobs: JobsStore;
+  /** Model versions and stored rollout policy overrides. */
+  readonly registry: RegistryStore;
+  /** Rollouts, their targets and decision log. */
+  readonly rollouts: RolloutStore;
+  close(): Promise<void>;
+}
