@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { loadPrivateKey } from '@linewatch/model-package';
 import { calibrateThreshold } from '@linewatch/metrics';
 import { codeOf, isTrainerError } from '../errors.js';
-import { loadPackage } from '../package-io.js';
+import { loadPackage, type LoadedPackage } from '../package-io.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { runFinetune } from '../train/pipeline.js';
 import { checkTrainPart, loadHeldOut, scoreHeldOut } from './heldout.js';
 import { LeaseKeeper, leaseProgress } from './lease.js';
-import { finalizePackage } from './repackage.js';
+import { finalizePackage, type FinalPackage } from './repackage.js';
 import type { ClaimedJob, JobIO } from './types.js';
 
 export interface RunJobOptions {
@@ -45,6 +45,101 @@ export type JobOutcome =
 
 const SAFE_DIR = /[^A-Za-z0-9._-]+/g;
 
+/** What one job's phases share. */
+interface JobContext {
+  readonly job: ClaimedJob;
+  readonly io: JobIO;
+  readonly opts: RunJobOptions;
+  readonly dir: string;
+  readonly lease: LeaseKeeper;
+  readonly progress: ReturnType<typeof leaseProgress>;
+  readonly log: (line: string) => void;
+}
+
+/** 1. Inputs. The parent is verified with the worker's own public key: the controller trusts exactly that key. */
+async function fetchInputs(c: JobContext) {
+  c.progress.setPhase('download');
+  const publicKey = createPublicKey(loadPrivateKey(c.opts.privateKeyPath));
+  const parentPath = join(c.dir, 'parent.tar');
+  await c.io.fetchParent(c.job, parentPath);
+  const parent = loadPackage(parentPath, [publicKey]);
+  c.lease.check();
+  const data = await c.io.fetchDataset(c.job, join(c.dir, 'data'));
+  await checkTrainPart(data.train);
+  const heldOut = await loadHeldOut(data.heldOut);
+  c.lease.check();
+  c.log(`job ${c.job.id}: parent ${c.job.parentVersion}, snapshot ${c.job.datasetSnapshotId}, ${heldOut.length} held-out images`);
+  return { publicKey, parentPath, parent, trainManifest: data.train, heldOut };
+}
+
+/** 3. Candidate and parent on the same held-out images, false alarms at the parent's threshold. */
+async function evaluate(c: JobContext, candidateDir: string, inputs: Awaited<ReturnType<typeof fetchInputs>>) {
+  const { parent, heldOut } = inputs;
+  c.progress.setPhase('evaluate');
+  const candidate = loadPackage(candidateDir, [inputs.publicKey]);
+  const parentThreshold = parent.manifest.threshold.value;
+  const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, c.progress);
+  const par = await scoreHeldOut(parent, heldOut, parentThreshold, c.progress);
+  const threshold = calibrateThreshold(cand.normalScores);
+  c.log(
+    `job ${c.job.id}: held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
+      `parent ${fmt(par.metrics.imageAuroc)} / ${fmt(par.metrics.pixelAuroc)} / ${fmt(par.metrics.falseAlarmRate)}; threshold ${threshold.toPrecision(4)}`,
+  );
+  return { metrics: { candidate: cand.metrics, parent: par.metrics }, threshold };
+}
+
+/** 4–5. Version from the job, threshold, metrics; signed, packed, verified; then one upload (all of it or nothing). */
+async function packageAndUpload(c: JobContext, candidateDir: string, parent: LoadedPackage, scored: Awaited<ReturnType<typeof evaluate>>): Promise<FinalPackage> {
+  const { metrics, threshold } = scored;
+  c.progress.setPhase('package');
+  // Reported before the (synchronous) signing and packing, else a fast job could go from evaluate to upload
+  // without the controller ever seeing this phase.
+  await c.lease.beat();
+  c.lease.check();
+  const final = finalizePackage({ candidateDir, job: c.job, parent: parent.manifest, threshold, metrics, privateKeyPath: c.opts.privateKeyPath });
+  c.lease.check();
+  c.progress.setPhase('upload');
+  await c.lease.beat();
+  c.lease.check();
+  await c.io.complete(c.job, { version: final.registryVersion, packageTar: final.tar, packageSha256: final.sha256, metrics, threshold });
+  c.log(`job ${c.job.id}: completed as ${final.registryVersion} (${final.tar.length} bytes)`);
+  return final;
+}
+
+async function runPhases(c: JobContext): Promise<FinalPackage> {
+  const inputs = await fetchInputs(c);
+  // 2. Fine-tune (features + fit report progress through the lease; a lost lease throws out of the training loop).
+  const candidateDir = join(c.dir, 'candidate');
+  // No confetti: a job learns from what QA labelled, and a snapshot without anomalies is a data error the
+  // controller has to hear about, not a reason to train on synthetic ones.
+  await runFinetune(
+    { from: inputs.parentPath, data: inputs.trainManifest, dataKind: 'manifest', loss: 'auto', confetti: 0, out: candidateDir, resume: false, privateKeyPath: c.opts.privateKeyPath },
+    c.progress,
+  );
+  c.lease.check();
+  const scored = await evaluate(c, candidateDir, inputs);
+  return packageAndUpload(c, candidateDir, inputs.parent, scored);
+}
+
+/** A shutdown stops quietly, a lost lease reports nothing (the job is someone else's now), anything else is `fail`ed. */
+async function outcomeOf(c: JobContext, e: unknown): Promise<JobOutcome> {
+  const { job, log } = c;
+  if (c.opts.signal?.aborted) {
+    log(`job ${job.id}: stopped (worker shutting down); the controller re-queues it when the lease expires`);
+    return { status: 'stopped' };
+  }
+  if (c.lease.lost || isTrainerError(e, 'LW_TRAINER_LEASE_LOST')) {
+    const message = e instanceof Error ? e.message : String(e);
+    log(`job ${job.id}: lease lost, work stopped: ${message}`);
+    return { status: 'lost', message };
+  }
+  const code = codeOf(e) ?? 'LW_TRAINER_UNEXPECTED';
+  const message = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
+  log(`job ${job.id}: failed ${code}: ${message}`);
+  await c.io.fail(job, { code, message }).catch((err: unknown) => log(`job ${job.id}: reporting the failure failed too: ${String(err)}`));
+  return { status: 'failed', code, message };
+}
+
 export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): Promise<JobOutcome> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
@@ -54,78 +149,15 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
     ...(opts.signal ? { signal: opts.signal } : {}),
     onError: (e) => log(`heartbeat failed: ${String(e)}`),
   });
-  const progress = leaseProgress(lease, opts.progress ?? silentProgress);
+  const c: JobContext = { job, io, opts, dir, lease, progress: leaseProgress(lease, opts.progress ?? silentProgress), log };
   rmSync(dir, { recursive: true, force: true }); // leftovers of a crashed run of the same job
   mkdirSync(join(dir, 'data'), { recursive: true });
   lease.start();
   try {
-    // 1. Inputs. The parent is verified with the worker's own public key: the controller trusts exactly that key.
-    progress.setPhase('download');
-    const publicKey = createPublicKey(loadPrivateKey(opts.privateKeyPath));
-    const parentPath = join(dir, 'parent.tar');
-    await io.fetchParent(job, parentPath);
-    const parent = loadPackage(parentPath, [publicKey]);
-    lease.check();
-    const data = await io.fetchDataset(job, join(dir, 'data'));
-    await checkTrainPart(data.train);
-    const heldOut = await loadHeldOut(data.heldOut);
-    lease.check();
-    log(`job ${job.id}: parent ${job.parentVersion}, snapshot ${job.datasetSnapshotId}, ${heldOut.length} held-out images`);
-
-    // 2. Fine-tune (features + fit report progress through the lease; a lost lease throws out of the training loop).
-    const candidateDir = join(dir, 'candidate');
-    // No confetti: a job learns from what QA labelled, and a snapshot without anomalies is a data error the
-    // controller has to hear about, not a reason to train on synthetic ones.
-    await runFinetune(
-      { from: parentPath, data: data.train, dataKind: 'manifest', loss: 'auto', confetti: 0, out: candidateDir, resume: false, privateKeyPath: opts.privateKeyPath },
-      progress,
-    );
-    lease.check();
-
-    // 3. Candidate and parent on the same held-out images, false alarms at the parent's threshold.
-    progress.setPhase('evaluate');
-    const candidate = loadPackage(candidateDir, [publicKey]);
-    const parentThreshold = parent.manifest.threshold.value;
-    const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, progress);
-    const par = await scoreHeldOut(parent, heldOut, parentThreshold, progress);
-    const threshold = calibrateThreshold(cand.normalScores);
-    log(
-      `job ${job.id}: held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
-        `parent ${fmt(par.metrics.imageAuroc)} / ${fmt(par.metrics.pixelAuroc)} / ${fmt(par.metrics.falseAlarmRate)}; threshold ${threshold.toPrecision(4)}`,
-    );
-
-    // 4. Version from the job, threshold, metrics; signed, packed, verified.
-    progress.setPhase('package');
-    // Reported before the (synchronous) signing and packing, else a fast job could go from evaluate to upload
-    // without the controller ever seeing this phase.
-    await lease.beat();
-    lease.check();
-    const metrics = { candidate: cand.metrics, parent: par.metrics };
-    const final = finalizePackage({ candidateDir, job, parent: parent.manifest, threshold, metrics, privateKeyPath: opts.privateKeyPath });
-    lease.check();
-
-    // 5. One upload: the controller stores all of it or nothing.
-    progress.setPhase('upload');
-    await lease.beat();
-    lease.check();
-    await io.complete(job, { version: final.registryVersion, packageTar: final.tar, packageSha256: final.sha256, metrics, threshold });
-    log(`job ${job.id}: completed as ${final.registryVersion} (${final.tar.length} bytes)`);
+    const final = await runPhases(c);
     return { status: 'completed', version: final.registryVersion, sha256: final.sha256, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
-    if (opts.signal?.aborted) {
-      log(`job ${job.id}: stopped (worker shutting down); the controller re-queues it when the lease expires`);
-      return { status: 'stopped' };
-    }
-    if (lease.lost || isTrainerError(e, 'LW_TRAINER_LEASE_LOST')) {
-      const message = e instanceof Error ? e.message : String(e);
-      log(`job ${job.id}: lease lost, work stopped: ${message}`);
-      return { status: 'lost', message };
-    }
-    const code = codeOf(e) ?? 'LW_TRAINER_UNEXPECTED';
-    const message = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
-    log(`job ${job.id}: failed ${code}: ${message}`);
-    await io.fail(job, { code, message }).catch((err: unknown) => log(`job ${job.id}: reporting the failure failed too: ${String(err)}`));
-    return { status: 'failed', code, message };
+    return await outcomeOf(c, e);
   } finally {
     lease.stop();
     rmSync(dir, { recursive: true, force: true });
