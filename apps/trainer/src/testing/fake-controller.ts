@@ -112,81 +112,97 @@ export class FakeController {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
     if (req.headers.authorization !== `Bearer ${this.token}`) return this.error(res, 401, 'LW_CTRL_UNAUTHENTICATED', 'worker token required');
-    const json = (): unknown => JSON.parse(raw.toString('utf8') || 'null');
     const m = url.pathname.match(/^\/api\/worker\/jobs\/([^/]+)\/(heartbeat|parent-package|package|complete|fail)$/);
     const job = m ? this.jobs.find((j) => j.view.id === decodeURIComponent(m[1]!)) : undefined;
     if (m && !job) return this.error(res, 404, 'LW_CTRL_NOT_FOUND', 'no such job');
-    const leaseOk = (leaseId: unknown): boolean => job!.leaseId !== null && leaseId === job!.leaseId && Date.now() < job!.leaseExpires;
-
-    if (req.method === 'POST' && url.pathname === '/api/worker/claim') {
-      const body = json();
-      if (!this.checkBody(ClaimBody, body, 'claim')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad claim');
-      const next = this.jobs.find((j) => j.view.status === 'queued' || ((j.view.status === 'claimed' || j.view.status === 'running') && Date.now() >= j.leaseExpires));
-      if (!next) return this.send(res, 200, { claim: null });
-      next.leaseId = randomBytes(12).toString('hex');
-      next.leaseExpires = Date.now() + this.leaseMs;
-      next.view = { ...next.view, status: 'claimed', attempt: next.view.attempt + 1, leaseOwner: (body as ClaimBody).workerId };
-      return this.send(res, 200, {
-        claim: {
-          job: next.view, leaseId: next.leaseId, leaseMs: this.leaseMs, manifestUrl: '/api/worker/datasets/snap-1',
-          parentPackageUrl: `/api/worker/jobs/${next.view.id}/parent-package`, packageUrl: `/api/worker/jobs/${next.view.id}/package`, maxPackageBytes: 64 * 1024 * 1024,
-        },
-      });
-    }
-    if (req.method === 'GET' && url.pathname === '/api/worker/datasets/snap-1') {
-      const counts = { px: 0, img: 0, normal: 0 };
-      const manifest: DatasetManifest = {
-        snapshot: { id: 'snap-1', line: 'line-a', createdAt: new Date().toISOString(), digest: 'x', counts: { train: counts, heldout: counts }, heldOutFraction: 0.25 },
-        items: this.items.map(({ bytes: _b, mask: _m, ...item }) => item),
-      };
-      return this.send(res, 200, manifest);
-    }
+    if (req.method === 'POST' && url.pathname === '/api/worker/claim') return this.claim(res, jsonOf(raw));
+    if (req.method === 'GET' && url.pathname === '/api/worker/datasets/snap-1') return this.manifest(res);
     const file = url.pathname.match(/^\/api\/worker\/datasets\/snap-1\/items\/([^/]+)\/(image|mask)$/);
-    if (req.method === 'GET' && file) {
-      const item = this.items.find((i) => i.id === file[1]);
-      if (!item || (file[2] === 'mask' && !item.mask)) return this.error(res, 404, 'LW_CTRL_NOT_FOUND', 'no such item');
-      const bytes = this.tamper ? item.bytes.map((b, i) => (i === 100 ? b ^ 0xff : b)) : item.bytes;
-      return file[2] === 'image' ? this.send(res, 200, bytes, 'image/jpeg') : this.send(res, 200, item.mask, 'image/png');
-    }
+    if (req.method === 'GET' && file) return this.itemFile(res, file[1]!, file[2]!);
     if (!m || !job) return this.error(res, 404, 'LW_CTRL_NOT_FOUND', `no route ${req.method} ${url.pathname}`);
-    const action = m[2];
-    if (req.method === 'GET' && action === 'parent-package') return this.send(res, 200, this.parentTar, 'application/x-tar');
-    if (req.method === 'POST' && action === 'heartbeat') {
-      const body = json();
-      if (!this.checkBody(HeartbeatBody, body, 'heartbeat')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad heartbeat');
-      const hb = body as HeartbeatBody;
-      this.onHeartbeat?.(job, hb);
-      if (!leaseOk(hb.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
-      job.heartbeats.push(hb.progress);
-      job.leaseExpires = Date.now() + this.leaseMs;
-      job.view = { ...job.view, status: 'running', progress: hb.progress };
-      return this.send(res, 200, { leaseExpiresAt: new Date(job.leaseExpires).toISOString(), status: 'running' });
-    }
-    if (req.method === 'PUT' && action === 'package') {
-      if (!leaseOk(url.searchParams.get('lease'))) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
-      if (req.headers['content-type'] !== 'application/x-tar') return this.error(res, 415, 'LW_CTRL_UNSUPPORTED_MEDIA', 'tar expected');
-      job.uploaded = new Uint8Array(raw);
-      return this.send(res, 200, { sha256: sha(job.uploaded), bytes: job.uploaded.length });
-    }
-    if (req.method === 'POST' && action === 'complete') {
-      const body = json();
-      if (!this.checkBody(CompleteBody, body, 'complete')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad complete');
-      const c = body as CompleteBody;
-      if (!leaseOk(c.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
-      if (!job.uploaded || sha(job.uploaded) !== c.packageSha256) return this.error(res, 409, 'LW_CTRL_JOB_NO_PACKAGE', 'upload the package first');
-      job.completed = c;
-      job.view = { ...job.view, status: 'succeeded', resultVersion: job.view.targetVersion, metrics: c.metrics, threshold: c.threshold, finishedAt: new Date().toISOString() };
-      return this.send(res, 200, job.view);
-    }
-    if (req.method === 'POST' && action === 'fail') {
-      const body = json();
-      if (!this.checkBody(FailBody, body, 'fail')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad fail');
-      const f = body as FailBody;
-      if (!leaseOk(f.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
-      job.failed = f;
-      job.view = { ...job.view, status: 'failed', errorCode: f.code, errorMessage: f.message, finishedAt: new Date().toISOString() };
-      return this.send(res, 200, job.view);
-    }
+    const route = `${req.method} ${m[2]}`;
+    if (route === 'GET parent-package') return this.send(res, 200, this.parentTar, 'application/x-tar');
+    if (route === 'POST heartbeat') return this.heartbeat(res, job, jsonOf(raw));
+    if (route === 'PUT package') return this.upload(res, job, req, url, raw);
+    if (route === 'POST complete') return this.complete(res, job, jsonOf(raw));
+    if (route === 'POST fail') return this.fail(res, job, jsonOf(raw));
     return this.error(res, 404, 'LW_CTRL_NOT_FOUND', `no route ${req.method} ${url.pathname}`);
   }
+
+  private leaseOk(job: FakeJob, leaseId: unknown): boolean {
+    return job.leaseId !== null && leaseId === job.leaseId && Date.now() < job.leaseExpires;
+  }
+
+  private claim(res: ServerResponse, body: unknown): void {
+    if (!this.checkBody(ClaimBody, body, 'claim')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad claim');
+    const next = this.jobs.find((j) => j.view.status === 'queued' || ((j.view.status === 'claimed' || j.view.status === 'running') && Date.now() >= j.leaseExpires));
+    if (!next) return this.send(res, 200, { claim: null });
+    next.leaseId = randomBytes(12).toString('hex');
+    next.leaseExpires = Date.now() + this.leaseMs;
+    next.view = { ...next.view, status: 'claimed', attempt: next.view.attempt + 1, leaseOwner: (body as ClaimBody).workerId };
+    return this.send(res, 200, {
+      claim: {
+        job: next.view, leaseId: next.leaseId, leaseMs: this.leaseMs, manifestUrl: '/api/worker/datasets/snap-1',
+        parentPackageUrl: `/api/worker/jobs/${next.view.id}/parent-package`, packageUrl: `/api/worker/jobs/${next.view.id}/package`, maxPackageBytes: 64 * 1024 * 1024,
+      },
+    });
+  }
+
+  private manifest(res: ServerResponse): void {
+    const counts = { px: 0, img: 0, normal: 0 };
+    const manifest: DatasetManifest = {
+      snapshot: { id: 'snap-1', line: 'line-a', createdAt: new Date().toISOString(), digest: 'x', counts: { train: counts, heldout: counts }, heldOutFraction: 0.25 },
+      items: this.items.map(({ bytes: _b, mask: _m, ...item }) => item),
+    };
+    return this.send(res, 200, manifest);
+  }
+
+  private itemFile(res: ServerResponse, id: string, kind: string): void {
+    const item = this.items.find((i) => i.id === id);
+    if (!item || (kind === 'mask' && !item.mask)) return this.error(res, 404, 'LW_CTRL_NOT_FOUND', 'no such item');
+    const bytes = this.tamper ? item.bytes.map((b, i) => (i === 100 ? b ^ 0xff : b)) : item.bytes;
+    return kind === 'image' ? this.send(res, 200, bytes, 'image/jpeg') : this.send(res, 200, item.mask, 'image/png');
+  }
+
+  private heartbeat(res: ServerResponse, job: FakeJob, body: unknown): void {
+    if (!this.checkBody(HeartbeatBody, body, 'heartbeat')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad heartbeat');
+    const hb = body as HeartbeatBody;
+    this.onHeartbeat?.(job, hb);
+    if (!this.leaseOk(job, hb.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
+    job.heartbeats.push(hb.progress);
+    job.leaseExpires = Date.now() + this.leaseMs;
+    job.view = { ...job.view, status: 'running', progress: hb.progress };
+    return this.send(res, 200, { leaseExpiresAt: new Date(job.leaseExpires).toISOString(), status: 'running' });
+  }
+
+  private upload(res: ServerResponse, job: FakeJob, req: IncomingMessage, url: URL, raw: Buffer): void {
+    if (!this.leaseOk(job, url.searchParams.get('lease'))) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
+    if (req.headers['content-type'] !== 'application/x-tar') return this.error(res, 415, 'LW_CTRL_UNSUPPORTED_MEDIA', 'tar expected');
+    job.uploaded = new Uint8Array(raw);
+    return this.send(res, 200, { sha256: sha(job.uploaded), bytes: job.uploaded.length });
+  }
+
+  private complete(res: ServerResponse, job: FakeJob, body: unknown): void {
+    if (!this.checkBody(CompleteBody, body, 'complete')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad complete');
+    const c = body as CompleteBody;
+    if (!this.leaseOk(job, c.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
+    if (!job.uploaded || sha(job.uploaded) !== c.packageSha256) return this.error(res, 409, 'LW_CTRL_JOB_NO_PACKAGE', 'upload the package first');
+    job.completed = c;
+    job.view = { ...job.view, status: 'succeeded', resultVersion: job.view.targetVersion, metrics: c.metrics, threshold: c.threshold, finishedAt: new Date().toISOString() };
+    return this.send(res, 200, job.view);
+  }
+
+  private fail(res: ServerResponse, job: FakeJob, body: unknown): void {
+    if (!this.checkBody(FailBody, body, 'fail')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad fail');
+    const f = body as FailBody;
+    if (!this.leaseOk(job, f.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
+    job.failed = f;
+    job.view = { ...job.view, status: 'failed', errorCode: f.code, errorMessage: f.message, finishedAt: new Date().toISOString() };
+    return this.send(res, 200, job.view);
+  }
+}
+
+/** A request body as JSON (an empty body reads as null, which the schema checks then refuse). */
+function jsonOf(raw: Buffer): unknown {
+  return JSON.parse(raw.toString('utf8') || 'null');
 }
