@@ -43,65 +43,85 @@ function formatExtra(extra: ProgressExtra): string {
     .join(' ');
 }
 
-export function createProgress(stream: ProgressStream, opts: ProgressOptions = {}): Progress {
-  const tty = opts.tty ?? stream.isTTY === true;
-  const now = opts.now ?? (() => performance.now());
-  const barWidth = opts.width ?? 24;
-  let total = 0, count = 0, label = '', t0 = 0, lastDraw = -Infinity, lastDecile = -1, active = false;
-  let extra: ProgressExtra = {};
+/** One phase's bar: what is drawn, and when it was last drawn. */
+interface Bar {
+  total: number;
+  count: number;
+  label: string;
+  t0: number;
+  lastDraw: number;
+  lastDecile: number;
+  active: boolean;
+  extra: ProgressExtra;
+}
 
-  const render = (): string => {
-    const elapsed = (now() - t0) / 1000;
-    const frac = total > 0 ? Math.min(1, count / total) : 1;
-    const eta = count > 0 && count < total ? (elapsed / count) * (total - count) : count >= total ? 0 : NaN;
-    const filled = Math.round(frac * barWidth);
-    const bar = tty ? ` [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]` : '';
-    const ex = formatExtra(extra);
-    return `${label}${bar} ${count}/${total} ${Math.floor(frac * 100)}% elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}${ex ? ` ${ex}` : ''}`;
-  };
-  const draw = (force: boolean): void => {
-    if (tty) {
-      const t = now();
-      if (!force && t - lastDraw < 100) return;
-      lastDraw = t;
-      stream.write(`\r\x1b[2K${render()}`);
-    } else {
-      const decile = total > 0 ? Math.floor((10 * count) / total) : 10;
-      if (!force && decile === lastDecile) return;
-      lastDecile = decile;
-      stream.write(`${render()}\n`);
-    }
-  };
+interface BarStyle {
+  readonly tty: boolean;
+  readonly now: () => number;
+  readonly barWidth: number;
+}
+
+function renderBar(b: Bar, { tty, now, barWidth }: BarStyle): string {
+  const elapsed = (now() - b.t0) / 1000;
+  const { total, count } = b;
+  const frac = total > 0 ? Math.min(1, count / total) : 1;
+  const eta = count > 0 && count < total ? (elapsed / count) * (total - count) : count >= total ? 0 : NaN;
+  const filled = Math.round(frac * barWidth);
+  const bar = tty ? ` [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]` : '';
+  const ex = formatExtra(b.extra);
+  return `${b.label}${bar} ${count}/${total} ${Math.floor(frac * 100)}% elapsed ${formatDuration(elapsed)} eta ${formatDuration(eta)}${ex ? ` ${ex}` : ''}`;
+}
+
+/** TTY: redraws the line at most every 100 ms. Elsewhere: a new line per tenth of the phase. `force` draws anyway. */
+function drawBar(stream: ProgressStream, b: Bar, style: BarStyle, force: boolean): void {
+  if (style.tty) {
+    const t = style.now();
+    if (!force && t - b.lastDraw < 100) return;
+    b.lastDraw = t;
+    stream.write(`\r\x1b[2K${renderBar(b, style)}`);
+  } else {
+    const decile = b.total > 0 ? Math.floor((10 * b.count) / b.total) : 10;
+    if (!force && decile === b.lastDecile) return;
+    b.lastDecile = decile;
+    stream.write(`${renderBar(b, style)}\n`);
+  }
+}
+
+export function createProgress(stream: ProgressStream, opts: ProgressOptions = {}): Progress {
+  const style: BarStyle = { tty: opts.tty ?? stream.isTTY === true, now: opts.now ?? (() => performance.now()), barWidth: opts.width ?? 24 };
+  const { tty } = style;
+  const b: Bar = { total: 0, count: 0, label: '', t0: 0, lastDraw: -Infinity, lastDecile: -1, active: false, extra: {} };
+  const draw = (force: boolean): void => drawBar(stream, b, style, force);
 
   return {
     start(n, name) {
-      total = Math.max(0, Math.floor(n));
-      label = name;
-      count = 0;
-      extra = {};
-      t0 = now();
-      lastDraw = -Infinity;
-      lastDecile = -1;
-      active = true;
+      b.total = Math.max(0, Math.floor(n));
+      b.label = name;
+      b.count = 0;
+      b.extra = {};
+      b.t0 = style.now();
+      b.lastDraw = -Infinity;
+      b.lastDecile = -1;
+      b.active = true;
       draw(true);
     },
     tick(n = 1, ex) {
-      count += n;
-      if (ex) extra = { ...extra, ...ex };
+      b.count += n;
+      if (ex) b.extra = { ...b.extra, ...ex };
       draw(false);
     },
     done() {
-      if (!active) return;
-      active = false;
+      if (!b.active) return;
+      b.active = false;
       if (tty) {
         draw(true);
         stream.write('\n');
-      } else if (lastDecile !== 10 || count !== total) draw(true);
+      } else if (b.lastDecile !== 10 || b.count !== b.total) draw(true);
     },
     log(line) {
-      if (tty && active) stream.write(`\r\x1b[2K${line}\n`);
+      if (tty && b.active) stream.write(`\r\x1b[2K${line}\n`);
       else stream.write(`${line}\n`);
-      if (tty && active) draw(true);
+      if (tty && b.active) draw(true);
     },
   };
 }
