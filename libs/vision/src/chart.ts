@@ -58,7 +58,27 @@ function extent(values: readonly number[]): [number, number] {
   return lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi];
 }
 
-export function linePlotSvg(o: LinePlotOptions): string {
+/** The plot's geometry: size, margins, plot area, data ranges and the data → pixel mappings. */
+interface Frame {
+  readonly W: number;
+  readonly H: number;
+  readonly m: { readonly l: number; readonly r: number; readonly t: number; readonly b: number };
+  /** Plot area width and height. */
+  readonly pw: number;
+  readonly ph: number;
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+  readonly sx: (v: number) => number;
+  readonly sy: (v: number) => number;
+}
+
+/** Pixel coordinates with one decimal: enough for the eye, and keeps long series small. */
+const f = (v: number): string => v.toFixed(1);
+
+/** Validates the options and lays the plot out (throws LW_VISION_BAD_ARGUMENT). */
+function plotFrame(o: LinePlotOptions): Frame {
   const W = o.width ?? 480;
   const H = o.height ?? 360;
   if (!Number.isInteger(W) || !Number.isInteger(H) || W < 100 || H < 80) throw badArgument(`plot size must be at least 100×80, got ${W}×${H}`);
@@ -72,11 +92,13 @@ export function linePlotSvg(o: LinePlotOptions): string {
   const ph = H - m.t - m.b;
   const sx = (v: number): number => m.l + ((v - x0) / (x1 - x0 || 1)) * pw;
   const sy = (v: number): number => m.t + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
-  const f = (v: number): string => v.toFixed(1);
-  const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-  ];
+  return { W, H, m, pw, ph, x0, x1, y0, y1, sx, sy };
+}
+
+/** Title, grid with tick labels, plot border, axis labels, the plot-area clip path and the optional diagonal. */
+function axesSvg(o: LinePlotOptions, fr: Frame): string[] {
+  const { W, H, m, pw, ph, x0, x1, y0, y1, sx, sy } = fr;
+  const out: string[] = [];
   if (o.title) out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(o.title)}</text>`);
   for (const t of niceTicks(x0, x1)) {
     out.push(`<line x1="${f(sx(t))}" y1="${m.t}" x2="${f(sx(t))}" y2="${m.t + ph}" stroke="#eee"/>`);
@@ -95,32 +117,53 @@ export function linePlotSvg(o: LinePlotOptions): string {
   if (o.diagonal) {
     out.push(`<line x1="${f(sx(x0))}" y1="${f(sy(x0))}" x2="${f(sx(x1))}" y2="${f(sy(x1))}" stroke="#999" stroke-dasharray="4 4" clip-path="url(#plot)"/>`);
   }
+  return out;
+}
+
+const seriesColor = (s: Series, i: number): string => s.color ?? PALETTE[i % PALETTE.length]!;
+
+/** One clipped polyline per series, decimated to about `maxPoints` points (the last point always kept). */
+function seriesSvg(o: LinePlotOptions, fr: Frame): string[] {
+  const { sx, sy } = fr;
   const maxPoints = o.maxPoints ?? 2000;
-  o.series.forEach((s, i) => {
-    const color = s.color ?? PALETTE[i % PALETTE.length]!;
+  return o.series.map((s, i) => {
     const step = Math.max(1, Math.ceil(s.x.length / maxPoints));
     const pts: string[] = [];
     for (let k = 0; k < s.x.length; k += step) pts.push(`${f(sx(s.x[k]!))},${f(sy(s.y[k]!))}`);
     if (s.x.length > 0 && (s.x.length - 1) % step !== 0) pts.push(`${f(sx(s.x.at(-1)!))},${f(sy(s.y.at(-1)!))}`);
     const dash = s.dashed ? ' stroke-dasharray="6 3"' : '';
-    out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${escapeXml(color)}" stroke-width="2"${dash} clip-path="url(#plot)"/>`);
+    return `<polyline points="${pts.join(' ')}" fill="none" stroke="${escapeXml(seriesColor(s, i))}" stroke-width="2"${dash} clip-path="url(#plot)"/>`;
   });
-  if (o.series.length > 0) {
-    // Legend in the lower-right corner: empty for ROC/PRO curves, which rise to the upper left.
-    const lh = 16;
-    const lw = Math.min(pw - 8, 24 + 7 * Math.max(...o.series.map((s) => s.name.length)));
-    const lx = m.l + pw - lw - 6;
-    const ly = m.t + ph - lh * o.series.length - 10;
-    out.push(`<rect x="${lx}" y="${ly}" width="${lw}" height="${lh * o.series.length + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`);
-    o.series.forEach((s, i) => {
-      const color = s.color ?? PALETTE[i % PALETTE.length]!;
-      const y = ly + 12 + i * lh;
-      out.push(`<line x1="${lx + 4}" y1="${y - 4}" x2="${lx + 18}" y2="${y - 4}" stroke="${escapeXml(color)}" stroke-width="2"/>`);
-      out.push(`<text x="${lx + 22}" y="${y}">${escapeXml(s.name)}</text>`);
-    });
-  }
-  out.push('</svg>');
-  return out.join('\n');
+}
+
+/** Legend in the lower-right corner: empty for ROC/PRO curves, which rise to the upper left. */
+function legendSvg(o: LinePlotOptions, fr: Frame): string[] {
+  if (o.series.length === 0) return [];
+  const { m, pw, ph } = fr;
+  const lh = 16;
+  const lw = Math.min(pw - 8, 24 + 7 * Math.max(...o.series.map((s) => s.name.length)));
+  const lx = m.l + pw - lw - 6;
+  const ly = m.t + ph - lh * o.series.length - 10;
+  const out = [`<rect x="${lx}" y="${ly}" width="${lw}" height="${lh * o.series.length + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`];
+  o.series.forEach((s, i) => {
+    const y = ly + 12 + i * lh;
+    out.push(`<line x1="${lx + 4}" y1="${y - 4}" x2="${lx + 18}" y2="${y - 4}" stroke="${escapeXml(seriesColor(s, i))}" stroke-width="2"/>`);
+    out.push(`<text x="${lx + 22}" y="${y}">${escapeXml(s.name)}</text>`);
+  });
+  return out;
+}
+
+export function linePlotSvg(o: LinePlotOptions): string {
+  const fr = plotFrame(o);
+  const { W, H } = fr;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    ...axesSvg(o, fr),
+    ...seriesSvg(o, fr),
+    ...legendSvg(o, fr),
+    '</svg>',
+  ].join('\n');
 }
 
 /** Rasterises SVG text to PNG (librsvg inside sharp). `density` in DPI scales the output (72 = 1:1). */

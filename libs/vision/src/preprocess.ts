@@ -186,61 +186,86 @@ function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
   return cached;
 }
 
-/** Writes the normalised NCHW tensor for `img` into `out` (length C·H·W) and returns it. No allocation per call. */
-export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSettings): Float32Array {
-  validatePreprocessSettings(s);
-  checkImage(img);
-  const W = s.inputWidth;
-  const H = s.inputHeight;
-  const plane = W * H;
+/**
+ * Per-call constants of the normalisation: output channel c reads source channel `c0`/`c1`/`c2`, and scale/mean/std
+ * fold into one multiply-add per value, v·k + b (channels 2 and 3 unused, k = b = 0, for a grayscale model).
+ */
+interface Affine {
+  readonly C: 1 | 3;
+  readonly c0: number;
+  readonly c1: number;
+  readonly c2: number;
+  readonly k0: number;
+  readonly k1: number;
+  readonly k2: number;
+  readonly b0: number;
+  readonly b1: number;
+  readonly b2: number;
+}
+
+function foldNormalisation(s: PreprocessSettings): Affine {
   const C = s.channels ?? 3;
-  if (out.length !== C * plane) throw badArgument(`output buffer has ${out.length} floats, expected ${C}×${H}×${W}`, { length: out.length });
-  const src = img.data;
-  const stride = img.width * 3;
-  // Output channel c reads source channel srcC[c]; fold scale/mean/std into one multiply-add: v·k + b.
   const srcC = s.channelOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0];
   const std = s.std as readonly number[];
   const mean = s.mean as readonly number[];
   const k0 = s.scale / std[0]!, k1 = C === 3 ? s.scale / std[1]! : 0, k2 = C === 3 ? s.scale / std[2]! : 0;
   const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
-  const c0 = srcC[0]!, c1 = srcC[1]!, c2 = srcC[2]!;
-  const rect = contentRect(img.width, img.height, s);
+  return { C, c0: srcC[0]!, c1: srcC[1]!, c2: srcC[2]!, k0, k1, k2, b0, b1, b2 };
+}
+
+/** Where the resized frame goes: output row width W, plane size, and the content rectangle inside the input. */
+interface Target {
+  readonly W: number;
+  readonly plane: number;
+  readonly rect: ContentRect;
+}
+
+/**
+ * Antialiased resize + normalisation: horizontal pass into scratch rows, then the vertical pass writes normalised
+ * planes directly. Values arrive in source (R, G, B) order; BGR models take them swapped.
+ */
+function antialiasInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): void {
+  const { W, plane, rect } = t;
+  const { C, c0, k0, k1, k2, b0, b1, b2 } = f;
   const RW = rect.width, RH = rect.height;
-  if (s.resize === 'antialias') {
-    // Horizontal pass into scratch rows, then the vertical pass writes normalised planes directly. Values arrive in
-    // source (R, G, B) order; BGR models take them swapped.
-    const plan = resamplePlan(img.width, img.height, RW, RH);
-    resampleRows(src, img.width, img.height, plan);
-    const { y: fy, rows } = plan;
-    const rowLen = RW * 3;
-    const ia = c0 === 0 ? 0 : 2, ic = c0 === 0 ? 2 : 0;
-    const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
-    for (let dy = 0; dy < RH; dy++) {
-      const n = fy.count[dy]!, base = fy.start[dy]! * rowLen, wo = dy * fy.taps;
-      const row = (dy + rect.top) * W + rect.left;
-      for (let dx = 0; dx < RW; dx++) {
-        let i = base + dx * 3;
-        let r = 0, g = 0, b = 0;
-        for (let k = 0; k < n; k++, i += rowLen) {
-          const w = fy.weights[wo + k]!;
-          r += rows[i]! * w;
-          g += rows[i + 1]! * w;
-          b += rows[i + 2]! * w;
-        }
-        const p = row + dx;
-        if (C === 1) {
-          out[p] = r * wr + g * wg + b * wb + b0;
-          continue;
-        }
-        const v = ia === 0 ? r : b, u = ic === 2 ? b : r;
-        out[p] = v * k0 + b0;
-        out[plane + p] = g * k1 + b1;
-        out[2 * plane + p] = u * k2 + b2;
+  const plan = resamplePlan(img.width, img.height, RW, RH);
+  resampleRows(img.data, img.width, img.height, plan);
+  const { y: fy, rows } = plan;
+  const rowLen = RW * 3;
+  const ia = c0 === 0 ? 0 : 2, ic = c0 === 0 ? 2 : 0;
+  const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
+  for (let dy = 0; dy < RH; dy++) {
+    const n = fy.count[dy]!, base = fy.start[dy]! * rowLen, wo = dy * fy.taps;
+    const row = (dy + rect.top) * W + rect.left;
+    for (let dx = 0; dx < RW; dx++) {
+      let i = base + dx * 3;
+      let r = 0, g = 0, b = 0;
+      for (let k = 0; k < n; k++, i += rowLen) {
+        const w = fy.weights[wo + k]!;
+        r += rows[i]! * w;
+        g += rows[i + 1]! * w;
+        b += rows[i + 2]! * w;
       }
+      const p = row + dx;
+      if (C === 1) {
+        out[p] = r * wr + g * wg + b * wb + b0;
+        continue;
+      }
+      const v = ia === 0 ? r : b, u = ic === 2 ? b : r;
+      out[p] = v * k0 + b0;
+      out[plane + p] = g * k1 + b1;
+      out[2 * plane + p] = u * k2 + b2;
     }
-    fillBands(out, W, H, C, rect);
-    return out;
   }
+}
+
+/** Bilinear (2×2 taps, half-pixel centres) resize + normalisation straight from the source pixels. */
+function bilinearInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): void {
+  const { W, plane, rect } = t;
+  const { C, c0, c1, c2, k0, k1, k2, b0, b1, b2 } = f;
+  const RW = rect.width, RH = rect.height;
+  const src = img.data;
+  const stride = img.width * 3;
   const { x, y } = tablesFor(img.width, img.height, RW, RH);
   for (let oy = 0; oy < RH; oy++) {
     const r0 = y.i0[oy]! * stride;
@@ -267,6 +292,21 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
       out[2 * plane + p] = v2 * k2 + b2;
     }
   }
+}
+
+/** Writes the normalised NCHW tensor for `img` into `out` (length C·H·W) and returns it. Allocates no buffers. */
+export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSettings): Float32Array {
+  validatePreprocessSettings(s);
+  checkImage(img);
+  const W = s.inputWidth;
+  const H = s.inputHeight;
+  const plane = W * H;
+  const C = s.channels ?? 3;
+  if (out.length !== C * plane) throw badArgument(`output buffer has ${out.length} floats, expected ${C}×${H}×${W}`, { length: out.length });
+  const rect = contentRect(img.width, img.height, s);
+  const target: Target = { W, plane, rect };
+  if (s.resize === 'antialias') antialiasInto(out, img, target, foldNormalisation(s));
+  else bilinearInto(out, img, target, foldNormalisation(s));
   fillBands(out, W, H, C, rect);
   return out;
 }
