@@ -116,13 +116,11 @@ function loadParent(from: string) {
   return { manifest, ...decodeParams(params) };
 }
 
-export async function runFinetune(opts: FinetuneOptions, progress: Progress): Promise<TrainResult> {
-  const parent = loadParent(opts.from);
-  const model = parent.record.model;
-  const preset = presetByName(parent.record.preset);
+/** The backbone the parent was trained on, as this machine has it (an ONNX file must be unchanged). */
+async function parentBackbone(parent: ReturnType<typeof loadParent>): Promise<TrainingBackbone> {
   let backbone: TrainingBackbone;
   try {
-    backbone = await openBackbone(parent.record.backbone, model);
+    backbone = await openBackbone(parent.record.backbone, parent.record.model);
   } catch (err) {
     throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `the parent's backbone ${parent.record.backbone} is not available here`, {}, { cause: err });
   }
@@ -130,7 +128,11 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   if (backbone.kind === 'onnx' && want !== undefined && backbone.sha256 !== want) {
     throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${backbone.spec} has changed since the parent was trained (sha256 ${backbone.sha256}, parent ${want})`);
   }
-  const set = await loadTrainingSet(opts.data);
+  return backbone;
+}
+
+/** Which loss the fine-tune uses, which labelled anomalies join it, and how many confetti ones are added. */
+function finetunePlan(opts: FinetuneOptions, set: Awaited<ReturnType<typeof loadTrainingSet>>, progress: Progress) {
   const masked = set.anomalous.filter((a) => a.maskPath);
   // Confetti anomalies carry exact masks, so with no labelled anomalies at all `auto` means px.
   const kind: LossKind = opts.loss === 'px' || (opts.loss === 'auto' && (masked.length > 0 || set.anomalous.length === 0)) ? 'px' : 'img';
@@ -141,22 +143,44 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning, and confetti is off`);
   }
   if (kind === 'px' && masked.length < set.anomalous.length) progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
-  const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
-  const work = workDir(opts.out, opts.resume);
-  const extractor = await FeatureExtractor.create(backbone, model, { cacheDir: join(dirname(opts.out), '.feature-cache') });
-  let samples: TrainSample[];
+  return { kind, anomalies, confetti };
+}
+
+/** Features of the normals and labelled anomalies, plus confetti anomalies pasted onto the normals. */
+async function finetuneSamples(
+  extractor: FeatureExtractor,
+  train: readonly TrainingImage[],
+  plan: ReturnType<typeof finetunePlan>,
+  model: ModelConfig,
+  progress: Progress,
+): Promise<TrainSample[]> {
+  const { kind, anomalies, confetti } = plan;
   try {
-    samples = await extractAll(extractor, [...train, ...anomalies], model, progress, kind === 'px');
+    const samples = await extractAll(extractor, [...train, ...anomalies], model, progress, kind === 'px');
     if (confetti > 0) {
       samples.push(...(await confettiSamples(extractor, train, confetti, model, progress, kind === 'px')));
       progress.log(`fine-tune: ${anomalies.length} labelled + ${confetti} confetti anomalies, ${train.length} normals`);
     }
+    return samples;
   } finally {
     await extractor.release();
   }
-  const anomalyCount = anomalies.length + confetti;
+}
+
+export async function runFinetune(opts: FinetuneOptions, progress: Progress): Promise<TrainResult> {
+  const parent = loadParent(opts.from);
+  const model = parent.record.model;
+  const preset = presetByName(parent.record.preset);
+  const backbone = await parentBackbone(parent);
+  const set = await loadTrainingSet(opts.data);
+  const plan = finetunePlan(opts, set, progress);
+  const { kind, anomalies, confetti } = plan;
+  const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
+  const work = workDir(opts.out, opts.resume);
+  const extractor = await FeatureExtractor.create(backbone, model, { cacheDir: join(dirname(opts.out), '.feature-cache') });
+  const samples = await finetuneSamples(extractor, train, plan, model, progress);
   const s = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
-  const stepsPerEpoch = Math.ceil((2 * anomalyCount) / s.batchSize);
+  const stepsPerEpoch = Math.ceil((2 * (anomalies.length + confetti)) / s.batchSize);
   const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`);
   const result = await fit({
     model, loss: preset.loss, schedule: s, kind, channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
