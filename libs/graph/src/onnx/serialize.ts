@@ -89,26 +89,30 @@ export function neededNodes(targets: readonly Tensor[]): NodeDef[] {
   return [...seen].sort((a, b) => a.index - b.index);
 }
 
-export function exportModel(spec: ExportSpec): ExportedModel {
-  const { graph } = spec;
-  const outEntries = Object.entries(spec.outputs);
-  const nodes = neededNodes(outEntries.map(([, t]) => t));
+/** An output of the export: its graph output name and tensor. */
+type OutEntry = readonly [name: string, tensor: Tensor];
 
-  // Leaves the pruned graph reads: inputs, params, constants.
+/** Leaves the pruned graph reads (inputs, params, constants), plus leaf outputs and the inputs kept on purpose. */
+function leavesOf(nodes: readonly NodeDef[], outEntries: readonly OutEntry[], keep: readonly Tensor[]): Set<Tensor> {
   const leaves = new Set<Tensor>();
   for (const n of nodes) for (const i of n.inputs) if (i && i.kind !== 'node') leaves.add(i);
   for (const [, t] of outEntries) if (t.kind !== 'node') leaves.add(t);
-  for (const t of spec.keepInputs ?? []) leaves.add(t);
+  for (const t of keep) leaves.add(t);
+  return leaves;
+}
 
-  // Output names become the producers' output names (no Identity copies) unless the tensor is a leaf or is
-  // exported twice.
+/**
+ * Output names become the producers' output names (no Identity copies) unless the tensor is a leaf or is exported
+ * twice. Throws on a name listed twice, a tensor of another graph, or an output name that an input already has.
+ */
+function nameOutputs(spec: ExportSpec, outEntries: readonly OutEntry[], leaves: ReadonlySet<Tensor>) {
   const rename = new Map<Tensor, string>();
   const identities: INodeProto[] = [];
   const taken = new Set<string>();
   for (const [name, t] of outEntries) {
     if (taken.has(name)) throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `output '${name}' listed twice`, { name });
     taken.add(name);
-    if (t.graph !== graph) throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `output '${name}' belongs to another graph`, { name });
+    if (t.graph !== spec.graph) throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `output '${name}' belongs to another graph`, { name });
     if (t.kind === 'node' && !rename.has(t)) rename.set(t, name);
     else if (name !== t.name) identities.push({ opType: 'Identity', name: `out:${name}`, input: [rename.get(t) ?? t.name], output: [name] });
   }
@@ -117,8 +121,11 @@ export function exportModel(spec: ExportSpec): ExportedModel {
       throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `output name '${leaf.name}' collides with an input`, { name: leaf.name });
     }
   }
-  const nameOf = (t: Tensor | null): string => (t ? (rename.get(t) ?? t.name) : '');
+  return { rename, identities };
+}
 
+/** Leaves in name order: graph inputs (inputs, and params of a training graph), the rest as initializers. */
+function inputsAndInitializers(spec: ExportSpec, leaves: ReadonlySet<Tensor>) {
   const inputs: Tensor[] = [];
   const initializers: ITensorProto[] = [];
   const ordered = [...leaves].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -129,11 +136,21 @@ export function exportModel(spec: ExportSpec): ExportedModel {
       if (!data) throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `no value for parameter '${t.name}'`, { name: t.name });
       initializers.push(tensorProto(t.name, t.dtype, t.shape, data));
     } else {
-      const c = graph.constants.get(t.name);
+      const c = spec.graph.constants.get(t.name);
       if (!c) throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `constant '${t.name}' is not registered`, { name: t.name });
       initializers.push(tensorProto(t.name, t.dtype, t.shape, c.data));
     }
   }
+  return { inputs, initializers };
+}
+
+export function exportModel(spec: ExportSpec): ExportedModel {
+  const outEntries = Object.entries(spec.outputs);
+  const nodes = neededNodes(outEntries.map(([, t]) => t));
+  const leaves = leavesOf(nodes, outEntries, spec.keepInputs ?? []);
+  const { rename, identities } = nameOutputs(spec, outEntries, leaves);
+  const nameOf = (t: Tensor | null): string => (t ? (rename.get(t) ?? t.name) : '');
+  const { inputs, initializers } = inputsAndInitializers(spec, leaves);
 
   const nodeProtos: INodeProto[] = nodes.map((n) => ({
     opType: OP_ALIASES[n.op] ?? n.op,
