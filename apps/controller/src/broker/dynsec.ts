@@ -16,7 +16,7 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { DeviceRow } from '../store/types.js';
 import { addressOf, allowedClientIds, deviceTopicRules } from './acl.js';
-import type { BrokerProvisioner } from './provisioner.js';
+import type { BrokerProvisioner } from './provisioning.js';
 
 const CONTROL = '$CONTROL/dynamic-security/v1';
 const RESPONSE = `${CONTROL}/response`;
@@ -45,11 +45,10 @@ export interface DynsecProvisioner extends BrokerProvisioner {
 
 export const roleName = (deviceId: string): string => `lw-device-${deviceId}`;
 
-export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): Promise<DynsecProvisioner> {
-  const pending = new Map<string, { resolve: (r: Response[]) => void; timer: NodeJS.Timeout }>();
-  let client: MqttClient;
+/** Connects the controller's admin client and subscribes to the responses (refused: the user lacks the admin role). */
+async function connectAdmin(opts: DynsecOptions): Promise<MqttClient> {
   try {
-    client = await mqtt.connectAsync(opts.url, {
+    const client = await mqtt.connectAsync(opts.url, {
       clientId: `lw-controller-dynsec-${randomBytes(4).toString('hex')}`,
       protocolVersion: 5,
       clean: true,
@@ -63,17 +62,33 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
       await client.endAsync(true);
       throw ctrlError('LW_CTRL_BROKER_ACL', `the controller's MQTT user may not subscribe to ${RESPONSE} (dynamic-security admin role needed)`);
     }
+    return client;
   } catch (e) {
     if ((e as { code?: string }).code === 'LW_CTRL_BROKER_ACL') throw e;
     throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker for provisioning: ${(e as Error).message}`, { cause: e });
   }
-  // A clean session forgets the response subscription on reconnect.
-  client.on('connect', (ack) => {
-    if (!ack.sessionPresent) client.subscribe(RESPONSE, { qos: 1 });
-  });
-  client.on('error', (err) => ctx.log.warn({ err: err.message }, 'dynsec client error'));
-  client.on('message', (topic, payload) => {
-    if (topic !== RESPONSE) return;
+}
+
+/** Request/response over the control topic: each batch of commands carries one correlation id. */
+class DynsecChannel {
+  private readonly pending = new Map<string, { resolve: (r: Response[]) => void; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly timeoutMs: number,
+    ctx: Ctx,
+  ) {
+    // A clean session forgets the response subscription on reconnect.
+    client.on('connect', (ack) => {
+      if (!ack.sessionPresent) client.subscribe(RESPONSE, { qos: 1 });
+    });
+    client.on('error', (err) => ctx.log.warn({ err: err.message }, 'dynsec client error'));
+    client.on('message', (topic, payload) => {
+      if (topic === RESPONSE) this.answer(payload);
+    });
+  }
+
+  private answer(payload: Buffer): void {
     let responses: Response[];
     try {
       responses = (JSON.parse(payload.toString('utf8')) as { responses: Response[] }).responses;
@@ -81,27 +96,27 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
       return;
     }
     const id = Array.isArray(responses) ? responses[0]?.correlationData : undefined;
-    const p = id === undefined ? undefined : pending.get(id);
+    const p = id === undefined ? undefined : this.pending.get(id);
     if (!p || !id) return; // another admin's response, or one that timed out
-    pending.delete(id);
+    this.pending.delete(id);
     clearTimeout(p.timer);
     p.resolve(responses);
-  });
+  }
 
-  async function send(commands: Command[]): Promise<Response[]> {
+  async send(commands: Command[]): Promise<Response[]> {
     const id = randomBytes(8).toString('hex');
     const answered = new Promise<Response[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `no dynamic-security response within ${opts.timeoutMs} ms`));
-      }, opts.timeoutMs);
-      pending.set(id, { resolve, timer });
+        this.pending.delete(id);
+        reject(ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `no dynamic-security response within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, timer });
     });
-    const published = client
+    const published = this.client
       .publishAsync(CONTROL, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), { qos: 1 })
       .catch((e: unknown) => {
-        clearTimeout(pending.get(id)?.timer);
-        pending.delete(id);
+        clearTimeout(this.pending.get(id)?.timer);
+        this.pending.delete(id);
         // MQTT 5 PUBACK 0x87: the broker took the command but our user may not send it.
         if ((e as { code?: number }).code === 135) {
           throw ctrlError('LW_CTRL_BROKER_ACL', `the controller's MQTT user may not publish to ${CONTROL} (dynamic-security admin role needed)`, { cause: e });
@@ -115,8 +130,8 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
   }
 
   /** Sends, and fails on any error other than the listed (expected, harmless) ones. */
-  async function run(commands: Command[], harmless: string[] = []): Promise<Response[]> {
-    const responses = await send(commands);
+  async run(commands: Command[], harmless: string[] = []): Promise<Response[]> {
+    const responses = await this.send(commands);
     const failed = responses.filter((r) => r.error !== undefined && !harmless.includes(r.error));
     if (failed.length > 0) {
       const what = failed.map((r) => `${r.command}: ${r.error}`).join('; ');
@@ -125,67 +140,76 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
     return responses;
   }
 
-  const forget = (deviceId: string): Command[] => [
-    { command: 'deleteClient', username: deviceId },
-    { command: 'deleteRole', rolename: roleName(deviceId) },
-  ];
-  const NOT_FOUND = ['Client not found', 'Role not found'];
+  async close(): Promise<void> {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    // Forced: a command still queued for an unreachable broker must not hold the shutdown.
+    await this.client.endAsync(true);
+  }
+}
 
+const forget = (deviceId: string): Command[] => [
+  { command: 'deleteClient', username: deviceId },
+  { command: 'deleteRole', rolename: roleName(deviceId) },
+];
+const NOT_FOUND = ['Client not found', 'Role not found'];
+
+/** The role with the device's ACLs and the client holding it, after clearing a leftover of the same device. */
+function provisionCommands(device: DeviceRow, secret: string): Command[] {
+  const rules = deviceTopicRules(addressOf(device));
+  const acls = [
+    ...rules.publish.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })),
+    ...rules.subscribe.map((topic) => ({ acltype: 'subscribeLiteral', topic, allow: true })),
+  ];
+  return [
+    ...forget(device.id), // a leftover from an earlier, half-finished provisioning (the store has no such device)
+    { command: 'createRole', rolename: roleName(device.id), textname: `linewatch device ${device.id}`, acls },
+    {
+      command: 'createClient',
+      username: device.id,
+      password: secret,
+      clientid: allowedClientIds(device.id)[1],
+      textname: device.name,
+      roles: [{ rolename: roleName(device.id) }],
+    },
+  ];
+}
+
+async function reconcile(ctx: Ctx, channel: DynsecChannel, devices: DeviceRow[]): Promise<void> {
+  const [r] = await channel.run([{ command: 'listClients', verbose: true, count: -1 }]);
+  const clients = ((r?.data as { clients?: Array<{ username: string; disabled?: boolean }> } | undefined)?.clients ?? []);
+  const known = new Map(clients.map((c) => [c.username, c.disabled === true]));
+  const toDisable = devices.filter((d) => d.disabledAt !== null && known.get(d.id) === false).map((d) => d.id);
+  if (toDisable.length > 0) {
+    await channel.run(toDisable.map((username) => ({ command: 'disableClient', username })));
+    ctx.log.warn({ devices: toDisable }, 'disabled devices were still enabled on the broker; disabled them');
+  }
+  const missing = devices.filter((d) => d.disabledAt === null && !known.has(d.id)).map((d) => d.id);
+  if (missing.length > 0) {
+    ctx.log.warn(
+      { code: 'LW_CTRL_BROKER_AUTH', devices: missing },
+      'devices without dynamic-security credentials on the broker (provisioned before it was used?): they cannot connect until re-provisioned',
+    );
+  }
+}
+
+export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): Promise<DynsecProvisioner> {
+  const channel = new DynsecChannel(await connectAdmin(opts), opts.timeoutMs, ctx);
   return {
     kind: 'mosquitto-dynsec',
-    send,
+    send: (commands) => channel.send(commands),
     async provision(device: DeviceRow, secret: string) {
-      const rules = deviceTopicRules(addressOf(device));
-      const acls = [
-        ...rules.publish.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })),
-        ...rules.subscribe.map((topic) => ({ acltype: 'subscribeLiteral', topic, allow: true })),
-      ];
-      await run(
-        [
-          ...forget(device.id), // a leftover from an earlier, half-finished provisioning (the store has no such device)
-          { command: 'createRole', rolename: roleName(device.id), textname: `linewatch device ${device.id}`, acls },
-          {
-            command: 'createClient',
-            username: device.id,
-            password: secret,
-            clientid: allowedClientIds(device.id)[1],
-            textname: device.name,
-            roles: [{ rolename: roleName(device.id) }],
-          },
-        ],
-        NOT_FOUND,
-      );
+      await channel.run(provisionCommands(device, secret), NOT_FOUND);
     },
     async disable(deviceId: string) {
       // Mosquitto also disconnects the client's live session.
-      const [r] = await run([{ command: 'disableClient', username: deviceId }], ['Client not found']);
+      const [r] = await channel.run([{ command: 'disableClient', username: deviceId }], ['Client not found']);
       if (r?.error) ctx.log.warn({ deviceId }, 'disabled device has no dynamic-security client (it cannot connect anyway)');
     },
     async remove(deviceId: string) {
-      await run(forget(deviceId), NOT_FOUND);
+      await channel.run(forget(deviceId), NOT_FOUND);
     },
-    async reconcile(devices: DeviceRow[]) {
-      const [r] = await run([{ command: 'listClients', verbose: true, count: -1 }]);
-      const clients = ((r?.data as { clients?: Array<{ username: string; disabled?: boolean }> } | undefined)?.clients ?? []);
-      const known = new Map(clients.map((c) => [c.username, c.disabled === true]));
-      const toDisable = devices.filter((d) => d.disabledAt !== null && known.get(d.id) === false).map((d) => d.id);
-      if (toDisable.length > 0) {
-        await run(toDisable.map((username) => ({ command: 'disableClient', username })));
-        ctx.log.warn({ devices: toDisable }, 'disabled devices were still enabled on the broker; disabled them');
-      }
-      const missing = devices.filter((d) => d.disabledAt === null && !known.has(d.id)).map((d) => d.id);
-      if (missing.length > 0) {
-        ctx.log.warn(
-          { code: 'LW_CTRL_BROKER_AUTH', devices: missing },
-          'devices without dynamic-security credentials on the broker (provisioned before it was used?): they cannot connect until re-provisioned',
-        );
-      }
-    },
-    async close() {
-      for (const p of pending.values()) clearTimeout(p.timer);
-      pending.clear();
-      // Forced: a command still queued for an unreachable broker must not hold the shutdown.
-      await client.endAsync(true);
-    },
+    reconcile: (devices) => reconcile(ctx, channel, devices),
+    close: () => channel.close(),
   };
 }

@@ -7,25 +7,11 @@
  * - `none` (external broker managed by hand): nothing is pushed; the operator mirrors the rules on the broker.
  */
 import type { Ctx } from '../context.js';
-import type { DeviceRow } from '../store/types.js';
 import type { EmbeddedBroker } from './embedded.js';
 import { connectDynsecProvisioner } from './dynsec.js';
+import type { BrokerProvisioner } from './provisioning.js';
 
-export type ProvisioningKind = 'store' | 'mosquitto-dynsec' | 'none';
-
-export interface BrokerProvisioner {
-  readonly kind: ProvisioningKind;
-  /**
-   * Makes the broker accept this device with this secret and its ACLs. Called before the device row is committed
-   * (the secret exists only now); replaces whatever stale entry the broker still holds under the same id.
-   */
-  provision(device: DeviceRow, secret: string): Promise<void>;
-  /** Called after the row is marked disabled: refuse new connections and close the live session. Idempotent. */
-  disable(deviceId: string): Promise<void>;
-  /** Forgets the device (undoes a provisioning whose row could not be committed). Idempotent. */
-  remove(deviceId: string): Promise<void>;
-  close(): Promise<void>;
-}
+export type { BrokerProvisioner, ProvisioningKind } from './provisioning.js';
 
 /** Embedded aedes (or MQTT off): authentication reads the device rows, so only live sessions need handling. */
 export function storeProvisioner(broker: EmbeddedBroker | null): BrokerProvisioner {
