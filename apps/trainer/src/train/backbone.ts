@@ -7,7 +7,8 @@
 import { resolve } from 'node:path';
 import type { ModelConfig } from '@linewatch/adtr';
 import {
-  buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology, type BackbonePlan,
+  buildBackbonePlan, decodeWeights, KERAS_MOBILENET_NORMALIZATION, loadNsfwjsModel, loadTfjsDirectory, NSFWJS_NORMALIZATION, parseKerasTopology,
+  type BackboneNormalization, type BackbonePlan,
 } from '@linewatch/backbones';
 import { isOnnxSpec, resolveOnnxBackbone, type ResolvedOnnxBackbone } from './onnx-backbone.js';
 
@@ -23,19 +24,6 @@ export interface ResolvedBackbone {
   /** What the backbone's weights expect: pixel' = (pixel · scale − mean) / std. */
   readonly normalization: BackboneNormalization;
 }
-
-export interface BackboneNormalization {
-  readonly mean: readonly [number, number, number];
-  readonly std: readonly [number, number, number];
-  readonly scale: number;
-  /** Default RGB. */
-  readonly channelOrder?: 'RGB' | 'BGR';
-}
-
-/** nsfwjs feeds its MobileNetV2 x/255 (its `normalizationOffset`); its weights were fine-tuned on that range. */
-export const NSFWJS_NORMALIZATION: BackboneNormalization = { mean: [0, 0, 0], std: [1, 1, 1], scale: 1 / 255 };
-/** Keras Applications MobileNetV2 (`preprocess_input`): x/127.5 − 1. */
-export const KERAS_MOBILENET_NORMALIZATION: BackboneNormalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
 
 function safeId(raw: string): string {
   return raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'backbone';
