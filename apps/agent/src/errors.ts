@@ -19,6 +19,7 @@ export const AGENT_ERRORS = {
   LW_AGENT_MQTT: 'MQTT client error (the client reconnects by itself)',
   LW_AGENT_UPDATE_FAILED: 'a model update failed; the previous model keeps serving',
   LW_AGENT_DOWNLOAD_FAILED: 'model package download failed or exceeded the size limit',
+  LW_AGENT_DOWNLOAD_TIMEOUT: 'model package download did not finish within model.downloadTimeoutMs',
   LW_AGENT_BAD_MESSAGE: 'an incoming MQTT message was malformed and ignored',
 } as const;
 
@@ -26,13 +27,19 @@ export type AgentErrorCode = keyof typeof AGENT_ERRORS;
 
 export class AgentError extends Error {
   override readonly name = 'AgentError';
+  /**
+   * Whether doing the same again may succeed (a dropped connection), as opposed to a failure that would only repeat
+   * (an HTTP error, a size limit, a timeout already spent). Callers that retry decide on this, never on `details`.
+   */
+  readonly retryable: boolean;
   constructor(
     readonly code: AgentErrorCode,
     message: string,
     readonly details: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryable?: boolean },
   ) {
-    super(`${code}: ${message}`, options);
+    super(`${code}: ${message}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.retryable = options?.retryable ?? false;
     Object.freeze(this.details);
   }
 }

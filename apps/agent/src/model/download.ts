@@ -24,6 +24,15 @@ function sizeOf(path: string): number {
   }
 }
 
+/** The overall timeout: resuming would only spend it again. */
+function timedOut(url: string): AgentError {
+  return new AgentError('LW_AGENT_DOWNLOAD_TIMEOUT', 'download timed out', { url });
+}
+
+/**
+ * Errors: LW_AGENT_DOWNLOAD_FAILED (retryable only when the connection closed early; HTTP errors and the size limit
+ * are final), LW_AGENT_DOWNLOAD_TIMEOUT (final); network and disk errors from Node as they are.
+ */
 export async function download(url: string, partPath: string, opts: DownloadOptions): Promise<void> {
   const have = sizeOf(partPath);
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -32,7 +41,7 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
       { method: 'GET', headers: have > 0 ? { Range: `bytes=${have}-` } : {}, timeout: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) },
       resolve,
     );
-    req.on('timeout', () => req.destroy(new AgentError('LW_AGENT_DOWNLOAD_FAILED', 'download timed out', { url, timeout: true })));
+    req.on('timeout', () => req.destroy(timedOut(url)));
     req.on('error', reject);
     req.end();
   });
@@ -50,7 +59,7 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
     }
     const fd = openSync(partPath, offset === 0 ? 'w' : 'a');
     let received = offset;
-    const deadline = setTimeout(() => res.destroy(new AgentError('LW_AGENT_DOWNLOAD_FAILED', 'download timed out', { url, timeout: true })), opts.timeoutMs);
+    const deadline = setTimeout(() => res.destroy(timedOut(url)), opts.timeoutMs);
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         received += chunk.length;
@@ -60,7 +69,7 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
         opts.onProgress?.(received, total);
       }
       if (total !== undefined && received !== total) {
-        throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `connection closed at ${received}/${total} bytes`, { url });
+        throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `connection closed at ${received}/${total} bytes`, { url }, { retryable: true });
       }
       fsyncSync(fd);
     } finally {

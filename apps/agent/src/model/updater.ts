@@ -47,9 +47,9 @@ class UpdateFailure extends Error {
   }
 }
 
-const fail = (reason: ModelUpdateReason, message: string): never => {
+function fail(reason: ModelUpdateReason, message: string): never {
   throw new UpdateFailure(reason, message.slice(0, 1000));
-};
+}
 
 function reasonForCode(code: string | undefined, errno: string | undefined): ModelUpdateReason {
   switch (code) {
@@ -72,6 +72,32 @@ function reasonForCode(code: string | undefined, errno: string | undefined): Mod
 function packageReason(e: unknown): ModelUpdateReason {
   if (!isPackageError(e)) return errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'MANIFEST_INVALID';
   return reasonForCode(e.code, errnoOf((e as { cause?: unknown }).cause));
+}
+
+/**
+ * Whether a failed download attempt is worth resuming: the agent's own errors say so (a dropped connection yes;
+ * an HTTP error, the size limit or the overall timeout no); any other error is the connection's, unless the disk is full.
+ */
+function resumable(e: unknown): boolean {
+  return isAgentError(e) ? e.retryable : errnoOf(e) !== 'ENOSPC';
+}
+
+function downloadReason(e: unknown): ModelUpdateReason {
+  if (isAgentError(e) && e.code === 'LW_AGENT_DOWNLOAD_TIMEOUT') return 'TIMEOUT';
+  return errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'DOWNLOAD_FAILED';
+}
+
+function verifyFailure(r: Extract<VerifyResponse, { ok: false }>): ModelUpdateReason {
+  if (r.failure === 'hash') return 'HASH_MISMATCH';
+  return r.failure === 'command-signature' ? 'SIGNATURE_INVALID' : reasonForCode(r.code, r.errno);
+}
+
+function housekeeping(f: () => void): void {
+  try {
+    f();
+  } catch {
+    /* housekeeping only */
+  }
 }
 
 export class Updater {
@@ -133,108 +159,134 @@ export class Updater {
       }
       const verified = await this.acquire(d, signal, check);
       check();
-      const live = this.deps.live();
-      if (!d.rollback && verified.manifest.build <= live.build) {
-        fail('INCOMPATIBLE', `downgrade refused: build ${verified.manifest.build} <= live build ${live.build} and rollback is false`);
-      }
+      this.refuseDowngrade(d, verified.manifest);
       this.report(d, 'loading');
-      try {
-        candidate = await this.deps.load(d.version, verified.manifest, verified.files.get(MODEL_FILE)!);
-      } catch (e) {
-        fail(isAgentError(e) && e.code === 'LW_AGENT_MODEL_INCOMPATIBLE' ? 'INCOMPATIBLE' : 'LOAD_FAILED', reasonOf(e));
-      }
+      candidate = await this.loadCandidate(d, verified);
       check();
-      this.report(d, 'self-testing');
-      const problem = await candidate!.selfTest(verified.files).catch((e: unknown) => `self-test crashed: ${reasonOf(e)}`);
-      if (problem) fail('SELF_TEST_FAILED', problem);
+      await this.selfTest(d, candidate, verified);
       check();
-      if (d.shadow && !d.rollback) await this.shadow(d, candidate!, signal);
-      this.report(d, 'swapping');
-      const old = this.deps.live();
-      try {
-        await this.deps.store.setPointerAsync({ live: d.version, previous: old.version });
-      } catch (e) {
-        fail(errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'SWAP_FAILED', `cannot persist model pointer: ${reasonOf(e)}`);
-      }
-      this.deps.swap(candidate!);
-      candidate = undefined;
-      this.report(d, 'live');
-      this.deps.log('info', `model ${d.version} live (previous ${old.version} kept for rollback)`);
-      await old.release();
-      try {
-        this.deps.store.prune();
-        this.deps.store.clearDownloads();
-      } catch {
-        /* housekeeping only */
-      }
+      if (d.shadow && !d.rollback) await this.shadow(d, candidate, signal);
+      const old = await this.persistPointer(d);
+      this.deps.swap(candidate);
+      candidate = undefined; // live now: a failure from here on must not release it
+      await this.retire(d, old);
     } catch (e) {
-      if (candidate) {
-        this.deps.stopShadow();
-        await candidate.release().catch(() => undefined);
-      }
-      try {
-        this.deps.store.prune(); // a rejected package must not linger on disk (the .part stays for resuming)
-      } catch {
-        /* housekeeping only */
-      }
-      const reason: ModelUpdateReason = e instanceof UpdateFailure ? e.reason : 'LOAD_FAILED';
-      const message = reasonOf(e);
-      if (reason !== 'SUPERSEDED') this.failed.add(`${d.rolloutId}/${d.version}`);
-      this.report(d, 'failed', { reason, message });
-      this.deps.log('warn', `LW_AGENT_UPDATE_FAILED: ${reason}: ${message}`, { rolloutId: d.rolloutId, version: d.version });
+      await this.onFailure(d, e, candidate);
     }
+  }
+
+  private refuseDowngrade(d: DesiredModelMessage, manifest: Manifest): void {
+    const live = this.deps.live();
+    if (!d.rollback && manifest.build <= live.build) {
+      fail('INCOMPATIBLE', `downgrade refused: build ${manifest.build} <= live build ${live.build} and rollback is false`);
+    }
+  }
+
+  private async loadCandidate(d: DesiredModelMessage, verified: VerifiedPackage): Promise<LoadedModel> {
+    try {
+      return await this.deps.load(d.version, verified.manifest, verified.files.get(MODEL_FILE)!);
+    } catch (e) {
+      fail(isAgentError(e) && e.code === 'LW_AGENT_MODEL_INCOMPATIBLE' ? 'INCOMPATIBLE' : 'LOAD_FAILED', reasonOf(e));
+    }
+  }
+
+  private async selfTest(d: DesiredModelMessage, candidate: LoadedModel, verified: VerifiedPackage): Promise<void> {
+    this.report(d, 'self-testing');
+    const problem = await candidate.selfTest(verified.files).catch((e: unknown) => `self-test crashed: ${reasonOf(e)}`);
+    if (problem) fail('SELF_TEST_FAILED', problem);
+  }
+
+  /** Names the new version live on disk (the old one kept as previous); returns the model it replaces. */
+  private async persistPointer(d: DesiredModelMessage): Promise<LoadedModel> {
+    this.report(d, 'swapping');
+    const old = this.deps.live();
+    try {
+      await this.deps.store.setPointerAsync({ live: d.version, previous: old.version });
+    } catch (e) {
+      fail(errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'SWAP_FAILED', `cannot persist model pointer: ${reasonOf(e)}`);
+    }
+    return old;
+  }
+
+  /** After the swap: report, release the replaced model, drop what is no longer kept. */
+  private async retire(d: DesiredModelMessage, old: LoadedModel): Promise<void> {
+    this.report(d, 'live');
+    this.deps.log('info', `model ${d.version} live (previous ${old.version} kept for rollback)`);
+    await old.release();
+    housekeeping(() => {
+      this.deps.store.prune();
+      this.deps.store.clearDownloads();
+    });
+  }
+
+  private async onFailure(d: DesiredModelMessage, e: unknown, candidate: LoadedModel | undefined): Promise<void> {
+    if (candidate) {
+      this.deps.stopShadow();
+      await candidate.release().catch(() => undefined);
+    }
+    housekeeping(() => this.deps.store.prune()); // a rejected package must not linger on disk (the .part stays for resuming)
+    const reason: ModelUpdateReason = e instanceof UpdateFailure ? e.reason : 'LOAD_FAILED';
+    const message = reasonOf(e);
+    if (reason !== 'SUPERSEDED') this.failed.add(`${d.rolloutId}/${d.version}`);
+    this.report(d, 'failed', { reason, message });
+    this.deps.log('warn', `LW_AGENT_UPDATE_FAILED: ${reason}: ${message}`, { rolloutId: d.rolloutId, version: d.version });
   }
 
   /** Download (or reuse a kept package for a rollback) and verify. Installs the verified package on disk. */
   private async acquire(d: DesiredModelMessage, signal: AbortSignal, check: () => void): Promise<VerifiedPackage> {
+    if (d.rollback && this.deps.store.has(d.version)) return this.reverifyKept(d);
+    const part = await this.fetch(d, signal, check);
+    check();
+    return this.verifyDownload(d, part);
+  }
+
+  /** Fast path: the previous package is still on disk; re-verify it (signature + hashes), no download. */
+  private reverifyKept(d: DesiredModelMessage): VerifiedPackage {
     const store = this.deps.store;
-    if (d.rollback && store.has(d.version)) {
-      // Fast path: the previous package is still on disk; re-verify it (signature + hashes), no download.
-      this.report(d, 'verifying');
-      try {
-        const v = store.verify(d.version, this.deps.trustedKeys);
-        const manifestBytes = readFileSync(join(store.dir(d.version), MANIFEST_FILE));
-        this.checkCommandSignature(d, manifestBytes);
-        return v;
-      } catch (e) {
-        if (e instanceof UpdateFailure) throw e;
-        fail(packageReason(e), reasonOf(e));
-      }
+    this.report(d, 'verifying');
+    try {
+      const v = store.verify(d.version, this.deps.trustedKeys);
+      this.checkCommandSignature(d, readFileSync(join(store.dir(d.version), MANIFEST_FILE)));
+      return v;
+    } catch (e) {
+      if (e instanceof UpdateFailure) throw e;
+      fail(packageReason(e), reasonOf(e));
     }
+  }
+
+  /**
+   * Downloads into `<sha256>.part`. A dropped connection is retried, resuming from the bytes already on disk (Range);
+   * HTTP errors, the size limit, a full disk and the overall timeout are not. Returns the path.
+   */
+  private async fetch(d: DesiredModelMessage, signal: AbortSignal, check: () => void): Promise<string> {
+    const store = this.deps.store;
     this.report(d, 'downloading', { progress: 0 });
     const part = join(store.downloads, `${d.sha256}.part`);
     store.clearDownloads(`${d.sha256}.part`);
     let lastPct = 0;
-    // A dropped connection is retried, resuming from the bytes already on disk (Range); HTTP errors, the size
-    // limit, a full disk and the overall timeout are not.
+    const onProgress = (got: number, total: number | undefined): void => {
+      if (total === undefined) return;
+      const pct = Math.floor((got / total) * 10);
+      if (pct > lastPct) {
+        lastPct = pct;
+        this.report(d, 'downloading', { progress: got / total });
+      }
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        await download(d.packageUrl, part, {
-          maxBytes: this.deps.maxDownloadBytes,
-          timeoutMs: this.deps.downloadTimeoutMs,
-          signal,
-          onProgress: (got, total) => {
-            if (total === undefined) return;
-            const pct = Math.floor((got / total) * 10);
-            if (pct > lastPct) {
-              lastPct = pct;
-              this.report(d, 'downloading', { progress: got / total });
-            }
-          },
-        });
-        break;
+        await download(d.packageUrl, part, { maxBytes: this.deps.maxDownloadBytes, timeoutMs: this.deps.downloadTimeoutMs, signal, onProgress });
+        return part;
       } catch (e) {
         check();
-        const timeout = isAgentError(e) && e.details['timeout'] === true;
-        const final = timeout || errnoOf(e) === 'ENOSPC' || (isAgentError(e) && (e.details['status'] !== undefined || e.details['limit'] !== undefined));
-        if (final || attempt >= this.downloadAttempts) {
-          fail(timeout ? 'TIMEOUT' : errnoOf(e) === 'ENOSPC' ? 'DISK_FULL' : 'DOWNLOAD_FAILED', `${reasonOf(e)} (attempt ${attempt})`);
-        }
+        if (!resumable(e) || attempt >= this.downloadAttempts) fail(downloadReason(e), `${reasonOf(e)} (attempt ${attempt})`);
         this.deps.log('warn', `download interrupted (${reasonOf(e)}); resuming`, { attempt });
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
     }
-    check();
+  }
+
+  /** Checks the downloaded archive off the main thread, then installs it as `pkgs/<version>`. */
+  private async verifyDownload(d: DesiredModelMessage, part: string): Promise<VerifiedPackage> {
     this.report(d, 'verifying');
     let res: VerifyResponse;
     try {
@@ -246,14 +298,13 @@ export class Updater {
     } catch (e) {
       fail('MANIFEST_INVALID', `verification failed to run: ${reasonOf(e)}`);
     }
-    if (!res!.ok) {
-      const r = res! as Extract<VerifyResponse, { ok: false }>;
-      if (r.failure === 'hash') rmSync(part, { force: true }); // a corrupt partial must not be resumed
-      fail(r.failure === 'hash' ? 'HASH_MISMATCH' : r.failure === 'command-signature' ? 'SIGNATURE_INVALID' : reasonForCode(r.code, r.errno), r.message);
+    if (!res.ok) {
+      if (res.failure === 'hash') rmSync(part, { force: true }); // a corrupt partial must not be resumed
+      fail(verifyFailure(res), res.message);
     }
-    const { manifest, entries } = res! as Extract<VerifyResponse, { ok: true }>;
+    const { manifest, entries } = res;
     try {
-      store.install(d.version, entries);
+      this.deps.store.install(d.version, entries);
     } catch (e) {
       fail(packageReason(e), reasonOf(e));
     }
