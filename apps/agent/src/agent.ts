@@ -289,15 +289,16 @@ class AgentRuntime implements Agent {
       updater: this.p.updater, registry: this.p.registry, log,
     };
     link.start({
-      connected: (bd) => {
-        log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
+      connected: (bd, outage) => {
+        if (!outage) log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
+        else log('info', `connected to ${cfg.broker.url} (bdSeq ${bd}) after ${(outage.downMs / 1000).toFixed(1)} s unreachable, ${outage.attempts} attempts`, { ...outage });
         void link.publish(toPublication('birth', address, birthMessage(this.p, bd)));
         this.p.status.publish();
         this.p.sender.onConnect();
       },
       disconnected: () => undefined,
       message: (topic, payload) => onMessage(inbound, topic, payload),
-      error: (code, message) => log('warn', `${code}: ${message}`, { code }),
+      error: (code, message, details) => log('warn', `${code}: ${message}`, { code, ...details }),
     });
   }
 

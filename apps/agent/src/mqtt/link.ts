@@ -12,16 +12,22 @@ import type { DeviceAddress, Publication } from '@linewatch/protocol';
 import type { AgentConfig } from '../config.js';
 import type { BdSeq } from '../counters.js';
 import { AgentError, reasonOf } from '../errors.js';
+import { OutageLog } from './outage.js';
 
 export type MqttFactory = (url: string, options: IClientOptions) => MqttClient;
 export const defaultMqttFactory: MqttFactory = (url, options) => mqttConnect(url, options);
 
 export interface LinkHandlers {
-  /** After every (re)connect, once subscriptions are requested; bdSeq is the one in this session's will. */
-  connected(bdSeq: number): void;
+  /**
+   * After every (re)connect, once subscriptions are requested; bdSeq is the one in this session's will. `outage` is
+   * set when this connect ends one (at least one attempt had failed): how long the broker was unreachable, in how
+   * many attempts.
+   */
+  connected(bdSeq: number, outage?: { downMs: number; attempts: number }): void;
   disconnected(): void;
   message(topic: string, payload: Buffer): void;
-  error(code: 'LW_AGENT_MQTT', message: string): void;
+  /** Client errors. Failed connect attempts are paced (see outage.ts); their details say since when and how many. */
+  error(code: 'LW_AGENT_MQTT', message: string, details?: Record<string, unknown>): void;
 }
 
 function readTls(cfg: AgentConfig): Partial<IClientOptions> {
@@ -44,6 +50,7 @@ function readTls(cfg: AgentConfig): Partial<IClientOptions> {
 export class MqttLink {
   private client: MqttClient | undefined;
   private bdSeqInWill = 0;
+  private readonly outage: OutageLog;
   /** Read at construction so a missing certificate fails start-up, not the first connect. */
   private readonly tls: Partial<IClientOptions>;
 
@@ -55,6 +62,7 @@ export class MqttLink {
     private readonly now: () => number = Date.now,
   ) {
     this.tls = readTls(cfg);
+    this.outage = new OutageLog(now);
   }
 
   get connected(): boolean {
@@ -88,19 +96,48 @@ export class MqttLink {
       ...this.tls,
       will: this.will(),
     };
+    this.outage.attempt();
     const client = this.factory(b.url, options);
     this.client = client;
+    this.watch(client, handlers);
+  }
+
+  private watch(client: MqttClient, handlers: LinkHandlers): void {
+    let up = false;
+    let lastError: string | undefined;
     // mqtt.js reuses client.options for every reconnect: give each attempt a fresh will (new bdSeq).
     client.on('reconnect', () => {
       client.options.will = this.will();
+      this.outage.attempt();
     });
     client.on('connect', () => {
+      up = true;
+      lastError = undefined;
       for (const s of agentSubscriptions(this.address)) client.subscribe(s.topic, { qos: s.qos });
-      handlers.connected(this.bdSeqInWill);
+      handlers.connected(this.bdSeqInWill, this.outage.recovered());
     });
-    client.on('close', () => handlers.disconnected());
-    client.on('error', (e) => handlers.error('LW_AGENT_MQTT', reasonOf(e)));
+    // mqtt.js closes after every failed attempt too (its reconnect timer starts there), with or without an error.
+    client.on('close', () => {
+      if (up) this.outage.lost();
+      else if (!client.disconnecting) this.attemptFailed(handlers, lastError); // not our own stop()
+      up = false;
+      lastError = undefined;
+      handlers.disconnected();
+    });
+    client.on('error', (e) => {
+      // While connecting, an error is that attempt's failure: reported (paced) when its close follows.
+      if (client.connected) handlers.error('LW_AGENT_MQTT', reasonOf(e));
+      else lastError = reasonOf(e);
+    });
     client.on('message', (topic, payload) => handlers.message(topic, payload));
+  }
+
+  private attemptFailed(handlers: LinkHandlers, reason: string | undefined): void {
+    const line = this.outage.failed();
+    if (!line) return;
+    const s = (line.downMs / 1000).toFixed(1);
+    const unlogged = line.unlogged > 0 ? `; ${line.unlogged} failures since the last report not logged` : '';
+    handlers.error('LW_AGENT_MQTT', `${reason ?? 'connection closed'} (broker unreachable for ${s} s, ${line.attempts} attempts${unlogged})`, { ...line });
   }
 
   /** Publishes if connected; resolves true once the broker accepted it (PUBACK for QoS 1), false if offline/failed. */
