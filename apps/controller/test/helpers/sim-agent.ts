@@ -147,7 +147,7 @@ export class SimAgent {
 
   status(): void {
     const sh = this.shadow;
-    // The real agent puts its shadow statistics on the status note, in this format (apps/agent/src/agent.ts).
+    // The real agent puts its shadow statistics on the status note, in this format (apps/agent/src/status.ts).
     const note = sh && sh.frames > 0
       ? `shadow: ${sh.frames} frames, agreement ${(1 - Math.abs(sh.liveFlags - sh.shadowFlags) / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| 0.100`
       : undefined;
