@@ -60,7 +60,9 @@ export async function api(method, url, body, contentType = 'application/json') {
  * @returns {{ code: string | undefined, message: string }}
  */
 export function errorParts(err) {
-  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  /** @type {string | undefined} */
+  let code;
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') code = err.code;
   return { code, message: err instanceof Error ? err.message : String(err) };
 }
 

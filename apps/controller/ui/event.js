@@ -9,6 +9,7 @@ import { Painter } from './painter.js';
 import { attachZoom } from './zoom.js';
 import { renderNeighbours } from './neighbours.js';
 /** @import { EventView, LabelStatus } from '@linewatch/protocol/http' */
+/** @import { PaintMode } from './painter.js' */
 
 /** @param {string} src @returns {Promise<HTMLImageElement>} */
 const loadImage = (src) =>
@@ -25,15 +26,11 @@ let detach = null;
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * @param {HTMLElement} main
- * @param {string} id
+ * The event view's markup: the stage (frame, heatmap and mask layers), the neighbour strip and the side panel.
+ * @param {EventView} e
  */
-export async function renderEvent(main, id) {
-  detach?.();
-  /** @type {EventView} */
-  const e = await api('GET', `/api/events/${encodeURIComponent(id)}`);
-  const base = `/api/events/${encodeURIComponent(id)}`;
-  main.innerHTML = `<div class="event" data-id="${esc(e.id)}">
+function eventMarkup(e) {
+  return `<div class="event" data-id="${esc(e.id)}">
     <div><div class="stage" id="stage"><div class="zoom" id="zoom">
       <img id="frame" alt="frame" width="${e.frameWidth}" height="${e.frameHeight}">
       <canvas id="heat" width="${e.frameWidth}" height="${e.frameHeight}"></canvas>
@@ -65,10 +62,22 @@ export async function renderEvent(main, id) {
         thumbnails below the frame in time order · wheel zooms, shift-drag pans</p>
       <a href="#/queue">← queue <kbd>Esc</kbd></a>
     </div></div>`;
+}
+
+/** @typedef {ReturnType<typeof attachZoom>} Zoom */
+/** @typedef {{ heat: HTMLCanvasElement, painter: Painter, zoom: Zoom, size: HTMLInputElement }} Stage */
+
+/**
+ * Loads the layers (the heatmap and an existing mask are awaited, the neighbour strip is not) and wires the zoom
+ * buttons and the brush-size and heatmap-opacity sliders.
+ * @param {HTMLElement} main
+ * @param {EventView} e
+ * @param {string} base the event's API path
+ * @returns {Promise<Stage>}
+ */
+async function setUpStage(main, e, base) {
   /** @template {Element} T @param {string} sel @param {abstract new (...args: never[]) => T} type */
   const $ = (sel, type) => find(main, sel, type);
-  /** @param {string} sel */
-  const button = (sel) => $(sel, HTMLButtonElement);
   $('#frame', HTMLImageElement).src = `${base}/frame`;
   const heat = $('#heat', HTMLCanvasElement);
   drawHeatmap(heat, await loadImage(`${base}/map`));
@@ -76,9 +85,9 @@ export async function renderEvent(main, id) {
   const painter = new Painter($('#mask', HTMLCanvasElement));
   if (e.hasMask) painter.load(await loadImage(`${base}/mask`));
   const zoom = attachZoom($('#stage', HTMLElement), $('#zoom', HTMLElement));
-  button('#zoom-in').addEventListener('click', () => zoom.by(1.25));
-  button('#zoom-out').addEventListener('click', () => zoom.by(0.8));
-  button('#zoom-reset').addEventListener('click', () => zoom.reset());
+  $('#zoom-in', HTMLButtonElement).addEventListener('click', () => zoom.by(1.25));
+  $('#zoom-out', HTMLButtonElement).addEventListener('click', () => zoom.by(0.8));
+  $('#zoom-reset', HTMLButtonElement).addEventListener('click', () => zoom.reset());
   // Not awaited: the neighbour strip is context, the frame must not wait for it.
   renderNeighbours($('#neighbours', HTMLElement), e).catch(() => {});
   const size = $('#size', HTMLInputElement);
@@ -87,8 +96,31 @@ export async function renderEvent(main, id) {
   size.addEventListener('input', () => (painter.size = Number(size.value)));
   // Read from the slider itself: it is the event's target, typed.
   opacity.addEventListener('input', () => (heat.style.opacity = String(Number(opacity.value) / 100)));
+  return { heat, painter, zoom, size };
+}
 
-  /** @param {import('./painter.js').PaintMode} m */
+/**
+ * @typedef {object} Actions
+ * @property {(m: PaintMode) => void} setMode
+ * @property {() => Promise<void>} confirm
+ * @property {() => Promise<void>} reject
+ * @property {() => Promise<void>} save
+ * @property {(delta: number) => void} step to the next (1) or previous (-1) event in the queue's order
+ */
+
+/**
+ * The label actions (confirm, reject, save the mask: each shows the new status and a toast), the paint mode and
+ * stepping through the queue's order, wired to their buttons.
+ * @param {HTMLElement} main
+ * @param {string} id
+ * @param {string} base the event's API path
+ * @param {Painter} painter
+ * @returns {Actions}
+ */
+function wireActions(main, id, base, painter) {
+  /** @param {string} sel */
+  const button = (sel) => find(main, sel, HTMLButtonElement);
+  /** @param {PaintMode} m */
   const setMode = (m) => {
     painter.mode = m;
     button('#brush').setAttribute('aria-pressed', String(m === 'brush'));
@@ -96,7 +128,7 @@ export async function renderEvent(main, id) {
   };
   /** @param {LabelStatus} s */
   const setStatus = (s) => {
-    const el = $('#status', HTMLElement);
+    const el = find(main, '#status', HTMLElement);
     el.textContent = s;
     el.className = `status-${s}`;
   };
@@ -130,12 +162,20 @@ export async function renderEvent(main, id) {
   button('#confirm').addEventListener('click', confirm);
   button('#reject').addEventListener('click', reject);
   button('#save').addEventListener('click', save);
+  return { setMode, confirm, reject, save, step };
+}
 
-  /** @param {KeyboardEvent} ev */
-  const keys = (ev) => {
+/**
+ * The view's keyboard shortcuts (see the header); typing in a text field is left alone.
+ * @param {Stage} stage
+ * @param {Actions} a
+ * @returns {(ev: KeyboardEvent) => void}
+ */
+function shortcuts({ heat, painter, zoom, size }, { setMode, confirm, reject, save, step }) {
+  return (ev) => {
     if (ev.target instanceof HTMLInputElement && ev.target.type !== 'range') return;
     const k = ev.key;
-    if ((ev.ctrlKey || ev.metaKey) && k === 'z') return (ev.preventDefault(), painter.undo());
+    if ((ev.ctrlKey || ev.metaKey) && k === 'z') return (ev.preventDefault(), void painter.undo());
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     /** @type {Record<string, () => unknown>} */
     const map = {
@@ -164,9 +204,23 @@ export async function renderEvent(main, id) {
       action();
     }
   };
+}
+
+/**
+ * @param {HTMLElement} main
+ * @param {string} id
+ */
+export async function renderEvent(main, id) {
+  detach?.();
+  /** @type {EventView} */
+  const e = await api('GET', `/api/events/${encodeURIComponent(id)}`);
+  const base = `/api/events/${encodeURIComponent(id)}`;
+  main.innerHTML = eventMarkup(e);
+  const stage = await setUpStage(main, e, base);
+  const keys = shortcuts(stage, wireActions(main, id, base, stage.painter));
   document.addEventListener('keydown', keys);
   detach = () => document.removeEventListener('keydown', keys);
   // Shortcuts work from here on (images loaded, handler attached): tests and scripts wait for this mark.
-  $('.event', HTMLElement).dataset.ready = 'true';
+  find(main, '.event', HTMLElement).dataset.ready = 'true';
   window.addEventListener('hashchange', () => detach?.(), { once: true });
 }

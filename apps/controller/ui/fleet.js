@@ -7,7 +7,8 @@ import { api, find } from './api.js';
 /**
  * The schema leaves status and health open (the controller stores the agent's last messages as they came); they are
  * the protocol's status and health messages, or null before the first one.
- * @typedef {Omit<FleetEntry, 'status' | 'health'> & { status: StatusMessage | null, health: HealthMessage | null }} FleetDevice
+ * @typedef {Omit<FleetEntry, 'status' | 'health'>
+ *   & { status: StatusMessage | null, health: HealthMessage | null }} FleetDevice
  */
 
 /** @param {unknown} s */

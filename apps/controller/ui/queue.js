@@ -8,11 +8,11 @@ const FILTERS = ['line', 'camera', 'modelVersion', 'minScore', 'maxScore', 'stat
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * @param {HTMLElement} main
- * @param {URLSearchParams} params the filters (from the hash)
+ * The label statistics table, the filter form (filled from `params`) and the event table, empty.
+ * @param {URLSearchParams} params
  */
-export async function renderQueue(main, params) {
-  main.innerHTML = `<table class="stats" id="stats"><thead><tr><th>Line</th><th>Pending</th><th>Confirmed</th>
+function queueMarkup(params) {
+  return `<table class="stats" id="stats"><thead><tr><th>Line</th><th>Pending</th><th>Confirmed</th>
       <th>Rejected</th><th>Reviewed</th></tr></thead><tbody></tbody></table>
     <form class="filters" id="filters">
       ${FILTERS.filter((f) => f !== 'status')
@@ -25,20 +25,27 @@ export async function renderQueue(main, params) {
     <table><thead><tr><th>Time</th><th>Line</th><th>Device</th><th>Camera</th><th>Model</th><th>Score</th><th>Status</th></tr></thead>
     <tbody id="rows"></tbody></table><p><button id="more" type="button" hidden>Load more</button></p>
     <p><kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open</p>`;
-  const filters = byId('filters', HTMLFormElement);
-  filters.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const q = new URLSearchParams();
-    for (const [k, v] of new FormData(filters)) if (v !== '') q.set(k, String(v));
-    location.hash = `#/queue?${q}`;
-  });
-  const rows = byId('rows', HTMLElement);
-  const more = byId('more', HTMLButtonElement);
+}
+
+/** @param {string} id */
+function open(id) {
+  location.hash = `#/event/${encodeURIComponent(id)}`;
+}
+
+/**
+ * The page loader: each call appends the next page of events matching `params` (newest first) to `rows`, remembers
+ * the ids shown so far (sessionStorage, for the event view's j/k) and shows "Load more" while there is a next page.
+ * @param {HTMLElement} rows
+ * @param {HTMLButtonElement} more
+ * @param {URLSearchParams} params
+ * @returns {() => Promise<void>}
+ */
+function pager(rows, more, params) {
   /** @type {string[]} */
   const ids = [];
   /** @type {string | null} */
   let cursor = null;
-  async function load() {
+  return async function load() {
     const q = new URLSearchParams();
     for (const f of FILTERS) {
       const v = params.get(f);
@@ -64,23 +71,39 @@ export async function renderQueue(main, params) {
     cursor = page.nextCursor;
     more.hidden = !cursor;
     if (ids.length === 0) rows.innerHTML = '<tr><td colspan="7">No events match.</td></tr>';
-  }
-  async function loadStats() {
-    /** @type {{ lines: LineLabelStats[] }} */
-    const { lines } = await api('GET', '/api/stats/labels');
-    find(document, '#stats tbody', HTMLTableSectionElement).innerHTML = lines
-      .map((l) => {
-        const total = l.pending + l.confirmed + l.rejected;
-        const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
-        return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${l.pending}</td><td>${l.confirmed}</td>
-          <td>${l.rejected}</td><td>${done} %</td></tr>`;
-      })
-      .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
-  }
-  /** @param {string} id */
-  function open(id) {
-    location.hash = `#/event/${encodeURIComponent(id)}`;
-  }
+  };
+}
+
+/** Label statistics per visible line: pending, confirmed, rejected and the share reviewed. */
+async function loadStats() {
+  /** @type {{ lines: LineLabelStats[] }} */
+  const { lines } = await api('GET', '/api/stats/labels');
+  find(document, '#stats tbody', HTMLTableSectionElement).innerHTML = lines
+    .map((l) => {
+      const total = l.pending + l.confirmed + l.rejected;
+      const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
+      return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${l.pending}</td><td>${l.confirmed}</td>
+        <td>${l.rejected}</td><td>${done} %</td></tr>`;
+    })
+    .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
+}
+
+/**
+ * @param {HTMLElement} main
+ * @param {URLSearchParams} params the filters (from the hash)
+ */
+export async function renderQueue(main, params) {
+  main.innerHTML = queueMarkup(params);
+  const filters = byId('filters', HTMLFormElement);
+  filters.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(filters)) if (v !== '') q.set(k, String(v));
+    location.hash = `#/queue?${q}`;
+  });
+  const rows = byId('rows', HTMLElement);
+  const more = byId('more', HTMLButtonElement);
+  const load = pager(rows, more, params);
   more.addEventListener('click', load);
   rows.addEventListener('keydown', (ev) => {
     const tr = ev.target instanceof Element ? ev.target.closest('tr.row') : null;
