@@ -151,7 +151,7 @@ function wireActions(main, id, base, painter) {
   const save = () => act(async () => api('PUT', `${base}/mask`, await painter.toPng(), 'image/png'), 'Mask saved');
   /** @param {number} delta */
   const step = (delta) => {
-    /** @type {string[]} the queue view's ids, in its order */
+    /** @type {string[]} JSON.parse is untyped: this is the id list the queue view stores, in its order */
     const ids = JSON.parse(sessionStorage.getItem('lw-queue') ?? '[]');
     const next = ids[ids.indexOf(id) + delta];
     if (next) location.hash = `#/event/${encodeURIComponent(next)}`;
