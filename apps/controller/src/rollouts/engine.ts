@@ -14,10 +14,9 @@ import { ctrlError } from '../errors.js';
 import type { DownloadTokens } from '../registry/download-token.js';
 import type { Registry } from '../registry/registry.js';
 import { ACTIVE_STATES, type RolloutRow, type RolloutStore, type TargetRow } from '../store/rollout-store.js';
-import { evaluateGates, type Fleet } from './evaluate.js';
+import { evaluateGates, type Fleet, type GateResult } from './evaluate.js';
 import { FrameCounter } from './frame-counter.js';
 import { planRollout } from './planner.js';
-import type { RolloutPolicy } from './policy.js';
 import { DesiredPublisher } from './publisher.js';
 
 export interface EngineOptions {
@@ -185,12 +184,11 @@ export class RolloutEngine {
   private async resume(): Promise<void> {
     for (const r of await this.store.list(1000, ACTIVE_STATES)) {
       const targets = await this.store.targets(r.id);
-      const policy = r.policy;
       // Frames scored while the controller was down are not known; counting restarts now (events keep counting).
       for (const t of targets) if (t.state === 'live') this.frames.live(t.deviceId, r.id, this.ctx.clock.now().getTime());
       for (const t of targets) if (t.state === 'sent') this.frames.watch(t.deviceId, r.id);
       const resend = targets.filter((t) => t.state === 'sent' || t.state === 'rolling-back');
-      for (const t of resend) await this.send(r, t, policy, t.state === 'rolling-back');
+      for (const t of resend) await this.send(r, t, t.state === 'rolling-back');
       await this.decide(r.id, ENGINE, 'resumed', `controller (re)started: resuming ${r.state} rollout at wave ${r.wave}; re-issued ${resend.length} command(s)`);
     }
   }
@@ -199,7 +197,7 @@ export class RolloutEngine {
     return t.fromVersion ?? r.parentVersion;
   }
 
-  private async send(r: RolloutRow, t: TargetRow, policy: RolloutPolicy, rollback: boolean): Promise<void> {
+  private async send(r: RolloutRow, t: TargetRow, rollback: boolean): Promise<void> {
     const version = rollback ? this.rollbackVersion(r, t) : r.version;
     if (version === null) return;
     const now = this.ctx.clock.now();
@@ -210,7 +208,7 @@ export class RolloutEngine {
     });
     if (rollback) this.frames.forgetDevice(t.deviceId);
     else this.frames.watch(t.deviceId, r.id);
-    await this.pub.publish({ rolloutId: r.id, deviceId: t.deviceId, version, rollback, shadow: t.wave === 0 ? policy.shadow : null });
+    await this.pub.publish({ rolloutId: r.id, deviceId: t.deviceId, version, rollback, shadow: t.wave === 0 ? r.policy.shadow : null });
   }
 
   // --- creation and admin actions ------------------------------------------------------------------------------
@@ -222,7 +220,7 @@ export class RolloutEngine {
         { version, line, userId, overrides },
       );
       await this.store.create(plan.row, plan.targets, plan.decision);
-      await this.startWave(plan.row, 0, plan.policy, 'canary');
+      await this.startWave(plan.row, 0, 'canary');
       return (await this.store.get(plan.row.id))!;
     });
   }
@@ -257,14 +255,14 @@ export class RolloutEngine {
 
   // --- the state machine ------------------------------------------------------------------------------------------
 
-  private async startWave(r: RolloutRow, wave: number, policy: RolloutPolicy, why: string): Promise<void> {
+  private async startWave(r: RolloutRow, wave: number, why: string): Promise<void> {
     const now = this.ctx.clock.now();
     const targets = (await this.store.targets(r.id)).filter((t) => t.wave === wave && t.state === 'pending');
-    const phase = wave === 0 ? (policy.shadow ? 'shadow' : 'canary') : 'waves';
+    const phase = wave === 0 ? (r.policy.shadow ? 'shadow' : 'canary') : 'waves';
     await this.store.update(r.id, { wave, phase, waveStartedAt: now, waveLiveAt: null, updatedAt: now });
     await this.decide(r.id, ENGINE, wave === 0 ? 'canary-started' : 'wave-started',
       `${wave === 0 ? 'canary' : `wave ${wave}/${r.waves - 1}`}: ${targets.map((t) => t.deviceId).join(', ')} (${why})`);
-    for (const t of targets) await this.send({ ...r, wave }, t, policy, false);
+    for (const t of targets) await this.send({ ...r, wave }, t, false);
   }
 
   private async finish(r: RolloutRow, state: 'completed' | 'aborted', reason: string, actor: string): Promise<void> {
@@ -284,7 +282,6 @@ export class RolloutEngine {
   /** Every device that was sent the candidate goes back to what it ran before; pending ones were never touched. */
   private async rollback(r: RolloutRow, reason: string, actor: string, action: string): Promise<void> {
     const now = this.ctx.clock.now();
-    const policy = r.policy;
     const touched = (await this.store.targets(r.id)).filter((t) => t.state === 'sent' || t.state === 'live' || t.state === 'failed');
     this.forget(r.id);
     const stuck = touched.filter((t) => this.rollbackVersion(r, t) === null).map((t) => t.deviceId);
@@ -292,36 +289,48 @@ export class RolloutEngine {
     await this.decide(r.id, actor, action, `${reason} → rolling back ${touched.length - stuck.length} device(s)` +
       (stuck.length ? `; no previous version to return to on ${stuck.join(', ')}` : ''));
     await this.registry.setStatus(r.version, 'rolled-back');
-    for (const t of touched) if (!stuck.includes(t.deviceId)) await this.send(r, t, policy, true);
+    for (const t of touched) if (!stuck.includes(t.deviceId)) await this.send(r, t, true);
     await this.step((await this.store.get(r.id))!);
   }
 
+  /** One evaluation of a rollout: converge a rollback, or adopt, check installs and gates, then advance. */
   private async step(r: RolloutRow): Promise<void> {
-    const policy = r.policy;
     const now = this.ctx.clock.now();
     const fleet = await this.fleet();
-    let targets = await this.store.targets(r.id);
-
-    if (r.state === 'rolling-back') {
-      for (const t of targets.filter((x) => x.state === 'rolling-back')) {
-        const f = fleet.get(t.deviceId);
-        // The device's own status/health says it runs the old version again, after the rollback was issued.
-        if (f && f.modelVersion === this.rollbackVersion(r, t) && t.issuedAt && f.updatedAt >= t.issuedAt) {
-          await this.store.updateTarget(r.id, t.deviceId, { state: 'rolled-back', rolledBackAt: now, updatedAt: now });
-        }
-      }
-      targets = await this.store.targets(r.id);
-      if (!targets.some((t) => t.state === 'rolling-back')) {
-        const back = targets.filter((t) => t.state === 'rolled-back').length;
-        await this.store.update(r.id, { state: 'rolled-back', phase: 'done', endedAt: now, updatedAt: now });
-        await this.decide(r.id, ENGINE, 'rolled-back', `${back} device(s) back on their previous version`);
-      }
-      return;
-    }
+    if (r.state === 'rolling-back') return this.convergeRollback(r, fleet, now);
     if (r.state !== 'running' && r.state !== 'paused') return;
+    await this.adoptLive(r, fleet, now);
+    const targets = await this.store.targets(r.id);
+    const broken = this.installProblem(r, targets, now);
+    if (broken) return this.rollback(r, broken, ENGINE, 'gate-failed');
+    const verdict = await evaluateGates({
+      store: this.store, rollout: r, targets, fleet, pendingFrames: (d) => this.frames.pending(d), now, violations: this.healthViolations,
+    });
+    if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
+    if (r.state === 'paused') return;
+    await this.refreshLinks(r, targets, now);
+    await this.advance(r, targets, verdict, now);
+  }
 
-    // Fallback for a lost report: the device's status/health already says it runs the candidate.
-    for (const t of targets.filter((x) => x.state === 'sent')) {
+  /** Marks devices back on their previous version; the rollout is rolled back when none is still rolling back. */
+  private async convergeRollback(r: RolloutRow, fleet: Fleet, now: Date): Promise<void> {
+    for (const t of (await this.store.targets(r.id)).filter((x) => x.state === 'rolling-back')) {
+      const f = fleet.get(t.deviceId);
+      // The device's own status/health says it runs the old version again, after the rollback was issued.
+      if (f && f.modelVersion === this.rollbackVersion(r, t) && t.issuedAt && f.updatedAt >= t.issuedAt) {
+        await this.store.updateTarget(r.id, t.deviceId, { state: 'rolled-back', rolledBackAt: now, updatedAt: now });
+      }
+    }
+    const targets = await this.store.targets(r.id);
+    if (targets.some((t) => t.state === 'rolling-back')) return;
+    const back = targets.filter((t) => t.state === 'rolled-back').length;
+    await this.store.update(r.id, { state: 'rolled-back', phase: 'done', endedAt: now, updatedAt: now });
+    await this.decide(r.id, ENGINE, 'rolled-back', `${back} device(s) back on their previous version`);
+  }
+
+  /** Fallback for a lost report: the device's status/health already says it runs the candidate. */
+  private async adoptLive(r: RolloutRow, fleet: Fleet, now: Date): Promise<void> {
+    for (const t of (await this.store.targets(r.id)).filter((x) => x.state === 'sent')) {
       const f = fleet.get(t.deviceId);
       if (f && f.modelVersion === r.version && t.issuedAt && f.updatedAt >= t.issuedAt) {
         await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, updatedAt: now });
@@ -330,27 +339,32 @@ export class RolloutEngine {
         this.frames.live(t.deviceId, r.id, ts);
       }
     }
-    targets = await this.store.targets(r.id);
+  }
 
+  /** Why the install itself went wrong (a device failed, or is not live in time), or null. */
+  private installProblem(r: RolloutRow, targets: TargetRow[], now: Date): string | null {
+    const policy = r.policy;
     const failed = targets.find((t) => t.state === 'failed');
     if (failed) {
       const rep = failed.report;
-      return this.rollback(r, `install failed on ${failed.deviceId}: ${rep?.reason?.code ?? 'unknown'} ${rep?.reason?.message ?? ''}`.trim(), ENGINE, 'gate-failed');
+      return `install failed on ${failed.deviceId}: ${rep?.reason?.code ?? 'unknown'} ${rep?.reason?.message ?? ''}`.trim();
     }
     // A shadowing canary legitimately stays un-live for the shadow window on top of the install itself.
     const allowMs = (t: TargetRow): number => (policy.installTimeoutS + (t.wave === 0 && policy.shadow ? policy.shadow.durationS : 0)) * 1000;
     const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > allowMs(t) && r.state === 'running');
-    if (late) return this.rollback(r, `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command`, ENGINE, 'gate-failed');
+    return late ? `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command` : null;
+  }
 
-    const verdict = await evaluateGates(this.store, r, policy, targets, fleet, (d) => this.frames.pending(d), now, this.healthViolations);
-    if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
-    if (r.state === 'paused') return;
-
-    // Links expire: re-issue for devices still converging (same rollout+version: an agent mid-download ignores it).
-    for (const t of targets.filter((x) => x.state === 'sent' && x.issuedAt && now.getTime() - x.issuedAt.getTime() > policy.urlRefreshS * 1000)) {
-      await this.send(r, t, policy, false);
+  /** Links expire: re-issue for devices still converging (same rollout+version: an agent mid-download ignores it). */
+  private async refreshLinks(r: RolloutRow, targets: TargetRow[], now: Date): Promise<void> {
+    for (const t of targets.filter((x) => x.state === 'sent' && x.issuedAt && now.getTime() - x.issuedAt.getTime() > r.policy.urlRefreshS * 1000)) {
+      await this.send(r, t, false);
     }
+  }
 
+  /** Once the wave is all live: start observing; after the observation window and passed gates, next wave or done. */
+  private async advance(r: RolloutRow, targets: TargetRow[], verdict: GateResult, now: Date): Promise<void> {
+    const policy = r.policy;
     const wave = targets.filter((t) => t.wave === r.wave);
     if (!wave.every((t) => t.state === 'live')) return;
     if (!r.waveLiveAt) {
@@ -362,7 +376,7 @@ export class RolloutEngine {
     if (r.wave + 1 < r.waves) {
       if (r.waveStartedAt && now.getTime() - r.waveStartedAt.getTime() < policy.minWaveIntervalS * 1000) return;
       await this.decide(r.id, ENGINE, 'gates-passed', verdict.summary);
-      await this.startWave(r, r.wave + 1, policy, 'gates passed');
+      await this.startWave(r, r.wave + 1, 'gates passed');
     } else {
       await this.decide(r.id, ENGINE, 'gates-passed', verdict.summary);
       await this.finish(r, 'completed', `all ${targets.length} device(s) live on ${r.version}`, ENGINE);
