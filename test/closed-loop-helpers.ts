@@ -1,12 +1,14 @@
 /**
  * Pieces of the closed-loop e2e: the agents' synthetic camera frames re-rendered with their ground truth (same seeds
  * and generator as apps/agent/src/sources/synthetic.ts), matching a stored JPEG frame back to the frame it shows,
- * an admin session over real HTTP, and the worker as a child process.
+ * the review queue read page by page through the typed API client, and the worker as a child process.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ApiClient } from '@linewatch/protocol/client';
+import { ListEventsRoute, type EventQueue, type EventView } from '@linewatch/protocol/http';
 import { createRng, decodeImage, encodePng, generateSurface, type BinaryMask, type RgbImage } from '@linewatch/vision';
 
 export interface CameraSpec {
@@ -60,39 +62,16 @@ export async function writeNormalSurfaces(root: string, spec: Pick<CameraSpec, '
   }
 }
 
-export class AdminHttp {
-  private constructor(readonly base: string, private readonly cookie: string, private readonly csrf: string) {}
-
-  static async login(base: string, password: string): Promise<AdminHttp> {
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
-    if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
-    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('lw_session='))!.split(';')[0]!;
-    return new AdminHttp(base, cookie, ((await res.json()) as { csrfToken: string }).csrfToken);
-  }
-
-  async req(method: string, path: string, body?: unknown, raw?: { bytes: Uint8Array; type: string }): Promise<{ status: number; body: unknown; bytes: Uint8Array }> {
-    const headers: Record<string, string> = { cookie: this.cookie, 'x-csrf-token': this.csrf };
-    let payload: string | Uint8Array | undefined;
-    if (raw) {
-      headers['content-type'] = raw.type;
-      payload = raw.bytes;
-    } else if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body);
-    }
-    const res = await fetch(`${this.base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    let parsed: unknown = null;
-    if ((res.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(new TextDecoder().decode(bytes));
-    return { status: res.status, body: parsed, bytes };
-  }
-
-  /** JSON of a 2xx answer; anything else throws with the body. */
-  async ok<T>(method: string, path: string, body?: unknown, raw?: { bytes: Uint8Array; type: string }): Promise<T> {
-    const r = await this.req(method, path, body, raw);
-    if (r.status < 200 || r.status > 299) throw new Error(`${method} ${path}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body as T;
-  }
+/** Every event of a device in the review queue, all pages (newest first). */
+export async function allEvents(admin: ApiClient, deviceId: string): Promise<EventView[]> {
+  const out: EventView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: EventQueue = await admin.call(ListEventsRoute, { query: { deviceId, limit: 200, ...(cursor ? { cursor } : {}) } });
+    out.push(...page.events);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
 }
 
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
