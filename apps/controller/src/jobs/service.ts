@@ -42,6 +42,35 @@ export function newJobId(now: Date): string {
 export const targetVersionOf = (jobId: string): string => `ft-${jobId}`;
 export const snapshotIdOf = (jobId: string): string => `ds-${jobId}`;
 
+/** A new job row: queued, never claimed, its snapshot and target version named after its id. */
+function queuedJob(j: { id: string; line: string; trigger: string; parentVersion: string; maxAttempts: number; now: Date }): JobRow {
+  return {
+    id: j.id,
+    line: j.line,
+    status: 'queued',
+    trigger: j.trigger,
+    parentVersion: j.parentVersion,
+    targetVersion: targetVersionOf(j.id),
+    datasetSnapshotId: snapshotIdOf(j.id),
+    attempt: 0,
+    maxAttempts: j.maxAttempts,
+    leaseId: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    progress: null,
+    packageRef: null,
+    resultVersion: null,
+    metrics: null,
+    threshold: null,
+    errorCode: null,
+    errorMessage: null,
+    createdAt: j.now,
+    updatedAt: j.now,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
 export class JobService {
   constructor(
     private readonly ctx: Ctx,
@@ -69,11 +98,7 @@ export class JobService {
     const parentVersion = await this.models.liveVersion(line);
     if (parentVersion === null) throw ctrlError('LW_CTRL_JOB_NO_PARENT', `line ${line} has no live model to fine-tune from`);
     const events = await this.store.trainingData(line, this.ctx.config.jobs.maxNormalSamples);
-    // A line's jobs are ordered by createdAt ("the last job" is the policy's reference point): keep it strictly
-    // increasing per line even when the clock stands still or steps back.
-    const last = await this.store.lastJobForLine(line);
-    const t = this.now().getTime();
-    const now = new Date(last && last.createdAt.getTime() >= t ? last.createdAt.getTime() + 1 : t);
+    const now = await this.nextCreatedAt(line);
     const id = newJobId(now);
     const fraction = this.ctx.config.jobs.heldOutFraction;
     const built = buildSnapshot(snapshotIdOf(id), events, fraction);
@@ -89,36 +114,22 @@ export class JobService {
       heldOutFraction: fraction,
       counts: built.counts,
     };
-    const job: JobRow = {
-      id,
-      line,
-      status: 'queued',
-      trigger,
-      parentVersion,
-      targetVersion: targetVersionOf(id),
-      datasetSnapshotId: snapshot.id,
-      attempt: 0,
-      maxAttempts: this.ctx.config.jobs.maxAttempts,
-      leaseId: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      progress: null,
-      packageRef: null,
-      resultVersion: null,
-      metrics: null,
-      threshold: null,
-      errorCode: null,
-      errorMessage: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-    };
+    const job = queuedJob({ id, line, trigger, parentVersion, maxAttempts: this.ctx.config.jobs.maxAttempts, now });
     if (!(await this.store.createJobWithSnapshot(snapshot, built.items, job))) {
       throw ctrlError('LW_CTRL_JOB_OPEN', `line ${line} already has an open job`);
     }
     this.ctx.log.info({ jobId: id, line, trigger, parentVersion, counts: built.counts }, 'training job queued');
     return job;
+  }
+
+  /**
+   * A line's jobs are ordered by createdAt ("the last job" is the policy's reference point): keep it strictly
+   * increasing per line even when the clock stands still or steps back.
+   */
+  private async nextCreatedAt(line: string): Promise<Date> {
+    const last = await this.store.lastJobForLine(line);
+    const t = this.now().getTime();
+    return new Date(last && last.createdAt.getTime() >= t ? last.createdAt.getTime() + 1 : t);
   }
 
   /** Fails jobs whose last allowed lease expired; returns how many. Called by claims and the policy tick. */
