@@ -54,12 +54,12 @@ export function answersBytes(route: Route): boolean {
 export function successBody(route: Route, status: number, bytes: Uint8Array): unknown {
   if (answersBytes(route)) return bytes;
   const schema = route.schema.response?.[status];
-  if (!schema) return failWith(invalid(route, status, 'the route does not declare this status'));
+  if (!schema) throw invalid(route, status, 'the route does not declare this status');
   if (status === 204 || status === 205) return null;
   const parsed = parseJson(new TextDecoder().decode(bytes));
-  if (!parsed.ok) return failWith(invalid(route, status, 'the body is not JSON'));
+  if (!parsed.ok) throw invalid(route, status, 'the body is not JSON');
   const problem = firstProblem(schema, parsed.value);
-  if (problem !== null) return failWith(invalid(route, status, `the body does not match the route's schema (${problem})`));
+  if (problem !== null) throw invalid(route, status, `the body does not match the route's schema (${problem})`);
   return parsed.value;
 }
 
@@ -71,8 +71,4 @@ export function errorFor(route: Route, status: number, bytes: Uint8Array): ApiEr
     return new ApiError(parsed.value.code, parsed.value.message, status, { route: describeRoute(route), status });
   }
   return invalid(route, status, `an error answer without a {code, message} body: ${JSON.stringify(text.slice(0, 200))}`);
-}
-
-function failWith(e: ApiError): never {
-  throw e;
 }
