@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import { fromPublication } from '@linewatch/protocol';
 import type { Bus, BusPublication } from '../src/broker/bus.js';
 import { AckBatcher, MAX_IDS } from '../src/ingest/ack-batcher.js';
-import type { Ctx } from '../src/context.js';
 import { testApp } from './helpers/http.js';
 import { eventPub } from './helpers/messages.js';
 import { connectDevice, prefix, provision, waitFor } from './helpers/mqtt.js';
@@ -23,7 +22,7 @@ const ids = (p: BusPublication) => {
 };
 
 test('ack batcher: one ack per device per flush, de-duplicated, split at the protocol limit, flushed by its timer', async () => {
-  const ctx = { clock: { now: () => new Date() }, log: { warn: () => {} } } as unknown as Ctx;
+  const ctx = { clock: { now: () => new Date() }, log: { warn: () => {} } };
   const bus = fakeBus();
   const b = new AckBatcher(ctx, bus, 30);
   const a1 = { site: 's', line: 'l', device: 'd1' };

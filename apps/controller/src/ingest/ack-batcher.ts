@@ -22,7 +22,8 @@ export class AckBatcher {
   private inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly ctx: Ctx,
+    /** Only the clock and a warning log: an ack that cannot be published is resent by the agent. */
+    private readonly ctx: Pick<Ctx, 'clock'> & { log: Pick<Ctx['log'], 'warn'> },
     private readonly bus: Bus,
     private readonly maxDelayMs = 20,
   ) {}
