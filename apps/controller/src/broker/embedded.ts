@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type AedesOptions, type AuthErrorCode, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Ctx } from '../context.js';
+import { ctrlError } from '../errors.js';
 import { tokenMatches } from '../auth/password.js';
 import type { DeviceRow } from '../store/types.js';
 import { addressOf, allowedClientIds, mayPublish, maySubscribe } from './acl.js';
@@ -22,7 +23,7 @@ const BAD_USERNAME_OR_PASSWORD = 4 as AuthErrorCode;
 const IDENTIFIER_REJECTED = 2 as AuthErrorCode;
 
 function authError(message: string, returnCode: AuthErrorCode): Error & { returnCode: AuthErrorCode } {
-  return Object.assign(new Error(message), { returnCode });
+  return Object.assign(ctrlError('LW_CTRL_BROKER_AUTH', message), { returnCode });
 }
 
 export interface EmbeddedBroker extends Bus {
@@ -75,7 +76,7 @@ function createAedes(ctx: Ctx): Aedes {
       const device = devices.get(client);
       if (device && mayPublish(addressOf(device), packet.topic)) return done(null);
       ctx.log.warn({ code: 'LW_CTRL_BROKER_ACL', clientId: client.id, topic: packet.topic }, 'mqtt publish denied');
-      done(new Error('LW_CTRL_BROKER_ACL'));
+      done(ctrlError('LW_CTRL_BROKER_ACL', `publish to ${packet.topic} denied`));
     },
     authorizeSubscribe: (client, sub, done) => {
       const device = devices.get(client);
