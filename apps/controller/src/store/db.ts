@@ -35,9 +35,9 @@ interface EventGroups {
   ): PromiseLike<Array<Pick<{ line: string; labelStatus: string }, K> & Count>>;
 }
 interface TargetGroups {
-  groupBy(
-    args: { by: Array<'rolloutId' | 'state'>; where: Prisma.RolloutTargetWhereInput } & CountAll,
-  ): PromiseLike<Array<{ rolloutId: string; state: string } & Count>>;
+  groupBy<K extends 'rolloutId' | 'state'>(
+    args: { by: K[]; where: Prisma.RolloutTargetWhereInput } & CountAll,
+  ): PromiseLike<Array<Pick<{ rolloutId: string; state: string }, K> & Count>>;
 }
 interface FrameSums {
   aggregate(args: { where: Prisma.ScoreAggregateWhereInput; _sum: { count: true } }): PromiseLike<{ _sum: { count: number | null } }>;
