@@ -46,11 +46,16 @@ export function codeOf(e: unknown): string | undefined {
   return typeof code === 'string' && /^LW_[A-Z0-9]+_[A-Z0-9_]+$/.test(code) ? code : undefined;
 }
 
+/** Error messages of some packages already start with their code; a report names it once. */
+export function withoutCodePrefix(message: string, code: string): string {
+  return message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+}
+
 /** One line for the terminal: `error CODE: message` (the libs prefix their messages with the code; not twice). */
+
 export function formatError(e: unknown): { line: string; exitCode: number } {
   const code = codeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   if (!code) return { line: `error: ${message}`, exitCode: EXIT.unexpected };
-  const text = message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
-  return { line: `error ${code}: ${text}`, exitCode: code.startsWith('LW_TRAINER_') ? EXIT.trainer : EXIT.rejected };
+  return { line: `error ${code}: ${withoutCodePrefix(message, code)}`, exitCode: code.startsWith('LW_TRAINER_') ? EXIT.trainer : EXIT.rejected };
 }

@@ -122,5 +122,9 @@ test('a parent signed by another key is refused before any training', { timeout:
   const io = new MemoryJobIO(parent.tar, dataset);
   const outcome = await runJob(job('job-key'), io, { workDir: join(dir, 'work-key'), privateKeyPath: other.privateKeyPath, heartbeatMs: 50 });
   assert.equal(outcome.status === 'failed' && outcome.code, 'LW_PKG_BAD_SIGNATURE');
+  // The package library prefixes its messages with the code; the report beside the code names it once.
+  const failure = io.calls.find((c) => c.op === 'fail')!.failure!;
+  assert.match(failure.message, /^signature by key \S+ does not verify/);
+  assert.ok(!failure.message.includes('LW_PKG_BAD_SIGNATURE'), failure.message);
   assert.ok(!io.calls.some((c) => c.op === 'heartbeat' && c.progress!.phase === 'train'));
 });

@@ -16,7 +16,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPrivateKey } from '@linewatch/model-package';
 import { calibrateThreshold } from '@linewatch/metrics';
-import { codeOf, isTrainerError } from '../errors.js';
+import { codeOf, isTrainerError, withoutCodePrefix } from '../errors.js';
 import { loadPackage, type LoadedPackage } from '../package-io.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { runFinetune } from '../train/pipeline.js';
@@ -134,7 +134,7 @@ async function outcomeOf(c: JobContext, e: unknown): Promise<JobOutcome> {
     return { status: 'lost', message };
   }
   const code = codeOf(e) ?? 'LW_TRAINER_UNEXPECTED';
-  const message = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
+  const message = withoutCodePrefix(e instanceof Error ? e.message : String(e), code).slice(0, 2000);
   log(`job ${job.id}: failed ${code}: ${message}`);
   await c.io.fail(job, { code, message }).catch((err: unknown) => log(`job ${job.id}: reporting the failure failed too: ${String(err)}`));
   return { status: 'failed', code, message };
