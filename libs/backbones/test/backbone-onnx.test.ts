@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedData } from '@linewatch/testing';
 import { exportModel, Graph } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import {
@@ -12,7 +10,8 @@ import {
 import { nhwcToChw, seededImage } from './helpers.js';
 import { tfjsTaps } from './tfjs-reference.js';
 
-const shared035 = resolve(fileURLToPath(new URL('../../../../shared/backbones/mobilenetv2-035-imagenet-tfjs', import.meta.url)));
+/** ImageNet MobileNetV2-0.35 from ../shared: a user's clone skips naming the folder; CI (LW_REQUIRE_SHARED_DATA=1) fails. */
+const shared035 = sharedData('backbones/mobilenetv2-035-imagenet-tfjs');
 const TAPS = ['block_5_add', 'block_12_add'];
 
 async function maxErrorVsTfjs(files: LayersModelFiles): Promise<number> {
@@ -47,7 +46,7 @@ test('imported nsfwjs MobileNetV2 run by onnxruntime matches TF.js to ≤ 1e-4',
   assert.ok(err <= 1e-4, `max abs error ${err}`);
 });
 
-test('imported shared MobileNetV2-0.35 run by onnxruntime matches TF.js to ≤ 1e-4', { skip: !existsSync(shared035) && 'shared backbone absent' }, async () => {
-  const err = await maxErrorVsTfjs(loadTfjsDirectory(shared035));
+test('imported shared MobileNetV2-0.35 run by onnxruntime matches TF.js to ≤ 1e-4', { skip: shared035.skip }, async () => {
+  const err = await maxErrorVsTfjs(loadTfjsDirectory(shared035.path()));
   assert.ok(err <= 1e-4, `max abs error ${err}`);
 });
