@@ -7,7 +7,7 @@
  *
  * One engine per controller: with external-broker replicas, run rollouts on one of them (rollouts.enabled).
  */
-import { fromPublication, kindFilter, type ModelReportMessage } from '@linewatch/protocol';
+import { kindFilter, type ModelReportMessage } from '@linewatch/protocol';
 import type { Bus } from '../broker/bus.js';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
@@ -16,8 +16,10 @@ import type { Registry } from '../registry/registry.js';
 import { ACTIVE_STATES, type RolloutRow, type RolloutStore, type TargetRow } from '../store/rollout-store.js';
 import { evaluateGates, type Fleet, type GateResult } from './evaluate.js';
 import { FrameCounter } from './frame-counter.js';
+import { adoptedSinceTs, installProblem } from './install.js';
 import { planRollout } from './planner.js';
 import { DesiredPublisher } from './publisher.js';
+import { decodeReport, reportEffect, rollbackVersion, watchedScore } from './report.js';
 
 export interface EngineOptions {
   tickMs: number;
@@ -95,27 +97,13 @@ export class RolloutEngine {
   }
 
   private onScore(topic: string, payload: Buffer): void {
-    // Hot path (every frame): the device is the 5th topic segment (the ACL vouches for it); only watched devices'
-    // scores are decoded, for their timestamp.
-    const device = topic.split('/', 5)[4];
-    if (device === undefined || !this.frames.watching(device)) return;
-    try {
-      const r = fromPublication(topic, payload);
-      if (r.kind === 'score') this.frames.score(device, r.message.ts);
-    } catch {
-      // ingest logs and counts invalid messages
-    }
+    const seen = watchedScore(topic, payload, (d) => this.frames.watching(d));
+    if (seen) this.frames.score(seen.device, seen.ts);
   }
 
   private onReport(topic: string, payload: Buffer): void {
-    let m: ModelReportMessage;
-    try {
-      const r = fromPublication(topic, payload);
-      if (r.kind !== 'modelReport') return;
-      m = r.message;
-    } catch {
-      return; // ingest logs and counts invalid messages
-    }
+    const m = decodeReport(topic, payload);
+    if (!m) return;
     void this.serial(() => this.applyReport(m)).catch((err: unknown) =>
       this.ctx.log.error({ err, code: 'LW_CTRL_INTERNAL' }, 'model report not applied'),
     );
@@ -126,29 +114,12 @@ export class RolloutEngine {
     if (!r || !ACTIVE_STATES.includes(r.state)) return;
     const t = (await this.store.targets(r.id)).find((x) => x.deviceId === m.device);
     if (!t) return;
-    const now = this.ctx.clock.now();
-    const report = m;
-    if (t.state === 'rolling-back') {
-      if (m.version !== this.rollbackVersion(r, t)) return; // e.g. the candidate's SUPERSEDED report
-      if (m.state === 'live') {
-        await this.store.updateTarget(r.id, t.deviceId, { state: 'rolled-back', rolledBackAt: now, report, updatedAt: now });
-        this.kick();
-      } else if (m.state === 'failed') {
-        await this.store.updateTarget(r.id, t.deviceId, { state: 'failed', report, updatedAt: now });
-        await this.decide(r.id, ENGINE, 'rollback-failed', `${t.deviceId} could not roll back to ${m.version}: ${m.reason?.code ?? '?'} ${m.reason?.message ?? ''}`);
-        this.kick();
-      } else await this.store.updateTarget(r.id, t.deviceId, { report, updatedAt: now });
-      return;
-    }
-    if (m.version !== r.version || (t.state !== 'sent' && t.state !== 'live')) return;
-    if (m.state === 'live' && t.state === 'sent') {
-      await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, report, updatedAt: now });
-      this.frames.live(t.deviceId, r.id, m.ts);
-      this.kick();
-    } else if (m.state === 'failed' && t.state === 'sent') {
-      await this.store.updateTarget(r.id, t.deviceId, { state: 'failed', report, updatedAt: now });
-      this.kick();
-    } else await this.store.updateTarget(r.id, t.deviceId, { report, updatedAt: now });
+    const effect = reportEffect(r, t, m, this.ctx.clock.now());
+    if (!effect) return;
+    await this.store.updateTarget(r.id, t.deviceId, effect.patch);
+    if (effect.decision) await this.decide(r.id, ENGINE, effect.decision.action, effect.decision.reason);
+    if (effect.liveSinceTs !== undefined) this.frames.live(t.deviceId, r.id, effect.liveSinceTs);
+    if (effect.kick) this.kick();
   }
 
   private async flushFrames(): Promise<void> {
@@ -185,20 +156,22 @@ export class RolloutEngine {
     for (const r of await this.store.list(1000, ACTIVE_STATES)) {
       const targets = await this.store.targets(r.id);
       // Frames scored while the controller was down are not known; counting restarts now (events keep counting).
-      for (const t of targets) if (t.state === 'live') this.frames.live(t.deviceId, r.id, this.ctx.clock.now().getTime());
+      for (const t of targets)
+        if (t.state === 'live') this.frames.live(t.deviceId, r.id, this.ctx.clock.now().getTime());
       for (const t of targets) if (t.state === 'sent') this.frames.watch(t.deviceId, r.id);
       const resend = targets.filter((t) => t.state === 'sent' || t.state === 'rolling-back');
       for (const t of resend) await this.send(r, t, t.state === 'rolling-back');
-      await this.decide(r.id, ENGINE, 'resumed', `controller (re)started: resuming ${r.state} rollout at wave ${r.wave}; re-issued ${resend.length} command(s)`);
+      await this.decide(
+        r.id,
+        ENGINE,
+        'resumed',
+        `controller (re)started: resuming ${r.state} rollout at wave ${r.wave}; re-issued ${resend.length} command(s)`,
+      );
     }
   }
 
-  private rollbackVersion(r: RolloutRow, t: TargetRow): string | null {
-    return t.fromVersion ?? r.parentVersion;
-  }
-
   private async send(r: RolloutRow, t: TargetRow, rollback: boolean): Promise<void> {
-    const version = rollback ? this.rollbackVersion(r, t) : r.version;
+    const version = rollback ? rollbackVersion(r, t) : r.version;
     if (version === null) return;
     const now = this.ctx.clock.now();
     await this.store.updateTarget(r.id, t.deviceId, {
@@ -208,12 +181,23 @@ export class RolloutEngine {
     });
     if (rollback) this.frames.forgetDevice(t.deviceId);
     else this.frames.watch(t.deviceId, r.id);
-    await this.pub.publish({ rolloutId: r.id, deviceId: t.deviceId, version, rollback, shadow: t.wave === 0 ? r.policy.shadow : null });
+    await this.pub.publish({
+      rolloutId: r.id,
+      deviceId: t.deviceId,
+      version,
+      rollback,
+      shadow: t.wave === 0 ? r.policy.shadow : null,
+    });
   }
 
   // --- creation and admin actions ------------------------------------------------------------------------------
 
-  create(version: string, line: string | null | undefined, userId: string, overrides: Record<string, unknown> = {}): Promise<RolloutRow> {
+  create(
+    version: string,
+    line: string | null | undefined,
+    userId: string,
+    overrides: Record<string, unknown> = {},
+  ): Promise<RolloutRow> {
     return this.serial(async () => {
       const plan = await planRollout(
         { ctx: this.ctx, registry: this.registry, store: this.store, flushScores: this.opts.flushScores },
@@ -225,7 +209,12 @@ export class RolloutEngine {
     });
   }
 
-  action(id: string, action: 'pause' | 'resume' | 'abort' | 'rollback', userId: string, reason?: string): Promise<RolloutRow> {
+  action(
+    id: string,
+    action: 'pause' | 'resume' | 'abort' | 'rollback',
+    userId: string,
+    reason?: string,
+  ): Promise<RolloutRow> {
     return this.serial(async () => {
       const r = await this.store.get(id);
       if (!r) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
@@ -244,7 +233,12 @@ export class RolloutEngine {
         await this.decide(id, userId, 'resumed', why);
       } else if (action === 'abort') {
         if (r.state !== 'running' && r.state !== 'paused') bad();
-        await this.finish(r, 'aborted', `aborted by ${userId}: ${why}; updated devices stay on ${r.version}, no further waves`, userId);
+        await this.finish(
+          r,
+          'aborted',
+          `aborted by ${userId}: ${why}; updated devices stay on ${r.version}, no further waves`,
+          userId,
+        );
       } else {
         if (r.state === 'rolling-back' || r.state === 'rolled-back') bad();
         await this.rollback(r, `rolled back by ${userId}: ${why}`, userId, 'manual-rollback');
@@ -260,8 +254,12 @@ export class RolloutEngine {
     const targets = (await this.store.targets(r.id)).filter((t) => t.wave === wave && t.state === 'pending');
     const phase = wave === 0 ? (r.policy.shadow ? 'shadow' : 'canary') : 'waves';
     await this.store.update(r.id, { wave, phase, waveStartedAt: now, waveLiveAt: null, updatedAt: now });
-    await this.decide(r.id, ENGINE, wave === 0 ? 'canary-started' : 'wave-started',
-      `${wave === 0 ? 'canary' : `wave ${wave}/${r.waves - 1}`}: ${targets.map((t) => t.deviceId).join(', ')} (${why})`);
+    await this.decide(
+      r.id,
+      ENGINE,
+      wave === 0 ? 'canary-started' : 'wave-started',
+      `${wave === 0 ? 'canary' : `wave ${wave}/${r.waves - 1}`}: ${targets.map((t) => t.deviceId).join(', ')} (${why})`,
+    );
     for (const t of targets) await this.send({ ...r, wave }, t, false);
   }
 
@@ -282,12 +280,19 @@ export class RolloutEngine {
   /** Every device that was sent the candidate goes back to what it ran before; pending ones were never touched. */
   private async rollback(r: RolloutRow, reason: string, actor: string, action: string): Promise<void> {
     const now = this.ctx.clock.now();
-    const touched = (await this.store.targets(r.id)).filter((t) => t.state === 'sent' || t.state === 'live' || t.state === 'failed');
+    const touched = (await this.store.targets(r.id)).filter(
+      (t) => t.state === 'sent' || t.state === 'live' || t.state === 'failed',
+    );
     this.forget(r.id);
-    const stuck = touched.filter((t) => this.rollbackVersion(r, t) === null).map((t) => t.deviceId);
+    const stuck = touched.filter((t) => rollbackVersion(r, t) === null).map((t) => t.deviceId);
     await this.store.update(r.id, { state: 'rolling-back', reason, updatedAt: now });
-    await this.decide(r.id, actor, action, `${reason} → rolling back ${touched.length - stuck.length} device(s)` +
-      (stuck.length ? `; no previous version to return to on ${stuck.join(', ')}` : ''));
+    await this.decide(
+      r.id,
+      actor,
+      action,
+      `${reason} → rolling back ${touched.length - stuck.length} device(s)` +
+        (stuck.length ? `; no previous version to return to on ${stuck.join(', ')}` : ''),
+    );
     await this.registry.setStatus(r.version, 'rolled-back');
     for (const t of touched) if (!stuck.includes(t.deviceId)) await this.send(r, t, true);
     await this.step((await this.store.get(r.id))!);
@@ -301,10 +306,16 @@ export class RolloutEngine {
     if (r.state !== 'running' && r.state !== 'paused') return;
     await this.adoptLive(r, fleet, now);
     const targets = await this.store.targets(r.id);
-    const broken = this.installProblem(r, targets, now);
+    const broken = installProblem(r, targets, now);
     if (broken) return this.rollback(r, broken, ENGINE, 'gate-failed');
     const verdict = await evaluateGates({
-      store: this.store, rollout: r, targets, fleet, pendingFrames: (d) => this.frames.pending(d), now, violations: this.healthViolations,
+      store: this.store,
+      rollout: r,
+      targets,
+      fleet,
+      pendingFrames: (d) => this.frames.pending(d),
+      now,
+      violations: this.healthViolations,
     });
     if (verdict.fail) return this.rollback(r, `gate failed: ${verdict.fail}`, ENGINE, 'gate-failed');
     if (r.state === 'paused') return;
@@ -317,7 +328,7 @@ export class RolloutEngine {
     for (const t of (await this.store.targets(r.id)).filter((x) => x.state === 'rolling-back')) {
       const f = fleet.get(t.deviceId);
       // The device's own status/health says it runs the old version again, after the rollback was issued.
-      if (f && f.modelVersion === this.rollbackVersion(r, t) && t.issuedAt && f.updatedAt >= t.issuedAt) {
+      if (f && f.modelVersion === rollbackVersion(r, t) && t.issuedAt && f.updatedAt >= t.issuedAt) {
         await this.store.updateTarget(r.id, t.deviceId, { state: 'rolled-back', rolledBackAt: now, updatedAt: now });
       }
     }
@@ -334,30 +345,16 @@ export class RolloutEngine {
       const f = fleet.get(t.deviceId);
       if (f && f.modelVersion === r.version && t.issuedAt && f.updatedAt >= t.issuedAt) {
         await this.store.updateTarget(r.id, t.deviceId, { state: 'live', liveAt: now, updatedAt: now });
-        // No report: the status/health message that named the candidate dates the swap (agent clock).
-        const ts = (f.status as { modelVersion?: unknown; ts?: unknown } | null)?.modelVersion === r.version ? (f.status as { ts: number }).ts : now.getTime();
-        this.frames.live(t.deviceId, r.id, ts);
+        this.frames.live(t.deviceId, r.id, adoptedSinceTs(fleet, t.deviceId, r.version, now));
       }
     }
   }
 
-  /** Why the install itself went wrong (a device failed, or is not live in time), or null. */
-  private installProblem(r: RolloutRow, targets: TargetRow[], now: Date): string | null {
-    const policy = r.policy;
-    const failed = targets.find((t) => t.state === 'failed');
-    if (failed) {
-      const rep = failed.report;
-      return `install failed on ${failed.deviceId}: ${rep?.reason?.code ?? 'unknown'} ${rep?.reason?.message ?? ''}`.trim();
-    }
-    // A shadowing canary legitimately stays un-live for the shadow window on top of the install itself.
-    const allowMs = (t: TargetRow): number => (policy.installTimeoutS + (t.wave === 0 && policy.shadow ? policy.shadow.durationS : 0)) * 1000;
-    const late = targets.find((t) => t.state === 'sent' && t.issuedAt && now.getTime() - t.issuedAt.getTime() > allowMs(t) && r.state === 'running');
-    return late ? `install timeout: ${late.deviceId} not live ${policy.installTimeoutS} s after the command` : null;
-  }
-
   /** Links expire: re-issue for devices still converging (same rollout+version: an agent mid-download ignores it). */
   private async refreshLinks(r: RolloutRow, targets: TargetRow[], now: Date): Promise<void> {
-    for (const t of targets.filter((x) => x.state === 'sent' && x.issuedAt && now.getTime() - x.issuedAt.getTime() > r.policy.urlRefreshS * 1000)) {
+    for (const t of targets.filter(
+      (x) => x.state === 'sent' && x.issuedAt && now.getTime() - x.issuedAt.getTime() > r.policy.urlRefreshS * 1000,
+    )) {
       await this.send(r, t, false);
     }
   }
@@ -368,8 +365,17 @@ export class RolloutEngine {
     const wave = targets.filter((t) => t.wave === r.wave);
     if (!wave.every((t) => t.state === 'live')) return;
     if (!r.waveLiveAt) {
-      await this.store.update(r.id, { waveLiveAt: now, updatedAt: now, ...(r.phase === 'shadow' && { phase: 'canary' }) });
-      await this.decide(r.id, ENGINE, 'wave-live', `${r.wave === 0 ? 'canary' : `wave ${r.wave}`}: all ${wave.length} device(s) live on ${r.version}; observing ${policy.observeS} s`);
+      await this.store.update(r.id, {
+        waveLiveAt: now,
+        updatedAt: now,
+        ...(r.phase === 'shadow' && { phase: 'canary' }),
+      });
+      await this.decide(
+        r.id,
+        ENGINE,
+        'wave-live',
+        `${r.wave === 0 ? 'canary' : `wave ${r.wave}`}: all ${wave.length} device(s) live on ${r.version}; observing ${policy.observeS} s`,
+      );
       return;
     }
     if (now.getTime() - r.waveLiveAt.getTime() < policy.observeS * 1000 || !verdict.ready) return;

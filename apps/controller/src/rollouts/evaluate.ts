@@ -6,7 +6,15 @@
 import type { HealthMessage, StatusMessage } from '@linewatch/protocol';
 import type { RolloutRow, RolloutStore, TargetRow } from '../store/rollout-store.js';
 import type { FleetRow } from '../store/types.js';
-import { flagRateGate, healthGate, meanFps, parseShadowNote, rejectRateGate, shadowGate, type Verdict } from './gates.js';
+import {
+  flagRateGate,
+  healthGate,
+  meanFps,
+  parseShadowNote,
+  rejectRateGate,
+  shadowGate,
+  type Verdict,
+} from './gates.js';
 
 export type Fleet = Map<string, FleetRow & { line: string; name: string }>;
 
@@ -86,12 +94,16 @@ function deviceHealth({ rollout: r, fleet, now, violations }: GateInputs, t: Tar
   const since = violations.get(key) ?? now.getTime();
   violations.set(key, since);
   const held = (now.getTime() - since) / 1000;
-  if (held < policy.healthSustainS) return { kind: 'wait', reason: `${v.reason} (for ${held.toFixed(0)} s of ${policy.healthSustainS} s)` };
+  if (held < policy.healthSustainS)
+    return { kind: 'wait', reason: `${v.reason} (for ${held.toFixed(0)} s of ${policy.healthSustainS} s)` };
   return { kind: 'fail', reason: `${v.reason} for ${held.toFixed(0)} s` };
 }
 
 /** Flag rate against the parent's baseline, and QA reject rate against the parent's (when there is one). */
-async function evidenceVerdicts({ store, rollout: r, pendingFrames }: GateInputs, live: TargetRow[]): Promise<Verdict[]> {
+async function evidenceVerdicts(
+  { store, rollout: r, pendingFrames }: GateInputs,
+  live: TargetRow[],
+): Promise<Verdict[]> {
   const ids = live.map((t) => t.deviceId);
   const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + pendingFrames(d), 0);
   const flagged = await store.flaggedEvents(ids, r.version);

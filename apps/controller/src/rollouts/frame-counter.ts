@@ -24,7 +24,12 @@ export class FrameCounter {
     const w = this.watches.get(deviceId);
     if (w && w.rolloutId === rolloutId && w.liveTs !== null) return;
     if (w && w.rolloutId === rolloutId && liveTs === null) return;
-    this.watches.set(deviceId, { rolloutId, liveTs, buckets: new Map(), pending: w?.rolloutId === rolloutId ? w.pending : 0 });
+    this.watches.set(deviceId, {
+      rolloutId,
+      liveTs,
+      buckets: new Map(),
+      pending: w?.rolloutId === rolloutId ? w.pending : 0,
+    });
   }
 
   watching(deviceId: string): boolean {

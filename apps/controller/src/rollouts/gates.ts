@@ -5,7 +5,8 @@
 import type { HealthMessage } from '@linewatch/protocol';
 import type { RolloutPolicy } from './policy.js';
 
-export type Verdict = { kind: 'pass'; reason: string } | { kind: 'wait'; reason: string } | { kind: 'fail'; reason: string };
+export type Verdict =
+  { kind: 'pass'; reason: string } | { kind: 'wait'; reason: string } | { kind: 'fail'; reason: string };
 const pass = (reason: string): Verdict => ({ kind: 'pass', reason });
 const wait = (reason: string): Verdict => ({ kind: 'wait', reason });
 const fail = (reason: string): Verdict => ({ kind: 'fail', reason });
@@ -62,7 +63,9 @@ export function meanFps(h: HealthMessage): number | null {
 /** fps and p99 latency of a device now running the candidate, against its own numbers before the update. */
 export function healthGate(t: DeviceHealthInput, h: HealthMessage | null, version: string, p: RolloutPolicy): Verdict {
   if (!h || h.modelVersion !== version) {
-    return p.requireHealth ? wait(`${t.deviceId}: no health report on ${version} yet`) : pass(`${t.deviceId}: health not required`);
+    return p.requireHealth
+      ? wait(`${t.deviceId}: no health report on ${version} yet`)
+      : pass(`${t.deviceId}: health not required`);
   }
   const fps = meanFps(h);
   if (t.baseFps !== null && t.baseFps > 0 && fps !== null && fps < t.baseFps * p.minFpsRatio) {
@@ -71,7 +74,10 @@ export function healthGate(t: DeviceHealthInput, h: HealthMessage | null, versio
   const lat = h.latencyMs.p99;
   if (t.baseLatencyMs !== null) {
     const limit = Math.max(t.baseLatencyMs * p.maxLatencyRatio, t.baseLatencyMs + p.latencySlackMs);
-    if (lat > limit) return fail(`${t.deviceId}: latency p99 ${lat.toFixed(1)} ms > ${limit.toFixed(1)} ms (before: ${t.baseLatencyMs.toFixed(1)} ms)`);
+    if (lat > limit)
+      return fail(
+        `${t.deviceId}: latency p99 ${lat.toFixed(1)} ms > ${limit.toFixed(1)} ms (before: ${t.baseLatencyMs.toFixed(1)} ms)`,
+      );
   }
   return pass(`${t.deviceId}: fps ${fps?.toFixed(1) ?? '-'}, p99 ${lat.toFixed(1)} ms within bounds`);
 }
@@ -98,7 +104,9 @@ export function rejectRateGate(cand: Verdicts, parent: Verdicts, p: RolloutPolic
  * Shadow statistics the agent puts on its status note while a shadow window runs (the protocol has no field):
  * "shadow: N frames, agreement A, flag rate live L / candidate C, …".
  */
-export function parseShadowNote(note: string | undefined): { frames: number; agreement: number; live: number; candidate: number } | null {
+export function parseShadowNote(
+  note: string | undefined,
+): { frames: number; agreement: number; live: number; candidate: number } | null {
   if (!note) return null;
   const m = /shadow: (\d+) frames, agreement ([\d.]+), flag rate live ([\d.]+) \/ candidate ([\d.]+)/.exec(note);
   if (!m) return null;

@@ -93,11 +93,16 @@ async function checkCandidate(
   if (!model) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${req.version}`);
   const scope = req.line === undefined ? model.line : req.line;
   const policy = await effectivePolicy(registry.store, scope, req.overrides);
-  if (policy.requireEligible && model.eligible === false) throw ctrlError('LW_CTRL_MODEL_INELIGIBLE', model.eligibility);
+  if (policy.requireEligible && model.eligible === false)
+    throw ctrlError('LW_CTRL_MODEL_INELIGIBLE', model.eligibility);
   if (!model.approvedAt) throw ctrlError('LW_CTRL_ROLLOUT_STATE', `version ${req.version} is not approved`);
   const active = await store.list(1000, ACTIVE_STATES);
   const clash = active.find((a) => a.line === null || scope === null || a.line === scope);
-  if (clash) throw ctrlError('LW_CTRL_ROLLOUT_ACTIVE', `rollout ${clash.id} (${clash.version}) is ${clash.state} on ${clash.line ?? 'the fleet'}`);
+  if (clash)
+    throw ctrlError(
+      'LW_CTRL_ROLLOUT_ACTIVE',
+      `rollout ${clash.id} (${clash.version}) is ${clash.state} on ${clash.line ?? 'the fleet'}`,
+    );
   return { model, scope, policy };
 }
 
@@ -106,14 +111,22 @@ async function pickDevices(ctx: Ctx, scope: string | null, version: string) {
   const devices = (await ctx.store.devices.list(scope === null ? undefined : [scope])).filter((d) => !d.disabledAt);
   const fleet = new Map((await ctx.store.fleet.list()).map((f) => [f.deviceId, f]));
   const offline = devices.filter((d) => !fleet.get(d.id)?.online).map((d) => d.id);
-  const already = devices.filter((d) => fleet.get(d.id)?.online && fleet.get(d.id)?.modelVersion === version).map((d) => d.id);
+  const already = devices
+    .filter((d) => fleet.get(d.id)?.online && fleet.get(d.id)?.modelVersion === version)
+    .map((d) => d.id);
   const ids = devices.map((d) => d.id).filter((id) => !offline.includes(id) && !already.includes(id));
-  if (ids.length === 0) throw ctrlError('LW_CTRL_ROLLOUT_STATE', `no online device on ${scope ?? 'the fleet'} needs ${version}`);
+  if (ids.length === 0)
+    throw ctrlError('LW_CTRL_ROLLOUT_STATE', `no online device on ${scope ?? 'the fleet'} needs ${version}`);
   return { ids, offline, already, fleet };
 }
 
 /** The parent's flag rate on the same devices over the baseline window (score aggregates flushed first). */
-async function measureBaseline(deps: PlannerDeps, ids: string[], policy: RolloutPolicy, now: Date): Promise<RolloutBaseline> {
+async function measureBaseline(
+  deps: PlannerDeps,
+  ids: string[],
+  policy: RolloutPolicy,
+  now: Date,
+): Promise<RolloutBaseline> {
   await deps.flushScores?.();
   const from = new Date(now.getTime() - policy.baselineWindowS * 1000);
   return {

@@ -49,7 +49,9 @@ export function checkOverrides(o: Record<string, unknown>): Record<string, unkno
 function validate(p: unknown): RolloutPolicy {
   if (!Value.Check(RolloutPolicyBody, p)) {
     const problems = [...Value.Errors(RolloutPolicyBody, p)].slice(0, 5).map((e) => `${e.path}: ${e.message}`);
-    throw ctrlError('LW_CTRL_ROLLOUT_POLICY_INVALID', `invalid rollout policy: ${problems.join('; ')}`, { details: problems });
+    throw ctrlError('LW_CTRL_ROLLOUT_POLICY_INVALID', `invalid rollout policy: ${problems.join('; ')}`, {
+      details: problems,
+    });
   }
   return p;
 }

@@ -51,7 +51,9 @@ export class DesiredPublisher {
       ...(s.shadow && !s.rollback && { shadow: s.shadow }),
       issuedAt: this.ctx.clock.now().getTime(),
     };
-    await this.bus.publish(toPublication('desiredModel', { site: device.site, line: device.line, device: device.id }, msg));
+    await this.bus.publish(
+      toPublication('desiredModel', { site: device.site, line: device.line, device: device.id }, msg),
+    );
     return msg;
   }
 }

@@ -74,14 +74,28 @@ export async function rolloutDetail(ctx: Ctx, store: RolloutStore, id: string): 
       frames: t.frames,
       report: t.report,
     })),
-    decisions: decisions.map((d) => ({ id: d.id, at: d.at.toISOString(), actor: who(d.actor), action: d.action, reason: d.reason, details: d.details })),
+    decisions: decisions.map((d) => ({
+      id: d.id,
+      at: d.at.toISOString(),
+      actor: who(d.actor),
+      action: d.action,
+      reason: d.reason,
+      details: d.details,
+    })),
   };
 }
 
-export function registerRolloutRoutes(app: TypedApp, ctx: Ctx, registry: Registry, engine: RolloutEngine | null, store: RolloutStore): void {
+export function registerRolloutRoutes(
+  app: TypedApp,
+  ctx: Ctx,
+  registry: Registry,
+  engine: RolloutEngine | null,
+  store: RolloutStore,
+): void {
   readRoutes(app, ctx, store);
   actionRoutes(app, ctx, store, () => {
-    if (!engine) throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
+    if (!engine)
+      throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
     return engine;
   });
   policyRoutes(app, ctx, registry);
@@ -142,7 +156,11 @@ function policyRoutes(app: TypedApp, ctx: Ctx, registry: Registry): void {
     const overrides = (await registry.store.getPolicy(scope)) ?? {};
     return { scope, overrides, effective: await effectivePolicy(registry.store, scope === '*' ? null : scope) };
   };
-  app.route({ ...GetRolloutPolicyRoute, config: { access: 'admin' }, handler: async (req) => policyView(req.params.scope) });
+  app.route({
+    ...GetRolloutPolicyRoute,
+    config: { access: 'admin' },
+    handler: async (req) => policyView(req.params.scope),
+  });
   app.route({
     ...PutRolloutPolicyRoute,
     config: { access: 'admin' },

@@ -72,8 +72,12 @@ export interface DecisionRow {
   details: unknown;
 }
 
-type TargetPatch = Partial<Omit<TargetRow, 'rolloutId' | 'deviceId'>>;
-type DbRollout = Omit<RolloutRow, 'state' | 'policy' | 'baseline'> & { state: string; policy: string; baseline: string | null };
+export type TargetPatch = Partial<Omit<TargetRow, 'rolloutId' | 'deviceId'>>;
+type DbRollout = Omit<RolloutRow, 'state' | 'policy' | 'baseline'> & {
+  state: string;
+  policy: string;
+  baseline: string | null;
+};
 type DbTarget = Omit<TargetRow, 'state' | 'report'> & { state: string; report: string | null };
 type DbDecision = Omit<DecisionRow, 'details'> & { details: string | null };
 
@@ -86,7 +90,11 @@ const asRollout = (r: DbRollout): RolloutRow => ({
   policy: JSON.parse(r.policy) as RolloutPolicyBody,
   baseline: parse<RolloutBaseline>(r.baseline),
 });
-const asTarget = (t: DbTarget): TargetRow => ({ ...t, state: t.state as TargetState, report: parse<ModelReportMessage>(t.report) });
+const asTarget = (t: DbTarget): TargetRow => ({
+  ...t,
+  state: t.state as TargetState,
+  report: parse<ModelReportMessage>(t.report),
+});
 const asDecision = (d: DbDecision): DecisionRow => ({ ...d, details: parse<unknown>(d.details) });
 
 function targetData(p: TargetPatch): Omit<TargetPatch, 'report'> & { report?: string | null } {
@@ -128,12 +136,18 @@ export class RolloutStore {
   }
 
   async targets(rolloutId: string): Promise<TargetRow[]> {
-    const rows = await this.db.rolloutTarget.findMany({ where: { rolloutId }, orderBy: [{ wave: 'asc' }, { deviceId: 'asc' }] });
+    const rows = await this.db.rolloutTarget.findMany({
+      where: { rolloutId },
+      orderBy: [{ wave: 'asc' }, { deviceId: 'asc' }],
+    });
     return rows.map(asTarget);
   }
 
   async updateTarget(rolloutId: string, deviceId: string, patch: TargetPatch): Promise<void> {
-    await this.db.rolloutTarget.update({ where: { rolloutId_deviceId: { rolloutId, deviceId } }, data: targetData(patch) });
+    await this.db.rolloutTarget.update({
+      where: { rolloutId_deviceId: { rolloutId, deviceId } },
+      data: targetData(patch),
+    });
   }
 
   async addFrames(rolloutId: string, deviceId: string, frames: number): Promise<void> {
@@ -183,7 +197,11 @@ export class RolloutStore {
   async verdicts(version: string, deviceIds?: string[]): Promise<{ confirmed: number; rejected: number }> {
     const rows = await this.db.event.groupBy({
       by: ['labelStatus'],
-      where: { modelVersion: version, labelStatus: { in: ['confirmed', 'rejected'] }, ...(deviceIds && { deviceId: { in: deviceIds } }) },
+      where: {
+        modelVersion: version,
+        labelStatus: { in: ['confirmed', 'rejected'] },
+        ...(deviceIds && { deviceId: { in: deviceIds } }),
+      },
       _count: { _all: true },
     });
     const n = (s: string): number => rows.find((r) => r.labelStatus === s)?._count._all ?? 0;
