@@ -10,14 +10,10 @@
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKey } from '@linewatch/model-package';
-import { buildTopic, toPublication } from '@linewatch/protocol';
-import type { BirthMessage, DeviceAddress } from '@linewatch/protocol';
+import { buildTopic, toPublication, type DeviceAddress } from '@linewatch/protocol';
 import type { AgentConfig } from './config.js';
 import { BdSeq, SeqCounter } from './counters.js';
 import { AgentError, reasonOf } from './errors.js';
-import { onMessage } from './handlers.js';
-import type { InboundDeps } from './handlers.js';
-import { healthMessage } from './health.js';
 import { createLogger } from './log.js';
 import type { Logger } from './log.js';
 import { loadStartupModel } from './model/bootstrap.js';
@@ -36,10 +32,11 @@ import { EventSender } from './sender.js';
 import { createSource } from './sources/index.js';
 import type { FrameSource, SourceFactory } from './sources/index.js';
 import { StatusPublisher, StatusRegistry } from './status.js';
-import type { Problem } from './status.js';
 import { Thresholds } from './thresholds.js';
+import { AgentRuntime, type Agent, type Parts } from './runtime.js';
 
-export const AGENT_VERSION = '0.1.0';
+export { AGENT_VERSION } from './runtime.js';
+export type { Agent };
 
 export interface BuildOptions {
   readonly config: AgentConfig;
@@ -53,74 +50,65 @@ export interface BuildOptions {
   readonly onScored?: PipelineHooks['scored'];
 }
 
-export interface Agent {
-  readonly config: AgentConfig;
-  readonly address: DeviceAddress;
-  readonly pipeline: Pipeline;
-  readonly outbox: Outbox;
-  readonly updater: Updater;
-  readonly link: MqttLink;
-  readonly sources: ReadonlyMap<string, FrameSource>;
-  /** Active problems by key (camera id, 'outbox', …) with their code: what makes the status `degraded`. */
-  readonly problems: ReadonlyMap<string, Problem>;
-  start(): void;
-  stop(): Promise<void>;
-}
-
-/** Everything build() made, as start() and stop() need it. */
-interface Parts {
-  readonly cfg: AgentConfig;
-  readonly now: () => number;
-  readonly log: Logger;
-  readonly address: DeviceAddress;
-  /** performance.now() at build, for the health message's uptime. */
-  readonly started: number;
-  readonly registry: StatusRegistry;
-  readonly status: StatusPublisher;
-  readonly outbox: Outbox;
-  readonly sender: EventSender;
-  readonly link: MqttLink;
-  readonly pipeline: Pipeline;
-  readonly updater: Updater;
-  readonly thresholds: Thresholds;
-  readonly sources: ReadonlyMap<string, FrameSource>;
-}
-
 function trustedKeys(cfg: AgentConfig): KeyObject[] {
   try {
     return [loadPublicKey(cfg.model.trustedKeyPath)];
   } catch (e) {
-    throw new AgentError('LW_AGENT_CONFIG_INVALID', `model.trustedKeyPath: ${reasonOf(e)}`, { path: cfg.model.trustedKeyPath });
+    throw new AgentError('LW_AGENT_CONFIG_INVALID', `model.trustedKeyPath: ${reasonOf(e)}`, {
+      path: cfg.model.trustedKeyPath,
+    });
   }
 }
 
 /** Opens a model with the configured inference settings; lost and restored sessions go to the status registry. */
 function modelLoader(cfg: AgentConfig, registry: StatusRegistry, opener: SessionOpener): ModelLoader {
   return (version, manifest, bytes) =>
-    LoadedModel.load(version, manifest, bytes, {
-      executionProviders: cfg.inference.executionProviders,
-      warmUpRuns: cfg.inference.warmUpRuns,
-      sessions: cfg.inference.sessions,
-      sessionEvents: {
-        lost: (reason: string) => registry.raise('inference', 'LW_AGENT_INFERENCE_FAILED', `inference session lost, reopening: ${reason}`),
-        restored: () => void registry.resolve('inference', 'inference sessions open again'),
+    LoadedModel.load(
+      version,
+      manifest,
+      bytes,
+      {
+        executionProviders: cfg.inference.executionProviders,
+        warmUpRuns: cfg.inference.warmUpRuns,
+        sessions: cfg.inference.sessions,
+        sessionEvents: {
+          lost: (reason: string) =>
+            registry.raise('inference', 'LW_AGENT_INFERENCE_FAILED', `inference session lost, reopening: ${reason}`),
+          restored: () => void registry.resolve('inference', 'inference sessions open again'),
+        },
+        ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
       },
-      ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
-    }, opener);
+      opener,
+    );
 }
 
-async function startupModel(cfg: AgentConfig, store: ModelStore, trusted: readonly KeyObject[], load: ModelLoader, log: Logger): Promise<LoadedModel> {
+async function startupModel(
+  cfg: AgentConfig,
+  store: ModelStore,
+  trusted: readonly KeyObject[],
+  load: ModelLoader,
+  log: Logger,
+): Promise<LoadedModel> {
   const model = await loadStartupModel(store, trusted, cfg.model.initialPackage, load, log);
   try {
     store.prune();
   } catch {
     /* housekeeping only */
   }
-  log('info', `model ${model.version} on ${model.provider}: ${model.plan.sessions} session(s) × ${model.plan.intraOpThreads ?? 'default'} thread(s)`, { attempts: model.attempts });
+  log(
+    'info',
+    `model ${model.version} on ${model.provider}: ${model.plan.sessions} session(s) × ${model.plan.intraOpThreads ?? 'default'} thread(s)`,
+    { attempts: model.attempts },
+  );
   return model;
 }
 
-function openOutbox(cfg: AgentConfig, address: DeviceAddress, registry: StatusRegistry, fs: OutboxFs | undefined): Outbox {
+function openOutbox(
+  cfg: AgentConfig,
+  address: DeviceAddress,
+  registry: StatusRegistry,
+  fs: OutboxFs | undefined,
+): Outbox {
   const outbox = new Outbox({
     dir: join(cfg.dataDir, 'outbox'),
     maxBytes: cfg.outbox.maxBytes,
@@ -133,7 +121,11 @@ function openOutbox(cfg: AgentConfig, address: DeviceAddress, registry: StatusRe
   return outbox;
 }
 
-function pipelineHooks(p: Pick<Parts, 'address' | 'link' | 'outbox' | 'sender' | 'log'>, seq: SeqCounter, onScored: BuildOptions['onScored']): PipelineHooks {
+function pipelineHooks(
+  p: Pick<Parts, 'address' | 'link' | 'outbox' | 'sender' | 'log'>,
+  seq: SeqCounter,
+  onScored: BuildOptions['onScored'],
+): PipelineHooks {
   return {
     publishScore: (camera, msg) => {
       try {
@@ -153,7 +145,12 @@ function pipelineHooks(p: Pick<Parts, 'address' | 'link' | 'outbox' | 'sender' |
   };
 }
 
-function newUpdater(p: Pick<Parts, 'cfg' | 'address' | 'link' | 'pipeline' | 'registry' | 'log' | 'now'>, store: ModelStore, trusted: readonly KeyObject[], load: ModelLoader): Updater {
+function newUpdater(
+  p: Pick<Parts, 'cfg' | 'address' | 'link' | 'pipeline' | 'registry' | 'log' | 'now'>,
+  store: ModelStore,
+  trusted: readonly KeyObject[],
+  load: ModelLoader,
+): Updater {
   const { cfg, address, link, pipeline, registry, log } = p;
   return new Updater({
     device: address.device,
@@ -168,7 +165,10 @@ function newUpdater(p: Pick<Parts, 'cfg' | 'address' | 'link' | 'pipeline' | 're
     stopShadow: () => pipeline.stopShadow(),
     shadowFrames: () => pipeline.shadowStats?.frames ?? 0,
     report: (r) => {
-      log(r.state === 'failed' ? 'warn' : 'info', `model update ${r.version}: ${r.state}`, { reason: r.reason, progress: r.progress });
+      log(r.state === 'failed' ? 'warn' : 'info', `model update ${r.version}: ${r.state}`, {
+        reason: r.reason,
+        progress: r.progress,
+      });
       void link.publish(toPublication('modelReport', address, r));
       registry.updateReported(r.state);
     },
@@ -193,122 +193,51 @@ export async function build(opts: BuildOptions): Promise<Agent> {
   const outbox = openOutbox(cfg, address, registry, opts.outboxFs);
   const seq = new SeqCounter(stateDir, outbox.maxSeqOnDisk + 1);
   const link = new MqttLink(cfg, address, new BdSeq(stateDir), opts.mqttFactory ?? defaultMqttFactory, now);
-  const sender = new EventSender(outbox, link, { maxInFlight: cfg.outbox.maxInFlight, resendAfterMs: cfg.outbox.resendAfterMs });
+  const sender = new EventSender(outbox, link, {
+    maxInFlight: cfg.outbox.maxInFlight,
+    resendAfterMs: cfg.outbox.resendAfterMs,
+  });
   const thresholds = new Thresholds(new Map(cfg.cameras.map((c) => [c.id, c.threshold])));
   const pipeline = new Pipeline({
-    address, cameraIds: cfg.cameras.map((c) => c.id), model, thresholds, decimation: cfg.scoreDecimation,
+    address,
+    cameraIds: cfg.cameras.map((c) => c.id),
+    model,
+    thresholds,
+    decimation: cfg.scoreDecimation,
     hooks: pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored),
-    now, sampleIntervalMs: cfg.normalSampleIntervalS * 1000,
+    now,
+    sampleIntervalMs: cfg.normalSampleIntervalS * 1000,
   });
   const updater = newUpdater({ cfg, address, link, pipeline, registry, log, now }, store, trusted, load);
   const status = new StatusPublisher({
-    registry, address, cameras: cfg.cameras.map((c) => c.id), outboxPolicy: cfg.outbox.policy, link, outbox, pipeline, updater, now, log,
+    registry,
+    address,
+    cameras: cfg.cameras.map((c) => c.id),
+    outboxPolicy: cfg.outbox.policy,
+    link,
+    outbox,
+    pipeline,
+    updater,
+    now,
+    log,
   });
-  const sources = new Map(cfg.cameras.map((cam): [string, FrameSource] => [cam.id, (opts.sourceFactory ?? createSource)(cam, cfg)]));
-  return new AgentRuntime({ cfg, now, log, address, started, registry, status, outbox, sender, link, pipeline, updater, thresholds, sources });
-}
-
-function birthMessage(p: Parts, bdSeq: number): BirthMessage {
-  return {
-    device: p.address.device, bdSeq, ts: p.now(), agentVersion: AGENT_VERSION, modelVersion: p.pipeline.model.version,
-    executionProvider: p.pipeline.model.provider,
-    cameras: [...p.sources.values()].map((s) => ({ camera: s.camera, width: s.width, height: s.height, fps: s.fps })),
-  };
-}
-
-/** start()/stop() over the built parts. */
-class AgentRuntime implements Agent {
-  readonly config: AgentConfig;
-  readonly address: DeviceAddress;
-  readonly pipeline: Pipeline;
-  readonly outbox: Outbox;
-  readonly updater: Updater;
-  readonly link: MqttLink;
-  readonly sources: ReadonlyMap<string, FrameSource>;
-  private healthTimer: NodeJS.Timeout | undefined;
-  private running = false;
-
-  constructor(private readonly p: Parts) {
-    this.config = p.cfg;
-    this.address = p.address;
-    this.pipeline = p.pipeline;
-    this.outbox = p.outbox;
-    this.updater = p.updater;
-    this.link = p.link;
-    this.sources = p.sources;
-  }
-
-  get problems(): ReadonlyMap<string, Problem> {
-    return this.p.registry.problems;
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.p.pipeline.start();
-    this.startSources();
-    this.startLink();
-    this.p.sender.start();
-    this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
-  }
-
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    const { link, pipeline, address, now } = this.p;
-    if (this.healthTimer) clearInterval(this.healthTimer);
-    this.p.status.cancel();
-    await Promise.all([...this.p.sources.values()].map((s) => s.stop()));
-    await pipeline.stop();
-    await this.p.outbox.flush(); // every flagged frame is on disk before we say goodbye
-    await this.p.updater.idle().catch(() => undefined);
-    this.p.sender.stop();
-    await this.p.status.stopping();
-    // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
-    await link.stop(toPublication('death', address, { device: address.device, bdSeq: link.currentBdSeq, ts: now() }));
-    await pipeline.model.release();
-  }
-
-  private startSources(): void {
-    const { pipeline, registry } = this.p;
-    for (const [id, src] of this.p.sources) {
-      const slot = pipeline.cameras.get(id)!.slot;
-      src.start({
-        frame: (img) => slot.put(img),
-        pullWith: (pull) => slot.pullWith(pull),
-        problem: (code, message) => registry.raise(id, code, `camera ${id}: ${message}`),
-        recovered: () => void registry.resolve(id, `camera ${id} delivering again`),
-      });
-    }
-  }
-
-  private startLink(): void {
-    const { cfg, link, log, address } = this.p;
-    const inbound: InboundDeps = {
-      outbox: this.p.outbox, outboxMaxBytes: cfg.outbox.maxBytes, sender: this.p.sender, thresholds: this.p.thresholds,
-      updater: this.p.updater, registry: this.p.registry, log,
-    };
-    link.start({
-      connected: (bd, outage) => {
-        if (!outage) log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
-        else log('info', `connected to ${cfg.broker.url} (bdSeq ${bd}) after ${(outage.downMs / 1000).toFixed(1)} s unreachable, ${outage.attempts} attempts`, { ...outage });
-        void link.publish(toPublication('birth', address, birthMessage(this.p, bd)));
-        this.p.status.publish();
-        this.p.sender.onConnect();
-      },
-      disconnected: () => undefined,
-      message: (topic, payload) => onMessage(inbound, topic, payload),
-      error: (code, message, details) => log('warn', `${code}: ${message}`, { code, ...details }),
-    });
-  }
-
-  private publishHealth(): void {
-    const { link, address, pipeline, outbox } = this.p;
-    if (!link.connected) return;
-    try {
-      link.publishLossy(toPublication('health', address, healthMessage(address.device, this.p.now(), this.p.started, pipeline, outbox)));
-    } catch (e) {
-      this.p.log('warn', `health not published: ${reasonOf(e)}`);
-    }
-  }
+  const sources = new Map(
+    cfg.cameras.map((cam): [string, FrameSource] => [cam.id, (opts.sourceFactory ?? createSource)(cam, cfg)]),
+  );
+  return new AgentRuntime({
+    cfg,
+    now,
+    log,
+    address,
+    started,
+    registry,
+    status,
+    outbox,
+    sender,
+    link,
+    pipeline,
+    updater,
+    thresholds,
+    sources,
+  });
 }
