@@ -17,9 +17,16 @@ export const depConstraints = [
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/*.js', '**/*.mjs', '**/*.cjs',
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.nx/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
       // Except the controller's QA UI: hand-written browser modules, served as is (type-checked by tsconfig.ui.json).
-      '!apps/controller/ui/**/*.js'],
+      '!apps/controller/ui/**/*.js',
+    ],
   },
   ...tseslint.configs.recommended,
   {

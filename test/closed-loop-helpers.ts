@@ -31,7 +31,13 @@ export function cameraFrames(camera: string, spec: CameraSpec): TruthFrame[] {
   const rng = createRng(`${spec.seed}:${camera}`);
   const defective = Array.from({ length: spec.distinctFrames }, () => rng.next() < spec.defectRate);
   return defective.map((d, k) => {
-    const s = generateSurface({ seed: `${spec.seed}:${camera}:${k}`, width: spec.width, height: spec.height, texture: 'grain', defect: d ? 'random' : 'none' });
+    const s = generateSurface({
+      seed: `${spec.seed}:${camera}:${k}`,
+      width: spec.width,
+      height: spec.height,
+      texture: 'grain',
+      defect: d ? 'random' : 'none',
+    });
     return { k, image: s.image, mask: s.mask, defective: d && s.mask.data.some((v) => v !== 0) };
   });
 }
@@ -46,18 +52,32 @@ function mse(a: RgbImage, b: RgbImage): number {
 }
 
 /** Which truth frame a (JPEG) event frame shows: the nearest by mean squared error, with the runner-up's error. */
-export async function matchFrame(jpeg: Uint8Array, frames: readonly TruthFrame[]): Promise<{ frame: TruthFrame; error: number; runnerUp: number }> {
+export async function matchFrame(
+  jpeg: Uint8Array,
+  frames: readonly TruthFrame[],
+): Promise<{ frame: TruthFrame; error: number; runnerUp: number }> {
   const img = await decodeImage(jpeg);
   const scored = frames.map((f) => ({ frame: f, error: mse(img, f.image) })).sort((x, y) => x.error - y.error);
   return { frame: scored[0]!.frame, error: scored[0]!.error, runnerUp: scored[1]?.error ?? Infinity };
 }
 
 /** MVTec `train/good` of normal surfaces (other seeds than the cameras'), for the parent model. */
-export async function writeNormalSurfaces(root: string, spec: Pick<CameraSpec, 'width' | 'height'>, count: number, texture: 'grain' | 'brushed' = 'grain'): Promise<void> {
+export async function writeNormalSurfaces(
+  root: string,
+  spec: Pick<CameraSpec, 'width' | 'height'>,
+  count: number,
+  texture: 'grain' | 'brushed' = 'grain',
+): Promise<void> {
   mkdirSync(join(root, 'train', 'good'), { recursive: true });
   mkdirSync(join(root, 'test', 'good'), { recursive: true });
   for (let i = 0; i < count; i++) {
-    const s = generateSurface({ seed: `parent-normal/${i}`, width: spec.width, height: spec.height, texture, defect: 'none' });
+    const s = generateSurface({
+      seed: `parent-normal/${i}`,
+      width: spec.width,
+      height: spec.height,
+      texture,
+      defect: 'none',
+    });
     writeFileSync(join(root, 'train', 'good', `${i}.png`), await encodePng(s.image));
   }
 }
@@ -67,7 +87,9 @@ export async function allEvents(admin: ApiClient, deviceId: string): Promise<Eve
   const out: EventView[] = [];
   let cursor: string | null = null;
   do {
-    const page: EventQueue = await admin.call(ListEventsRoute, { query: { deviceId, limit: 200, ...(cursor ? { cursor } : {}) } });
+    const page: EventQueue = await admin.call(ListEventsRoute, {
+      query: { deviceId, limit: 200, ...(cursor ? { cursor } : {}) },
+    });
     out.push(...page.events);
     cursor = page.nextCursor;
   } while (cursor);
@@ -77,10 +99,29 @@ export async function allEvents(admin: ApiClient, deviceId: string): Promise<Eve
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** `linewatch-trainer worker --once` as its own process (what a GPU host would run), its stderr collected. */
-export function spawnWorker(args: { controller: string; token: string; key: string; workDir: string; id: string }): { done: Promise<number | null>; output: () => string; kill: () => void } {
+export function spawnWorker(args: { controller: string; token: string; key: string; workDir: string; id: string }): {
+  done: Promise<number | null>;
+  output: () => string;
+  kill: () => void;
+} {
   const child = spawn(
     process.execPath,
-    ['--conditions=@linewatch/source', '--import', 'tsx', join(repoRoot, 'apps/trainer/src/main.ts'), 'worker', '--controller', args.controller, '--key', args.key, '--work-dir', args.workDir, '--id', args.id, '--once'],
+    [
+      '--conditions=@linewatch/source',
+      '--import',
+      'tsx',
+      join(repoRoot, 'apps/trainer/src/main.ts'),
+      'worker',
+      '--controller',
+      args.controller,
+      '--key',
+      args.key,
+      '--work-dir',
+      args.workDir,
+      '--id',
+      args.id,
+      '--once',
+    ],
     { cwd: repoRoot, env: { ...process.env, LW_WORKER_TOKEN: args.token }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -18,7 +18,14 @@ export async function writeSyntheticDataset(root: string): Promise<void> {
     const dir = join(root, split, kind);
     mkdirSync(dir, { recursive: true });
     for (let i = 0; i < count; i++) {
-      const s = generateSurface({ seed: `${split}/${kind}/${i}`, width: 80, height: 72, texture: 'brushed', defect, grayscale: true });
+      const s = generateSurface({
+        seed: `${split}/${kind}/${i}`,
+        width: 80,
+        height: 72,
+        texture: 'brushed',
+        defect,
+        grayscale: true,
+      });
       writeFileSync(join(dir, `${i}.png`), await encodePng(s.image));
       if (defect !== 'none') {
         mkdirSync(join(root, 'ground_truth', kind), { recursive: true });
@@ -29,7 +36,12 @@ export async function writeSyntheticDataset(root: string): Promise<void> {
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the error says what was awaited. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -39,7 +51,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -33,7 +33,7 @@ function main(): void {
   const nameIdx = args.indexOf('--name');
   const projectDir = process.cwd();
   const name = nameIdx >= 0 ? String(args[nameIdx + 1]) : basename(projectDir);
-  const roots = (nameIdx >= 0 ? args.filter((_, i) => i !== nameIdx && i !== nameIdx + 1) : args);
+  const roots = nameIdx >= 0 ? args.filter((_, i) => i !== nameIdx && i !== nameIdx + 1) : args;
   const searchRoots = roots.length > 0 ? roots : ['src', 'test'];
   const files = searchRoots
     .map((r) => resolve(projectDir, r))

@@ -18,7 +18,16 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit, runTsInherit, spawnTs, stopAll, type Child } from './start/children.js';
 import {
-  adminLogin, ensureSecrets, provision, registerModel, setRolloutPolicy, waitForHttp, writeControllerConfig, writeDemoData, type DemoLayout, type Secrets,
+  adminLogin,
+  ensureSecrets,
+  provision,
+  registerModel,
+  setRolloutPolicy,
+  waitForHttp,
+  writeControllerConfig,
+  writeDemoData,
+  type DemoLayout,
+  type Secrets,
 } from './start/setup.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -76,11 +85,15 @@ interface SetupState {
   initialVersion?: string;
   demoPolicy?: boolean;
 }
-const readSetup = (): SetupState => (existsSync(paths.setup) ? (JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupState) : {});
+const readSetup = (): SetupState =>
+  existsSync(paths.setup) ? (JSON.parse(readFileSync(paths.setup, 'utf8')) as SetupState) : {};
 
 /** The controller's prisma client is generated from its schema (offline, about a second) rather than committed. */
 function generateDatabaseClient(): void {
-  const gen = spawnSync(process.execPath, ['apps/controller/scripts/prisma-generate.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const gen = spawnSync(process.execPath, ['apps/controller/scripts/prisma-generate.mjs'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (gen.status !== 0) throw new Error('generating the controller database client failed; see above');
 }
 
@@ -94,17 +107,39 @@ async function ensureKeysAndModel(): Promise<void> {
   if (!existsSync(join(paths.model, 'manifest.json'))) {
     say(`first start: training the initial normal-only model (preset ${preset}) on synthetic normal surfaces`);
     await writeDemoData(paths.data, layout, 200);
-    const code = await runTsInherit(root, TRAINER, ['train', '--data', paths.data, '--preset', preset, '--out', paths.model, '--key', paths.privateKey]);
+    const code = await runTsInherit(root, TRAINER, [
+      'train',
+      '--data',
+      paths.data,
+      '--preset',
+      preset,
+      '--out',
+      paths.model,
+      '--key',
+      paths.privateKey,
+    ]);
     if (code !== 0) throw new Error(`training the initial model failed (exit ${code})`);
   }
 }
 
 async function startController(secrets: Secrets): Promise<void> {
-  writeControllerConfig(paths.controllerConfig, { dataDir: join(state, 'controller'), httpPort, mqttPort, secrets, trustedKey: paths.publicKey });
-  say(`starting the controller (embedded MQTT broker on :${mqttPort}, SQLite and files in ${join(state, 'controller')})`);
+  writeControllerConfig(paths.controllerConfig, {
+    dataDir: join(state, 'controller'),
+    httpPort,
+    mqttPort,
+    secrets,
+    trustedKey: paths.publicKey,
+  });
+  say(
+    `starting the controller (embedded MQTT broker on :${mqttPort}, SQLite and files in ${join(state, 'controller')})`,
+  );
   const controller = watch(
     spawnTs({
-      name: 'controller', root, entry: 'apps/controller/src/main.ts', logFile: join(paths.logs, 'controller.log'), stage: 2,
+      name: 'controller',
+      root,
+      entry: 'apps/controller/src/main.ts',
+      logFile: join(paths.logs, 'controller.log'),
+      stage: 2,
       env: { LW_CONTROLLER_CONFIG: paths.controllerConfig },
       onLine: (line) => {
         const m = line.match(/one-time password: (\S+)/);
@@ -123,9 +158,21 @@ const agentConfigPath = (id: string): string => join(state, 'agents', id, 'confi
 function writeAgentConfig(id: string, creds: { username: string; password: string }): void {
   mkdirSync(join(state, 'agents', id), { recursive: true });
   const cfg = {
-    site: layout.site, line: layout.line, device: id,
-    broker: { url: `mqtt://127.0.0.1:${mqttPort}`, username: creds.username, password: creds.password, reconnectMs: 1000 },
-    cameras: [{ id: 'cam-1', source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 600 } }],
+    site: layout.site,
+    line: layout.line,
+    device: id,
+    broker: {
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      username: creds.username,
+      password: creds.password,
+      reconnectMs: 1000,
+    },
+    cameras: [
+      {
+        id: 'cam-1',
+        source: { kind: 'synthetic', ...layout.frame, fps: 2, seed: id, defectRate: 0.06, distinctFrames: 600 },
+      },
+    ],
     inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
     model: { trustedKeyPath: paths.publicKey, initialPackage: paths.model },
     dataDir: join(state, 'agents', id, 'data'),
@@ -143,7 +190,9 @@ async function setUpThroughAdminApi(): Promise<void> {
   // A fresh database prints the admin's one-time password before listening; give the pipe a moment to deliver it.
   for (let i = 0; i < 50 && !existsSync(paths.adminPassword); i++) await new Promise((r) => setTimeout(r, 100));
   if (!existsSync(paths.adminPassword)) {
-    throw new Error(`the controller in ${join(state, 'controller')} was set up before but ${paths.adminPassword} is gone; remove ${state} to start over`);
+    throw new Error(
+      `the controller in ${join(state, 'controller')} was set up before but ${paths.adminPassword} is gone; remove ${state} to start over`,
+    );
   }
   const api = await adminLogin(base, readFileSync(paths.adminPassword, 'utf8').trim());
   for (const id of missing) {
@@ -165,8 +214,22 @@ async function setUpThroughAdminApi(): Promise<void> {
 function startWorkerAndAgents(secrets: Secrets): void {
   watch(
     spawnTs({
-      name: 'worker', root, entry: TRAINER, logFile: join(paths.logs, 'worker.log'), stage: 1,
-      args: ['worker', '--controller', base, '--key', paths.privateKey, '--work-dir', join(state, 'worker'), '--id', 'local-worker'],
+      name: 'worker',
+      root,
+      entry: TRAINER,
+      logFile: join(paths.logs, 'worker.log'),
+      stage: 1,
+      args: [
+        'worker',
+        '--controller',
+        base,
+        '--key',
+        paths.privateKey,
+        '--work-dir',
+        join(state, 'worker'),
+        '--id',
+        'local-worker',
+      ],
       env: { LW_WORKER_TOKEN: secrets.workerToken },
       // The worker's own log lines (claimed / completed / failed) are worth seeing here; progress stays in the log.
       onLine: (line) => {
@@ -175,12 +238,23 @@ function startWorkerAndAgents(secrets: Secrets): void {
     }),
   );
   for (const id of layout.devices) {
-    watch(spawnTs({ name: id, root, entry: 'apps/agent/src/main.ts', args: [agentConfigPath(id)], logFile: join(paths.logs, `${id}.log`), stage: 0 }));
+    watch(
+      spawnTs({
+        name: id,
+        root,
+        entry: 'apps/agent/src/main.ts',
+        args: [agentConfigPath(id)],
+        logFile: join(paths.logs, `${id}.log`),
+        stage: 0,
+      }),
+    );
   }
 }
 
 function printRunning(): void {
-  const password = existsSync(paths.adminPassword) ? readFileSync(paths.adminPassword, 'utf8').trim() : '(see the first start)';
+  const password = existsSync(paths.adminPassword)
+    ? readFileSync(paths.adminPassword, 'utf8').trim()
+    : '(see the first start)';
   console.log(
     [
       '',

@@ -17,7 +17,9 @@ function counter(xml: string, key: string): number {
 export function summarise(resultsDir: string): TestTotals {
   const totals: TestTotals = { passed: 0, failed: 0, skipped: 0, projects: [] };
   if (!existsSync(resultsDir)) return totals;
-  for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.xml')).sort()) {
+  for (const file of readdirSync(resultsDir)
+    .filter((f) => f.endsWith('.xml'))
+    .sort()) {
     const xml = readFileSync(join(resultsDir, file), 'utf8');
     totals.projects.push(file.replace(/\.xml$/, ''));
     totals.passed += counter(xml, 'pass');

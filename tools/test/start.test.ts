@@ -35,10 +35,21 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-function start(state: string, http: number, mqtt: number): { out: () => string; exited: Promise<number | null>; pid: number; kill: (s: NodeJS.Signals) => void } {
+function start(
+  state: string,
+  http: number,
+  mqtt: number,
+): { out: () => string; exited: Promise<number | null>; pid: number; kill: (s: NodeJS.Signals) => void } {
   const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', 'tools/src/start.ts'], {
     cwd: root,
-    env: { ...process.env, LW_START_DIR: state, LW_HTTP_PORT: String(http), LW_MQTT_PORT: String(mqtt), LW_START_AGENTS: '2', LW_START_PRESET: 'tiny' },
+    env: {
+      ...process.env,
+      LW_START_DIR: state,
+      LW_HTTP_PORT: String(http),
+      LW_MQTT_PORT: String(mqtt),
+      LW_START_AGENTS: '2',
+      LW_START_PRESET: 'tiny',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -56,58 +67,97 @@ async function listening(port: number): Promise<boolean> {
   });
 }
 
-test('npm start: first start sets everything up, agents come online, Ctrl-C stops it all cleanly; restart reuses state', { timeout: 300_000 }, async () => {
-  const state = mkdtempSync(join(tmpdir(), 'lw-start-'));
-  const [http, mqtt] = [await freePort(), await freePort()];
-  const base = `http://127.0.0.1:${http}`;
-  let run: ReturnType<typeof start> | undefined;
-  try {
-    for (const round of ['first', 'second'] as const) {
-      run = start(state, http, mqtt);
-      const r = run;
-      await until('"linewatch is running"', async () => (r.out().includes('linewatch is running') ? true : undefined), 240_000).catch((e: unknown) => {
-        throw new Error(`${String(e)}\n${r.out()}`);
-      });
-      if (round === 'first') {
-        assert.match(r.out(), /training the initial normal-only model/);
-        assert.match(r.out(), /provisioned device edge-2/);
-        assert.match(r.out(), /registered the initial model as \S+/);
-      } else {
-        assert.doesNotMatch(r.out(), /first start:|provisioned device|registered the initial/, 'the second start reuses keys, model and devices');
-      }
-      const password = readFileSync(join(state, 'admin-password'), 'utf8').trim();
-      assert.ok(r.out().includes(`admin / ${password}`), 'prints the admin login');
-      const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
-      assert.equal(login.status, 200);
-      const cookie = login.headers.getSetCookie().find((c) => c.startsWith('lw_session='))!.split(';')[0]!;
-      const version = (JSON.parse(readFileSync(join(state, 'setup.json'), 'utf8')) as { initialVersion: string }).initialVersion;
-      await until('both agents online on the first model', async () => {
-        const fleet = (await (await fetch(`${base}/api/fleet`, { headers: { cookie } })).json()) as { devices: { deviceId: string; online: boolean; modelVersion: string | null }[] };
-        const on = fleet.devices.filter((d) => d.online && d.modelVersion === version);
-        return on.length === 2 ? true : undefined;
-      }, 60_000);
+test(
+  'npm start: first start sets everything up, agents come online, Ctrl-C stops it all cleanly; restart reuses state',
+  { timeout: 300_000 },
+  async () => {
+    const state = mkdtempSync(join(tmpdir(), 'lw-start-'));
+    const [http, mqtt] = [await freePort(), await freePort()];
+    const base = `http://127.0.0.1:${http}`;
+    let run: ReturnType<typeof start> | undefined;
+    try {
+      for (const round of ['first', 'second'] as const) {
+        run = start(state, http, mqtt);
+        const r = run;
+        await until(
+          '"linewatch is running"',
+          async () => (r.out().includes('linewatch is running') ? true : undefined),
+          240_000,
+        ).catch((e: unknown) => {
+          throw new Error(`${String(e)}\n${r.out()}`);
+        });
+        if (round === 'first') {
+          assert.match(r.out(), /training the initial normal-only model/);
+          assert.match(r.out(), /provisioned device edge-2/);
+          assert.match(r.out(), /registered the initial model as \S+/);
+        } else {
+          assert.doesNotMatch(
+            r.out(),
+            /first start:|provisioned device|registered the initial/,
+            'the second start reuses keys, model and devices',
+          );
+        }
+        const password = readFileSync(join(state, 'admin-password'), 'utf8').trim();
+        assert.ok(r.out().includes(`admin / ${password}`), 'prints the admin login');
+        const login = await fetch(`${base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'admin', password }),
+        });
+        assert.equal(login.status, 200);
+        const cookie = login.headers
+          .getSetCookie()
+          .find((c) => c.startsWith('lw_session='))!
+          .split(';')[0]!;
+        const version = (JSON.parse(readFileSync(join(state, 'setup.json'), 'utf8')) as { initialVersion: string })
+          .initialVersion;
+        await until(
+          'both agents online on the first model',
+          async () => {
+            const fleet = (await (await fetch(`${base}/api/fleet`, { headers: { cookie } })).json()) as {
+              devices: { deviceId: string; online: boolean; modelVersion: string | null }[];
+            };
+            const on = fleet.devices.filter((d) => d.online && d.modelVersion === version);
+            return on.length === 2 ? true : undefined;
+          },
+          60_000,
+        );
 
-      r.kill('SIGINT');
-      const code = await Promise.race([r.exited, new Promise<'hung'>((res) => setTimeout(() => res('hung'), 40_000).unref())]);
-      assert.equal(code, 0, r.out());
-      assert.match(r.out(), /stopping edge-1, edge-2[\s\S]*stopping worker[\s\S]*stopping controller[\s\S]*linewatch: stopped/);
-      assert.doesNotMatch(r.out(), /ignored SIGTERM/, 'every child stopped on SIGTERM');
-      assert.equal(await listening(http), false, 'HTTP port released');
-      assert.equal(await listening(mqtt), false, 'MQTT port released');
-      for (const name of ['controller', 'worker', 'edge-1', 'edge-2']) {
-        const log = readFileSync(join(state, 'logs', `${name}.log`), 'utf8');
-        assert.match(log.trim().split('\n').at(-1)!, new RegExp(`--- ${name} exited \\((0|SIGTERM)\\) ---`), `${name} exited by itself`);
+        r.kill('SIGINT');
+        const code = await Promise.race([
+          r.exited,
+          new Promise<'hung'>((res) => setTimeout(() => res('hung'), 40_000).unref()),
+        ]);
+        assert.equal(code, 0, r.out());
+        assert.match(
+          r.out(),
+          /stopping edge-1, edge-2[\s\S]*stopping worker[\s\S]*stopping controller[\s\S]*linewatch: stopped/,
+        );
+        assert.doesNotMatch(r.out(), /ignored SIGTERM/, 'every child stopped on SIGTERM');
+        assert.equal(await listening(http), false, 'HTTP port released');
+        assert.equal(await listening(mqtt), false, 'MQTT port released');
+        for (const name of ['controller', 'worker', 'edge-1', 'edge-2']) {
+          const log = readFileSync(join(state, 'logs', `${name}.log`), 'utf8');
+          assert.match(
+            log.trim().split('\n').at(-1)!,
+            new RegExp(`--- ${name} exited \\((0|SIGTERM)\\) ---`),
+            `${name} exited by itself`,
+          );
+        }
       }
+      assert.ok(existsSync(join(state, 'models', 'initial', 'manifest.json')));
+    } finally {
+      // Gracefully first: start.ts's children run in their own process groups, so a SIGKILL of start.ts alone would
+      // orphan them.
+      if (run) {
+        run.kill('SIGINT'); // a no-op when it already exited
+        const gone = await Promise.race([
+          run.exited.then(() => true),
+          new Promise<boolean>((res) => setTimeout(() => res(false), 30_000).unref()),
+        ]);
+        if (!gone) run.kill('SIGKILL');
+      }
+      rmSync(state, { recursive: true, force: true });
     }
-    assert.ok(existsSync(join(state, 'models', 'initial', 'manifest.json')));
-  } finally {
-    // Gracefully first: start.ts's children run in their own process groups, so a SIGKILL of start.ts alone would
-    // orphan them.
-    if (run) {
-      run.kill('SIGINT'); // a no-op when it already exited
-      const gone = await Promise.race([run.exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 30_000).unref())]);
-      if (!gone) run.kill('SIGKILL');
-    }
-    rmSync(state, { recursive: true, force: true });
-  }
-});
+  },
+);

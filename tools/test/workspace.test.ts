@@ -11,7 +11,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const readJson = (p: string): Record<string, unknown> => JSON.parse(readFileSync(join(root, p), 'utf8')) as Record<string, unknown>;
+const readJson = (p: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(root, p), 'utf8')) as Record<string, unknown>;
 
 function packageFiles(): string[] {
   const found = ['package.json', 'tools/package.json', 'test/package.json'];

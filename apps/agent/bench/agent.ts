@@ -75,11 +75,13 @@ const sessionsArg = arg('sessions', 'auto');
 const sessions: number | 'auto' = sessionsArg === 'auto' ? 'auto' : Number(sessionsArg);
 const threadsArg = arg('threads');
 const intraOpThreads = threadsArg === undefined ? undefined : Number(threadsArg);
-if (intraOpThreads !== undefined && !(Number.isInteger(intraOpThreads) && intraOpThreads >= 1)) throw new Error(`--threads must be a positive integer, got ${threadsArg}`);
+if (intraOpThreads !== undefined && !(Number.isInteger(intraOpThreads) && intraOpThreads >= 1))
+  throw new Error(`--threads must be a positive integer, got ${threadsArg}`);
 const jsonOut = arg('json');
 // An explicit --threshold wins: without --package it goes into the tiny model's manifest, with one onto every camera.
 const thresholdMode = arg('thresholds', arg('threshold') ? 'manifest' : 'calibrated');
-if (thresholdMode !== 'calibrated' && thresholdMode !== 'manifest') throw new Error(`--thresholds must be calibrated or manifest, got ${thresholdMode}`);
+if (thresholdMode !== 'calibrated' && thresholdMode !== 'manifest')
+  throw new Error(`--thresholds must be calibrated or manifest, got ${thresholdMode}`);
 const WARM_UP_S = 3;
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-bench-agent-'));
@@ -101,7 +103,9 @@ const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** The default (cpu preset) model where `npm run bench:accuracy` left it, with its development key. */
 const ACCURACY_PACKAGE = fileURLToPath(new URL('../../../dist/bench-accuracy/normal', import.meta.url));
-const ACCURACY_KEY = fileURLToPath(new URL('../../../dist/bench-accuracy/dev-keys/signing-key.pub.pem', import.meta.url));
+const ACCURACY_KEY = fileURLToPath(
+  new URL('../../../dist/bench-accuracy/dev-keys/signing-key.pub.pem', import.meta.url),
+);
 
 async function packagePath(): Promise<{ path: string; keyPath: string; label: string }> {
   const given = arg('package');
@@ -110,10 +114,19 @@ async function packagePath(): Promise<{ path: string; keyPath: string; label: st
     return { path: ACCURACY_PACKAGE, keyPath: ACCURACY_KEY, label: ACCURACY_PACKAGE };
   }
   const keys = makeKeys(dir);
-  const pkg = await makePackage(keys, { version: '1.0.0', build: 1, size, threshold: Number(arg('threshold', '0.65')) });
+  const pkg = await makePackage(keys, {
+    version: '1.0.0',
+    build: 1,
+    size,
+    threshold: Number(arg('threshold', '0.65')),
+  });
   const path = join(dir, 'bench.tar.gz');
   writeFileSync(path, pkg.tar);
-  return { path, keyPath: keys.publicKeyPath, label: `tiny ${size}x${size} (no --package, no dist/bench-accuracy/normal)` };
+  return {
+    path,
+    keyPath: keys.publicKeyPath,
+    label: `tiny ${size}x${size} (no --package, no dist/bench-accuracy/normal)`,
+  };
 }
 
 interface Bare {
@@ -148,7 +161,7 @@ async function openBare(pkgPath: string, keyPath: string): Promise<BareSession> 
       let runs = 0;
       const t0 = performance.now();
       const end = t0 + secs * 1000;
-      for (let t = t0; t < end; ) {
+      for (let t = t0; t < end;) {
         await s.run({ image: input });
         const now = performance.now();
         lat.add(now - t);
@@ -169,7 +182,12 @@ async function openBare(pkgPath: string, keyPath: string): Promise<BareSession> 
 async function openBarePool(pkgPath: string, keyPath: string): Promise<Bare & { plan: string }> {
   const v = verifyEntries(readPackage(pkgPath), [loadPublicKey(keyPath)]);
   const preprocess = settingsFromManifest(v.manifest);
-  const { runner, plan } = await openPool(threadedOpener, v.files.get(MODEL_FILE)!, { executionProviders: providers, preprocess, ...(intraOpThreads ? { intraOpThreads } : {}) }, sessions);
+  const { runner, plan } = await openPool(
+    threadedOpener,
+    v.files.get(MODEL_FILE)!,
+    { executionProviders: providers, preprocess, ...(intraOpThreads ? { intraOpThreads } : {}) },
+    sessions,
+  );
   const { width, height } = v.manifest.input;
   const k = runner.parallelism ?? 1;
   const lat = new LatencyWindow(1 << 20);
@@ -179,7 +197,7 @@ async function openBarePool(pkgPath: string, keyPath: string): Promise<Bare & { 
     const end = t0 + secs * 1000;
     const lane = async (): Promise<void> => {
       let pixels: Uint8Array = new Uint8Array(width * height * 3).fill(26);
-      for (let t = performance.now(); t < end; ) {
+      for (let t = performance.now(); t < end;) {
         const out = await runner.run({ pixels, width, height });
         if (!out.ok) throw new Error(out.reason);
         pixels = out.pixels;
@@ -194,7 +212,12 @@ async function openBarePool(pkgPath: string, keyPath: string): Promise<Bare & { 
   };
   await runFor(0.5);
   lat.reset();
-  return { lat, run: runFor, release: () => runner.release(), plan: `${plan.sessions} session(s) x ${plan.intraOpThreads ?? 'default'} thread(s)` };
+  return {
+    lat,
+    run: runFor,
+    release: () => runner.release(),
+    plan: `${plan.sessions} session(s) x ${plan.intraOpThreads ?? 'default'} thread(s)`,
+  };
 }
 
 /**
@@ -208,7 +231,10 @@ class Gate {
   private readonly frames = new Map<FrameSink, RgbImage>();
   wrap(src: FrameSource): FrameSource {
     return {
-      camera: src.camera, width: src.width, height: src.height, fps: src.fps,
+      camera: src.camera,
+      width: src.width,
+      height: src.height,
+      fps: src.fps,
       stop: () => src.stop(),
       start: (sink: FrameSink) => {
         const gated: FrameSink = {
@@ -260,7 +286,15 @@ interface E2eResult {
   sliceRatios?: number[];
   eventLoopDelayP99Ms?: number;
   eventLoopDelayMaxMs?: number;
-  rss?: { startMb: number; maxMb: number; finalMb: number; slopeMbPerMin: number; heapUsedMb: number; externalMb: number; timeline: Sample[] };
+  rss?: {
+    startMb: number;
+    maxMb: number;
+    finalMb: number;
+    slopeMbPerMin: number;
+    heapUsedMb: number;
+    externalMb: number;
+    timeline: Sample[];
+  };
 }
 
 /** Least-squares slope of y over x. */
@@ -281,7 +315,11 @@ function slope(xs: number[], ys: number[]): number {
 /** "version (preset, W×H)" from a package directory's manifest; undefined for a tarball. */
 function version(pkg: string): string | undefined {
   if (!statSync(pkg).isDirectory()) return undefined;
-  const m = JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8')) as { version: string; preset?: string; input: { width: number; height: number } };
+  const m = JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8')) as {
+    version: string;
+    preset?: string;
+    input: { width: number; height: number };
+  };
   return `${m.version} (${m.preset ?? 'no'} preset, ${m.input.width}x${m.input.height})`;
 }
 
@@ -295,9 +333,18 @@ const SEED = 1; // the config's default synthetic seed
 async function calibrate(bare: BareSession, cameras: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < cameras; i++) {
-    const src = new SyntheticSource({ camera: `cam-${i + 1}`, width: fw, height: fh, fps: cameraFps, seed: SEED, defectRate: DEFECT_RATE, distinctFrames: DISTINCT_FRAMES });
+    const src = new SyntheticSource({
+      camera: `cam-${i + 1}`,
+      width: fw,
+      height: fh,
+      fps: cameraFps,
+      seed: SEED,
+      defectRate: DEFECT_RATE,
+      distinctFrames: DISTINCT_FRAMES,
+    });
     let max = 0;
-    for (let k = 0; k < src.distinctFrames; k++) if (!src.isDefective(k)) max = Math.max(max, await bare.score(src.frameAt(k)));
+    for (let k = 0; k < src.distinctFrames; k++)
+      if (!src.isDefective(k)) max = Math.max(max, await bare.score(src.frameAt(k)));
     out.push(max * 1.001);
   }
   return out;
@@ -307,7 +354,15 @@ async function calibrate(bare: BareSession, cameras: number): Promise<number[]> 
  * One agent with `cameras` cameras. With `bare`, `runSeconds` of end-to-end time is cut into slices alternating
  * with bare slices; without, it runs straight through (the soak) and RSS is sampled every 5 s.
  */
-async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds: number, thresholds: readonly number[] | undefined, bare: Bare | undefined, pool?: Bare): Promise<E2eResult> {
+async function e2e(
+  cameras: number,
+  pkgPath: string,
+  keyPath: string,
+  runSeconds: number,
+  thresholds: readonly number[] | undefined,
+  bare: Bare | undefined,
+  pool?: Bare,
+): Promise<E2eResult> {
   const broker = await aedesBroker();
   await broker.start();
   const address = { site: 'bench', line: 'l1', device: 'bench-1' };
@@ -320,10 +375,28 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
     broker: { url: broker.url },
     cameras: Array.from({ length: cameras }, (_, i) => ({
       id: `cam-${i + 1}`,
-      source: { kind: 'synthetic', width: fw, height: fh, fps: cameraFps, seed: SEED, distinctFrames, defectRate: DEFECT_RATE, pace },
-      ...(threshold && arg('package') ? { threshold: Number(threshold) } : thresholds ? { threshold: thresholds[i]! } : {}),
+      source: {
+        kind: 'synthetic',
+        width: fw,
+        height: fh,
+        fps: cameraFps,
+        seed: SEED,
+        distinctFrames,
+        defectRate: DEFECT_RATE,
+        pace,
+      },
+      ...(threshold && arg('package')
+        ? { threshold: Number(threshold) }
+        : thresholds
+          ? { threshold: thresholds[i]! }
+          : {}),
     })),
-    inference: { executionProviders: providers, warmUpRuns: 2, sessions, ...(intraOpThreads ? { intraOpThreads } : {}) },
+    inference: {
+      executionProviders: providers,
+      warmUpRuns: 2,
+      sessions,
+      ...(intraOpThreads ? { intraOpThreads } : {}),
+    },
     model: { trustedKeyPath: keyPath, initialPackage: pkgPath },
     dataDir: join(dir, `data-${cameras}-${Date.now()}`),
     healthIntervalS: 5,
@@ -354,7 +427,11 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   // Warm-up: JIT, connect, and every distinct synthetic frame rendered once (tens of ms each, on this thread).
   const cams = (): { dropped: number; delivered: number; min: number } =>
     [...agent.pipeline.cameras.values()].reduce(
-      (a, c) => ({ dropped: a.dropped + c.slot.dropped, delivered: a.delivered + c.slot.delivered, min: Math.min(a.min, c.slot.delivered) }),
+      (a, c) => ({
+        dropped: a.dropped + c.slot.dropped,
+        delivered: a.delivered + c.slot.delivered,
+        min: Math.min(a.min, c.slot.delivered),
+      }),
       { dropped: 0, delivered: 0, min: Infinity },
     );
   const warmEnd = Date.now() + 60_000;
@@ -419,13 +496,24 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
   await broker.stop();
   const p = lat.percentiles();
   const r: E2eResult = {
-    cameras, fps: round(frames / (e2eMs / 1000)),
+    cameras,
+    fps: round(frames / (e2eMs / 1000)),
     ...(bare ? { bareFps: round(bareRuns / (bareMs / 1000)), sliceRatios } : {}),
     ...(pool && poolMs > 0 ? { barePoolFps: round(poolRuns / (poolMs / 1000)) } : {}),
-    p50Ms: round(p.p50, 2), p99Ms: round(p.p99, 2),
-    ...(bare ? { eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 1), eventLoopDelayMaxMs: round(loopDelay.max / 1e6, 1) } : {}),
-    framesDropped: after.dropped - before.dropped, framesDelivered: after.delivered - before.delivered,
-    scoresReceived, events: ctrl.eventCount, provider, seconds: round(e2eMs / 1000),
+    p50Ms: round(p.p50, 2),
+    p99Ms: round(p.p99, 2),
+    ...(bare
+      ? {
+          eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 1),
+          eventLoopDelayMaxMs: round(loopDelay.max / 1e6, 1),
+        }
+      : {}),
+    framesDropped: after.dropped - before.dropped,
+    framesDelivered: after.delivered - before.delivered,
+    scoresReceived,
+    events: ctrl.eventCount,
+    provider,
+    seconds: round(e2eMs / 1000),
   };
   if (!bare) {
     // Growth is judged on the second half: the first minutes include allocator and JIT settling.
@@ -435,7 +523,13 @@ async function e2e(cameras: number, pkgPath: string, keyPath: string, runSeconds
       startMb: timeline[0]!.mb,
       maxMb: Math.max(...timeline.map((t) => t.mb)),
       finalMb: timeline.at(-1)!.mb,
-      slopeMbPerMin: round(slope(half.map((t) => t.s / 60), half.map((t) => t.mb)), 2),
+      slopeMbPerMin: round(
+        slope(
+          half.map((t) => t.s / 60),
+          half.map((t) => t.mb),
+        ),
+        2,
+      ),
       heapUsedMb: round(mem.heapUsed / 2 ** 20),
       externalMb: round(mem.external / 2 ** 20),
       timeline: timeline.filter((_, i) => i % 6 === 0 || i === timeline.length - 1), // every 30 s
@@ -459,14 +553,28 @@ async function main(): Promise<void> {
     const bp = bare.lat.percentiles();
     const pp = pool?.lat.percentiles();
     const run = {
-      ...r, bareFps, ratio: round(r.fps / bareFps, 3),
-      ...(r.barePoolFps ? { ratioToPool: round(r.fps / r.barePoolFps, 3) } : {}), p99OverP50: round(r.p99Ms / r.p50Ms, 2),
-      bareRunP50Ms: round(bp.p50, 2), bareRunP99Ms: round(bp.p99, 2), bareRunP99OverP50: round(bp.p99 / bp.p50, 2),
-      ...(pp && pp.count > 0 ? { poolRunP50Ms: round(pp.p50, 2), poolRunP99Ms: round(pp.p99, 2), poolRunP99OverP50: round(pp.p99 / pp.p50, 2) } : {}),
-      loadavgBefore: loadBefore, loadavgAfter: load(),
+      ...r,
+      bareFps,
+      ratio: round(r.fps / bareFps, 3),
+      ...(r.barePoolFps ? { ratioToPool: round(r.fps / r.barePoolFps, 3) } : {}),
+      p99OverP50: round(r.p99Ms / r.p50Ms, 2),
+      bareRunP50Ms: round(bp.p50, 2),
+      bareRunP99Ms: round(bp.p99, 2),
+      bareRunP99OverP50: round(bp.p99 / bp.p50, 2),
+      ...(pp && pp.count > 0
+        ? {
+            poolRunP50Ms: round(pp.p50, 2),
+            poolRunP99Ms: round(pp.p99, 2),
+            poolRunP99OverP50: round(pp.p99 / pp.p50, 2),
+          }
+        : {}),
+      loadavgBefore: loadBefore,
+      loadavgAfter: load(),
     };
     runs.push(run);
-    process.stderr.write(`[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (pool ${r.barePoolFps ?? '-'}) (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×; bare run ${run.bareRunP50Ms}/${run.bareRunP99Ms} ms, ${run.bareRunP99OverP50}×; pool run ${run.poolRunP50Ms ?? '-'}/${run.poolRunP99Ms ?? '-'} ms, ${run.poolRunP99OverP50 ?? '-'}×), event-loop delay p99 ${r.eventLoopDelayP99Ms} ms, ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`);
+    process.stderr.write(
+      `[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (pool ${r.barePoolFps ?? '-'}) (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×; bare run ${run.bareRunP50Ms}/${run.bareRunP99Ms} ms, ${run.bareRunP99OverP50}×; pool run ${run.poolRunP50Ms ?? '-'}/${run.poolRunP99Ms ?? '-'} ms, ${run.poolRunP99OverP50 ?? '-'}×), event-loop delay p99 ${r.eventLoopDelayP99Ms} ms, ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`,
+    );
   }
   await pool?.release();
   await bare.release(); // the soak's RSS is the agent's (plus the in-process broker), not the bare session's
@@ -475,7 +583,9 @@ async function main(): Promise<void> {
     const loadBefore = load();
     const r = await e2e(Math.max(...cameraCounts), path, keyPath, rssSeconds, thresholds, undefined);
     soak = { ...r, loadavgBefore: loadBefore, loadavgAfter: load() };
-    process.stderr.write(`[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, p50 ${r.p50Ms.toFixed(1)} / p99 ${r.p99Ms.toFixed(1)} ms, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min (2nd half)\n`);
+    process.stderr.write(
+      `[bench:agent] soak ${r.cameras} cameras ${rssSeconds} s: ${r.fps.toFixed(1)} fps, p50 ${r.p50Ms.toFixed(1)} / p99 ${r.p99Ms.toFixed(1)} ms, RSS start ${r.rss!.startMb} / max ${r.rss!.maxMb} / final ${r.rss!.finalMb} MB, slope ${r.rss!.slopeMbPerMin} MB/min (2nd half)\n`,
+    );
   }
   const result = {
     bench: 'agent',
@@ -484,11 +594,15 @@ async function main(): Promise<void> {
     providers,
     frame: `${fw}x${fh}`,
     camera: { kind: 'synthetic', pace, fps: cameraFps, distinctFrames: DISTINCT_FRAMES, defectRate: DEFECT_RATE },
-    thresholds: arg('threshold') && arg('package')
-      ? `--threshold ${arg('threshold')} for every camera`
-      : thresholds
-        ? { mode: 'calibrated: 1.001 × the highest score among each camera\'s normal frames', values: thresholds.map((t) => round(t, 3)) }
-        : 'the model manifest\'s',
+    thresholds:
+      arg('threshold') && arg('package')
+        ? `--threshold ${arg('threshold')} for every camera`
+        : thresholds
+          ? {
+              mode: "calibrated: 1.001 × the highest score among each camera's normal frames",
+              values: thresholds.map((t) => round(t, 3)),
+            }
+          : "the model manifest's",
     inference: inProcess ? 'main thread (--in-process)' : `worker threads: ${pool?.plan ?? ''}`,
     seconds,
     slice,

@@ -35,8 +35,18 @@ export const SourceSchema = Type.Union([
     pace: Type.Union([Type.Literal('realtime'), Type.Literal('on-demand')], { default: 'realtime' }),
   }),
   Type.Object({ kind: Type.Literal('folder'), ...common, path: Type.String({ minLength: 1 }) }),
-  Type.Object({ kind: Type.Literal('video'), ...common, path: Type.String({ minLength: 1 }), loop: Type.Boolean({ default: true }) }),
-  Type.Object({ kind: Type.Literal('rtsp'), ...common, url: Type.String({ pattern: '^rtsps?://' }), tcp: Type.Boolean({ default: true }) }),
+  Type.Object({
+    kind: Type.Literal('video'),
+    ...common,
+    path: Type.String({ minLength: 1 }),
+    loop: Type.Boolean({ default: true }),
+  }),
+  Type.Object({
+    kind: Type.Literal('rtsp'),
+    ...common,
+    url: Type.String({ pattern: '^rtsps?://' }),
+    tcp: Type.Boolean({ default: true }),
+  }),
   Type.Object({ kind: Type.Literal('mjpeg'), ...common, url: Type.String({ pattern: '^https?://' }) }),
   Type.Object({ kind: Type.Literal('v4l2'), ...common, device: Type.String({ pattern: '^/dev/' }) }),
 ]);
@@ -54,48 +64,60 @@ export const ConfigSchema = Type.Object({
   site: Id,
   line: Id,
   device: Id,
-  broker: Type.Object({
-    url: Type.String({ pattern: '^(mqtts?|wss?)://', default: 'mqtt://127.0.0.1:1883' }),
-    username: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String()),
-    tls: Type.Optional(
-      Type.Object({
-        caFile: Type.Optional(Type.String()),
-        certFile: Type.Optional(Type.String()),
-        keyFile: Type.Optional(Type.String()),
-        rejectUnauthorized: Type.Boolean({ default: true }),
-      }),
-    ),
-    keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
-    reconnectMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
-    connectTimeoutMs: Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }),
-  }, { default: {} }),
+  broker: Type.Object(
+    {
+      url: Type.String({ pattern: '^(mqtts?|wss?)://', default: 'mqtt://127.0.0.1:1883' }),
+      username: Type.Optional(Type.String()),
+      password: Type.Optional(Type.String()),
+      tls: Type.Optional(
+        Type.Object({
+          caFile: Type.Optional(Type.String()),
+          certFile: Type.Optional(Type.String()),
+          keyFile: Type.Optional(Type.String()),
+          rejectUnauthorized: Type.Boolean({ default: true }),
+        }),
+      ),
+      keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
+      reconnectMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
+      connectTimeoutMs: Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }),
+    },
+    { default: {} },
+  ),
   cameras: Type.Array(CameraSchema, {
     minItems: 1,
     maxItems: 64,
     default: [{ id: 'cam-1', source: { kind: 'synthetic', width: 256, height: 256, fps: 5 } }],
   }),
-  inference: Type.Object({
-    /** Tried in order; the first that opens the model is used and reported. */
-    executionProviders: Type.Array(Type.Union(SUPPORTED_PROVIDERS.map((p) => Type.Literal(p))), { minItems: 1, default: ['cuda', 'cpu'] }),
-    /**
-     * Sessions of the model run side by side, each in its own worker thread. `auto`: on the CPU provider one per core
-     * (at most 4, single-threaded unless cores are left over), on a GPU one.
-     */
-    sessions: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 64 })], { default: 'auto' }),
-    /** Threads per session; default from `sessions` (auto) or onnxruntime's own (all cores). */
-    intraOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
-    warmUpRuns: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
-  }, { default: {} }),
-  outbox: Type.Object({
-    maxBytes: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024 }),
-    /** What happens when maxBytes is reached: evict the oldest unacked event, or refuse the new one. */
-    policy: Type.Union([Type.Literal('drop-oldest'), Type.Literal('refuse-new')], { default: 'drop-oldest' }),
-    /** Events published but not yet acked, per connection. */
-    maxInFlight: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
-    /** Re-publish an event that was not acked this long after it was sent. */
-    resendAfterMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
-  }, { default: {} }),
+  inference: Type.Object(
+    {
+      /** Tried in order; the first that opens the model is used and reported. */
+      executionProviders: Type.Array(Type.Union(SUPPORTED_PROVIDERS.map((p) => Type.Literal(p))), {
+        minItems: 1,
+        default: ['cuda', 'cpu'],
+      }),
+      /**
+       * Sessions of the model run side by side, each in its own worker thread. `auto`: on the CPU provider one per core
+       * (at most 4, single-threaded unless cores are left over), on a GPU one.
+       */
+      sessions: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 64 })], { default: 'auto' }),
+      /** Threads per session; default from `sessions` (auto) or onnxruntime's own (all cores). */
+      intraOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+      warmUpRuns: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
+    },
+    { default: {} },
+  ),
+  outbox: Type.Object(
+    {
+      maxBytes: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024 }),
+      /** What happens when maxBytes is reached: evict the oldest unacked event, or refuse the new one. */
+      policy: Type.Union([Type.Literal('drop-oldest'), Type.Literal('refuse-new')], { default: 'drop-oldest' }),
+      /** Events published but not yet acked, per connection. */
+      maxInFlight: Type.Integer({ minimum: 1, maximum: 10_000, default: 100 }),
+      /** Re-publish an event that was not acked this long after it was sent. */
+      resendAfterMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+    },
+    { default: {} },
+  ),
   model: Type.Object({
     /** Ed25519 public key (PEM) that model packages must be signed with. */
     trustedKeyPath: Type.String({ minLength: 1 }),
@@ -116,11 +138,17 @@ export const ConfigSchema = Type.Object({
   normalSampleIntervalS: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
   /** A source that delivers nothing for this long is reported stalled and restarted. */
   stallTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
-  restartBackoff: Type.Object({
-    minMs: Type.Integer({ minimum: 10, default: 500 }),
-    maxMs: Type.Integer({ minimum: 10, default: 30_000 }),
-  }, { default: {} }),
-  logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')], { default: 'info' }),
+  restartBackoff: Type.Object(
+    {
+      minMs: Type.Integer({ minimum: 10, default: 500 }),
+      maxMs: Type.Integer({ minimum: 10, default: 30_000 }),
+    },
+    { default: {} },
+  ),
+  logLevel: Type.Union(
+    [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
+    { default: 'info' },
+  ),
 });
 export type AgentConfig = Readonly<Static<typeof ConfigSchema>>;
 
@@ -147,7 +175,8 @@ function deepFreeze<T>(v: T): T {
 /** Validates a raw object (file contents with env applied); returns a frozen config with defaults filled in. */
 export function parseConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = {}): AgentConfig {
   const value = structuredClone(raw ?? {}) as Record<string, unknown>;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'config must be a JSON object');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new AgentError('LW_AGENT_CONFIG_INVALID', 'config must be a JSON object');
   for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
@@ -160,13 +189,16 @@ export function parseConfig(raw: unknown, env: Readonly<Record<string, string | 
   }
   const withDefaults = Value.Default(ConfigSchema, value);
   if (!Value.Check(ConfigSchema, withDefaults)) {
-    const errors = [...Value.Errors(ConfigSchema, withDefaults)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
+    const errors = [...Value.Errors(ConfigSchema, withDefaults)]
+      .slice(0, 10)
+      .map((e) => `${e.path || '/'}: ${e.message}`);
     throw new AgentError('LW_AGENT_CONFIG_INVALID', errors.join('; '), { errors });
   }
   const cfg = withDefaults as AgentConfig;
   const ids = new Set(cfg.cameras.map((c) => c.id));
   if (ids.size !== cfg.cameras.length) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'camera ids must be unique');
-  if (cfg.restartBackoff.maxMs < cfg.restartBackoff.minMs) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'restartBackoff.maxMs < minMs');
+  if (cfg.restartBackoff.maxMs < cfg.restartBackoff.minMs)
+    throw new AgentError('LW_AGENT_CONFIG_INVALID', 'restartBackoff.maxMs < minMs');
   if (cfg.broker.url.startsWith('mqtt://') && cfg.broker.tls) {
     throw new AgentError('LW_AGENT_CONFIG_INVALID', 'broker.tls given but broker.url is not mqtts:// or wss://');
   }
@@ -174,7 +206,10 @@ export function parseConfig(raw: unknown, env: Readonly<Record<string, string | 
 }
 
 /** Reads the JSON file named by `path` (or $LW_AGENT_CONFIG) and applies process.env overrides. */
-export function loadConfig(path?: string, env: Readonly<Record<string, string | undefined>> = process.env): AgentConfig {
+export function loadConfig(
+  path?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): AgentConfig {
   const file = path ?? env['LW_AGENT_CONFIG'];
   let raw: unknown = {};
   if (file) {

@@ -41,7 +41,12 @@ export class SeqCounter {
       try {
         writeFileAtomic(this.path, `${upTo}\n`);
       } catch (e) {
-        throw new AgentError('LW_AGENT_STATE_IO', `cannot persist event sequence: ${reasonOf(e)}`, { path: this.path }, { cause: e });
+        throw new AgentError(
+          'LW_AGENT_STATE_IO',
+          `cannot persist event sequence: ${reasonOf(e)}`,
+          { path: this.path },
+          { cause: e },
+        );
       }
       this.reserved = upTo;
     }

@@ -35,7 +35,8 @@ export function handleAck(deps: InboundDeps, m: AckMessage): void {
 }
 
 export function handleThreshold(deps: InboundDeps, m: ThresholdMessage): void {
-  if (!deps.thresholds.apply(m)) deps.log('debug', `threshold for ${m.camera} ignored (stale revision or unknown camera)`);
+  if (!deps.thresholds.apply(m))
+    deps.log('debug', `threshold for ${m.camera} ignored (stale revision or unknown camera)`);
 }
 
 export function handleDesiredModel(deps: InboundDeps, m: DesiredModelMessage): void {
@@ -57,6 +58,9 @@ export function onMessage(deps: InboundDeps, topic: string, payload: Buffer): vo
     else if (got.kind === 'threshold') handleThreshold(deps, got.message);
     else if (got.kind === 'desiredModel') handleDesiredModel(deps, got.message);
   } catch (e) {
-    deps.log('warn', `LW_AGENT_BAD_MESSAGE: ${topic}: ${reasonOf(e)}`, { code: 'LW_AGENT_BAD_MESSAGE', protocol: isProtocolError(e) ? e.code : undefined });
+    deps.log('warn', `LW_AGENT_BAD_MESSAGE: ${topic}: ${reasonOf(e)}`, {
+      code: 'LW_AGENT_BAD_MESSAGE',
+      protocol: isProtocolError(e) ? e.code : undefined,
+    });
   }
 }

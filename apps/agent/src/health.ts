@@ -3,11 +3,18 @@ import type { HealthMessage } from '@linewatch/protocol';
 import type { Outbox } from './outbox.js';
 import type { Pipeline } from './pipeline.js';
 
-export function healthMessage(device: string, ts: number, startedPerf: number, pipeline: Pipeline, outbox: Outbox): HealthMessage {
+export function healthMessage(
+  device: string,
+  ts: number,
+  startedPerf: number,
+  pipeline: Pipeline,
+  outbox: Outbox,
+): HealthMessage {
   const lat = pipeline.latency.percentiles();
   pipeline.latency.reset();
   return {
-    device, ts,
+    device,
+    ts,
     uptimeS: (performance.now() - startedPerf) / 1000,
     modelVersion: pipeline.model.version,
     executionProvider: pipeline.model.provider,

@@ -4,7 +4,10 @@ export type Logger = (level: Level, msg: string, details?: Record<string, unknow
 
 const ORDER: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-export function createLogger(min: Level | 'silent', write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  min: Level | 'silent',
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   return (level, msg, details) => {
     if (ORDER[level] < ORDER[min]) return;
     write(`${JSON.stringify({ t: new Date().toISOString(), level, msg, ...details })}\n`);

@@ -21,6 +21,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'error', msg: reasonOf(e), code: isAgentError(e) ? e.code : undefined })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', msg: reasonOf(e), code: isAgentError(e) ? e.code : undefined })}\n`,
+  );
   process.exit(1);
 });

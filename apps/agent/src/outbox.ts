@@ -133,7 +133,16 @@ export class Outbox {
       try {
         const payload = new Uint8Array(readFileSync(path));
         const ev = decode('event', payload);
-        this.insert({ eventId: ev.eventId, seq: ev.seq, camera: ev.camera, topic: this.opts.topicFor(ev.camera), payload, file: path, writing: false, sentAt: undefined });
+        this.insert({
+          eventId: ev.eventId,
+          seq: ev.seq,
+          camera: ev.camera,
+          topic: this.opts.topicFor(ev.camera),
+          payload,
+          file: path,
+          writing: false,
+          sentAt: undefined,
+        });
         this.maxSeqOnDisk = Math.max(this.maxSeqOnDisk, ev.seq);
       } catch (e) {
         mkdirSync(join(this.opts.dir, 'corrupt'), { recursive: true });
@@ -165,7 +174,8 @@ export class Outbox {
     // Queued behind pending writes, so a delete never overtakes the write of the same file.
     this.queue = this.queue.then(() =>
       this.fs.unlink(file).catch((err: unknown) => {
-        if (errnoOf(err) !== 'ENOENT') this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot delete ${file}: ${reasonOf(err)}`, {});
+        if (errnoOf(err) !== 'ENOENT')
+          this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot delete ${file}: ${reasonOf(err)}`, {});
       }),
     );
   }
@@ -183,9 +193,16 @@ export class Outbox {
     const size = ev.payload.length;
     if (size > this.opts.maxBytes || (this.opts.policy === 'refuse-new' && this.bytes + size > this.opts.maxBytes)) {
       this.stats.dropped++;
-      this.opts.onProblem?.('LW_AGENT_OUTBOX_FULL', `outbox full (${this.bytes}/${this.opts.maxBytes} bytes): refused event seq ${ev.seq}`, {
-        policy: this.opts.policy, seq: ev.seq, camera: ev.camera, dropped: this.stats.dropped,
-      });
+      this.opts.onProblem?.(
+        'LW_AGENT_OUTBOX_FULL',
+        `outbox full (${this.bytes}/${this.opts.maxBytes} bytes): refused event seq ${ev.seq}`,
+        {
+          policy: this.opts.policy,
+          seq: ev.seq,
+          camera: ev.camera,
+          dropped: this.stats.dropped,
+        },
+      );
       return false;
     }
     while (this.bytes + size > this.opts.maxBytes) {
@@ -193,7 +210,10 @@ export class Outbox {
       this.remove(oldest);
       this.stats.dropped++;
       this.opts.onProblem?.('LW_AGENT_OUTBOX_FULL', `outbox full: dropped oldest event seq ${oldest.seq}`, {
-        policy: this.opts.policy, seq: oldest.seq, camera: oldest.camera, dropped: this.stats.dropped,
+        policy: this.opts.policy,
+        seq: oldest.seq,
+        camera: oldest.camera,
+        dropped: this.stats.dropped,
       });
     }
     const file = join(this.opts.dir, `${String(ev.seq).padStart(16, '0')}.evt`);
@@ -208,9 +228,15 @@ export class Outbox {
         this.lastWriteOk = false;
         this.stats.diskErrors++;
         const code = errnoOf(e);
-        this.opts.onProblem?.('LW_AGENT_OUTBOX_DISK', `cannot persist event seq ${ev.seq} (${code ?? reasonOf(e)}); kept in memory only`, {
-          errno: code, seq: ev.seq, diskErrors: this.stats.diskErrors,
-        });
+        this.opts.onProblem?.(
+          'LW_AGENT_OUTBOX_DISK',
+          `cannot persist event seq ${ev.seq} (${code ?? reasonOf(e)}); kept in memory only`,
+          {
+            errno: code,
+            seq: ev.seq,
+            diskErrors: this.stats.diskErrors,
+          },
+        );
       }
       entry.writing = false;
       if (!this.entries.has(entry.eventId)) {

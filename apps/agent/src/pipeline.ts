@@ -61,7 +61,13 @@ export interface PipelineHooks {
   nextSeq(): number;
   problem(code: AgentErrorCode, message: string, details?: Record<string, unknown>): void;
   /** Observation point for tests and the benchmark. */
-  scored?(camera: string, frame: Frame, result: InferenceResult, modelVersion: string, shadowScore: number | undefined): void;
+  scored?(
+    camera: string,
+    frame: Frame,
+    result: InferenceResult,
+    modelVersion: string,
+    shadowScore: number | undefined,
+  ): void;
   /** Whether an optional normal sample may be queued now (false while the outbox is filling up). Default: yes. */
   sampleWanted?(): boolean;
 }
@@ -107,7 +113,21 @@ export class Pipeline {
     this.sampleIntervalMs = opts.sampleIntervalMs ?? 0;
     const t = now();
     for (const id of opts.cameraIds) {
-      this.cameras.set(id, { camera: id, slot: new FrameSlot(id, now), rate: new RateCounter(), scored: 0, flagged: 0, sampled: 0, lastSampleAt: t, lastFrameIndex: -1, invalid: 0, encoding: 0, chain: Promise.resolve(), pending: 0, results: Promise.resolve() });
+      this.cameras.set(id, {
+        camera: id,
+        slot: new FrameSlot(id, now),
+        rate: new RateCounter(),
+        scored: 0,
+        flagged: 0,
+        sampled: 0,
+        lastSampleAt: t,
+        lastFrameIndex: -1,
+        invalid: 0,
+        encoding: 0,
+        chain: Promise.resolve(),
+        pending: 0,
+        results: Promise.resolve(),
+      });
     }
   }
 
@@ -202,7 +222,10 @@ export class Pipeline {
       if (img.width < 1 || img.height < 1 || img.data.length !== img.width * img.height * 3) {
         slot.cancel();
         c.invalid++;
-        this.hooks.problem('LW_AGENT_FRAME_INVALID', `camera ${c.camera}: frame ${frame.index} has ${img.data.length} bytes for ${img.width}x${img.height}`);
+        this.hooks.problem(
+          'LW_AGENT_FRAME_INVALID',
+          `camera ${c.camera}: frame ${frame.index} has ${img.data.length} bytes for ${img.width}x${img.height}`,
+        );
         continue;
       }
       const result = slot.run(img); // preprocesses now, runs in the model's worker
@@ -239,7 +262,12 @@ export class Pipeline {
     }
   }
 
-  private async handle(c: CameraState, frame: Frame, model: LoadedModel, pending: Promise<InferenceResult>): Promise<void> {
+  private async handle(
+    c: CameraState,
+    frame: Frame,
+    model: LoadedModel,
+    pending: Promise<InferenceResult>,
+  ): Promise<void> {
     const img = frame.image;
     let result: InferenceResult;
     try {
@@ -259,7 +287,8 @@ export class Pipeline {
         shadowScore = Math.min(MAX_SCORE, s.score);
         const st = shadow.stats;
         // The candidate is judged by the threshold it would get if it went live (camera config / its manifest).
-        const sFlag = s.score > this.thresholds.get(c.camera, shadow.model.version, shadow.model.manifest.threshold.value);
+        const sFlag =
+          s.score > this.thresholds.get(c.camera, shadow.model.version, shadow.model.manifest.threshold.value);
         st.meanAbsDiff += (Math.abs(s.score - result.score) - st.meanAbsDiff) / (st.frames + 1);
         st.frames++;
         if (sFlag === flagged) st.agree++;
@@ -274,7 +303,10 @@ export class Pipeline {
     c.lastFrameIndex = frame.index;
     if (frame.index % this.decimation === 0) {
       this.hooks.publishScore(c.camera, {
-        camera: c.camera, frame: frame.index, ts: frame.ts, score: Math.min(MAX_SCORE, result.score),
+        camera: c.camera,
+        frame: frame.index,
+        ts: frame.ts,
+        score: Math.min(MAX_SCORE, result.score),
         ...(shadowScore !== undefined ? { shadowScore } : {}),
       });
     }
@@ -298,7 +330,14 @@ export class Pipeline {
   }
 
   /** Encodes the frame + anomaly map into an event for the outbox; `sampled` marks an unflagged normal sample. */
-  private flag(c: CameraState, frame: Frame, result: InferenceResult, threshold: number, modelVersion: string, sampled: boolean): void {
+  private flag(
+    c: CameraState,
+    frame: Frame,
+    result: InferenceResult,
+    threshold: number,
+    modelVersion: string,
+    sampled: boolean,
+  ): void {
     let seq: number;
     try {
       seq = this.hooks.nextSeq();
@@ -316,8 +355,14 @@ export class Pipeline {
           heatmapPng(result.map, { range: [0, Math.max(mapMax, threshold, 1e-6)] }),
         ]);
         const msg: EventMessage = {
-          eventId, device: this.address.device, camera: c.camera, seq, ts: frame.ts, modelVersion,
-          score: Math.min(MAX_SCORE, result.score), threshold: Math.min(MAX_SCORE, threshold),
+          eventId,
+          device: this.address.device,
+          camera: c.camera,
+          seq,
+          ts: frame.ts,
+          modelVersion,
+          score: Math.min(MAX_SCORE, result.score),
+          threshold: Math.min(MAX_SCORE, threshold),
           jpeg: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength),
           anomalyMap: new Uint8Array(anomalyMap.buffer, anomalyMap.byteOffset, anomalyMap.byteLength),
           ...(sampled ? { sampled: true as const } : {}),
@@ -325,7 +370,10 @@ export class Pipeline {
         const pub = toPublication('event', { ...this.address, camera: c.camera }, msg);
         this.hooks.storeEvent({ eventId, seq, camera: c.camera, topic: pub.topic, payload: pub.payload });
       } catch (e) {
-        this.hooks.problem('LW_AGENT_FRAME_INVALID', `camera ${c.camera}: cannot encode event seq ${seq}: ${reasonOf(e)}`);
+        this.hooks.problem(
+          'LW_AGENT_FRAME_INVALID',
+          `camera ${c.camera}: cannot encode event seq ${seq}: ${reasonOf(e)}`,
+        );
       } finally {
         c.encoding--;
       }

@@ -105,15 +105,19 @@ export class StatusPublisher {
   message(state?: StatusMessage['state']): StatusMessage {
     const { registry, outbox, pipeline, address } = this.deps;
     const notes = [...registry.problems.entries()].map(([k, v]) => `${k}: ${v.code} ${v.message}`);
-    if (outbox.stats.dropped > 0) notes.unshift(`outbox dropped ${outbox.stats.dropped} events (policy ${this.deps.outboxPolicy})`);
+    if (outbox.stats.dropped > 0)
+      notes.unshift(`outbox dropped ${outbox.stats.dropped} events (policy ${this.deps.outboxPolicy})`);
     const degraded = notes.length > 0;
     const sh = pipeline.shadowStats;
     if (sh && sh.frames > 0) notes.unshift(shadowNote(sh));
     const note = notes.join('; ').slice(0, MAX_NOTE);
     return {
-      device: address.device, bdSeq: this.deps.link.currentBdSeq, ts: this.deps.now(),
+      device: address.device,
+      bdSeq: this.deps.link.currentBdSeq,
+      ts: this.deps.now(),
       state: state ?? (this.deps.updater.busy ? 'updating' : degraded ? 'degraded' : 'running'),
-      modelVersion: pipeline.model.version, cameras: [...this.deps.cameras],
+      modelVersion: pipeline.model.version,
+      cameras: [...this.deps.cameras],
       ...(note ? { note } : {}),
     };
   }
@@ -146,7 +150,8 @@ export class StatusPublisher {
 
   /** The clean-stop status, awaited, while still connected. */
   async stopping(): Promise<void> {
-    if (this.deps.link.connected) await this.deps.link.publish(toPublication('status', this.deps.address, this.message('stopping')));
+    if (this.deps.link.connected)
+      await this.deps.link.publish(toPublication('status', this.deps.address, this.message('stopping')));
     this.lastState = 'stopping';
   }
 }

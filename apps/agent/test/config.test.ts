@@ -27,7 +27,11 @@ test('config is deeply frozen', () => {
 });
 
 test('environment overrides file values', () => {
-  const c = parseConfig(minimal, { LW_AGENT_BROKER_URL: 'mqtts://broker:8883', LW_AGENT_DEVICE: 'edge-9', LW_AGENT_BROKER_PASSWORD: 'pw' });
+  const c = parseConfig(minimal, {
+    LW_AGENT_BROKER_URL: 'mqtts://broker:8883',
+    LW_AGENT_DEVICE: 'edge-9',
+    LW_AGENT_BROKER_PASSWORD: 'pw',
+  });
   assert.equal(c.broker.url, 'mqtts://broker:8883');
   assert.equal(c.device, 'edge-9');
   assert.equal(c.broker.password, 'pw');
@@ -38,12 +42,22 @@ test('invalid values are rejected with LW_AGENT_CONFIG_INVALID and a path', () =
     { ...minimal, device: 'has/slash' },
     { ...minimal, cameras: [] },
     { ...minimal, cameras: [{ id: 'a', source: { kind: 'rtsp', url: 'http://x', width: 64, height: 64, fps: 5 } }] },
-    { ...minimal, cameras: [{ id: 'a', source: { kind: 'synthetic', width: 64, height: 64, fps: 5 } }, { id: 'a', source: { kind: 'synthetic', width: 64, height: 64, fps: 5 } }] },
+    {
+      ...minimal,
+      cameras: [
+        { id: 'a', source: { kind: 'synthetic', width: 64, height: 64, fps: 5 } },
+        { id: 'a', source: { kind: 'synthetic', width: 64, height: 64, fps: 5 } },
+      ],
+    },
     { ...minimal, outbox: { policy: 'keep-everything' } },
     { ...minimal, broker: { url: 'mqtt://x', tls: { caFile: '/ca.pem' } } },
   ];
   for (const b of bad) {
-    assert.throws(() => parseConfig(b), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID', JSON.stringify(b));
+    assert.throws(
+      () => parseConfig(b),
+      (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID',
+      JSON.stringify(b),
+    );
   }
 });
 
@@ -51,12 +65,21 @@ test('loadConfig reads a file and reports unreadable JSON with a code', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lw-cfg-'));
   try {
     const f = join(dir, 'c.json');
-    writeFileSync(f, JSON.stringify({ ...minimal, cameras: [{ id: 'cam-x', source: { kind: 'video', path: '/v.mp4', width: 320, height: 240, fps: 10 } }] }));
+    writeFileSync(
+      f,
+      JSON.stringify({
+        ...minimal,
+        cameras: [{ id: 'cam-x', source: { kind: 'video', path: '/v.mp4', width: 320, height: 240, fps: 10 } }],
+      }),
+    );
     const c = loadConfig(f, {});
     assert.equal(c.cameras[0]!.id, 'cam-x');
     assert.equal((c.cameras[0]!.source as { loop: boolean }).loop, true);
     writeFileSync(f, '{nope');
-    assert.throws(() => loadConfig(f, {}), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_UNREADABLE');
+    assert.throws(
+      () => loadConfig(f, {}),
+      (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_UNREADABLE',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

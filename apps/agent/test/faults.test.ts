@@ -24,16 +24,29 @@ after(async () => {
   fx.cleanup();
 });
 
-const flagAll = [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 48, height: 48, fps: 10, distinctFrames: 4 } }];
+const flagAll = [
+  { id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 48, height: 48, fps: 10, distinctFrames: 4 } },
+];
 
 test('outbox byte budget reached: drops are counted and reported in the retained status; the agent keeps running', async () => {
   const ctrl = new TestController(broker.url, address);
   ctrl.ackEnabled = false;
   await ctrl.start();
-  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/full`, broker: { url: broker.url }, outbox: { maxBytes: 20_000, policy: 'drop-oldest' }, cameras: flagAll }) });
+  const agent = await build({
+    config: fx.config({
+      dataDir: `${fx.dir}/full`,
+      broker: { url: broker.url },
+      outbox: { maxBytes: 20_000, policy: 'drop-oldest' },
+      cameras: flagAll,
+    }),
+  });
   agent.start();
   try {
-    await waitFor('drops reported', () => ctrl.statuses.some((s) => s.state === 'degraded' && /LW_AGENT_OUTBOX_FULL/.test(s.note ?? '')), 8000);
+    await waitFor(
+      'drops reported',
+      () => ctrl.statuses.some((s) => s.state === 'degraded' && /LW_AGENT_OUTBOX_FULL/.test(s.note ?? '')),
+      8000,
+    );
     assert.ok(agent.outbox.stats.dropped > 0);
     assert.ok(agent.outbox.stats.bytes <= 20_000);
     assert.match(ctrl.statuses.at(-1)!.note!, /outbox dropped \d+ events \(policy drop-oldest\)/);
@@ -54,10 +67,17 @@ test('disk failure (ENOSPC) while writing the outbox: reported, no crash, events
     },
     unlink: realOutboxFs.unlink,
   };
-  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/enospc`, broker: { url: broker.url }, cameras: flagAll }), outboxFs: enospc });
+  const agent = await build({
+    config: fx.config({ dataDir: `${fx.dir}/enospc`, broker: { url: broker.url }, cameras: flagAll }),
+    outboxFs: enospc,
+  });
   agent.start();
   try {
-    await waitFor('report + delivery', () => ctrl.events.size >= 5 && ctrl.statuses.some((s) => /LW_AGENT_OUTBOX_DISK/.test(s.note ?? '')), 8000);
+    await waitFor(
+      'report + delivery',
+      () => ctrl.events.size >= 5 && ctrl.statuses.some((s) => /LW_AGENT_OUTBOX_DISK/.test(s.note ?? '')),
+      8000,
+    );
     assert.ok(agent.outbox.stats.diskErrors >= 5);
     assert.equal(agent.problems.get('outbox')?.code, 'LW_AGENT_OUTBOX_DISK');
   } finally {
@@ -93,10 +113,17 @@ class FlakyCamera implements FrameSource {
 test('corrupt frames are skipped and counted; a dead camera degrades the status with its code; health reports it', async () => {
   const ctrl = new TestController(broker.url, address);
   await ctrl.start();
-  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/flaky`, broker: { url: broker.url }, healthIntervalS: 0.5 }), sourceFactory: () => new FlakyCamera() });
+  const agent = await build({
+    config: fx.config({ dataDir: `${fx.dir}/flaky`, broker: { url: broker.url }, healthIntervalS: 0.5 }),
+    sourceFactory: () => new FlakyCamera(),
+  });
   agent.start();
   try {
-    await waitFor('degraded status', () => ctrl.statuses.some((s) => s.state === 'degraded' && /cam-1: LW_AGENT_SOURCE_FAILED/.test(s.note ?? '')), 8000);
+    await waitFor(
+      'degraded status',
+      () => ctrl.statuses.some((s) => s.state === 'degraded' && /cam-1: LW_AGENT_SOURCE_FAILED/.test(s.note ?? '')),
+      8000,
+    );
     const cam = agent.pipeline.cameras.get('cam-1')!;
     assert.equal(cam.invalid, 10, 'every third of 30 frames was malformed');
     assert.equal(cam.scored + cam.invalid + cam.slot.dropped, 30);
@@ -110,7 +137,13 @@ test('corrupt frames are skipped and counted; a dead camera degrades the status 
 test('broker unreachable from the start: inference and the outbox keep working, stop() still returns', async () => {
   const { freePort } = await import('./helpers/brokers.js');
   const port = await freePort();
-  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/nobroker`, broker: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 200 }, cameras: flagAll }) });
+  const agent = await build({
+    config: fx.config({
+      dataDir: `${fx.dir}/nobroker`,
+      broker: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 200 },
+      cameras: flagAll,
+    }),
+  });
   agent.start();
   await waitFor('events stored while offline', () => agent.outbox.depth >= 5, 8000);
   assert.equal(agent.link.connected, false);

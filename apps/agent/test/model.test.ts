@@ -26,7 +26,9 @@ const loader = (version: string, manifest: Manifest, bytes: Uint8Array) =>
   LoadedModel.load(version, manifest, bytes, { executionProviders: ['cuda', 'cpu'], warmUpRuns: 1 });
 
 test('the tiny model scores a frame as expected; provider fallback is reported', async () => {
-  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+  const manifest = JSON.parse(
+    Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString(),
+  ) as Manifest;
   const m = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
   try {
     const r = await m.infer(createImage(64, 48, [200, 200, 200]));
@@ -40,20 +42,26 @@ test('the tiny model scores a frame as expected; provider fallback is reported',
   }
 });
 
-test('a letterboxed model: the map comes back cropped to the frame\'s part of the input', async () => {
-  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+test("a letterboxed model: the map comes back cropped to the frame's part of the input", async () => {
+  const manifest = JSON.parse(
+    Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString(),
+  ) as Manifest;
   const boxed = { ...manifest, input: { ...manifest.input, fit: 'letterbox' as const } };
   const m = await loader('1.0.0+1', boxed, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
   try {
     // 4:1 frame into the 32×32 input → content 32×8; left half dark, right half bright.
     const frame = createImage(64, 16, [0, 0, 0]);
-    for (let y = 0; y < 16; y++) for (let x = 32; x < 64; x++) frame.data.fill(255, (y * 64 + x) * 3, (y * 64 + x) * 3 + 3);
+    for (let y = 0; y < 16; y++)
+      for (let x = 32; x < 64; x++) frame.data.fill(255, (y * 64 + x) * 3, (y * 64 + x) * 3 + 3);
     const r = await m.infer(frame);
     assert.equal(r.map.width, 32);
     assert.equal(r.map.height, 8);
     // The tiny model maps |normalised pixel|: both halves give 1 (0 → −1, 255 → +1); the mean-colour bands give ≈ 0
     // and must be gone from the map.
-    assert.ok(r.map.data.every((v) => v > 0.9), `min ${Math.min(...r.map.data)}`);
+    assert.ok(
+      r.map.data.every((v) => v > 0.9),
+      `min ${Math.min(...r.map.data)}`,
+    );
     const full = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
     try {
       assert.equal((await full.infer(frame)).map.height, 32, 'a stretching model keeps the whole map');
@@ -66,7 +74,9 @@ test('a letterboxed model: the map comes back cropped to the frame\'s part of th
 });
 
 test('two input buffers: a third frame waits for one to come back; release() waits for frames in flight', async () => {
-  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
+  const manifest = JSON.parse(
+    Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString(),
+  ) as Manifest;
   const m = await loader('1.0.0+1', manifest, fx.initial.entries.find((e) => e.path === 'model.onnx')!.data);
   const r1 = await m.reserve();
   const r2 = await m.reserve();
@@ -118,18 +128,35 @@ test('start-up installs the initial package, then prefers live, falls back to pr
 
 test('no model anywhere: LW_AGENT_NO_MODEL; a bad trusted key path: LW_AGENT_CONFIG_INVALID', async () => {
   const store = new ModelStore(join(fx.dir, 'empty'));
-  await assert.rejects(loadStartupModel(store, [loadPublicKey(fx.keys.publicKeyPath)], undefined, loader, silent), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_NO_MODEL');
+  await assert.rejects(
+    loadStartupModel(store, [loadPublicKey(fx.keys.publicKeyPath)], undefined, loader, silent),
+    (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_NO_MODEL',
+  );
   const cfg = fx.config({ dataDir: join(fx.dir, 'nokey'), model: { trustedKeyPath: join(fx.dir, 'missing.pem') } });
-  await assert.rejects(build({ config: cfg }), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID');
+  await assert.rejects(
+    build({ config: cfg }),
+    (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID',
+  );
 });
 
 test('a missing TLS file fails start-up with LW_AGENT_TLS_FILE', async () => {
-  const cfg = fx.config({ dataDir: join(fx.dir, 'tls'), broker: { url: 'mqtts://127.0.0.1:8883', tls: { caFile: join(fx.dir, 'no-ca.pem') } } });
-  await assert.rejects(build({ config: cfg }), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_TLS_FILE');
+  const cfg = fx.config({
+    dataDir: join(fx.dir, 'tls'),
+    broker: { url: 'mqtts://127.0.0.1:8883', tls: { caFile: join(fx.dir, 'no-ca.pem') } },
+  });
+  await assert.rejects(
+    build({ config: cfg }),
+    (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_TLS_FILE',
+  );
 });
 
 test('a model without the image → anomaly_map + score contract is refused as incompatible', async () => {
   const { reluPlusOneModel } = await import('./helpers/relu-model.js');
-  const manifest = JSON.parse(Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString()) as Manifest;
-  await assert.rejects(loader('x', manifest, reluPlusOneModel()), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_MODEL_INCOMPATIBLE');
+  const manifest = JSON.parse(
+    Buffer.from(fx.initial.entries.find((e) => e.path === 'manifest.json')!.data).toString(),
+  ) as Manifest;
+  await assert.rejects(
+    loader('x', manifest, reluPlusOneModel()),
+    (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_MODEL_INCOMPATIBLE',
+  );
 });

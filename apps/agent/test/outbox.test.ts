@@ -24,13 +24,35 @@ function event(seq: number, camera = 'cam-1', jpegBytes = 100) {
   const jpeg = new Uint8Array(jpegBytes);
   jpeg.set([0xff, 0xd8, 0xff]);
   const eventId = `evt-${String(seq).padStart(8, '0')}`;
-  const pub = toPublication('event', { ...address, camera }, { eventId, device: 'd1', camera, seq, ts: 1, modelVersion: '1.0.0', score: 1, threshold: 0.5, jpeg, anomalyMap: png });
+  const pub = toPublication(
+    'event',
+    { ...address, camera },
+    {
+      eventId,
+      device: 'd1',
+      camera,
+      seq,
+      ts: 1,
+      modelVersion: '1.0.0',
+      score: 1,
+      threshold: 0.5,
+      jpeg,
+      anomalyMap: png,
+    },
+  );
   return { eventId, seq, camera, topic: pub.topic, payload: pub.payload };
 }
 
 function outbox(sub: string, extra: Partial<OutboxOptions> = {}) {
   const problems: { code: AgentErrorCode; message: string }[] = [];
-  const ob = new Outbox({ dir: join(dir, sub), maxBytes: 1 << 20, policy: 'drop-oldest', topicFor, onProblem: (code, message) => problems.push({ code, message }), ...extra });
+  const ob = new Outbox({
+    dir: join(dir, sub),
+    maxBytes: 1 << 20,
+    policy: 'drop-oldest',
+    topicFor,
+    onProblem: (code, message) => problems.push({ code, message }),
+    ...extra,
+  });
   ob.open();
   return { ob, problems };
 }
@@ -38,17 +60,26 @@ function outbox(sub: string, extra: Partial<OutboxOptions> = {}) {
 test('events survive a restart in sequence order until acked; acked events never come back', async () => {
   const { ob } = outbox('restart');
   for (const s of [3, 1, 2]) assert.equal(ob.add(event(s, s === 2 ? 'cam-2' : 'cam-1')), true);
-  assert.ok([...ob.pending()].every((e) => e.writing), 'not publishable before the write is durable');
+  assert.ok(
+    [...ob.pending()].every((e) => e.writing),
+    'not publishable before the write is durable',
+  );
   await ob.flush();
   assert.ok([...ob.pending()].every((e) => !e.writing));
   assert.equal(ob.ack(['evt-00000001', 'evt-unknown']), 1);
   await ob.flush();
   const again = outbox('restart').ob;
   const pending = [...again.pending()];
-  assert.deepEqual(pending.map((e) => e.seq), [2, 3]);
+  assert.deepEqual(
+    pending.map((e) => e.seq),
+    [2, 3],
+  );
   assert.equal(pending[0]!.topic, topicFor('cam-2'));
   assert.equal(again.maxSeqOnDisk, 3);
-  assert.equal(again.stats.bytes, pending.reduce((a, e) => a + e.payload.length, 0));
+  assert.equal(
+    again.stats.bytes,
+    pending.reduce((a, e) => a + e.payload.length, 0),
+  );
   again.ack(['evt-00000002', 'evt-00000003']);
   await again.flush();
   assert.equal(outbox('restart').ob.depth, 0);
@@ -59,10 +90,16 @@ test('drop-oldest evicts the oldest events to stay within the byte budget and co
   const { ob, problems } = outbox('drop-oldest', { maxBytes: size * 3 + 10 });
   for (let s = 1; s <= 5; s++) ob.add(event(s));
   await ob.flush();
-  assert.deepEqual([...ob.pending()].map((e) => e.seq), [3, 4, 5]);
+  assert.deepEqual(
+    [...ob.pending()].map((e) => e.seq),
+    [3, 4, 5],
+  );
   assert.equal(ob.stats.dropped, 2);
   assert.ok(ob.stats.bytes <= size * 3 + 10);
-  assert.deepEqual(problems.map((p) => p.code), ['LW_AGENT_OUTBOX_FULL', 'LW_AGENT_OUTBOX_FULL']);
+  assert.deepEqual(
+    problems.map((p) => p.code),
+    ['LW_AGENT_OUTBOX_FULL', 'LW_AGENT_OUTBOX_FULL'],
+  );
   assert.equal(readdirSync(join(dir, 'drop-oldest')).length, 3, 'evicted files are deleted');
 });
 
@@ -71,7 +108,10 @@ test('refuse-new keeps the oldest events and refuses new ones while full', async
   const { ob, problems } = outbox('refuse-new', { maxBytes: size * 2 + 10, policy: 'refuse-new' });
   const results = [1, 2, 3, 4].map((s) => ob.add(event(s)));
   assert.deepEqual(results, [true, true, false, false]);
-  assert.deepEqual([...ob.pending()].map((e) => e.seq), [1, 2]);
+  assert.deepEqual(
+    [...ob.pending()].map((e) => e.seq),
+    [1, 2],
+  );
   assert.equal(ob.stats.dropped, 2);
   assert.match(problems[0]!.message, /refused event seq 3/);
   ob.ack(['evt-00000001']);
@@ -123,7 +163,10 @@ test('corrupt outbox files are moved aside and reported; interrupted temp files 
   writeFileSync(join(sub, '0000000000000002.evt'), 'garbage');
   writeFileSync(join(sub, '0000000000000003.evt.tmp'), 'half');
   const { ob: again, problems } = outbox('corrupt');
-  assert.deepEqual([...again.pending()].map((e) => e.seq), [1]);
+  assert.deepEqual(
+    [...again.pending()].map((e) => e.seq),
+    [1],
+  );
   assert.equal(problems[0]!.code, 'LW_AGENT_OUTBOX_CORRUPT');
   assert.ok(existsSync(join(sub, 'corrupt', '0000000000000002.evt')));
   assert.ok(!existsSync(join(sub, '0000000000000003.evt.tmp')));

@@ -11,7 +11,10 @@ test('the README example config is valid', () => {
   assert.ok(block, 'README has a json block');
   const cfg = parseConfig(JSON.parse(block[1]!));
   assert.equal(cfg.cameras.length, 6);
-  assert.deepEqual(new Set(cfg.cameras.map((c) => c.source.kind)), new Set(['rtsp', 'v4l2', 'mjpeg', 'video', 'folder', 'synthetic']));
+  assert.deepEqual(
+    new Set(cfg.cameras.map((c) => c.source.kind)),
+    new Set(['rtsp', 'v4l2', 'mjpeg', 'video', 'folder', 'synthetic']),
+  );
 });
 
 test('the README lists every error code', () => {

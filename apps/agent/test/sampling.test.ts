@@ -27,7 +27,11 @@ after(async () => {
 });
 
 const NEVER = 1e9; // a threshold no score exceeds: every frame is unflagged
-const cam = (id: string, threshold: number) => ({ id, threshold, source: { kind: 'synthetic', width: 32, height: 32, fps: 20, seed: id } });
+const cam = (id: string, threshold: number) => ({
+  id,
+  threshold,
+  source: { kind: 'synthetic', width: 32, height: 32, fps: 20, seed: id },
+});
 
 /** Waits until every camera has scored `n` more frames than it had when called. */
 async function moreFrames(agent: Awaited<ReturnType<typeof build>>, n: number): Promise<void> {
@@ -41,7 +45,11 @@ test('normalSampleIntervalS: integer seconds, default 300, 0 = off', () => {
   assert.equal(parseConfig(base).normalSampleIntervalS, 300);
   assert.equal(parseConfig({ ...base, normalSampleIntervalS: 0 }).normalSampleIntervalS, 0);
   for (const bad of [-1, 1.5, '60']) {
-    assert.throws(() => parseConfig({ ...base, normalSampleIntervalS: bad }), (e: unknown) => e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID' && e.message.includes('normalSampleIntervalS'));
+    assert.throws(
+      () => parseConfig({ ...base, normalSampleIntervalS: bad }),
+      (e: unknown) =>
+        e instanceof AgentError && e.code === 'LW_AGENT_CONFIG_INVALID' && e.message.includes('normalSampleIntervalS'),
+    );
   }
 });
 
@@ -50,7 +58,12 @@ test('unflagged frames are sampled at most once per interval per camera, marked 
   const ctrl = new TestController(broker.url, { site: 'plant-1', line: 'line-a', device: 'edge-1' });
   await ctrl.start();
   const agent = await build({
-    config: fx.config({ dataDir: `${fx.dir}/sampled`, normalSampleIntervalS: 60, broker: { url: broker.url }, cameras: [cam('cam-1', NEVER), cam('cam-2', NEVER)] }),
+    config: fx.config({
+      dataDir: `${fx.dir}/sampled`,
+      normalSampleIntervalS: 60,
+      broker: { url: broker.url },
+      cameras: [cam('cam-1', NEVER), cam('cam-2', NEVER)],
+    }),
     now: () => Date.now() + skew,
   });
   agent.start();
@@ -62,8 +75,14 @@ test('unflagged frames are sampled at most once per interval per camera, marked 
       await waitFor(`round ${round} samples`, () => ctrl.events.size >= 2 * round, 8000);
       await moreFrames(agent, 5); // plenty of further unflagged frames inside the same interval…
       assert.equal(ctrl.events.size, 2 * round, '…yet one sample per camera per interval');
-      const byCam = [...ctrl.events.values()].reduce((m, e) => m.set(e.camera, (m.get(e.camera) ?? 0) + 1), new Map<string, number>());
-      assert.deepEqual([...byCam.entries()].sort(), [['cam-1', round], ['cam-2', round]]);
+      const byCam = [...ctrl.events.values()].reduce(
+        (m, e) => m.set(e.camera, (m.get(e.camera) ?? 0) + 1),
+        new Map<string, number>(),
+      );
+      assert.deepEqual([...byCam.entries()].sort(), [
+        ['cam-1', round],
+        ['cam-2', round],
+      ]);
     }
     for (const e of ctrl.events.values()) {
       assert.equal(e.sampled, true);
@@ -90,7 +109,12 @@ test('interval 0 sends no samples; flagged frames never carry sampled', async ()
   await ctrl.start();
   // cam-1 never flags, cam-2 flags every frame (threshold 0); sampling is off.
   const off = await build({
-    config: fx.config({ dataDir: `${fx.dir}/off`, normalSampleIntervalS: 0, broker: { url: broker.url }, cameras: [cam('cam-1', NEVER), cam('cam-2', 0)] }),
+    config: fx.config({
+      dataDir: `${fx.dir}/off`,
+      normalSampleIntervalS: 0,
+      broker: { url: broker.url },
+      cameras: [cam('cam-1', NEVER), cam('cam-2', 0)],
+    }),
     now: () => Date.now() + skew,
   });
   off.start();
@@ -104,14 +128,22 @@ test('interval 0 sends no samples; flagged frames never carry sampled', async ()
   }
   try {
     const events = [...ctrl.events.values()];
-    assert.ok(events.every((e) => e.camera === 'cam-2' && !('sampled' in e)), JSON.stringify(events.map((e) => [e.camera, e.sampled])));
+    assert.ok(
+      events.every((e) => e.camera === 'cam-2' && !('sampled' in e)),
+      JSON.stringify(events.map((e) => [e.camera, e.sampled])),
+    );
     assert.equal(off.pipeline.cameras.get('cam-1')!.sampled, 0);
 
     // Sampling on, every frame flagged: the interval passes, but a flagged frame is an anomaly, never a sample.
     ctrl.events.clear();
     skew = 0;
     const on = await build({
-      config: fx.config({ dataDir: `${fx.dir}/flagged`, normalSampleIntervalS: 1, broker: { url: broker.url }, cameras: [cam('cam-1', 0)] }),
+      config: fx.config({
+        dataDir: `${fx.dir}/flagged`,
+        normalSampleIntervalS: 1,
+        broker: { url: broker.url },
+        cameras: [cam('cam-1', 0)],
+      }),
       now: () => Date.now() + skew,
     });
     on.start();
@@ -138,8 +170,11 @@ test('samples stop while the outbox is half full, so they never push out a flagg
   const port = await freePort(); // nobody listens: nothing is acked, the outbox only fills
   const agent = await build({
     config: fx.config({
-      dataDir: `${fx.dir}/sample-budget`, normalSampleIntervalS: 1, broker: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 200 },
-      outbox: { maxBytes: 6000, policy: 'drop-oldest' }, cameras: [cam('cam-1', NEVER)],
+      dataDir: `${fx.dir}/sample-budget`,
+      normalSampleIntervalS: 1,
+      broker: { url: `mqtt://127.0.0.1:${port}`, reconnectMs: 200 },
+      outbox: { maxBytes: 6000, policy: 'drop-oldest' },
+      cameras: [cam('cam-1', NEVER)],
     }),
     now: () => Date.now() + skew,
   });

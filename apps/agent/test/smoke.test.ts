@@ -22,10 +22,26 @@ after(async () => {
 test('agent publishes birth, status, scores, health and flagged events, and clears acked events', async () => {
   const ctrl = new TestController(broker.url, { site: 'plant-1', line: 'line-a', device: 'edge-1' });
   await ctrl.start();
-  const agent = await build({ config: fx.config({ broker: { url: broker.url }, cameras: [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 64, height: 64, fps: 10 } }] }) });
+  const agent = await build({
+    config: fx.config({
+      broker: { url: broker.url },
+      cameras: [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 64, height: 64, fps: 10 } }],
+    }),
+  });
   agent.start();
   try {
-    await waitFor('events', () => ctrl.events.size >= 5 && ctrl.health.length >= 1, 8000).catch((e: unknown) => { console.log({ ev: ctrl.events.size, h: ctrl.health.length, s: ctrl.scores.length, b: ctrl.births, st: ctrl.statuses, ob: agent.outbox.stats, cams: [...agent.pipeline.cameras.values()].map((c) => ({ s: c.scored, f: c.flagged, d: c.slot.dropped })) }); throw e; });
+    await waitFor('events', () => ctrl.events.size >= 5 && ctrl.health.length >= 1, 8000).catch((e: unknown) => {
+      console.log({
+        ev: ctrl.events.size,
+        h: ctrl.health.length,
+        s: ctrl.scores.length,
+        b: ctrl.births,
+        st: ctrl.statuses,
+        ob: agent.outbox.stats,
+        cams: [...agent.pipeline.cameras.values()].map((c) => ({ s: c.scored, f: c.flagged, d: c.slot.dropped })),
+      });
+      throw e;
+    });
     assert.equal(ctrl.births, 1);
     assert.equal(ctrl.statuses[0]?.state, 'running');
     assert.equal(ctrl.statuses[0]?.modelVersion, '1.0.0+1');
@@ -47,7 +63,14 @@ test('agent publishes birth, status, scores, health and flagged events, and clea
 test('score decimation publishes every Nth frame; flagging is not decimated', async () => {
   const ctrl = new TestController(broker.url, { site: 'plant-1', line: 'line-a', device: 'edge-1' });
   await ctrl.start();
-  const agent = await build({ config: fx.config({ dataDir: `${fx.dir}/decim`, scoreDecimation: 3, broker: { url: broker.url }, cameras: [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 32, height: 32, fps: 20 } }] }) });
+  const agent = await build({
+    config: fx.config({
+      dataDir: `${fx.dir}/decim`,
+      scoreDecimation: 3,
+      broker: { url: broker.url },
+      cameras: [{ id: 'cam-1', threshold: 0, source: { kind: 'synthetic', width: 32, height: 32, fps: 20 } }],
+    }),
+  });
   agent.start();
   try {
     await waitFor('scores', () => ctrl.scores.length >= 5, 8000);
@@ -55,7 +78,10 @@ test('score decimation publishes every Nth frame; flagging is not decimated', as
     await agent.stop();
     await ctrl.stop();
   }
-  assert.ok(ctrl.scores.every((s) => s.frame % 3 === 0), JSON.stringify(ctrl.scores.map((s) => s.frame)));
+  assert.ok(
+    ctrl.scores.every((s) => s.frame % 3 === 0),
+    JSON.stringify(ctrl.scores.map((s) => s.frame)),
+  );
   const cam = agent.pipeline.cameras.get('cam-1')!;
   assert.equal(cam.flagged, cam.scored, 'every scored frame flagged at threshold 0');
 });

@@ -33,7 +33,11 @@ before(async () => {
     config: fx.config({
       broker: { url: broker.url },
       // Two cameras at full rate; inference on 32×32 keeps up, so any skipped frame would be the swap's fault.
-      cameras: ['cam-1', 'cam-2'].map((id) => ({ id, threshold: 1e6, source: { kind: 'synthetic', width: 32, height: 32, fps: 20, distinctFrames: 4 } })),
+      cameras: ['cam-1', 'cam-2'].map((id) => ({
+        id,
+        threshold: 1e6,
+        source: { kind: 'synthetic', width: 32, height: 32, fps: 20, distinctFrames: 4 },
+      })),
       model: { trustedKeyPath: fx.keys.publicKeyPath, initialPackage: fx.initialPath, maxDownloadBytes: 200_000 },
     }),
     onScored: (camera, frame, _r, version) => {
@@ -58,7 +62,12 @@ function finalReport(rolloutId: string): ModelReportMessage | undefined {
   return ctrl.reports.filter((r) => r.rolloutId === rolloutId).find((r) => r.state === 'live' || r.state === 'failed');
 }
 
-async function offer(pkg: TestPackage, rolloutId: string, extra: Parameters<typeof desiredFor>[3] = {}, bytes: Uint8Array = pkg.tar): Promise<ModelReportMessage> {
+async function offer(
+  pkg: TestPackage,
+  rolloutId: string,
+  extra: Parameters<typeof desiredFor>[3] = {},
+  bytes: Uint8Array = pkg.tar,
+): Promise<ModelReportMessage> {
   const url = server.put(`/${rolloutId}.tar.gz`, bytes);
   ctrl.sendDesired(desiredFor(address.device, pkg, url, { rolloutId, ...extra }));
   await waitFor(`final report for ${rolloutId}`, () => finalReport(rolloutId) !== undefined, 15_000);
@@ -88,10 +97,19 @@ test('upgrade: every state reported in order, swapped between frames with zero f
   for (const [camera, list] of scored) {
     const cam = agent.pipeline.cameras.get(camera)!;
     // 1. Nothing vanishes: every frame the camera delivered was scored, or counted as dropped/invalid.
-    assert.equal(cam.scored + cam.slot.dropped + cam.invalid + (cam.slot.delivered - cam.lastFrameIndex - 1), cam.slot.delivered, `${camera}: frame accounting`);
+    assert.equal(
+      cam.scored + cam.slot.dropped + cam.invalid + (cam.slot.delivered - cam.lastFrameIndex - 1),
+      cam.slot.delivered,
+      `${camera}: frame accounting`,
+    );
     // 2. The swap itself skips nothing: the frames on either side of the version switch are consecutive.
     const at = list.findIndex((f) => f.version === '1.1.0+2');
-    assert.ok(at > 0 && list.slice(0, at).every((f) => f.version === '1.0.0+1') && list.slice(at).every((f) => f.version === '1.1.0+2'), 'one switch, old then new');
+    assert.ok(
+      at > 0 &&
+        list.slice(0, at).every((f) => f.version === '1.0.0+1') &&
+        list.slice(at).every((f) => f.version === '1.1.0+2'),
+      'one switch, old then new',
+    );
     const around = list.slice(Math.max(0, at - 5), at + 5);
     const gaps = around.filter((f, i) => i > 0 && f.index !== around[i - 1]!.index + 1);
     assert.equal(gaps.length, 0, `${camera}: frames skipped at the swap: ${JSON.stringify(around)}`);
@@ -101,30 +119,104 @@ test('upgrade: every state reported in order, swapped between frames with zero f
     let missing = 0;
     for (let i = 1; i < list.length; i++) missing += list[i]!.index - list[i - 1]!.index - 1;
     assert.equal(missing, dropped, `${camera}: every missing frame is a counted drop`);
-    if (dropped > 0) process.stderr.write(`[update] ${camera}: ${dropped} frames dropped during the update (CPU contention), 0 at the swap\n`);
+    if (dropped > 0)
+      process.stderr.write(
+        `[update] ${camera}: ${dropped} frames dropped during the update (CPU contention), 0 at the swap\n`,
+      );
   }
-  await waitFor('status back to running on the new model', () => ctrl.statuses.at(-1)?.state === 'running' && ctrl.statuses.at(-1)?.modelVersion === '1.1.0+2', 3000);
-  assert.ok(ctrl.statuses.some((st) => st.state === 'updating'), 'status said updating during the update');
-  const pointer = JSON.parse(readFileSync(join(agent.config.dataDir, 'models', 'current.json'), 'utf8')) as { live: string; previous: string };
+  await waitFor(
+    'status back to running on the new model',
+    () => ctrl.statuses.at(-1)?.state === 'running' && ctrl.statuses.at(-1)?.modelVersion === '1.1.0+2',
+    3000,
+  );
+  assert.ok(
+    ctrl.statuses.some((st) => st.state === 'updating'),
+    'status said updating during the update',
+  );
+  const pointer = JSON.parse(readFileSync(join(agent.config.dataDir, 'models', 'current.json'), 'utf8')) as {
+    live: string;
+    previous: string;
+  };
   assert.deepEqual(pointer, { live: '1.1.0+2', previous: '1.0.0+1' });
 });
 
 test('bad packages are rejected with their coded reason while the live model keeps serving', async () => {
   const good = await makePackage(fx.keys, { version: '1.2.0', build: 3, gain: 3 });
   const other = makeKeys(fx.dir, 'intruder');
-  const tamperedEntries = good.entries.map((e) => (e.path === 'model.onnx' ? { path: e.path, data: Uint8Array.from(e.data, (b, i) => (i === e.data.length - 1 ? b ^ 1 : b)) } : e));
-  const truncatedEntries = good.entries.map((e) => (e.path === 'model.onnx' ? { path: e.path, data: e.data.subarray(0, e.data.length - 10) } : e));
+  const tamperedEntries = good.entries.map((e) =>
+    e.path === 'model.onnx'
+      ? { path: e.path, data: Uint8Array.from(e.data, (b, i) => (i === e.data.length - 1 ? b ^ 1 : b)) }
+      : e,
+  );
+  const truncatedEntries = good.entries.map((e) =>
+    e.path === 'model.onnx' ? { path: e.path, data: e.data.subarray(0, e.data.length - 10) } : e,
+  );
   const unsignedEntries = good.entries.filter((e) => e.path !== 'signature.json');
-  const cases: { name: string; pkg: TestPackage; bytes?: Uint8Array; extra?: Record<string, unknown>; reason: string; detail?: RegExp }[] = [
-    { name: 'tampered', pkg: packageFromEntries(tamperedEntries, '1.2.0+3'), reason: 'HASH_MISMATCH', detail: /LW_PKG_DIGEST_MISMATCH/ },
-    { name: 'truncated-file', pkg: packageFromEntries(truncatedEntries, '1.2.0+3'), reason: 'HASH_MISMATCH', detail: /LW_PKG_SIZE_MISMATCH/ },
-    { name: 'truncated-download', pkg: good, bytes: good.tar.subarray(0, good.tar.length >> 1), reason: 'HASH_MISMATCH' },
-    { name: 'unsigned', pkg: { ...packageFromEntries(unsignedEntries, '1.2.0+3'), signature: good.signature }, reason: 'SIGNATURE_INVALID', detail: /LW_PKG_UNSIGNED/ },
-    { name: 'wrong-key', pkg: await makePackage(other, { version: '1.2.0', build: 3, gain: 3 }), reason: 'SIGNATURE_INVALID', detail: /LW_PKG_BAD_SIGNATURE/ },
-    { name: 'downgrade', pkg: await makePackage(fx.keys, { version: '0.9.0', build: 1 }), reason: 'INCOMPATIBLE', detail: /downgrade/ },
-    { name: 'self-test', pkg: await makePackage(fx.keys, { version: '1.3.0', build: 4, goldenScore: 42 }), reason: 'SELF_TEST_FAILED', detail: /golden/ },
-    { name: 'not-found', pkg: good, extra: { packageUrl: `${server.url}/missing.tar.gz` }, reason: 'DOWNLOAD_FAILED', detail: /404/ },
-    { name: 'too-large', pkg: good, bytes: new Uint8Array(300_000), extra: { sha256: '0'.repeat(64) }, reason: 'DOWNLOAD_FAILED', detail: /limit|exceeds/ },
+  const cases: {
+    name: string;
+    pkg: TestPackage;
+    bytes?: Uint8Array;
+    extra?: Record<string, unknown>;
+    reason: string;
+    detail?: RegExp;
+  }[] = [
+    {
+      name: 'tampered',
+      pkg: packageFromEntries(tamperedEntries, '1.2.0+3'),
+      reason: 'HASH_MISMATCH',
+      detail: /LW_PKG_DIGEST_MISMATCH/,
+    },
+    {
+      name: 'truncated-file',
+      pkg: packageFromEntries(truncatedEntries, '1.2.0+3'),
+      reason: 'HASH_MISMATCH',
+      detail: /LW_PKG_SIZE_MISMATCH/,
+    },
+    {
+      name: 'truncated-download',
+      pkg: good,
+      bytes: good.tar.subarray(0, good.tar.length >> 1),
+      reason: 'HASH_MISMATCH',
+    },
+    {
+      name: 'unsigned',
+      pkg: { ...packageFromEntries(unsignedEntries, '1.2.0+3'), signature: good.signature },
+      reason: 'SIGNATURE_INVALID',
+      detail: /LW_PKG_UNSIGNED/,
+    },
+    {
+      name: 'wrong-key',
+      pkg: await makePackage(other, { version: '1.2.0', build: 3, gain: 3 }),
+      reason: 'SIGNATURE_INVALID',
+      detail: /LW_PKG_BAD_SIGNATURE/,
+    },
+    {
+      name: 'downgrade',
+      pkg: await makePackage(fx.keys, { version: '0.9.0', build: 1 }),
+      reason: 'INCOMPATIBLE',
+      detail: /downgrade/,
+    },
+    {
+      name: 'self-test',
+      pkg: await makePackage(fx.keys, { version: '1.3.0', build: 4, goldenScore: 42 }),
+      reason: 'SELF_TEST_FAILED',
+      detail: /golden/,
+    },
+    {
+      name: 'not-found',
+      pkg: good,
+      extra: { packageUrl: `${server.url}/missing.tar.gz` },
+      reason: 'DOWNLOAD_FAILED',
+      detail: /404/,
+    },
+    {
+      name: 'too-large',
+      pkg: good,
+      bytes: new Uint8Array(300_000),
+      extra: { sha256: '0'.repeat(64) },
+      reason: 'DOWNLOAD_FAILED',
+      detail: /limit|exceeds/,
+    },
   ];
   for (const c of cases) {
     const r = await offer(c.pkg, `bad-${c.name}`, c.extra ?? {}, c.bytes ?? c.pkg.tar);
@@ -134,7 +226,10 @@ test('bad packages are rejected with their coded reason while the live model kee
     assert.equal(r.liveVersion, '1.1.0+2', `${c.name}: report names what keeps serving`);
     await assertStillServing('1.1.0+2');
   }
-  assert.ok(!existsSync(join(agent.config.dataDir, 'models', 'pkgs', '1.3.0+4')), 'the package that failed its self-test was removed');
+  assert.ok(
+    !existsSync(join(agent.config.dataDir, 'models', 'pkgs', '1.3.0+4')),
+    'the package that failed its self-test was removed',
+  );
 });
 
 test('a download cut mid-transfer resumes with a Range request and goes live', async () => {
@@ -150,7 +245,11 @@ test('a download cut mid-transfer resumes with a Range request and goes live', a
 
 test('rollback to the kept previous package needs no download', async () => {
   const before = server.requests.length;
-  const r = await offer(await makePackage(fx.keys, { version: '1.1.0', build: 2, gain: 2 }), 'rb-1', { version: '1.1.0+2', rollback: true, packageUrl: `${server.url}/never-fetched` });
+  const r = await offer(await makePackage(fx.keys, { version: '1.1.0', build: 2, gain: 2 }), 'rb-1', {
+    version: '1.1.0+2',
+    rollback: true,
+    packageUrl: `${server.url}/never-fetched`,
+  });
   assert.equal(r.state, 'live', JSON.stringify(r.reason));
   assert.equal(agent.pipeline.model.version, '1.1.0+2');
   assert.equal(server.requests.length, before, 'served from the kept package');
@@ -165,8 +264,14 @@ test('shadow mode scores the candidate beside the live model, reports, then swap
   const stats = agent.updater.lastShadow!;
   assert.ok(stats.frames >= 10, `${stats.frames} shadow frames`);
   assert.equal(stats.agree, stats.frames, 'threshold 1e6 on both: full agreement');
-  assert.ok(ctrl.statuses.some((st) => st.state === 'updating' && /shadow: \d+ frames, agreement 1\.000/.test(st.note ?? '')), 'shadow statistics reported in the status');
+  assert.ok(
+    ctrl.statuses.some((st) => st.state === 'updating' && /shadow: \d+ frames, agreement 1\.000/.test(st.note ?? '')),
+    'shadow statistics reported in the status',
+  );
   const withShadow = ctrl.scores.filter((s) => s.shadowScore !== undefined);
   assert.ok(withShadow.length >= 5, 'scores carried shadowScore during the window');
-  assert.ok(withShadow.every((s) => Math.abs(s.shadowScore! - 2 * s.score) < 1e-3 * Math.max(1, s.score)), 'candidate (gain 4) = 2× the live model (gain 2)');
+  assert.ok(
+    withShadow.every((s) => Math.abs(s.shadowScore! - 2 * s.score) < 1e-3 * Math.max(1, s.score)),
+    'candidate (gain 4) = 2× the live model (gain 2)',
+  );
 });

@@ -19,16 +19,18 @@ export const benchAddress = (id: string) => ({ site: SITE, line: LINE, device: i
 export async function connectAgents(url: string, devices: BenchDevice[]): Promise<mqtt.MqttClient[]> {
   return Promise.all(
     devices.map((d) =>
-      mqtt.connectAsync(url, {
-        clientId: d.id,
-        ...(d.secret ? { username: d.id, password: d.secret } : {}),
-        reconnectPeriod: 0,
-        protocolVersion: 4,
-      }).then((c) => {
-        // No Nagle on the agent side either (see broker/embedded.ts): small PUBACK/ack writes must not wait.
-        (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-        return c;
-      }),
+      mqtt
+        .connectAsync(url, {
+          clientId: d.id,
+          ...(d.secret ? { username: d.id, password: d.secret } : {}),
+          reconnectPeriod: 0,
+          protocolVersion: 4,
+        })
+        .then((c) => {
+          // No Nagle on the agent side either (see broker/embedded.ts): small PUBACK/ack writes must not wait.
+          (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+          return c;
+        }),
     ),
   );
 }
@@ -47,7 +49,11 @@ export async function scoreLoad(clients: mqtt.MqttClient[], rate: number, ms: nu
     for (let i = 0; i < n; i++) {
       const c = clients[(sent + i) % clients.length]!;
       const id = String(c.options.clientId);
-      const p = toPublication('score', { ...benchAddress(id), camera: 'cam-1' }, { camera: 'cam-1', frame: sent + i, ts: Date.now(), score: Math.random() });
+      const p = toPublication(
+        'score',
+        { ...benchAddress(id), camera: 'cam-1' },
+        { camera: 'cam-1', frame: sent + i, ts: Date.now(), score: Math.random() },
+      );
       c.publish(p.topic, Buffer.from(p.payload), { qos: 0 });
     }
     sent += n;
@@ -96,10 +102,22 @@ export async function eventLoad(
         while (sentAt.size < opts.window && performance.now() < deadline) {
           seq += 1;
           const eventId = `${id}-${seq}`;
-          const p = toPublication('event', { ...benchAddress(id), camera: 'cam-1' }, {
-            eventId, device: id, camera: 'cam-1', seq, ts: Date.now(), modelVersion: 'bench', score: 0.9, threshold: 0.5,
-            jpeg: images.jpeg, anomalyMap: images.map,
-          });
+          const p = toPublication(
+            'event',
+            { ...benchAddress(id), camera: 'cam-1' },
+            {
+              eventId,
+              device: id,
+              camera: 'cam-1',
+              seq,
+              ts: Date.now(),
+              modelVersion: 'bench',
+              score: 0.9,
+              threshold: 0.5,
+              jpeg: images.jpeg,
+              anomalyMap: images.map,
+            },
+          );
           sentAt.set(eventId, performance.now());
           c.publish(p.topic, Buffer.from(p.payload), { qos: 1 });
         }

@@ -40,10 +40,13 @@ const AGENTS = Number(args.agents);
 const SCORE_RATE = Number(args['score-rate']);
 const WINDOW = Number(args.window);
 // Hard stop: every phase is bounded, this catches a hang (broker or database gone) rather than waiting forever.
-const hardStop = setTimeout(() => {
-  console.error('bench: hard timeout');
-  process.exit(2);
-}, (SECONDS * 8 + 120) * 1000);
+const hardStop = setTimeout(
+  () => {
+    console.error('bench: hard timeout');
+    process.exit(2);
+  },
+  (SECONDS * 8 + 120) * 1000,
+);
 hardStop.unref();
 
 async function benchImages(): Promise<{ jpeg: Uint8Array; map: Uint8Array }> {
@@ -52,7 +55,11 @@ async function benchImages(): Promise<{ jpeg: Uint8Array; map: Uint8Array }> {
   const H = 240;
   const rgb = new Uint8Array(W * H * 3).map(() => Math.floor(Math.random() * 256));
   const jpeg = new Uint8Array(await encodeJpeg({ width: W, height: H, channels: 3, data: rgb }));
-  const map = grayPng(W, H, new Uint8Array(W * H).map((_, i) => (i * 7) % 256));
+  const map = grayPng(
+    W,
+    H,
+    new Uint8Array(W * H).map((_, i) => (i * 7) % 256),
+  );
   return { jpeg, map };
 }
 
@@ -62,7 +69,12 @@ async function provision(app: App, n: number): Promise<BenchDevice[]> {
     const id = `bench-${i}`;
     const secret = randomBytes(32).toString('base64url');
     await app.ctx.store.devices.create({
-      id, name: id, site: 'bench', line: 'line-1', createdAt: new Date(), disabledAt: null,
+      id,
+      name: id,
+      site: 'bench',
+      line: 'line-1',
+      createdAt: new Date(),
+      disabledAt: null,
       credentialHash: createHash('sha256').update(secret).digest('hex'),
     });
     out.push({ id, secret });
@@ -100,7 +112,10 @@ async function ingestPhases(app: App, clients: mqtt.MqttClient[], images: { jpeg
 async function runEmbedded(images: { jpeg: Uint8Array; map: Uint8Array }) {
   const dir = mkdtempSync(join(tmpdir(), 'lw-bench-'));
   let password = '';
-  const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'warn', mqtt: { port: 0 }, http: { docs: false } } });
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir: dir, logLevel: 'warn', mqtt: { port: 0 }, http: { docs: false } },
+  });
   const app = await build({ config, logger: false, onBootstrap: (c) => (password = c.password) });
   let clients: mqtt.MqttClient[] = [];
   try {
@@ -108,7 +123,11 @@ async function runEmbedded(images: { jpeg: Uint8Array; map: Uint8Array }) {
     clients = await connectAgents(`mqtt://127.0.0.1:${app.broker!.port}`, devices);
     const ingest = await ingestPhases(app, clients, images);
     await app.listen({ host: '127.0.0.1', port: 0 });
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'admin', password },
+    });
     const c = login.cookies.find((x) => x.name === 'lw_session')!;
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const queueApi = await queueApiLoad(base, `lw_session=${c.value}`, SECONDS);
@@ -136,7 +155,9 @@ async function runScaled(images: { jpeg: Uint8Array; map: Uint8Array }) {
   let clients: mqtt.MqttClient[] = [];
   try {
     const overrides: ConfigInput = {
-      dataDir: dir, logLevel: 'warn', http: { docs: false },
+      dataDir: dir,
+      logLevel: 'warn',
+      http: { docs: false },
       db: { provider: 'postgresql', url: await pg.createDatabase('bench') },
       mqtt: { mode: 'external', url: mosq.url },
     };
@@ -158,7 +179,13 @@ const images = await benchImages();
 const { embedded, queueApi } = await runEmbedded(images);
 const scaled = args['no-scaled'] ? { skipped: '--no-scaled' } : await runScaled(images);
 const result = {
-  setup: { agents: AGENTS, secondsPerPhase: SECONDS, scoreRateOffered: SCORE_RATE, eventWindowPerAgent: WINDOW, eventBytes: images.jpeg.length + images.map.length },
+  setup: {
+    agents: AGENTS,
+    secondsPerPhase: SECONDS,
+    scoreRateOffered: SCORE_RATE,
+    eventWindowPerAgent: WINDOW,
+    eventBytes: images.jpeg.length + images.map.length,
+  },
   embedded,
   scaled,
   queueApi,

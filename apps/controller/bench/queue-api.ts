@@ -11,5 +11,11 @@ export async function queueApiLoad(base: string, cookie: string, seconds: number
     workers: 1,
   });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`queue API bench: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, connections, requests: r.requests.total };
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    connections,
+    requests: r.requests.total,
+  };
 }

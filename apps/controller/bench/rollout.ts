@@ -37,7 +37,16 @@ const hardStop = setTimeout(() => {
 }, 300_000);
 hardStop.unref();
 
-const POLICY = { canaryDevices: 5, wavePercent: 50, observeS: 2, minFrames: 100, minWaveIntervalS: 0, minBaselineFrames: 1000, installTimeoutS: 60, healthGraceS: 2.2 };
+const POLICY = {
+  canaryDevices: 5,
+  wavePercent: 50,
+  observeS: 2,
+  minFrames: 100,
+  minWaveIntervalS: 0,
+  minBaselineFrames: 1000,
+  installTimeoutS: 60,
+  healthGraceS: 2.2,
+};
 let drifting = false;
 const flagRate = (v: string): number => (v === 'v3' && drifting ? 0.4 : 0.02);
 
@@ -67,9 +76,15 @@ async function main(): Promise<void> {
   const admin = await login(app, 'admin', adminPassword);
   const add = (version: string, build: number, parent: string | null) =>
     app.registry.addVersion({
-      version, line: 'line-1', parentVersion: parent, jobId: null, datasetSnapshotId: null,
-      metrics: parent ? { candidate: PARENT_METRICS, parent: PARENT_METRICS } : null, threshold: 0.5,
-      packageTar: stubPackage(keys.privateKey, keys.publicKey, `1.0.${build}`, build), createdBy: 'bench',
+      version,
+      line: 'line-1',
+      parentVersion: parent,
+      jobId: null,
+      datasetSnapshotId: null,
+      metrics: parent ? { candidate: PARENT_METRICS, parent: PARENT_METRICS } : null,
+      threshold: 0.5,
+      packageTar: stubPackage(keys.privateKey, keys.publicKey, `1.0.${build}`, build),
+      createdBy: 'bench',
     });
   await add('v1', 1, null);
   await add('v2', 2, 'v1');
@@ -79,15 +94,37 @@ async function main(): Promise<void> {
   const agents: SimAgent[] = [];
   for (let i = 0; i < AGENTS; i++) {
     const d = await provision(app.ctx.store, `bench-${String(i).padStart(3, '0')}`, 'line-1', 'plant-a');
-    agents.push(new SimAgent({ mqttUrl: `mqtt://127.0.0.1:${app.broker!.port}`, device: d, trustedKeys: [keys.publicKey], version: 'v1', flagRate, fps: FPS, healthEveryMs: 1000, images: imgs }));
+    agents.push(
+      new SimAgent({
+        mqttUrl: `mqtt://127.0.0.1:${app.broker!.port}`,
+        device: d,
+        trustedKeys: [keys.publicKey],
+        version: 'v1',
+        flagRate,
+        fps: FPS,
+        healthEveryMs: 1000,
+        images: imgs,
+      }),
+    );
   }
   await Promise.all(agents.map((a) => a.start()));
-  await until(async () => (await app.ctx.store.fleet.list()).filter((f) => f.online && f.health !== null).length === AGENTS, 30_000, 'agents online');
+  await until(
+    async () => (await app.ctx.store.fleet.list()).filter((f) => f.online && f.health !== null).length === AGENTS,
+    30_000,
+    'agents online',
+  );
   await new Promise((r) => setTimeout(r, 5000)); // baseline on the parent
   const rollout = async (id: string): Promise<RolloutDetailBody> =>
-    (await app.inject({ method: 'GET', url: `/api/rollouts/${id}`, headers: admin.headers })).json() as RolloutDetailBody;
+    (
+      await app.inject({ method: 'GET', url: `/api/rollouts/${id}`, headers: admin.headers })
+    ).json() as RolloutDetailBody;
   const approve = async (version: string, policy: Record<string, unknown>): Promise<string> => {
-    const res = await app.inject({ method: 'POST', url: `/api/models/${version}/approve`, headers: admin.headers, payload: { policy } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/models/${version}/approve`,
+      headers: admin.headers,
+      payload: { policy },
+    });
     if (res.statusCode !== 200) throw new Error(`approve ${version}: ${res.statusCode} ${res.body}`);
     return (res.json() as { rolloutId: string }).rolloutId;
   };
@@ -95,24 +132,38 @@ async function main(): Promise<void> {
   // 1. approval → all live
   const t0 = performance.now();
   const idA = await approve('v2', POLICY);
-  const tLive = await until(() => agents.every((a) => a.version === 'v2'), 120_000, 'all agents live on v2').catch(async (e: unknown) => {
-    const r = await rollout(idA);
-    console.error(r.rollout, r.decisions.map((d) => `${d.action}: ${d.reason}`), r.targets.filter((t) => t.state !== 'live'));
-    throw e;
-  });
-  const tDone = await until(async () => (await rollout(idA)).rollout.state === 'completed', 60_000, 'v2 rollout completed');
+  const tLive = await until(() => agents.every((a) => a.version === 'v2'), 120_000, 'all agents live on v2').catch(
+    async (e: unknown) => {
+      const r = await rollout(idA);
+      console.error(
+        r.rollout,
+        r.decisions.map((d) => `${d.action}: ${d.reason}`),
+        r.targets.filter((t) => t.state !== 'live'),
+      );
+      throw e;
+    },
+  );
+  const tDone = await until(
+    async () => (await rollout(idA)).rollout.state === 'completed',
+    60_000,
+    'v2 rollout completed',
+  );
   const a = await rollout(idA);
   const approvalToAllLiveS = (tLive - t0) / 1000;
 
   // 2. gate failure → all rolled back
   const idB = await approve('v3', { ...POLICY, observeS: 5 });
   let waves = 0;
-  await until(async () => {
-    const r = await rollout(idB);
-    waves = r.rollout.waves;
-    if (r.rollout.wave === r.rollout.waves - 1) drifting = true;
-    return r.decisions.some((d) => d.action === 'gate-failed') || r.rollout.state === 'completed';
-  }, 120_000, 'v3 gate failure');
+  await until(
+    async () => {
+      const r = await rollout(idB);
+      waves = r.rollout.waves;
+      if (r.rollout.wave === r.rollout.waves - 1) drifting = true;
+      return r.decisions.some((d) => d.action === 'gate-failed') || r.rollout.state === 'completed';
+    },
+    120_000,
+    'v3 gate failure',
+  );
   let b = await rollout(idB);
   const failed = b.decisions.find((d) => d.action === 'gate-failed');
   if (!failed) throw new Error(`bench: v3 was not rolled back (state ${b.rollout.state})`);
@@ -136,7 +187,10 @@ async function main(): Promise<void> {
     downloads: agents.reduce((s, x) => s + x.downloads, 0),
     policy: POLICY,
     machine: { cpus: cpus().length, node: process.version },
-    decisions: { good: a.decisions.map((d) => `${d.action}: ${d.reason}`), drifting: b.decisions.map((d) => `${d.action}: ${d.reason}`) },
+    decisions: {
+      good: a.decisions.map((d) => `${d.action}: ${d.reason}`),
+      drifting: b.decisions.map((d) => `${d.action}: ${d.reason}`),
+    },
   };
   console.log(JSON.stringify({ ...result, decisions: undefined }, null, 2));
   if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -20,16 +20,21 @@ const cli = join(dirname(require.resolve('prisma/package.json')), 'build', 'inde
 const prismaVersion = JSON.parse(readFileSync(require.resolve('prisma/package.json'), 'utf8')).version;
 
 const schema = readFileSync(schemaPath, 'utf8');
-const stamp = createHash('sha256').update(schema).update(prismaVersion).update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+const stamp = createHash('sha256')
+  .update(schema)
+  .update(prismaVersion)
+  .update(readFileSync(fileURLToPath(import.meta.url)))
+  .digest('hex');
 const stampFile = join(outRoot, '.stamp');
-const fresh = () => existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && !process.argv.includes('--force');
+const fresh = () =>
+  existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && !process.argv.includes('--force');
 if (fresh()) process.exit(0);
 
 // nx runs typecheck and test in parallel, and both call this script: serialise with a lock directory (mkdir is
 // atomic), then re-check the stamp so the second caller finds the work done instead of deleting it mid-read.
 const lock = join(appDir, 'src', '.generated.lock');
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-for (const started = Date.now(); ; ) {
+for (const started = Date.now(); ;) {
   try {
     mkdirSync(lock);
     break;
@@ -48,20 +53,29 @@ rmSync(outRoot, { recursive: true, force: true });
 const work = join(outRoot, '.work');
 mkdirSync(work, { recursive: true });
 const stub = join(work, 'schema-engine-stub');
-writeFileSync(stub, '#!/bin/sh\necho "linewatch: the prisma schema engine is not available offline; use the committed SQL migrations" >&2\nexit 1\n');
+writeFileSync(
+  stub,
+  '#!/bin/sh\necho "linewatch: the prisma schema engine is not available offline; use the committed SQL migrations" >&2\nexit 1\n',
+);
 chmodSync(stub, 0o755);
 
 for (const provider of ['sqlite', 'postgresql']) {
   const variant = schema
     .replace('provider = "sqlite"', `provider = "${provider}"`)
     .replace('output              = "../src/generated/sqlite"', `output              = "../${provider}"`);
-  if (!variant.includes(`provider = "${provider}"`)) throw new Error('prisma-generate: datasource provider line not found');
+  if (!variant.includes(`provider = "${provider}"`))
+    throw new Error('prisma-generate: datasource provider line not found');
   const file = join(work, `${provider}.prisma`);
   writeFileSync(file, variant);
   const r = spawnSync(process.execPath, [cli, 'generate', '--schema', file], {
     cwd: work,
     encoding: 'utf8',
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: stub,
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+      CHECKPOINT_DISABLE: '1',
+    },
   });
   if (r.status !== 0) {
     process.stderr.write(r.stdout + r.stderr);

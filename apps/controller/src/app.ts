@@ -120,7 +120,9 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
 }
 
 function openOwnStore(storage: 'memory' | 'configured', config: Readonly<Config>): Promise<Store> {
-  return storage === 'memory' ? openSqliteStore({ path: ':memory:', busyTimeoutMs: config.db.busyTimeoutMs }) : openStore(config);
+  return storage === 'memory'
+    ? openSqliteStore({ path: ':memory:', busyTimeoutMs: config.db.busyTimeoutMs })
+    : openStore(config);
 }
 
 /**
@@ -131,7 +133,9 @@ function closeInOrder(app: TypedApp, ctx: Ctx, ownStore: boolean): Running {
   const running: Running = { bus: null, engineBus: null, ingest: null, rollouts: null };
   // Expired sessions are already refused on use; this only keeps the table small.
   const sweep = setInterval(() => {
-    ctx.store.sessions.deleteExpired(ctx.clock.now()).catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
+    ctx.store.sessions
+      .deleteExpired(ctx.clock.now())
+      .catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
   }, 3_600_000);
   sweep.unref();
   app.addHook('onClose', async () => {
@@ -158,7 +162,11 @@ async function startMqtt(app: TypedApp, ctx: Ctx, running: Running, s: Services)
   let broker: EmbeddedBroker | null = null;
   let bus: Bus;
   if (config.mqtt.mode === 'embedded') {
-    broker = await startEmbeddedBroker(ctx, { host: config.mqtt.host, port: config.mqtt.port, wsPort: config.mqtt.wsPort });
+    broker = await startEmbeddedBroker(ctx, {
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      wsPort: config.mqtt.wsPort,
+    });
     bus = broker;
   } else {
     bus = await connectExternalBus(ctx, config.mqtt);

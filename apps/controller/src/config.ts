@@ -56,7 +56,11 @@ export const ConfigSchema = Type.Object(
               'embedded, none when external',
           },
         ),
-        provisioningTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000, description: 'Wait for a dynsec response' }),
+        provisioningTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 120_000,
+          description: 'Wait for a dynsec response',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -90,18 +94,32 @@ export const ConfigSchema = Type.Object(
         workerToken: Type.Union([Type.String({ minLength: 32, maxLength: 512 }), Type.Null()], {
           description: 'Bearer token of trainer workers (/api/worker/*); null disables the worker API',
         }),
-        leaseMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, description: 'A claim/heartbeat holds a job this long' }),
-        maxAttempts: Type.Integer({ minimum: 1, maximum: 100, description: 'Claims before a job whose leases keep expiring fails' }),
+        leaseMs: Type.Integer({
+          minimum: 1000,
+          maximum: 3_600_000,
+          description: 'A claim/heartbeat holds a job this long',
+        }),
+        maxAttempts: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          description: 'Claims before a job whose leases keep expiring fails',
+        }),
         autoTriggerMinMasks: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()], {
-          description: 'Policy: enqueue a job when a line has this many new confirmed masks since its last job (null = off)',
+          description:
+            'Policy: enqueue a job when a line has this many new confirmed masks since its last job (null = off)',
         }),
         policyIntervalMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
         maxPackageBytes: Type.Integer({ minimum: 1024, maximum: 4 * 1024 * 1024 * 1024 }),
-        heldOutFraction: Type.Number({ minimum: 0.05, maximum: 0.5, description: 'Per line and class, by event-id hash' }),
+        heldOutFraction: Type.Number({
+          minimum: 0.05,
+          maximum: 0.5,
+          description: 'Per line and class, by event-id hash',
+        }),
         maxNormalSamples: Type.Integer({
           minimum: 0,
           maximum: 100_000,
-          description: 'Most recent sampled normal frames of the line a dataset snapshot takes (besides rejected events)',
+          description:
+            'Most recent sampled normal frames of the line a dataset snapshot takes (besides rejected events)',
         }),
       },
       { additionalProperties: false },
@@ -114,13 +132,21 @@ export const ConfigSchema = Type.Object(
         urlSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], {
           description: 'HMAC secret for package download links; null = random per process (links die on restart)',
         }),
-        urlTtlS: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600, description: 'Lifetime of a package download link' }),
+        urlTtlS: Type.Integer({
+          minimum: 10,
+          maximum: 7 * 24 * 3600,
+          description: 'Lifetime of a package download link',
+        }),
         publicUrl: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
           description: 'Base URL agents reach the controller HTTP at; null = http://<http.host>:<listening port>',
         }),
         maxPackageBytes: Type.Integer({ minimum: 1024, maximum: 4 * 1024 ** 3 }),
         aurocTolerance: Type.Number({ minimum: 0, maximum: 1, description: 'Eligibility: AUROC may drop this much' }),
-        falseAlarmTolerance: Type.Number({ minimum: 0, maximum: 1, description: 'Eligibility: false-alarm rate may rise this much' }),
+        falseAlarmTolerance: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          description: 'Eligibility: false-alarm rate may rise this much',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -274,7 +300,11 @@ function checkProvisioning(mqtt: Config['mqtt']): string | null {
   if (mqtt.mode === 'external' && mqtt.provisioning === 'store') {
     return 'store works only with the embedded broker; use mosquitto-dynsec or none';
   }
-  if (mqtt.mode === 'external' && mqtt.provisioning === 'mosquitto-dynsec' && (mqtt.username === null || mqtt.password === null)) {
+  if (
+    mqtt.mode === 'external' &&
+    mqtt.provisioning === 'mosquitto-dynsec' &&
+    (mqtt.username === null || mqtt.password === null)
+  ) {
     return 'mosquitto-dynsec needs mqtt.username and mqtt.password (a dynamic-security admin)';
   }
   return null;
@@ -296,7 +326,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     try {
       fileValues = JSON.parse(readFileSync(file, 'utf8'));
     } catch (e) {
-      throw ctrlError('LW_CTRL_CONFIG_INVALID', `cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
+      throw ctrlError('LW_CTRL_CONFIG_INVALID', `cannot read config file ${file}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
     if (!isObject(fileValues)) throw ctrlError('LW_CTRL_CONFIG_INVALID', `config file ${file} must hold a JSON object`);
   }
@@ -306,6 +338,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: problems });
   }
   const mqttProblem = checkProvisioning(merged.mqtt);
-  if (mqttProblem) throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: /mqtt/provisioning: ${mqttProblem}`);
+  if (mqttProblem)
+    throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: /mqtt/provisioning: ${mqttProblem}`);
   return deepFreeze(merged);
 }

@@ -42,7 +42,7 @@ export const ERRORS = {
   LW_CTRL_DOWNLOAD_TOKEN_INVALID: { status: 403, message: 'download link is invalid' },
   LW_CTRL_DOWNLOAD_TOKEN_EXPIRED: { status: 403, message: 'download link has expired' },
   LW_CTRL_RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
-  LW_CTRL_ROLLOUT_STATE: { status: 409, message: 'not possible in the rollout\'s current state' },
+  LW_CTRL_ROLLOUT_STATE: { status: 409, message: "not possible in the rollout's current state" },
   LW_CTRL_ROLLOUT_ACTIVE: { status: 409, message: 'another rollout is active for this scope' },
   LW_CTRL_ROLLOUT_POLICY_INVALID: { status: 400, message: 'rollout policy is invalid' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
@@ -64,7 +64,11 @@ export class ControllerError extends Error {
   }
 }
 
-export function ctrlError(code: ErrorCode, message?: string, opts?: { cause?: unknown; details?: unknown }): ControllerError {
+export function ctrlError(
+  code: ErrorCode,
+  message?: string,
+  opts?: { cause?: unknown; details?: unknown },
+): ControllerError {
   return new ControllerError(code, message, opts);
 }
 

@@ -29,7 +29,10 @@ test('scores fold into one row per device/camera/minute', async () => {
   assert.equal(await agg.flush(), 3);
   assert.equal(agg.size, 0);
   const first = written[0]!.find((r) => r.camera === 'c1' && r.minute.getTime() === m)!;
-  assert.deepEqual({ count: first.count, sum: first.sum, max: first.max, flagged: first.flagged }, { count: 2, sum: 0.8, max: 0.6, flagged: 1 });
+  assert.deepEqual(
+    { count: first.count, sum: first.sum, max: first.max, flagged: first.flagged },
+    { count: 2, sum: 0.8, max: 0.6, flagged: 1 },
+  );
   assert.equal(await agg.flush(), 0);
 });
 
@@ -53,5 +56,8 @@ test('flag-only minutes are written with max 0 (no scores seen)', async () => {
   const agg = new ScoreAggregator(store);
   agg.addFlagged('d', 'c', 0);
   await agg.flush();
-  assert.deepEqual(written[0]!.map((r) => [r.count, r.max, r.flagged]), [[0, 0, 1]]);
+  assert.deepEqual(
+    written[0]!.map((r) => [r.count, r.max, r.flagged]),
+    [[0, 0, 1]],
+  );
 });

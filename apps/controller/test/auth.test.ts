@@ -31,7 +31,11 @@ test('login: bad credentials are 401 LW_CTRL_BAD_CREDENTIALS; success sets an Ht
       assert.equal(res.statusCode, 401);
       assert.deepEqual(res.json(), { code: 'LW_CTRL_BAD_CREDENTIALS', message: 'invalid username or password' });
     }
-    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: adminPassword } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'admin', password: adminPassword },
+    });
     assert.equal(res.statusCode, 200);
     const setCookie = String(res.headers['set-cookie']);
     assert.match(setCookie, /HttpOnly/);
@@ -45,13 +49,21 @@ test('login: bad credentials are 401 LW_CTRL_BAD_CREDENTIALS; success sets an Ht
 test('session, CSRF on state-changing routes, logout', async () => {
   const { app, adminPassword } = await testApp();
   try {
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session' })).json().code, 'LW_CTRL_UNAUTHENTICATED');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/auth/session' })).json().code,
+      'LW_CTRL_UNAUTHENTICATED',
+    );
     const s = await login(app, 'admin', adminPassword);
     const me = await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: s.cookie } });
     assert.equal(me.statusCode, 200);
     assert.equal(me.json().csrfToken, s.csrf);
     const body = { username: 'qa1', password: 'long-enough-password', role: 'qa', lines: ['line-1'] };
-    const noCsrf = await app.inject({ method: 'POST', url: '/api/users', headers: { cookie: s.cookie }, payload: body });
+    const noCsrf = await app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { cookie: s.cookie },
+      payload: body,
+    });
     assert.equal(noCsrf.statusCode, 403);
     assert.equal(noCsrf.json().code, 'LW_CTRL_CSRF');
     const badCsrf = await app.inject({
@@ -61,10 +73,19 @@ test('session, CSRF on state-changing routes, logout', async () => {
       payload: body,
     });
     assert.equal(badCsrf.json().code, 'LW_CTRL_CSRF');
-    assert.equal((await app.inject({ method: 'POST', url: '/api/users', headers: s.headers, payload: body })).statusCode, 201);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/users', headers: s.headers, payload: body })).json().code, 'LW_CTRL_CONFLICT');
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/users', headers: s.headers, payload: body })).statusCode,
+      201,
+    );
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/users', headers: s.headers, payload: body })).json().code,
+      'LW_CTRL_CONFLICT',
+    );
     assert.equal((await app.inject({ method: 'POST', url: '/api/auth/logout', headers: s.headers })).statusCode, 204);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: s.cookie } })).statusCode, 401);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: s.cookie } })).statusCode,
+      401,
+    );
   } finally {
     await app.close();
   }
@@ -85,9 +106,15 @@ test('QA users cannot use admin routes; sessions expire', async () => {
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().code, 'LW_CTRL_FORBIDDEN');
     clock.advance(9 * 60_000);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: qa.cookie } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: qa.cookie } })).statusCode,
+      200,
+    );
     clock.advance(60_000);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: qa.cookie } })).statusCode, 401);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: qa.cookie } })).statusCode,
+      401,
+    );
   } finally {
     await app.close();
   }
@@ -98,7 +125,11 @@ test('login is rate limited per client', async () => {
   try {
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'x' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'admin', password: 'x' },
+      });
       codes.push(res.statusCode);
       if (res.statusCode === 429) assert.equal(res.json().code, 'LW_CTRL_RATE_LIMITED');
     }
@@ -150,13 +181,33 @@ test('changing the password needs the current one and ends the other sessions', 
   try {
     const a = await login(app, 'admin', adminPassword);
     const b = await login(app, 'admin', adminPassword);
-    const change = (payload: object) => app.inject({ method: 'POST', url: '/api/auth/password', headers: a.headers, payload });
-    assert.equal((await change({ currentPassword: 'wrong', newPassword: 'a-new-long-password' })).json().code, 'LW_CTRL_BAD_CREDENTIALS');
-    assert.equal((await change({ currentPassword: adminPassword, newPassword: 'short' })).json().code, 'LW_CTRL_VALIDATION');
-    assert.equal((await change({ currentPassword: adminPassword, newPassword: 'a-new-long-password' })).statusCode, 204);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: a.cookie } })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: b.cookie } })).statusCode, 401);
-    const old = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: adminPassword } });
+    const change = (payload: object) =>
+      app.inject({ method: 'POST', url: '/api/auth/password', headers: a.headers, payload });
+    assert.equal(
+      (await change({ currentPassword: 'wrong', newPassword: 'a-new-long-password' })).json().code,
+      'LW_CTRL_BAD_CREDENTIALS',
+    );
+    assert.equal(
+      (await change({ currentPassword: adminPassword, newPassword: 'short' })).json().code,
+      'LW_CTRL_VALIDATION',
+    );
+    assert.equal(
+      (await change({ currentPassword: adminPassword, newPassword: 'a-new-long-password' })).statusCode,
+      204,
+    );
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: a.cookie } })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/auth/session', headers: { cookie: b.cookie } })).statusCode,
+      401,
+    );
+    const old = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'admin', password: adminPassword },
+    });
     assert.equal(old.statusCode, 401);
     await login(app, 'admin', 'a-new-long-password');
   } finally {

@@ -30,7 +30,10 @@ test('the embedded broker accepts the bare device id as client id too (and only 
   await bare.publishAsync(topic, Buffer.from('x'), { qos: 1 });
   await waitFor(() => seen.includes(topic), 3000, 'publish with the bare client id');
   const b = await provision(app.ctx.store, 'dev-b', 'line-2');
-  await assert.rejects(connect(port, { clientId: a.id, username: b.id, password: b.secret }), /Identifier rejected|Not authorized/i);
+  await assert.rejects(
+    connect(port, { clientId: a.id, username: b.id, password: b.secret }),
+    /Identifier rejected|Not authorized/i,
+  );
   assert.equal(bare.connected, true, 'the refused attempt did not knock the device off');
   await bare.endAsync();
 });
@@ -59,7 +62,10 @@ test('MQTT over WebSocket when configured', async () => {
 test('a failed start (MQTT port taken) rejects and releases what build() had opened', async () => {
   const { readdirSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const tempDbs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('lw-sqlite-')).sort();
+  const tempDbs = () =>
+    readdirSync(tmpdir())
+      .filter((n) => n.startsWith('lw-sqlite-'))
+      .sort();
   const before = tempDbs();
   await assert.rejects(testApp({ overrides: { mqtt: { enabled: true, port } } }), /EADDRINUSE/);
   assert.deepEqual(tempDbs(), before, 'the throw-away SQLite database was closed and removed');

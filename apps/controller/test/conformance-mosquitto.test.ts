@@ -13,7 +13,12 @@ import { connectDynsecProvisioner } from '../src/broker/dynsec.js';
 import { connectExternalBus } from '../src/broker/external.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
 import type { Store } from '../src/store/store.js';
-import { describeBrokerConformance, provisionViaApi, type BrokerHarness, type BrokerKit } from './helpers/broker-conformance.js';
+import {
+  describeBrokerConformance,
+  provisionViaApi,
+  type BrokerHarness,
+  type BrokerKit,
+} from './helpers/broker-conformance.js';
 import { login, testApp } from './helpers/http.js';
 import { eventPub } from './helpers/messages.js';
 import { MOSQUITTO, MOSQUITTO_SKIP, startMosquitto, type TestMosquitto } from './helpers/mosquitto.js';
@@ -21,7 +26,10 @@ import { prefix, waitFor } from './helpers/mqtt.js';
 
 const skip = MOSQUITTO ? false : MOSQUITTO_SKIP;
 
-async function controllerOn(mosq: TestMosquitto, opts: { store?: Store; sharedGroup?: string; timeoutMs?: number } = {}): Promise<BrokerHarness> {
+async function controllerOn(
+  mosq: TestMosquitto,
+  opts: { store?: Store; sharedGroup?: string; timeoutMs?: number } = {},
+): Promise<BrokerHarness> {
   const ctl = mosq.controller!;
   const { app, adminPassword } = await testApp({
     overrides: {
@@ -86,7 +94,13 @@ describe('mosquitto only', { skip }, () => {
       await first.close();
       // Disabled behind the broker's back (e.g. the broker was unreachable when an admin disabled it).
       await store.devices.disable(d.id, new Date());
-      const opts = { clientId: d.clientId, username: d.id, password: d.secret, reconnectPeriod: 0, protocolVersion: 4 as const };
+      const opts = {
+        clientId: d.clientId,
+        username: d.id,
+        password: d.secret,
+        reconnectPeriod: 0,
+        protocolVersion: 4 as const,
+      };
       const c = await mqtt.connectAsync(mosq.url, opts);
       await c.endAsync();
       const second = await controllerOn(mosq, { store });
@@ -119,7 +133,12 @@ describe('mosquitto only', { skip }, () => {
     try {
       const admin = await login(h.app, 'admin', h.adminPassword);
       await own.stop();
-      const res = await h.app.inject({ method: 'POST', url: '/api/devices', headers: admin.headers, payload: { id: 'down-1', name: 'x', line: 'line-1' } });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/api/devices',
+        headers: admin.headers,
+        payload: { id: 'down-1', name: 'x', line: 'line-1' },
+      });
       assert.equal(res.statusCode, 503, res.body);
       assert.equal(res.json().code, 'LW_CTRL_BROKER_UNAVAILABLE');
       assert.equal(await h.app.ctx.store.devices.find('down-1'), null, 'no row for a device the broker does not know');
@@ -134,7 +153,8 @@ describe('mosquitto only', { skip }, () => {
     let onBrokerWhenRowWritten: boolean | null = null;
     let h: BrokerHarness | null = null;
     let dynsec: Awaited<ReturnType<typeof connectDynsecProvisioner>> | null = null;
-    const clientExists = async (username: string) => !(await dynsec!.send([{ command: 'getClient', username }]))[0]?.error;
+    const clientExists = async (username: string) =>
+      !(await dynsec!.send([{ command: 'getClient', username }]))[0]?.error;
     const devices: Store['devices'] = Object.create(inner.devices, {
       create: {
         value: async () => {
@@ -148,7 +168,12 @@ describe('mosquitto only', { skip }, () => {
       h = await controllerOn(mosq, { store });
       dynsec = await connectDynsecProvisioner(h.app.ctx, { url: mosq.url, ...mosq.controller!, timeoutMs: 5000 });
       const admin = await login(h.app, 'admin', h.adminPassword);
-      const res = await h.app.inject({ method: 'POST', url: '/api/devices', headers: admin.headers, payload: { id: 'rb-1', name: 'x', line: 'line-1' } });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/api/devices',
+        headers: admin.headers,
+        payload: { id: 'rb-1', name: 'x', line: 'line-1' },
+      });
       assert.equal(res.statusCode, 500, res.body);
       assert.equal(onBrokerWhenRowWritten, true, 'the broker knew the device before its row was written');
       assert.equal(await clientExists('rb-1'), false, 'the broker entry was removed again');
@@ -168,7 +193,12 @@ describe('mosquitto only', { skip }, () => {
       a = await controllerOn(mosq, { store, sharedGroup: 'ctl' });
       b = await controllerOn(mosq, { store, sharedGroup: 'ctl' });
       const d = await provisionViaApi(a, await login(a.app, 'admin', a.adminPassword), 'shared-1');
-      const c = await mqtt.connectAsync(mosq.url, { clientId: d.clientId, username: d.id, password: d.secret, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(mosq.url, {
+        clientId: d.clientId,
+        username: d.id,
+        password: d.secret,
+        reconnectPeriod: 0,
+      });
       const N = 20;
       try {
         const acks: string[] = [];
@@ -204,5 +234,7 @@ describe('mosquitto only', { skip }, () => {
 
 async function eventCounts(app: App): Promise<Record<string, number>> {
   const m = await app.metrics.ingestMessages.get();
-  return Object.fromEntries(m.values.filter((v) => v.labels.kind === 'event').map((v) => [String(v.labels.result), v.value]));
+  return Object.fromEntries(
+    m.values.filter((v) => v.labels.kind === 'event').map((v) => [String(v.labels.result), v.value]),
+  );
 }

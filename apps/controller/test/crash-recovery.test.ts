@@ -39,7 +39,7 @@ test('kill -9 during ingest at load: nothing acked is lost, nothing stored twice
     const pubs = await Promise.all(Array.from({ length: TOTAL }, (_, i) => eventPub(device, i + 1)));
     const idOf = (seq: number) => `evt-${device.id}-${seq}`.padEnd(8, '0');
     let next = 1;
-        // The producer keeps going while the controller is down: events pile up in the outbox, as on a real line.
+    // The producer keeps going while the controller is down: events pile up in the outbox, as on a real line.
     const producer = (async () => {
       while (next <= TOTAL) {
         if (pub.pending.size < WINDOW || !pub.connected) {
@@ -64,10 +64,13 @@ test('kill -9 during ingest at load: nothing acked is lost, nothing stored twice
     {
       const db = new Database(dbFile, { readonly: true });
       const seqs = new Set(
-        (db.prepare('SELECT "sequence" FROM "Event" WHERE "deviceId" = ?').all(device.id) as { sequence: number }[]).map((r) => r.sequence),
+        (
+          db.prepare('SELECT "sequence" FROM "Event" WHERE "deviceId" = ?').all(device.id) as { sequence: number }[]
+        ).map((r) => r.sequence),
       );
       db.close();
-      for (const id of ackedBeforeKill) assert.ok(seqs.has(Number(id.split('-').pop())), `${id} was acked but is not in the database`);
+      for (const id of ackedBeforeKill)
+        assert.ok(seqs.has(Number(id.split('-').pop())), `${id} was acked but is not in the database`);
     }
 
     ctl = await startController(spec);
@@ -75,7 +78,8 @@ test('kill -9 during ingest at load: nothing acked is lost, nothing stored twice
     await producer;
     await waitFor(() => pub!.acked.size === TOTAL, 60_000, 'every event acked after the restart');
     assert.equal(pub.pending.size, 0);
-    for (const id of unackedAtKill) assert.ok(pub.acked.has(id), `${id} (unacked at the kill) was redelivered and acked`);
+    for (const id of unackedAtKill)
+      assert.ok(pub.acked.has(id), `${id} (unacked at the kill) was redelivered and acked`);
     assert.ok(pub.publishes > TOTAL, 'some events were published more than once');
     t.diagnostic(`unacked at kill: ${unackedAtKill.length}, publishes: ${pub.publishes} for ${TOTAL} events`);
     await pub.close();
@@ -86,11 +90,20 @@ test('kill -9 during ingest at load: nothing acked is lost, nothing stored twice
     const db = new Database(dbFile, { readonly: true });
     try {
       const rows = db
-        .prepare('SELECT "sequence", COUNT(*) AS n FROM "Event" WHERE "deviceId" = ? GROUP BY "sequence" ORDER BY "sequence"')
+        .prepare(
+          'SELECT "sequence", COUNT(*) AS n FROM "Event" WHERE "deviceId" = ? GROUP BY "sequence" ORDER BY "sequence"',
+        )
         .all(device.id) as { sequence: number; n: number }[];
       assert.equal(rows.length, TOTAL, 'every sequence stored');
-      assert.deepEqual(rows.map((r) => r.sequence), Array.from({ length: TOTAL }, (_, i) => i + 1));
-      assert.deepEqual(rows.filter((r) => r.n !== 1), [], 'no (device, seq) stored twice');
+      assert.deepEqual(
+        rows.map((r) => r.sequence),
+        Array.from({ length: TOTAL }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        rows.filter((r) => r.n !== 1),
+        [],
+        'no (device, seq) stored twice',
+      );
       const total = db.prepare('SELECT COUNT(*) AS n FROM "Event"').get() as { n: number };
       assert.equal(total.n, TOTAL, 'no stray rows');
     } finally {

@@ -31,7 +31,10 @@ test('admin provisions a device: credentials shown once, stored hashed; QA sees 
     const qa = await userSession(app, admin, 'qa1', 'qa', ['line-1']);
     assert.equal((await create('cam-box-3', 'line-1', qa.headers)).statusCode, 403);
     const mine = await app.inject({ method: 'GET', url: '/api/devices', headers: qa.headers });
-    assert.deepEqual(mine.json().devices.map((d: { id: string }) => d.id), ['cam-box-1']);
+    assert.deepEqual(
+      mine.json().devices.map((d: { id: string }) => d.id),
+      ['cam-box-1'],
+    );
     const other = await app.inject({ method: 'GET', url: '/api/devices/cam-box-2', headers: qa.headers });
     assert.equal(other.statusCode, 404);
     assert.equal(other.json().code, 'LW_CTRL_NOT_FOUND');
@@ -62,7 +65,16 @@ test('the QA UI is served at / with its assets, under a same-origin CSP', async 
     assert.match(page.headers['content-type'] as string, /text\/html/);
     assert.match(page.body, /<script type="module" src="\/ui\/app.js">/);
     assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
-    for (const asset of ['app.js', 'api.js', 'queue.js', 'event.js', 'painter.js', 'heatmap.js', 'fleet.js', 'app.css']) {
+    for (const asset of [
+      'app.js',
+      'api.js',
+      'queue.js',
+      'event.js',
+      'painter.js',
+      'heatmap.js',
+      'fleet.js',
+      'app.css',
+    ]) {
       assert.equal((await app.inject({ method: 'GET', url: `/ui/${asset}` })).statusCode, 200, asset);
     }
     assert.equal((await app.inject({ method: 'GET', url: '/ui/../package.json' })).statusCode, 404);

@@ -106,7 +106,8 @@ test('event detail and blobs; other lines answer 404', async () => {
 });
 
 test('confirm and reject record who and when; CSRF required; other lines 404', async () => {
-  const post = (url: string, headers: Record<string, string> = qa.headers) => app.inject({ method: 'POST', url, headers });
+  const post = (url: string, headers: Record<string, string> = qa.headers) =>
+    app.inject({ method: 'POST', url, headers });
   assert.equal((await post(`/api/events/${ids[2]}/confirm`, { cookie: qa.cookie })).json().code, 'LW_CTRL_CSRF');
   const c = await post(`/api/events/${ids[2]}/confirm`);
   assert.equal(c.statusCode, 200);
@@ -163,11 +164,19 @@ test('fleet is scoped to visible lines; /metrics exposes ingest and HTTP metrics
   await app.ctx.store.fleet.upsert('dev-1', { online: true, lastSeen: new Date(T0) }, new Date(T0));
   await app.ctx.store.fleet.upsert('dev-2', { online: true, lastSeen: new Date(T0) }, new Date(T0));
   const fleet = (await get('/api/fleet')).json().devices;
-  assert.deepEqual(fleet.map((f: { deviceId: string }) => f.deviceId), ['dev-1']);
+  assert.deepEqual(
+    fleet.map((f: { deviceId: string }) => f.deviceId),
+    ['dev-1'],
+  );
   assert.equal((await get('/api/fleet', admin)).json().devices.length, 2);
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
   assert.equal(metrics.statusCode, 200);
-  for (const name of ['lw_ingest_messages_total', 'lw_ingest_lag_seconds', 'lw_ingest_queue_depth', 'lw_http_requests_total']) {
+  for (const name of [
+    'lw_ingest_messages_total',
+    'lw_ingest_lag_seconds',
+    'lw_ingest_queue_depth',
+    'lw_http_requests_total',
+  ]) {
     assert.match(metrics.body, new RegExp(name));
   }
   assert.match(metrics.body, /lw_http_requests_total\{method="GET",route="\/api\/fleet",status="200"\} 2/);
@@ -199,12 +208,18 @@ test('label statistics per line agree with the queue, only visible lines', async
     return res.json().lines as Array<{ line: string; pending: number; confirmed: number; rejected: number }>;
   };
   const mine = await stats(qa);
-  assert.deepEqual(mine.map((l) => l.line), ['line-1']);
+  assert.deepEqual(
+    mine.map((l) => l.line),
+    ['line-1'],
+  );
   for (const status of ['pending', 'confirmed', 'rejected'] as const) {
     assert.equal(mine[0]![status], (await queueIds(`/api/events?status=${status}&limit=200`)).length, status);
   }
   const all = await stats(admin);
-  assert.deepEqual(all.map((l) => l.line), ['line-1', 'line-2']);
+  assert.deepEqual(
+    all.map((l) => l.line),
+    ['line-1', 'line-2'],
+  );
   assert.equal(all[1]!.pending + all[1]!.confirmed + all[1]!.rejected, 1);
   assert.equal((await app.inject({ method: 'GET', url: '/api/stats/labels' })).statusCode, 401);
 });

@@ -35,7 +35,8 @@ async function device(app: App, id: string): Promise<{ d: TestDevice; c: MqttCli
   return { d, c, acks };
 }
 
-const send = (c: MqttClient, p: Pub) => c.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
+const send = (c: MqttClient, p: Pub) =>
+  c.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
 
 async function resultCount(app: App, kind: string, result: string): Promise<number> {
   const m = await app.metrics.ingestMessages.get();
@@ -50,15 +51,21 @@ test('invalid messages are rejected with a coded reason and never crash ingest',
     const mismatched = await eventPub(d, 2, { camera: 'cam-2' });
     await c.publishAsync(`${prefix(d)}/event/cam-1`, Buffer.from(mismatched.payload), { qos: 1 });
     // A valid score envelope on the health topic: the kind byte disagrees with the topic.
-    await c.publishAsync(`${prefix(d)}/health`, Buffer.from(scorePub(d, 'cam-1', 0, 0.1, Date.now()).payload), { qos: 1 });
+    await c.publishAsync(`${prefix(d)}/health`, Buffer.from(scorePub(d, 'cam-1', 0, 0.1, Date.now()).payload), {
+      qos: 1,
+    });
     await send(c, await eventPub(d, 3));
     await waitFor(() => acks.length === 1, 5000, 'valid event after invalid ones');
     assert.equal(await resultCount(app, 'event', 'invalid'), 2);
     assert.equal(await resultCount(app, 'health', 'invalid'), 1);
     assert.equal((await app.ctx.store.events.list({ limit: 10 })).length, 1);
-    const rejected = logs.map((l) => JSON.parse(l) as { code?: string; reason?: string }).filter((l) => l.code === 'LW_CTRL_INGEST_INVALID');
-    assert.deepEqual(rejected.map((l) => l.reason), ['LW_PROTO_BAD_MAGIC', 'LW_PROTO_TOPIC_MISMATCH', 'LW_PROTO_KIND_MISMATCH']);
+    const rejected = logs
+      .map((l) => JSON.parse(l) as { code?: string; reason?: string })
+      .filter((l) => l.code === 'LW_CTRL_INGEST_INVALID');
+    assert.deepEqual(
+      rejected.map((l) => l.reason),
+      ['LW_PROTO_BAD_MAGIC', 'LW_PROTO_TOPIC_MISMATCH', 'LW_PROTO_KIND_MISMATCH'],
+    );
     await c.endAsync();
   }, logs);
 });
-

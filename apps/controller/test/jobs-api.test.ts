@@ -61,9 +61,16 @@ test('admin creates a job: snapshot of the line with lineage; one open job per l
   assert.equal(job.parentVersion, 'base-1');
   assert.equal(job.targetVersion, `ft-${job.id}`);
   assert.equal(job.trigger, 'admin:admin');
-  const ds = await app.inject({ method: 'GET', url: `/api/datasets/${job.datasetSnapshotId}`, headers: { cookie: admin.cookie } });
+  const ds = await app.inject({
+    method: 'GET',
+    url: `/api/datasets/${job.datasetSnapshotId}`,
+    headers: { cookie: admin.cookie },
+  });
   assert.equal(ds.statusCode, 200, ds.body);
-  const { counts, line } = ds.json() as { counts: { train: Record<string, number>; heldout: Record<string, number> }; line: string };
+  const { counts, line } = ds.json() as {
+    counts: { train: Record<string, number>; heldout: Record<string, number> };
+    line: string;
+  };
   assert.equal(line, 'line-1');
   const total = (k: string) => (counts.train[k] ?? 0) + (counts.heldout[k] ?? 0);
   assert.deepEqual([total('px'), total('img'), total('normal')], [6, 4, 8], 'pending events and other lines excluded');
@@ -88,7 +95,10 @@ test('admin creates a job: snapshot of the line with lineage; one open job per l
 
   // QA sees jobs only on its lines.
   const list = await app.inject({ method: 'GET', url: '/api/jobs', headers: { cookie: qa.cookie } });
-  assert.deepEqual((list.json() as { jobs: JobView[] }).jobs.map((j) => j.id), [job.id]);
+  assert.deepEqual(
+    (list.json() as { jobs: JobView[] }).jobs.map((j) => j.id),
+    [job.id],
+  );
   const qa2 = await userSession(app, admin, 'qa2', 'qa', ['line-2']);
   const hidden = await app.inject({ method: 'GET', url: `/api/jobs/${job.id}`, headers: { cookie: qa2.cookie } });
   assert.equal(hidden.statusCode, 404);
@@ -101,7 +111,12 @@ test('worker API: no token, wrong token or a session cookie → 401; no token co
   const noToken = await app.inject({ method: 'POST', url, payload });
   assert.equal(noToken.statusCode, 401);
   assert.equal(code(noToken), 'LW_CTRL_UNAUTHENTICATED');
-  const wrong = await app.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${WORKER_TOKEN}x` } });
+  const wrong = await app.inject({
+    method: 'POST',
+    url,
+    payload,
+    headers: { authorization: `Bearer ${WORKER_TOKEN}x` },
+  });
   assert.equal(wrong.statusCode, 401);
   const basic = await app.inject({ method: 'POST', url, payload, headers: { authorization: `Basic ${WORKER_TOKEN}` } });
   assert.equal(basic.statusCode, 401);
@@ -111,7 +126,11 @@ test('worker API: no token, wrong token or a session cookie → 401; no token co
   assert.equal(ok.statusCode, 200);
   assert.deepEqual(ok.json(), { claim: null });
   // ...and the worker token opens no session routes.
-  const jobs = await app.inject({ method: 'GET', url: '/api/jobs', headers: { authorization: `Bearer ${WORKER_TOKEN}` } });
+  const jobs = await app.inject({
+    method: 'GET',
+    url: '/api/jobs',
+    headers: { authorization: `Bearer ${WORKER_TOKEN}` },
+  });
   assert.equal(jobs.statusCode, 401);
 
   const t = await testApp({ jobModels: new MemoryModels() });
@@ -164,7 +183,14 @@ test('claim → heartbeat (live progress) → manifest, files, parent → upload
   // The snapshot is immutable: a mask painted afterwards does not change it.
   const px = manifest.items.find((i) => i.kind === 'px')!;
   const newMask = await app.ctx.files.put(Buffer.from('a different mask'));
-  await app.ctx.store.events.saveMask({ eventId: px.id, ref: newMask, width: 32, height: 24, authorId: 'x', createdAt: new Date() });
+  await app.ctx.store.events.saveMask({
+    eventId: px.id,
+    ref: newMask,
+    width: 32,
+    height: 24,
+    authorId: 'x',
+    createdAt: new Date(),
+  });
   const again = (await worker.get(c.manifestUrl)).json() as DatasetManifest;
   assert.equal(again.items.find((i) => i.id === px.id)?.maskSha256, px.maskSha256);
 
@@ -261,7 +287,10 @@ test('a lease that expired but was not re-claimed still works for its holder', a
   clock.advance(LEASE_MS * 3);
   const hb = await worker.heartbeat(job.id, c.leaseId);
   assert.equal(hb.statusCode, 200, hb.body);
-  assert.equal((hb.json() as { leaseExpiresAt: string }).leaseExpiresAt, new Date(clock.now().getTime() + LEASE_MS).toISOString());
+  assert.equal(
+    (hb.json() as { leaseExpiresAt: string }).leaseExpiresAt,
+    new Date(clock.now().getTime() + LEASE_MS).toISOString(),
+  );
   assert.deepEqual((await worker.claim('w2')).json(), { claim: null });
 });
 
@@ -372,7 +401,10 @@ test('dataset files cannot escape the snapshot or the store', async () => {
 test('policy: enqueues after N new confirmed masks on a line, at most one open job, counted since the last job', async () => {
   const { app, admin, models, worker } = await setup({ autoTriggerMinMasks: 3 });
   models.live.set('line-2', 'base-1');
-  await seedEvents(app, [...many(2, { line: 'line-1', label: 'confirmed', mask: true }), ...many(5, { line: 'line-1', label: 'confirmed' })]);
+  await seedEvents(app, [
+    ...many(2, { line: 'line-1', label: 'confirmed', mask: true }),
+    ...many(5, { line: 'line-1', label: 'confirmed' }),
+  ]);
   await seedEvents(app, many(4, { line: 'line-9', label: 'confirmed', mask: true })); // no live model: skipped
   assert.deepEqual(await app.jobs.policy.tick(), []);
   await seedEvents(app, [{ line: 'line-1', label: 'confirmed', mask: true }]);
@@ -386,7 +418,13 @@ test('policy: enqueues after N new confirmed masks on a line, at most one open j
   const lines = await app.inject({ method: 'GET', url: '/api/training/lines', headers: { cookie: admin.cookie } });
   const l1 = (lines.json() as { lines: TrainingLineView[] }).lines.find((l) => l.line === 'line-1');
   assert.deepEqual(
-    { counts: l1?.counts, newMasks: l1?.newMasks, open: l1?.openJobId, live: l1?.liveVersion, min: l1?.autoTriggerMinMasks },
+    {
+      counts: l1?.counts,
+      newMasks: l1?.newMasks,
+      open: l1?.openJobId,
+      live: l1?.liveVersion,
+      min: l1?.autoTriggerMinMasks,
+    },
     { counts: { px: 6, img: 5, normal: 0 }, newMasks: 3, open: job.id, live: 'base-1', min: 3 },
   );
 
@@ -395,14 +433,21 @@ test('policy: enqueues after N new confirmed masks on a line, at most one open j
   // 3 masks arrived while the job was open: they are new relative to its snapshot.
   const [next] = await app.jobs.policy.tick();
   assert.ok(next, 'a new job for the masks the failed job did not have');
-  const ds = await app.inject({ method: 'GET', url: `/api/datasets/${next.datasetSnapshotId}`, headers: { cookie: admin.cookie } });
+  const ds = await app.inject({
+    method: 'GET',
+    url: `/api/datasets/${next.datasetSnapshotId}`,
+    headers: { cookie: admin.cookie },
+  });
   const counts = (ds.json() as { counts: { train: { px: number }; heldout: { px: number } } }).counts;
   assert.equal(counts.train.px + counts.heldout.px, 6);
   await app.inject({ method: 'POST', url: `/api/jobs/${next.id}/cancel`, headers: admin.headers });
   assert.deepEqual(await app.jobs.policy.tick(), [], 'nothing new since the last job: no retrigger loop');
   // line-2 crosses the threshold independently.
   await seedEvents(app, many(3, { line: 'line-2', label: 'confirmed', mask: true }));
-  assert.deepEqual((await app.jobs.policy.tick()).map((j) => j.line), ['line-2']);
+  assert.deepEqual(
+    (await app.jobs.policy.tick()).map((j) => j.line),
+    ['line-2'],
+  );
 });
 
 test('a crashed attempt that already registered the version: the expired job is finished, not trained again', async () => {
@@ -433,6 +478,13 @@ test('the OpenAPI document lists the job and worker routes', async () => {
   const res = await app.inject({ method: 'GET', url: '/docs/json' });
   assert.equal(res.statusCode, 200);
   const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
-  for (const p of ['/api/jobs', '/api/jobs/{id}/cancel', '/api/training/lines', '/api/worker/claim', '/api/worker/datasets/{id}/items/{item}/{file}', '/api/worker/jobs/{id}/package'])
+  for (const p of [
+    '/api/jobs',
+    '/api/jobs/{id}/cancel',
+    '/api/training/lines',
+    '/api/worker/claim',
+    '/api/worker/datasets/{id}/items/{item}/{file}',
+    '/api/worker/jobs/{id}/package',
+  ])
     assert.ok(paths.includes(p), p);
 });

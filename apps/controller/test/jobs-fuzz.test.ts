@@ -14,18 +14,35 @@ const RUNS = 1500;
 test(`${RUNS} fuzzed worker/job requests: no 5xx, every rejection coded`, { timeout: 120_000 }, async () => {
   const models = new MemoryModels();
   models.live.set('line-1', 'base-1');
-  const { app, adminPassword } = await testApp({ jobModels: models, overrides: { jobs: { workerToken: WORKER_TOKEN, maxPackageBytes: 4096 } } });
+  const { app, adminPassword } = await testApp({
+    jobModels: models,
+    overrides: { jobs: { workerToken: WORKER_TOKEN, maxPackageBytes: 4096 } },
+  });
   try {
     const admin = await login(app, 'admin', adminPassword);
     await seedEvents(app, many(3, { line: 'line-1', label: 'confirmed', mask: true }));
-    const created = await app.inject({ method: 'POST', url: '/api/jobs', headers: admin.headers, payload: { line: 'line-1' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/jobs',
+      headers: admin.headers,
+      payload: { line: 'line-1' },
+    });
     const job = created.json() as JobView;
     const auth = { authorization: `Bearer ${WORKER_TOKEN}` };
-    const c = claimOf(await app.inject({ method: 'POST', url: '/api/worker/claim', headers: auth, payload: { workerId: 'w1' } }));
+    const c = claimOf(
+      await app.inject({ method: 'POST', url: '/api/worker/claim', headers: auth, payload: { workerId: 'w1' } }),
+    );
     const wild = fc.oneof(fc.jsonValue(), fc.string({ maxLength: 100 }));
     const lease = fc.oneof(fc.constant(c.leaseId), fc.stringMatching(/^[A-Za-z0-9_-]{8,20}$/), wild);
     const progress = fc.record(
-      { phase: fc.oneof(fc.constantFrom('train', ''), wild), epoch: fc.oneof(fc.integer(), wild), epochs: wild, loss: fc.oneof(fc.double(), wild), etaS: wild, extra: wild },
+      {
+        phase: fc.oneof(fc.constantFrom('train', ''), wild),
+        epoch: fc.oneof(fc.integer(), wild),
+        epochs: wild,
+        loss: fc.oneof(fc.double(), wild),
+        etaS: wild,
+        extra: wild,
+      },
       { requiredKeys: [] },
     );
     const metrics = fc.oneof(
@@ -35,7 +52,15 @@ test(`${RUNS} fuzzed worker/job requests: no 5xx, every rejection coded`, { time
     const body = fc.oneof(
       fc.record({ workerId: fc.oneof(fc.stringMatching(/^[a-z0-9]{1,8}$/), wild) }, { requiredKeys: [] }),
       fc.record({ leaseId: lease, progress }, { requiredKeys: [] }),
-      fc.record({ leaseId: lease, packageSha256: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), wild), metrics, threshold: fc.oneof(fc.double(), wild) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          leaseId: lease,
+          packageSha256: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), wild),
+          metrics,
+          threshold: fc.oneof(fc.double(), wild),
+        },
+        { requiredKeys: [] },
+      ),
       fc.record({ leaseId: lease, code: wild, message: wild }, { requiredKeys: [] }),
       fc.record({ line: fc.oneof(fc.constantFrom('line-1', 'line-2'), wild) }, { requiredKeys: [] }),
     );
@@ -53,7 +78,16 @@ test(`${RUNS} fuzzed worker/job requests: no 5xx, every rejection coded`, { time
       lease,
     });
     const req = fc.oneof(
-      { weight: 5, arbitrary: fc.record({ kind: fc.constant('json' as const), url: target, body, raw: fc.boolean(), text: fc.string({ maxLength: 100 }) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          kind: fc.constant('json' as const),
+          url: target,
+          body,
+          raw: fc.boolean(),
+          text: fc.string({ maxLength: 100 }),
+        }),
+      },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('upload' as const), upload }) },
     );
     let n = 0;

@@ -14,7 +14,10 @@ import { newEvent } from './helpers/store-suite.js';
 const T0 = new Date(Date.UTC(2026, 10, 28, 12));
 let n = 0;
 
-function fixture(line: string, over: Partial<JobRow> = {}): { snapshot: SnapshotRow; items: SnapshotItemRow[]; job: JobRow } {
+function fixture(
+  line: string,
+  over: Partial<JobRow> = {},
+): { snapshot: SnapshotRow; items: SnapshotItemRow[]; job: JobRow } {
   n++;
   const id = `j-${n}`;
   const snapshot: SnapshotRow = {
@@ -87,7 +90,10 @@ function suite(provider: 'sqlite' | 'postgresql', open: () => Promise<Store>, sk
       assert.deepEqual(await jobs.getJob(f.job.id), f.job);
       const progress = { phase: 'train', epoch: 2, epochs: 5, loss: 0.25, etaS: null };
       const metrics = { candidate: { imageAuroc: 0.9, pixelAuroc: null, falseAlarmRate: 0.05, n: 4 }, parent: null };
-      assert.equal(await jobs.updateJobIf(f.job.id, { status: 'queued', leaseId: null }, { progress, metrics, threshold: 0.5 }), true);
+      assert.equal(
+        await jobs.updateJobIf(f.job.id, { status: 'queued', leaseId: null }, { progress, metrics, threshold: 0.5 }),
+        true,
+      );
       const got = await jobs.getJob(f.job.id);
       assert.deepEqual([got?.progress, got?.metrics, got?.threshold], [progress, metrics, 0.5]);
     });
@@ -117,26 +123,57 @@ function suite(provider: 'sqlite' | 'postgresql', open: () => Promise<Store>, sk
       await jobs.createJobWithSnapshot(f.snapshot, f.items, f.job);
       const wins = await Promise.all(
         ['w1', 'w2', 'w3'].map((w) =>
-          jobs.updateJobIf(f.job.id, { status: 'queued', leaseId: null }, { status: 'claimed', leaseId: `lease-${w}`, leaseOwner: w, leaseExpiresAt: new Date(T0.getTime() + 1000) }),
+          jobs.updateJobIf(
+            f.job.id,
+            { status: 'queued', leaseId: null },
+            { status: 'claimed', leaseId: `lease-${w}`, leaseOwner: w, leaseExpiresAt: new Date(T0.getTime() + 1000) },
+          ),
         ),
       );
       assert.equal(wins.filter(Boolean).length, 1);
-      const ids = async (at: number) => (await jobs.claimCandidates(new Date(at), 100)).filter((j) => j.line === 'cas').map((j) => j.id);
+      const ids = async (at: number) =>
+        (await jobs.claimCandidates(new Date(at), 100)).filter((j) => j.line === 'cas').map((j) => j.id);
       assert.deepEqual(await ids(T0.getTime() + 999), []);
       assert.deepEqual(await ids(T0.getTime() + 1000), [f.job.id]);
       const held = (await jobs.getJob(f.job.id))!;
       // A re-claim must not take a lease renewed after it was read.
-      assert.equal(await jobs.updateJobIf(f.job.id, { status: 'claimed', leaseId: held.leaseId, leaseExpiredBy: new Date(T0.getTime() + 500) }, { leaseOwner: 'thief' }), false);
-      assert.equal(await jobs.updateJobIf(f.job.id, { status: 'claimed', leaseId: held.leaseId, leaseExpiredBy: new Date(T0.getTime() + 1000) }, { leaseOwner: 'next' }), true);
+      assert.equal(
+        await jobs.updateJobIf(
+          f.job.id,
+          { status: 'claimed', leaseId: held.leaseId, leaseExpiredBy: new Date(T0.getTime() + 500) },
+          { leaseOwner: 'thief' },
+        ),
+        false,
+      );
+      assert.equal(
+        await jobs.updateJobIf(
+          f.job.id,
+          { status: 'claimed', leaseId: held.leaseId, leaseExpiredBy: new Date(T0.getTime() + 1000) },
+          { leaseOwner: 'next' },
+        ),
+        true,
+      );
     });
 
     test('labelled events with their masks, known lines', async () => {
-      const [c1, c2, r1, p1] = [newEvent({ line: 'lab' }), newEvent({ line: 'lab' }), newEvent({ line: 'lab' }), newEvent({ line: 'lab' })];
+      const [c1, c2, r1, p1] = [
+        newEvent({ line: 'lab' }),
+        newEvent({ line: 'lab' }),
+        newEvent({ line: 'lab' }),
+        newEvent({ line: 'lab' }),
+      ];
       for (const e of [c1, c2, r1, p1]) await store.events.insertOnce(e);
       await store.events.label(c1.id, 'confirmed', 'u', T0);
       await store.events.label(c2.id, 'confirmed', 'u', T0);
       await store.events.label(r1.id, 'rejected', 'u', T0);
-      await store.events.saveMask({ eventId: c1.id, ref: 'c'.repeat(64), width: 64, height: 48, authorId: 'u', createdAt: T0 });
+      await store.events.saveMask({
+        eventId: c1.id,
+        ref: 'c'.repeat(64),
+        width: 64,
+        height: 48,
+        authorId: 'u',
+        createdAt: T0,
+      });
       const got = await jobs.labelledEvents('lab');
       assert.deepEqual(
         got.map((e) => [e.id, e.labelStatus, e.maskRef]),
@@ -161,4 +198,8 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
-suite('postgresql', async () => openPostgresStore({ url: await cluster!.createDatabase('jobs_store') }), pgAvailable ? false : PG_SKIP_REASON);
+suite(
+  'postgresql',
+  async () => openPostgresStore({ url: await cluster!.createDatabase('jobs_store') }),
+  pgAvailable ? false : PG_SKIP_REASON,
+);

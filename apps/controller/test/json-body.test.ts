@@ -17,7 +17,10 @@ test('a __proto__ or constructor.prototype key is refused as LW_CTRL_BAD_JSON na
     assert.equal(proto.statusCode, 400);
     assert.equal(proto.json().code, 'LW_CTRL_BAD_JSON');
     assert.match(proto.json().message, /"__proto__" key is not accepted/);
-    const ctor = await post('/api/auth/login', '{"username":"admin","password":"x","constructor":{"prototype":{"isAdmin":true}}}');
+    const ctor = await post(
+      '/api/auth/login',
+      '{"username":"admin","password":"x","constructor":{"prototype":{"isAdmin":true}}}',
+    );
     assert.equal(ctor.statusCode, 400);
     assert.equal(ctor.json().code, 'LW_CTRL_BAD_JSON');
     assert.match(ctor.json().message, /"constructor\.prototype" key is not accepted/);

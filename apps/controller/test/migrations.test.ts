@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { isControllerError } from '../src/errors.js';
-import { assertSameShape, loadMigrations, migrationsDir, planMigrations, splitStatements } from '../src/store/migrations.js';
+import {
+  assertSameShape,
+  loadMigrations,
+  migrationsDir,
+  planMigrations,
+  splitStatements,
+} from '../src/store/migrations.js';
 import { expectedSqliteShape } from '../src/store/migrate-sqlite.js';
 
 const drift = (e: unknown): boolean => isControllerError(e, 'LW_CTRL_DB_SCHEMA_DRIFT');
@@ -29,7 +35,10 @@ test('assertSameShape names unexpected and missing columns', () => {
   assert.doesNotThrow(() => assertSameShape({ T: ['a', 'b'] }, { T: ['a', 'b'] }));
   assert.throws(
     () => assertSameShape({ T: ['a', 'x'] }, { T: ['a', 'b'] }),
-    (e: unknown) => drift(e) && /unexpected \[column T\.x\]/.test((e as Error).message) && /missing \[column T\.b\]/.test((e as Error).message),
+    (e: unknown) =>
+      drift(e) &&
+      /unexpected \[column T\.x\]/.test((e as Error).message) &&
+      /missing \[column T\.b\]/.test((e as Error).message),
   );
 });
 
@@ -38,11 +47,16 @@ function prismaShape(): Record<string, string[]> {
   const src = readFileSync(new URL('../src/generated/sqlite/internal/class.ts', import.meta.url), 'utf8');
   const m = /config\.runtimeDataModel = JSON\.parse\((".*")\)/.exec(src);
   assert.ok(m, 'runtimeDataModel not found in the generated client');
-  const model = JSON.parse(JSON.parse(m[1]!)) as { models: Record<string, { fields: Array<{ name: string; kind: string }> }> };
+  const model = JSON.parse(JSON.parse(m[1]!)) as {
+    models: Record<string, { fields: Array<{ name: string; kind: string }> }>;
+  };
   return Object.fromEntries(
     Object.entries(model.models).map(([name, def]) => [
       name,
-      def.fields.filter((f) => f.kind === 'scalar').map((f) => f.name).sort(),
+      def.fields
+        .filter((f) => f.kind === 'scalar')
+        .map((f) => f.name)
+        .sort(),
     ]),
   );
 }

@@ -100,7 +100,11 @@ test('a sampled frame is stored once as a normal sample and acked; never an even
   assert.equal((await app.ctx.store.events.list({ limit: 10, status: 'pending' })).length, 1, 'review queue');
   assert.deepEqual(await app.ctx.store.events.labelStats(), [{ line: 'line-1', status: 'pending', count: 1 }]);
   const aggs = await app.ctx.store.scores.list(d.id, new Date(0), new Date(Date.now() + 86_400_000));
-  assert.equal(aggs.reduce((n, a) => n + a.flagged, 0), 1, 'the sample adds no flag count');
+  assert.equal(
+    aggs.reduce((n, a) => n + a.flagged, 0),
+    1,
+    'the sample adds no flag count',
+  );
 });
 
 test('retention: at most ingest.maxNormalSamples per (line, camera), the oldest deleted with their frames', async () => {
@@ -115,7 +119,11 @@ test('retention: at most ingest.maxNormalSamples per (line, camera), the oldest 
   assert.equal(await samples.count({ line: 'line-1', camera: 'cam-1' }), 3);
   assert.equal(await samples.count({ line: 'line-1', camera: 'cam-2' }), 1, 'bound is per camera');
   const kept = (await samples.list({ camera: 'cam-1' })).reverse(); // oldest first (ts grows with the sequence)
-  assert.deepEqual(kept.map((k) => k.sequence), [3, 4, 5], 'the newest are kept');
+  assert.deepEqual(
+    kept.map((k) => k.sequence),
+    [3, 4, 5],
+    'the newest are kept',
+  );
   assert.equal(await app.ctx.files.has(refOf(jpegs[1]!)), false, 'a pruned frame is deleted');
   assert.equal(await app.ctx.files.has(refOf(jpegs[0]!)), true, 'a frame another sample still uses is kept');
   for (const k of kept) assert.ok(await app.ctx.files.has(k.frameRef));
@@ -136,7 +144,12 @@ test('a snapshot takes the newest jobs.maxNormalSamples samples as normal items;
   const lines = (await get(app, admin, '/api/training/lines')).json() as { lines: TrainingLineView[] };
   assert.deepEqual(lines.lines.find((l) => l.line === 'line-1')?.counts, { px: 3, img: 0, normal: 6 });
 
-  const res = await app.inject({ method: 'POST', url: '/api/jobs', headers: admin.headers, payload: { line: 'line-1' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/jobs',
+    headers: admin.headers,
+    payload: { line: 'line-1' },
+  });
   assert.equal(res.statusCode, 201, res.body);
   const job = res.json() as JobView;
   const worker = workerClient(app);

@@ -18,11 +18,19 @@ const SECRET = 'registry-test-secret-0123456789';
 async function setup() {
   const keys = makeKeys();
   const clock = new ManualClock(Date.UTC(2026, 10, 28, 12));
-  const { app, adminPassword } = await testApp({ clock, overrides: { registry: { trustedKeys: [keys.pem], urlSecret: SECRET, urlTtlS: 60 } } });
+  const { app, adminPassword } = await testApp({
+    clock,
+    overrides: { registry: { trustedKeys: [keys.pem], urlSecret: SECRET, urlTtlS: 60 } },
+  });
   const admin = await login(app, 'admin', adminPassword);
   const tokens = new DownloadTokens(SECRET, 60, clock);
   const upload = (tar: Buffer, query: string) =>
-    app.inject({ method: 'POST', url: `/api/models?${query}`, headers: { ...admin.headers, 'content-type': 'application/octet-stream' }, payload: tar });
+    app.inject({
+      method: 'POST',
+      url: `/api/models?${query}`,
+      headers: { ...admin.headers, 'content-type': 'application/octet-stream' },
+      payload: tar,
+    });
   return { app, admin, keys, clock, tokens, upload };
 }
 
@@ -32,7 +40,13 @@ test('upload verifies the package, is idempotent per (version, sha256) and refus
     const tar = stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 1);
     const first = await upload(tar, 'line=line-1');
     assert.equal(first.statusCode, 201, first.body);
-    const body = first.json() as { version: string; build: number; eligible: boolean | null; status: string; sha256: string };
+    const body = first.json() as {
+      version: string;
+      build: number;
+      eligible: boolean | null;
+      status: string;
+      sha256: string;
+    };
     assert.equal(body.version, '1.0.0+1'); // defaults to <manifest version>+<build>
     assert.equal(body.eligible, null);
     assert.equal(body.status, 'candidate');
@@ -52,25 +66,65 @@ test('upload verifies the package, is idempotent per (version, sha256) and refus
     assert.equal(garbage.statusCode, 422);
     // Worker path: same version + same bytes is idempotent through addVersion too.
     const again = await app.registry.addVersion({
-      version: '1.0.0+1', line: 'line-1', parentVersion: null, jobId: null, datasetSnapshotId: null, metrics: null,
-      threshold: null, packageTar: tar, createdBy: 'worker:w1',
+      version: '1.0.0+1',
+      line: 'line-1',
+      parentVersion: null,
+      jobId: null,
+      datasetSnapshotId: null,
+      metrics: null,
+      threshold: null,
+      packageTar: tar,
+      createdBy: 'worker:w1',
     });
     assert.equal(again.sha256, body.sha256);
     // Lineage and eligibility of a child, listed for users.
     await app.registry.addVersion({
-      version: 'ft-job1', line: 'line-1', parentVersion: '1.0.0+1', jobId: 'job1', datasetSnapshotId: 'ds1',
-      metrics: { candidate: { ...PARENT_METRICS, pixelAuroc: 0.95 }, parent: PARENT_METRICS }, threshold: 0.42,
-      packageTar: stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 5), createdBy: 'worker:w1',
+      version: 'ft-job1',
+      line: 'line-1',
+      parentVersion: '1.0.0+1',
+      jobId: 'job1',
+      datasetSnapshotId: 'ds1',
+      metrics: { candidate: { ...PARENT_METRICS, pixelAuroc: 0.95 }, parent: PARENT_METRICS },
+      threshold: 0.42,
+      packageTar: stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 5),
+      createdBy: 'worker:w1',
     });
     const list = await app.inject({ method: 'GET', url: '/api/models?line=line-1', headers: admin.headers });
-    const models = (list.json() as { models: Array<{ version: string; parentVersion: string | null; datasetSnapshotId: string | null; eligible: boolean | null }> }).models;
-    assert.deepEqual(models.map((m) => m.version), ['ft-job1', '1.0.0+1']);
+    const models = (
+      list.json() as {
+        models: Array<{
+          version: string;
+          parentVersion: string | null;
+          datasetSnapshotId: string | null;
+          eligible: boolean | null;
+        }>;
+      }
+    ).models;
+    assert.deepEqual(
+      models.map((m) => m.version),
+      ['ft-job1', '1.0.0+1'],
+    );
     assert.equal(models[0]!.parentVersion, '1.0.0+1');
     assert.equal(models[0]!.datasetSnapshotId, 'ds1');
     assert.equal(models[0]!.eligible, true);
     const qa = await userSession(app, admin, 'qa-other', 'qa', ['line-9']);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/models/ft-job1', headers: qa.headers })).statusCode, 404);
-    assert.equal((await upload(tar, 'line=line-1').then(() => app.inject({ method: 'POST', url: '/api/models', headers: { ...qa.headers, 'content-type': 'application/octet-stream' }, payload: tar }))).statusCode, 403);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/models/ft-job1', headers: qa.headers })).statusCode,
+      404,
+    );
+    assert.equal(
+      (
+        await upload(tar, 'line=line-1').then(() =>
+          app.inject({
+            method: 'POST',
+            url: '/api/models',
+            headers: { ...qa.headers, 'content-type': 'application/octet-stream' },
+            payload: tar,
+          }),
+        )
+      ).statusCode,
+      403,
+    );
   } finally {
     await app.close();
   }
@@ -81,7 +135,10 @@ test('package download: signed link with Range, coded refusals for bad, foreign 
   try {
     const tar = stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 1);
     assert.equal((await upload(tar, 'version=v1')).statusCode, 201);
-    assert.equal((await upload(stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 2), 'version=v2')).statusCode, 201);
+    assert.equal(
+      (await upload(stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 2), 'version=v2')).statusCode,
+      201,
+    );
     const t = tokens.sign('v1', 'dev-1');
     const url = `/api/models/v1/package?device=${t.device}&exp=${t.exp}&sig=${t.sig}`;
     const full = await app.inject({ method: 'GET', url });
@@ -116,7 +173,10 @@ test('package download: signed link with Range, coded refusals for bad, foreign 
     assert.equal(await code('/api/models/v1/package'), '401 LW_CTRL_UNAUTHENTICATED');
     const s = await app.inject({ method: 'GET', url: '/api/models/v1/package', headers: admin.headers });
     assert.equal(s.statusCode, 200);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/models/nope/package', headers: admin.headers })).statusCode, 404);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/models/nope/package', headers: admin.headers })).statusCode,
+      404,
+    );
   } finally {
     await app.close();
   }
@@ -128,7 +188,12 @@ test('eligibility compares every held-out metric with tolerances and says why', 
   const m = (c: Partial<typeof PARENT_METRICS>) => ({ candidate: { ...PARENT_METRICS, ...c }, parent: PARENT_METRICS });
   assert.equal(decideEligibility({ build: 2, metrics: m({}) }, 'p', parent, tol).eligible, true);
   assert.equal(decideEligibility({ build: 2, metrics: m({ imageAuroc: 0.896 }) }, 'p', parent, tol).eligible, true);
-  const worse = decideEligibility({ build: 2, metrics: m({ imageAuroc: 0.85, falseAlarmRate: 0.2 }) }, 'p', parent, tol);
+  const worse = decideEligibility(
+    { build: 2, metrics: m({ imageAuroc: 0.85, falseAlarmRate: 0.2 }) },
+    'p',
+    parent,
+    tol,
+  );
   assert.equal(worse.eligible, false);
   assert.match(worse.reason, /imageAuroc 0\.8500 < parent 0\.9000/);
   assert.match(worse.reason, /falseAlarmRate 0\.2000 > parent 0\.0500/);
@@ -145,18 +210,29 @@ test('parseRange: single ranges, suffixes, and coded refusals', () => {
   assert.deepEqual(parseRange('bytes=-10', 100), { kind: 'partial', start: 90, end: 99 });
   assert.deepEqual(parseRange('bytes=0-1,5-6', 100), { kind: 'full' });
   for (const bad of ['bytes=100-', 'bytes=5-1', 'items=0-1', 'bytes=-0', 'bytes=-']) {
-    assert.throws(() => parseRange(bad, 100), (e: unknown) => isControllerError(e, 'LW_CTRL_RANGE_NOT_SATISFIABLE'), bad);
+    assert.throws(
+      () => parseRange(bad, 100),
+      (e: unknown) => isControllerError(e, 'LW_CTRL_RANGE_NOT_SATISFIABLE'),
+      bad,
+    );
   }
 });
 
 test('rollout policies: fleet and line overrides merge over the defaults; bad keys and values are refused', async () => {
   const { app, admin } = await setup();
   try {
-    const put = (scope: string, body: unknown) => app.inject({ method: 'PUT', url: `/api/rollout-policies/${scope}`, headers: admin.headers, payload: body as object });
+    const put = (scope: string, body: unknown) =>
+      app.inject({
+        method: 'PUT',
+        url: `/api/rollout-policies/${scope}`,
+        headers: admin.headers,
+        payload: body as object,
+      });
     assert.equal((await put('*', { observeS: 60, canaryDevices: 2 })).statusCode, 200);
     const line = await put('line-1', { observeS: 10 });
     assert.equal(line.statusCode, 200, line.body);
-    const eff = (line.json() as { effective: { observeS: number; canaryDevices: number; minFrames: number } }).effective;
+    const eff = (line.json() as { effective: { observeS: number; canaryDevices: number; minFrames: number } })
+      .effective;
     assert.deepEqual([eff.observeS, eff.canaryDevices, eff.minFrames], [10, 2, 500]); // line ← fleet ← default
     const other = await app.inject({ method: 'GET', url: '/api/rollout-policies/line-2', headers: admin.headers });
     assert.equal((other.json() as { effective: { observeS: number } }).effective.observeS, 60);
@@ -166,9 +242,18 @@ test('rollout policies: fleet and line overrides merge over the defaults; bad ke
       assert.equal((res.json() as { code: string }).code, 'LW_CTRL_ROLLOUT_POLICY_INVALID');
     }
     const qa = await userSession(app, admin, 'qa-pol', 'qa', ['line-1']);
-    assert.equal((await app.inject({ method: 'PUT', url: '/api/rollout-policies/line-1', headers: qa.headers, payload: {} })).statusCode, 403);
+    assert.equal(
+      (await app.inject({ method: 'PUT', url: '/api/rollout-policies/line-1', headers: qa.headers, payload: {} }))
+        .statusCode,
+      403,
+    );
     // Without MQTT there is no engine: starting a rollout says so with a code.
-    const start = await app.inject({ method: 'POST', url: '/api/rollouts', headers: admin.headers, payload: { version: 'nope' } });
+    const start = await app.inject({
+      method: 'POST',
+      url: '/api/rollouts',
+      headers: admin.headers,
+      payload: { version: 'nope' },
+    });
     assert.equal((start.json() as { code: string }).code, 'LW_CTRL_ROLLOUT_STATE');
   } finally {
     await app.close();

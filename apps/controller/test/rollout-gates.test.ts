@@ -33,8 +33,15 @@ test('flag-rate gate: more flagged events than counted frames (scores lost in an
 });
 
 const health = (over: Partial<HealthMessage>): HealthMessage => ({
-  device: 'd', ts: 1, uptimeS: 1, modelVersion: 'v2', executionProvider: 'cpu',
-  cameras: [{ camera: 'c', fps: 20, framesDropped: 0 }], latencyMs: { p50: 10, p99: 20 }, outbox: { depth: 0, bytes: 0 }, ...over,
+  device: 'd',
+  ts: 1,
+  uptimeS: 1,
+  modelVersion: 'v2',
+  executionProvider: 'cpu',
+  cameras: [{ camera: 'c', fps: 20, framesDropped: 0 }],
+  latencyMs: { p50: 10, p99: 20 },
+  outbox: { depth: 0, bytes: 0 },
+  ...over,
 });
 
 test('health gate: fps and p99 latency against the device before the update', () => {
@@ -44,7 +51,10 @@ test('health gate: fps and p99 latency against the device before the update', ()
   assert.equal(healthGate(t, health({}), 'v2', P).kind, 'pass');
   assert.equal(healthGate(t, health({ cameras: [{ camera: 'c', fps: 10, framesDropped: 0 }] }), 'v2', P).kind, 'fail');
   assert.equal(healthGate(t, health({ latencyMs: { p50: 30, p99: 38 } }), 'v2', P).kind, 'pass'); // within max(×1.5, +20 ms)
-  assert.match(healthGate(t, health({ latencyMs: { p50: 30, p99: 60 } }), 'v2', P).reason, /latency p99 60\.0 ms > 40\.0 ms/);
+  assert.match(
+    healthGate(t, health({ latencyMs: { p50: 30, p99: 60 } }), 'v2', P).reason,
+    /latency p99 60\.0 ms > 40\.0 ms/,
+  );
 });
 
 test('QA reject-rate gate waits for enough reviews, then allows a bounded increase', () => {
@@ -55,7 +65,9 @@ test('QA reject-rate gate waits for enough reviews, then allows a bounded increa
 });
 
 test('shadow statistics are read from the agent status note and gated with the same band', () => {
-  const s = parseShadowNote('shadow: 400 frames, agreement 0.950, flag rate live 0.020 / candidate 0.300, mean |Δscore| 0.1');
+  const s = parseShadowNote(
+    'shadow: 400 frames, agreement 0.950, flag rate live 0.020 / candidate 0.300, mean |Δscore| 0.1',
+  );
   assert.deepEqual(s, { frames: 400, agreement: 0.95, live: 0.02, candidate: 0.3 });
   const p = { ...P, shadow: { durationS: 60, minFrames: 100 } };
   assert.equal(shadowGate(s!, p).kind, 'fail');
@@ -68,12 +80,24 @@ test('waves: canary first (devices or percent), then waves of the configured siz
   const ids = Array.from({ length: 10 }, (_, i) => `d${i}`);
   const a = planWaves(ids, { ...P, canaryDevices: 2, waveDevices: 3 });
   assert.equal(a.waves, 4); // 2 | 3 3 2
-  assert.deepEqual(ids.map((d) => a.wave.get(d)), [0, 0, 1, 1, 1, 2, 2, 2, 3, 3]);
+  assert.deepEqual(
+    ids.map((d) => a.wave.get(d)),
+    [0, 0, 1, 1, 1, 2, 2, 2, 3, 3],
+  );
   const b = planWaves(ids, { ...P, canaryDevices: null, canaryPercent: 10, waveDevices: null, wavePercent: 50 });
-  assert.deepEqual(ids.map((d) => b.wave.get(d)), [0, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+  assert.deepEqual(
+    ids.map((d) => b.wave.get(d)),
+    [0, 1, 1, 1, 1, 1, 2, 2, 2, 2],
+  );
   assert.equal(planWaves(['x'], P).waves, 1);
-  assert.throws(() => checkOverrides({ canaryDevice: 1 }), (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'));
-  assert.throws(() => checkOverrides({ minFpsRatio: 2 }), (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'));
+  assert.throws(
+    () => checkOverrides({ canaryDevice: 1 }),
+    (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'),
+  );
+  assert.throws(
+    () => checkOverrides({ minFpsRatio: 2 }),
+    (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'),
+  );
 });
 
 test('frame counter: frames count from the agent-clock moment of the swap, however late the engine learns of it', () => {

@@ -13,7 +13,11 @@ test('typed rollout, job and registry routes still refuse what their schemas rul
     const admin = await login(app, 'admin', adminPassword);
     const send = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => {
       const res = await app.inject({ method, url, headers: admin.headers, ...(payload !== undefined && { payload }) });
-      return { status: res.statusCode, code: res.statusCode >= 400 ? (res.json() as { code: string }).code : null, body: res.body };
+      return {
+        status: res.statusCode,
+        code: res.statusCode >= 400 ? (res.json() as { code: string }).code : null,
+        body: res.body,
+      };
     };
     const refused = [
       await send('GET', '/api/rollouts?limit=0'),

@@ -43,7 +43,14 @@ function holdWriteLock(path: string, ms: number): Promise<ChildProcess> {
   return new Promise((resolve) => child.stdout!.once('data', () => resolve(child)));
 }
 
-const user = (id: string) => ({ id, username: id, passwordHash: 'h', role: 'qa' as const, lines: [], createdAt: new Date() });
+const user = (id: string) => ({
+  id,
+  username: id,
+  passwordHash: 'h',
+  role: 'qa' as const,
+  lines: [],
+  createdAt: new Date(),
+});
 
 test('sqlite runs in WAL mode and waits out a competing writer for busyTimeoutMs', async () => {
   const path = join(dir, 'wal.sqlite');

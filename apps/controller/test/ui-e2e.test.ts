@@ -23,14 +23,31 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     await userSession(app, admin, 'qa1', 'qa', ['line-1']);
     const rgb = new Uint8Array(W * H * 3).map((_, i) => (i * 13) % 251);
     const frameRef = await app.ctx.files.put(await encodeJpeg({ width: W, height: H, channels: 3, data: rgb }));
-    const mapRef = await app.ctx.files.put(grayPng(W, H, new Uint8Array(W * H).map((_, i) => (i % W > W / 2 ? 220 : 10))));
+    const mapRef = await app.ctx.files.put(
+      grayPng(
+        W,
+        H,
+        new Uint8Array(W * H).map((_, i) => (i % W > W / 2 ? 220 : 10)),
+      ),
+    );
     const ids: string[] = [];
     for (const [i, line] of ['line-1', 'line-2', 'line-1'].entries()) {
       const id = randomUUID();
       ids.push(id);
       await app.ctx.store.events.insertOnce({
-        id, deviceId: 'dev-1', sequence: i, line, camera: 'cam-1', ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
-        modelVersion: 'm1', score: 0.5 + i / 10, threshold: 0.5, frameRef, mapRef, frameWidth: W, frameHeight: H,
+        id,
+        deviceId: 'dev-1',
+        sequence: i,
+        line,
+        camera: 'cam-1',
+        ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
+        modelVersion: 'm1',
+        score: 0.5 + i / 10,
+        threshold: 0.5,
+        frameRef,
+        mapRef,
+        frameWidth: W,
+        frameHeight: H,
         receivedAt: new Date(),
       });
     }
@@ -48,19 +65,25 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     assert.equal(await page.evaluate<number>(`document.querySelectorAll('#stats tbody tr').length`), 1);
     await screenshot(page, 'queue');
     // Newest first, and the line-2 event is not visible to this QA user.
-    assert.deepEqual(await page.evaluate<string[]>(`[...document.querySelectorAll('tr.row')].map((r) => r.dataset.id)`), [
-      ids[2],
-      ids[0],
-    ]);
+    assert.deepEqual(
+      await page.evaluate<string[]>(`[...document.querySelectorAll('tr.row')].map((r) => r.dataset.id)`),
+      [ids[2], ids[0]],
+    );
 
     await page.keyboard.press('Enter');
     await until(page, `document.querySelector('.event[data-ready]')?.dataset.id === '${ids[2]}'`);
     // The hot right half of the map is drawn with high alpha.
-    await until(page, `(() => { const c = document.querySelector('#heat');
-      return c.getContext('2d').getImageData(c.width - 2, 1, 1, 1).data[3] > 100; })()`);
+    await until(
+      page,
+      `(() => { const c = document.querySelector('#heat');
+      return c.getContext('2d').getImageData(c.width - 2, 1, 1, 1).data[3] > 100; })()`,
+    );
     // Neighbours in time on the same device/camera: the two visible events, oldest first, this one marked.
     await until(page, `document.querySelectorAll('#neighbours .nb').length === 2`);
-    assert.deepEqual(await page.evaluate<string[]>(`[...document.querySelectorAll('#neighbours .nb')].map((a) => a.dataset.id)`), [ids[0], ids[2]]);
+    assert.deepEqual(
+      await page.evaluate<string[]>(`[...document.querySelectorAll('#neighbours .nb')].map((a) => a.dataset.id)`),
+      [ids[0], ids[2]],
+    );
     assert.equal(await page.evaluate<string>(`document.querySelector('#neighbours .nb.current').dataset.id`), ids[2]);
     // The overlay's translucency follows the slider.
     await page.locator('#opacity').fill('25');
@@ -116,9 +139,19 @@ test('QA reviews events in the browser UI', { skip: noChromium, timeout: 60_000 
     assert.equal(rejected?.labelStatus, 'rejected');
     assert.equal(rejected?.reviewerId, (await app.ctx.store.users.findByName('qa1'))?.id);
     await app.ctx.store.devices.create({
-      id: 'dev-1', name: 'd', site: 'default', line: 'line-1', credentialHash: 'x', createdAt: new Date(), disabledAt: null,
+      id: 'dev-1',
+      name: 'd',
+      site: 'default',
+      line: 'line-1',
+      credentialHash: 'x',
+      createdAt: new Date(),
+      disabledAt: null,
     });
-    await app.ctx.store.fleet.upsert('dev-1', { online: true, lastSeen: new Date(), agentVersion: '9.9.9' }, new Date());
+    await app.ctx.store.fleet.upsert(
+      'dev-1',
+      { online: true, lastSeen: new Date(), agentVersion: '9.9.9' },
+      new Date(),
+    );
     await page.goto(`${base}/#/fleet`);
     await until(page, `document.querySelector('tr[data-id="dev-1"]')?.textContent.includes('9.9.9') === true`);
     assert.deepEqual(errors, []);

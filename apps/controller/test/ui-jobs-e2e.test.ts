@@ -46,7 +46,10 @@ test('jobs page: train now, live progress, completion', { skip: noChromium, time
     const worker = workerClient(app);
     const c = claimOf(await worker.claim('gpu-1'));
     assert.equal((await worker.heartbeat(c.job.id, c.leaseId)).statusCode, 200);
-    await until(page, `${row}.dataset.status === 'running' && ${row}.textContent.includes('epoch 1/4') && ${row}.textContent.includes('gpu-1')`);
+    await until(
+      page,
+      `${row}.dataset.status === 'running' && ${row}.textContent.includes('epoch 1/4') && ${row}.textContent.includes('gpu-1')`,
+    );
     await screenshot(page, 'jobs-running');
 
     const tar = Buffer.from('candidate');

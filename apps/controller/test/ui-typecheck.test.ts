@@ -40,7 +40,10 @@ test('a type error in a UI module fails the UI type-check, naming file and line'
     });
     const errors = r.stdout.split('\n').filter((l) => l.includes('error TS'));
     assert.equal(errors.length, 1, `exactly the injected error, got:\n${r.stdout}${r.stderr}`);
-    assert.match(errors[0] ?? '', new RegExp(`^ui/event\\.js\\(${line},\\d+\\): error TS2551: Property 'scor' does not exist`));
+    assert.match(
+      errors[0] ?? '',
+      new RegExp(`^ui/event\\.js\\(${line},\\d+\\): error TS2551: Property 'scor' does not exist`),
+    );
     assert.notEqual(r.status, 0, 'tsc must exit non-zero');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -58,7 +58,8 @@ async function route() {
     else if (hash === '#/fleet') await renderFleet(main);
     else if (hash === '#/jobs') await renderJobs(main, me);
     else if (hash === '#/models') await renderModels(main, me);
-    else if (hash.startsWith('#/rollout/')) await renderRollout(main, me, decodeURIComponent(hash.slice('#/rollout/'.length)));
+    else if (hash.startsWith('#/rollout/'))
+      await renderRollout(main, me, decodeURIComponent(hash.slice('#/rollout/'.length)));
     else if (hash.startsWith('#/event/')) await renderEvent(main, decodeURIComponent(hash.slice('#/event/'.length)));
     else await renderQueue(main, new URLSearchParams(hash.split('?')[1] ?? ''));
   } catch (e) {

@@ -21,7 +21,9 @@ let timer;
 function rows(devices) {
   return devices.map((d) => {
     const cams = (d.health?.cameras ?? []).map((c) => `${esc(c.camera)} ${Number(c.fps).toFixed(1)} fps`).join(', ');
-    const lat = d.health?.latencyMs ? `${Math.round(d.health.latencyMs.p50)} / ${Math.round(d.health.latencyMs.p99)} ms` : '';
+    const lat = d.health?.latencyMs
+      ? `${Math.round(d.health.latencyMs.p50)} / ${Math.round(d.health.latencyMs.p99)} ms`
+      : '';
     const outbox = d.health?.outbox ? `${d.health.outbox.depth}` : '';
     return `<tr data-id="${esc(d.deviceId)}" data-online="${d.online}"><td>${esc(d.deviceId)}</td><td>${esc(d.line)}</td>
       <td class="link ${d.online ? 'status-confirmed' : 'status-rejected'}">${d.online ? 'online' : 'offline'}</td>

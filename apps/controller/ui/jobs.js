@@ -68,7 +68,8 @@ function jobRow(j, isAdmin) {
     OPEN.has(j.status) && j.leaseOwner
       ? `${esc(j.leaseOwner)}${j.leaseExpiresAt && new Date(j.leaseExpiresAt) < new Date() ? ' (lease expired)' : ''}`
       : esc(j.leaseOwner);
-  const cancel = isAdmin && OPEN.has(j.status) ? `<button type="button" data-cancel="${esc(j.id)}">Cancel</button>` : '';
+  const cancel =
+    isAdmin && OPEN.has(j.status) ? `<button type="button" data-cancel="${esc(j.id)}">Cancel</button>` : '';
   return `<tr data-job="${esc(j.id)}" data-status="${esc(j.status)}"><td>${esc(j.id)}${countsCell(j.datasetCounts)}</td><td>${esc(j.line)}</td>
     <td class="job-${esc(j.status)}">${esc(j.status)}</td><td>${esc(j.trigger)}</td>
     <td>${esc(j.parentVersion)} → ${esc(version)}</td><td>${j.attempt}/${j.maxAttempts}</td><td>${lease}</td>
@@ -81,7 +82,13 @@ function jobRow(j, isAdmin) {
 function lineRow(l, isAdmin) {
   const c = l.counts;
   const canTrain = isAdmin && !l.openJobId && l.liveVersion && c.px + c.img > 0;
-  const why = l.openJobId ? 'a job is open' : !l.liveVersion ? 'no live model' : c.px + c.img === 0 ? 'no confirmed defects' : '';
+  const why = l.openJobId
+    ? 'a job is open'
+    : !l.liveVersion
+      ? 'no live model'
+      : c.px + c.img === 0
+        ? 'no confirmed defects'
+        : '';
   const auto = l.autoTriggerMinMasks === null ? 'auto off' : `${l.newMasks} / ${l.autoTriggerMinMasks}`;
   const button = isAdmin
     ? `<button type="button" data-train="${esc(l.line)}" ${canTrain ? '' : `disabled title="${esc(why)}"`}>Train now</button>`
@@ -112,12 +119,14 @@ export async function renderJobs(main, me) {
   const loadLines = async () => {
     /** @type {{ lines: TrainingLineView[] }} */
     const { lines } = await api('GET', '/api/training/lines');
-    linesBody.innerHTML = lines.map((l) => lineRow(l, isAdmin)).join('') || '<tr><td colspan="8">No lines yet.</td></tr>';
+    linesBody.innerHTML =
+      lines.map((l) => lineRow(l, isAdmin)).join('') || '<tr><td colspan="8">No lines yet.</td></tr>';
   };
   const loadJobs = async () => {
     /** @type {{ jobs: JobView[] }} */
     const { jobs } = await api('GET', '/api/jobs?limit=50');
-    jobsBody.innerHTML = jobs.map((j) => jobRow(j, isAdmin)).join('') || '<tr><td colspan="11">No training jobs yet.</td></tr>';
+    jobsBody.innerHTML =
+      jobs.map((j) => jobRow(j, isAdmin)).join('') || '<tr><td colspan="11">No training jobs yet.</td></tr>';
   };
   main.addEventListener('click', async (ev) => {
     const t = ev.target;

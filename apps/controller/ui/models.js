@@ -34,7 +34,8 @@ let timer;
 function metrics(m) {
   if (!m) return '<span class="hint">not measured</span>';
   /** @param {string} label @param {HeldOutMetrics | null} x */
-  const row = (label, x) => (x ? `${label}: img ${num(x.imageAuroc)} · px ${num(x.pixelAuroc)} · FA ${num(x.falseAlarmRate)} (n ${x.n})` : '');
+  const row = (label, x) =>
+    x ? `${label}: img ${num(x.imageAuroc)} · px ${num(x.pixelAuroc)} · FA ${num(x.falseAlarmRate)} (n ${x.n})` : '';
   return `${row('new', m.candidate)}${m.parent ? `<br>${row('parent', m.parent)}` : ''}`;
 }
 
@@ -54,7 +55,9 @@ function modelRow(m, isAdmin) {
 
 /** @param {Record<string, number>} c targets per state */
 function counts(c) {
-  return Object.entries(c).map(([k, v]) => `${v} ${esc(k)}`).join(' · ');
+  return Object.entries(c)
+    .map(([k, v]) => `${v} ${esc(k)}`)
+    .join(' · ');
 }
 
 /** @param {RolloutBody} r */
@@ -87,7 +90,8 @@ export async function renderModels(main, me) {
     /** @type {Promise<{ rollouts: RolloutBody[] }>} */
     const rolloutsReq = api('GET', '/api/rollouts?limit=50');
     const [{ models }, { rollouts }] = await Promise.all([modelsReq, rolloutsReq]);
-    modelsBody.innerHTML = models.map((m) => modelRow(m, isAdmin)).join('') || '<tr><td colspan="9">No model versions yet.</td></tr>';
+    modelsBody.innerHTML =
+      models.map((m) => modelRow(m, isAdmin)).join('') || '<tr><td colspan="9">No model versions yet.</td></tr>';
     rolloutsBody.innerHTML = rollouts.map(rolloutRow).join('') || '<tr><td colspan="9">No rollouts yet.</td></tr>';
   };
   main.addEventListener('click', async (ev) => {
@@ -168,12 +172,22 @@ export async function renderRollout(main, me, id) {
         ${counts(r.counts)}${esc(base)}</p>${r.reason ? `<p class="hint">${esc(r.reason)}</p>` : ''}
       <p class="hint">policy: canary ${esc(d.policy.canaryDevices ?? `${d.policy.canaryPercent}%`)}, waves ${esc(d.policy.waveDevices ?? `${d.policy.wavePercent}%`)},
         observe ${d.policy.observeS} s, ≥ ${d.policy.minFrames} frames, flag band ×${1 + d.policy.flagBandRel} + ${d.policy.flagBandAbs}${d.policy.shadow ? `, shadow ${d.policy.shadow.durationS} s` : ''}</p>`;
-    const can = { pause: r.state === 'running', resume: r.state === 'paused', abort: r.state === 'running' || r.state === 'paused',
-      rollback: !['rolling-back', 'rolled-back'].includes(r.state) };
+    const can = {
+      pause: r.state === 'running',
+      resume: r.state === 'paused',
+      abort: r.state === 'running' || r.state === 'paused',
+      rollback: !['rolling-back', 'rolled-back'].includes(r.state),
+    };
     actions.innerHTML = isAdmin
-      ? Object.entries(can).filter(([, ok]) => ok).map(([a]) => `<button type="button" data-action="${a}">${a[0].toUpperCase()}${a.slice(1)}</button>`).join(' ')
+      ? Object.entries(can)
+          .filter(([, ok]) => ok)
+          .map(([a]) => `<button type="button" data-action="${a}">${a[0].toUpperCase()}${a.slice(1)}</button>`)
+          .join(' ')
       : '';
-    find(main, '#decisions tbody', HTMLTableSectionElement).innerHTML = [...d.decisions].reverse().map(decisionRow).join('');
+    find(main, '#decisions tbody', HTMLTableSectionElement).innerHTML = [...d.decisions]
+      .reverse()
+      .map(decisionRow)
+      .join('');
     find(main, '#targets tbody', HTMLTableSectionElement).innerHTML = d.targets.map(targetRow).join('');
     return r;
   };

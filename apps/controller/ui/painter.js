@@ -44,7 +44,10 @@ export class Painter {
     /** @param {PointerEvent} ev @returns {Point} */
     const at = (ev) => {
       const r = canvas.getBoundingClientRect();
-      return { x: ((ev.clientX - r.left) * canvas.width) / r.width, y: ((ev.clientY - r.top) * canvas.height) / r.height };
+      return {
+        x: ((ev.clientX - r.left) * canvas.width) / r.width,
+        y: ((ev.clientY - r.top) * canvas.height) / r.height,
+      };
     };
     canvas.addEventListener('pointerdown', (ev) => {
       if (ev.button !== 0 || ev.shiftKey) return; // middle/shift drag pans (zoom.js), it does not paint

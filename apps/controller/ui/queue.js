@@ -78,14 +78,15 @@ function pager(rows, more, params) {
 async function loadStats() {
   /** @type {{ lines: LineLabelStats[] }} */
   const { lines } = await api('GET', '/api/stats/labels');
-  find(document, '#stats tbody', HTMLTableSectionElement).innerHTML = lines
-    .map((l) => {
-      const total = l.pending + l.confirmed + l.rejected;
-      const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
-      return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${l.pending}</td><td>${l.confirmed}</td>
+  find(document, '#stats tbody', HTMLTableSectionElement).innerHTML =
+    lines
+      .map((l) => {
+        const total = l.pending + l.confirmed + l.rejected;
+        const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
+        return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${l.pending}</td><td>${l.confirmed}</td>
         <td>${l.rejected}</td><td>${done} %</td></tr>`;
-    })
-    .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
+      })
+      .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
 }
 
 /**

@@ -43,18 +43,28 @@ const out = resolve(args.out!);
 const progress = createProgress(process.stderr);
 const t0 = performance.now();
 mkdirSync(out, { recursive: true });
-const backbone = args.backbone === 'nsfwjs' ? { kind: 'nsfwjs' as const } : { kind: 'tfjs-dir' as const, dir: resolve(args.backbone!) };
+const backbone =
+  args.backbone === 'nsfwjs'
+    ? { kind: 'nsfwjs' as const }
+    : { kind: 'tfjs-dir' as const, dir: resolve(args.backbone!) };
 
 let trainSeconds: number;
 if (args.reuse) {
-  const fitSeconds = (name: string): number => JSON.parse(readFileSync(join(out, name, 'manifest.json'), 'utf8')).metrics.trainSeconds as number;
+  const fitSeconds = (name: string): number =>
+    JSON.parse(readFileSync(join(out, name, 'manifest.json'), 'utf8')).metrics.trainSeconds as number;
   trainSeconds = fitSeconds('normal') + fitSeconds('px') + fitSeconds('img');
 } else {
   for (const name of ['normal', 'px', 'img']) rmSync(join(out, name), { recursive: true, force: true });
   const tTrain = performance.now();
   await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false }, progress);
-  await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false }, progress);
-  await runFinetune({ from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false }, progress);
+  await runFinetune(
+    { from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false },
+    progress,
+  );
+  await runFinetune(
+    { from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false },
+    progress,
+  );
   trainSeconds = (performance.now() - tTrain) / 1000;
 }
 
@@ -67,10 +77,20 @@ interface Figures {
 function evalPackage(name: string): Figures & { aupro: number; perDefect?: unknown } {
   const file = join(out, `${name}.eval.json`);
   const cli = join(repo, 'apps', 'trainer', 'bin', 'linewatch-trainer.js');
-  const r = spawnSync(process.execPath, [cli, 'eval', '--model', join(out, name), '--data', data, '--json', file, '--report', join(out, `${name}-report`)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'eval', '--model', join(out, name), '--data', data, '--json', file, '--report', join(out, `${name}-report`)],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   if (r.status !== 0) throw new Error(`eval of ${name} failed with status ${r.status}`);
   const j = JSON.parse(readFileSync(file, 'utf8'));
-  return { imageAuroc: j.imageAuroc, pixelAuroc: j.pixelAuroc, pixelAurocImageRes: j.imageResolution.pixelAuroc, aupro: j.aupro, perDefect: j.perDefect };
+  return {
+    imageAuroc: j.imageAuroc,
+    pixelAuroc: j.pixelAuroc,
+    pixelAurocImageRes: j.imageResolution.pixelAuroc,
+    aupro: j.aupro,
+    perDefect: j.perDefect,
+  };
 }
 
 async function knnBaseline(): Promise<Figures & { seconds: number }> {
@@ -78,7 +98,10 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
   const model = presetByName(args.preset!).model;
   const bb = resolveBackbone(args.backbone === 'nsfwjs' ? 'nsfwjs' : resolve(args.backbone!), model);
   const ds = await loadMvtec(data);
-  const normals = holdOut(ds.samples.filter((s) => s.split === 'train' && s.label === 0), 0.1).train;
+  const normals = holdOut(
+    ds.samples.filter((s) => s.split === 'train' && s.label === 0),
+    0.1,
+  ).train;
   const tests = ds.samples.filter((s) => s.split === 'test');
   const extractor = await FeatureExtractor.create(bb, model, { cacheDir: join(out, '.feature-cache') });
   const bank = [];
@@ -100,12 +123,26 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
     const input = resizeMap(token, w, h, { alignCorners: true });
     scores.push(Math.max(...avgPool(input, model.scorePool).data));
     const f = testFeats[i]!;
-    const mask = s.maskPath ? await loadMask(s, { width: f.width, height: f.height }) : { width: f.width, height: f.height, data: new Uint8Array(f.width * f.height) };
+    const mask = s.maskPath
+      ? await loadMask(s, { width: f.width, height: f.height })
+      : { width: f.width, height: f.height, data: new Uint8Array(f.width * f.height) };
     atInput.push(pixelsAtInput(input, mask, fit));
     atImage.push({ map: mapToImage(input, f.width, f.height, fit).data, mask: mask.data });
   }
-  const pix = (rows: typeof atInput): number => pixelAuroc(rows.map((r) => r.map), rows.map((r) => r.mask));
-  return { imageAuroc: auroc(scores, tests.map((s) => s.label)), pixelAuroc: pix(atInput), pixelAurocImageRes: pix(atImage), seconds: (performance.now() - t) / 1000 };
+  const pix = (rows: typeof atInput): number =>
+    pixelAuroc(
+      rows.map((r) => r.map),
+      rows.map((r) => r.mask),
+    );
+  return {
+    imageAuroc: auroc(
+      scores,
+      tests.map((s) => s.label),
+    ),
+    pixelAuroc: pix(atInput),
+    pixelAurocImageRes: pix(atImage),
+    seconds: (performance.now() - t) / 1000,
+  };
 }
 
 const result = {
@@ -121,7 +158,8 @@ const result = {
   totalSeconds: (performance.now() - t0) / 1000,
 };
 const rows = (['normal', 'px', 'img', 'knn'] as const).map(
-  (k) => `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${result[k].pixelAuroc.toFixed(4)} (at image resolution ${result[k].pixelAurocImageRes.toFixed(4)})`,
+  (k) =>
+    `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${result[k].pixelAuroc.toFixed(4)} (at image resolution ${result[k].pixelAurocImageRes.toFixed(4)})`,
 );
 console.log(`\n${rows.join('\n')}\ntrain ${trainSeconds.toFixed(0)} s, total ${result.totalSeconds.toFixed(0)} s`);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -6,9 +6,13 @@ import { fileURLToPath } from 'node:url';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
-const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', tsx, entry, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
+const child = spawn(
+  process.execPath,
+  ['--conditions=@linewatch/source', '--import', tsx, entry, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+  },
+);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal ? 1 : 0);

@@ -13,9 +13,12 @@ export const TRAINER_ERRORS = {
   LW_TRAINER_DATA_UNLABELLED: 'an evaluation sample has neither a label nor a mask',
   LW_TRAINER_EVAL_FAILED: 'evaluation stopped at a sample (the cause names the file)',
   LW_TRAINER_IO: 'reading or writing an output file failed',
-  LW_TRAINER_LEASE_LOST: 'worker: the controller no longer leases this job to us (expired or re-claimed); work stopped, nothing uploaded',
-  LW_TRAINER_CONTROLLER: 'worker: the controller refused a request or answered with something that does not match the protocol',
-  LW_TRAINER_JOB_DATA: "worker: a job's dataset snapshot cannot be trained or evaluated on (e.g. no anomalies, no held-out normals)",
+  LW_TRAINER_LEASE_LOST:
+    'worker: the controller no longer leases this job to us (expired or re-claimed); work stopped, nothing uploaded',
+  LW_TRAINER_CONTROLLER:
+    'worker: the controller refused a request or answered with something that does not match the protocol',
+  LW_TRAINER_JOB_DATA:
+    "worker: a job's dataset snapshot cannot be trained or evaluated on (e.g. no anomalies, no held-out normals)",
 } as const;
 
 export type TrainerErrorCode = keyof typeof TRAINER_ERRORS;
@@ -57,5 +60,8 @@ export function formatError(e: unknown): { line: string; exitCode: number } {
   const code = codeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   if (!code) return { line: `error: ${message}`, exitCode: EXIT.unexpected };
-  return { line: `error ${code}: ${withoutCodePrefix(message, code)}`, exitCode: code.startsWith('LW_TRAINER_') ? EXIT.trainer : EXIT.rejected };
+  return {
+    line: `error ${code}: ${withoutCodePrefix(message, code)}`,
+    exitCode: code.startsWith('LW_TRAINER_') ? EXIT.trainer : EXIT.rejected,
+  };
 }

@@ -6,7 +6,14 @@
 import type { KeyObject } from 'node:crypto';
 import { parseManifest, type Manifest } from '@linewatch/protocol';
 import {
-  MANIFEST_FILE, PackageError, SIGNATURE_FILE, loadPublicKey, readPackage, sha256Hex, verifyEntries, type PackageFile,
+  MANIFEST_FILE,
+  PackageError,
+  SIGNATURE_FILE,
+  loadPublicKey,
+  readPackage,
+  sha256Hex,
+  verifyEntries,
+  type PackageFile,
 } from '@linewatch/model-package';
 
 export type Verification = 'signature' | 'digests';
@@ -26,7 +33,12 @@ export function parseManifestEntry(entries: readonly PackageFile[]): Manifest {
   try {
     return parseManifest(bytes);
   } catch (err) {
-    throw new PackageError('LW_PKG_MANIFEST_INVALID', err instanceof Error ? err.message : String(err), {}, { cause: err });
+    throw new PackageError(
+      'LW_PKG_MANIFEST_INVALID',
+      err instanceof Error ? err.message : String(err),
+      {},
+      { cause: err },
+    );
   }
 }
 
@@ -39,9 +51,12 @@ export function checkDigests(entries: readonly PackageFile[]): { manifest: Manif
     const data = byPath.get(f.path);
     if (!data) throw new PackageError('LW_PKG_FILE_MISSING', `${f.path} is listed but missing`, { path: f.path });
     if (data.length !== f.bytes) {
-      throw new PackageError('LW_PKG_SIZE_MISMATCH', `${f.path} is ${data.length} bytes, manifest says ${f.bytes}`, { path: f.path });
+      throw new PackageError('LW_PKG_SIZE_MISMATCH', `${f.path} is ${data.length} bytes, manifest says ${f.bytes}`, {
+        path: f.path,
+      });
     }
-    if (sha256Hex(data) !== f.sha256) throw new PackageError('LW_PKG_DIGEST_MISMATCH', `${f.path} does not match its sha256`, { path: f.path });
+    if (sha256Hex(data) !== f.sha256)
+      throw new PackageError('LW_PKG_DIGEST_MISMATCH', `${f.path} does not match its sha256`, { path: f.path });
     files.set(f.path, data);
   }
   for (const path of byPath.keys()) {
@@ -70,14 +85,19 @@ export function loadPackage(source: string | Uint8Array, trustedKeys: readonly K
 /** A few lines describing a package, for verify/sign/export/eval output. */
 export function manifestSummary(m: Manifest, extra: Record<string, string> = {}): string {
   const bytes = m.files.reduce((a, f) => a + f.bytes, 0);
-  const metrics = Object.entries(m.metrics).map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`).join(' ');
+  const metrics = Object.entries(m.metrics)
+    .map(([k, v]) => `${k}=${Number(v.toPrecision(4))}`)
+    .join(' ');
   const rows: [string, string][] = [
     ['model', `${m.modelId} ${m.version} (build ${m.build})`],
     ['created', m.createdAt],
     ['backbone', `${m.backbone.id}${m.backbone.sha256 ? ` sha256:${m.backbone.sha256.slice(0, 12)}…` : ''}`],
     ['input', `${m.input.width}×${m.input.height}×${m.input.channels} ${m.normalization.channelOrder}`],
     ['preset', m.preset],
-    ['threshold', `${m.threshold.value} (${m.threshold.method}${m.threshold.targetFpr !== undefined ? `, fpr ${m.threshold.targetFpr}` : ''})`],
+    [
+      'threshold',
+      `${m.threshold.value} (${m.threshold.method}${m.threshold.targetFpr !== undefined ? `, fpr ${m.threshold.targetFpr}` : ''})`,
+    ],
     ['metrics', metrics || '-'],
     ['files', `${m.files.length} (${bytes} bytes)`],
     ['key id', m.signing.keyId],

@@ -88,9 +88,22 @@ function drawBar(stream: ProgressStream, b: Bar, style: BarStyle, force: boolean
 }
 
 export function createProgress(stream: ProgressStream, opts: ProgressOptions = {}): Progress {
-  const style: BarStyle = { tty: opts.tty ?? stream.isTTY === true, now: opts.now ?? (() => performance.now()), barWidth: opts.width ?? 24 };
+  const style: BarStyle = {
+    tty: opts.tty ?? stream.isTTY === true,
+    now: opts.now ?? (() => performance.now()),
+    barWidth: opts.width ?? 24,
+  };
   const { tty } = style;
-  const b: Bar = { total: 0, count: 0, label: '', t0: 0, lastDraw: -Infinity, lastDecile: -1, active: false, extra: {} };
+  const b: Bar = {
+    total: 0,
+    count: 0,
+    label: '',
+    t0: 0,
+    lastDraw: -Infinity,
+    lastDecile: -1,
+    active: false,
+    extra: {},
+  };
   const draw = (force: boolean): void => drawBar(stream, b, style, force);
 
   return {

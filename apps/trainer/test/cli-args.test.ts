@@ -41,9 +41,18 @@ test('usage errors are coded LW_TRAINER_* lines with exit 2', async () => {
     [['train', '--data', 'data', '--preset', 'huge', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'o', '--backbone', 'data'], 'LW_TRAINER_BAD_VALUE'],
     [['finetune', '--from', 'data', '--data', 'data', '--loss', 'mse', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
-    [['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '-1', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
-    [['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '2.5', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
-    [['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '10001', '--out', 'o'], 'LW_TRAINER_BAD_VALUE'],
+    [
+      ['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '-1', '--out', 'o'],
+      'LW_TRAINER_BAD_VALUE',
+    ],
+    [
+      ['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '2.5', '--out', 'o'],
+      'LW_TRAINER_BAD_VALUE',
+    ],
+    [
+      ['finetune', '--from', 'data', '--data', 'data', '--loss', 'px', '--confetti', '10001', '--out', 'o'],
+      'LW_TRAINER_BAD_VALUE',
+    ],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'o', '--resume'], 'LW_TRAINER_BAD_VALUE'],
     [['train', '--data', 'data', '--preset', 'cpu', '--out', 'data/../m.jsonl'], 'LW_TRAINER_EXISTS'],
     [['eval', '--model', 'data', '--data', 'data', '--json', 'x', '--threads', '0'], 'LW_TRAINER_BAD_VALUE'],
@@ -52,17 +61,23 @@ test('usage errors are coded LW_TRAINER_* lines with exit 2', async () => {
   for (const [args, code] of cases) {
     const r = await cli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
-    assert.match(r.err, code === 'usage' ? /^usage: linewatch-trainer/ : new RegExp(`^error ${code}: `), args.join(' '));
+    assert.match(
+      r.err,
+      code === 'usage' ? /^usage: linewatch-trainer/ : new RegExp(`^error ${code}: `),
+      args.join(' '),
+    );
   }
 });
 
 test('--help prints the program and per-command flags with exit 0', async () => {
   const top = await cli(['--help']);
   assert.equal(top.code, 0);
-  for (const c of ['train', 'finetune', 'eval', 'keygen', 'sign', 'verify', 'export']) assert.match(top.out, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['train', 'finetune', 'eval', 'keygen', 'sign', 'verify', 'export'])
+    assert.match(top.out, new RegExp(`^  ${c} `, 'm'));
   const ev = await cli(['eval', '--help']);
   assert.equal(ev.code, 0);
-  for (const f of ['--model', '--data', '--json', '--report', '--key']) assert.match(ev.out, new RegExp(`^  ${f} `, 'm'));
+  for (const f of ['--model', '--data', '--json', '--report', '--key'])
+    assert.match(ev.out, new RegExp(`^  ${f} `, 'm'));
   const tr = await cli(['train', '-h']);
   assert.match(tr.out, /--preset <cpu\|paper\|tiny\|demo>/);
 });
@@ -88,9 +103,25 @@ test('train and finetune flags become typed, absolute, validated option objects'
   });
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).dataKind, 'mvtec');
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).confetti, undefined);
-  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '0' }, ctx).confetti, 0);
-  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '250' }, ctx).confetti, 250);
-  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).freezeDecoder, undefined);
-  assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', 'freeze-decoder': true }, ctx).freezeDecoder, true);
-  assert.throws(() => parseTrainOptions({ data: 'data', preset: 'cpu', out: 'o', key: 'm.jsonl' }, ctx), /LW_PKG_KEY_INVALID/);
+  assert.equal(
+    parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '0' }, ctx).confetti,
+    0,
+  );
+  assert.equal(
+    parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', confetti: '250' }, ctx).confetti,
+    250,
+  );
+  assert.equal(
+    parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).freezeDecoder,
+    undefined,
+  );
+  assert.equal(
+    parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft', 'freeze-decoder': true }, ctx)
+      .freezeDecoder,
+    true,
+  );
+  assert.throws(
+    () => parseTrainOptions({ data: 'data', preset: 'cpu', out: 'o', key: 'm.jsonl' }, ctx),
+    /LW_PKG_KEY_INVALID/,
+  );
 });

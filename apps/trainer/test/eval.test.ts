@@ -14,7 +14,16 @@ import { loadEvalData } from '../src/eval/data.js';
 import { loadPackage } from '../src/package-io.js';
 import { silentProgress } from '../src/progress.js';
 import { packPackage, writePackageDir } from '@linewatch/model-package';
-import { Capture, DRAFT, makeFixture, packageEntries, perfectDataset, texturedDataset, tinyModel, type Fixture } from './fixtures.js';
+import {
+  Capture,
+  DRAFT,
+  makeFixture,
+  packageEntries,
+  perfectDataset,
+  texturedDataset,
+  tinyModel,
+  type Fixture,
+} from './fixtures.js';
 
 let fx: Fixture;
 before(async () => {
@@ -39,7 +48,8 @@ test('perfect separation gives AUROC 1, pixel AUROC 1, AUPRO 1 and F1 1, overall
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /signature by [0-9a-f]{16} and digests verified/);
   const j = readJson(join(fx.dir, 'perfect.json'));
-  const near1 = (v: unknown, what: string) => assert.ok(typeof v === 'number' && Math.abs(v - 1) < 1e-12, `${what} = ${String(v)}`);
+  const near1 = (v: unknown, what: string) =>
+    assert.ok(typeof v === 'number' && Math.abs(v - 1) < 1e-12, `${what} = ${String(v)}`);
   for (const k of ['imageAuroc', 'pixelAuroc', 'aupro', 'f1Max']) near1(j[k], k); // AUPRO integrates in floats: 1 ± ulp
   assert.deepEqual(Object.keys(j.perDefect), ['blob', 'scratch']);
   for (const [t, m] of Object.entries(j.perDefect)) {
@@ -71,23 +81,44 @@ async function direct(root: string) {
     const out = await s.run({ image: float32(preprocess(image, settings), [1, 3, 32, 32]) });
     const map32 = Float32Array.from(out['anomaly_map']!.data as Float32Array);
     const mask32 = new Uint8Array(32 * 32);
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
-      mask32[y * 32 + x] = mask.data[Math.floor(((y + 0.5) * image.height) / 32) * image.width + Math.floor(((x + 0.5) * image.width) / 32)]!;
-    }
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) {
+        mask32[y * 32 + x] =
+          mask.data[
+            Math.floor(((y + 0.5) * image.height) / 32) * image.width + Math.floor(((x + 0.5) * image.width) / 32)
+          ]!;
+      }
     const full = resizeMap({ width: 32, height: 32, data: map32 }, image.width, image.height, { alignCorners: true });
     rows.push({
-      type: sample.defectType, label: sample.label, score: Number(out['score']!.data[0]),
-      input: { map: map32, mask: mask32, w: 32, h: 32 }, full: { map: full.data, mask: mask.data, w: image.width, h: image.height },
+      type: sample.defectType,
+      label: sample.label,
+      score: Number(out['score']!.data[0]),
+      input: { map: map32, mask: mask32, w: 32, h: 32 },
+      full: { map: full.data, mask: mask.data, w: image.width, h: image.height },
     });
   }
   await s.release();
   const pixel = (px: Px[]) => ({
-    pixelAuroc: pixelAuroc(px.map((r) => r.map), px.map((r) => r.mask)),
-    aupro: aupro(px.map((r) => ({ scores: r.map, mask: r.mask, width: r.w, height: r.h })), { maxFpr: 0.3 }),
+    pixelAuroc: pixelAuroc(
+      px.map((r) => r.map),
+      px.map((r) => r.mask),
+    ),
+    aupro: aupro(
+      px.map((r) => ({ scores: r.map, mask: r.mask, width: r.w, height: r.h })),
+      { maxFpr: 0.3 },
+    ),
   });
-  const metricsOf = (sub: typeof rows) => ({ imageAuroc: auroc(sub.map((r) => r.score), sub.map((r) => r.label)), ...pixel(sub.map((r) => r.input)) });
+  const metricsOf = (sub: typeof rows) => ({
+    imageAuroc: auroc(
+      sub.map((r) => r.score),
+      sub.map((r) => r.label),
+    ),
+    ...pixel(sub.map((r) => r.input)),
+  });
   return {
-    rows, all: metricsOf(rows), imageResolution: pixel(rows.map((r) => r.full)),
+    rows,
+    all: metricsOf(rows),
+    imageResolution: pixel(rows.map((r) => r.full)),
     per: (t: string) => metricsOf(rows.filter((r) => r.label === 0 || r.type === t)),
   };
 }
@@ -107,7 +138,10 @@ test('metrics on textured, resampled images match a direct computation (MVTec fo
   // The image-resolution figures are computed too, and they are not the input-resolution ones.
   assert.deepEqual(j['imageResolution'], expected.imageResolution);
   assert.notEqual(expected.imageResolution.pixelAuroc, expected.all.pixelAuroc);
-  const f1 = f1Max(expected.rows.map((x) => x.score), expected.rows.map((x) => x.label));
+  const f1 = f1Max(
+    expected.rows.map((x) => x.score),
+    expected.rows.map((x) => x.label),
+  );
   assert.equal(j['f1Max'], f1.f1);
   assert.equal(j['threshold'], f1.threshold);
   for (const t of ['scratch', 'stain']) assert.deepEqual(j.perDefect[t], { ...expected.per(t), count: 3 });
@@ -148,7 +182,10 @@ test('bad data fails with coded errors that name the file (exit 3)', async () =>
   const { encodeMaskPng, resizeImage } = await import('@linewatch/vision');
   const tiny = resizeImage(small, 16, 16);
   writeFileSync(join(bad, 'test', 'scratch', '1.png'), readFileSync(join(bad, 'test', 'scratch', '0.png')));
-  writeFileSync(join(bad, 'ground_truth', 'scratch', '1_mask.png'), await encodeMaskPng({ width: 16, height: 16, data: tiny.data.subarray(0, 256) }));
+  writeFileSync(
+    join(bad, 'ground_truth', 'scratch', '1_mask.png'),
+    await encodeMaskPng({ width: 16, height: 16, data: tiny.data.subarray(0, 256) }),
+  );
   const mismatch = await cli(['eval', '--model', 'pkg', '--data', 'bad', '--json', 'bad.json']);
   assert.equal(mismatch.code, 3);
   assert.match(mismatch.err, /^error LW_DATA_MASK_SIZE_MISMATCH: mask .*1_mask\.png/m);
@@ -167,11 +204,24 @@ test('bad data fails with coded errors that name the file (exit 3)', async () =>
 test('eval reads a tarball package, and refuses a model without anomaly_map (exit 2)', async () => {
   const entries = packageEntries([{ path: 'model.onnx', data: fx.onnx }], fx.privateKey);
   writeFileSync(join(fx.dir, 'pkg.tar.gz'), packPackage(entries));
-  const r = await cli(['eval', '--model', 'pkg.tar.gz', '--data', 'perfect', '--json', 'tar.json', '--key', fx.publicKey]);
+  const r = await cli([
+    'eval',
+    '--model',
+    'pkg.tar.gz',
+    '--data',
+    'perfect',
+    '--json',
+    'tar.json',
+    '--key',
+    fx.publicKey,
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.equal(readJson(join(fx.dir, 'tar.json'))['imageAuroc'], 1);
 
-  writePackageDir(join(fx.dir, 'wrong'), packageEntries([{ path: 'model.onnx', data: tinyModel(32, 'heat') }], fx.privateKey));
+  writePackageDir(
+    join(fx.dir, 'wrong'),
+    packageEntries([{ path: 'model.onnx', data: tinyModel(32, 'heat') }], fx.privateKey),
+  );
   const w = await cli(['eval', '--model', 'wrong', '--data', 'perfect', '--json', 'wrong.json']);
   assert.equal(w.code, 2);
   assert.match(w.err, /^error LW_TRAINER_MODEL_INCOMPATIBLE: .*missing anomaly_map/m);
@@ -184,9 +234,15 @@ test('pixels at input resolution: a letterboxed map is cropped to the frame, the
   const p = pixelsAtInput(map, mask, fit);
   // A 12×6 frame fills an 8×4 band in the middle (rows 2–5) of the 8×8 input.
   assert.deepEqual([p.width, p.height], [8, 4]);
-  assert.deepEqual([...p.map], Array.from({ length: 32 }, (_, i) => 16 + i));
+  assert.deepEqual(
+    [...p.map],
+    Array.from({ length: 32 }, (_, i) => 16 + i),
+  );
   // Pixel centres x = 0.75 … 11.25 in the mask: columns 9 and 11 are anomalous, i.e. the last two of each row.
-  assert.deepEqual([...p.mask], Array.from({ length: 32 }, (_, i) => (i % 8 >= 6 ? 1 : 0)));
+  assert.deepEqual(
+    [...p.mask],
+    Array.from({ length: 32 }, (_, i) => (i % 8 >= 6 ? 1 : 0)),
+  );
   // Stretch: the mask follows the map's size, whatever the nominal input size.
   const s = pixelsAtInput({ width: 4, height: 4, data: new Float32Array(16) }, mask, { inputWidth: 8, inputHeight: 8 });
   assert.deepEqual([s.width, s.height, s.mask.length], [4, 4, 16]);
@@ -200,7 +256,10 @@ test('evaluate keeps original-resolution maps unless told not to (the held-out g
     const inputOnly = await evaluate(model, data.samples, silentProgress, { imageResolution: false });
     assert.ok(both.results.every((r) => r.pixels !== null && r.imagePixels !== null));
     assert.ok(inputOnly.results.every((r) => r.pixels !== null && r.imagePixels === null));
-    assert.deepEqual(inputOnly.results.map((r) => r.pixels!.map), both.results.map((r) => r.pixels!.map));
+    assert.deepEqual(
+      inputOnly.results.map((r) => r.pixels!.map),
+      both.results.map((r) => r.pixels!.map),
+    );
   } finally {
     await model.release();
   }

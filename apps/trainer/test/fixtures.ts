@@ -9,14 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { buildPackage, writePackageDir, type ManifestDraft, type PackageFile } from '@linewatch/model-package';
-import { encodeJpeg, encodeMaskPng, encodePng, generateSurface, type BinaryMask, type RgbImage } from '@linewatch/vision';
+import {
+  encodeJpeg,
+  encodeMaskPng,
+  encodePng,
+  generateSurface,
+  type BinaryMask,
+  type RgbImage,
+} from '@linewatch/vision';
 
 const { onnx } = onnxProto;
 
 function valueInfo(name: string, dims: number[]) {
   return onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    type: {
+      tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } },
+    },
   });
 }
 
@@ -37,8 +46,18 @@ export function tinyModel(size = 32, mapName = 'anomaly_map'): Uint8Array {
       name: 'tiny-adtr',
       node: [
         onnx.NodeProto.create({ opType: 'Abs', input: ['image'], output: ['a'] }),
-        onnx.NodeProto.create({ opType: 'ReduceMean', input: ['a'], output: [mapName], attribute: [ints('axes', [1]), int('keepdims', 1)] }),
-        onnx.NodeProto.create({ opType: 'ReduceMax', input: [mapName], output: ['score'], attribute: [ints('axes', [1, 2, 3]), int('keepdims', 0)] }),
+        onnx.NodeProto.create({
+          opType: 'ReduceMean',
+          input: ['a'],
+          output: [mapName],
+          attribute: [ints('axes', [1]), int('keepdims', 1)],
+        }),
+        onnx.NodeProto.create({
+          opType: 'ReduceMax',
+          input: [mapName],
+          output: ['score'],
+          attribute: [ints('axes', [1, 2, 3]), int('keepdims', 0)],
+        }),
       ],
       input: [valueInfo('image', [1, 3, size, size])],
       output: [valueInfo(mapName, [1, 1, size, size]), valueInfo('score', [1])],
@@ -118,7 +137,10 @@ async function put(path: string, bytes: Uint8Array): Promise<void> {
  * Known perfect separation: normals are flat 128 (map 0 everywhere), anomalies are flat 128 with the mask painted
  * 255 (map > 0 exactly on the mask), images at the model's input size so no resampling blurs the boundary.
  */
-export async function perfectDataset(root: string, types: readonly ('scratch' | 'blob')[] = ['scratch', 'blob']): Promise<void> {
+export async function perfectDataset(
+  root: string,
+  types: readonly ('scratch' | 'blob')[] = ['scratch', 'blob'],
+): Promise<void> {
   for (let i = 0; i < 3; i++) await put(join(root, 'test', 'good', `${i}.png`), await encodePng(flat(32, 32)));
   let seed = 1;
   for (const type of types) {

@@ -45,7 +45,9 @@ test('verify rejects tampered, truncated, unsigned and wrong-key packages with t
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(join(d, 'model.onnx'), bytes);
   });
-  const truncated = variant('truncated', (d) => writeFileSync(join(d, 'model.onnx'), readFileSync(join(d, 'model.onnx')).subarray(0, 20)));
+  const truncated = variant('truncated', (d) =>
+    writeFileSync(join(d, 'model.onnx'), readFileSync(join(d, 'model.onnx')).subarray(0, 20)),
+  );
   const unsigned = variant('unsigned', (d) => rmSync(join(d, 'signature.json')));
   const edited = variant('edited', (d) => {
     const m = readFileSync(join(d, 'manifest.json'), 'utf8');
@@ -82,7 +84,10 @@ test('sign re-signs an edited package in place and to --out; verify then accepts
   const inPlace = await cli(['sign', '--model', 'resign', '--key', fx.privateKey]);
   assert.equal(inPlace.code, 0, inPlace.err);
   assert.equal((await cli(['verify', '--model', 'resign', '--key', fx.publicKey])).code, 0);
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { version: string; files: { bytes: number }[] };
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    version: string;
+    files: { bytes: number }[];
+  };
   assert.equal(manifest.version, '1.0.0');
   assert.equal(manifest.files[0]!.bytes, fx.onnx.length + 1);
 
@@ -132,14 +137,20 @@ test('the installed bin runs verify as a child process with the right exit codes
   const run = promisify(execFile);
   const ok = await run(process.execPath, [bin, 'verify', '--model', fx.pkg, '--key', fx.publicKey], { cwd: fx.dir });
   assert.match(ok.stdout, /ok: package is valid/);
-  await assert.rejects(run(process.execPath, [bin, 'verify', '--model', fx.pkg, '--key', fx.otherPublicKey], { cwd: fx.dir }), (e: { code?: number; stderr?: string }) => {
-    assert.equal(e.code, 3);
-    assert.match(e.stderr ?? '', /^error LW_PKG_BAD_SIGNATURE: /m);
-    return true;
-  });
-  await assert.rejects(run(process.execPath, [bin, 'verify', '--nope'], { cwd: fx.dir }), (e: { code?: number; stderr?: string }) => {
-    assert.equal(e.code, 2);
-    assert.match(e.stderr ?? '', /^error LW_TRAINER_UNKNOWN_FLAG: /m);
-    return true;
-  });
+  await assert.rejects(
+    run(process.execPath, [bin, 'verify', '--model', fx.pkg, '--key', fx.otherPublicKey], { cwd: fx.dir }),
+    (e: { code?: number; stderr?: string }) => {
+      assert.equal(e.code, 3);
+      assert.match(e.stderr ?? '', /^error LW_PKG_BAD_SIGNATURE: /m);
+      return true;
+    },
+  );
+  await assert.rejects(
+    run(process.execPath, [bin, 'verify', '--nope'], { cwd: fx.dir }),
+    (e: { code?: number; stderr?: string }) => {
+      assert.equal(e.code, 2);
+      assert.match(e.stderr ?? '', /^error LW_TRAINER_UNKNOWN_FLAG: /m);
+      return true;
+    },
+  );
 });

@@ -16,13 +16,18 @@ export class KnnScorer {
   ) {}
 
   /** @param bank grid features [C, T] per normal image */
-  static async create(bank: readonly Float32Array[], channels: number, options: { chunk?: number; threads?: number } = {}): Promise<KnnScorer> {
+  static async create(
+    bank: readonly Float32Array[],
+    channels: number,
+    options: { chunk?: number; threads?: number } = {},
+  ): Promise<KnnScorer> {
     if (bank.length === 0) throw new AdtrError('LW_ADTR_CONFIG', 'kNN needs at least one normal image');
     const tokens = (bank[0] as Float32Array).length / channels;
     const n = bank.length * tokens;
     const rows = new Float32Array(n * channels);
     bank.forEach((f, i) => {
-      for (let t = 0; t < tokens; t++) for (let c = 0; c < channels; c++) rows[(i * tokens + t) * channels + c] = f[c * tokens + t] as number;
+      for (let t = 0; t < tokens; t++)
+        for (let c = 0; c < channels; c++) rows[(i * tokens + t) * channels + c] = f[c * tokens + t] as number;
     });
     const chunk = options.chunk ?? 1024;
     const g = new Graph();
@@ -44,7 +49,8 @@ export class KnnScorer {
     const tokens = ((features[0] as Float32Array | undefined)?.length ?? 0) / c;
     const all = new Float32Array(features.length * tokens * c);
     features.forEach((f, i) => {
-      for (let t = 0; t < tokens; t++) for (let k = 0; k < c; k++) all[(i * tokens + t) * c + k] = f[k * tokens + t] as number;
+      for (let t = 0; t < tokens; t++)
+        for (let k = 0; k < c; k++) all[(i * tokens + t) * c + k] = f[k * tokens + t] as number;
     });
     const total = features.length * tokens;
     const dist = new Float32Array(total);

@@ -3,9 +3,29 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FEATURE_MEAN, fit, isAdtrError, isDecoderParam, KnnScorer, TokenMapPredictor, type ModelConfig, type Schedule, type TrainSample } from '../src/index.js';
+import {
+  FEATURE_MEAN,
+  fit,
+  isAdtrError,
+  isDecoderParam,
+  KnnScorer,
+  TokenMapPredictor,
+  type ModelConfig,
+  type Schedule,
+  type TrainSample,
+} from '../src/index.js';
 
-const model: ModelConfig = { inputSize: [32, 32], taps: ['t'], grid: [4, 4], dim: 16, heads: 2, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 1 };
+const model: ModelConfig = {
+  inputSize: [32, 32],
+  taps: ['t'],
+  grid: [4, 4],
+  dim: 16,
+  heads: 2,
+  encoderLayers: 1,
+  decoderLayers: 1,
+  ffnMult: 2,
+  scorePool: 1,
+};
 const C = 8;
 const T = 16;
 const loss = { alpha: 0.003, topK: 3 };
@@ -13,7 +33,7 @@ const loss = { alpha: 0.003, topK: 3 };
 /** Normal features: a smooth per-channel pattern plus noise. Anomalies: a bump on a few tokens. */
 function sample(seed: number, anomalousTokens: number[] = []): TrainSample {
   let s = seed >>> 0;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5;
   const f = new Float32Array(C * T);
   for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) f[c * T + t] = Math.sin(c + t / 3) * 2 + c + rnd() * 0.2;
   const mask = new Float32Array(T);
@@ -35,10 +55,32 @@ test('normal-only training lowers L_norm, and a resumed run continues exactly', 
     assert.ok(losses.at(-1)! < losses[0]! * 0.7, `loss went ${losses.map((l) => l.toFixed(3)).join(' → ')}`);
     assert.equal(full.history[4]!.lr, schedule.lr * 0.1, 'step decay applies at decayEpoch');
     const ckpt = join(dir, 'ckpt.bin');
-    await fit({ model, loss, schedule: { ...schedule, epochs: 3 }, kind: 'norm', channels: C, samples: normals, seed: 3, checkpointPath: ckpt });
-    const resumed = await fit({ model, loss, schedule, kind: 'norm', channels: C, samples: normals, seed: 3, checkpointPath: ckpt, resume: true });
+    await fit({
+      model,
+      loss,
+      schedule: { ...schedule, epochs: 3 },
+      kind: 'norm',
+      channels: C,
+      samples: normals,
+      seed: 3,
+      checkpointPath: ckpt,
+    });
+    const resumed = await fit({
+      model,
+      loss,
+      schedule,
+      kind: 'norm',
+      channels: C,
+      samples: normals,
+      seed: 3,
+      checkpointPath: ckpt,
+      resume: true,
+    });
     assert.equal(resumed.resumedFromEpoch, 3);
-    assert.deepEqual(resumed.history.map((h) => h.loss), losses.slice(3));
+    assert.deepEqual(
+      resumed.history.map((h) => h.loss),
+      losses.slice(3),
+    );
     assert.deepEqual(resumed.params.get('adtr.output_proj.weight'), full.params.get('adtr.output_proj.weight'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -49,7 +91,14 @@ test('L_px fine-tuning from a parent separates anomalous tokens better than the 
   const parent = await fit({ model, loss, schedule, kind: 'norm', channels: C, samples: normals, seed: 5 });
   const anomalies = Array.from({ length: 8 }, (_, i) => sample(100 + i, [i % T, (i * 5 + 3) % T]));
   const tuned = await fit({
-    model, loss, schedule: { ...schedule, epochs: 8 }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 5,
+    model,
+    loss,
+    schedule: { ...schedule, epochs: 8 },
+    kind: 'px',
+    channels: C,
+    samples: [...normals, ...anomalies],
+    init: parent.params,
+    seed: 5,
   });
   assert.deepEqual(tuned.stats.mean, parent.stats.mean, 'feature statistics come from the parent');
   const held = Array.from({ length: 6 }, (_, i) => sample(200 + i, [(i * 7 + 1) % T]));
@@ -75,20 +124,58 @@ test('freezeDecoder fine-tunes the encoder side only, and a resume must keep the
     const anomalies = Array.from({ length: 8 }, (_, i) => sample(300 + i, [i % T]));
     const ckpt = join(dir, 'ckpt.bin');
     const frozen = { ...schedule, epochs: 3, freezeDecoder: true };
-    const tuned = await fit({ model, loss, schedule: frozen, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 7, checkpointPath: ckpt });
+    const tuned = await fit({
+      model,
+      loss,
+      schedule: frozen,
+      kind: 'px',
+      channels: C,
+      samples: [...normals, ...anomalies],
+      init: parent.params,
+      seed: 7,
+      checkpointPath: ckpt,
+    });
     const decoder = [...parent.params.keys()].filter((n) => isDecoderParam(n));
-    assert.ok(decoder.includes('adtr.aux_query') && decoder.includes('adtr.output_proj.weight') && decoder.some((n) => n.startsWith('adtr.dec0.cross.')), decoder.join(' '));
+    assert.ok(
+      decoder.includes('adtr.aux_query') &&
+        decoder.includes('adtr.output_proj.weight') &&
+        decoder.some((n) => n.startsWith('adtr.dec0.cross.')),
+      decoder.join(' '),
+    );
     assert.ok(!decoder.includes('adtr.pos_embed') && !decoder.some((n) => n.startsWith('adtr.enc')));
-    for (const name of decoder) assert.deepEqual(tuned.params.get(name), parent.params.get(name), `${name} stayed as the parent left it`);
+    for (const name of decoder)
+      assert.deepEqual(tuned.params.get(name), parent.params.get(name), `${name} stayed as the parent left it`);
     for (const name of ['adtr.input_proj.weight', 'adtr.enc0.attn.q.weight', 'adtr.pos_embed']) {
       assert.notDeepEqual(tuned.params.get(name), parent.params.get(name), `${name} trained`);
     }
     // The checkpoint's optimizer state covers the encoder side only: resuming with the decoder trained is refused.
     await assert.rejects(
-      fit({ model, loss, schedule: { ...frozen, epochs: 4, freezeDecoder: false }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 7, checkpointPath: ckpt, resume: true }),
+      fit({
+        model,
+        loss,
+        schedule: { ...frozen, epochs: 4, freezeDecoder: false },
+        kind: 'px',
+        channels: C,
+        samples: [...normals, ...anomalies],
+        init: parent.params,
+        seed: 7,
+        checkpointPath: ckpt,
+        resume: true,
+      }),
       (e) => isAdtrError(e, 'LW_ADTR_CONFIG') && /decoder frozen/.test((e as Error).message),
     );
-    const resumed = await fit({ model, loss, schedule: { ...frozen, epochs: 4 }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 7, checkpointPath: ckpt, resume: true });
+    const resumed = await fit({
+      model,
+      loss,
+      schedule: { ...frozen, epochs: 4 },
+      kind: 'px',
+      channels: C,
+      samples: [...normals, ...anomalies],
+      init: parent.params,
+      seed: 7,
+      checkpointPath: ckpt,
+      resume: true,
+    });
     assert.equal(resumed.resumedFromEpoch, 3);
     assert.deepEqual(resumed.params.get('adtr.aux_query'), parent.params.get('adtr.aux_query'));
   } finally {
@@ -111,29 +198,50 @@ test('ownTokenMask changes the reconstruction and trains; decoder-frozen fine-tu
   assert.notDeepEqual(await maps(masked, parent.params), await maps(model, parent.params));
   const anomalies = Array.from({ length: 8 }, (_, i) => sample(400 + i, [i % T]));
   const tuned = await fit({
-    model: masked, loss, schedule: { ...schedule, epochs: 2, freezeDecoder: true }, kind: 'px', channels: C, samples: [...normals, ...anomalies], init: parent.params, seed: 9,
+    model: masked,
+    loss,
+    schedule: { ...schedule, epochs: 2, freezeDecoder: true },
+    kind: 'px',
+    channels: C,
+    samples: [...normals, ...anomalies],
+    init: parent.params,
+    seed: 9,
   });
   assert.deepEqual(tuned.params.get('adtr.dec0.cross.q.weight'), parent.params.get('adtr.dec0.cross.q.weight'));
   assert.ok(tuned.history.every((h) => Number.isFinite(h.loss)));
 });
 
 test('fit refuses bad inputs with coded errors', async () => {
-  await assert.rejects(fit({ model, loss, schedule, kind: 'norm', channels: C, samples: [] }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
-  await assert.rejects(fit({ model, loss, schedule, kind: 'px', channels: C, samples: normals }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+  await assert.rejects(fit({ model, loss, schedule, kind: 'norm', channels: C, samples: [] }), (e) =>
+    isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
+  await assert.rejects(fit({ model, loss, schedule, kind: 'px', channels: C, samples: normals }), (e) =>
+    isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
   await assert.rejects(
     fit({ model, loss, schedule, kind: 'norm', channels: C, samples: [{ features: new Float32Array(3) }] }),
     (e) => isAdtrError(e, 'LW_ADTR_CONFIG'),
   );
   const noStats = new Map([['adtr.input_proj.weight', new Float32Array(C * 16)]]);
-  await assert.rejects(fit({ model, loss, schedule, kind: 'norm', channels: C, samples: normals, init: noStats }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+  await assert.rejects(
+    fit({ model, loss, schedule, kind: 'norm', channels: C, samples: normals, init: noStats }),
+    (e) => isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
   void FEATURE_MEAN;
 });
 
 test('kNN baseline: distance to the nearest normal token', async () => {
-  const knn = await KnnScorer.create(normals.slice(0, 4).map((s) => s.features), C, { chunk: 8 });
+  const knn = await KnnScorer.create(
+    normals.slice(0, 4).map((s) => s.features),
+    C,
+    { chunk: 8 },
+  );
   const [same, odd] = await knn.score([normals[0]!.features, sample(999, [5]).features]);
   await knn.release();
   // float32 ‖q‖² + ‖b‖² − 2q·b cancels to ~1e-5 of ‖q‖², so "zero" is a few thousandths after the sqrt.
-  assert.ok(same!.every((v) => Math.abs(v) < 0.05), `a bank image scores ~0 against itself: ${Math.max(...same!)}`);
+  assert.ok(
+    same!.every((v) => Math.abs(v) < 0.05),
+    `a bank image scores ~0 against itself: ${Math.max(...same!)}`,
+  );
   assert.ok(odd![5]! > 3 * Math.max(...Array.from(odd!).filter((_, t) => t !== 5)), 'the bumped token stands out');
 });

@@ -1,16 +1,35 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, parseKerasTopology } from '@linewatch/backbones';
+import {
+  applyBackbone,
+  buildBackbonePlan,
+  decodeWeights,
+  loadNsfwjsModel,
+  parseKerasTopology,
+} from '@linewatch/backbones';
 import { exportModel, Graph } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import {
-  buildFeatureGraph, buildInferenceGraph, buildTrainingGraph, featureChannels, isAdtrError, PRESETS, MAP_OUTPUT, SCORE_OUTPUT, tapsToGrid,
+  buildFeatureGraph,
+  buildInferenceGraph,
+  buildTrainingGraph,
+  featureChannels,
+  isAdtrError,
+  PRESETS,
+  MAP_OUTPUT,
+  SCORE_OUTPUT,
+  tapsToGrid,
 } from '../src/index.js';
 import { seededImage } from './helpers.js';
 
 const tiny = PRESETS.tiny.model;
 const files = loadNsfwjsModel('mobilenet_v2');
-const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), tiny.taps, tiny.inputSize);
+const plan = buildBackbonePlan(
+  parseKerasTopology(files.modelTopology),
+  decodeWeights(files.weightsManifest, files.shards),
+  tiny.taps,
+  tiny.inputSize,
+);
 
 test('the inference graph outputs a non-negative input-size map and its pooled max as the score', async () => {
   const ig = buildInferenceGraph(plan, tiny, 3);
@@ -55,12 +74,21 @@ test('feature and training graphs agree on channels and token count', () => {
 });
 
 test('bad configurations are coded errors', () => {
-  assert.throws(() => buildInferenceGraph(plan, { ...tiny, heads: 5 }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
-  assert.throws(() => buildInferenceGraph(plan, { ...tiny, inputSize: [96, 96] }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
-  assert.throws(() => buildTrainingGraph(tiny, 8, 2, 'img', { alpha: 0.003, topK: 1000 }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+  assert.throws(
+    () => buildInferenceGraph(plan, { ...tiny, heads: 5 }),
+    (e) => isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
+  assert.throws(
+    () => buildInferenceGraph(plan, { ...tiny, inputSize: [96, 96] }),
+    (e) => isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
+  assert.throws(
+    () => buildTrainingGraph(tiny, 8, 2, 'img', { alpha: 0.003, topK: 1000 }),
+    (e) => isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
 });
 
-test('intensity tap: the last channels are each cell\'s input mean minus the frame mean', async () => {
+test("intensity tap: the last channels are each cell's input mean minus the frame mean", async () => {
   const cfg = { ...tiny, intensityTap: true };
   const noTap = { ...tiny, intensityTap: false };
   const fg = buildFeatureGraph(plan, cfg, 1);
@@ -70,30 +98,44 @@ test('intensity tap: the last channels are each cell\'s input mean minus the fra
   const [h, w] = tiny.inputSize;
   const [rows, cols] = tiny.grid;
   const image = seededImage(3 * h * w, 9);
-  const s = await InferenceSession.open(exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes);
+  const s = await InferenceSession.open(
+    exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes,
+  );
   const out = (await s.run({ image: float32(image, [1, 3, h, w]) }))['features']!.data as Float32Array;
   await s.release();
   const plain = buildFeatureGraph(plan, noTap, 1);
-  const s2 = await InferenceSession.open(exportModel({ graph: plain.graph, outputs: { features: plain.features }, paramsAs: 'initializers' }).bytes);
+  const s2 = await InferenceSession.open(
+    exportModel({ graph: plain.graph, outputs: { features: plain.features }, paramsAs: 'initializers' }).bytes,
+  );
   const base = (await s2.run({ image: float32(image, [1, 3, h, w]) }))['features']!.data as Float32Array;
   await s2.release();
   const T = rows * cols;
   assert.deepEqual(out.subarray(0, base.length), base, 'the backbone channels are unchanged');
-  const ch = h / rows, cw = w / cols;
+  const ch = h / rows,
+    cw = w / cols;
   for (let k = 0; k < 3; k++) {
     const cells = new Float64Array(T);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) cells[Math.floor(y / ch) * cols + Math.floor(x / cw)]! += image[k * h * w + y * w + x]! / (ch * cw);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        cells[Math.floor(y / ch) * cols + Math.floor(x / cw)]! += image[k * h * w + y * w + x]! / (ch * cw);
     const mean = cells.reduce((a, b) => a + b, 0) / T;
     for (let t = 0; t < T; t++) {
       const got = out[base.length + k * T + t]!;
       assert.ok(Math.abs(got - (cells[t]! - mean)) < 1e-4, `channel ${k} token ${t}: ${got} vs ${cells[t]! - mean}`);
     }
   }
-  assert.throws(() => buildFeatureGraph(plan, { ...cfg, grid: [7, 7] }), (e) => isAdtrError(e, 'LW_ADTR_CONFIG'));
+  assert.throws(
+    () => buildFeatureGraph(plan, { ...cfg, grid: [7, 7] }),
+    (e) => isAdtrError(e, 'LW_ADTR_CONFIG'),
+  );
 });
 
 test('taps are resized to the token grid and concatenated along channels', () => {
-  const at224 = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), ['block_5_add', 'block_12_add']);
+  const at224 = buildBackbonePlan(
+    parseKerasTopology(files.modelTopology),
+    decodeWeights(files.weightsManifest, files.shards),
+    ['block_5_add', 'block_12_add'],
+  );
   const g = new Graph();
   const tokens = tapsToGrid(applyBackbone(g, g.input('image', [2, 3, 224, 224]), at224), [14, 14]);
   assert.deepEqual(tokens.shape, [2, 32 + 96, 14, 14]);

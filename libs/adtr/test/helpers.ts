@@ -1,7 +1,8 @@
 /** Small shared test helpers. */
 export function nhwcToChw(x: Float32Array, h: number, w: number, c: number): Float32Array {
   const out = new Float32Array(x.length);
-  for (let y = 0; y < h; y++) for (let i = 0; i < w; i++) for (let k = 0; k < c; k++) out[(k * h + y) * w + i] = x[(y * w + i) * c + k] as number;
+  for (let y = 0; y < h; y++)
+    for (let i = 0; i < w; i++) for (let k = 0; k < c; k++) out[(k * h + y) * w + i] = x[(y * w + i) * c + k] as number;
   return out;
 }
 

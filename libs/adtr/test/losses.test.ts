@@ -6,15 +6,42 @@ import { float32, InferenceSession } from '@linewatch/inference';
 import { lossImg, lossNorm, lossPx, phi, residual } from '../src/index.js';
 
 // N = 2 images, T = 3 tokens, C = 2 channels.
-const F = [[[1, 2], [0, 0], [3, -1]], [[0.5, 0.5], [2, 2], [-1, 0]]];
-const FH = [[[1, 1], [0, 0], [1, 1]], [[0.5, 0.5], [0, 0], [-1, 0]]];
-const MASK = [[0, 0, 1], [0, 1, 0]];
+const F = [
+  [
+    [1, 2],
+    [0, 0],
+    [3, -1],
+  ],
+  [
+    [0.5, 0.5],
+    [2, 2],
+    [-1, 0],
+  ],
+];
+const FH = [
+  [
+    [1, 1],
+    [0, 0],
+    [1, 1],
+  ],
+  [
+    [0.5, 0.5],
+    [0, 0],
+    [-1, 0],
+  ],
+];
+const MASK = [
+  [0, 0, 1],
+  [0, 1, 0],
+];
 const HAS = [1, 1];
 const LABEL = [1, 0];
 const ALPHA = 0.003;
 
 const d = F.map((img, n) => img.map((tok, u) => tok.map((v, c) => v - FH[n]![u]![c]!)));
-const phiRef = d.map((img) => img.map((tok) => Math.sqrt((tok.reduce((a, v) => a + Math.abs(v), 0) / tok.length) ** 2 + 1) - 1));
+const phiRef = d.map((img) =>
+  img.map((tok) => Math.sqrt((tok.reduce((a, v) => a + Math.abs(v), 0) / tok.length) ** 2 + 1) - 1),
+);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const logGuard = (s: number) => Math.log(Math.min(Math.max(1 - Math.exp(-s), 1e-6), 1));
 
@@ -35,7 +62,9 @@ const imgRef = mean(
   }),
 );
 
-async function evaluate(build: (g: Graph, f: Tensor, fh: Tensor, mask: Tensor, has: Tensor, label: Tensor) => Record<string, Tensor>) {
+async function evaluate(
+  build: (g: Graph, f: Tensor, fh: Tensor, mask: Tensor, has: Tensor, label: Tensor) => Record<string, Tensor>,
+) {
   const g = new Graph();
   const f = g.input('f', [2, 3, 2]);
   const fh = g.input('fh', [2, 3, 2]);
@@ -72,7 +101,11 @@ test('L_norm, φ, L_px and L_img match hand-computed values', async () => {
 test('the push term is finite when nothing is reconstructed wrong, and gated off for normal images', async () => {
   const out = await evaluate((_g, f, _fh, mask, has, label) => {
     const zero = residual(f, f); // d = 0 everywhere: log(1 − e^0) would be −∞ unguarded
-    return { px: lossPx(zero, mask, has, ALPHA), img: lossImg(zero, label, ALPHA, K), pxGated: lossPx(zero, mask, has, 0) };
+    return {
+      px: lossPx(zero, mask, has, ALPHA),
+      img: lossImg(zero, label, ALPHA, K),
+      pxGated: lossPx(zero, mask, has, 0),
+    };
   });
   assert.ok(Number.isFinite(out['px']![0]!) && out['px']![0]! > 0, `guarded push term, got ${out['px']}`);
   assert.ok(Math.abs(out['px']![0]! - ALPHA * -Math.log(1e-6)) < 1e-4);

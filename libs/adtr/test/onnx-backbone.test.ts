@@ -11,10 +11,23 @@ import { exportModel, Graph, type TensorData } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import onnxProto from 'onnx-proto';
 import {
-  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, openOnnxBackbone, parseKerasTopology, type BackboneManifest,
+  applyBackbone,
+  buildBackbonePlan,
+  decodeWeights,
+  loadNsfwjsModel,
+  openOnnxBackbone,
+  parseKerasTopology,
+  type BackboneManifest,
 } from '@linewatch/backbones';
 import {
-  buildFeatureGraph, buildInferenceGraph, MAP_OUTPUT, OnnxFeatureExtractor, onnxInferenceModel, onnxModelConfig, PRESETS, SCORE_OUTPUT,
+  buildFeatureGraph,
+  buildInferenceGraph,
+  MAP_OUTPUT,
+  OnnxFeatureExtractor,
+  onnxInferenceModel,
+  onnxModelConfig,
+  PRESETS,
+  SCORE_OUTPUT,
 } from '../src/index.js';
 import { seededImage } from './helpers.js';
 
@@ -23,7 +36,12 @@ const { onnx } = onnxProto;
 const tiny = { ...PRESETS.tiny.model, intensityTap: false };
 const [H, W] = tiny.inputSize;
 const files = loadNsfwjsModel('mobilenet_v2');
-const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), tiny.taps, tiny.inputSize);
+const plan = buildBackbonePlan(
+  parseKerasTopology(files.modelTopology),
+  decodeWeights(files.weightsManifest, files.shards),
+  tiny.taps,
+  tiny.inputSize,
+);
 
 /** Our plan as a plain ONNX file: input `input_1`, outputs `feat_s4`, `feat_s8` (block_2_add, block_5_add). */
 function userBackboneBytes(opset?: number): Uint8Array {
@@ -43,7 +61,10 @@ const MANIFEST: BackboneManifest = {
   inputName: 'input_1',
   inputSize: [H, W],
   normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255, channelOrder: 'RGB' },
-  features: [{ output: 'feat_s4', stride: 4 }, { output: 'feat_s8', stride: 8, channels: 32 }],
+  features: [
+    { output: 'feat_s4', stride: 4 },
+    { output: 'feat_s8', stride: 8, channels: 32 },
+  ],
 };
 
 let root = '';
@@ -84,7 +105,9 @@ test('ONNX-backbone features equal the native feature graph (≤ 1e-5)', async (
   const bb = await openOnnxBackbone(join(good, 'backbone.json'));
   const ex = await OnnxFeatureExtractor.create(bb, onnxModelConfig(bb, tiny), { threads: 1 });
   const fg = buildFeatureGraph(plan, tiny, 1);
-  const native = await InferenceSession.open(exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes);
+  const native = await InferenceSession.open(
+    exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes,
+  );
   try {
     for (const seed of [1, 2]) {
       const img = seededImage(3 * H * W, seed);
@@ -94,7 +117,10 @@ test('ONNX-backbone features equal the native feature graph (≤ 1e-5)', async (
       const d = maxDiff(got, want);
       assert.ok(d <= 1e-5, `max |Δ| ${d}`);
       t.diagnostic(`features max |Δ| ${d.toExponential(2)}`);
-      assert.ok(want.some((v) => Math.abs(v) > 0.1), 'features are not trivially zero');
+      assert.ok(
+        want.some((v) => Math.abs(v) > 0.1),
+        'features are not trivially zero',
+      );
     }
   } finally {
     await ex.release();
@@ -108,13 +134,20 @@ test('a tap may be any intermediate tensor, and the batch dimension may be symbo
   const image = g.input('input_1', [1, 3, H, W]);
   const [s4, s8] = applyBackbone(g, image, plan);
   const inner = s4!.producer!.inputs[0]!.name;
-  const m = onnx.ModelProto.decode(exportModel({ graph: g, outputs: { feat_s8: s8! }, paramsAs: 'initializers' }).bytes);
+  const m = onnx.ModelProto.decode(
+    exportModel({ graph: g, outputs: { feat_s8: s8! }, paramsAs: 'initializers' }).bytes,
+  );
   m.graph!.input![0]!.type!.tensorType!.shape!.dim![0] = { dimParam: 'N' };
-  const dir = backboneDir({ ...MANIFEST, features: [{ output: inner, stride: 4 }, MANIFEST.features[1]] }, onnx.ModelProto.encode(m).finish());
+  const dir = backboneDir(
+    { ...MANIFEST, features: [{ output: inner, stride: 4 }, MANIFEST.features[1]] },
+    onnx.ModelProto.encode(m).finish(),
+  );
   const bb = await openOnnxBackbone(dir);
   const ex = await OnnxFeatureExtractor.create(bb, onnxModelConfig(bb, tiny), { threads: 1 });
   const fg = buildFeatureGraph(plan, tiny, 1);
-  const native = await InferenceSession.open(exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes);
+  const native = await InferenceSession.open(
+    exportModel({ graph: fg.graph, outputs: { features: fg.features }, paramsAs: 'initializers' }).bytes,
+  );
   try {
     const img = seededImage(3 * H * W, 7);
     const want = (await native.run({ image: float32(img, [1, 3, H, W]) }))['features']!.data as Float32Array;
@@ -143,9 +176,15 @@ async function runModel(bytes: Uint8Array, img: Float32Array): Promise<{ map: Fl
   const s = await InferenceSession.open(bytes, { intraOpThreads: 1 });
   try {
     const out = await s.run({ image: float32(img, [1, 3, H, W]) });
-    assert.deepEqual(s.inputs.map((i) => i.name), ['image']);
+    assert.deepEqual(
+      s.inputs.map((i) => i.name),
+      ['image'],
+    );
     assert.deepEqual([...s.outputs.map((o) => o.name)].sort(), [MAP_OUTPUT, SCORE_OUTPUT].sort());
-    return { map: out[MAP_OUTPUT]!.data as Float32Array, score: (out[SCORE_OUTPUT]!.data as Float32Array)[0] as number };
+    return {
+      map: out[MAP_OUTPUT]!.data as Float32Array,
+      score: (out[SCORE_OUTPUT]!.data as Float32Array)[0] as number,
+    };
   } finally {
     await s.release();
   }
@@ -159,11 +198,19 @@ for (const opset of [undefined, 13, 18]) {
     const ig = buildInferenceGraph(plan, tiny, 3);
     const params = paramsOf(ig.graph);
     const value = (name: string) => params.get(name)!;
-    const nativeBytes = exportModel({ graph: ig.graph, outputs: { [MAP_OUTPUT]: ig.map, [SCORE_OUTPUT]: ig.score }, paramsAs: 'initializers', paramValue: value }).bytes;
+    const nativeBytes = exportModel({
+      graph: ig.graph,
+      outputs: { [MAP_OUTPUT]: ig.map, [SCORE_OUTPUT]: ig.score },
+      paramsAs: 'initializers',
+      paramValue: value,
+    }).bytes;
     const merged = onnxInferenceModel(bb, onnxModelConfig(bb, tiny), value);
     const mp = onnx.ModelProto.decode(merged);
     assert.equal(Number(String(mp.opsetImport.find((o) => !o.domain)!.version)), Math.max(17, opset ?? 17));
-    assert.ok(mp.graph!.node!.some((nd) => nd.name?.startsWith('user_backbone/')), 'backbone nodes are prefixed');
+    assert.ok(
+      mp.graph!.node!.some((nd) => nd.name?.startsWith('user_backbone/')),
+      'backbone nodes are prefixed',
+    );
     for (const seed of [4, 9]) {
       const img = seededImage(3 * H * W, seed);
       const a = await runModel(nativeBytes, img);

@@ -6,10 +6,12 @@ export const BACKBONE_ERRORS = {
   LW_BACKBONE_TAP: 'A requested feature tap does not exist in the backbone.',
   LW_BACKBONE_NOT_FOUND: 'The backbone files could not be found or read.',
   LW_BACKBONE_MANIFEST: 'A user ONNX backbone manifest (backbone.json) is not valid JSON or breaks its schema.',
-  LW_BACKBONE_ONNX: 'A user backbone file is not a usable ONNX model (garbage, truncated, no graph, external data, wrong digest, does not run).',
+  LW_BACKBONE_ONNX:
+    'A user backbone file is not a usable ONNX model (garbage, truncated, no graph, external data, wrong digest, does not run).',
   LW_BACKBONE_OPSET: 'A user ONNX backbone uses an opset the merged graph cannot share (needs ai.onnx 13 or newer).',
   LW_BACKBONE_INPUT: 'A user ONNX backbone input does not match its manifest (name, element type, channels or size).',
-  LW_BACKBONE_CONFIG: 'A backbone is asked for something it cannot do: an input size too small for its stages, an image of the wrong shape, or a merge whose names collide.',
+  LW_BACKBONE_CONFIG:
+    'A backbone is asked for something it cannot do: an input size too small for its stages, an image of the wrong shape, or a merge whose names collide.',
 } as const;
 
 export type BackboneErrorCode = keyof typeof BACKBONE_ERRORS;

@@ -68,7 +68,10 @@ function inboundNames(raw: unknown, layerName: string): string[] {
 export function parseKerasTopology(modelJson: unknown): KerasGraph {
   const functional = findFunctional(modelJson);
   if (!functional) {
-    throw new BackboneError('LW_BACKBONE_FORMAT', 'no functional Keras model with inbound_nodes found in modelTopology');
+    throw new BackboneError(
+      'LW_BACKBONE_FORMAT',
+      'no functional Keras model with inbound_nodes found in modelTopology',
+    );
   }
   const rawLayers = functional['layers'] as unknown[];
   const layers: KerasLayer[] = rawLayers.map((raw, i) => {

@@ -44,7 +44,10 @@ function bytesPer(dtype: string, name: string): number {
     case 'uint8':
       return 1;
     default:
-      throw new BackboneError('LW_BACKBONE_WEIGHTS', `weight "${name}" has unsupported dtype ${dtype}`, { name, dtype });
+      throw new BackboneError('LW_BACKBONE_WEIGHTS', `weight "${name}" has unsupported dtype ${dtype}`, {
+        name,
+        dtype,
+      });
   }
 }
 
@@ -98,7 +101,9 @@ export function decodeWeights(groups: readonly WeightGroup[], shards: readonly U
       offset += size;
     }
     if (offset !== buf.length) {
-      throw new BackboneError('LW_BACKBONE_WEIGHTS', `group ${g} has ${buf.length - offset} unread bytes`, { group: g });
+      throw new BackboneError('LW_BACKBONE_WEIGHTS', `group ${g} has ${buf.length - offset} unread bytes`, {
+        group: g,
+      });
     }
   });
   return out;

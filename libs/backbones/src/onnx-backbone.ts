@@ -46,25 +46,51 @@ export async function openOnnxBackbone(dirOrManifest: string, opts: { threads?: 
   try {
     bytes = new Uint8Array(await readFile(onnxPath));
   } catch (err) {
-    throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read ${onnxPath} (named by ${manifestPath})`, { path: onnxPath }, { cause: err });
+    throw new BackboneError(
+      'LW_BACKBONE_NOT_FOUND',
+      `cannot read ${onnxPath} (named by ${manifestPath})`,
+      { path: onnxPath },
+      { cause: err },
+    );
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (m.sha256 !== undefined && m.sha256 !== sha256) {
-    throw new BackboneError('LW_BACKBONE_ONNX', `${onnxPath} has sha256 ${sha256}, the manifest says ${m.sha256} (truncated or replaced?)`, {
-      path: onnxPath, sha256, expected: m.sha256,
-    });
+    throw new BackboneError(
+      'LW_BACKBONE_ONNX',
+      `${onnxPath} has sha256 ${sha256}, the manifest says ${m.sha256} (truncated or replaced?)`,
+      {
+        path: onnxPath,
+        sha256,
+        expected: m.sha256,
+      },
+    );
   }
   const model = decodeOnnx(bytes, onnxPath);
   const { opset } = checkBackboneModel(model, m, onnxPath);
   const tapBytes = tapModelBytes(model, m);
   const taps = await probeTaps(tapBytes, m, onnxPath, opts.threads ?? 1);
   return {
-    kind: 'onnx', id: m.id, sha256, manifestPath, onnxPath, manifest: m, inputName: m.inputName,
-    inputSize: [m.inputSize[0], m.inputSize[1]], taps, model, tapBytes, opset,
+    kind: 'onnx',
+    id: m.id,
+    sha256,
+    manifestPath,
+    onnxPath,
+    manifest: m,
+    inputName: m.inputName,
+    inputSize: [m.inputSize[0], m.inputSize[1]],
+    taps,
+    model,
+    tapBytes,
+    opset,
   };
 }
 
-async function probeTaps(tapBytes: Uint8Array, m: BackboneManifest, source: string, threads: number): Promise<OnnxTap[]> {
+async function probeTaps(
+  tapBytes: Uint8Array,
+  m: BackboneManifest,
+  source: string,
+  threads: number,
+): Promise<OnnxTap[]> {
   let session: InferenceSession;
   try {
     session = await InferenceSession.open(tapBytes, { intraOpThreads: threads });
@@ -83,20 +109,37 @@ async function probeTaps(tapBytes: Uint8Array, m: BackboneManifest, source: stri
     const t = out[f.output];
     const dims = t?.dims ?? [];
     if (!t || t.type !== 'float32' || dims.length !== 4 || dims[0] !== 1) {
-      throw new BackboneError('LW_BACKBONE_TAP', `${source} feature "${f.output}" must be a float32 [1,C,H,W] tensor, got ${t?.type ?? 'nothing'} [${dims.join(',')}]`, {
-        source, output: f.output, dims: [...dims],
-      });
+      throw new BackboneError(
+        'LW_BACKBONE_TAP',
+        `${source} feature "${f.output}" must be a float32 [1,C,H,W] tensor, got ${t?.type ?? 'nothing'} [${dims.join(',')}]`,
+        {
+          source,
+          output: f.output,
+          dims: [...dims],
+        },
+      );
     }
     const [, c, h, w] = dims as [number, number, number, number];
     if (f.channels !== undefined && f.channels !== c) {
-      throw new BackboneError('LW_BACKBONE_TAP', `${source} feature "${f.output}" has ${c} channels, the manifest says ${f.channels}`, { source, output: f.output, channels: c });
+      throw new BackboneError(
+        'LW_BACKBONE_TAP',
+        `${source} feature "${f.output}" has ${c} channels, the manifest says ${f.channels}`,
+        { source, output: f.output, channels: c },
+      );
     }
     // Exporters round odd sizes either way (SAME padding ceils, VALID floors), so allow both.
     const near = (size: number, full: number) => Math.abs(size - full / f.stride) < 1;
     if (!near(h, m.inputSize[0]) || !near(w, m.inputSize[1])) {
-      throw new BackboneError('LW_BACKBONE_TAP', `${source} feature "${f.output}" is ${h}x${w}, not stride ${f.stride} of ${m.inputSize.join('x')}`, {
-        source, output: f.output, size: [h, w], stride: f.stride,
-      });
+      throw new BackboneError(
+        'LW_BACKBONE_TAP',
+        `${source} feature "${f.output}" is ${h}x${w}, not stride ${f.stride} of ${m.inputSize.join('x')}`,
+        {
+          source,
+          output: f.output,
+          size: [h, w],
+          stride: f.stride,
+        },
+      );
     }
     return { name: f.output, shape: [c, h, w], stride: f.stride };
   });

@@ -99,18 +99,30 @@ export function readBackboneManifest(dirOrFile: string): LocatedManifest {
   let text: string;
   try {
     if (statSync(manifestPath).size > MAX_MANIFEST_BYTES) {
-      throw new BackboneError('LW_BACKBONE_MANIFEST', `${manifestPath} is larger than ${MAX_MANIFEST_BYTES} bytes`, { path: manifestPath });
+      throw new BackboneError('LW_BACKBONE_MANIFEST', `${manifestPath} is larger than ${MAX_MANIFEST_BYTES} bytes`, {
+        path: manifestPath,
+      });
     }
     text = readFileSync(manifestPath, 'utf8');
   } catch (err) {
     if (err instanceof BackboneError) throw err;
-    throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read backbone manifest ${manifestPath}`, { path: manifestPath }, { cause: err });
+    throw new BackboneError(
+      'LW_BACKBONE_NOT_FOUND',
+      `cannot read backbone manifest ${manifestPath}`,
+      { path: manifestPath },
+      { cause: err },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new BackboneError('LW_BACKBONE_MANIFEST', `${manifestPath} is not JSON`, { path: manifestPath }, { cause: err });
+    throw new BackboneError(
+      'LW_BACKBONE_MANIFEST',
+      `${manifestPath} is not JSON`,
+      { path: manifestPath },
+      { cause: err },
+    );
   }
   const manifest = parseBackboneManifest(json, manifestPath);
   return { manifest, manifestPath, onnxPath: join(dirname(manifestPath), manifest.onnx) };

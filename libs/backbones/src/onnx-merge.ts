@@ -20,7 +20,10 @@ function renameGraph(g: IGraphProto, rn: Rename): IGraphProto {
     ...g,
     node: (g.node ?? []).map((n) => renameNode(n, rn)),
     initializer: (g.initializer ?? []).map((t) => ({ ...t, name: v(t.name) })),
-    sparseInitializer: (g.sparseInitializer ?? []).map((s) => ({ ...s, values: s.values ? { ...s.values, name: v(s.values.name) } : s.values })),
+    sparseInitializer: (g.sparseInitializer ?? []).map((s) => ({
+      ...s,
+      values: s.values ? { ...s.values, name: v(s.values.name) } : s.values,
+    })),
     input: info(g.input),
     output: info(g.output),
     valueInfo: info(g.valueInfo),
@@ -44,13 +47,26 @@ function renameNode(n: INodeProto, rn: Rename): INodeProto {
 }
 
 /** Ops whose `axes` moved from attribute to input at opset 18 (ReduceSum already did at 13). */
-const REDUCE_AXES_18 = new Set(['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']);
+const REDUCE_AXES_18 = new Set([
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+]);
 
 /**
  * Our head is written at opset 17; under a newer backbone opset its Reduce* `axes` attributes become int64 inputs.
  * Every other op the head uses (Conv, MatMul, Resize, LayerNormalization, …) means the same up to the latest opsets.
  */
-function headNodesFor(opset: number, head: IGraphProto): { nodes: INodeProto[]; extra: NonNullable<IGraphProto['initializer']> } {
+function headNodesFor(
+  opset: number,
+  head: IGraphProto,
+): { nodes: INodeProto[]; extra: NonNullable<IGraphProto['initializer']> } {
   const nodes: INodeProto[] = [];
   const extra: NonNullable<IGraphProto['initializer']> = [];
   for (const n of head.node ?? []) {
@@ -99,13 +115,17 @@ export function mergeBackboneAndHead(s: MergeSpec): Uint8Array {
   const initializers = [...(body.initializer ?? []), ...(hg.initializer ?? []), ...head.extra];
   const seen = new Set<string>();
   for (const t of initializers) {
-    if (seen.has(t.name ?? '')) throw new BackboneError('LW_BACKBONE_CONFIG', `merged graph has two initializers named "${t.name}"`, { name: t.name });
+    if (seen.has(t.name ?? ''))
+      throw new BackboneError('LW_BACKBONE_CONFIG', `merged graph has two initializers named "${t.name}"`, {
+        name: t.name,
+      });
     seen.add(t.name ?? '');
   }
 
   // Opsets: ai.onnx at max(17, backbone's); any custom domains the backbone imports come along unchanged.
   const opsets = new Map<string, number>([['', opset]]);
-  for (const o of s.backbone.opsetImport) if (o.domain && o.domain !== 'ai.onnx') opsets.set(o.domain, toNum(o.version));
+  for (const o of s.backbone.opsetImport)
+    if (o.domain && o.domain !== 'ai.onnx') opsets.set(o.domain, toNum(o.version));
 
   const merged = onnx.ModelProto.create({
     irVersion: Math.max(8, toNum(s.backbone.irVersion)),
@@ -117,7 +137,12 @@ export function mergeBackboneAndHead(s: MergeSpec): Uint8Array {
       node: [...(body.node ?? []), ...headNodes],
       initializer: initializers,
       sparseInitializer: body.sparseInitializer ?? [],
-      input: [{ name: s.imageName, type: { tensorType: { elemType: 1, shape: { dim: s.imageShape.map((d) => ({ dimValue: d })) } } } }],
+      input: [
+        {
+          name: s.imageName,
+          type: { tensorType: { elemType: 1, shape: { dim: s.imageShape.map((d) => ({ dimValue: d })) } } },
+        },
+      ],
       output: hg.output ?? [],
       // Old exporters list initializers as inputs; those names are initializers here, never inputs.
       valueInfo: (body.valueInfo ?? []).filter((v) => !initNames.has(v.name ?? '')),

@@ -31,11 +31,23 @@ export function decodeOnnx(bytes: Uint8Array, source: string): ModelProto {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
     // protobufjs throws RangeError/Error on truncated or non-protobuf bytes.
-    throw new BackboneError('LW_BACKBONE_ONNX', `${source} is not an ONNX model (${(err as Error).message})`, { source }, { cause: err });
+    throw new BackboneError(
+      'LW_BACKBONE_ONNX',
+      `${source} is not an ONNX model (${(err as Error).message})`,
+      { source },
+      { cause: err },
+    );
   }
   // Random bytes sometimes decode as a sparse, graph-less message: a real model has a graph, nodes and an opset.
-  if (!model.graph || (model.graph.node ?? []).length === 0 || (model.opsetImport ?? []).length === 0 || toNum(model.irVersion) < 3) {
-    throw new BackboneError('LW_BACKBONE_ONNX', `${source} is not an ONNX model (no graph, nodes or opset)`, { source });
+  if (
+    !model.graph ||
+    (model.graph.node ?? []).length === 0 ||
+    (model.opsetImport ?? []).length === 0 ||
+    toNum(model.irVersion) < 3
+  ) {
+    throw new BackboneError('LW_BACKBONE_ONNX', `${source} is not an ONNX model (no graph, nodes or opset)`, {
+      source,
+    });
   }
   return model;
 }
@@ -71,43 +83,80 @@ export function checkBackboneModel(model: ModelProto, m: BackboneManifest, sourc
   const graph = model.graph as IGraphProto;
   const external = (graph.initializer ?? []).find((t) => t.dataLocation === EXTERNAL);
   if (external) {
-    throw new BackboneError('LW_BACKBONE_ONNX', `${source} keeps initializer "${external.name}" in external data; save it as one file`, { source });
+    throw new BackboneError(
+      'LW_BACKBONE_ONNX',
+      `${source} keeps initializer "${external.name}" in external data; save it as one file`,
+      { source },
+    );
   }
   const opset = defaultOpset(model);
   if (opset < MIN_BACKBONE_OPSET) {
-    throw new BackboneError('LW_BACKBONE_OPSET', `${source} uses ai.onnx opset ${opset}; re-export it at opset ${MIN_BACKBONE_OPSET} or newer`, { source, opset });
+    throw new BackboneError(
+      'LW_BACKBONE_OPSET',
+      `${source} uses ai.onnx opset ${opset}; re-export it at opset ${MIN_BACKBONE_OPSET} or newer`,
+      { source, opset },
+    );
   }
   // RoiAlign changed its default coordinate mode at 16: the merged graph (opset ≥ 17) would change its meaning.
   if (opset < 16 && allNodes(graph).some((n) => n.opType === 'RoiAlign' && !n.domain)) {
-    throw new BackboneError('LW_BACKBONE_OPSET', `${source} uses RoiAlign at opset ${opset}; re-export it at opset 16 or newer`, { source, opset });
+    throw new BackboneError(
+      'LW_BACKBONE_OPSET',
+      `${source} uses RoiAlign at opset ${opset}; re-export it at opset 16 or newer`,
+      { source, opset },
+    );
   }
 
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const inputs = (graph.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
   const input = inputs.find((i) => i.name === m.inputName);
   if (!input) {
-    throw new BackboneError('LW_BACKBONE_INPUT', `${source} has no input "${m.inputName}" (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})`, {
-      source, inputName: m.inputName, inputs: inputs.map((i) => i.name ?? ''),
-    });
+    throw new BackboneError(
+      'LW_BACKBONE_INPUT',
+      `${source} has no input "${m.inputName}" (inputs: ${inputs.map((i) => i.name).join(', ') || 'none'})`,
+      {
+        source,
+        inputName: m.inputName,
+        inputs: inputs.map((i) => i.name ?? ''),
+      },
+    );
   }
   if (inputs.length !== 1) {
-    throw new BackboneError('LW_BACKBONE_INPUT', `${source} needs ${inputs.length} inputs; a backbone takes only the image`, {
-      source, inputs: inputs.map((i) => i.name ?? ''),
-    });
+    throw new BackboneError(
+      'LW_BACKBONE_INPUT',
+      `${source} needs ${inputs.length} inputs; a backbone takes only the image`,
+      {
+        source,
+        inputs: inputs.map((i) => i.name ?? ''),
+      },
+    );
   }
   const tt = input.type?.tensorType;
   if (!tt || tt.elemType !== FLOAT) {
-    throw new BackboneError('LW_BACKBONE_INPUT', `${source} input "${m.inputName}" must be a float32 tensor`, { source, elemType: tt?.elemType });
+    throw new BackboneError('LW_BACKBONE_INPUT', `${source} input "${m.inputName}" must be a float32 tensor`, {
+      source,
+      elemType: tt?.elemType,
+    });
   }
   const dims = tt.shape?.dim;
   if (dims) {
-    const fixed = dims.map((d) => (d.dimValue !== null && d.dimValue !== undefined && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : null));
+    const fixed = dims.map((d) =>
+      d.dimValue !== null && d.dimValue !== undefined && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : null,
+    );
     const want = [null, 3, m.inputSize[0], m.inputSize[1]];
-    const bad = fixed.length !== 4 || fixed.some((d, i) => i > 0 && d !== null && d !== want[i]) || (fixed[0] !== null && fixed[0] !== 1);
+    const bad =
+      fixed.length !== 4 ||
+      fixed.some((d, i) => i > 0 && d !== null && d !== want[i]) ||
+      (fixed[0] !== null && fixed[0] !== 1);
     if (bad) {
-      throw new BackboneError('LW_BACKBONE_INPUT', `${source} input "${m.inputName}" is [${fixed.map((d) => d ?? '?').join(',')}], the manifest needs [1,3,${m.inputSize.join(',')}] (NCHW)`, {
-        source, dims: fixed, inputSize: [...m.inputSize],
-      });
+      throw new BackboneError(
+        'LW_BACKBONE_INPUT',
+        `${source} input "${m.inputName}" is [${fixed.map((d) => d ?? '?').join(',')}], the manifest needs [1,3,${m.inputSize.join(',')}] (NCHW)`,
+        {
+          source,
+          dims: fixed,
+          inputSize: [...m.inputSize],
+        },
+      );
     }
   }
 
@@ -115,7 +164,11 @@ export function checkBackboneModel(model: ModelProto, m: BackboneManifest, sourc
   for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) produced.add(o);
   for (const f of m.features) {
     if (!produced.has(f.output)) {
-      throw new BackboneError('LW_BACKBONE_TAP', `${source} computes no tensor "${f.output}" (a feature in the manifest)`, { source, output: f.output });
+      throw new BackboneError(
+        'LW_BACKBONE_TAP',
+        `${source} computes no tensor "${f.output}" (a feature in the manifest)`,
+        { source, output: f.output },
+      );
     }
   }
   return { input, opset };
@@ -129,7 +182,9 @@ export function tapModelBytes(model: ModelProto, m: BackboneManifest): Uint8Arra
   const graph = model.graph as IGraphProto;
   const known = new Map<string, IValueInfoProto>();
   for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) if (v.name) known.set(v.name, v);
-  const outputs = m.features.map((f) => known.get(f.output) ?? { name: f.output, type: { tensorType: { elemType: FLOAT } } });
+  const outputs = m.features.map(
+    (f) => known.get(f.output) ?? { name: f.output, type: { tensorType: { elemType: FLOAT } } },
+  );
   const copy = onnx.ModelProto.create({ ...model, graph: { ...graph, output: outputs } });
   return onnx.ModelProto.encode(copy).finish();
 }

@@ -95,7 +95,11 @@ function convKernel(layer: KerasLayer, weights: Map<string, NamedTensor>, inChan
   return { kernel: oihw, shape: [out, inPerGroup, kh, kw], group: depthwise ? cin : 1, bias };
 }
 
-function foldBatchNorm(conv: Extract<PlanOp, { kind: 'conv' }>, bn: KerasLayer, weights: Map<string, NamedTensor>): void {
+function foldBatchNorm(
+  conv: Extract<PlanOp, { kind: 'conv' }>,
+  bn: KerasLayer,
+  weights: Map<string, NamedTensor>,
+): void {
   const eps = num(bn.config['epsilon'] ?? 1e-3, 'epsilon', bn.name);
   const out = conv.weightShape[0];
   const per = conv.weight.length / out;
@@ -104,7 +108,10 @@ function foldBatchNorm(conv: Extract<PlanOp, { kind: 'conv' }>, bn: KerasLayer, 
   const mean = weight(weights, `${bn.name}/moving_mean`).data;
   const variance = weight(weights, `${bn.name}/moving_variance`).data;
   if (mean.length !== out || variance.length !== out) {
-    throw new BackboneError('LW_BACKBONE_WEIGHTS', `BatchNorm "${bn.name}" has ${mean.length} channels, conv has ${out}`);
+    throw new BackboneError(
+      'LW_BACKBONE_WEIGHTS',
+      `BatchNorm "${bn.name}" has ${mean.length} channels, conv has ${out}`,
+    );
   }
   for (let o = 0; o < out; o++) {
     const s = (gamma ? (gamma[o] as number) : 1) / Math.sqrt((variance[o] as number) + eps);
@@ -148,9 +155,10 @@ function neededLayers(byName: ReadonlyMap<string, KerasLayer>, tapNames: readonl
 
 function planZeroPadding(st: PlanState, layer: KerasLayer, { src, inShape }: LayerInput): void {
   const p = layer.config['padding'];
-  const [[top, bottom], [left, right]] = Array.isArray(p) && Array.isArray(p[0])
-    ? (p as [[number, number], [number, number]])
-    : [pair(p, 'padding', layer.name), pair(p, 'padding', layer.name)];
+  const [[top, bottom], [left, right]] =
+    Array.isArray(p) && Array.isArray(p[0])
+      ? (p as [[number, number], [number, number]])
+      : [pair(p, 'padding', layer.name), pair(p, 'padding', layer.name)];
   if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
   st.alias.set(layer.name, src);
   st.pendingPads.set(layer.name, [top, left, bottom, right]);
@@ -178,11 +186,24 @@ function planConv(st: PlanState, layer: KerasLayer, { src, inShape }: LayerInput
   const outH = Math.floor((inShape[1] + pads[0] + pads[2] - kh) / sh) + 1;
   const outW = Math.floor((inShape[2] + pads[1] + pads[3] - kw) / sw) + 1;
   if (outH < 1 || outW < 1) {
-    throw new BackboneError('LW_BACKBONE_CONFIG', `input ${st.size[0]}x${st.size[1]} is too small: "${layer.name}" would be empty`);
+    throw new BackboneError(
+      'LW_BACKBONE_CONFIG',
+      `input ${st.size[0]}x${st.size[1]} is too small: "${layer.name}" would be empty`,
+    );
   }
   const shape: Shape = [info.shape[0], outH, outW];
-  st.ops.push({ kind: 'conv', name: layer.name, input: src, weight: info.kernel, weightShape: info.shape, bias: info.bias,
-    strides: [sh, sw], pads, group: info.group, shape });
+  st.ops.push({
+    kind: 'conv',
+    name: layer.name,
+    input: src,
+    weight: info.kernel,
+    weightShape: info.shape,
+    bias: info.bias,
+    strides: [sh, sw],
+    pads,
+    group: info.group,
+    shape,
+  });
   st.shapes.set(layer.name, shape);
 }
 
@@ -270,7 +291,13 @@ export function buildBackbonePlan(
   const [h0, w0] = inputSize ?? [graph.inputShape[0], graph.inputShape[1]];
   const c0 = graph.inputShape[2];
   const st: PlanState = {
-    weights, size: [h0, w0], ops: [], shapes: new Map(), alias: new Map(), pendingPads: new Map(), inputName: 'input',
+    weights,
+    size: [h0, w0],
+    ops: [],
+    shapes: new Map(),
+    alias: new Map(),
+    pendingPads: new Map(),
+    inputName: 'input',
   };
   for (const layer of graph.layers) if (needed.has(layer.name)) planLayer(st, layer, c0);
   const taps = tapNames.map((t) => {

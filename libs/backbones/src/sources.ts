@@ -39,7 +39,12 @@ export function loadTfjsDirectory(dir: string, id = `tfjs:${dir}`): LayersModelF
       try {
         return readFileSync(join(dir, p));
       } catch (err) {
-        throw new BackboneError('LW_BACKBONE_NOT_FOUND', `cannot read weight file ${p}`, { dir, path: p }, { cause: err });
+        throw new BackboneError(
+          'LW_BACKBONE_NOT_FOUND',
+          `cannot read weight file ${p}`,
+          { dir, path: p },
+          { cause: err },
+        );
       }
     });
     return new Uint8Array(Buffer.concat(parts));
@@ -66,16 +71,18 @@ export function loadNsfwjsModel(model: NsfwjsModel = 'mobilenet_v2'): LayersMode
   const dir = join(root, 'models', model);
   const mod = require(join(dir, 'model.min.js')) as { modelTopology?: unknown; weightsManifest?: unknown };
   const groups = asGroups(mod.weightsManifest, `nsfwjs ${model}`);
-  const shards = groups.map((g) =>
-    new Uint8Array(
-      Buffer.concat(
-        g.paths.map((p) => {
-          const b64 = require(join(dir, `${p}.min.js`)) as unknown;
-          if (typeof b64 !== 'string') throw new BackboneError('LW_BACKBONE_FORMAT', `nsfwjs shard ${p} is not a string`);
-          return Buffer.from(b64, 'base64');
-        }),
+  const shards = groups.map(
+    (g) =>
+      new Uint8Array(
+        Buffer.concat(
+          g.paths.map((p) => {
+            const b64 = require(join(dir, `${p}.min.js`)) as unknown;
+            if (typeof b64 !== 'string')
+              throw new BackboneError('LW_BACKBONE_FORMAT', `nsfwjs shard ${p} is not a string`);
+            return Buffer.from(b64, 'base64');
+          }),
+        ),
       ),
-    ),
   );
   return { id: `nsfwjs@4.4.0:${model}`, modelTopology: mod.modelTopology, weightsManifest: groups, shards };
 }

@@ -10,7 +10,10 @@ export function applyBackbone(g: Graph, image: Tensor, plan: BackbonePlan, prefi
   const [, c, h, w] = image.shape;
   const [pc, ph, pw] = plan.inputShape;
   if (image.rank !== 4 || c !== pc || h !== ph || w !== pw) {
-    throw new BackboneError('LW_BACKBONE_CONFIG', `backbone expects [N,${pc},${ph},${pw}], got [${image.shape.join(',')}]`);
+    throw new BackboneError(
+      'LW_BACKBONE_CONFIG',
+      `backbone expects [N,${pc},${ph},${pw}], got [${image.shape.join(',')}]`,
+    );
   }
   const values = new Map<string, Tensor>();
   for (const op of plan.ops) {

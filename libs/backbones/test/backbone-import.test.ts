@@ -1,38 +1,75 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildBackbonePlan, decodeWeights, isBackboneError, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology } from '../src/index.js';
+import {
+  buildBackbonePlan,
+  decodeWeights,
+  isBackboneError,
+  loadNsfwjsModel,
+  loadTfjsDirectory,
+  parseKerasTopology,
+} from '../src/index.js';
 
 const TAPS = ['block_5_add', 'block_12_add'];
 
 test('plans keep only what the taps need, with tap shapes and strides', () => {
   const files = loadNsfwjsModel('mobilenet_v2');
-  const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), TAPS);
-  assert.deepEqual(plan.taps.map((t) => [t.name, t.shape, t.stride]), [
-    ['block_5_add', [32, 28, 28], 8],
-    ['block_12_add', [96, 14, 14], 16],
-  ]);
+  const plan = buildBackbonePlan(
+    parseKerasTopology(files.modelTopology),
+    decodeWeights(files.weightsManifest, files.shards),
+    TAPS,
+  );
+  assert.deepEqual(
+    plan.taps.map((t) => [t.name, t.shape, t.stride]),
+    [
+      ['block_5_add', [32, 28, 28], 8],
+      ['block_12_add', [96, 14, 14], 16],
+    ],
+  );
   assert.ok(!plan.ops.some((o) => o.name.startsWith('block_13')), 'layers after the last tap are dropped');
-  assert.ok(plan.ops.every((o) => o.kind !== 'conv' || o.bias.every(Number.isFinite)), 'BatchNorm folded into finite biases');
+  assert.ok(
+    plan.ops.every((o) => o.kind !== 'conv' || o.bias.every(Number.isFinite)),
+    'BatchNorm folded into finite biases',
+  );
 });
 
 test('unknown taps, unsupported layers and short weights are coded errors', () => {
   const files = loadNsfwjsModel('mobilenet_v2');
   const graph = parseKerasTopology(files.modelTopology);
   const weights = decodeWeights(files.weightsManifest, files.shards);
-  assert.throws(() => buildBackbonePlan(graph, weights, ['no_such_layer']), (e) => isBackboneError(e, 'LW_BACKBONE_TAP'));
+  assert.throws(
+    () => buildBackbonePlan(graph, weights, ['no_such_layer']),
+    (e) => isBackboneError(e, 'LW_BACKBONE_TAP'),
+  );
   // The classification head (Flatten, Dense) is not importable as a feature tap.
-  assert.throws(() => buildBackbonePlan(graph, weights, ['dense_1']), (e) => isBackboneError(e, 'LW_BACKBONE_LAYER'));
+  assert.throws(
+    () => buildBackbonePlan(graph, weights, ['dense_1']),
+    (e) => isBackboneError(e, 'LW_BACKBONE_LAYER'),
+  );
   const short = files.shards.map((s) => s.subarray(0, s.length - 10));
-  assert.throws(() => decodeWeights(files.weightsManifest, short), (e) => isBackboneError(e, 'LW_BACKBONE_WEIGHTS'));
-  assert.throws(() => parseKerasTopology({ foo: 1 }), (e) => isBackboneError(e, 'LW_BACKBONE_FORMAT'));
-  assert.throws(() => loadTfjsDirectory('/nonexistent'), (e) => isBackboneError(e, 'LW_BACKBONE_NOT_FOUND'));
+  assert.throws(
+    () => decodeWeights(files.weightsManifest, short),
+    (e) => isBackboneError(e, 'LW_BACKBONE_WEIGHTS'),
+  );
+  assert.throws(
+    () => parseKerasTopology({ foo: 1 }),
+    (e) => isBackboneError(e, 'LW_BACKBONE_FORMAT'),
+  );
+  assert.throws(
+    () => loadTfjsDirectory('/nonexistent'),
+    (e) => isBackboneError(e, 'LW_BACKBONE_NOT_FOUND'),
+  );
 });
 
 test('quantised weights decode as q * scale + min; float16 decodes exactly', () => {
-  const groups = [{ paths: ['x'], weights: [
-    { name: 'a/kernel', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', min: -1, scale: 0.5 } },
-    { name: 'b/kernel', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } },
-  ] }];
+  const groups = [
+    {
+      paths: ['x'],
+      weights: [
+        { name: 'a/kernel', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', min: -1, scale: 0.5 } },
+        { name: 'b/kernel', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } },
+      ],
+    },
+  ];
   const bytes = new Uint8Array([0, 2, 4, 0x00, 0x3c, 0x00, 0xc0]); // 1.0 and -2.0 as little-endian halves
   const w = decodeWeights(groups, [bytes]);
   assert.deepEqual(Array.from(w.get('a/kernel')!.data), [-1, 0, 1]);

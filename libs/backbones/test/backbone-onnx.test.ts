@@ -4,7 +4,12 @@ import { sharedData } from '@linewatch/testing';
 import { exportModel, Graph } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import {
-  applyBackbone, buildBackbonePlan, decodeWeights, loadNsfwjsModel, loadTfjsDirectory, parseKerasTopology,
+  applyBackbone,
+  buildBackbonePlan,
+  decodeWeights,
+  loadNsfwjsModel,
+  loadTfjsDirectory,
+  parseKerasTopology,
   type LayersModelFiles,
 } from '../src/index.js';
 import { nhwcToChw, seededImage } from './helpers.js';
@@ -36,7 +41,8 @@ async function maxErrorVsTfjs(files: LayersModelFiles): Promise<number> {
     const expected = nhwcToChw(ref[i] as Float32Array, th, tw, tc);
     const actual = got[`tap${i}`]!.data as Float32Array;
     assert.equal(actual.length, expected.length);
-    for (let k = 0; k < actual.length; k++) maxErr = Math.max(maxErr, Math.abs((actual[k] as number) - (expected[k] as number)));
+    for (let k = 0; k < actual.length; k++)
+      maxErr = Math.max(maxErr, Math.abs((actual[k] as number) - (expected[k] as number)));
   });
   return maxErr;
 }
@@ -46,7 +52,11 @@ test('imported nsfwjs MobileNetV2 run by onnxruntime matches TF.js to ≤ 1e-4',
   assert.ok(err <= 1e-4, `max abs error ${err}`);
 });
 
-test('imported shared MobileNetV2-0.35 run by onnxruntime matches TF.js to ≤ 1e-4', { skip: shared035.skip }, async () => {
-  const err = await maxErrorVsTfjs(loadTfjsDirectory(shared035.path()));
-  assert.ok(err <= 1e-4, `max abs error ${err}`);
-});
+test(
+  'imported shared MobileNetV2-0.35 run by onnxruntime matches TF.js to ≤ 1e-4',
+  { skip: shared035.skip },
+  async () => {
+    const err = await maxErrorVsTfjs(loadTfjsDirectory(shared035.path()));
+    assert.ok(err <= 1e-4, `max abs error ${err}`);
+  },
+);

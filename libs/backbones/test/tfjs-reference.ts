@@ -22,7 +22,12 @@ function functionalConfig(graph: KerasGraph): Json {
 }
 
 /** Returns NHWC Float32Arrays, one per tap, for a batch of one NHWC image. */
-export async function tfjsTaps(graph: KerasGraph, weights: Map<string, NamedTensor>, imageNhwc: Float32Array, taps: string[]): Promise<Float32Array[]> {
+export async function tfjsTaps(
+  graph: KerasGraph,
+  weights: Map<string, NamedTensor>,
+  imageNhwc: Float32Array,
+  taps: string[],
+): Promise<Float32Array[]> {
   await tf.setBackend('cpu');
   const used = new Set(graph.layers.map((l) => l.name));
   const specs: { name: string; shape: number[]; dtype: 'float32' }[] = [];
@@ -41,12 +46,20 @@ export async function tfjsTaps(graph: KerasGraph, weights: Map<string, NamedTens
   }
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
-      modelTopology: { class_name: 'Model', config: functionalConfig(graph), keras_version: '2.2.4', backend: 'tensorflow' },
+      modelTopology: {
+        class_name: 'Model',
+        config: functionalConfig(graph),
+        keras_version: '2.2.4',
+        backend: 'tensorflow',
+      },
       weightSpecs: specs,
       weightData: data.buffer,
     }),
   );
-  const sub = tf.model({ inputs: model.inputs, outputs: taps.map((t) => model.getLayer(t).output as tf.SymbolicTensor) });
+  const sub = tf.model({
+    inputs: model.inputs,
+    outputs: taps.map((t) => model.getLayer(t).output as tf.SymbolicTensor),
+  });
   const [h, w, c] = graph.inputShape;
   const input = tf.tensor4d(imageNhwc, [1, h, w, c]);
   const outs = sub.predict(input) as tf.Tensor | tf.Tensor[];

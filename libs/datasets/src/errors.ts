@@ -27,7 +27,12 @@ export class DatasetError extends Error {
   readonly code: DatasetErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: DatasetErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: DatasetErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(`${code}: ${message}`, options);
     this.name = 'DatasetError';
     this.code = code;

@@ -57,11 +57,20 @@ export function sha256Hex(bytes: Uint8Array | string): string {
 
 function checkFeatures(f: Features): void {
   const n = f.shape.reduce((a, b) => a * b, 1);
-  if (f.shape.length === 0 || f.shape.length > 8 || !f.shape.every((d) => Number.isInteger(d) && d > 0) || n !== f.data.length) {
-    throw new DatasetError(DatasetErrorCodes.BAD_ARGUMENT, `features shape [${f.shape.join(', ')}] does not match ${f.data.length} values`, {
-      shape: f.shape,
-      length: f.data.length,
-    });
+  if (
+    f.shape.length === 0 ||
+    f.shape.length > 8 ||
+    !f.shape.every((d) => Number.isInteger(d) && d > 0) ||
+    n !== f.data.length
+  ) {
+    throw new DatasetError(
+      DatasetErrorCodes.BAD_ARGUMENT,
+      `features shape [${f.shape.join(', ')}] does not match ${f.data.length} values`,
+      {
+        shape: f.shape,
+        length: f.data.length,
+      },
+    );
   }
 }
 
@@ -87,7 +96,9 @@ export function decodeEntry(buf: Buffer): Features | undefined {
   const n = shape.reduce((a, b) => a * b, 1);
   const start = 12 + 4 * ndim;
   if (buf.length !== start + 4 * n + 32) return undefined;
-  const digest = createHash('sha256').update(buf.subarray(0, start + 4 * n)).digest();
+  const digest = createHash('sha256')
+    .update(buf.subarray(0, start + 4 * n))
+    .digest();
   if (!digest.equals(buf.subarray(start + 4 * n))) return undefined;
   // Copy into a fresh, aligned buffer: file buffers may start at any byte offset.
   const data = new Float32Array(n);
@@ -101,7 +112,8 @@ export class FeatureCache {
   private readonly suffix: string;
 
   constructor(opts: FeatureCacheOptions) {
-    if (endianness() !== 'LE') throw new DatasetError(DatasetErrorCodes.BAD_ARGUMENT, 'the feature cache format is little-endian only');
+    if (endianness() !== 'LE')
+      throw new DatasetError(DatasetErrorCodes.BAD_ARGUMENT, 'the feature cache format is little-endian only');
     if (typeof opts.backboneId !== 'string' || opts.backboneId.length === 0) {
       throw new DatasetError(DatasetErrorCodes.BAD_ARGUMENT, 'backboneId must be a non-empty string');
     }
@@ -127,7 +139,12 @@ export class FeatureCache {
       buf = await readFile(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new DatasetError(DatasetErrorCodes.CACHE_IO, `cannot read cache entry ${path}: ${(e as Error).message}`, { path }, { cause: e });
+      throw new DatasetError(
+        DatasetErrorCodes.CACHE_IO,
+        `cannot read cache entry ${path}: ${(e as Error).message}`,
+        { path },
+        { cause: e },
+      );
     }
     const f = decodeEntry(buf);
     if (!f) {
@@ -143,12 +160,20 @@ export class FeatureCache {
     try {
       await writeFileAtomic(path, buf);
     } catch (e) {
-      throw new DatasetError(DatasetErrorCodes.CACHE_IO, `cannot write cache entry ${path}: ${(e as Error).message}`, { path }, { cause: e });
+      throw new DatasetError(
+        DatasetErrorCodes.CACHE_IO,
+        `cannot write cache entry ${path}: ${(e as Error).message}`,
+        { path },
+        { cause: e },
+      );
     }
   }
 
   /** Returns cached features for the image bytes, or computes, stores and returns them. */
-  async getOrCompute(imageBytes: Uint8Array, compute: () => Promise<Features> | Features): Promise<{ features: Features; hit: boolean }> {
+  async getOrCompute(
+    imageBytes: Uint8Array,
+    compute: () => Promise<Features> | Features,
+  ): Promise<{ features: Features; hit: boolean }> {
     const key = this.keyFor(imageBytes);
     const cached = await this.get(key);
     if (cached) {

@@ -37,13 +37,20 @@ const KEYS = new Set(['image', 'mask', 'label', 'defectType', 'lineId', 'cameraI
 const ID_KEYS = ['defectType', 'lineId', 'cameraId'] as const;
 
 function invalid(line: number, message: string, source: string, extra: Record<string, unknown> = {}): DatasetError {
-  return new DatasetError(DatasetErrorCodes.MANIFEST_INVALID, `${source}:${line}: ${message}`, { line, source, ...extra });
+  return new DatasetError(DatasetErrorCodes.MANIFEST_INVALID, `${source}:${line}: ${message}`, {
+    line,
+    source,
+    ...extra,
+  });
 }
 
 function checkRelPath(v: unknown, key: string, line: number, source: string, needImageExt: boolean): string {
-  if (typeof v !== 'string' || v.length === 0) throw invalid(line, `"${key}" must be a non-empty string`, source, { key });
+  if (typeof v !== 'string' || v.length === 0)
+    throw invalid(line, `"${key}" must be a non-empty string`, source, { key });
   if (v.includes('\\') || isAbsolute(v) || posix.isAbsolute(v) || /^[a-zA-Z]:/.test(v)) {
-    throw invalid(line, `"${key}" must be a relative path with '/' separators, got ${JSON.stringify(v)}`, source, { key });
+    throw invalid(line, `"${key}" must be a relative path with '/' separators, got ${JSON.stringify(v)}`, source, {
+      key,
+    });
   }
   if (v.split('/').some((part) => part === '..' || part === '')) {
     throw invalid(line, `"${key}" may not contain '..' or empty segments: ${JSON.stringify(v)}`, source, { key });
@@ -56,19 +63,24 @@ function checkRelPath(v: unknown, key: string, line: number, source: string, nee
 
 /** Validates one parsed line; returns a normalised entry (only known keys, in a fixed order). */
 export function validateEntry(value: unknown, line: number, source = 'manifest'): ManifestEntry {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(line, 'line must be a JSON object', source);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(line, 'line must be a JSON object', source);
   const obj = value as Record<string, unknown>;
   for (const k of Object.keys(obj)) if (!KEYS.has(k)) throw invalid(line, `unknown key "${k}"`, source, { key: k });
-  const entry: { -readonly [K in keyof ManifestEntry]: ManifestEntry[K] } = { image: checkRelPath(obj['image'], 'image', line, source, true) };
+  const entry: { -readonly [K in keyof ManifestEntry]: ManifestEntry[K] } = {
+    image: checkRelPath(obj['image'], 'image', line, source, true),
+  };
   if (obj['mask'] !== undefined) entry.mask = checkRelPath(obj['mask'], 'mask', line, source, true);
   if (obj['label'] !== undefined) {
-    if (obj['label'] !== 0 && obj['label'] !== 1) throw invalid(line, `"label" must be 0 or 1, got ${JSON.stringify(obj['label'])}`, source, { key: 'label' });
+    if (obj['label'] !== 0 && obj['label'] !== 1)
+      throw invalid(line, `"label" must be 0 or 1, got ${JSON.stringify(obj['label'])}`, source, { key: 'label' });
     entry.label = obj['label'];
   }
   for (const k of ID_KEYS) {
     const v = obj[k];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw invalid(line, `"${k}" must be a string of 1–128 characters`, source, { key: k });
+    if (typeof v !== 'string' || v.length === 0 || v.length > 128)
+      throw invalid(line, `"${k}" must be a string of 1–128 characters`, source, { key: k });
     entry[k] = v;
   }
   return entry;
@@ -94,7 +106,8 @@ function parseWithLines(text: string, source: string): { entry: ManifestEntry; l
     }
     const entry = validateEntry(value, line, source);
     const first = seen.get(entry.image);
-    if (first !== undefined) throw invalid(line, `image ${entry.image} already listed on line ${first}`, source, { firstLine: first });
+    if (first !== undefined)
+      throw invalid(line, `image ${entry.image} already listed on line ${first}`, source, { firstLine: first });
     seen.set(entry.image, line);
     entries.push({ entry, line });
   });
@@ -107,7 +120,8 @@ export function serializeManifest(entries: readonly ManifestEntry[]): string {
   const lines = entries.map((e, i) => {
     const entry = validateEntry(e, i + 1, 'entries');
     const first = seen.get(entry.image);
-    if (first !== undefined) throw invalid(i + 1, `image ${entry.image} already listed at position ${first}`, 'entries', { firstLine: first });
+    if (first !== undefined)
+      throw invalid(i + 1, `image ${entry.image} already listed at position ${first}`, 'entries', { firstLine: first });
     seen.set(entry.image, i + 1);
     return JSON.stringify(entry);
   });
@@ -124,10 +138,16 @@ export async function readManifest(path: string): Promise<ManifestSample[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new DatasetError(DatasetErrorCodes.MANIFEST_INVALID, `cannot read manifest ${path}: ${(e as Error).message}`, { source: path, line: 0 }, { cause: e });
+    throw new DatasetError(
+      DatasetErrorCodes.MANIFEST_INVALID,
+      `cannot read manifest ${path}: ${(e as Error).message}`,
+      { source: path, line: 0 },
+      { cause: e },
+    );
   }
   const entries = parseWithLines(text, path);
-  if (entries.length === 0) throw new DatasetError(DatasetErrorCodes.EMPTY, `manifest ${path} has no entries`, { source: path });
+  if (entries.length === 0)
+    throw new DatasetError(DatasetErrorCodes.EMPTY, `manifest ${path} has no entries`, { source: path });
   const dir = dirname(resolve(path));
   return entries.map(({ entry, line }) => ({
     entry,
@@ -143,7 +163,11 @@ export async function readManifest(path: string): Promise<ManifestSample[]> {
 export function toManifestPath(manifestDir: string, absPath: string): string {
   const rel = relative(resolve(manifestDir), resolve(absPath));
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-    throw new DatasetError(DatasetErrorCodes.BAD_ARGUMENT, `${absPath} is not inside the manifest folder ${manifestDir}`, { path: absPath, manifestDir });
+    throw new DatasetError(
+      DatasetErrorCodes.BAD_ARGUMENT,
+      `${absPath} is not inside the manifest folder ${manifestDir}`,
+      { path: absPath, manifestDir },
+    );
   }
   return rel.split(sep).join('/');
 }

@@ -64,7 +64,12 @@ async function listDir(path: string, what: string): Promise<{ dirs: string[]; fi
     }
     return { dirs: dirs.sort(), files: files.sort() };
   } catch (e) {
-    throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${what} folder missing or unreadable: ${path}`, { path }, { cause: e });
+    throw new DatasetError(
+      DatasetErrorCodes.MISSING_FOLDER,
+      `${what} folder missing or unreadable: ${path}`,
+      { path },
+      { cause: e },
+    );
   }
 }
 
@@ -90,14 +95,20 @@ export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<
   };
   for (const split of splits) {
     if (!top.dirs.includes(split)) {
-      throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${split} folder missing: ${join(root, split)}`, { path: join(root, split) });
+      throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${split} folder missing: ${join(root, split)}`, {
+        path: join(root, split),
+      });
     }
     const splitDir = join(root, split);
     const kinds = (await listDir(splitDir, split)).dirs;
     if (!kinds.includes('good')) {
-      throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `normal-image folder missing: ${join(splitDir, 'good')}`, {
-        path: join(splitDir, 'good'),
-      });
+      throw new DatasetError(
+        DatasetErrorCodes.MISSING_FOLDER,
+        `normal-image folder missing: ${join(splitDir, 'good')}`,
+        {
+          path: join(splitDir, 'good'),
+        },
+      );
     }
     for (const defectType of kinds) {
       const files = (await listDir(join(splitDir, defectType), `${split}/${defectType}`)).files.filter(isImageFile);
@@ -123,7 +134,8 @@ export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<
       }
     }
   }
-  if (samples.length === 0) throw new DatasetError(DatasetErrorCodes.EMPTY, `no images found under ${root}`, { path: root });
+  if (samples.length === 0)
+    throw new DatasetError(DatasetErrorCodes.EMPTY, `no images found under ${root}`, { path: root });
   return { root, defectTypes: [...defectTypes].sort(), samples };
 }
 

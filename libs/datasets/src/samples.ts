@@ -5,7 +5,14 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { BinaryMask, RgbImage } from '@linewatch/vision';
-import { DEFAULT_MAX_PIXELS, VisionErrorCodes, decodeImage, decodeMask, emptyMask, isVisionError } from '@linewatch/vision';
+import {
+  DEFAULT_MAX_PIXELS,
+  VisionErrorCodes,
+  decodeImage,
+  decodeMask,
+  emptyMask,
+  isVisionError,
+} from '@linewatch/vision';
 import { DatasetError, DatasetErrorCodes } from './errors.js';
 
 /** What every sample source provides: where the pixels are and what is known about them. */
@@ -44,7 +51,10 @@ async function readLimited(path: string, what: 'image' | 'mask', limits: LoadLim
     if (st.size > maxBytes) throw new Error(`file is ${st.size} bytes, over the ${maxBytes}-byte limit`);
     return await readFile(path);
   } catch (e) {
-    const code = what === 'mask' && (e as NodeJS.ErrnoException).code === 'ENOENT' ? DatasetErrorCodes.MISSING_MASK : DatasetErrorCodes.UNREADABLE_IMAGE;
+    const code =
+      what === 'mask' && (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? DatasetErrorCodes.MISSING_MASK
+        : DatasetErrorCodes.UNREADABLE_IMAGE;
     throw new DatasetError(code, `cannot read ${what} ${path}: ${(e as Error).message}`, { path }, { cause: e });
   }
 }
@@ -56,7 +66,12 @@ export async function loadImage(ref: Pick<ImageRef, 'path'>, limits: LoadLimits 
     return await decodeImage(bytes, { maxPixels: limits.maxPixels ?? DEFAULT_MAX_PIXELS });
   } catch (e) {
     const reason = isVisionError(e) ? `${e.code} ${e.message}` : (e as Error).message;
-    throw new DatasetError(DatasetErrorCodes.UNREADABLE_IMAGE, `cannot decode image ${ref.path}: ${reason}`, { path: ref.path }, { cause: e });
+    throw new DatasetError(
+      DatasetErrorCodes.UNREADABLE_IMAGE,
+      `cannot decode image ${ref.path}: ${reason}`,
+      { path: ref.path },
+      { cause: e },
+    );
   }
 }
 
@@ -64,7 +79,11 @@ export async function loadImage(ref: Pick<ImageRef, 'path'>, limits: LoadLimits 
  * Loads a sample's mask, binarised (> 127 = anomalous) and checked against the image size. Without a mask file the
  * result is an all-zero mask of the given size.
  */
-export async function loadMask(ref: ImageRef, size: { width: number; height: number }, limits: LoadLimits = {}): Promise<BinaryMask> {
+export async function loadMask(
+  ref: ImageRef,
+  size: { width: number; height: number },
+  limits: LoadLimits = {},
+): Promise<BinaryMask> {
   if (ref.maskPath === null) return emptyMask(size.width, size.height);
   const bytes = await readLimited(ref.maskPath, 'mask', limits);
   try {
@@ -79,7 +98,12 @@ export async function loadMask(ref: ImageRef, size: { width: number; height: num
       );
     }
     const reason = isVisionError(e) ? `${e.code} ${e.message}` : (e as Error).message;
-    throw new DatasetError(DatasetErrorCodes.UNREADABLE_IMAGE, `cannot decode mask ${ref.maskPath}: ${reason}`, { path: ref.maskPath }, { cause: e });
+    throw new DatasetError(
+      DatasetErrorCodes.UNREADABLE_IMAGE,
+      `cannot decode mask ${ref.maskPath}: ${reason}`,
+      { path: ref.maskPath },
+      { cause: e },
+    );
   }
 }
 
@@ -91,6 +115,9 @@ export async function loadSample<S extends ImageRef>(sample: S, limits: LoadLimi
 }
 
 /** Loads samples one after another (bounded memory: one decoded image at a time is held by this generator). */
-export async function* iterateSamples<S extends ImageRef>(samples: readonly S[], limits: LoadLimits = {}): AsyncGenerator<LoadedSample<S>> {
+export async function* iterateSamples<S extends ImageRef>(
+  samples: readonly S[],
+  limits: LoadLimits = {},
+): AsyncGenerator<LoadedSample<S>> {
   for (const s of samples) yield await loadSample(s, limits);
 }

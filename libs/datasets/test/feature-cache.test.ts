@@ -4,7 +4,14 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMAGENET_SETTINGS } from '@linewatch/vision';
 import type { Features } from '../src/index.js';
-import { DatasetErrorCodes, FeatureCache, canonicalJson, decodeEntry, encodeEntry, isDatasetError } from '../src/index.js';
+import {
+  DatasetErrorCodes,
+  FeatureCache,
+  canonicalJson,
+  decodeEntry,
+  encodeEntry,
+  isDatasetError,
+} from '../src/index.js';
 import { withTempDir } from './helpers.js';
 
 const feats = (seed: number): Features => ({
@@ -13,7 +20,9 @@ const feats = (seed: number): Features => ({
 });
 
 async function allFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 test('canonicalJson ignores key order', () => {
@@ -32,7 +41,10 @@ test('entry encode/decode round trip; any damage is detected', () => {
   assert.equal(decodeEntry(flipped), undefined);
   assert.equal(decodeEntry(buf.subarray(0, buf.length - 1)), undefined);
   assert.equal(decodeEntry(Buffer.alloc(10)), undefined);
-  assert.throws(() => encodeEntry({ shape: [5], data: new Float32Array(4) }), (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT));
+  assert.throws(
+    () => encodeEntry({ shape: [5], data: new Float32Array(4) }),
+    (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT),
+  );
 });
 
 test('miss → compute → hit; key depends on bytes, settings and backbone', async () => {
@@ -51,9 +63,17 @@ test('miss → compute → hit; key depends on bytes, settings and backbone', as
     assert.equal(computed, 1);
     assert.deepEqual(b.features.data, feats(7).data);
     assert.deepEqual(cache.stats, { hits: 1, misses: 1, corrupt: 0 });
-    const other = new FeatureCache({ dir, backboneId: 'wrn50@l2+l3', settings: { ...IMAGENET_SETTINGS, inputWidth: 320 } });
+    const other = new FeatureCache({
+      dir,
+      backboneId: 'wrn50@l2+l3',
+      settings: { ...IMAGENET_SETTINGS, inputWidth: 320 },
+    });
     const otherBackbone = new FeatureCache({ dir, backboneId: 'resnet18', settings: IMAGENET_SETTINGS });
-    const reordered = new FeatureCache({ dir, backboneId: 'wrn50@l2+l3', settings: { ...IMAGENET_SETTINGS, layout: 'nchw', scale: 1 / 255 } });
+    const reordered = new FeatureCache({
+      dir,
+      backboneId: 'wrn50@l2+l3',
+      settings: { ...IMAGENET_SETTINGS, layout: 'nchw', scale: 1 / 255 },
+    });
     assert.notEqual(other.keyFor(img), cache.keyFor(img));
     assert.notEqual(otherBackbone.keyFor(img), cache.keyFor(img));
     assert.notEqual(cache.keyFor(new Uint8Array([1, 2, 3, 5])), cache.keyFor(img));
@@ -90,7 +110,13 @@ test('a corrupt or truncated entry is detected, deleted and recomputed', async (
 });
 
 test('bad arguments are coded errors', () => {
-  assert.throws(() => new FeatureCache({ dir: '/tmp/x', backboneId: '', settings: {} }), (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT));
+  assert.throws(
+    () => new FeatureCache({ dir: '/tmp/x', backboneId: '', settings: {} }),
+    (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT),
+  );
   const c = new FeatureCache({ dir: '/tmp/x', backboneId: 'b', settings: {} });
-  assert.throws(() => c.pathFor('../../etc/passwd'), (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT));
+  assert.throws(
+    () => c.pathFor('../../etc/passwd'),
+    (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT),
+  );
 });

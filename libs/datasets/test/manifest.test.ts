@@ -21,7 +21,10 @@ function throwsAtLine(text: string, line: number, mention: string): void {
   assert.throws(
     () => parseManifest(text, 'm.jsonl'),
     (e: unknown) =>
-      isDatasetError(e, DatasetErrorCodes.MANIFEST_INVALID) && e.details['line'] === line && e.message.includes(`m.jsonl:${line}:`) && e.message.includes(mention),
+      isDatasetError(e, DatasetErrorCodes.MANIFEST_INVALID) &&
+      e.details['line'] === line &&
+      e.message.includes(`m.jsonl:${line}:`) &&
+      e.message.includes(mention),
   );
 }
 
@@ -35,7 +38,14 @@ test('parse: all fields, blank lines skipped, keys normalised', () => {
   ].join('\n');
   const entries = parseManifest(text);
   assert.equal(entries.length, 3);
-  assert.deepEqual(entries[1], { image: 'a/2.png', mask: 'm/2.png', label: 1, defectType: 'crack', lineId: 'L3', cameraId: 'cam-1' });
+  assert.deepEqual(entries[1], {
+    image: 'a/2.png',
+    mask: 'm/2.png',
+    label: 1,
+    defectType: 'crack',
+    lineId: 'L3',
+    cameraId: 'cam-1',
+  });
   assert.deepEqual(Object.keys(entries[1]!), ['image', 'mask', 'label', 'defectType', 'lineId', 'cameraId']);
 });
 
@@ -64,8 +74,14 @@ test('serialize → parse round trip; invalid entries are rejected on write', ()
   assert.equal(text.split('\n').length, 3);
   assert.deepEqual(parseManifest(text), entries);
   assert.equal(serializeManifest([]), '');
-  assert.throws(() => serializeManifest([{ image: 'a.jpg' }, { image: 'a.jpg' }]), (e: unknown) => isDatasetError(e) && e.details['line'] === 2);
-  assert.throws(() => serializeManifest([{ image: 'a.jpg', label: 3 as 0 }]), (e: unknown) => isDatasetError(e, DatasetErrorCodes.MANIFEST_INVALID));
+  assert.throws(
+    () => serializeManifest([{ image: 'a.jpg' }, { image: 'a.jpg' }]),
+    (e: unknown) => isDatasetError(e) && e.details['line'] === 2,
+  );
+  assert.throws(
+    () => serializeManifest([{ image: 'a.jpg', label: 3 as 0 }]),
+    (e: unknown) => isDatasetError(e, DatasetErrorCodes.MANIFEST_INVALID),
+  );
 });
 
 test('write/read on disk: atomic, resolved against the manifest folder, loadable', async () => {
@@ -73,17 +89,32 @@ test('write/read on disk: atomic, resolved against the manifest folder, loadable
     await buildMiniMvtec(join(dir, 'data'));
     const ds = await loadMvtec(join(dir, 'data'));
     const entries = manifestFromSamples(ds.samples, dir, { cameraId: 'synthetic' });
-    assert.deepEqual(entries[3], { image: 'data/test/scratch/d.jpg', mask: 'data/ground_truth/scratch/d_mask.png', label: 1, defectType: 'scratch', cameraId: 'synthetic' });
+    assert.deepEqual(entries[3], {
+      image: 'data/test/scratch/d.jpg',
+      mask: 'data/ground_truth/scratch/d_mask.png',
+      label: 1,
+      defectType: 'scratch',
+      cameraId: 'synthetic',
+    });
     const path = join(dir, 'export.jsonl');
     await writeManifest(path, entries);
     assert.deepEqual((await readdir(dir)).sort(), ['data', 'export.jsonl'], 'no temp files left');
     const samples = await readManifest(path);
     assert.equal(samples.length, 4);
-    assert.deepEqual(samples.map((s) => s.path), ds.samples.map((s) => s.path));
-    assert.deepEqual(samples.map((s) => s.line), [1, 2, 3, 4]);
+    assert.deepEqual(
+      samples.map((s) => s.path),
+      ds.samples.map((s) => s.path),
+    );
+    assert.deepEqual(
+      samples.map((s) => s.line),
+      [1, 2, 3, 4],
+    );
     const d = await loadSample(samples[3]!);
     assert.ok(d.mask.data.includes(1));
-    assert.throws(() => toManifestPath(join(dir, 'data'), join(dir, 'export.jsonl')), (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT));
+    assert.throws(
+      () => toManifestPath(join(dir, 'data'), join(dir, 'export.jsonl')),
+      (e: unknown) => isDatasetError(e, DatasetErrorCodes.BAD_ARGUMENT),
+    );
     await put(join(dir, 'empty.jsonl'), '\n\n');
     await rejectsCode(readManifest(join(dir, 'empty.jsonl')), DatasetErrorCodes.EMPTY);
     await rejectsCode(readManifest(join(dir, 'missing.jsonl')), DatasetErrorCodes.MANIFEST_INVALID, 'missing.jsonl');
@@ -92,12 +123,16 @@ test('write/read on disk: atomic, resolved against the manifest folder, loadable
   });
 });
 
-test('the magnetic-tile dataset exported as a manifest parses back identically', { skip: magneticTile.skip }, async () => {
-  const ds = await loadMvtec(dataRoot());
-  // Paths relative to the dataset root, as an export placed at the root would hold them (nothing is written there).
-  const entries = manifestFromSamples(ds.samples, dataRoot());
-  const text = serializeManifest(entries);
-  assert.equal(text.split('\n').length, 984);
-  assert.deepEqual(parseManifest(text), entries);
-  assert.ok(entries.every((e) => !e.image.startsWith('/')));
-});
+test(
+  'the magnetic-tile dataset exported as a manifest parses back identically',
+  { skip: magneticTile.skip },
+  async () => {
+    const ds = await loadMvtec(dataRoot());
+    // Paths relative to the dataset root, as an export placed at the root would hold them (nothing is written there).
+    const entries = manifestFromSamples(ds.samples, dataRoot());
+    const text = serializeManifest(entries);
+    assert.equal(text.split('\n').length, 984);
+    assert.deepEqual(parseManifest(text), entries);
+    assert.ok(entries.every((e) => !e.image.startsWith('/')));
+  },
+);

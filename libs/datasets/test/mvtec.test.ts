@@ -21,18 +21,25 @@ test('magnetic-tile: split and defect counts, masks for every defect image', { s
   }
 });
 
-test('magnetic-tile: lazy decode of a sample per defect type gives RGB + binary mask of the same size', { skip: magneticTile.skip }, async () => {
-  const ds = await loadMvtec(dataRoot(), { splits: ['test'] });
-  const picks = [ds.samples.find((s) => s.label === 0)!, ...ds.defectTypes.map((d) => ds.samples.find((s) => s.defectType === d)!)];
-  for await (const { sample, image, mask, hasPixelLabels } of iterateSamples(picks)) {
-    assert.equal(image.channels, 3);
-    assert.equal(mask.width, image.width);
-    assert.equal(mask.height, image.height);
-    assert.ok(mask.data.every((v) => v === 0 || v === 1));
-    assert.equal(hasPixelLabels, sample.label === 1);
-    assert.equal(mask.data.includes(1), sample.label === 1, sample.path);
-  }
-});
+test(
+  'magnetic-tile: lazy decode of a sample per defect type gives RGB + binary mask of the same size',
+  { skip: magneticTile.skip },
+  async () => {
+    const ds = await loadMvtec(dataRoot(), { splits: ['test'] });
+    const picks = [
+      ds.samples.find((s) => s.label === 0)!,
+      ...ds.defectTypes.map((d) => ds.samples.find((s) => s.defectType === d)!),
+    ];
+    for await (const { sample, image, mask, hasPixelLabels } of iterateSamples(picks)) {
+      assert.equal(image.channels, 3);
+      assert.equal(mask.width, image.width);
+      assert.equal(mask.height, image.height);
+      assert.ok(mask.data.every((v) => v === 0 || v === 1));
+      assert.equal(hasPixelLabels, sample.label === 1);
+      assert.equal(mask.data.includes(1), sample.label === 1, sample.path);
+    }
+  },
+);
 
 test('mini layout: ignores non-images, accepts upper-case extensions, sorted and typed', async () => {
   await withTempDir(async (root) => {
@@ -102,7 +109,10 @@ test('symlinked images and folders are followed', async () => {
     await symlink(join(real, 'test'), join(root, 'test'));
     await symlink(join(real, 'ground_truth'), join(root, 'ground_truth'));
     const ds = await loadMvtec(root);
-    assert.deepEqual(ds.samples.map((s) => s.stem), ['a', 'c', 'd']);
+    assert.deepEqual(
+      ds.samples.map((s) => s.stem),
+      ['a', 'c', 'd'],
+    );
     assert.ok((await loadSample(ds.samples[2]!)).mask.data.includes(1));
   });
 });

@@ -76,8 +76,16 @@ async function gemmRunner(): Promise<{ run: () => Promise<unknown>; flops: numbe
   const session = await createSession(model.bytes, { threads });
   const r = new Rng(3);
   const feeds = {
-    a: ortTensor('float32', Float32Array.from({ length: M * M }, () => r.uniform(-1, 1)), [M, M]),
-    b: ortTensor('float32', Float32Array.from({ length: M * M }, () => r.uniform(-1, 1)), [M, M]),
+    a: ortTensor(
+      'float32',
+      Float32Array.from({ length: M * M }, () => r.uniform(-1, 1)),
+      [M, M],
+    ),
+    b: ortTensor(
+      'float32',
+      Float32Array.from({ length: M * M }, () => r.uniform(-1, 1)),
+      [M, M],
+    ),
   };
   return { run: () => session.run(feeds), flops: 2 * M * M * M, release: () => session.release() };
 }
@@ -119,7 +127,12 @@ async function main(): Promise<void> {
     config: { B, T, D, heads: H, ffn: F, threads, iters },
     forwardMs: round(forwardMs),
     stepMs: round(stepMs),
-    medians: { forwardMs: round(fwd!.median), stepMs: round(step!.median), gemmMs: round(mm!.median), gemmMinMs: round(mm!.min) },
+    medians: {
+      forwardMs: round(fwd!.median),
+      stepMs: round(step!.median),
+      gemmMs: round(mm!.median),
+      gemmMinMs: round(mm!.min),
+    },
     // CPU-time view (process CPU ms per call, all threads): robust when other processes share the cores.
     cpu: {
       forwardMs: round(fwd!.cpuMedian),

@@ -68,7 +68,8 @@ export class Graph {
     if (name.length === 0 || name.includes('#')) {
       throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `name '${name}' must be non-empty and free of '#'`, { name });
     }
-    if (this.names.has(name)) throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `name '${name}' is already used`, { name });
+    if (this.names.has(name))
+      throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `name '${name}' is already used`, { name });
     this.names.add(name);
   }
 
@@ -93,9 +94,13 @@ export class Graph {
   constant(data: TensorData, shape: Shape, name?: string): Tensor {
     checkShape(shape, name ?? 'constant', 0);
     if (shapeSize(shape) !== data.length) {
-      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `constant has ${data.length} values, shape [${shape.join(',')}] needs ${shapeSize(shape)}`, {
-        shape,
-      });
+      throw new GraphError(
+        'LW_GRAPH_SHAPE_MISMATCH',
+        `constant has ${data.length} values, shape [${shape.join(',')}] needs ${shapeSize(shape)}`,
+        {
+          shape,
+        },
+      );
     }
     let n: string;
     if (name !== undefined) {
@@ -132,7 +137,10 @@ export class Graph {
     const key = `i64v:${values.join(',')}`;
     const hit = this.scalarCache.get(key);
     if (hit) return hit;
-    const t = this.constant(BigInt64Array.from(values, (v) => BigInt(v)), [values.length]);
+    const t = this.constant(
+      BigInt64Array.from(values, (v) => BigInt(v)),
+      [values.length],
+    );
     this.scalarCache.set(key, t);
     return t;
   }
@@ -144,17 +152,32 @@ export class Graph {
     attrs: Record<string, Attr> = {},
   ): Tensor[] {
     for (const t of inputs) {
-      if (t && t.graph !== this) throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `tensor ${t.name} belongs to another graph`, { op });
+      if (t && t.graph !== this)
+        throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `tensor ${t.name} belongs to another graph`, { op });
     }
     const outs: Tensor[] = [];
-    const node: NodeDef = { op, name: this.uniqueName(op), inputs: [...inputs], outputs: outs, attrs, index: this.nodes.length };
-    for (const o of outputs) outs.push(new Tensor(this, this.uniqueName(op.toLowerCase()), [...o.shape], o.dtype, 'node', node));
+    const node: NodeDef = {
+      op,
+      name: this.uniqueName(op),
+      inputs: [...inputs],
+      outputs: outs,
+      attrs,
+      index: this.nodes.length,
+    };
+    for (const o of outputs)
+      outs.push(new Tensor(this, this.uniqueName(op.toLowerCase()), [...o.shape], o.dtype, 'node', node));
     this.nodes.push(node);
     return outs;
   }
 
   /** Single-output convenience. */
-  add1(op: string, inputs: readonly (Tensor | null)[], shape: Shape, dtype: DType, attrs: Record<string, Attr> = {}): Tensor {
+  add1(
+    op: string,
+    inputs: readonly (Tensor | null)[],
+    shape: Shape,
+    dtype: DType,
+    attrs: Record<string, Attr> = {},
+  ): Tensor {
     return this.addNode(op, inputs, [{ shape, dtype }], attrs)[0]!;
   }
 
@@ -164,7 +187,11 @@ export class Graph {
    */
   customGradient(output: Tensor, inputs: readonly Tensor[], rule: CompositeGradient['rule']): void {
     if (!output.producer || output.producer.outputs.length !== 1) {
-      throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `customGradient: ${output.toString()} must be a single-output node result`, {});
+      throw new GraphError(
+        'LW_GRAPH_BAD_ARGUMENT',
+        `customGradient: ${output.toString()} must be a single-output node result`,
+        {},
+      );
     }
     this.compositeGradients.set(output.producer, { inputs, rule });
   }
@@ -176,6 +203,10 @@ export class Graph {
 
 function checkShape(shape: Shape, name: string, minDim = 1): void {
   if (!shape.every((d) => Number.isInteger(d) && d >= minDim)) {
-    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `shape of '${name}' must be positive integers, got [${shape.join(',')}]`, { shape });
+    throw new GraphError(
+      'LW_GRAPH_BAD_ARGUMENT',
+      `shape of '${name}' must be positive integers, got [${shape.join(',')}]`,
+      { shape },
+    );
   }
 }

@@ -58,7 +58,9 @@ export function encodeCheckpoint(ckpt: Checkpoint): Uint8Array {
     header.push({ name: e.name, dtype: dtypeOfData(e.data), shape: [...e.shape], offset, bytes: e.data.byteLength });
     offset = align8(offset + e.data.byteLength);
   }
-  const json = new TextEncoder().encode(JSON.stringify({ version: VERSION, step: ckpt.step, meta: ckpt.meta, entries: header }));
+  const json = new TextEncoder().encode(
+    JSON.stringify({ version: VERSION, step: ckpt.step, meta: ckpt.meta, entries: header }),
+  );
   const dataStart = align8(8 + 4 + json.length);
   const total = dataStart + offset + 4;
   const out = new Uint8Array(total);
@@ -78,7 +80,8 @@ function corrupt(message: string, details: Record<string, unknown> = {}): GraphE
 }
 
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
-  if (bytes.length < 16 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw corrupt('not a linewatch checkpoint');
+  if (bytes.length < 16 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC)
+    throw corrupt('not a linewatch checkpoint');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes.subarray(0, bytes.length - 4));
@@ -91,7 +94,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   } catch {
     throw corrupt('header is not JSON');
   }
-  if (header.version !== VERSION) throw corrupt(`unsupported checkpoint version ${header.version}`, { version: header.version });
+  if (header.version !== VERSION)
+    throw corrupt(`unsupported checkpoint version ${header.version}`, { version: header.version });
   const dataStart = align8(12 + jsonLen);
   const entries = header.entries.map((h) => {
     const data = allocFor(h.dtype, shapeSize(h.shape));

@@ -1,5 +1,15 @@
 export { GraphError, GRAPH_ERROR_CODES, isGraphError, type GraphErrorCode } from './errors.js';
-export { Tensor, attr, shapeSize, type DType, type FloatDType, type Shape, type TensorData, type FloatData, type NodeDef } from './tensor.js';
+export {
+  Tensor,
+  attr,
+  shapeSize,
+  type DType,
+  type FloatDType,
+  type Shape,
+  type TensorData,
+  type FloatData,
+  type NodeDef,
+} from './tensor.js';
 export { Graph, type GraphOptions, type ParamOptions, type ParamEntry, type CompositeGradient } from './builder.js';
 export { init, Rng, type Initializer } from './init.js';
 export * from './ops/index.js';
@@ -13,4 +23,12 @@ export { encodeCheckpoint, decodeCheckpoint, crc32, type Checkpoint, type Checkp
 export { Trainer, type TrainerOptions, type StepResult, type TrainerStats } from './runtime/trainer.js';
 export type { Batch } from './runtime/feeds.js';
 export { type SessionConfig } from './runtime/ort.js';
-export { dense, layerNormLayer, multiHeadAttention, encoderBlock, decoderBlock, type BlockOptions, type AttentionOptions } from './layers/transformer.js';
+export {
+  dense,
+  layerNormLayer,
+  multiHeadAttention,
+  encoderBlock,
+  decoderBlock,
+  type BlockOptions,
+  type AttentionOptions,
+} from './layers/transformer.js';

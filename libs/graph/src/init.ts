@@ -71,7 +71,12 @@ function fans(shape: Shape): [number, number] {
   return [shape[1]! * receptive, shape[0]! * receptive];
 }
 
-export function materialize(initializer: Initializer, shape: Shape, dtype: FloatDType, seed: number): Float32Array | Float64Array {
+export function materialize(
+  initializer: Initializer,
+  shape: Shape,
+  dtype: FloatDType,
+  seed: number,
+): Float32Array | Float64Array {
   const size = shape.reduce((a, b) => a * b, 1);
   const out = dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
   const rng = new Rng(seed);
@@ -100,9 +105,13 @@ export function materialize(initializer: Initializer, shape: Shape, dtype: Float
     }
     case 'values':
       if (initializer.values.length !== size) {
-        throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `initializer has ${initializer.values.length} values, shape needs ${size}`, {
-          shape,
-        });
+        throw new GraphError(
+          'LW_GRAPH_SHAPE_MISMATCH',
+          `initializer has ${initializer.values.length} values, shape needs ${size}`,
+          {
+            shape,
+          },
+        );
       }
       for (let i = 0; i < size; i++) out[i] = initializer.values[i]!;
       break;

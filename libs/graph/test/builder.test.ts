@@ -18,7 +18,10 @@ test('shape inference rejects mismatches at build time with coded errors', () =>
   const a = g.input('a', [2, 3]);
   const b = g.input('b', [4]);
   assert.throws(() => o.add(a, b), code('LW_GRAPH_SHAPE_MISMATCH'));
-  assert.throws(() => o.matmul(a, g.input('c', [4, 5])), (e) => isGraphError(e, 'LW_GRAPH_SHAPE_MISMATCH') && e.details['op'] === 'MatMul');
+  assert.throws(
+    () => o.matmul(a, g.input('c', [4, 5])),
+    (e) => isGraphError(e, 'LW_GRAPH_SHAPE_MISMATCH') && e.details['op'] === 'MatMul',
+  );
   assert.throws(() => o.reshape(a, [4, 2]), code('LW_GRAPH_SHAPE_MISMATCH'));
   assert.throws(() => o.concat([a, g.input('d', [3, 3])], 1), code('LW_GRAPH_SHAPE_MISMATCH'));
   assert.throws(() => o.layerNorm(a, g.param('gm', [2], init.ones())), code('LW_GRAPH_SHAPE_MISMATCH'));
@@ -41,7 +44,10 @@ test('grad refuses ops without a rule, naming the op; frozen paths through them 
   );
   const r = o.resize(x, [7, 7]);
   const s = g.param('s', [1], init.ones());
-  assert.throws(() => grad(o.reduceSum(o.resize(o.mul(x, s), [7, 7])), [s]), (e) => isGraphError(e, 'LW_GRAPH_NO_GRADIENT') && e.details['op'] === 'Resize');
+  assert.throws(
+    () => grad(o.reduceSum(o.resize(o.mul(x, s), [7, 7])), [s]),
+    (e) => isGraphError(e, 'LW_GRAPH_NO_GRADIENT') && e.details['op'] === 'Resize',
+  );
   // Backbone-style: frozen conv/resize on the input, trainable scale after them.
   const [gs] = grad(o.reduceSum(o.mul(r, s)), [s]);
   assert.deepEqual(gs!.shape, [1]);
@@ -64,16 +70,33 @@ test('exports standard ONNX: opset 17, default domain only, named outputs, no bu
   const { graph, pred, loss } = buildTransformer(3);
   const params = graph.paramTensors();
   grad(loss, params);
-  const bytes = exportModel({ graph, outputs: { score: pred }, paramsAs: 'initializers', paramValue: (n) => graph.params.get(n)!.init }).bytes;
+  const bytes = exportModel({
+    graph,
+    outputs: { score: pred },
+    paramsAs: 'initializers',
+    paramValue: (n) => graph.params.get(n)!.init,
+  }).bytes;
   const model = onnxProto.onnx.ModelProto.decode(bytes);
   const mg = model.graph as InstanceType<typeof onnxProto.onnx.GraphProto>;
   assert.equal(Number(model.irVersion), 8);
-  assert.deepEqual(model.opsetImport.map((x) => [x.domain ?? '', Number(x.version)]), [['', 17]]);
+  assert.deepEqual(
+    model.opsetImport.map((x) => [x.domain ?? '', Number(x.version)]),
+    [['', 17]],
+  );
   const ops = new Set(mg.node.map((n) => n.opType));
-  assert.ok(!ops.has('StopGradient') && !ops.has('Gemm') && !ops.has('ScatterElements'), `backward ops leaked: ${[...ops].join(',')}`);
+  assert.ok(
+    !ops.has('StopGradient') && !ops.has('Gemm') && !ops.has('ScatterElements'),
+    `backward ops leaked: ${[...ops].join(',')}`,
+  );
   assert.ok(mg.node.every((n) => !n.domain));
-  assert.deepEqual(mg.output.map((v) => v.name), ['score']);
-  assert.deepEqual(mg.input.map((v) => v.name), ['x']);
+  assert.deepEqual(
+    mg.output.map((v) => v.name),
+    ['score'],
+  );
+  assert.deepEqual(
+    mg.input.map((v) => v.name),
+    ['x'],
+  );
   assert.equal(mg.initializer.filter((t) => graph.params.has(t.name!)).length, params.length);
 });
 

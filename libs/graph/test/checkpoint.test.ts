@@ -19,7 +19,9 @@ test('checkpoint round-trips mixed dtypes and is self-describing', () => {
   };
   const bytes = encodeCheckpoint(ckpt);
   assert.equal(new TextDecoder().decode(bytes.subarray(0, 8)), 'LWCKPT01');
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true))));
+  const header = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true))),
+  );
   assert.deepEqual(
     header.entries.map((e: { name: string; dtype: string; offset: number }) => [e.name, e.dtype, e.offset % 8]),
     [
@@ -35,7 +37,11 @@ test('checkpoint round-trips mixed dtypes and is self-describing', () => {
 });
 
 test('truncated or tampered checkpoints are rejected with LW_GRAPH_CHECKPOINT_CORRUPT', () => {
-  const bytes = encodeCheckpoint({ step: 1, meta: {}, entries: [{ name: 'w', shape: [4], data: new Float32Array(4) }] });
+  const bytes = encodeCheckpoint({
+    step: 1,
+    meta: {},
+    entries: [{ name: 'w', shape: [4], data: new Float32Array(4) }],
+  });
   const corrupt = (b: Uint8Array) => () => decodeCheckpoint(b);
   const isCorrupt = (e: unknown) => isGraphError(e, 'LW_GRAPH_CHECKPOINT_CORRUPT');
   assert.throws(corrupt(bytes.subarray(0, bytes.length - 3)), isCorrupt);

@@ -11,7 +11,9 @@ import type { Tensor } from '../src/tensor.js';
 async function run(g: Graph, out: Tensor, feeds: Record<string, Float32Array>): Promise<Float32Array> {
   const m = exportModel({ graph: g, outputs: { out }, paramsAs: 'inputs' });
   const s = await createSession(m.bytes, { threads: 1 });
-  const res = await s.run(Object.fromEntries(m.inputs.map((t) => [t.name, ortTensor('float32', feeds[t.name]!, t.shape)])));
+  const res = await s.run(
+    Object.fromEntries(m.inputs.map((t) => [t.name, ortTensor('float32', feeds[t.name]!, t.shape)])),
+  );
   await s.release();
   return res['out']!.data as Float32Array;
 }
@@ -32,7 +34,15 @@ test('conv: grouped/depthwise with pads and strides matches a direct reference; 
   const x = g.input('x', [n, c, h, w]);
   const wt = randn(co * (c / group) * k * k, r);
   const bias = randn(co, r);
-  const y = o.clip(o.conv(x, g.constant(wt, [co, c / group, k, k]), g.constant(bias, [co]), { group, strides: [stride, stride], pads: [1, 0, 1, 2] }), 0, 6);
+  const y = o.clip(
+    o.conv(x, g.constant(wt, [co, c / group, k, k]), g.constant(bias, [co]), {
+      group,
+      strides: [stride, stride],
+      pads: [1, 0, 1, 2],
+    }),
+    0,
+    6,
+  );
   const xv = randn(n * c * h * w, r);
   const got = await run(g, y, { x: xv });
   const [oh, ow] = y.shape.slice(2) as [number, number];
@@ -69,7 +79,10 @@ test('resize: bilinear with align_corners and half_pixel matches a reference', a
     const x0 = Math.floor(sx);
     const fy = sy - y0;
     const fx = sx - x0;
-    return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+    return (
+      (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+      fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1))
+    );
   };
   for (const alignCorners of [true, false]) {
     const g = new Graph();
@@ -102,16 +115,34 @@ test('attention: a −10⁴ mask entry removes that key, the same as attending o
   const full = new Graph();
   const mask = new Float32Array(t * s);
   for (let i = 0; i < t; i++) mask[i * s + i] = -1e4; // query i cannot see key i
-  const masked = await run(full, o.attention(full.input('q', [1, t, d]), full.input('kT', [1, d, s]), full.input('v', [1, s, d]), full.constant(mask, [t, s])), { q: qv, kT: kv, v: vv });
+  const masked = await run(
+    full,
+    o.attention(
+      full.input('q', [1, t, d]),
+      full.input('kT', [1, d, s]),
+      full.input('v', [1, s, d]),
+      full.constant(mask, [t, s]),
+    ),
+    { q: qv, kT: kv, v: vv },
+  );
   for (let i = 0; i < t; i++) {
     // Reference: query i alone against the keys other than i.
     const keep = Array.from({ length: s }, (_, j) => j).filter((j) => j !== i);
     const g = new Graph();
-    const kSub = Float32Array.from({ length: d * keep.length }, (_, x) => kv[Math.floor(x / keep.length) * s + keep[x % keep.length]!]!);
+    const kSub = Float32Array.from(
+      { length: d * keep.length },
+      (_, x) => kv[Math.floor(x / keep.length) * s + keep[x % keep.length]!]!,
+    );
     const vSub = Float32Array.from({ length: keep.length * d }, (_, x) => vv[keep[Math.floor(x / d)]! * d + (x % d)]!);
-    const ref = await run(g, o.attention(g.input('q', [1, 1, d]), g.input('kT', [1, d, keep.length]), g.input('v', [1, keep.length, d])), {
-      q: qv.slice(i * d, (i + 1) * d), kT: kSub, v: vSub,
-    });
+    const ref = await run(
+      g,
+      o.attention(g.input('q', [1, 1, d]), g.input('kT', [1, d, keep.length]), g.input('v', [1, keep.length, d])),
+      {
+        q: qv.slice(i * d, (i + 1) * d),
+        kT: kSub,
+        v: vSub,
+      },
+    );
     close(masked.slice(i * d, (i + 1) * d), ref, 1e-5);
   }
 });

@@ -8,16 +8,28 @@ import { awayFromZero, gradCheck, positive, type GradCase } from './gradcheck.js
 
 const cases: GradCase[] = [
   { name: 'add broadcast', inputs: [{ shape: [2, 3, 4] }, { shape: [4] }], build: (_g, [a, b]) => o.add(a!, b!) },
-  { name: 'add both broadcast', inputs: [{ shape: [2, 1, 4] }, { shape: [3, 1] }], build: (_g, [a, b]) => o.add(a!, b!) },
+  {
+    name: 'add both broadcast',
+    inputs: [{ shape: [2, 1, 4] }, { shape: [3, 1] }],
+    build: (_g, [a, b]) => o.add(a!, b!),
+  },
   { name: 'sub broadcast', inputs: [{ shape: [3, 4] }, { shape: [2, 1, 4] }], build: (_g, [a, b]) => o.sub(a!, b!) },
   { name: 'mul broadcast', inputs: [{ shape: [2, 3, 4] }, { shape: [3, 1] }], build: (_g, [a, b]) => o.mul(a!, b!) },
   { name: 'mul self', inputs: [{ shape: [5] }], build: (_g, [a]) => o.mul(a!, a!) },
-  { name: 'div broadcast', inputs: [{ shape: [2, 3] }, { shape: [1, 3], gen: positive }], build: (_g, [a, b]) => o.div(a!, b!) },
+  {
+    name: 'div broadcast',
+    inputs: [{ shape: [2, 3] }, { shape: [1, 3], gen: positive }],
+    build: (_g, [a, b]) => o.div(a!, b!),
+  },
   { name: 'div by number', inputs: [{ shape: [4] }], build: (_g, [a]) => o.div(2, a!) },
   { name: 'pow int', inputs: [{ shape: [2, 3] }], build: (_g, [a]) => o.pow(a!, 3) },
   { name: 'pow 2', inputs: [{ shape: [2, 3] }], build: (_g, [a]) => o.pow(a!, 2) },
   { name: 'pow frac', inputs: [{ shape: [2, 3], gen: positive }], build: (_g, [a]) => o.pow(a!, 2.5) },
-  { name: 'pow tensor', inputs: [{ shape: [2, 3], gen: positive }, { shape: [3] }], build: (_g, [a, b]) => o.pow(a!, b!) },
+  {
+    name: 'pow tensor',
+    inputs: [{ shape: [2, 3], gen: positive }, { shape: [3] }],
+    build: (_g, [a, b]) => o.pow(a!, b!),
+  },
   { name: 'neg', inputs: [{ shape: [3, 2] }], build: (_g, [a]) => o.neg(a!) },
   { name: 'exp', inputs: [{ shape: [3, 2] }], build: (_g, [a]) => o.exp(a!) },
   { name: 'log', inputs: [{ shape: [3, 2], gen: positive }], build: (_g, [a]) => o.log(a!) },
@@ -42,16 +54,41 @@ const cases: GradCase[] = [
     build: (g, [a, b]) => o.where(g.constant(Uint8Array.of(1, 0, 1, 0, 0, 1), [2, 3]), a!, b!),
   },
   { name: 'where scalar branch', inputs: [{ shape: [2, 3] }], build: (_g, [a]) => o.where(o.greater(a!, 0), a!, 0) },
-  { name: 'cast+identity (f32)', dtype: 'float32', inputs: [{ shape: [3] }], build: (_g, [a]) => o.identity(o.cast(o.cast(a!, 'float64'), 'float32')) },
+  {
+    name: 'cast+identity (f32)',
+    dtype: 'float32',
+    inputs: [{ shape: [3] }],
+    build: (_g, [a]) => o.identity(o.cast(o.cast(a!, 'float64'), 'float32')),
+  },
   { name: 'sum', inputs: [{ shape: [2, 2] }, { shape: [2, 2] }], build: (_g, [a, b]) => o.sumAll([a!, b!, a!]) },
   { name: 'matmul 3d@2d', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], build: (_g, [a, b]) => o.matmul(a!, b!) },
   { name: 'matmul 2d@2d', inputs: [{ shape: [3, 4] }, { shape: [4, 2] }], build: (_g, [a, b]) => o.matmul(a!, b!) },
-  { name: 'matmul 4d batched', inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 3] }], build: (_g, [a, b]) => o.matmul(a!, b!) },
-  { name: 'matmul broadcast a', inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }], build: (_g, [a, b]) => o.matmul(a!, b!) },
-  { name: 'matmul broadcast batch', inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: (_g, [a, b]) => o.matmul(a!, b!) },
-  { name: 'matmul Kᵀ', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], build: (_g, [a, b]) => o.matmul(a!, o.transposeLast2(b!)) },
+  {
+    name: 'matmul 4d batched',
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 3] }],
+    build: (_g, [a, b]) => o.matmul(a!, b!),
+  },
+  {
+    name: 'matmul broadcast a',
+    inputs: [{ shape: [3, 4] }, { shape: [2, 4, 5] }],
+    build: (_g, [a, b]) => o.matmul(a!, b!),
+  },
+  {
+    name: 'matmul broadcast batch',
+    inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }],
+    build: (_g, [a, b]) => o.matmul(a!, b!),
+  },
+  {
+    name: 'matmul Kᵀ',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }],
+    build: (_g, [a, b]) => o.matmul(a!, o.transposeLast2(b!)),
+  },
   { name: 'reduceSum axes', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.reduceSum(a!, [0, 2]) },
-  { name: 'reduceSum keep', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.reduceSum(a!, [1], { keepDims: true }) },
+  {
+    name: 'reduceSum keep',
+    inputs: [{ shape: [2, 3, 4] }],
+    build: (_g, [a]) => o.reduceSum(a!, [1], { keepDims: true }),
+  },
   { name: 'reduceMean', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.reduceMean(a!, [-1]) },
   { name: 'reduceMean all', inputs: [{ shape: [2, 3] }], build: (_g, [a]) => o.reduceMean(a!) },
   { name: 'reduceMax', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.reduceMax(a!, [1]) },
@@ -61,14 +98,22 @@ const cases: GradCase[] = [
   { name: 'slice', inputs: [{ shape: [4, 5] }], build: (_g, [a]) => o.slice(a!, [1, -4], [3, 4]) },
   { name: 'pad', inputs: [{ shape: [2, 3] }], build: (_g, [a]) => o.pad(a!, [1, 0, 0, 2], 0.5) },
   { name: 'expand', inputs: [{ shape: [3, 1] }], build: (_g, [a]) => o.expand(a!, [2, 3, 4]) },
-  { name: 'gather axis 0', inputs: [{ shape: [4, 3] }], build: (g, [a]) => o.gather(a!, g.constant(BigInt64Array.of(2n, 0n, 2n), [3]), 0) },
+  {
+    name: 'gather axis 0',
+    inputs: [{ shape: [4, 3] }],
+    build: (g, [a]) => o.gather(a!, g.constant(BigInt64Array.of(2n, 0n, 2n), [3]), 0),
+  },
   {
     name: 'gatherElements',
     inputs: [{ shape: [2, 4] }],
     build: (g, [a]) => o.gatherElements(a!, g.constant(BigInt64Array.of(3n, 1n, 0n, 0n), [2, 2]), 1),
   },
   { name: 'topK', inputs: [{ shape: [3, 6] }], build: (_g, [a]) => o.topK(a!, 3, { axis: 1 }).values },
-  { name: 'topK smallest axis 0', inputs: [{ shape: [5, 2] }], build: (_g, [a]) => o.topK(a!, 2, { axis: 0, largest: false }).values },
+  {
+    name: 'topK smallest axis 0',
+    inputs: [{ shape: [5, 2] }],
+    build: (_g, [a]) => o.topK(a!, 2, { axis: 0, largest: false }).values,
+  },
   {
     name: 'attention (closed-form backward)',
     inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 5] }, { shape: [2, 2, 5, 3] }],
@@ -78,7 +123,13 @@ const cases: GradCase[] = [
     // An additive mask (here −10⁴ on two query/key pairs, −1.5 on another) is a constant: the backward is unchanged.
     name: 'attention with a mask',
     inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 4, 5] }, { shape: [2, 2, 5, 3] }],
-    build: (g, [q, kT, v]) => o.attention(q!, kT!, v!, g.constant(Float64Array.of(-1e4, 0, 0, 0, 0, 0, -1e4, 0, 0, 0, 0, 0, -1.5, 0, 0), [3, 5])),
+    build: (g, [q, kT, v]) =>
+      o.attention(
+        q!,
+        kT!,
+        v!,
+        g.constant(Float64Array.of(-1e4, 0, 0, 0, 0, 0, -1e4, 0, 0, 0, 0, 0, -1.5, 0, 0), [3, 5]),
+      ),
   },
   { name: 'softmax', inputs: [{ shape: [2, 3, 4] }], build: (_g, [a]) => o.softmax(a!, 1) },
   {
@@ -86,7 +137,11 @@ const cases: GradCase[] = [
     inputs: [{ shape: [2, 3, 5] }, { shape: [5] }, { shape: [5] }],
     build: (_g, [x, gm, b]) => o.layerNorm(x!, gm!, b!),
   },
-  { name: 'layerNorm axis 1, no beta', inputs: [{ shape: [2, 3, 4] }, { shape: [3, 4] }], build: (_g, [x, gm]) => o.layerNorm(x!, gm!, undefined, { axis: 1 }) },
+  {
+    name: 'layerNorm axis 1, no beta',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [3, 4] }],
+    build: (_g, [x, gm]) => o.layerNorm(x!, gm!, undefined, { axis: 1 }),
+  },
 ];
 
 test('gradient check (central differences) for every op with a rule', async () => {
@@ -127,7 +182,11 @@ test('gradient check on random broadcasting shapes (binary ops, where, matmul)',
       ['mul', o.mul],
       ['div', o.div],
     ] as const) {
-      await gradCheck({ name: `${name} [${sa}]∘[${sb}]`, inputs: [{ shape: sa }, { shape: sb, gen: name === 'div' ? positive : undefined }], build: (_g, [a, b]) => f(a!, b!) });
+      await gradCheck({
+        name: `${name} [${sa}]∘[${sb}]`,
+        inputs: [{ shape: sa }, { shape: sb, gen: name === 'div' ? positive : undefined }],
+        build: (_g, [a, b]) => f(a!, b!),
+      });
     }
     await gradCheck({
       name: `where [${sa}]?[${sb}]`,
@@ -138,6 +197,10 @@ test('gradient check on random broadcasting shapes (binary ops, where, matmul)',
     // Batch dims: suffixes of `full` with some axes set to 1, so they always broadcast.
     const batch = (): number[] => full.slice(Math.floor(r.next() * (rank + 1))).map((d) => (r.next() < 0.3 ? 1 : d));
     const [batchA, batchB] = [batch(), batch()];
-    await gradCheck({ name: `matmul [${batchA},${m},${k}]@[${batchB},${k},${n}]`, inputs: [{ shape: [...batchA, m, k] }, { shape: [...batchB, k, n] }], build: (_g, [a, b]) => o.matmul(a!, b!) });
+    await gradCheck({
+      name: `matmul [${batchA},${m},${k}]@[${batchB},${k},${n}]`,
+      inputs: [{ shape: [...batchA, m, k] }, { shape: [...batchB, k, n] }],
+      build: (_g, [a, b]) => o.matmul(a!, b!),
+    });
   }
 });

@@ -41,13 +41,23 @@ export async function gradCheck(c: GradCase, seed = 7): Promise<string[]> {
     return arr;
   };
   // Random weights make the check sensitive to every output element (a plain sum hides some errors).
-  const w = g.constant(filled(y.size, () => rng.uniform(-1, 1)), y.shape, 'weights');
+  const w = g.constant(
+    filled(y.size, () => rng.uniform(-1, 1)),
+    y.shape,
+    'weights',
+  );
   const loss = reduceSum(mul(y, w));
   const grads = grad(loss, xs);
   const outputs: Record<string, Tensor> = { loss };
   grads.forEach((gt, i) => (outputs[`g${i}`] = gt));
   // Params built inside `build` (layers) are baked in at their seeded initial values.
-  const model = exportModel({ graph: g, outputs, paramsAs: 'initializers', paramValue: (n) => g.params.get(n)!.init, keepInputs: xs });
+  const model = exportModel({
+    graph: g,
+    outputs,
+    paramsAs: 'initializers',
+    paramValue: (n) => g.params.get(n)!.init,
+    keepInputs: xs,
+  });
   const session = await createSession(model.bytes, { threads: 1 });
   const values = c.inputs.map((s) => {
     const n = s.shape.reduce((a, b) => a * b, 1);

@@ -100,7 +100,12 @@ test('SGD with momentum and weight decay matches a plain-TS reference', async ()
   assertClose(got.b, want.b, 1e-6, 'b');
   const plain = await runGraph(sgd(), 1, () => 0.1);
   const p = problem(1);
-  assertClose(plain.b, Array.from(p.b0, (v, k) => v - 0.1 * (p.cb[k]! + (v - p.tb[k]!))), 1e-6, 'plain b');
+  assertClose(
+    plain.b,
+    Array.from(p.b0, (v, k) => v - 0.1 * (p.cb[k]! + (v - p.tb[k]!))),
+    1e-6,
+    'plain b',
+  );
 });
 
 test('step decay schedule multiplies by 0.1 at each milestone', () => {

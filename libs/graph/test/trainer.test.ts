@@ -11,9 +11,19 @@ import { decoderBlock } from '../src/layers/transformer.js';
 import { expand, mul, reduceMean, sub } from '../src/ops/index.js';
 import { buildMlp, buildTransformer, mlpData, tfData, type Built } from './models.js';
 
-async function train(build: () => Built, data: { x: Float32Array; y: Float32Array }, steps: number, lr: number): Promise<number[]> {
+async function train(
+  build: () => Built,
+  data: { x: Float32Array; y: Float32Array },
+  steps: number,
+  lr: number,
+): Promise<number[]> {
   const m = build();
-  const trainer = await Trainer.create({ graph: m.graph, loss: m.loss, optimizer: adamw({ weightDecay: 0.01 }), threads: 1 });
+  const trainer = await Trainer.create({
+    graph: m.graph,
+    loss: m.loss,
+    optimizer: adamw({ weightDecay: 0.01 }),
+    threads: 1,
+  });
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) losses.push((await trainer.step(data, lr)).loss);
   await trainer.release();
@@ -39,7 +49,13 @@ test('1-layer transformer block (MHA + FFN + post-norm) trains to ≤ 10% of the
 test('exported inference graph matches the training graph forward (1e-6)', async () => {
   const m = buildTransformer(2);
   const data = tfData(9);
-  const trainer = await Trainer.create({ graph: m.graph, loss: m.loss, optimizer: adamw(), outputs: { pred: m.pred }, threads: 1 });
+  const trainer = await Trainer.create({
+    graph: m.graph,
+    loss: m.loss,
+    optimizer: adamw(),
+    outputs: { pred: m.pred },
+    threads: 1,
+  });
   for (let i = 0; i < 5; i++) await trainer.step(data, 0.01);
   // lr = 0 leaves AdamW's params untouched, so this step's `pred` is the training graph's forward at current weights.
   const fromTrain = (await trainer.step(data, 0)).outputs['pred'] as Float32Array;
@@ -78,10 +94,16 @@ test('checkpoint → resume reproduces the next losses bit-exactly', async () =>
 
   const bad = ckpt.slice();
   bad[bad.length - 10] = bad[bad.length - 10]! ^ 0xff;
-  assert.throws(() => b.loadCheckpoint(bad), (e) => isGraphError(e, 'LW_GRAPH_CHECKPOINT_CORRUPT'));
+  assert.throws(
+    () => b.loadCheckpoint(bad),
+    (e) => isGraphError(e, 'LW_GRAPH_CHECKPOINT_CORRUPT'),
+  );
   const m = buildMlp(4);
   const other = await Trainer.create({ graph: m.graph, loss: m.loss, optimizer: sgd({ momentum: 0.9 }), threads: 1 });
-  assert.throws(() => other.loadCheckpoint(ckpt), (e) => isGraphError(e, 'LW_GRAPH_CHECKPOINT_MISMATCH'));
+  assert.throws(
+    () => other.loadCheckpoint(ckpt),
+    (e) => isGraphError(e, 'LW_GRAPH_CHECKPOINT_MISMATCH'),
+  );
   await Promise.all([a.release(), b.release(), other.release()]);
 });
 
@@ -101,13 +123,20 @@ test('decoder block with learned queries trains; frozen params stay put; setPara
   const target = g.input('target', [2, 4, 8]);
   const queries = g.param('queries', [4, 8], init.normal(0.5));
   const frozen = g.param('frozen', [8], init.ones());
-  const out = decoderBlock(g, 'dec', expand(queries, [2, 4, 8]), mul(mem, frozen), { heads: 2, ffn: 16, activation: 'relu' });
+  const out = decoderBlock(g, 'dec', expand(queries, [2, 4, 8]), mul(mem, frozen), {
+    heads: 2,
+    ffn: 16,
+    activation: 'relu',
+  });
   const d = sub(out, target);
   const loss = reduceMean(mul(d, d));
   const trainable = g.paramTensors().filter((t) => t !== frozen);
   const trainer = await Trainer.create({ graph: g, loss, optimizer: adamw(), trainable, threads: 1 });
   const r = new Rng(1);
-  const batch = { mem: Float32Array.from({ length: 96 }, () => r.normal()), target: Float32Array.from({ length: 64 }, () => r.normal()) };
+  const batch = {
+    mem: Float32Array.from({ length: 96 }, () => r.normal()),
+    target: Float32Array.from({ length: 64 }, () => r.normal()),
+  };
   const first = (await trainer.step(batch, 0.01)).loss;
   let last = first;
   for (let i = 0; i < 40; i++) last = (await trainer.step(batch, 0.01)).loss;
@@ -115,6 +144,9 @@ test('decoder block with learned queries trains; frozen params stay put; setPara
   assert.deepEqual(Array.from(trainer.param('frozen')), new Array(8).fill(1));
   trainer.setParam('frozen', new Array(8).fill(2));
   assert.deepEqual(Array.from(trainer.param('frozen')), new Array(8).fill(2));
-  assert.throws(() => trainer.param('nope'), (e) => isGraphError(e, 'LW_GRAPH_UNKNOWN_NAME'));
+  assert.throws(
+    () => trainer.param('nope'),
+    (e) => isGraphError(e, 'LW_GRAPH_UNKNOWN_NAME'),
+  );
   await trainer.release();
 });

@@ -14,7 +14,12 @@ export class InferenceError extends Error {
   readonly code: InferenceErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: InferenceErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: InferenceErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(`${code}: ${message}`, options);
     this.name = 'InferenceError';
     this.code = code;

@@ -1,5 +1,14 @@
 export { INFERENCE_ERRORS, InferenceError, isInferenceError, type InferenceErrorCode } from './errors.js';
 export { parseProviders, SUPPORTED_PROVIDERS, type ProviderAttempt, type SupportedProvider } from './providers.js';
 export { InferenceSession, type SessionOptions, type TensorSpec } from './session.js';
-export { elementCount, float32, fromOrtTensor, toOrtTensor, zerosLike, type TensorData, type TensorDType, type TypedData } from './tensor.js';
+export {
+  elementCount,
+  float32,
+  fromOrtTensor,
+  toOrtTensor,
+  zerosLike,
+  type TensorData,
+  type TensorDType,
+  type TypedData,
+} from './tensor.js';
 export { ortBackends, ortVersion, OrtTensorCtor, type OrtFeeds, type OrtTensor } from './ort.js';

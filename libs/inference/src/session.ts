@@ -101,7 +101,10 @@ export class InferenceSession {
   }
 
   /** Runs with plain tensors; checks names, types and fixed dimensions first. */
-  async run(feeds: Readonly<Record<string, TensorData>>, outputNames?: readonly string[]): Promise<Record<string, TensorData>> {
+  async run(
+    feeds: Readonly<Record<string, TensorData>>,
+    outputNames?: readonly string[],
+  ): Promise<Record<string, TensorData>> {
     this.checkFeeds(feeds);
     const ortFeeds: OrtFeeds = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(t);

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InferenceSession, float32, isInferenceError, ortBackends, parseProviders, type TensorData } from '../src/index.js';
+import {
+  InferenceSession,
+  float32,
+  isInferenceError,
+  ortBackends,
+  parseProviders,
+  type TensorData,
+} from '../src/index.js';
 import { reluPlusOneModel } from './tiny-model.js';
 
 test('runs a model on the CPU provider and returns plain tensors', async () => {
@@ -61,9 +68,16 @@ test('CUDA alone, where it cannot load, is a coded error', async (t) => {
 });
 
 test('unknown provider names and broken models are coded errors', async () => {
-  assert.throws(() => parseProviders(['tpu']), (e) => isInferenceError(e, 'LW_INFER_PROVIDER_UNKNOWN'));
-  await assert.rejects(InferenceSession.open(new Uint8Array([1, 2, 3, 4])), (e) => isInferenceError(e, 'LW_INFER_MODEL_INVALID'));
-  await assert.rejects(InferenceSession.open('/nonexistent/model.onnx'), (e) => isInferenceError(e, 'LW_INFER_MODEL_INVALID'));
+  assert.throws(
+    () => parseProviders(['tpu']),
+    (e) => isInferenceError(e, 'LW_INFER_PROVIDER_UNKNOWN'),
+  );
+  await assert.rejects(InferenceSession.open(new Uint8Array([1, 2, 3, 4])), (e) =>
+    isInferenceError(e, 'LW_INFER_MODEL_INVALID'),
+  );
+  await assert.rejects(InferenceSession.open('/nonexistent/model.onnx'), (e) =>
+    isInferenceError(e, 'LW_INFER_MODEL_INVALID'),
+  );
 });
 
 test('bad feeds are rejected before onnxruntime sees them', async () => {
@@ -77,10 +91,16 @@ test('bad feeds are rejected before onnxruntime sees them', async () => {
     { x: float32(new Float32Array(3), [1, 3]), extra: float32(new Float32Array(1), [1]) },
   ];
   for (const feeds of bad) {
-    await assert.rejects(s.run(feeds), (e) => isInferenceError(e, 'LW_INFER_BAD_INPUT'), JSON.stringify(Object.keys(feeds)));
+    await assert.rejects(
+      s.run(feeds),
+      (e) => isInferenceError(e, 'LW_INFER_BAD_INPUT'),
+      JSON.stringify(Object.keys(feeds)),
+    );
   }
   await s.release();
-  await assert.rejects(s.run({ x: float32(new Float32Array(3), [1, 3]) }), (e) => isInferenceError(e, 'LW_INFER_SESSION_CLOSED'));
+  await assert.rejects(s.run({ x: float32(new Float32Array(3), [1, 3]) }), (e) =>
+    isInferenceError(e, 'LW_INFER_SESSION_CLOSED'),
+  );
 });
 
 test('warm-up runs the model with zeros and reports timings', async () => {

@@ -17,7 +17,12 @@ function valueInfo(name: string, dims: (number | string)[]) {
 
 /** y = relu(x) + 1, x: [N, 3] float32. */
 export function reluPlusOneModel(): Uint8Array {
-  const one = onnx.TensorProto.create({ name: 'one', dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [1] });
+  const one = onnx.TensorProto.create({
+    name: 'one',
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    dims: [],
+    floatData: [1],
+  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],

@@ -33,8 +33,22 @@ const pixels = N * W * H;
 const time = (name: string, fn: () => number): void => {
   const t = performance.now();
   const v = fn();
-  console.log(`${name}: ${v.toFixed(6)} in ${((performance.now() - t) / 1000).toFixed(2)} s (${(pixels / 1e6).toFixed(1)} M px)`);
+  console.log(
+    `${name}: ${v.toFixed(6)} in ${((performance.now() - t) / 1000).toFixed(2)} s (${(pixels / 1e6).toFixed(1)} M px)`,
+  );
 };
-time('pixelAuroc', () => pixelAuroc(samples.map((s) => s.scores), samples.map((s) => s.mask)));
-time('pixelF1Max', () => pixelF1Max(samples.map((s) => s.scores), samples.map((s) => s.mask)).f1);
+time('pixelAuroc', () =>
+  pixelAuroc(
+    samples.map((s) => s.scores),
+    samples.map((s) => s.mask),
+  ),
+);
+time(
+  'pixelF1Max',
+  () =>
+    pixelF1Max(
+      samples.map((s) => s.scores),
+      samples.map((s) => s.mask),
+    ).f1,
+);
 time('aupro@0.3', () => aupro(samples));

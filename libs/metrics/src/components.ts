@@ -11,12 +11,22 @@ export interface Components {
 
 /** Labels the non-zero pixels of `mask` (row-major, width×height) with an explicit stack flood fill. */
 export function labelComponents(mask: ArrayLike<number>, width: number, height: number): Components {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || mask.length !== width * height) {
-    throw new MetricsError(MetricsErrorCodes.LENGTH_MISMATCH, `mask has ${mask.length} pixels, expected ${width}×${height}`, {
-      length: mask.length,
-      width,
-      height,
-    });
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width <= 0 ||
+    height <= 0 ||
+    mask.length !== width * height
+  ) {
+    throw new MetricsError(
+      MetricsErrorCodes.LENGTH_MISMATCH,
+      `mask has ${mask.length} pixels, expected ${width}×${height}`,
+      {
+        length: mask.length,
+        width,
+        height,
+      },
+    );
   }
   const labels = new Int32Array(width * height);
   const sizes: number[] = [0];

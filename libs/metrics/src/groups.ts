@@ -26,7 +26,10 @@ function isPositive(v: number | boolean): boolean {
 /** Validates chunks (lengths, NaN) and counts classes. */
 export function countClasses(scoreChunks: readonly Scores[], labelChunks: readonly Labels[]): GroupTotals {
   if (scoreChunks.length !== labelChunks.length) {
-    throw new MetricsError(MetricsErrorCodes.LENGTH_MISMATCH, `${scoreChunks.length} score arrays but ${labelChunks.length} label arrays`);
+    throw new MetricsError(
+      MetricsErrorCodes.LENGTH_MISMATCH,
+      `${scoreChunks.length} score arrays but ${labelChunks.length} label arrays`,
+    );
   }
   if (scoreChunks.length === 0) throw new MetricsError(MetricsErrorCodes.EMPTY, 'no score arrays given');
   let positives = 0;

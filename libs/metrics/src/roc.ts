@@ -64,7 +64,8 @@ function curveOfChunks(scoreChunks: readonly Scores[], labelChunks: readonly Lab
   const tpr: number[] = [0];
   const thresholds: number[] = [Infinity];
   const maxPoints = opts.maxPoints ?? Infinity;
-  if (!(maxPoints >= 2)) throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `maxPoints must be >= 2, got ${maxPoints}`, { maxPoints });
+  if (!(maxPoints >= 2))
+    throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `maxPoints must be >= 2, got ${maxPoints}`, { maxPoints });
   const step = 1 / maxPoints;
   let last = { t: Infinity, f: 0, p: 0 };
   const totals = scanGroups(scoreChunks, labelChunks, ({ positives, negatives }) => {

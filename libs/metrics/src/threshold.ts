@@ -9,7 +9,8 @@ import { MetricsError, MetricsErrorCodes } from './errors.js';
 import { checkNoNaN } from './validate.js';
 
 export function quantile(values: ArrayLike<number>, q: number): number {
-  if (!(q >= 0 && q <= 1)) throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `quantile must be in [0, 1], got ${q}`, { q });
+  if (!(q >= 0 && q <= 1))
+    throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `quantile must be in [0, 1], got ${q}`, { q });
   if (values.length === 0) throw new MetricsError(MetricsErrorCodes.EMPTY, 'no values to take a quantile of');
   checkNoNaN(values, 'values');
   const sorted = Float64Array.from(values).sort();
@@ -31,7 +32,9 @@ export interface CalibrationOptions {
 export function calibrateThreshold(normalScores: ArrayLike<number>, options: CalibrationOptions = {}): number {
   const margin = options.margin ?? 1;
   if (!(Number.isFinite(margin) && margin > 0)) {
-    throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `margin must be a positive number, got ${margin}`, { margin });
+    throw new MetricsError(MetricsErrorCodes.BAD_ARGUMENT, `margin must be a positive number, got ${margin}`, {
+      margin,
+    });
   }
   return quantile(normalScores, options.quantile ?? 0.995) * margin;
 }

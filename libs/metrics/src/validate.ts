@@ -8,10 +8,14 @@ export type Labels = ArrayLike<number> | ArrayLike<boolean>;
 
 export function checkPair(scores: Scores, labels: Labels, what = 'scores'): void {
   if (scores.length !== labels.length) {
-    throw new MetricsError(MetricsErrorCodes.LENGTH_MISMATCH, `${what} has ${scores.length} values but labels has ${labels.length}`, {
-      scores: scores.length,
-      labels: labels.length,
-    });
+    throw new MetricsError(
+      MetricsErrorCodes.LENGTH_MISMATCH,
+      `${what} has ${scores.length} values but labels has ${labels.length}`,
+      {
+        scores: scores.length,
+        labels: labels.length,
+      },
+    );
   }
   if (scores.length === 0) throw new MetricsError(MetricsErrorCodes.EMPTY, `${what} is empty`);
 }

@@ -21,7 +21,12 @@ test('labelComponents uses 8-connectivity', () => {
 test('aupro: hand-computed 1×4 example', () => {
   // region = pixels 0,1 (size 2); normals: 0.5 and 0.1.
   // curve: (0,0) → (0,0.5) @0.9 → (0.5,0.5) @0.5 → (0.5,1) @0.2 → (1,1) @0.1
-  const s: MapWithMask = { scores: new Float32Array([0.9, 0.2, 0.5, 0.1]), mask: new Uint8Array([1, 1, 0, 0]), width: 4, height: 1 };
+  const s: MapWithMask = {
+    scores: new Float32Array([0.9, 0.2, 0.5, 0.1]),
+    mask: new Uint8Array([1, 1, 0, 0]),
+    width: 4,
+    height: 1,
+  };
   assert.ok(Math.abs(aupro([s]) - 0.5) < 1e-12); // 0.3·0.5 / 0.3
   assert.ok(Math.abs(aupro([s], { maxFpr: 1 }) - 0.75) < 1e-12);
   const c = proCurve([s]);
@@ -31,7 +36,12 @@ test('aupro: hand-computed 1×4 example', () => {
 
 test('aupro: all-equal scores give the chance line (0.15 at FPR 0.3)', () => {
   // one tied group: (0,0) → (1,1); PRO at FPR 0.3 is 0.3, area 0.045, normalised 0.15
-  const s: MapWithMask = { scores: new Float32Array(9).fill(0.5), mask: new Uint8Array([0, 1, 1, 0, 0, 0, 0, 0, 1]), width: 3, height: 3 };
+  const s: MapWithMask = {
+    scores: new Float32Array(9).fill(0.5),
+    mask: new Uint8Array([0, 1, 1, 0, 0, 0, 0, 0, 1]),
+    width: 3,
+    height: 3,
+  };
   assert.ok(Math.abs(aupro([s]) - 0.15) < 1e-12);
   assert.ok(Math.abs(aupro([s], { maxFpr: 1 }) - 0.5) < 1e-12);
 });
@@ -46,7 +56,12 @@ test('aupro: regions are averaged with equal weight regardless of size', () => {
 });
 
 test('aupro: perfect separation scores 1, normal-only images count toward FPR', () => {
-  const a: MapWithMask = { scores: new Float32Array([5, 5, 0, 0]), mask: new Uint8Array([255, 255, 0, 0]), width: 2, height: 2 };
+  const a: MapWithMask = {
+    scores: new Float32Array([5, 5, 0, 0]),
+    mask: new Uint8Array([255, 255, 0, 0]),
+    width: 2,
+    height: 2,
+  };
   const b: MapWithMask = { scores: new Float32Array([1, 0, 0, 0]), mask: new Uint8Array(4), width: 2, height: 2 };
   assert.equal(aupro([a, b]), 1);
 });
@@ -114,7 +129,10 @@ test('aupro: coded errors', () => {
   throwsCode(() => aupro([normal]), MetricsErrorCodes.SINGLE_CLASS);
   throwsCode(() => aupro([]), MetricsErrorCodes.EMPTY);
   throwsCode(() => aupro([{ ...normal, width: 3 }]), MetricsErrorCodes.LENGTH_MISMATCH);
-  throwsCode(() => aupro([{ ...normal, mask: new Uint8Array([1, 0, 0, 0]) }], { maxFpr: 0 }), MetricsErrorCodes.BAD_ARGUMENT);
+  throwsCode(
+    () => aupro([{ ...normal, mask: new Uint8Array([1, 0, 0, 0]) }], { maxFpr: 0 }),
+    MetricsErrorCodes.BAD_ARGUMENT,
+  );
   throwsCode(
     () => aupro([{ ...normal, scores: new Float32Array([NaN, 0, 0, 0]), mask: new Uint8Array([1, 0, 0, 0]) }]),
     MetricsErrorCodes.NON_FINITE,

@@ -86,8 +86,22 @@ test('property: AUROC is invariant to strictly increasing transforms', () => {
       const s = xs.map(([v]) => v / 4);
       const l = xs.map(([, b]) => b);
       const base = auroc(s, l);
-      assert.ok(Math.abs(auroc(s.map((v) => Math.exp(v) * 3 + 1), l) - base) < 1e-12);
-      assert.ok(Math.abs(auroc(s.map((v) => v * v * v), l) - base) < 1e-12);
+      assert.ok(
+        Math.abs(
+          auroc(
+            s.map((v) => Math.exp(v) * 3 + 1),
+            l,
+          ) - base,
+        ) < 1e-12,
+      );
+      assert.ok(
+        Math.abs(
+          auroc(
+            s.map((v) => v * v * v),
+            l,
+          ) - base,
+        ) < 1e-12,
+      );
     }),
     { numRuns: 200, seed: 1 },
   );
@@ -99,7 +113,15 @@ test('property: negating scores gives 1 − AUROC; result matches brute force', 
       const s = xs.map(([v]) => v);
       const l = xs.map(([, b]) => (b ? 1 : 0));
       const base = auroc(s, l);
-      assert.ok(Math.abs(auroc(s.map((v) => -v), l) - (1 - base)) < 1e-12);
+      assert.ok(
+        Math.abs(
+          auroc(
+            s.map((v) => -v),
+            l,
+          ) -
+            (1 - base),
+        ) < 1e-12,
+      );
       assert.ok(Math.abs(base - bruteAuroc(s, l)) < 1e-12);
     }),
     { numRuns: 200, seed: 2 },
@@ -120,8 +142,14 @@ test('pixelRocCurve thins to ~maxPoints, stays within 1/maxPoints of the exact c
   let j = 0;
   for (let i = 0; i < exact.fpr.length; i++) {
     while (j + 1 < thin.fpr.length && thin.thresholds[j + 1]! >= exact.thresholds[i]!) j++;
-    assert.ok(exact.fpr[i]! - thin.fpr[j]! <= 1 / 50 + 1e-12 && exact.tpr[i]! - thin.tpr[j]! <= 1 / 50 + 1e-12, `point ${i}`);
+    assert.ok(
+      exact.fpr[i]! - thin.fpr[j]! <= 1 / 50 + 1e-12 && exact.tpr[i]! - thin.tpr[j]! <= 1 / 50 + 1e-12,
+      `point ${i}`,
+    );
   }
-  assert.deepEqual(rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], { maxPoints: 1e9 }), rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]));
+  assert.deepEqual(
+    rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], { maxPoints: 1e9 }),
+    rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]),
+  );
   throwsCode(() => rocCurve([0, 1], [0, 1], { maxPoints: 1 }), MetricsErrorCodes.BAD_ARGUMENT);
 });

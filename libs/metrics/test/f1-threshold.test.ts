@@ -24,7 +24,10 @@ test('f1Max: all-equal scores give one threshold; ties stay together', () => {
 test('pixelF1Max agrees with f1Max', () => {
   const s = new Float32Array([0.25, 0.5, 0.5, 0.75, 1, 0]);
   const l = new Uint8Array([0, 1, 0, 1, 1, 0]);
-  assert.deepEqual(pixelF1Max([s.subarray(0, 3), s.subarray(3)], [l.subarray(0, 3), l.subarray(3)]), f1Max(Array.from(s), l));
+  assert.deepEqual(
+    pixelF1Max([s.subarray(0, 3), s.subarray(3)], [l.subarray(0, 3), l.subarray(3)]),
+    f1Max(Array.from(s), l),
+  );
 });
 
 test('quantile: linear interpolation between order statistics (numpy "linear")', () => {

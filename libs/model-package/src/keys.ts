@@ -1,5 +1,13 @@
 /** Ed25519 signing keys as PEM files (node:crypto), and the signature over a manifest's exact bytes. */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PackageError } from './errors.js';
@@ -15,12 +23,19 @@ export interface SignatureFile {
 }
 
 export function keyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function checkEd25519(key: KeyObject, path: string): KeyObject {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new PackageError('LW_PKG_KEY_INVALID', `${path} is a ${key.asymmetricKeyType ?? 'unknown'} key, not ed25519`, { path });
+    throw new PackageError(
+      'LW_PKG_KEY_INVALID',
+      `${path} is a ${key.asymmetricKeyType ?? 'unknown'} key, not ed25519`,
+      { path },
+    );
   }
   return key;
 }
@@ -48,12 +63,20 @@ export function loadPublicKey(pathOrPem: string): KeyObject {
     return checkEd25519(createPublicKey(pem), pathOrPem.includes('-----BEGIN') ? '<pem>' : pathOrPem);
   } catch (err) {
     if (err instanceof PackageError) throw err;
-    throw new PackageError('LW_PKG_KEY_INVALID', 'not a PEM public key', { path: pathOrPem.slice(0, 200) }, { cause: err });
+    throw new PackageError(
+      'LW_PKG_KEY_INVALID',
+      'not a PEM public key',
+      { path: pathOrPem.slice(0, 200) },
+      { cause: err },
+    );
   }
 }
 
 /** Writes `<dir>/<name>.pem` (private, mode 0600) and `<dir>/<name>.pub.pem`; returns both paths and the key id. */
-export function generateSigningKeys(dir: string, name = 'signing-key'): { privateKeyPath: string; publicKeyPath: string; keyId: string } {
+export function generateSigningKeys(
+  dir: string,
+  name = 'signing-key',
+): { privateKeyPath: string; publicKeyPath: string; keyId: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   mkdirSync(dir, { recursive: true });
   const privateKeyPath = join(dir, `${name}.pem`);
@@ -65,7 +88,11 @@ export function generateSigningKeys(dir: string, name = 'signing-key'): { privat
 
 export function signBytes(bytes: Uint8Array, privateKey: KeyObject): SignatureFile {
   const publicKey = createPublicKey(privateKey);
-  return { scheme: SIGNATURE_SCHEME, keyId: keyId(publicKey), signature: sign(null, bytes, privateKey).toString('base64') };
+  return {
+    scheme: SIGNATURE_SCHEME,
+    keyId: keyId(publicKey),
+    signature: sign(null, bytes, privateKey).toString('base64'),
+  };
 }
 
 /** True when any trusted key verifies the signature (the key whose id matches is tried first). */

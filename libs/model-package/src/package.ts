@@ -44,7 +44,12 @@ function manifestFromDraft(draft: ManifestDraft, files: readonly PackageFile[], 
 }
 
 /** Builds the package's entries in memory: the files, manifest.json and signature.json. */
-export function buildPackage(draft: ManifestDraft, files: readonly PackageFile[], privateKey: KeyObject, publicKey: KeyObject): PackageFile[] {
+export function buildPackage(
+  draft: ManifestDraft,
+  files: readonly PackageFile[],
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+): PackageFile[] {
   const reserved = files.find((f) => f.path === MANIFEST_FILE || f.path === SIGNATURE_FILE);
   if (reserved) throw new PackageError('LW_PKG_UNSAFE_PATH', `${reserved.path} is reserved`, { path: reserved.path });
   const manifest = manifestFromDraft(draft, files, publicKey);
@@ -92,7 +97,10 @@ function readDirEntries(dir: string, maxBytes: number): TarEntry[] {
         total += st.size;
         if (total > maxBytes) throw new PackageError('LW_PKG_TOO_LARGE', `package ${dir} exceeds ${maxBytes} bytes`);
         const buf = readFileSync(full);
-        out.push({ path: checkRelativePath(relative(dir, full).split(sep).join('/')), data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) });
+        out.push({
+          path: checkRelativePath(relative(dir, full).split(sep).join('/')),
+          data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length),
+        });
       } else throw new PackageError('LW_PKG_UNSAFE_PATH', `${full} is not a regular file`, { path: full });
     }
   };
@@ -134,15 +142,24 @@ export function verifyEntries(entries: readonly TarEntry[], trustedKeys: readonl
   if (!manifestBytes) throw new PackageError('LW_PKG_MANIFEST_INVALID', `the package has no ${MANIFEST_FILE}`);
   const signature = parseSignature(byPath.get(SIGNATURE_FILE));
   if (!verifyBytes(manifestBytes, signature, trustedKeys)) {
-    throw new PackageError('LW_PKG_BAD_SIGNATURE', `signature by key ${signature.keyId} does not verify with a trusted key`, {
-      keyId: signature.keyId,
-    });
+    throw new PackageError(
+      'LW_PKG_BAD_SIGNATURE',
+      `signature by key ${signature.keyId} does not verify with a trusted key`,
+      {
+        keyId: signature.keyId,
+      },
+    );
   }
   let manifest: Manifest;
   try {
     manifest = parseManifest(manifestBytes);
   } catch (err) {
-    throw new PackageError('LW_PKG_MANIFEST_INVALID', err instanceof Error ? err.message : String(err), {}, { cause: err });
+    throw new PackageError(
+      'LW_PKG_MANIFEST_INVALID',
+      err instanceof Error ? err.message : String(err),
+      {},
+      { cause: err },
+    );
   }
   const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
@@ -169,6 +186,10 @@ export function verifyEntries(entries: readonly TarEntry[], trustedKeys: readonl
 }
 
 /** Reads and verifies a package directory, tarball file or tarball bytes. */
-export function verifyPackage(source: string | Uint8Array, trustedKeys: readonly KeyObject[], maxBytes?: number): VerifiedPackage {
+export function verifyPackage(
+  source: string | Uint8Array,
+  trustedKeys: readonly KeyObject[],
+  maxBytes?: number,
+): VerifiedPackage {
   return verifyEntries(readPackage(source, maxBytes), trustedKeys);
 }

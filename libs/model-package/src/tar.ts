@@ -79,7 +79,12 @@ export function unpackTar(bytes: Uint8Array, limits: { maxBytes: number } = { ma
     try {
       tar = new Uint8Array(gunzipSync(bytes, { maxOutputLength: limits.maxBytes }));
     } catch (err) {
-      throw new PackageError('LW_PKG_TAR_INVALID', 'gzip stream is corrupt, truncated or too large', {}, { cause: err });
+      throw new PackageError(
+        'LW_PKG_TAR_INVALID',
+        'gzip stream is corrupt, truncated or too large',
+        {},
+        { cause: err },
+      );
     }
   }
   const entries: TarEntry[] = [];
@@ -103,7 +108,9 @@ export function unpackTar(bytes: Uint8Array, limits: { maxBytes: number } = { ma
     offset += BLOCK;
     if (type === '5') continue; // directory
     if (type !== '0' && type !== '\0') {
-      throw new PackageError('LW_PKG_UNSAFE_PATH', `tar entry "${path}" is not a regular file (type ${type})`, { path });
+      throw new PackageError('LW_PKG_UNSAFE_PATH', `tar entry "${path}" is not a regular file (type ${type})`, {
+        path,
+      });
     }
     checkRelativePath(path.replace(/^\.\//, ''));
     if (size > limits.maxBytes) throw new PackageError('LW_PKG_TOO_LARGE', `tar entry "${path}" is ${size} bytes`);

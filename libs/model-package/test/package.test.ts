@@ -5,8 +5,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  buildPackage, isPackageError, packPackage, signBytes, verifyEntries, verifyPackage, writePackageDir,
-  type ManifestDraft, type PackageErrorCode, type PackageFile,
+  buildPackage,
+  isPackageError,
+  packPackage,
+  signBytes,
+  verifyEntries,
+  verifyPackage,
+  writePackageDir,
+  type ManifestDraft,
+  type PackageErrorCode,
+  type PackageFile,
 } from '../src/index.js';
 
 const draft: ManifestDraft = {
@@ -17,7 +25,13 @@ const draft: ManifestDraft = {
   createdAt: '2026-11-28T12:00:00Z',
   backbone: { id: 'mobilenetv2-nsfwjs' },
   input: { width: 224, height: 224, channels: 3 },
-  normalization: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], scale: 1, channelOrder: 'RGB', colour: 'rgb' },
+  normalization: {
+    mean: [127.5, 127.5, 127.5],
+    std: [127.5, 127.5, 127.5],
+    scale: 1,
+    channelOrder: 'RGB',
+    colour: 'rgb',
+  },
   featureTaps: ['block_5_add', 'block_12_add'],
   tokenGrid: { rows: 14, cols: 14 },
   preset: 'cpu',
@@ -75,11 +89,17 @@ test('unsigned, wrong-key, tampered, truncated and padded packages are each reje
   expectCode(() => verifyEntries(swap('model.onnx', flipped), trusted), 'LW_PKG_DIGEST_MISMATCH');
   expectCode(() => verifyEntries(swap('model.onnx', model.subarray(0, 4000)), trusted), 'LW_PKG_SIZE_MISMATCH');
   expectCode(() => verifyEntries(swap('golden/0.png', undefined), trusted), 'LW_PKG_FILE_MISSING');
-  expectCode(() => verifyEntries([...entries, { path: 'extra.bin', data: new Uint8Array(1) }], trusted), 'LW_PKG_FILE_UNLISTED');
+  expectCode(
+    () => verifyEntries([...entries, { path: 'extra.bin', data: new Uint8Array(1) }], trusted),
+    'LW_PKG_FILE_UNLISTED',
+  );
   const manifest = entries.find((e) => e.path === 'manifest.json')!.data;
   const edited = new TextEncoder().encode(new TextDecoder().decode(manifest).replace('"1.2.0"', '"9.9.9"'));
   expectCode(() => verifyEntries(swap('manifest.json', edited), trusted), 'LW_PKG_BAD_SIGNATURE');
-  expectCode(() => verifyEntries(swap('signature.json', new TextEncoder().encode('{nope')), trusted), 'LW_PKG_BAD_SIGNATURE');
+  expectCode(
+    () => verifyEntries(swap('signature.json', new TextEncoder().encode('{nope')), trusted),
+    'LW_PKG_BAD_SIGNATURE',
+  );
   const tar = packPackage(entries);
   expectCode(() => verifyPackage(tar.subarray(0, Math.floor(tar.length / 2)), trusted), 'LW_PKG_TAR_INVALID');
   const plain = packPackage(entries, false);
@@ -93,14 +113,33 @@ test('a correctly signed manifest that breaks the schema is still refused', () =
   manifest.input.channels = 7;
   const bytes = new TextEncoder().encode(JSON.stringify(manifest));
   const sig = new TextEncoder().encode(JSON.stringify(signBytes(bytes, signer.privateKey)));
-  const forged = entries.map((e) => (e.path === 'manifest.json' ? { path: e.path, data: bytes } : e.path === 'signature.json' ? { path: e.path, data: sig } : e));
+  const forged = entries.map((e) =>
+    e.path === 'manifest.json'
+      ? { path: e.path, data: bytes }
+      : e.path === 'signature.json'
+        ? { path: e.path, data: sig }
+        : e,
+  );
   expectCode(() => verifyEntries(forged, [signer.publicKey]), 'LW_PKG_MANIFEST_INVALID');
 });
 
 test('writing a package is atomic and refuses reserved or unsafe names', () => {
   const signer = keys();
-  expectCode(() => buildPackage(draft, [...files, { path: 'manifest.json', data: new Uint8Array(1) }], signer.privateKey, signer.publicKey), 'LW_PKG_UNSAFE_PATH');
-  expectCode(() => buildPackage(draft, [...files, { path: '../x', data: new Uint8Array(1) }], signer.privateKey, signer.publicKey), 'LW_PKG_UNSAFE_PATH');
+  expectCode(
+    () =>
+      buildPackage(
+        draft,
+        [...files, { path: 'manifest.json', data: new Uint8Array(1) }],
+        signer.privateKey,
+        signer.publicKey,
+      ),
+    'LW_PKG_UNSAFE_PATH',
+  );
+  expectCode(
+    () =>
+      buildPackage(draft, [...files, { path: '../x', data: new Uint8Array(1) }], signer.privateKey, signer.publicKey),
+    'LW_PKG_UNSAFE_PATH',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'lw-pkg-'));
   try {
     const entries = buildPackage(draft, files, signer.privateKey, signer.publicKey);

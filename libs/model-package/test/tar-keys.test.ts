@@ -18,20 +18,35 @@ test('tar round trip, plain and gzipped, is byte-deterministic', () => {
     const bytes = packTar(entries, { gzip });
     assert.deepEqual(packTar(entries, { gzip }), bytes, 'same input gives same bytes');
     const back = unpackTar(bytes);
-    assert.deepEqual(back.map((e) => e.path), ['empty.txt', 'golden/frame-0.png', 'model.onnx']);
+    assert.deepEqual(
+      back.map((e) => e.path),
+      ['empty.txt', 'golden/frame-0.png', 'model.onnx'],
+    );
     for (const e of entries) assert.deepEqual(back.find((b) => b.path === e.path)?.data, e.data);
   }
 });
 
 test('truncated or corrupted tarballs are coded errors, never crashes', () => {
   const bytes = packTar([{ path: 'model.onnx', data: new Uint8Array(2000).fill(7) }]);
-  assert.throws(() => unpackTar(bytes.subarray(0, 1500)), (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'));
-  assert.throws(() => unpackTar(bytes.subarray(0, 2560)), (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'));
+  assert.throws(
+    () => unpackTar(bytes.subarray(0, 1500)),
+    (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'),
+  );
+  assert.throws(
+    () => unpackTar(bytes.subarray(0, 2560)),
+    (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'),
+  );
   const flipped = bytes.slice();
   flipped[10] = (flipped[10] ?? 0) ^ 0xff;
-  assert.throws(() => unpackTar(flipped), (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'));
+  assert.throws(
+    () => unpackTar(flipped),
+    (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'),
+  );
   const gz = packTar([{ path: 'a', data: new Uint8Array(100) }], { gzip: true });
-  assert.throws(() => unpackTar(gz.subarray(0, gz.length - 8)), (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'));
+  assert.throws(
+    () => unpackTar(gz.subarray(0, gz.length - 8)),
+    (e) => isPackageError(e, 'LW_PKG_TAR_INVALID'),
+  );
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 3000 }), (junk) => {
       try {
@@ -46,7 +61,11 @@ test('truncated or corrupted tarballs are coded errors, never crashes', () => {
 
 test('unsafe paths are refused when packing and unpacking', () => {
   for (const path of ['../evil', '/etc/passwd', 'a/../../b', 'a//b', '']) {
-    assert.throws(() => packTar([{ path, data: new Uint8Array(1) }]), (e) => isPackageError(e, 'LW_PKG_UNSAFE_PATH'), path);
+    assert.throws(
+      () => packTar([{ path, data: new Uint8Array(1) }]),
+      (e) => isPackageError(e, 'LW_PKG_UNSAFE_PATH'),
+      path,
+    );
   }
   // Hand-craft an archive whose entry is a symlink: it must not be accepted.
   const ok = packTar([{ path: 'link', data: new Uint8Array(0) }]);
@@ -55,7 +74,10 @@ test('unsafe paths are refused when packing and unpacking', () => {
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (h[i] as number);
   h.set(Buffer.from(sum.toString(8).padStart(6, '0') + '\0 '), 148);
-  assert.throws(() => unpackTar(h), (e) => isPackageError(e, 'LW_PKG_UNSAFE_PATH'));
+  assert.throws(
+    () => unpackTar(h),
+    (e) => isPackageError(e, 'LW_PKG_UNSAFE_PATH'),
+  );
 });
 
 test('ed25519 keys: sign, verify, wrong key, tampered bytes, bad key files', () => {
@@ -74,8 +96,14 @@ test('ed25519 keys: sign, verify, wrong key, tampered bytes, bad key files', () 
     tampered[3] = 0x41;
     assert.equal(verifyBytes(tampered, sig, [loadPublicKey(a.publicKeyPath)]), false);
     writeFileSync(join(dir, 'junk.pem'), 'not a key');
-    assert.throws(() => loadPublicKey(join(dir, 'junk.pem')), (e) => isPackageError(e, 'LW_PKG_KEY_INVALID'));
-    assert.throws(() => loadPrivateKey(join(dir, 'missing.pem')), (e) => isPackageError(e, 'LW_PKG_KEY_INVALID'));
+    assert.throws(
+      () => loadPublicKey(join(dir, 'junk.pem')),
+      (e) => isPackageError(e, 'LW_PKG_KEY_INVALID'),
+    );
+    assert.throws(
+      () => loadPrivateKey(join(dir, 'missing.pem')),
+      (e) => isPackageError(e, 'LW_PKG_KEY_INVALID'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

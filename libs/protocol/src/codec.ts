@@ -21,7 +21,10 @@ export interface CodecOptions {
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
-const ANY_KIND_LIMITS: EnvelopeLimits = { ...DEFAULT_LIMITS, maxBytes: Math.max(...Object.values(KINDS).map((k) => k.maxBytes)) };
+const ANY_KIND_LIMITS: EnvelopeLimits = {
+  ...DEFAULT_LIMITS,
+  maxBytes: Math.max(...Object.values(KINDS).map((k) => k.maxBytes)),
+};
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function encode<K extends MessageKind>(kind: K, message: MessageOf<K>, options: CodecOptions = {}): Uint8Array {
@@ -66,7 +69,12 @@ export function decodeAny(bytes: Uint8Array, options: CodecOptions = {}): AnyMes
     if (!kind) fail('LW_PROTO_UNKNOWN_KIND', `unknown kind id ${id}`, { kindId: id });
     // The generic limit above is loose; now that the kind is known, hold the payload to the kind's own limit.
     const max = options.maxBytes ?? KINDS[kind].maxBytes;
-    if (bytes.byteLength > max) fail('LW_PROTO_TOO_LARGE', `${kind} payload exceeds ${max} bytes`, { what: 'envelope', size: bytes.byteLength, limit: max });
+    if (bytes.byteLength > max)
+      fail('LW_PROTO_TOO_LARGE', `${kind} payload exceeds ${max} bytes`, {
+        what: 'envelope',
+        size: bytes.byteLength,
+        limit: max,
+      });
     return partRange(defFor(kind));
   });
   const k = kind as MessageKind;
@@ -84,7 +92,10 @@ function materialise(kind: MessageKind, d: MessageDef, headerBytes: Uint8Array, 
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    fail('LW_PROTO_INVALID_JSON', `${kind} header is not valid JSON`, { kind, reason: e instanceof Error ? e.message : String(e) });
+    fail('LW_PROTO_INVALID_JSON', `${kind} header is not valid JSON`, {
+      kind,
+      reason: e instanceof Error ? e.message : String(e),
+    });
   }
   if (!isPlainRecord(parsed)) fail('LW_PROTO_INVALID_JSON', `${kind} header must be a JSON object`, { kind });
   checkSchema(d.header, parsed, `${kind} header`);
@@ -118,7 +129,8 @@ function mergeLimits(base: EnvelopeLimits, options: CodecOptions): EnvelopeLimit
   const pick = (name: keyof CodecOptions): number => {
     const v = options[name];
     if (v === undefined) return base[name];
-    if (!Number.isSafeInteger(v) || v < 0) fail('LW_PROTO_INVALID_ARGUMENT', `${name} must be a non-negative integer`, { option: name });
+    if (!Number.isSafeInteger(v) || v < 0)
+      fail('LW_PROTO_INVALID_ARGUMENT', `${name} must be a non-negative integer`, { option: name });
     return v;
   };
   return { maxBytes: pick('maxBytes'), maxHeaderBytes: pick('maxHeaderBytes'), maxPartBytes: pick('maxPartBytes') };
@@ -133,7 +145,11 @@ function float32ToBytes(values: Float32Array): Uint8Array {
 }
 
 function bytesToFloat32(bytes: Uint8Array, field: string): Float32Array {
-  if (bytes.length % 4 !== 0) fail('LW_PROTO_PART_INVALID', `${field} length ${bytes.length} is not a multiple of 4`, { field, length: bytes.length });
+  if (bytes.length % 4 !== 0)
+    fail('LW_PROTO_PART_INVALID', `${field} length ${bytes.length} is not a multiple of 4`, {
+      field,
+      length: bytes.length,
+    });
   // `bytes` is a fresh copy at offset 0, so the view is aligned.
   if (LITTLE_ENDIAN_HOST) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

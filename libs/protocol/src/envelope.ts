@@ -50,7 +50,12 @@ export interface PartRange {
   readonly max: number;
 }
 
-export function encodeEnvelope(kindId: number, header: Uint8Array, parts: readonly Uint8Array[], limits: EnvelopeLimits): Uint8Array {
+export function encodeEnvelope(
+  kindId: number,
+  header: Uint8Array,
+  parts: readonly Uint8Array[],
+  limits: EnvelopeLimits,
+): Uint8Array {
   if (header.length > limits.maxHeaderBytes) tooLarge('header', header.length, limits.maxHeaderBytes);
   if (parts.length > MAX_PARTS) fail('LW_PROTO_PART_COUNT', `at most ${MAX_PARTS} parts`, { count: parts.length });
   let total = ENVELOPE_PREFIX_BYTES + header.length + 1;
@@ -82,8 +87,13 @@ export function encodeEnvelope(kindId: number, header: Uint8Array, parts: readon
  * `partsFor` maps the kind byte to the allowed part count; it throws (LW_PROTO_KIND_MISMATCH / LW_PROTO_UNKNOWN_KIND)
  * when the caller does not accept that kind, so the kind is judged before any length is trusted.
  */
-export function decodeEnvelope(input: Uint8Array, limits: EnvelopeLimits, partsFor: (kindId: number) => PartRange): Envelope {
-  if (!(input instanceof Uint8Array)) fail('LW_PROTO_INVALID_ARGUMENT', 'payload must be a Uint8Array or Buffer', { got: typeof input });
+export function decodeEnvelope(
+  input: Uint8Array,
+  limits: EnvelopeLimits,
+  partsFor: (kindId: number) => PartRange,
+): Envelope {
+  if (!(input instanceof Uint8Array))
+    fail('LW_PROTO_INVALID_ARGUMENT', 'payload must be a Uint8Array or Buffer', { got: typeof input });
   // Normalise Buffer/subarray views so offsets below are relative to the payload.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const len = bytes.length;
@@ -107,7 +117,10 @@ export function decodeEnvelope(input: Uint8Array, limits: EnvelopeLimits, partsF
   if (headerEnd + 1 > len) truncated('header', headerEnd + 1, len);
   const count = bytes[headerEnd] as number;
   if (count < partRange.min || count > partRange.max) {
-    fail('LW_PROTO_PART_COUNT', `expected ${partRange.min}..${partRange.max} parts, got ${count}`, { count, ...partRange });
+    fail('LW_PROTO_PART_COUNT', `expected ${partRange.min}..${partRange.max} parts, got ${count}`, {
+      count,
+      ...partRange,
+    });
   }
 
   // Pass 1: walk the declared lengths without allocating.
@@ -137,5 +150,10 @@ function tooLarge(what: string, size: number, limit: number, extra: Record<strin
 }
 
 function truncated(what: string, needed: number, available: number, extra: Record<string, unknown> = {}): never {
-  fail('LW_PROTO_TRUNCATED', `${what} needs ${needed} bytes, only ${available} present`, { what, needed, available, ...extra });
+  fail('LW_PROTO_TRUNCATED', `${what} needs ${needed} bytes, only ${available} present`, {
+    what,
+    needed,
+    available,
+    ...extra,
+  });
 }

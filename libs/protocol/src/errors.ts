@@ -4,27 +4,36 @@
  * tests walk to prove every code is reachable.
  */
 export const ERROR_CATALOGUE = {
-  LW_PROTO_INVALID_ARGUMENT: 'An API was called with an argument of the wrong JavaScript type (e.g. a string where bytes are expected) or invalid options.',
+  LW_PROTO_INVALID_ARGUMENT:
+    'An API was called with an argument of the wrong JavaScript type (e.g. a string where bytes are expected) or invalid options.',
   LW_PROTO_UNKNOWN_KIND: 'The message kind is not one this protocol version defines.',
-  LW_PROTO_TOO_LARGE: 'The payload, its header or one of its parts exceeds the configured size limit (checked before allocating).',
+  LW_PROTO_TOO_LARGE:
+    'The payload, its header or one of its parts exceeds the configured size limit (checked before allocating).',
   LW_PROTO_TRUNCATED: 'The envelope ends before the lengths it declares (header, part count or a part).',
   LW_PROTO_BAD_MAGIC: 'The payload does not start with the envelope magic bytes "LW".',
   LW_PROTO_UNSUPPORTED_VERSION: 'The envelope version byte is not one this build can read.',
   LW_PROTO_KIND_MISMATCH: 'The envelope says it carries a different kind than the caller (or the topic) expects.',
   LW_PROTO_INVALID_UTF8: 'The JSON header (or manifest) is not valid UTF-8.',
   LW_PROTO_INVALID_JSON: 'The JSON header (or manifest) does not parse, or is not a JSON object.',
-  LW_PROTO_SCHEMA_VIOLATION: 'The message does not match its schema (wrong type, missing field, out of range, or a cross-field rule).',
+  LW_PROTO_SCHEMA_VIOLATION:
+    'The message does not match its schema (wrong type, missing field, out of range, or a cross-field rule).',
   LW_PROTO_PART_COUNT: 'The number of binary parts does not match what the message kind requires.',
-  LW_PROTO_PART_INVALID: 'A binary part has an impossible shape (e.g. float32 features whose length is not a multiple of 4).',
-  LW_PROTO_IMAGE_INVALID: 'An image part lacks its format signature (JPEG SOI, PNG signature) or the anomaly map is not an 8-bit greyscale PNG.',
+  LW_PROTO_PART_INVALID:
+    'A binary part has an impossible shape (e.g. float32 features whose length is not a multiple of 4).',
+  LW_PROTO_IMAGE_INVALID:
+    'An image part lacks its format signature (JPEG SOI, PNG signature) or the anomaly map is not an 8-bit greyscale PNG.',
   LW_PROTO_TRAILING_BYTES: 'Bytes remain after the last declared part.',
-  LW_PROTO_TOPIC_MALFORMED: 'The topic does not have the linewatch/v1/{site}/{line}/{device}/... structure, or is too long.',
-  LW_PROTO_TOPIC_SEGMENT: 'A topic segment (site, line, device, camera, share group) is empty, too long, or contains a forbidden character.',
+  LW_PROTO_TOPIC_MALFORMED:
+    'The topic does not have the linewatch/v1/{site}/{line}/{device}/... structure, or is too long.',
+  LW_PROTO_TOPIC_SEGMENT:
+    'A topic segment (site, line, device, camera, share group) is empty, too long, or contains a forbidden character.',
   LW_PROTO_TOPIC_UNKNOWN_KIND: 'The topic suffix after the device does not name a known message kind.',
   LW_PROTO_TOPIC_MISMATCH: 'The device or camera named in the topic differs from the one in the payload.',
-  LW_PROTO_HTTP_NETWORK: 'An HTTP API call got no answer: connection refused or reset, DNS failure, or the request could not be sent.',
-  LW_PROTO_HTTP_TIMEOUT: 'An HTTP API call did not get its complete answer within the client\'s timeout.',
-  LW_PROTO_HTTP_REPLY_INVALID: 'An HTTP API answer does not match its route: a status the route does not declare, a body that is not JSON or fails the schema for its status, or an error status without a {code, message} body.',
+  LW_PROTO_HTTP_NETWORK:
+    'An HTTP API call got no answer: connection refused or reset, DNS failure, or the request could not be sent.',
+  LW_PROTO_HTTP_TIMEOUT: "An HTTP API call did not get its complete answer within the client's timeout.",
+  LW_PROTO_HTTP_REPLY_INVALID:
+    'An HTTP API answer does not match its route: a status the route does not declare, a body that is not JSON or fails the schema for its status, or an error status without a {code, message} body.',
 } as const satisfies Record<string, string>;
 
 export type ProtocolErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -65,7 +74,13 @@ export class ApiError extends Error {
   readonly status: number | null;
   readonly details: ProtocolErrorDetails;
 
-  constructor(code: string, message: string, status: number | null, details: ProtocolErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    status: number | null,
+    details: ProtocolErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
     super(`${code}: ${message}`, options);
     this.code = code;
     this.status = status;

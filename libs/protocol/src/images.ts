@@ -16,10 +16,12 @@ const startsWith = (b: Uint8Array, prefix: readonly number[], at = 0): boolean =
 
 export function checkImage(media: ImageMedia, bytes: Uint8Array, field: string): void {
   if (media === 'image/jpeg') {
-    if (!startsWith(bytes, JPEG_SOI)) fail('LW_PROTO_IMAGE_INVALID', `${field} is not a JPEG (no SOI marker)`, { field, media });
+    if (!startsWith(bytes, JPEG_SOI))
+      fail('LW_PROTO_IMAGE_INVALID', `${field} is not a JPEG (no SOI marker)`, { field, media });
     return;
   }
-  if (!startsWith(bytes, PNG_SIGNATURE)) fail('LW_PROTO_IMAGE_INVALID', `${field} is not a PNG (bad signature)`, { field, media });
+  if (!startsWith(bytes, PNG_SIGNATURE))
+    fail('LW_PROTO_IMAGE_INVALID', `${field} is not a PNG (bad signature)`, { field, media });
   if (bytes.length < PNG_MIN_BYTES || !startsWith(bytes, IHDR, 12)) {
     fail('LW_PROTO_IMAGE_INVALID', `${field} has no IHDR chunk`, { field, media });
   }
@@ -31,11 +33,15 @@ export function checkImage(media: ImageMedia, bytes: Uint8Array, field: string):
   if (width === 0 || height === 0) fail('LW_PROTO_IMAGE_INVALID', `${field} has zero size`, { field, width, height });
   // The anomaly map is a single-channel 8-bit heat map; anything else means the producer encoded the wrong image.
   if (bitDepth !== 8 || colourType !== 0) {
-    fail('LW_PROTO_IMAGE_INVALID', `${field} must be 8-bit greyscale (got depth ${bitDepth}, colour type ${colourType})`, {
-      field,
-      bitDepth,
-      colourType,
-    });
+    fail(
+      'LW_PROTO_IMAGE_INVALID',
+      `${field} must be 8-bit greyscale (got depth ${bitDepth}, colour type ${colourType})`,
+      {
+        field,
+        bitDepth,
+        colourType,
+      },
+    );
   }
 }
 

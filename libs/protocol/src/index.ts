@@ -52,7 +52,14 @@ export type { AnyMessage, MessageDef, MessageOf, PartSpec } from './messages/ind
 export { EXECUTION_PROVIDERS, type ExecutionProvider } from './messages/common.js';
 export { ScoreSchema } from './messages/score.js';
 export type { ScoreMessage } from './messages/score.js';
-export { AckSchema, EventSchema, MAX_ACK_IDS, MAX_FEATURES, MAX_JPEG_BYTES, MAX_MAP_PNG_BYTES } from './messages/event.js';
+export {
+  AckSchema,
+  EventSchema,
+  MAX_ACK_IDS,
+  MAX_FEATURES,
+  MAX_JPEG_BYTES,
+  MAX_MAP_PNG_BYTES,
+} from './messages/event.js';
 export type { AckMessage, EventMessage } from './messages/event.js';
 export { BirthSchema, DEVICE_STATES, DeathSchema, StatusSchema } from './messages/lifecycle.js';
 export type { BirthMessage, DeathMessage, StatusMessage } from './messages/lifecycle.js';
@@ -69,5 +76,13 @@ export type { DesiredModelMessage, ModelReportMessage, ModelUpdateReason, ModelU
 export { ThresholdSchema } from './messages/threshold.js';
 export type { ThresholdMessage } from './messages/threshold.js';
 
-export { MANIFEST_SCHEMA_VERSION, MAX_MANIFEST_BYTES, ManifestSchema, isManifest, parseManifest, serializeManifest, validateManifest } from './manifest.js';
+export {
+  MANIFEST_SCHEMA_VERSION,
+  MAX_MANIFEST_BYTES,
+  ManifestSchema,
+  isManifest,
+  parseManifest,
+  serializeManifest,
+  validateManifest,
+} from './manifest.js';
 export type { Manifest } from './manifest.js';

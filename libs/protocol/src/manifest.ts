@@ -60,7 +60,11 @@ export const ManifestSchema = Type.Object(
       targetFpr: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     }),
     files: Type.Array(
-      Type.Object({ path: PackagePath, sha256: Sha256Hex, bytes: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }),
+      Type.Object({
+        path: PackagePath,
+        sha256: Sha256Hex,
+        bytes: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+      }),
       { minItems: 1, maxItems: 256 },
     ),
     signing: Type.Object({ scheme: Literals(SIGNATURE_SCHEMES), keyId: Id('Signing key id') }),
@@ -68,10 +72,13 @@ export const ManifestSchema = Type.Object(
     selfTest: Type.Optional(
       Type.Object({
         tolerance: Type.Number({ minimum: 0, maximum: 1e9 }),
-        frames: Type.Array(Type.Object({ path: PackagePath, expectedScore: Type.Number({ minimum: 0, maximum: 1e9 }) }), {
-          minItems: 1,
-          maxItems: 64,
-        }),
+        frames: Type.Array(
+          Type.Object({ path: PackagePath, expectedScore: Type.Number({ minimum: 0, maximum: 1e9 }) }),
+          {
+            minItems: 1,
+            maxItems: 64,
+          },
+        ),
       }),
     ),
   },
@@ -82,8 +89,10 @@ export type Manifest = Static<typeof ManifestSchema>;
 /** Cross-field rules the schema language cannot state. */
 function manifestProblem(m: Manifest): string | undefined {
   const n = m.input.channels;
-  if (m.normalization.mean.length !== n || m.normalization.std.length !== n) return 'normalization.mean/std must have one entry per input channel';
-  if ((n === 1) !== (m.normalization.colour === 'grayscale')) return 'normalization.colour must be grayscale exactly when input.channels is 1';
+  if (m.normalization.mean.length !== n || m.normalization.std.length !== n)
+    return 'normalization.mean/std must have one entry per input channel';
+  if ((n === 1) !== (m.normalization.colour === 'grayscale'))
+    return 'normalization.colour must be grayscale exactly when input.channels is 1';
   const paths = new Set(m.files.map((f) => f.path));
   if (paths.size !== m.files.length) return 'files[].path must be unique';
   if (!paths.has('model.onnx')) return 'files must include model.onnx';
@@ -115,10 +124,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function parseManifest(input: Uint8Array | string, maxBytes = MAX_MANIFEST_BYTES): Manifest {
   let text: string;
   if (typeof input === 'string') {
-    if (input.length > maxBytes) fail('LW_PROTO_TOO_LARGE', 'manifest too large', { what: 'manifest', size: input.length, limit: maxBytes });
+    if (input.length > maxBytes)
+      fail('LW_PROTO_TOO_LARGE', 'manifest too large', { what: 'manifest', size: input.length, limit: maxBytes });
     text = input;
   } else if (input instanceof Uint8Array) {
-    if (input.byteLength > maxBytes) fail('LW_PROTO_TOO_LARGE', 'manifest too large', { what: 'manifest', size: input.byteLength, limit: maxBytes });
+    if (input.byteLength > maxBytes)
+      fail('LW_PROTO_TOO_LARGE', 'manifest too large', { what: 'manifest', size: input.byteLength, limit: maxBytes });
     try {
       text = decoder.decode(input);
     } catch {
@@ -131,7 +142,10 @@ export function parseManifest(input: Uint8Array | string, maxBytes = MAX_MANIFES
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    fail('LW_PROTO_INVALID_JSON', 'manifest is not valid JSON', { what: 'manifest', reason: e instanceof Error ? e.message : String(e) });
+    fail('LW_PROTO_INVALID_JSON', 'manifest is not valid JSON', {
+      what: 'manifest',
+      reason: e instanceof Error ? e.message : String(e),
+    });
   }
   if (!isPlainRecord(parsed)) fail('LW_PROTO_INVALID_JSON', 'manifest must be a JSON object', { what: 'manifest' });
   return validateManifest(parsed);

@@ -31,7 +31,11 @@ export function toPublication<K extends MessageKind>(
 }
 
 /** The agent's MQTT will: register at connect, with the bdSeq that the following birth will carry. */
-export function deathWill(address: TopicParams<'death'>, message: MessageOf<'death'>, options?: CodecOptions): Publication {
+export function deathWill(
+  address: TopicParams<'death'>,
+  message: MessageOf<'death'>,
+  options?: CodecOptions,
+): Publication {
   return toPublication('death', address, message, options);
 }
 
@@ -53,9 +57,15 @@ export function assertTopicMatchesMessage(topic: ParsedTopic, message: object): 
   if (typeof message !== 'object' || message === null) fail('LW_PROTO_INVALID_ARGUMENT', 'message must be an object');
   const m = message as { device?: unknown; camera?: unknown };
   if (m.device !== undefined && m.device !== topic.device) {
-    fail('LW_PROTO_TOPIC_MISMATCH', 'payload device differs from topic device', { topic: topic.device, payload: String(m.device) });
+    fail('LW_PROTO_TOPIC_MISMATCH', 'payload device differs from topic device', {
+      topic: topic.device,
+      payload: String(m.device),
+    });
   }
   if (topic.camera !== undefined && m.camera !== topic.camera) {
-    fail('LW_PROTO_TOPIC_MISMATCH', 'payload camera differs from topic camera', { topic: topic.camera, payload: String(m.camera) });
+    fail('LW_PROTO_TOPIC_MISMATCH', 'payload camera differs from topic camera', {
+      topic: topic.camera,
+      payload: String(m.camera),
+    });
   }
 }

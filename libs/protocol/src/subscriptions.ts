@@ -37,7 +37,14 @@ export function kindFilter(kind: MessageKind, scope: Scope = {}): string {
     return value;
   };
   const suffix = (KINDS[kind].suffix as readonly string[]).map((s) => (s === '{camera}' ? '+' : s));
-  return [TOPIC_ROOT, TOPIC_VERSION, level(scope.site, 'site'), level(scope.line, 'line'), level(scope.device, 'device'), ...suffix].join('/');
+  return [
+    TOPIC_ROOT,
+    TOPIC_VERSION,
+    level(scope.site, 'site'),
+    level(scope.line, 'line'),
+    level(scope.device, 'device'),
+    ...suffix,
+  ].join('/');
 }
 
 export function controllerSubscriptions(options: ControllerSubscriptionOptions = {}): Subscription[] {
@@ -61,7 +68,8 @@ function kindsFor(direction: Direction): MessageKind[] {
 
 /** MQTT filter matching (with `$share/<group>/` stripped), for routing received messages and for tests. */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (typeof filter !== 'string' || typeof topic !== 'string') fail('LW_PROTO_INVALID_ARGUMENT', 'filter and topic must be strings');
+  if (typeof filter !== 'string' || typeof topic !== 'string')
+    fail('LW_PROTO_INVALID_ARGUMENT', 'filter and topic must be strings');
   let f = filter.split('/');
   if (f[0] === '$share') {
     if (f.length < 3) return false;

@@ -24,7 +24,9 @@ export interface DeviceAddress {
   readonly device: string;
 }
 
-export type TopicParams<K extends MessageKind> = K extends CameraKind ? DeviceAddress & { readonly camera: string } : DeviceAddress;
+export type TopicParams<K extends MessageKind> = K extends CameraKind
+  ? DeviceAddress & { readonly camera: string }
+  : DeviceAddress;
 
 export interface ParsedTopic extends DeviceAddress {
   readonly kind: MessageKind;
@@ -84,10 +86,12 @@ export function buildTopic<K extends MessageKind>(kind: K, params: TopicParams<K
 /** Topic string → address + kind (+ camera). Throws LW_PROTO_TOPIC_* for anything that is not a concrete v1 topic. */
 export function parseTopic(topic: string): ParsedTopic {
   if (typeof topic !== 'string') fail('LW_PROTO_INVALID_ARGUMENT', 'topic must be a string', { got: typeof topic });
-  if (topic.length > MAX_TOPIC_LENGTH) fail('LW_PROTO_TOPIC_MALFORMED', 'topic too long', { length: topic.length, limit: MAX_TOPIC_LENGTH });
+  if (topic.length > MAX_TOPIC_LENGTH)
+    fail('LW_PROTO_TOPIC_MALFORMED', 'topic too long', { length: topic.length, limit: MAX_TOPIC_LENGTH });
   const segs = topic.split('/');
   if (segs[0] !== TOPIC_ROOT) fail('LW_PROTO_TOPIC_MALFORMED', `topic must start with "${TOPIC_ROOT}/"`, { topic });
-  if (segs[1] !== TOPIC_VERSION) fail('LW_PROTO_TOPIC_MALFORMED', `unsupported topic version`, { topic, version: segs[1] ?? null });
+  if (segs[1] !== TOPIC_VERSION)
+    fail('LW_PROTO_TOPIC_MALFORMED', `unsupported topic version`, { topic, version: segs[1] ?? null });
   if (segs.length < 6) fail('LW_PROTO_TOPIC_MALFORMED', 'topic too short', { topic });
   const [site, line, device] = segs.slice(2, 5);
   assertSegment(site, 'site');
@@ -103,7 +107,10 @@ export function parseTopic(topic: string): ParsedTopic {
     assertSegment(camera, 'camera');
     return { site, line, device, kind, camera };
   }
-  fail('LW_PROTO_TOPIC_UNKNOWN_KIND', `no message kind has topic suffix "${rest.join('/')}"`, { topic, suffix: rest.join('/') });
+  fail('LW_PROTO_TOPIC_UNKNOWN_KIND', `no message kind has topic suffix "${rest.join('/')}"`, {
+    topic,
+    suffix: rest.join('/'),
+  });
 }
 
 export type ParseTopicResult = { ok: true; topic: ParsedTopic } | { ok: false; error: ProtocolError };

@@ -32,7 +32,8 @@ export function validatorFor<K extends MessageKind>(kind: K): TypeCheck<(typeof 
 }
 
 export function defFor(kind: MessageKind): (typeof MESSAGE_DEFS)[MessageKind] {
-  if (!isMessageKind(kind)) fail('LW_PROTO_UNKNOWN_KIND', `unknown message kind ${describe(kind)}`, { kind: describe(kind) });
+  if (!isMessageKind(kind))
+    fail('LW_PROTO_UNKNOWN_KIND', `unknown message kind ${describe(kind)}`, { kind: describe(kind) });
   return MESSAGE_DEFS[kind];
 }
 
@@ -46,7 +47,10 @@ export function checkSchema(schema: TSchema, value: unknown, what: string): void
     if (errors.length >= MAX_REPORTED_ERRORS) break;
   }
   const first = errors[0];
-  fail('LW_PROTO_SCHEMA_VIOLATION', `${what}: ${first ? `${first.path} ${first.message}` : 'invalid'}`, { what, errors });
+  fail('LW_PROTO_SCHEMA_VIOLATION', `${what}: ${first ? `${first.path} ${first.message}` : 'invalid'}`, {
+    what,
+    errors,
+  });
 }
 
 /** Full check of a message: schema, then the kind's cross-field rules. */
@@ -102,4 +106,3 @@ export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   return v === null ? 'null' : typeof v;
 }
-

@@ -38,7 +38,10 @@ export function arbitraryFor(schema: TSchema): fc.Arbitrary<unknown> {
     case 'Integer': {
       const min = (s['minimum'] as number | undefined) ?? -1e6;
       const max = (s['maximum'] as number | undefined) ?? 1e6;
-      return fc.oneof(fc.integer({ min: Math.max(min, 0), max: Math.min(max, 1000) }), fc.bigInt({ min: BigInt(min), max: BigInt(max) }).map(Number));
+      return fc.oneof(
+        fc.integer({ min: Math.max(min, 0), max: Math.min(max, 1000) }),
+        fc.bigInt({ min: BigInt(min), max: BigInt(max) }).map(Number),
+      );
     }
     case 'Number': {
       const min = (s['minimum'] as number | undefined) ?? (s['exclusiveMinimum'] as number | undefined) ?? -1e9;
@@ -62,8 +65,14 @@ export function arbitraryFor(schema: TSchema): fc.Arbitrary<unknown> {
         maxLength: Math.min((s['maxItems'] as number | undefined) ?? MAX_ITEMS, MAX_ITEMS),
       });
     case 'Record': {
-      const [pattern, value] = Object.entries(s['patternProperties'] as Record<string, TSchema>)[0] as [string, TSchema];
-      return fc.dictionary(fc.stringMatching(new RegExp(pattern)), arbitraryFor(value), { maxKeys: MAX_ITEMS, noNullPrototype: true });
+      const [pattern, value] = Object.entries(s['patternProperties'] as Record<string, TSchema>)[0] as [
+        string,
+        TSchema,
+      ];
+      return fc.dictionary(fc.stringMatching(new RegExp(pattern)), arbitraryFor(value), {
+        maxKeys: MAX_ITEMS,
+        noNullPrototype: true,
+      });
     }
     case 'Uint8Array':
       return bytesFor(s);
@@ -82,7 +91,9 @@ export function arbitraryFor(schema: TSchema): fc.Arbitrary<unknown> {
 function stringFor(s: S): fc.Arbitrary<string> {
   const min = (s['minLength'] as number | undefined) ?? 0;
   const max = (s['maxLength'] as number | undefined) ?? 64;
-  const base = s['pattern'] ? fc.stringMatching(new RegExp(s['pattern'] as string)) : fc.string({ unit: 'binary', maxLength: Math.min(max, 64) });
+  const base = s['pattern']
+    ? fc.stringMatching(new RegExp(s['pattern'] as string))
+    : fc.string({ unit: 'binary', maxLength: Math.min(max, 64) });
   return base.filter((v) => v.length >= min && v.length <= max);
 }
 
@@ -96,7 +107,9 @@ function bytesFor(s: S): fc.Arbitrary<Uint8Array> {
   };
   if (s['contentMediaType'] === 'image/jpeg') return tail.map((t) => join(new Uint8Array([0xff, 0xd8, 0xff]), t));
   if (s['contentMediaType'] === 'image/png') {
-    return fc.tuple(fc.integer({ min: 1, max: 4096 }), fc.integer({ min: 1, max: 4096 }), tail).map(([w, h, t]) => join(pngHeader(w, h), t));
+    return fc
+      .tuple(fc.integer({ min: 1, max: 4096 }), fc.integer({ min: 1, max: 4096 }), tail)
+      .map(([w, h, t]) => join(pngHeader(w, h), t));
   }
   return fc.uint8Array({ minLength: (s['minByteLength'] as number | undefined) ?? 0, maxLength: MAX_BLOB });
 }

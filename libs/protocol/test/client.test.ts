@@ -10,7 +10,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApiClient, fillParams, isApiError, type ApiError } from '../src/client/index.js';
 import {
-  CancelJobRoute, GetJobRoute, HeartbeatRoute, ListJobsRoute, LoginRoute, LogoutRoute, ParentPackageRoute, SessionRoute, UploadPackageRoute,
+  CancelJobRoute,
+  GetJobRoute,
+  HeartbeatRoute,
+  ListJobsRoute,
+  LoginRoute,
+  LogoutRoute,
+  ParentPackageRoute,
+  SessionRoute,
+  UploadPackageRoute,
   type JobView,
 } from '../src/http/index.js';
 
@@ -33,7 +41,12 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const s: Seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       seen.push(s);
       handler(s, res);
     });
@@ -47,19 +60,43 @@ after(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
 const now = new Date('2026-01-02T03:04:05.000Z').toISOString();
 const job: JobView = {
-  id: 'j 1/x', line: 'line-a', status: 'queued', trigger: 'admin:u1', parentVersion: '1.0.0+1', targetVersion: 'line-a-j1', datasetSnapshotId: 'snap-1',
-  attempt: 0, maxAttempts: 3, leaseOwner: null, leaseExpiresAt: null, progress: null, resultVersion: null, metrics: null, threshold: null,
-  errorCode: null, errorMessage: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null,
+  id: 'j 1/x',
+  line: 'line-a',
+  status: 'queued',
+  trigger: 'admin:u1',
+  parentVersion: '1.0.0+1',
+  targetVersion: 'line-a-j1',
+  datasetSnapshotId: 'snap-1',
+  attempt: 0,
+  maxAttempts: 3,
+  leaseOwner: null,
+  leaseExpiresAt: null,
+  progress: null,
+  resultVersion: null,
+  metrics: null,
+  threshold: null,
+  errorCode: null,
+  errorMessage: null,
+  createdAt: now,
+  updatedAt: now,
+  startedAt: null,
+  finishedAt: null,
 };
 
-const worker = (): ApiClient => new ApiClient({ baseUrl: base, auth: { kind: 'bearer', token: 'tok' }, timeoutMs: 2000 });
+const worker = (): ApiClient =>
+  new ApiClient({ baseUrl: base, auth: { kind: 'bearer', token: 'tok' }, timeoutMs: 2000 });
 const rejectsWith = (p: Promise<unknown>, code: string, status: number | null): Promise<void> =>
   assert.rejects(p, (e: unknown) => {
     assert.ok(isApiError(e), String(e));
@@ -78,7 +115,10 @@ test('fills and encodes url params, sends the bearer token, returns the checked 
   assert.equal(req.url, '/api/jobs/j%201%2Fx');
   assert.equal(req.headers.authorization, 'Bearer tok');
   assert.equal(req.headers['x-csrf-token'], undefined);
-  assert.equal(fillParams('/api/worker/datasets/:id/items/:item/:file', { id: 's', item: 'e-1', file: 'mask' }), '/api/worker/datasets/s/items/e-1/mask');
+  assert.equal(
+    fillParams('/api/worker/datasets/:id/items/:item/:file', { id: 's', item: 'e-1', file: 'mask' }),
+    '/api/worker/datasets/s/items/e-1/mask',
+  );
 });
 
 test('appends the query (undefined fields left out) and sends a JSON body', async () => {
@@ -88,17 +128,27 @@ test('appends the query (undefined fields left out) and sends a JSON body', asyn
   assert.equal(seen.at(-1)!.url, '/api/jobs?line=line-a&limit=5');
 
   handler = (_req, res) => json(res, 200, { leaseExpiresAt: now, status: 'running' });
-  const hb = await worker().call(HeartbeatRoute, { params: { id: 'j1' }, body: { leaseId: 'lease-0123', progress: { phase: 'train', epoch: 3 } } });
+  const hb = await worker().call(HeartbeatRoute, {
+    params: { id: 'j1' },
+    body: { leaseId: 'lease-0123', progress: { phase: 'train', epoch: 3 } },
+  });
   assert.equal(hb.status, 'running');
   const req = seen.at(-1)!;
   assert.equal(req.headers['content-type'], 'application/json');
-  assert.deepEqual(JSON.parse(req.body.toString('utf8')), { leaseId: 'lease-0123', progress: { phase: 'train', epoch: 3 } });
+  assert.deepEqual(JSON.parse(req.body.toString('utf8')), {
+    leaseId: 'lease-0123',
+    progress: { phase: 'train', epoch: 3 },
+  });
 });
 
-test('raw bytes: an upload goes out with the route\'s content-type; a byte route answers bytes', async () => {
+test("raw bytes: an upload goes out with the route's content-type; a byte route answers bytes", async () => {
   handler = (req, res) => json(res, 200, { sha256: 'abc', bytes: req.body.length });
   const tar = Uint8Array.from([1, 2, 3, 4, 5]);
-  const up = await worker().call(UploadPackageRoute, { params: { id: 'j1' }, query: { lease: 'lease-0123' }, body: tar });
+  const up = await worker().call(UploadPackageRoute, {
+    params: { id: 'j1' },
+    query: { lease: 'lease-0123' },
+    body: tar,
+  });
   assert.equal(up.bytes, 5);
   const req = seen.at(-1)!;
   assert.equal(req.method, 'PUT');
@@ -116,7 +166,7 @@ test('raw bytes: an upload goes out with the route\'s content-type; a byte route
   assert.equal(seen.at(-1)!.url, '/api/worker/jobs/j2/parent-package');
 });
 
-test('an answer that does not match the route\'s schema for its status is LW_PROTO_HTTP_REPLY_INVALID', async () => {
+test("an answer that does not match the route's schema for its status is LW_PROTO_HTTP_REPLY_INVALID", async () => {
   handler = (_req, res) => json(res, 200, { ...job, status: 'exploded' });
   await rejectsWith(worker().call(GetJobRoute, { params: { id: 'j1' } }), 'LW_PROTO_HTTP_REPLY_INVALID', 200);
   handler = (_req, res) => json(res, 200, { ...job, createdAt: 'yesterday' });
@@ -135,10 +185,17 @@ test('an answer that does not match the route\'s schema for its status is LW_PRO
   await rejectsWith(worker().call(GetJobRoute, { params: { id: 'j1' } }), 'LW_PROTO_HTTP_REPLY_INVALID', 502);
 });
 
-test('an error body becomes an ApiError with the server\'s code, message and status', async () => {
+test("an error body becomes an ApiError with the server's code, message and status", async () => {
   handler = (_req, res) => json(res, 409, { code: 'LW_CTRL_JOB_LEASE_LOST', message: 'lease lost' });
-  await rejectsWith(worker().call(HeartbeatRoute, { params: { id: 'j1' }, body: { leaseId: 'lease-0123', progress: { phase: 'x' } } }), 'LW_CTRL_JOB_LEASE_LOST', 409);
-  await assert.rejects(worker().call(CancelJobRoute, { params: { id: 'j1' } }), (e: ApiError) => e.message === 'LW_CTRL_JOB_LEASE_LOST: lease lost');
+  await rejectsWith(
+    worker().call(HeartbeatRoute, { params: { id: 'j1' }, body: { leaseId: 'lease-0123', progress: { phase: 'x' } } }),
+    'LW_CTRL_JOB_LEASE_LOST',
+    409,
+  );
+  await assert.rejects(
+    worker().call(CancelJobRoute, { params: { id: 'j1' } }),
+    (e: ApiError) => e.message === 'LW_CTRL_JOB_LEASE_LOST: lease lost',
+  );
 });
 
 test('no complete answer within the timeout is LW_PROTO_HTTP_TIMEOUT', async () => {
@@ -147,10 +204,13 @@ test('no complete answer within the timeout is LW_PROTO_HTTP_TIMEOUT', async () 
   const stuck = createServer((_req, res) => answer(res));
   await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
   try {
-    const slow = new ApiClient({ baseUrl: `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`, timeoutMs: 100 });
+    const slow = new ApiClient({
+      baseUrl: `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`,
+      timeoutMs: 100,
+    });
     const t0 = Date.now();
     await rejectsWith(slow.call(SessionRoute), 'LW_PROTO_HTTP_TIMEOUT', null);
-    assert.ok(Date.now() - t0 < 1900, 'gave up near its timeout, not the server\'s');
+    assert.ok(Date.now() - t0 < 1900, "gave up near its timeout, not the server's");
     // The headers arrive in time, the body never finishes: still a timeout.
     answer = (res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -167,7 +227,12 @@ test('session auth as the UI: login keeps the cookie and CSRF token; writes carr
   handler = (req, res) => {
     if (req.url === LoginRoute.url) {
       const user = { id: 'u1', username: 'admin', role: 'admin', lines: [] };
-      return json(res, 200, { user, csrfToken: 'csrf-1' }, { 'set-cookie': ['other=1; Path=/', 'lw_session=s3cret; Path=/; HttpOnly; SameSite=Strict'] });
+      return json(
+        res,
+        200,
+        { user, csrfToken: 'csrf-1' },
+        { 'set-cookie': ['other=1; Path=/', 'lw_session=s3cret; Path=/; HttpOnly; SameSite=Strict'] },
+      );
     }
     if (req.url === LogoutRoute.url) return void res.writeHead(204).end();
     return json(res, 200, { user: { id: 'u1', username: 'admin', role: 'admin', lines: [] }, csrfToken: 'csrf-1' });
@@ -182,7 +247,8 @@ test('session auth as the UI: login keeps the cookie and CSRF token; writes carr
   assert.equal(seen.at(-1)!.headers.cookie, 'lw_session=s3cret');
   assert.equal(seen.at(-1)!.headers['x-csrf-token'], 'csrf-1');
 
-  handler = (_req, res) => json(res, 200, { user: { id: 'u1', username: 'admin', role: 'admin', lines: [] }, csrfToken: 'x' });
+  handler = (_req, res) =>
+    json(res, 200, { user: { id: 'u1', username: 'admin', role: 'admin', lines: [] }, csrfToken: 'x' });
   await rejectsWith(ApiClient.login({ baseUrl: base }, 'admin', 'pw'), 'LW_PROTO_HTTP_REPLY_INVALID', 200);
 });
 
@@ -191,10 +257,17 @@ test('a refused connection is LW_PROTO_HTTP_NETWORK; an injected fetch replaces 
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
   const port = (closed.address() as AddressInfo).port;
   await new Promise((resolve) => closed.close(resolve));
-  await rejectsWith(new ApiClient({ baseUrl: `http://127.0.0.1:${port}` }).call(SessionRoute), 'LW_PROTO_HTTP_NETWORK', null);
+  await rejectsWith(
+    new ApiClient({ baseUrl: `http://127.0.0.1:${port}` }).call(SessionRoute),
+    'LW_PROTO_HTTP_NETWORK',
+    null,
+  );
 
   const urls: string[] = [];
-  const injected = new ApiClient({ baseUrl: 'http://controller.invalid', fetch: (u) => (urls.push(String(u)), Promise.resolve(Response.json(job))) });
+  const injected = new ApiClient({
+    baseUrl: 'http://controller.invalid',
+    fetch: (u) => (urls.push(String(u)), Promise.resolve(Response.json(job))),
+  });
   assert.equal((await injected.call(GetJobRoute, { params: { id: 'j9' } })).id, job.id);
   assert.deepEqual(urls, ['http://controller.invalid/api/jobs/j9']);
 });

@@ -1,7 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MESSAGE_KINDS, buildTopic, decode, decodeAny, encode, fromPublication, isMessage, toPublication } from '../src/index.js';
+import {
+  MESSAGE_KINDS,
+  buildTopic,
+  decode,
+  decodeAny,
+  encode,
+  fromPublication,
+  isMessage,
+  toPublication,
+} from '../src/index.js';
 import type { MessageKind, MessageOf, TopicParams } from '../src/index.js';
 import { anyMessageArb, messageArb, segmentArb } from './arbitraries.js';
 
@@ -37,16 +46,22 @@ test('decodeAny recovers the kind from the envelope', () => {
 });
 
 test('toPublication → fromPublication round trip (topic, QoS, retain, payload)', () => {
-  const withTopic = fc.tuple(anyMessageArb, segmentArb, segmentArb, segmentArb).map(([{ kind, message }, site, line, device]) => {
-    // Bind the payload's device/camera to the topic, as a producer must.
-    const m = { ...(message as Record<string, unknown>) };
-    if ('device' in m) m['device'] = device;
-    const params = { site, line, device, camera: typeof m['camera'] === 'string' ? m['camera'] : 'cam-0' };
-    return { kind, message: m, params };
-  });
+  const withTopic = fc
+    .tuple(anyMessageArb, segmentArb, segmentArb, segmentArb)
+    .map(([{ kind, message }, site, line, device]) => {
+      // Bind the payload's device/camera to the topic, as a producer must.
+      const m = { ...(message as Record<string, unknown>) };
+      if ('device' in m) m['device'] = device;
+      const params = { site, line, device, camera: typeof m['camera'] === 'string' ? m['camera'] : 'cam-0' };
+      return { kind, message: m, params };
+    });
   fc.assert(
     fc.property(withTopic, ({ kind, message, params }) => {
-      const pub = toPublication(kind as MessageKind, params as TopicParams<MessageKind>, message as MessageOf<MessageKind>);
+      const pub = toPublication(
+        kind as MessageKind,
+        params as TopicParams<MessageKind>,
+        message as MessageOf<MessageKind>,
+      );
       assert.equal(pub.topic, buildTopic(kind, params as TopicParams<MessageKind>));
       const got = fromPublication(pub.topic, pub.payload);
       assert.equal(got.kind, kind);

@@ -1,7 +1,15 @@
 /** Byte-exact layout checks: other implementations (a C++ agent, a Python tool) will be written against the README. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LIMITS, ENVELOPE_PREFIX_BYTES, KINDS, decode, decodeEnvelope, encode, encodeEnvelope } from '../src/index.js';
+import {
+  DEFAULT_LIMITS,
+  ENVELOPE_PREFIX_BYTES,
+  KINDS,
+  decode,
+  decodeEnvelope,
+  encode,
+  encodeEnvelope,
+} from '../src/index.js';
 import { frame as frameBytes, jpeg, mapPng, samples } from './samples.js';
 
 const u32 = (b: Uint8Array, off: number): number => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off);
@@ -35,7 +43,10 @@ test('event envelope: binary parts are raw (no base64) and in declared order', (
   assert.deepEqual(parts[0], jpeg);
   assert.deepEqual(parts[1], mapPng);
   const f = new DataView(parts[2]!.buffer, parts[2]!.byteOffset, parts[2]!.byteLength);
-  assert.deepEqual([0, 1, 2].map((i) => f.getFloat32(i * 4, true)), [0.25, -1.5, 3]);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => f.getFloat32(i * 4, true)),
+    [0.25, -1.5, 3],
+  );
   // Overhead over the raw images is the JSON header plus 8 + 1 + 4 per part.
   assert.equal(bytes.length, 8 + h + 1 + 4 * 3 + jpeg.length + mapPng.length + 12);
 });
@@ -72,7 +83,10 @@ test('encodeEnvelope/decodeEnvelope are symmetric', () => {
 });
 
 test('tolerant reader: unknown header fields from a newer peer are dropped; writers emit only the schema', () => {
-  const newer = frameBytes(KINDS.health.id, JSON.stringify({ ...samples.health, gpuTempC: 71, outbox: { ...samples.health.outbox, oldestAgeS: 9 } }));
+  const newer = frameBytes(
+    KINDS.health.id,
+    JSON.stringify({ ...samples.health, gpuTempC: 71, outbox: { ...samples.health.outbox, oldestAgeS: 9 } }),
+  );
   assert.deepStrictEqual(decode('health', newer), samples.health);
   const withExtra = { ...samples.score, debug: 'x' } as typeof samples.score;
   assert.deepStrictEqual(encode('score', withExtra), encode('score', samples.score));

@@ -27,8 +27,10 @@ const eventHeader = JSON.stringify({ ...samples.event, jpeg: undefined, anomalyM
 const scoreBytes = encode('score', samples.score);
 
 /** A client whose fetch answers with `answer` (the HTTP codes' triggers). */
-const clientWith = (answer: typeof fetch, timeoutMs?: number): ApiClient => new ApiClient({ baseUrl: 'http://127.0.0.1:9', fetch: answer, ...(timeoutMs ? { timeoutMs } : {}) });
-const never: typeof fetch = (_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+const clientWith = (answer: typeof fetch, timeoutMs?: number): ApiClient =>
+  new ApiClient({ baseUrl: 'http://127.0.0.1:9', fetch: answer, ...(timeoutMs ? { timeoutMs } : {}) });
+const never: typeof fetch = (_url, init) =>
+  new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
 
 const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
   LW_PROTO_INVALID_ARGUMENT: [
@@ -43,7 +45,10 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
   LW_PROTO_TOO_LARGE: [
     ['score payload over 1 KiB', () => decode('score', new Uint8Array(2048))],
     ['configured limit', () => decode('score', scoreBytes, { maxBytes: 10 })],
-    ['declared header length over limit', () => decode('score', Uint8Array.from([0x4c, 0x57, 1, SCORE, 0xff, 0xff, 0xff, 0xff, 0]))],
+    [
+      'declared header length over limit',
+      () => decode('score', Uint8Array.from([0x4c, 0x57, 1, SCORE, 0xff, 0xff, 0xff, 0xff, 0])),
+    ],
     ['encode over limit', () => encode('event', samples.event, { maxPartBytes: 4 })],
   ],
   LW_PROTO_TRUNCATED: [
@@ -56,7 +61,9 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
     ['zip file', () => decode('score', Uint8Array.from([0x50, 0x4b, 3, 4]))],
     ['plain JSON', () => decode('score', new TextEncoder().encode(JSON.stringify(samples.score)))],
   ],
-  LW_PROTO_UNSUPPORTED_VERSION: [['version 2', () => decode('score', frame(SCORE, JSON.stringify(samples.score), [], 2))]],
+  LW_PROTO_UNSUPPORTED_VERSION: [
+    ['version 2', () => decode('score', frame(SCORE, JSON.stringify(samples.score), [], 2))],
+  ],
   LW_PROTO_KIND_MISMATCH: [['score bytes decoded as health', () => decode('health', scoreBytes)]],
   LW_PROTO_INVALID_UTF8: [
     ['lone continuation byte', () => decode('score', frame(SCORE, Uint8Array.from([0x7b, 0x80, 0x7d])))],
@@ -74,18 +81,48 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
     ['NaN on encode', () => encode('score', { ...samples.score, score: Number.NaN })],
     ['cross-field rule', () => encode('modelReport', { ...samples.modelReport, state: 'live' })],
     ['rollback with shadow', () => encode('desiredModel', { ...samples.desiredModel, rollback: true })],
-    ['non-finite features', () => encode('event', { ...samples.event, features: Float32Array.from([Number.POSITIVE_INFINITY]) })],
+    [
+      'non-finite features',
+      () => encode('event', { ...samples.event, features: Float32Array.from([Number.POSITIVE_INFINITY]) }),
+    ],
   ],
   LW_PROTO_PART_COUNT: [
     ['event with one part', () => decode('event', frame(EVENT, eventHeader, [jpeg]))],
     ['score with a part', () => decode('score', frame(SCORE, JSON.stringify(samples.score), [jpeg]))],
   ],
-  LW_PROTO_PART_INVALID: [['features not a multiple of 4', () => decode('event', frame(EVENT, eventHeader, [jpeg, mapPng, new Uint8Array(5)]))]],
+  LW_PROTO_PART_INVALID: [
+    [
+      'features not a multiple of 4',
+      () => decode('event', frame(EVENT, eventHeader, [jpeg, mapPng, new Uint8Array(5)])),
+    ],
+  ],
   LW_PROTO_IMAGE_INVALID: [
     ['PNG where the JPEG goes', () => decode('event', frame(EVENT, eventHeader, [mapPng, mapPng]))],
     ['JPEG where the map goes', () => decode('event', frame(EVENT, eventHeader, [jpeg, jpeg]))],
-    ['16-bit map', () => encode('event', { ...samples.event, anomalyMap: (() => { const p = pngHeader(4, 4); p[24] = 16; return p; })() })],
-    ['RGB map', () => encode('event', { ...samples.event, anomalyMap: (() => { const p = pngHeader(4, 4); p[25] = 2; return p; })() })],
+    [
+      '16-bit map',
+      () =>
+        encode('event', {
+          ...samples.event,
+          anomalyMap: (() => {
+            const p = pngHeader(4, 4);
+            p[24] = 16;
+            return p;
+          })(),
+        }),
+    ],
+    [
+      'RGB map',
+      () =>
+        encode('event', {
+          ...samples.event,
+          anomalyMap: (() => {
+            const p = pngHeader(4, 4);
+            p[25] = 2;
+            return p;
+          })(),
+        }),
+    ],
   ],
   LW_PROTO_TRAILING_BYTES: [['one extra byte', () => decode('score', Uint8Array.from([...scoreBytes, 0]))]],
   LW_PROTO_TOPIC_MALFORMED: [
@@ -106,9 +143,16 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
     ],
     ['camera differs on publish', () => toPublication('score', { ...address, camera: 'cam-2' }, samples.score)],
   ],
-  LW_PROTO_HTTP_NETWORK: [['fetch fails', () => clientWith(() => Promise.reject(new TypeError('fetch failed'))).call(SessionRoute)]],
+  LW_PROTO_HTTP_NETWORK: [
+    ['fetch fails', () => clientWith(() => Promise.reject(new TypeError('fetch failed'))).call(SessionRoute)],
+  ],
   LW_PROTO_HTTP_TIMEOUT: [['no answer within the timeout', () => clientWith(never, 20).call(SessionRoute)]],
-  LW_PROTO_HTTP_REPLY_INVALID: [['200 body off the schema', () => clientWith(() => Promise.resolve(Response.json({ user: null }))).call(SessionRoute)]],
+  LW_PROTO_HTTP_REPLY_INVALID: [
+    [
+      '200 body off the schema',
+      () => clientWith(() => Promise.resolve(Response.json({ user: null }))).call(SessionRoute),
+    ],
+  ],
 };
 
 describe('every error code has a trigger', () => {
@@ -120,14 +164,20 @@ describe('every error code has a trigger', () => {
     for (const [name, fn] of triggers[code]) {
       // The HTTP client's codes reject (async) with an ApiError; everything else throws a ProtocolError.
       test(`${code}: ${name}`, async () => {
-        await assert.rejects(async () => fn(), (e: unknown) => {
-          assert.ok(e instanceof ProtocolError || e instanceof ApiError, `expected ProtocolError or ApiError, got ${String(e)}`);
-          assert.equal(e.code, code, e.message);
-          assert.ok(e.message.startsWith(code));
-          assert.ok(Object.isFrozen(e.details));
-          assert.doesNotThrow(() => JSON.stringify(e));
-          return true;
-        });
+        await assert.rejects(
+          async () => fn(),
+          (e: unknown) => {
+            assert.ok(
+              e instanceof ProtocolError || e instanceof ApiError,
+              `expected ProtocolError or ApiError, got ${String(e)}`,
+            );
+            assert.equal(e.code, code, e.message);
+            assert.ok(e.message.startsWith(code));
+            assert.ok(Object.isFrozen(e.details));
+            assert.doesNotThrow(() => JSON.stringify(e));
+            return true;
+          },
+        );
       });
     }
   }
@@ -151,6 +201,9 @@ test('schema violations name the failing path', () => {
   } catch (e) {
     assert.ok(isProtocolError(e, 'LW_PROTO_SCHEMA_VIOLATION'));
     const errors = e.details['errors'] as { path: string }[];
-    assert.ok(errors.some((x) => x.path === '/score'), JSON.stringify(errors));
+    assert.ok(
+      errors.some((x) => x.path === '/score'),
+      JSON.stringify(errors),
+    );
   }
 });

@@ -6,7 +6,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { KINDS, MESSAGE_KINDS, ProtocolError, decode, decodeAny, encode, fromPublication, isMessage, toPublication } from '../src/index.js';
+import {
+  KINDS,
+  MESSAGE_KINDS,
+  ProtocolError,
+  decode,
+  decodeAny,
+  encode,
+  fromPublication,
+  isMessage,
+  toPublication,
+} from '../src/index.js';
 import type { MessageKind, ProtocolErrorCode } from '../src/index.js';
 import { anyMessageArb } from './arbitraries.js';
 import { frame as frameBytes } from './samples.js';
@@ -28,7 +38,8 @@ function onlyProtocolErrors<T>(fn: () => T, onOk: (v: T) => void = () => {}, cod
   onOk(value);
 }
 
-const valid = (kind: MessageKind) => (m: unknown) => assert.ok(isMessage(kind, m), 'decoded value must be a valid message');
+const valid = (kind: MessageKind) => (m: unknown) =>
+  assert.ok(isMessage(kind, m), 'decoded value must be a valid message');
 
 const encoded = anyMessageArb.map(({ kind, message }) => ({ kind, bytes: encode(kind, message as never) }));
 
@@ -66,12 +77,16 @@ test('every truncation of a valid envelope → LW_PROTO_TRUNCATED', () => {
 
 test('bit flips in a valid envelope → valid message or ProtocolError', () => {
   fc.assert(
-    fc.property(encoded, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 4 }), ({ kind, bytes }, flips) => {
-      const copy = bytes.slice();
-      for (const [pos, bit] of flips) copy[pos % copy.length] = (copy[pos % copy.length] ?? 0) ^ (1 << bit);
-      onlyProtocolErrors(() => decode(kind, copy), valid(kind));
-      onlyProtocolErrors(() => decodeAny(copy));
-    }),
+    fc.property(
+      encoded,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 4 }),
+      ({ kind, bytes }, flips) => {
+        const copy = bytes.slice();
+        for (const [pos, bit] of flips) copy[pos % copy.length] = (copy[pos % copy.length] ?? 0) ^ (1 << bit);
+        onlyProtocolErrors(() => decode(kind, copy), valid(kind));
+        onlyProtocolErrors(() => decodeAny(copy));
+      },
+    ),
     { numRuns: RUNS },
   );
 });
@@ -109,7 +124,8 @@ test('trailing bytes after a valid envelope → LW_PROTO_TRAILING_BYTES', () => 
   );
 });
 
-const frame = (kind: MessageKind, header: Uint8Array, parts: Uint8Array[] = []): Uint8Array => frameBytes(KINDS[kind].id, header, parts);
+const frame = (kind: MessageKind, header: Uint8Array, parts: Uint8Array[] = []): Uint8Array =>
+  frameBytes(KINDS[kind].id, header, parts);
 
 test('garbage headers (bytes, strings, JSON values) in valid framing → valid message or ProtocolError', () => {
   const enc = new TextEncoder();
@@ -117,7 +133,9 @@ test('garbage headers (bytes, strings, JSON values) in valid framing → valid m
     fc.uint8Array({ maxLength: 128 }),
     fc.string({ unit: 'binary', maxLength: 128 }).map((s) => enc.encode(s)),
     fc.json({ maxDepth: 4 }).map((s) => enc.encode(s)),
-    fc.anything({ maxDepth: 3 }).map((v) => enc.encode(JSON.stringify({ ...(typeof v === 'object' ? v : { v }) }) ?? 'null')),
+    fc
+      .anything({ maxDepth: 3 })
+      .map((v) => enc.encode(JSON.stringify({ ...(typeof v === 'object' ? v : { v }) }) ?? 'null')),
   );
   fc.assert(
     fc.property(kindArb, header, fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 4 }), (kind, h, parts) => {
@@ -130,20 +148,30 @@ test('garbage headers (bytes, strings, JSON values) in valid framing → valid m
 test('valid messages with one field replaced by garbage: encode and decode only throw ProtocolError', () => {
   const enc = new TextEncoder();
   fc.assert(
-    fc.property(anyMessageArb, fc.nat(), fc.anything({ maxDepth: 2, withTypedArray: true }), ({ kind, message }, pick, junk) => {
-      const m = { ...(message as Record<string, unknown>) };
-      const keys = Object.keys(m);
-      m[keys[pick % keys.length] as string] = junk;
-      onlyProtocolErrors(() => encode(kind, m as never), (bytes) => valid(kind)(decode(kind, bytes)));
-      // The same object sent by a peer that skipped validation (binary fields dropped, JSON-able junk only).
-      let text: string | undefined;
-      try {
-        text = JSON.stringify(m, (_k, v: unknown) => (ArrayBuffer.isView(v) || typeof v === 'bigint' ? undefined : v));
-      } catch {
-        text = undefined; // fc.anything can build values JSON cannot express; not a protocol concern
-      }
-      if (text !== undefined) onlyProtocolErrors(() => decode(kind, frame(kind, enc.encode(text))), valid(kind));
-    }),
+    fc.property(
+      anyMessageArb,
+      fc.nat(),
+      fc.anything({ maxDepth: 2, withTypedArray: true }),
+      ({ kind, message }, pick, junk) => {
+        const m = { ...(message as Record<string, unknown>) };
+        const keys = Object.keys(m);
+        m[keys[pick % keys.length] as string] = junk;
+        onlyProtocolErrors(
+          () => encode(kind, m as never),
+          (bytes) => valid(kind)(decode(kind, bytes)),
+        );
+        // The same object sent by a peer that skipped validation (binary fields dropped, JSON-able junk only).
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(m, (_k, v: unknown) =>
+            ArrayBuffer.isView(v) || typeof v === 'bigint' ? undefined : v,
+          );
+        } catch {
+          text = undefined; // fc.anything can build values JSON cannot express; not a protocol concern
+        }
+        if (text !== undefined) onlyProtocolErrors(() => decode(kind, frame(kind, enc.encode(text))), valid(kind));
+      },
+    ),
     { numRuns: RUNS },
   );
 });
@@ -161,14 +189,24 @@ test('encode/decode with garbage arguments → ProtocolError', () => {
 test('fromPublication/toPublication with arbitrary topics, payloads and params → ProtocolError', () => {
   const topicArb = fc.oneof(
     fc.string({ maxLength: 60 }),
-    fc.tuple(kindArb, fc.constantFrom('plant-1', '', 'a+b', 'x/y'), fc.constantFrom('edge-07', 'edge-08', '#')).map(
-      ([k, site, device]) => `linewatch/v1/${site}/line-a/${device}/${(KINDS[k].suffix as readonly string[]).join('/').replace('{camera}', 'cam-1')}`,
-    ),
+    fc
+      .tuple(kindArb, fc.constantFrom('plant-1', '', 'a+b', 'x/y'), fc.constantFrom('edge-07', 'edge-08', '#'))
+      .map(
+        ([k, site, device]) =>
+          `linewatch/v1/${site}/line-a/${device}/${(KINDS[k].suffix as readonly string[]).join('/').replace('{camera}', 'cam-1')}`,
+      ),
   );
   fc.assert(
-    fc.property(topicArb, fc.oneof(encoded.map((e) => e.bytes), fc.uint8Array({ maxLength: 64 })), (topic, payload) => {
-      onlyProtocolErrors(() => fromPublication(topic, payload));
-    }),
+    fc.property(
+      topicArb,
+      fc.oneof(
+        encoded.map((e) => e.bytes),
+        fc.uint8Array({ maxLength: 64 }),
+      ),
+      (topic, payload) => {
+        onlyProtocolErrors(() => fromPublication(topic, payload));
+      },
+    ),
     { numRuns: RUNS },
   );
   fc.assert(

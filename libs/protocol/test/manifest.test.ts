@@ -15,7 +15,13 @@ const manifest: Manifest = {
   createdAt: '2026-11-28T12:00:00.000Z',
   backbone: { id: 'mobilenetv2-imagenet' },
   input: { width: 256, height: 256, channels: 3 },
-  normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 1 / 255, channelOrder: 'RGB', colour: 'rgb' },
+  normalization: {
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    scale: 1 / 255,
+    channelOrder: 'RGB',
+    colour: 'rgb',
+  },
   featureTaps: ['block_3_expand_relu', 'block_6_expand_relu'],
   tokenGrid: { rows: 32, cols: 32 },
   preset: 'balanced',
@@ -54,26 +60,54 @@ describe('manifest', () => {
   });
 
   test('invalid manifests are coded', () => {
-    const bad = (patch: Record<string, unknown>): ProtocolErrorCode => code(() => validateManifest({ ...manifest, ...patch }));
+    const bad = (patch: Record<string, unknown>): ProtocolErrorCode =>
+      code(() => validateManifest({ ...manifest, ...patch }));
     assert.equal(bad({ version: '2.4' }), 'LW_PROTO_SCHEMA_VIOLATION');
     assert.equal(bad({ build: 0 }), 'LW_PROTO_SCHEMA_VIOLATION');
     assert.equal(bad({ createdAt: '28/11/2026' }), 'LW_PROTO_SCHEMA_VIOLATION');
     assert.equal(bad({ signing: { scheme: 'rsa', keyId: 'k' } }), 'LW_PROTO_SCHEMA_VIOLATION');
     assert.equal(bad({ files: [{ path: '../etc/passwd', sha256: hex('a'), bytes: 1 }] }), 'LW_PROTO_SCHEMA_VIOLATION');
-    assert.equal(bad({ files: [{ path: '/abs/model.onnx', sha256: hex('a'), bytes: 1 }] }), 'LW_PROTO_SCHEMA_VIOLATION');
+    assert.equal(
+      bad({ files: [{ path: '/abs/model.onnx', sha256: hex('a'), bytes: 1 }] }),
+      'LW_PROTO_SCHEMA_VIOLATION',
+    );
     assert.equal(bad({ files: [{ path: 'weights.bin', sha256: hex('a'), bytes: 1 }] }), 'LW_PROTO_SCHEMA_VIOLATION'); // no model.onnx
     assert.equal(bad({ files: [...manifest.files, manifest.files[0]] }), 'LW_PROTO_SCHEMA_VIOLATION'); // duplicate path
-    assert.equal(bad({ files: [{ path: 'model.onnx', sha256: 'A'.repeat(64), bytes: 1 }] }), 'LW_PROTO_SCHEMA_VIOLATION');
+    assert.equal(
+      bad({ files: [{ path: 'model.onnx', sha256: 'A'.repeat(64), bytes: 1 }] }),
+      'LW_PROTO_SCHEMA_VIOLATION',
+    );
     assert.equal(bad({ normalization: { ...manifest.normalization, mean: [0.5] } }), 'LW_PROTO_SCHEMA_VIOLATION');
     assert.equal(bad({ normalization: { ...manifest.normalization, std: [0, 1, 1] } }), 'LW_PROTO_SCHEMA_VIOLATION');
-    assert.equal(bad({ normalization: { ...manifest.normalization, colour: 'grayscale' } }), 'LW_PROTO_SCHEMA_VIOLATION');
-    assert.equal(bad({ selfTest: { tolerance: 0.1, frames: [{ path: 'golden/missing.jpg', expectedScore: 0.1 }] } }), 'LW_PROTO_SCHEMA_VIOLATION');
+    assert.equal(
+      bad({ normalization: { ...manifest.normalization, colour: 'grayscale' } }),
+      'LW_PROTO_SCHEMA_VIOLATION',
+    );
+    assert.equal(
+      bad({ selfTest: { tolerance: 0.1, frames: [{ path: 'golden/missing.jpg', expectedScore: 0.1 }] } }),
+      'LW_PROTO_SCHEMA_VIOLATION',
+    );
     assert.equal(bad({ metrics: { auroc: 'high' } }), 'LW_PROTO_SCHEMA_VIOLATION');
-    assert.equal(code(() => parseManifest('{')), 'LW_PROTO_INVALID_JSON');
-    assert.equal(code(() => parseManifest('null')), 'LW_PROTO_INVALID_JSON');
-    assert.equal(code(() => parseManifest(Uint8Array.from([0x7b, 0xff, 0x7d]))), 'LW_PROTO_INVALID_UTF8');
-    assert.equal(code(() => parseManifest('x'.repeat(100), 10)), 'LW_PROTO_TOO_LARGE');
-    assert.equal(code(() => parseManifest(42 as never)), 'LW_PROTO_INVALID_ARGUMENT');
+    assert.equal(
+      code(() => parseManifest('{')),
+      'LW_PROTO_INVALID_JSON',
+    );
+    assert.equal(
+      code(() => parseManifest('null')),
+      'LW_PROTO_INVALID_JSON',
+    );
+    assert.equal(
+      code(() => parseManifest(Uint8Array.from([0x7b, 0xff, 0x7d]))),
+      'LW_PROTO_INVALID_UTF8',
+    );
+    assert.equal(
+      code(() => parseManifest('x'.repeat(100), 10)),
+      'LW_PROTO_TOO_LARGE',
+    );
+    assert.equal(
+      code(() => parseManifest(42 as never)),
+      'LW_PROTO_INVALID_ARGUMENT',
+    );
   });
 
   const segment = fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,15}$/);
@@ -82,7 +116,10 @@ describe('manifest', () => {
       channels: fc.constantFrom(1 as const, 3 as const),
       version: fc.tuple(fc.nat(99), fc.nat(99), fc.nat(99)).map((v) => v.join('.')),
       build: fc.integer({ min: 1, max: 1_000_000 }),
-      extra: fc.uniqueArray(fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')), { maxLength: 4 }),
+      extra: fc.uniqueArray(
+        fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')),
+        { maxLength: 4 },
+      ),
       score: fc.double({ min: 0, max: 10, noNaN: true }).map((v) => (Object.is(v, -0) ? 0 : v)),
       mean: fc.double({ min: -10, max: 10, noNaN: true }).map((v) => (Object.is(v, -0) ? 0 : v)),
       withSelfTest: fc.boolean(),
@@ -120,7 +157,9 @@ describe('manifest', () => {
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc.uint8Array({ maxLength: 200 }),
       fc.json({ maxDepth: 3 }),
-      fc.tuple(fc.constantFrom(...Object.keys(manifest)), fc.jsonValue({ maxDepth: 2 })).map(([k, v]) => JSON.stringify({ ...manifest, [k]: v })),
+      fc
+        .tuple(fc.constantFrom(...Object.keys(manifest)), fc.jsonValue({ maxDepth: 2 }))
+        .map(([k, v]) => JSON.stringify({ ...manifest, [k]: v })),
     );
     fc.assert(
       fc.property(input, (i) => {

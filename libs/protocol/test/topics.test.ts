@@ -77,7 +77,11 @@ describe('topic building and parsing', () => {
       [`${P}/status`.padEnd(600, 'x'), 'LW_PROTO_TOPIC_MALFORMED'],
     ];
     for (const [topic, code] of bad) {
-      assert.throws(() => parseTopic(topic), (e: unknown) => e instanceof ProtocolError && e.code === code, topic);
+      assert.throws(
+        () => parseTopic(topic),
+        (e: unknown) => e instanceof ProtocolError && e.code === code,
+        topic,
+      );
       const r = safeParseTopic(topic);
       assert.ok(!r.ok && r.error.code === code);
     }
@@ -85,20 +89,37 @@ describe('topic building and parsing', () => {
 
   test('property: build → parse round trip for any valid segments', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...MESSAGE_KINDS), segmentArb, segmentArb, segmentArb, segmentArb, (kind, site, line, device, camera) => {
-        const p = parseTopic(buildTopic(kind, { site, line, device, camera } as TopicParams<MessageKind>));
-        assert.deepEqual(
-          { ...p },
-          KINDS[kind].suffix.some((s: string) => s === '{camera}') ? { site, line, device, kind, camera } : { site, line, device, kind },
-        );
-      }),
+      fc.property(
+        fc.constantFrom(...MESSAGE_KINDS),
+        segmentArb,
+        segmentArb,
+        segmentArb,
+        segmentArb,
+        (kind, site, line, device, camera) => {
+          const p = parseTopic(buildTopic(kind, { site, line, device, camera } as TopicParams<MessageKind>));
+          assert.deepEqual(
+            { ...p },
+            KINDS[kind].suffix.some((s: string) => s === '{camera}')
+              ? { site, line, device, kind, camera }
+              : { site, line, device, kind },
+          );
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   test('property: parseTopic on arbitrary strings returns a topic or throws ProtocolError', () => {
-    const level = fc.oneof(segmentArb, fc.constantFrom('linewatch', 'v1', 'score', 'event', 'cfg', 'threshold', '+', '#', '', '$share'), fc.string({ unit: 'binary', maxLength: 8 }));
-    const topic = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.array(level, { maxLength: 9 }).map((l) => l.join('/')), fc.array(level, { maxLength: 5 }).map((l) => `${P}/${l.join('/')}`));
+    const level = fc.oneof(
+      segmentArb,
+      fc.constantFrom('linewatch', 'v1', 'score', 'event', 'cfg', 'threshold', '+', '#', '', '$share'),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+    );
+    const topic = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.array(level, { maxLength: 9 }).map((l) => l.join('/')),
+      fc.array(level, { maxLength: 5 }).map((l) => `${P}/${l.join('/')}`),
+    );
     fc.assert(
       fc.property(topic, (t) => {
         const r = safeParseTopic(t);
@@ -117,13 +138,21 @@ describe('subscriptions', () => {
     for (const kind of MESSAGE_KINDS) {
       const topic = expected[kind];
       const toController = KINDS[kind].direction === 'agent→controller';
-      assert.deepEqual(controller.filter((s) => topicMatches(s.topic, topic)).map((s) => s.kind), toController ? [kind] : [], kind);
-      assert.deepEqual(agent.filter((s) => topicMatches(s.topic, topic)).map((s) => s.kind), toController ? [] : [kind], kind);
+      assert.deepEqual(
+        controller.filter((s) => topicMatches(s.topic, topic)).map((s) => s.kind),
+        toController ? [kind] : [],
+        kind,
+      );
+      assert.deepEqual(
+        agent.filter((s) => topicMatches(s.topic, topic)).map((s) => s.kind),
+        toController ? [] : [kind],
+        kind,
+      );
       for (const s of [...controller, ...agent].filter((x) => x.kind === kind)) assert.equal(s.qos, KINDS[kind].qos);
     }
   });
 
-  test('an agent does not receive another device\'s commands', () => {
+  test("an agent does not receive another device's commands", () => {
     const other = buildTopic('desiredModel', { ...address, device: 'edge-08' });
     assert.ok(!agent.some((s) => topicMatches(s.topic, other)));
   });
@@ -137,7 +166,10 @@ describe('subscriptions', () => {
       assert.ok(!topicMatches(s.topic, expected[s.kind].replace('plant-1', 'plant-2')));
     }
     assert.equal(subs.find((s) => s.kind === 'event')?.topic, '$share/ingest/linewatch/v1/plant-1/+/+/event/+');
-    assert.throws(() => controllerSubscriptions({ sharedGroup: 'a/b' }), (e: unknown) => e instanceof ProtocolError && e.code === 'LW_PROTO_TOPIC_SEGMENT');
+    assert.throws(
+      () => controllerSubscriptions({ sharedGroup: 'a/b' }),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'LW_PROTO_TOPIC_SEGMENT',
+    );
   });
 
   test('topicMatches follows MQTT rules', () => {

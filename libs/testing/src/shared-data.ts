@@ -25,7 +25,10 @@ export function sharedData(relative: string, config: SharedDataConfig = sharedDa
   const location = resolve(join(config.root, relative));
   const present = existsSync(location);
   const missing = `../shared/${relative} is not at ${location}`;
-  const skip = present || config.required ? false : `${missing} (clone without ../shared; set LW_REQUIRE_SHARED_DATA=1 to fail instead)`;
+  const skip =
+    present || config.required
+      ? false
+      : `${missing} (clone without ../shared; set LW_REQUIRE_SHARED_DATA=1 to fail instead)`;
   return Object.freeze({
     location,
     present,

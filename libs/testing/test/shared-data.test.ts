@@ -23,7 +23,10 @@ test('absent data in a user clone: skip names the missing folder; path() is a co
   assert.equal(d.present, false);
   assert.equal(typeof d.skip, 'string');
   assert.match(String(d.skip), /\.\.\/shared\/data\/not-here is not at .*data\/not-here/);
-  assert.throws(() => d.path(), (e: unknown) => isTestingError(e, 'LW_TESTING_SHARED_DATA_MISSING'));
+  assert.throws(
+    () => d.path(),
+    (e: unknown) => isTestingError(e, 'LW_TESTING_SHARED_DATA_MISSING'),
+  );
 });
 
 test('absent data with LW_REQUIRE_SHARED_DATA: no skip, path() fails naming the folder and the variable', () => {
@@ -31,7 +34,8 @@ test('absent data with LW_REQUIRE_SHARED_DATA: no skip, path() fails naming the 
   assert.equal(d.skip, false);
   assert.throws(
     () => d.path(),
-    (e: unknown) => isTestingError(e, 'LW_TESTING_SHARED_DATA_MISSING') && /not-here.*LW_REQUIRE_SHARED_DATA=1/.test(e.message),
+    (e: unknown) =>
+      isTestingError(e, 'LW_TESTING_SHARED_DATA_MISSING') && /not-here.*LW_REQUIRE_SHARED_DATA=1/.test(e.message),
   );
 });
 
@@ -52,11 +56,15 @@ function runFixture(extraEnv: Record<string, string>): { status: number | null; 
   if (!('LW_REQUIRE_SHARED_DATA' in extraEnv)) delete env['LW_REQUIRE_SHARED_DATA'];
   // The parent's node:test marks its children as nested runs; the fixture is a run of its own.
   delete env['NODE_TEST_CONTEXT'];
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@linewatch/source', '--test', '--test-reporter=tap', fixture], {
-    env,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@linewatch/source', '--test', '--test-reporter=tap', fixture],
+    {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -43,12 +43,14 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    ticks.push(Number(v.toPrecision(12)));
   return ticks;
 }
 
 function extent(values: readonly number[]): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of values) {
     if (!Number.isFinite(v)) continue;
     if (v < lo) lo = v;
@@ -81,9 +83,11 @@ const f = (v: number): string => v.toFixed(1);
 function plotFrame(o: LinePlotOptions): Frame {
   const W = o.width ?? 480;
   const H = o.height ?? 360;
-  if (!Number.isInteger(W) || !Number.isInteger(H) || W < 100 || H < 80) throw badArgument(`plot size must be at least 100×80, got ${W}×${H}`);
+  if (!Number.isInteger(W) || !Number.isInteger(H) || W < 100 || H < 80)
+    throw badArgument(`plot size must be at least 100×80, got ${W}×${H}`);
   o.series.forEach((s, i) => {
-    if (s.x.length !== s.y.length) throw badArgument(`series ${i} '${s.name}': ${s.x.length} x values vs ${s.y.length} y values`);
+    if (s.x.length !== s.y.length)
+      throw badArgument(`series ${i} '${s.name}': ${s.x.length} x values vs ${s.y.length} y values`);
   });
   const [x0, x1] = o.xRange ?? extent(o.series.flatMap((s) => s.x));
   const [y0, y1] = o.yRange ?? extent(o.series.flatMap((s) => s.y));
@@ -111,11 +115,15 @@ function axesSvg(o: LinePlotOptions, fr: Frame): string[] {
   out.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   if (o.xLabel) out.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   if (o.yLabel) {
-    out.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
+    out.push(
+      `<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+    );
   }
   out.push(`<clipPath id="plot"><rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}"/></clipPath>`);
   if (o.diagonal) {
-    out.push(`<line x1="${f(sx(x0))}" y1="${f(sy(x0))}" x2="${f(sx(x1))}" y2="${f(sy(x1))}" stroke="#999" stroke-dasharray="4 4" clip-path="url(#plot)"/>`);
+    out.push(
+      `<line x1="${f(sx(x0))}" y1="${f(sy(x0))}" x2="${f(sx(x1))}" y2="${f(sy(x1))}" stroke="#999" stroke-dasharray="4 4" clip-path="url(#plot)"/>`,
+    );
   }
   return out;
 }
@@ -144,10 +152,14 @@ function legendSvg(o: LinePlotOptions, fr: Frame): string[] {
   const lw = Math.min(pw - 8, 24 + 7 * Math.max(...o.series.map((s) => s.name.length)));
   const lx = m.l + pw - lw - 6;
   const ly = m.t + ph - lh * o.series.length - 10;
-  const out = [`<rect x="${lx}" y="${ly}" width="${lw}" height="${lh * o.series.length + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`];
+  const out = [
+    `<rect x="${lx}" y="${ly}" width="${lw}" height="${lh * o.series.length + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`,
+  ];
   o.series.forEach((s, i) => {
     const y = ly + 12 + i * lh;
-    out.push(`<line x1="${lx + 4}" y1="${y - 4}" x2="${lx + 18}" y2="${y - 4}" stroke="${escapeXml(seriesColor(s, i))}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${lx + 4}" y1="${y - 4}" x2="${lx + 18}" y2="${y - 4}" stroke="${escapeXml(seriesColor(s, i))}" stroke-width="2"/>`,
+    );
     out.push(`<text x="${lx + 22}" y="${y}">${escapeXml(s.name)}</text>`);
   });
   return out;
@@ -169,8 +181,15 @@ export function linePlotSvg(o: LinePlotOptions): string {
 /** Rasterises SVG text to PNG (librsvg inside sharp). `density` in DPI scales the output (72 = 1:1). */
 export async function svgToPng(svg: string, opts: { density?: number } = {}): Promise<Buffer> {
   try {
-    return await sharp(Buffer.from(svg), { density: opts.density ?? 72 }).png().toBuffer();
+    return await sharp(Buffer.from(svg), { density: opts.density ?? 72 })
+      .png()
+      .toBuffer();
   } catch (e) {
-    throw new VisionError(VisionErrorCodes.ENCODE_FAILED, `SVG rasterisation failed: ${(e as Error).message}`, {}, { cause: e });
+    throw new VisionError(
+      VisionErrorCodes.ENCODE_FAILED,
+      `SVG rasterisation failed: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
   }
 }

@@ -26,10 +26,12 @@ export interface ConfettiResult {
 export function pasteConfetti(source: RgbImage, opts: ConfettiOptions): ConfettiResult {
   checkImage(source);
   const [smin, smax] = opts.size ?? [0.04, 0.15];
-  if (!(smin > 0 && smax >= smin && smax <= 1)) throw badArgument(`size must satisfy 0 < min <= max <= 1, got [${smin}, ${smax}]`);
+  if (!(smin > 0 && smax >= smin && smax <= 1))
+    throw badArgument(`size must satisfy 0 < min <= max <= 1, got [${smin}, ${smax}]`);
   const rng = createRng(hashSeed(opts.seed, 'confetti'));
   const count = opts.count ?? rng.int(1, 4);
-  if (!Number.isInteger(count) || count < 1 || count > 64) throw badArgument(`count must be an integer in 1..64, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 64)
+    throw badArgument(`count must be an integer in 1..64, got ${count}`);
   const { width: w, height: h } = source;
   const data = source.data.slice();
   const mask = new Uint8Array(w * h);
@@ -52,7 +54,9 @@ export function pasteConfetti(source: RgbImage, opts: ConfettiOptions): Confetti
         }
         const p = y * w + x;
         const n = (rng.next() - 0.5) * noise;
-        let r = clamp(base[0]! + n), g = clamp(base[1]! + n), b = clamp(base[2]! + n);
+        let r = clamp(base[0]! + n),
+          g = clamp(base[1]! + n),
+          b = clamp(base[2]! + n);
         if (r === source.data[p * 3] && g === source.data[p * 3 + 1] && b === source.data[p * 3 + 2]) {
           // Identical by chance: nudge so the mask never claims an unchanged pixel.
           r = r < 128 ? r + 32 : r - 32;

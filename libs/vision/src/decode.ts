@@ -41,7 +41,8 @@ function asView(b: Buffer): Uint8Array {
 
 function maxPixelsOf(opts: DecodeOptions): number {
   const m = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!Number.isInteger(m) || m <= 0) throw badArgument(`maxPixels must be a positive integer, got ${m}`, { maxPixels: m });
+  if (!Number.isInteger(m) || m <= 0)
+    throw badArgument(`maxPixels must be a positive integer, got ${m}`, { maxPixels: m });
   return m;
 }
 
@@ -60,7 +61,12 @@ export async function readImageInfo(bytes: Uint8Array, opts: DecodeOptions = {})
   try {
     meta = await sharp(bytes).metadata();
   } catch (e) {
-    throw new VisionError(VisionErrorCodes.UNREADABLE, `${format} header unreadable: ${(e as Error).message}`, { format }, { cause: e });
+    throw new VisionError(
+      VisionErrorCodes.UNREADABLE,
+      `${format} header unreadable: ${(e as Error).message}`,
+      { format },
+      { cause: e },
+    );
   }
   const { width, height } = meta;
   if (!width || !height) throw new VisionError(VisionErrorCodes.UNREADABLE, `${format} header has no size`, { format });
@@ -83,7 +89,12 @@ async function decodeRaw(bytes: Uint8Array, opts: DecodeOptions, gray: boolean) 
     const { data, info: out } = await pipeline.raw().toBuffer({ resolveWithObject: true });
     return { info, data: asView(data), width: out.width, height: out.height, channels: out.channels };
   } catch (e) {
-    throw new VisionError(VisionErrorCodes.UNREADABLE, `${info.format} data unreadable: ${(e as Error).message}`, { format: info.format }, { cause: e });
+    throw new VisionError(
+      VisionErrorCodes.UNREADABLE,
+      `${info.format} data unreadable: ${(e as Error).message}`,
+      { format: info.format },
+      { cause: e },
+    );
   }
 }
 

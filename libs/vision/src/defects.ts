@@ -49,10 +49,18 @@ function crack(w: number, h: number, rng: Rng): Region {
       a += rng.normal() * 0.3;
       x += Math.cos(a);
       y += Math.sin(a);
-      if (depth < 2 && rng.next() < 0.01) walk(x, y, a + rng.range(-1.2, 1.2), Math.floor((steps - s) * 0.5), r * 0.8, depth + 1);
+      if (depth < 2 && rng.next() < 0.01)
+        walk(x, y, a + rng.range(-1.2, 1.2), Math.floor((steps - s) * 0.5), r * 0.8, depth + 1);
     }
   };
-  walk(rng.range(0.25, 0.75) * w, rng.range(0.25, 0.75) * h, rng.range(0, Math.PI * 2), Math.floor(rng.range(0.3, 0.7) * Math.max(w, h)), rng.range(0.6, 1.3), 0);
+  walk(
+    rng.range(0.25, 0.75) * w,
+    rng.range(0.25, 0.75) * h,
+    rng.range(0, Math.PI * 2),
+    Math.floor(rng.range(0.3, 0.7) * Math.max(w, h)),
+    rng.range(0.6, 1.3),
+    0,
+  );
   return m;
 }
 
@@ -65,11 +73,16 @@ function ellipse(w: number, h: number, rng: Rng, sizeLo: number, sizeHi: number)
   const cx = rng.range(a, w - a);
   const cy = rng.range(a, h - a);
   const rot = rng.range(0, Math.PI);
-  const k1 = rng.int(2, 5), k2 = rng.int(5, 9), p1 = rng.range(0, 6.3), p2 = rng.range(0, 6.3);
-  const cos = Math.cos(rot), sin = Math.sin(rot);
+  const k1 = rng.int(2, 5),
+    k2 = rng.int(5, 9),
+    p1 = rng.range(0, 6.3),
+    p2 = rng.range(0, 6.3);
+  const cos = Math.cos(rot),
+    sin = Math.sin(rot);
   for (let y = Math.max(0, Math.floor(cy - a * 1.3)); y < Math.min(h, Math.ceil(cy + a * 1.3)); y++) {
     for (let x = Math.max(0, Math.floor(cx - a * 1.3)); x < Math.min(w, Math.ceil(cx + a * 1.3)); x++) {
-      const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+      const dx = x + 0.5 - cx,
+        dy = y + 0.5 - cy;
       const u = (dx * cos + dy * sin) / a;
       const v = (-dx * sin + dy * cos) / b;
       const th = Math.atan2(v, u);
@@ -84,7 +97,12 @@ function ellipse(w: number, h: number, rng: Rng, sizeLo: number, sizeHi: number)
 function stain(w: number, h: number, rng: Rng): Region {
   const m = ellipse(w, h, rng, 0.1, 0.22);
   // Irregular edge: keep the ellipse where a noise field is high enough; always keep the core.
-  const n = fbm(w, h, { seed: rng.int(0, 0x7fffffff), cellX: Math.min(w, h) / 8, cellY: Math.min(w, h) / 8, octaves: 3 });
+  const n = fbm(w, h, {
+    seed: rng.int(0, 0x7fffffff),
+    cellX: Math.min(w, h) / 8,
+    cellY: Math.min(w, h) / 8,
+    octaves: 3,
+  });
   let kept = 0;
   for (let i = 0; i < m.length; i++) {
     if (m[i] && n[i]! < 0.3) m[i] = 0;
@@ -98,7 +116,8 @@ function missing(w: number, h: number, rng: Rng): Region {
   const m = new Uint8Array(w * h);
   const ax = rng.range(0.12, 0.3) * w;
   const ay = rng.range(0.12, 0.3) * h;
-  const flipX = rng.next() < 0.5, flipY = rng.next() < 0.5;
+  const flipX = rng.next() < 0.5,
+    flipY = rng.next() < 0.5;
   const jag = fbm(w + h, 1, { seed: rng.int(0, 0x7fffffff), cellX: 12, cellY: 1, octaves: 3 });
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -154,7 +173,9 @@ export function drawDefect(img: RgbImage, kind: DefectKind, rng: Rng, grayscale:
     case 'stain': {
       const m = stain(w, h, rng);
       // Rust-like tint on colour surfaces: blue darkens most; grayscale gets a uniform darkening.
-      const s: [number, number, number] = grayscale ? uniform(0.3, 0.45) : [rng.range(0.3, 0.4), rng.range(0.4, 0.5), rng.range(0.55, 0.7)];
+      const s: [number, number, number] = grayscale
+        ? uniform(0.3, 0.45)
+        : [rng.range(0.3, 0.4), rng.range(0.4, 0.5), rng.range(0.55, 0.7)];
       shade(img, m, s, false, rng);
       return m;
     }

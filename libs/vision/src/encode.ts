@@ -31,20 +31,27 @@ async function run(p: sharp.Sharp, format: string): Promise<Buffer> {
   try {
     return await p.toBuffer();
   } catch (e) {
-    throw new VisionError(VisionErrorCodes.ENCODE_FAILED, `${format} encoding failed: ${(e as Error).message}`, { format }, { cause: e });
+    throw new VisionError(
+      VisionErrorCodes.ENCODE_FAILED,
+      `${format} encoding failed: ${(e as Error).message}`,
+      { format },
+      { cause: e },
+    );
   }
 }
 
 /** Lossless PNG of an RGB or single-channel image. */
 export async function encodePng(img: RgbImage | GrayImage, opts: PngOptions = {}): Promise<Buffer> {
   const level = opts.compressionLevel ?? 6;
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw badArgument(`PNG compressionLevel must be 0–9, got ${level}`);
+  if (!Number.isInteger(level) || level < 0 || level > 9)
+    throw badArgument(`PNG compressionLevel must be 0–9, got ${level}`);
   return run(rawInput(img).png({ compressionLevel: level }), 'png');
 }
 
 /** JPEG (baseline, 4:2:0 chroma) of an RGB or single-channel image. */
 export async function encodeJpeg(img: RgbImage | GrayImage, opts: JpegOptions = {}): Promise<Buffer> {
   const quality = opts.quality ?? 85;
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw badArgument(`JPEG quality must be 1–100, got ${quality}`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw badArgument(`JPEG quality must be 1–100, got ${quality}`);
   return run(rawInput(img).jpeg({ quality }), 'jpeg');
 }

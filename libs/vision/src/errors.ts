@@ -23,7 +23,12 @@ export class VisionError extends Error {
   readonly code: VisionErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: VisionErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: VisionErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(`${code}: ${message}`, options);
     this.name = 'VisionError';
     this.code = code;

@@ -11,7 +11,8 @@ export interface ResizeMapOptions {
 
 function checkMap(m: FloatMap): void {
   checkDims(m.width, m.height, 'map');
-  if (m.data.length !== m.width * m.height) throw badArgument(`map data has ${m.data.length} values, expected ${m.width}×${m.height}`);
+  if (m.data.length !== m.width * m.height)
+    throw badArgument(`map data has ${m.data.length} values, expected ${m.width}×${m.height}`);
 }
 
 /** Bilinear resize of a float map (e.g. a 16×16 token-grid anomaly map up to the input resolution). */
@@ -23,9 +24,13 @@ export function resizeMap(map: FloatMap, width: number, height: number, opts: Re
   const src = map.data;
   const out = new Float32Array(width * height);
   for (let oy = 0; oy < height; oy++) {
-    const r0 = y.i0[oy]! * map.width, r1 = y.i1[oy]! * map.width, wy = y.w[oy]!;
+    const r0 = y.i0[oy]! * map.width,
+      r1 = y.i1[oy]! * map.width,
+      wy = y.w[oy]!;
     for (let ox = 0; ox < width; ox++) {
-      const a = x.i0[ox]!, b = x.i1[ox]!, wx = x.w[ox]!;
+      const a = x.i0[ox]!,
+        b = x.i1[ox]!,
+        wx = x.w[ox]!;
       const top = src[r0 + a]! + (src[r0 + b]! - src[r0 + a]!) * wx;
       const bot = src[r1 + a]! + (src[r1 + b]! - src[r1 + a]!) * wx;
       out[oy * width + ox] = top + (bot - top) * wy;
@@ -64,9 +69,11 @@ export function avgPool(map: FloatMap, kernel: number, opts: AvgPoolOptions = {}
   const out = new Float32Array(ow * oh);
   const area = kw * kh;
   for (let oy = 0; oy < oh; oy++) {
-    const y0 = oy * stride, y1 = y0 + kh;
+    const y0 = oy * stride,
+      y1 = y0 + kh;
     for (let ox = 0; ox < ow; ox++) {
-      const x0 = ox * stride, x1 = x0 + kw;
+      const x0 = ox * stride,
+        x1 = x0 + kw;
       const s = sat[y1 * (W + 1) + x1]! - sat[y0 * (W + 1) + x1]! - sat[y1 * (W + 1) + x0]! + sat[y0 * (W + 1) + x0]!;
       out[oy * ow + ox] = s / area;
     }

@@ -48,10 +48,13 @@ export async function composeGrid(tiles: readonly GridTile[], opts: GridOptions 
     const img = t.image.width === tw && t.image.height === th ? t.image : resizeImage(t.image, tw, th);
     const ox = pad + (i % cols) * cellW;
     const oy = pad + Math.floor(i / cols) * cellH;
-    for (let y = 0; y < th; y++) canvas.data.set(img.data.subarray(y * tw * 3, (y + 1) * tw * 3), ((oy + y) * W + ox) * 3);
+    for (let y = 0; y < th; y++)
+      canvas.data.set(img.data.subarray(y * tw * 3, (y + 1) * tw * 3), ((oy + y) * W + ox) * 3);
     if (t.caption && cap > 0) {
       const fs = Math.max(8, Math.min(14, cap - 4));
-      texts.push(`<text x="${ox + tw / 2}" y="${oy + th + cap - 4}" text-anchor="middle" font-size="${fs}">${escapeXml(t.caption)}</text>`);
+      texts.push(
+        `<text x="${ox + tw / 2}" y="${oy + th + cap - 4}" text-anchor="middle" font-size="${fs}">${escapeXml(t.caption)}</text>`,
+      );
     }
   });
   try {
@@ -62,6 +65,11 @@ export async function composeGrid(tiles: readonly GridTile[], opts: GridOptions 
     }
     return await p.png().toBuffer();
   } catch (e) {
-    throw new VisionError(VisionErrorCodes.ENCODE_FAILED, `grid encoding failed: ${(e as Error).message}`, {}, { cause: e });
+    throw new VisionError(
+      VisionErrorCodes.ENCODE_FAILED,
+      `grid encoding failed: ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
   }
 }

@@ -27,7 +27,8 @@ export interface OverlayOptions extends ColorOptions {
 
 function resolveRange(map: FloatMap, range?: readonly [number, number]): [number, number] {
   const [lo, hi] = range ?? mapRange(map);
-  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) throw badArgument(`invalid value range [${lo}, ${hi}]`, { range });
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo)
+    throw badArgument(`invalid value range [${lo}, ${hi}]`, { range });
   return [lo, hi];
 }
 
@@ -79,7 +80,8 @@ export function overlayHeatmap(frame: RgbImage, map: FloatMap, opts: OverlayOpti
   const alpha = opts.alpha ?? 0.5;
   if (!(alpha >= 0 && alpha <= 1)) throw badArgument(`alpha must be in [0, 1], got ${alpha}`);
   const range = resolveRange(map, opts.range); // from the original map: resizing must not change the colour scale
-  const fitted = map.width === frame.width && map.height === frame.height ? map : resizeMap(map, frame.width, frame.height);
+  const fitted =
+    map.width === frame.width && map.height === frame.height ? map : resizeMap(map, frame.width, frame.height);
   const heat = colorizeMap(fitted, { range, colormap: opts.colormap ?? 'turbo' });
   const out = new Uint8Array(frame.data.length);
   for (let i = 0; i < out.length; i++) out[i] = Math.round((1 - alpha) * frame.data[i]! + alpha * heat.data[i]!);
@@ -90,6 +92,10 @@ export async function overlayPng(frame: RgbImage, map: FloatMap, opts: OverlayOp
   return encodePng(overlayHeatmap(frame, map, opts));
 }
 
-export async function overlayJpeg(frame: RgbImage, map: FloatMap, opts: OverlayOptions & JpegOptions = {}): Promise<Buffer> {
+export async function overlayJpeg(
+  frame: RgbImage,
+  map: FloatMap,
+  opts: OverlayOptions & JpegOptions = {},
+): Promise<Buffer> {
   return encodeJpeg(overlayHeatmap(frame, map, opts), opts.quality === undefined ? {} : { quality: opts.quality });
 }

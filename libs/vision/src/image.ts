@@ -29,7 +29,11 @@ export function checkDims(width: number, height: number, what = 'image'): void {
   }
 }
 
-export function createImage(width: number, height: number, fill: readonly [number, number, number] = [0, 0, 0]): RgbImage {
+export function createImage(
+  width: number,
+  height: number,
+  fill: readonly [number, number, number] = [0, 0, 0],
+): RgbImage {
   checkDims(width, height);
   const data = new Uint8Array(width * height * 3);
   if (fill[0] !== 0 || fill[1] !== 0 || fill[2] !== 0) {
@@ -45,7 +49,11 @@ export function createImage(width: number, height: number, fill: readonly [numbe
 export function createMap(width: number, height: number, data?: Float32Array): FloatMap {
   checkDims(width, height, 'map');
   if (data && data.length !== width * height) {
-    throw badArgument(`map data has ${data.length} values, expected ${width}×${height}`, { length: data.length, width, height });
+    throw badArgument(`map data has ${data.length} values, expected ${width}×${height}`, {
+      length: data.length,
+      width,
+      height,
+    });
   }
   return { width, height, data: data ?? new Float32Array(width * height) };
 }

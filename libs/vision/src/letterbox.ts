@@ -15,12 +15,18 @@ export type FitSettings = Pick<PreprocessSettings, 'inputWidth' | 'inputHeight' 
 export function mapContent(map: FloatMap, frameWidth: number, frameHeight: number, s: FitSettings): FloatMap {
   if (s.fit !== 'letterbox') return map;
   if (map.width !== s.inputWidth || map.height !== s.inputHeight) {
-    throw badArgument(`a letterboxed map must be ${s.inputWidth}×${s.inputHeight} (the model input), got ${map.width}×${map.height}`);
+    throw badArgument(
+      `a letterboxed map must be ${s.inputWidth}×${s.inputHeight} (the model input), got ${map.width}×${map.height}`,
+    );
   }
   const r = contentRect(frameWidth, frameHeight, s);
   if (r.width === map.width && r.height === map.height) return map;
   const data = new Float32Array(r.width * r.height);
-  for (let y = 0; y < r.height; y++) data.set(map.data.subarray((y + r.top) * map.width + r.left, (y + r.top) * map.width + r.left + r.width), y * r.width);
+  for (let y = 0; y < r.height; y++)
+    data.set(
+      map.data.subarray((y + r.top) * map.width + r.left, (y + r.top) * map.width + r.left + r.width),
+      y * r.width,
+    );
   return { width: r.width, height: r.height, data };
 }
 
@@ -40,7 +46,9 @@ export function maskAtInput(mask: BinaryMask, s: FitSettings): BinaryMask {
   const data = new Uint8Array(r.width * r.height);
   for (let y = 0; y < r.height; y++) {
     const row = Math.min(mask.height - 1, Math.floor(((y + 0.5) * mask.height) / r.height)) * mask.width;
-    for (let x = 0; x < r.width; x++) data[y * r.width + x] = mask.data[row + Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / r.width))]!;
+    for (let x = 0; x < r.width; x++)
+      data[y * r.width + x] =
+        mask.data[row + Math.min(mask.width - 1, Math.floor(((x + 0.5) * mask.width) / r.width))]!;
   }
   return { width: r.width, height: r.height, data };
 }
@@ -49,7 +57,13 @@ export function maskAtInput(mask: BinaryMask, s: FitSettings): BinaryMask {
  * Token labels for a frame's mask as the model sees it: the grid partitions the model input, and with a letterbox a
  * cell's fraction counts only the frame pixels under it (bands are normal). Same rule as {@link maskToGrid}.
  */
-export function maskToInputGrid(mask: BinaryMask, gridW: number, gridH: number, s: FitSettings, opts: GridOptions = {}): TokenGrid {
+export function maskToInputGrid(
+  mask: BinaryMask,
+  gridW: number,
+  gridH: number,
+  s: FitSettings,
+  opts: GridOptions = {},
+): TokenGrid {
   if (s.fit !== 'letterbox') return maskToGrid(mask, gridW, gridH, opts);
   const minFraction = opts.minFraction ?? 0.5;
   if (!(minFraction > 0 && minFraction <= 1)) throw badArgument(`minFraction must be in (0, 1], got ${minFraction}`);
@@ -76,7 +90,8 @@ export function maskToInputGrid(mask: BinaryMask, gridW: number, gridH: number, 
       const xs = span(j, gridW, s.inputWidth, r.left, r.width, kx, mask.width);
       if (!xs) continue;
       let count = 0;
-      for (let y = ys.p0; y < ys.p1; y++) for (let x = xs.p0; x < xs.p1; x++) if (mask.data[y * mask.width + x]) count++;
+      for (let y = ys.p0; y < ys.p1; y++)
+        for (let x = xs.p0; x < xs.p1; x++) if (mask.data[y * mask.width + x]) count++;
       const f = (count / ((ys.p1 - ys.p0) * (xs.p1 - xs.p0))) * ys.share * xs.share;
       fractions[i * gridW + j] = f;
       labels[i * gridW + j] = f > 0 && f >= minFraction ? 1 : 0;

@@ -98,7 +98,8 @@ export type PreprocessSettingsInput = Omit<PreprocessSettings, 'mean' | 'std'> &
 /** Throws LW_VISION_BAD_ARGUMENT naming the first bad field. */
 export function validatePreprocessSettings(s: PreprocessSettingsInput): asserts s is PreprocessSettings {
   for (const k of ['inputWidth', 'inputHeight'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] <= 0 || s[k] > 16384) throw badArgument(`settings.${k} must be an integer in 1..16384, got ${s[k]}`);
+    if (!Number.isInteger(s[k]) || s[k] <= 0 || s[k] > 16384)
+      throw badArgument(`settings.${k} must be an integer in 1..16384, got ${s[k]}`);
   }
   const ch = s.channels ?? 3;
   if (ch !== 1 && ch !== 3) throw badArgument(`settings.channels must be 1 or 3, got ${String(ch)}`);
@@ -108,11 +109,15 @@ export function validatePreprocessSettings(s: PreprocessSettingsInput): asserts 
   if (!Array.isArray(s.std) || s.std.length !== ch || !s.std.every((v) => Number.isFinite(v) && v !== 0)) {
     throw badArgument(`settings.std must be ${ch} finite non-zero number(s)`, { std: s.std });
   }
-  if (!Number.isFinite(s.scale) || s.scale === 0) throw badArgument(`settings.scale must be finite and non-zero, got ${s.scale}`);
-  if (s.channelOrder !== 'rgb' && s.channelOrder !== 'bgr') throw badArgument(`settings.channelOrder must be 'rgb' or 'bgr'`);
+  if (!Number.isFinite(s.scale) || s.scale === 0)
+    throw badArgument(`settings.scale must be finite and non-zero, got ${s.scale}`);
+  if (s.channelOrder !== 'rgb' && s.channelOrder !== 'bgr')
+    throw badArgument(`settings.channelOrder must be 'rgb' or 'bgr'`);
   if (s.layout !== 'nchw') throw badArgument(`settings.layout must be 'nchw'`);
-  if (s.resize !== undefined && s.resize !== 'bilinear' && s.resize !== 'antialias') throw badArgument(`settings.resize must be 'bilinear' or 'antialias'`);
-  if (s.fit !== undefined && s.fit !== 'stretch' && s.fit !== 'letterbox') throw badArgument(`settings.fit must be 'stretch' or 'letterbox'`);
+  if (s.resize !== undefined && s.resize !== 'bilinear' && s.resize !== 'antialias')
+    throw badArgument(`settings.resize must be 'bilinear' or 'antialias'`);
+  if (s.fit !== undefined && s.fit !== 'stretch' && s.fit !== 'letterbox')
+    throw badArgument(`settings.fit must be 'stretch' or 'letterbox'`);
 }
 
 /** Where a frame lands in the model input: the whole input, or (letterbox) the centred rectangle of its aspect ratio. */
@@ -123,7 +128,11 @@ export interface ContentRect {
   readonly height: number;
 }
 
-export function contentRect(frameWidth: number, frameHeight: number, s: Pick<PreprocessSettings, 'inputWidth' | 'inputHeight' | 'fit'>): ContentRect {
+export function contentRect(
+  frameWidth: number,
+  frameHeight: number,
+  s: Pick<PreprocessSettings, 'inputWidth' | 'inputHeight' | 'fit'>,
+): ContentRect {
   const W = s.inputWidth;
   const H = s.inputHeight;
   if (s.fit !== 'letterbox') return { left: 0, top: 0, width: W, height: H };
@@ -140,7 +149,8 @@ function fillBands(out: Float32Array, W: number, H: number, C: number, r: Conten
   for (let c = 0; c < C; c++) {
     const o = c * plane;
     let sum = 0;
-    for (let y = r.top; y < r.top + r.height; y++) for (let x = r.left; x < r.left + r.width; x++) sum += out[o + y * W + x]!;
+    for (let y = r.top; y < r.top + r.height; y++)
+      for (let x = r.left; x < r.left + r.width; x++) sum += out[o + y * W + x]!;
     const mean = sum / (r.width * r.height);
     for (let y = 0; y < H; y++) {
       const inside = y >= r.top && y < r.top + r.height;
@@ -208,8 +218,12 @@ function foldNormalisation(s: PreprocessSettings): Affine {
   const srcC = s.channelOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0];
   const std = s.std as readonly number[];
   const mean = s.mean as readonly number[];
-  const k0 = s.scale / std[0]!, k1 = C === 3 ? s.scale / std[1]! : 0, k2 = C === 3 ? s.scale / std[2]! : 0;
-  const b0 = -mean[0]! / std[0]!, b1 = C === 3 ? -mean[1]! / std[1]! : 0, b2 = C === 3 ? -mean[2]! / std[2]! : 0;
+  const k0 = s.scale / std[0]!,
+    k1 = C === 3 ? s.scale / std[1]! : 0,
+    k2 = C === 3 ? s.scale / std[2]! : 0;
+  const b0 = -mean[0]! / std[0]!,
+    b1 = C === 3 ? -mean[1]! / std[1]! : 0,
+    b2 = C === 3 ? -mean[2]! / std[2]! : 0;
   return { C, c0: srcC[0]!, c1: srcC[1]!, c2: srcC[2]!, k0, k1, k2, b0, b1, b2 };
 }
 
@@ -227,19 +241,27 @@ interface Target {
 function antialiasInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): void {
   const { W, plane, rect } = t;
   const { C, c0, k0, k1, k2, b0, b1, b2 } = f;
-  const RW = rect.width, RH = rect.height;
+  const RW = rect.width,
+    RH = rect.height;
   const plan = resamplePlan(img.width, img.height, RW, RH);
   resampleRows(img.data, img.width, img.height, plan);
   const { y: fy, rows } = plan;
   const rowLen = RW * 3;
-  const ia = c0 === 0 ? 0 : 2, ic = c0 === 0 ? 2 : 0;
-  const wr = 0.299 * k0, wg = 0.587 * k0, wb = 0.114 * k0;
+  const ia = c0 === 0 ? 0 : 2,
+    ic = c0 === 0 ? 2 : 0;
+  const wr = 0.299 * k0,
+    wg = 0.587 * k0,
+    wb = 0.114 * k0;
   for (let dy = 0; dy < RH; dy++) {
-    const n = fy.count[dy]!, base = fy.start[dy]! * rowLen, wo = dy * fy.taps;
+    const n = fy.count[dy]!,
+      base = fy.start[dy]! * rowLen,
+      wo = dy * fy.taps;
     const row = (dy + rect.top) * W + rect.left;
     for (let dx = 0; dx < RW; dx++) {
       let i = base + dx * 3;
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let k = 0; k < n; k++, i += rowLen) {
         const w = fy.weights[wo + k]!;
         r += rows[i]! * w;
@@ -251,7 +273,8 @@ function antialiasInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): 
         out[p] = r * wr + g * wg + b * wb + b0;
         continue;
       }
-      const v = ia === 0 ? r : b, u = ic === 2 ? b : r;
+      const v = ia === 0 ? r : b,
+        u = ic === 2 ? b : r;
       out[p] = v * k0 + b0;
       out[plane + p] = g * k1 + b1;
       out[2 * plane + p] = u * k2 + b2;
@@ -263,7 +286,8 @@ function antialiasInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): 
 function bilinearInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): void {
   const { W, plane, rect } = t;
   const { C, c0, c1, c2, k0, k1, k2, b0, b1, b2 } = f;
-  const RW = rect.width, RH = rect.height;
+  const RW = rect.width,
+    RH = rect.height;
   const src = img.data;
   const stride = img.width * 3;
   const { x, y } = tablesFor(img.width, img.height, RW, RH);
@@ -276,7 +300,10 @@ function bilinearInto(out: Float32Array, img: RgbImage, t: Target, f: Affine): v
       const a = x.i0[ox]! * 3;
       const b = x.i1[ox]! * 3;
       const wx = x.w[ox]!;
-      const w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy;
+      const w00 = (1 - wx) * (1 - wy),
+        w01 = wx * (1 - wy),
+        w10 = (1 - wx) * wy,
+        w11 = wx * wy;
       const p = row + ox;
       const v0 = src[r0 + a + c0]! * w00 + src[r0 + b + c0]! * w01 + src[r1 + a + c0]! * w10 + src[r1 + b + c0]! * w11;
       const v1 = src[r0 + a + c1]! * w00 + src[r0 + b + c1]! * w01 + src[r1 + a + c1]! * w10 + src[r1 + b + c1]! * w11;
@@ -302,7 +329,8 @@ export function preprocessInto(out: Float32Array, img: RgbImage, s: PreprocessSe
   const H = s.inputHeight;
   const plane = W * H;
   const C = s.channels ?? 3;
-  if (out.length !== C * plane) throw badArgument(`output buffer has ${out.length} floats, expected ${C}×${H}×${W}`, { length: out.length });
+  if (out.length !== C * plane)
+    throw badArgument(`output buffer has ${out.length} floats, expected ${C}×${H}×${W}`, { length: out.length });
   const rect = contentRect(img.width, img.height, s);
   const target: Target = { W, plane, rect };
   if (s.resize === 'antialias') antialiasInto(out, img, target, foldNormalisation(s));
@@ -329,9 +357,13 @@ export function resizeImage(img: RgbImage, width: number, height: number): RgbIm
   const src = img.data;
   const stride = img.width * 3;
   for (let oy = 0; oy < height; oy++) {
-    const r0 = y.i0[oy]! * stride, r1 = y.i1[oy]! * stride, wy = y.w[oy]!;
+    const r0 = y.i0[oy]! * stride,
+      r1 = y.i1[oy]! * stride,
+      wy = y.w[oy]!;
     for (let ox = 0; ox < width; ox++) {
-      const a = x.i0[ox]! * 3, b = x.i1[ox]! * 3, wx = x.w[ox]!;
+      const a = x.i0[ox]! * 3,
+        b = x.i1[ox]! * 3,
+        wx = x.w[ox]!;
       const o = (oy * width + ox) * 3;
       for (let c = 0; c < 3; c++) {
         const top = src[r0 + a + c]! + (src[r0 + b + c]! - src[r0 + a + c]!) * wx;

@@ -74,7 +74,11 @@ let cache: { key: string; plan: ResamplePlan } | undefined;
 
 export function resamplePlan(srcW: number, srcH: number, dstW: number, dstH: number): ResamplePlan {
   const key = `${srcW}x${srcH}->${dstW}x${dstH}`;
-  if (cache?.key !== key) cache = { key, plan: { x: filterTable(srcW, dstW), y: filterTable(srcH, dstH), rows: new Float32Array(srcH * dstW * 3) } };
+  if (cache?.key !== key)
+    cache = {
+      key,
+      plan: { x: filterTable(srcW, dstW), y: filterTable(srcH, dstH), rows: new Float32Array(srcH * dstW * 3) },
+    };
   return cache.plan;
 }
 
@@ -99,14 +103,17 @@ export function resampleRows(src: Uint8Array, srcW: number, srcH: number, plan: 
         a = src[i]! * w0;
         b = src[i + 1]! * w0;
         c = src[i + 2]! * w0;
-        let sa = 0, sb = 0, sc = 0;
+        let sa = 0,
+          sb = 0,
+          sc = 0;
         i += 3;
         for (let k = 2; k < n; k++, i += 3) {
           sa += src[i]!;
           sb += src[i + 1]!;
           sc += src[i + 2]!;
         }
-        const wm = weights[wo + 1]!, wl = weights[wo + n - 1]!;
+        const wm = weights[wo + 1]!,
+          wl = weights[wo + n - 1]!;
         a += sa * wm + src[i]! * wl;
         b += sb * wm + src[i + 1]! * wl;
         c += sc * wm + src[i + 2]! * wl;

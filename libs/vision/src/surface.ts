@@ -39,7 +39,10 @@ export interface Surface {
 
 /** Tight bounding box of the non-zero mask pixels (null when empty). */
 export function maskBBox(mask: BinaryMask): Box | null {
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < mask.height; y++) {
     for (let x = 0; x < mask.width; x++) {
       if (!mask.data[y * mask.width + x]) continue;

@@ -55,7 +55,13 @@ function toLevels(f: Float32Array): Float32Array {
 }
 
 /** Renders a texture; colour surfaces get a random muted tint (kept ≥ 0.8 per channel to stay within range). */
-export function renderTexture(kind: TextureKind, width: number, height: number, rng: Rng, grayscale: boolean): RgbImage {
+export function renderTexture(
+  kind: TextureKind,
+  width: number,
+  height: number,
+  rng: Rng,
+  grayscale: boolean,
+): RgbImage {
   const levels = toLevels(field(kind, width, height, rng));
   const tint = grayscale ? [1, 1, 1] : [rng.range(0.8, 1), rng.range(0.8, 1), rng.range(0.8, 1)];
   const img = createImage(width, height);

@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { VisionErrorCodes, composeGrid, createImage, decodeImage, linePlotSvg, niceTicks, svgToPng } from '../src/index.js';
+import {
+  VisionErrorCodes,
+  composeGrid,
+  createImage,
+  decodeImage,
+  linePlotSvg,
+  niceTicks,
+  svgToPng,
+} from '../src/index.js';
 import { rejectsCode, throwsCode } from './helpers.js';
 
 test('niceTicks picks 1/2/5 steps', () => {
@@ -39,17 +47,14 @@ test('composeGrid tiles images with captions', async () => {
   const red = createImage(20, 10, [255, 0, 0]);
   const blue = createImage(40, 20, [0, 0, 255]); // resized to the first tile's size
   const png = await composeGrid(
-    [
-      { image: red, caption: 'frame' },
-      { image: blue, caption: 'overlay' },
-      { image: red },
-    ],
+    [{ image: red, caption: 'frame' }, { image: blue, caption: 'overlay' }, { image: red }],
     { columns: 2, padding: 4, captionHeight: 12 },
   );
   const img = await decodeImage(png);
   assert.equal(img.width, 4 + 2 * 24);
   assert.equal(img.height, 4 + 2 * 26);
-  const px = (x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
+  const px = (x: number, y: number) =>
+    Array.from(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
   assert.deepEqual(px(5, 5), [255, 0, 0]);
   assert.deepEqual(px(4 + 24 + 2, 6), [0, 0, 255]);
   assert.deepEqual(px(0, 0), [255, 255, 255]);

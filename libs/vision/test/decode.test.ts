@@ -4,7 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { VisionErrorCodes, decodeGray, decodeImage, detectFormat, encodeJpeg, encodePng, readImageInfo } from '../src/index.js';
+import {
+  VisionErrorCodes,
+  decodeGray,
+  decodeImage,
+  detectFormat,
+  encodeJpeg,
+  encodePng,
+  readImageInfo,
+} from '../src/index.js';
 import { dataRoot, magneticTile, gradient, rejectsCode } from './helpers.js';
 
 const tile = (): string => join(dataRoot(), 'train/good/exp1_num_10334.jpg');
@@ -35,13 +43,17 @@ test('PNG round trip is lossless; gray and RGBA PNGs become RGB', async () => {
   const back = await decodeImage(await encodePng(img));
   assert.deepEqual(Array.from(back.data), Array.from(img.data));
 
-  const grayPng = await sharp(Buffer.from([0, 50, 100, 150, 200, 250]), { raw: { width: 3, height: 2, channels: 1 } }).png().toBuffer();
+  const grayPng = await sharp(Buffer.from([0, 50, 100, 150, 200, 250]), { raw: { width: 3, height: 2, channels: 1 } })
+    .png()
+    .toBuffer();
   const g = await decodeImage(grayPng);
   assert.deepEqual(Array.from(g.data.subarray(0, 6)), [0, 0, 0, 50, 50, 50]);
   const g1 = await decodeGray(grayPng);
   assert.deepEqual(Array.from(g1.data), [0, 50, 100, 150, 200, 250]);
 
-  const rgba = await sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+  const rgba = await sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } })
+    .png()
+    .toBuffer();
   assert.deepEqual(Array.from((await decodeImage(rgba)).data), [10, 20, 30, 40, 50, 60]);
 });
 
@@ -109,7 +121,12 @@ test('16-bit grayscale PNG (common for masks) is reduced to 8 bits', async () =>
   ihdr[9] = 0; // greyscale
   const raw = Buffer.alloc(2 * 5); // per row: filter byte + 2 × u16
   [0, 65535, 32768, 1000].forEach((v, i) => raw.writeUInt16BE(v, Math.floor(i / 2) * 5 + 1 + (i % 2) * 2));
-  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
   const g = await decodeGray(png);
   assert.deepEqual(Array.from(g.data.subarray(0, 3)), [0, 255, 128]);
   assert.ok(Math.abs(g.data[3]! - 1000 / 257) <= 1);

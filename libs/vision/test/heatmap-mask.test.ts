@@ -52,7 +52,11 @@ test('colormaps: jet end points, turbo dark-blue to dark-red', () => {
 
 test('overlay: alpha 0 keeps the frame, alpha 1 shows the heatmap, maps are resized to the frame', async () => {
   const frame = gradient(8, 6);
-  const map = createMap(4, 3, new Float32Array(12).map((_, i) => i));
+  const map = createMap(
+    4,
+    3,
+    new Float32Array(12).map((_, i) => i),
+  );
   assert.deepEqual(overlayHeatmap(frame, map, { alpha: 0 }).data, frame.data);
   const full = overlayHeatmap(frame, map, { alpha: 1, range: [0, 11] });
   assert.equal(full.width, 8);
@@ -69,20 +73,27 @@ test('binarize uses > 127', () => {
   assert.deepEqual(Array.from(binarize(g).data), [0, 0, 1, 1]);
 });
 
-test('real dataset mask: binary, same size as its image; mismatch is a coded error', { skip: magneticTile.skip }, async () => {
-  const gt = join(dataRoot(), 'ground_truth/crack');
-  const name = (await readdir(gt)).sort()[0]!;
-  const stem = name.replace(/_mask\.png$/, '');
-  const dir = (await readdir(join(dataRoot(), 'test/crack'))).includes(`${stem}.jpg`) ? 'test' : 'train';
-  const img = await decodeImage(await readFile(join(dataRoot(), dir, 'crack', `${stem}.jpg`)));
-  const bytes = await readFile(join(gt, name));
-  const mask = await decodeMask(bytes, { expectedSize: img });
-  assert.ok(mask.data.every((v) => v === 0 || v === 1));
-  assert.ok(mask.data.includes(1));
-  await rejectsCode(decodeMask(bytes, { expectedSize: { width: img.width + 1, height: img.height } }), VisionErrorCodes.SIZE_MISMATCH);
-  const back = await decodeMask(await encodeMaskPng(mask));
-  assert.deepEqual(back.data, mask.data);
-});
+test(
+  'real dataset mask: binary, same size as its image; mismatch is a coded error',
+  { skip: magneticTile.skip },
+  async () => {
+    const gt = join(dataRoot(), 'ground_truth/crack');
+    const name = (await readdir(gt)).sort()[0]!;
+    const stem = name.replace(/_mask\.png$/, '');
+    const dir = (await readdir(join(dataRoot(), 'test/crack'))).includes(`${stem}.jpg`) ? 'test' : 'train';
+    const img = await decodeImage(await readFile(join(dataRoot(), dir, 'crack', `${stem}.jpg`)));
+    const bytes = await readFile(join(gt, name));
+    const mask = await decodeMask(bytes, { expectedSize: img });
+    assert.ok(mask.data.every((v) => v === 0 || v === 1));
+    assert.ok(mask.data.includes(1));
+    await rejectsCode(
+      decodeMask(bytes, { expectedSize: { width: img.width + 1, height: img.height } }),
+      VisionErrorCodes.SIZE_MISMATCH,
+    );
+    const back = await decodeMask(await encodeMaskPng(mask));
+    assert.deepEqual(back.data, mask.data);
+  },
+);
 
 test('maskToGrid: fractions per cell, threshold rule, partition of odd sizes', () => {
   const m = emptyMask(4, 4);

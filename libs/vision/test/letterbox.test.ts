@@ -1,11 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FloatMap, PreprocessSettings } from '../src/index.js';
-import { contentRect, mapContent, mapToImage, maskAtInput, maskToGrid, maskToInputGrid, preprocess, resizeMap, settingsFromManifest, VisionErrorCodes } from '../src/index.js';
+import {
+  contentRect,
+  mapContent,
+  mapToImage,
+  maskAtInput,
+  maskToGrid,
+  maskToInputGrid,
+  preprocess,
+  resizeMap,
+  settingsFromManifest,
+  VisionErrorCodes,
+} from '../src/index.js';
 import { gradient, throwsCode } from './helpers.js';
 
 const settings = (w: number, h: number, extra: Partial<PreprocessSettings> = {}): PreprocessSettings => ({
-  inputWidth: w, inputHeight: h, mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'rgb', layout: 'nchw', fit: 'letterbox', ...extra,
+  inputWidth: w,
+  inputHeight: h,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  scale: 1,
+  channelOrder: 'rgb',
+  layout: 'nchw',
+  fit: 'letterbox',
+  ...extra,
 });
 
 test('contentRect: centred, aspect kept, whole input when stretching or when the aspect already matches', () => {
@@ -25,13 +44,15 @@ for (const resize of ['bilinear', 'antialias'] as const) {
     const inner = preprocess(img, settings(8, 4, { resize, fit: 'stretch' }));
     for (let c = 0; c < 3; c++) {
       let sum = 0;
-      for (let y = 0; y < 4; y++) for (let x = 0; x < 8; x++) {
-        const v = out[c * 64 + (y + 2) * 8 + x]!;
-        assert.equal(v, inner[c * 32 + y * 8 + x], `c${c} (${x},${y})`);
-        sum += v;
-      }
+      for (let y = 0; y < 4; y++)
+        for (let x = 0; x < 8; x++) {
+          const v = out[c * 64 + (y + 2) * 8 + x]!;
+          assert.equal(v, inner[c * 32 + y * 8 + x], `c${c} (${x},${y})`);
+          sum += v;
+        }
       const mean = sum / 32;
-      for (const y of [0, 1, 6, 7]) for (let x = 0; x < 8; x++) assert.ok(Math.abs(out[c * 64 + y * 8 + x]! - mean) < 1e-4, `band c${c} y${y}`);
+      for (const y of [0, 1, 6, 7])
+        for (let x = 0; x < 8; x++) assert.ok(Math.abs(out[c * 64 + y * 8 + x]! - mean) < 1e-4, `band c${c} y${y}`);
     }
   });
 }
@@ -50,7 +71,11 @@ test('letterbox with a single luma plane and normalisation: bands are the normal
 test('mapContent crops the content rectangle; mapToImage stretches it over the frame', () => {
   const s = settings(8, 8);
   // A map that says where it is: value = 10·y + x.
-  const map: FloatMap = { width: 8, height: 8, data: Float32Array.from({ length: 64 }, (_, i) => 10 * Math.floor(i / 8) + (i % 8)) };
+  const map: FloatMap = {
+    width: 8,
+    height: 8,
+    data: Float32Array.from({ length: 64 }, (_, i) => 10 * Math.floor(i / 8) + (i % 8)),
+  };
   const crop = mapContent(map, 200, 100, s);
   assert.equal(crop.width, 8);
   assert.equal(crop.height, 4);
@@ -64,11 +89,17 @@ test('mapContent crops the content rectangle; mapToImage stretches it over the f
   assert.equal(full.data[199 + 99 * 200], 57);
   // Stretch: nothing cropped.
   assert.equal(mapContent(map, 200, 100, settings(8, 8, { fit: 'stretch' })), map);
-  throwsCode(() => mapContent({ width: 4, height: 4, data: new Float32Array(16) }, 200, 100, s), VisionErrorCodes.BAD_ARGUMENT);
+  throwsCode(
+    () => mapContent({ width: 4, height: 4, data: new Float32Array(16) }, 200, 100, s),
+    VisionErrorCodes.BAD_ARGUMENT,
+  );
 });
 
 test('settingsFromManifest carries input.fit (absent → stretch) and validation names a bad fit', () => {
-  const m = { input: { width: 4, height: 4, channels: 3 as const }, normalization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'RGB' as const } };
+  const m = {
+    input: { width: 4, height: 4, channels: 3 as const },
+    normalization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'RGB' as const },
+  };
   assert.equal(settingsFromManifest(m).fit, 'stretch');
   assert.equal(settingsFromManifest({ ...m, input: { ...m.input, fit: 'letterbox' } }).fit, 'letterbox');
   throwsCode(() => preprocess(gradient(2, 2), settings(4, 4, { fit: 'crop' as never })), VisionErrorCodes.BAD_ARGUMENT);
@@ -90,7 +121,10 @@ test('maskToInputGrid: tokens over the bands are normal; cells straddling a band
   const dot = { width: 200, height: 100, data: new Uint8Array(20000) };
   dot.data[50 * 200 + 199] = 1;
   const gd = maskToInputGrid(dot, 4, 4, s, { minFraction: 1e-9 });
-  assert.deepEqual([...gd.labels].map((v, i) => (v ? i : -1)).filter((i) => i >= 0), [11]);
+  assert.deepEqual(
+    [...gd.labels].map((v, i) => (v ? i : -1)).filter((i) => i >= 0),
+    [11],
+  );
   // Stretch: exactly maskToGrid.
   assert.deepEqual(maskToInputGrid(mask, 4, 4, settings(8, 8, { fit: 'stretch' })), maskToGrid(mask, 4, 4));
 });
@@ -106,7 +140,10 @@ test('maskAtInput: the mask at the content rectangle size, nearest by pixel cent
   assert.equal(m.height, 2);
   // Centres x = 0.75, 2.25, 3.75, 5.25 → columns 0, 2, 3, 5; y = 0.75, 2.25 → rows 0, 2. Column 4 falls between centres.
   assert.deepEqual([...m.data], [1, 0, 0, 0, 0, 0, 0, 0]);
-  const wide = maskAtInput({ width: 6, height: 3, data: Uint8Array.from(data, (_, i) => (i % 6 >= 3 ? 1 : 0)) }, settings(4, 4));
+  const wide = maskAtInput(
+    { width: 6, height: 3, data: Uint8Array.from(data, (_, i) => (i % 6 >= 3 ? 1 : 0)) },
+    settings(4, 4),
+  );
   assert.deepEqual([...wide.data], [0, 0, 1, 1, 0, 0, 1, 1]);
   // Stretched to 3×3: columns 1, 3, 5 are sampled, so column 4 and pixel (0, 0) vanish and column 3 survives.
   assert.deepEqual([...maskAtInput(mask, settings(3, 3, { fit: 'stretch' })).data], [0, 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -10,8 +10,28 @@ import { generateSurface, preprocessInto, PREPROCESS_REVISION } from '../src/ind
 const GOLDEN = {
   revision: 1,
   cases: [
-    { resize: 'antialias', fit: 'letterbox', sum: -985.8782, weighted: -48156.691, at: [[0, -0.33989], [1234, -0.2873], [5000, 0.5868]] },
-    { resize: 'bilinear', fit: 'stretch', sum: -944.2482, weighted: -43651.571, at: [[0, -0.57244], [1234, -0.02367], [5000, 0.89919]] },
+    {
+      resize: 'antialias',
+      fit: 'letterbox',
+      sum: -985.8782,
+      weighted: -48156.691,
+      at: [
+        [0, -0.33989],
+        [1234, -0.2873],
+        [5000, 0.5868],
+      ],
+    },
+    {
+      resize: 'bilinear',
+      fit: 'stretch',
+      sum: -944.2482,
+      weighted: -43651.571,
+      at: [
+        [0, -0.57244],
+        [1234, -0.02367],
+        [5000, 0.89919],
+      ],
+    },
   ],
 } as const;
 
@@ -21,10 +41,18 @@ test('preprocessing output matches its golden values for PREPROCESS_REVISION', (
   for (const c of GOLDEN.cases) {
     const out = new Float32Array(3 * 48 * 40);
     preprocessInto(out, img, {
-      inputWidth: 40, inputHeight: 48, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 1 / 255,
-      channelOrder: 'rgb', layout: 'nchw', resize: c.resize, fit: c.fit,
+      inputWidth: 40,
+      inputHeight: 48,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      scale: 1 / 255,
+      channelOrder: 'rgb',
+      layout: 'nchw',
+      resize: c.resize,
+      fit: c.fit,
     });
-    let sum = 0, weighted = 0;
+    let sum = 0,
+      weighted = 0;
     for (let i = 0; i < out.length; i++) {
       sum += out[i]!;
       weighted += out[i]! * ((i % 97) + 1);

@@ -90,7 +90,11 @@ test('grayscale models: one luma plane; settings from a model manifest', () => {
   assert.equal(bgr.channelOrder, 'bgr');
   assert.equal(preprocess(gradient(4, 4), bgr).length, 48);
   throwsCode(
-    () => settingsFromManifest({ input: { width: 4, height: 4, channels: 3 }, normalization: { mean: [0], std: [1], scale: 1, channelOrder: 'RGB' } }),
+    () =>
+      settingsFromManifest({
+        input: { width: 4, height: 4, channels: 3 },
+        normalization: { mean: [0], std: [1], scale: 1, channelOrder: 'RGB' },
+      }),
     VisionErrorCodes.BAD_ARGUMENT,
   );
 });
@@ -113,13 +117,17 @@ test('antialias resize: a fine checkerboard shrinks to flat grey, where 2×2 bil
   // pixels (pure black or white), while area averaging covers 3×3 cells (4 or 5 of 9 white).
   const n = 63;
   const data = new Uint8Array(n * n * 3);
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) data.fill((x + y) % 2 ? 255 : 0, (y * n + x) * 3, (y * n + x) * 3 + 3);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) data.fill((x + y) % 2 ? 255 : 0, (y * n + x) * 3, (y * n + x) * 3 + 3);
   const img: RgbImage = { width: n, height: n, channels: 3, data };
   const aa = preprocess(img, plain(21, 21, { resize: 'antialias' })).subarray(0, 441);
   const interior = [...aa].filter((_, i) => i % 21 > 0 && i % 21 < 20 && i >= 21 && i < 420);
   for (const v of interior) assert.ok(Math.abs(v - 127.5) < 15, `antialiased ${v}`);
   const plainOut = preprocess(img, plain(21, 21)).subarray(0, 441);
-  assert.ok([...plainOut].some((v) => Math.abs(v - 127.5) > 60), 'bilinear without a prefilter keeps the aliasing');
+  assert.ok(
+    [...plainOut].some((v) => Math.abs(v - 127.5) > 60),
+    'bilinear without a prefilter keeps the aliasing',
+  );
 });
 
 test('antialias resize: area averaging when shrinking (hand-computed), bilinear when enlarging', () => {
@@ -141,26 +149,37 @@ test('antialias resize: equals a direct area average at integer and fractional s
   // Reference: each output pixel is the overlap-weighted mean of the source pixels its footprint covers.
   const overlap = (src: number, dst: number, d: number): [number, number][] => {
     const k = src / dst;
-    const a = d * k, b = Math.min((d + 1) * k, src);
+    const a = d * k,
+      b = Math.min((d + 1) * k, src);
     const w: [number, number][] = [];
     for (let s = Math.floor(a); s < b; s++) w.push([s, Math.min(s + 1, b) - Math.max(s, a)]);
     return w;
   };
   let seed = 7;
   const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
-  for (const [sw, sh, dw, dh] of [[640, 480, 128, 96], [37, 23, 8, 5], [101, 64, 7, 9], [20, 20, 6, 6]] as const) {
+  for (const [sw, sh, dw, dh] of [
+    [640, 480, 128, 96],
+    [37, 23, 8, 5],
+    [101, 64, 7, 9],
+    [20, 20, 6, 6],
+  ] as const) {
     const img = { width: sw, height: sh, channels: 3 as const, data: Uint8Array.from({ length: sw * sh * 3 }, rnd) };
     const out = preprocess(img, plain(dw, dh, { resize: 'antialias' }));
     for (let dy = 0; dy < dh; dy++) {
       for (let dx = 0; dx < dw; dx++) {
         for (let c = 0; c < 3; c++) {
-          let sum = 0, total = 0;
-          for (const [sy, wy] of overlap(sh, dh, dy)) for (const [sx, wx] of overlap(sw, dw, dx)) {
-            sum += img.data[(sy * sw + sx) * 3 + c]! * wx * wy;
-            total += wx * wy;
-          }
+          let sum = 0,
+            total = 0;
+          for (const [sy, wy] of overlap(sh, dh, dy))
+            for (const [sx, wx] of overlap(sw, dw, dx)) {
+              sum += img.data[(sy * sw + sx) * 3 + c]! * wx * wy;
+              total += wx * wy;
+            }
           const got = out[c * dw * dh + dy * dw + dx]!;
-          assert.ok(Math.abs(got - sum / total) < 1e-3, `${sw}x${sh}→${dw}x${dh} (${dx},${dy},${c}): ${got} vs ${sum / total}`);
+          assert.ok(
+            Math.abs(got - sum / total) < 1e-3,
+            `${sw}x${sh}→${dw}x${dh} (${dx},${dy},${c}): ${got} vs ${sum / total}`,
+          );
         }
       }
     }
@@ -168,7 +187,10 @@ test('antialias resize: equals a direct area average at integer and fractional s
 });
 
 test('settingsFromManifest carries input.resize (absent → bilinear)', () => {
-  const m = { input: { width: 4, height: 4, channels: 3 as const }, normalization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'RGB' as const } };
+  const m = {
+    input: { width: 4, height: 4, channels: 3 as const },
+    normalization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 1, channelOrder: 'RGB' as const },
+  };
   assert.equal(settingsFromManifest(m).resize, 'bilinear');
   assert.equal(settingsFromManifest({ ...m, input: { ...m.input, resize: 'antialias' } }).resize, 'antialias');
 });

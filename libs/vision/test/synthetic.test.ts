@@ -17,7 +17,10 @@ test('createRng is deterministic and in range', () => {
   const a = createRng(42);
   const b = createRng(42);
   const xs = Array.from({ length: 100 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 100 }, () => b.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 100 }, () => b.next()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const r = createRng('line-3/cam-1');
   for (let i = 0; i < 100; i++) {
@@ -66,7 +69,10 @@ test('every defect kind × texture has an exact pixel mask and a tight bbox', ()
           assertExact(clean.image, s.image, s.mask.data, label);
           assert.deepEqual(s.bbox, maskBBox(s.mask));
           if (grayscale) {
-            for (let p = 0; p < 72 * 56; p++) assert.ok(s.image.data[p * 3] === s.image.data[p * 3 + 1] && s.image.data[p * 3] === s.image.data[p * 3 + 2]);
+            for (let p = 0; p < 72 * 56; p++)
+              assert.ok(
+                s.image.data[p * 3] === s.image.data[p * 3 + 1] && s.image.data[p * 3] === s.image.data[p * 3 + 2],
+              );
           }
           const area = s.mask.data.reduce((n, v) => n + v, 0);
           assert.ok(area < 72 * 56 * 0.5, `${label}: defect covers ${area} px`);
@@ -82,8 +88,14 @@ test('defect-free surfaces have an empty mask and no bbox; bad options are coded
   assert.equal(s.bbox, null);
   assert.ok(s.mask.data.every((v) => v === 0));
   throwsCode(() => generateSurface({ seed: 3, width: 8, height: 32 }), VisionErrorCodes.BAD_ARGUMENT);
-  throwsCode(() => generateSurface({ seed: 3, width: 32, height: 32, defect: 'dent' as never }), VisionErrorCodes.BAD_ARGUMENT);
-  throwsCode(() => generateSurface({ seed: 3, width: 32, height: 32, texture: 'wood' as never }), VisionErrorCodes.BAD_ARGUMENT);
+  throwsCode(
+    () => generateSurface({ seed: 3, width: 32, height: 32, defect: 'dent' as never }),
+    VisionErrorCodes.BAD_ARGUMENT,
+  );
+  throwsCode(
+    () => generateSurface({ seed: 3, width: 32, height: 32, texture: 'wood' as never }),
+    VisionErrorCodes.BAD_ARGUMENT,
+  );
 });
 
 test('confetti: seeded, exact mask, grayscale option', () => {
@@ -93,7 +105,10 @@ test('confetti: seeded, exact mask, grayscale option', () => {
   assert.deepEqual(a.image.data, b.image.data);
   assertExact(base, a.image, a.mask.data, 'confetti');
   assert.notDeepEqual(pasteConfetti(base, { seed: 6, count: 4 }).mask.data, a.mask.data);
-  const g = pasteConfetti(generateSurface({ seed: 11, width: 80, height: 60, grayscale: true }).image, { seed: 1, grayscale: true });
+  const g = pasteConfetti(generateSurface({ seed: 11, width: 80, height: 60, grayscale: true }).image, {
+    seed: 1,
+    grayscale: true,
+  });
   for (let p = 0; p < 80 * 60; p++) assert.equal(g.image.data[p * 3], g.image.data[p * 3 + 2]);
   throwsCode(() => pasteConfetti(base, { seed: 1, count: 0 }), VisionErrorCodes.BAD_ARGUMENT);
   throwsCode(() => pasteConfetti(base, { seed: 1, size: [0.5, 0.1] }), VisionErrorCodes.BAD_ARGUMENT);

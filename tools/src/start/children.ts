@@ -31,13 +31,17 @@ export interface SpawnOptions {
 export function spawnTs(o: SpawnOptions): Child {
   const log: WriteStream = createWriteStream(o.logFile, { flags: 'a' });
   log.write(`\n--- ${new Date().toISOString()} ${o.name} starting ---\n`);
-  const proc = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', o.entry, ...(o.args ?? [])], {
-    cwd: o.root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...o.env },
-    // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops the children in order.
-    detached: true,
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@linewatch/source', '--import', 'tsx', o.entry, ...(o.args ?? [])],
+    {
+      cwd: o.root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
+      // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops the children in order.
+      detached: true,
+    },
+  );
   for (const stream of ['stdout', 'stderr'] as const) {
     const s = proc[stream]!;
     s.pipe(log, { end: false });
@@ -54,7 +58,10 @@ export function spawnTs(o: SpawnOptions): Child {
 
 /** Runs a TypeScript entry to completion with the terminal attached (progress bars stay live); resolves its code. */
 export function runTsInherit(root: string, entry: string, args: readonly string[]): Promise<number> {
-  const proc = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', entry, ...args], { cwd: root, stdio: 'inherit' });
+  const proc = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', entry, ...args], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   return new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
@@ -68,7 +75,11 @@ export function killOnExit(children: readonly Child[]): void {
 const alive = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
 
 /** SIGTERM stage by stage, waiting up to `graceMs` per stage; SIGKILL for anything still running after that. */
-export async function stopAll(children: readonly Child[], graceMs = 8000, say: (s: string) => void = () => {}): Promise<void> {
+export async function stopAll(
+  children: readonly Child[],
+  graceMs = 8000,
+  say: (s: string) => void = () => {},
+): Promise<void> {
   const stages = [...new Set(children.map((c) => c.stage))].sort((a, b) => a - b);
   for (const stage of stages) {
     const group = children.filter((c) => c.stage === stage && alive(c));

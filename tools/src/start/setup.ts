@@ -49,7 +49,10 @@ export async function writeDemoData(dir: string, layout: DemoLayout, count: numb
   }
 }
 
-export function writeControllerConfig(path: string, o: { dataDir: string; httpPort: number; mqttPort: number; secrets: Secrets; trustedKey: string }): void {
+export function writeControllerConfig(
+  path: string,
+  o: { dataDir: string; httpPort: number; mqttPort: number; secrets: Secrets; trustedKey: string },
+): void {
   const config = {
     dataDir: o.dataDir,
     http: { host: '127.0.0.1', port: o.httpPort },
@@ -80,15 +83,24 @@ export function adminLogin(base: string, password: string): Promise<ApiClient> {
 }
 
 /** Creates the device and returns its one-time MQTT credentials. */
-export async function provision(api: ApiClient, id: string, site: string, line: string): Promise<{ username: string; password: string }> {
-  const created = await step(`provisioning ${id}`, () => api.call(CreateDeviceRoute, { body: { id, name: `Demo ${id}`, site, line } }));
+export async function provision(
+  api: ApiClient,
+  id: string,
+  site: string,
+  line: string,
+): Promise<{ username: string; password: string }> {
+  const created = await step(`provisioning ${id}`, () =>
+    api.call(CreateDeviceRoute, { body: { id, name: `Demo ${id}`, site, line } }),
+  );
   return created.credentials;
 }
 
 /** Registers a package directory (packed as a tar) for `line`; returns the registry version. */
 export async function registerModel(api: ApiClient, pkgDir: string, line: string): Promise<string> {
   const tar = packPackage(readPackage(pkgDir), true);
-  const model = await step('registering the first model', () => api.call(UploadModelRoute, { query: { line }, body: tar, contentType: 'application/x-tar' }));
+  const model = await step('registering the first model', () =>
+    api.call(UploadModelRoute, { query: { line }, body: tar, contentType: 'application/x-tar' }),
+  );
   return model.version;
 }
 
@@ -96,10 +108,17 @@ export async function registerModel(api: ApiClient, pkgDir: string, line: string
  * The demo line's rollout pace: the documented defaults observe every wave for 5 minutes and 500 frames, which on
  * three 2 fps demo cameras would keep a person waiting a quarter of an hour; these keep every gate, just shorter.
  */
-export const DEMO_ROLLOUT_POLICY = { observeS: 45, minFrames: 60, minBaselineFrames: 60, minWaveIntervalS: 10 } as const;
+export const DEMO_ROLLOUT_POLICY = {
+  observeS: 45,
+  minFrames: 60,
+  minBaselineFrames: 60,
+  minWaveIntervalS: 10,
+} as const;
 
 export async function setRolloutPolicy(api: ApiClient, line: string): Promise<void> {
-  await step('setting the demo rollout policy', () => api.call(PutRolloutPolicyRoute, { params: { scope: line }, body: DEMO_ROLLOUT_POLICY }));
+  await step('setting the demo rollout policy', () =>
+    api.call(PutRolloutPolicyRoute, { params: { scope: line }, body: DEMO_ROLLOUT_POLICY }),
+  );
 }
 
 export async function waitForHttp(url: string, timeoutMs: number, isAlive: () => boolean): Promise<void> {

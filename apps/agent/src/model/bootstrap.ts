@@ -24,7 +24,10 @@ export async function loadStartupModel(
   log: Logger,
 ): Promise<LoadedModel> {
   const pointer = store.pointer();
-  for (const [role, version] of [['live', pointer?.live], ['previous', pointer?.previous]] as const) {
+  for (const [role, version] of [
+    ['live', pointer?.live],
+    ['previous', pointer?.previous],
+  ] as const) {
     if (!version || !store.has(version)) continue;
     try {
       const v = store.verify(version, keys);
@@ -47,7 +50,12 @@ export async function loadStartupModel(
     entries = readPackage(initialPackage);
     verified = verifyEntries(entries, keys);
   } catch (e) {
-    throw new AgentError('LW_AGENT_NO_MODEL', `initial package ${initialPackage} rejected: ${reasonOf(e)}`, { path: initialPackage }, { cause: e });
+    throw new AgentError(
+      'LW_AGENT_NO_MODEL',
+      `initial package ${initialPackage} rejected: ${reasonOf(e)}`,
+      { path: initialPackage },
+      { cause: e },
+    );
   }
   const version = versionOf(verified.manifest);
   const model = await load(version, verified.manifest, verified.files.get(MODEL_FILE)!);

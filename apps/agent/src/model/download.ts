@@ -38,7 +38,12 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
       url,
-      { method: 'GET', headers: have > 0 ? { Range: `bytes=${have}-` } : {}, timeout: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) },
+      {
+        method: 'GET',
+        headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+        timeout: opts.timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
       resolve,
     );
     req.on('timeout', () => req.destroy(timedOut(url)));
@@ -50,12 +55,17 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
     if (status === 416 && have > 0) return; // we already have every byte
     let offset: number;
     if (status === 206) offset = have;
-    else if (status === 200) offset = 0; // server ignored Range: start over
+    else if (status === 200)
+      offset = 0; // server ignored Range: start over
     else throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `HTTP ${status}`, { url, status });
     const len = Number(res.headers['content-length']);
     const total = Number.isFinite(len) ? offset + len : undefined;
     if (total !== undefined && total > opts.maxBytes) {
-      throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `package is ${total} bytes, limit ${opts.maxBytes}`, { url, total, limit: opts.maxBytes });
+      throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `package is ${total} bytes, limit ${opts.maxBytes}`, {
+        url,
+        total,
+        limit: opts.maxBytes,
+      });
     }
     const fd = openSync(partPath, offset === 0 ? 'w' : 'a');
     let received = offset;
@@ -63,13 +73,22 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         received += chunk.length;
-        if (received > opts.maxBytes) throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `package exceeds ${opts.maxBytes} bytes`, { url, limit: opts.maxBytes });
+        if (received > opts.maxBytes)
+          throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `package exceeds ${opts.maxBytes} bytes`, {
+            url,
+            limit: opts.maxBytes,
+          });
         let off = 0;
         while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
         opts.onProgress?.(received, total);
       }
       if (total !== undefined && received !== total) {
-        throw new AgentError('LW_AGENT_DOWNLOAD_FAILED', `connection closed at ${received}/${total} bytes`, { url }, { retryable: true });
+        throw new AgentError(
+          'LW_AGENT_DOWNLOAD_FAILED',
+          `connection closed at ${received}/${total} bytes`,
+          { url },
+          { retryable: true },
+        );
       }
       fsyncSync(fd);
     } finally {

@@ -103,7 +103,8 @@ export const threadedOpener: RunnerOpener = async (model: Uint8Array, options: S
   const cleanup: (() => void)[] = [];
   try {
     const reply = await new Promise<WorkerReply>((resolve, reject) => {
-      const onExit = (code: number): void => reject(new Error(`inference worker exited (${code}) while opening the model`));
+      const onExit = (code: number): void =>
+        reject(new Error(`inference worker exited (${code}) while opening the model`));
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', onExit);
@@ -111,7 +112,14 @@ export const threadedOpener: RunnerOpener = async (model: Uint8Array, options: S
       cleanup.push(() => worker.off('message', resolve).off('error', reject).off('exit', onExit));
       // A copy of just the model's bytes (the caller's view may sit in a whole package's buffer), moved, not cloned.
       const bytes = model.slice();
-      worker.postMessage({ op: 'open', model: bytes, options: { ...options, executionProviders: [...options.executionProviders] } } satisfies WorkerRequest, [bytes.buffer]);
+      worker.postMessage(
+        {
+          op: 'open',
+          model: bytes,
+          options: { ...options, executionProviders: [...options.executionProviders] },
+        } satisfies WorkerRequest,
+        [bytes.buffer],
+      );
     });
     for (const c of cleanup) c();
     if (reply.op === 'open-failed') {
@@ -120,7 +128,13 @@ export const threadedOpener: RunnerOpener = async (model: Uint8Array, options: S
         : new Error(reply.message);
     }
     if (reply.op !== 'opened') throw new Error(`inference worker answered ${reply.op} to open`);
-    return new ThreadedRunner(worker, reply.provider, reply.attempts as ProviderAttempt[], reply.inputs as TensorSpec[], reply.outputNames);
+    return new ThreadedRunner(
+      worker,
+      reply.provider,
+      reply.attempts as ProviderAttempt[],
+      reply.inputs as TensorSpec[],
+      reply.outputNames,
+    );
   } catch (e) {
     await worker.terminate();
     throw e;

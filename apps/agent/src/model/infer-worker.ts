@@ -44,10 +44,21 @@ async function handle(req: WorkerRequest): Promise<void> {
       try {
         tensor = new FrameTensor(req.options.preprocess);
         session = await InferenceSession.open(req.model, sessionOptions(req.options));
-        port.postMessage({ op: 'opened', provider: session.provider, attempts: [...session.attempts], inputs: [...session.inputs], outputNames: [...session.outputNames] } satisfies WorkerReply);
+        port.postMessage({
+          op: 'opened',
+          provider: session.provider,
+          attempts: [...session.attempts],
+          inputs: [...session.inputs],
+          outputNames: [...session.outputNames],
+        } satisfies WorkerReply);
       } catch (e) {
         const reply: WorkerReply = isInferenceError(e)
-          ? { op: 'open-failed', code: e.code, message: e.message.replace(`${e.code}: `, ''), details: { ...e.details } }
+          ? {
+              op: 'open-failed',
+              code: e.code,
+              message: e.message.replace(`${e.code}: `, ''),
+              details: { ...e.details },
+            }
           : { op: 'open-failed', message: reasonOf(e) };
         port.postMessage(reply);
       }
@@ -60,9 +71,14 @@ async function handle(req: WorkerRequest): Promise<void> {
         const out = await session.run({ [INPUT_NAME]: float32(input, tensor.dims) }, [MAP_OUTPUT, SCORE_OUTPUT]);
         const map = transferable(out[MAP_OUTPUT]!.data as Float32Array);
         const score = Number((out[SCORE_OUTPUT]!.data as Float32Array)[0]);
-        port.postMessage({ op: 'result', id, pixels, map, mapDims: [...out[MAP_OUTPUT]!.dims], score } satisfies WorkerReply, [pixels.buffer as ArrayBuffer, map.buffer as ArrayBuffer]);
+        port.postMessage(
+          { op: 'result', id, pixels, map, mapDims: [...out[MAP_OUTPUT]!.dims], score } satisfies WorkerReply,
+          [pixels.buffer as ArrayBuffer, map.buffer as ArrayBuffer],
+        );
       } catch (e) {
-        port.postMessage({ op: 'run-failed', id, pixels, message: reasonOf(e) } satisfies WorkerReply, [pixels.buffer as ArrayBuffer]);
+        port.postMessage({ op: 'run-failed', id, pixels, message: reasonOf(e) } satisfies WorkerReply, [
+          pixels.buffer as ArrayBuffer,
+        ]);
       }
       return;
     }

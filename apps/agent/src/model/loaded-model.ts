@@ -8,7 +8,13 @@
  * submission order; `release()` waits for every reserved buffer to come back, the basis of a swap that skips no frame.
  */
 import type { ExecutionProvider, Manifest } from '@linewatch/protocol';
-import { decodeImage, mapContent, preprocessShape, settingsFromManifest, type PreprocessSettings } from '@linewatch/vision';
+import {
+  decodeImage,
+  mapContent,
+  preprocessShape,
+  settingsFromManifest,
+  type PreprocessSettings,
+} from '@linewatch/vision';
 import type { FloatMap, RgbImage } from '@linewatch/vision';
 import { AgentError } from '../errors.js';
 import { threadedOpener } from './infer-thread.js';
@@ -97,26 +103,41 @@ export class LoadedModel {
   ): Promise<LoadedModel> {
     const settings = settingsFromManifest(manifest);
     const { warmUpRuns, sessions, sessionEvents, ...sessionOptions } = options;
-    const { runner, plan } = await openPool(opener, modelBytes, { ...sessionOptions, preprocess: settings }, sessions ?? 1, sessionEvents);
+    const { runner, plan } = await openPool(
+      opener,
+      modelBytes,
+      { ...sessionOptions, preprocess: settings },
+      sessions ?? 1,
+      sessionEvents,
+    );
     try {
       const input = runner.inputs.find((i) => i.name === INPUT_NAME);
       const outs = new Set(runner.outputNames);
       if (!input || !outs.has(MAP_OUTPUT) || !outs.has(SCORE_OUTPUT)) {
-        throw new AgentError('LW_AGENT_MODEL_INCOMPATIBLE', `model must map "${INPUT_NAME}" to "${MAP_OUTPUT}" + "${SCORE_OUTPUT}"`, {
-          inputs: runner.inputs.map((i) => i.name),
-          outputs: [...runner.outputNames],
-        });
+        throw new AgentError(
+          'LW_AGENT_MODEL_INCOMPATIBLE',
+          `model must map "${INPUT_NAME}" to "${MAP_OUTPUT}" + "${SCORE_OUTPUT}"`,
+          {
+            inputs: runner.inputs.map((i) => i.name),
+            outputs: [...runner.outputNames],
+          },
+        );
       }
       const want = preprocessShape(settings);
-      const ok = input.shape.length === 4 && input.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === want[i]);
+      const ok =
+        input.shape.length === 4 && input.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === want[i]);
       if (!ok) {
-        throw new AgentError('LW_AGENT_MODEL_INCOMPATIBLE', `model input shape [${input.shape.join(',')}] does not match manifest [${want.join(',')}]`);
+        throw new AgentError(
+          'LW_AGENT_MODEL_INCOMPATIBLE',
+          `model input shape [${input.shape.join(',')}] does not match manifest [${want.join(',')}]`,
+        );
       }
       const model = new LoadedModel(version, manifest, runner, plan, settings);
       // Every session warms up: runs go to idle sessions first, so `parallelism` concurrent runs reach each one.
       const warmUp: RgbImage = { width: 8, height: 8, channels: 3, data: new Uint8Array(192) };
       const parallel = runner.parallelism ?? 1;
-      for (let i = 0; i < warmUpRuns; i++) await Promise.all(Array.from({ length: parallel }, () => model.infer(warmUp)));
+      for (let i = 0; i < warmUpRuns; i++)
+        await Promise.all(Array.from({ length: parallel }, () => model.infer(warmUp)));
       return model;
     } catch (e) {
       await runner.release().catch(() => undefined);
@@ -132,7 +153,9 @@ export class LoadedModel {
       this.out++;
       return Promise.resolve(this.reservation(buf));
     }
-    return new Promise<Uint8Array>((resolve, reject) => this.waiters.push({ resolve, reject })).then((b) => this.reservation(b));
+    return new Promise<Uint8Array>((resolve, reject) => this.waiters.push({ resolve, reject })).then((b) =>
+      this.reservation(b),
+    );
   }
 
   /** Scores one frame: reserve + run. */
@@ -164,7 +187,10 @@ export class LoadedModel {
     const bytes = width * height * 3;
     if (!(width >= 1 && height >= 1) || image.channels !== 3 || image.data.length !== bytes) {
       this.giveBack(buf);
-      throw new AgentError('LW_AGENT_INFERENCE_FAILED', `frame has ${image.data.length} bytes for ${width}x${height}x${image.channels}`);
+      throw new AgentError(
+        'LW_AGENT_INFERENCE_FAILED',
+        `frame has ${image.data.length} bytes for ${width}x${height}x${image.channels}`,
+      );
     }
     const pixels = buf.length >= bytes ? buf : new Uint8Array(bytes);
     pixels.set(image.data);

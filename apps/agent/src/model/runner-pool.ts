@@ -30,7 +30,12 @@ export interface SessionPlan {
  * How many sessions to open and with how many threads each, once the first session told us its provider.
  * An explicit `intraOpThreads` is always honoured; an explicit session count is honoured on every provider.
  */
-export function planSessions(provider: string, setting: SessionsSetting, intraOpThreads: number | undefined, cores = availableParallelism()): SessionPlan {
+export function planSessions(
+  provider: string,
+  setting: SessionsSetting,
+  intraOpThreads: number | undefined,
+  cores = availableParallelism(),
+): SessionPlan {
   if (setting !== 'auto') return { sessions: setting, intraOpThreads };
   if (provider !== 'cpu') return { sessions: 1, intraOpThreads };
   const sessions = Math.max(1, Math.min(cores, MAX_AUTO_SESSIONS));

@@ -59,14 +59,21 @@ export interface ModelRunner {
 export type RunnerOpener = (model: Uint8Array, options: SessionOpenOptions) => Promise<ModelRunner>;
 
 /** Output tensors → score + map (the map is [.., H, W]; the score's first value). */
-export function toOutput(pixels: Uint8Array, map: { data: unknown; dims: readonly number[] }, score: { data: unknown }): RunOutput {
+export function toOutput(
+  pixels: Uint8Array,
+  map: { data: unknown; dims: readonly number[] },
+  score: { data: unknown },
+): RunOutput {
   const h = map.dims[map.dims.length - 2] ?? 1;
   const w = map.dims[map.dims.length - 1] ?? 1;
   const s = Number((score.data as Float32Array)[0]);
   return { ok: true, pixels, score: s, map: { width: w, height: h, data: map.data as Float32Array } };
 }
 
-export function sessionOptions(options: SessionOpenOptions): { executionProviders: readonly ExecutionProvider[]; intraOpThreads?: number } {
+export function sessionOptions(options: SessionOpenOptions): {
+  executionProviders: readonly ExecutionProvider[];
+  intraOpThreads?: number;
+} {
   return {
     executionProviders: options.executionProviders,
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
@@ -89,8 +96,13 @@ export class FrameTensor {
   /** Throws (a VisionError) on a frame whose pixels do not fit its size. */
   fill(frame: FrameInput): Float32Array {
     const bytes = frame.width * frame.height * 3;
-    if (!(bytes > 0) || frame.pixels.length < bytes) throw new Error(`frame has ${frame.pixels.length} bytes for ${frame.width}x${frame.height}`);
-    return preprocessInto(this.data, { width: frame.width, height: frame.height, channels: 3, data: frame.pixels.subarray(0, bytes) }, this.settings);
+    if (!(bytes > 0) || frame.pixels.length < bytes)
+      throw new Error(`frame has ${frame.pixels.length} bytes for ${frame.width}x${frame.height}`);
+    return preprocessInto(
+      this.data,
+      { width: frame.width, height: frame.height, channels: 3, data: frame.pixels.subarray(0, bytes) },
+      this.settings,
+    );
   }
 }
 
@@ -101,7 +113,10 @@ export function inProcessRunner(session: InferenceSession, settings: PreprocessS
   let last: Promise<unknown> = Promise.resolve();
   const runOne = async (frame: FrameInput): Promise<RunOutput> => {
     try {
-      const out = await session.run({ [INPUT_NAME]: float32(tensor.fill(frame), tensor.dims) }, [MAP_OUTPUT, SCORE_OUTPUT]);
+      const out = await session.run({ [INPUT_NAME]: float32(tensor.fill(frame), tensor.dims) }, [
+        MAP_OUTPUT,
+        SCORE_OUTPUT,
+      ]);
       return toOutput(frame.pixels, out[MAP_OUTPUT]!, out[SCORE_OUTPUT]!);
     } catch (e) {
       return { ok: false, pixels: frame.pixels, reason: reasonOf(e), cause: e };

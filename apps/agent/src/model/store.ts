@@ -40,7 +40,8 @@ export class ModelStore {
   pointer(): Pointer | undefined {
     try {
       const p = JSON.parse(readFileSync(this.pointerPath, 'utf8')) as Pointer;
-      if (typeof p.live === 'string' && SAFE.test(p.live)) return { live: p.live, previous: typeof p.previous === 'string' && SAFE.test(p.previous) ? p.previous : null };
+      if (typeof p.live === 'string' && SAFE.test(p.live))
+        return { live: p.live, previous: typeof p.previous === 'string' && SAFE.test(p.previous) ? p.previous : null };
     } catch {
       // absent or unreadable: treated as "no model installed"
     }
@@ -74,7 +75,9 @@ export class ModelStore {
       if (pointer && (pointer.live === version || pointer.previous === version)) return;
       rmSync(dir, { recursive: true, force: true });
     }
-    for (const e of readdirSync(this.pkgs)) if (e.startsWith(`.${version}`) || e.startsWith(`${version}.tmp`)) rmSync(join(this.pkgs, e), { recursive: true, force: true });
+    for (const e of readdirSync(this.pkgs))
+      if (e.startsWith(`.${version}`) || e.startsWith(`${version}.tmp`))
+        rmSync(join(this.pkgs, e), { recursive: true, force: true });
     writePackageDir(dir, entries);
     fsyncDir(this.pkgs);
   }
@@ -88,7 +91,8 @@ export class ModelStore {
   prune(): void {
     const p = this.pointer();
     const keep = new Set([p?.live, p?.previous].filter((x): x is string => !!x));
-    for (const e of readdirSync(this.pkgs)) if (!keep.has(e)) rmSync(join(this.pkgs, e), { recursive: true, force: true });
+    for (const e of readdirSync(this.pkgs))
+      if (!keep.has(e)) rmSync(join(this.pkgs, e), { recursive: true, force: true });
   }
 
   clearDownloads(except?: string): void {

@@ -11,7 +11,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPackageError, MANIFEST_FILE, MODEL_FILE, verifyBytes } from '@linewatch/model-package';
 import type { VerifiedPackage } from '@linewatch/model-package';
-import type { DesiredModelMessage, Manifest, ModelReportMessage, ModelUpdateReason, ModelUpdateState } from '@linewatch/protocol';
+import type {
+  DesiredModelMessage,
+  Manifest,
+  ModelReportMessage,
+  ModelUpdateReason,
+  ModelUpdateState,
+} from '@linewatch/protocol';
 import { errnoOf, isAgentError, reasonOf } from '../errors.js';
 import { download } from './download.js';
 import type { LoadedModel } from './loaded-model.js';
@@ -29,7 +35,8 @@ export interface UpdaterDeps {
   load(version: string, manifest: Manifest, modelBytes: Uint8Array): Promise<LoadedModel>;
   swap(next: LoadedModel): LoadedModel;
   startShadow(m: LoadedModel): void;
-  stopShadow(): { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
+  stopShadow():
+    { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
   shadowFrames(): number;
   report(r: ModelReportMessage): void;
   /** Called when no update is running any more (status leaves `updating`). */
@@ -127,20 +134,31 @@ export class Updater {
     if (cur) cur.abort.abort();
     const abort = new AbortController();
     const prev = cur?.done ?? Promise.resolve();
-    const done = prev.then(() => this.run(d, abort.signal)).finally(() => {
-      if (this.current?.abort === abort) {
-        this.current = undefined;
-        this.deps.idle?.();
-      }
-    });
+    const done = prev
+      .then(() => this.run(d, abort.signal))
+      .finally(() => {
+        if (this.current?.abort === abort) {
+          this.current = undefined;
+          this.deps.idle?.();
+        }
+      });
     this.current = { desired: d, abort, done };
   }
 
-  private report(d: DesiredModelMessage, state: ModelUpdateState, extra: { progress?: number; reason?: ModelUpdateReason; message?: string } = {}): void {
+  private report(
+    d: DesiredModelMessage,
+    state: ModelUpdateState,
+    extra: { progress?: number; reason?: ModelUpdateReason; message?: string } = {},
+  ): void {
     this.lastState = state;
     this.deps.report({
-      device: this.deps.device, rolloutId: d.rolloutId, version: d.version, state,
-      ...(extra.reason ? { reason: { code: extra.reason, ...(extra.message ? { message: extra.message.slice(0, 1024) } : {}) } } : {}),
+      device: this.deps.device,
+      rolloutId: d.rolloutId,
+      version: d.version,
+      state,
+      ...(extra.reason
+        ? { reason: { code: extra.reason, ...(extra.message ? { message: extra.message.slice(0, 1024) } : {}) } }
+        : {}),
       ...(extra.progress !== undefined ? { progress: Math.max(0, Math.min(1, extra.progress)) } : {}),
       liveVersion: this.deps.live().version,
       ts: this.deps.now(),
@@ -178,7 +196,10 @@ export class Updater {
   private refuseDowngrade(d: DesiredModelMessage, manifest: Manifest): void {
     const live = this.deps.live();
     if (!d.rollback && manifest.build <= live.build) {
-      fail('INCOMPATIBLE', `downgrade refused: build ${manifest.build} <= live build ${live.build} and rollback is false`);
+      fail(
+        'INCOMPATIBLE',
+        `downgrade refused: build ${manifest.build} <= live build ${live.build} and rollback is false`,
+      );
     }
   }
 
@@ -229,7 +250,10 @@ export class Updater {
     const message = reasonOf(e);
     if (reason !== 'SUPERSEDED') this.failed.add(`${d.rolloutId}/${d.version}`);
     this.report(d, 'failed', { reason, message });
-    this.deps.log('warn', `LW_AGENT_UPDATE_FAILED: ${reason}: ${message}`, { rolloutId: d.rolloutId, version: d.version });
+    this.deps.log('warn', `LW_AGENT_UPDATE_FAILED: ${reason}: ${message}`, {
+      rolloutId: d.rolloutId,
+      version: d.version,
+    });
   }
 
   /** Download (or reuse a kept package for a rollback) and verify. Installs the verified package on disk. */
@@ -274,11 +298,17 @@ export class Updater {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        await download(d.packageUrl, part, { maxBytes: this.deps.maxDownloadBytes, timeoutMs: this.deps.downloadTimeoutMs, signal, onProgress });
+        await download(d.packageUrl, part, {
+          maxBytes: this.deps.maxDownloadBytes,
+          timeoutMs: this.deps.downloadTimeoutMs,
+          signal,
+          onProgress,
+        });
         return part;
       } catch (e) {
         check();
-        if (!resumable(e) || attempt >= this.downloadAttempts) fail(downloadReason(e), `${reasonOf(e)} (attempt ${attempt})`);
+        if (!resumable(e) || attempt >= this.downloadAttempts)
+          fail(downloadReason(e), `${reasonOf(e)} (attempt ${attempt})`);
         this.deps.log('warn', `download interrupted (${reasonOf(e)}); resuming`, { attempt });
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
@@ -293,7 +323,10 @@ export class Updater {
       const bytes = await readFile(part);
       res = await verifyOffThread({
         bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-        keys: this.deps.trustedKeys, maxBytes: this.deps.maxDownloadBytes, sha256: d.sha256, commandSignature: d.signature,
+        keys: this.deps.trustedKeys,
+        maxBytes: this.deps.maxDownloadBytes,
+        sha256: d.sha256,
+        commandSignature: d.signature,
       });
     } catch (e) {
       fail('MANIFEST_INVALID', `verification failed to run: ${reasonOf(e)}`);
@@ -309,7 +342,11 @@ export class Updater {
       fail(packageReason(e), reasonOf(e));
     }
     const listed = new Set(manifest.files.map((f) => f.path));
-    return { manifest, files: new Map(entries.filter((e) => listed.has(e.path)).map((e) => [e.path, e.data])), keyId: manifest.signing.keyId };
+    return {
+      manifest,
+      files: new Map(entries.filter((e) => listed.has(e.path)).map((e) => [e.path, e.data])),
+      keyId: manifest.signing.keyId,
+    };
   }
 
   /** The command's own signature must cover the same manifest bytes, so a package cannot be swapped under a command. */
@@ -342,8 +379,11 @@ export class Updater {
       const stats = this.deps.stopShadow();
       if (stats) {
         this.deps.log('info', 'shadow window done', {
-          version: d.version, frames: stats.frames, agreement: stats.frames ? stats.agree / stats.frames : 0,
-          liveFlagRate: stats.frames ? stats.liveFlags / stats.frames : 0, shadowFlagRate: stats.frames ? stats.shadowFlags / stats.frames : 0,
+          version: d.version,
+          frames: stats.frames,
+          agreement: stats.frames ? stats.agree / stats.frames : 0,
+          liveFlagRate: stats.frames ? stats.liveFlags / stats.frames : 0,
+          shadowFlagRate: stats.frames ? stats.shadowFlags / stats.frames : 0,
           meanAbsScoreDiff: stats.meanAbsDiff,
         });
         this.lastShadow = stats;
@@ -352,5 +392,6 @@ export class Updater {
   }
 
   /** Agreement / flag-rate statistics of the last shadow window. */
-  lastShadow: { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
+  lastShadow:
+    { frames: number; agree: number; liveFlags: number; shadowFlags: number; meanAbsDiff: number } | undefined;
 }

@@ -23,19 +23,32 @@ export type VerifyResponse =
 
 function verify(req: VerifyRequest): VerifyResponse {
   const sha = createHash('sha256').update(req.bytes).digest('hex');
-  if (sha !== req.sha256) return { ok: false, failure: 'hash', message: `package sha256 ${sha} differs from the command's ${req.sha256}` };
+  if (sha !== req.sha256)
+    return { ok: false, failure: 'hash', message: `package sha256 ${sha} differs from the command's ${req.sha256}` };
   try {
     const entries = readPackage(req.bytes, req.maxBytes);
     const verified = verifyEntries(entries, req.keys);
     const manifestBytes = entries.find((e) => e.path === MANIFEST_FILE)!.data;
-    const ok = verifyBytes(manifestBytes, { scheme: 'ed25519', keyId: verified.manifest.signing.keyId, signature: req.commandSignature }, req.keys);
-    if (!ok) return { ok: false, failure: 'command-signature', message: 'the desired-model signature does not verify over the package manifest' };
+    const ok = verifyBytes(
+      manifestBytes,
+      { scheme: 'ed25519', keyId: verified.manifest.signing.keyId, signature: req.commandSignature },
+      req.keys,
+    );
+    if (!ok)
+      return {
+        ok: false,
+        failure: 'command-signature',
+        message: 'the desired-model signature does not verify over the package manifest',
+      };
     return { ok: true, manifest: verified.manifest, entries: entries.map((e) => ({ path: e.path, data: e.data })) };
   } catch (e) {
     const errno = (e as { cause?: { code?: unknown } }).cause?.code;
     return {
-      ok: false, failure: 'package', message: e instanceof Error ? e.message : String(e),
-      ...(isPackageError(e) ? { code: e.code } : {}), ...(typeof errno === 'string' ? { errno } : {}),
+      ok: false,
+      failure: 'package',
+      message: e instanceof Error ? e.message : String(e),
+      ...(isPackageError(e) ? { code: e.code } : {}),
+      ...(typeof errno === 'string' ? { errno } : {}),
     };
   }
 }

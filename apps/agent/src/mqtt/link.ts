@@ -44,7 +44,12 @@ function readTls(cfg: AgentConfig): Partial<IClientOptions> {
   const ca = read(tls.caFile);
   const cert = read(tls.certFile);
   const key = read(tls.keyFile);
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: tls.rejectUnauthorized };
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized,
+  };
 }
 
 export class MqttLink {
@@ -137,7 +142,11 @@ export class MqttLink {
     if (!line) return;
     const s = (line.downMs / 1000).toFixed(1);
     const unlogged = line.unlogged > 0 ? `; ${line.unlogged} failures since the last report not logged` : '';
-    handlers.error('LW_AGENT_MQTT', `${reason ?? 'connection closed'} (broker unreachable for ${s} s, ${line.attempts} attempts${unlogged})`, { ...line });
+    handlers.error(
+      'LW_AGENT_MQTT',
+      `${reason ?? 'connection closed'} (broker unreachable for ${s} s, ${line.attempts} attempts${unlogged})`,
+      { ...line },
+    );
   }
 
   /** Publishes if connected; resolves true once the broker accepted it (PUBACK for QoS 1), false if offline/failed. */
@@ -145,7 +154,12 @@ export class MqttLink {
     const c = this.client;
     if (!c?.connected) return Promise.resolve(false);
     return new Promise((resolve) => {
-      c.publish(p.topic, Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength), { qos: p.qos, retain: p.retain }, (err) => resolve(!err));
+      c.publish(
+        p.topic,
+        Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength),
+        { qos: p.qos, retain: p.retain },
+        (err) => resolve(!err),
+      );
     });
   }
 
@@ -153,7 +167,10 @@ export class MqttLink {
   publishLossy(p: Publication): void {
     const c = this.client;
     if (!c?.connected) return;
-    c.publish(p.topic, Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength), { qos: p.qos, retain: p.retain });
+    c.publish(p.topic, Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength), {
+      qos: p.qos,
+      retain: p.retain,
+    });
   }
 
   /** Publishes `last` (e.g. a "stopping" status) then disconnects cleanly. */

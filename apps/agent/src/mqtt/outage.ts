@@ -66,7 +66,8 @@ export class OutageLog {
   /** Connected: the outage it ends, if any connect attempt had failed (a first connect that worked is none). */
   recovered(): { downMs: number; attempts: number } | undefined {
     const since = this.since;
-    const summary = since !== undefined && this.failures > 0 ? { downMs: this.now() - since, attempts: this.attempts } : undefined;
+    const summary =
+      since !== undefined && this.failures > 0 ? { downMs: this.now() - since, attempts: this.attempts } : undefined;
     this.since = undefined;
     this.attempts = 0;
     this.failures = 0;

@@ -34,7 +34,16 @@ export function ffmpegInputArgs(src: Exclude<SourceConfig, { kind: 'synthetic' }
     case 'mjpeg':
       return ['-f', 'mpjpeg', '-i', src.url];
     case 'v4l2':
-      return ['-f', 'v4l2', '-framerate', String(src.fps), '-video_size', `${src.width}x${src.height}`, '-i', src.device];
+      return [
+        '-f',
+        'v4l2',
+        '-framerate',
+        String(src.fps),
+        '-video_size',
+        `${src.width}x${src.height}`,
+        '-i',
+        src.device,
+      ];
   }
 }
 
@@ -66,10 +75,19 @@ export class FfmpegSource implements FrameSource {
   args(): string[] {
     const o = this.opts;
     return [
-      '-hide_banner', '-loglevel', 'error', '-nostdin',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
       ...o.inputArgs,
-      '-an', '-vf', `fps=${o.fps},scale=${o.width}:${o.height}`,
-      '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+      '-an',
+      '-vf',
+      `fps=${o.fps},scale=${o.width}:${o.height}`,
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+      'pipe:1',
     ];
   }
 
@@ -135,7 +153,10 @@ export class FfmpegSource implements FrameSource {
       if (!this.running) return;
       const delay = this.backoff.next();
       this.restarts++;
-      this.problem('LW_AGENT_SOURCE_FAILED', `ffmpeg exited (${signal ?? code}); restart in ${delay} ms: ${stderr.trim().split('\n').at(-1) ?? ''}`);
+      this.problem(
+        'LW_AGENT_SOURCE_FAILED',
+        `ffmpeg exited (${signal ?? code}); restart in ${delay} ms: ${stderr.trim().split('\n').at(-1) ?? ''}`,
+      );
       this.restartTimer = setTimeout(() => this.spawnChild(), delay);
     });
     this.armStall();

@@ -68,7 +68,8 @@ export class FolderSource implements FrameSource {
         if (!this.running) return;
         try {
           const img = await decodeImage(await readFile(join(this.opts.path, f)), { maxPixels: 40_000_000 });
-          const frame = img.width === this.width && img.height === this.height ? img : resizeImage(img, this.width, this.height);
+          const frame =
+            img.width === this.width && img.height === this.height ? img : resizeImage(img, this.width, this.height);
           good++;
           sink.frame(frame);
         } catch (e) {

@@ -12,7 +12,13 @@ export const createSource: SourceFactory = (camera, config) => {
   const base = { camera: camera.id, width: s.width, height: s.height, fps: s.fps };
   switch (s.kind) {
     case 'synthetic':
-      return new SyntheticSource({ ...base, seed: s.seed, defectRate: s.defectRate, distinctFrames: s.distinctFrames, pace: s.pace });
+      return new SyntheticSource({
+        ...base,
+        seed: s.seed,
+        defectRate: s.defectRate,
+        distinctFrames: s.distinctFrames,
+        pace: s.pace,
+      });
     case 'folder':
       return new FolderSource({ ...base, path: s.path, backoffMs: config.restartBackoff.minMs });
     default:

@@ -16,7 +16,11 @@ export class AgentProcess {
   start(config: AgentConfig): void {
     writeFileSync(this.configPath, JSON.stringify(config));
     this.stderr = '';
-    const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', MAIN, this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@linewatch/source', '--import', 'tsx', MAIN, this.configPath],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     child.stderr!.on('data', (c: Buffer) => {
       this.stderr = (this.stderr + c.toString()).slice(-4000);
     });

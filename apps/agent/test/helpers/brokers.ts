@@ -85,7 +85,10 @@ export async function mosquittoBroker(): Promise<TestBroker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lw-mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_queued_messages 100000\n`);
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_queued_messages 100000\n`,
+  );
   const bin = spawnSync('sh', ['-c', 'command -v mosquitto']).stdout.toString().trim() || '/usr/sbin/mosquitto';
   let child: ChildProcess | undefined;
   return {

@@ -19,14 +19,24 @@ export interface Fixture {
 export async function fixture(opts: { size?: number } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'lw-agent-'));
   const keys = makeKeys(dir);
-  const initial = await makePackage(keys, { version: '1.0.0', build: 1, gain: 1, ...(opts.size ? { size: opts.size } : {}) });
+  const initial = await makePackage(keys, {
+    version: '1.0.0',
+    build: 1,
+    gain: 1,
+    ...(opts.size ? { size: opts.size } : {}),
+  });
   const initialPath = join(dir, 'initial.tar.gz');
   writeFileSync(initialPath, initial.tar);
   return {
-    dir, keys, initial, initialPath,
+    dir,
+    keys,
+    initial,
+    initialPath,
     config(overrides = {}) {
       return parseConfig({
-        site: 'plant-1', line: 'line-a', device: 'edge-1',
+        site: 'plant-1',
+        line: 'line-a',
+        device: 'edge-1',
         cameras: [{ id: 'cam-1', source: { kind: 'synthetic', width: 64, height: 64, fps: 10 } }],
         inference: { executionProviders: ['cpu'], intraOpThreads: 1, warmUpRuns: 1 },
         model: { trustedKeyPath: keys.publicKeyPath, initialPackage: initialPath },

@@ -5,7 +5,16 @@
 import { connect } from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { fromPublication, toPublication } from '@linewatch/protocol';
-import type { DeviceAddress, EventMessage, HealthMessage, ModelReportMessage, ScoreMessage, StatusMessage, ThresholdMessage, DesiredModelMessage } from '@linewatch/protocol';
+import type {
+  DeviceAddress,
+  EventMessage,
+  HealthMessage,
+  ModelReportMessage,
+  ScoreMessage,
+  StatusMessage,
+  ThresholdMessage,
+  DesiredModelMessage,
+} from '@linewatch/protocol';
 
 export class TestController {
   readonly events = new Map<number, EventMessage>(); // by seq (dedupe key with device); not kept in lean mode
@@ -38,7 +47,11 @@ export class TestController {
 
   async start(): Promise<void> {
     const a = this.address;
-    this.client = connect(this.url, { clientId: `test-ctrl-${Math.random().toString(36).slice(2)}`, reconnectPeriod: 200, clean: true });
+    this.client = connect(this.url, {
+      clientId: `test-ctrl-${Math.random().toString(36).slice(2)}`,
+      reconnectPeriod: 200,
+      clean: true,
+    });
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
@@ -74,7 +87,10 @@ export class TestController {
             this.arrival.push({ camera: e.camera, seq: e.seq });
           }
         }
-        if (this.ackEnabled) this.publish(toPublication('ack', this.address, { device: this.address.device, eventIds: [e.eventId], ts: Date.now() }));
+        if (this.ackEnabled)
+          this.publish(
+            toPublication('ack', this.address, { device: this.address.device, eventIds: [e.eventId], ts: Date.now() }),
+          );
         break;
       }
       case 'score':
@@ -116,7 +132,10 @@ export class TestController {
   /** Empty retained payload: removes the camera's threshold override. */
   clearThreshold(camera: string): void {
     const a = this.address;
-    this.client.publish(`linewatch/v1/${a.site}/${a.line}/${a.device}/cfg/threshold/${camera}`, Buffer.alloc(0), { qos: 1, retain: true });
+    this.client.publish(`linewatch/v1/${a.site}/${a.line}/${a.device}/cfg/threshold/${camera}`, Buffer.alloc(0), {
+      qos: 1,
+      retain: true,
+    });
   }
 
   /** Resolves once the subscriber is connected again and its subscription is acknowledged (after a broker restart). */

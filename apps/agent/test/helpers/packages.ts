@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildPackage, generateSigningKeys, loadPrivateKey, loadPublicKey, packPackage } from '@linewatch/model-package';
+import {
+  buildPackage,
+  generateSigningKeys,
+  loadPrivateKey,
+  loadPublicKey,
+  packPackage,
+} from '@linewatch/model-package';
 import type { ManifestDraft, PackageFile } from '@linewatch/model-package';
 import type { DesiredModelMessage } from '@linewatch/protocol';
 import { createImage, encodePng } from '@linewatch/vision';
@@ -17,7 +23,11 @@ export interface Keys {
 
 export function makeKeys(dir: string, name = 'signing'): Keys {
   const k = generateSigningKeys(dir, name);
-  return { privateKey: loadPrivateKey(k.privateKeyPath), publicKey: loadPublicKey(k.publicKeyPath), publicKeyPath: k.publicKeyPath };
+  return {
+    privateKey: loadPrivateKey(k.privateKeyPath),
+    publicKey: loadPublicKey(k.publicKeyPath),
+    publicKeyPath: k.publicKeyPath,
+  };
 }
 
 export interface PackageSpec {
@@ -56,11 +66,17 @@ export async function makePackage(keys: Keys, spec: PackageSpec): Promise<TestPa
     preset: 'tiny',
     metrics: {},
     threshold: { value: spec.threshold ?? 0.5, method: 'f1-max' },
-    selfTest: { tolerance: 1e-3, frames: [{ path: 'golden/grey.png', expectedScore: spec.goldenScore ?? uniformScore(200, gain) }] },
+    selfTest: {
+      tolerance: 1e-3,
+      frames: [{ path: 'golden/grey.png', expectedScore: spec.goldenScore ?? uniformScore(200, gain) }],
+    },
   };
   const entries = buildPackage(
     draft,
-    [{ path: 'model.onnx', data: anomalyModel(size, size, gain) }, { path: 'golden/grey.png', data: new Uint8Array(golden) }],
+    [
+      { path: 'model.onnx', data: anomalyModel(size, size, gain) },
+      { path: 'golden/grey.png', data: new Uint8Array(golden) },
+    ],
     keys.privateKey,
     keys.publicKey,
   );
@@ -70,19 +86,41 @@ export async function makePackage(keys: Keys, spec: PackageSpec): Promise<TestPa
 export function packageFromEntries(entries: PackageFile[], registryVersion: string): TestPackage {
   const tar = packPackage(entries, true);
   const sigFile = entries.find((e) => e.path === 'signature.json');
-  const signature = sigFile ? (JSON.parse(Buffer.from(sigFile.data).toString('utf8')) as { signature: string }).signature : 'AAAA';
+  const signature = sigFile
+    ? (JSON.parse(Buffer.from(sigFile.data).toString('utf8')) as { signature: string }).signature
+    : 'AAAA';
   return { entries, tar, sha256: createHash('sha256').update(tar).digest('hex'), signature, registryVersion };
 }
 
-export function desiredFor(device: string, pkg: TestPackage, url: string, extra: Partial<DesiredModelMessage> = {}): DesiredModelMessage {
+export function desiredFor(
+  device: string,
+  pkg: TestPackage,
+  url: string,
+  extra: Partial<DesiredModelMessage> = {},
+): DesiredModelMessage {
   return {
-    device, rolloutId: `r-${pkg.registryVersion.replace(/[^A-Za-z0-9]/g, '-')}`, version: pkg.registryVersion, packageUrl: url,
-    sha256: pkg.sha256, signatureScheme: 'ed25519', signature: pkg.signature, rollback: false, issuedAt: Date.now(), ...extra,
+    device,
+    rolloutId: `r-${pkg.registryVersion.replace(/[^A-Za-z0-9]/g, '-')}`,
+    version: pkg.registryVersion,
+    packageUrl: url,
+    sha256: pkg.sha256,
+    signatureScheme: 'ed25519',
+    signature: pkg.signature,
+    rollback: false,
+    issuedAt: Date.now(),
+    ...extra,
   };
 }
 
 /** Serves byte blobs by path; honours `Range: bytes=N-`. `slowMs` delays each response (for kill-mid-update). */
-export async function packageServer(): Promise<{ url: string; put(path: string, bytes: Uint8Array): string; requests: string[]; close(): Promise<void>; slowMs: number; cutOnceAfter: number }> {
+export async function packageServer(): Promise<{
+  url: string;
+  put(path: string, bytes: Uint8Array): string;
+  requests: string[];
+  close(): Promise<void>;
+  slowMs: number;
+  cutOnceAfter: number;
+}> {
   const blobs = new Map<string, Uint8Array>();
   const requests: string[] = [];
   const state = { slowMs: 0, cutOnceAfter: 0 };

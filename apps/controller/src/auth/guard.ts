@@ -38,7 +38,10 @@ export function canSeeLine(user: UserRow, line: string): boolean {
   return user.role === 'admin' || user.lines.includes(line);
 }
 
-export async function resolveSession(ctx: Ctx, req: FastifyRequest): Promise<{ user: UserRow; session: SessionRow } | null> {
+export async function resolveSession(
+  ctx: Ctx,
+  req: FastifyRequest,
+): Promise<{ user: UserRow; session: SessionRow } | null> {
   const token = req.cookies[SESSION_COOKIE];
   if (!token) return null;
   const session = await ctx.store.sessions.find(hashToken(token));

@@ -96,7 +96,8 @@ function createUserRoute(app: TypedApp, ctx: Ctx): void {
     config: { access: 'admin' },
     handler: async (req, reply) => {
       const body = req.body;
-      if (await ctx.store.users.findByName(body.username)) throw ctrlError('LW_CTRL_CONFLICT', 'username already exists');
+      if (await ctx.store.users.findByName(body.username))
+        throw ctrlError('LW_CTRL_CONFLICT', 'username already exists');
       const user: UserRow = {
         id: randomUUID(),
         username: body.username,

@@ -3,7 +3,15 @@
  * - a device publishes only agent→controller kinds, only under its own prefix linewatch/v1/{site}/{line}/{device};
  * - a device subscribes only to exactly its own controller→agent filters (agentSubscriptions), nothing broader.
  */
-import { KINDS, MESSAGE_KINDS, agentSubscriptions, devicePrefix, kindFilter, safeParseTopic, type DeviceAddress } from '@linewatch/protocol';
+import {
+  KINDS,
+  MESSAGE_KINDS,
+  agentSubscriptions,
+  devicePrefix,
+  kindFilter,
+  safeParseTopic,
+  type DeviceAddress,
+} from '@linewatch/protocol';
 import type { DeviceRow } from '../store/types.js';
 
 export function addressOf(d: Pick<DeviceRow, 'id' | 'site' | 'line'>): DeviceAddress {

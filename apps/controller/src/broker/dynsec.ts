@@ -60,12 +60,19 @@ async function connectAdmin(opts: DynsecOptions): Promise<MqttClient> {
     const granted = await client.subscribeAsync(RESPONSE, { qos: 1 });
     if (granted.some((g) => g.qos >= 128)) {
       await client.endAsync(true);
-      throw ctrlError('LW_CTRL_BROKER_ACL', `the controller's MQTT user may not subscribe to ${RESPONSE} (dynamic-security admin role needed)`);
+      throw ctrlError(
+        'LW_CTRL_BROKER_ACL',
+        `the controller's MQTT user may not subscribe to ${RESPONSE} (dynamic-security admin role needed)`,
+      );
     }
     return client;
   } catch (e) {
     if ((e as { code?: string }).code === 'LW_CTRL_BROKER_ACL') throw e;
-    throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker for provisioning: ${(e as Error).message}`, { cause: e });
+    throw ctrlError(
+      'LW_CTRL_BROKER_UNAVAILABLE',
+      `cannot connect to the MQTT broker for provisioning: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -113,15 +120,25 @@ class DynsecChannel {
       this.pending.set(id, { resolve, timer });
     });
     const published = this.client
-      .publishAsync(CONTROL, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), { qos: 1 })
+      .publishAsync(CONTROL, JSON.stringify({ commands: commands.map((c) => ({ ...c, correlationData: id })) }), {
+        qos: 1,
+      })
       .catch((e: unknown) => {
         clearTimeout(this.pending.get(id)?.timer);
         this.pending.delete(id);
         // MQTT 5 PUBACK 0x87: the broker took the command but our user may not send it.
         if ((e as { code?: number }).code === 135) {
-          throw ctrlError('LW_CTRL_BROKER_ACL', `the controller's MQTT user may not publish to ${CONTROL} (dynamic-security admin role needed)`, { cause: e });
+          throw ctrlError(
+            'LW_CTRL_BROKER_ACL',
+            `the controller's MQTT user may not publish to ${CONTROL} (dynamic-security admin role needed)`,
+            { cause: e },
+          );
         }
-        throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot send a dynamic-security command: ${(e as Error).message}`, { cause: e });
+        throw ctrlError(
+          'LW_CTRL_BROKER_UNAVAILABLE',
+          `cannot send a dynamic-security command: ${(e as Error).message}`,
+          { cause: e },
+        );
       });
     // While the broker is away mqtt.js queues the publish: the response timeout bounds the wait either way.
     published.catch(() => {}); // observed through the race below; this only keeps a late failure from going unhandled
@@ -135,7 +152,9 @@ class DynsecChannel {
     const failed = responses.filter((r) => r.error !== undefined && !harmless.includes(r.error));
     if (failed.length > 0) {
       const what = failed.map((r) => `${r.command}: ${r.error}`).join('; ');
-      throw ctrlError('LW_CTRL_BROKER_PROVISION_FAILED', `the broker refused provisioning (${what})`, { details: failed });
+      throw ctrlError('LW_CTRL_BROKER_PROVISION_FAILED', `the broker refused provisioning (${what})`, {
+        details: failed,
+      });
     }
     return responses;
   }
@@ -177,7 +196,7 @@ function provisionCommands(device: DeviceRow, secret: string): Command[] {
 
 async function reconcile(ctx: Ctx, channel: DynsecChannel, devices: DeviceRow[]): Promise<void> {
   const [r] = await channel.run([{ command: 'listClients', verbose: true, count: -1 }]);
-  const clients = ((r?.data as { clients?: Array<{ username: string; disabled?: boolean }> } | undefined)?.clients ?? []);
+  const clients = (r?.data as { clients?: Array<{ username: string; disabled?: boolean }> } | undefined)?.clients ?? [];
   const known = new Map(clients.map((c) => [c.username, c.disabled === true]));
   const toDisable = devices.filter((d) => d.disabledAt !== null && known.get(d.id) === false).map((d) => d.id);
   if (toDisable.length > 0) {
@@ -204,7 +223,8 @@ export async function connectDynsecProvisioner(ctx: Ctx, opts: DynsecOptions): P
     async disable(deviceId: string) {
       // Mosquitto also disconnects the client's live session.
       const [r] = await channel.run([{ command: 'disableClient', username: deviceId }], ['Client not found']);
-      if (r?.error) ctx.log.warn({ deviceId }, 'disabled device has no dynamic-security client (it cannot connect anyway)');
+      if (r?.error)
+        ctx.log.warn({ deviceId }, 'disabled device has no dynamic-security client (it cannot connect anyway)');
     },
     async remove(deviceId: string) {
       await channel.run(forget(deviceId), NOT_FOUND);

@@ -108,7 +108,11 @@ interface Listeners {
 async function listen(aedes: Aedes, opts: BrokerOptions): Promise<Listeners> {
   // No Nagle: acks and PUBACKs are small writes that otherwise wait for the peer's delayed ACK (~40 ms each). In the
   // bench this took publish→ack p50 from 44 ms to 25 ms and events/s from ~350 to ~500 on the same machine.
-  const l: Listeners = { tcp: createServer({ noDelay: true }, (socket) => aedes.handle(socket)), http: null, wss: null };
+  const l: Listeners = {
+    tcp: createServer({ noDelay: true }, (socket) => aedes.handle(socket)),
+    http: null,
+    wss: null,
+  };
   const bind = (server: Server | HttpServer, port: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -164,7 +168,9 @@ export async function startEmbeddedBroker(ctx: Ctx, opts: BrokerOptions): Promis
   const aedes = createAedes(ctx);
   const clients = trackClients(aedes);
   await aedes.listen();
-  aedes.on('clientError', (client, err) => ctx.log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
+  aedes.on('clientError', (client, err) =>
+    ctx.log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'),
+  );
   const { tcp, http, wss } = await listen(aedes, opts);
   return {
     ...inProcessBus(aedes),

@@ -34,7 +34,9 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
       ...(opts.password !== null && { password: opts.password }),
     });
   } catch (e) {
-    throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker: ${(e as Error).message}`, { cause: e });
+    throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   client.on('message', (topic, payload) => {
     for (const r of routes) if (topicMatches(r.filter, topic)) r.handler(topic, payload);
@@ -49,7 +51,8 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
     async subscribe(filter: string, handler: BusHandler, qos: QoS = 1) {
       routes.push({ filter, handler, qos });
       const granted = await client.subscribeAsync(filter, { qos });
-      if (granted.some((g) => g.qos >= 128)) throw ctrlError('LW_CTRL_BROKER_ACL', `broker refused subscription ${filter}`);
+      if (granted.some((g) => g.qos >= 128))
+        throw ctrlError('LW_CTRL_BROKER_ACL', `broker refused subscription ${filter}`);
     },
     async publish(p: BusPublication) {
       await client.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });

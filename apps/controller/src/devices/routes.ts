@@ -35,7 +35,11 @@ export const deviceView = (d: DeviceRow): DeviceView => ({
   disabled: d.disabledAt !== null,
 });
 
-export function registerDeviceRoutes(app: TypedApp, ctx: Ctx, broker: BrokerProvisioner = storeProvisioner(null)): void {
+export function registerDeviceRoutes(
+  app: TypedApp,
+  ctx: Ctx,
+  broker: BrokerProvisioner = storeProvisioner(null),
+): void {
   createDeviceRoute(app, ctx, broker);
   app.route({
     ...ListDevicesRoute,
@@ -66,16 +70,25 @@ function createDeviceRoute(app: TypedApp, ctx: Ctx, broker: BrokerProvisioner): 
     config: { access: 'admin' },
     handler: async (req, reply) => {
       const body = req.body;
-      if (await ctx.store.devices.find(body.id)) throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
+      if (await ctx.store.devices.find(body.id))
+        throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
       const secret = newSecret();
-      const device: DeviceRow = { ...body, site: body.site ?? 'default', credentialHash: hashToken(secret), createdAt: ctx.clock.now(), disabledAt: null };
+      const device: DeviceRow = {
+        ...body,
+        site: body.site ?? 'default',
+        credentialHash: hashToken(secret),
+        createdAt: ctx.clock.now(),
+        disabledAt: null,
+      };
       // Broker first: the secret exists only now, and a row without broker credentials would be a device that can
       // never connect. If the row then fails, the broker entry is taken back.
       await broker.provision(device, secret);
       try {
         await ctx.store.devices.create(device);
       } catch (e) {
-        await broker.remove(device.id).catch((err: unknown) => req.log.error({ err, deviceId: device.id }, 'could not undo broker provisioning'));
+        await broker
+          .remove(device.id)
+          .catch((err: unknown) => req.log.error({ err, deviceId: device.id }, 'could not undo broker provisioning'));
         throw e;
       }
       req.log.info({ deviceId: device.id, line: device.line }, 'device provisioned');

@@ -10,7 +10,8 @@ export async function validateMaskPng(
   frame: { width: number; height: number },
   maxPixels: number,
 ): Promise<{ width: number; height: number }> {
-  if (detectFormat(bytes) !== 'png') throw ctrlError('LW_CTRL_MASK_INVALID', 'mask must be a PNG (signature check failed)');
+  if (detectFormat(bytes) !== 'png')
+    throw ctrlError('LW_CTRL_MASK_INVALID', 'mask must be a PNG (signature check failed)');
   try {
     const mask = await decodeMask(bytes, { maxPixels, expectedSize: frame });
     return { width: mask.width, height: mask.height };

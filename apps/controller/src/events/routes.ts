@@ -3,7 +3,13 @@
  * the event's line is visible to the user (admins see all), so events on other lines cannot even be probed.
  */
 import type { FastifyRequest } from 'fastify';
-import { GetEventBlobRoute, GetEventRoute, LabelEventRoute, ListEventsRoute, PutMaskRoute } from '@linewatch/protocol/http';
+import {
+  GetEventBlobRoute,
+  GetEventRoute,
+  LabelEventRoute,
+  ListEventsRoute,
+  PutMaskRoute,
+} from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import { sendRaw } from '../http/raw-reply.js';
@@ -117,7 +123,11 @@ function putMaskRoute(app: TypedApp, ctx: Ctx): void {
       const e = await visibleEvent(ctx, req, req.params.id);
       const body = req.body;
       if (!Buffer.isBuffer(body)) throw ctrlError('LW_CTRL_UNSUPPORTED_MEDIA_TYPE', 'send the mask as image/png');
-      const size = await validateMaskPng(body, { width: e.frameWidth, height: e.frameHeight }, ctx.config.ingest.maxMaskPixels);
+      const size = await validateMaskPng(
+        body,
+        { width: e.frameWidth, height: e.frameHeight },
+        ctx.config.ingest.maxMaskPixels,
+      );
       const ref = await ctx.files.put(body);
       const now = ctx.clock.now();
       await ctx.store.events.saveMask({ eventId: e.id, ref, ...size, authorId: user.id, createdAt: now });

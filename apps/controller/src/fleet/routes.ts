@@ -34,6 +34,10 @@ export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): 
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode });
+    metrics.httpRequests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+    });
   });
 }

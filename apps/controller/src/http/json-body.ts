@@ -21,7 +21,8 @@ export function forbiddenKey(value: unknown): ForbiddenKey | null {
   const entries: [string, unknown][] = Object.entries(value);
   for (const [key, v] of entries) {
     if (key === '__proto__') return '__proto__';
-    if (key === 'constructor' && typeof v === 'object' && v !== null && Object.hasOwn(v, 'prototype')) return 'constructor.prototype';
+    if (key === 'constructor' && typeof v === 'object' && v !== null && Object.hasOwn(v, 'prototype'))
+      return 'constructor.prototype';
     const k = forbiddenKey(v);
     if (k) return k;
   }
@@ -45,7 +46,14 @@ export function installJsonParser(app: TypedApp): void {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     parse(req, text, (err: Error | null, value?: unknown) => {
       const key = err ? refusedKey(text) : null;
-      if (key) done(ctrlError('LW_CTRL_BAD_JSON', `JSON body refused: a "${key}" key is not accepted (prototype pollution guard)`), undefined);
+      if (key)
+        done(
+          ctrlError(
+            'LW_CTRL_BAD_JSON',
+            `JSON body refused: a "${key}" key is not accepted (prototype pollution guard)`,
+          ),
+          undefined,
+        );
       else done(err, value);
     });
   });

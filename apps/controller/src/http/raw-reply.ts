@@ -5,7 +5,11 @@
  */
 import type { FastifyReply } from 'fastify';
 
-export function sendRaw(reply: FastifyReply, bytes: Uint8Array, headers: Readonly<Record<string, string>>): FastifyReply {
+export function sendRaw(
+  reply: FastifyReply,
+  bytes: Uint8Array,
+  headers: Readonly<Record<string, string>>,
+): FastifyReply {
   for (const [name, value] of Object.entries(headers)) reply.header(name, value);
   return reply.send(bytes);
 }

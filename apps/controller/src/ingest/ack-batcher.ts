@@ -63,10 +63,18 @@ export class AckBatcher {
   }
 
   private send(p: Pending): void {
-    const pub = toPublication('ack', p.address, { device: p.address.device, eventIds: p.ids, ts: this.ctx.clock.now().getTime() });
+    const pub = toPublication('ack', p.address, {
+      device: p.address.device,
+      eventIds: p.ids,
+      ts: this.ctx.clock.now().getTime(),
+    });
     const sent: Promise<void> = this.bus.publish(pub).then(
       () => {},
-      (err: unknown) => this.ctx.log.warn({ err, code: 'LW_CTRL_BROKER_UNAVAILABLE', device: p.address.device, ids: p.ids.length }, 'ack not published; the agent will resend'),
+      (err: unknown) =>
+        this.ctx.log.warn(
+          { err, code: 'LW_CTRL_BROKER_UNAVAILABLE', device: p.address.device, ids: p.ids.length },
+          'ack not published; the agent will resend',
+        ),
     );
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));

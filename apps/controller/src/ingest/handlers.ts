@@ -27,7 +27,10 @@ async function knownDevice(ctx: Ctx, topic: ParsedTopic) {
   const d = await ctx.store.devices.find(topic.device);
   // The ACL already pins a device to its prefix; re-checking site/line here also covers external brokers.
   if (!d || d.disabledAt || d.site !== topic.site || d.line !== topic.line) {
-    throw ctrlError('LW_CTRL_INGEST_UNKNOWN_DEVICE', `no enabled device ${topic.device} at ${topic.site}/${topic.line}`);
+    throw ctrlError(
+      'LW_CTRL_INGEST_UNKNOWN_DEVICE',
+      `no enabled device ${topic.device} at ${topic.site}/${topic.line}`,
+    );
   }
   return d;
 }
@@ -98,7 +101,10 @@ async function handleSample(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<
       const orphans = await deps.samples.prune(device.line, m.camera, ctx.config.ingest.maxNormalSamples);
       for (const ref of orphans) await ctx.files.delete(ref);
     } catch (err) {
-      ctx.log.warn({ err, code: 'LW_CTRL_INGEST_STORE_FAILED', line: device.line, camera: m.camera }, 'normal sample prune failed');
+      ctx.log.warn(
+        { err, code: 'LW_CTRL_INGEST_STORE_FAILED', line: device.line, camera: m.camera },
+        'normal sample prune failed',
+      );
     }
   }
   return created ? 'ok' : 'duplicate';
@@ -114,7 +120,13 @@ export async function handleBirth(deps: HandlerDeps, topic: ParsedTopic, m: Mess
   await knownDevice(deps.ctx, topic);
   await deps.ctx.store.fleet.upsert(
     topic.device,
-    { online: true, bdSeq: m.bdSeq, lastSeen: new Date(m.ts), agentVersion: m.agentVersion, modelVersion: m.modelVersion },
+    {
+      online: true,
+      bdSeq: m.bdSeq,
+      lastSeen: new Date(m.ts),
+      agentVersion: m.agentVersion,
+      modelVersion: m.modelVersion,
+    },
     deps.ctx.clock.now(),
   );
   return 'ok';
@@ -125,7 +137,11 @@ export async function handleDeath(deps: HandlerDeps, topic: ParsedTopic, m: Mess
   const current = await deps.ctx.store.fleet.get(topic.device);
   // A will from an older session (its bdSeq differs from the live birth's) must not mark a live device offline.
   if (current && current.bdSeq !== null && current.bdSeq !== m.bdSeq) return 'ignored';
-  await deps.ctx.store.fleet.upsert(topic.device, { online: false, lastSeen: deps.ctx.clock.now() }, deps.ctx.clock.now());
+  await deps.ctx.store.fleet.upsert(
+    topic.device,
+    { online: false, lastSeen: deps.ctx.clock.now() },
+    deps.ctx.clock.now(),
+  );
   return 'ok';
 }
 

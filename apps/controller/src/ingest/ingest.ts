@@ -171,7 +171,10 @@ export class Ingest {
   private reject(kind: string, topic: string, err: unknown): void {
     if (isProtocolError(err)) {
       this.metrics.ingestMessages.inc({ kind, result: 'invalid' });
-      this.ctx.log.warn({ code: 'LW_CTRL_INGEST_INVALID', reason: err.code, topic, message: err.message }, 'message rejected');
+      this.ctx.log.warn(
+        { code: 'LW_CTRL_INGEST_INVALID', reason: err.code, topic, message: err.message },
+        'message rejected',
+      );
     } else if (isControllerError(err) && err.code !== 'LW_CTRL_INTERNAL') {
       const result = err.code === 'LW_CTRL_INGEST_UNKNOWN_DEVICE' ? 'unknown_device' : 'invalid';
       this.metrics.ingestMessages.inc({ kind, result });

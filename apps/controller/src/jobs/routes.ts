@@ -36,7 +36,12 @@ export function registerJobRoutes(app: TypedApp, ctx: Ctx, jobs: JobService): vo
     handler: async (req) => {
       const { user } = requireAuth(req);
       const q = req.query;
-      const rows = await jobs.store.listJobs({ visibleLines: visibleLines(user), line: q.line, status: q.status, limit: q.limit });
+      const rows = await jobs.store.listJobs({
+        visibleLines: visibleLines(user),
+        line: q.line,
+        status: q.status,
+        limit: q.limit,
+      });
       const snapshots = await jobs.store.getSnapshots(rows.map((j) => j.datasetSnapshotId));
       return { jobs: rows.map((j) => jobView(j, snapshots.get(j.datasetSnapshotId))) };
     },

@@ -35,7 +35,10 @@ const isOpen = (j: JobRow): boolean => OPEN_STATUSES.includes(j.status);
 
 /** Sortable, URL- and version-safe: j<yyyymmddhhmmss>-<8 hex>. */
 export function newJobId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:TZ.]/g, '')
+    .slice(0, 14);
   return `j${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -43,7 +46,14 @@ export const targetVersionOf = (jobId: string): string => `ft-${jobId}`;
 export const snapshotIdOf = (jobId: string): string => `ds-${jobId}`;
 
 /** A new job row: queued, never claimed, its snapshot and target version named after its id. */
-function queuedJob(j: { id: string; line: string; trigger: string; parentVersion: string; maxAttempts: number; now: Date }): JobRow {
+function queuedJob(j: {
+  id: string;
+  line: string;
+  trigger: string;
+  parentVersion: string;
+  maxAttempts: number;
+  now: Date;
+}): JobRow {
   return {
     id: j.id,
     line: j.line,
@@ -94,9 +104,13 @@ export class JobService {
   /** Snapshots the line's review data now and enqueues a fine-tune from the line's live model. */
   async createJob(line: string, trigger: string): Promise<JobRow> {
     const open = await this.store.openJobForLine(line);
-    if (open) throw ctrlError('LW_CTRL_JOB_OPEN', `line ${line} already has open job ${open.id}`, { details: { jobId: open.id } });
+    if (open)
+      throw ctrlError('LW_CTRL_JOB_OPEN', `line ${line} already has open job ${open.id}`, {
+        details: { jobId: open.id },
+      });
     const parentVersion = await this.models.liveVersion(line);
-    if (parentVersion === null) throw ctrlError('LW_CTRL_JOB_NO_PARENT', `line ${line} has no live model to fine-tune from`);
+    if (parentVersion === null)
+      throw ctrlError('LW_CTRL_JOB_NO_PARENT', `line ${line} has no live model to fine-tune from`);
     const events = await this.store.trainingData(line, this.ctx.config.jobs.maxNormalSamples);
     const now = await this.nextCreatedAt(line);
     const id = newJobId(now);
@@ -170,7 +184,11 @@ export class JobService {
       { status: j.status, leaseId: j.leaseId, leaseExpiredBy: now },
       { status: 'succeeded', resultVersion: j.targetVersion, leaseExpiresAt: null, finishedAt: now, updatedAt: now },
     );
-    if (done) this.ctx.log.warn({ jobId: j.id, version: j.targetVersion }, 'expired job already registered its version: marked succeeded');
+    if (done)
+      this.ctx.log.warn(
+        { jobId: j.id, version: j.targetVersion },
+        'expired job already registered its version: marked succeeded',
+      );
     return done;
   }
 
@@ -197,7 +215,10 @@ export class JobService {
           : { status: j.status, leaseId: j.leaseId, leaseExpiredBy: now };
       if (await this.store.updateJobIf(j.id, expect, patch)) {
         if (j.status !== 'queued')
-          this.ctx.log.warn({ jobId: j.id, from: j.leaseOwner, to: workerId, attempt: patch.attempt }, 'expired job lease re-claimed');
+          this.ctx.log.warn(
+            { jobId: j.id, from: j.leaseOwner, to: workerId, attempt: patch.attempt },
+            'expired job lease re-claimed',
+          );
         return { job: await this.getJob(j.id), leaseId };
       }
       // Lost the race for this one: try the next.
@@ -233,10 +254,15 @@ export class JobService {
   async uploadPackage(id: string, leaseId: string, tar: Buffer): Promise<{ sha256: string; bytes: number }> {
     const j = await this.getJob(id);
     // A worker that did not see the answer to its complete retries upload + complete: same bytes, same answer.
-    if (j.status === 'succeeded' && j.leaseId === leaseId && j.packageRef === refOf(tar)) return { sha256: j.packageRef, bytes: tar.length };
+    if (j.status === 'succeeded' && j.leaseId === leaseId && j.packageRef === refOf(tar))
+      return { sha256: j.packageRef, bytes: tar.length };
     if (!isOpen(j) || j.leaseId !== leaseId) return this.refuse(id, leaseId);
     const ref = await this.ctx.files.put(tar);
-    const ok = await this.store.updateJobIf(id, { status: ['claimed', 'running'], leaseId }, { packageRef: ref, updatedAt: this.now() });
+    const ok = await this.store.updateJobIf(
+      id,
+      { status: ['claimed', 'running'], leaseId },
+      { packageRef: ref, updatedAt: this.now() },
+    );
     if (!ok) return this.refuse(id, leaseId);
     return { sha256: ref, bytes: tar.length };
   }
@@ -248,7 +274,13 @@ export class JobService {
     if (j.packageRef === null || j.packageRef !== input.packageSha256)
       throw ctrlError('LW_CTRL_JOB_PACKAGE_MISSING', 'upload the package with this lease before completing');
     // Renew the lease first so it cannot expire (and be re-claimed) while the registry verifies the package.
-    if (!(await this.store.updateJobIf(id, { status: ['claimed', 'running'], leaseId: input.leaseId }, { leaseExpiresAt: this.leaseUntil() })))
+    if (
+      !(await this.store.updateJobIf(
+        id,
+        { status: ['claimed', 'running'], leaseId: input.leaseId },
+        { leaseExpiresAt: this.leaseUntil() },
+      ))
+    )
       return this.refuse(id, input.leaseId);
     const tar = await this.ctx.files.get(j.packageRef);
     if (refOf(tar) !== j.packageRef) throw ctrlError('LW_CTRL_INTERNAL', 'stored package does not match its reference');
@@ -293,7 +325,14 @@ export class JobService {
     const ok = await this.store.updateJobIf(
       id,
       { status: ['claimed', 'running'], leaseId },
-      { status: 'failed', errorCode: code, errorMessage: message, leaseExpiresAt: null, finishedAt: now, updatedAt: now },
+      {
+        status: 'failed',
+        errorCode: code,
+        errorMessage: message,
+        leaseExpiresAt: null,
+        finishedAt: now,
+        updatedAt: now,
+      },
     );
     if (!ok) return this.refuse(id, leaseId);
     this.ctx.log.warn({ jobId: id, code, message }, 'training job failed');
@@ -308,7 +347,13 @@ export class JobService {
       const ok = await this.store.updateJobIf(
         id,
         { status: j.status, leaseId: j.leaseId },
-        { status: 'cancelled', errorMessage: `cancelled by ${by}`, leaseExpiresAt: null, finishedAt: now, updatedAt: now },
+        {
+          status: 'cancelled',
+          errorMessage: `cancelled by ${by}`,
+          leaseExpiresAt: null,
+          finishedAt: now,
+          updatedAt: now,
+        },
       );
       if (ok) return this.getJob(id);
       // The job moved (claimed, heartbeat) between read and write: look again, a few times.
@@ -318,7 +363,11 @@ export class JobService {
 
   /** Confirmed masks on the line that the line's last job's snapshot does not hold. */
   async newMasks(line: string, pxIds?: string[]): Promise<number> {
-    const ids = pxIds ?? (await this.store.labelledEvents(line)).filter((e) => e.labelStatus === 'confirmed' && e.maskRef).map((e) => e.id);
+    const ids =
+      pxIds ??
+      (await this.store.labelledEvents(line))
+        .filter((e) => e.labelStatus === 'confirmed' && e.maskRef)
+        .map((e) => e.id);
     const last = await this.store.lastJobForLine(line);
     if (!last) return ids.length;
     const seen = await this.store.snapshotEventIds(last.datasetSnapshotId, 'px');

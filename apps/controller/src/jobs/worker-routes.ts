@@ -29,7 +29,9 @@ export async function registerWorkerRoutes(app: TypedApp, ctx: Ctx, jobs: JobSer
   // Own encapsulated scope: the tar parser and its large body limit apply to the package upload only.
   await app.register(async (scope: TypedApp) => {
     if (scope.hasContentTypeParser(TAR)) scope.removeContentTypeParser(TAR);
-    scope.addContentTypeParser(TAR, { parseAs: 'buffer', bodyLimit: maxPackageBytes }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser(TAR, { parseAs: 'buffer', bodyLimit: maxPackageBytes }, (_req, body, done) =>
+      done(null, body),
+    );
     claimRoute(scope, ctx, jobs);
     scope.route({
       ...HeartbeatRoute,
@@ -112,7 +114,10 @@ function packageRoutes(app: TypedApp, jobs: JobService, maxPackageBytes: number)
       if (j.parentVersion === null) throw ctrlError('LW_CTRL_NOT_FOUND', 'job has no parent model');
       const tar = await jobs.models.packageTar(j.parentVersion);
       if (!tar) throw ctrlError('LW_CTRL_NOT_FOUND', `parent package ${j.parentVersion} not in the registry`);
-      return sendRaw(reply, tar, { 'content-type': TAR, 'content-disposition': `attachment; filename="${j.parentVersion}.tar"` });
+      return sendRaw(reply, tar, {
+        'content-type': TAR,
+        'content-disposition': `attachment; filename="${j.parentVersion}.tar"`,
+      });
     },
   });
   app.route({

@@ -31,11 +31,17 @@ export function decideEligibility(
   parent: ParentInfo | null,
   tol: Tolerance,
 ): Eligibility {
-  if (parentVersion === null) return { eligible: null, reason: 'no parent: first model for its scope, nothing to compare with' };
-  if (!parent) return { eligible: false, reason: `parent ${parentVersion} is not in the registry (needed to compare and to roll back)` };
+  if (parentVersion === null)
+    return { eligible: null, reason: 'no parent: first model for its scope, nothing to compare with' };
+  if (!parent)
+    return {
+      eligible: false,
+      reason: `parent ${parentVersion} is not in the registry (needed to compare and to roll back)`,
+    };
   const problems: string[] = [];
   const notes: string[] = [];
-  if (cand.build <= parent.build) problems.push(`manifest build ${cand.build} is not above the parent's ${parent.build}`);
+  if (cand.build <= parent.build)
+    problems.push(`manifest build ${cand.build} is not above the parent's ${parent.build}`);
   const m = cand.metrics;
   if (!m || !m.parent) {
     problems.push('no held-out comparison with the parent was measured');
@@ -61,6 +67,10 @@ export function decideEligibility(
     if (c.n === 0) problems.push('held-out set is empty');
     else notes.push(`held-out n=${c.n}`);
   }
-  if (problems.length > 0) return { eligible: false, reason: `ineligible vs ${parent.version}: ${problems.join('; ')}${notes.length ? ` (${notes.join('; ')})` : ''}` };
+  if (problems.length > 0)
+    return {
+      eligible: false,
+      reason: `ineligible vs ${parent.version}: ${problems.join('; ')}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    };
   return { eligible: true, reason: `eligible vs ${parent.version}: ${notes.join('; ')}` };
 }

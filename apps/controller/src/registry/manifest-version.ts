@@ -11,6 +11,8 @@ export function readManifestVersion(tar: Buffer, maxBytes: number): string {
     const m = parseManifest(bytes);
     return `${m.version}+${m.build}`.slice(0, 64);
   } catch (e) {
-    throw ctrlError('LW_CTRL_MODEL_PACKAGE_INVALID', `cannot read the package manifest: ${(e as Error).message}`, { cause: e });
+    throw ctrlError('LW_CTRL_MODEL_PACKAGE_INVALID', `cannot read the package manifest: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

@@ -25,8 +25,12 @@ export function parseRange(header: string | undefined, size: number): RangeResul
   } else {
     start = Number(a);
     end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-    if (b !== '' && Number(b) < start) throw ctrlError('LW_CTRL_RANGE_NOT_SATISFIABLE', 'range end before start', { details: { size } });
+    if (b !== '' && Number(b) < start)
+      throw ctrlError('LW_CTRL_RANGE_NOT_SATISFIABLE', 'range end before start', { details: { size } });
   }
-  if (start >= size) throw ctrlError('LW_CTRL_RANGE_NOT_SATISFIABLE', `range starts at ${start}, package is ${size} bytes`, { details: { size } });
+  if (start >= size)
+    throw ctrlError('LW_CTRL_RANGE_NOT_SATISFIABLE', `range starts at ${start}, package is ${size} bytes`, {
+      details: { size },
+    });
   return { kind: 'partial', start, end };
 }

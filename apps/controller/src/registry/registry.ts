@@ -65,7 +65,8 @@ export class Registry {
   }
 
   async addVersion(v: NewModelVersion): Promise<ModelVersionRow> {
-    if (!VERSION_RE.test(v.version)) throw ctrlError('LW_CTRL_VALIDATION', `invalid model version ${JSON.stringify(v.version)}`);
+    if (!VERSION_RE.test(v.version))
+      throw ctrlError('LW_CTRL_VALIDATION', `invalid model version ${JSON.stringify(v.version)}`);
     const sha256 = refOf(v.packageTar);
     const existing = await this.store.get(v.version);
     if (existing) return this.same(existing, sha256);
@@ -100,7 +101,10 @@ export class Registry {
       approvedAt: null,
     });
     if (!created) return this.same(row, sha256); // lost a race with an identical (or conflicting) upload
-    this.ctx.log.info({ version: row.version, eligible: row.eligible, reason: row.eligibility }, 'model version registered');
+    this.ctx.log.info(
+      { version: row.version, eligible: row.eligible, reason: row.eligibility },
+      'model version registered',
+    );
     return row;
   }
 
@@ -116,7 +120,10 @@ export class Registry {
 
   private verify(tar: Buffer): { manifest: ModelVersionRow['manifest']; signature: string; keyId: string } {
     try {
-      const entries = readPackage(new Uint8Array(tar.buffer, tar.byteOffset, tar.byteLength), this.ctx.config.registry.maxPackageBytes);
+      const entries = readPackage(
+        new Uint8Array(tar.buffer, tar.byteOffset, tar.byteLength),
+        this.ctx.config.registry.maxPackageBytes,
+      );
       const verified = verifyEntries(entries, this.keys);
       const sigBytes = entries.find((e) => e.path === SIGNATURE_FILE)!.data;
       const sig = JSON.parse(Buffer.from(sigBytes).toString('utf8')) as SignatureFile;
@@ -159,7 +166,11 @@ export class Registry {
     if (!row) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
     if (row.eligible === false) throw ctrlError('LW_CTRL_MODEL_INELIGIBLE', row.eligibility);
     if (row.approvedAt) return row;
-    return (await this.store.update(version, { status: 'approved', approvedBy: userId, approvedAt: this.ctx.clock.now() }))!;
+    return (await this.store.update(version, {
+      status: 'approved',
+      approvedBy: userId,
+      approvedAt: this.ctx.clock.now(),
+    }))!;
   }
 
   async setStatus(version: string, status: ModelStatus): Promise<void> {

@@ -59,7 +59,8 @@ export async function registerRegistryRoutes(
 async function visibleModel(registry: Registry, req: FastifyRequest, version: string): Promise<ModelVersionRow> {
   const { user } = requireAuth(req);
   const m = await registry.get(version);
-  if (!m || (m.line !== null && !canSeeLine(user, m.line))) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
+  if (!m || (m.line !== null && !canSeeLine(user, m.line)))
+    throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
   return m;
 }
 
@@ -74,7 +75,8 @@ function approveRoute(app: TypedApp, registry: Registry, engine: RolloutEngine |
       let model = await registry.approve(version, user.id);
       let rolloutId: string | null = null;
       if (body.startRollout !== false) {
-        if (!engine) throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
+        if (!engine)
+          throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
         rolloutId = (await engine.create(version, body.line, user.id, body.policy ?? {})).id;
         model = (await registry.get(version))!;
       }
@@ -98,7 +100,8 @@ async function uploadRoute(app: TypedApp, ctx: Ctx, registry: Registry): Promise
       bodyLimit: maxBytes,
       handler: async (req, reply) => {
         const { user } = requireAuth(req);
-        if (!Buffer.isBuffer(req.body)) throw ctrlError('LW_CTRL_UNSUPPORTED_MEDIA_TYPE', `send the package tar as ${PACKAGE_TYPES.join(' or ')}`);
+        if (!Buffer.isBuffer(req.body))
+          throw ctrlError('LW_CTRL_UNSUPPORTED_MEDIA_TYPE', `send the package tar as ${PACKAGE_TYPES.join(' or ')}`);
         const q = req.query;
         const tar = req.body;
         // The version defaults to the manifest's `<version>+<build>`: read it from a verified package first.

@@ -24,7 +24,17 @@ type ModelName =
   | 'rollout'
   | 'rolloutTarget'
   | 'rolloutDecision';
-type Op = 'create' | 'createMany' | 'findUnique' | 'findFirst' | 'findMany' | 'update' | 'updateMany' | 'upsert' | 'deleteMany' | 'count';
+type Op =
+  | 'create'
+  | 'createMany'
+  | 'findUnique'
+  | 'findFirst'
+  | 'findMany'
+  | 'update'
+  | 'updateMany'
+  | 'upsert'
+  | 'deleteMany'
+  | 'count';
 
 type Count = { _count: { _all: number } };
 type CountAll = { _count: { _all: true } };
@@ -40,7 +50,10 @@ interface TargetGroups {
   ): PromiseLike<Array<Pick<{ rolloutId: string; state: string }, K> & Count>>;
 }
 interface FrameSums {
-  aggregate(args: { where: Prisma.ScoreAggregateWhereInput; _sum: { count: true } }): PromiseLike<{ _sum: { count: number | null } }>;
+  aggregate(args: {
+    where: Prisma.ScoreAggregateWhereInput;
+    _sum: { count: true };
+  }): PromiseLike<{ _sum: { count: number | null } }>;
 }
 
 type Models = { readonly [K in ModelName]: Pick<PrismaClient[K], Op> };

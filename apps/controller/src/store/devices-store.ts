@@ -45,7 +45,16 @@ export class FleetStore {
     } as Partial<DbFleet> & { lastSeen: Date; updatedAt: Date };
     await this.db.fleetStatus.upsert({
       where: { deviceId },
-      create: { online: false, bdSeq: null, agentVersion: null, modelVersion: null, status: null, health: null, ...data, deviceId },
+      create: {
+        online: false,
+        bdSeq: null,
+        agentVersion: null,
+        modelVersion: null,
+        status: null,
+        health: null,
+        ...data,
+        deviceId,
+      },
       update: data,
     });
   }

@@ -87,6 +87,8 @@ export class EventsStore {
     });
     return rows
       .map((r) => ({ line: r.line, status: r.labelStatus as LabelStatus, count: r._count._all }))
-      .sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
+      .sort((a, b) =>
+        a.line < b.line ? -1 : a.line > b.line ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0,
+      );
   }
 }

@@ -75,7 +75,11 @@ export interface JobExpect {
 
 export const OPEN_STATUSES: JobStatus[] = ['queued', 'claimed', 'running'];
 
-type DbJob = Omit<JobRow, 'status' | 'progress' | 'metrics'> & { status: string; progress: string | null; metrics: string | null };
+type DbJob = Omit<JobRow, 'status' | 'progress' | 'metrics'> & {
+  status: string;
+  progress: string | null;
+  metrics: string | null;
+};
 type DbSnapshot = Omit<SnapshotRow, 'counts'> & { counts: string };
 type DbItem = Omit<SnapshotItemRow, 'kind' | 'split' | 'label'> & { kind: string; split: string; label: number };
 
@@ -148,7 +152,9 @@ export class JobsStore {
         ? f.line === undefined
           ? {}
           : { line: f.line }
-        : { line: f.line === undefined ? { in: f.visibleLines } : f.visibleLines.includes(f.line) ? f.line : { in: [] } };
+        : {
+            line: f.line === undefined ? { in: f.visibleLines } : f.visibleLines.includes(f.line) ? f.line : { in: [] },
+          };
     const rows = await this.db.trainingJob.findMany({
       where: { ...lineFilter, ...(f.status === undefined ? {} : { status: f.status }) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -163,7 +169,10 @@ export class JobsStore {
   }
 
   async lastJobForLine(line: string): Promise<JobRow | null> {
-    const j = await this.db.trainingJob.findFirst({ where: { line }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    const j = await this.db.trainingJob.findFirst({
+      where: { line },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
     return j && toJob(j);
   }
 
@@ -182,7 +191,8 @@ export class JobsStore {
   /** Compare-and-set: applies the patch only if the job still has the expected status/lease. True when applied. */
   async updateJobIf(id: string, expect: JobExpect, patch: JobPatch): Promise<boolean> {
     const where: Record<string, unknown> = { id };
-    if (expect.status !== undefined) where.status = Array.isArray(expect.status) ? { in: expect.status } : expect.status;
+    if (expect.status !== undefined)
+      where.status = Array.isArray(expect.status) ? { in: expect.status } : expect.status;
     if (expect.leaseId !== undefined) where.leaseId = expect.leaseId;
     if (expect.leaseExpiredBy !== undefined) where.leaseExpiresAt = { lte: expect.leaseExpiredBy };
     const r = await this.db.trainingJob.updateMany({ where, data: patchData(patch) });
@@ -219,7 +229,15 @@ export class JobsStore {
   async labelledEvents(line: string): Promise<LabelledEvent[]> {
     const events = await this.db.event.findMany({
       where: { line, labelStatus: { in: ['confirmed', 'rejected'] } },
-      select: { id: true, line: true, camera: true, labelStatus: true, frameRef: true, frameWidth: true, frameHeight: true },
+      select: {
+        id: true,
+        line: true,
+        camera: true,
+        labelStatus: true,
+        frameRef: true,
+        frameWidth: true,
+        frameHeight: true,
+      },
       orderBy: [{ ts: 'asc' }, { id: 'asc' }],
     });
     const masks = new Map<string, string>();
@@ -227,7 +245,10 @@ export class JobsStore {
       events.filter((e) => e.labelStatus === 'confirmed').map((e) => e.id),
       IN_CHUNK,
     )) {
-      for (const m of await this.db.mask.findMany({ where: { eventId: { in: c } }, select: { eventId: true, ref: true } }))
+      for (const m of await this.db.mask.findMany({
+        where: { eventId: { in: c } },
+        select: { eventId: true, ref: true },
+      }))
         masks.set(m.eventId, m.ref);
     }
     return events.map((e) => ({

@@ -44,7 +44,11 @@ async function expectedShape(client: pg.ClientBase, migrations: Migration[]): Pr
   }
 }
 
-export async function migratePostgres(client: pg.ClientBase, files: Migration[], now: Date): Promise<{ applied: string[] }> {
+export async function migratePostgres(
+  client: pg.ClientBase,
+  files: Migration[],
+  now: Date,
+): Promise<{ applied: string[] }> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
@@ -52,8 +56,9 @@ export async function migratePostgres(client: pg.ClientBase, files: Migration[],
     await client.query(
       `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" ("name" TEXT PRIMARY KEY, "checksum" TEXT NOT NULL, "appliedAt" TIMESTAMP(3) NOT NULL)`,
     );
-    const applied = (await client.query<AppliedMigration>(`SELECT name, checksum FROM "${MIGRATIONS_TABLE}" ORDER BY name`))
-      .rows;
+    const applied = (
+      await client.query<AppliedMigration>(`SELECT name, checksum FROM "${MIGRATIONS_TABLE}" ORDER BY name`)
+    ).rows;
     const pending = planMigrations(files, applied);
     assertSameShape(await shapeOf(client, schema), await expectedShape(client, files.slice(0, applied.length)));
     for (const m of pending) {
@@ -69,6 +74,8 @@ export async function migratePostgres(client: pg.ClientBase, files: Migration[],
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     if (isControllerError(e)) throw e;
-    throw ctrlError('LW_CTRL_DB_MIGRATION_FAILED', `postgresql migration failed: ${(e as Error).message}`, { cause: e });
+    throw ctrlError('LW_CTRL_DB_MIGRATION_FAILED', `postgresql migration failed: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

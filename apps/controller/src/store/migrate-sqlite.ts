@@ -40,7 +40,9 @@ export function migrateSqlite(db: Db, files: Migration[], now: Date): { applied:
     `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" ("name" TEXT NOT NULL PRIMARY KEY, "checksum" TEXT NOT NULL, "appliedAt" TEXT NOT NULL)`,
   );
   const run = db.transaction(() => {
-    const applied = db.prepare(`SELECT name, checksum FROM "${MIGRATIONS_TABLE}" ORDER BY name`).all() as AppliedMigration[];
+    const applied = db
+      .prepare(`SELECT name, checksum FROM "${MIGRATIONS_TABLE}" ORDER BY name`)
+      .all() as AppliedMigration[];
     const pending = planMigrations(files, applied);
     // Check the current schema against what the applied migrations produce before touching anything.
     assertSameShape(sqliteShape(db), expectedSqliteShape(files.slice(0, applied.length)));

@@ -50,9 +50,15 @@ export function planMigrations(files: Migration[], applied: AppliedMigration[]):
   applied.forEach((a, i) => {
     const f = files[i];
     if (!f || f.name !== a.name)
-      throw ctrlError('LW_CTRL_DB_SCHEMA_DRIFT', `applied migration ${a.name} is not the migration on disk at position ${i + 1}`);
+      throw ctrlError(
+        'LW_CTRL_DB_SCHEMA_DRIFT',
+        `applied migration ${a.name} is not the migration on disk at position ${i + 1}`,
+      );
     if (f.checksum !== a.checksum)
-      throw ctrlError('LW_CTRL_DB_SCHEMA_DRIFT', `migration ${a.name} was changed after it was applied (checksum mismatch)`);
+      throw ctrlError(
+        'LW_CTRL_DB_SCHEMA_DRIFT',
+        `migration ${a.name} was changed after it was applied (checksum mismatch)`,
+      );
   });
   return files.slice(applied.length);
 }

@@ -22,7 +22,8 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<PrismaSt
   }
   let migrated: string[];
   try {
-    migrated = (await migratePostgres(client, loadMigrations(migrationsDir('postgresql')), opts.now ?? new Date())).applied;
+    migrated = (await migratePostgres(client, loadMigrations(migrationsDir('postgresql')), opts.now ?? new Date()))
+      .applied;
   } finally {
     await client.end();
   }

@@ -42,7 +42,11 @@ export interface ModelVersionRow {
   approvedAt: Date | null;
 }
 
-type DbModel = Omit<ModelVersionRow, 'manifest' | 'metrics' | 'status'> & { manifest: string; metrics: string | null; status: string };
+type DbModel = Omit<ModelVersionRow, 'manifest' | 'metrics' | 'status'> & {
+  manifest: string;
+  metrics: string | null;
+  status: string;
+};
 
 const toModel = (m: DbModel): ModelVersionRow => ({
   ...m,
@@ -66,7 +70,11 @@ export class RegistryStore {
   async insertOnce(m: ModelVersionRow): Promise<{ created: boolean; row: ModelVersionRow }> {
     try {
       const row = await this.db.modelVersion.create({
-        data: { ...m, manifest: JSON.stringify(m.manifest), metrics: m.metrics === null ? null : JSON.stringify(m.metrics) },
+        data: {
+          ...m,
+          manifest: JSON.stringify(m.manifest),
+          metrics: m.metrics === null ? null : JSON.stringify(m.metrics),
+        },
       });
       return { created: true, row: toModel(row) };
     } catch (e) {

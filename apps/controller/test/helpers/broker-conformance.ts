@@ -45,16 +45,32 @@ export interface ApiDevice extends TestDevice {
 
 const REFUSED = /Bad username or password|Identifier rejected|Not authorized/i;
 
-export async function provisionViaApi(h: BrokerHarness, admin: Session, id: string, line = 'line-1'): Promise<ApiDevice> {
-  const res = await h.app.inject({ method: 'POST', url: '/api/devices', headers: admin.headers, payload: { id, name: id, site: 'plant-a', line } });
+export async function provisionViaApi(
+  h: BrokerHarness,
+  admin: Session,
+  id: string,
+  line = 'line-1',
+): Promise<ApiDevice> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/devices',
+    headers: admin.headers,
+    payload: { id, name: id, site: 'plant-a', line },
+  });
   assert.equal(res.statusCode, 201, res.body);
-  const { credentials } = res.json() as { credentials: { username: string; password: string; clientId: string; topicPrefix: string } };
+  const { credentials } = res.json() as {
+    credentials: { username: string; password: string; clientId: string; topicPrefix: string };
+  };
   const d: ApiDevice = { id, site: 'plant-a', line, secret: credentials.password, clientId: credentials.clientId };
   assert.equal(credentials.topicPrefix, prefix(d));
   return d;
 }
 
-export function describeBrokerConformance(name: string, makeKit: () => Promise<BrokerKit>, opts: { skip?: string | false } = {}): void {
+export function describeBrokerConformance(
+  name: string,
+  makeKit: () => Promise<BrokerKit>,
+  opts: { skip?: string | false } = {},
+): void {
   describe(`broker conformance: ${name}`, { skip: opts.skip ?? false }, () => {
     let kit: BrokerKit;
     let h: BrokerHarness;
@@ -82,8 +98,14 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
     };
     const connectAs = (d: ApiDevice, extra: Partial<Parameters<typeof connect>[1]> = {}, port = h.port) =>
       track(connect(port, { clientId: d.clientId, username: d.id, password: d.secret, ...extra }));
-    const refused = (o: Parameters<typeof connect>[1]) => assert.rejects(connect(h.port, o), REFUSED, `connect ${JSON.stringify({ ...o, password: o.password ? '…' : undefined })}`);
-    const disable = (id: string) => h.app.inject({ method: 'POST', url: `/api/devices/${id}/disable`, headers: admin.headers });
+    const refused = (o: Parameters<typeof connect>[1]) =>
+      assert.rejects(
+        connect(h.port, o),
+        REFUSED,
+        `connect ${JSON.stringify({ ...o, password: o.password ? '…' : undefined })}`,
+      );
+    const disable = (id: string) =>
+      h.app.inject({ method: 'POST', url: `/api/devices/${id}/disable`, headers: admin.headers });
 
     test('authentication: only the provisioned credentials with the device’s own client id', async () => {
       const a = await provisionViaApi(h, admin, 'auth-a');
@@ -130,7 +152,10 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       for (const topic of forbidden) {
         // A fresh connection each time: aedes closes the connection, Mosquitto acknowledges and drops.
         const c = await connectAs(a);
-        await Promise.race([closed(c), new Promise<void>((resolve) => c.publish(topic, Buffer.from('spoof'), { qos: 1 }, () => resolve()))]);
+        await Promise.race([
+          closed(c),
+          new Promise<void>((resolve) => c.publish(topic, Buffer.from('spoof'), { qos: 1 }, () => resolve())),
+        ]);
         await c.endAsync(true);
       }
       const own = `${prefix(a)}/event/cam-1`;
@@ -141,7 +166,8 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       await cb.publishAsync(marker, Buffer.from('ok'), { qos: 1 });
       await waitFor(() => saw(own) && saw(marker), 3000, 'own publish and marker');
       await new Promise((r) => setTimeout(r, 200)); // anything forbidden would have arrived by now
-      for (const topic of forbidden) assert.equal(saw(topic), false, `forbidden publish reached a subscriber: ${topic}`);
+      for (const topic of forbidden)
+        assert.equal(saw(topic), false, `forbidden publish reached a subscriber: ${topic}`);
     });
 
     test('ACL: a device subscribes only to its own command topics; # and other devices’ topics are refused', async () => {
@@ -152,15 +178,26 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       ca.on('message', (t) => got.push(t));
       const own = [`${prefix(a)}/ack`, `${prefix(a)}/cfg/threshold/+`, `${prefix(a)}/cmd/model`];
       const granted = await ca.subscribeAsync(own, { qos: 1 });
-      assert.deepEqual(granted.map((g) => g.qos), [1, 1, 1]);
-      for (const filter of ['#', 'linewatch/#', `${prefix(b)}/ack`, 'linewatch/v1/+/+/+/ack', `${prefix(a)}/event/+`, `${prefix(a)}/#`]) {
+      assert.deepEqual(
+        granted.map((g) => g.qos),
+        [1, 1, 1],
+      );
+      for (const filter of [
+        '#',
+        'linewatch/#',
+        `${prefix(b)}/ack`,
+        'linewatch/v1/+/+/+/ack',
+        `${prefix(a)}/event/+`,
+        `${prefix(a)}/#`,
+      ]) {
         await assert.rejects(ca.subscribeAsync(filter, { qos: 1 }), (e: { packet?: { granted?: number[] } }) => {
           assert.deepEqual(e.packet?.granted, [128], `subscription to ${filter} should be refused`);
           return true;
         });
       }
       assert.equal(ca.connected, true);
-      const publish = (topic: string) => h.controllerBus.publish({ topic, payload: Buffer.from('x'), qos: 1, retain: false });
+      const publish = (topic: string) =>
+        h.controllerBus.publish({ topic, payload: Buffer.from('x'), qos: 1, retain: false });
       await publish(`${prefix(b)}/ack`);
       await publish(`${prefix(b)}/cfg/threshold/cam-1`);
       // What a device publishes is not delivered to another device either (b → a's filters would not match anyway).
@@ -292,10 +329,16 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       assert.equal((await fleet())?.agentVersion, '0.1.0');
       await send(c, statusPub(d, 3));
       await send(c, healthPub(d));
-      await waitForAsync(async () => (await fleet())?.health != null && (await fleet())?.status != null, 'status + health');
+      await waitForAsync(
+        async () => (await fleet())?.health != null && (await fleet())?.status != null,
+        'status + health',
+      );
       assert.equal(((await fleet())?.status as { state: string }).state, 'running');
       await send(c, deathPub(d, 2)); // the will of an older session
-      await waitForAsync(async () => (await resultCount(h.app, 'death', 'ignored')) === ignoredBefore + 1, 'stale death processed');
+      await waitForAsync(
+        async () => (await resultCount(h.app, 'death', 'ignored')) === ignoredBefore + 1,
+        'stale death processed',
+      );
       assert.equal((await fleet())?.online, true, 'a stale death must not mark the device offline');
       await send(c, deathPub(d, 3));
       await waitForAsync(async () => (await fleet())?.online === false, 'death');
@@ -304,7 +347,9 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
     test('fleet: the broker delivers the will (death) when the connection drops', async () => {
       const d = await provisionViaApi(h, admin, 'fleet-will');
       const will = deathPub(d, 9);
-      const c = await connectAs(d, { will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: false } });
+      const c = await connectAs(d, {
+        will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: false },
+      });
       await send(c, birthPub(d, 9));
       await waitForAsync(async () => (await h.app.ctx.store.fleet.get(d.id))?.online === true, 'birth');
       c.stream.destroy(); // abrupt loss, not a clean DISCONNECT
@@ -315,7 +360,11 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
       const a = await provisionViaApi(h, admin, 'ret-a');
       const b = await provisionViaApi(h, admin, 'ret-b');
       const thr = (d: TestDevice, camera: string, threshold: number) =>
-        toPublication('threshold', { site: d.site, line: d.line, device: d.id, camera }, { camera, threshold, revision: 1, ts: Date.now() });
+        toPublication(
+          'threshold',
+          { site: d.site, line: d.line, device: d.id, camera },
+          { camera, threshold, revision: 1, ts: Date.now() },
+        );
       const put = (p: { topic: string; payload: Uint8Array; qos: QoS; retain: boolean }) => h.controllerBus.publish(p);
       const pa = thr(a, 'cam-1', 0.7);
       assert.equal(pa.retain, true, 'thresholds are retained kinds');
@@ -346,7 +395,8 @@ export function describeBrokerConformance(name: string, makeKit: () => Promise<B
 }
 
 type Pub = { topic: string; payload: Uint8Array; qos: QoS; retain: boolean };
-const send = (c: MqttClient, p: Pub) => c.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
+const send = (c: MqttClient, p: Pub) =>
+  c.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
 
 function ackCollector(c: MqttClient): string[][] {
   const acks: string[][] = [];

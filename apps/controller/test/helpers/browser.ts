@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const noChromium: string | false = existsSync(CHROMIUM) ? false : `${CHROMIUM} missing (apt-get install chromium)`;
+export const noChromium: string | false = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} missing (apt-get install chromium)`;
 /** dist/test-artifacts/controller under the repo root: screenshots to look at after a run. */
 export const ARTIFACTS = fileURLToPath(new URL('../../../../dist/test-artifacts/controller/', import.meta.url));
 

@@ -28,7 +28,8 @@ export class MemoryModels implements JobModels {
     if (this.refuse) throw this.refuse;
     const existing = this.packages.get(v.version);
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-    if (existing && sha(existing) !== sha(v.packageTar)) throw ctrlError('LW_CTRL_CONFLICT', `version ${v.version} taken`);
+    if (existing && sha(existing) !== sha(v.packageTar))
+      throw ctrlError('LW_CTRL_CONFLICT', `version ${v.version} taken`);
     if (!existing) {
       this.packages.set(v.version, v.packageTar);
       this.added.push(v);
@@ -88,7 +89,8 @@ export const many = (n: number, spec: SeedSpec): SeedSpec[] => Array.from({ leng
 export function workerClient(app: App, token = WORKER_TOKEN) {
   const headers = { authorization: `Bearer ${token}` };
   return {
-    claim: (workerId: string) => app.inject({ method: 'POST', url: '/api/worker/claim', headers, payload: { workerId } }),
+    claim: (workerId: string) =>
+      app.inject({ method: 'POST', url: '/api/worker/claim', headers, payload: { workerId } }),
     heartbeat: (id: string, leaseId: string, phase = 'train') =>
       app.inject({
         method: 'POST',

@@ -16,7 +16,11 @@ export function logCapture(level = 'warn') {
 }
 
 /** Sums a Prometheus counter from the text exposition, optionally only the series whose labels match. */
-export function sumMetric(text: string, name: string, match: (labels: Record<string, string>) => boolean = () => true): number {
+export function sumMetric(
+  text: string,
+  name: string,
+  match: (labels: Record<string, string>) => boolean = () => true,
+): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;

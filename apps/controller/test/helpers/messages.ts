@@ -24,19 +24,23 @@ const addr = (d: TestDevice) => ({ site: d.site, line: d.line, device: d.id });
 export async function eventPub(d: TestDevice, seq: number, over: Partial<MessageOf<'event'>> = {}) {
   const { jpeg, map } = await images();
   const camera = over.camera ?? 'cam-1';
-  return toPublication('event', { ...addr(d), camera }, {
-    eventId: `evt-${d.id}-${seq}`.padEnd(8, '0'),
-    device: d.id,
-    camera,
-    seq,
-    ts: Date.now(),
-    modelVersion: 'm-1.0',
-    score: 0.9,
-    threshold: 0.5,
-    jpeg,
-    anomalyMap: map,
-    ...over,
-  });
+  return toPublication(
+    'event',
+    { ...addr(d), camera },
+    {
+      eventId: `evt-${d.id}-${seq}`.padEnd(8, '0'),
+      device: d.id,
+      camera,
+      seq,
+      ts: Date.now(),
+      modelVersion: 'm-1.0',
+      score: 0.9,
+      threshold: 0.5,
+      jpeg,
+      anomalyMap: map,
+      ...over,
+    },
+  );
 }
 
 export function scorePub(d: TestDevice, camera: string, frame: number, score: number, ts: number) {

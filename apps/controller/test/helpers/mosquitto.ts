@@ -23,7 +23,12 @@ process.once('exit', () => {
 
 /** Debian ships the plugin with the broker (multiarch library directory). */
 export function dynsecPlugin(): string | null {
-  for (const dir of ['/usr/lib', ...readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}`)]) {
+  for (const dir of [
+    '/usr/lib',
+    ...readdirSync('/usr/lib')
+      .filter((d) => d.endsWith('-linux-gnu'))
+      .map((d) => `/usr/lib/${d}`),
+  ]) {
     const p = join(dir, 'mosquitto_dynamic_security.so');
     if (existsSync(p)) return p;
   }
@@ -67,7 +72,13 @@ export interface TestMosquitto {
 function dynsecClient(c: Credentials, rolename: string): Record<string, unknown> {
   const salt = randomBytes(12);
   const hash = pbkdf2Sync(c.password, salt, 101, 64, 'sha512');
-  return { username: c.username, roles: [{ rolename }], password: hash.toString('base64'), salt: salt.toString('base64'), iterations: 101 };
+  return {
+    username: c.username,
+    roles: [{ rolename }],
+    password: hash.toString('base64'),
+    salt: salt.toString('base64'),
+    iterations: 101,
+  };
 }
 
 /** The controller's role, as in the README: dynsec administration plus publish/subscribe under linewatch/. */
@@ -111,7 +122,12 @@ export async function startMosquitto(opts: { dynsec?: boolean } = {}): Promise<T
     observer = { username: 'test-observer', password: randomBytes(16).toString('hex') };
     writeFileSync(join(dir, 'dynsec.json'), dynsecConfig(controller, observer));
     // Stay the current user (as root mosquitto would switch to `mosquitto` and could not save dynsec.json here).
-    lines.push('allow_anonymous false', `plugin ${plugin}`, `plugin_opt_config_file ${join(dir, 'dynsec.json')}`, `user ${userInfo().username}`);
+    lines.push(
+      'allow_anonymous false',
+      `plugin ${plugin}`,
+      `plugin_opt_config_file ${join(dir, 'dynsec.json')}`,
+      `user ${userInfo().username}`,
+    );
   } else {
     lines.push('allow_anonymous true');
   }

@@ -40,7 +40,11 @@ export async function connect(
   });
 }
 
-export function connectDevice(port: number, d: TestDevice, extra: { will?: mqtt.IClientOptions['will'] } = {}): Promise<MqttClient> {
+export function connectDevice(
+  port: number,
+  d: TestDevice,
+  extra: { will?: mqtt.IClientOptions['will'] } = {},
+): Promise<MqttClient> {
   return connect(port, { clientId: d.id, username: d.id, password: d.secret, ...extra });
 }
 

@@ -29,7 +29,8 @@ export function findPgBin(): string | null {
   return which.status === 0 && p ? join(p, '..') : null;
 }
 
-export const PG_SKIP_REASON = 'PostgreSQL server binaries (initdb, pg_ctl) not installed: apt-get install -y postgresql-15';
+export const PG_SKIP_REASON =
+  'PostgreSQL server binaries (initdb, pg_ctl) not installed: apt-get install -y postgresql-15';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -80,10 +80,18 @@ export async function rolloutFixture(o: FixtureOptions): Promise<Fixture> {
     agents = [];
     for (let i = 0; i < o.agents; i++) {
       const d = await provision(app.ctx.store, `dev-${String(i).padStart(2, '0')}`, 'line-1', 'plant-a');
-      agents.push(new SimAgent({
-        mqttUrl, device: d, trustedKeys: [keys.publicKey], version: 'v1', flagRate: o.flagRate, fps: o.fps ?? 40, images: imgs,
-        ...(o.latencyFor && { latencyFor: o.latencyFor }),
-      }));
+      agents.push(
+        new SimAgent({
+          mqttUrl,
+          device: d,
+          trustedKeys: [keys.publicKey],
+          version: 'v1',
+          flagRate: o.flagRate,
+          fps: o.fps ?? 40,
+          images: imgs,
+          ...(o.latencyFor && { latencyFor: o.latencyFor }),
+        }),
+      );
     }
   }
   await Promise.all(agents.map((a) => a.start()));
@@ -139,7 +147,9 @@ export async function untilRollout(
     const r = await f.rollout(id);
     if (pred(r)) return r;
     if (Date.now() - start > timeoutMs) {
-      throw new Error(`timed out waiting for ${what}; state ${r.rollout.state}, decisions:\n${r.decisions.map((d) => `  ${d.action}: ${d.reason}`).join('\n')}`);
+      throw new Error(
+        `timed out waiting for ${what}; state ${r.rollout.state}, decisions:\n${r.decisions.map((d) => `  ${d.action}: ${d.reason}`).join('\n')}`,
+      );
     }
     await new Promise((res) => setTimeout(res, 50));
   }

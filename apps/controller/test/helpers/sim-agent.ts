@@ -47,7 +47,8 @@ export class SimAgent {
   private latest: DesiredModelMessage | null = null;
   private work: Promise<void> = Promise.resolve();
   /** While a shadow window runs: the candidate's version and what it would have flagged on the same frames. */
-  private shadow: { version: string; frames: number; liveFlags: number; shadowFlags: number; acc: number } | null = null;
+  private shadow: { version: string; frames: number; liveFlags: number; shadowFlags: number; acc: number } | null =
+    null;
 
   constructor(private readonly o: SimAgentOptions) {
     this.version = o.version;
@@ -89,20 +90,29 @@ export class SimAgent {
         /* not for us */
       }
     });
-    this.pub(toPublication('birth', this.addr, {
-      device: d.id, bdSeq: 0, ts: Date.now(), agentVersion: 'sim', modelVersion: this.version, executionProvider: 'cpu',
-      cameras: [{ camera: 'cam-1', width: 32, height: 24, fps: this.o.fps ?? 20 }],
-    }));
+    this.pub(
+      toPublication('birth', this.addr, {
+        device: d.id,
+        bdSeq: 0,
+        ts: Date.now(),
+        agentVersion: 'sim',
+        modelVersion: this.version,
+        executionProvider: 'cpu',
+        cameras: [{ camera: 'cam-1', width: 32, height: 24, fps: this.o.fps ?? 20 }],
+      }),
+    );
     this.status();
     this.health();
     await this.client.subscribeAsync(`linewatch/v1/${d.site}/${d.line}/${d.id}/cmd/model`, { qos: 1 });
     const fps = this.o.fps ?? 20;
     const tickMs = 50;
     let owed = 0;
-    this.timers.push(setInterval(() => {
-      owed += (fps * tickMs) / 1000;
-      for (; owed >= 1; owed--) this.oneFrame();
-    }, tickMs));
+    this.timers.push(
+      setInterval(() => {
+        owed += (fps * tickMs) / 1000;
+        for (; owed >= 1; owed--) this.oneFrame();
+      }, tickMs),
+    );
     this.timers.push(setInterval(() => this.health(), this.o.healthEveryMs ?? 500));
   }
 
@@ -135,43 +145,80 @@ export class SimAgent {
         sh.shadowFlags += 1;
       }
     }
-    this.pub(toPublication('score', { ...this.addr, camera: 'cam-1' }, { camera: 'cam-1', frame: this.frame, ts, score }));
+    this.pub(
+      toPublication('score', { ...this.addr, camera: 'cam-1' }, { camera: 'cam-1', frame: this.frame, ts, score }),
+    );
     if (flagged) {
       this.seq += 1;
-      this.pub(toPublication('event', { ...this.addr, camera: 'cam-1' }, {
-        eventId: `${this.id}-${this.seq}`.padEnd(8, '0'), device: this.id, camera: 'cam-1', seq: this.seq, ts,
-        modelVersion: this.version, score, threshold: 0.5, jpeg: this.o.images.jpeg, anomalyMap: this.o.images.map,
-      }));
+      this.pub(
+        toPublication(
+          'event',
+          { ...this.addr, camera: 'cam-1' },
+          {
+            eventId: `${this.id}-${this.seq}`.padEnd(8, '0'),
+            device: this.id,
+            camera: 'cam-1',
+            seq: this.seq,
+            ts,
+            modelVersion: this.version,
+            score,
+            threshold: 0.5,
+            jpeg: this.o.images.jpeg,
+            anomalyMap: this.o.images.map,
+          },
+        ),
+      );
     }
   }
 
   status(): void {
     const sh = this.shadow;
     // The real agent puts its shadow statistics on the status note, in this format (apps/agent/src/status.ts).
-    const note = sh && sh.frames > 0
-      ? `shadow: ${sh.frames} frames, agreement ${(1 - Math.abs(sh.liveFlags - sh.shadowFlags) / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| 0.100`
-      : undefined;
-    this.pub(toPublication('status', this.addr, {
-      device: this.id, bdSeq: 0, ts: Date.now(), state: sh ? 'updating' : 'running', modelVersion: this.version, cameras: ['cam-1'],
-      ...(note && { note }),
-    }));
+    const note =
+      sh && sh.frames > 0
+        ? `shadow: ${sh.frames} frames, agreement ${(1 - Math.abs(sh.liveFlags - sh.shadowFlags) / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| 0.100`
+        : undefined;
+    this.pub(
+      toPublication('status', this.addr, {
+        device: this.id,
+        bdSeq: 0,
+        ts: Date.now(),
+        state: sh ? 'updating' : 'running',
+        modelVersion: this.version,
+        cameras: ['cam-1'],
+        ...(note && { note }),
+      }),
+    );
   }
 
   health(): void {
-    this.pub(toPublication('health', this.addr, {
-      device: this.id, ts: Date.now(), uptimeS: 1, modelVersion: this.version, executionProvider: 'cpu',
-      cameras: [{ camera: 'cam-1', fps: this.o.fps ?? 20, framesDropped: 0 }],
-      latencyMs: { p50: 5, p99: this.o.latencyFor?.(this.version) ?? 10 }, outbox: { depth: 0, bytes: 0 },
-    }));
+    this.pub(
+      toPublication('health', this.addr, {
+        device: this.id,
+        ts: Date.now(),
+        uptimeS: 1,
+        modelVersion: this.version,
+        executionProvider: 'cpu',
+        cameras: [{ camera: 'cam-1', fps: this.o.fps ?? 20, framesDropped: 0 }],
+        latencyMs: { p50: 5, p99: this.o.latencyFor?.(this.version) ?? 10 },
+        outbox: { depth: 0, bytes: 0 },
+      }),
+    );
   }
 
   private report(d: DesiredModelMessage, state: ModelUpdateState, reason?: ModelUpdateReason, message?: string): void {
     this.reports.push({ version: d.version, state });
-    this.pub(toPublication('modelReport', this.addr, {
-      device: this.id, rolloutId: d.rolloutId, version: d.version, state,
-      ...(reason && { reason: { code: reason, ...(message && { message: message.slice(0, 1000) }) } }),
-      liveVersion: this.version, ts: Date.now(),
-    }));
+    this.pub(
+      toPublication('modelReport', this.addr, {
+        device: this.id,
+        rolloutId: d.rolloutId,
+        version: d.version,
+        state,
+        ...(reason && { reason: { code: reason, ...(message && { message: message.slice(0, 1000) }) } }),
+        liveVersion: this.version,
+        ts: Date.now(),
+      }),
+    );
   }
 
   private onDesired(d: DesiredModelMessage): void {
@@ -195,7 +242,8 @@ export class SimAgent {
         this.downloads += 1;
       }
       this.report(d, 'verifying');
-      if (createHash('sha256').update(bytes).digest('hex') !== d.sha256) throw Object.assign(new Error('sha256'), { reason: 'HASH_MISMATCH' as const });
+      if (createHash('sha256').update(bytes).digest('hex') !== d.sha256)
+        throw Object.assign(new Error('sha256'), { reason: 'HASH_MISMATCH' as const });
       const entries = readPackage(bytes);
       const v = verifyEntries(entries, this.o.trustedKeys);
       const manifest = entries.find((e) => e.path === MANIFEST_FILE)!.data;
@@ -213,7 +261,8 @@ export class SimAgent {
         try {
           while (Date.now() - t0 < d.shadow.durationS * 1000 || this.shadow.frames < d.shadow.minFrames) {
             await new Promise((r) => setTimeout(r, 200));
-            if (this.latest !== d || !this.client) return this.report(d, 'failed', 'SUPERSEDED', 'a newer desired model arrived');
+            if (this.latest !== d || !this.client)
+              return this.report(d, 'failed', 'SUPERSEDED', 'a newer desired model arrived');
             this.status();
           }
         } finally {

@@ -92,7 +92,14 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
   t('users and sessions', async () => {
     await withStore(async (s) => {
       assert.equal(await s.users.count(), 0);
-      const u = { id: 'u1', username: 'ann', passwordHash: 'h', role: 'qa' as const, lines: ['line-1'], createdAt: new Date(T0) };
+      const u = {
+        id: 'u1',
+        username: 'ann',
+        passwordHash: 'h',
+        role: 'qa' as const,
+        lines: ['line-1'],
+        createdAt: new Date(T0),
+      };
       await s.users.create(u);
       assert.deepEqual(await s.users.findByName('ann'), u);
       assert.deepEqual(await s.users.find('u1'), u);
@@ -118,12 +125,22 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       const d = { name: 'n', site: 'default', credentialHash: 'h', createdAt: new Date(T0), disabledAt: null };
       await s.devices.create({ ...d, id: 'dev-a', line: 'line-1' });
       await s.devices.create({ ...d, id: 'dev-b', line: 'line-2' });
-      assert.deepEqual((await s.devices.list()).map((x) => x.id), ['dev-a', 'dev-b']);
-      assert.deepEqual((await s.devices.list(['line-2'])).map((x) => x.id), ['dev-b']);
+      assert.deepEqual(
+        (await s.devices.list()).map((x) => x.id),
+        ['dev-a', 'dev-b'],
+      );
+      assert.deepEqual(
+        (await s.devices.list(['line-2'])).map((x) => x.id),
+        ['dev-b'],
+      );
       assert.deepEqual(await s.devices.list([]), []);
       assert.equal((await s.devices.find('dev-b'))?.line, 'line-2');
       assert.equal((await s.devices.disable('dev-b', new Date(T0 + 5)))?.disabledAt?.getTime(), T0 + 5);
-      assert.equal((await s.devices.disable('dev-b', new Date(T0 + 9)))?.disabledAt?.getTime(), T0 + 5, 'first disable wins');
+      assert.equal(
+        (await s.devices.disable('dev-b', new Date(T0 + 9)))?.disabledAt?.getTime(),
+        T0 + 5,
+        'first disable wins',
+      );
       assert.equal(await s.devices.disable('nope', new Date()), null);
     });
   });
@@ -238,7 +255,10 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       assert.deepEqual(a.health, { cpu: 0.5 });
       assert.equal(a.lastSeen.getTime(), T0 + 5);
       assert.equal(a.line, 'line-1');
-      assert.deepEqual((await s.fleet.list(['line-2'])).map((f) => f.deviceId), ['dev-b']);
+      assert.deepEqual(
+        (await s.fleet.list(['line-2'])).map((f) => f.deviceId),
+        ['dev-b'],
+      );
       assert.equal((await s.fleet.get('dev-a'))?.agentVersion, '1.0');
       assert.equal(await s.fleet.get('dev-x'), null);
     });
@@ -249,22 +269,77 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       const at = new Date(T0);
       const baseline = { frames: 1200, flagged: 3, from: new Date(T0 - 3_600_000).toISOString(), to: at.toISOString() };
       const row: RolloutRow = {
-        id: 'ro-1', version: 'v2', parentVersion: 'v1', line: 'line-1', policy: { ...DEFAULT_POLICY, shadow: { durationS: 30, minFrames: 10 } },
-        state: 'running', phase: 'canary', wave: 0, waves: 2, waveStartedAt: null, waveLiveAt: null, baseline, reason: null,
-        createdBy: 'u1', createdAt: at, updatedAt: at, endedAt: null,
+        id: 'ro-1',
+        version: 'v2',
+        parentVersion: 'v1',
+        line: 'line-1',
+        policy: { ...DEFAULT_POLICY, shadow: { durationS: 30, minFrames: 10 } },
+        state: 'running',
+        phase: 'canary',
+        wave: 0,
+        waves: 2,
+        waveStartedAt: null,
+        waveLiveAt: null,
+        baseline,
+        reason: null,
+        createdBy: 'u1',
+        createdAt: at,
+        updatedAt: at,
+        endedAt: null,
       };
       const target: TargetRow = {
-        rolloutId: 'ro-1', deviceId: 'dev-a', wave: 0, state: 'pending', fromVersion: 'v1', issuedAt: null, liveAt: null, report: null,
-        frames: 0, baseFps: 9.5, baseLatencyMs: 40, rolledBackAt: null, updatedAt: at,
+        rolloutId: 'ro-1',
+        deviceId: 'dev-a',
+        wave: 0,
+        state: 'pending',
+        fromVersion: 'v1',
+        issuedAt: null,
+        liveAt: null,
+        report: null,
+        frames: 0,
+        baseFps: 9.5,
+        baseLatencyMs: 40,
+        rolledBackAt: null,
+        updatedAt: at,
       };
-      await s.rollouts.create(row, [target], { at, actor: 'u1', action: 'created', reason: 'r', details: { offline: ['dev-x'] } });
+      await s.rollouts.create(row, [target], {
+        at,
+        actor: 'u1',
+        action: 'created',
+        reason: 'r',
+        details: { offline: ['dev-x'] },
+      });
       assert.deepEqual(await s.rollouts.get('ro-1'), row);
-      const report = { device: 'dev-a', rolloutId: 'ro-1', version: 'v2', state: 'failed' as const, reason: { code: 'TIMEOUT' as const }, liveVersion: 'v1', ts: T0 + 5 };
+      const report = {
+        device: 'dev-a',
+        rolloutId: 'ro-1',
+        version: 'v2',
+        state: 'failed' as const,
+        reason: { code: 'TIMEOUT' as const },
+        liveVersion: 'v1',
+        ts: T0 + 5,
+      };
       await s.rollouts.updateTarget('ro-1', 'dev-a', { state: 'failed', report, updatedAt: new Date(T0 + 5) });
       await s.rollouts.updateTarget('ro-1', 'dev-a', { frames: 7 }); // a patch without a report keeps it
-      assert.deepEqual((await s.rollouts.targets('ro-1'))[0], { ...target, state: 'failed', report, frames: 7, updatedAt: new Date(T0 + 5) });
-      await s.rollouts.decide({ rolloutId: 'ro-1', at, actor: 'engine', action: 'paused', reason: 'r2', details: null });
-      assert.deepEqual((await s.rollouts.decisions('ro-1')).map((d) => d.details), [{ offline: ['dev-x'] }, null]);
+      assert.deepEqual((await s.rollouts.targets('ro-1'))[0], {
+        ...target,
+        state: 'failed',
+        report,
+        frames: 7,
+        updatedAt: new Date(T0 + 5),
+      });
+      await s.rollouts.decide({
+        rolloutId: 'ro-1',
+        at,
+        actor: 'engine',
+        action: 'paused',
+        reason: 'r2',
+        details: null,
+      });
+      assert.deepEqual(
+        (await s.rollouts.decisions('ro-1')).map((d) => d.details),
+        [{ offline: ['dev-x'] }, null],
+      );
     });
   });
 }

@@ -21,14 +21,19 @@ export function parseFlags(cmd: Command, argv: readonly string[]): FlagValues & 
   } catch (e) {
     const code = (e as { code?: string }).code;
     const msg = (e as Error).message;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new TrainerError('LW_TRAINER_UNKNOWN_FLAG', `${cmd.name}: ${msg}`, { command: cmd.name });
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new TrainerError('LW_TRAINER_USAGE', `${cmd.name}: ${msg}`, { command: cmd.name });
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new TrainerError('LW_TRAINER_UNKNOWN_FLAG', `${cmd.name}: ${msg}`, { command: cmd.name });
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new TrainerError('LW_TRAINER_USAGE', `${cmd.name}: ${msg}`, { command: cmd.name });
     throw new TrainerError('LW_TRAINER_BAD_VALUE', `${cmd.name}: ${msg}`, { command: cmd.name });
   }
   if (values['help'] === true) return { help: true };
   for (const [name, f] of Object.entries(cmd.flags)) {
     if (f.required && values[name] === undefined) {
-      throw new TrainerError('LW_TRAINER_MISSING_FLAG', `${cmd.name} needs --${name} ${f.value ?? ''}`.trimEnd(), { command: cmd.name, flag: name });
+      throw new TrainerError('LW_TRAINER_MISSING_FLAG', `${cmd.name} needs --${name} ${f.value ?? ''}`.trimEnd(), {
+        command: cmd.name,
+        flag: name,
+      });
     }
   }
   for (const [name, v] of Object.entries(values)) {
@@ -62,9 +67,14 @@ export function bool(values: FlagValues, name: string): boolean {
 
 export function choice<T extends string>(values: FlagValues, name: string, allowed: readonly T[], fallback?: T): T {
   const v = str(values, name) ?? fallback;
-  if (v === undefined) throw new TrainerError('LW_TRAINER_MISSING_FLAG', `--${name} is required (${allowed.join('|')})`, { flag: name });
+  if (v === undefined)
+    throw new TrainerError('LW_TRAINER_MISSING_FLAG', `--${name} is required (${allowed.join('|')})`, { flag: name });
   if (!(allowed as readonly string[]).includes(v)) {
-    throw new TrainerError('LW_TRAINER_BAD_VALUE', `--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`, { flag: name, value: v });
+    throw new TrainerError(
+      'LW_TRAINER_BAD_VALUE',
+      `--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`,
+      { flag: name, value: v },
+    );
   }
   return v as T;
 }
@@ -83,7 +93,11 @@ function intInRange(values: FlagValues, name: string, fallback: number, min: num
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new TrainerError('LW_TRAINER_BAD_VALUE', `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`, { flag: name, value: v });
+    throw new TrainerError(
+      'LW_TRAINER_BAD_VALUE',
+      `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`,
+      { flag: name, value: v },
+    );
   }
   return n;
 }

@@ -16,10 +16,19 @@ export interface RunOptions {
   readonly cwd?: string;
 }
 
-export async function runCli(commands: readonly Command[], argv: readonly string[], opts: RunOptions = {}): Promise<number> {
+export async function runCli(
+  commands: readonly Command[],
+  argv: readonly string[],
+  opts: RunOptions = {},
+): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
-  const ctx: CliContext = { stdout, stderr, progress: opts.progress ?? createProgress(stderr), cwd: opts.cwd ?? process.cwd() };
+  const ctx: CliContext = {
+    stdout,
+    stderr,
+    progress: opts.progress ?? createProgress(stderr),
+    cwd: opts.cwd ?? process.cwd(),
+  };
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -28,9 +37,13 @@ export async function runCli(commands: readonly Command[], argv: readonly string
     }
     const cmd = commands.find((c) => c.name === name);
     if (!cmd) {
-      throw new TrainerError('LW_TRAINER_USAGE', `unknown command ${JSON.stringify(name)} (commands: ${commands.map((c) => c.name).join(', ')})`, {
-        command: name,
-      });
+      throw new TrainerError(
+        'LW_TRAINER_USAGE',
+        `unknown command ${JSON.stringify(name)} (commands: ${commands.map((c) => c.name).join(', ')})`,
+        {
+          command: name,
+        },
+      );
     }
     const values = parseFlags(cmd, rest);
     if (values.help === true) {

@@ -22,7 +22,11 @@ export interface EvalJson extends EvalMetrics {
   readonly seconds: number;
 }
 
-export function evalJson(pkg: LoadedPackage, metrics: EvalMetrics, extra: Pick<EvalJson, 'data' | 'provider' | 'seconds'>): EvalJson {
+export function evalJson(
+  pkg: LoadedPackage,
+  metrics: EvalMetrics,
+  extra: Pick<EvalJson, 'data' | 'provider' | 'seconds'>,
+): EvalJson {
   const m = pkg.manifest;
   // Top-level keys first so a human reading the file sees the headline numbers before per-defect detail.
   const { imageAuroc, pixelAuroc, aupro, ...rest } = metrics;
@@ -42,19 +46,44 @@ const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
 
 export const evalCmd: Command = {
   name: 'eval',
-  summary: 'Evaluate a model package on an MVTec-layout folder or a JSONL manifest: AUROC (image, pixel), AUPRO, F1-max.',
-  usage: 'eval --model <pkg> --data <dir|manifest.jsonl> --json <file> [--report <dir>] [--key <public.pem>] [--split test|train]',
+  summary:
+    'Evaluate a model package on an MVTec-layout folder or a JSONL manifest: AUROC (image, pixel), AUPRO, F1-max.',
+  usage:
+    'eval --model <pkg> --data <dir|manifest.jsonl> --json <file> [--report <dir>] [--key <public.pem>] [--split test|train]',
   flags: {
     model: { type: 'string', value: '<pkg>', description: 'package directory or tarball', required: true },
-    data: { type: 'string', value: '<dir|jsonl>', description: 'MVTec-layout dataset folder or JSONL manifest', required: true },
+    data: {
+      type: 'string',
+      value: '<dir|jsonl>',
+      description: 'MVTec-layout dataset folder or JSONL manifest',
+      required: true,
+    },
     json: { type: 'string', value: '<file>', description: 'write the metrics as JSON here', required: true },
-    report: { type: 'string', value: '<dir>', description: 'also write roc-image.png, roc-pixel.png, heatmaps.png, report.json here' },
-    key: { type: 'string', value: '<public.pem>', description: 'verify the package signature (else only file digests are checked)', multiple: true },
+    report: {
+      type: 'string',
+      value: '<dir>',
+      description: 'also write roc-image.png, roc-pixel.png, heatmaps.png, report.json here',
+    },
+    key: {
+      type: 'string',
+      value: '<public.pem>',
+      description: 'verify the package signature (else only file digests are checked)',
+      multiple: true,
+    },
     split: { type: 'string', value: '<test|train>', description: 'MVTec split to evaluate (default test)' },
-    providers: { type: 'string', value: '<cpu,cuda>', description: 'onnxruntime execution providers, tried in order (default cpu)' },
-    threads: { type: 'string', value: '<n>', description: 'onnxruntime intra-op threads (default: onnxruntime decides)' },
+    providers: {
+      type: 'string',
+      value: '<cpu,cuda>',
+      description: 'onnxruntime execution providers, tried in order (default cpu)',
+    },
+    threads: {
+      type: 'string',
+      value: '<n>',
+      description: 'onnxruntime intra-op threads (default: onnxruntime decides)',
+    },
   },
-  example: 'linewatch-trainer eval --model out/tile-1.2.0 --data ../shared/data/magnetic-tile --json out/eval.json --report out/report --key keys/signing-key.pub.pem',
+  example:
+    'linewatch-trainer eval --model out/tile-1.2.0 --data ../shared/data/magnetic-tile --json out/eval.json --report out/report --key keys/signing-key.pub.pem',
   async run(values, ctx) {
     const t0 = performance.now();
     const modelPath = existingPath(requireStr(values, 'model'), 'model', ctx.cwd);
@@ -66,7 +95,10 @@ export const evalCmd: Command = {
     const providers = (str(values, 'providers') ?? 'cpu').split(',').map((p) => p.trim().toLowerCase());
     const unknown = providers.find((p) => !(SUPPORTED_PROVIDERS as readonly string[]).includes(p));
     if (unknown !== undefined) {
-      throw new TrainerError('LW_TRAINER_BAD_VALUE', `--providers: unknown provider ${JSON.stringify(unknown)} (known: ${SUPPORTED_PROVIDERS.join(', ')})`);
+      throw new TrainerError(
+        'LW_TRAINER_BAD_VALUE',
+        `--providers: unknown provider ${JSON.stringify(unknown)} (known: ${SUPPORTED_PROVIDERS.join(', ')})`,
+      );
     }
     const threadsFlag = str(values, 'threads');
     const threads = threadsFlag === undefined ? undefined : positiveInt(values, 'threads', 1, 256);
@@ -79,7 +111,10 @@ export const evalCmd: Command = {
         : `package ${pkg.manifest.modelId} ${pkg.manifest.version}: file digests checked; signature NOT verified (pass --key to verify it)\n`,
     );
     const data = await loadEvalData(dataPath, split);
-    const model = await openModel(pkg.manifest, pkg.files.get(MODEL_FILE)!, { providers, ...(threads !== undefined ? { threads } : {}) });
+    const model = await openModel(pkg.manifest, pkg.files.get(MODEL_FILE)!, {
+      providers,
+      ...(threads !== undefined ? { threads } : {}),
+    });
     try {
       const run = await evaluate(model, data.samples, ctx.progress);
       const metrics = computeMetrics(run.results, ctx.progress);
@@ -120,7 +155,8 @@ function summary(j: EvalJson): string {
     `image AUROC ${fmt(j.imageAuroc)}  pixel AUROC ${fmt(j.pixelAuroc)}  AUPRO@0.3 ${fmt(j.aupro)}  F1-max ${fmt(j.f1Max)} at score >= ${j.threshold === null ? 'n/a' : Number(j.threshold.toPrecision(6))}`,
     `  (pixel figures at the model's input resolution; at each image's own resolution: pixel AUROC ${fmt(j.imageResolution.pixelAuroc)}  AUPRO@0.3 ${fmt(j.imageResolution.aupro)})`,
     ...Object.entries(j.perDefect).map(
-      ([t, m]) => `  ${t.padEnd(16)} n=${String(m.count).padEnd(4)} image ${fmt(m.imageAuroc)}  pixel ${fmt(m.pixelAuroc)}  aupro ${fmt(m.aupro)}`,
+      ([t, m]) =>
+        `  ${t.padEnd(16)} n=${String(m.count).padEnd(4)} image ${fmt(m.imageAuroc)}  pixel ${fmt(m.pixelAuroc)}  aupro ${fmt(m.aupro)}`,
     ),
   ];
   return `${rows.join('\n')}\n`;

@@ -6,7 +6,15 @@
 import { createPublicKey } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MANIFEST_FILE, SIGNATURE_FILE, buildPackage, loadPrivateKey, readPackage, sha256Hex, writePackageDir } from '@linewatch/model-package';
+import {
+  MANIFEST_FILE,
+  SIGNATURE_FILE,
+  buildPackage,
+  loadPrivateKey,
+  readPackage,
+  sha256Hex,
+  writePackageDir,
+} from '@linewatch/model-package';
 import { existingPath, freshPath, requireStr, str } from '../cli/args.js';
 import type { Command } from '../cli/command.js';
 import { TrainerError } from '../errors.js';
@@ -19,7 +27,11 @@ export const sign: Command = {
   flags: {
     model: { type: 'string', value: '<pkg dir>', description: 'package directory to sign', required: true },
     key: { type: 'string', value: '<private.pem>', description: 'Ed25519 private key', required: true },
-    out: { type: 'string', value: '<dir>', description: 'write the signed package here (must not exist); default: replace --model in place' },
+    out: {
+      type: 'string',
+      value: '<dir>',
+      description: 'write the signed package here (must not exist); default: replace --model in place',
+    },
   },
   example: 'linewatch-trainer sign --model out/tile-1.2.0 --key keys/signing-key.pem',
   async run(values, ctx) {

@@ -9,7 +9,13 @@ import { TrainerError } from '../errors.js';
 import { runFinetune, runTrain } from '../train/index.js';
 import { DEFAULT_CONFETTI, MAX_CONFETTI } from '../train/confetti.js';
 import { ONNX_SPEC_PREFIX } from '../train/onnx-backbone.js';
-import { FINETUNE_LOSSES, PRESETS, type BackboneChoice, type FinetuneOptions, type TrainOptions } from '../train/options.js';
+import {
+  FINETUNE_LOSSES,
+  PRESETS,
+  type BackboneChoice,
+  type FinetuneOptions,
+  type TrainOptions,
+} from '../train/options.js';
 import { printResult } from './print-result.js';
 
 function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: string } {
@@ -24,9 +30,12 @@ function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: str
 function outDir(values: FlagValues, ctx: CliContext, resume: boolean): string {
   const out = resolve(ctx.cwd, requireStr(values, 'out'));
   const st = statSync(out, { throwIfNoEntry: false });
-  if (resume && !st?.isDirectory()) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--resume needs an existing run folder at ${out}`, { path: out });
+  if (resume && !st?.isDirectory())
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', `--resume needs an existing run folder at ${out}`, { path: out });
   if (!resume && st && !(st.isDirectory() && readdirSync(out).length === 0)) {
-    throw new TrainerError('LW_TRAINER_EXISTS', `--out ${out} already exists (pass --resume to continue that run)`, { path: out });
+    throw new TrainerError('LW_TRAINER_EXISTS', `--out ${out} already exists (pass --resume to continue that run)`, {
+      path: out,
+    });
   }
   return out;
 }
@@ -40,7 +49,12 @@ export function parseBackbone(value: string | undefined, ctx: CliContext): Backb
     return { kind: 'onnx', path: readBackboneManifest(path).manifestPath };
   }
   const dir = existingPath(value, 'backbone', ctx.cwd, 'dir');
-  if (!existsSync(join(dir, 'model.json'))) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--backbone ${dir} has no model.json (expected a TF.js model folder)`, { path: dir });
+  if (!existsSync(join(dir, 'model.json')))
+    throw new TrainerError(
+      'LW_TRAINER_BAD_VALUE',
+      `--backbone ${dir} has no model.json (expected a TF.js model folder)`,
+      { path: dir },
+    );
   return { kind: 'tfjs-dir', dir };
 }
 
@@ -72,22 +86,38 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
   };
 }
 
-const keyFlag = { type: 'string', value: '<private.pem>', description: 'sign the resulting package with this Ed25519 key' } as const;
+const keyFlag = {
+  type: 'string',
+  value: '<private.pem>',
+  description: 'sign the resulting package with this Ed25519 key',
+} as const;
 const resumeFlag = { type: 'boolean', description: 'continue the interrupted run in --out' } as const;
 
 export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
-  usage: 'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>]',
+  usage:
+    'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
     preset: { type: 'string', value: '<cpu|paper|tiny|demo>', description: 'training preset', required: true },
-    backbone: { type: 'string', value: '<nsfwjs|dir|onnx:path>', description: 'frozen backbone: nsfwjs (default), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)' },
-    out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
+    backbone: {
+      type: 'string',
+      value: '<nsfwjs|dir|onnx:path>',
+      description:
+        'frozen backbone: nsfwjs (default), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)',
+    },
+    out: {
+      type: 'string',
+      value: '<dir>',
+      description: 'output folder (new or empty unless --resume)',
+      required: true,
+    },
     resume: resumeFlag,
     key: keyFlag,
   },
-  example: 'linewatch-trainer train --data ../shared/data/magnetic-tile --preset cpu --out out/tile --key keys/signing-key.pem',
+  example:
+    'linewatch-trainer train --data ../shared/data/magnetic-tile --preset cpu --out out/tile --key keys/signing-key.pem',
   async run(values, ctx) {
     const opts = parseTrainOptions(values, ctx);
     printResult(await runTrain(opts, ctx.progress), ctx);
@@ -98,18 +128,47 @@ export const train: Command = {
 export const finetune: Command = {
   name: 'finetune',
   summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
-  usage: 'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>]',
+  usage:
+    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>]',
   flags: {
-    from: { type: 'string', value: '<pkg>', description: 'parent model package (directory or tarball)', required: true },
-    data: { type: 'string', value: '<dir|jsonl>', description: 'MVTec-layout folder or JSONL manifest', required: true },
-    loss: { type: 'string', value: '<px|img|auto>', description: 'px: mask loss, img: image-label loss, auto: per sample', required: true },
-    confetti: { type: 'string', value: '<n>', description: `synthetic confetti anomalies to add (default: 0, or ${DEFAULT_CONFETTI} when the data has none)` },
-    'freeze-decoder': { type: 'boolean', description: "keep the parent's decoder, train the encoder side only (always on in the cpu preset)" },
-    out: { type: 'string', value: '<dir>', description: 'output folder (new or empty unless --resume)', required: true },
+    from: {
+      type: 'string',
+      value: '<pkg>',
+      description: 'parent model package (directory or tarball)',
+      required: true,
+    },
+    data: {
+      type: 'string',
+      value: '<dir|jsonl>',
+      description: 'MVTec-layout folder or JSONL manifest',
+      required: true,
+    },
+    loss: {
+      type: 'string',
+      value: '<px|img|auto>',
+      description: 'px: mask loss, img: image-label loss, auto: per sample',
+      required: true,
+    },
+    confetti: {
+      type: 'string',
+      value: '<n>',
+      description: `synthetic confetti anomalies to add (default: 0, or ${DEFAULT_CONFETTI} when the data has none)`,
+    },
+    'freeze-decoder': {
+      type: 'boolean',
+      description: "keep the parent's decoder, train the encoder side only (always on in the cpu preset)",
+    },
+    out: {
+      type: 'string',
+      value: '<dir>',
+      description: 'output folder (new or empty unless --resume)',
+      required: true,
+    },
     resume: resumeFlag,
     key: keyFlag,
   },
-  example: 'linewatch-trainer finetune --from out/tile --data exports/snap-42/manifest.jsonl --loss auto --out out/tile-ft --key keys/signing-key.pem',
+  example:
+    'linewatch-trainer finetune --from out/tile --data exports/snap-42/manifest.jsonl --loss auto --out out/tile-ft --key keys/signing-key.pem',
   async run(values, ctx) {
     const opts = parseFinetuneOptions(values, ctx);
     printResult(await runFinetune(opts, ctx.progress), ctx);

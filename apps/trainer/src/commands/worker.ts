@@ -11,13 +11,38 @@ export const worker: Command = {
   summary: 'Claim fine-tune jobs from a controller: train, evaluate against the parent, sign and upload.',
   usage: 'worker --controller <url> --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once]',
   flags: {
-    controller: { type: 'string', value: '<url>', description: 'controller base URL, e.g. http://127.0.0.1:8080', required: true },
-    token: { type: 'string', value: '<t>', description: 'worker token from the controller config (or LW_WORKER_TOKEN)' },
-    key: { type: 'string', value: '<private.pem>', description: 'Ed25519 key that signs packages (the controller must trust its public half)', required: true },
-    'work-dir': { type: 'string', value: '<dir>', description: 'scratch space for jobs (default ./worker-data); leftovers are removed at start' },
+    controller: {
+      type: 'string',
+      value: '<url>',
+      description: 'controller base URL, e.g. http://127.0.0.1:8080',
+      required: true,
+    },
+    token: {
+      type: 'string',
+      value: '<t>',
+      description: 'worker token from the controller config (or LW_WORKER_TOKEN)',
+    },
+    key: {
+      type: 'string',
+      value: '<private.pem>',
+      description: 'Ed25519 key that signs packages (the controller must trust its public half)',
+      required: true,
+    },
+    'work-dir': {
+      type: 'string',
+      value: '<dir>',
+      description: 'scratch space for jobs (default ./worker-data); leftovers are removed at start',
+    },
     id: { type: 'string', value: '<id>', description: 'worker id shown as the lease owner (default <host>-<pid>)' },
-    once: { type: 'boolean', description: 'claim at most one job, run it and exit (exit 0 if it completed or none was queued)' },
-    'poll-ms': { type: 'string', value: '<ms>', description: 'wait between claims while the queue is empty (default 2000)' },
+    once: {
+      type: 'boolean',
+      description: 'claim at most one job, run it and exit (exit 0 if it completed or none was queued)',
+    },
+    'poll-ms': {
+      type: 'string',
+      value: '<ms>',
+      description: 'wait between claims while the queue is empty (default 2000)',
+    },
   },
   example: 'LW_WORKER_TOKEN=… linewatch-trainer worker --controller http://127.0.0.1:8080 --key keys/signing-key.pem',
   async run(values, ctx) {
@@ -49,9 +74,17 @@ export const worker: Command = {
       log(`worker ${cfg.workerId} polling ${cfg.controller} (work dir ${cfg.workDir})`);
       const client = new ControllerClient({ baseUrl: cfg.controller, token: cfg.token, workerId: cfg.workerId });
       const { outcomes } = await runWorker(client, {
-        workDir: cfg.workDir, privateKeyPath: cfg.privateKeyPath, once: cfg.once, pollMs: cfg.pollMs, signal: stop.signal, progress: ctx.progress, log,
+        workDir: cfg.workDir,
+        privateKeyPath: cfg.privateKeyPath,
+        once: cfg.once,
+        pollMs: cfg.pollMs,
+        signal: stop.signal,
+        progress: ctx.progress,
+        log,
       });
-      for (const o of outcomes) if (o.status === 'completed') ctx.stdout.write(`completed ${o.version} sha256 ${o.sha256} in ${o.seconds.toFixed(1)} s\n`);
+      for (const o of outcomes)
+        if (o.status === 'completed')
+          ctx.stdout.write(`completed ${o.version} sha256 ${o.sha256} in ${o.seconds.toFixed(1)} s\n`);
       return outcomes.some((o) => o.status === 'failed' || o.status === 'lost') ? EXIT.trainer : EXIT.ok;
     } finally {
       process.off('SIGINT', onSignal);

@@ -32,17 +32,27 @@ export async function loadEvalData(path: string, split: Split = 'test'): Promise
     return {
       kind: 'mvtec',
       root: path,
-      samples: ds.samples.map((s) => ({ path: s.path, maskPath: s.maskPath, label: s.label, defectType: s.defectType, source: s.path })),
+      samples: ds.samples.map((s) => ({
+        path: s.path,
+        maskPath: s.maskPath,
+        label: s.label,
+        defectType: s.defectType,
+        source: s.path,
+      })),
     };
   }
   const entries = await readManifest(path);
   const samples = entries.map((s): EvalSample => {
     const source = `${path}:${s.line}`;
     if (s.label === null && s.maskPath === null) {
-      throw new TrainerError('LW_TRAINER_DATA_UNLABELLED', `${source}: ${s.entry.image} has no label and no mask, so it cannot be scored`, {
-        source: path,
-        line: s.line,
-      });
+      throw new TrainerError(
+        'LW_TRAINER_DATA_UNLABELLED',
+        `${source}: ${s.entry.image} has no label and no mask, so it cannot be scored`,
+        {
+          source: path,
+          line: s.line,
+        },
+      );
     }
     const defectType = s.label === 0 ? NORMAL : (s.entry.defectType ?? UNKNOWN_DEFECT);
     return { path: s.path, maskPath: s.maskPath, label: s.label, defectType, source };

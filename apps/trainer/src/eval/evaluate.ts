@@ -38,7 +38,12 @@ export interface EvaluateOptions {
   readonly imageResolution?: boolean;
 }
 
-export async function evaluate(model: EvalModel, samples: readonly EvalSample[], progress: Progress, opts: EvaluateOptions = {}): Promise<EvalRun> {
+export async function evaluate(
+  model: EvalModel,
+  samples: readonly EvalSample[],
+  progress: Progress,
+  opts: EvaluateOptions = {},
+): Promise<EvalRun> {
   const keepImageRes = opts.imageResolution ?? true;
   const results: SampleResult[] = [];
   let lo = Infinity;
@@ -57,12 +62,25 @@ export async function evaluate(model: EvalModel, samples: readonly EvalSample[],
           if (v > hi) hi = v;
         }
         const pixels = mask ? pixelsAtInput(map, mask, model.settings) : null;
-        const imagePixels = mask && keepImageRes ? { map: mapAtImageSize(map, image, model.settings).data, mask: mask.data, width: image.width, height: image.height } : null;
+        const imagePixels =
+          mask && keepImageRes
+            ? {
+                map: mapAtImageSize(map, image, model.settings).data,
+                mask: mask.data,
+                width: image.width,
+                height: image.height,
+              }
+            : null;
         results.push({ sample, label, score, pixels, imagePixels });
       } catch (e) {
         // Coded lib errors already name the file; anything else gets wrapped so the message still says which one.
         if (codeOf(e)) throw e;
-        throw new TrainerError('LW_TRAINER_EVAL_FAILED', `${sample.source}: ${(e as Error).message}`, { path: sample.path }, { cause: e });
+        throw new TrainerError(
+          'LW_TRAINER_EVAL_FAILED',
+          `${sample.source}: ${(e as Error).message}`,
+          { path: sample.path },
+          { cause: e },
+        );
       }
       progress.tick(1, { score: results.at(-1)!.score });
     }

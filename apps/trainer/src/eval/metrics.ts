@@ -55,7 +55,12 @@ function orNull<T>(fn: () => T): T | null {
 }
 
 export function metricSet(results: readonly SampleResult[]): MetricSet {
-  const imageAuroc = orNull(() => auroc(results.map((r) => r.score), results.map((r) => r.label)));
+  const imageAuroc = orNull(() =>
+    auroc(
+      results.map((r) => r.score),
+      results.map((r) => r.label),
+    ),
+  );
   return { imageAuroc, ...pixelMetrics(results.flatMap((r) => (r.pixels ? [r.pixels] : []))) };
 }
 
@@ -64,7 +69,12 @@ function pixelMetrics(px: readonly PixelTruth[]): { pixelAuroc: number | null; a
   if (!hasPositive) return { pixelAuroc: null, aupro: null };
   const samples: MapWithMask[] = px.map((p) => ({ scores: p.map, mask: p.mask, width: p.width, height: p.height }));
   return {
-    pixelAuroc: orNull(() => pixelAuroc(px.map((p) => p.map), px.map((p) => p.mask))),
+    pixelAuroc: orNull(() =>
+      pixelAuroc(
+        px.map((p) => p.map),
+        px.map((p) => p.mask),
+      ),
+    ),
     aupro: orNull(() => aupro(samples, { maxFpr: AUPRO_MAX_FPR })),
   };
 }
@@ -100,7 +110,12 @@ export function computeMetrics(results: readonly SampleResult[], progress?: Prog
   progress?.tick(1, { done: 'overall' });
   const imageResolution = pixelMetrics(results.flatMap((r) => (r.imagePixels ? [r.imagePixels] : [])));
   progress?.tick(1, { done: 'image resolution' });
-  const f1 = orNull(() => f1Max(results.map((r) => r.score), results.map((r) => r.label)));
+  const f1 = orNull(() =>
+    f1Max(
+      results.map((r) => r.score),
+      results.map((r) => r.label),
+    ),
+  );
   const perDefect: Record<string, DefectMetrics> = {};
   for (const type of types) {
     const subset = subsetFor(results, type);

@@ -4,7 +4,19 @@
  */
 import { InferenceSession, float32, type TensorData } from '@linewatch/inference';
 import type { Manifest } from '@linewatch/protocol';
-import { mapContent, mapToImage, maskAtInput, preprocessInto, preprocessShape, settingsFromManifest, type BinaryMask, type FitSettings, type FloatMap, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
+import {
+  mapContent,
+  mapToImage,
+  maskAtInput,
+  preprocessInto,
+  preprocessShape,
+  settingsFromManifest,
+  type BinaryMask,
+  type FitSettings,
+  type FloatMap,
+  type PreprocessSettings,
+  type RgbImage,
+} from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
 
 export interface ScoredImage {
@@ -38,11 +50,15 @@ export async function openModel(manifest: Manifest, onnx: Uint8Array, opts: Open
   });
   try {
     const input = session.inputs.find((i) => i.name === 'image');
-    if (!input || session.inputs.length !== 1) throw incompatible(`model inputs are [${session.inputNames.join(', ')}], expected [image]`);
-    const fixedOk = input.shape.length === 4 && input.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === dims[i]);
-    if (!fixedOk) throw incompatible(`model input image is [${input.shape.join(',')}], manifest says [${dims.join(',')}]`);
+    if (!input || session.inputs.length !== 1)
+      throw incompatible(`model inputs are [${session.inputNames.join(', ')}], expected [image]`);
+    const fixedOk =
+      input.shape.length === 4 && input.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === dims[i]);
+    if (!fixedOk)
+      throw incompatible(`model input image is [${input.shape.join(',')}], manifest says [${dims.join(',')}]`);
     for (const name of ['anomaly_map', 'score']) {
-      if (!session.outputNames.includes(name)) throw incompatible(`model outputs are [${session.outputNames.join(', ')}], missing ${name}`);
+      if (!session.outputNames.includes(name))
+        throw incompatible(`model outputs are [${session.outputNames.join(', ')}], missing ${name}`);
     }
   } catch (e) {
     await session.release();
@@ -71,7 +87,8 @@ function mapOf(t: TensorData | undefined): FloatMap {
 }
 
 function scoreOf(t: TensorData | undefined): number {
-  if (!t || t.type !== 'float32' || t.data.length !== 1) throw incompatible(`score must be float32 [1], got ${t?.type ?? 'nothing'} [${(t?.dims ?? []).join(',')}]`);
+  if (!t || t.type !== 'float32' || t.data.length !== 1)
+    throw incompatible(`score must be float32 [1], got ${t?.type ?? 'nothing'} [${(t?.dims ?? []).join(',')}]`);
   const v = Number(t.data[0]);
   if (Number.isNaN(v)) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', 'model returned a NaN score');
   return v;
@@ -81,7 +98,11 @@ function scoreOf(t: TensorData | undefined): number {
  * The map at the image's own resolution (bilinear, corners aligned: heatmap overlays and the image-resolution pixel
  * figures); a letterboxed model's map is first cropped to the rectangle the image occupied in the input.
  */
-export function mapAtImageSize(map: FloatMap, image: { width: number; height: number }, settings: PreprocessSettings): FloatMap {
+export function mapAtImageSize(
+  map: FloatMap,
+  image: { width: number; height: number },
+  settings: PreprocessSettings,
+): FloatMap {
   if (settings.fit !== 'letterbox' && map.width === image.width && map.height === image.height) return map;
   return mapToImage(map, image.width, image.height, settings);
 }
@@ -91,7 +112,11 @@ export function mapAtImageSize(map: FloatMap, image: { width: number; height: nu
  * content rectangle), the mask resized to the same size by nearest sampling. Every frame then weighs what it weighed
  * in the model input, whatever its original size.
  */
-export function pixelsAtInput(map: FloatMap, mask: BinaryMask, settings: FitSettings): { map: Float32Array; mask: Uint8Array; width: number; height: number } {
+export function pixelsAtInput(
+  map: FloatMap,
+  mask: BinaryMask,
+  settings: FitSettings,
+): { map: Float32Array; mask: Uint8Array; width: number; height: number } {
   const content = mapContent(map, mask.width, mask.height, settings);
   // A stretched model's map may come at any size: the mask follows the map rather than the nominal input size.
   const m = maskAtInput(mask, { ...settings, inputWidth: map.width, inputHeight: map.height });

@@ -6,7 +6,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadImage, loadMask } from '@linewatch/datasets';
 import { pixelRocCurve, rocCurve } from '@linewatch/metrics';
-import { composeGrid, linePlotSvg, overlayHeatmap, svgToPng, type BinaryMask, type RgbImage, type Series } from '@linewatch/vision';
+import {
+  composeGrid,
+  linePlotSvg,
+  overlayHeatmap,
+  svgToPng,
+  type BinaryMask,
+  type RgbImage,
+  type Series,
+} from '@linewatch/vision';
 import { defectTypes, subsetFor, type EvalMetrics } from './metrics.js';
 import type { EvalRun, SampleResult } from './evaluate.js';
 import { mapAtImageSize, type EvalModel } from './model.js';
@@ -16,12 +24,20 @@ const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
 function rocSeries(results: readonly SampleResult[], name: string, level: 'image' | 'pixel'): Series | null {
   try {
     if (level === 'image') {
-      const c = rocCurve(results.map((r) => r.score), results.map((r) => r.label), { maxPoints: 500 });
+      const c = rocCurve(
+        results.map((r) => r.score),
+        results.map((r) => r.label),
+        { maxPoints: 500 },
+      );
       return { name, x: c.fpr, y: c.tpr };
     }
     const px = results.flatMap((r) => (r.pixels ? [r.pixels] : []));
     if (!px.some((p) => p.mask.some((v) => v !== 0))) return null;
-    const c = pixelRocCurve(px.map((p) => p.map), px.map((p) => p.mask), { maxPoints: 500 });
+    const c = pixelRocCurve(
+      px.map((p) => p.map),
+      px.map((p) => p.mask),
+      { maxPoints: 500 },
+    );
     return { name, x: c.fpr, y: c.tpr };
   } catch {
     return null; // one class missing: nothing to draw for this series
@@ -34,7 +50,11 @@ async function rocPng(run: EvalRun, metrics: EvalMetrics, level: 'image' | 'pixe
   const all = rocSeries(run.results, `all (AUROC ${fmt(metrics[key])})`, level);
   if (all) series.push({ ...all, color: '#000000' });
   for (const type of defectTypes(run.results)) {
-    const s = rocSeries(subsetFor(run.results, type), `${type} (${fmt(metrics.perDefect[type]?.[key] ?? null)})`, level);
+    const s = rocSeries(
+      subsetFor(run.results, type),
+      `${type} (${fmt(metrics.perDefect[type]?.[key] ?? null)})`,
+      level,
+    );
     if (s) series.push({ ...s, dashed: true });
   }
   const svg = linePlotSvg({
@@ -62,8 +82,15 @@ export function pickHeatmapSamples(results: readonly SampleResult[], n = 4): Pic
   const normals = results.filter((r) => r.label === 0).sort((a, b) => b.score - a.score);
   const used = new Set<SampleResult>();
   const take = (list: readonly SampleResult[], tag: string, k: number): Pick[] =>
-    list.filter((r) => !used.has(r)).slice(0, k).map((r) => (used.add(r), { result: r, tag }));
-  return [...take(anomalies, 'top', n), ...take(normals, 'normal', Math.max(2, n - 1)), ...take([...anomalies].reverse(), 'miss', n)];
+    list
+      .filter((r) => !used.has(r))
+      .slice(0, k)
+      .map((r) => (used.add(r), { result: r, tag }));
+  return [
+    ...take(anomalies, 'top', n),
+    ...take(normals, 'normal', Math.max(2, n - 1)),
+    ...take([...anomalies].reverse(), 'miss', n),
+  ];
 }
 
 /** Draws the ground truth as a white ring just OUTSIDE the mask, so the heat on the defect itself stays visible. */
@@ -74,7 +101,8 @@ function outlineMask(img: RgbImage, mask: BinaryMask): RgbImage {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (on(x, y)) continue;
-      if (on(x - 1, y) || on(x + 1, y) || on(x, y - 1) || on(x, y + 1)) data.fill(255, (y * w + x) * 3, (y * w + x) * 3 + 3);
+      if (on(x - 1, y) || on(x + 1, y) || on(x, y - 1) || on(x, y + 1))
+        data.fill(255, (y * w + x) * 3, (y * w + x) * 3 + 3);
     }
   }
   return { ...img, data };
@@ -88,7 +116,10 @@ async function heatmapGrid(run: EvalRun, model: EvalModel): Promise<Buffer | nul
     // Re-scored rather than kept from the run: holding every map would cost memory for a dozen tiles.
     const image = await loadImage(result.sample);
     const { map } = await model.score(image);
-    let overlay = overlayHeatmap(image, mapAtImageSize(map, image, model.settings), { alpha: 0.5, range: run.mapRange });
+    let overlay = overlayHeatmap(image, mapAtImageSize(map, image, model.settings), {
+      alpha: 0.5,
+      range: run.mapRange,
+    });
     if (result.sample.maskPath !== null) overlay = outlineMask(overlay, await loadMask(result.sample, image));
     tiles.push({ image: overlay, caption: `${tag}: ${result.sample.defectType} ${result.score.toPrecision(3)}` });
   }
@@ -99,7 +130,12 @@ async function heatmapGrid(run: EvalRun, model: EvalModel): Promise<Buffer | nul
 }
 
 /** Writes the PNGs; report.json is written by the caller once the run's total time is known. */
-export async function writeReport(dir: string, run: EvalRun, metrics: EvalMetrics, model: EvalModel): Promise<string[]> {
+export async function writeReport(
+  dir: string,
+  run: EvalRun,
+  metrics: EvalMetrics,
+  model: EvalModel,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   const put = async (name: string, data: string | Uint8Array): Promise<void> => {

@@ -9,7 +9,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readManifest } from '@linewatch/datasets';
 import {
-  ClaimBody, CompleteBody, FailBody, HeartbeatBody, type DatasetItem, type DatasetManifest, type JobView,
+  ClaimBody,
+  CompleteBody,
+  FailBody,
+  HeartbeatBody,
+  type DatasetItem,
+  type DatasetManifest,
+  type JobView,
 } from '@linewatch/protocol/http';
 import { decodeImage, encodeJpeg } from '@linewatch/vision';
 import type { TSchema } from '@sinclair/typebox';
@@ -40,20 +46,43 @@ export class FakeController {
   private server!: Server;
   baseUrl = '';
 
-  private constructor(readonly token: string, readonly leaseMs: number, private readonly parentTar: Uint8Array) {}
+  private constructor(
+    readonly token: string,
+    readonly leaseMs: number,
+    private readonly parentTar: Uint8Array,
+  ) {}
 
   /** Serves `dataset` (train + held-out manifests) as one snapshot; frames are re-encoded as JPEG like the agents'. */
-  static async start(opts: { token: string; leaseMs: number; parentTar: Uint8Array; dataset: DatasetOnDisk }): Promise<FakeController> {
+  static async start(opts: {
+    token: string;
+    leaseMs: number;
+    parentTar: Uint8Array;
+    dataset: DatasetOnDisk;
+  }): Promise<FakeController> {
     const f = new FakeController(opts.token, opts.leaseMs, opts.parentTar);
-    for (const [split, path] of [['train', opts.dataset.train], ['heldout', opts.dataset.heldOut]] as const) {
+    for (const [split, path] of [
+      ['train', opts.dataset.train],
+      ['heldout', opts.dataset.heldOut],
+    ] as const) {
       for (const s of await readManifest(path)) {
         const bytes = await encodeJpeg(await decodeImage(new Uint8Array(readFileSync(s.path))), { quality: 95 });
         const mask = s.maskPath ? new Uint8Array(readFileSync(s.maskPath)) : null;
         const id = `ev-${f.items.length}`;
         f.items.push({
-          id, label: s.label === 1 ? 1 : 0, kind: s.label !== 1 ? 'normal' : mask ? 'px' : 'img', split, line: 'line-a', camera: 'cam-1',
-          width: 80, height: 72, imageUrl: `/api/worker/datasets/snap-1/items/${id}/image`, maskUrl: mask ? `/api/worker/datasets/snap-1/items/${id}/mask` : null,
-          imageSha256: sha(bytes), maskSha256: mask ? sha(mask) : null, bytes, mask,
+          id,
+          label: s.label === 1 ? 1 : 0,
+          kind: s.label !== 1 ? 'normal' : mask ? 'px' : 'img',
+          split,
+          line: 'line-a',
+          camera: 'cam-1',
+          width: 80,
+          height: 72,
+          imageUrl: `/api/worker/datasets/snap-1/items/${id}/image`,
+          maskUrl: mask ? `/api/worker/datasets/snap-1/items/${id}/mask` : null,
+          imageSha256: sha(bytes),
+          maskSha256: mask ? sha(mask) : null,
+          bytes,
+          mask,
         });
       }
     }
@@ -67,11 +96,34 @@ export class FakeController {
     const now = createdAt.toISOString();
     const job: FakeJob = {
       view: {
-        id, line: 'line-a', status: 'queued', trigger: 'admin:u1', parentVersion: '1.0.0+1', targetVersion: `line-a-${id}`, datasetSnapshotId: 'snap-1',
-        attempt: 0, maxAttempts: 3, leaseOwner: null, leaseExpiresAt: null, progress: null, resultVersion: null, metrics: null, threshold: null,
-        errorCode: null, errorMessage: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null,
+        id,
+        line: 'line-a',
+        status: 'queued',
+        trigger: 'admin:u1',
+        parentVersion: '1.0.0+1',
+        targetVersion: `line-a-${id}`,
+        datasetSnapshotId: 'snap-1',
+        attempt: 0,
+        maxAttempts: 3,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        progress: null,
+        resultVersion: null,
+        metrics: null,
+        threshold: null,
+        errorCode: null,
+        errorMessage: null,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: null,
+        finishedAt: null,
       },
-      leaseId: null, leaseExpires: 0, heartbeats: [], uploaded: null, completed: null, failed: null,
+      leaseId: null,
+      leaseExpires: 0,
+      heartbeats: [],
+      uploaded: null,
+      completed: null,
+      failed: null,
     };
     this.jobs.push(job);
     return job;
@@ -111,7 +163,8 @@ export class FakeController {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
-    if (req.headers.authorization !== `Bearer ${this.token}`) return this.error(res, 401, 'LW_CTRL_UNAUTHENTICATED', 'worker token required');
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return this.error(res, 401, 'LW_CTRL_UNAUTHENTICATED', 'worker token required');
     const m = url.pathname.match(/^\/api\/worker\/jobs\/([^/]+)\/(heartbeat|parent-package|package|complete|fail)$/);
     const job = m ? this.jobs.find((j) => j.view.id === decodeURIComponent(m[1]!)) : undefined;
     if (m && !job) return this.error(res, 404, 'LW_CTRL_NOT_FOUND', 'no such job');
@@ -135,15 +188,29 @@ export class FakeController {
 
   private claim(res: ServerResponse, body: unknown): void {
     if (!this.checkBody(ClaimBody, body, 'claim')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad claim');
-    const next = this.jobs.find((j) => j.view.status === 'queued' || ((j.view.status === 'claimed' || j.view.status === 'running') && Date.now() >= j.leaseExpires));
+    const next = this.jobs.find(
+      (j) =>
+        j.view.status === 'queued' ||
+        ((j.view.status === 'claimed' || j.view.status === 'running') && Date.now() >= j.leaseExpires),
+    );
     if (!next) return this.send(res, 200, { claim: null });
     next.leaseId = randomBytes(12).toString('hex');
     next.leaseExpires = Date.now() + this.leaseMs;
-    next.view = { ...next.view, status: 'claimed', attempt: next.view.attempt + 1, leaseOwner: (body as ClaimBody).workerId };
+    next.view = {
+      ...next.view,
+      status: 'claimed',
+      attempt: next.view.attempt + 1,
+      leaseOwner: (body as ClaimBody).workerId,
+    };
     return this.send(res, 200, {
       claim: {
-        job: next.view, leaseId: next.leaseId, leaseMs: this.leaseMs, manifestUrl: '/api/worker/datasets/snap-1',
-        parentPackageUrl: `/api/worker/jobs/${next.view.id}/parent-package`, packageUrl: `/api/worker/jobs/${next.view.id}/package`, maxPackageBytes: 64 * 1024 * 1024,
+        job: next.view,
+        leaseId: next.leaseId,
+        leaseMs: this.leaseMs,
+        manifestUrl: '/api/worker/datasets/snap-1',
+        parentPackageUrl: `/api/worker/jobs/${next.view.id}/parent-package`,
+        packageUrl: `/api/worker/jobs/${next.view.id}/package`,
+        maxPackageBytes: 64 * 1024 * 1024,
       },
     });
   }
@@ -151,7 +218,14 @@ export class FakeController {
   private manifest(res: ServerResponse): void {
     const counts = { px: 0, img: 0, normal: 0 };
     const manifest: DatasetManifest = {
-      snapshot: { id: 'snap-1', line: 'line-a', createdAt: new Date().toISOString(), digest: 'x', counts: { train: counts, heldout: counts }, heldOutFraction: 0.25 },
+      snapshot: {
+        id: 'snap-1',
+        line: 'line-a',
+        createdAt: new Date().toISOString(),
+        digest: 'x',
+        counts: { train: counts, heldout: counts },
+        heldOutFraction: 0.25,
+      },
       items: this.items.map(({ bytes: _b, mask: _m, ...item }) => item),
     };
     return this.send(res, 200, manifest);
@@ -165,7 +239,8 @@ export class FakeController {
   }
 
   private heartbeat(res: ServerResponse, job: FakeJob, body: unknown): void {
-    if (!this.checkBody(HeartbeatBody, body, 'heartbeat')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad heartbeat');
+    if (!this.checkBody(HeartbeatBody, body, 'heartbeat'))
+      return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad heartbeat');
     const hb = body as HeartbeatBody;
     this.onHeartbeat?.(job, hb);
     if (!this.leaseOk(job, hb.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
@@ -176,19 +251,30 @@ export class FakeController {
   }
 
   private upload(res: ServerResponse, job: FakeJob, req: IncomingMessage, url: URL, raw: Buffer): void {
-    if (!this.leaseOk(job, url.searchParams.get('lease'))) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
-    if (req.headers['content-type'] !== 'application/x-tar') return this.error(res, 415, 'LW_CTRL_UNSUPPORTED_MEDIA', 'tar expected');
+    if (!this.leaseOk(job, url.searchParams.get('lease')))
+      return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
+    if (req.headers['content-type'] !== 'application/x-tar')
+      return this.error(res, 415, 'LW_CTRL_UNSUPPORTED_MEDIA', 'tar expected');
     job.uploaded = new Uint8Array(raw);
     return this.send(res, 200, { sha256: sha(job.uploaded), bytes: job.uploaded.length });
   }
 
   private complete(res: ServerResponse, job: FakeJob, body: unknown): void {
-    if (!this.checkBody(CompleteBody, body, 'complete')) return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad complete');
+    if (!this.checkBody(CompleteBody, body, 'complete'))
+      return this.error(res, 400, 'LW_CTRL_BAD_REQUEST', 'bad complete');
     const c = body as CompleteBody;
     if (!this.leaseOk(job, c.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
-    if (!job.uploaded || sha(job.uploaded) !== c.packageSha256) return this.error(res, 409, 'LW_CTRL_JOB_NO_PACKAGE', 'upload the package first');
+    if (!job.uploaded || sha(job.uploaded) !== c.packageSha256)
+      return this.error(res, 409, 'LW_CTRL_JOB_NO_PACKAGE', 'upload the package first');
     job.completed = c;
-    job.view = { ...job.view, status: 'succeeded', resultVersion: job.view.targetVersion, metrics: c.metrics, threshold: c.threshold, finishedAt: new Date().toISOString() };
+    job.view = {
+      ...job.view,
+      status: 'succeeded',
+      resultVersion: job.view.targetVersion,
+      metrics: c.metrics,
+      threshold: c.threshold,
+      finishedAt: new Date().toISOString(),
+    };
     return this.send(res, 200, job.view);
   }
 
@@ -197,7 +283,13 @@ export class FakeController {
     const f = body as FailBody;
     if (!this.leaseOk(job, f.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
     job.failed = f;
-    job.view = { ...job.view, status: 'failed', errorCode: f.code, errorMessage: f.message, finishedAt: new Date().toISOString() };
+    job.view = {
+      ...job.view,
+      status: 'failed',
+      errorCode: f.code,
+      errorMessage: f.message,
+      finishedAt: new Date().toISOString(),
+    };
     return this.send(res, 200, job.view);
   }
 }

@@ -10,7 +10,15 @@ import { packPackage, readPackage } from '@linewatch/model-package';
 import { encodeMaskPng, encodePng, generateSurface } from '@linewatch/vision';
 import { silentProgress } from '../progress.js';
 import { runTrain } from '../train/pipeline.js';
-import type { ClaimedJob, DatasetOnDisk, HeartbeatAnswer, JobFailure, JobIO, JobProgress, JobResult } from '../worker/types.js';
+import type {
+  ClaimedJob,
+  DatasetOnDisk,
+  HeartbeatAnswer,
+  JobFailure,
+  JobIO,
+  JobProgress,
+  JobResult,
+} from '../worker/types.js';
 
 export interface SyntheticSplit {
   readonly normal: number;
@@ -39,7 +47,12 @@ async function writeImages(dir: string, prefix: string, split: SyntheticSplit, s
 }
 
 /** A snapshot as the worker gets it: `train.jsonl` and `heldout.jsonl` beside `frames/` and `masks/` in `dir`. */
-export async function writeJobDataset(dir: string, train: SyntheticSplit, heldOut: SyntheticSplit, seed = 'job'): Promise<DatasetOnDisk> {
+export async function writeJobDataset(
+  dir: string,
+  train: SyntheticSplit,
+  heldOut: SyntheticSplit,
+  seed = 'job',
+): Promise<DatasetOnDisk> {
   const t = await writeImages(dir, 'train', train, seed);
   const h = await writeImages(dir, 'heldout', heldOut, seed);
   const paths = { train: join(dir, 'train.jsonl'), heldOut: join(dir, 'heldout.jsonl') };
@@ -58,7 +71,10 @@ export async function trainParent(dir: string, privateKeyPath: string): Promise<
     writeFileSync(join(data, 'train', 'good', `${i}.png`), await encodePng(s.image));
   }
   const out = join(dir, 'parent');
-  await runTrain({ data, preset: 'tiny', backbone: { kind: 'nsfwjs' }, out, resume: false, privateKeyPath }, silentProgress);
+  await runTrain(
+    { data, preset: 'tiny', backbone: { kind: 'nsfwjs' }, out, resume: false, privateKeyPath },
+    silentProgress,
+  );
   return { tar: packPackage(readPackage(out), true), dir: out };
 }
 
@@ -77,7 +93,10 @@ export class MemoryJobIO implements JobIO {
   /** Called on every heartbeat (tests use it to act at a given phase). */
   onHeartbeat: ((p: JobProgress) => void) | null = null;
 
-  constructor(private readonly parentTar: Uint8Array, private readonly dataset: DatasetOnDisk & { readonly dir: string }) {}
+  constructor(
+    private readonly parentTar: Uint8Array,
+    private readonly dataset: DatasetOnDisk & { readonly dir: string },
+  ) {}
 
   async fetchParent(_job: ClaimedJob, dest: string): Promise<void> {
     this.calls.push({ op: 'fetchParent' });
@@ -88,7 +107,9 @@ export class MemoryJobIO implements JobIO {
     this.calls.push({ op: 'fetchDataset' });
     // The worker's copy is its own (it deletes it afterwards): copy manifests and every file they name.
     for (const sub of ['frames', 'masks']) mkdirSync(join(dir, sub), { recursive: true });
-    for (const sub of ['frames', 'masks']) for (const f of readdirSync(join(this.dataset.dir, sub))) copyFileSync(join(this.dataset.dir, sub, f), join(dir, sub, f));
+    for (const sub of ['frames', 'masks'])
+      for (const f of readdirSync(join(this.dataset.dir, sub)))
+        copyFileSync(join(this.dataset.dir, sub, f), join(dir, sub, f));
     copyFileSync(this.dataset.train, join(dir, 'train.jsonl'));
     copyFileSync(this.dataset.heldOut, join(dir, 'heldout.jsonl'));
     return { train: join(dir, 'train.jsonl'), heldOut: join(dir, 'heldout.jsonl') };

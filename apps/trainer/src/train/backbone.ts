@@ -7,8 +7,15 @@
 import { resolve } from 'node:path';
 import type { ModelConfig } from '@linewatch/adtr';
 import {
-  buildBackbonePlan, decodeWeights, KERAS_MOBILENET_NORMALIZATION, loadNsfwjsModel, loadTfjsDirectory, NSFWJS_NORMALIZATION, parseKerasTopology,
-  type BackboneNormalization, type BackbonePlan,
+  buildBackbonePlan,
+  decodeWeights,
+  KERAS_MOBILENET_NORMALIZATION,
+  loadNsfwjsModel,
+  loadTfjsDirectory,
+  NSFWJS_NORMALIZATION,
+  parseKerasTopology,
+  type BackboneNormalization,
+  type BackbonePlan,
 } from '@linewatch/backbones';
 import { isOnnxSpec, resolveOnnxBackbone, type ResolvedOnnxBackbone } from './onnx-backbone.js';
 
@@ -26,13 +33,26 @@ export interface ResolvedBackbone {
 }
 
 function safeId(raw: string): string {
-  return raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'backbone';
+  return (
+    raw
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 64) || 'backbone'
+  );
 }
 
 export function resolveBackbone(spec: string, model: ModelConfig): ResolvedBackbone {
   const files = spec === DEFAULT_BACKBONE ? loadNsfwjsModel('mobilenet_v2') : loadTfjsDirectory(resolve(spec));
-  const plan = buildBackbonePlan(parseKerasTopology(files.modelTopology), decodeWeights(files.weightsManifest, files.shards), model.taps, model.inputSize);
-  const id = spec === DEFAULT_BACKBONE ? 'mobilenetv2-nsfwjs-4.4.0' : safeId(`tfjs-${spec.split('/').filter(Boolean).pop() ?? 'model'}`);
+  const plan = buildBackbonePlan(
+    parseKerasTopology(files.modelTopology),
+    decodeWeights(files.weightsManifest, files.shards),
+    model.taps,
+    model.inputSize,
+  );
+  const id =
+    spec === DEFAULT_BACKBONE
+      ? 'mobilenetv2-nsfwjs-4.4.0'
+      : safeId(`tfjs-${spec.split('/').filter(Boolean).pop() ?? 'model'}`);
   const normalization = spec === DEFAULT_BACKBONE ? NSFWJS_NORMALIZATION : KERAS_MOBILENET_NORMALIZATION;
   return { kind: 'native', id, spec: spec === DEFAULT_BACKBONE ? spec : resolve(spec), plan, normalization };
 }

@@ -20,11 +20,20 @@ function recordingExtractor() {
   };
 }
 
-async function writeNormals(dir: string, n: number): Promise<{ path: string; maskPath: null; label: 0; defectType: string }[]> {
+async function writeNormals(
+  dir: string,
+  n: number,
+): Promise<{ path: string; maskPath: null; label: 0; defectType: string }[]> {
   const out = [];
   for (let i = 0; i < n; i++) {
     const path = join(dir, `n${i}.png`);
-    writeFileSync(path, await encodePng(generateSurface({ seed: 40 + i, width: 96, height: 48, texture: 'brushed', defect: 'none', grayscale: true }).image));
+    writeFileSync(
+      path,
+      await encodePng(
+        generateSurface({ seed: 40 + i, width: 96, height: 48, texture: 'brushed', defect: 'none', grayscale: true })
+          .image,
+      ),
+    );
     out.push({ path, maskPath: null, label: 0 as const, defectType: 'good' });
   }
   return out;
@@ -34,7 +43,11 @@ test('confetti samples: exact token labels where pixels changed, grayscale kept,
   const dir = mkdtempSync(join(tmpdir(), 'lw-confetti-'));
   try {
     const normals = await writeNormals(dir, 4);
-    const model = { grid: [4, 6] as [number, number], inputSize: [32, 48] as [number, number], fit: 'stretch' as const };
+    const model = {
+      grid: [4, 6] as [number, number],
+      inputSize: [32, 48] as [number, number],
+      fit: 'stretch' as const,
+    };
     const ex = recordingExtractor();
     const samples = await confettiSamples(ex, normals, 6, model, silentProgress, true);
     assert.equal(samples.length, 6);
@@ -63,7 +76,10 @@ test('confetti samples: exact token labels where pixels changed, grayscale kept,
     // Same inputs, same anomalies; samples 0 and 1 share a source but not a seed.
     const again = recordingExtractor();
     await confettiSamples(again, normals, 6, model, silentProgress, true);
-    assert.deepEqual(again.seen.map((im) => im.data), ex.seen.map((im) => im.data));
+    assert.deepEqual(
+      again.seen.map((im) => im.data),
+      ex.seen.map((im) => im.data),
+    );
     assert.notDeepEqual(ex.seen[0]!.data, ex.seen[1]!.data);
 
     const labelsOnly = await confettiSamples(recordingExtractor(), normals, 2, model, silentProgress, false);
@@ -75,7 +91,15 @@ test('confetti samples: exact token labels where pixels changed, grayscale kept,
 
 test('confetti samples: no normals or an unreadable one is a coded error', async () => {
   const model = { grid: [4, 4] as [number, number], inputSize: [32, 32] as [number, number] };
-  await assert.rejects(confettiSamples(recordingExtractor(), [], 3, model, silentProgress, true), (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_BAD_VALUE');
-  const missing = [{ path: join(tmpdir(), 'lw-no-such-image.png'), maskPath: null, label: 0 as const, defectType: 'good' }];
-  await assert.rejects(confettiSamples(recordingExtractor(), missing, 1, model, silentProgress, true), (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_IO');
+  await assert.rejects(
+    confettiSamples(recordingExtractor(), [], 3, model, silentProgress, true),
+    (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_BAD_VALUE',
+  );
+  const missing = [
+    { path: join(tmpdir(), 'lw-no-such-image.png'), maskPath: null, label: 0 as const, defectType: 'good' },
+  ];
+  await assert.rejects(
+    confettiSamples(recordingExtractor(), missing, 1, model, silentProgress, true),
+    (e: unknown) => e instanceof TrainerError && e.code === 'LW_TRAINER_IO',
+  );
 });

@@ -34,7 +34,8 @@ export async function confettiSamples(
   progress: Progress,
   withMasks: boolean,
 ): Promise<TrainSample[]> {
-  if (normals.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', 'confetti anomalies need normal training images to paste into');
+  if (normals.length === 0)
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', 'confetti anomalies need normal training images to paste into');
   const sources = [...normals].sort((a, b) => a.path.localeCompare(b.path));
   progress.start(count, 'confetti');
   const out: TrainSample[] = [];

@@ -24,8 +24,18 @@ export async function loadTrainingSet(source: string): Promise<TrainingSet> {
   const st = statSync(source, { throwIfNoEntry: false });
   if (!st) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--data ${source} does not exist`, { path: source });
   const images: TrainingImage[] = st.isDirectory()
-    ? (await loadMvtec(source, { splits: ['train'] })).samples.map((s) => ({ path: s.path, maskPath: s.maskPath, label: s.label, defectType: s.defectType }))
-    : (await readManifest(source)).map((s) => ({ path: s.path, maskPath: s.maskPath, label: s.label, defectType: s.entry.defectType ?? (s.label === 1 ? 'defect' : 'good') }));
+    ? (await loadMvtec(source, { splits: ['train'] })).samples.map((s) => ({
+        path: s.path,
+        maskPath: s.maskPath,
+        label: s.label,
+        defectType: s.defectType,
+      }))
+    : (await readManifest(source)).map((s) => ({
+        path: s.path,
+        maskPath: s.maskPath,
+        label: s.label,
+        defectType: s.entry.defectType ?? (s.label === 1 ? 'defect' : 'good'),
+      }));
   return {
     normal: images.filter((i) => i.label === 0),
     anomalous: images.filter((i) => i.label === 1),
@@ -33,7 +43,10 @@ export async function loadTrainingSet(source: string): Promise<TrainingSet> {
 }
 
 /** Deterministic split of normal images: every k-th (by sorted path) goes to validation. */
-export function holdOut<T extends { path: string }>(items: readonly T[], fraction: number): { train: T[]; validation: T[] } {
+export function holdOut<T extends { path: string }>(
+  items: readonly T[],
+  fraction: number,
+): { train: T[]; validation: T[] } {
   const sorted = [...items].sort((a, b) => a.path.localeCompare(b.path));
   if (fraction <= 0 || sorted.length < 4) return { train: sorted, validation: [] };
   const every = Math.max(2, Math.round(1 / fraction));

@@ -26,36 +26,43 @@ function withNudgedWeight(b: ResolvedBackbone): ResolvedBackbone {
   return { ...b, plan };
 }
 
-test('the feature cache keys on the feature graph: same graph hits, a changed graph misses', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lw-features-'));
-  try {
-    const model = PRESETS.tiny.model;
-    const image = join(dir, 'frame.png');
-    writeFileSync(image, await encodePng(generateSurface({ seed: 7, width: 80, height: 64, texture: 'brushed', defect: 'none' }).image));
-    const cacheDir = join(dir, 'cache');
-    const backbone = resolveBackbone('nsfwjs', model);
-    const run = async (b: ResolvedBackbone) => {
-      const ex = await FeatureExtractor.create(b, model, { cacheDir });
-      try {
-        const { features } = await ex.fromFile(image);
-        return { digest: ex.graphDigest, stats: ex.cacheStats, features };
-      } finally {
-        await ex.release();
-      }
-    };
-    const first = await run(backbone);
-    assert.match(first.digest, /^[0-9a-f]{64}$/);
-    assert.deepEqual(first.stats, { hits: 0, misses: 1 });
-    const again = await run(resolveBackbone('nsfwjs', model)); // resolved afresh: the digest must not depend on the instance
-    assert.equal(again.digest, first.digest);
-    assert.deepEqual(again.stats, { hits: 1, misses: 0 });
-    assert.deepEqual(again.features, first.features);
+test(
+  'the feature cache keys on the feature graph: same graph hits, a changed graph misses',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-features-'));
+    try {
+      const model = PRESETS.tiny.model;
+      const image = join(dir, 'frame.png');
+      writeFileSync(
+        image,
+        await encodePng(generateSurface({ seed: 7, width: 80, height: 64, texture: 'brushed', defect: 'none' }).image),
+      );
+      const cacheDir = join(dir, 'cache');
+      const backbone = resolveBackbone('nsfwjs', model);
+      const run = async (b: ResolvedBackbone) => {
+        const ex = await FeatureExtractor.create(b, model, { cacheDir });
+        try {
+          const { features } = await ex.fromFile(image);
+          return { digest: ex.graphDigest, stats: ex.cacheStats, features };
+        } finally {
+          await ex.release();
+        }
+      };
+      const first = await run(backbone);
+      assert.match(first.digest, /^[0-9a-f]{64}$/);
+      assert.deepEqual(first.stats, { hits: 0, misses: 1 });
+      const again = await run(resolveBackbone('nsfwjs', model)); // resolved afresh: the digest must not depend on the instance
+      assert.equal(again.digest, first.digest);
+      assert.deepEqual(again.stats, { hits: 1, misses: 0 });
+      assert.deepEqual(again.features, first.features);
 
-    const nudged = await run(withNudgedWeight(backbone));
-    assert.notEqual(nudged.digest, first.digest);
-    assert.deepEqual(nudged.stats, { hits: 0, misses: 1 });
-    assert.notDeepEqual(nudged.features, first.features);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      const nudged = await run(withNudgedWeight(backbone));
+      assert.notEqual(nudged.digest, first.digest);
+      assert.deepEqual(nudged.stats, { hits: 0, misses: 1 });
+      assert.notDeepEqual(nudged.features, first.features);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

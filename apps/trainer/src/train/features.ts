@@ -10,7 +10,14 @@ import { buildFeatureGraph, type ModelConfig } from '@linewatch/adtr';
 import { FeatureCache, sha256Hex } from '@linewatch/datasets';
 import { exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
-import { decodeImage, PREPROCESS_REVISION, preprocessInto, readImageInfo, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
+import {
+  decodeImage,
+  PREPROCESS_REVISION,
+  preprocessInto,
+  readImageInfo,
+  type PreprocessSettings,
+  type RgbImage,
+} from '@linewatch/vision';
 import { TrainerError } from '../errors.js';
 import type { ResolvedBackbone, TrainingBackbone } from './backbone.js';
 import { onnxFeatureRunner } from './onnx-backbone.js';
@@ -37,7 +44,8 @@ async function nativeRunner(backbone: ResolvedBackbone, model: ModelConfig, thre
   const [h, w] = model.inputSize;
   return {
     graphDigest: sha256Hex(bytes),
-    run: async (input) => Float32Array.from((await session.run({ image: float32(input, [1, 3, h, w]) }))['features']!.data as Float32Array),
+    run: async (input) =>
+      Float32Array.from((await session.run({ image: float32(input, [1, 3, h, w]) }))['features']!.data as Float32Array),
     release: () => session.release(),
   };
 }
@@ -56,9 +64,16 @@ export class FeatureExtractor {
     this.settings = settings;
   }
 
-  static async create(backbone: TrainingBackbone, model: ModelConfig, opts: { cacheDir?: string; threads?: number } = {}): Promise<FeatureExtractor> {
+  static async create(
+    backbone: TrainingBackbone,
+    model: ModelConfig,
+    opts: { cacheDir?: string; threads?: number } = {},
+  ): Promise<FeatureExtractor> {
     const threads = opts.threads ?? 2;
-    const runner = backbone.kind === 'onnx' ? await onnxFeatureRunner(backbone, model, threads) : await nativeRunner(backbone, model, threads);
+    const runner =
+      backbone.kind === 'onnx'
+        ? await onnxFeatureRunner(backbone, model, threads)
+        : await nativeRunner(backbone, model, threads);
     const settings = preprocessSettings(model, backbone);
     const cache = opts.cacheDir
       ? new FeatureCache({

@@ -55,7 +55,11 @@ export async function onnxFeatureRunner(
   return { graphDigest: ex.graphDigest, run: (input) => ex.run(input), release: () => ex.release() };
 }
 
-export function onnxPackageModel(backbone: ResolvedOnnxBackbone, model: ModelConfig, params: ReadonlyMap<string, Float32Array>): Uint8Array {
+export function onnxPackageModel(
+  backbone: ResolvedOnnxBackbone,
+  model: ModelConfig,
+  params: ReadonlyMap<string, Float32Array>,
+): Uint8Array {
   return onnxInferenceModel(backbone.onnx, model, (name) => {
     const v = params.get(name);
     if (!v) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `trained parameters lack ${name}`);

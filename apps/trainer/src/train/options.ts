@@ -61,4 +61,3 @@ export interface TrainResult {
 
 export type RunTrain = (opts: TrainOptions, progress: Progress) => Promise<TrainResult | void>;
 export type RunFinetune = (opts: FinetuneOptions, progress: Progress) => Promise<TrainResult | void>;
-

@@ -10,7 +10,13 @@ import { buildInferenceGraph, MAP_OUTPUT, SCORE_OUTPUT, type ModelConfig } from 
 import { decodeCheckpoint, encodeCheckpoint, exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
 import { calibrateThreshold } from '@linewatch/metrics';
-import { buildPackage, generateSigningKeys, loadPrivateKey, writePackageDir, type ManifestDraft } from '@linewatch/model-package';
+import {
+  buildPackage,
+  generateSigningKeys,
+  loadPrivateKey,
+  writePackageDir,
+  type ManifestDraft,
+} from '@linewatch/model-package';
 import type { Manifest } from '@linewatch/protocol';
 import { decodeImage, encodePng, preprocessInto, type PreprocessSettings, type RgbImage } from '@linewatch/vision';
 import { readFile } from 'node:fs/promises';
@@ -31,7 +37,11 @@ export interface ModelRecord {
   readonly history: readonly { epoch: number; loss: number; lr: number }[];
 }
 
-export function inferenceModel(backbone: TrainingBackbone, model: ModelConfig, params: ReadonlyMap<string, Float32Array>): Uint8Array {
+export function inferenceModel(
+  backbone: TrainingBackbone,
+  model: ModelConfig,
+  params: ReadonlyMap<string, Float32Array>,
+): Uint8Array {
   // A user ONNX backbone's graph is merged in front of the same head nodes (one input `image`, the same outputs).
   if (backbone.kind === 'onnx') return onnxPackageModel(backbone, model, params);
   const ig = buildInferenceGraph(backbone.plan, model);
@@ -60,7 +70,8 @@ export function decodeParams(bytes: Uint8Array): { record: ModelRecord; params: 
   const ckpt = decodeCheckpoint(bytes);
   const params = new Map<string, Float32Array>();
   for (const e of ckpt.entries) params.set(e.name, Float32Array.from(e.data as Float32Array));
-  if (!isModelRecord(ckpt.meta)) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${PARAMS_FILE} carries no model record`);
+  if (!isModelRecord(ckpt.meta))
+    throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${PARAMS_FILE} carries no model record`);
   return { record: ckpt.meta, params };
 }
 
@@ -82,12 +93,21 @@ function isModelRecord(v: unknown): v is ModelRecord {
 export class PackageScorer {
   private readonly buf: Float32Array;
   private readonly settings: PreprocessSettings;
-  private constructor(private readonly session: InferenceSession, private readonly model: ModelConfig, settings: PreprocessSettings) {
+  private constructor(
+    private readonly session: InferenceSession,
+    private readonly model: ModelConfig,
+    settings: PreprocessSettings,
+  ) {
     this.buf = new Float32Array(3 * model.inputSize[0] * model.inputSize[1]);
     this.settings = settings;
   }
 
-  static async create(onnx: Uint8Array, model: ModelConfig, settings: PreprocessSettings, threads = 2): Promise<PackageScorer> {
+  static async create(
+    onnx: Uint8Array,
+    model: ModelConfig,
+    settings: PreprocessSettings,
+    threads = 2,
+  ): Promise<PackageScorer> {
     return new PackageScorer(await InferenceSession.open(onnx, { intraOpThreads: threads }), model, settings);
   }
 
@@ -104,7 +124,10 @@ export class PackageScorer {
 }
 
 /** The signing key: the given one, or a development key kept beside the output (created once, reused). */
-export function signingKey(privateKeyPath: string | undefined, out: string): { privateKey: KeyObject; publicKey: KeyObject; path: string; generated: boolean } {
+export function signingKey(
+  privateKeyPath: string | undefined,
+  out: string,
+): { privateKey: KeyObject; publicKey: KeyObject; path: string; generated: boolean } {
   let path = privateKeyPath;
   let generated = false;
   if (!path) {
@@ -133,9 +156,16 @@ export interface PackageInput {
   readonly threads?: number;
 }
 
-export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Manifest; keyPath: string; keyGenerated: boolean }> {
+export async function writeModelPackage(
+  p: PackageInput,
+): Promise<{ manifest: Manifest; keyPath: string; keyGenerated: boolean }> {
   const onnx = inferenceModel(p.backbone, p.record.model, p.params);
-  const scorer = await PackageScorer.create(onnx, p.record.model, preprocessSettings(p.record.model, p.backbone), p.threads);
+  const scorer = await PackageScorer.create(
+    onnx,
+    p.record.model,
+    preprocessSettings(p.record.model, p.backbone),
+    p.threads,
+  );
   const golden: { path: string; data: Uint8Array; expectedScore: number }[] = [];
   const scores: number[] = [];
   try {
@@ -146,13 +176,18 @@ export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Ma
         // Golden frames are stored losslessly and scored from that very PNG, so an agent's self-test compares like
         // with like whatever JPEG decoder it has.
         const png = await encodePng(image);
-        golden.push({ path: `golden/frame-${i}.png`, data: png, expectedScore: await scorer.score(await decodeImage(png)) });
+        golden.push({
+          path: `golden/frame-${i}.png`,
+          data: png,
+          expectedScore: await scorer.score(await decodeImage(png)),
+        });
       }
     }
   } finally {
     await scorer.release();
   }
-  if (scores.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', 'no held-out normal images to calibrate the threshold on');
+  if (scores.length === 0)
+    throw new TrainerError('LW_TRAINER_BAD_VALUE', 'no held-out normal images to calibrate the threshold on');
   const threshold = calibrateThreshold(scores);
   const maxGolden = Math.max(1, ...golden.map((g) => g.expectedScore));
   const draft: ManifestDraft = {
@@ -168,7 +203,10 @@ export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Ma
     preset: p.record.preset,
     metrics: { ...p.metrics, validationImages: scores.length },
     threshold: { value: threshold, method: 'normal-quantile-0.995' },
-    selfTest: { tolerance: 1e-3 * maxGolden, frames: golden.map((g) => ({ path: g.path, expectedScore: g.expectedScore })) },
+    selfTest: {
+      tolerance: 1e-3 * maxGolden,
+      frames: golden.map((g) => ({ path: g.path, expectedScore: g.expectedScore })),
+    },
   };
   const key = signingKey(p.privateKeyPath, p.out);
   const entries = buildPackage(
@@ -183,5 +221,9 @@ export async function writeModelPackage(p: PackageInput): Promise<{ manifest: Ma
   );
   writePackageDir(p.out, entries);
   const manifestBytes = entries.find((e) => e.path === 'manifest.json')!.data;
-  return { manifest: JSON.parse(new TextDecoder().decode(manifestBytes)) as Manifest, keyPath: key.path, keyGenerated: key.generated };
+  return {
+    manifest: JSON.parse(new TextDecoder().decode(manifestBytes)) as Manifest,
+    keyPath: key.path,
+    keyGenerated: key.generated,
+  };
 }

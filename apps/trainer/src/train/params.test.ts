@@ -6,7 +6,13 @@ import { isTrainerError } from '../errors.js';
 import { decodeParams, encodeParams, type ModelRecord } from './package.js';
 
 test('decodeParams round-trips what encodeParams wrote', () => {
-  const record: ModelRecord = { model: presetByName('cpu').model, preset: 'cpu', backbone: 'x', loss: 'norm', history: [{ epoch: 1, loss: 0.5, lr: 0.1 }] };
+  const record: ModelRecord = {
+    model: presetByName('cpu').model,
+    preset: 'cpu',
+    backbone: 'x',
+    loss: 'norm',
+    history: [{ epoch: 1, loss: 0.5, lr: 0.1 }],
+  };
   const out = decodeParams(encodeParams(record, new Map([['w', Float32Array.of(1, 2)]])));
   assert.deepEqual(out.record, record);
   assert.deepEqual([...(out.params.get('w') ?? [])], [1, 2]);
@@ -14,5 +20,8 @@ test('decodeParams round-trips what encodeParams wrote', () => {
 
 test('decodeParams refuses a checkpoint whose meta is not a model record', () => {
   const bytes = encodeCheckpoint({ step: 0, entries: [], meta: { preset: 'cpu' } });
-  assert.throws(() => decodeParams(bytes), (e: unknown) => isTrainerError(e, 'LW_TRAINER_MODEL_INCOMPATIBLE'));
+  assert.throws(
+    () => decodeParams(bytes),
+    (e: unknown) => isTrainerError(e, 'LW_TRAINER_MODEL_INCOMPATIBLE'),
+  );
 });

@@ -40,7 +40,11 @@ async function extractAll(
     const f = await extractor.fromFile(img.path);
     const label = img.label === 1 ? 1 : 0;
     if (withMasks && img.maskPath) {
-      out.push({ features: f.features, label, tokenMask: await tokenMask(img, { width: f.width, height: f.height }, model) });
+      out.push({
+        features: f.features,
+        label,
+        tokenMask: await tokenMask(img, { width: f.width, height: f.height }, model),
+      });
     } else out.push({ features: f.features, label });
     progress.tick(1);
   }
@@ -53,23 +57,32 @@ async function extractAll(
 function stepLogger(progress: Progress, total: number, label: string) {
   progress.start(total, label);
   return {
-    onStep: (p: { epoch: number; epochs: number; loss: number }) => progress.tick(1, { epoch: `${p.epoch}/${p.epochs}`, loss: p.loss.toFixed(4) }),
+    onStep: (p: { epoch: number; epochs: number; loss: number }) =>
+      progress.tick(1, { epoch: `${p.epoch}/${p.epochs}`, loss: p.loss.toFixed(4) }),
     onEpoch: (p: { epoch: number; epochs: number; loss: number; lr: number }) => {
-      if (p.epoch === p.epochs || p.epoch % 10 === 0) progress.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)}`);
+      if (p.epoch === p.epochs || p.epoch % 10 === 0)
+        progress.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)}`);
     },
   };
 }
 
 export async function runTrain(opts: TrainOptions, progress: Progress): Promise<TrainResult> {
   const preset = presetByName(opts.preset);
-  const spec = opts.backbone.kind === 'nsfwjs' ? DEFAULT_BACKBONE : opts.backbone.kind === 'onnx' ? `${ONNX_SPEC_PREFIX}${opts.backbone.path}` : opts.backbone.dir;
+  const spec =
+    opts.backbone.kind === 'nsfwjs'
+      ? DEFAULT_BACKBONE
+      : opts.backbone.kind === 'onnx'
+        ? `${ONNX_SPEC_PREFIX}${opts.backbone.path}`
+        : opts.backbone.dir;
   const backbone = await openBackbone(spec, preset.model);
   const model = backboneModel(backbone, preset.model);
   const set = await loadTrainingSet(opts.data);
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
   if (train.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', `no normal training images in ${opts.data}`);
   const work = workDir(opts.out, opts.resume);
-  const extractor = await FeatureExtractor.create(backbone, model, { cacheDir: join(dirname(opts.out), '.feature-cache') });
+  const extractor = await FeatureExtractor.create(backbone, model, {
+    cacheDir: join(dirname(opts.out), '.feature-cache'),
+  });
   let samples: TrainSample[];
   try {
     samples = await extractAll(extractor, train, model, progress, false);
@@ -77,23 +90,50 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
     await extractor.release();
   }
   const s = preset.normal;
-  const steps = (s.epochs * Math.ceil(samples.length / s.batchSize));
+  const steps = s.epochs * Math.ceil(samples.length / s.batchSize);
   const log = stepLogger(progress, steps, 'train L_norm');
   const result = await fit({
-    model, loss: preset.loss, schedule: s, kind: 'norm', channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
-    samples, seed: 1, checkpointPath: join(work, 'checkpoint.ckpt'), resume: opts.resume, ...log,
+    model,
+    loss: preset.loss,
+    schedule: s,
+    kind: 'norm',
+    channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
+    samples,
+    seed: 1,
+    checkpointPath: join(work, 'checkpoint.ckpt'),
+    resume: opts.resume,
+    ...log,
   });
   progress.done();
-  const record: ModelRecord = { model, preset: preset.name, backbone: backbone.spec, loss: 'norm', history: result.history };
+  const record: ModelRecord = {
+    model,
+    preset: preset.name,
+    backbone: backbone.spec,
+    loss: 'norm',
+    history: result.history,
+  };
   const written = await writeModelPackage({
-    out: opts.out, backbone, record, params: result.params,
-    modelId: 'linewatch-adtr', version: '1.0.0', build: Math.floor(Date.now() / 1000),
-    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, trainImages: samples.length },
-    validation: validation.map((v) => v.path), ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
+    out: opts.out,
+    backbone,
+    record,
+    params: result.params,
+    modelId: 'linewatch-adtr',
+    version: '1.0.0',
+    build: Math.floor(Date.now() / 1000),
+    metrics: {
+      trainSeconds: result.seconds,
+      finalLoss: result.history.at(-1)?.loss ?? NaN,
+      trainImages: samples.length,
+    },
+    validation: validation.map((v) => v.path),
+    ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
   rmSync(work, { recursive: true, force: true });
   if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
-  return { packageDir: opts.out, metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value } };
+  return {
+    packageDir: opts.out,
+    metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value },
+  };
 }
 
 function bumpMinor(version: string): string {
@@ -109,10 +149,15 @@ function loadParent(from: string) {
   const manifest = parseManifest(manifestBytes);
   for (const f of manifest.files) {
     const data = entries.get(f.path);
-    if (!data || sha256Hex(data) !== f.sha256) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${from}: ${f.path} is missing or altered`);
+    if (!data || sha256Hex(data) !== f.sha256)
+      throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${from}: ${f.path} is missing or altered`);
   }
   const params = entries.get(PARAMS_FILE);
-  if (!params) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${from} has no ${PARAMS_FILE}: it was not made by linewatch-trainer`);
+  if (!params)
+    throw new TrainerError(
+      'LW_TRAINER_MODEL_INCOMPATIBLE',
+      `${from} has no ${PARAMS_FILE}: it was not made by linewatch-trainer`,
+    );
   return { manifest, ...decodeParams(params) };
 }
 
@@ -122,11 +167,19 @@ async function parentBackbone(parent: ReturnType<typeof loadParent>): Promise<Tr
   try {
     backbone = await openBackbone(parent.record.backbone, parent.record.model);
   } catch (err) {
-    throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `the parent's backbone ${parent.record.backbone} is not available here`, {}, { cause: err });
+    throw new TrainerError(
+      'LW_TRAINER_MODEL_INCOMPATIBLE',
+      `the parent's backbone ${parent.record.backbone} is not available here`,
+      {},
+      { cause: err },
+    );
   }
   const want = parent.manifest.backbone.sha256;
   if (backbone.kind === 'onnx' && want !== undefined && backbone.sha256 !== want) {
-    throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `${backbone.spec} has changed since the parent was trained (sha256 ${backbone.sha256}, parent ${want})`);
+    throw new TrainerError(
+      'LW_TRAINER_MODEL_INCOMPATIBLE',
+      `${backbone.spec} has changed since the parent was trained (sha256 ${backbone.sha256}, parent ${want})`,
+    );
   }
   return backbone;
 }
@@ -135,14 +188,19 @@ async function parentBackbone(parent: ReturnType<typeof loadParent>): Promise<Tr
 function finetunePlan(opts: FinetuneOptions, set: Awaited<ReturnType<typeof loadTrainingSet>>, progress: Progress) {
   const masked = set.anomalous.filter((a) => a.maskPath);
   // Confetti anomalies carry exact masks, so with no labelled anomalies at all `auto` means px.
-  const kind: LossKind = opts.loss === 'px' || (opts.loss === 'auto' && (masked.length > 0 || set.anomalous.length === 0)) ? 'px' : 'img';
+  const kind: LossKind =
+    opts.loss === 'px' || (opts.loss === 'auto' && (masked.length > 0 || set.anomalous.length === 0)) ? 'px' : 'img';
   // L_px treats unmasked tokens as normal, so an anomaly without a mask cannot join a px run: it would be pulled.
   const anomalies = kind === 'px' ? masked : set.anomalous;
   const confetti = opts.confetti ?? (anomalies.length === 0 ? DEFAULT_CONFETTI : 0);
   if (anomalies.length === 0 && confetti === 0) {
-    throw new TrainerError('LW_TRAINER_BAD_VALUE', `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning, and confetti is off`);
+    throw new TrainerError(
+      'LW_TRAINER_BAD_VALUE',
+      `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning, and confetti is off`,
+    );
   }
-  if (kind === 'px' && masked.length < set.anomalous.length) progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
+  if (kind === 'px' && masked.length < set.anomalous.length)
+    progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
   return { kind, anomalies, confetti };
 }
 
@@ -177,28 +235,58 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   const { kind, anomalies, confetti } = plan;
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
   const work = workDir(opts.out, opts.resume);
-  const extractor = await FeatureExtractor.create(backbone, model, { cacheDir: join(dirname(opts.out), '.feature-cache') });
+  const extractor = await FeatureExtractor.create(backbone, model, {
+    cacheDir: join(dirname(opts.out), '.feature-cache'),
+  });
   const samples = await finetuneSamples(extractor, train, plan, model, progress);
   const s = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
   const stepsPerEpoch = Math.ceil((2 * (anomalies.length + confetti)) / s.batchSize);
   const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`);
   const result = await fit({
-    model, loss: preset.loss, schedule: s, kind, channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
-    samples, init: parent.params, seed: 2, checkpointPath: join(work, 'checkpoint.ckpt'), resume: opts.resume, ...log,
+    model,
+    loss: preset.loss,
+    schedule: s,
+    kind,
+    channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
+    samples,
+    init: parent.params,
+    seed: 2,
+    checkpointPath: join(work, 'checkpoint.ckpt'),
+    resume: opts.resume,
+    ...log,
   });
   progress.done();
   const record: ModelRecord = {
-    model, preset: preset.name, backbone: backbone.spec, loss: kind, history: result.history,
+    model,
+    preset: preset.name,
+    backbone: backbone.spec,
+    loss: kind,
+    history: result.history,
     parent: { modelId: parent.manifest.modelId, version: parent.manifest.version, build: parent.manifest.build },
   };
   const written = await writeModelPackage({
-    out: opts.out, backbone, record, params: result.params,
-    modelId: parent.manifest.modelId, version: bumpMinor(parent.manifest.version),
+    out: opts.out,
+    backbone,
+    record,
+    params: result.params,
+    modelId: parent.manifest.modelId,
+    version: bumpMinor(parent.manifest.version),
     build: Math.max(parent.manifest.build + 1, Math.floor(Date.now() / 1000)),
-    metrics: { trainSeconds: result.seconds, finalLoss: result.history.at(-1)?.loss ?? NaN, anomalies: anomalies.length, confetti, normals: train.length, decoderFrozen: s.freezeDecoder ? 1 : 0 },
-    validation: validation.map((v) => v.path), ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
+    metrics: {
+      trainSeconds: result.seconds,
+      finalLoss: result.history.at(-1)?.loss ?? NaN,
+      anomalies: anomalies.length,
+      confetti,
+      normals: train.length,
+      decoderFrozen: s.freezeDecoder ? 1 : 0,
+    },
+    validation: validation.map((v) => v.path),
+    ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
   rmSync(work, { recursive: true, force: true });
   if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
-  return { packageDir: opts.out, metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value } };
+  return {
+    packageDir: opts.out,
+    metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value },
+  };
 }

@@ -8,16 +8,34 @@ import type { Manifest } from '@linewatch/protocol';
 import { settingsFromManifest, type FitSettings, type PreprocessSettings } from '@linewatch/vision';
 import type { ResolvedBackbone } from './backbone.js';
 
-export function manifestPreprocessing(model: ModelConfig, backbone: Pick<ResolvedBackbone, 'normalization'>): Pick<Manifest, 'input' | 'normalization'> {
+export function manifestPreprocessing(
+  model: ModelConfig,
+  backbone: Pick<ResolvedBackbone, 'normalization'>,
+): Pick<Manifest, 'input' | 'normalization'> {
   const n = backbone.normalization;
   return {
-    input: { width: model.inputSize[1], height: model.inputSize[0], channels: 3, resize: 'antialias', ...(model.fit === 'letterbox' ? { fit: 'letterbox' as const } : {}) },
+    input: {
+      width: model.inputSize[1],
+      height: model.inputSize[0],
+      channels: 3,
+      resize: 'antialias',
+      ...(model.fit === 'letterbox' ? { fit: 'letterbox' as const } : {}),
+    },
     // pixel' = (pixel · scale − mean) / std
-    normalization: { mean: [...n.mean], std: [...n.std], scale: n.scale, channelOrder: n.channelOrder ?? 'RGB', colour: 'rgb' },
+    normalization: {
+      mean: [...n.mean],
+      std: [...n.std],
+      scale: n.scale,
+      channelOrder: n.channelOrder ?? 'RGB',
+      colour: 'rgb',
+    },
   };
 }
 
-export function preprocessSettings(model: ModelConfig, backbone: Pick<ResolvedBackbone, 'normalization'>): PreprocessSettings {
+export function preprocessSettings(
+  model: ModelConfig,
+  backbone: Pick<ResolvedBackbone, 'normalization'>,
+): PreprocessSettings {
   return settingsFromManifest(manifestPreprocessing(model, backbone));
 }
 

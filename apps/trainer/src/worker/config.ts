@@ -30,20 +30,29 @@ export interface WorkerFlags {
   readonly pollMs?: number;
 }
 
-const bad = (message: string, flag: string): TrainerError => new TrainerError('LW_TRAINER_BAD_VALUE', message, { flag });
+const bad = (message: string, flag: string): TrainerError =>
+  new TrainerError('LW_TRAINER_BAD_VALUE', message, { flag });
 
 export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   let url: URL;
   try {
     url = new URL(flags.controller);
   } catch {
-    throw bad(`--controller must be a URL like http://127.0.0.1:8080, got ${JSON.stringify(flags.controller)}`, 'controller');
+    throw bad(
+      `--controller must be a URL like http://127.0.0.1:8080, got ${JSON.stringify(flags.controller)}`,
+      'controller',
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`--controller must be http(s), got ${url.protocol}`, 'controller');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw bad(`--controller must be http(s), got ${url.protocol}`, 'controller');
   const token = flags.token ?? env['LW_WORKER_TOKEN'];
-  if (!token) throw new TrainerError('LW_TRAINER_MISSING_FLAG', 'worker needs --token <t> (or LW_WORKER_TOKEN)', { flag: 'token' });
+  if (!token)
+    throw new TrainerError('LW_TRAINER_MISSING_FLAG', 'worker needs --token <t> (or LW_WORKER_TOKEN)', {
+      flag: 'token',
+    });
   const privateKeyPath = resolve(cwd, flags.key);
-  if (!statSync(privateKeyPath, { throwIfNoEntry: false })?.isFile()) throw bad(`--key ${privateKeyPath} does not exist`, 'key');
+  if (!statSync(privateKeyPath, { throwIfNoEntry: false })?.isFile())
+    throw bad(`--key ${privateKeyPath} does not exist`, 'key');
   try {
     const k = createPrivateKey(readFileSync(privateKeyPath));
     if (k.asymmetricKeyType !== 'ed25519') throw new Error(`a ${k.asymmetricKeyType} key`);
@@ -51,7 +60,8 @@ export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.Proces
     throw bad(`--key ${privateKeyPath} is not an Ed25519 private key (${(e as Error).message})`, 'key');
   }
   const workerId = flags.id ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._:-]+/g, '-').slice(0, 64);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(workerId)) throw bad(`--id must be 1-64 of [A-Za-z0-9._:-], got ${JSON.stringify(workerId)}`, 'id');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(workerId))
+    throw bad(`--id must be 1-64 of [A-Za-z0-9._:-], got ${JSON.stringify(workerId)}`, 'id');
   const pollMs = flags.pollMs ?? 2000;
   return Object.freeze({
     controller: url.toString().replace(/\/$/, ''),

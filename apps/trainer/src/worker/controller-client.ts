@@ -11,11 +11,31 @@ import { join } from 'node:path';
 import { writeManifest, type ManifestEntry } from '@linewatch/datasets';
 import { ApiClient, isApiError } from '@linewatch/protocol/client';
 import {
-  ClaimJobRoute, CompleteJobRoute, DatasetFileRoute, DatasetManifestRoute, FailJobRoute, HeartbeatRoute, ParentPackageRoute, UploadPackageRoute,
-  type ClaimedJob as WireClaim, type CompleteBody, type DatasetItem, type FailBody, type HeartbeatBody, type JobProgress as WireProgress,
+  ClaimJobRoute,
+  CompleteJobRoute,
+  DatasetFileRoute,
+  DatasetManifestRoute,
+  FailJobRoute,
+  HeartbeatRoute,
+  ParentPackageRoute,
+  UploadPackageRoute,
+  type ClaimedJob as WireClaim,
+  type CompleteBody,
+  type DatasetItem,
+  type FailBody,
+  type HeartbeatBody,
+  type JobProgress as WireProgress,
 } from '@linewatch/protocol/http';
 import { TrainerError } from '../errors.js';
-import type { ClaimedJob, DatasetOnDisk, HeartbeatAnswer, JobFailure, JobProgress, JobResult, WorkerIO } from './types.js';
+import type {
+  ClaimedJob,
+  DatasetOnDisk,
+  HeartbeatAnswer,
+  JobFailure,
+  JobProgress,
+  JobResult,
+  WorkerIO,
+} from './types.js';
 
 export interface ControllerClientOptions {
   /** e.g. http://127.0.0.1:8080 */
@@ -73,12 +93,17 @@ export class ControllerClient implements WorkerIO {
 
   private lease(job: ClaimedJob): Lease {
     const l = this.leases.get(job.id);
-    if (!l) throw new TrainerError('LW_TRAINER_LEASE_LOST', `job ${job.id} was not claimed by this worker`, { jobId: job.id });
+    if (!l)
+      throw new TrainerError('LW_TRAINER_LEASE_LOST', `job ${job.id} was not claimed by this worker`, {
+        jobId: job.id,
+      });
     return l;
   }
 
   async claim(): Promise<ClaimedJob | null> {
-    const { claim } = await guarded('claim', false, () => this.api.call(ClaimJobRoute, { body: { workerId: this.opts.workerId } }));
+    const { claim } = await guarded('claim', false, () =>
+      this.api.call(ClaimJobRoute, { body: { workerId: this.opts.workerId } }),
+    );
     if (!claim) return null;
     this.leases.set(claim.job.id, { leaseId: claim.leaseId, wire: claim });
     const created = Date.parse(claim.job.createdAt);
@@ -114,30 +139,46 @@ export class ControllerClient implements WorkerIO {
 
   async fetchParent(job: ClaimedJob, dest: string): Promise<void> {
     const url = this.lease(job).wire.parentPackageUrl;
-    if (url === null) throw new TrainerError('LW_TRAINER_JOB_DATA', `job ${job.id} has no parent model to fine-tune from`, { jobId: job.id });
+    if (url === null)
+      throw new TrainerError('LW_TRAINER_JOB_DATA', `job ${job.id} has no parent model to fine-tune from`, {
+        jobId: job.id,
+      });
     writeFileSync(dest, await guarded('parent package', true, () => this.api.call(ParentPackageRoute, { path: url })));
   }
 
   async fetchDataset(job: ClaimedJob, dir: string): Promise<DatasetOnDisk> {
     const l = this.lease(job);
-    const manifest = await guarded('dataset manifest', true, () => this.api.call(DatasetManifestRoute, { path: l.wire.manifestUrl }));
+    const manifest = await guarded('dataset manifest', true, () =>
+      this.api.call(DatasetManifestRoute, { path: l.wire.manifestUrl }),
+    );
     mkdirSync(join(dir, 'frames'), { recursive: true });
     mkdirSync(join(dir, 'masks'), { recursive: true });
-    const entries = new Map<'train' | 'heldout', ManifestEntry[]>([['train', []], ['heldout', []]]);
+    const entries = new Map<'train' | 'heldout', ManifestEntry[]>([
+      ['train', []],
+      ['heldout', []],
+    ]);
     const items = manifest.items.map((item, i) => ({ item, i }));
     const fetchOne = async ({ item, i }: { item: DatasetItem; i: number }): Promise<void> => {
       // Index-based names: item ids are opaque strings, file names must be safe.
       const image = `frames/${i}.jpg`;
-      writeFileSync(join(dir, image), await this.fetchChecked(item.imageUrl, item.imageSha256, `item ${item.id} image`));
+      writeFileSync(
+        join(dir, image),
+        await this.fetchChecked(item.imageUrl, item.imageSha256, `item ${item.id} image`),
+      );
       let mask: string | undefined;
       if (item.kind === 'px') {
-        if (item.maskUrl === null || item.maskSha256 === null) throw new TrainerError('LW_TRAINER_CONTROLLER', `dataset item ${item.id} is kind px without a mask`);
+        if (item.maskUrl === null || item.maskSha256 === null)
+          throw new TrainerError('LW_TRAINER_CONTROLLER', `dataset item ${item.id} is kind px without a mask`);
         mask = `masks/${i}.png`;
         writeFileSync(join(dir, mask), await this.fetchChecked(item.maskUrl, item.maskSha256, `item ${item.id} mask`));
       }
       entries.get(item.split)![i] = {
-        image, ...(mask ? { mask } : {}), label: item.label, ...(item.label === 1 ? { defectType: item.kind } : {}),
-        ...(item.line ? { lineId: item.line } : {}), ...(item.camera ? { cameraId: item.camera.slice(0, 128) } : {}),
+        image,
+        ...(mask ? { mask } : {}),
+        label: item.label,
+        ...(item.label === 1 ? { defectType: item.kind } : {}),
+        ...(item.line ? { lineId: item.line } : {}),
+        ...(item.camera ? { cameraId: item.camera.slice(0, 128) } : {}),
       };
     };
     const queue = [...items];
@@ -154,7 +195,12 @@ export class ControllerClient implements WorkerIO {
   private async fetchChecked(path: string, sha256: string, what: string): Promise<Uint8Array> {
     const bytes = await guarded(what, true, () => this.api.call(DatasetFileRoute, { path }));
     const got = createHash('sha256').update(bytes).digest('hex');
-    if (got !== sha256) throw new TrainerError('LW_TRAINER_CONTROLLER', `${what}: downloaded bytes have sha256 ${got}, the manifest says ${sha256}`, { what });
+    if (got !== sha256)
+      throw new TrainerError(
+        'LW_TRAINER_CONTROLLER',
+        `${what}: downloaded bytes have sha256 ${got}, the manifest says ${sha256}`,
+        { what },
+      );
     return bytes;
   }
 
@@ -163,25 +209,47 @@ export class ControllerClient implements WorkerIO {
     const u = new URL(l.wire.packageUrl, this.opts.baseUrl);
     if (!u.searchParams.has('lease')) u.searchParams.set('lease', l.leaseId);
     if (result.packageTar.length > l.wire.maxPackageBytes) {
-      throw new TrainerError('LW_TRAINER_JOB_DATA', `the package is ${result.packageTar.length} bytes, the controller accepts ${l.wire.maxPackageBytes}`);
+      throw new TrainerError(
+        'LW_TRAINER_JOB_DATA',
+        `the package is ${result.packageTar.length} bytes, the controller accepts ${l.wire.maxPackageBytes}`,
+      );
     }
     // The url the claim handed out, with its own query kept (the lease added if it lacks one).
     const query = { ...Object.fromEntries(u.searchParams), lease: u.searchParams.get('lease') ?? l.leaseId };
-    const uploaded = await guarded('package upload', true, () => this.api.call(UploadPackageRoute, { path: u.pathname, query, body: result.packageTar }));
+    const uploaded = await guarded('package upload', true, () =>
+      this.api.call(UploadPackageRoute, { path: u.pathname, query, body: result.packageTar }),
+    );
     if (uploaded.sha256 !== result.packageSha256 || uploaded.bytes !== result.packageTar.length) {
-      throw new TrainerError('LW_TRAINER_CONTROLLER', `package upload: the controller stored ${uploaded.bytes} bytes with sha256 ${uploaded.sha256}, we sent ${result.packageTar.length} bytes ${result.packageSha256}`);
+      throw new TrainerError(
+        'LW_TRAINER_CONTROLLER',
+        `package upload: the controller stored ${uploaded.bytes} bytes with sha256 ${uploaded.sha256}, we sent ${result.packageTar.length} bytes ${result.packageSha256}`,
+      );
     }
-    const body: CompleteBody = { leaseId: l.leaseId, packageSha256: result.packageSha256, metrics: result.metrics, threshold: result.threshold };
-    const view = await guarded('complete', true, () => this.api.call(CompleteJobRoute, { params: { id: job.id }, body }));
+    const body: CompleteBody = {
+      leaseId: l.leaseId,
+      packageSha256: result.packageSha256,
+      metrics: result.metrics,
+      threshold: result.threshold,
+    };
+    const view = await guarded('complete', true, () =>
+      this.api.call(CompleteJobRoute, { params: { id: job.id }, body }),
+    );
     if (view.resultVersion !== null && view.resultVersion !== result.version) {
-      throw new TrainerError('LW_TRAINER_CONTROLLER', `complete: the controller registered ${view.resultVersion}, expected ${result.version}`);
+      throw new TrainerError(
+        'LW_TRAINER_CONTROLLER',
+        `complete: the controller registered ${view.resultVersion}, expected ${result.version}`,
+      );
     }
     this.leases.delete(job.id);
   }
 
   async fail(job: ClaimedJob, failure: JobFailure): Promise<void> {
     const l = this.lease(job);
-    const body: FailBody = { leaseId: l.leaseId, code: failure.code.slice(0, 64), message: failure.message.slice(0, 2000) };
+    const body: FailBody = {
+      leaseId: l.leaseId,
+      code: failure.code.slice(0, 64),
+      message: failure.message.slice(0, 2000),
+    };
     await guarded('fail', true, () => this.api.call(FailJobRoute, { params: { id: job.id }, body }));
     this.leases.delete(job.id);
   }

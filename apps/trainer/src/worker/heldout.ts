@@ -24,9 +24,13 @@ export interface ScoredModel {
 export async function loadHeldOut(manifestPath: string): Promise<readonly EvalSample[]> {
   const data = await loadEvalData(manifestPath);
   if (!data.samples.some((s) => s.label === 0)) {
-    throw new TrainerError('LW_TRAINER_JOB_DATA', `the held-out part ${manifestPath} has no normal images: no threshold or false-alarm rate can be measured`, {
-      path: manifestPath,
-    });
+    throw new TrainerError(
+      'LW_TRAINER_JOB_DATA',
+      `the held-out part ${manifestPath} has no normal images: no threshold or false-alarm rate can be measured`,
+      {
+        path: manifestPath,
+      },
+    );
   }
   return data.samples;
 }
@@ -62,14 +66,20 @@ export async function scoreHeldOut(
   progress: Progress,
 ): Promise<ScoredModel> {
   const onnx = pkg.files.get(MODEL_FILE);
-  if (!onnx) throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `package ${pkg.manifest.version} has no ${MODEL_FILE}`);
+  if (!onnx)
+    throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `package ${pkg.manifest.version} has no ${MODEL_FILE}`);
   const model = await openModel(pkg.manifest, onnx, { threads: 1 });
   try {
     // The gate compares candidate and parent at input resolution only (metricSet); original-size maps would be waste.
     const run = await evaluate(model, samples, progress, { imageResolution: false });
     const m = metricSet(run.results);
     return {
-      metrics: { imageAuroc: m.imageAuroc, pixelAuroc: m.pixelAuroc, falseAlarmRate: falseAlarmRate(run.results, parentThreshold), n: run.results.length },
+      metrics: {
+        imageAuroc: m.imageAuroc,
+        pixelAuroc: m.pixelAuroc,
+        falseAlarmRate: falseAlarmRate(run.results, parentThreshold),
+        n: run.results.length,
+      },
       normalScores: run.results.filter((r) => r.label === 0).map((r) => r.score),
     };
   } finally {

@@ -33,7 +33,11 @@ export class LeaseKeeper {
   /** Heartbeats the controller accepted (tests and logs). */
   beats = 0;
 
-  constructor(private readonly job: ClaimedJob, private readonly io: Pick<JobIO, 'heartbeat'>, private readonly opts: LeaseOptions = {}) {
+  constructor(
+    private readonly job: ClaimedJob,
+    private readonly io: Pick<JobIO, 'heartbeat'>,
+    private readonly opts: LeaseOptions = {},
+  ) {
     this.now = opts.now ?? Date.now;
     this.lastOk = this.now();
     this.intervalMs = opts.intervalMs ?? Math.max(50, Math.min(Math.floor(job.leaseMs / 3), 10_000));
@@ -59,7 +63,9 @@ export class LeaseKeeper {
   check(): void {
     this.opts.signal?.throwIfAborted();
     if (this.lostReason !== null) {
-      throw new TrainerError('LW_TRAINER_LEASE_LOST', `job ${this.job.id}: ${this.lostReason}; stopped`, { jobId: this.job.id });
+      throw new TrainerError('LW_TRAINER_LEASE_LOST', `job ${this.job.id}: ${this.lostReason}; stopped`, {
+        jobId: this.job.id,
+      });
     }
   }
 
@@ -97,7 +103,8 @@ export class LeaseKeeper {
     this.inFlight = this.io
       .heartbeat(this.job, sent)
       .then((answer) => {
-        if (answer === 'lost') this.lostReason = 'the controller says the lease is gone (expired or held by another worker)';
+        if (answer === 'lost')
+          this.lostReason = 'the controller says the lease is gone (expired or held by another worker)';
         else {
           this.beats++;
           this.lastOk = this.now();
@@ -106,7 +113,8 @@ export class LeaseKeeper {
       .catch((e: unknown) => {
         this.opts.onError?.(e);
         // Unreachable for longer than the lease: the controller has re-queued the job by now.
-        if (this.now() - this.lastOk > this.job.leaseMs) this.lostReason = `no heartbeat accepted for ${this.now() - this.lastOk} ms (lease ${this.job.leaseMs} ms)`;
+        if (this.now() - this.lastOk > this.job.leaseMs)
+          this.lostReason = `no heartbeat accepted for ${this.now() - this.lastOk} ms (lease ${this.job.leaseMs} ms)`;
       })
       .finally(() => {
         this.inFlight = null;
@@ -132,10 +140,18 @@ function numberOf(v: string | number | undefined): number | null {
  * A Progress that feeds the lease (phase, epoch, loss, ETA) and forwards to the terminal's progress bar. The training
  * code reports `{ epoch: '3/6', loss: '0.1234' }` on each step; anything else only updates the counts.
  */
-export function leaseProgress(lease: LeaseKeeper, forward: Progress, now: () => number = () => performance.now()): Progress & { setPhase(p: JobPhase): void } {
-  let total = 0, count = 0, t0 = now();
+export function leaseProgress(
+  lease: LeaseKeeper,
+  forward: Progress,
+  now: () => number = () => performance.now(),
+): Progress & { setPhase(p: JobPhase): void } {
+  let total = 0,
+    count = 0,
+    t0 = now();
   let phase: JobPhase = lease.current.phase;
-  let epoch: number | null = null, epochs: number | null = null, loss: number | null = null;
+  let epoch: number | null = null,
+    epochs: number | null = null,
+    loss: number | null = null;
   const push = (): void => {
     const elapsedS = (now() - t0) / 1000;
     const etaS = count > 0 && total > 0 ? Math.max(0, (elapsedS / count) * (total - count)) : null;

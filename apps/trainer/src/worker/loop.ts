@@ -45,7 +45,10 @@ function sweep(workDir: string): void {
   for (const d of readdirSync(jobs)) rmSync(join(jobs, d), { recursive: true, force: true });
 }
 
-export async function runWorker(io: WorkerIO & { release?(job: { id: string }): void }, opts: LoopOptions): Promise<LoopSummary> {
+export async function runWorker(
+  io: WorkerIO & { release?(job: { id: string }): void },
+  opts: LoopOptions,
+): Promise<LoopSummary> {
   sweep(opts.workDir);
   const outcomes: JobOutcome[] = [];
   let backoffMs = opts.pollMs;
@@ -58,7 +61,9 @@ export async function runWorker(io: WorkerIO & { release?(job: { id: string }): 
       // A wrong token will not fix itself; an unreachable controller might.
       const status = isTrainerError(e) ? (e.details['status'] as number | undefined) : undefined;
       if (opts.once || status === 401 || status === 403) throw e;
-      opts.log(`claim failed (${codeOf(e) ?? 'error'}): ${(e as Error).message}; retrying in ${Math.round(backoffMs / 1000)} s`);
+      opts.log(
+        `claim failed (${codeOf(e) ?? 'error'}): ${(e as Error).message}; retrying in ${Math.round(backoffMs / 1000)} s`,
+      );
       await sleep(backoffMs, opts.signal);
       backoffMs = Math.min(backoffMs * 2, 30_000);
       continue;
@@ -68,7 +73,9 @@ export async function runWorker(io: WorkerIO & { release?(job: { id: string }): 
       await sleep(opts.pollMs, opts.signal);
       continue;
     }
-    opts.log(`claimed job ${job.id} (line ${job.line ?? '-'}, parent ${job.parentVersion ?? 'none'} → ${job.targetVersion})`);
+    opts.log(
+      `claimed job ${job.id} (line ${job.line ?? '-'}, parent ${job.parentVersion ?? 'none'} → ${job.targetVersion})`,
+    );
     const outcome = await runJob(job, io, {
       workDir: opts.workDir,
       privateKeyPath: opts.privateKeyPath,

@@ -5,7 +5,15 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import {
-  MANIFEST_FILE, SIGNATURE_FILE, buildPackage, loadPrivateKey, packPackage, readPackage, sha256Hex, verifyEntries, type ManifestDraft,
+  MANIFEST_FILE,
+  SIGNATURE_FILE,
+  buildPackage,
+  loadPrivateKey,
+  packPackage,
+  readPackage,
+  sha256Hex,
+  verifyEntries,
+  type ManifestDraft,
 } from '@linewatch/model-package';
 import type { Manifest } from '@linewatch/protocol';
 import { parseManifestEntry } from '../package-io.js';
@@ -23,7 +31,10 @@ function jobTag(id: string): string {
  * orders packages for the agents (they refuse a lower build unless rolling back), so it must exceed the parent's:
  * the job's creation second when later than the parent's build (the trainer uses the epoch second), else parent + 1.
  */
-export function versionFor(job: ClaimedJob, parent: Pick<Manifest, 'version' | 'build'>): { version: string; build: number } {
+export function versionFor(
+  job: ClaimedJob,
+  parent: Pick<Manifest, 'version' | 'build'>,
+): { version: string; build: number } {
   const [major, minor] = parent.version.split(/[.-]/).map(Number);
   const version = `${major ?? 1}.${(minor ?? 0) + 1}.0-job.${jobTag(job.id)}`;
   const created = job.createdAt === null ? 0 : Math.floor(job.createdAt / 1000);
@@ -66,7 +77,11 @@ export function finalizePackage(opts: {
     version: v.version,
     build: v.build,
     ...(opts.createdAt ? { createdAt: opts.createdAt } : {}),
-    metrics: { ...rest.metrics, ...manifestMetrics('heldOut', opts.metrics.candidate), ...manifestMetrics('parentHeldOut', opts.metrics.parent) },
+    metrics: {
+      ...rest.metrics,
+      ...manifestMetrics('heldOut', opts.metrics.candidate),
+      ...manifestMetrics('parentHeldOut', opts.metrics.parent),
+    },
     threshold: { value: opts.threshold, method: 'heldout-normal-q0995' },
   };
   const privateKey = loadPrivateKey(opts.privateKeyPath);

@@ -68,7 +68,9 @@ async function fetchInputs(c: JobContext) {
   await checkTrainPart(data.train);
   const heldOut = await loadHeldOut(data.heldOut);
   c.lease.check();
-  c.log(`job ${c.job.id}: parent ${c.job.parentVersion}, snapshot ${c.job.datasetSnapshotId}, ${heldOut.length} held-out images`);
+  c.log(
+    `job ${c.job.id}: parent ${c.job.parentVersion}, snapshot ${c.job.datasetSnapshotId}, ${heldOut.length} held-out images`,
+  );
   return { publicKey, parentPath, parent, trainManifest: data.train, heldOut };
 }
 
@@ -89,19 +91,37 @@ async function evaluate(c: JobContext, candidateDir: string, inputs: Awaited<Ret
 }
 
 /** 4–5. Version from the job, threshold, metrics; signed, packed, verified; then one upload (all of it or nothing). */
-async function packageAndUpload(c: JobContext, candidateDir: string, parent: LoadedPackage, scored: Awaited<ReturnType<typeof evaluate>>): Promise<FinalPackage> {
+async function packageAndUpload(
+  c: JobContext,
+  candidateDir: string,
+  parent: LoadedPackage,
+  scored: Awaited<ReturnType<typeof evaluate>>,
+): Promise<FinalPackage> {
   const { metrics, threshold } = scored;
   c.progress.setPhase('package');
   // Reported before the (synchronous) signing and packing, else a fast job could go from evaluate to upload
   // without the controller ever seeing this phase.
   await c.lease.beat();
   c.lease.check();
-  const final = finalizePackage({ candidateDir, job: c.job, parent: parent.manifest, threshold, metrics, privateKeyPath: c.opts.privateKeyPath });
+  const final = finalizePackage({
+    candidateDir,
+    job: c.job,
+    parent: parent.manifest,
+    threshold,
+    metrics,
+    privateKeyPath: c.opts.privateKeyPath,
+  });
   c.lease.check();
   c.progress.setPhase('upload');
   await c.lease.beat();
   c.lease.check();
-  await c.io.complete(c.job, { version: final.registryVersion, packageTar: final.tar, packageSha256: final.sha256, metrics, threshold });
+  await c.io.complete(c.job, {
+    version: final.registryVersion,
+    packageTar: final.tar,
+    packageSha256: final.sha256,
+    metrics,
+    threshold,
+  });
   c.log(`job ${c.job.id}: completed as ${final.registryVersion} (${final.tar.length} bytes)`);
   return final;
 }
@@ -113,7 +133,16 @@ async function runPhases(c: JobContext): Promise<FinalPackage> {
   // No confetti: a job learns from what QA labelled, and a snapshot without anomalies is a data error the
   // controller has to hear about, not a reason to train on synthetic ones.
   await runFinetune(
-    { from: inputs.parentPath, data: inputs.trainManifest, dataKind: 'manifest', loss: 'auto', confetti: 0, out: candidateDir, resume: false, privateKeyPath: c.opts.privateKeyPath },
+    {
+      from: inputs.parentPath,
+      data: inputs.trainManifest,
+      dataKind: 'manifest',
+      loss: 'auto',
+      confetti: 0,
+      out: candidateDir,
+      resume: false,
+      privateKeyPath: c.opts.privateKeyPath,
+    },
     c.progress,
   );
   c.lease.check();
@@ -136,7 +165,9 @@ async function outcomeOf(c: JobContext, e: unknown): Promise<JobOutcome> {
   const code = codeOf(e) ?? 'LW_TRAINER_UNEXPECTED';
   const message = withoutCodePrefix(e instanceof Error ? e.message : String(e), code).slice(0, 2000);
   log(`job ${job.id}: failed ${code}: ${message}`);
-  await c.io.fail(job, { code, message }).catch((err: unknown) => log(`job ${job.id}: reporting the failure failed too: ${String(err)}`));
+  await c.io
+    .fail(job, { code, message })
+    .catch((err: unknown) => log(`job ${job.id}: reporting the failure failed too: ${String(err)}`));
   return { status: 'failed', code, message };
 }
 
@@ -149,13 +180,26 @@ export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): P
     ...(opts.signal ? { signal: opts.signal } : {}),
     onError: (e) => log(`heartbeat failed: ${String(e)}`),
   });
-  const c: JobContext = { job, io, opts, dir, lease, progress: leaseProgress(lease, opts.progress ?? silentProgress), log };
+  const c: JobContext = {
+    job,
+    io,
+    opts,
+    dir,
+    lease,
+    progress: leaseProgress(lease, opts.progress ?? silentProgress),
+    log,
+  };
   rmSync(dir, { recursive: true, force: true }); // leftovers of a crashed run of the same job
   mkdirSync(join(dir, 'data'), { recursive: true });
   lease.start();
   try {
     const final = await runPhases(c);
-    return { status: 'completed', version: final.registryVersion, sha256: final.sha256, seconds: (performance.now() - t0) / 1000 };
+    return {
+      status: 'completed',
+      version: final.registryVersion,
+      sha256: final.sha256,
+      seconds: (performance.now() - t0) / 1000,
+    };
   } catch (e) {
     return await outcomeOf(c, e);
   } finally {

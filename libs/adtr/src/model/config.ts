@@ -90,22 +90,65 @@ const CPU_LOSS: LossSettings = { ...PAPER_LOSS, alphaPx: 0.1 };
 export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
   paper: {
     name: 'paper',
-    model: { inputSize: [224, 224], taps: DEFAULT_TAPS, grid: [14, 14], dim: 256, heads: 8, encoderLayers: 4, decoderLayers: 4, ffnMult: 4, scorePool: 16 },
+    model: {
+      inputSize: [224, 224],
+      taps: DEFAULT_TAPS,
+      grid: [14, 14],
+      dim: 256,
+      heads: 8,
+      encoderLayers: 4,
+      decoderLayers: 4,
+      ffnMult: 4,
+      scorePool: 16,
+    },
     normal: { epochs: 500, decayEpoch: 400, decayFactor: 0.1, lr: 1e-4, weightDecay: 1e-4, batchSize: 16 },
     finetune: { epochs: 300, decayEpoch: 200, decayFactor: 0.1, lr: 1e-4, weightDecay: 1e-4, batchSize: 16 },
     loss: PAPER_LOSS,
   },
   cpu: {
     name: 'cpu',
-    model: { inputSize: [128, 128], fit: 'letterbox', intensityTap: true, taps: CPU_TAPS, grid: [8, 8], dim: 128, heads: 8, encoderLayers: 2, decoderLayers: 2, ffnMult: 4, scorePool: 16, ownTokenMask: true },
+    model: {
+      inputSize: [128, 128],
+      fit: 'letterbox',
+      intensityTap: true,
+      taps: CPU_TAPS,
+      grid: [8, 8],
+      dim: 128,
+      heads: 8,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      ffnMult: 4,
+      scorePool: 16,
+      ownTokenMask: true,
+    },
     normal: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
-    finetune: { epochs: 120, decayEpoch: 100, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16, freezeDecoder: true },
+    finetune: {
+      epochs: 120,
+      decayEpoch: 100,
+      decayFactor: 0.1,
+      lr: 1e-3,
+      weightDecay: 1e-4,
+      batchSize: 16,
+      freezeDecoder: true,
+    },
     loss: CPU_LOSS,
   },
   /** For tests and the demo: trains in seconds on synthetic surfaces. */
   tiny: {
     name: 'tiny',
-    model: { inputSize: [64, 64], fit: 'letterbox', intensityTap: true, taps: ['block_2_add', 'block_5_add'], grid: [8, 8], dim: 32, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 4 },
+    model: {
+      inputSize: [64, 64],
+      fit: 'letterbox',
+      intensityTap: true,
+      taps: ['block_2_add', 'block_5_add'],
+      grid: [8, 8],
+      dim: 32,
+      heads: 4,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      ffnMult: 2,
+      scorePool: 4,
+    },
     normal: { epochs: 8, decayEpoch: 6, decayFactor: 0.1, lr: 2e-3, weightDecay: 1e-4, batchSize: 8 },
     finetune: { epochs: 6, decayEpoch: 4, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 8 },
     loss: { alpha: 0.003, topK: 4 },
@@ -116,7 +159,17 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
    */
   demo: {
     name: 'demo',
-    model: { inputSize: [128, 128], taps: ['block_2_add', 'block_5_add'], grid: [16, 16], dim: 48, heads: 4, encoderLayers: 1, decoderLayers: 1, ffnMult: 2, scorePool: 8 },
+    model: {
+      inputSize: [128, 128],
+      taps: ['block_2_add', 'block_5_add'],
+      grid: [16, 16],
+      dim: 48,
+      heads: 4,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      ffnMult: 2,
+      scorePool: 8,
+    },
     normal: { epochs: 30, decayEpoch: 24, decayFactor: 0.1, lr: 2e-3, weightDecay: 1e-4, batchSize: 8 },
     finetune: { epochs: 12, decayEpoch: 9, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 8 },
     loss: { alpha: 0.003, topK: 8 },
@@ -131,8 +184,10 @@ export function checkModelConfig(c: ModelConfig): ModelConfig {
   if (!c.inputSize.every(posInt) || !c.grid.every(posInt)) bad('inputSize and grid must be positive integers');
   if (c.taps.length === 0) bad('at least one tap');
   if (c.fit !== undefined && c.fit !== 'stretch' && c.fit !== 'letterbox') bad(`fit must be 'stretch' or 'letterbox'`);
-  if (!posInt(c.dim) || !posInt(c.heads) || c.dim % c.heads !== 0) bad(`dim ${c.dim} must be a multiple of heads ${c.heads}`);
-  if (!Number.isInteger(c.encoderLayers) || c.encoderLayers < 0 || !posInt(c.decoderLayers)) bad('layer counts out of range');
+  if (!posInt(c.dim) || !posInt(c.heads) || c.dim % c.heads !== 0)
+    bad(`dim ${c.dim} must be a multiple of heads ${c.heads}`);
+  if (!Number.isInteger(c.encoderLayers) || c.encoderLayers < 0 || !posInt(c.decoderLayers))
+    bad('layer counts out of range');
   if (!posInt(c.ffnMult) || !posInt(c.scorePool)) bad('ffnMult and scorePool must be positive integers');
   if (c.scorePool > Math.min(c.inputSize[0], c.inputSize[1])) bad('scorePool larger than the input');
   return c;

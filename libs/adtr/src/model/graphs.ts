@@ -107,7 +107,15 @@ export function buildTrainingGraph(
   if (kind === 'px') {
     const mask = g.input('mask', [batch, tokens]);
     const hasAnomaly = g.input('has_anomaly', [batch]);
-    return { graph: g, kind, features, mask, hasAnomaly, loss: lossPx(d, mask, hasAnomaly, loss.alphaPx ?? loss.alpha), tokenMap: map };
+    return {
+      graph: g,
+      kind,
+      features,
+      mask,
+      hasAnomaly,
+      loss: lossPx(d, mask, hasAnomaly, loss.alphaPx ?? loss.alpha),
+      tokenMap: map,
+    };
   }
   if (loss.topK > tokens) throw new AdtrError('LW_ADTR_CONFIG', `topK ${loss.topK} exceeds ${tokens} tokens`);
   const label = g.input('label', [batch]);

@@ -26,7 +26,10 @@ export function intensityTap(image: Tensor, grid: readonly [number, number]): Te
   const [n, c, h, w] = image.shape as [number, number, number, number];
   const [rows, cols] = grid;
   if (h % rows !== 0 || w % cols !== 0) {
-    throw new AdtrError('LW_ADTR_CONFIG', `the intensity tap needs the input ${h}x${w} to be a multiple of the grid ${rows}x${cols}`);
+    throw new AdtrError(
+      'LW_ADTR_CONFIG',
+      `the intensity tap needs the input ${h}x${w} to be a multiple of the grid ${rows}x${cols}`,
+    );
   }
   const cells = reduceMean(reshape(image, [n, c, rows, h / rows, cols, w / cols]), [3, 5]);
   return stopGradient(sub(cells, reduceMean(cells, [2, 3], { keepDims: true })));

@@ -10,7 +10,20 @@
  * push term is then bounded (≤ α·13.8) and its gradient is zero only where the anomaly is already unreconstructable.
  */
 import {
-  abs, add, clip, exp, log, mul, neg, reduceMean, reduceSum, sqrt, square, sub, topK, type Tensor,
+  abs,
+  add,
+  clip,
+  exp,
+  log,
+  mul,
+  neg,
+  reduceMean,
+  reduceSum,
+  sqrt,
+  square,
+  sub,
+  topK,
+  type Tensor,
 } from '@linewatch/graph';
 
 const LOG_GUARD = 1e-6;

@@ -25,21 +25,30 @@ export function reconstruct(g: Graph, gridFeatures: Tensor, cfg: ModelConfig, pr
   const tokens = rows * cols;
   // Taps from different depths differ in scale by an order of magnitude; standardising each channel with statistics
   // of the normal training tokens lets every channel count in ‖f − f̂‖ instead of the loudest tap dominating.
-  const mean = g.param(prefix === 'adtr' ? FEATURE_MEAN : `${prefix}.feature_mean`, [c], init.zeros(), { weightDecay: false });
-  const std = g.param(prefix === 'adtr' ? FEATURE_STD : `${prefix}.feature_std`, [c], init.ones(), { weightDecay: false });
+  const mean = g.param(prefix === 'adtr' ? FEATURE_MEAN : `${prefix}.feature_mean`, [c], init.zeros(), {
+    weightDecay: false,
+  });
+  const std = g.param(prefix === 'adtr' ? FEATURE_STD : `${prefix}.feature_std`, [c], init.ones(), {
+    weightDecay: false,
+  });
   const features = div(sub(gridToTokens(gridFeatures), mean), std);
   const inW = g.param(`${prefix}.input_proj.weight`, [c, cfg.dim], init.xavier());
   const inB = g.param(`${prefix}.input_proj.bias`, [cfg.dim], init.zeros(), { weightDecay: false });
-  const hidden = reconstructionTransformer(g, linear(features, inW, inB), {
-    batch: n,
-    tokens,
-    dim: cfg.dim,
-    heads: cfg.heads,
-    encoderLayers: cfg.encoderLayers,
-    decoderLayers: cfg.decoderLayers,
-    ffnHidden: cfg.ffnMult * cfg.dim,
-    ...(cfg.ownTokenMask ? { ownTokenMask: true } : {}),
-  }, prefix);
+  const hidden = reconstructionTransformer(
+    g,
+    linear(features, inW, inB),
+    {
+      batch: n,
+      tokens,
+      dim: cfg.dim,
+      heads: cfg.heads,
+      encoderLayers: cfg.encoderLayers,
+      decoderLayers: cfg.decoderLayers,
+      ffnHidden: cfg.ffnMult * cfg.dim,
+      ...(cfg.ownTokenMask ? { ownTokenMask: true } : {}),
+    },
+    prefix,
+  );
   const outW = g.param(`${prefix}.output_proj.weight`, [cfg.dim, c], init.xavier());
   const outB = g.param(`${prefix}.output_proj.bias`, [c], init.zeros(), { weightDecay: false });
   return { features, reconstruction: linear(hidden, outW, outB) };
@@ -51,5 +60,7 @@ export function reconstruct(g: Graph, gridFeatures: Tensor, cfg: ModelConfig, pr
  * the encoder and are not part of it.
  */
 export function isDecoderParam(name: string, prefix = 'adtr'): boolean {
-  return name.startsWith(`${prefix}.dec`) || name === `${prefix}.aux_query` || name.startsWith(`${prefix}.output_proj.`);
+  return (
+    name.startsWith(`${prefix}.dec`) || name === `${prefix}.aux_query` || name.startsWith(`${prefix}.output_proj.`)
+  );
 }

@@ -4,7 +4,18 @@
  * query (one vector per token position) instead of the input — so it cannot simply copy anomalies through.
  */
 import {
-  add, attention as attentionCore, expand, init, layerNorm, linear, mul, relu, reshape, transpose, type Graph, type Tensor,
+  add,
+  attention as attentionCore,
+  expand,
+  init,
+  layerNorm,
+  linear,
+  mul,
+  relu,
+  reshape,
+  transpose,
+  type Graph,
+  type Tensor,
 } from '@linewatch/graph';
 
 interface Dims {

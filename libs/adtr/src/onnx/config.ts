@@ -24,8 +24,12 @@ export function onnxModelConfig(backbone: Pick<OnnxBackbone, 'inputSize' | 'taps
 export function checkOnnxConfig(backbone: OnnxBackbone, cfg: ModelConfig): void {
   const sameTaps = cfg.taps.length === backbone.taps.length && cfg.taps.every((t, i) => t === backbone.taps[i]?.name);
   if (cfg.inputSize[0] !== backbone.inputSize[0] || cfg.inputSize[1] !== backbone.inputSize[1] || !sameTaps) {
-    throw new AdtrError('LW_ADTR_CONFIG', `model config (input ${cfg.inputSize.join('x')}, taps ${cfg.taps.join('+')}) does not match backbone "${backbone.id}"; use onnxModelConfig`, {
-      backbone: backbone.id,
-    });
+    throw new AdtrError(
+      'LW_ADTR_CONFIG',
+      `model config (input ${cfg.inputSize.join('x')}, taps ${cfg.taps.join('+')}) does not match backbone "${backbone.id}"; use onnxModelConfig`,
+      {
+        backbone: backbone.id,
+      },
+    );
   }
 }

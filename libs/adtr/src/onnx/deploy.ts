@@ -16,9 +16,18 @@ import { buildGridGraph, buildHeadGraph, tapInputName } from '../model/head-grap
 import { checkOnnxConfig } from './config.js';
 
 /** image [1,3,H,W] → anomaly map + score, with `paramValue` baked in (as exportModel's). */
-export function onnxInferenceModel(backbone: OnnxBackbone, cfg: ModelConfig, paramValue: (name: string) => GraphTensorData, seed = 0): Uint8Array {
+export function onnxInferenceModel(
+  backbone: OnnxBackbone,
+  cfg: ModelConfig,
+  paramValue: (name: string) => GraphTensorData,
+  seed = 0,
+): Uint8Array {
   checkOnnxConfig(backbone, cfg);
-  const hg = buildHeadGraph(backbone.taps.map((t) => t.shape), cfg, seed);
+  const hg = buildHeadGraph(
+    backbone.taps.map((t) => t.shape),
+    cfg,
+    seed,
+  );
   const head = exportModel({
     graph: hg.graph,
     outputs: { [MAP_OUTPUT]: hg.map, [SCORE_OUTPUT]: hg.score },
@@ -49,15 +58,34 @@ export class OnnxFeatureExtractor {
     readonly graphDigest: string,
   ) {}
 
-  static async create(backbone: OnnxBackbone, cfg: ModelConfig, opts: { threads?: number } = {}): Promise<OnnxFeatureExtractor> {
+  static async create(
+    backbone: OnnxBackbone,
+    cfg: ModelConfig,
+    opts: { threads?: number } = {},
+  ): Promise<OnnxFeatureExtractor> {
     checkOnnxConfig(backbone, cfg);
-    const gg = buildGridGraph(backbone.taps.map((t) => t.shape), cfg, 1);
-    const gridBytes = exportModel({ graph: gg.graph, outputs: { features: gg.features }, paramsAs: 'initializers', keepInputs: gg.taps }).bytes;
+    const gg = buildGridGraph(
+      backbone.taps.map((t) => t.shape),
+      cfg,
+      1,
+    );
+    const gridBytes = exportModel({
+      graph: gg.graph,
+      outputs: { features: gg.features },
+      paramsAs: 'initializers',
+      keepInputs: gg.taps,
+    }).bytes;
     const threads = opts.threads ?? 2;
     const user = await InferenceSession.open(backbone.tapBytes, { intraOpThreads: threads });
     try {
       const digest = createHash('sha256').update(backbone.tapBytes).update(gridBytes).digest('hex');
-      return new OnnxFeatureExtractor(backbone, cfg, user, await InferenceSession.open(gridBytes, { intraOpThreads: threads }), digest);
+      return new OnnxFeatureExtractor(
+        backbone,
+        cfg,
+        user,
+        await InferenceSession.open(gridBytes, { intraOpThreads: threads }),
+        digest,
+      );
     } catch (err) {
       await user.release();
       throw err;

@@ -64,8 +64,10 @@ function checkSamples(o: FitOptions): void {
   const tokens = o.model.grid[0] * o.model.grid[1];
   if (o.samples.length === 0) throw new AdtrError('LW_ADTR_CONFIG', 'no training samples');
   o.samples.forEach((s, i) => {
-    if (s.features.length !== size) throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} has ${s.features.length} feature values, expected ${size}`);
-    if (o.kind === 'px' && s.tokenMask && s.tokenMask.length !== tokens) throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} mask has ${s.tokenMask.length} tokens`);
+    if (s.features.length !== size)
+      throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} has ${s.features.length} feature values, expected ${size}`);
+    if (o.kind === 'px' && s.tokenMask && s.tokenMask.length !== tokens)
+      throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} mask has ${s.tokenMask.length} tokens`);
   });
   if (o.kind !== 'norm' && !o.samples.some((s) => s.label === 1)) {
     throw new AdtrError('LW_ADTR_CONFIG', `${o.kind} fine-tuning needs at least one anomalous sample`);
@@ -79,10 +81,16 @@ function writeAtomic(path: string, bytes: Uint8Array): void {
 }
 
 /** The parent's parameters (when fine-tuning) and the feature statistics: the parent's, or the normal samples'. */
-function initParams(o: FitOptions, trainer: Trainer, params: ReadonlyMap<string, unknown>, frozen: ReadonlySet<string>): FeatureStats {
+function initParams(
+  o: FitOptions,
+  trainer: Trainer,
+  params: ReadonlyMap<string, unknown>,
+  frozen: ReadonlySet<string>,
+): FeatureStats {
   if (o.init) {
     for (const [name, values] of o.init) if (params.has(name)) trainer.setParam(name, values);
-    for (const name of frozen) if (!o.init.has(name)) throw new AdtrError('LW_ADTR_CONFIG', `parent parameters lack ${name}`);
+    for (const name of frozen)
+      if (!o.init.has(name)) throw new AdtrError('LW_ADTR_CONFIG', `parent parameters lack ${name}`);
   }
   const normals = o.samples.filter((s) => s.label !== 1).map((s) => s.features);
   const stats: FeatureStats = o.init
@@ -98,10 +106,14 @@ function resumeFrom(o: FitOptions, trainer: Trainer, freezeDecoder: boolean): nu
   if (!o.resume || !o.checkpointPath || !existsSync(o.checkpointPath)) return 0;
   const bytes = new Uint8Array(readFileSync(o.checkpointPath));
   const meta = decodeCheckpoint(bytes).meta;
-  if (meta['kind'] !== o.kind) throw new AdtrError('LW_ADTR_CONFIG', `checkpoint is for ${String(meta['kind'])} training, not ${o.kind}`);
+  if (meta['kind'] !== o.kind)
+    throw new AdtrError('LW_ADTR_CONFIG', `checkpoint is for ${String(meta['kind'])} training, not ${o.kind}`);
   // The optimizer state covers the trainable parameters only, so a resume must train the same set.
   if ((meta['freezeDecoder'] === true) !== freezeDecoder) {
-    throw new AdtrError('LW_ADTR_CONFIG', `checkpoint was written with the decoder ${freezeDecoder ? 'trained' : 'frozen'}; resume with the same setting`);
+    throw new AdtrError(
+      'LW_ADTR_CONFIG',
+      `checkpoint was written with the decoder ${freezeDecoder ? 'trained' : 'frozen'}; resume with the same setting`,
+    );
   }
   trainer.loadCheckpoint(bytes);
   return Number(meta['epoch'] ?? 0);
@@ -126,11 +138,12 @@ function batchFeeder(o: FitOptions): (idx: readonly number[]) => Record<string, 
       }
       labelBuf[j] = s.label ?? 0;
     });
-    const batch: Record<string, Float32Array> = o.kind === 'norm'
-      ? { features: featureBuf }
-      : o.kind === 'px'
-        ? { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf }
-        : { features: featureBuf, label: labelBuf };
+    const batch: Record<string, Float32Array> =
+      o.kind === 'norm'
+        ? { features: featureBuf }
+        : o.kind === 'px'
+          ? { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf }
+          : { features: featureBuf, label: labelBuf };
     return batch;
   };
 }
@@ -146,12 +159,20 @@ function epochBatches(o: FitOptions, seed: number, epoch: number): number[][] {
 }
 
 /** One epoch of steps; returns the mean loss. */
-async function runEpoch(o: FitOptions, trainer: Trainer, feed: ReturnType<typeof batchFeeder>, epoch: number, lr: number, seed: number): Promise<number> {
+async function runEpoch(
+  o: FitOptions,
+  trainer: Trainer,
+  feed: ReturnType<typeof batchFeeder>,
+  epoch: number,
+  lr: number,
+  seed: number,
+): Promise<number> {
   const batches = epochBatches(o, seed, epoch);
   let sum = 0;
   for (let b = 0; b < batches.length; b++) {
     const { loss } = await trainer.step(feed(batches[b] as number[]), lr);
-    if (!Number.isFinite(loss)) throw new AdtrError('LW_ADTR_CONFIG', `loss became ${loss} at epoch ${epoch + 1}; lower the learning rate`);
+    if (!Number.isFinite(loss))
+      throw new AdtrError('LW_ADTR_CONFIG', `loss became ${loss} at epoch ${epoch + 1}; lower the learning rate`);
     sum += loss;
     o.onStep?.({ epoch: epoch + 1, epochs: o.schedule.epochs, step: b + 1, stepsPerEpoch: batches.length, loss, lr });
   }
@@ -177,7 +198,11 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     const stats = initParams(o, trainer, tg.graph.params, frozen);
     const startEpoch = resumeFrom(o, trainer, freezeDecoder);
     const { epochs } = o.schedule;
-    const lrAt = stepDecay(o.schedule.lr, o.schedule.decayEpoch < epochs ? [o.schedule.decayEpoch] : [], o.schedule.decayFactor);
+    const lrAt = stepDecay(
+      o.schedule.lr,
+      o.schedule.decayEpoch < epochs ? [o.schedule.decayEpoch] : [],
+      o.schedule.decayFactor,
+    );
     const feed = batchFeeder(o);
     const history: { epoch: number; loss: number; lr: number }[] = [];
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
@@ -185,7 +210,8 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       const mean = await runEpoch(o, trainer, feed, epoch, lr, seed);
       history.push({ epoch: epoch + 1, loss: mean, lr });
       o.onEpoch?.({ epoch: epoch + 1, epochs, loss: mean, lr });
-      if (o.checkpointPath) writeAtomic(o.checkpointPath, trainer.saveCheckpoint({ epoch: epoch + 1, kind: o.kind, seed, freezeDecoder }));
+      if (o.checkpointPath)
+        writeAtomic(o.checkpointPath, trainer.saveCheckpoint({ epoch: epoch + 1, kind: o.kind, seed, freezeDecoder }));
     }
     const params = new Map<string, Float32Array>();
     for (const name of tg.graph.params.keys()) params.set(name, Float32Array.from(trainer.param(name)));

@@ -57,12 +57,16 @@ export class TokenMapPredictor {
     for (let i = 0; i < features.length; i += this.batch) {
       for (let j = 0; j < this.batch; j++) {
         const f = features[Math.min(i + j, features.length - 1)] as Float32Array;
-        if (f.length !== this.size) throw new AdtrError('LW_ADTR_CONFIG', `features have ${f.length} values, expected ${this.size}`);
+        if (f.length !== this.size)
+          throw new AdtrError('LW_ADTR_CONFIG', `features have ${f.length} values, expected ${this.size}`);
         buf.set(f, j * this.size);
       }
-      const res = await this.session.run({ features: float32(buf, [this.batch, this.channels, this.grid[0], this.grid[1]]) });
+      const res = await this.session.run({
+        features: float32(buf, [this.batch, this.channels, this.grid[0], this.grid[1]]),
+      });
       const maps = res['map']!.data as Float32Array;
-      for (let j = 0; j < this.batch && i + j < features.length; j++) out.push(maps.slice(j * this.tokens, (j + 1) * this.tokens));
+      for (let j = 0; j < this.batch && i + j < features.length; j++)
+        out.push(maps.slice(j * this.tokens, (j + 1) * this.tokens));
     }
     return out;
   }

@@ -18,9 +18,11 @@ const RULES: Readonly<Record<string, GradRule>> = { ...elementwiseRules, ...stru
 export const DIFFERENTIABLE_OPS: readonly string[] = Object.keys(RULES).sort();
 
 function checkArguments(loss: Tensor, wrt: readonly Tensor[]): void {
-  if (loss.size !== 1) throw new GraphError('LW_GRAPH_LOSS_NOT_SCALAR', `loss ${loss.toString()} must have one element`, {});
+  if (loss.size !== 1)
+    throw new GraphError('LW_GRAPH_LOSS_NOT_SCALAR', `loss ${loss.toString()} must have one element`, {});
   if (!isFloat(loss.dtype)) throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', 'loss must be float', {});
-  for (const w of wrt) if (w.graph !== loss.graph) throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `${w.name} is from another graph`, {});
+  for (const w of wrt)
+    if (w.graph !== loss.graph) throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `${w.name} is from another graph`, {});
 }
 
 /** Forward sweep: which tensors depend (differentiably) on some wrt tensor. */
@@ -39,7 +41,11 @@ class Contributions {
 
   push(t: Tensor, g: Tensor): void {
     if (!sameShape(t.shape, g.shape)) {
-      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `internal: gradient for ${t.toString()} has shape [${g.shape.join(',')}]`, {});
+      throw new GraphError(
+        'LW_GRAPH_SHAPE_MISMATCH',
+        `internal: gradient for ${t.toString()} has shape [${g.shape.join(',')}]`,
+        {},
+      );
     }
     const list = this.byTensor.get(t);
     if (list) list.push(g);
@@ -75,10 +81,14 @@ function backward(graph: Graph, n: NodeDef, live: ReadonlySet<Tensor>, acc: Cont
   if (!needs.some(Boolean)) return;
   const rule = RULES[n.op];
   if (!rule) {
-    throw new GraphError('LW_GRAPH_NO_GRADIENT', `op ${n.op} (${n.name}) has no gradient rule but lies between a parameter and the loss`, {
-      op: n.op,
-      node: n.name,
-    });
+    throw new GraphError(
+      'LW_GRAPH_NO_GRADIENT',
+      `op ${n.op} (${n.name}) has no gradient rule but lies between a parameter and the loss`,
+      {
+        op: n.op,
+        node: n.name,
+      },
+    );
   }
   const gy = n.outputs.map((o) => acc.total(o));
   const gx = rule(n, gy, needs);
@@ -94,7 +104,8 @@ export function grad(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   const nodes = graph.nodes.slice(0, loss.producer ? loss.producer.index + 1 : 0);
   const live = liveTensors(nodes, wrt);
   const acc = new Contributions();
-  if (live.has(loss)) acc.push(loss, loss.rank === 0 ? graph.scalar(1, loss.dtype) : graph.constant(onesLike(loss), loss.shape));
+  if (live.has(loss))
+    acc.push(loss, loss.rank === 0 ? graph.scalar(1, loss.dtype) : graph.constant(onesLike(loss), loss.shape));
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i] as NodeDef;
     if (n.outputs.some((o) => acc.has(o))) backward(graph, n, live, acc);

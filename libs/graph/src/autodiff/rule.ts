@@ -5,4 +5,8 @@ import type { NodeDef, Tensor } from '../tensor.js';
  * inputs. `needs[i]` says whether input i needs one, so rules skip work (e.g. dW but no dX for a frozen input).
  * Returned gradients must have exactly the input's shape.
  */
-export type GradRule = (node: NodeDef, gy: readonly (Tensor | undefined)[], needs: readonly boolean[]) => (Tensor | undefined)[];
+export type GradRule = (
+  node: NodeDef,
+  gy: readonly (Tensor | undefined)[],
+  needs: readonly boolean[],
+) => (Tensor | undefined)[];

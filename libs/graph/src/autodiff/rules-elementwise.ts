@@ -20,7 +20,10 @@ export const elementwiseRules: Record<string, GradRule> = {
   },
   Mul: (n, [gy], needs) => {
     const { a, b } = binaryIO(n);
-    return [needs[0] ? unbroadcast(o.mul(gy!, b), a.shape) : undefined, needs[1] ? unbroadcast(o.mul(gy!, a), b.shape) : undefined];
+    return [
+      needs[0] ? unbroadcast(o.mul(gy!, b), a.shape) : undefined,
+      needs[1] ? unbroadcast(o.mul(gy!, a), b.shape) : undefined,
+    ];
   },
   // d(a/b) = da/b − a·db/b² = da/b − y·db/b
   Div: (n, [gy], needs) => {
@@ -38,7 +41,13 @@ export const elementwiseRules: Record<string, GradRule> = {
     if (needs[0]) {
       const pv = constScalar(g, p);
       const dydx =
-        pv === undefined ? o.mul(p, o.pow(x, o.sub(p, 1))) : pv === 2 ? o.mul(x, 2) : pv === 1 ? undefined : o.mul(o.pow(x, pv - 1), pv);
+        pv === undefined
+          ? o.mul(p, o.pow(x, o.sub(p, 1)))
+          : pv === 2
+            ? o.mul(x, 2)
+            : pv === 1
+              ? undefined
+              : o.mul(o.pow(x, pv - 1), pv);
       gx = unbroadcast(dydx ? o.mul(gy!, dydx) : gy!, x.shape);
     }
     const gp = needs[1] ? unbroadcast(o.mul(o.mul(gy!, y), o.log(x)), p.shape) : undefined;

@@ -88,15 +88,26 @@ export const structuralRules: Record<string, GradRule> = {
     const x = n.inputs[0]!;
     const pads = constInts(x.graph, n.inputs[1]);
     const starts = x.shape.map((_, i) => pads[i]!);
-    return [slice(gy!, starts, x.shape.map((d, i) => starts[i]! + d)), undefined, undefined];
+    return [
+      slice(
+        gy!,
+        starts,
+        x.shape.map((d, i) => starts[i]! + d),
+      ),
+      undefined,
+      undefined,
+    ];
   },
   Gather: (n, [gy]) => {
     const [x, idx] = n.inputs as [Tensor, Tensor];
     const axis = attrInt(n, 'axis');
-    if (axis !== 0) throw new GraphError('LW_GRAPH_NO_GRADIENT', 'Gather: gradient only for axis 0', { op: 'Gather', axis });
+    if (axis !== 0)
+      throw new GraphError('LW_GRAPH_NO_GRADIENT', 'Gather: gradient only for axis 0', { op: 'Gather', axis });
     const g = x.graph;
     const idxNd = reshape(idx, [...idx.shape, 1]);
-    const gx = g.add1('ScatterND', [zerosLike(g, x), idxNd, gy!], x.shape, x.dtype, { reduction: { t: 's', v: 'add' } });
+    const gx = g.add1('ScatterND', [zerosLike(g, x), idxNd, gy!], x.shape, x.dtype, {
+      reduction: { t: 's', v: 'add' },
+    });
     return [gx, undefined];
   },
   GatherElements: (n, [gy]) => {

@@ -24,7 +24,9 @@ export function dense(g: Graph, name: string, x: Tensor, out: number, opts: { bi
 
 export function layerNormLayer(g: Graph, name: string, x: Tensor, epsilon = 1e-5): Tensor {
   const d = x.shape[x.rank - 1]!;
-  return layerNorm(x, g.param(`${name}/gamma`, [d], init.ones()), g.param(`${name}/beta`, [d], init.zeros()), { epsilon });
+  return layerNorm(x, g.param(`${name}/gamma`, [d], init.ones()), g.param(`${name}/beta`, [d], init.zeros()), {
+    epsilon,
+  });
 }
 
 export interface AttentionOptions {
@@ -37,9 +39,13 @@ export function multiHeadAttention(g: Graph, name: string, q: Tensor, memory: Te
   const s = memory.shape[1]!;
   const h = opts.heads;
   if (q.rank !== 3 || memory.rank !== 3 || d % h !== 0 || memory.shape[2] !== d || memory.shape[0] !== b) {
-    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `attention '${name}': q ${q.toString()}, memory ${memory.toString()}, ${h} heads`, {
-      name,
-    });
+    throw new GraphError(
+      'LW_GRAPH_SHAPE_MISMATCH',
+      `attention '${name}': q ${q.toString()}, memory ${memory.toString()}, ${h} heads`,
+      {
+        name,
+      },
+    );
   }
   const dh = d / h;
   const qs = mul(dense(g, `${name}/q`, q, d), 1 / Math.sqrt(dh));
@@ -71,6 +77,11 @@ export function encoderBlock(g: Graph, name: string, x: Tensor, o: BlockOptions)
 /** Post-norm decoder block (learned queries attend to encoder memory): self-attn, cross-attn, FFN. */
 export function decoderBlock(g: Graph, name: string, q: Tensor, memory: Tensor, o: BlockOptions): Tensor {
   const h1 = layerNormLayer(g, `${name}/ln1`, add(q, multiHeadAttention(g, `${name}/self`, q, q, o)), o.epsilon);
-  const h2 = layerNormLayer(g, `${name}/ln2`, add(h1, multiHeadAttention(g, `${name}/cross`, h1, memory, o)), o.epsilon);
+  const h2 = layerNormLayer(
+    g,
+    `${name}/ln2`,
+    add(h1, multiHeadAttention(g, `${name}/cross`, h1, memory, o)),
+    o.epsilon,
+  );
   return layerNormLayer(g, `${name}/ln3`, add(h2, feedForward(g, `${name}/ffn`, h2, o)), o.epsilon);
 }

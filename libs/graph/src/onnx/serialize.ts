@@ -112,13 +112,17 @@ function nameOutputs(spec: ExportSpec, outEntries: readonly OutEntry[], leaves: 
   for (const [name, t] of outEntries) {
     if (taken.has(name)) throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `output '${name}' listed twice`, { name });
     taken.add(name);
-    if (t.graph !== spec.graph) throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `output '${name}' belongs to another graph`, { name });
+    if (t.graph !== spec.graph)
+      throw new GraphError('LW_GRAPH_FOREIGN_TENSOR', `output '${name}' belongs to another graph`, { name });
     if (t.kind === 'node' && !rename.has(t)) rename.set(t, name);
-    else if (name !== t.name) identities.push({ opType: 'Identity', name: `out:${name}`, input: [rename.get(t) ?? t.name], output: [name] });
+    else if (name !== t.name)
+      identities.push({ opType: 'Identity', name: `out:${name}`, input: [rename.get(t) ?? t.name], output: [name] });
   }
   for (const leaf of leaves) {
     if (taken.has(leaf.name) && spec.outputs[leaf.name] !== leaf) {
-      throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `output name '${leaf.name}' collides with an input`, { name: leaf.name });
+      throw new GraphError('LW_GRAPH_DUPLICATE_NAME', `output name '${leaf.name}' collides with an input`, {
+        name: leaf.name,
+      });
     }
   }
   return { rename, identities };

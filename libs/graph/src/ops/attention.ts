@@ -20,9 +20,13 @@ import { transposeLast2 } from './shape.js';
  */
 export function attention(q: Tensor, kT: Tensor, v: Tensor, mask?: Tensor): Tensor {
   if (q.rank < 3 || kT.rank !== q.rank || v.rank !== q.rank || kT.shape[kT.rank - 1] !== v.shape[v.rank - 2]) {
-    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `attention: q ${q.toString()}, kT ${kT.toString()}, v ${v.toString()}`, {
-      op: 'attention',
-    });
+    throw new GraphError(
+      'LW_GRAPH_SHAPE_MISMATCH',
+      `attention: q ${q.toString()}, kT ${kT.toString()}, v ${v.toString()}`,
+      {
+        op: 'attention',
+      },
+    );
   }
   const scores = matmul(q, kT);
   const p = softmax(mask ? add(scores, mask) : scores, -1);

@@ -69,13 +69,15 @@ export const lessOrEqual = (a: TensorLike, b: TensorLike): Tensor => compare('Le
 export const equal = (a: TensorLike, b: TensorLike): Tensor => compare('Equal', a, b);
 
 export function and(a: Tensor, b: Tensor): Tensor {
-  if (a.dtype !== 'bool' || b.dtype !== 'bool') throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', 'And: needs bool tensors', {});
+  if (a.dtype !== 'bool' || b.dtype !== 'bool')
+    throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', 'And: needs bool tensors', {});
   return a.graph.add1('And', [a, b], broadcastShapes('And', a.shape, b.shape), 'bool');
 }
 
 /** cond ? a : b with three-way broadcasting; a number branch becomes a scalar of the other branch's dtype. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  if (cond.dtype !== 'bool') throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', `Where: condition must be bool, got ${cond.toString()}`, {});
+  if (cond.dtype !== 'bool')
+    throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', `Where: condition must be bool, got ${cond.toString()}`, {});
   const [g, ta, tb] = lift2('Where', a, b);
   const shape = broadcastShapes('Where', cond.shape, broadcastShapes('Where', ta.shape, tb.shape));
   return g.add1('Where', [cond, ta, tb], shape, ta.dtype);

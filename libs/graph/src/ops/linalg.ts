@@ -31,10 +31,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function gemm(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number } = {}): Tensor {
   sameDtype('Gemm', a, b);
-  if (a.rank !== 2 || b.rank !== 2) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Gemm: needs 2-D operands`, { a: a.shape, b: b.shape });
+  if (a.rank !== 2 || b.rank !== 2)
+    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Gemm: needs 2-D operands`, { a: a.shape, b: b.shape });
   const [m, k] = opts.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [k2, n] = opts.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-  if (k !== k2) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Gemm: inner dims differ`, { a: a.shape, b: b.shape, ...opts });
+  if (k !== k2)
+    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Gemm: inner dims differ`, { a: a.shape, b: b.shape, ...opts });
   const attrs = {
     transA: attr.int(opts.transA ? 1 : 0),
     transB: attr.int(opts.transB ? 1 : 0),

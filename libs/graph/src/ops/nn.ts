@@ -12,16 +12,25 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * ONNX LayerNormalization (opset 17) over axes [axis, rank). It also yields Mean and InvStdDev, which the backward
  * rule reuses instead of recomputing statistics; when unused, ORT drops them.
  */
-export function layerNorm(x: Tensor, gamma: Tensor, beta?: Tensor, opts: { axis?: number; epsilon?: number } = {}): Tensor {
+export function layerNorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta?: Tensor,
+  opts: { axis?: number; epsilon?: number } = {},
+): Tensor {
   requireFloat('LayerNormalization', x);
   sameDtype('LayerNormalization', x, gamma);
   const ax = normAxis('LayerNormalization', opts.axis ?? -1, x.rank);
   const normShape = x.shape.slice(ax);
   for (const p of beta ? [gamma, beta] : [gamma]) {
     if (p.rank !== normShape.length || p.shape.some((d, i) => d !== normShape[i])) {
-      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `LayerNormalization: ${p.toString()} must have shape [${normShape.join(',')}]`, {
-        op: 'LayerNormalization',
-      });
+      throw new GraphError(
+        'LW_GRAPH_SHAPE_MISMATCH',
+        `LayerNormalization: ${p.toString()} must have shape [${normShape.join(',')}]`,
+        {
+          op: 'LayerNormalization',
+        },
+      );
     }
   }
   const statShape = x.shape.map((d, i) => (i < ax ? d : 1));
@@ -52,7 +61,8 @@ export interface ConvOptions {
 export function conv(x: Tensor, w: Tensor, b: Tensor | null, o: ConvOptions = {}): Tensor {
   requireFloat('Conv', x);
   sameDtype('Conv', x, w);
-  if (x.rank !== 4 || w.rank !== 4) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', 'Conv: needs NCHW input and 4-D weights', {});
+  if (x.rank !== 4 || w.rank !== 4)
+    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', 'Conv: needs NCHW input and 4-D weights', {});
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const [co, ci, kh, kw] = w.shape as [number, number, number, number];
   const group = o.group ?? 1;
@@ -60,9 +70,13 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null, o: ConvOptions = {}
   const [pt, pl, pb, pr] = o.pads ?? [0, 0, 0, 0];
   const [dh, dw] = o.dilations ?? [1, 1];
   if (c % group !== 0 || co % group !== 0 || ci * group !== c || (b && (b.rank !== 1 || b.shape[0] !== co))) {
-    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Conv: ${x.toString()} with weights ${w.toString()} and group ${group}`, {
-      op: 'Conv',
-    });
+    throw new GraphError(
+      'LW_GRAPH_SHAPE_MISMATCH',
+      `Conv: ${x.toString()} with weights ${w.toString()} and group ${group}`,
+      {
+        op: 'Conv',
+      },
+    );
   }
   const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((wd + pl + pr - dw * (kw - 1) - 1) / sw) + 1;

@@ -6,7 +6,12 @@ export interface ReduceOptions {
   readonly keepDims?: boolean;
 }
 
-function reduce(op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: Tensor, axes: readonly number[] | number | undefined, o: ReduceOptions): Tensor {
+function reduce(
+  op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax',
+  x: Tensor,
+  axes: readonly number[] | number | undefined,
+  o: ReduceOptions,
+): Tensor {
   requireFloat(op, x);
   const ax = normAxes(op, axes, x.rank);
   const keep = o.keepDims ?? false;
@@ -17,6 +22,9 @@ function reduce(op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: Tensor, axes: r
   return g.add1(op, [x], shape, x.dtype, { axes: attr.ints(ax), keepdims: attr.int(keep ? 1 : 0) });
 }
 
-export const reduceSum = (x: Tensor, axes?: readonly number[] | number, o: ReduceOptions = {}): Tensor => reduce('ReduceSum', x, axes, o);
-export const reduceMean = (x: Tensor, axes?: readonly number[] | number, o: ReduceOptions = {}): Tensor => reduce('ReduceMean', x, axes, o);
-export const reduceMax = (x: Tensor, axes?: readonly number[] | number, o: ReduceOptions = {}): Tensor => reduce('ReduceMax', x, axes, o);
+export const reduceSum = (x: Tensor, axes?: readonly number[] | number, o: ReduceOptions = {}): Tensor =>
+  reduce('ReduceSum', x, axes, o);
+export const reduceMean = (x: Tensor, axes?: readonly number[] | number, o: ReduceOptions = {}): Tensor =>
+  reduce('ReduceMean', x, axes, o);
+export const reduceMax = (x: Tensor, axes?: readonly number[] | number, o: ReduceOptions = {}): Tensor =>
+  reduce('ReduceMax', x, axes, o);

@@ -9,15 +9,21 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
   const free = shape.length - known.length;
   const prod = shapeSize(known);
   const out = [...shape];
-  if (free > 1 || known.some((d) => d < 1)) throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `Reshape: bad target [${shape.join(',')}]`, { shape });
+  if (free > 1 || known.some((d) => d < 1))
+    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `Reshape: bad target [${shape.join(',')}]`, { shape });
   if (free === 1) {
-    if (x.size % prod !== 0) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Reshape: ${x.toString()} → [${shape.join(',')}]`, { shape });
+    if (x.size % prod !== 0)
+      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Reshape: ${x.toString()} → [${shape.join(',')}]`, { shape });
     out[out.indexOf(-1)] = x.size / prod;
   } else if (prod !== x.size) {
-    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Reshape: ${x.toString()} has ${x.size} elements, [${shape.join(',')}] needs ${prod}`, {
-      from: x.shape,
-      to: shape,
-    });
+    throw new GraphError(
+      'LW_GRAPH_SHAPE_MISMATCH',
+      `Reshape: ${x.toString()} has ${x.size} elements, [${shape.join(',')}] needs ${prod}`,
+      {
+        from: x.shape,
+        to: shape,
+      },
+    );
   }
   if (out.every((d, i) => d === x.shape[i]) && out.length === x.rank) return x;
   return x.graph.add1('Reshape', [x, x.graph.int64s(out)], out, x.dtype);
@@ -26,10 +32,18 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
   const sorted = [...perm].sort((a, b) => a - b);
   if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
-    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `Transpose: perm [${perm.join(',')}] invalid for ${x.toString()}`, { perm });
+    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `Transpose: perm [${perm.join(',')}] invalid for ${x.toString()}`, {
+      perm,
+    });
   }
   if (perm.every((p, i) => p === i)) return x;
-  return x.graph.add1('Transpose', [x], perm.map((p) => x.shape[p]!), x.dtype, { perm: attr.ints(perm) });
+  return x.graph.add1(
+    'Transpose',
+    [x],
+    perm.map((p) => x.shape[p]!),
+    x.dtype,
+    { perm: attr.ints(perm) },
+  );
 }
 
 /** Swap the last two axes (Kᵀ in attention); ORT folds Transpose+MatMul into one FusedMatMul. */
@@ -47,7 +61,11 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   let total = 0;
   for (const t of xs) {
     if (t.rank !== first.rank || t.dtype !== first.dtype || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
-      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `Concat: ${t.toString()} does not fit ${first.toString()} on axis ${ax}`, { axis: ax });
+      throw new GraphError(
+        'LW_GRAPH_SHAPE_MISMATCH',
+        `Concat: ${t.toString()} does not fit ${first.toString()} on axis ${ax}`,
+        { axis: ax },
+      );
     }
     total += t.shape[ax]!;
   }
@@ -61,7 +79,11 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
 export function slice(x: Tensor, starts: readonly number[], ends: readonly number[], axes?: readonly number[]): Tensor {
   const ax = (axes ?? starts.map((_, i) => i)).map((a) => normAxis('Slice', a, x.rank));
   if (starts.length !== ax.length || ends.length !== ax.length) {
-    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', 'Slice: starts, ends and axes must have equal length', { starts, ends, axes });
+    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', 'Slice: starts, ends and axes must have equal length', {
+      starts,
+      ends,
+      axes,
+    });
   }
   const shape = [...x.shape];
   const s: number[] = [];
@@ -71,7 +93,8 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
     const clampIdx = (v: number): number => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
     const st = clampIdx(starts[i]!);
     const en = clampIdx(ends[i]!);
-    if (en <= st) throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `Slice: empty range on axis ${a}`, { axis: a, start: st, end: en });
+    if (en <= st)
+      throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `Slice: empty range on axis ${a}`, { axis: a, start: st, end: en });
     s.push(st);
     e.push(en);
     shape[a] = en - st;
@@ -107,8 +130,16 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
 /** out[i][j] = x[i][idx[i][j]] (for axis 1): picks per-position elements, e.g. the top-k of another tensor. */
 export function gatherElements(x: Tensor, indices: Tensor, axis: number): Tensor {
   const ax = normAxis('GatherElements', axis, x.rank);
-  if (indices.dtype !== 'int64' || indices.rank !== x.rank || indices.shape.some((d, i) => i !== ax && d > x.shape[i]!)) {
-    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `GatherElements: indices ${indices.toString()} do not fit ${x.toString()}`, { axis: ax });
+  if (
+    indices.dtype !== 'int64' ||
+    indices.rank !== x.rank ||
+    indices.shape.some((d, i) => i !== ax && d > x.shape[i]!)
+  ) {
+    throw new GraphError(
+      'LW_GRAPH_SHAPE_MISMATCH',
+      `GatherElements: indices ${indices.toString()} do not fit ${x.toString()}`,
+      { axis: ax },
+    );
   }
   return x.graph.add1('GatherElements', [x, indices], indices.shape, x.dtype, { axis: attr.int(ax) });
 }

@@ -14,7 +14,11 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `${op}: cannot broadcast [${a.join(',')}] with [${b.join(',')}]`, { op, a, b });
+      throw new GraphError(
+        'LW_GRAPH_SHAPE_MISMATCH',
+        `${op}: cannot broadcast [${a.join(',')}] with [${b.join(',')}]`,
+        { op, a, b },
+      );
     }
     out.push(Math.max(da, db));
   }
@@ -24,7 +28,11 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `${op}: axis ${axis} out of range for rank ${rank}`, { op, axis, rank });
+    throw new GraphError('LW_GRAPH_BAD_ARGUMENT', `${op}: axis ${axis} out of range for rank ${rank}`, {
+      op,
+      axis,
+      rank,
+    });
   }
   return a;
 }
@@ -49,16 +57,20 @@ export function lift2(op: string, a: TensorLike, b: TensorLike): [Graph, Tensor,
 
 export function sameDtype(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
-    throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', `${op}: ${a.toString()} and ${b.toString()} differ in dtype`, { op });
+    throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', `${op}: ${a.toString()} and ${b.toString()} differ in dtype`, {
+      op,
+    });
   }
 }
 
 export function requireFloat(op: string, t: Tensor): void {
-  if (!isFloat(t.dtype)) throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', `${op}: needs a float tensor, got ${t.toString()}`, { op });
+  if (!isFloat(t.dtype))
+    throw new GraphError('LW_GRAPH_DTYPE_MISMATCH', `${op}: needs a float tensor, got ${t.toString()}`, { op });
 }
 
 export function requireRank(op: string, t: Tensor, min: number): void {
-  if (t.rank < min) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `${op}: needs rank ≥ ${min}, got ${t.toString()}`, { op });
+  if (t.rank < min)
+    throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `${op}: needs rank ≥ ${min}, got ${t.toString()}`, { op });
 }
 
 export function keptShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {

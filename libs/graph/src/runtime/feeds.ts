@@ -9,13 +9,18 @@ export type Batch = Readonly<Record<string, TensorData>>;
 export function wrapBatch(batch: Batch, inputs: readonly Tensor[], into: Record<string, OrtTensor>): void {
   for (const t of inputs) {
     const data = batch[t.name];
-    if (data === undefined) throw new GraphError('LW_GRAPH_FEED_MISMATCH', `batch is missing input '${t.name}'`, { input: t.name });
+    if (data === undefined)
+      throw new GraphError('LW_GRAPH_FEED_MISMATCH', `batch is missing input '${t.name}'`, { input: t.name });
     if (dtypeOfData(data) !== t.dtype || data.length !== t.size) {
-      throw new GraphError('LW_GRAPH_FEED_MISMATCH', `input '${t.name}' needs ${t.dtype}×${t.size}, got ${dtypeOfData(data)}×${data.length}`, {
-        input: t.name,
-        expected: { dtype: t.dtype, size: t.size },
-        got: { dtype: dtypeOfData(data), size: data.length },
-      });
+      throw new GraphError(
+        'LW_GRAPH_FEED_MISMATCH',
+        `input '${t.name}' needs ${t.dtype}×${t.size}, got ${dtypeOfData(data)}×${data.length}`,
+        {
+          input: t.name,
+          expected: { dtype: t.dtype, size: t.size },
+          got: { dtype: dtypeOfData(data), size: data.length },
+        },
+      );
     }
     into[t.name] = ortTensor(t.dtype, data, t.shape);
   }
@@ -23,6 +28,7 @@ export function wrapBatch(batch: Batch, inputs: readonly Tensor[], into: Record<
 
 export function rejectUnknown(batch: Batch, known: ReadonlySet<string>): void {
   for (const k of Object.keys(batch)) {
-    if (!known.has(k)) throw new GraphError('LW_GRAPH_FEED_MISMATCH', `batch has unknown input '${k}'`, { input: k, known: [...known] });
+    if (!known.has(k))
+      throw new GraphError('LW_GRAPH_FEED_MISMATCH', `batch has unknown input '${k}'`, { input: k, known: [...known] });
   }
 }

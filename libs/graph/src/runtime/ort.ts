@@ -56,7 +56,10 @@ export async function createSession(model: Uint8Array, config: SessionConfig = {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (isInferenceError(e, 'LW_INFER_PROVIDER_UNAVAILABLE')) {
-      throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', `execution provider unavailable: ${message}`, { requested: eps, cause: message });
+      throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', `execution provider unavailable: ${message}`, {
+        requested: eps,
+        cause: message,
+      });
     }
     throw new GraphError('LW_GRAPH_SESSION_FAILED', `onnxruntime rejected the model: ${message}`, { cause: message });
   }
@@ -64,7 +67,10 @@ export async function createSession(model: Uint8Array, config: SessionConfig = {
   if (eps.includes('cuda') && session.provider !== 'cuda') {
     const attempts = session.attempts;
     await session.release();
-    throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', 'CUDA execution provider requested but unavailable', { requested: eps, attempts });
+    throw new GraphError('LW_GRAPH_EP_UNAVAILABLE', 'CUDA execution provider requested but unavailable', {
+      requested: eps,
+      attempts,
+    });
   }
   return {
     inputNames: session.inputNames,

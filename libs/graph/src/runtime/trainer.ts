@@ -84,7 +84,8 @@ export class Trainer {
     const trainable = options.trainable ?? graph.paramTensors();
     const entries: ParamEntry[] = trainable.map((t) => {
       const e = graph.params.get(t.name);
-      if (!e || e.tensor !== t) throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `'${t.name}' is not a parameter of this graph`, { name: t.name });
+      if (!e || e.tensor !== t)
+        throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `'${t.name}' is not a parameter of this graph`, { name: t.name });
       return e;
     });
     const lr = graph.input(LR_INPUT, [], graph.dtype);
@@ -107,7 +108,13 @@ export class Trainer {
     for (const s of built.state) alloc(s.input.name, s.input, s.init, s.next);
 
     const keep = [...slots.keys()].map((n) => graph.inputs.get(n) ?? graph.params.get(n)!.tensor);
-    const model = exportModel({ graph, outputs: trainOutputs, paramsAs: 'inputs', keepInputs: [...keep, lr], modelName: 'train' });
+    const model = exportModel({
+      graph,
+      outputs: trainOutputs,
+      paramsAs: 'inputs',
+      keepInputs: [...keep, lr],
+      modelName: 'train',
+    });
     const batchInputs = model.inputs.filter((t) => t.kind === 'input' && !slots.has(t.name) && t.name !== LR_INPUT);
     const session = await createSession(model.bytes, options);
     return new Trainer(options, session, slots, batchInputs, { loss, ...extras });
@@ -144,7 +151,10 @@ export class Trainer {
    * Forward only, with the current parameters (fed from the live ORT tensors; nothing is re-serialised after the
    * first call per output set). Only the inputs the requested outputs need must be in `batch`.
    */
-  async evaluate(batch: Batch, names: readonly string[] = Object.keys(this.outputs)): Promise<Record<string, TensorData>> {
+  async evaluate(
+    batch: Batch,
+    names: readonly string[] = Object.keys(this.outputs),
+  ): Promise<Record<string, TensorData>> {
     const key = [...names].sort().join('\n');
     let entry = this.evalSessions.get(key);
     if (!entry) {
@@ -166,7 +176,9 @@ export class Trainer {
 
   /** ONNX bytes of the forward graph for `outputs` (names of trainer outputs, or tensors by chosen name). */
   exportInference(outputs: readonly string[] | Readonly<Record<string, Tensor>>): Uint8Array {
-    const outs = Array.isArray(outputs) ? this.pick(outputs as readonly string[]) : (outputs as Readonly<Record<string, Tensor>>);
+    const outs = Array.isArray(outputs)
+      ? this.pick(outputs as readonly string[])
+      : (outputs as Readonly<Record<string, Tensor>>);
     return exportModel({
       graph: this.options.graph,
       outputs: outs,
@@ -185,7 +197,8 @@ export class Trainer {
   setParam(name: string, values: ArrayLike<number>): void {
     const s = this.slot(name);
     const data = s.cur.data as FloatData;
-    if (values.length !== data.length) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `param '${name}' has ${data.length} values`, { name });
+    if (values.length !== data.length)
+      throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `param '${name}' has ${data.length} values`, { name });
     data.set(values);
   }
 
@@ -203,7 +216,8 @@ export class Trainer {
     const opt = ckpt.meta['optimizer'] as { kind?: string } | undefined;
     const mismatch = (message: string, details: Record<string, unknown>): GraphError =>
       new GraphError('LW_GRAPH_CHECKPOINT_MISMATCH', message, details);
-    if (opt?.kind !== this.options.optimizer.kind) throw mismatch('optimizer differs', { expected: this.options.optimizer.kind, got: opt?.kind });
+    if (opt?.kind !== this.options.optimizer.kind)
+      throw mismatch('optimizer differs', { expected: this.options.optimizer.kind, got: opt?.kind });
     const names = new Set(ckpt.entries.map((e) => e.name));
     const missing = [...this.slots.keys()].filter((n) => !names.has(n));
     const extra = [...names].filter((n) => !this.slots.has(n));
@@ -235,7 +249,11 @@ export class Trainer {
     const out: Record<string, Tensor> = {};
     for (const n of names) {
       const t = this.outputs[n];
-      if (!t) throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `no output named '${n}'`, { name: n, known: Object.keys(this.outputs) });
+      if (!t)
+        throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `no output named '${n}'`, {
+          name: n,
+          known: Object.keys(this.outputs),
+        });
       out[n] = t;
     }
     return out;
@@ -243,7 +261,8 @@ export class Trainer {
 
   private slot(name: string): Slot {
     const s = this.slots.get(name);
-    if (!s || !this.options.graph.params.has(name)) throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `no parameter '${name}'`, { name });
+    if (!s || !this.options.graph.params.has(name))
+      throw new GraphError('LW_GRAPH_UNKNOWN_NAME', `no parameter '${name}'`, { name });
     return s;
   }
 }

@@ -42,7 +42,8 @@ interface LooseArgs {
   readonly timeoutMs?: number;
 }
 
-const asRecord = (v: unknown): Readonly<Record<string, unknown>> => (typeof v === 'object' && v !== null ? { ...v } : {});
+const asRecord = (v: unknown): Readonly<Record<string, unknown>> =>
+  typeof v === 'object' && v !== null ? { ...v } : {};
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -52,7 +53,11 @@ export function fillParams(url: string, params: unknown): string {
   const p = asRecord(params);
   return url.replace(/:([A-Za-z0-9_]+)/g, (_, name: string) => {
     const v = p[name];
-    if (typeof v !== 'string' && typeof v !== 'number') throw new ProtocolError('LW_PROTO_INVALID_ARGUMENT', `url parameter :${name} of ${url} is missing`, { url, name });
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw new ProtocolError('LW_PROTO_INVALID_ARGUMENT', `url parameter :${name} of ${url} is missing`, {
+        url,
+        name,
+      });
     return encodeURIComponent(String(v));
   });
 }
@@ -82,8 +87,16 @@ export class ApiClient {
   static async login(opts: Omit<ApiClientOptions, 'auth'>, username: string, password: string): Promise<ApiClient> {
     const reply = await new ApiClient(opts).request(LoginRoute, { body: { username, password } });
     const cookie = reply.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-    if (!cookie) throw new ApiError('LW_PROTO_HTTP_REPLY_INVALID', `${describeRoute(LoginRoute)}: no ${SESSION_COOKIE} cookie in the answer`, reply.status);
-    return new ApiClient({ ...opts, auth: { kind: 'session', cookie: cookie.split(';')[0]!, csrfToken: reply.body.csrfToken } });
+    if (!cookie)
+      throw new ApiError(
+        'LW_PROTO_HTTP_REPLY_INVALID',
+        `${describeRoute(LoginRoute)}: no ${SESSION_COOKIE} cookie in the answer`,
+        reply.status,
+      );
+    return new ApiClient({
+      ...opts,
+      auth: { kind: 'session', cookie: cookie.split(';')[0]!, csrfToken: reply.body.csrfToken },
+    });
   }
 
   /** The answer's body, typed and checked; see `request` for the status and headers too. */
@@ -111,7 +124,10 @@ export class ApiClient {
     return { status: res.status, headers: res.headers, body: value };
   }
 
-  private encode(route: Route, args: LooseArgs): { headers: Record<string, string>; body: string | Uint8Array | undefined } {
+  private encode(
+    route: Route,
+    args: LooseArgs,
+  ): { headers: Record<string, string>; body: string | Uint8Array | undefined } {
     const headers: Record<string, string> = {};
     if (this.auth.kind === 'bearer') headers['authorization'] = `Bearer ${this.auth.token}`;
     if (this.auth.kind === 'session') {
@@ -133,7 +149,13 @@ export class ApiClient {
 function transportError(route: Route, u: URL, e: unknown, timedOut: boolean): ApiError {
   const details = { route: describeRoute(route), url: `${u.origin}${u.pathname}` };
   const why = e instanceof Error ? e.message : String(e);
-  if (timedOut) return new ApiError('LW_PROTO_HTTP_TIMEOUT', `${describeRoute(route)}: no complete answer in time (${why})`, null, details, { cause: e });
+  if (timedOut)
+    return new ApiError(
+      'LW_PROTO_HTTP_TIMEOUT',
+      `${describeRoute(route)}: no complete answer in time (${why})`,
+      null,
+      details,
+      { cause: e },
+    );
   return new ApiError('LW_PROTO_HTTP_NETWORK', `${describeRoute(route)}: ${why}`, null, details, { cause: e });
 }
-

@@ -10,7 +10,8 @@ import type { Route } from './route.js';
 
 // The contract's dates are JSON-schema `date-time`; TypeBox checks a format only once it is registered, and an
 // unregistered format fails every value.
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}T/.test(v));
+if (!FormatRegistry.Has('date-time'))
+  FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}T/.test(v));
 
 const errorBodyCheck = TypeCompiler.Compile(ErrorBody);
 const checkers = new Map<TSchema, TypeCheck<TSchema>>();
@@ -32,7 +33,10 @@ function firstProblem(schema: TSchema, value: unknown): string | null {
 export const describeRoute = (route: Route): string => `${route.method} ${route.url}`;
 
 function invalid(route: Route, status: number, why: string): ApiError {
-  return new ApiError('LW_PROTO_HTTP_REPLY_INVALID', `${describeRoute(route)}: HTTP ${status}: ${why}`, status, { route: describeRoute(route), status });
+  return new ApiError('LW_PROTO_HTTP_REPLY_INVALID', `${describeRoute(route)}: HTTP ${status}: ${why}`, status, {
+    route: describeRoute(route),
+    status,
+  });
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -70,5 +74,9 @@ export function errorFor(route: Route, status: number, bytes: Uint8Array): ApiEr
   if (parsed.ok && errorBodyCheck.Check(parsed.value)) {
     return new ApiError(parsed.value.code, parsed.value.message, status, { route: describeRoute(route), status });
   }
-  return invalid(route, status, `an error answer without a {code, message} body: ${JSON.stringify(text.slice(0, 200))}`);
+  return invalid(
+    route,
+    status,
+    `an error answer without a {code, message} body: ${JSON.stringify(text.slice(0, 200))}`,
+  );
 }

@@ -40,8 +40,12 @@ export type ReplyOf<R extends Route> = [SuccessKeys<R>] extends [never]
 /** `{ key: T }`, or `{ key?: T }` when every field of T is optional (so `{}` would do). */
 type Slot<K extends string, T> = Record<never, never> extends T ? { readonly [P in K]?: T } : { readonly [P in K]: T };
 
-type ParamsArg<R extends Route> = R['schema'] extends { params: infer P extends TSchema } ? Slot<'params', Static<P>> : { readonly params?: undefined };
-type QueryArg<R extends Route> = R['schema'] extends { querystring: infer Q extends TSchema } ? Slot<'query', Static<Q>> : { readonly query?: undefined };
+type ParamsArg<R extends Route> = R['schema'] extends { params: infer P extends TSchema }
+  ? Slot<'params', Static<P>>
+  : { readonly params?: undefined };
+type QueryArg<R extends Route> = R['schema'] extends { querystring: infer Q extends TSchema }
+  ? Slot<'query', Static<Q>>
+  : { readonly query?: undefined };
 type BodyArg<R extends Route> = R['schema'] extends { body: infer B extends TSchema }
   ? { readonly body: Static<B>; readonly contentType?: undefined }
   : {
@@ -69,7 +73,8 @@ type Target<R extends Route> = ParamsArg<R> | { readonly path: string; readonly 
 export type CallArgs<R extends Route> = CommonArgs & Target<R> & QueryArg<R> & BodyArg<R>;
 
 /** The argument list of `call(route, …)`: optional when the route needs nothing. */
-export type CallRest<R extends Route> = Record<never, never> extends CallArgs<R> ? [args?: CallArgs<R>] : [args: CallArgs<R>];
+export type CallRest<R extends Route> =
+  Record<never, never> extends CallArgs<R> ? [args?: CallArgs<R>] : [args: CallArgs<R>];
 
 /** A successful call with what came with it (login reads the session cookie from `headers`). */
 export interface Reply<T> {

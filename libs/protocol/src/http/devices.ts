@@ -55,7 +55,10 @@ export const GetDeviceRoute = {
 } as const;
 
 export const ScoreQuery = Type.Object(
-  { from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) },
+  {
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
   { additionalProperties: false },
 );
 export type ScoreQuery = Static<typeof ScoreQuery>;

@@ -30,7 +30,11 @@ export const JobStatus = Type.Union([
 export type JobStatus = Static<typeof JobStatus>;
 
 /** Model version strings (same pattern as the MQTT protocol's ModelVersion). */
-export const JobModelVersion = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', minLength: 1, maxLength: 64 });
+export const JobModelVersion = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
+  minLength: 1,
+  maxLength: 64,
+});
 
 /** What a worker reports while it works; shown live in the UI. All fields but `phase` optional (null = unknown). */
 export const JobProgress = Type.Object(
@@ -127,7 +131,7 @@ export const CreateJobRoute = {
   url: '/api/jobs',
   schema: {
     tags: ['jobs'],
-    description: 'Admin: snapshot the line\'s review data and enqueue a fine-tune from the line\'s live model',
+    description: "Admin: snapshot the line's review data and enqueue a fine-tune from the line's live model",
     body: CreateJobBody,
     response: { 201: JobView, ...errorResponses },
   },
@@ -254,7 +258,12 @@ export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 export const HeartbeatRoute = {
   method: 'POST',
   url: '/api/worker/jobs/:id/heartbeat',
-  schema: { tags: ['worker'], params: JobIdParams, body: HeartbeatBody, response: { 200: HeartbeatResponse, ...errorResponses } },
+  schema: {
+    tags: ['worker'],
+    params: JobIdParams,
+    body: HeartbeatBody,
+    response: { 200: HeartbeatResponse, ...errorResponses },
+  },
 } as const;
 
 export const DatasetKind = Type.Union([Type.Literal('px'), Type.Literal('img'), Type.Literal('normal')]);

@@ -9,7 +9,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Id, IsoDate, errorResponses } from './common.js';
 
 /** Same pattern as the MQTT protocol's ModelVersion. */
-export const RegistryVersion = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', minLength: 1, maxLength: 64 });
+export const RegistryVersion = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
+  minLength: 1,
+  maxLength: 64,
+});
 
 export const ModelStatus = Type.Union([
   Type.Literal('candidate'),

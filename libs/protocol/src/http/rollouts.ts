@@ -28,14 +28,18 @@ export const TargetState = Type.Union([
 export type TargetState = Static<typeof TargetState>;
 
 const Num = (min: number, max: number) => Type.Number({ minimum: min, maximum: max });
-const Count = (d: string) => Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], { description: d });
+const Count = (d: string) =>
+  Type.Union([Type.Integer({ minimum: 1, maximum: 100_000 }), Type.Null()], { description: d });
 
 /** The full policy (defaults merged with the stored line/fleet overrides and per-rollout overrides). */
 export const RolloutPolicyBody = Type.Object(
   {
     requireEligible: Type.Boolean(),
     shadow: Type.Union([
-      Type.Object({ durationS: Type.Integer({ minimum: 1, maximum: 604_800 }), minFrames: Type.Integer({ minimum: 0 }) }),
+      Type.Object({
+        durationS: Type.Integer({ minimum: 1, maximum: 604_800 }),
+        minFrames: Type.Integer({ minimum: 0 }),
+      }),
       Type.Null(),
     ]),
     canaryDevices: Count('canary size in devices (wins over canaryPercent)'),
@@ -60,7 +64,8 @@ export const RolloutPolicyBody = Type.Object(
     healthGraceS: Type.Number({
       minimum: 0,
       maximum: 3600,
-      description: 'judge health only this long after a device went live (≥ 2 agent health intervals: a window spanning the swap carries its load spike)',
+      description:
+        'judge health only this long after a device went live (≥ 2 agent health intervals: a window spanning the swap carries its load spike)',
     }),
     healthSustainS: Type.Number({
       minimum: 0,
@@ -191,7 +196,11 @@ export const GetRolloutPolicyRoute = {
     tags: ['rollouts'],
     params: PolicyScopeParams,
     response: {
-      200: Type.Object({ scope: Type.String(), overrides: Type.Record(Type.String(), Type.Unknown()), effective: RolloutPolicyBody }),
+      200: Type.Object({
+        scope: Type.String(),
+        overrides: Type.Record(Type.String(), Type.Unknown()),
+        effective: RolloutPolicyBody,
+      }),
       ...errorResponses,
     },
   },
@@ -205,7 +214,11 @@ export const PutRolloutPolicyRoute = {
     params: PolicyScopeParams,
     body: Type.Record(Type.String(), Type.Unknown()),
     response: {
-      200: Type.Object({ scope: Type.String(), overrides: Type.Record(Type.String(), Type.Unknown()), effective: RolloutPolicyBody }),
+      200: Type.Object({
+        scope: Type.String(),
+        overrides: Type.Record(Type.String(), Type.Unknown()),
+        effective: RolloutPolicyBody,
+      }),
       ...errorResponses,
     },
   },

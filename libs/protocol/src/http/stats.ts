@@ -13,5 +13,8 @@ export type LineLabelStats = Static<typeof LineLabelStats>;
 export const LabelStatsRoute = {
   method: 'GET',
   url: '/api/stats/labels',
-  schema: { tags: ['labels'], response: { 200: Type.Object({ lines: Type.Array(LineLabelStats) }), ...errorResponses } },
+  schema: {
+    tags: ['labels'],
+    response: { 200: Type.Object({ lines: Type.Array(LineLabelStats) }), ...errorResponses },
+  },
 } as const;

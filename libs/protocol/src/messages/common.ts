@@ -15,9 +15,19 @@ export const Id = (description: string): ReturnType<typeof Type.String> =>
 export const DeviceId = Id('Device id; equals the {device} topic segment.');
 export const CameraId = Id('Camera id, unique within a device.');
 /** ULID/UUID-like: producers pick, the controller dedupes on (device, seq) and uses the id for acks. */
-export const EventId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', minLength: 8, maxLength: 64, description: 'Event id (e.g. ULID)' });
+export const EventId = Type.String({
+  pattern: '^[A-Za-z0-9_-]{8,64}$',
+  minLength: 8,
+  maxLength: 64,
+  description: 'Event id (e.g. ULID)',
+});
 /** Registry version string as published by the controller, e.g. `2.3.0+57`. Kept lenient on purpose. */
-export const ModelVersion = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', minLength: 1, maxLength: 64, description: 'Model version' });
+export const ModelVersion = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
+  minLength: 1,
+  maxLength: 64,
+  description: 'Model version',
+});
 export const RolloutId = Id('Rollout id chosen by the controller.');
 
 /** Epoch milliseconds (UTC). Integers: cheap to compare, no time-zone or format ambiguity. */
@@ -25,7 +35,12 @@ export const Timestamp = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_0
 export const Counter = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 /** Sparkplug-B-style birth/death sequence; compared for equality only, wraps at 2^32. */
 export const BdSeq = Type.Integer({ minimum: 0, maximum: 0xffff_ffff, description: 'Birth/death sequence' });
-export const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$', minLength: 64, maxLength: 64, description: 'Lower-case hex SHA-256' });
+export const Sha256Hex = Type.String({
+  pattern: '^[0-9a-f]{64}$',
+  minLength: 64,
+  maxLength: 64,
+  description: 'Lower-case hex SHA-256',
+});
 export const Base64 = (maxLength: number): ReturnType<typeof Type.String> =>
   Type.String({ pattern: '^[A-Za-z0-9+/]+={0,2}$', minLength: 4, maxLength });
 /** Image scores are model-specific and may exceed 1, but are never negative; the bound only rejects garbage. */

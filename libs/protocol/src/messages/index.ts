@@ -76,7 +76,9 @@ export const MESSAGE_DEFS: Readonly<Record<MessageKind, MessageDef>> = {
   status: def('status', { refine: (m) => uniqueCameras(m.cameras) }),
   health: def('health', {
     refine: (m) =>
-      m.latencyMs.p50 > m.latencyMs.p99 ? 'latencyMs.p50 must not exceed latencyMs.p99' : uniqueCameras(m.cameras.map((c) => c.camera)),
+      m.latencyMs.p50 > m.latencyMs.p99
+        ? 'latencyMs.p50 must not exceed latencyMs.p99'
+        : uniqueCameras(m.cameras.map((c) => c.camera)),
   }),
   desiredModel: def('desiredModel', {
     // A rollback returns to a version already proven live; shadowing it again would only delay recovery.
@@ -84,7 +86,9 @@ export const MESSAGE_DEFS: Readonly<Record<MessageKind, MessageDef>> = {
   }),
   modelReport: def('modelReport', {
     refine: (m) =>
-      (m.state === 'failed') !== (m.reason !== undefined) ? 'reason is required when, and only when, state is "failed"' : undefined,
+      (m.state === 'failed') !== (m.reason !== undefined)
+        ? 'reason is required when, and only when, state is "failed"'
+        : undefined,
   }),
   threshold: def('threshold'),
 };
