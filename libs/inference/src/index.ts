@@ -1,5 +1,13 @@
 export { INFERENCE_ERRORS, InferenceError, isInferenceError, type InferenceErrorCode } from './errors.js';
-export { parseProviders, SUPPORTED_PROVIDERS, type ProviderAttempt, type SupportedProvider } from './providers.js';
+export {
+  parseProviders,
+  providerConfig,
+  SUPPORTED_PROVIDERS,
+  type ProviderAttempt,
+  type ProviderConfig,
+  type ProviderSettings,
+  type SupportedProvider,
+} from './providers.js';
 export { InferenceSession, type SessionOptions, type TensorSpec } from './session.js';
 export {
   elementCount,

@@ -39,6 +39,34 @@ export function parseProviders(names: readonly string[]): SupportedProvider[] {
   });
 }
 
+/** Per-provider settings passed through to onnxruntime (ignored by providers they do not concern). */
+export interface ProviderSettings {
+  /** GPU ordinal for `cuda` and `tensorrt` (onnxruntime's `deviceId`). Default 0. */
+  readonly deviceId?: number;
+  /** TensorRT only: where built engines are cached (a rebuild takes minutes), and whether FP16 kernels are allowed. */
+  readonly tensorrt?: { readonly engineCacheDir?: string; readonly fp16?: boolean };
+}
+
+/** One provider's entry for onnxruntime's `executionProviders`: a plain name, or an object with its options. */
+export type ProviderConfig = SupportedProvider | ({ readonly name: 'cuda' | 'tensorrt' } & Record<string, unknown>);
+
+/**
+ * onnxruntime's config for one provider. TensorRT takes its documented provider-option keys (`trt_fp16_enable`,
+ * `trt_engine_cache_enable`, `trt_engine_cache_path`), string-valued as onnxruntime's options map expects.
+ */
+export function providerConfig(provider: SupportedProvider, settings: ProviderSettings = {}): ProviderConfig {
+  if (provider === 'cpu') return provider;
+  const deviceId = settings.deviceId !== undefined ? { deviceId: settings.deviceId } : {};
+  if (provider === 'cuda') return settings.deviceId !== undefined ? { name: 'cuda', ...deviceId } : provider;
+  const trt = settings.tensorrt ?? {};
+  const options: Record<string, string> = {
+    ...(trt.fp16 !== undefined ? { trt_fp16_enable: trt.fp16 ? '1' : '0' } : {}),
+    ...(trt.engineCacheDir ? { trt_engine_cache_enable: '1', trt_engine_cache_path: trt.engineCacheDir } : {}),
+  };
+  if (Object.keys(options).length === 0 && settings.deviceId === undefined) return provider;
+  return { name: 'tensorrt', ...deviceId, ...options };
+}
+
 /** First line of an onnxruntime message: the rest is a C++ stack that helps nobody reading a health report. */
 export function shortReason(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);

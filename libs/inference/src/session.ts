@@ -5,10 +5,16 @@
 import { InferenceError } from './errors.js';
 import { ortCreateSession, type OrtFeeds, type OrtSession, type OrtSessionOptions, type OrtTensor } from './ort.js';
 import type { ExecutionProvider } from '@linewatch/protocol';
-import { parseProviders, shortReason, type ProviderAttempt } from './providers.js';
+import {
+  parseProviders,
+  providerConfig,
+  shortReason,
+  type ProviderAttempt,
+  type ProviderSettings,
+} from './providers.js';
 import { fromOrtTensor, toOrtTensor, zerosLike, type TensorData, type TensorDType } from './tensor.js';
 
-export interface SessionOptions {
+export interface SessionOptions extends ProviderSettings {
   /** Tried one at a time, in order; the first that opens the model wins. Default `['cpu']`. */
   executionProviders?: readonly string[];
   intraOpThreads?: number;
@@ -54,7 +60,7 @@ export class InferenceSession {
     const attempts: ProviderAttempt[] = [];
     for (const provider of providers) {
       const ortOptions: OrtSessionOptions = {
-        executionProviders: [provider],
+        executionProviders: [providerConfig(provider, options)],
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         logSeverityLevel: options.logSeverityLevel ?? 3,
         executionMode: 'sequential',

@@ -9,6 +9,7 @@ import {
   isInferenceError,
   ortBackends,
   parseProviders,
+  providerConfig,
   type TensorData,
 } from '../src/index.js';
 import { reluPlusOneModel } from './tiny-model.js';
@@ -108,5 +109,36 @@ test('warm-up runs the model with zeros and reports timings', async () => {
   const times = await s.warmUp(3, 4);
   assert.equal(times.length, 3);
   assert.ok(times.every((ms) => ms >= 0 && Number.isFinite(ms)));
+  await s.release();
+});
+
+test('provider settings reach onnxruntime as provider options: device id for CUDA, engine cache and FP16 for TensorRT', () => {
+  assert.equal(providerConfig('cpu', { deviceId: 1, tensorrt: { fp16: true } }), 'cpu');
+  assert.equal(providerConfig('cuda'), 'cuda');
+  assert.deepEqual(providerConfig('cuda', { deviceId: 1 }), { name: 'cuda', deviceId: 1 });
+  assert.equal(providerConfig('tensorrt'), 'tensorrt');
+  assert.deepEqual(
+    providerConfig('tensorrt', { deviceId: 0, tensorrt: { engineCacheDir: '/var/cache/trt', fp16: true } }),
+    {
+      name: 'tensorrt',
+      deviceId: 0,
+      trt_fp16_enable: '1',
+      trt_engine_cache_enable: '1',
+      trt_engine_cache_path: '/var/cache/trt',
+    },
+  );
+  assert.deepEqual(providerConfig('tensorrt', { tensorrt: { fp16: false } }), {
+    name: 'tensorrt',
+    trt_fp16_enable: '0',
+  });
+});
+
+test('a CPU session opens with GPU provider settings present (they concern other providers only)', async () => {
+  const s = await InferenceSession.open(reluPlusOneModel(), {
+    executionProviders: ['cuda', 'cpu'],
+    deviceId: 0,
+    tensorrt: { fp16: true, engineCacheDir: tmpdir() },
+  });
+  assert.ok(s.provider === 'cpu' || s.provider === 'cuda');
   await s.release();
 });
