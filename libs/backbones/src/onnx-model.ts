@@ -81,6 +81,14 @@ export interface CheckedBackbone {
  */
 export function checkBackboneModel(model: ModelProto, m: BackboneManifest, source: string): CheckedBackbone {
   const graph = model.graph as IGraphProto;
+  const opset = checkFormat(model, graph, source);
+  const input = checkImageInput(graph, m, source);
+  checkTaps(graph, m, source);
+  return { input, opset };
+}
+
+/** One file, a recent enough opset, and no op whose meaning changed below the merged graph's opset. */
+function checkFormat(model: ModelProto, graph: IGraphProto, source: string): number {
   const external = (graph.initializer ?? []).find((t) => t.dataLocation === EXTERNAL);
   if (external) {
     throw new BackboneError(
@@ -105,7 +113,11 @@ export function checkBackboneModel(model: ModelProto, m: BackboneManifest, sourc
       { source, opset },
     );
   }
+  return opset;
+}
 
+/** The single float32 NCHW image input the manifest names, at the manifest's size where the model fixes it. */
+function checkImageInput(graph: IGraphProto, m: BackboneManifest, source: string): IValueInfoProto {
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const inputs = (graph.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
   const input = inputs.find((i) => i.name === m.inputName);
@@ -159,7 +171,11 @@ export function checkBackboneModel(model: ModelProto, m: BackboneManifest, sourc
       );
     }
   }
+  return input;
+}
 
+/** Every tap names a tensor the main graph computes. */
+function checkTaps(graph: IGraphProto, m: BackboneManifest, source: string): void {
   const produced = new Set<string>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o) produced.add(o);
   for (const f of m.features) {
@@ -171,7 +187,6 @@ export function checkBackboneModel(model: ModelProto, m: BackboneManifest, sourc
       );
     }
   }
-  return { input, opset };
 }
 
 /**

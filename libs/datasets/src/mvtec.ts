@@ -73,15 +73,12 @@ async function listDir(path: string, what: string): Promise<{ dirs: string[]; fi
   }
 }
 
-/** Lists an MVTec-layout dataset. Throws LW_DATA_MISSING_FOLDER / LW_DATA_MISSING_MASK / LW_DATA_EMPTY. */
-export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<MvtecDataset> {
-  const splits = opts.splits ?? ['train', 'test'];
-  const requireMasks = opts.requireMasks ?? true;
-  const top = await listDir(root, 'dataset root');
-  const samples: MvtecSample[] = [];
-  const defectTypes = new Set<string>();
+type MaskLookup = (defect: string) => Promise<Set<string> | null>;
+
+/** The mask names of each defect type's ground_truth folder, read once (null: folder absent and masks optional). */
+function maskLookup(root: string, requireMasks: boolean): MaskLookup {
   const maskDirs = new Map<string, Set<string> | null>();
-  const masksOf = async (defect: string): Promise<Set<string> | null> => {
+  return async (defect) => {
     if (!maskDirs.has(defect)) {
       const dir = join(root, 'ground_truth', defect);
       try {
@@ -93,49 +90,76 @@ export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<
     }
     return maskDirs.get(defect)!;
   };
+}
+
+/** `<root>/ground_truth/<defect>/<stem>_mask.png` when present; a missing one is an error when masks are required. */
+async function maskPathOf(
+  root: string,
+  defectType: string,
+  path: string,
+  stem: string,
+  masksOf: MaskLookup,
+  requireMasks: boolean,
+): Promise<string | null> {
+  const masks = await masksOf(defectType);
+  const maskName = `${stem}_mask.png`;
+  const expected = join(root, 'ground_truth', defectType, maskName);
+  if (masks?.has(maskName)) return expected;
+  if (requireMasks) {
+    throw new DatasetError(DatasetErrorCodes.MISSING_MASK, `no mask for ${path}: expected ${expected}`, {
+      path,
+      expectedMask: expected,
+    });
+  }
+  return null;
+}
+
+/** One split's images: `<split>/good` (normal) and `<split>/<defect>` folders, with their masks. */
+async function loadSplit(
+  root: string,
+  split: Split,
+  masksOf: MaskLookup,
+  requireMasks: boolean,
+): Promise<MvtecSample[]> {
+  const splitDir = join(root, split);
+  const kinds = (await listDir(splitDir, split)).dirs;
+  if (!kinds.includes('good')) {
+    throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `normal-image folder missing: ${join(splitDir, 'good')}`, {
+      path: join(splitDir, 'good'),
+    });
+  }
+  const samples: MvtecSample[] = [];
+  for (const defectType of kinds) {
+    const files = (await listDir(join(splitDir, defectType), `${split}/${defectType}`)).files.filter(isImageFile);
+    const normal = defectType === 'good';
+    for (const name of files) {
+      const stem = name.slice(0, name.length - extname(name).length);
+      const path = join(splitDir, defectType, name);
+      const maskPath = normal ? null : await maskPathOf(root, defectType, path, stem, masksOf, requireMasks);
+      samples.push({ path, maskPath, label: normal ? 0 : 1, split, defectType, stem });
+    }
+  }
+  return samples;
+}
+
+/** Lists an MVTec-layout dataset. Throws LW_DATA_MISSING_FOLDER / LW_DATA_MISSING_MASK / LW_DATA_EMPTY. */
+export async function loadMvtec(root: string, opts: MvtecOptions = {}): Promise<MvtecDataset> {
+  const splits = opts.splits ?? ['train', 'test'];
+  const requireMasks = opts.requireMasks ?? true;
+  const top = await listDir(root, 'dataset root');
+  const masksOf = maskLookup(root, requireMasks);
+  const samples: MvtecSample[] = [];
   for (const split of splits) {
     if (!top.dirs.includes(split)) {
       throw new DatasetError(DatasetErrorCodes.MISSING_FOLDER, `${split} folder missing: ${join(root, split)}`, {
         path: join(root, split),
       });
     }
-    const splitDir = join(root, split);
-    const kinds = (await listDir(splitDir, split)).dirs;
-    if (!kinds.includes('good')) {
-      throw new DatasetError(
-        DatasetErrorCodes.MISSING_FOLDER,
-        `normal-image folder missing: ${join(splitDir, 'good')}`,
-        {
-          path: join(splitDir, 'good'),
-        },
-      );
-    }
-    for (const defectType of kinds) {
-      const files = (await listDir(join(splitDir, defectType), `${split}/${defectType}`)).files.filter(isImageFile);
-      const normal = defectType === 'good';
-      if (!normal && files.length > 0) defectTypes.add(defectType);
-      for (const name of files) {
-        const stem = name.slice(0, name.length - extname(name).length);
-        const path = join(splitDir, defectType, name);
-        let maskPath: string | null = null;
-        if (!normal) {
-          const masks = await masksOf(defectType);
-          const maskName = `${stem}_mask.png`;
-          if (masks?.has(maskName)) maskPath = join(root, 'ground_truth', defectType, maskName);
-          else if (requireMasks) {
-            throw new DatasetError(
-              DatasetErrorCodes.MISSING_MASK,
-              `no mask for ${path}: expected ${join(root, 'ground_truth', defectType, maskName)}`,
-              { path, expectedMask: join(root, 'ground_truth', defectType, maskName) },
-            );
-          }
-        }
-        samples.push({ path, maskPath, label: normal ? 0 : 1, split, defectType, stem });
-      }
-    }
+    samples.push(...(await loadSplit(root, split, masksOf, requireMasks)));
   }
   if (samples.length === 0)
     throw new DatasetError(DatasetErrorCodes.EMPTY, `no images found under ${root}`, { path: root });
+  const defectTypes = new Set(samples.filter((x) => x.label === 1).map((x) => x.defectType));
   return { root, defectTypes: [...defectTypes].sort(), samples };
 }
 
