@@ -7,6 +7,8 @@ export const UserView = Type.Object({
   username: Type.String(),
   role: Role,
   lines: Type.Array(Type.String()),
+  /** A one-time password (bootstrap or reset) is in use: only session, logout and password change are allowed. */
+  mustChangePassword: Type.Boolean(),
 });
 export type UserView = Static<typeof UserView>;
 
