@@ -26,6 +26,20 @@ export const HealthSchema = Type.Object(
     latencyMs: Type.Object({ p50: Ms, p99: Ms }),
     /** Events on disk not yet acked: a growing outbox means the controller or the link is behind. */
     outbox: Type.Object({ depth: Counter, bytes: Counter }),
+    /**
+     * Active problems (what makes the status `degraded`), keyed by the part that reports them, with their coded reason:
+     * e.g. `{ key: 'provider', code: 'LW_AGENT_PROVIDER_FALLBACK', message: 'cuda unavailable (…); running on cpu' }`.
+     */
+    problems: Type.Optional(
+      Type.Array(
+        Type.Object({
+          key: Type.String({ minLength: 1, maxLength: 64 }),
+          code: Type.String({ pattern: '^LW_[A-Z0-9_]+$', maxLength: 64 }),
+          message: Type.String({ maxLength: 512 }),
+        }),
+        { maxItems: 32 },
+      ),
+    ),
   },
   { $id: 'linewatch/v1/health', description: 'Health telemetry' },
 );
