@@ -5,18 +5,27 @@
  * First start (everything kept in `.linewatch/` at the repository root, git-ignored): a signing key pair, the first
  * normal-only model trained on synthetic normal surfaces (`demo` preset, progress bar, about a minute), the
  * controller's config (worker token, trusted key), the bootstrap admin, the demo devices provisioned through the
- * admin API and the first model registered. Later starts reuse all of it. Ctrl-C stops everything: agents first
- * (they still reach the broker to say goodbye), then the worker and the controller; SIGKILL only for a process that
- * ignores SIGTERM.
+ * admin API and the first model registered. Later starts reuse all of it.
+ *
+ * Supervision (start/supervisor.ts): an agent or the worker that crashes is restarted with backoff and the terminal
+ * says so; the controller failing stops everything. Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop every
+ * child's process group: agents first (they still reach the broker to say goodbye), then the worker and the
+ * controller; SIGKILL only for a process that ignores SIGTERM. A previous instance still running on the state folder,
+ * or its orphans, or another program on the ports, is refused before anything starts (LW_TOOLS_START_*).
  *
  * Knobs (environment): LW_HTTP_PORT (8080), LW_MQTT_PORT (1883), LW_START_AGENTS (3), LW_START_DIR (.linewatch),
  * LW_START_PRESET (demo).
+ *
+ * Exit codes: 0 stopped by a signal; 1 a step or the controller failed; 2 refused to start (LW_TOOLS_START_*).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killOnExit, runTsInherit, spawnTs, stopAll, type Child } from './start/children.js';
+import { killOnExit, runTsInherit, spawnTs, type Child } from './start/children.js';
+import { checkLeftovers, checkPorts, recordOf, removePidFile, selfRecord, writePidFile } from './start/pidfile.js';
+import { StartError } from './start/errors.js';
+import { onStopSignals, Supervisor } from './start/supervisor.js';
 import {
   adminLogin,
   ensureSecrets,
@@ -57,28 +66,44 @@ const paths = {
 };
 const say = (s: string): void => console.log(`linewatch: ${s}`);
 
-const children: Child[] = [];
-killOnExit(children);
+const supervisor = new Supervisor({
+  say,
+  logOf: (name) => join(paths.logs, `${name}.log`),
+  onFatal: () => void shutdown(1),
+  onChange: (running) =>
+    writePidFile(state, {
+      supervisor: selfRecord(),
+      children: running.map((c) => recordOf(c.name, c.proc.pid, c.proc.spawnargs)),
+    }),
+});
+killOnExit(() => supervisor.children());
 let stopping = false;
+let ownsPidFile = false;
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    await stopAll(children, 8000, say);
+    await supervisor.stop();
+    if (ownsPidFile) removePidFile(state);
     say('stopped');
   }
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+onStopSignals(() => void shutdown(0));
 
-function watch(c: Child): Child {
-  children.push(c);
-  void c.exited.then((how) => {
-    if (stopping) return;
-    say(`${c.name} exited unexpectedly (${how}); stopping everything — see ${join(paths.logs, `${c.name}.log`)}`);
-    void shutdown(1);
-  });
-  return c;
+/** Agents and the worker restart on their own; the controller is what they all talk to, so its failure is fatal. */
+function watch(name: string, restart: boolean, spawnIt: () => Child): Child {
+  return supervisor.add({ name, restart, spawn: spawnIt });
+}
+
+/** Refuses a second instance, a previous one's orphans and taken ports; then claims the state folder. */
+async function claimState(): Promise<void> {
+  checkLeftovers(state);
+  await checkPorts([
+    { port: httpPort, knob: 'LW_HTTP_PORT' },
+    { port: mqttPort, knob: 'LW_MQTT_PORT' },
+  ]);
+  writePidFile(state, { supervisor: selfRecord(), children: [] });
+  ownsPidFile = true;
 }
 
 interface SetupState {
@@ -133,7 +158,7 @@ async function startController(secrets: Secrets): Promise<void> {
   say(
     `starting the controller (embedded MQTT broker on :${mqttPort}, SQLite and files in ${join(state, 'controller')})`,
   );
-  const controller = watch(
+  const controller = watch('controller', false, () =>
     spawnTs({
       name: 'controller',
       root,
@@ -212,7 +237,7 @@ async function setUpThroughAdminApi(): Promise<void> {
 }
 
 function startWorkerAndAgents(secrets: Secrets): void {
-  watch(
+  watch('worker', true, () =>
     spawnTs({
       name: 'worker',
       root,
@@ -238,7 +263,7 @@ function startWorkerAndAgents(secrets: Secrets): void {
     }),
   );
   for (const id of layout.devices) {
-    watch(
+    watch(id, true, () =>
       spawnTs({
         name: id,
         root,
@@ -263,14 +288,16 @@ function printRunning(): void {
       `  login:  admin / ${password}   (one-time password from the first start, kept in ${paths.adminPassword}; change it in the UI or POST /api/auth/password)`,
       `  logs:   ${paths.logs}/`,
       '  next:   review flagged frames, paint masks, trigger a fine-tune on the Jobs page, approve the new version and watch the rollout (README: "Walkthrough").',
-      '  Ctrl-C stops everything.',
+      '  Ctrl-C stops everything; a crashed agent or worker is restarted (said here).',
       '',
     ].join('\n'),
   );
 }
 
 async function main(): Promise<void> {
-  mkdirSync(paths.logs, { recursive: true });
+  mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+  chmodSync(state, 0o700);
+  await claimState();
   generateDatabaseClient();
   await ensureKeysAndModel();
   const secrets = ensureSecrets(state);
@@ -282,5 +309,5 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   console.error(`linewatch: ${e instanceof Error ? e.message : String(e)}`);
-  void shutdown(1);
+  void shutdown(e instanceof StartError ? 2 : 1);
 });

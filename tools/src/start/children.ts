@@ -28,20 +28,40 @@ export interface SpawnOptions {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
+/** Any program (the supervisor's tests run tiny scripts); `spawnTs` is this with node + tsx. */
+export interface SpawnProgramOptions {
+  readonly name: string;
+  readonly cwd: string;
+  readonly command: string;
+  readonly args?: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly logFile: string;
+  readonly stage: number;
+  /** Each stdout/stderr line (after it went to the log file). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
 export function spawnTs(o: SpawnOptions): Child {
-  const log: WriteStream = createWriteStream(o.logFile, { flags: 'a' });
+  return spawnProgram({
+    ...o,
+    cwd: o.root,
+    command: process.execPath,
+    args: ['--conditions=@linewatch/source', '--import', 'tsx', o.entry, ...(o.args ?? [])],
+  });
+}
+
+export function spawnProgram(o: SpawnProgramOptions): Child {
+  // Logs hold device credentials' neighbours (URLs, ids) and, on old versions, passwords: owner-only.
+  const log: WriteStream = createWriteStream(o.logFile, { flags: 'a', mode: 0o600 });
   log.write(`\n--- ${new Date().toISOString()} ${o.name} starting ---\n`);
-  const proc = spawn(
-    process.execPath,
-    ['--conditions=@linewatch/source', '--import', 'tsx', o.entry, ...(o.args ?? [])],
-    {
-      cwd: o.root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...o.env },
-      // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops the children in order.
-      detached: true,
-    },
-  );
+  const proc = spawn(o.command, [...(o.args ?? [])], {
+    cwd: o.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...o.env },
+    // Own process group: a terminal's Ctrl-C reaches only `npm start`, which then stops the children in order, and
+    // the group id lets the stop reach what a child started itself (ffmpeg for an RTSP camera).
+    detached: true,
+  });
   for (const stream of ['stdout', 'stderr'] as const) {
     const s = proc[stream]!;
     s.pipe(log, { end: false });
@@ -56,6 +76,16 @@ export function spawnTs(o: SpawnOptions): Child {
   return { name: o.name, proc, exited, stage: o.stage };
 }
 
+/** SIGKILL what is left of a child's process group (its own children) once the child itself is gone. */
+export function killGroup(c: Child): void {
+  if (c.proc.pid === undefined) return;
+  try {
+    process.kill(-c.proc.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is empty, which is the normal case.
+  }
+}
+
 /** Runs a TypeScript entry to completion with the terminal attached (progress bars stay live); resolves its code. */
 export function runTsInherit(root: string, entry: string, args: readonly string[]): Promise<number> {
   const proc = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', entry, ...args], {
@@ -66,13 +96,16 @@ export function runTsInherit(root: string, entry: string, args: readonly string[
 }
 
 /** Last resort when `npm start` itself exits without the staged stop (an uncaught error): no orphans. */
-export function killOnExit(children: readonly Child[]): void {
+export function killOnExit(children: () => readonly Child[]): void {
   process.on('exit', () => {
-    for (const c of children) if (alive(c)) c.proc.kill('SIGKILL');
+    for (const c of children()) {
+      if (alive(c)) c.proc.kill('SIGKILL');
+      killGroup(c);
+    }
   });
 }
 
-const alive = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
+export const alive = (c: Child): boolean => c.proc.exitCode === null && c.proc.signalCode === null;
 
 /** SIGTERM stage by stage, waiting up to `graceMs` per stage; SIGKILL for anything still running after that. */
 export async function stopAll(
@@ -94,6 +127,7 @@ export async function stopAll(
         c.proc.kill('SIGKILL');
         await c.exited;
       }
+      killGroup(c);
     }
   }
 }
