@@ -50,18 +50,37 @@ export interface BuildOptions {
   readonly onScored?: PipelineHooks['scored'];
 }
 
-function trustedKeys(cfg: AgentConfig): KeyObject[] {
-  try {
-    return [loadPublicKey(cfg.model.trustedKeyPath)];
-  } catch (e) {
-    throw new AgentError('LW_AGENT_CONFIG_INVALID', `model.trustedKeyPath: ${reasonOf(e)}`, {
-      path: cfg.model.trustedKeyPath,
-    });
+export function trustedKeys(cfg: AgentConfig): KeyObject[] {
+  return [cfg.model.trustedKeyPath, ...cfg.model.additionalTrustedKeyPaths].map((path) => {
+    try {
+      return loadPublicKey(path);
+    } catch (e) {
+      throw new AgentError('LW_AGENT_CONFIG_INVALID', `model trusted key ${path}: ${reasonOf(e)}`, { path });
+    }
+  });
+}
+
+/**
+ * A model that opened on a later provider than the first configured one (CUDA wanted, CPU serving) keeps the agent
+ * `degraded` with the reason: a GPU device silently on CPU is a capacity problem an operator must see.
+ */
+export function reportProvider(registry: StatusRegistry, wanted: string, model: LoadedModel): void {
+  if (model.provider === wanted) {
+    registry.resolve('provider', `execution provider ${wanted} in use again`);
+    return;
   }
+  const failed = model.attempts.find((a) => a.provider === wanted && !a.ok);
+  registry.raise(
+    'provider',
+    'LW_AGENT_PROVIDER_FALLBACK',
+    `${wanted} unavailable (${failed?.reason ?? 'not tried'}); running on ${model.provider}`,
+    { wanted, provider: model.provider },
+  );
 }
 
 /** Opens a model with the configured inference settings; lost and restored sessions go to the status registry. */
 function modelLoader(cfg: AgentConfig, registry: StatusRegistry, opener: SessionOpener): ModelLoader {
+  const { deviceId, tensorrt } = cfg.inference;
   return (version, manifest, bytes) =>
     LoadedModel.load(
       version,
@@ -77,6 +96,8 @@ function modelLoader(cfg: AgentConfig, registry: StatusRegistry, opener: Session
           restored: () => void registry.resolve('inference', 'inference sessions open again'),
         },
         ...(cfg.inference.intraOpThreads !== undefined ? { intraOpThreads: cfg.inference.intraOpThreads } : {}),
+        ...(deviceId !== undefined ? { deviceId } : {}),
+        ...(tensorrt ? { tensorrt } : {}),
       },
       opener,
     );
@@ -160,7 +181,10 @@ function newUpdater(
     downloadTimeoutMs: cfg.model.downloadTimeoutMs,
     live: () => pipeline.model,
     load,
-    swap: (m) => pipeline.swap(m),
+    swap: (m) => {
+      reportProvider(registry, cfg.inference.executionProviders[0]!, m);
+      return pipeline.swap(m);
+    },
     startShadow: (m) => pipeline.startShadow(m),
     stopShadow: () => pipeline.stopShadow(),
     shadowFrames: () => pipeline.shadowStats?.frames ?? 0,
@@ -189,6 +213,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
   const store = new ModelStore(cfg.dataDir);
   const load = modelLoader(cfg, registry, opts.sessionOpener ?? defaultOpener);
   const model = await startupModel(cfg, store, trusted, load, log);
+  reportProvider(registry, cfg.inference.executionProviders[0]!, model);
   const stateDir = join(cfg.dataDir, 'state');
   const outbox = openOutbox(cfg, address, registry, opts.outboxFs);
   const seq = new SeqCounter(stateDir, outbox.maxSeqOnDisk + 1);

@@ -90,10 +90,14 @@ export const ConfigSchema = Type.Object({
   }),
   inference: Type.Object(
     {
-      /** Tried in order; the first that opens the model is used and reported. */
+      /**
+       * Tried in order; the first that opens the model is used and reported. The first one is what the device is
+       * meant to run on: serving from a later one (CUDA wanted, CPU serving) keeps the status `degraded`
+       * (LW_AGENT_PROVIDER_FALLBACK). Default CPU only; GPU devices say `["cuda", "cpu"]`.
+       */
       executionProviders: Type.Array(Type.Union(SUPPORTED_PROVIDERS.map((p) => Type.Literal(p))), {
         minItems: 1,
-        default: ['cuda', 'cpu'],
+        default: ['cpu'],
       }),
       /**
        * Sessions of the model run side by side, each in its own worker thread. `auto`: on the CPU provider one per core
@@ -103,6 +107,15 @@ export const ConfigSchema = Type.Object({
       /** Threads per session; default from `sessions` (auto) or onnxruntime's own (all cores). */
       intraOpThreads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
       warmUpRuns: Type.Integer({ minimum: 0, maximum: 100, default: 2 }),
+      /** GPU ordinal for `cuda` / `tensorrt` (default 0). */
+      deviceId: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+      /** TensorRT only: engine cache folder (building an engine takes minutes; cache it) and FP16 kernels. */
+      tensorrt: Type.Optional(
+        Type.Object({
+          engineCacheDir: Type.Optional(Type.String({ minLength: 1 })),
+          fp16: Type.Optional(Type.Boolean()),
+        }),
+      ),
     },
     { default: {} },
   ),
@@ -121,11 +134,24 @@ export const ConfigSchema = Type.Object({
   model: Type.Object({
     /** Ed25519 public key (PEM) that model packages must be signed with. */
     trustedKeyPath: Type.String({ minLength: 1 }),
+    /** More trusted keys (key rotation: enrollment writes every key the controller trusts). */
+    additionalTrustedKeyPaths: Type.Array(Type.String({ minLength: 1 }), { maxItems: 16, default: [] }),
     /** Package (dir or .tar[.gz]) installed when the data dir holds no model yet. */
     initialPackage: Type.Optional(Type.String({ minLength: 1 })),
     maxDownloadBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024 }),
     downloadTimeoutMs: Type.Integer({ minimum: 1000, default: 600_000 }),
   }),
+  /**
+   * The controller this device was enrolled with: `caFile` is the CA that HTTPS model downloads are verified against
+   * (Node's trust store when absent). Written by `linewatch-agent enroll`.
+   */
+  controller: Type.Object(
+    {
+      url: Type.Optional(Type.String({ pattern: '^https?://' })),
+      caFile: Type.Optional(Type.String({ minLength: 1 })),
+    },
+    { default: {} },
+  ),
   dataDir: Type.String({ minLength: 1, default: './agent-data' }),
   healthIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
   /** Publish every Nth frame's score (1 = every frame). Flagging is never decimated. */

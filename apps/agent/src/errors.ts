@@ -10,6 +10,8 @@ export const AGENT_ERRORS = {
   LW_AGENT_SOURCE_STALLED: 'a frame source delivered no frame within the stall timeout',
   LW_AGENT_FRAME_INVALID: 'a frame could not be decoded or has the wrong size (skipped)',
   LW_AGENT_NO_MODEL: 'no installed model and no initial package configured',
+  LW_AGENT_WAITING_FOR_MODEL: "no model installed yet: the agent waits for the controller to send the line's model",
+  LW_AGENT_PROVIDER_FALLBACK: 'the first configured execution provider could not open the model; a later one serves',
   LW_AGENT_MODEL_INCOMPATIBLE: 'model inputs/outputs do not match image → anomaly_map + score',
   LW_AGENT_INFERENCE_FAILED: 'a model run failed for one frame (frame skipped, model kept)',
   LW_AGENT_OUTBOX_FULL: 'outbox byte budget reached; an event was dropped according to the policy',

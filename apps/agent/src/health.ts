@@ -2,6 +2,7 @@
 import type { HealthMessage } from '@linewatch/protocol';
 import type { Outbox } from './outbox.js';
 import type { Pipeline } from './pipeline.js';
+import type { Problem } from './status.js';
 
 export function healthMessage(
   device: string,
@@ -9,6 +10,7 @@ export function healthMessage(
   startedPerf: number,
   pipeline: Pipeline,
   outbox: Outbox,
+  problems: ReadonlyMap<string, Problem> = new Map(),
 ): HealthMessage {
   const lat = pipeline.latency.percentiles();
   pipeline.latency.reset();
@@ -25,5 +27,12 @@ export function healthMessage(
     })),
     latencyMs: { p50: Math.min(3_600_000, lat.p50), p99: Math.min(3_600_000, lat.p99) },
     outbox: { depth: outbox.stats.depth, bytes: outbox.stats.bytes },
+    ...(problems.size > 0
+      ? {
+          problems: [...problems]
+            .slice(0, 32)
+            .map(([key, p]) => ({ key: key.slice(0, 64), code: p.code, message: p.message.slice(0, 512) })),
+        }
+      : {}),
   };
 }

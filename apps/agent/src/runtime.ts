@@ -167,7 +167,11 @@ export class AgentRuntime implements Agent {
     if (!link.connected) return;
     try {
       link.publishLossy(
-        toPublication('health', address, healthMessage(address.device, this.p.now(), this.p.started, pipeline, outbox)),
+        toPublication(
+          'health',
+          address,
+          healthMessage(address.device, this.p.now(), this.p.started, pipeline, outbox, this.p.registry.problems),
+        ),
       );
     } catch (e) {
       this.p.log('warn', `health not published: ${reasonOf(e)}`);

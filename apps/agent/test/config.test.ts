@@ -12,7 +12,7 @@ test('defaults fill a minimal config: one synthetic camera, cpu fallback, drop-o
   const c = parseConfig(minimal);
   assert.equal(c.cameras.length, 1);
   assert.equal(c.cameras[0]!.source.kind, 'synthetic');
-  assert.deepEqual(c.inference.executionProviders, ['cuda', 'cpu']);
+  assert.deepEqual(c.inference.executionProviders, ['cpu']);
   assert.equal(c.outbox.policy, 'drop-oldest');
   assert.equal(c.broker.url, 'mqtt://127.0.0.1:1883');
   assert.equal(c.scoreDecimation, 1);

@@ -14,7 +14,7 @@
  * set of buffers without per-frame allocation.
  */
 import { float32, InferenceSession } from '@linewatch/inference';
-import type { ProviderAttempt, TensorSpec } from '@linewatch/inference';
+import type { ProviderAttempt, SessionOptions, TensorSpec } from '@linewatch/inference';
 import type { ExecutionProvider } from '@linewatch/protocol';
 import { preprocessInto, preprocessShape } from '@linewatch/vision';
 import type { FloatMap, PreprocessSettings } from '@linewatch/vision';
@@ -27,6 +27,9 @@ export const SCORE_OUTPUT = 'score';
 export interface SessionOpenOptions {
   readonly executionProviders: readonly ExecutionProvider[];
   readonly intraOpThreads?: number;
+  /** GPU ordinal and TensorRT options, passed to @linewatch/inference as they are. */
+  readonly deviceId?: number;
+  readonly tensorrt?: { readonly engineCacheDir?: string; readonly fp16?: boolean };
   /** Frame → input tensor recipe (from the manifest). */
   readonly preprocess: PreprocessSettings;
 }
@@ -70,13 +73,12 @@ export function toOutput(
   return { ok: true, pixels, score: s, map: { width: w, height: h, data: map.data as Float32Array } };
 }
 
-export function sessionOptions(options: SessionOpenOptions): {
-  executionProviders: readonly ExecutionProvider[];
-  intraOpThreads?: number;
-} {
+export function sessionOptions(options: SessionOpenOptions): SessionOptions {
   return {
     executionProviders: options.executionProviders,
     ...(options.intraOpThreads !== undefined ? { intraOpThreads: options.intraOpThreads } : {}),
+    ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
+    ...(options.tensorrt ? { tensorrt: options.tensorrt } : {}),
   };
 }
 
