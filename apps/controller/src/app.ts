@@ -4,7 +4,8 @@
  * aedes on the configured port), so `build()` alone gives a working controller for tests and demos. What build()
  * creates, app.close() closes; injected dependencies stay owned by the caller.
  */
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, { type FastifyServerFactory, type FastifyServerOptions, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -13,11 +14,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type Config, type ConfigInput } from './config.js';
+import { plaintextLinks, servesTls } from './config-rules.js';
 import type { Ctx } from './context.js';
 import { ctrlError } from './errors.js';
 import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installJsonParser } from './http/json-body.js';
+import { helmetOptions } from './http/security-headers.js';
 import type { TypedApp } from './http/typed-app.js';
 import { installGuard } from './auth/guard.js';
 import { registerAuthRoutes } from './auth/routes.js';
@@ -31,7 +34,7 @@ import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/store.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
-import { connectExternalBus } from './broker/external.js';
+import { connectExternalBus, type ExternalBusOptions } from './broker/external.js';
 import { createProvisioner } from './broker/provisioner.js';
 import type { Bus } from './broker/bus.js';
 import { Ingest } from './ingest/ingest.js';
@@ -43,6 +46,7 @@ import { DownloadTokens } from './registry/download-token.js';
 import { registerRegistryRoutes } from './registry/routes.js';
 import { RolloutEngine } from './rollouts/engine.js';
 import { registerRolloutRoutes } from './rollouts/routes.js';
+import { externalBrokerTls, loadServerTls, type ServerTls } from './tls.js';
 
 export interface BuildOptions {
   /** A loaded config, or overrides applied on top of defaults (environment is NOT read unless `config` is given). */
@@ -89,6 +93,8 @@ type Mqtt = Pick<AppParts, 'broker' | 'ingest' | 'rollouts'>;
 
 export async function build(opts: BuildOptions = {}): Promise<App> {
   const config = opts.config ?? loadConfig({ env: {}, overrides: opts.overrides ?? {} });
+  // Before anything opens: a bad certificate must not leave a store or broker behind.
+  const serverTls = loadServerTls(config);
   const storage = opts.storage ?? (opts.config ? 'configured' : 'memory');
   const store = opts.store ?? (await openOwnStore(storage, config));
   const files = opts.files ?? (storage === 'memory' ? new MemoryFileStore() : new DiskFileStore(config.dataDir));
@@ -97,14 +103,16 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     logger: opts.logger ?? { level: config.logLevel },
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
+    ...(serverTls && { serverFactory: httpsFactory(serverTls) }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   try {
     const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
     const running = closeInOrder(app, ctx, !opts.store);
+    warnPlaintext(app, config);
     const metrics = createMetrics();
     const registry = new Registry(ctx);
     const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
-    const mqtt = await startMqtt(app, ctx, running, { metrics, registry, tokens });
+    const mqtt = await startMqtt(app, ctx, running, { metrics, registry, tokens, serverTls });
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { metrics, registry, tokens, mqtt, jobModels: opts.jobModels });
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and
@@ -116,6 +124,25 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   } catch (e) {
     await app.close().catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * HTTPS through a server factory rather than fastify's `https` option, so the instance keeps the one TypedApp type
+ * (an https.Server is an http.Server to every route and hook).
+ */
+function httpsFactory(tls: ServerTls): FastifyServerFactory<RawServerDefault> {
+  return (handler) => createHttpsServer({ ...tls }, handler);
+}
+
+/** loadConfig refused plaintext beyond loopback unless tls.allowPlaintext: say so at every start. */
+function warnPlaintext(app: TypedApp, config: Readonly<Config>): void {
+  const links = plaintextLinks(config);
+  if (links.length > 0) {
+    app.log.warn(
+      { links },
+      'serving plaintext beyond loopback because tls.allowPlaintext is set; use TLS in the field',
+    );
   }
 }
 
@@ -156,7 +183,12 @@ interface Services {
 }
 
 /** The broker (embedded or external), ingest and the rollout engine; all null when MQTT is disabled. */
-async function startMqtt(app: TypedApp, ctx: Ctx, running: Running, s: Services): Promise<Mqtt> {
+async function startMqtt(
+  app: TypedApp,
+  ctx: Ctx,
+  running: Running,
+  s: Services & { serverTls: ServerTls | null },
+): Promise<Mqtt> {
   const { config } = ctx;
   if (!config.mqtt.enabled) return { broker: null, ingest: null, rollouts: null };
   let broker: EmbeddedBroker | null = null;
@@ -166,10 +198,11 @@ async function startMqtt(app: TypedApp, ctx: Ctx, running: Running, s: Services)
       host: config.mqtt.host,
       port: config.mqtt.port,
       wsPort: config.mqtt.wsPort,
+      tls: s.serverTls,
     });
     bus = broker;
   } else {
-    bus = await connectExternalBus(ctx, config.mqtt);
+    bus = await connectExternalBus(ctx, externalBusOptions(config));
   }
   running.bus = bus;
   const ingest = new Ingest(ctx, bus, s.metrics);
@@ -177,6 +210,10 @@ async function startMqtt(app: TypedApp, ctx: Ctx, running: Running, s: Services)
   await ingest.start();
   const rollouts = config.rollouts.enabled ? await startRollouts(app, ctx, running, { bus, ingest, ...s }) : null;
   return { broker, ingest, rollouts };
+}
+
+function externalBusOptions(config: Readonly<Config>): ExternalBusOptions {
+  return { ...config.mqtt, tls: externalBrokerTls(config.mqtt) };
 }
 
 async function startRollouts(
@@ -188,7 +225,7 @@ async function startRollouts(
   const { config } = ctx;
   // External broker: the engine gets its own client. Its plain subscriptions (scores, model reports) would
   // otherwise overlap ingest's shared ones on one client and be dispatched to ingest twice.
-  const engineBus = config.mqtt.mode === 'external' ? await connectExternalBus(ctx, config.mqtt) : s.bus;
+  const engineBus = config.mqtt.mode === 'external' ? await connectExternalBus(ctx, externalBusOptions(config)) : s.bus;
   running.engineBus = engineBus;
   const rollouts = new RolloutEngine(ctx, engineBus, s.registry, s.tokens, {
     tickMs: config.rollouts.tickMs,
@@ -204,7 +241,7 @@ async function startRollouts(
 async function installHttp(app: TypedApp, ctx: Ctx): Promise<void> {
   installErrorHandler(app);
   installJsonParser(app);
-  await app.register(helmet);
+  await app.register(helmet, helmetOptions(ctx.config));
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
@@ -252,5 +289,5 @@ function localUrl(app: TypedApp, config: Readonly<Config>): string {
   const addr = app.server.address();
   const port = addr !== null && typeof addr === 'object' ? addr.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${servesTls(config) ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { checkRules } from './config-rules.js';
 import { ctrlError } from './errors.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -20,6 +21,11 @@ export const ConfigSchema = Type.Object(
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
         trustProxy: Type.Boolean(),
         docs: Type.Boolean({ description: 'Serve OpenAPI UI at /docs' }),
+        behindTlsProxy: Type.Boolean({
+          description:
+            'A TLS-terminating proxy sits in front: send HSTS and upgrade-insecure-requests although this server ' +
+            'speaks plain HTTP, and accept a plaintext non-loopback bind for HTTP',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -60,6 +66,35 @@ export const ConfigSchema = Type.Object(
           minimum: 100,
           maximum: 120_000,
           description: 'Wait for a dynsec response',
+        }),
+        caPath: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description: 'external mode: CA certificate (PEM) the broker certificate must chain to; null = system CAs',
+        }),
+        certPath: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description: 'external mode: client certificate (PEM) for brokers that require one',
+        }),
+        keyPath: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description: 'external mode: private key (PEM) of certPath',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    tls: Type.Object(
+      {
+        certPath: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description:
+            'Server certificate (PEM, chain after the leaf): HTTP becomes HTTPS and the embedded broker speaks MQTT ' +
+            'over TLS (and WebSocket over TLS); null = plaintext',
+        }),
+        keyPath: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description: 'Private key (PEM) of certPath',
+        }),
+        caPath: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description:
+            'CA certificate (PEM) agents and workers verify this controller against (handed out at enrollment)',
+        }),
+        allowPlaintext: Type.Boolean({
+          description: 'Accept plaintext HTTP or MQTT on a non-loopback address (warned at every start)',
         }),
       },
       { additionalProperties: false },
@@ -168,7 +203,14 @@ export type ConfigInput = DeepPartial<Config>;
 export const DEFAULTS: Config = {
   dataDir: './data',
   logLevel: 'info',
-  http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024, trustProxy: false, docs: true },
+  http: {
+    host: '127.0.0.1',
+    port: 8080,
+    bodyLimitBytes: 1024 * 1024,
+    trustProxy: false,
+    docs: true,
+    behindTlsProxy: false,
+  },
   db: { provider: 'sqlite', url: 'linewatch.db', busyTimeoutMs: 5000 },
   mqtt: {
     enabled: true,
@@ -182,7 +224,11 @@ export const DEFAULTS: Config = {
     sharedGroup: null,
     provisioning: 'auto',
     provisioningTimeoutMs: 5000,
+    caPath: null,
+    certPath: null,
+    keyPath: null,
   },
+  tls: { certPath: null, keyPath: null, caPath: null, allowPlaintext: false },
   auth: { sessionTtlMinutes: 12 * 60, cookieSecure: false, loginMaxPerMinute: 10 },
   ingest: { flushIntervalMs: 10_000, maxMaskPixels: 16_000_000, ackMaxDelayMs: 20, maxNormalSamples: 500 },
   registry: {
@@ -216,6 +262,7 @@ export const ENV_KEYS: Record<string, string> = {
   LW_HTTP_BODY_LIMIT_BYTES: 'http.bodyLimitBytes',
   LW_HTTP_TRUST_PROXY: 'http.trustProxy',
   LW_HTTP_DOCS: 'http.docs',
+  LW_HTTP_BEHIND_TLS_PROXY: 'http.behindTlsProxy',
   LW_DB_PROVIDER: 'db.provider',
   LW_DB_URL: 'db.url',
   LW_DB_BUSY_TIMEOUT_MS: 'db.busyTimeoutMs',
@@ -230,6 +277,13 @@ export const ENV_KEYS: Record<string, string> = {
   LW_MQTT_SHARED_GROUP: 'mqtt.sharedGroup',
   LW_MQTT_PROVISIONING: 'mqtt.provisioning',
   LW_MQTT_PROVISIONING_TIMEOUT_MS: 'mqtt.provisioningTimeoutMs',
+  LW_MQTT_CA_PATH: 'mqtt.caPath',
+  LW_MQTT_CERT_PATH: 'mqtt.certPath',
+  LW_MQTT_KEY_PATH: 'mqtt.keyPath',
+  LW_TLS_CERT_PATH: 'tls.certPath',
+  LW_TLS_KEY_PATH: 'tls.keyPath',
+  LW_TLS_CA_PATH: 'tls.caPath',
+  LW_TLS_ALLOW_PLAINTEXT: 'tls.allowPlaintext',
   LW_AUTH_SESSION_TTL_MINUTES: 'auth.sessionTtlMinutes',
   LW_AUTH_COOKIE_SECURE: 'auth.cookieSecure',
   LW_AUTH_LOGIN_MAX_PER_MINUTE: 'auth.loginMaxPerMinute',
@@ -292,24 +346,6 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/** Rules the schema cannot express: which provisioning fits which broker mode. */
-function checkProvisioning(mqtt: Config['mqtt']): string | null {
-  if (mqtt.mode === 'embedded' && mqtt.provisioning !== 'auto' && mqtt.provisioning !== 'store') {
-    return `${mqtt.provisioning} needs mode external (the embedded broker authenticates from the store)`;
-  }
-  if (mqtt.mode === 'external' && mqtt.provisioning === 'store') {
-    return 'store works only with the embedded broker; use mosquitto-dynsec or none';
-  }
-  if (
-    mqtt.mode === 'external' &&
-    mqtt.provisioning === 'mosquitto-dynsec' &&
-    (mqtt.username === null || mqtt.password === null)
-  ) {
-    return 'mosquitto-dynsec needs mqtt.username and mqtt.password (a dynamic-security admin)';
-  }
-  return null;
-}
-
 export interface LoadConfigOptions {
   /** JSON file path; defaults to $LW_CONTROLLER_CONFIG when set. */
   file?: string;
@@ -337,8 +373,6 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     const problems = [...Value.Errors(ConfigSchema, merged)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
     throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: problems });
   }
-  const mqttProblem = checkProvisioning(merged.mqtt);
-  if (mqttProblem)
-    throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: /mqtt/provisioning: ${mqttProblem}`);
+  checkRules(merged);
   return deepFreeze(merged);
 }

@@ -4,6 +4,9 @@
  */
 export const ERRORS = {
   LW_CTRL_CONFIG_INVALID: { status: 500, message: 'configuration is invalid' },
+  LW_CTRL_PLAINTEXT_REFUSED: { status: 500, message: 'plaintext HTTP or MQTT on a non-loopback address is refused' },
+  LW_CTRL_PUBLIC_URL_REQUIRED: { status: 500, message: 'a non-loopback bind needs registry.publicUrl' },
+  LW_CTRL_TLS_INVALID: { status: 500, message: 'TLS certificate, key or CA file is unreadable or does not match' },
   LW_CTRL_DB_MIGRATION_FAILED: { status: 500, message: 'database migration failed' },
   LW_CTRL_DB_SCHEMA_DRIFT: { status: 500, message: 'database schema does not match the committed migrations' },
   LW_CTRL_DB_UNAVAILABLE: { status: 503, message: 'database unavailable' },

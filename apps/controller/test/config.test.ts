@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { DEFAULTS, loadConfig } from '../src/config.js';
+import { isLoopback, plaintextLinks } from '../src/config-rules.js';
 import { isControllerError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-config-'));
@@ -89,4 +90,81 @@ test('mqtt.provisioning must fit the broker mode', () => {
     loadConfig({ env: { LW_MQTT_MODE: 'external', LW_MQTT_PROVISIONING: 'none' } }).mqtt.provisioning,
     'none',
   );
+});
+
+describe('transport policy: TLS beyond loopback, publicUrl on a non-loopback bind', () => {
+  const refused =
+    (code: 'LW_CTRL_PLAINTEXT_REFUSED' | 'LW_CTRL_PUBLIC_URL_REQUIRED' | 'LW_CTRL_CONFIG_INVALID', why: RegExp) =>
+    (e: unknown): boolean =>
+      isControllerError(e, code) && why.test((e as Error).message);
+  const tls = { LW_TLS_CERT_PATH: '/etc/lw/server.pem', LW_TLS_KEY_PATH: '/etc/lw/server.key' };
+  const publicUrl = { LW_REGISTRY_PUBLIC_URL: 'https://controller.example:8443' };
+
+  test('loopback names and addresses', () => {
+    for (const h of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])
+      assert.equal(isLoopback(h), true, h);
+    for (const h of ['0.0.0.0', '::', '10.0.0.5', '128.0.0.1', 'controller.example', '127.0.0.1.nip.io'])
+      assert.equal(isLoopback(h), false, h);
+  });
+
+  test('the defaults (npm start: everything on 127.0.0.1) are plaintext and accepted', () => {
+    assert.deepEqual(plaintextLinks(loadConfig({ env: {} })), []);
+  });
+
+  test('plaintext HTTP or embedded MQTT on a non-loopback address is refused, naming each link', () => {
+    assert.throws(
+      () => loadConfig({ env: { ...publicUrl, LW_HTTP_HOST: '0.0.0.0' } }),
+      refused('LW_CTRL_PLAINTEXT_REFUSED', /HTTP on 0\.0\.0\.0:8080.*LW_TLS_ALLOW_PLAINTEXT/),
+    );
+    assert.throws(
+      () => loadConfig({ env: { LW_MQTT_HOST: '10.0.0.5', LW_MQTT_WS_PORT: '9001' } }),
+      refused('LW_CTRL_PLAINTEXT_REFUSED', /MQTT on 10\.0\.0\.5:1883 and WebSocket :9001/),
+    );
+    // MQTT disabled: nothing to refuse on its address.
+    assert.doesNotThrow(() => loadConfig({ env: { LW_MQTT_HOST: '10.0.0.5', LW_MQTT_ENABLED: 'false' } }));
+  });
+
+  test('TLS, a declared TLS proxy (HTTP only) or an explicit allowPlaintext are accepted', () => {
+    const all = { ...publicUrl, LW_HTTP_HOST: '0.0.0.0', LW_MQTT_HOST: '0.0.0.0' };
+    assert.deepEqual(plaintextLinks(loadConfig({ env: { ...all, ...tls } })), []);
+    assert.throws(
+      () => loadConfig({ env: { ...all, LW_HTTP_BEHIND_TLS_PROXY: 'true' } }),
+      refused('LW_CTRL_PLAINTEXT_REFUSED', /^(?!.*HTTP on).*MQTT on 0\.0\.0\.0:1883/),
+    );
+    const allowed = loadConfig({ env: { ...all, LW_TLS_ALLOW_PLAINTEXT: 'true' } });
+    assert.deepEqual(plaintextLinks(allowed), ['HTTP on 0.0.0.0:8080', 'MQTT on 0.0.0.0:1883']);
+  });
+
+  test('an external broker beyond loopback must be mqtts:// or wss://', () => {
+    const external = { LW_MQTT_MODE: 'external', LW_MQTT_PROVISIONING: 'none' };
+    assert.throws(
+      () => loadConfig({ env: { ...external, LW_MQTT_URL: 'mqtt://broker.example:1883' } }),
+      refused('LW_CTRL_PLAINTEXT_REFUSED', /external broker mqtt:\/\/broker\.example:1883/),
+    );
+    for (const url of ['mqtts://broker.example:8883', 'wss://broker.example/mqtt', 'mqtt://127.0.0.1:1883'])
+      assert.doesNotThrow(() => loadConfig({ env: { ...external, LW_MQTT_URL: url } }), url);
+    const withCa = loadConfig({
+      env: { ...external, LW_MQTT_URL: 'mqtts://b:8883', LW_MQTT_CA_PATH: '/etc/lw/broker-ca.pem' },
+    });
+    assert.equal(withCa.mqtt.caPath, '/etc/lw/broker-ca.pem');
+  });
+
+  test('a non-loopback bind without registry.publicUrl is LW_CTRL_PUBLIC_URL_REQUIRED', () => {
+    assert.throws(
+      () => loadConfig({ env: { ...tls, LW_HTTP_HOST: '0.0.0.0' } }),
+      refused('LW_CTRL_PUBLIC_URL_REQUIRED', /registry\.publicUrl/),
+    );
+    assert.equal(loadConfig({ env: { ...tls, ...publicUrl, LW_HTTP_HOST: '0.0.0.0' } }).http.host, '0.0.0.0');
+  });
+
+  test('a certificate comes with its key', () => {
+    assert.throws(
+      () => loadConfig({ env: { LW_TLS_CERT_PATH: '/etc/lw/server.pem' } }),
+      refused('LW_CTRL_CONFIG_INVALID', /certPath and keyPath go together/),
+    );
+    assert.throws(
+      () => loadConfig({ env: { LW_MQTT_KEY_PATH: '/etc/lw/client.key' } }),
+      refused('LW_CTRL_CONFIG_INVALID', /\/mqtt: certPath and keyPath/),
+    );
+  });
 });

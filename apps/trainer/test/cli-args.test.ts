@@ -89,6 +89,7 @@ test('train and finetune flags become typed, absolute, validated option objects'
     backbone: { kind: 'nsfwjs' },
     out: join(dir, 'runs', 'a'),
     resume: false,
+    runtime: { providers: ['cpu'] },
   });
   const t = parseTrainOptions({ data: 'data', preset: 'paper', out: 'data', resume: true, backbone: 'tfjs' }, ctx);
   assert.deepEqual(t.backbone, { kind: 'tfjs-dir', dir: join(dir, 'tfjs') });
@@ -100,6 +101,7 @@ test('train and finetune flags become typed, absolute, validated option objects'
     loss: 'auto',
     out: join(dir, 'ft'),
     resume: false,
+    runtime: { providers: ['cpu'] },
   });
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).dataKind, 'mvtec');
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).confetti, undefined);

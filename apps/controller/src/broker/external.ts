@@ -12,12 +12,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { topicMatches, type QoS } from '@linewatch/protocol';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
+import type { ClientTls } from '../tls.js';
 import type { Bus, BusHandler, BusPublication } from './bus.js';
 
 export interface ExternalBusOptions {
   url: string;
   username: string | null;
   password: string | null;
+  /** For mqtts:// and wss:// URLs: the CA to verify the broker against (default: system CAs), a client cert + key. */
+  tls?: ClientTls;
 }
 
 export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Promise<Bus> {
@@ -32,6 +35,8 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
       connectTimeout: 10_000,
       ...(opts.username !== null && { username: opts.username }),
       ...(opts.password !== null && { password: opts.password }),
+      // Verification stays on (mqtt.js default rejectUnauthorized: true); these only say whom to trust.
+      ...opts.tls,
     });
   } catch (e) {
     throw ctrlError('LW_CTRL_BROKER_UNAVAILABLE', `cannot connect to the MQTT broker: ${(e as Error).message}`, {

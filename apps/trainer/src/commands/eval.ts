@@ -1,10 +1,10 @@
 /** eval: scores a dataset with a packaged model and writes metrics (--json) and an optional report folder. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { SUPPORTED_PROVIDERS } from '@linewatch/inference';
 import { MODEL_FILE } from '@linewatch/model-package';
-import { choice, existingPath, positiveInt, requireStr, str, strList } from '../cli/args.js';
+import { choice, existingPath, requireStr, str, strList } from '../cli/args.js';
 import type { Command } from '../cli/command.js';
+import { parseRuntime, runtimeFlags } from '../cli/runtime.js';
 import { TrainerError } from '../errors.js';
 import { loadEvalData } from '../eval/data.js';
 import { evaluate } from '../eval/evaluate.js';
@@ -49,7 +49,7 @@ export const evalCmd: Command = {
   summary:
     'Evaluate a model package on an MVTec-layout folder or a JSONL manifest: AUROC (image, pixel), AUPRO, F1-max.',
   usage:
-    'eval --model <pkg> --data <dir|manifest.jsonl> --json <file> [--report <dir>] [--key <public.pem>] [--split test|train]',
+    'eval --model <pkg> --data <dir|manifest.jsonl> --json <file> [--report <dir>] [--key <public.pem>] [--split test|train] [--providers <list>] [--threads <n>] [--device-id <n>]',
   flags: {
     model: { type: 'string', value: '<pkg>', description: 'package directory or tarball', required: true },
     data: {
@@ -71,16 +71,7 @@ export const evalCmd: Command = {
       multiple: true,
     },
     split: { type: 'string', value: '<test|train>', description: 'MVTec split to evaluate (default test)' },
-    providers: {
-      type: 'string',
-      value: '<cpu,cuda>',
-      description: 'onnxruntime execution providers, tried in order (default cpu)',
-    },
-    threads: {
-      type: 'string',
-      value: '<n>',
-      description: 'onnxruntime intra-op threads (default: onnxruntime decides)',
-    },
+    ...runtimeFlags('eval'),
   },
   example:
     'linewatch-trainer eval --model out/tile-1.2.0 --data ../shared/data/magnetic-tile --json out/eval.json --report out/report --key keys/signing-key.pub.pem',
@@ -92,16 +83,7 @@ export const evalCmd: Command = {
     const reportFlag = str(values, 'report');
     const reportDir = reportFlag === undefined ? undefined : resolve(ctx.cwd, reportFlag);
     const split = choice(values, 'split', ['test', 'train'] as const, 'test');
-    const providers = (str(values, 'providers') ?? 'cpu').split(',').map((p) => p.trim().toLowerCase());
-    const unknown = providers.find((p) => !(SUPPORTED_PROVIDERS as readonly string[]).includes(p));
-    if (unknown !== undefined) {
-      throw new TrainerError(
-        'LW_TRAINER_BAD_VALUE',
-        `--providers: unknown provider ${JSON.stringify(unknown)} (known: ${SUPPORTED_PROVIDERS.join(', ')})`,
-      );
-    }
-    const threadsFlag = str(values, 'threads');
-    const threads = threadsFlag === undefined ? undefined : positiveInt(values, 'threads', 1, 256);
+    const runtime = parseRuntime(values, 'eval');
     const keys = loadKeys(strList(values, 'key').map((k) => existingPath(k, 'key', ctx.cwd, 'file')));
 
     const pkg = loadPackage(modelPath, keys);
@@ -111,10 +93,7 @@ export const evalCmd: Command = {
         : `package ${pkg.manifest.modelId} ${pkg.manifest.version}: file digests checked; signature NOT verified (pass --key to verify it)\n`,
     );
     const data = await loadEvalData(dataPath, split);
-    const model = await openModel(pkg.manifest, pkg.files.get(MODEL_FILE)!, {
-      providers,
-      ...(threads !== undefined ? { threads } : {}),
-    });
+    const model = await openModel(pkg.manifest, pkg.files.get(MODEL_FILE)!, runtime);
     try {
       const run = await evaluate(model, data.samples, ctx.progress);
       const metrics = computeMetrics(run.results, ctx.progress);

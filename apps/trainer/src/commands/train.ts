@@ -5,6 +5,7 @@ import { readBackboneManifest } from '@linewatch/backbones';
 import { loadPrivateKey } from '@linewatch/model-package';
 import { bool, choice, existingPath, nonNegativeInt, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';
+import { parseRuntime, runtimeFlags } from '../cli/runtime.js';
 import { TrainerError } from '../errors.js';
 import { runFinetune, runTrain } from '../train/index.js';
 import { DEFAULT_CONFETTI, MAX_CONFETTI } from '../train/confetti.js';
@@ -67,6 +68,7 @@ export function parseTrainOptions(values: FlagValues, ctx: CliContext): TrainOpt
     out: outDir(values, ctx, resume),
     resume,
     ...signingKey(values, ctx),
+    runtime: parseRuntime(values, 'train'),
   };
 }
 
@@ -83,6 +85,7 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
     out: outDir(values, ctx, resume),
     resume,
     ...signingKey(values, ctx),
+    runtime: parseRuntime(values, 'train'),
   };
 }
 
@@ -97,7 +100,7 @@ export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
   usage:
-    'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>]',
+    'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
     preset: { type: 'string', value: '<cpu|paper|tiny|demo>', description: 'training preset', required: true },
@@ -115,6 +118,7 @@ export const train: Command = {
     },
     resume: resumeFlag,
     key: keyFlag,
+    ...runtimeFlags('train'),
   },
   example:
     'linewatch-trainer train --data ../shared/data/magnetic-tile --preset cpu --out out/tile --key keys/signing-key.pem',
@@ -129,7 +133,7 @@ export const finetune: Command = {
   name: 'finetune',
   summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
   usage:
-    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>]',
+    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     from: {
       type: 'string',
@@ -166,6 +170,7 @@ export const finetune: Command = {
     },
     resume: resumeFlag,
     key: keyFlag,
+    ...runtimeFlags('train'),
   },
   example:
     'linewatch-trainer finetune --from out/tile --data exports/snap-42/manifest.jsonl --loss auto --out out/tile-ft --key keys/signing-key.pem',

@@ -1,6 +1,7 @@
 /** worker: claims fine-tune jobs from a controller and runs them (see ../worker/). */
 import { bool, positiveInt, requireStr, str } from '../cli/args.js';
 import type { Command } from '../cli/command.js';
+import { parseRuntime, runtimeFlags } from '../cli/runtime.js';
 import { EXIT } from '../errors.js';
 import { workerConfig } from '../worker/config.js';
 import { ControllerClient } from '../worker/controller-client.js';
@@ -9,7 +10,8 @@ import { runWorker } from '../worker/loop.js';
 export const worker: Command = {
   name: 'worker',
   summary: 'Claim fine-tune jobs from a controller: train, evaluate against the parent, sign and upload.',
-  usage: 'worker --controller <url> --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once]',
+  usage:
+    'worker --controller <url> --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     controller: {
       type: 'string',
@@ -43,12 +45,14 @@ export const worker: Command = {
       value: '<ms>',
       description: 'wait between claims while the queue is empty (default 2000)',
     },
+    ...runtimeFlags('train'),
   },
   example: 'LW_WORKER_TOKEN=… linewatch-trainer worker --controller http://127.0.0.1:8080 --key keys/signing-key.pem',
   async run(values, ctx) {
     const id = str(values, 'id');
     const workDir = str(values, 'work-dir');
     const token = str(values, 'token');
+    const runtime = parseRuntime(values, 'train');
     const cfg = workerConfig(
       {
         controller: requireStr(values, 'controller'),
@@ -78,6 +82,7 @@ export const worker: Command = {
         privateKeyPath: cfg.privateKeyPath,
         once: cfg.once,
         pollMs: cfg.pollMs,
+        runtime,
         signal: stop.signal,
         progress: ctx.progress,
         log,

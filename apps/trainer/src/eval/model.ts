@@ -35,6 +35,8 @@ export interface EvalModel {
 export interface OpenModelOptions {
   readonly providers?: readonly string[];
   readonly threads?: number;
+  /** GPU ordinal for cuda/tensorrt. */
+  readonly deviceId?: number;
 }
 
 function incompatible(message: string, details: Record<string, unknown> = {}): TrainerError {
@@ -47,6 +49,7 @@ export async function openModel(manifest: Manifest, onnx: Uint8Array, opts: Open
   const session = await InferenceSession.open(onnx, {
     executionProviders: opts.providers ?? ['cpu'],
     ...(opts.threads !== undefined ? { intraOpThreads: opts.threads } : {}),
+    ...(opts.deviceId !== undefined ? { deviceId: opts.deviceId } : {}),
   });
   try {
     const input = session.inputs.find((i) => i.name === 'image');

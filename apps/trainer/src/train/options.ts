@@ -3,6 +3,7 @@
  * flags into these typed objects and calls `runTrain(opts, progress)` / `runFinetune(opts, progress)`.
  * All paths are absolute and have been checked to exist (inputs) or to be writable targets (outputs).
  */
+import type { SupportedProvider } from '@linewatch/inference';
 import type { Progress } from '../progress.js';
 
 export const PRESETS = ['cpu', 'paper', 'tiny', 'demo'] as const;
@@ -21,6 +22,18 @@ export type BackboneChoice =
   | { readonly kind: 'tfjs-dir'; readonly dir: string }
   | { readonly kind: 'onnx'; readonly path: string };
 
+/** onnxruntime knobs (`--providers/--threads/--device-id`, see ../cli/runtime.ts); undefined = CPU, 2 threads. */
+export interface OrtRuntime {
+  readonly providers: readonly SupportedProvider[];
+  readonly threads?: number;
+  /** GPU ordinal for cuda/tensorrt. */
+  readonly deviceId?: number;
+}
+
+/** The training engine's provider: the CLI lets train/finetune/worker name exactly one, cpu or cuda. */
+export const trainingProvider = (r: OrtRuntime | undefined): 'cpu' | 'cuda' =>
+  r?.providers[0] === 'cuda' ? 'cuda' : 'cpu';
+
 export interface TrainOptions {
   /** MVTec-layout dataset root (absolute; a folder). */
   readonly data: string;
@@ -32,6 +45,7 @@ export interface TrainOptions {
   readonly resume: boolean;
   /** Ed25519 private key (absolute, already checked to load); undefined = write an unsigned package. */
   readonly privateKeyPath?: string;
+  readonly runtime?: OrtRuntime;
 }
 
 export interface FinetuneOptions {
@@ -51,6 +65,7 @@ export interface FinetuneOptions {
   readonly out: string;
   readonly resume: boolean;
   readonly privateKeyPath?: string;
+  readonly runtime?: OrtRuntime;
 }
 
 /** What the CLI prints after a run; every field optional so the training code can grow it freely. */

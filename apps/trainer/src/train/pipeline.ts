@@ -5,7 +5,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fit, presetByName, type LossKind, type ModelConfig, type TrainSample } from '@linewatch/adtr';
+import { fit, presetByName, type FitOptions, type LossKind, type ModelConfig, type TrainSample } from '@linewatch/adtr';
 import { readPackage, sha256Hex } from '@linewatch/model-package';
 import { parseManifest } from '@linewatch/protocol';
 import { TrainerError } from '../errors.js';
@@ -15,7 +15,13 @@ import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.
 import { confettiSamples, DEFAULT_CONFETTI } from './confetti.js';
 import { FeatureExtractor } from './features.js';
 import { ONNX_SPEC_PREFIX } from './onnx-backbone.js';
-import type { FinetuneOptions, TrainOptions, TrainResult } from './options.js';
+import {
+  trainingProvider,
+  type FinetuneOptions,
+  type OrtRuntime,
+  type TrainOptions,
+  type TrainResult,
+} from './options.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
 
 const VALIDATION_FRACTION = 0.1;
@@ -54,6 +60,16 @@ async function extractAll(
   return out;
 }
 
+/** `--providers/--threads/--device-id` for the training engine (one provider: see ../cli/runtime.ts). */
+function fitRuntime(r: OrtRuntime | undefined): Pick<FitOptions, 'executionProviders' | 'threads' | 'deviceId'> {
+  if (!r) return {};
+  return {
+    executionProviders: [trainingProvider(r)],
+    ...(r.threads !== undefined ? { threads: r.threads } : {}),
+    ...(r.deviceId !== undefined ? { deviceId: r.deviceId } : {}),
+  };
+}
+
 function stepLogger(progress: Progress, total: number, label: string) {
   progress.start(total, label);
   return {
@@ -82,6 +98,7 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
   const work = workDir(opts.out, opts.resume);
   const extractor = await FeatureExtractor.create(backbone, model, {
     cacheDir: join(dirname(opts.out), '.feature-cache'),
+    ...(opts.runtime?.threads !== undefined ? { threads: opts.runtime.threads } : {}),
   });
   let samples: TrainSample[];
   try {
@@ -102,6 +119,7 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
     seed: 1,
     checkpointPath: join(work, 'checkpoint.ckpt'),
     resume: opts.resume,
+    ...fitRuntime(opts.runtime),
     ...log,
   });
   progress.done();
@@ -237,6 +255,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   const work = workDir(opts.out, opts.resume);
   const extractor = await FeatureExtractor.create(backbone, model, {
     cacheDir: join(dirname(opts.out), '.feature-cache'),
+    ...(opts.runtime?.threads !== undefined ? { threads: opts.runtime.threads } : {}),
   });
   const samples = await finetuneSamples(extractor, train, plan, model, progress);
   const s = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
@@ -253,6 +272,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     seed: 2,
     checkpointPath: join(work, 'checkpoint.ckpt'),
     resume: opts.resume,
+    ...fitRuntime(opts.runtime),
     ...log,
   });
   progress.done();

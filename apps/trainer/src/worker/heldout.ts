@@ -13,6 +13,7 @@ import { evaluate, type SampleResult } from '../eval/evaluate.js';
 import { metricSet } from '../eval/metrics.js';
 import { openModel } from '../eval/model.js';
 import type { Progress } from '../progress.js';
+import type { OrtRuntime } from '../train/options.js';
 import type { HeldOutMetrics } from './types.js';
 
 export interface ScoredModel {
@@ -64,11 +65,13 @@ export async function scoreHeldOut(
   samples: readonly EvalSample[],
   parentThreshold: number,
   progress: Progress,
+  runtime?: OrtRuntime,
 ): Promise<ScoredModel> {
   const onnx = pkg.files.get(MODEL_FILE);
   if (!onnx)
     throw new TrainerError('LW_TRAINER_MODEL_INCOMPATIBLE', `package ${pkg.manifest.version} has no ${MODEL_FILE}`);
-  const model = await openModel(pkg.manifest, onnx, { threads: 1 });
+  // One thread unless told: the worker host trains between scorings and the gate is a few hundred images.
+  const model = await openModel(pkg.manifest, onnx, { threads: 1, ...runtime });
   try {
     // The gate compares candidate and parent at input resolution only (metricSet); original-size maps would be waste.
     const run = await evaluate(model, samples, progress, { imageResolution: false });

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeOf, isTrainerError } from '../errors.js';
 import type { Progress } from '../progress.js';
+import type { OrtRuntime } from '../train/options.js';
 import { runJob, type JobOutcome } from './run-job.js';
 import type { WorkerIO } from './types.js';
 
@@ -15,6 +16,8 @@ export interface LoopOptions {
   readonly privateKeyPath: string;
   readonly once: boolean;
   readonly pollMs: number;
+  /** `--providers/--threads/--device-id` for every job's fine-tune and held-out scoring. */
+  readonly runtime?: OrtRuntime;
   readonly signal?: AbortSignal;
   readonly progress?: Progress;
   readonly heartbeatMs?: number;
@@ -83,6 +86,7 @@ export async function runWorker(
       ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.runtime ? { runtime: opts.runtime } : {}),
     });
     if (outcome.status !== 'completed') io.release?.(job);
     outcomes.push(outcome);

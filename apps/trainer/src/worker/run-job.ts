@@ -19,6 +19,7 @@ import { calibrateThreshold } from '@linewatch/metrics';
 import { codeOf, isTrainerError, withoutCodePrefix } from '../errors.js';
 import { loadPackage, type LoadedPackage } from '../package-io.js';
 import { silentProgress, type Progress } from '../progress.js';
+import type { OrtRuntime } from '../train/options.js';
 import { runFinetune } from '../train/pipeline.js';
 import { checkTrainPart, loadHeldOut, scoreHeldOut } from './heldout.js';
 import { LeaseKeeper, leaseProgress } from './lease.js';
@@ -35,6 +36,8 @@ export interface RunJobOptions {
   readonly log?: (line: string) => void;
   /** Worker shutting down: stop at the next step, report nothing (the lease expires and the job is re-claimed). */
   readonly signal?: AbortSignal;
+  /** onnxruntime knobs for the fine-tune and the held-out scoring (the worker's `--providers/--threads/--device-id`). */
+  readonly runtime?: OrtRuntime;
 }
 
 export type JobOutcome =
@@ -80,8 +83,8 @@ async function evaluate(c: JobContext, candidateDir: string, inputs: Awaited<Ret
   c.progress.setPhase('evaluate');
   const candidate = loadPackage(candidateDir, [inputs.publicKey]);
   const parentThreshold = parent.manifest.threshold.value;
-  const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, c.progress);
-  const par = await scoreHeldOut(parent, heldOut, parentThreshold, c.progress);
+  const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, c.progress, c.opts.runtime);
+  const par = await scoreHeldOut(parent, heldOut, parentThreshold, c.progress, c.opts.runtime);
   const threshold = calibrateThreshold(cand.normalScores);
   c.log(
     `job ${c.job.id}: held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
@@ -142,6 +145,7 @@ async function runPhases(c: JobContext): Promise<FinalPackage> {
       out: candidateDir,
       resume: false,
       privateKeyPath: c.opts.privateKeyPath,
+      ...(c.opts.runtime ? { runtime: c.opts.runtime } : {}),
     },
     c.progress,
   );

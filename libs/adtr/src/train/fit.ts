@@ -45,6 +45,8 @@ export interface FitOptions {
   readonly seed?: number;
   readonly threads?: number;
   readonly executionProviders?: readonly ('cpu' | 'cuda')[];
+  /** GPU ordinal for cuda (the trainer's `--device-id`). */
+  readonly deviceId?: number;
   readonly checkpointPath?: string;
   readonly resume?: boolean;
   readonly onStep?: (p: StepProgress) => void;
@@ -193,6 +195,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     trainable: tg.graph.paramTensors().filter((t) => !frozen.has(t.name) && !(freezeDecoder && isDecoderParam(t.name))),
     threads: o.threads ?? 2,
     ...(o.executionProviders ? { executionProviders: o.executionProviders } : {}),
+    ...(o.deviceId !== undefined ? { deviceId: o.deviceId } : {}),
   });
   try {
     const stats = initParams(o, trainer, tg.graph.params, frozen);

@@ -18,6 +18,8 @@ export interface SessionConfig {
    * provider @linewatch/inference does not open (LW_GRAPH_SESSION_FAILED).
    */
   readonly executionProviders?: readonly ExecutionProvider[];
+  /** GPU ordinal for cuda (passed to @linewatch/inference); default 0. */
+  readonly deviceId?: number;
   /**
    * Let idle ORT pool threads spin-wait for work. ORT's default is on, but ours is off: on small shared machines
    * spinning burns the cycles other processes (and our own next kernel) need. Measured on the engine bench under
@@ -52,6 +54,7 @@ export async function createSession(model: Uint8Array, config: SessionConfig = {
       interOpThreads: 1,
       graphOptimizationLevel: 'all',
       spinning: config.spinning === true,
+      ...(config.deviceId !== undefined ? { deviceId: config.deviceId } : {}),
     });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
