@@ -26,6 +26,9 @@ import { installGuard } from './auth/guard.js';
 import { registerAuthRoutes } from './auth/routes.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { registerDeviceRoutes } from './devices/routes.js';
+import { LineConvergence } from './devices/converge.js';
+import { setupEnrollment } from './enrollment/index.js';
+import { registerUserAdminRoutes } from './auth/user-admin-routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
 import { registerStatsRoutes } from './events/stats-routes.js';
@@ -62,6 +65,8 @@ export interface BuildOptions {
   onBootstrap?: (creds: { username: string; password: string }) => void;
   /** What training jobs use of the model registry; defaults to the registry on this app's store. */
   jobModels?: JobModels;
+  /** The bootstrap admin's password must be changed at first sign-in (main); off for tests driving the API as it. */
+  oneTimeAdminPassword?: boolean;
 }
 
 /** What build() adds to the fastify instance. */
@@ -118,7 +123,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and
     // main use must be an App without a cast. Nothing reads these properties before the app is ready.
     const built: App = Object.assign(app, { ctx, metrics, registry, jobs, ...mqtt });
-    await bootstrap(app, ctx, opts.onBootstrap);
+    await bootstrap(app, ctx, opts);
     await app.ready();
     return built;
   } catch (e) {
@@ -234,6 +239,9 @@ async function startRollouts(
   });
   running.rollouts = rollouts;
   await rollouts.start();
+  const converge = new LineConvergence(ctx, engineBus, s.registry, s.tokens, () => agentBaseUrl(app, config));
+  await converge.start();
+  app.addHook('preClose', () => converge.stop());
   return rollouts;
 }
 
@@ -267,6 +275,9 @@ async function registerRoutes(
   const provisioner = await createProvisioner(ctx, broker);
   app.addHook('onClose', () => provisioner.close());
   registerDeviceRoutes(app, ctx, provisioner);
+  const enrollment = { provisioner, registry: s.registry, tokens: s.tokens, brokerPort: broker?.port ?? null };
+  setupEnrollment(app, ctx, { ...enrollment, baseUrl: () => agentBaseUrl(app, ctx.config) });
+  registerUserAdminRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerFleetRoutes(app, ctx, s.metrics);
@@ -277,12 +288,15 @@ async function registerRoutes(
   return jobs;
 }
 
-async function bootstrap(app: TypedApp, ctx: Ctx, onBootstrap: BuildOptions['onBootstrap']): Promise<void> {
-  const boot = await bootstrapAdmin(ctx);
+async function bootstrap(app: TypedApp, ctx: Ctx, opts: BuildOptions): Promise<void> {
+  const boot = await bootstrapAdmin(ctx, opts.oneTimeAdminPassword ?? false);
   if (!boot) return;
-  if (onBootstrap) onBootstrap(boot);
+  if (opts.onBootstrap) opts.onBootstrap(boot);
   else app.log.warn({ username: boot.username }, 'created the first admin; its one-time password is printed by main');
 }
+
+const agentBaseUrl = (app: TypedApp, config: Readonly<Config>): string =>
+  config.registry.publicUrl ?? localUrl(app, config);
 
 /** Where agents reach this controller's HTTP when registry.publicUrl is unset: the address it listens on. */
 function localUrl(app: TypedApp, config: Readonly<Config>): string {
