@@ -7,6 +7,7 @@
  * reports problems to it), the MQTT link before anything that publishes (it connects only in start(), where its
  * event handlers are given), the status publisher last (it reads the link, outbox, pipeline and updater).
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { loadPublicKey } from '@linewatch/model-package';
@@ -166,6 +167,17 @@ function pipelineHooks(
   };
 }
 
+/** The controller's CA (config `controller.caFile`), read at start-up so a missing file fails now, not mid-update. */
+export function controllerCa(cfg: AgentConfig): Buffer | undefined {
+  const file = cfg.controller.caFile;
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new AgentError('LW_AGENT_TLS_FILE', `controller.caFile ${file}: ${reasonOf(e)}`, { file });
+  }
+}
+
 function newUpdater(
   p: Pick<Parts, 'cfg' | 'address' | 'link' | 'pipeline' | 'registry' | 'log' | 'now'>,
   store: ModelStore,
@@ -173,7 +185,9 @@ function newUpdater(
   load: ModelLoader,
 ): Updater {
   const { cfg, address, link, pipeline, registry, log } = p;
+  const ca = controllerCa(cfg);
   return new Updater({
+    ...(ca ? { ca } : {}),
     device: address.device,
     store,
     trustedKeys: trusted,

@@ -14,6 +14,8 @@ export interface DownloadOptions {
   readonly timeoutMs: number;
   readonly onProgress?: (received: number, total: number | undefined) => void;
   readonly signal?: AbortSignal;
+  /** CA certificate(s) an HTTPS server must chain to (the controller's CA from enrollment); Node's store if absent. */
+  readonly ca?: Buffer;
 }
 
 function sizeOf(path: string): number {
@@ -43,6 +45,7 @@ export async function download(url: string, partPath: string, opts: DownloadOpti
         headers: have > 0 ? { Range: `bytes=${have}-` } : {},
         timeout: opts.timeoutMs,
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.ca && url.startsWith('https:') ? { ca: opts.ca } : {}),
       },
       resolve,
     );

@@ -31,6 +31,8 @@ export interface UpdaterDeps {
   readonly trustedKeys: readonly KeyObject[];
   readonly maxDownloadBytes: number;
   readonly downloadTimeoutMs: number;
+  /** The CA HTTPS package downloads are verified against (config `controller.caFile`). */
+  readonly ca?: Buffer;
   live(): LoadedModel;
   load(version: string, manifest: Manifest, modelBytes: Uint8Array): Promise<LoadedModel>;
   swap(next: LoadedModel): LoadedModel;
@@ -303,6 +305,7 @@ export class Updater {
           timeoutMs: this.deps.downloadTimeoutMs,
           signal,
           onProgress,
+          ...(this.deps.ca ? { ca: this.deps.ca } : {}),
         });
         return part;
       } catch (e) {

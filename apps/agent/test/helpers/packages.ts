@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   buildPackage,
@@ -113,7 +115,7 @@ export function desiredFor(
 }
 
 /** Serves byte blobs by path; honours `Range: bytes=N-`. `slowMs` delays each response (for kill-mid-update). */
-export async function packageServer(): Promise<{
+export async function packageServer(tls?: { cert: Buffer; key: Buffer }): Promise<{
   url: string;
   put(path: string, bytes: Uint8Array): string;
   requests: string[];
@@ -124,7 +126,7 @@ export async function packageServer(): Promise<{
   const blobs = new Map<string, Uint8Array>();
   const requests: string[] = [];
   const state = { slowMs: 0, cutOnceAfter: 0 };
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     requests.push(`${req.url} ${req.headers.range ?? ''}`);
     const b = blobs.get(req.url ?? '');
     if (!b) {
@@ -150,9 +152,10 @@ export async function packageServer(): Promise<{
     };
     if (state.slowMs > 0) setTimeout(send, state.slowMs);
     else send();
-  });
+  };
+  const server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     requests,
