@@ -31,6 +31,8 @@ export const ERROR_CATALOGUE = {
   LW_PROTO_TOPIC_MISMATCH: 'The device or camera named in the topic differs from the one in the payload.',
   LW_PROTO_HTTP_NETWORK:
     'An HTTP API call got no answer: connection refused or reset, DNS failure, or the request could not be sent.',
+  LW_PROTO_HTTP_TLS:
+    "An HTTPS API call was refused by this side: the server's certificate does not chain to the trusted CA (wrong CA), is expired or not yet valid, or does not name the host.",
   LW_PROTO_HTTP_TIMEOUT: "An HTTP API call did not get its complete answer within the client's timeout.",
   LW_PROTO_HTTP_REPLY_INVALID:
     'An HTTP API answer does not match its route: a status the route does not declare, a body that is not JSON or fails the schema for its status, or an error status without a {code, message} body.',

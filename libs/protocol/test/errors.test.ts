@@ -146,6 +146,21 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
   LW_PROTO_HTTP_NETWORK: [
     ['fetch fails', () => clientWith(() => Promise.reject(new TypeError('fetch failed'))).call(SessionRoute)],
   ],
+  LW_PROTO_HTTP_TLS: [
+    [
+      'certificate from an untrusted CA',
+      () =>
+        clientWith(() =>
+          Promise.reject(
+            new TypeError('fetch failed', {
+              cause: Object.assign(new Error('self-signed certificate in certificate chain'), {
+                code: 'SELF_SIGNED_CERT_IN_CHAIN',
+              }),
+            }),
+          ),
+        ).call(SessionRoute),
+    ],
+  ],
   LW_PROTO_HTTP_TIMEOUT: [['no answer within the timeout', () => clientWith(never, 20).call(SessionRoute)]],
   LW_PROTO_HTTP_REPLY_INVALID: [
     [

@@ -9,6 +9,7 @@ import { ApiError, ProtocolError } from '../errors.js';
 import { LoginRoute } from '../http/auth.js';
 import { describeRoute, errorFor, successBody } from './reply.js';
 import type { CallRest, Reply, ReplyOf, Route } from './route.js';
+import { tlsFetch } from './tls-fetch.js';
 
 /** The controller's session cookie and CSRF header (apps/controller/src/auth/guard.ts). */
 export const SESSION_COOKIE = 'lw_session';
@@ -27,6 +28,11 @@ export interface ApiClientOptions {
   readonly auth?: ApiAuth;
   /** Injected for tests or in-process servers; defaults to the global fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * CA certificate (PEM) the controller's https certificate must chain to — the one handed out at enrollment —
+   * instead of the system CAs. Not together with `fetch` (pass `tlsFetch({ ca })` as that fetch instead).
+   */
+  readonly ca?: string | Uint8Array;
   /** Per call, the answer's body included (default 30 s). */
   readonly timeoutMs?: number;
 }
@@ -79,7 +85,9 @@ export class ApiClient {
   constructor(opts: ApiClientOptions) {
     this.baseUrl = opts.baseUrl;
     this.auth = opts.auth ?? { kind: 'none' };
-    this.fetchFn = opts.fetch ?? fetch;
+    if (opts.fetch && opts.ca !== undefined)
+      throw new ProtocolError('LW_PROTO_INVALID_ARGUMENT', 'ApiClient takes `fetch` or `ca`, not both');
+    this.fetchFn = opts.fetch ?? (opts.ca !== undefined ? tlsFetch({ ca: opts.ca }) : fetch);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
@@ -146,9 +154,45 @@ export class ApiClient {
   }
 }
 
+/**
+ * OpenSSL's verification failures as node reports them (`code` on the error, or on its `cause` for the global fetch):
+ * the server's certificate does not chain to a trusted CA, is out of date, or does not name the host.
+ */
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The TLS verification code of a transport failure, or null when it failed otherwise. */
+function tlsVerifyCode(e: unknown): string | null {
+  for (let cur: unknown = e, depth = 0; cur instanceof Error && depth < 4; cur = cur.cause, depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && TLS_VERIFY_CODES.has(code)) return code;
+  }
+  return null;
+}
+
 function transportError(route: Route, u: URL, e: unknown, timedOut: boolean): ApiError {
   const details = { route: describeRoute(route), url: `${u.origin}${u.pathname}` };
   const why = e instanceof Error ? e.message : String(e);
+  const tls = tlsVerifyCode(e);
+  if (tls !== null)
+    return new ApiError(
+      'LW_PROTO_HTTP_TLS',
+      `${describeRoute(route)}: the server's certificate does not verify (${tls}): ${why}`,
+      null,
+      { ...details, tlsCode: tls },
+      { cause: e },
+    );
   if (timedOut)
     return new ApiError(
       'LW_PROTO_HTTP_TIMEOUT',

@@ -5,5 +5,6 @@
 export { ApiClient, CSRF_HEADER, SESSION_COOKIE, fillParams } from './client.js';
 export type { ApiAuth, ApiClientOptions } from './client.js';
 export { answersBytes } from './reply.js';
+export { tlsFetch, type TlsFetchOptions } from './tls-fetch.js';
 export type { CallArgs, CallRest, CommonArgs, HttpMethod, Reply, ReplyOf, Route, RouteSchema } from './route.js';
 export { ApiError, isApiError } from '../errors.js';
