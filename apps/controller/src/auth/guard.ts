@@ -3,6 +3,9 @@
  * cannot make us parse large bodies). Routes opt out with `config: { access: 'public' }` and restrict to admins with
  * `access: 'admin'`; the default is "any signed-in user" so a forgotten option fails closed.
  *
+ * A user whose password is one-time (bootstrap admin, admin reset) gets 403 LW_CTRL_PASSWORD_CHANGE_REQUIRED on
+ * everything but session, logout and password change.
+ *
  * CSRF: synchronizer token. The token is created with the session, returned by login/session, and must come back
  * in the `x-csrf-token` header on every state-changing request. The cookie is also SameSite=Strict.
  */
@@ -28,6 +31,8 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What a user holding a one-time password may still do: see who they are, sign out, and change it. */
+const ONE_TIME_PASSWORD_ROUTES = new Set(['/api/auth/session', '/api/auth/logout', '/api/auth/password']);
 
 /** Lines the user may see: undefined means all (admins). */
 export function visibleLines(user: UserRow): string[] | undefined {
@@ -66,6 +71,8 @@ export function installGuard(app: TypedApp, ctx: Ctx): void {
     if (access === 'worker') return requireWorker(ctx, req);
     const auth = await resolveSession(ctx, req);
     if (!auth) throw ctrlError('LW_CTRL_UNAUTHENTICATED');
+    if (auth.user.mustChangePassword && !ONE_TIME_PASSWORD_ROUTES.has(req.routeOptions.url ?? ''))
+      throw ctrlError('LW_CTRL_PASSWORD_CHANGE_REQUIRED');
     if (access === 'admin' && auth.user.role !== 'admin') throw ctrlError('LW_CTRL_FORBIDDEN', 'admin role required');
     if (!SAFE_METHODS.has(req.method)) {
       const header = req.headers['x-csrf-token'];

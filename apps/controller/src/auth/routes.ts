@@ -1,4 +1,7 @@
-/** Login (rate-limited), logout, current session, and user creation by admins. */
+/**
+ * Login (rate-limited), logout, current session, own password change, and user creation by admins (the rest of user
+ * administration is in user-admin-routes.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import {
   ChangePasswordRoute,
@@ -15,7 +18,13 @@ import type { UserRow } from '../store/types.js';
 import { SESSION_COOKIE, requireAuth } from './guard.js';
 import { DUMMY_HASH, hashPassword, hashToken, newSecret, verifyPassword } from './password.js';
 
-export const userView = (u: UserRow): UserView => ({ id: u.id, username: u.username, role: u.role, lines: u.lines });
+export const userView = (u: UserRow): UserView => ({
+  id: u.id,
+  username: u.username,
+  role: u.role,
+  lines: u.lines,
+  mustChangePassword: u.mustChangePassword,
+});
 
 export function registerAuthRoutes(app: TypedApp, ctx: Ctx): void {
   loginRoute(app, ctx);
@@ -83,6 +92,9 @@ function changePasswordRoute(app: TypedApp, ctx: Ctx): void {
       const { user, session } = requireAuth(req);
       const body = req.body;
       if (!(await verifyPassword(body.currentPassword, user.passwordHash))) throw ctrlError('LW_CTRL_BAD_CREDENTIALS');
+      // A one-time password cannot be "changed" to itself.
+      if (body.newPassword === body.currentPassword)
+        throw ctrlError('LW_CTRL_VALIDATION', 'the new password must differ from the current one');
       await ctx.store.users.updatePassword(user.id, await hashPassword(body.newPassword));
       await ctx.store.sessions.deleteForUser(user.id, session.id);
       return reply.status(204).send(null);
@@ -105,6 +117,7 @@ function createUserRoute(app: TypedApp, ctx: Ctx): void {
         role: body.role,
         lines: body.lines,
         createdAt: ctx.clock.now(),
+        mustChangePassword: false,
       };
       await ctx.store.users.create(user);
       return reply.status(201).send(userView(user));

@@ -22,6 +22,7 @@ import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import { hashToken, newSecret } from '../auth/password.js';
 import { allowedClientIds } from '../broker/acl.js';
 import { storeProvisioner, type BrokerProvisioner } from '../broker/provisioner.js';
+import { registerDeviceAdminRoutes } from './admin-routes.js';
 
 const HOUR = 3_600_000;
 const MAX_RANGE = 7 * 24 * HOUR;
@@ -54,6 +55,7 @@ export function registerDeviceRoutes(
   });
   deviceScoresRoute(app, ctx);
   disableDeviceRoute(app, ctx, broker);
+  registerDeviceAdminRoutes(app, ctx, broker);
 }
 
 /** A device on a line the user may not see answers 404 like a missing one. */
@@ -72,6 +74,8 @@ function createDeviceRoute(app: TypedApp, ctx: Ctx, broker: BrokerProvisioner): 
       const body = req.body;
       if (await ctx.store.devices.find(body.id))
         throw ctrlError('LW_CTRL_CONFLICT', `device ${body.id} already exists`);
+      if (await ctx.store.devices.hasHistory(body.id))
+        throw ctrlError('LW_CTRL_CONFLICT', `device id ${body.id} still has events of a deleted device`);
       const secret = newSecret();
       const device: DeviceRow = {
         ...body,

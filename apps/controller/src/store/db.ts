@@ -23,7 +23,8 @@ type ModelName =
   | 'rolloutPolicy'
   | 'rollout'
   | 'rolloutTarget'
-  | 'rolloutDecision';
+  | 'rolloutDecision'
+  | 'enrollmentToken';
 type Op =
   | 'create'
   | 'createMany'

@@ -22,6 +22,34 @@ export class DevicesStore {
     await this.db.device.updateMany({ where: { id, disabledAt: null }, data: { disabledAt: at } });
     return this.find(id);
   }
+  /** Re-enables a disabled device; returns the row, or null when it does not exist. */
+  async enable(id: string): Promise<DeviceRow | null> {
+    await this.db.device.updateMany({ where: { id }, data: { disabledAt: null } });
+    return this.find(id);
+  }
+  /** New credentials (re-key); history (events, scores, fleet) stays with the id. False when it does not exist. */
+  async setCredential(id: string, credentialHash: string): Promise<boolean> {
+    return (await this.db.device.updateMany({ where: { id }, data: { credentialHash } })).count === 1;
+  }
+  /**
+   * Forgets the device, its fleet row and score aggregates; its events and normal samples stay (training data of the
+   * line). False when it does not exist.
+   */
+  async delete(id: string): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      await tx.fleetStatus.deleteMany({ where: { deviceId: id } });
+      await tx.scoreAggregate.deleteMany({ where: { deviceId: id } });
+      return (await tx.device.deleteMany({ where: { id } })).count === 1;
+    });
+  }
+  /** Whether events or samples still carry this id (a new device under it would collide on their sequences). */
+  async hasHistory(id: string): Promise<boolean> {
+    const [events, samples] = await Promise.all([
+      this.db.event.count({ where: { deviceId: id } }),
+      this.db.normalSample.count({ where: { deviceId: id } }),
+    ]);
+    return events + samples > 0;
+  }
   list(visibleLines?: string[]): Promise<DeviceRow[]> {
     return this.db.device.findMany({
       where: visibleLines ? { line: { in: visibleLines } } : {},

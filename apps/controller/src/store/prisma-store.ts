@@ -1,6 +1,7 @@
 /** The Store on a prisma client (either provider's; see db.ts): builds every area once, on the one connection. */
 import type { Db } from './db.js';
 import { DevicesStore, FleetStore } from './devices-store.js';
+import { EnrollmentStore } from './enrollment-store.js';
 import { EventsStore } from './events-store.js';
 import { JobsStore } from './jobs-store.js';
 import { RegistryStore } from './registry-store.js';
@@ -14,6 +15,7 @@ export class PrismaStore implements Store {
   readonly users: UsersStore;
   readonly sessions: SessionsStore;
   readonly devices: DevicesStore;
+  readonly enrollment: EnrollmentStore;
   readonly fleet: FleetStore;
   readonly events: EventsStore;
   readonly scores: ScoresStore;
@@ -30,6 +32,7 @@ export class PrismaStore implements Store {
     this.users = new UsersStore(db);
     this.sessions = new SessionsStore(db);
     this.devices = new DevicesStore(db);
+    this.enrollment = new EnrollmentStore(db);
     this.fleet = new FleetStore(db, this.devices);
     this.events = new EventsStore(db);
     this.scores = new ScoresStore(db);

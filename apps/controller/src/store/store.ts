@@ -5,6 +5,7 @@
  * serves both SQLite and PostgreSQL; the conformance suite runs the same tests against both.
  */
 import type { DevicesStore, FleetStore } from './devices-store.js';
+import type { EnrollmentStore } from './enrollment-store.js';
 import type { EventsStore } from './events-store.js';
 import type { JobsStore } from './jobs-store.js';
 import type { RegistryStore } from './registry-store.js';
@@ -18,6 +19,8 @@ export interface Store {
   readonly users: UsersStore;
   readonly sessions: SessionsStore;
   readonly devices: DevicesStore;
+  /** One-time device enrollment tokens. */
+  readonly enrollment: EnrollmentStore;
   /** Live status per device (births/deaths, status and health messages). */
   readonly fleet: FleetStore;
   /** Flagged events, their labels and masks. */

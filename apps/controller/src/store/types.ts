@@ -24,6 +24,28 @@ export interface UserRow {
   /** Lines a QA user may see; ignored for admins (who see all). */
   lines: string[];
   createdAt: Date;
+  /** A one-time password (bootstrap admin, admin reset) is in use: it must be changed before anything else. */
+  mustChangePassword: boolean;
+}
+
+/** A user to create: a password set by its owner unless `mustChangePassword`. */
+export type NewUser = Omit<UserRow, 'mustChangePassword'> & { mustChangePassword?: boolean };
+
+/** A one-time device enrollment token (hash only), bound to a line and a device id. */
+export interface EnrollmentRow {
+  id: string;
+  tokenHash: string;
+  line: string;
+  site: string;
+  device: string;
+  name: string;
+  createdAt: Date;
+  expiresAt: Date;
+  createdBy: string;
+  usedAt: Date | null;
+  /** Hostname the agent reported when it enrolled. */
+  usedBy: string | null;
+  revokedAt: Date | null;
 }
 
 export interface SessionRow {

@@ -1,16 +1,29 @@
 /** Users and their login sessions. A user's visible lines are a JSON column, parsed here. */
 import type { Db } from './db.js';
-import type { Role, SessionRow, UserRow } from './types.js';
+import type { NewUser, Role, SessionRow, UserRow } from './types.js';
 
-type DbUser = { id: string; username: string; passwordHash: string; role: string; lines: string; createdAt: Date };
+type DbUser = {
+  id: string;
+  username: string;
+  passwordHash: string;
+  role: string;
+  lines: string;
+  createdAt: Date;
+  mustChangePassword: boolean;
+};
 
 const toUser = (u: DbUser): UserRow => ({ ...u, role: u.role as Role, lines: JSON.parse(u.lines) as string[] });
 
 export class UsersStore {
   constructor(private readonly db: Db) {}
 
-  async create(u: UserRow): Promise<void> {
-    await this.db.user.create({ data: { ...u, lines: JSON.stringify(u.lines) } });
+  async create(u: NewUser): Promise<void> {
+    await this.db.user.create({
+      data: { ...u, lines: JSON.stringify(u.lines), mustChangePassword: u.mustChangePassword ?? false },
+    });
+  }
+  async list(): Promise<UserRow[]> {
+    return (await this.db.user.findMany({ orderBy: { username: 'asc' } })).map(toUser);
   }
   async findByName(username: string): Promise<UserRow | null> {
     const u = await this.db.user.findUnique({ where: { username } });
@@ -23,8 +36,18 @@ export class UsersStore {
   count(): Promise<number> {
     return this.db.user.count();
   }
-  async updatePassword(userId: string, passwordHash: string): Promise<void> {
-    await this.db.user.update({ where: { id: userId }, data: { passwordHash } });
+  /** `mustChange`: the new password is one-time (an admin's reset); false when the user chose it. */
+  async updatePassword(userId: string, passwordHash: string, mustChange = false): Promise<void> {
+    await this.db.user.update({ where: { id: userId }, data: { passwordHash, mustChangePassword: mustChange } });
+  }
+  /** Role and/or visible lines; returns the updated user, or null when it does not exist. */
+  async update(userId: string, patch: { role?: Role; lines?: string[] }): Promise<UserRow | null> {
+    const data = {
+      ...(patch.role !== undefined && { role: patch.role }),
+      ...(patch.lines !== undefined && { lines: JSON.stringify(patch.lines) }),
+    };
+    const n = await this.db.user.updateMany({ where: { id: userId }, data });
+    return n.count === 0 ? null : this.find(userId);
   }
 }
 

@@ -1,0 +1,26 @@
+-- Field install (issue 17): one-time enrollment tokens (stored as sha256, single use, bound to a line and a device id)
+-- and one-time passwords (bootstrap admin, admin resets) that must be changed at the next sign-in.
+
+-- CreateTable
+CREATE TABLE "EnrollmentToken" (
+    "id" TEXT NOT NULL,
+    "tokenHash" TEXT NOT NULL,
+    "line" TEXT NOT NULL,
+    "site" TEXT NOT NULL,
+    "device" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL,
+    "expiresAt" TIMESTAMP(3) NOT NULL,
+    "createdBy" TEXT NOT NULL,
+    "usedAt" TIMESTAMP(3),
+    "usedBy" TEXT,
+    "revokedAt" TIMESTAMP(3),
+
+    CONSTRAINT "EnrollmentToken_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "EnrollmentToken_tokenHash_key" ON "EnrollmentToken"("tokenHash");
+
+-- Existing users keep their passwords as they are.
+ALTER TABLE "User" ADD COLUMN "mustChangePassword" BOOLEAN NOT NULL DEFAULT false;
