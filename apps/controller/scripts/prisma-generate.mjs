@@ -4,7 +4,8 @@
 // (and otherwise downloading) the schema-engine binary first. Pointing PRISMA_SCHEMA_ENGINE_BINARY at a stub that
 // fails loudly lets generation run without network; nothing here ever executes the engine.
 // Skips work when the schema has not changed since the last generation (hash stamp), so it is cheap to run before
-// every typecheck/lint/test.
+// every typecheck/lint/test, and is the workspace's postinstall so that every entry point (benches, `npm start`, the
+// e2e tests) finds the client straight after `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,18 @@ const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const schemaPath = join(appDir, 'prisma', 'schema.prisma');
 const outRoot = join(appDir, 'src', 'generated');
 const require = createRequire(import.meta.url);
-const cli = join(dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
-const prismaVersion = JSON.parse(readFileSync(require.resolve('prisma/package.json'), 'utf8')).version;
+let prismaPackage;
+try {
+  prismaPackage = require.resolve('prisma/package.json');
+} catch (err) {
+  // `--if-available` (the workspace's postinstall): an `npm ci --omit=dev` checkout has no prisma CLI, and that must
+  // not fail the install; every other caller needs the client, so for them it is an error.
+  if (!process.argv.includes('--if-available')) throw err;
+  process.stderr.write('prisma-generate: the prisma CLI is not installed (dev dependency); client not generated\n');
+  process.exit(0);
+}
+const cli = join(dirname(prismaPackage), 'build', 'index.js');
+const prismaVersion = JSON.parse(readFileSync(prismaPackage, 'utf8')).version;
 
 const schema = readFileSync(schemaPath, 'utf8');
 const stamp = createHash('sha256')
