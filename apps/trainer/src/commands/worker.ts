@@ -11,13 +11,18 @@ export const worker: Command = {
   name: 'worker',
   summary: 'Claim fine-tune jobs from a controller: train, evaluate against the parent, sign and upload.',
   usage:
-    'worker --controller <url> --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'worker --controller <url> [--ca <ca.pem>] --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     controller: {
       type: 'string',
       value: '<url>',
-      description: 'controller base URL, e.g. http://127.0.0.1:8080',
+      description: 'controller base URL, e.g. https://controller:8443',
       required: true,
+    },
+    ca: {
+      type: 'string',
+      value: '<ca.pem>',
+      description: "CA certificate the controller's https certificate must chain to (default: the system CAs)",
     },
     token: {
       type: 'string',
@@ -52,6 +57,7 @@ export const worker: Command = {
     const id = str(values, 'id');
     const workDir = str(values, 'work-dir');
     const token = str(values, 'token');
+    const ca = str(values, 'ca');
     const runtime = parseRuntime(values, 'train');
     const cfg = workerConfig(
       {
@@ -62,6 +68,7 @@ export const worker: Command = {
         ...(token ? { token } : {}),
         ...(workDir ? { workDir } : {}),
         ...(id ? { id } : {}),
+        ...(ca ? { ca } : {}),
       },
       ctx.cwd,
     );
@@ -76,7 +83,12 @@ export const worker: Command = {
     process.on('SIGTERM', onSignal);
     try {
       log(`worker ${cfg.workerId} polling ${cfg.controller} (work dir ${cfg.workDir})`);
-      const client = new ControllerClient({ baseUrl: cfg.controller, token: cfg.token, workerId: cfg.workerId });
+      const client = new ControllerClient({
+        baseUrl: cfg.controller,
+        token: cfg.token,
+        workerId: cfg.workerId,
+        ...(cfg.caPem !== null ? { ca: cfg.caPem } : {}),
+      });
       const { outcomes } = await runWorker(client, {
         workDir: cfg.workDir,
         privateKeyPath: cfg.privateKeyPath,

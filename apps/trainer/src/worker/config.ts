@@ -2,7 +2,7 @@
  * The worker's configuration: flags (and `LW_WORKER_TOKEN` for the token, so it need not appear in `ps`), validated
  * once and frozen. The key must load as an Ed25519 private key here, not after the first job has trained.
  */
-import { createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -18,6 +18,8 @@ export interface WorkerConfig {
   readonly once: boolean;
   /** Wait between claims when no job is queued (ms). */
   readonly pollMs: number;
+  /** CA certificate (PEM) the controller's https certificate must chain to; null = the system CAs. */
+  readonly caPem: string | null;
 }
 
 export interface WorkerFlags {
@@ -28,6 +30,8 @@ export interface WorkerFlags {
   readonly id?: string;
   readonly once?: boolean;
   readonly pollMs?: number;
+  /** --ca: path of the controller's CA certificate (PEM). */
+  readonly ca?: string;
 }
 
 const bad = (message: string, flag: string): TrainerError =>
@@ -63,6 +67,7 @@ export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.Proces
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(workerId))
     throw bad(`--id must be 1-64 of [A-Za-z0-9._:-], got ${JSON.stringify(workerId)}`, 'id');
   const pollMs = flags.pollMs ?? 2000;
+  const caPem = flags.ca === undefined ? null : readCa(resolve(cwd, flags.ca), url);
   return Object.freeze({
     controller: url.toString().replace(/\/$/, ''),
     token,
@@ -71,5 +76,19 @@ export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.Proces
     workerId,
     once: flags.once === true,
     pollMs,
+    caPem,
   });
+}
+
+/** The controller's CA, checked to be a certificate now rather than at the first TLS handshake. */
+function readCa(path: string, url: URL): string {
+  if (url.protocol !== 'https:') throw bad(`--ca needs an https:// --controller URL, got ${url.protocol}`, 'ca');
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+    new X509Certificate(pem);
+  } catch (e) {
+    throw bad(`--ca ${path} is not a readable PEM certificate (${(e as Error).message})`, 'ca');
+  }
+  return pem;
 }

@@ -44,6 +44,8 @@ export interface ControllerClientOptions {
   /** Shown in the UI as the lease owner. */
   readonly workerId: string;
   readonly fetch?: typeof fetch;
+  /** CA certificate (PEM) the controller's https certificate must chain to (not together with `fetch`). */
+  readonly ca?: string;
   /** Per request (downloads and the upload included). */
   readonly timeoutMs?: number;
   /** Parallel dataset file downloads. */
@@ -88,6 +90,7 @@ export class ControllerClient implements WorkerIO {
       auth: { kind: 'bearer', token: opts.token },
       timeoutMs: opts.timeoutMs ?? 120_000,
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
     });
   }
 
