@@ -10,6 +10,7 @@ import { loadMigrations, migrationsDir } from '../../src/store/migrations.js';
 import type { RolloutRow, TargetRow } from '../../src/store/rollout-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { EventRow, NewEvent } from '../../src/store/types.js';
+import { enrollmentStoreTests } from './store-suite-enrollment.js';
 
 export interface Backend {
   /** A fresh empty database, migrated. `reopen` opens the same database again (runs the migrator again). */
@@ -99,6 +100,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
         role: 'qa' as const,
         lines: ['line-1'],
         createdAt: new Date(T0),
+        mustChangePassword: false,
       };
       await s.users.create(u);
       assert.deepEqual(await s.users.findByName('ann'), u);
@@ -342,4 +344,5 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       );
     });
   });
+  enrollmentStoreTests(t, withStore);
 }
