@@ -247,3 +247,11 @@ export function loadConfig(
   }
   return parseConfig(raw, env);
 }
+
+/** Where the CLI reads and `enroll` writes the config and state when no option says: $LW_AGENT_CONFIG / $LW_AGENT_DATA_DIR, else beside the working directory. */
+export function cliDefaults(env: Readonly<Record<string, string | undefined>> = process.env): {
+  configPath: string;
+  stateDir: string | undefined;
+} {
+  return { configPath: env['LW_AGENT_CONFIG'] || 'agent.json', stateDir: env['LW_AGENT_DATA_DIR'] || undefined };
+}

@@ -23,6 +23,22 @@ export const AGENT_ERRORS = {
   LW_AGENT_DOWNLOAD_FAILED: 'model package download failed or exceeded the size limit',
   LW_AGENT_DOWNLOAD_TIMEOUT: 'model package download did not finish within model.downloadTimeoutMs',
   LW_AGENT_BAD_MESSAGE: 'an incoming MQTT message was malformed and ignored',
+  LW_AGENT_USAGE: 'unknown command or option, or a required option missing (see --help)',
+  LW_AGENT_ENROLL_TLS: "the controller's certificate does not verify against the CA given (--ca) or the system's",
+  LW_AGENT_ENROLL_UNREACHABLE: 'the controller could not be reached for enrollment (address, port, firewall)',
+  LW_AGENT_ENROLL_REFUSED: 'the controller refused the enrollment token (its LW_CTRL_ENROLL_* code says why)',
+  LW_AGENT_ENROLL_INVALID: "the controller's enrollment answer cannot be used (no signing key, no broker)",
+  LW_AGENT_CHECK_FAILED: 'one or more field checks failed (each printed with its own code)',
+  LW_AGENT_CHECK_FFMPEG_MISSING: 'ffmpeg is not installed or not on PATH (apt-get install ffmpeg)',
+  LW_AGENT_CHECK_RTSP_UNREACHABLE: 'the RTSP URL did not answer (address, port, path, credentials)',
+  LW_AGENT_CHECK_DEVICE_MISSING: 'the V4L2 device does not exist or cannot be opened (/dev/video*, group video)',
+  LW_AGENT_CHECK_FILE_MISSING: 'the video file or image folder does not exist or holds no image',
+  LW_AGENT_CHECK_PIXEL_SIZE: 'the camera cannot deliver the configured width × height (check the mode it supports)',
+  LW_AGENT_CHECK_NO_FRAME: 'the camera delivered no frame within the check timeout',
+  LW_AGENT_CHECK_BROKER: 'the MQTT broker did not accept a connection with the configured URL, credentials and TLS',
+  LW_AGENT_CHECK_CONTROLLER:
+    "the controller's HTTPS certificate does not verify against controller.caFile, or it is unreachable",
+  LW_AGENT_CHECK_MODEL: 'no model is installed, or it does not open on the configured execution provider',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERRORS;

@@ -30,7 +30,7 @@ export interface LinkHandlers {
   error(code: 'LW_AGENT_MQTT', message: string, details?: Record<string, unknown>): void;
 }
 
-function readTls(cfg: AgentConfig): Partial<IClientOptions> {
+export function readTls(cfg: AgentConfig): Partial<IClientOptions> {
   const tls = cfg.broker.tls;
   if (!tls) return {};
   const read = (f: string | undefined): Buffer | undefined => {
