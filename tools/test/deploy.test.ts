@@ -28,7 +28,7 @@ const UNITS = {
   'linewatch-agent.service': /\/linewatch-agent run --config \/etc\/linewatch\/agent\.json$/m,
   'linewatch-controller.service': /\/linewatch-controller --config \/etc\/linewatch\/controller\.json$/m,
   'linewatch-worker.service':
-    /\/linewatch-trainer worker --controller \S+ --key \S+ --work-dir \/var\/lib\/linewatch-worker/m,
+    /\/linewatch-trainer worker --controller \S+ --ca \/etc\/linewatch\/ca\.pem --key \S+ --work-dir \/var\/lib\/linewatch-worker/m,
 } as const;
 const RULES = [
   /^User=linewatch$/m,
