@@ -82,9 +82,10 @@ let ownsPidFile = false;
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    const started = supervisor.children().length > 0;
     await supervisor.stop();
     if (ownsPidFile) removePidFile(state);
-    say('stopped');
+    if (started) say('stopped');
   }
   process.exit(code);
 }

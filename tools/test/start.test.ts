@@ -1,7 +1,10 @@
 /**
  * `npm start` as a user runs it, on a throw-away state folder and free ports (tiny preset, two agents to keep it
- * short): first start trains, provisions and registers; the agents come online with the first model; Ctrl-C (SIGINT
- * to start.ts) stops every process in order and exits 0, leaving nothing listening. A second start reuses the state.
+ * short): first start trains, provisions and registers; the agents come online with the first model; a kill -9 of
+ * one agent restarts that agent (said on the terminal) and stops nothing else; a second `npm start` on the same
+ * state folder is refused (LW_TOOLS_START_RUNNING, exit 2); Ctrl-C (SIGINT to start.ts) stops every process in
+ * order and exits 0, leaving nothing listening. A second start reuses the state and is stopped by SIGHUP (the
+ * terminal closing) just as cleanly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,19 +114,38 @@ test(
           .split(';')[0]!;
         const version = (JSON.parse(readFileSync(join(state, 'setup.json'), 'utf8')) as { initialVersion: string })
           .initialVersion;
-        await until(
-          'both agents online on the first model',
-          async () => {
-            const fleet = (await (await fetch(`${base}/api/fleet`, { headers: { cookie } })).json()) as {
-              devices: { deviceId: string; online: boolean; modelVersion: string | null }[];
-            };
-            const on = fleet.devices.filter((d) => d.online && d.modelVersion === version);
-            return on.length === 2 ? true : undefined;
-          },
-          60_000,
-        );
+        const bothOnline = (): Promise<true> =>
+          until(
+            'both agents online on the first model',
+            async () => {
+              const fleet = (await (await fetch(`${base}/api/fleet`, { headers: { cookie } })).json()) as {
+                devices: { deviceId: string; online: boolean; modelVersion: string | null }[];
+              };
+              const on = fleet.devices.filter((d) => d.online && d.modelVersion === version);
+              return on.length === 2 ? true : undefined;
+            },
+            60_000,
+          );
+        await bothOnline();
 
-        r.kill('SIGINT');
+        if (round === 'first') {
+          const pids = JSON.parse(readFileSync(join(state, 'start.pid.json'), 'utf8')) as {
+            children: { name: string; pid: number }[];
+          };
+          process.kill(pids.children.find((c) => c.name === 'edge-1')!.pid, 'SIGKILL');
+          await until('edge-1 restarted', async () => (/edge-1 restarted/.test(r.out()) ? true : undefined), 20_000);
+          assert.match(r.out(), /edge-1 exited unexpectedly \(SIGKILL\); restarting it in 1 s/);
+          assert.doesNotMatch(r.out(), /stopping everything/);
+          await bothOnline();
+          const second = start(state, http, mqtt);
+          assert.equal(await second.exited, 2, second.out());
+          assert.match(
+            second.out(),
+            new RegExp(`LW_TOOLS_START_RUNNING: npm start \\(pid ${r.pid}\\) is already running`),
+          );
+        }
+
+        r.kill(round === 'first' ? 'SIGINT' : 'SIGHUP');
         const code = await Promise.race([
           r.exited,
           new Promise<'hung'>((res) => setTimeout(() => res('hung'), 40_000).unref()),
