@@ -14,9 +14,11 @@ import { after, before, test } from 'node:test';
 import mqtt from 'mqtt';
 import { makeTestCa, type TestCa } from '@linewatch/testing';
 import type { App } from '../src/app.js';
+import { connectExternalBus } from '../src/broker/external.js';
 import { isControllerError } from '../src/errors.js';
 import { testApp } from './helpers/http.js';
 import { logCapture } from './helpers/log-capture.js';
+import { MOSQUITTO, MOSQUITTO_SKIP, startMosquitto } from './helpers/mosquitto.js';
 import { prefix, provision, waitFor, type TestDevice } from './helpers/mqtt.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lw-tls-'));
@@ -156,3 +158,43 @@ test('tls.allowPlaintext on a non-loopback address starts with a warning naming 
   assert.ok(warning, JSON.stringify(logs.lines));
   assert.deepEqual(warning['links'], ['HTTP on 0.0.0.0:8080']);
 });
+
+test(
+  'external broker over TLS (Mosquitto): verified against mqtt.caPath; another CA or none is LW_CTRL_BROKER_UNAVAILABLE',
+  { skip: MOSQUITTO ? false : MOSQUITTO_SKIP, timeout: 60_000 },
+  async () => {
+    const mosq = (await startMosquitto({ tls: { certPath: ca.certPath, keyPath: ca.keyPath } }))!;
+    try {
+      const external = (caPath: string | null) => ({
+        overrides: { mqtt: { enabled: true, mode: 'external' as const, url: mosq.url, caPath } },
+      });
+      const { app: ok } = await testApp(external(ca.caPath));
+      try {
+        const got: string[] = [];
+        const probe = await mqtt.connectAsync(mosq.url, { ca: ca.caPem, reconnectPeriod: 0 });
+        const bus = await connectExternalBus(ok.ctx, {
+          url: mosq.url,
+          username: null,
+          password: null,
+          tls: { ca: Buffer.from(ca.caPem) },
+        });
+        await bus.subscribe('linewatch/tls-probe', (t) => got.push(t));
+        await probe.publishAsync('linewatch/tls-probe', 'x', { qos: 1 });
+        await waitFor(() => got.length === 1, 3000, 'a message through the TLS broker');
+        await probe.endAsync();
+        await bus.close();
+      } finally {
+        await ok.close();
+      }
+      for (const caPath of [other.caPath, null]) {
+        await assert.rejects(
+          testApp(external(caPath)),
+          (e: unknown) =>
+            isControllerError(e, 'LW_CTRL_BROKER_UNAVAILABLE') && /certificate|self-signed/i.test(String(e)),
+        );
+      }
+    } finally {
+      await mosq.stop();
+    }
+  },
+);

@@ -104,12 +104,16 @@ function dynsecConfig(controller: Credentials, observer: Credentials): string {
   });
 }
 
-export async function startMosquitto(opts: { dynsec?: boolean } = {}): Promise<TestMosquitto | null> {
+/** `tls`: the listener speaks MQTT over TLS with this certificate and key (url is then mqtts://). */
+export async function startMosquitto(
+  opts: { dynsec?: boolean; tls?: { certPath: string; keyPath: string } } = {},
+): Promise<TestMosquitto | null> {
   if (!MOSQUITTO) return null;
   const dir = mkdtempSync(join(tmpdir(), 'lw-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error'];
+  if (opts.tls) lines.push(`certfile ${opts.tls.certPath}`, `keyfile ${opts.tls.keyPath}`);
   let controller: Credentials | null = null;
   let observer: Credentials | null = null;
   if (opts.dynsec) {
@@ -130,6 +134,8 @@ export async function startMosquitto(opts: { dynsec?: boolean } = {}): Promise<T
     );
   } else {
     lines.push('allow_anonymous true');
+    // As root mosquitto would switch to `mosquitto`, which cannot read a test's key in its private temp dir.
+    if (opts.tls) lines.push(`user ${userInfo().username}`);
   }
   writeFileSync(conf, `${lines.join('\n')}\n`);
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -147,7 +153,7 @@ export async function startMosquitto(opts: { dynsec?: boolean } = {}): Promise<T
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     controller,
     observer,
