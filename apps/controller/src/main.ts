@@ -1,6 +1,7 @@
 /** Entry point: load and validate config (file + env), build the app, listen, and shut down cleanly on signals. */
 import { build, type App } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { servesTls } from './config-rules.js';
 import { isControllerError } from './errors.js';
 
 function fatal(err: unknown): never {
@@ -19,9 +20,16 @@ async function start(): Promise<{ app: App; config: Readonly<Config> }> {
       process.stdout.write(`\nFirst start: created user "${username}" with one-time password: ${password}\n\n`);
     },
   });
-  await app.listen({ host: config.http.host, port: config.http.port });
+  // fastify derives the scheme of its start line from its own `https` option, which a server factory bypasses.
+  const scheme = servesTls(config) ? 'https' : 'http';
+  await app.listen({
+    host: config.http.host,
+    port: config.http.port,
+    listenTextResolver: (address) => `Server listening at ${address.replace(/^https?:/, `${scheme}:`)}`,
+  });
   if (app.broker) {
-    app.log.info({ host: config.mqtt.host, port: app.broker.port, wsPort: app.broker.wsPort }, 'mqtt broker listening');
+    const { port, wsPort, tls } = app.broker;
+    app.log.info({ host: config.mqtt.host, port, wsPort, tls }, `mqtt broker listening (${tls ? 'mqtts' : 'mqtt'})`);
   }
   return { app, config };
 }
