@@ -19,7 +19,7 @@
  * Exit codes: 0 stopped by a signal; 1 a step or the controller failed; 2 refused to start (LW_TOOLS_START_*).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit, runTsInherit, spawnTs, type Child } from './start/children.js';
@@ -29,6 +29,7 @@ import { onStopSignals, Supervisor } from './start/supervisor.js';
 import {
   adminLogin,
   ensureSecrets,
+  oneTimePasswordWorks,
   provision,
   registerModel,
   setRolloutPolicy,
@@ -65,6 +66,8 @@ const paths = {
   logs: join(state, 'logs'),
 };
 const say = (s: string): void => console.log(`linewatch: ${s}`);
+/** The controller's first-start line (stdout only) carrying the bootstrap admin's one-time password. */
+const ONE_TIME = /one-time password: (\S+)/;
 
 const supervisor = new Supervisor({
   say,
@@ -168,12 +171,14 @@ async function startController(secrets: Secrets): Promise<void> {
       stage: 2,
       env: { LW_CONTROLLER_CONFIG: paths.controllerConfig },
       onLine: (line) => {
-        const m = line.match(/one-time password: (\S+)/);
+        const m = ONE_TIME.exec(line);
         if (m) {
           writeFileSync(paths.adminPassword, `${m[1]}\n`, { mode: 0o600 });
           chmodSync(paths.adminPassword, 0o600);
         }
       },
+      // The password goes to the 0600 admin-password file only, never into the log.
+      redact: (line) => line.replace(ONE_TIME, 'one-time password: (kept in admin-password)'),
     }),
   );
   await waitForHttp(`${base}/healthz`, 60_000, () => controller.proc.exitCode === null);
@@ -234,7 +239,7 @@ async function setUpThroughAdminApi(): Promise<void> {
     setup.demoPolicy = true;
     say(`rollouts on ${layout.line}: canary first, then waves, each observed for 45 s (demo pace)`);
   }
-  writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`);
+  writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`, { mode: 0o600 });
 }
 
 function startWorkerAndAgents(secrets: Secrets): void {
@@ -277,16 +282,28 @@ function startWorkerAndAgents(secrets: Secrets): void {
   }
 }
 
-function printRunning(): void {
-  const password = existsSync(paths.adminPassword)
-    ? readFileSync(paths.adminPassword, 'utf8').trim()
-    : '(see the first start)';
+/**
+ * The admin login line: the one-time password while it still signs in; once the admin changed it, neither the old
+ * one nor a hint of the new one is printed, and the file holding the old one goes.
+ */
+async function loginLine(): Promise<string> {
+  if (!existsSync(paths.adminPassword)) return 'admin / (your password)';
+  const password = readFileSync(paths.adminPassword, 'utf8').trim();
+  if (await oneTimePasswordWorks(base, password)) {
+    return `admin / ${password}   (one-time password from the first start, kept in ${paths.adminPassword}; the UI asks you to change it)`;
+  }
+  rmSync(paths.adminPassword, { force: true });
+  return 'admin / (your password: the one-time password was changed)';
+}
+
+async function printRunning(): Promise<void> {
+  const login = await loginLine();
   console.log(
     [
       '',
       `linewatch is running: ${layout.devices.length} agents on synthetic cameras (${layout.frame.width}×${layout.frame.height}, 2 fps, ~6 % defects), a trainer worker, the controller.`,
       `  UI:     ${base}/   (API docs at ${base}/docs)`,
-      `  login:  admin / ${password}   (one-time password from the first start, kept in ${paths.adminPassword}; change it in the UI or POST /api/auth/password)`,
+      `  login:  ${login}`,
       `  logs:   ${paths.logs}/`,
       '  next:   review flagged frames, paint masks, trigger a fine-tune on the Jobs page, approve the new version and watch the rollout (README: "Walkthrough").',
       '  Ctrl-C stops everything; a crashed agent or worker is restarted (said here).',
@@ -305,7 +322,7 @@ async function main(): Promise<void> {
   await startController(secrets);
   await setUpThroughAdminApi();
   startWorkerAndAgents(secrets);
-  printRunning();
+  await printRunning();
 }
 
 main().catch((e: unknown) => {

@@ -3,8 +3,9 @@
  * short): first start trains, provisions and registers; the agents come online with the first model; a kill -9 of
  * one agent restarts that agent (said on the terminal) and stops nothing else; a second `npm start` on the same
  * state folder is refused (LW_TOOLS_START_RUNNING, exit 2); Ctrl-C (SIGINT to start.ts) stops every process in
- * order and exits 0, leaving nothing listening. A second start reuses the state and is stopped by SIGHUP (the
- * terminal closing) just as cleanly.
+ * order and exits 0, leaving nothing listening. The one-time admin password is printed but kept out of the
+ * controller's log; once changed, the next start does not print it. A second start reuses the state and is stopped
+ * by SIGHUP (the terminal closing) just as cleanly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const CHANGED = 'changed-by-the-start-test';
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -78,6 +80,7 @@ test(
     const [http, mqtt] = [await freePort(), await freePort()];
     const base = `http://127.0.0.1:${http}`;
     let run: ReturnType<typeof start> | undefined;
+    let oneTime = '';
     try {
       for (const round of ['first', 'second'] as const) {
         run = start(state, http, mqtt);
@@ -100,8 +103,18 @@ test(
             'the second start reuses keys, model and devices',
           );
         }
-        const password = readFileSync(join(state, 'admin-password'), 'utf8').trim();
-        assert.ok(r.out().includes(`admin / ${password}`), 'prints the admin login');
+        if (round === 'first') {
+          oneTime = readFileSync(join(state, 'admin-password'), 'utf8').trim();
+          assert.ok(r.out().includes(`admin / ${oneTime}`), 'prints the one-time admin login');
+          const log = readFileSync(join(state, 'logs', 'controller.log'), 'utf8');
+          assert.ok(!log.includes(oneTime), 'the one-time password is not in the controller log');
+          assert.match(log, /one-time password: \(kept in admin-password\)/);
+        } else {
+          assert.ok(!r.out().includes(oneTime), 'a changed password is not printed again');
+          assert.match(r.out(), /login: {2}admin \/ \(your password: the one-time password was changed\)/);
+          assert.equal(existsSync(join(state, 'admin-password')), false, 'the stale password file is gone');
+        }
+        const password = round === 'first' ? oneTime : CHANGED;
         const login = await fetch(`${base}/api/auth/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -112,6 +125,7 @@ test(
           .getSetCookie()
           .find((c) => c.startsWith('lw_session='))!
           .split(';')[0]!;
+        const { csrfToken } = (await login.json()) as { csrfToken: string };
         const version = (JSON.parse(readFileSync(join(state, 'setup.json'), 'utf8')) as { initialVersion: string })
           .initialVersion;
         const bothOnline = (): Promise<true> =>
@@ -143,6 +157,15 @@ test(
             second.out(),
             new RegExp(`LW_TOOLS_START_RUNNING: npm start \\(pid ${r.pid}\\) is already running`),
           );
+        }
+
+        if (round === 'first') {
+          const changed = await fetch(`${base}/api/auth/password`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+            body: JSON.stringify({ currentPassword: oneTime, newPassword: CHANGED }),
+          });
+          assert.equal(changed.status, 204, await changed.text());
         }
 
         r.kill(round === 'first' ? 'SIGINT' : 'SIGHUP');

@@ -4,7 +4,7 @@
  * still say goodbye over MQTT while the broker is up), waits for each stage, and SIGKILLs only what ignores it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface Child {
@@ -26,6 +26,8 @@ export interface SpawnOptions {
   readonly stage: number;
   /** Each stdout/stderr line (after it went to the log file). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Rewrites each line before it reaches the log file (secrets the terminal may see but a file must not keep). */
+  readonly redact?: (line: string) => string;
 }
 
 /** Any program (the supervisor's tests run tiny scripts); `spawnTs` is this with node + tsx. */
@@ -39,6 +41,7 @@ export interface SpawnProgramOptions {
   readonly stage: number;
   /** Each stdout/stderr line (after it went to the log file). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  readonly redact?: (line: string) => string;
 }
 
 export function spawnTs(o: SpawnOptions): Child {
@@ -51,7 +54,8 @@ export function spawnTs(o: SpawnOptions): Child {
 }
 
 export function spawnProgram(o: SpawnProgramOptions): Child {
-  // Logs hold device credentials' neighbours (URLs, ids) and, on old versions, passwords: owner-only.
+  // Logs name devices, URLs and paths: owner-only, also for a log an older version created 0644.
+  if (existsSync(o.logFile)) chmodSync(o.logFile, 0o600);
   const log: WriteStream = createWriteStream(o.logFile, { flags: 'a', mode: 0o600 });
   log.write(`\n--- ${new Date().toISOString()} ${o.name} starting ---\n`);
   const proc = spawn(o.command, [...(o.args ?? [])], {
@@ -64,8 +68,12 @@ export function spawnProgram(o: SpawnProgramOptions): Child {
   });
   for (const stream of ['stdout', 'stderr'] as const) {
     const s = proc[stream]!;
-    s.pipe(log, { end: false });
-    if (o.onLine) createInterface({ input: s }).on('line', (l) => o.onLine!(l, stream));
+    if (!o.redact) s.pipe(log, { end: false });
+    if (!o.onLine && !o.redact) continue;
+    createInterface({ input: s }).on('line', (l) => {
+      if (o.redact && !log.writableEnded) log.write(`${o.redact(l)}\n`);
+      o.onLine?.(l, stream);
+    });
   }
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
     proc.on('exit', (code, signal) => {

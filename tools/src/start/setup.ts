@@ -82,6 +82,16 @@ export function adminLogin(base: string, password: string): Promise<ApiClient> {
   return step('admin login', () => ApiClient.login({ baseUrl: base }, 'admin', password));
 }
 
+/** Whether the stored one-time password still signs the admin in (false once it was changed, or on any refusal). */
+export async function oneTimePasswordWorks(base: string, password: string): Promise<boolean> {
+  try {
+    await ApiClient.login({ baseUrl: base }, 'admin', password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates the device and returns its one-time MQTT credentials. */
 export async function provision(
   api: ApiClient,
