@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `linewatch-agent` bin: `run` (default; `linewatch-agent config.json` still works), `enroll`, `check`, `--help`.
  * Runs on plain Node from dist/ (the bin) and from src/ through tsx (tests, `npm start`). Exit codes: cli/usage.ts.
