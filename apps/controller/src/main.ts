@@ -1,5 +1,7 @@
 /** Entry point: load and validate config (file + env), build the app, listen, and shut down cleanly on signals. */
 import { build, type App } from './app.js';
+import { announceBootstrap, forgetChangedPassword, initialPasswordPath } from './auth/initial-password.js';
+import { EXIT, USAGE, parseCli } from './cli.js';
 import { loadConfig, type Config } from './config.js';
 import { servesTls } from './config-rules.js';
 import { isControllerError } from './errors.js';
@@ -8,18 +10,18 @@ function fatal(err: unknown): never {
   // Start-up refusals (bad config, schema drift, …) are expected operator errors: one coded line, no stack.
   if (isControllerError(err)) process.stderr.write(`${err.code}: ${err.message}\n`);
   else process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 }
 
-async function start(): Promise<{ app: App; config: Readonly<Config> }> {
-  const config = loadConfig();
+async function start(configFile: string | undefined): Promise<{ app: App; config: Readonly<Config> }> {
+  const config = loadConfig(configFile === undefined ? {} : { file: configFile });
+  const passwordFile = initialPasswordPath(config.dataDir);
   const app = await build({
     config,
-    onBootstrap: ({ username, password }) => {
-      // Printed once, to stdout only, so it does not end up in shipped log files. Change it via /api/auth/password.
-      process.stdout.write(`\nFirst start: created user "${username}" with one-time password: ${password}\n\n`);
-    },
+    oneTimeAdminPassword: true,
+    onBootstrap: (creds) => announceBootstrap(passwordFile, creds, process.stdout),
   });
+  await forgetChangedPassword(app.ctx.store, passwordFile);
   // fastify derives the scheme of its start line from its own `https` option, which a server factory bypasses.
   const scheme = servesTls(config) ? 'https' : 'http';
   await app.listen({
@@ -34,16 +36,29 @@ async function start(): Promise<{ app: App; config: Readonly<Config> }> {
   return { app, config };
 }
 
-const { app } = await start().catch(fatal);
+const cli = parseCli(process.argv.slice(2));
+if (cli.kind === 'help') {
+  process.stdout.write(USAGE);
+  process.exit(EXIT.ok);
+}
+if (cli.kind === 'usage') {
+  process.stderr.write(`${cli.why}\n\n${USAGE}`);
+  process.exit(EXIT.usage);
+}
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+// Everything the controller creates (database, WAL, blobs, keys, the initial password file) is owner-only.
+process.umask(0o077);
+const { app } = await start(cli.configFile).catch(fatal);
+
+// SIGHUP too: a closed terminal must not leave the broker and store half-open.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
     app.log.info({ sig }, 'shutting down');
     app.close().then(
-      () => process.exit(0),
+      () => process.exit(EXIT.ok),
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        process.exit(EXIT.failed);
       },
     );
   });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +26,8 @@ interface Run {
   kill: (sig: NodeJS.Signals) => void;
 }
 
-function startMain(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', 'src/main.ts'], {
+function startMain(env: Record<string, string>, args: string[] = []): Run {
+  const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', 'src/main.ts', ...args], {
     cwd: controllerDir,
     // Only what the test sets (plus PATH): no LW_* from the caller's shell.
     env: { PATH: process.env['PATH'] ?? '', LW_LOG_LEVEL: 'info', LW_HTTP_DOCS: 'false', ...env },
@@ -63,8 +63,11 @@ test(
   { timeout: 90_000 },
   async () => {
     const tls = { LW_TLS_CERT_PATH: ca.certPath, LW_TLS_KEY_PATH: ca.keyPath };
+    // The first through --config, the second through the environment.
+    const fieldConfig = join(dir, 'field.json');
+    writeFileSync(fieldConfig, JSON.stringify({ dataDir: join(dir, 'a'), http: { host: '0.0.0.0' } }));
     const [plain, noUrl] = await Promise.all([
-      startMain({ LW_DATA_DIR: join(dir, 'a'), LW_HTTP_HOST: '0.0.0.0' }).exited,
+      startMain({}, ['--config', fieldConfig]).exited,
       startMain({ LW_DATA_DIR: join(dir, 'b'), LW_HTTP_HOST: '0.0.0.0', ...tls }).exited,
     ]);
     assert.equal(plain.code, 1, plain.output);
@@ -107,3 +110,12 @@ test(
     assert.equal(code, 0, output);
   },
 );
+
+test('command line: --help exits 0 with the exit codes, an unknown flag exits 2', { timeout: 90_000 }, async () => {
+  const [help, bad] = await Promise.all([startMain({}, ['--help']).exited, startMain({}, ['--port', '1']).exited]);
+  assert.equal(help.code, 0, help.output);
+  assert.match(help.output, /^Usage: linewatch-controller \[--config <file>\]/);
+  assert.match(help.output, /Exit codes:[\s\S]*LW_CTRL_PLAINTEXT_REFUSED/);
+  assert.equal(bad.code, 2, bad.output);
+  assert.match(bad.output, /Unknown option '--port'/);
+});
