@@ -5,11 +5,9 @@
  * `run` stops cleanly on SIGINT/SIGTERM; a second signal exits at once (everything that matters is on disk already).
  */
 import { AGENT_VERSION } from './agent.js';
-import { runCheck } from './check/check.js';
 import { EXIT, exitCodeFor, parseCommand } from './cli/usage.js';
 import type { Command } from './cli/usage.js';
 import { cliDefaults, loadConfig } from './config.js';
-import { enroll } from './enroll/enroll.js';
 import { isAgentError, reasonOf } from './errors.js';
 import { createLogger } from './log.js';
 import { buildWhenModel } from './waiting.js';
@@ -43,6 +41,8 @@ async function run(configPath: string | undefined): Promise<void> {
 async function enrollCommand(cmd: Extract<Command, { kind: 'enroll' }>): Promise<void> {
   const defaults = cliDefaults();
   const configPath = cmd.config ?? defaults.configPath;
+  // enroll and check load on demand: `run`, the long-lived command, starts without their modules.
+  const { enroll } = await import('./enroll/enroll.js');
   const r = await enroll({
     controller: cmd.controller,
     token: cmd.token,
@@ -79,12 +79,12 @@ async function main(): Promise<number | undefined> {
     case 'enroll':
       await enrollCommand(cmd);
       return EXIT.ok;
-    case 'check':
-      return (await runCheck(loadConfig(cmd.config ?? cliDefaults().configPath), cmd, (l) =>
-        process.stdout.write(`${l}\n`),
-      ))
-        ? EXIT.ok
-        : EXIT.checkFailed;
+    case 'check': {
+      const { runCheck } = await import('./check/check.js');
+      const config = loadConfig(cmd.config ?? cliDefaults().configPath);
+      const ok = await runCheck(config, cmd, (l) => process.stdout.write(`${l}\n`));
+      return ok ? EXIT.ok : EXIT.checkFailed;
+    }
     case 'run':
       await run(cmd.config);
       return undefined; // runs until a signal
