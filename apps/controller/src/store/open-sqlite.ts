@@ -3,7 +3,7 @@
  * to prisma's better-sqlite3 adapter. `:memory:` becomes a private temporary file removed on close, because the
  * adapter opens its own connection and would otherwise see a different, empty in-memory database.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -29,7 +29,10 @@ export async function openSqliteStore(
     tempDir = mkdtempSync(join(tmpdir(), 'lw-sqlite-'));
     file = join(tempDir, 'db.sqlite');
   } else {
-    mkdirSync(dirname(file), { recursive: true });
+    // Owner-only: the database holds password and credential hashes and every reviewed frame's metadata.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
   }
   const cleanup = async (): Promise<void> => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
