@@ -24,10 +24,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit, runTsInherit, spawnTs, type Child } from './start/children.js';
 import { checkLeftovers, checkPorts, recordOf, removePidFile, selfRecord, writePidFile } from './start/pidfile.js';
+import { setupSession } from './start/admin.js';
 import { StartError } from './start/errors.js';
 import { onStopSignals, Supervisor } from './start/supervisor.js';
 import {
-  adminLogin,
   ensureSecrets,
   oneTimePasswordWorks,
   provision,
@@ -62,6 +62,7 @@ const paths = {
   model: join(state, 'models', 'initial'),
   controllerConfig: join(state, 'controller.json'),
   adminPassword: join(state, 'admin-password'),
+  controllerPassword: join(state, 'controller', 'initial-admin-password'),
   setup: join(state, 'setup.json'),
   logs: join(state, 'logs'),
 };
@@ -213,19 +214,40 @@ function writeAgentConfig(id: string, creds: { username: string; password: strin
   writeFileSync(agentConfigPath(id), `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
 }
 
+/**
+ * The admin's current password: the controller's own owner-only file (`initial-admin-password` in its data folder),
+ * else the one-time password captured from its first-start line. A fresh database writes it before listening; give
+ * it a moment.
+ */
+async function adminPassword(waitMs = 5000): Promise<string | undefined> {
+  const files = [paths.controllerPassword, paths.adminPassword];
+  for (let t = 0; t < waitMs && !files.some((f) => existsSync(f)); t += 100)
+    await new Promise((r) => setTimeout(r, 100));
+  const file = files.find((f) => existsSync(f));
+  return file === undefined ? undefined : readFileSync(file, 'utf8').trim();
+}
+
+/** Both files follow the password the setup leaves the admin with (the controller's only where it keeps one). */
+function rememberPassword(password: string): void {
+  for (const f of [paths.adminPassword, ...(existsSync(paths.controllerPassword) ? [paths.controllerPassword] : [])]) {
+    writeFileSync(f, `${password}\n`, { mode: 0o600 });
+    chmodSync(f, 0o600);
+  }
+}
+
 /** Devices, the first model's registration and the demo rollout pace, as the bootstrap admin (each once). */
 async function setUpThroughAdminApi(): Promise<void> {
   const setup = readSetup();
   const missing = layout.devices.filter((d) => !existsSync(agentConfigPath(d)));
   if (missing.length === 0 && setup.initialVersion && setup.demoPolicy) return;
-  // A fresh database prints the admin's one-time password before listening; give the pipe a moment to deliver it.
-  for (let i = 0; i < 50 && !existsSync(paths.adminPassword); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!existsSync(paths.adminPassword)) {
+  const password = await adminPassword();
+  if (password === undefined) {
     throw new Error(
-      `the controller in ${join(state, 'controller')} was set up before but ${paths.adminPassword} is gone; remove ${state} to start over`,
+      `the controller in ${join(state, 'controller')} was set up before but its admin password file is gone; remove ${state} to start over`,
     );
   }
-  const api = await adminLogin(base, readFileSync(paths.adminPassword, 'utf8').trim());
+  const session = await setupSession(base, password, rememberPassword);
+  const api = session.api;
   for (const id of missing) {
     writeAgentConfig(id, await provision(api, id, layout.site, layout.line));
     say(`provisioned device ${id} on ${layout.site}/${layout.line}`);
@@ -239,6 +261,7 @@ async function setUpThroughAdminApi(): Promise<void> {
     setup.demoPolicy = true;
     say(`rollouts on ${layout.line}: canary first, then waves, each observed for 45 s (demo pace)`);
   }
+  await session.finish();
   writeFileSync(paths.setup, `${JSON.stringify(setup, null, 2)}\n`, { mode: 0o600 });
 }
 
@@ -287,8 +310,8 @@ function startWorkerAndAgents(secrets: Secrets): void {
  * one nor a hint of the new one is printed, and the file holding the old one goes.
  */
 async function loginLine(): Promise<string> {
-  if (!existsSync(paths.adminPassword)) return 'admin / (your password)';
-  const password = readFileSync(paths.adminPassword, 'utf8').trim();
+  const password = await adminPassword(0);
+  if (password === undefined) return 'admin / (your password)';
   if (await oneTimePasswordWorks(base, password)) {
     return `admin / ${password}   (one-time password from the first start, kept in ${paths.adminPassword}; the UI asks you to change it)`;
   }

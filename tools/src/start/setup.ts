@@ -78,10 +78,6 @@ async function step<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function adminLogin(base: string, password: string): Promise<ApiClient> {
-  return step('admin login', () => ApiClient.login({ baseUrl: base }, 'admin', password));
-}
-
 /** Whether the stored one-time password still signs the admin in (false once it was changed, or on any refusal). */
 export async function oneTimePasswordWorks(base: string, password: string): Promise<boolean> {
   try {
