@@ -116,6 +116,24 @@ function rawExchange(port: number, bytes: Buffer): Promise<Buffer> {
   });
 }
 
+test('the session cookie is Secure over TLS (and behind a declared TLS proxy), not over plain HTTP', async () => {
+  const cookieOf = async (a: App, password: string) => {
+    const res = await a.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password } });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.cookies.find((c) => c.name === 'lw_session');
+  };
+  const tlsApp = await testApp({ overrides: { tls: tlsOverrides(ca) } });
+  const proxied = await testApp({ overrides: { http: { behindTlsProxy: true } } });
+  const plain = await testApp();
+  try {
+    assert.equal((await cookieOf(tlsApp.app, tlsApp.adminPassword))?.secure, true);
+    assert.equal((await cookieOf(proxied.app, proxied.adminPassword))?.secure, true);
+    assert.equal((await cookieOf(plain.app, plain.adminPassword))?.secure, undefined);
+  } finally {
+    await Promise.all([tlsApp.app.close(), proxied.app.close(), plain.app.close()]);
+  }
+});
+
 test('certificate files that cannot serve stop the start with LW_CTRL_TLS_INVALID', async () => {
   const invalid = (why: RegExp) => (e: unknown) => isControllerError(e, 'LW_CTRL_TLS_INVALID') && why.test(String(e));
   const wrongKey = { certPath: ca.certPath, keyPath: other.keyPath, caPath: null };

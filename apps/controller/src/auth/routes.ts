@@ -11,6 +11,7 @@ import {
   SessionRoute,
   type UserView,
 } from '@linewatch/protocol/http';
+import { servesTls } from '../config-rules.js';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { TypedApp } from '../http/typed-app.js';
@@ -75,7 +76,8 @@ function loginRoute(app: TypedApp, ctx: Ctx): void {
       reply.setCookie(SESSION_COOKIE, token, {
         httpOnly: true,
         sameSite: 'strict',
-        secure: ctx.config.auth.cookieSecure,
+        // Over TLS (served here or by a proxy in front) the cookie must never travel in plaintext.
+        secure: ctx.config.auth.cookieSecure || servesTls(ctx.config) || ctx.config.http.behindTlsProxy,
         path: '/',
         maxAge: Math.floor(ttlMs / 1000),
       });
