@@ -1,20 +1,31 @@
 /**
  * `npm run pack` (after `npm run build`): one installable tarball per app (agent, controller, trainer) and per
  * workspace lib they need, written to dist/packages/, with an index.json that lists, per app, the tarballs to install
- * together: `npm install --omit=dev <app's tarballs…>` in an empty folder gives `node_modules/.bin/linewatch-<app>`
+ * together, and one install folder per app (dist/packages/<app>/: package.json, a lockfile cut from the monorepo's,
+ * tarballs/). `npm ci --omit=dev` in a copy of that folder (offline from npm's cache), or `npm install --omit=dev
+ * <app's tarballs…>` in an empty folder (registry needed to resolve ranges), gives node_modules/.bin/linewatch-<app>
  * running the built JavaScript on plain Node (no tsx, no dev dependencies, no trainer-only libs in the agent).
  *
  * Usage: npm run pack [-- --out <dir>]
  * Exit codes: 0 packed; 1 unexpected error; 2 refused (LW_TOOLS_PACK_*: not built, undeclared import, npm failed).
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkBuilt, checkImports } from './pack/checks.js';
 import { PackError } from './pack/errors.js';
+import { writeInstallDir } from './pack/install-dir.js';
+import type { Lockfile } from './pack/lockfile.js';
 import { packOne } from './pack/stage.js';
-import { APPS, readJson, readWorkspace, runtimeClosure, type Manifest } from './pack/workspace.js';
+import {
+  APPS,
+  readJson,
+  readWorkspace,
+  runtimeClosure,
+  type Manifest,
+  type WorkspacePackage,
+} from './pack/workspace.js';
 
 const HELP = `usage: npm run pack [-- --out <dir>]
 
@@ -22,11 +33,13 @@ Packs the built apps (agent, controller, trainer) and the workspace libs they ne
   --out <dir>   where the tarballs go (default: dist/packages at the repository root)
   --help        this text
 
-Install one app: npm install --omit=dev <the tarballs listed for it in <dir>/index.json>
+Install one app: copy <dir>/<app>/ to the host and run \`npm ci --omit=dev\` in it (pinned versions; --offline works
+with a warm npm cache), or npm install --omit=dev <the tarballs listed for it in <dir>/index.json>.
 Exit codes: 0 packed; 1 unexpected error; 2 refused (LW_TOOLS_PACK_*).
 `;
 
-export type PackIndex = { apps: Record<string, string[]> };
+/** apps: the tarballs to install together, per app; installDirs: the app's install folder (see pack/install-dir.ts). */
+export type PackIndex = { apps: Record<string, string[]>; installDirs: Record<string, string> };
 
 export function packAll(root: string, outDir: string): PackIndex {
   const workspace = readWorkspace(root);
@@ -41,6 +54,7 @@ export function packAll(root: string, outDir: string): PackIndex {
   mkdirSync(outDir, { recursive: true });
   // Old tarballs would be picked up by installers that take "the newest file for a name".
   for (const f of readdirSync(outDir)) if (f.endsWith('.tgz')) rmSync(join(outDir, f));
+
   const engines = readJson<Manifest>(join(root, 'package.json')).engines;
   const tarballs = new Map<string, string>();
   for (const name of names) {
@@ -48,8 +62,23 @@ export function packAll(root: string, outDir: string): PackIndex {
     if (!pkg) throw new PackError('LW_TOOLS_PACK_UNKNOWN', name);
     tarballs.set(name, packOne(pkg, workspace, { outDir, licenseFile: join(root, 'LICENSE'), engines }));
   }
-  const index: PackIndex = { apps: {} };
-  for (const [app, closure] of Object.entries(closures)) index.apps[app] = closure.map((n) => tarballs.get(n) ?? n);
+  const rootLock = readJson<Lockfile>(join(root, 'package-lock.json'));
+  const index: PackIndex = { apps: {}, installDirs: {} };
+  for (const [app, closure] of Object.entries(closures)) {
+    index.apps[app] = closure.map((n) => tarballs.get(n) ?? n);
+    const members = closure.map((n) => workspace.get(n) as WorkspacePackage);
+    const dir = writeInstallDir({
+      root,
+      outDir,
+      app: members[0] as WorkspacePackage,
+      closure: members,
+      tarballs,
+      rootLock,
+      engines,
+      workspace,
+    });
+    index.installDirs[app] = relative(outDir, dir);
+  }
   writeFileSync(join(outDir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   return index;
 }

@@ -5,6 +5,7 @@ export const PACK_ERRORS = {
   LW_TOOLS_PACK_UNDECLARED: 'built code imports a package its package.json does not list in dependencies',
   LW_TOOLS_PACK_UNKNOWN: 'a workspace package named on the command line or as a dependency does not exist',
   LW_TOOLS_PACK_NPM: '`npm pack` failed',
+  LW_TOOLS_PACK_LOCK: 'an app needs a package that package-lock.json does not hold: run `npm install` and pack again',
 } as const;
 
 export type PackErrorCode = keyof typeof PACK_ERRORS;

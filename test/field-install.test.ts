@@ -1,0 +1,100 @@
+/**
+ * Field install (issue 17): `npm run build && npm run pack`, then the agent's and the controller's install folders
+ * installed into two empty folders with `npm ci --omit=dev --offline` (npm's cache only, no dev dependencies), their
+ * bins run on plain Node (`--help` exits 0), the agent's install carries no trainer-only weight, and the installed
+ * controller starts from its bin on loopback with a fresh SQLite and answers /healthz.
+ *
+ * Slow (a workspace build when nx's cache is cold, two installs): bounded by the test's timeout. Set
+ * LW_FIELD_INSTALL_PACKAGES=<dir> to reuse the output of an earlier `npm run build && npm run pack -- --out <dir>`.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  binOf,
+  buildAndPack,
+  installApp,
+  localPrebuilds,
+  run,
+  sizeMb,
+  startController,
+} from './field-install-helpers.js';
+
+const AGENT_SIZE_LIMIT_MB = 400;
+
+test(
+  'field install: packed agent and controller install --omit=dev --offline and run from their bins',
+  {
+    timeout: 30 * 60_000,
+  },
+  async (t) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lw-field-'));
+    t.after(() => rmSync(tmp, { recursive: true, force: true }));
+    const packages = process.env['LW_FIELD_INSTALL_PACKAGES'] ?? buildAndPack(join(tmp, 'packages'));
+    const index = JSON.parse(readFileSync(join(packages, 'index.json'), 'utf8')) as { apps: Record<string, string[]> };
+    assert.ok(
+      !index.apps['@linewatch/agent']?.some((f) => /backbones|adtr|graph|datasets/.test(f)),
+      'the agent installs no training lib',
+    );
+
+    const agent = join(tmp, 'agent');
+    installApp(packages, 'agent', agent);
+    const controller = join(tmp, 'controller');
+    const prebuilds = localPrebuilds(join(tmp, 'prebuilds'));
+    installApp(
+      packages,
+      'controller',
+      controller,
+      prebuilds ? { npm_config_better_sqlite3_local_prebuilds: prebuilds } : {},
+    );
+
+    await t.test('the installed bins print their help and exit 0 (plain Node, no tsx)', () => {
+      for (const [dir, app] of [
+        [agent, 'agent'],
+        [controller, 'controller'],
+      ] as const) {
+        const r = run(binOf(dir, app), ['--help'], { cwd: dir, timeoutMs: 30_000 });
+        assert.match(r.stdout, new RegExp(`linewatch-${app}`), `${app} --help names the program`);
+        assert.ok(!existsSync(join(dir, 'node_modules', 'tsx')), `${app}: tsx is not installed`);
+        assert.ok(!existsSync(join(dir, 'node_modules', 'typescript')), `${app}: typescript is not installed`);
+        assert.ok(!existsSync(join(dir, 'node_modules', '@linewatch', app, 'src')), `${app}: no sources shipped`);
+      }
+    });
+
+    await t.test('the agent carries no trainer-only weight and stays under the size target', () => {
+      const nm = join(agent, 'node_modules');
+      for (const heavy of ['@tensorflow', 'nsfwjs', '@linewatch/backbones', '@linewatch/adtr', 'prisma', 'aedes'])
+        assert.ok(!existsSync(join(nm, heavy)), `agent install has no ${heavy}`);
+      const mb = sizeMb(nm);
+      t.diagnostic(
+        `installed agent node_modules: ${mb} MB; controller: ${sizeMb(join(controller, 'node_modules'))} MB`,
+      );
+      assert.ok(mb <= AGENT_SIZE_LIMIT_MB, `agent node_modules is ${mb} MB (target ≤ ${AGENT_SIZE_LIMIT_MB} MB)`);
+    });
+
+    await t.test('the installed controller starts from its bin with a fresh SQLite and answers /healthz', async () => {
+      assert.ok(!existsSync(join(controller, 'node_modules', 'prisma')), 'no prisma CLI at run time');
+      const dataDir = join(tmp, 'controller-data');
+      mkdirSync(dataDir);
+      const started = await startController(binOf(controller, 'controller'), tmp, {
+        LW_DATA_DIR: dataDir,
+        LW_HTTP_HOST: '127.0.0.1',
+        LW_HTTP_PORT: '0',
+        LW_MQTT_HOST: '127.0.0.1',
+        LW_MQTT_PORT: '0',
+        LW_LOG_LEVEL: 'info',
+      });
+      try {
+        const res = await fetch(`${started.httpUrl}/healthz`, { signal: AbortSignal.timeout(10_000) });
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), { ok: true });
+        assert.ok(existsSync(join(dataDir, 'linewatch.db')), 'the SQLite file was created in the data folder');
+      } finally {
+        const code = await started.stop();
+        assert.equal(code, 0, `controller exit code after SIGTERM:\n${started.output().slice(-2000)}`);
+      }
+    });
+  },
+);
