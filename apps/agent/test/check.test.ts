@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -20,6 +22,7 @@ import { aedesBroker, freePort } from './helpers/brokers.js';
 import type { TestBroker } from './helpers/brokers.js';
 import { fixture } from './helpers/config-fixture.js';
 import type { Fixture } from './helpers/config-fixture.js';
+import { hasOpenssl, makePki } from './helpers/pki.js';
 import { hasFfmpeg, makeClip, rtspCamera } from './helpers/rtsp.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -209,3 +212,34 @@ test('the CLI: check --help exits 0, a failing check exits 4', async () => {
   assert.match(r.out, /camera dir \(folder\): FAIL LW_AGENT_CHECK_FILE_MISSING/);
   assert.equal(existsSync(join(fx.dir, 'cli-out', 'dir.jpg')), false);
 });
+
+test(
+  'the controller certificate is checked against controller.caFile: the right CA passes, another fails',
+  { skip: !hasOpenssl && 'openssl not installed' },
+  async () => {
+    const pki = makePki(join(fx.dir, 'pki-check'));
+    const server = createHttpsServer({ cert: pki.cert, key: pki.key }, (_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      for (const [caFile, expect] of [
+        [pki.caPath, /controller: ok https:\/\/127\.0\.0\.1:\d+: certificate verified against .*ca\.pem/],
+        [
+          pki.otherCaPath,
+          /controller: FAIL LW_AGENT_CHECK_CONTROLLER: https:\/\/127\.0\.0\.1:\d+: certificate does not verify/,
+        ],
+      ] as const) {
+        const cfg = cfgWith([{ id: 'syn', source: { kind: 'synthetic', width: 32, height: 32, fps: 10 } }], {
+          controller: { url, caFile },
+          dataDir: join(fx.dir, 'ctrl-check'),
+        });
+        const lines: string[] = [];
+        await runCheck(cfg, { out: join(fx.dir, 'ctrl-out'), timeoutMs: 3000, measureMs: 200 }, (l) => lines.push(l));
+        assert.match(lines.join('\n'), expect);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  },
+);

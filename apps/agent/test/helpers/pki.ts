@@ -1,6 +1,6 @@
 /** A throw-away CA made with openssl: a server certificate for 127.0.0.1/localhost, and an unrelated second CA. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -37,6 +37,7 @@ function makeCa(cwd: string, name: string): void {
 }
 
 export function makePki(dir: string): Pki {
+  mkdirSync(dir, { recursive: true });
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
   openssl(dir, ['req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
