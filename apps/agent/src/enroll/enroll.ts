@@ -55,8 +55,9 @@ function readCa(path: string | undefined): Buffer | undefined {
 async function callEnroll(opts: EnrollOptions, ca: Buffer | undefined): Promise<EnrollReply> {
   const client = new ApiClient({ baseUrl: opts.controller, fetch: caFetch(ca), timeoutMs: opts.timeoutMs ?? 30_000 });
   try {
+    const host = hostname().slice(0, 253);
     return await client.call(EnrollRoute, {
-      body: { token: opts.token, agentVersion: AGENT_VERSION, hostname: hostname().slice(0, 253) },
+      body: { token: opts.token, agentVersion: AGENT_VERSION, ...(host ? { hostname: host } : {}) },
     });
   } catch (e) {
     if (isCertificateError(e)) {
