@@ -74,7 +74,8 @@ export const ConfigSchema = Type.Object({
           caFile: Type.Optional(Type.String()),
           certFile: Type.Optional(Type.String()),
           keyFile: Type.Optional(Type.String()),
-          rejectUnauthorized: Type.Boolean({ default: true }),
+          /** Certificate verification cannot be turned off: `false` is a config error (issue 17); `true` is accepted. */
+          rejectUnauthorized: Type.Optional(Type.Literal(true)),
         }),
       ),
       keepaliveS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),

@@ -84,3 +84,14 @@ test('loadConfig reads a file and reports unreadable JSON with a code', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('broker certificate verification cannot be switched off', () => {
+  const base = { site: 's', line: 'l', device: 'd', model: { trustedKeyPath: '/k.pem' } };
+  assert.throws(
+    () => parseConfig({ ...base, broker: { url: 'mqtts://h:8883', tls: { rejectUnauthorized: false } } }),
+    /LW_AGENT_CONFIG_INVALID: \/broker\/tls\/rejectUnauthorized/,
+  );
+  assert.doesNotThrow(() =>
+    parseConfig({ ...base, broker: { url: 'mqtts://h:8883', tls: { rejectUnauthorized: true } } }),
+  );
+});

@@ -48,7 +48,7 @@ export function readTls(cfg: AgentConfig): Partial<IClientOptions> {
     ...(ca ? { ca } : {}),
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
-    rejectUnauthorized: tls.rejectUnauthorized,
+    rejectUnauthorized: true, // always: trust is narrowed with caFile, never switched off
   };
 }
 
