@@ -6,6 +6,9 @@ import { renderEvent } from './event.js';
 import { renderFleet } from './fleet.js';
 import { renderJobs } from './jobs.js';
 import { renderModels, renderRollout } from './models.js';
+import { renderDevices } from './devices.js';
+import { renderUsers } from './users.js';
+import { renderPassword } from './password.js';
 /** @import { SessionView, UserView } from '@linewatch/protocol/http' */
 
 const main = byId('main', HTMLElement);
@@ -22,6 +25,8 @@ async function loadSession() {
     me = null;
   }
   byId('who', HTMLElement).textContent = me ? `${me.username} (${me.role})` : '';
+  for (const a of document.querySelectorAll('nav .admin'))
+    if (a instanceof HTMLElement) a.hidden = me?.role !== 'admin';
   byId('logout', HTMLElement).hidden = !me;
 }
 
@@ -40,7 +45,7 @@ function renderLogin() {
       const s = await api('POST', '/api/auth/login', { username: fd.get('username'), password: fd.get('password') });
       setCsrf(s.csrfToken);
       await loadSession();
-      location.hash = '#/queue';
+      location.hash = me?.mustChangePassword ? '#/password' : '#/queue';
     } catch (e) {
       byId('login-error', HTMLElement).textContent = errorParts(e).message;
     }
@@ -53,8 +58,13 @@ async function route() {
     location.hash = '#/login';
     return;
   }
+  // A one-time password: the API refuses everything but the change, so the change form is all there is.
+  if (me?.mustChangePassword && hash !== '#/login') return renderPassword(main, me, passwordChanged);
   try {
     if (hash === '#/login') renderLogin();
+    else if (hash === '#/password') renderPassword(main, me, passwordChanged);
+    else if (hash === '#/devices') await renderDevices(main, me);
+    else if (hash === '#/users') await renderUsers(main, me);
     else if (hash === '#/fleet') await renderFleet(main);
     else if (hash === '#/jobs') await renderJobs(main, me);
     else if (hash === '#/models') await renderModels(main, me);
@@ -83,6 +93,12 @@ byId('logout', HTMLElement).addEventListener('click', async () => {
   toast('Signed out');
   location.hash = '#/login';
 });
+
+async function passwordChanged() {
+  await loadSession();
+  if (location.hash === '#/queue') await route();
+  else location.hash = '#/queue';
+}
 
 window.addEventListener('hashchange', route);
 await loadSession();
