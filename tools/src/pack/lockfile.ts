@@ -52,28 +52,29 @@ export function resolveFrom(packages: Readonly<Record<string, LockEntry>>, from:
 
 type Edge = { from: string; name: string; optional: boolean };
 
-function edgesOf(
-  from: string,
-  e: Pick<LockEntry, 'dependencies' | 'optionalDependencies' | 'peerDependencies'> & {
-    peerDependenciesMeta?: LockEntry['peerDependenciesMeta'];
-  },
-): Edge[] {
+type DepFields = Pick<LockEntry, 'dependencies' | 'optionalDependencies' | 'peerDependencies' | 'peerDependenciesMeta'>;
+
+/** A package's edges; `optional` when the edge is, or when the package itself is only optionally installed. */
+function edgesOf(from: string, e: DepFields, fromOptional: boolean): Edge[] {
   const optionalPeer = (n: string): boolean => e.peerDependenciesMeta?.[n]?.optional === true;
   return [
-    ...Object.keys(e.dependencies ?? {}).map((name) => ({ from, name, optional: false })),
+    ...Object.keys(e.dependencies ?? {}).map((name) => ({ from, name, optional: fromOptional })),
     ...Object.keys(e.optionalDependencies ?? {}).map((name) => ({ from, name, optional: true })),
     // npm installs a peer only when it is not optional (an optional one, e.g. @prisma/client's typescript, must come
     // from elsewhere in the tree).
     ...Object.keys(e.peerDependencies ?? {})
       .filter((name) => !optionalPeer(name))
-      .map((name) => ({ from, name, optional: false })),
+      .map((name) => ({ from, name, optional: fromOptional })),
   ];
 }
 
-/** The entry as a production install sees it: nothing reachable from the app is a dev dependency. */
-function asRuntime(e: LockEntry): LockEntry {
-  const { dev: _dev, devOptional, ...rest } = e;
-  return devOptional ? { ...rest, optional: true } : rest;
+/**
+ * The entry as this install sees it: nothing reachable from the app is a dev dependency, and a package is optional
+ * (npm skips it on another platform, e.g. sharp's per-OS binaries) only when every path to it is optional.
+ */
+function asRuntime(e: LockEntry, optional: boolean): LockEntry {
+  const { dev: _dev, devOptional: _devOptional, optional: _optional, ...rest } = e;
+  return optional ? { ...rest, optional: true } : rest;
 }
 
 export function appLockfile(root: Lockfile, name: string, version: string, members: readonly PackedMember[]): Lockfile {
@@ -101,9 +102,10 @@ export function appLockfile(root: Lockfile, name: string, version: string, membe
       bin: m.manifest.bin,
       engines: m.manifest.engines,
     };
-    todo.push(...edgesOf(m.dir, m.manifest).filter((edge) => !isMember(edge.name)));
+    todo.push(...edgesOf(m.dir, m.manifest, false));
   }
-  const seen = new Set<string>();
+  // path → reached only optionally so far; a later required path makes it required and walks its edges again.
+  const reached = new Map<string, boolean>();
   while (todo.length > 0) {
     const edge = todo.pop() as Edge;
     if (isMember(edge.name)) continue;
@@ -112,12 +114,13 @@ export function appLockfile(root: Lockfile, name: string, version: string, membe
       if (edge.optional) continue;
       throw new PackError('LW_TOOLS_PACK_LOCK', `${edge.name} (needed by ${edge.from}) is not in package-lock.json`);
     }
-    if (seen.has(at)) continue;
-    seen.add(at);
+    const before = reached.get(at);
+    if (before === false || (before === true && edge.optional)) continue;
+    reached.set(at, edge.optional);
     const entry = packages[at] as LockEntry;
     if (entry.link) throw new PackError('LW_TOOLS_PACK_LOCK', `${at} is a link outside the app's closure`);
-    out[moved(at)] = asRuntime(entry);
-    todo.push(...edgesOf(at, entry));
+    out[moved(at)] = asRuntime(entry, edge.optional);
+    todo.push(...edgesOf(at, entry, edge.optional));
   }
   return { name, version, lockfileVersion: 3, requires: true, packages: JSON.parse(JSON.stringify(out)) };
 }
