@@ -226,7 +226,7 @@ test('no complete answer within the timeout is LW_PROTO_HTTP_TIMEOUT', async () 
 test('session auth as the UI: login keeps the cookie and CSRF token; writes carry both, reads only the cookie', async () => {
   handler = (req, res) => {
     if (req.url === LoginRoute.url) {
-      const user = { id: 'u1', username: 'admin', role: 'admin', lines: [] };
+      const user = { id: 'u1', username: 'admin', role: 'admin', lines: [], mustChangePassword: false };
       return json(
         res,
         200,
@@ -235,7 +235,10 @@ test('session auth as the UI: login keeps the cookie and CSRF token; writes carr
       );
     }
     if (req.url === LogoutRoute.url) return void res.writeHead(204).end();
-    return json(res, 200, { user: { id: 'u1', username: 'admin', role: 'admin', lines: [] }, csrfToken: 'csrf-1' });
+    return json(res, 200, {
+      user: { id: 'u1', username: 'admin', role: 'admin', lines: [], mustChangePassword: false },
+      csrfToken: 'csrf-1',
+    });
   };
   const admin = await ApiClient.login({ baseUrl: base }, 'admin', 'pw');
   assert.deepEqual(JSON.parse(seen.at(-1)!.body.toString('utf8')), { username: 'admin', password: 'pw' });
@@ -248,7 +251,10 @@ test('session auth as the UI: login keeps the cookie and CSRF token; writes carr
   assert.equal(seen.at(-1)!.headers['x-csrf-token'], 'csrf-1');
 
   handler = (_req, res) =>
-    json(res, 200, { user: { id: 'u1', username: 'admin', role: 'admin', lines: [] }, csrfToken: 'x' });
+    json(res, 200, {
+      user: { id: 'u1', username: 'admin', role: 'admin', lines: [], mustChangePassword: false },
+      csrfToken: 'x',
+    });
   await rejectsWith(ApiClient.login({ baseUrl: base }, 'admin', 'pw'), 'LW_PROTO_HTTP_REPLY_INVALID', 200);
 });
 
