@@ -5,10 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Bus } from '../src/broker/bus.js';
+import { ManualClock } from '../src/clock.js';
+import { LineConvergence } from '../src/devices/converge.js';
+import { DownloadTokens } from '../src/registry/download-token.js';
+import { DEFAULT_POLICY } from '../src/rollouts/policy.js';
+import { login, testApp } from './helpers/http.js';
 import { images } from './helpers/messages.js';
 import { provision } from './helpers/mqtt.js';
-import { rolloutFixture } from './helpers/rollout-fixture.js';
-import { SimAgent } from './helpers/sim-agent.js';
+import { makeKeys, rolloutFixture } from './helpers/rollout-fixture.js';
+import { SimAgent, stubPackage } from './helpers/sim-agent.js';
 
 async function until(pred: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const start = Date.now();
@@ -56,5 +62,60 @@ test('devices joining a line converge to its deployed model (update or rollback)
   } finally {
     await Promise.all(joined.map((a) => a.stop()));
     await f.close();
+  }
+});
+
+test('convergence decides per birth: not while a rollout moves the line, not twice, not for disabled devices', async () => {
+  const clock = new ManualClock(Date.now());
+  const keys = makeKeys();
+  const { app, adminPassword } = await testApp({ clock, overrides: { registry: { trustedKeys: [keys.pem] } } });
+  try {
+    const admin = await login(app, 'admin', adminPassword);
+    for (const [version, build] of [
+      ['v1', 1],
+      ['v2', 2],
+    ] as const) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/models?version=${version}&line=line-1`,
+        headers: { ...admin.headers, 'content-type': 'application/octet-stream' },
+        payload: stubPackage(keys.privateKey, keys.publicKey, `1.0.${build}`, build),
+      });
+      assert.equal(res.statusCode, 201, res.body);
+    }
+    await app.registry.setStatus('v2', 'deployed');
+    for (const id of ['dev-x', 'dev-y', 'dev-off']) await provision(app.ctx.store, id, 'line-1', 'plant-a');
+    await app.ctx.store.devices.disable('dev-off', clock.now());
+    const published: string[] = [];
+    const bus: Bus = {
+      subscribe: async () => {},
+      publish: async (p) => void published.push(`${p.topic} retain=${p.retain}`),
+      close: async () => {},
+    };
+    const tokens = new DownloadTokens(null, 900, clock);
+    const conv = new LineConvergence(app.ctx, bus, app.registry, tokens, () => 'http://127.0.0.1:1');
+    assert.equal(await conv.check('dev-x', 'v1'), 'v2');
+    assert.deepEqual(published, ['linewatch/v1/plant-a/line-1/dev-x/cmd/model retain=true']);
+    assert.equal(await conv.check('dev-x', 'v1'), null, 'sent recently: the agent may still be downloading');
+    clock.advance(11 * 60_000);
+    assert.equal(await conv.check('dev-x', 'v1'), 'v2', 'sent again later');
+    assert.equal(await conv.check('dev-x', 'v2'), null, 'already live');
+    assert.equal(await conv.check('dev-off', 'v1'), null, 'disabled');
+    assert.equal(await conv.check('nope', 'v1'), null, 'unknown');
+
+    const at = clock.now();
+    await app.ctx.store.rollouts.create(
+      {
+        ...{ id: 'ro-1', version: 'v2', parentVersion: 'v1', line: 'line-1', policy: { ...DEFAULT_POLICY } },
+        ...{ state: 'running', phase: 'canary', wave: 0, waves: 1, waveStartedAt: null, waveLiveAt: null },
+        ...{ baseline: null, reason: null, createdBy: 'test', createdAt: at, updatedAt: at, endedAt: null },
+      },
+      [],
+      { at, actor: 'test', action: 'created', reason: 'test', details: null },
+    );
+    assert.equal(await conv.check('dev-y', 'v1'), null, 'a rollout is moving the line');
+    assert.equal(published.length, 2);
+  } finally {
+    await app.close();
   }
 });
