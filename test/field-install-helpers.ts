@@ -86,8 +86,13 @@ export type Started = {
 };
 
 /** Starts an installed controller bin; resolves once it logs its HTTP address (port 0 → the real one). */
-export async function startController(bin: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(bin, [], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startController(
+  bin: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<Started> {
+  const child = spawn(bin, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));

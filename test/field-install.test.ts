@@ -2,16 +2,24 @@
  * Field install (issue 17): `npm run build && npm run pack`, then the agent's and the controller's install folders
  * installed into two empty folders with `npm ci --omit=dev --offline` (npm's cache only, no dev dependencies), their
  * bins run on plain Node (`--help` exits 0), the agent's install carries no trainer-only weight, and the installed
- * controller starts from its bin on loopback with a fresh SQLite and answers /healthz.
+ * controller starts from its bin on loopback with a fresh SQLite and answers /healthz; then, started with HTTPS and
+ * MQTT over TLS (a throw-away openssl CA), an admin mints enrollment tokens through the API and the installed agent
+ * enrolls with `--ca` (config 0600), while a wrong CA, a reused token and an expired token are each refused with
+ * their code and exit status.
  *
  * Slow (a workspace build when nx's cache is cold, two installs): bounded by the test's timeout. Set
  * LW_FIELD_INSTALL_PACKAGES=<dir> to reuse the output of an earlier `npm run build && npm run pack -- --out <dir>`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { makeTestCa } from '@linewatch/testing';
+import { adminOver, freePort } from './field-install-enroll.js';
+import { waitFor } from './helpers.js';
 import {
   binOf,
   buildAndPack,
@@ -96,5 +104,75 @@ test(
         assert.equal(code, 0, `controller exit code after SIGTERM:\n${started.output().slice(-2000)}`);
       }
     });
+
+    await t.test(
+      'over HTTPS + MQTT/TLS: the installed agent enrolls; wrong CA, reused and expired tokens are refused',
+      async () => {
+        const ca = makeTestCa(join(tmp, 'ca'));
+        const wrongCa = makeTestCa(join(tmp, 'wrong-ca'), { caName: 'not the controller CA' });
+        const dataDir = join(tmp, 'controller-tls-data');
+        mkdirSync(dataDir);
+        // The model-signing public key devices are told to trust (handed out at enrollment): a file config, as in the field.
+        const signingKey = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+        const configFile = join(tmp, 'controller.json');
+        writeFileSync(configFile, JSON.stringify({ registry: { trustedKeys: [signingKey] } }), { mode: 0o600 });
+        const env = {
+          LW_DATA_DIR: dataDir,
+          LW_HTTP_PORT: '0',
+          LW_MQTT_PORT: String(await freePort()),
+          LW_TLS_CERT_PATH: ca.certPath,
+          LW_TLS_KEY_PATH: ca.keyPath,
+          LW_TLS_CA_PATH: ca.caPath,
+        };
+        const started = await startController(binOf(controller, 'controller'), tmp, env, ['--config', configFile]);
+        try {
+          assert.match(started.httpUrl, /^https:/);
+          await waitFor(
+            'the broker listening over TLS',
+            () => (/mqtt broker listening \(mqtts\)/.test(started.output()) ? true : undefined),
+            10_000,
+          );
+          const admin = await adminOver(started.httpUrl, ca.caPem, dataDir);
+          const shortLived = await admin.mint('box-late', 1);
+          const mintedAt = Date.now();
+          const token = await admin.mint('box-1', 30);
+          const enroll = (tok: string, caPath: string, name: string) =>
+            spawnSync(
+              binOf(agent, 'agent'),
+              [
+                'enroll',
+                '--controller',
+                started.httpUrl,
+                '--token',
+                tok,
+                '--ca',
+                caPath,
+                '--config',
+                join(tmp, name, 'agent.json'),
+                '--state',
+                join(tmp, name, 'state'),
+              ],
+              { cwd: tmp, encoding: 'utf8', timeout: 60_000 },
+            );
+          const wrong = enroll(token, wrongCa.caPath, 'dev-wrong');
+          assert.equal(wrong.status, 6, wrong.stdout + wrong.stderr);
+          assert.match(wrong.stdout + wrong.stderr, /LW_AGENT_ENROLL_TLS/);
+          const ok = enroll(token, ca.caPath, 'dev-1');
+          assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+          assert.equal(statSync(join(tmp, 'dev-1', 'agent.json')).mode & 0o777, 0o600, 'config is owner-only');
+          const reused = enroll(token, ca.caPath, 'dev-2');
+          assert.equal(reused.status, 5, reused.stdout + reused.stderr);
+          assert.match(reused.stdout + reused.stderr, /LW_CTRL_ENROLL_TOKEN_USED/);
+          // The shortest validity is one minute: wait it out (rarely long: the steps above take most of it).
+          await new Promise((r) => setTimeout(r, Math.max(0, mintedAt + 61_000 - Date.now())));
+          const expired = enroll(shortLived, ca.caPath, 'dev-3');
+          assert.equal(expired.status, 5, expired.stdout + expired.stderr);
+          assert.match(expired.stdout + expired.stderr, /LW_CTRL_ENROLL_TOKEN_EXPIRED/);
+        } finally {
+          const code = await started.stop();
+          assert.equal(code, 0, `controller exit code after SIGTERM:\n${started.output().slice(-2000)}`);
+        }
+      },
+    );
   },
 );
