@@ -8,6 +8,8 @@ export interface Metrics {
   ingestQueueDepth: Gauge;
   scoreBufferKeys: Gauge;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  deviceDegraded: Gauge<'device' | 'line'>;
+  deviceProblems: Gauge<'device' | 'line' | 'code'>;
 }
 
 export function createMetrics(): Metrics {
@@ -42,6 +44,20 @@ export function createMetrics(): Metrics {
       name: 'lw_http_requests_total',
       help: 'HTTP requests by method, route pattern and status',
       labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    // Set from the fleet store at each scrape (src/fleet/device-metrics.ts). Codes are filtered to LW_* catalogue
+    // codes, so the label set stays bounded by devices × catalogue.
+    deviceDegraded: new Gauge({
+      name: 'lw_device_degraded',
+      help: 'Online devices: 1 while degraded (agent state or active problems), 0 when ok',
+      labelNames: ['device', 'line'],
+      registers: [registry],
+    }),
+    deviceProblems: new Gauge({
+      name: 'lw_device_problems',
+      help: 'Active problems of online devices by coded reason (1 while reported)',
+      labelNames: ['device', 'line', 'code'],
       registers: [registry],
     }),
   };

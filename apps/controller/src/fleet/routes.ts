@@ -4,6 +4,8 @@ import type { Ctx } from '../context.js';
 import type { TypedApp } from '../http/typed-app.js';
 import type { Metrics } from '../metrics.js';
 import { requireAuth, visibleLines } from '../auth/guard.js';
+import { conditionOf, executionProviderOf } from './condition.js';
+import { refreshDeviceMetrics } from './device-metrics.js';
 
 export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): void {
   app.route({
@@ -20,6 +22,8 @@ export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): 
           lastSeen: f.lastSeen.toISOString(),
           agentVersion: f.agentVersion,
           modelVersion: f.modelVersion,
+          ...conditionOf(f),
+          executionProvider: executionProviderOf(f.health),
           status: f.status,
           health: f.health,
         })),
@@ -29,6 +33,7 @@ export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): 
 
   // Outside /api: scraped by Prometheus without a session. Bind the HTTP port to loopback or firewall it.
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    await refreshDeviceMetrics(metrics, ctx.store);
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

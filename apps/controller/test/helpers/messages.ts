@@ -63,7 +63,7 @@ export function deathPub(d: TestDevice, bdSeq: number) {
   return toPublication('death', addr(d), { device: d.id, bdSeq, ts: Date.now() });
 }
 
-export function statusPub(d: TestDevice, bdSeq: number) {
+export function statusPub(d: TestDevice, bdSeq: number, over: Partial<MessageOf<'status'>> = {}) {
   return toPublication('status', addr(d), {
     device: d.id,
     bdSeq,
@@ -71,10 +71,11 @@ export function statusPub(d: TestDevice, bdSeq: number) {
     state: 'running',
     modelVersion: 'm-1.0',
     cameras: ['cam-1'],
+    ...over,
   });
 }
 
-export function healthPub(d: TestDevice) {
+export function healthPub(d: TestDevice, over: Partial<MessageOf<'health'>> = {}) {
   return toPublication('health', addr(d), {
     device: d.id,
     ts: Date.now(),
@@ -84,5 +85,6 @@ export function healthPub(d: TestDevice) {
     cameras: [{ camera: 'cam-1', fps: 5, framesDropped: 0 }],
     latencyMs: { p50: 10, p99: 20 },
     outbox: { depth: 0, bytes: 0 },
+    ...over,
   });
 }
