@@ -1,8 +1,9 @@
 /**
  * End-to-end: a real agent process (test/fixtures/fake-agent.ts) connects as a provisioned device with the
  * protocol's death message as its will and publishes birth + health; the fleet page in Chromium shows it online with
- * its fps, latency and outbox depth. SIGKILL the process: the broker publishes the will, ingest marks the device
- * offline, and the page (which refreshes itself) shows it — no reload.
+ * its fps, latency and outbox depth, degraded by its provider fallback (coded reason and provider shown). SIGKILL
+ * the process: the broker publishes the will, ingest marks the device offline, and the page (which refreshes itself)
+ * shows it — no reload.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -63,6 +64,12 @@ test(
       const text = await page.evaluate<string>(`${row}.textContent`);
       for (const want of ['online', '0.9.0-e2e', 'm-e2e', '11.5 fps', '14 / 31 ms'])
         assert.ok(text.includes(want), `${want} in ${text}`);
+      assert.equal(await page.evaluate<string>(`${row}.dataset.condition`), 'degraded');
+      assert.equal(
+        await page.evaluate<string>(`${row}.querySelector('.problems').textContent`),
+        'inference: LW_AGENT_PROVIDER_FALLBACK — cuda unavailable, running on cpu',
+      );
+      assert.equal(await page.evaluate<string>(`${row}.querySelector('.provider').textContent`), 'cpu');
       assert.equal(await page.evaluate<string>(`${row}.lastElementChild.textContent`), '3', 'outbox depth');
       await screenshot(page, 'fleet-online');
 
@@ -70,7 +77,8 @@ test(
       assert.equal(await exited, 'SIGKILL');
       await until(
         page,
-        `${row}?.dataset.online === 'false' && ${row}.querySelector('.link').textContent === 'offline'`,
+        `${row}?.dataset.online === 'false' && ${row}.querySelector('.link').textContent === 'offline'` +
+          ` && ${row}.dataset.condition === 'offline'`,
         15_000,
       );
       await screenshot(page, 'fleet-offline');

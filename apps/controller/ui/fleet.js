@@ -17,7 +17,7 @@ const REFRESH_MS = 2000;
 /** @type {ReturnType<typeof setInterval> | undefined} */
 let timer;
 
-const CONDITION_CLASS = { ok: 'status-confirmed', degraded: 'status-pending', offline: 'status-rejected' };
+const CONDITION_CLASS = { ok: 'status-confirmed', degraded: 'condition-degraded', offline: 'status-rejected' };
 
 /** "inference: LW_AGENT_PROVIDER_FALLBACK — cuda unavailable, running on cpu", one per line.
  * @param {FleetDevice} d */
