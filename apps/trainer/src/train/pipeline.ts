@@ -82,15 +82,30 @@ function stepLogger(progress: Progress, total: number, label: string) {
   };
 }
 
+/** The backbone spec `openBackbone` takes for the training contract's backbone choice. */
+function backboneSpec(choice: TrainOptions['backbone']): string {
+  if (choice.kind === 'nsfwjs') return DEFAULT_BACKBONE;
+  return choice.kind === 'onnx' ? `${ONNX_SPEC_PREFIX}${choice.path}` : choice.dir;
+}
+
+/** Writes the signed package, drops the resumable work folder (training is done) and says so when a key was made. */
+async function publishModel(
+  work: string,
+  progress: Progress,
+  input: Parameters<typeof writeModelPackage>[0],
+): Promise<TrainResult> {
+  const written = await writeModelPackage(input);
+  rmSync(work, { recursive: true, force: true });
+  if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
+  return {
+    packageDir: input.out,
+    metrics: { trainSeconds: input.metrics.trainSeconds ?? NaN, threshold: written.manifest.threshold.value },
+  };
+}
+
 export async function runTrain(opts: TrainOptions, progress: Progress): Promise<TrainResult> {
   const preset = presetByName(opts.preset);
-  const spec =
-    opts.backbone.kind === 'nsfwjs'
-      ? DEFAULT_BACKBONE
-      : opts.backbone.kind === 'onnx'
-        ? `${ONNX_SPEC_PREFIX}${opts.backbone.path}`
-        : opts.backbone.dir;
-  const backbone = await openBackbone(spec, preset.model);
+  const backbone = await openBackbone(backboneSpec(opts.backbone), preset.model);
   const model = backboneModel(backbone, preset.model);
   const set = await loadTrainingSet(opts.data);
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
@@ -130,7 +145,7 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
     loss: 'norm',
     history: result.history,
   };
-  const written = await writeModelPackage({
+  return publishModel(work, progress, {
     out: opts.out,
     backbone,
     record,
@@ -146,12 +161,6 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
     validation: validation.map((v) => v.path),
     ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
-  rmSync(work, { recursive: true, force: true });
-  if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
-  return {
-    packageDir: opts.out,
-    metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value },
-  };
 }
 
 function bumpMinor(version: string): string {
@@ -284,7 +293,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     history: result.history,
     parent: { modelId: parent.manifest.modelId, version: parent.manifest.version, build: parent.manifest.build },
   };
-  const written = await writeModelPackage({
+  return publishModel(work, progress, {
     out: opts.out,
     backbone,
     record,
@@ -303,10 +312,4 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     validation: validation.map((v) => v.path),
     ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
-  rmSync(work, { recursive: true, force: true });
-  if (written.keyGenerated) progress.log(`no --key given: generated a development signing key at ${written.keyPath}`);
-  return {
-    packageDir: opts.out,
-    metrics: { trainSeconds: result.seconds, threshold: written.manifest.threshold.value },
-  };
 }
