@@ -104,6 +104,38 @@ function report(s: Session, d: DesiredModelMessage, extra: Partial<ModelReportMe
   void s.link.publish(toPublication('modelReport', s.address, r));
 }
 
+/** Downloads, verifies and installs one desired model, reporting each step; false when it failed (reported). */
+async function installDesired(
+  s: Session,
+  d: DesiredModelMessage,
+  c: {
+    readonly store: ModelStore;
+    readonly keys: ReturnType<typeof trustedKeys>;
+    readonly opts: WaitOptions;
+    readonly ca?: Buffer;
+  },
+): Promise<boolean> {
+  const { cfg } = s;
+  report(s, d, { state: 'downloading', progress: 0 });
+  try {
+    await installFirstModel(c.store, d, {
+      keys: c.keys,
+      maxBytes: cfg.model.maxDownloadBytes,
+      timeoutMs: cfg.model.downloadTimeoutMs,
+      ...(c.ca ? { ca: c.ca } : {}),
+      ...(c.opts.signal ? { signal: c.opts.signal } : {}),
+    });
+  } catch (e) {
+    const reason = isAgentError(e) && e.code === 'LW_AGENT_UPDATE_FAILED' ? 'HASH_MISMATCH' : 'DOWNLOAD_FAILED';
+    report(s, d, { state: 'failed', reason: { code: reason, message: reasonOf(e).slice(0, 1024) } });
+    c.opts.log('warn', `first model ${d.version} not installed: ${reasonOf(e)}`, { code: 'LW_AGENT_UPDATE_FAILED' });
+    return false;
+  }
+  report(s, d, { state: 'loading' });
+  c.opts.log('info', `model ${d.version} installed; starting`);
+  return true;
+}
+
 /** Resolves once a model is installed as live in `config.dataDir` (then start the agent with build()). */
 export async function waitForModel(opts: WaitOptions): Promise<string> {
   const cfg = opts.config;
@@ -129,28 +161,10 @@ export async function waitForModel(opts: WaitOptions): Promise<string> {
     return await new Promise<string>((resolve, reject) => {
       const install = (d: DesiredModelMessage): void => {
         busy = true;
-        report(s, d, { state: 'downloading', progress: 0 });
-        installFirstModel(store, d, {
-          keys,
-          maxBytes: cfg.model.maxDownloadBytes,
-          timeoutMs: cfg.model.downloadTimeoutMs,
-          ...(ca ? { ca } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        }).then(
-          () => {
-            report(s, d, { state: 'loading' });
-            opts.log('info', `model ${d.version} installed; starting`);
-            resolve(d.version);
-          },
-          (e: unknown) => {
-            busy = false;
-            const reason = isAgentError(e) && e.code === 'LW_AGENT_UPDATE_FAILED' ? 'HASH_MISMATCH' : 'DOWNLOAD_FAILED';
-            report(s, d, { state: 'failed', reason: { code: reason, message: reasonOf(e).slice(0, 1024) } });
-            opts.log('warn', `first model ${d.version} not installed: ${reasonOf(e)}`, {
-              code: 'LW_AGENT_UPDATE_FAILED',
-            });
-          },
-        );
+        void installDesired(s, d, { store, keys, opts, ...(ca ? { ca } : {}) }).then((ok) => {
+          if (ok) resolve(d.version);
+          else busy = false; // the next desired-model message (a retry or another version) may succeed
+        });
       };
       opts.signal?.addEventListener('abort', () =>
         reject(new AgentError('LW_AGENT_WAITING_FOR_MODEL', 'stopped while waiting for a model')),
