@@ -3,9 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { tlsFetch } from '@linewatch/protocol/client';
+import { ApiClient, tlsFetch } from '@linewatch/protocol/client';
 
-export type Admin = { mint: (device: string, expiresInMinutes: number) => Promise<string> };
+export type Admin = {
+  mint: (device: string, expiresInMinutes: number) => Promise<string>;
+  /** The typed API client, signed in as the admin over the same CA-verified HTTPS. */
+  client: ApiClient;
+};
 
 /** A free loopback port (the broker's port goes into enrollment replies, so it cannot be 0). */
 export function freePort(): Promise<number> {
@@ -41,7 +45,9 @@ export async function adminOver(baseUrl: string, caPem: string, dataDir: string)
   const changed = await call('/api/auth/password', { currentPassword: oneTime, newPassword }, first);
   assert.equal(changed.status, 204, await changed.text());
   const session = await login(newPassword);
+  const client = await ApiClient.login({ baseUrl, ca: caPem }, 'admin', newPassword);
   return {
+    client,
     mint: async (device, expiresInMinutes) => {
       const res = await call('/api/enrollment-tokens', { line: 'line-1', device, expiresInMinutes }, session);
       assert.equal(res.status, 201, await res.clone().text());
