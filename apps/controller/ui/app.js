@@ -30,8 +30,9 @@ async function loadSession() {
   byId('logout', HTMLElement).hidden = !me;
 }
 
-function renderLogin() {
-  main.innerHTML = `<form class="login" id="login-form">
+/** @param {HTMLElement} view */
+function renderLogin(view) {
+  view.innerHTML = `<form class="login" id="login-form">
       <h2>Sign in</h2>
       <label>Username <input name="username" autocomplete="username" required></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
@@ -52,38 +53,46 @@ function renderLogin() {
   });
 }
 
+/** Bumped by every navigation: a page still loading for an earlier hash must not touch the current one. */
+let generation = 0;
+
 async function route() {
+  const gen = ++generation;
+  // Each navigation renders into its own element: a slower, earlier render fills a detached element, not this page.
+  const view = document.createElement('div');
+  main.replaceChildren(view);
   const hash = location.hash || '#/queue';
   if (!me && hash !== '#/login') {
     location.hash = '#/login';
     return;
   }
   // A one-time password: the API refuses everything but the change, so the change form is all there is.
-  if (me?.mustChangePassword && hash !== '#/login') return renderPassword(main, me, passwordChanged);
+  if (me?.mustChangePassword && hash !== '#/login') return renderPassword(view, me, passwordChanged);
   try {
-    if (hash === '#/login') renderLogin();
-    else if (hash === '#/password') renderPassword(main, me, passwordChanged);
-    else if (hash === '#/devices') await renderDevices(main, me);
-    else if (hash === '#/users') await renderUsers(main, me);
-    else if (hash === '#/fleet') await renderFleet(main);
-    else if (hash === '#/jobs') await renderJobs(main, me);
-    else if (hash === '#/models') await renderModels(main, me);
+    if (hash === '#/login') renderLogin(view);
+    else if (hash === '#/password') renderPassword(view, me, passwordChanged);
+    else if (hash === '#/devices') await renderDevices(view, me);
+    else if (hash === '#/users') await renderUsers(view, me);
+    else if (hash === '#/fleet') await renderFleet(view);
+    else if (hash === '#/jobs') await renderJobs(view, me);
+    else if (hash === '#/models') await renderModels(view, me);
     else if (hash.startsWith('#/rollout/'))
-      await renderRollout(main, me, decodeURIComponent(hash.slice('#/rollout/'.length)));
-    else if (hash.startsWith('#/event/')) await renderEvent(main, decodeURIComponent(hash.slice('#/event/'.length)));
-    else await renderQueue(main, new URLSearchParams(hash.split('?')[1] ?? ''));
+      await renderRollout(view, me, decodeURIComponent(hash.slice('#/rollout/'.length)));
+    else if (hash.startsWith('#/event/')) await renderEvent(view, decodeURIComponent(hash.slice('#/event/'.length)));
+    else await renderQueue(view, new URLSearchParams(hash.split('?')[1] ?? ''));
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       me = null;
       location.hash = '#/login';
       return;
     }
-    main.innerHTML = '';
+    if (gen !== generation) return;
+    view.innerHTML = '';
     const p = document.createElement('p');
     p.className = 'error';
     const { code, message } = errorParts(e);
     p.textContent = `${code ?? 'error'}: ${message}`;
-    main.append(p);
+    view.append(p);
   }
 }
 
