@@ -5,7 +5,8 @@
  * in the same directory tree, fsync, rename.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ctrlError } from '../errors.js';
 
@@ -17,6 +18,8 @@ export interface FileStore {
   has(ref: string): Promise<boolean>;
   /** Removes the blob (idempotent). Callers make sure nothing still references it. */
   delete(ref: string): Promise<void>;
+  /** Readiness: resolves when the store can be read and written now, throws (with the cause) when it cannot. */
+  probe(): Promise<void>;
 }
 
 const REF = /^[0-9a-f]{64}$/;
@@ -83,6 +86,13 @@ export class DiskFileStore implements FileStore {
   async delete(ref: string): Promise<void> {
     await rm(this.pathOf(ref), { force: true });
   }
+
+  /** The blob root exists and is writable (a full or read-only disk shows here, not at the next event). */
+  async probe(): Promise<void> {
+    const dir = join(this.root, 'blobs');
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  }
 }
 
 /** In-memory default for tests and throw-away runs. */
@@ -108,4 +118,5 @@ export class MemoryFileStore implements FileStore {
     assertRef(ref);
     this.blobs.delete(ref);
   }
+  async probe(): Promise<void> {}
 }
