@@ -59,7 +59,19 @@ export function plaintextLinks(config: Readonly<Config>): string[] {
     const host = plaintextBrokerHost(mqtt.url);
     if (host !== null && !isLoopback(host)) links.push(`MQTT to the external broker ${mqtt.url}`);
   }
+  const s3 = config.files.kind === 's3' ? config.files.s3.endpoint : null;
+  if (s3 !== null && s3.startsWith('http:') && !isLoopback(new URL(s3).hostname)) links.push(`S3 at ${s3}`);
   return links;
+}
+
+/** files.kind s3 needs a bucket; static credentials come as a pair (else the SDK's default chain is used). */
+function checkFiles(files: Config['files']): string | null {
+  if (files.kind !== 's3') return null;
+  if (files.s3.bucket === null) return '/files/s3/bucket: required when files.kind is s3 (LW_FILES_S3_BUCKET)';
+  if ((files.s3.accessKeyId === null) !== (files.s3.secretAccessKey === null)) {
+    return '/files/s3: accessKeyId and secretAccessKey go together (or neither, for the default credential chain)';
+  }
+  return null;
 }
 
 function checkTls(config: Readonly<Config>): void {
@@ -87,6 +99,8 @@ export function checkRules(config: Readonly<Config>): void {
   const mqttProblem = checkProvisioning(config.mqtt);
   if (mqttProblem)
     throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: /mqtt/provisioning: ${mqttProblem}`);
+  const filesProblem = checkFiles(config.files);
+  if (filesProblem) throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: ${filesProblem}`);
   checkTls(config);
   if (!isLoopback(config.http.host) && config.registry.publicUrl === null) {
     throw ctrlError(

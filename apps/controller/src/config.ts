@@ -185,6 +185,48 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    files: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('disk'), Type.Literal('s3')], {
+          description:
+            'Blob store (frames, maps, masks, packages): disk = <dataDir>/blobs; s3 = an S3-compatible bucket',
+        }),
+        s3: Type.Object(
+          {
+            endpoint: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
+              description: 'MinIO/Ceph RGW URL, e.g. https://minio:9000; null = AWS S3 of `region`',
+            }),
+            region: Type.String({ minLength: 1 }),
+            bucket: Type.Union([Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }), Type.Null()], {
+              description: 'Required when files.kind is s3; the bucket must exist',
+            }),
+            prefix: Type.String({
+              pattern: '^([A-Za-z0-9._-]+/)*$',
+              description: "Key prefix, empty or ending in '/': blobs go to <prefix>blobs/ab/cd/<sha256>",
+            }),
+            forcePathStyle: Type.Boolean({
+              description: 'http://host/bucket/key (MinIO, Ceph) instead of bucket.host',
+            }),
+            accessKeyId: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+              description: 'With secretAccessKey; both null = the AWS SDK default credential chain (env, profile, IAM)',
+            }),
+            secretAccessKey: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            multipartThresholdBytes: Type.Integer({
+              minimum: 5 * 1024 ** 2,
+              maximum: 5 * 1024 ** 3,
+              description: 'Blobs larger than this are uploaded in parts (model packages)',
+            }),
+            partSizeBytes: Type.Integer({ minimum: 5 * 1024 ** 2, maximum: 5 * 1024 ** 3 }),
+            presignDownloads: Type.Boolean({
+              description: 'Agents download packages from pre-signed S3 GET URLs instead of through the controller',
+            }),
+            presignTtlS: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      { additionalProperties: false },
+    ),
     rollouts: Type.Object(
       {
         enabled: Type.Boolean({ description: 'Run the rollout engine (needs MQTT)' }),
@@ -239,6 +281,22 @@ export const DEFAULTS: Config = {
     maxPackageBytes: 512 * 1024 * 1024,
     aurocTolerance: 0.005,
     falseAlarmTolerance: 0.01,
+  },
+  files: {
+    kind: 'disk',
+    s3: {
+      endpoint: null,
+      region: 'us-east-1',
+      bucket: null,
+      prefix: '',
+      forcePathStyle: false,
+      accessKeyId: null,
+      secretAccessKey: null,
+      multipartThresholdBytes: 8 * 1024 ** 2,
+      partSizeBytes: 8 * 1024 ** 2,
+      presignDownloads: false,
+      presignTtlS: 900,
+    },
   },
   rollouts: { enabled: true, tickMs: 1000 },
   jobs: {
@@ -295,6 +353,18 @@ export const ENV_KEYS: Record<string, string> = {
   LW_REGISTRY_URL_TTL_S: 'registry.urlTtlS',
   LW_REGISTRY_PUBLIC_URL: 'registry.publicUrl',
   LW_REGISTRY_MAX_PACKAGE_BYTES: 'registry.maxPackageBytes',
+  LW_FILES_KIND: 'files.kind',
+  LW_FILES_S3_ENDPOINT: 'files.s3.endpoint',
+  LW_FILES_S3_REGION: 'files.s3.region',
+  LW_FILES_S3_BUCKET: 'files.s3.bucket',
+  LW_FILES_S3_PREFIX: 'files.s3.prefix',
+  LW_FILES_S3_FORCE_PATH_STYLE: 'files.s3.forcePathStyle',
+  LW_FILES_S3_ACCESS_KEY_ID: 'files.s3.accessKeyId',
+  LW_FILES_S3_SECRET_ACCESS_KEY: 'files.s3.secretAccessKey',
+  LW_FILES_S3_MULTIPART_THRESHOLD_BYTES: 'files.s3.multipartThresholdBytes',
+  LW_FILES_S3_PART_SIZE_BYTES: 'files.s3.partSizeBytes',
+  LW_FILES_S3_PRESIGN_DOWNLOADS: 'files.s3.presignDownloads',
+  LW_FILES_S3_PRESIGN_TTL_S: 'files.s3.presignTtlS',
   LW_ROLLOUTS_ENABLED: 'rollouts.enabled',
   LW_ROLLOUTS_TICK_MS: 'rollouts.tickMs',
   LW_JOBS_WORKER_TOKEN: 'jobs.workerToken',

@@ -12,6 +12,8 @@ export const ERRORS = {
   LW_CTRL_DB_UNAVAILABLE: { status: 503, message: 'database unavailable' },
   LW_CTRL_FILE_REF_INVALID: { status: 400, message: 'invalid blob reference' },
   LW_CTRL_BLOB_NOT_FOUND: { status: 404, message: 'blob not found' },
+  LW_CTRL_BLOB_STORE_UNAVAILABLE: { status: 503, message: 'the blob store (S3 bucket) cannot be reached' },
+  LW_CTRL_BLOB_CORRUPT: { status: 500, message: 'stored blob does not match its sha256' },
   LW_CTRL_VALIDATION: { status: 400, message: 'request is invalid' },
   LW_CTRL_BAD_JSON: { status: 400, message: 'JSON body refused: it carries a __proto__ or constructor.prototype key' },
   LW_CTRL_UNAUTHENTICATED: { status: 401, message: 'authentication required' },

@@ -18,6 +18,13 @@ export interface FileStore {
   has(ref: string): Promise<boolean>;
   /** Removes the blob (idempotent). Callers make sure nothing still references it. */
   delete(ref: string): Promise<void>;
+  /** Byte length of a blob; LW_CTRL_BLOB_NOT_FOUND when absent. */
+  size(ref: string): Promise<number>;
+  /**
+   * Bytes `start..endInclusive` of a blob without reading the rest (resumed package downloads). Throws
+   * LW_CTRL_RANGE_NOT_SATISFIABLE unless 0 <= start <= endInclusive < size.
+   */
+  getRange(ref: string, start: number, endInclusive: number): Promise<Buffer>;
   /** Readiness: resolves when the store can be read and written now, throws (with the cause) when it cannot. */
   probe(): Promise<void>;
 }
@@ -30,6 +37,22 @@ export function refOf(bytes: Uint8Array): string {
 
 export function assertRef(ref: string): void {
   if (!REF.test(ref)) throw ctrlError('LW_CTRL_FILE_REF_INVALID');
+}
+
+/** The one range rule every store applies, so they fail alike. */
+export function assertRange(start: number, endInclusive: number, size: number): void {
+  const ok = Number.isSafeInteger(start) && Number.isSafeInteger(endInclusive) && start >= 0;
+  if (!ok || endInclusive < start || endInclusive >= size) {
+    throw ctrlError('LW_CTRL_RANGE_NOT_SATISFIABLE', `bytes ${start}-${endInclusive} of a ${size}-byte blob`, {
+      details: { size },
+    });
+  }
+}
+
+/** ENOENT → LW_CTRL_BLOB_NOT_FOUND; anything else as it is. */
+function rethrowMissing(e: unknown): never {
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw ctrlError('LW_CTRL_BLOB_NOT_FOUND');
+  throw e;
 }
 
 export class DiskFileStore implements FileStore {
@@ -69,8 +92,34 @@ export class DiskFileStore implements FileStore {
     try {
       return await readFile(p);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw ctrlError('LW_CTRL_BLOB_NOT_FOUND');
-      throw e;
+      return rethrowMissing(e);
+    }
+  }
+
+  async size(ref: string): Promise<number> {
+    const p = this.pathOf(ref);
+    try {
+      return (await stat(p)).size;
+    } catch (e) {
+      return rethrowMissing(e);
+    }
+  }
+
+  async getRange(ref: string, start: number, endInclusive: number): Promise<Buffer> {
+    const p = this.pathOf(ref);
+    const fh = await open(p, 'r').catch(rethrowMissing);
+    try {
+      assertRange(start, endInclusive, (await fh.stat()).size);
+      const out = Buffer.alloc(endInclusive - start + 1);
+      let got = 0;
+      while (got < out.length) {
+        const { bytesRead } = await fh.read(out, got, out.length - got, start + got);
+        if (bytesRead === 0) break; // cannot happen for an immutable blob; never spin
+        got += bytesRead;
+      }
+      return out.subarray(0, got);
+    } finally {
+      await fh.close();
     }
   }
 
@@ -104,11 +153,22 @@ export class MemoryFileStore implements FileStore {
     if (!this.blobs.has(ref)) this.blobs.set(ref, Buffer.from(bytes));
     return ref;
   }
-  async get(ref: string): Promise<Buffer> {
+  private blob(ref: string): Buffer {
     assertRef(ref);
     const b = this.blobs.get(ref);
     if (!b) throw ctrlError('LW_CTRL_BLOB_NOT_FOUND');
-    return Buffer.from(b);
+    return b;
+  }
+  async get(ref: string): Promise<Buffer> {
+    return Buffer.from(this.blob(ref));
+  }
+  async size(ref: string): Promise<number> {
+    return this.blob(ref).length;
+  }
+  async getRange(ref: string, start: number, endInclusive: number): Promise<Buffer> {
+    const b = this.blob(ref);
+    assertRange(start, endInclusive, b.length);
+    return Buffer.from(b.subarray(start, endInclusive + 1));
   }
   async has(ref: string): Promise<boolean> {
     assertRef(ref);
