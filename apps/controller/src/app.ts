@@ -20,6 +20,7 @@ import { ctrlError } from './errors.js';
 import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installJsonParser } from './http/json-body.js';
+import { registerReadiness } from './http/readiness.js';
 import { helmetOptions } from './http/security-headers.js';
 import type { TypedApp } from './http/typed-app.js';
 import { installGuard } from './auth/guard.js';
@@ -120,6 +121,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     const mqtt = await startMqtt(app, ctx, running, { metrics, registry, tokens, serverTls });
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { metrics, registry, tokens, mqtt, jobModels: opts.jobModels });
+    registerReadiness(app, ctx, { buses: () => [running.bus, running.engineBus] });
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and
     // main use must be an App without a cast. Nothing reads these properties before the app is ready.
     const built: App = Object.assign(app, { ctx, metrics, registry, jobs, ...mqtt });
@@ -270,7 +272,6 @@ async function registerRoutes(
   s: Services & { mqtt: Mqtt; jobModels: JobModels | undefined },
 ): Promise<Jobs> {
   const { broker, rollouts } = s.mqtt;
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   registerAuthRoutes(app, ctx);
   const provisioner = await createProvisioner(ctx, broker);
   app.addHook('onClose', () => provisioner.close());

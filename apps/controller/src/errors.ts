@@ -10,6 +10,7 @@ export const ERRORS = {
   LW_CTRL_DB_MIGRATION_FAILED: { status: 500, message: 'database migration failed' },
   LW_CTRL_DB_SCHEMA_DRIFT: { status: 500, message: 'database schema does not match the committed migrations' },
   LW_CTRL_DB_UNAVAILABLE: { status: 503, message: 'database unavailable' },
+  LW_CTRL_NOT_READY: { status: 503, message: 'not ready: a dependency failed its readiness check' },
   LW_CTRL_FILE_REF_INVALID: { status: 400, message: 'invalid blob reference' },
   LW_CTRL_BLOB_NOT_FOUND: { status: 404, message: 'blob not found' },
   LW_CTRL_BLOB_STORE_UNAVAILABLE: { status: 503, message: 'the blob store (S3 bucket) cannot be reached' },

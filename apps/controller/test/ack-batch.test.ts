@@ -13,7 +13,13 @@ import { connectDevice, prefix, provision, waitFor } from './helpers/mqtt.js';
 
 function fakeBus(): Bus & { sent: BusPublication[] } {
   const sent: BusPublication[] = [];
-  return { sent, subscribe: async () => {}, publish: async (p) => void sent.push(p), close: async () => {} };
+  return {
+    sent,
+    subscribe: async () => {},
+    publish: async (p) => void sent.push(p),
+    close: async () => {},
+    connected: true,
+  };
 }
 const ids = (p: BusPublication) => {
   const r = fromPublication(p.topic, p.payload);

@@ -91,6 +91,7 @@ test('convergence decides per birth: not while a rollout moves the line, not twi
       subscribe: async () => {},
       publish: async (p) => void published.push(`${p.topic} retain=${p.retain}`),
       close: async () => {},
+      connected: true,
     };
     const tokens = new DownloadTokens(null, 900, clock);
     const conv = new LineConvergence(app.ctx, bus, app.registry, tokens, () => 'http://127.0.0.1:1');

@@ -18,4 +18,9 @@ export interface Bus {
   subscribe(filter: string, handler: BusHandler, qos?: QoS): Promise<void>;
   publish(p: BusPublication): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The link is up now: the embedded broker's listener accepts connections, or the external client is connected
+   * (it reconnects by itself; this turns true again when it has). Read by /readyz.
+   */
+  readonly connected: boolean;
 }

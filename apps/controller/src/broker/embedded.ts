@@ -152,7 +152,7 @@ async function listen(ctx: Ctx, aedes: Aedes, opts: BrokerOptions): Promise<List
 }
 
 /** In-process subscribe/publish: the controller is not a network client of its own broker. */
-function inProcessBus(aedes: Aedes): Omit<Bus, 'close'> {
+function inProcessBus(aedes: Aedes): Omit<Bus, 'close' | 'connected'> {
   return {
     async subscribe(filter: string, handler: BusHandler) {
       await new Promise<void>((resolve) =>
@@ -194,6 +194,9 @@ export async function startEmbeddedBroker(ctx: Ctx, opts: BrokerOptions): Promis
     tls: opts.tls !== null,
     get connectedClients() {
       return aedes.connectedClients;
+    },
+    get connected() {
+      return !aedes.closed && tcp.listening;
     },
     disconnect(deviceId: string) {
       for (const id of allowedClientIds(deviceId)) clients.get(id)?.close();

@@ -62,6 +62,9 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
     async publish(p: BusPublication) {
       await client.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
     },
+    get connected() {
+      return client.connected;
+    },
     async close() {
       // Graceful while connected (in-flight acks complete); an unreachable broker must not hold the shutdown.
       if (!client.connected) return void (await client.endAsync(true));

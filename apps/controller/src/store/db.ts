@@ -71,4 +71,6 @@ export type Db = DbModels & {
   /** A batch: the statements run in one transaction, nothing is read in between. */
   $transaction(batch: Array<Prisma.PrismaPromise<unknown>>): Promise<unknown[]>;
   $disconnect(): Promise<void>;
+  /** Only for fixed statements without parameters (the readiness ping). */
+  $queryRawUnsafe<T = unknown>(query: string): PromiseLike<T>;
 };

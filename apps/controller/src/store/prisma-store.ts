@@ -42,6 +42,10 @@ export class PrismaStore implements Store {
     this.rollouts = new RolloutStore(db);
   }
 
+  async ping(): Promise<void> {
+    await this.db.$queryRawUnsafe('SELECT 1');
+  }
+
   async close(): Promise<void> {
     await this.db.$disconnect();
     await this.onClose();

@@ -35,5 +35,7 @@ export interface Store {
   readonly registry: RegistryStore;
   /** Rollouts, their targets and decision log. */
   readonly rollouts: RolloutStore;
+  /** Readiness: one trivial round trip (`SELECT 1`); throws when the database cannot answer now. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -104,13 +104,16 @@ function dynsecConfig(controller: Credentials, observer: Credentials): string {
   });
 }
 
-/** `tls`: the listener speaks MQTT over TLS with this certificate and key (url is then mqtts://). */
+/**
+ * `tls`: the listener speaks MQTT over TLS with this certificate and key (url is then mqtts://). `port`: listen there
+ * (a broker restarted on the port of one that was stopped); default a free one.
+ */
 export async function startMosquitto(
-  opts: { dynsec?: boolean; tls?: { certPath: string; keyPath: string } } = {},
+  opts: { dynsec?: boolean; tls?: { certPath: string; keyPath: string }; port?: number } = {},
 ): Promise<TestMosquitto | null> {
   if (!MOSQUITTO) return null;
   const dir = mkdtempSync(join(tmpdir(), 'lw-mosq-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const conf = join(dir, 'mosquitto.conf');
   const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr', 'log_type error'];
   if (opts.tls) lines.push(`certfile ${opts.tls.certPath}`, `keyfile ${opts.tls.keyPath}`);

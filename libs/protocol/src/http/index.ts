@@ -3,6 +3,7 @@
  * controller to validate and document (OpenAPI), and by clients (UI, trainer, tests) to type requests and responses.
  */
 export * from './common.js';
+export * from './health.js';
 export * from './auth.js';
 export * from './devices.js';
 export * from './device-admin.js';
