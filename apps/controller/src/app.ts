@@ -43,6 +43,8 @@ import { createProvisioner } from './broker/provisioner.js';
 import type { Bus } from './broker/bus.js';
 import { Ingest } from './ingest/ingest.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { countBlobErrors } from './metrics/blob-errors.js';
+import { serveMetrics } from './metrics/serve.js';
 import { registerJobs, type JobModels, type Jobs } from './jobs/index.js';
 import { registryModels } from './jobs/registry-models.js';
 import { Registry } from './registry/registry.js';
@@ -83,6 +85,8 @@ export interface AppParts {
   registry: Registry;
   /** The rollout engine, or null when MQTT or rollouts are disabled. */
   rollouts: RolloutEngine | null;
+  /** Port of the own /metrics listener (metrics.port), or null when /metrics is served on the HTTP port. */
+  metricsPort: number | null;
 }
 
 export interface App extends TypedApp, AppParts {}
@@ -112,19 +116,21 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     ...(serverTls && { serverFactory: httpsFactory(serverTls) }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   try {
-    const ctx: Ctx = { config, store, files, clock: opts.clock ?? systemClock, log: app.log };
+    const metrics = createMetrics();
+    const counted = countBlobErrors(files, (op) => metrics.blobErrors.inc({ op }));
+    const ctx: Ctx = { config, store, files: counted, clock: opts.clock ?? systemClock, log: app.log };
     const running = closeInOrder(app, ctx, !opts.store);
     warnPlaintext(app, config);
-    const metrics = createMetrics();
     const registry = new Registry(ctx);
     const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
     const mqtt = await startMqtt(app, ctx, running, { metrics, registry, tokens, serverTls });
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { metrics, registry, tokens, mqtt, jobModels: opts.jobModels });
+    const metricsPort = await serveMetrics(app, ctx, metrics, serverTls);
     registerReadiness(app, ctx, { buses: () => [running.bus, running.engineBus] });
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and
     // main use must be an App without a cast. Nothing reads these properties before the app is ready.
-    const built: App = Object.assign(app, { ctx, metrics, registry, jobs, ...mqtt });
+    const built: App = Object.assign(app, { ctx, metrics, metricsPort, registry, jobs, ...mqtt });
     await bootstrap(app, ctx, opts);
     await app.ready();
     return built;

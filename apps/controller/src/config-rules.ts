@@ -59,6 +59,10 @@ export function plaintextLinks(config: Readonly<Config>): string[] {
     const host = plaintextBrokerHost(mqtt.url);
     if (host !== null && !isLoopback(host)) links.push(`MQTT to the external broker ${mqtt.url}`);
   }
+  const { metrics } = config;
+  if (metrics.port !== null && !tls && !isLoopback(metrics.host)) {
+    links.push(`metrics on ${metrics.host}:${metrics.port}`);
+  }
   const s3 = config.files.kind === 's3' ? config.files.s3.endpoint : null;
   if (s3 !== null && s3.startsWith('http:') && !isLoopback(new URL(s3).hostname)) links.push(`S3 at ${s3}`);
   return links;

@@ -227,6 +227,29 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    metrics: Type.Object(
+      {
+        port: Type.Union([Port, Type.Null()], {
+          description: 'Serve /metrics on its own listener at metrics.host:port (only there); null = on the HTTP port',
+        }),
+        host: Type.String({ minLength: 1, description: 'Address of the metrics listener (with metrics.port)' }),
+        token: Type.Union([Type.String({ minLength: 16, maxLength: 512 }), Type.Null()], {
+          description:
+            'Bearer token every /metrics request must carry when set (Prometheus: authorization.credentials)',
+        }),
+        allowUnauthenticated: Type.Boolean({
+          description:
+            'Serve /metrics without a token on a listener other machines reach (a non-loopback bind, or the HTTP ' +
+            'port behind a TLS proxy); without it such a listener answers 401 until metrics.token is set',
+        }),
+        cacheMs: Type.Integer({
+          minimum: 0,
+          maximum: 600_000,
+          description: 'Database aggregates (QA queue, labels, jobs, rollouts) are recomputed at most this often',
+        }),
+      },
+      { additionalProperties: false },
+    ),
     rollouts: Type.Object(
       {
         enabled: Type.Boolean({ description: 'Run the rollout engine (needs MQTT)' }),
@@ -298,6 +321,7 @@ export const DEFAULTS: Config = {
       presignTtlS: 900,
     },
   },
+  metrics: { port: null, host: '127.0.0.1', token: null, allowUnauthenticated: false, cacheMs: 5000 },
   rollouts: { enabled: true, tickMs: 1000 },
   jobs: {
     workerToken: null,
@@ -365,6 +389,11 @@ export const ENV_KEYS: Record<string, string> = {
   LW_FILES_S3_PART_SIZE_BYTES: 'files.s3.partSizeBytes',
   LW_FILES_S3_PRESIGN_DOWNLOADS: 'files.s3.presignDownloads',
   LW_FILES_S3_PRESIGN_TTL_S: 'files.s3.presignTtlS',
+  LW_METRICS_PORT: 'metrics.port',
+  LW_METRICS_HOST: 'metrics.host',
+  LW_METRICS_TOKEN: 'metrics.token',
+  LW_METRICS_ALLOW_UNAUTHENTICATED: 'metrics.allowUnauthenticated',
+  LW_METRICS_CACHE_MS: 'metrics.cacheMs',
   LW_ROLLOUTS_ENABLED: 'rollouts.enabled',
   LW_ROLLOUTS_TICK_MS: 'rollouts.tickMs',
   LW_JOBS_WORKER_TOKEN: 'jobs.workerToken',

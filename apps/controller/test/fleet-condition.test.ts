@@ -109,7 +109,9 @@ test('codes outside the LW_* catalogue are not exported (bounded labels); offlin
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(metrics, /lw_device_problems\{device="press-11",line="line-4",code="LW_AGENT_WAITING_FOR_MODEL"\} 1/);
     assert.doesNotMatch(metrics, /not-a-code/);
-    assert.doesNotMatch(metrics, /device="press-12"/);
+    // An offline device keeps its presence series (up 0, for the device-down alert), no condition or problem series.
+    assert.match(metrics, /lw_device_up\{device="press-12",line="line-4"\} 0/);
+    assert.doesNotMatch(metrics, /lw_device_(degraded|problems|fps|latency_ms|outbox_depth)\{device="press-12"/);
   } finally {
     await app.close();
   }

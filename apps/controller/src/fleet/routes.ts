@@ -1,11 +1,10 @@
-/** Fleet view (scoped to visible lines) and the Prometheus scrape endpoint. */
+/** Fleet view (scoped to visible lines) and the HTTP request counter; /metrics itself is metrics/serve.ts. */
 import { FleetRoute } from '@linewatch/protocol/http';
 import type { Ctx } from '../context.js';
 import type { TypedApp } from '../http/typed-app.js';
 import type { Metrics } from '../metrics.js';
 import { requireAuth, visibleLines } from '../auth/guard.js';
 import { conditionOf, executionProviderOf } from './condition.js';
-import { refreshDeviceMetrics } from './device-metrics.js';
 
 export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): void {
   app.route({
@@ -29,13 +28,6 @@ export function registerFleetRoutes(app: TypedApp, ctx: Ctx, metrics: Metrics): 
         })),
       };
     },
-  });
-
-  // Outside /api: scraped by Prometheus without a session. Bind the HTTP port to loopback or firewall it.
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    await refreshDeviceMetrics(metrics, ctx.store);
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
   });
 
   app.addHook('onResponse', async (req, reply) => {

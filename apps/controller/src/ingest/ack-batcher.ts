@@ -20,6 +20,7 @@ export class AckBatcher {
   private readonly byDevice = new Map<string, Pending>();
   private timer: NodeJS.Timeout | null = null;
   private inFlight = new Set<Promise<void>>();
+  private inFlightIds = 0;
 
   constructor(
     /** Only the clock and a warning log: an ack that cannot be published is resent by the agent. */
@@ -45,6 +46,13 @@ export class AckBatcher {
       this.timer = setTimeout(() => this.flush(), this.maxDelayMs);
       this.timer.unref();
     }
+  }
+
+  /** Event ids committed but not acked yet: waiting in a batch, or in a publication not yet handed to the broker. */
+  get pending(): number {
+    let waiting = 0;
+    for (const p of this.byDevice.values()) waiting += p.ids.length;
+    return waiting + this.inFlightIds;
   }
 
   /** Publishes every pending batch now. */
@@ -77,6 +85,10 @@ export class AckBatcher {
         ),
     );
     this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
+    this.inFlightIds += p.ids.length;
+    void sent.finally(() => {
+      this.inFlight.delete(sent);
+      this.inFlightIds -= p.ids.length;
+    });
   }
 }

@@ -48,6 +48,7 @@ export class Ingest {
     this.scores = new ScoreAggregator(ctx.store.scores);
     this.acks = new AckBatcher(ctx, bus, ctx.config.ingest.ackMaxDelayMs);
     this.deps = { ctx, bus, scores: this.scores, acks: this.acks, samples: ctx.store.samples };
+    metrics.probes.acksPending = () => this.acks.pending;
   }
 
   async start(): Promise<void> {

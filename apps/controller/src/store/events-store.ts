@@ -27,6 +27,9 @@ function eventWhere(f: EventFilter): Prisma.EventWhereInput {
   };
 }
 
+/** Below the providers' bound-parameter limits. */
+const MASK_CHUNK = 500;
+
 export class EventsStore {
   constructor(private readonly db: Db) {}
 
@@ -77,6 +80,20 @@ export class EventsStore {
     if (eventIds.length === 0) return new Set();
     const rows = await this.db.mask.findMany({ where: { eventId: { in: eventIds } }, select: { eventId: true } });
     return new Set(rows.map((r) => r.eventId));
+  }
+  /** Masks per line, for /metrics: the mask table has no line column, so its events' lines are counted in chunks. */
+  async maskCountsByLine(): Promise<Map<string, number>> {
+    const ids = (await this.db.mask.findMany({ select: { eventId: true } })).map((m) => m.eventId);
+    const out = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += MASK_CHUNK) {
+      const rows = await this.db.event.groupBy({
+        by: ['line'],
+        where: { id: { in: ids.slice(i, i + MASK_CHUNK) } },
+        _count: { _all: true },
+      });
+      for (const r of rows) out.set(r.line, (out.get(r.line) ?? 0) + r._count._all);
+    }
+    return out;
   }
   /** Event counts per line and label status (lines and statuses without events are absent), sorted by line. */
   async labelStats(visibleLines?: string[]): Promise<Array<{ line: string; status: LabelStatus; count: number }>> {

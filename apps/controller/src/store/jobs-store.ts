@@ -264,6 +264,14 @@ export class JobsStore {
     return [...events, ...samples];
   }
 
+  /** Line, status and times of every job, for /metrics (jobs by state, durations of finished jobs); jobs are few. */
+  async jobTimes(): Promise<Array<Pick<JobRow, 'line' | 'status' | 'createdAt' | 'startedAt' | 'finishedAt'>>> {
+    const rows = await this.db.trainingJob.findMany({
+      select: { line: true, status: true, createdAt: true, startedAt: true, finishedAt: true },
+    });
+    return rows.map((r) => ({ ...r, status: r.status as JobStatus }));
+  }
+
   /** Every line that has devices or events, sorted. */
   async knownLines(): Promise<string[]> {
     const [d, e] = await Promise.all([

@@ -181,6 +181,22 @@ export class RolloutStore {
     return out;
   }
 
+  /** State, phase and wave of every rollout, for /metrics (rollouts are few: one active per scope at a time). */
+  async summaries(): Promise<Array<Pick<RolloutRow, 'line' | 'version' | 'state' | 'phase' | 'wave'>>> {
+    const rows = await this.db.rollout.findMany({
+      select: { line: true, version: true, state: true, phase: true, wave: true },
+    });
+    return rows.map((r) => ({ ...r, state: r.state as RolloutState }));
+  }
+
+  /** The decision log's gate verdicts (gates-passed, gate-failed) with their reasons, for /metrics. */
+  async gateDecisions(): Promise<Array<{ action: string; reason: string }>> {
+    return this.db.rolloutDecision.findMany({
+      where: { action: { in: ['gates-passed', 'gate-failed'] } },
+      select: { action: true, reason: true },
+    });
+  }
+
   /** Flagged events the given devices sent while running `version` (any version when undefined), by event time. */
   async flaggedEvents(deviceIds: string[], version: string | undefined, since?: Date, until?: Date): Promise<number> {
     if (deviceIds.length === 0) return 0;
