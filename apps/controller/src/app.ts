@@ -20,6 +20,7 @@ import { ctrlError } from './errors.js';
 import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installJsonParser } from './http/json-body.js';
+import { echoRequestId, loggerOptions, requestIdOptions } from './http/logging.js';
 import { registerReadiness } from './http/readiness.js';
 import { helmetOptions } from './http/security-headers.js';
 import type { TypedApp } from './http/typed-app.js';
@@ -110,7 +111,8 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   const files = opts.files ?? (storage === 'memory' ? new MemoryFileStore() : new DiskFileStore(config.dataDir));
 
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: loggerOptions(config, opts.logger),
+    ...requestIdOptions,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     ...(serverTls && { serverFactory: httpsFactory(serverTls) }),
@@ -256,6 +258,7 @@ async function startRollouts(
 /** Error mapping, body parsing, security headers, cookies, rate limiting, OpenAPI docs and the auth guard. */
 async function installHttp(app: TypedApp, ctx: Ctx): Promise<void> {
   installErrorHandler(app);
+  echoRequestId(app);
   installJsonParser(app);
   await app.register(helmet, helmetOptions(ctx.config));
   await app.register(cookie);
