@@ -24,7 +24,8 @@ type ModelName =
   | 'rollout'
   | 'rolloutTarget'
   | 'rolloutDecision'
-  | 'enrollmentToken';
+  | 'enrollmentToken'
+  | 'lease';
 type Op =
   | 'create'
   | 'createMany'

@@ -28,6 +28,14 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<PrismaSt
     await client.end();
   }
   // Typed as the store's Db, which the sqlite and postgresql clients both fit (checked here; see db.ts).
-  const db: Db = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
-  return Object.assign(new PrismaStore('postgresql', db), { migrated });
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.url }) });
+  const db: Db = prisma;
+  // Lease expiry by the server's clock, so replicas whose clocks disagree still agree on who holds a lease.
+  const dbNow = async (): Promise<number> => {
+    const rows = await prisma.$queryRaw<
+      Array<{ ms: number }>
+    >`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms`;
+    return Math.floor(Number(rows[0]?.ms));
+  };
+  return Object.assign(new PrismaStore('postgresql', db, async () => {}, dbNow), { migrated });
 }

@@ -4,6 +4,7 @@ import { DevicesStore, FleetStore } from './devices-store.js';
 import { EnrollmentStore } from './enrollment-store.js';
 import { EventsStore } from './events-store.js';
 import { JobsStore } from './jobs-store.js';
+import { LeasesStore, type DbNow } from './leases-store.js';
 import { RegistryStore } from './registry-store.js';
 import { RolloutStore } from './rollout-store.js';
 import { SamplesStore } from './samples-store.js';
@@ -23,11 +24,13 @@ export class PrismaStore implements Store {
   readonly jobs: JobsStore;
   readonly registry: RegistryStore;
   readonly rollouts: RolloutStore;
+  readonly leases: LeasesStore;
 
   constructor(
     readonly provider: 'sqlite' | 'postgresql',
     private readonly db: Db,
     private readonly onClose: () => Promise<void> = async () => {},
+    dbNow: DbNow = async () => Date.now(),
   ) {
     this.users = new UsersStore(db);
     this.sessions = new SessionsStore(db);
@@ -40,6 +43,7 @@ export class PrismaStore implements Store {
     this.jobs = new JobsStore(db, this.samples);
     this.registry = new RegistryStore(db);
     this.rollouts = new RolloutStore(db);
+    this.leases = new LeasesStore(db, dbNow);
   }
 
   async ping(): Promise<void> {

@@ -8,6 +8,7 @@ import type { DevicesStore, FleetStore } from './devices-store.js';
 import type { EnrollmentStore } from './enrollment-store.js';
 import type { EventsStore } from './events-store.js';
 import type { JobsStore } from './jobs-store.js';
+import type { LeasesStore } from './leases-store.js';
 import type { RegistryStore } from './registry-store.js';
 import type { RolloutStore } from './rollout-store.js';
 import type { SamplesStore } from './samples-store.js';
@@ -35,6 +36,8 @@ export interface Store {
   readonly registry: RegistryStore;
   /** Rollouts, their targets and decision log. */
   readonly rollouts: RolloutStore;
+  /** Leader leases of controller replicas (src/cluster/). */
+  readonly leases: LeasesStore;
   /** Readiness: one trivial round trip (`SELECT 1`); throws when the database cannot answer now. */
   ping(): Promise<void>;
   close(): Promise<void>;
