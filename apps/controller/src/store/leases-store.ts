@@ -1,7 +1,8 @@
 /**
  * Leader leases for controller replicas: one row per singleton group naming the replica that runs it (`holder`),
  * until when (`expiresAt`), and a fencing token (`fence`) that grows at every change of holder. Every change is one
- * conditional update inside a transaction, so two contenders can never both hold a lease.
+ * single conditional statement (renew, take over, or a first insert on the primary key), so two contenders can never
+ * both hold a lease. No interactive transaction: those queue on SQLite's one connection and time out under load.
  *
  * Time is the database's (`dbNow`): on PostgreSQL the server clock, so replicas with skewed clocks agree on when a
  * lease expired; on SQLite (one machine) the process clock.
@@ -48,28 +49,29 @@ export class LeasesStore {
   async acquire(name: string, holder: string, opts: AcquireOptions): Promise<LeaseRow | null> {
     const now = await this.now();
     const expiresAt = new Date(now.getTime() + opts.ttlMs);
+    const renewed = await this.db.lease.updateMany({
+      where: { name, holder, expiresAt: { gt: now } },
+      data: { expiresAt, updatedAt: now },
+    });
+    if (renewed.count === 0 && !(await this.takeOver(name, holder, now, expiresAt, opts.preempt ?? false))) return null;
+    // What the database says now (another replica can only have taken it if the whole ttl passed meanwhile).
+    const row = await this.get(name);
+    return row?.holder === holder ? row : null;
+  }
+
+  /** Takes an expired (or, with preempt, any) lease with fence + 1, or creates it; false when another holds it. */
+  private async takeOver(name: string, holder: string, now: Date, expiresAt: Date, preempt: boolean): Promise<boolean> {
+    const taken = await this.db.lease.updateMany({
+      where: { name, ...(preempt ? {} : { expiresAt: { lte: now } }) },
+      data: { holder, fence: { increment: 1 }, expiresAt, updatedAt: now },
+    });
+    if (taken.count === 1) return true;
     try {
-      return await this.db.$transaction(async (tx) => {
-        const renewed = await tx.lease.updateMany({
-          where: { name, holder, expiresAt: { gt: now } },
-          data: { expiresAt, updatedAt: now },
-        });
-        if (renewed.count === 0) {
-          const takeable = opts.preempt ? {} : { expiresAt: { lte: now } };
-          const taken = await tx.lease.updateMany({
-            where: { name, ...takeable },
-            data: { holder, fence: { increment: 1 }, expiresAt, updatedAt: now },
-          });
-          if (taken.count === 0) {
-            if (await tx.lease.findUnique({ where: { name } })) return null;
-            await tx.lease.create({ data: { name, holder, fence: 1, expiresAt, updatedAt: now } });
-          }
-        }
-        return tx.lease.findUnique({ where: { name } });
-      });
+      await this.db.lease.create({ data: { name, holder, fence: 1, expiresAt, updatedAt: now } });
+      return true;
     } catch (e) {
-      // Two first-ever contenders both created the row: the other one won.
-      if (isUniqueViolation(e)) return null;
+      // The row exists (live, another holder), or a concurrent first contender created it first.
+      if (isUniqueViolation(e)) return false;
       throw e;
     }
   }

@@ -11,6 +11,7 @@ import type { RolloutRow, TargetRow } from '../../src/store/rollout-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { EventRow, NewEvent } from '../../src/store/types.js';
 import { enrollmentStoreTests } from './store-suite-enrollment.js';
+import { leaseStoreTests } from './store-suite-leases.js';
 
 export interface Backend {
   /** A fresh empty database, migrated. `reopen` opens the same database again (runs the migrator again). */
@@ -345,4 +346,14 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
     });
   });
   enrollmentStoreTests(t, withStore);
+  leaseStoreTests(t, async (fn) => {
+    const db = await backend()!.fresh();
+    const other = await db.reopen();
+    try {
+      await fn(db.store, other);
+    } finally {
+      await other.close();
+      await db.store.close();
+    }
+  });
 }

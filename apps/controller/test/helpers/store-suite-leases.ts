@@ -1,0 +1,94 @@
+/**
+ * Conformance (both backends): leader leases. Two stores opened on one database stand for two replicas (separate
+ * connections): exactly one holds a lease at a time, the holder renews with the same fence, an expired lease is
+ * taken over with a higher fence, and the stale holder's fenced check, renewal and release are refused.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Store } from '../../src/store/store.js';
+
+type T = (title: string, fn: () => Promise<void>) => void;
+/** Runs fn with two stores on one fresh database; closes both. */
+type WithTwo = (fn: (a: Store, b: Store) => Promise<void>) => Promise<void>;
+
+const LONG = { ttlMs: 60_000 };
+
+export function leaseStoreTests(t: T, withTwo: WithTwo): void {
+  t('leases: first acquire takes fence 1; the holder renews with the same fence and a later expiry', async () => {
+    await withTwo(async (a) => {
+      const first = await a.leases.acquire('controller', 'r1', LONG);
+      assert.equal(first?.holder, 'r1');
+      assert.equal(first?.fence, 1);
+      await sleep(20);
+      const renewed = await a.leases.acquire('controller', 'r1', LONG);
+      assert.equal(renewed?.fence, 1);
+      assert.ok(renewed!.expiresAt.getTime() > first!.expiresAt.getTime(), 'renewal moves the expiry');
+      assert.equal(await a.leases.holds('controller', 'r1', 1), true);
+      assert.equal(await a.leases.holds('controller', 'r1', 2), false, 'another fence is not held');
+      assert.equal((await a.leases.acquire('other-group', 'r1', LONG))?.fence, 1, 'groups are independent');
+    });
+  });
+
+  t('leases: contention — many concurrent attempts by two replicas, exactly one holds', async () => {
+    await withTwo(async (a, b) => {
+      const attempts = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2 === 0 ? a.leases.acquire('controller', 'ra', LONG) : b.leases.acquire('controller', 'rb', LONG),
+        ),
+      );
+      const winners = new Set(attempts.filter((r) => r !== null).map((r) => r.holder));
+      assert.equal(winners.size, 1, `one holder, got ${[...winners].join(',')}`);
+      const [winner] = [...winners];
+      const row = await a.leases.get('controller');
+      assert.equal(row?.holder, winner);
+      assert.equal(row?.fence, 1, 'nobody took it over from the winner');
+      const loser = winner === 'ra' ? { s: b, id: 'rb' } : { s: a, id: 'ra' };
+      assert.equal(await loser.s.leases.acquire('controller', loser.id, LONG), null, 'a live lease is not taken');
+      assert.equal(await loser.s.leases.holds('controller', loser.id, 1), false);
+    });
+  });
+
+  t('leases: an expired lease is taken over with a higher fence; the stale holder is fenced out', async () => {
+    await withTwo(async (a, b) => {
+      const old = await a.leases.acquire('controller', 'ra', { ttlMs: 1500 });
+      assert.equal(old?.fence, 1);
+      assert.equal(await b.leases.acquire('controller', 'rb', LONG), null, 'not before expiry');
+      await sleep(Math.max(0, old!.expiresAt.getTime() - (await a.leases.now()).getTime()) + 100);
+      assert.equal(await a.leases.holds('controller', 'ra', 1), false, 'an expired lease is not held');
+      const taken = await b.leases.acquire('controller', 'rb', LONG);
+      assert.equal(taken?.holder, 'rb');
+      assert.equal(taken?.fence, 2, 'takeover raises the fence');
+      // The stale holder: its fenced check fails, it cannot renew, and its release does not free the new lease.
+      assert.equal(await a.leases.holds('controller', 'ra', 1), false);
+      assert.equal(await a.leases.acquire('controller', 'ra', LONG), null);
+      assert.equal(await a.leases.release('controller', 'ra', 1), false);
+      assert.equal(await b.leases.holds('controller', 'rb', 2), true);
+    });
+  });
+
+  t('leases: release frees the lease at once; preempt takes even a live one (single-process SQLite)', async () => {
+    await withTwo(async (a, b) => {
+      await a.leases.acquire('controller', 'ra', LONG);
+      assert.equal(await a.leases.release('controller', 'ra', 1), true);
+      assert.equal(await a.leases.holds('controller', 'ra', 1), false);
+      const next = await b.leases.acquire('controller', 'rb', LONG);
+      assert.equal(next?.fence, 2);
+      const pre = await a.leases.acquire('controller', 'ra', { ...LONG, preempt: true });
+      assert.equal(pre?.holder, 'ra');
+      assert.equal(pre?.fence, 3);
+      assert.equal(await b.leases.holds('controller', 'rb', 2), false);
+    });
+  });
+
+  t('leases: expiry is measured on the database clock', async () => {
+    await withTwo(async (a) => {
+      const before = Date.now();
+      const now = (await a.leases.now()).getTime();
+      // Same machine here: the database clock agrees with ours to well within a few seconds.
+      assert.ok(Math.abs(now - before) < 5_000, `db now ${now} vs ${before}`);
+      const row = await a.leases.acquire('controller', 'ra', { ttlMs: 10_000 });
+      const ttl = row!.expiresAt.getTime() - row!.updatedAt.getTime();
+      assert.equal(ttl, 10_000);
+    });
+  });
+}
