@@ -219,7 +219,7 @@ function newUpdater(
 export async function build(opts: BuildOptions): Promise<Agent> {
   const cfg = opts.config;
   const now = opts.now ?? Date.now;
-  const log = opts.logger ?? createLogger(cfg.logLevel);
+  const log = opts.logger ?? createLogger(cfg.logLevel, { identity: cfg });
   const address: DeviceAddress = { site: cfg.site, line: cfg.line, device: cfg.device };
   const started = performance.now();
   const registry = new StatusRegistry(log);

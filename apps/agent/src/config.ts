@@ -189,6 +189,7 @@ export const ENV_OVERRIDES = {
   LW_AGENT_BROKER_PASSWORD: ['broker', 'password'],
   LW_AGENT_DATA_DIR: ['dataDir'],
   LW_AGENT_TRUSTED_KEY: ['model', 'trustedKeyPath'],
+  LW_AGENT_LOG_LEVEL: ['logLevel'],
 } as const;
 
 function deepFreeze<T>(v: T): T {

@@ -14,7 +14,7 @@ import { buildWhenModel } from './waiting.js';
 
 async function run(configPath: string | undefined): Promise<void> {
   const config = loadConfig(configPath ?? cliDefaults().configPath);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { identity: config });
   const abort = new AbortController();
   let stopping = false;
   let stop = (): void => abort.abort();
@@ -97,7 +97,7 @@ main().then(
   },
   (e: unknown) => {
     const code = isAgentError(e) ? e.code : undefined;
-    process.stderr.write(`${JSON.stringify({ level: 'error', msg: reasonOf(e), code })}\n`);
+    createLogger('error')('error', reasonOf(e), { code });
     process.exit(exitCodeFor(code));
   },
 );
