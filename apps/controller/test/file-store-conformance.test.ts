@@ -121,10 +121,15 @@ test('s3 file store: content changed in the bucket is LW_CTRL_BLOB_CORRUPT on re
   await assert.rejects(store.get(ref), (e) => isControllerError(e, 'LW_CTRL_BLOB_CORRUPT'));
 });
 
-test('s3 file store: probe names the bucket when it is missing and when the server is down', async () => {
+test('s3 file store: probe names the bucket when it is missing, the key is refused, or the server is down', async () => {
   await assert.rejects(s3Store({ bucket: 'no-such-bucket' }).probe(), (e) => {
     assert.ok(isControllerError(e, 'LW_CTRL_BLOB_STORE_UNAVAILABLE'));
     assert.match(e.message, /bucket no-such-bucket at http:\/\/127\.0\.0\.1:\d+: no such bucket/);
+    return true;
+  });
+  await assert.rejects(s3Store({ accessKeyId: 'NOT-A-KEY' }).probe(), (e) => {
+    assert.ok(isControllerError(e, 'LW_CTRL_BLOB_STORE_UNAVAILABLE'));
+    assert.match(e.message, /: access denied$/);
     return true;
   });
   const other = await startS3({ bucket: 'short-lived' });

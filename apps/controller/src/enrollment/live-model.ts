@@ -32,22 +32,16 @@ export async function lineLiveModel(
   return null;
 }
 
-/** A fresh signed download link for `device` (the same link a desiredModel message carries). */
-export function packageUrl(tokens: DownloadTokens, baseUrl: string, version: string, device: string): string {
-  const t = tokens.sign(version, device);
-  const q = new URLSearchParams({ device: t.device, exp: String(t.exp), sig: t.sig });
-  return `${baseUrl}/api/models/${encodeURIComponent(version)}/package?${q.toString()}`;
-}
-
-export function enrolledModel(
+/** The model with a fresh download link for `device` (the same link a desiredModel message carries). */
+export async function enrolledModel(
   m: ModelVersionRow,
   tokens: DownloadTokens,
   baseUrl: string,
   device: string,
-): EnrolledModel {
+): Promise<EnrolledModel> {
   return {
     version: m.version,
-    packageUrl: packageUrl(tokens, baseUrl, m.version, device),
+    packageUrl: await tokens.packageUrl(baseUrl, m.version, m.sha256, device),
     sha256: m.sha256,
     signatureScheme: 'ed25519',
     signature: m.signature,

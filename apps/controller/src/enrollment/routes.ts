@@ -131,7 +131,7 @@ function enrollRoute(app: TypedApp, ctx: Ctx, deps: EnrollmentDeps): void {
         controllerUrl: base,
         caCertPem: deps.caCertPem,
         trustedKeys: deps.trustedKeys,
-        model: live && enrolledModel(live, deps.tokens, base, device.id),
+        model: live && (await enrolledModel(live, deps.tokens, base, device.id)),
       } satisfies EnrollReply;
     },
   });

@@ -49,7 +49,8 @@ export class S3FileStore implements FileStore {
   /** Anything but "no such object" means the store itself failed: say which bucket, keep the SDK error as cause. */
   private unavailable(op: string, e: unknown): Error {
     if (isControllerError(e)) return e;
-    const msg = (e as SdkError).message ?? String(e);
+    const status = (e as SdkError).$metadata?.httpStatusCode;
+    const msg = `${(e as SdkError).message ?? String(e)}${status === undefined ? '' : ` (HTTP ${status})`}`;
     return ctrlError('LW_CTRL_BLOB_STORE_UNAVAILABLE', `S3 ${op} failed on ${describeTarget(this.config)}: ${msg}`, {
       cause: e,
     });

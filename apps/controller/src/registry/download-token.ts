@@ -1,11 +1,14 @@
 /**
  * Signed, short-lived package download links. The agent's downloader sends no credentials, so the desiredModel
  * message carries a URL whose query holds an HMAC-SHA256 over (version, device, expiry): only the controller can
- * mint one, it is useless for another version, and it dies after `ttlS`. Compared in constant time.
+ * mint one, it is useless for another version, and it dies after `ttlS`. Compared in constant time. With a
+ * configured `registry.urlSecret` every replica signs and verifies alike, so any replica serves any link. With an
+ * S3 blob store and `files.s3.presignDownloads`, links point straight at the bucket instead (pre-signed GET).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { ctrlError } from '../errors.js';
+import type { PackagePresigner } from '../files/create-file-store.js';
 
 export class DownloadTokens {
   private readonly secret: Buffer;
@@ -14,6 +17,7 @@ export class DownloadTokens {
     secret: string | null,
     private readonly ttlS: number,
     private readonly clock: Clock,
+    private readonly presign: PackagePresigner | null = null,
   ) {
     // Random per process when unconfigured: links minted before a restart stop working, and the rollout engine
     // re-issues fresh ones for devices that have not converged yet.
@@ -28,6 +32,17 @@ export class DownloadTokens {
   sign(version: string, device: string): { device: string; exp: number; sig: string } {
     const exp = Math.floor(this.clock.now().getTime() / 1000) + this.ttlS;
     return { device, exp, sig: this.mac(version, device, exp).toString('base64url') };
+  }
+
+  /**
+   * The URL a device downloads `version` (package blob `sha256`) from: a pre-signed bucket URL when configured, else
+   * this controller's signed link under `baseUrl`. Agents check the sha256 of what they get either way.
+   */
+  async packageUrl(baseUrl: string, version: string, sha256: string, device: string): Promise<string> {
+    if (this.presign) return this.presign(sha256);
+    const t = this.sign(version, device);
+    const q = new URLSearchParams({ device: t.device, exp: String(t.exp), sig: t.sig });
+    return `${baseUrl}/api/models/${encodeURIComponent(version)}/package?${q.toString()}`;
   }
 
   /** Throws LW_CTRL_DOWNLOAD_TOKEN_INVALID / _EXPIRED; the signature is checked before the expiry is trusted. */

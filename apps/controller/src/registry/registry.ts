@@ -160,6 +160,16 @@ export class Registry {
     return { row, bytes };
   }
 
+  /**
+   * Bytes `start..end` of a version's package (resumed downloads): from the in-memory copy when a wave is already
+   * downloading it, else a ranged read from the blob store, without loading the rest of the package.
+   */
+  async packageRange(row: ModelVersionRow, start: number, end: number): Promise<Buffer> {
+    const cached = this.recent.get(row.sha256);
+    if (cached) return cached.subarray(start, end + 1);
+    return this.ctx.files.getRange(row.sha256, start, end);
+  }
+
   /** Records approval; an ineligible version cannot be approved. Idempotent for an approved/deployed version. */
   async approve(version: string, userId: string): Promise<ModelVersionRow> {
     const row = await this.store.get(version);

@@ -1,7 +1,7 @@
 /**
  * Registry HTTP: list/get (any signed-in user; QA users see their lines plus fleet-wide models), upload and approve
  * (admins), and the package download — public in the guard's sense, because it authenticates itself: either a
- * signed link (what desiredModel carries) or a signed-in session. Range requests let an agent resume.
+ * signed link (what desiredModel carries) or a signed-in session. Range requests let an agent resume; they read only the asked bytes from the blob store.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -18,7 +18,7 @@ import { canSeeLine, requireAuth, resolveSession, visibleLines } from '../auth/g
 import type { RolloutEngine } from '../rollouts/engine.js';
 import type { DownloadTokens } from './download-token.js';
 import { readManifestVersion } from './manifest-version.js';
-import { parseRange } from './range.js';
+import { parseRange, type RangeResult } from './range.js';
 import type { ModelVersionRow, Registry } from './registry.js';
 import { modelView } from './view.js';
 
@@ -132,34 +132,37 @@ function downloadRoute(app: TypedApp, ctx: Ctx, registry: Registry, tokens: Down
     handler: async (req, reply) => {
       const { version } = req.params;
       const q = req.query;
-      if (q.sig !== undefined || q.exp !== undefined || q.device !== undefined) tokens.verify(version, q);
-      else {
+      let row: ModelVersionRow | null;
+      if (q.sig !== undefined || q.exp !== undefined || q.device !== undefined) {
+        tokens.verify(version, q);
+        row = await registry.get(version);
+      } else {
         req.auth = await resolveSession(ctx, req);
-        await visibleModel(registry, req, version);
+        row = await visibleModel(registry, req, version);
       }
-      const { row, bytes } = await registry.packageBytes(version);
-      return sendBytes(req, reply, bytes, row.sha256);
+      if (!row) throw ctrlError('LW_CTRL_NOT_FOUND', `no model version ${version}`);
+      const range = rangeOf(req, reply, row);
+      reply.header('accept-ranges', 'bytes');
+      reply.header('etag', `"${row.sha256}"`);
+      reply.header('content-type', 'application/octet-stream');
+      reply.header('cache-control', 'private, no-store');
+      if (range.kind === 'full') return (await registry.packageBytes(version)).bytes;
+      reply.code(206);
+      reply.header('content-range', `bytes ${range.start}-${range.end}/${row.bytes}`);
+      return registry.packageRange(row, range.start, range.end);
     },
   });
 }
 
-function sendBytes(req: FastifyRequest, reply: FastifyReply, bytes: Buffer, sha256: string): Buffer {
+/** The Range asked for, or the whole package (no Range, or an If-Range for other bytes); 416 names the size. */
+function rangeOf(req: FastifyRequest, reply: FastifyReply, row: ModelVersionRow): RangeResult {
   const ifRange = req.headers['if-range'];
   // A range against another version of the bytes must not be stitched onto a stale partial file.
-  const range = ifRange !== undefined && ifRange !== `"${sha256}"` ? undefined : req.headers.range;
-  let r: ReturnType<typeof parseRange>;
+  const range = ifRange !== undefined && ifRange !== `"${row.sha256}"` ? undefined : req.headers.range;
   try {
-    r = parseRange(range, bytes.length);
+    return parseRange(range, row.bytes);
   } catch (e) {
-    if (isControllerError(e, 'LW_CTRL_RANGE_NOT_SATISFIABLE')) reply.header('content-range', `bytes */${bytes.length}`);
+    if (isControllerError(e, 'LW_CTRL_RANGE_NOT_SATISFIABLE')) reply.header('content-range', `bytes */${row.bytes}`);
     throw e;
   }
-  reply.header('accept-ranges', 'bytes');
-  reply.header('etag', `"${sha256}"`);
-  reply.header('content-type', 'application/octet-stream');
-  reply.header('cache-control', 'private, no-store');
-  if (r.kind === 'full') return bytes;
-  reply.code(206);
-  reply.header('content-range', `bytes ${r.start}-${r.end}/${bytes.length}`);
-  return bytes.subarray(r.start, r.end + 1);
 }

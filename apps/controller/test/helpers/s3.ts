@@ -48,7 +48,8 @@ export async function startS3(opts: { bucket?: string; config?: Partial<S3StoreC
     region: 'us-east-1',
     bucket,
     forcePathStyle: true,
-    accessKeyId: 'S3RVER', // s3rver's built-in key pair; requests are SigV4-signed and checked
+    // s3rver's built-in key pair. It checks the key id (and a pre-signed URL's expiry) but not SigV4 signatures.
+    accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     ...opts.config,
   };

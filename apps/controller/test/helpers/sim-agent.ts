@@ -281,8 +281,17 @@ export class SimAgent {
   }
 }
 
-/** A signed package with a stub model file (the controller never runs it; the sim agent only verifies it). */
-export function stubPackage(privateKey: KeyObject, publicKey: KeyObject, version: string, build: number): Buffer {
+/**
+ * A signed package with a stub model file (the controller never runs it; the sim agent only verifies it).
+ * `model` replaces the stub model file (large random bytes: a package the S3 store uploads in parts).
+ */
+export function stubPackage(
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+  version: string,
+  build: number,
+  model: Uint8Array = new Uint8Array(4096).map((_, i) => (i * 31 + build) % 251),
+): Buffer {
   const draft: ManifestDraft = {
     schemaVersion: 1,
     modelId: 'stub',
@@ -298,6 +307,5 @@ export function stubPackage(privateKey: KeyObject, publicKey: KeyObject, version
     metrics: {},
     threshold: { value: 0.5, method: 'f1-max' },
   };
-  const model = new Uint8Array(4096).map((_, i) => (i * 31 + build) % 251);
   return Buffer.from(packPackage(buildPackage(draft, [{ path: 'model.onnx', data: model }], privateKey, publicKey)));
 }
