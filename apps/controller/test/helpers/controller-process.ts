@@ -29,6 +29,8 @@ export interface ControllerSpec {
   mqttPort: number;
   /** The child's base environment (the caller passes process.env: only config*.ts and tests may read it). */
   env: NodeJS.ProcessEnv;
+  /** More config for the file (db, mqtt, files, …); dataDir and http come from the fields above. */
+  config?: Record<string, unknown>;
 }
 
 export interface ControllerProcess {
@@ -44,7 +46,11 @@ export async function startController(spec: ControllerSpec, timeoutMs = 30_000):
   const configFile = join(spec.dataDir, 'controller.json');
   writeFileSync(
     configFile,
-    JSON.stringify({ dataDir: spec.dataDir, http: { host: '127.0.0.1', port: spec.httpPort, docs: false } }),
+    JSON.stringify({
+      ...spec.config,
+      dataDir: spec.dataDir,
+      http: { host: '127.0.0.1', port: spec.httpPort, docs: false },
+    }),
   );
   const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', 'src/main.ts'], {
     cwd: controllerDir,
