@@ -17,8 +17,8 @@ import { loadConfig, type Config, type ConfigInput } from './config.js';
 import { plaintextLinks, servesTls } from './config-rules.js';
 import type { Ctx } from './context.js';
 import { ctrlError } from './errors.js';
-import { MemoryFileStore, type FileStore } from './files/file-store.js';
-import { createFileStore, packagePresigner } from './files/create-file-store.js';
+import { createCluster, intervalSingleton, Singletons, type Cluster } from './cluster/index.js';
+import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installJsonParser } from './http/json-body.js';
 import { echoRequestId, loggerOptions, requestIdOptions } from './http/logging.js';
@@ -85,8 +85,10 @@ export interface AppParts {
   jobs: Jobs;
   /** The model registry (packages, lineage, eligibility, approval). */
   registry: Registry;
-  /** The rollout engine, or null when MQTT or rollouts are disabled. */
+  /** The rollout engine, or null when MQTT or rollouts are disabled. It runs only while this replica leads. */
   rollouts: RolloutEngine | null;
+  /** Leader election among replicas: whether this one runs the singletons (rollouts, convergence, policy, sweep). */
+  cluster: Cluster;
   /** Port of the own /metrics listener (metrics.port), or null when /metrics is served on the HTTP port. */
   metricsPort: number | null;
 }
@@ -109,9 +111,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   const serverTls = loadServerTls(config);
   const storage = opts.storage ?? (opts.config ? 'configured' : 'memory');
   const store = opts.store ?? (await openOwnStore(storage, config));
-  // Throw-away storage replaces the disk store only: a test that configures S3 gets S3.
-  const throwAway = storage === 'memory' && config.files.kind === 'disk';
-  const files = opts.files ?? (throwAway ? new MemoryFileStore() : createFileStore(config));
+  const files = opts.files ?? (storage === 'memory' ? new MemoryFileStore() : new DiskFileStore(config.dataDir));
 
   const app = Fastify({
     logger: loggerOptions(config, opts.logger),
@@ -122,23 +122,25 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   try {
     const metrics = createMetrics();
-    const counted = countBlobErrors(files, metrics.blobErrors);
+    const counted = countBlobErrors(files, (op) => metrics.blobErrors.inc({ op }));
     const ctx: Ctx = { config, store, files: counted, clock: opts.clock ?? systemClock, log: app.log };
     const running = closeInOrder(app, ctx, !opts.store);
     warnPlaintext(app, config);
+    const { cluster, singletons } = clusterOf(app, ctx);
     const registry = new Registry(ctx);
-    const presign = packagePresigner(config, files);
-    const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock, presign);
-    const mqtt = await startMqtt(app, ctx, running, { metrics, registry, tokens, serverTls });
+    const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
+    const s = { metrics, registry, tokens, singletons, fence: () => cluster.assertLeader() };
+    const mqtt = await startMqtt(app, ctx, running, { ...s, serverTls });
     await installHttp(app, ctx);
-    const jobs = await registerRoutes(app, ctx, { metrics, registry, tokens, mqtt, jobModels: opts.jobModels });
+    const jobs = await registerRoutes(app, ctx, { ...s, mqtt, jobModels: opts.jobModels });
     const metricsPort = await serveMetrics(app, ctx, metrics, serverTls);
     registerReadiness(app, ctx, { buses: () => [running.bus, running.engineBus] });
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and
     // main use must be an App without a cast. Nothing reads these properties before the app is ready.
-    const built: App = Object.assign(app, { ctx, metrics, metricsPort, registry, jobs, ...mqtt });
+    const built: App = Object.assign(app, { ctx, metrics, metricsPort, registry, jobs, cluster, ...mqtt });
     await bootstrap(app, ctx, opts);
     await app.ready();
+    await cluster.start();
     return built;
   } catch (e) {
     await app.close().catch(() => {});
@@ -177,15 +179,7 @@ function openOwnStore(storage: 'memory' | 'configured', config: Readonly<Config>
  */
 function closeInOrder(app: TypedApp, ctx: Ctx, ownStore: boolean): Running {
   const running: Running = { bus: null, engineBus: null, ingest: null, rollouts: null };
-  // Expired sessions are already refused on use; this only keeps the table small.
-  const sweep = setInterval(() => {
-    ctx.store.sessions
-      .deleteExpired(ctx.clock.now())
-      .catch((err: unknown) => app.log.warn({ err }, 'session sweep failed'));
-  }, 3_600_000);
-  sweep.unref();
   app.addHook('onClose', async () => {
-    clearInterval(sweep);
     await running.rollouts?.stop();
     if (running.engineBus !== running.bus) await running.engineBus?.close();
     await running.ingest?.stop();
@@ -199,6 +193,21 @@ interface Services {
   metrics: Metrics;
   registry: Registry;
   tokens: DownloadTokens;
+  /** What runs only on the leader replica. */
+  singletons: Singletons;
+  /** Throws unless this replica still leads: checked before every desiredModel publication. */
+  fence: () => Promise<void>;
+}
+
+/** The leader lease and its singletons; the singletons stop (and the lease is released) before anything closes. */
+function clusterOf(app: TypedApp, ctx: Ctx): { cluster: Cluster; singletons: Singletons } {
+  const singletons = new Singletons(app.log);
+  // Expired sessions are already refused on use; this only keeps the table small.
+  const sweep = () => ctx.store.sessions.deleteExpired(ctx.clock.now());
+  singletons.add(intervalSingleton('session-sweep', 3_600_000, sweep, app.log));
+  const cluster = createCluster(ctx, singletons);
+  app.addHook('preClose', () => cluster.stop());
+  return { cluster, singletons };
 }
 
 /** The broker (embedded or external), ingest and the rollout engine; all null when MQTT is disabled. */
@@ -250,12 +259,12 @@ async function startRollouts(
     tickMs: config.rollouts.tickMs,
     baseUrl: () => config.registry.publicUrl ?? localUrl(app, config),
     flushScores: () => s.ingest.flushScores(),
+    fence: s.fence,
   });
   running.rollouts = rollouts;
-  await rollouts.start();
-  const converge = new LineConvergence(ctx, engineBus, s.registry, s.tokens, () => agentBaseUrl(app, config));
-  await converge.start();
-  app.addHook('preClose', () => converge.stop());
+  const converge = new LineConvergence(ctx, engineBus, s.registry, s.tokens, () => agentBaseUrl(app, config), s.fence);
+  s.singletons.add({ name: 'rollouts', start: () => rollouts.start(), stop: () => rollouts.stop() });
+  s.singletons.add({ name: 'line-convergence', start: () => converge.start(), stop: () => converge.stop() });
   return rollouts;
 }
 
@@ -295,7 +304,9 @@ async function registerRoutes(
   registerEventRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerFleetRoutes(app, ctx, s.metrics);
-  const jobs = await registerJobs(app, ctx, s.jobModels ?? registryModels(ctx, s.registry), { startPolicy: true });
+  const jobs = await registerJobs(app, ctx, s.jobModels ?? registryModels(ctx, s.registry), { startPolicy: false });
+  // Job-lease expiry runs in the policy's tick: one replica at a time.
+  s.singletons.add({ name: 'training-policy', start: () => jobs.policy.start(), stop: () => jobs.policy.stop() });
   await registerRegistryRoutes(app, ctx, s.registry, s.tokens, rollouts);
   registerRolloutRoutes(app, ctx, s.registry, rollouts, ctx.store.rollouts);
   await registerUi(app);

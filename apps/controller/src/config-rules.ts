@@ -106,6 +106,8 @@ export function checkRules(config: Readonly<Config>): void {
   const filesProblem = checkFiles(config.files);
   if (filesProblem) throw ctrlError('LW_CTRL_CONFIG_INVALID', `invalid configuration: ${filesProblem}`);
   checkTls(config);
+  if (config.cluster.renewMs * 2 > config.cluster.leaseTtlMs)
+    throw ctrlError('LW_CTRL_CONFIG_INVALID', 'invalid configuration: cluster.renewMs must be at most leaseTtlMs / 2');
   if (!isLoopback(config.http.host) && config.registry.publicUrl === null) {
     throw ctrlError(
       'LW_CTRL_PUBLIC_URL_REQUIRED',

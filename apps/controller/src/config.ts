@@ -257,6 +257,16 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    cluster: Type.Object(
+      {
+        replicaId: Type.Union([Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' }), Type.Null()], {
+          description: 'This replica in the leader lease; null = <hostname>-<pid>-<random>',
+        }),
+        leaseTtlMs: Type.Integer({ minimum: 200, maximum: 600_000, description: 'Leader lease lifetime' }),
+        renewMs: Type.Integer({ minimum: 50, maximum: 300_000, description: 'Renew/retry period; at most ttl / 2' }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -323,6 +333,7 @@ export const DEFAULTS: Config = {
   },
   metrics: { port: null, host: '127.0.0.1', token: null, allowUnauthenticated: false, cacheMs: 5000 },
   rollouts: { enabled: true, tickMs: 1000 },
+  cluster: { replicaId: null, leaseTtlMs: 8000, renewMs: 2000 },
   jobs: {
     workerToken: null,
     leaseMs: 60_000,
@@ -396,6 +407,9 @@ export const ENV_KEYS: Record<string, string> = {
   LW_METRICS_CACHE_MS: 'metrics.cacheMs',
   LW_ROLLOUTS_ENABLED: 'rollouts.enabled',
   LW_ROLLOUTS_TICK_MS: 'rollouts.tickMs',
+  LW_CLUSTER_REPLICA_ID: 'cluster.replicaId',
+  LW_CLUSTER_LEASE_TTL_MS: 'cluster.leaseTtlMs',
+  LW_CLUSTER_RENEW_MS: 'cluster.renewMs',
   LW_JOBS_WORKER_TOKEN: 'jobs.workerToken',
   LW_JOBS_LEASE_MS: 'jobs.leaseMs',
   LW_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',

@@ -49,6 +49,7 @@ export const ERRORS = {
   LW_CTRL_DOWNLOAD_TOKEN_EXPIRED: { status: 403, message: 'download link has expired' },
   LW_CTRL_RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
   LW_CTRL_ROLLOUT_STATE: { status: 409, message: "not possible in the rollout's current state" },
+  LW_CTRL_NOT_LEADER: { status: 503, message: 'this replica does not run the rollout engine now; retry' },
   LW_CTRL_ROLLOUT_ACTIVE: { status: 409, message: 'another rollout is active for this scope' },
   LW_CTRL_ROLLOUT_POLICY_INVALID: { status: 400, message: 'rollout policy is invalid' },
   LW_CTRL_ENROLL_TOKEN_UNKNOWN: { status: 401, message: 'enrollment token is unknown or revoked' },

@@ -22,7 +22,9 @@ export class LineConvergence {
   private readonly pub: DesiredPublisher;
   private readonly sent = new Map<string, { version: string; at: number }>();
   private chain: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  /** Runs on the leader replica only (cluster/): stopped until start(), and again after stop(). */
+  private stopped = true;
+  private subscribed = false;
 
   constructor(
     private readonly ctx: Ctx,
@@ -30,12 +32,17 @@ export class LineConvergence {
     private readonly registry: Registry,
     tokens: DownloadTokens,
     baseUrl: () => string,
+    fence?: () => Promise<void>,
   ) {
-    this.pub = new DesiredPublisher(ctx, bus, registry, tokens, baseUrl);
+    this.pub = new DesiredPublisher(ctx, bus, registry, tokens, baseUrl, fence);
   }
 
   async start(): Promise<void> {
-    await this.bus.subscribe(kindFilter('birth'), (topic, payload) => this.onBirth(topic, payload), 1);
+    // The bus cannot unsubscribe: subscribe once; while stopped, births are ignored.
+    if (!this.subscribed)
+      await this.bus.subscribe(kindFilter('birth'), (topic, payload) => this.onBirth(topic, payload), 1);
+    this.subscribed = true;
+    this.stopped = false;
   }
 
   /** Waits for the check in progress; later births are ignored. */
@@ -45,6 +52,7 @@ export class LineConvergence {
   }
 
   private onBirth(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
     let birth;
     try {
       const m = fromPublication(topic, payload);

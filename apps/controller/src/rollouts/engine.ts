@@ -5,7 +5,9 @@
  * from the recorded state (re-issuing download links for devices that had not converged). All work runs on one
  * serial queue: ticks, reports and admin actions never interleave.
  *
- * One engine per controller: with external-broker replicas, run rollouts on one of them (rollouts.enabled).
+ * Only the leader replica's engine runs (cluster/; started on election, stopped when the lease is lost); a stopped
+ * one drops messages and refuses admin actions (LW_CTRL_NOT_LEADER). Commands are fenced: a target's state moves
+ * by a conditional update, and the publisher checks the lease before each desiredModel.
  */
 import { kindFilter, type ModelReportMessage } from '@linewatch/protocol';
 import type { Bus } from '../broker/bus.js';
@@ -27,9 +29,17 @@ export interface EngineOptions {
   baseUrl: () => string;
   /** Flushes ingest's in-memory score aggregates before a baseline is read. */
   flushScores?: () => Promise<void>;
+  /** Throws unless this replica still leads (checked before every desiredModel publication). */
+  fence?: () => Promise<void>;
 }
 
 const ENGINE = 'engine';
+
+/** Admin actions run on the leader's serial queue only; another replica refuses them (the client retries). */
+function assertLeading(stopped: boolean): void {
+  if (stopped)
+    throw ctrlError('LW_CTRL_NOT_LEADER', 'rollout actions run on the leader replica; this one does not lead');
+}
 
 export class RolloutEngine {
   readonly store: RolloutStore;
@@ -37,9 +47,11 @@ export class RolloutEngine {
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private kicked = false;
-  private stopped = false;
+  /** Until start(), and after stop(): this replica does not lead. */
+  private stopped = true;
+  private subscribed = false;
   /** Frames on the candidate per device (see frame-counter.ts), persisted into the targets on each tick. */
-  private readonly frames = new FrameCounter();
+  private frames = new FrameCounter();
   private readonly healthViolations = new Map<string, number>();
 
   constructor(
@@ -50,12 +62,19 @@ export class RolloutEngine {
     private readonly opts: EngineOptions,
   ) {
     this.store = ctx.store.rollouts;
-    this.pub = new DesiredPublisher(ctx, bus, registry, tokens, opts.baseUrl);
+    this.pub = new DesiredPublisher(ctx, bus, registry, tokens, opts.baseUrl, opts.fence);
   }
 
+  /** Also after a stop(): resumes from the database. The bus cannot unsubscribe: subscribe once, drop while stopped. */
   async start(): Promise<void> {
-    await this.bus.subscribe(kindFilter('modelReport'), (t, p) => this.onReport(t, p), 1);
-    await this.bus.subscribe(kindFilter('score'), (t, p) => this.onScore(t, p), 0);
+    if (!this.subscribed) {
+      await this.bus.subscribe(kindFilter('modelReport'), (t, p) => this.onReport(t, p), 1);
+      await this.bus.subscribe(kindFilter('score'), (t, p) => this.onScore(t, p), 0);
+      this.subscribed = true;
+    }
+    this.frames = new FrameCounter();
+    this.healthViolations.clear();
+    this.stopped = false;
     await this.serial(() => this.resume());
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
     this.timer.unref();
@@ -64,6 +83,7 @@ export class RolloutEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.chain.catch(() => undefined);
   }
 
@@ -78,7 +98,7 @@ export class RolloutEngine {
     if (this.stopped) return Promise.resolve();
     return this.serial(async () => {
       try {
-        await this.flushFrames();
+        await this.frames.persist(this.store);
         for (const r of await this.store.list(1000, ACTIVE_STATES)) await this.step(r);
       } catch (err) {
         this.ctx.log.error({ err, code: 'LW_CTRL_INTERNAL' }, 'rollout tick failed; retrying next tick');
@@ -97,11 +117,13 @@ export class RolloutEngine {
   }
 
   private onScore(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
     const seen = watchedScore(topic, payload, (d) => this.frames.watching(d));
     if (seen) this.frames.score(seen.device, seen.ts);
   }
 
   private onReport(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
     const m = decodeReport(topic, payload);
     if (!m) return;
     void this.serial(() => this.applyReport(m)).catch((err: unknown) =>
@@ -122,19 +144,6 @@ export class RolloutEngine {
     if (effect.kick) this.kick();
   }
 
-  private async flushFrames(): Promise<void> {
-    const drained = this.frames.drain();
-    for (const [i, [device, rolloutId, n]] of drained.entries()) {
-      try {
-        await this.store.addFrames(rolloutId, device, n);
-      } catch (err) {
-        // A busy database must not lose counts: the flag-rate gate would see the events without their frames.
-        for (const [d, id, m] of drained.slice(i)) this.frames.restore(d, id, m);
-        throw err;
-      }
-    }
-  }
-
   private decide(rolloutId: string, actor: string, action: string, reason: string, details?: unknown): Promise<void> {
     this.ctx.log.info({ rolloutId, actor, action, reason }, 'rollout decision');
     return this.store.decide({
@@ -145,10 +154,6 @@ export class RolloutEngine {
       reason,
       details: details ?? null,
     });
-  }
-
-  private async fleet(): Promise<Fleet> {
-    return new Map((await this.ctx.store.fleet.list()).map((f) => [f.deviceId, f]));
   }
 
   /** After a restart: re-watch live devices, re-issue links for devices that were sent a command (new secret). */
@@ -174,11 +179,10 @@ export class RolloutEngine {
     const version = rollback ? rollbackVersion(r, t) : r.version;
     if (version === null) return;
     const now = this.ctx.clock.now();
-    await this.store.updateTarget(r.id, t.deviceId, {
-      state: rollback ? 'rolling-back' : t.state === 'pending' ? 'sent' : t.state,
-      issuedAt: now,
-      updatedAt: now,
-    });
+    const state = rollback ? 'rolling-back' : t.state === 'pending' ? 'sent' : t.state;
+    // Conditional on the state read: of two engines issuing one wave command (a deposed leader's), one sends nothing.
+    if (!(await this.store.transitionTarget(r.id, t.deviceId, t.state, { state, issuedAt: now, updatedAt: now })))
+      return;
     if (rollback) this.frames.forgetDevice(t.deviceId);
     else this.frames.watch(t.deviceId, r.id);
     await this.pub.publish({
@@ -199,6 +203,7 @@ export class RolloutEngine {
     overrides: Record<string, unknown> = {},
   ): Promise<RolloutRow> {
     return this.serial(async () => {
+      assertLeading(this.stopped);
       const plan = await planRollout(
         { ctx: this.ctx, registry: this.registry, store: this.store, flushScores: this.opts.flushScores },
         { version, line, userId, overrides },
@@ -216,6 +221,7 @@ export class RolloutEngine {
     reason?: string,
   ): Promise<RolloutRow> {
     return this.serial(async () => {
+      assertLeading(this.stopped);
       const r = await this.store.get(id);
       if (!r) throw ctrlError('LW_CTRL_NOT_FOUND', `no rollout ${id}`);
       const why = reason?.trim() || `by ${userId}`;
@@ -301,7 +307,7 @@ export class RolloutEngine {
   /** One evaluation of a rollout: converge a rollback, or adopt, check installs and gates, then advance. */
   private async step(r: RolloutRow): Promise<void> {
     const now = this.ctx.clock.now();
-    const fleet = await this.fleet();
+    const fleet: Fleet = new Map((await this.ctx.store.fleet.list()).map((f) => [f.deviceId, f]));
     if (r.state === 'rolling-back') return this.convergeRollback(r, fleet, now);
     if (r.state !== 'running' && r.state !== 'paused') return;
     await this.adoptLive(r, fleet, now);

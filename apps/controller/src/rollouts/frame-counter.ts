@@ -82,6 +82,20 @@ export class FrameCounter {
     if (w && w.rolloutId === rolloutId) w.pending += n;
   }
 
+  /** Adds the pending counts to the targets' frame totals. */
+  async persist(store: { addFrames(rolloutId: string, deviceId: string, n: number): Promise<void> }): Promise<void> {
+    const drained = this.drain();
+    for (const [i, [device, rolloutId, n]] of drained.entries()) {
+      try {
+        await store.addFrames(rolloutId, device, n);
+      } catch (err) {
+        // A busy database must not lose counts: the flag-rate gate would see the events without their frames.
+        for (const [d, id, m] of drained.slice(i)) this.restore(d, id, m);
+        throw err;
+      }
+    }
+  }
+
   forget(rolloutId: string): void {
     for (const [d, w] of this.watches) if (w.rolloutId === rolloutId) this.watches.delete(d);
   }

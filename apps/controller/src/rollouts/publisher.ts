@@ -26,7 +26,15 @@ export class DesiredPublisher {
     private readonly registry: Registry,
     private readonly tokens: DownloadTokens,
     private readonly baseUrl: () => string,
+    /** Throws unless this replica still holds the leader lease (cluster/): a deposed leader publishes nothing. */
+    private readonly fence: () => Promise<void> = async () => {},
   ) {}
+
+  packageUrl(version: string, deviceId: string): string {
+    const t = this.tokens.sign(version, deviceId);
+    const q = new URLSearchParams({ device: t.device, exp: String(t.exp), sig: t.sig });
+    return `${this.baseUrl()}/api/models/${encodeURIComponent(version)}/package?${q.toString()}`;
+  }
 
   async publish(s: DesiredSpec): Promise<DesiredModelMessage> {
     const model = await this.registry.get(s.version);
@@ -37,7 +45,7 @@ export class DesiredPublisher {
       device: s.deviceId,
       rolloutId: s.rolloutId,
       version: s.version,
-      packageUrl: await this.tokens.packageUrl(this.baseUrl(), s.version, model.sha256, s.deviceId),
+      packageUrl: this.packageUrl(s.version, s.deviceId),
       sha256: model.sha256,
       signatureScheme: 'ed25519',
       signature: model.signature,
@@ -45,6 +53,7 @@ export class DesiredPublisher {
       ...(s.shadow && !s.rollback && { shadow: s.shadow }),
       issuedAt: this.ctx.clock.now().getTime(),
     };
+    await this.fence();
     await this.bus.publish(
       toPublication('desiredModel', { site: device.site, line: device.line, device: device.id }, msg),
     );

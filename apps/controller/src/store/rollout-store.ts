@@ -150,6 +150,18 @@ export class RolloutStore {
     });
   }
 
+  /**
+   * Moves a target on only when it is still in `from`: of two engines (a stale leader and its successor) issuing the
+   * same wave command, exactly one sees true, so no device is commanded twice for one wave.
+   */
+  async transitionTarget(rolloutId: string, deviceId: string, from: TargetState, patch: TargetPatch): Promise<boolean> {
+    const r = await this.db.rolloutTarget.updateMany({
+      where: { rolloutId, deviceId, state: from },
+      data: targetData(patch),
+    });
+    return r.count === 1;
+  }
+
   async addFrames(rolloutId: string, deviceId: string, frames: number): Promise<void> {
     await this.db.rolloutTarget.update({
       where: { rolloutId_deviceId: { rolloutId, deviceId } },
