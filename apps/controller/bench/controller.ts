@@ -1,9 +1,10 @@
 /**
  * Controller benchmark (repo root): `npm run bench:controller -- [--json out.json] [--seconds 10] [--agents 4]
- * [--score-rate 10000] [--window 4] [--no-scaled]`.
+ * [--score-rate 10000] [--window 4] [--no-scaled] [--no-replicas] [--resend-after-ms 3000]`.
  *
- * Two set-ups, each with N simulated agents on loopback: `embedded` (aedes in-process + SQLite + disk blobs) and
- * `scaled` (a throw-away Mosquitto + a throw-away PostgreSQL cluster, controller in external-broker mode). Per set-up:
+ * Three set-ups, each with N simulated agents on loopback: `embedded` (aedes in-process + SQLite + disk blobs),
+ * `scaled` (a throw-away Mosquitto + a throw-away PostgreSQL cluster, controller in external-broker mode) and
+ * `replicas` (two controller processes on PostgreSQL + Mosquitto + S3, one killed -9: see replicas.ts). Per set-up:
  * a score phase (QoS 0 at an offered rate; reported = what ingest actually counted per second) and an event phase
  * (flagged events with ~50 KB of images, closed loop with an in-flight window per agent; reported = acked events/s
  * and publish→ack p50/p99, an upper bound of publish→commit since acks follow the commit). Then autocannon against
@@ -24,6 +25,7 @@ import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { startPgCluster } from '../test/helpers/pg-cluster.js';
 import { connectAgents, eventLoad, percentile, scoreLoad, type BenchDevice } from './agents.js';
 import { queueApiLoad } from './queue-api.js';
+import { runReplicas } from './replicas.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +35,8 @@ const { values: args } = parseArgs({
     'score-rate': { type: 'string', default: '10000' },
     window: { type: 'string', default: '4' },
     'no-scaled': { type: 'boolean', default: false },
+    'no-replicas': { type: 'boolean', default: false },
+    'resend-after-ms': { type: 'string', default: '3000' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -45,7 +49,7 @@ const hardStop = setTimeout(
     console.error('bench: hard timeout');
     process.exit(2);
   },
-  (SECONDS * 8 + 120) * 1000,
+  (SECONDS * 14 + 300) * 1000,
 );
 hardStop.unref();
 
@@ -178,6 +182,16 @@ async function runScaled(images: { jpeg: Uint8Array; map: Uint8Array }) {
 const images = await benchImages();
 const { embedded, queueApi } = await runEmbedded(images);
 const scaled = args['no-scaled'] ? { skipped: '--no-scaled' } : await runScaled(images);
+const replicas = args['no-replicas']
+  ? { skipped: '--no-replicas' }
+  : await runReplicas({
+      agents: AGENTS,
+      seconds: SECONDS,
+      scoreRate: SCORE_RATE,
+      window: WINDOW,
+      resendAfterMs: Number(args['resend-after-ms']),
+      images,
+    });
 const result = {
   setup: {
     agents: AGENTS,
@@ -188,6 +202,7 @@ const result = {
   },
   embedded,
   scaled,
+  replicas,
   queueApi,
 };
 console.log(JSON.stringify(result, null, 2));
