@@ -1,7 +1,7 @@
 /**
  * A real Prometheus (Debian `prometheus`) scrapes a controller fed by two simulated agents — over HTTP with the
- * metrics bearer token, with deploy/prometheus/alerts.yml loaded — and answers PromQL for a device's fps. Skips when
- * the binary is missing (CI installs it).
+ * metrics bearer token, with deploy/prometheus/alerts.yml loaded — and answers PromQL for a device's fps; every query
+ * of the Grafana dashboard evaluates there. Skips when the binary is missing (CI installs it).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { allPanels, concrete, readDashboard } from './helpers/dashboard.js';
 import { fedController } from './helpers/fed-controller.js';
 import { missingTool } from './helpers/system-tool.js';
 
@@ -143,6 +144,15 @@ test(
         loaded.filter((r) => r.health === 'err').map((r) => r.name),
         [],
       );
+
+      // Every Grafana panel query is valid PromQL that this Prometheus evaluates (deploy/grafana/linewatch.json).
+      for (const p of allPanels(readDashboard())) {
+        for (const q of p.targets ?? []) {
+          const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(concrete(q.expr))}`);
+          const body = (await res.json()) as { status: string; error?: string };
+          assert.equal(body.status, 'success', `${p.title}: ${q.expr}: ${body.error ?? ''}`);
+        }
+      }
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- prometheus log (tail) ---\n${log.slice(-3000)}`, { cause: e });
     }
