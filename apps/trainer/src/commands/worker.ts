@@ -5,13 +5,14 @@ import { parseRuntime, runtimeFlags } from '../cli/runtime.js';
 import { EXIT } from '../errors.js';
 import { workerConfig } from '../worker/config.js';
 import { ControllerClient } from '../worker/controller-client.js';
+import { LOG_LEVELS, createWorkerLogger, progressToLog } from '../worker/log.js';
 import { runWorker } from '../worker/loop.js';
 
 export const worker: Command = {
   name: 'worker',
   summary: 'Claim fine-tune jobs from a controller: train, evaluate against the parent, sign and upload.',
   usage:
-    'worker --controller <url> [--ca <ca.pem>] --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'worker --controller <url> [--ca <ca.pem>] --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--log-level <level>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     controller: {
       type: 'string',
@@ -45,6 +46,11 @@ export const worker: Command = {
       type: 'boolean',
       description: 'claim at most one job, run it and exit (exit 0 if it completed or none was queued)',
     },
+    'log-level': {
+      type: 'string',
+      value: '<level>',
+      description: `JSON log level on stderr: ${LOG_LEVELS.join('|')} (default info, or LW_WORKER_LOG_LEVEL)`,
+    },
     'poll-ms': {
       type: 'string',
       value: '<ms>',
@@ -58,6 +64,7 @@ export const worker: Command = {
     const workDir = str(values, 'work-dir');
     const token = str(values, 'token');
     const ca = str(values, 'ca');
+    const logLevel = str(values, 'log-level');
     const runtime = parseRuntime(values, 'train');
     const cfg = workerConfig(
       {
@@ -69,20 +76,27 @@ export const worker: Command = {
         ...(workDir ? { workDir } : {}),
         ...(id ? { id } : {}),
         ...(ca ? { ca } : {}),
+        ...(logLevel ? { logLevel } : {}),
       },
       ctx.cwd,
     );
-    const log = (line: string): void => void ctx.stderr.write(`[worker ${new Date().toISOString()}] ${line}\n`);
+    const log = createWorkerLogger(cfg.logLevel, { workerId: cfg.workerId, destination: ctx.stderr });
     const stop = new AbortController();
     const onSignal = (): void => {
       if (stop.signal.aborted) process.exit(EXIT.unexpected); // second signal: leave now
-      log('stopping: the current job ends at its next step and is re-queued by the controller when its lease expires');
+      log.info(
+        {},
+        'stopping: the current job ends at its next step and is re-queued by the controller when its lease expires',
+      );
       stop.abort();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      log(`worker ${cfg.workerId} polling ${cfg.controller} (work dir ${cfg.workDir})`);
+      log.info(
+        { controller: cfg.controller, workDir: cfg.workDir },
+        `worker ${cfg.workerId} polling ${cfg.controller}`,
+      );
       const client = new ControllerClient({
         baseUrl: cfg.controller,
         token: cfg.token,
@@ -96,7 +110,8 @@ export const worker: Command = {
         pollMs: cfg.pollMs,
         runtime,
         signal: stop.signal,
-        progress: ctx.progress,
+        // A terminal gets the bar; a log collector only JSON lines.
+        progress: ctx.stderr.isTTY === true ? ctx.progress : progressToLog,
         log,
       });
       for (const o of outcomes)

@@ -1,12 +1,14 @@
 /**
- * The worker's configuration: flags (and `LW_WORKER_TOKEN` for the token, so it need not appear in `ps`), validated
- * once and frozen. The key must load as an Ed25519 private key here, not after the first job has trained.
+ * The worker's configuration: flags (and `LW_WORKER_TOKEN` for the token, so it need not appear in `ps`;
+ * `LW_WORKER_LOG_LEVEL` for the log level), validated once and frozen. The key must load as an Ed25519 private key
+ * here, not after the first job has trained.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { TrainerError } from '../errors.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 
 export interface WorkerConfig {
   readonly controller: string;
@@ -20,6 +22,8 @@ export interface WorkerConfig {
   readonly pollMs: number;
   /** CA certificate (PEM) the controller's https certificate must chain to; null = the system CAs. */
   readonly caPem: string | null;
+  /** pino level of the worker's log (default info). */
+  readonly logLevel: LogLevel;
 }
 
 export interface WorkerFlags {
@@ -32,6 +36,8 @@ export interface WorkerFlags {
   readonly pollMs?: number;
   /** --ca: path of the controller's CA certificate (PEM). */
   readonly ca?: string;
+  /** --log-level (else LW_WORKER_LOG_LEVEL, else info). */
+  readonly logLevel?: string;
 }
 
 const bad = (message: string, flag: string): TrainerError =>
@@ -68,6 +74,7 @@ export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.Proces
     throw bad(`--id must be 1-64 of [A-Za-z0-9._:-], got ${JSON.stringify(workerId)}`, 'id');
   const pollMs = flags.pollMs ?? 2000;
   const caPem = flags.ca === undefined ? null : readCa(resolve(cwd, flags.ca), url);
+  const logLevel = logLevelOf(flags.logLevel ?? (env['LW_WORKER_LOG_LEVEL'] || 'info'));
   return Object.freeze({
     controller: url.toString().replace(/\/$/, ''),
     token,
@@ -77,7 +84,14 @@ export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.Proces
     once: flags.once === true,
     pollMs,
     caPem,
+    logLevel,
   });
+}
+
+function logLevelOf(v: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === v);
+  if (!level) throw bad(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`, 'log-level');
+  return level;
 }
 
 /** The controller's CA, checked to be a certificate now rather than at the first TLS handshake. */

@@ -9,6 +9,7 @@ import { codeOf, isTrainerError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import type { OrtRuntime } from '../train/options.js';
 import { runJob, type JobOutcome } from './run-job.js';
+import type { WorkerLogger } from './log.js';
 import type { WorkerIO } from './types.js';
 
 export interface LoopOptions {
@@ -19,9 +20,11 @@ export interface LoopOptions {
   /** `--providers/--threads/--device-id` for every job's fine-tune and held-out scoring. */
   readonly runtime?: OrtRuntime;
   readonly signal?: AbortSignal;
-  readonly progress?: Progress;
+  /** Progress per job, given the job's logger (e.g. as log lines carrying its `jobId`), or one for every job. */
+  readonly progress?: Progress | ((jobLog: WorkerLogger) => Progress);
   readonly heartbeatMs?: number;
-  readonly log: (line: string) => void;
+  /** Loop lines; each job logs through a child carrying its `jobId`. */
+  readonly log: WorkerLogger;
 }
 
 export interface LoopSummary {
@@ -64,8 +67,9 @@ export async function runWorker(
       // A wrong token will not fix itself; an unreachable controller might.
       const status = isTrainerError(e) ? (e.details['status'] as number | undefined) : undefined;
       if (opts.once || status === 401 || status === 403) throw e;
-      opts.log(
-        `claim failed (${codeOf(e) ?? 'error'}): ${(e as Error).message}; retrying in ${Math.round(backoffMs / 1000)} s`,
+      opts.log.warn(
+        { code: codeOf(e) ?? 'error', retryInS: Math.round(backoffMs / 1000) },
+        `claim failed: ${(e as Error).message}`,
       );
       await sleep(backoffMs, opts.signal);
       backoffMs = Math.min(backoffMs * 2, 30_000);
@@ -76,14 +80,16 @@ export async function runWorker(
       await sleep(opts.pollMs, opts.signal);
       continue;
     }
-    opts.log(
-      `claimed job ${job.id} (line ${job.line ?? '-'}, parent ${job.parentVersion ?? 'none'} → ${job.targetVersion})`,
+    const log = opts.log.child({ jobId: job.id });
+    log.info(
+      { line: job.line, parentVersion: job.parentVersion, targetVersion: job.targetVersion },
+      `claimed job (line ${job.line ?? '-'}, parent ${job.parentVersion ?? 'none'} → ${job.targetVersion})`,
     );
     const outcome = await runJob(job, io, {
       workDir: opts.workDir,
       privateKeyPath: opts.privateKeyPath,
-      log: opts.log,
-      ...(opts.progress ? { progress: opts.progress } : {}),
+      log,
+      ...(opts.progress ? { progress: typeof opts.progress === 'function' ? opts.progress(log) : opts.progress } : {}),
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.runtime ? { runtime: opts.runtime } : {}),

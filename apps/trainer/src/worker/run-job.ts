@@ -23,6 +23,7 @@ import type { OrtRuntime } from '../train/options.js';
 import { runFinetune } from '../train/pipeline.js';
 import { checkTrainPart, loadHeldOut, scoreHeldOut } from './heldout.js';
 import { LeaseKeeper, leaseProgress } from './lease.js';
+import { silentLogger, type WorkerLogger } from './log.js';
 import { finalizePackage, type FinalPackage } from './repackage.js';
 import type { ClaimedJob, JobIO } from './types.js';
 
@@ -33,7 +34,8 @@ export interface RunJobOptions {
   /** Terminal progress (the lease gets the same events). */
   readonly progress?: Progress;
   readonly heartbeatMs?: number;
-  readonly log?: (line: string) => void;
+  /** The job's logger (the loop passes a child carrying `jobId`); default silent. */
+  readonly log?: WorkerLogger;
   /** Worker shutting down: stop at the next step, report nothing (the lease expires and the job is re-claimed). */
   readonly signal?: AbortSignal;
   /** onnxruntime knobs for the fine-tune and the held-out scoring (the worker's `--providers/--threads/--device-id`). */
@@ -56,7 +58,7 @@ interface JobContext {
   readonly dir: string;
   readonly lease: LeaseKeeper;
   readonly progress: ReturnType<typeof leaseProgress>;
-  readonly log: (line: string) => void;
+  readonly log: WorkerLogger;
 }
 
 /** 1. Inputs. The parent is verified with the worker's own public key: the controller trusts exactly that key. */
@@ -71,8 +73,9 @@ async function fetchInputs(c: JobContext) {
   await checkTrainPart(data.train);
   const heldOut = await loadHeldOut(data.heldOut);
   c.lease.check();
-  c.log(
-    `job ${c.job.id}: parent ${c.job.parentVersion}, snapshot ${c.job.datasetSnapshotId}, ${heldOut.length} held-out images`,
+  c.log.info(
+    { parentVersion: c.job.parentVersion, snapshotId: c.job.datasetSnapshotId, heldOut: heldOut.length },
+    `inputs: parent ${c.job.parentVersion}, snapshot ${c.job.datasetSnapshotId}, ${heldOut.length} held-out images`,
   );
   return { publicKey, parentPath, parent, trainManifest: data.train, heldOut };
 }
@@ -86,8 +89,9 @@ async function evaluate(c: JobContext, candidateDir: string, inputs: Awaited<Ret
   const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, c.progress, c.opts.runtime);
   const par = await scoreHeldOut(parent, heldOut, parentThreshold, c.progress, c.opts.runtime);
   const threshold = calibrateThreshold(cand.normalScores);
-  c.log(
-    `job ${c.job.id}: held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
+  c.log.info(
+    { candidate: cand.metrics, parent: par.metrics, threshold },
+    `held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
       `parent ${fmt(par.metrics.imageAuroc)} / ${fmt(par.metrics.pixelAuroc)} / ${fmt(par.metrics.falseAlarmRate)}; threshold ${threshold.toPrecision(4)}`,
   );
   return { metrics: { candidate: cand.metrics, parent: par.metrics }, threshold };
@@ -125,7 +129,10 @@ async function packageAndUpload(
     metrics,
     threshold,
   });
-  c.log(`job ${c.job.id}: completed as ${final.registryVersion} (${final.tar.length} bytes)`);
+  c.log.info(
+    { version: final.registryVersion, bytes: final.tar.length },
+    `completed as ${final.registryVersion} (${final.tar.length} bytes)`,
+  );
   return final;
 }
 
@@ -158,31 +165,36 @@ async function runPhases(c: JobContext): Promise<FinalPackage> {
 async function outcomeOf(c: JobContext, e: unknown): Promise<JobOutcome> {
   const { job, log } = c;
   if (c.opts.signal?.aborted) {
-    log(`job ${job.id}: stopped (worker shutting down); the controller re-queues it when the lease expires`);
+    log.info(
+      { outcome: 'stopped' },
+      'stopped (worker shutting down); the controller re-queues it when the lease expires',
+    );
     return { status: 'stopped' };
   }
   if (c.lease.lost || isTrainerError(e, 'LW_TRAINER_LEASE_LOST')) {
     const message = e instanceof Error ? e.message : String(e);
-    log(`job ${job.id}: lease lost, work stopped: ${message}`);
+    log.warn({ outcome: 'lost', code: 'LW_TRAINER_LEASE_LOST' }, `lease lost, work stopped: ${message}`);
     return { status: 'lost', message };
   }
   const code = codeOf(e) ?? 'LW_TRAINER_UNEXPECTED';
   const message = withoutCodePrefix(e instanceof Error ? e.message : String(e), code).slice(0, 2000);
-  log(`job ${job.id}: failed ${code}: ${message}`);
+  log.error({ outcome: 'failed', code }, `failed: ${message}`);
   await c.io
     .fail(job, { code, message })
-    .catch((err: unknown) => log(`job ${job.id}: reporting the failure failed too: ${String(err)}`));
+    .catch((err: unknown) =>
+      log.error({ code: codeOf(err) ?? 'error' }, `reporting the failure failed too: ${String(err)}`),
+    );
   return { status: 'failed', code, message };
 }
 
 export async function runJob(job: ClaimedJob, io: JobIO, opts: RunJobOptions): Promise<JobOutcome> {
   const t0 = performance.now();
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLogger;
   const dir = join(opts.workDir, 'jobs', job.id.replace(SAFE_DIR, '_'));
   const lease = new LeaseKeeper(job, io, {
     ...(opts.heartbeatMs ? { intervalMs: opts.heartbeatMs } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
-    onError: (e) => log(`heartbeat failed: ${String(e)}`),
+    onError: (e) => log.warn({ code: codeOf(e) ?? 'error' }, `heartbeat failed: ${String(e)}`),
   });
   const c: JobContext = {
     job,

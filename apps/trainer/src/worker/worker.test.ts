@@ -15,6 +15,7 @@ import { generateSigningKeys, loadPublicKey, verifyPackage } from '@linewatch/mo
 import { isTrainerError } from '../errors.js';
 import { FakeController, trainParent, writeJobDataset } from '../testing/index.js';
 import { workerConfig } from './config.js';
+import { createWorkerLogger } from './log.js';
 import { ControllerClient } from './controller-client.js';
 import { runWorker } from './loop.js';
 import type { DatasetOnDisk } from './types.js';
@@ -34,8 +35,12 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const logs: string[] = [];
-const log = (l: string): void => void logs.push(l);
+type LogLine = Record<string, unknown> & { level: number; msg: string };
+const logLines: LogLine[] = [];
+const log = createWorkerLogger('debug', {
+  workerId: 'w-test',
+  destination: { write: (s: string) => void logLines.push(JSON.parse(s) as LogLine) },
+});
 
 async function withFake(leaseMs: number, fn: (f: FakeController) => Promise<void>): Promise<void> {
   const f = await FakeController.start({ token: TOKEN, leaseMs, parentTar, dataset });
@@ -165,6 +170,17 @@ test(
         if (hb.progress.phase === 'train') child.kill('SIGKILL');
       };
       assert.equal(await exited, 'SIGKILL', `worker exited on its own: ${stderr}`);
+      // Not a terminal: only JSON lines (no progress bar), the job's with its id.
+      const lines = stderr
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as LogLine);
+      for (const l of lines) assert.deepEqual([l['service'], l['workerId']], ['worker', 'doomed'], JSON.stringify(l));
+      assert.ok(lines.some((l) => l['jobId'] === 'job-3' && /^claimed job/.test(l.msg)));
+      assert.ok(
+        lines.some((l) => l['jobId'] === 'job-3' && l['phase'] === 'features'),
+        `phase starts are logged: ${stderr}`,
+      );
       f.onHeartbeat = null;
       assert.equal(job.view.leaseOwner, 'doomed');
       assert.equal(job.uploaded, null, 'nothing uploaded');
@@ -233,6 +249,13 @@ test('a download that does not match its sha256 fails the job with a coded reaso
     assert.equal(job.failed?.code, 'LW_TRAINER_CONTROLLER');
     assert.match(job.failed?.message ?? '', /sha256/);
     assert.equal(job.uploaded, null);
+    // The job's lines come from its child logger: jobId on each, beside the worker's base fields.
+    const lines = logLines.filter((l) => l['jobId'] === 'job-5');
+    assert.match(lines[0]?.msg ?? '', /^claimed job/);
+    const failed = lines.find((l) => l['outcome'] === 'failed');
+    assert.equal(failed?.level, 50);
+    assert.equal(failed?.['code'], 'LW_TRAINER_CONTROLLER');
+    for (const l of lines) assert.deepEqual([l['service'], l['workerId']], ['worker', 'w-test']);
   });
 });
 
