@@ -18,7 +18,8 @@ import { plaintextLinks, servesTls } from './config-rules.js';
 import type { Ctx } from './context.js';
 import { ctrlError } from './errors.js';
 import { createCluster, intervalSingleton, Singletons, type Cluster } from './cluster/index.js';
-import { DiskFileStore, MemoryFileStore, type FileStore } from './files/file-store.js';
+import { MemoryFileStore, type FileStore } from './files/file-store.js';
+import { createFileStore, packagePresigner } from './files/create-file-store.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { installJsonParser } from './http/json-body.js';
 import { echoRequestId, loggerOptions, requestIdOptions } from './http/logging.js';
@@ -111,7 +112,9 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   const serverTls = loadServerTls(config);
   const storage = opts.storage ?? (opts.config ? 'configured' : 'memory');
   const store = opts.store ?? (await openOwnStore(storage, config));
-  const files = opts.files ?? (storage === 'memory' ? new MemoryFileStore() : new DiskFileStore(config.dataDir));
+  // Throw-away storage replaces the disk store only: a test that configures S3 gets S3.
+  const throwAway = storage === 'memory' && config.files.kind === 'disk';
+  const files = opts.files ?? (throwAway ? new MemoryFileStore() : createFileStore(config));
 
   const app = Fastify({
     logger: loggerOptions(config, opts.logger),
@@ -128,7 +131,8 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     warnPlaintext(app, config);
     const { cluster, singletons } = clusterOf(app, ctx);
     const registry = new Registry(ctx);
-    const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock);
+    const presign = packagePresigner(config, files);
+    const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock, presign);
     const s = { metrics, registry, tokens, singletons, fence: () => cluster.assertLeader() };
     const mqtt = await startMqtt(app, ctx, running, { ...s, serverTls });
     await installHttp(app, ctx);

@@ -30,12 +30,6 @@ export class DesiredPublisher {
     private readonly fence: () => Promise<void> = async () => {},
   ) {}
 
-  packageUrl(version: string, deviceId: string): string {
-    const t = this.tokens.sign(version, deviceId);
-    const q = new URLSearchParams({ device: t.device, exp: String(t.exp), sig: t.sig });
-    return `${this.baseUrl()}/api/models/${encodeURIComponent(version)}/package?${q.toString()}`;
-  }
-
   async publish(s: DesiredSpec): Promise<DesiredModelMessage> {
     const model = await this.registry.get(s.version);
     if (!model) throw ctrlError('LW_CTRL_NOT_FOUND', `model version ${s.version} is not in the registry`);
@@ -45,7 +39,7 @@ export class DesiredPublisher {
       device: s.deviceId,
       rolloutId: s.rolloutId,
       version: s.version,
-      packageUrl: this.packageUrl(s.version, s.deviceId),
+      packageUrl: await this.tokens.packageUrl(this.baseUrl(), s.version, model.sha256, s.deviceId),
       sha256: model.sha256,
       signatureScheme: 'ed25519',
       signature: model.signature,
