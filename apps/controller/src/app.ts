@@ -125,7 +125,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   try {
     const metrics = createMetrics();
-    const counted = countBlobErrors(files, (op) => metrics.blobErrors.inc({ op }));
+    const counted = countBlobErrors(files, metrics.blobErrors);
     const ctx: Ctx = { config, store, files: counted, clock: opts.clock ?? systemClock, log: app.log };
     const running = closeInOrder(app, ctx, !opts.store);
     warnPlaintext(app, config);
