@@ -8,6 +8,7 @@
  * offsets between machines do not matter), even while a database call hangs.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LeasesStore } from '../store/leases-store.js';
 
@@ -17,7 +18,10 @@ export interface LeaderOptions {
   replicaId: string;
   ttlMs: number;
   renewMs: number;
-  /** Take the lease from a live holder (SQLite: one process, any other holder is a dead predecessor). */
+  /**
+   * At start only, take the lease even from a live holder (SQLite: one process, so any other holder is a dead
+   * predecessor). Later attempts never preempt: a replica that was itself preempted does not take the lease back.
+   */
   preempt: boolean;
 }
 
@@ -39,6 +43,7 @@ export class LeaderLease {
   /** Transitions never overlap, and attempts never wait for one (starting singletons may outlast a renewal). */
   private transitions: Promise<void> = Promise.resolve();
   private halted = false;
+  private started = false;
 
   constructor(
     private readonly leases: Pick<LeasesStore, 'acquire' | 'holds' | 'release'>,
@@ -56,6 +61,7 @@ export class LeaderLease {
   async start(): Promise<void> {
     this.halted = false;
     await this.tryOnce();
+    this.started = true;
     await this.transitions;
     this.timer ??= setInterval(() => void this.tryOnce(), this.opts.renewMs);
     this.timer.unref();
@@ -66,7 +72,8 @@ export class LeaderLease {
     this.halted = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.attempt;
+    // Bounded: a database call that hangs must not hold up a shutdown (its late answer is ignored once halted).
+    await Promise.race([this.attempt, sleep(this.opts.ttlMs)]);
     this.clearWatchdog();
     const fence = this.leaseFence;
     this.leaseFence = null;
@@ -97,7 +104,7 @@ export class LeaderLease {
     try {
       row = await this.leases.acquire(this.opts.name, this.opts.replicaId, {
         ttlMs: this.opts.ttlMs,
-        preempt: this.opts.preempt,
+        preempt: this.opts.preempt && !this.started,
       });
     } catch (err) {
       // The watchdog steps a leader down if this goes on; a follower just tries again.
