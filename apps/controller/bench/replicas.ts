@@ -141,6 +141,7 @@ export async function runReplicas(o: ReplicasBenchOptions): Promise<Record<strin
   const set = await startReplicas({
     count: 2,
     env: process.env,
+    s3InOwnProcess: true,
     config: { ingest: { flushIntervalMs: FLUSH_MS } },
     seed: async (store) => {
       for (let i = 0; i < o.agents; i++) devices.push(await provision(store, `bench-${i}`, 'line-1', 'bench'));

@@ -25,7 +25,9 @@ import type { Store } from '../../src/store/store.js';
 import { freePort, startController, stopController, type ControllerProcess } from './controller-process.js';
 import { MOSQUITTO, MOSQUITTO_SKIP, startMosquitto, type TestMosquitto } from './mosquitto.js';
 import { PG_SKIP_REASON, findPgBin, startPgCluster, type PgCluster } from './pg-cluster.js';
+import type { S3StoreConfig } from '../../src/files/s3-config.js';
 import { startS3 } from './s3.js';
+import { startS3Process } from './s3-process.js';
 
 /** Why a replica test cannot run here (a missing system tool), or false. CI installs both. */
 export const REPLICAS_SKIP: string | false = !findPgBin() ? PG_SKIP_REASON : !MOSQUITTO ? MOSQUITTO_SKIP : false;
@@ -46,6 +48,8 @@ export interface ReplicaOptions {
   config?: Record<string, unknown>;
   /** Ed25519 public keys (PEM) the registry trusts. */
   trustedKeys?: string[];
+  /** Run the S3 server in its own process (the bench: its load generator keeps its event loop to itself). */
+  s3InOwnProcess?: boolean;
   /** Called with the migrated store before any replica starts (provision devices, users). */
   seed?: (store: Store) => Promise<void>;
 }
@@ -107,18 +111,18 @@ async function seedAdmin(store: Store): Promise<{ username: string; password: st
 interface Shared {
   pg: PgCluster;
   mosq: TestMosquitto;
-  s3: Awaited<ReturnType<typeof startS3>>;
+  s3: { config: S3StoreConfig; close(): Promise<void> };
   dbUrl: string;
 }
 
-async function startShared(): Promise<Shared> {
+async function startShared(opts: ReplicaOptions): Promise<Shared> {
   const done: Array<() => Promise<void>> = [];
   try {
     const pg = (await startPgCluster())!;
     done.push(() => pg.stop());
     const mosq = (await startMosquitto())!;
     done.push(() => mosq.stop());
-    const s3 = await startS3();
+    const s3 = opts.s3InOwnProcess ? await startS3Process(opts.env) : await startS3();
     done.push(() => s3.close());
     return { pg, mosq, s3, dbUrl: await pg.createDatabase('replicas') };
   } catch (e) {
@@ -129,7 +133,7 @@ async function startShared(): Promise<Shared> {
 
 /** Starts the shared parts and `count` replicas (one after the other: the first one started leads). */
 export async function startReplicas(opts: ReplicaOptions): Promise<ReplicaSet> {
-  const shared = await startShared();
+  const shared = await startShared(opts);
   const dirs: string[] = [];
   const replicas: Replica[] = [];
   let store: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
