@@ -97,6 +97,7 @@ export class RolloutEngine {
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     return this.serial(async () => {
+      if (this.stopped) return; // queued before a stop(): a deposed leader's engine does no more steps
       try {
         await this.frames.persist(this.store);
         for (const r of await this.store.list(1000, ACTIVE_STATES)) await this.step(r);

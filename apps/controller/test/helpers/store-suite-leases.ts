@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_POLICY } from '../../src/rollouts/policy.js';
+import type { RolloutRow, TargetRow } from '../../src/store/rollout-store.js';
 import type { Store } from '../../src/store/store.js';
 
 type T = (title: string, fn: () => Promise<void>) => void;
@@ -12,6 +14,24 @@ type T = (title: string, fn: () => Promise<void>) => void;
 type WithTwo = (fn: (a: Store, b: Store) => Promise<void>) => Promise<void>;
 
 const LONG = { ttlMs: 60_000 };
+const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
+
+/** A running rollout with `n` pending wave-0 targets. */
+async function pendingWave(s: Store, n: number): Promise<string[]> {
+  const at = new Date(T0);
+  const row: RolloutRow = {
+    ...{ id: 'ro-f', version: 'v2', parentVersion: 'v1', line: 'line-1', policy: DEFAULT_POLICY },
+    ...{ state: 'running', phase: 'canary', wave: 0, waves: 1, waveStartedAt: at, waveLiveAt: null, baseline: null },
+    ...{ reason: null, createdBy: 'u1', createdAt: at, updatedAt: at, endedAt: null },
+  };
+  const devices = Array.from({ length: n }, (_, i) => `dev-${i}`);
+  const targets: TargetRow[] = devices.map((deviceId) => ({
+    ...{ rolloutId: 'ro-f', deviceId, wave: 0, state: 'pending', fromVersion: 'v1', issuedAt: null, liveAt: null },
+    ...{ report: null, frames: 0, baseFps: null, baseLatencyMs: null, rolledBackAt: null, updatedAt: at },
+  }));
+  await s.rollouts.create(row, targets, { at, actor: 'u1', action: 'created', reason: 'r', details: null });
+  return devices;
+}
 
 export function leaseStoreTests(t: T, withTwo: WithTwo): void {
   t('leases: first acquire takes fence 1; the holder renews with the same fence and a later expiry', async () => {
@@ -77,6 +97,22 @@ export function leaseStoreTests(t: T, withTwo: WithTwo): void {
       assert.equal(pre?.holder, 'ra');
       assert.equal(pre?.fence, 3);
       assert.equal(await b.leases.holds('controller', 'rb', 2), false);
+    });
+  });
+
+  t('fencing: two engines issuing one wave command — each target moves pending → sent exactly once', async () => {
+    await withTwo(async (a, b) => {
+      const devices = await pendingWave(a, 6);
+      const sent = { state: 'sent' as const, issuedAt: new Date(T0 + 1), updatedAt: new Date(T0 + 1) };
+      const wins = await Promise.all(
+        devices.flatMap((d) => [
+          a.rollouts.transitionTarget('ro-f', d, 'pending', sent),
+          b.rollouts.transitionTarget('ro-f', d, 'pending', sent),
+        ]),
+      );
+      for (const [i, d] of devices.entries())
+        assert.equal(Number(wins[2 * i]) + Number(wins[2 * i + 1]), 1, `${d} commanded exactly once`);
+      assert.ok((await b.rollouts.targets('ro-f')).every((x) => x.state === 'sent'));
     });
   });
 
