@@ -97,5 +97,7 @@ export async function serveMetrics(
   app.addHook('onClose', () => own.close());
   await own.listen({ host, port });
   const addr = own.server.address();
-  return addr !== null && typeof addr === 'object' ? addr.port : port;
+  const bound = addr !== null && typeof addr === 'object' ? addr.port : port;
+  ctx.log.info({ host, port: bound, tls: serverTls !== null, token: access.kind === 'token' }, 'metrics listening');
+  return bound;
 }
