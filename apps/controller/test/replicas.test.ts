@@ -62,6 +62,73 @@ async function commandCounter(url: string) {
   return { seen, close: () => c.endAsync(true) };
 }
 
+const POLICY = {
+  canaryDevices: 1,
+  wavePercent: 100,
+  observeS: 4,
+  minFrames: 30,
+  minWaveIntervalS: 0,
+  minBaselineFrames: 50,
+  healthGraceS: 0.6,
+};
+
+async function approve(r: Replica, s: HttpSession, version: string): Promise<string> {
+  const res = await fetch(`${r.base}/api/models/${version}/approve`, {
+    method: 'POST',
+    headers: { ...s.headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ policy: POLICY }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return ((await res.json()) as { rolloutId: string }).rolloutId;
+}
+
+/** Polls the rollout through replica `r` until `done` holds; fails at once when it ends another way (bounded). */
+async function untilRollout(
+  r: Replica,
+  s: HttpSession,
+  id: string,
+  done: (x: RolloutDetailBody) => boolean,
+  timeoutMs: number,
+): Promise<RolloutDetailBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const x = await getJson<RolloutDetailBody>(r, s, `/api/rollouts/${id}`);
+    if (done(x)) return x;
+    const log = x.decisions.map((d) => `  ${d.at} ${d.action}: ${d.reason}`).join('\n');
+    assert.ok(Date.now() < deadline, `timed out (${x.rollout.state}):\n${log}`);
+    assert.ok(!['rolling-back', 'rolled-back', 'aborted'].includes(x.rollout.state), `${x.rollout.state}:\n${log}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** Simulated agents on the shared broker, running v1. */
+async function simFleet(set: ReplicaSet, fleet: TestDevice[], keys: ReturnType<typeof makeKeys>): Promise<SimAgent[]> {
+  const imgs = await images();
+  return fleet.map(
+    (d) =>
+      new SimAgent({
+        mqttUrl: set.mqttUrl,
+        device: { ...d, secret: null },
+        trustedKeys: [keys.publicKey],
+        version: 'v1',
+        // The candidate flags nothing: frames a dead leader counted in memory are lost while the events it did not
+        // see are in the database, so a flagging candidate observed across the kill reads a too-high flag rate
+        // (reported on issue 18; the flag-rate gate across a takeover is the rollout engine's to fix).
+        flagRate: (v) => (v === 'v2' ? 0 : 0.02),
+        fps: 40,
+        images: imgs,
+      }),
+  );
+}
+
+/** (sequence, rows) of one device's stored events. */
+function storedSequences(set: ReplicaSet, deviceId: string) {
+  return set.query<{ sequence: number; n: string }>(
+    'SELECT "sequence", COUNT(*) AS n FROM "Event" WHERE "deviceId" = $1 GROUP BY "sequence" ORDER BY "sequence"',
+    [deviceId],
+  );
+}
+
 test('two replicas on one PostgreSQL, Mosquitto and S3', { skip: REPLICAS_SKIP, timeout: 300_000 }, async (t) => {
   const keys = makeKeys();
   let streamDevice: TestDevice | null = null;
@@ -128,22 +195,7 @@ test('two replicas on one PostgreSQL, Mosquitto and S3', { skip: REPLICAS_SKIP, 
   });
 
   // --- A is killed -9 while events stream and a rollout started under A observes its canary ------------------
-  const imgs = await images();
-  const agents = fleet.map(
-    (d) =>
-      new SimAgent({
-        mqttUrl: set.mqttUrl,
-        device: { ...d, secret: null },
-        trustedKeys: [keys.publicKey],
-        version: 'v1',
-        // The candidate flags nothing: frames a dead leader counted in memory are lost while the events it did not
-        // see are in the database, so a flagging candidate observed across the kill reads a too-high flag rate
-        // (reported on issue 18; the flag-rate gate across a takeover is the rollout engine's to fix).
-        flagRate: (v) => (v === 'v2' ? 0 : 0.02),
-        fps: 40,
-        images: imgs,
-      }),
-  );
+  const agents = await simFleet(set, fleet, keys);
   const counter = await commandCounter(set.mqttUrl);
   const stream = new EventStream({
     device: dev,
@@ -168,32 +220,11 @@ test('two replicas on one PostgreSQL, Mosquitto and S3', { skip: REPLICAS_SKIP, 
     await waitFor(() => agents.every((x) => x.framesSent > 60), 20_000, 'agents scoring');
     await upload(a, session, 'v2', stubPackage(keys.privateKey, keys.publicKey, '1.0.2', 2));
     await new Promise((r) => setTimeout(r, 1500)); // a baseline of v1 scores
-    const res = await fetch(`${a.base}/api/models/v2/approve`, {
-      method: 'POST',
-      headers: { ...session.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        policy: {
-          canaryDevices: 1,
-          wavePercent: 100,
-          observeS: 4,
-          minFrames: 30,
-          minWaveIntervalS: 0,
-          minBaselineFrames: 50,
-          healthGraceS: 0.6,
-        },
-      }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    rolloutId = ((await res.json()) as { rolloutId: string }).rolloutId;
+    rolloutId = await approve(a, session, 'v2');
     await stream.start();
     // Kill while the canary is live and observed, and events are in flight.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const r = await getJson<RolloutDetailBody>(b, session, `/api/rollouts/${rolloutId}`);
-      if ((r.rollout.counts.live ?? 0) >= 1 && stream.acked >= KILL_AFTER) break;
-      assert.ok(Date.now() < deadline, `canary not live in time: ${JSON.stringify(r.rollout)}`);
-      await new Promise((x) => setTimeout(x, 50));
-    }
+    await untilRollout(b, session, rolloutId, (r) => (r.rollout.counts.live ?? 0) >= 1, 30_000);
+    await waitFor(() => stream.acked >= KILL_AFTER, 30_000, `${KILL_AFTER} events acked before the kill`);
     unackedAtKill = [...stream.pub.pending.keys()];
     killedAt = Date.now();
     await set.kill(a);
@@ -213,10 +244,7 @@ test('two replicas on one PostgreSQL, Mosquitto and S3', { skip: REPLICAS_SKIP, 
     await waitFor(() => stream.done, 60_000, `all ${STREAM} events acked (acked ${stream.acked})`);
     assert.ok(unackedAtKill.length > 0, 'the kill hit events in flight (else this proves nothing)');
     for (const id of unackedAtKill) assert.ok(stream.pub.acked.has(id), `${id} (in flight at the kill) acked`);
-    const rows = await set.query<{ sequence: number; n: string }>(
-      'SELECT "sequence", COUNT(*) AS n FROM "Event" WHERE "deviceId" = $1 GROUP BY "sequence" ORDER BY "sequence"',
-      [dev.id],
-    );
+    const rows = await storedSequences(set, dev.id);
     assert.deepEqual(
       rows.map((r) => r.sequence),
       Array.from({ length: STREAM + 1 }, (_, i) => i + 1),
@@ -231,17 +259,7 @@ test('two replicas on one PostgreSQL, Mosquitto and S3', { skip: REPLICAS_SKIP, 
   });
 
   await t.test('the rollout started under A completes under B; one command per device per wave', async () => {
-    const deadline = Date.now() + 60_000;
-    let r: RolloutDetailBody;
-    for (;;) {
-      r = await getJson<RolloutDetailBody>(b, session, `/api/rollouts/${rolloutId}`);
-      if (r.rollout.state === 'completed') break;
-      assert.ok(
-        Date.now() < deadline && !['rolling-back', 'rolled-back', 'aborted'].includes(r.rollout.state),
-        `not completed (${r.rollout.state}):\n${r.decisions.map((d) => `  ${d.at} ${d.action}: ${d.reason}`).join('\n')}`,
-      );
-      await new Promise((x) => setTimeout(x, 100));
-    }
+    const r = await untilRollout(b, session, rolloutId, (x) => x.rollout.state === 'completed', 60_000);
     assert.ok(
       r.decisions.some((d) => d.action === 'resumed' && Date.parse(d.at) >= killedAt),
       'B resumed it',
