@@ -131,14 +131,9 @@ async function startShared(opts: ReplicaOptions): Promise<Shared> {
   }
 }
 
-/** Starts the shared parts and `count` replicas (one after the other: the first one started leads). */
-export async function startReplicas(opts: ReplicaOptions): Promise<ReplicaSet> {
-  const shared = await startShared(opts);
-  const dirs: string[] = [];
-  const replicas: Replica[] = [];
-  let store: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
-  const secrets = { urlSecret: randomBytes(24).toString('hex'), workerToken: randomBytes(24).toString('hex') };
-  const config = {
+/** The config file every replica gets (the parts that must be equal, see the top of this file). */
+function replicaConfig(shared: Shared, secrets: ReplicaSet['secrets'], opts: ReplicaOptions): Record<string, unknown> {
+  return {
     logLevel: 'warn',
     db: { provider: 'postgresql', url: shared.dbUrl },
     mqtt: { mode: 'external', url: shared.mosq.url, sharedGroup: 'lw-controllers' },
@@ -148,6 +143,28 @@ export async function startReplicas(opts: ReplicaOptions): Promise<ReplicaSet> {
     ingest: { flushIntervalMs: 200, ackMaxDelayMs: 5 },
     ...opts.config,
   };
+}
+
+/** One statement on its own connection (tests count rows; no pool to leak). */
+async function queryOnce<T>(url: string, sql: string, params: unknown[]): Promise<T[]> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** Starts the shared parts and `count` replicas (one after the other: the first one started leads). */
+export async function startReplicas(opts: ReplicaOptions): Promise<ReplicaSet> {
+  const shared = await startShared(opts);
+  const dirs: string[] = [];
+  const replicas: Replica[] = [];
+  let store: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
+  const secrets = { urlSecret: randomBytes(24).toString('hex'), workerToken: randomBytes(24).toString('hex') };
+  const config = replicaConfig(shared, secrets, opts);
   const add = async (name: string): Promise<Replica> => {
     const dataDir = mkdtempSync(join(tmpdir(), `lw-replica-${name}-`));
     dirs.push(dataDir);
@@ -174,7 +191,6 @@ export async function startReplicas(opts: ReplicaOptions): Promise<ReplicaSet> {
     const admin = await seedAdmin(store);
     await opts.seed?.(store);
     for (let i = 0; i < opts.count; i++) await add(String.fromCharCode(65 + i));
-    const { default: pg } = await import('pg');
     return {
       replicas,
       mqttUrl: shared.mosq.url,
@@ -182,15 +198,7 @@ export async function startReplicas(opts: ReplicaOptions): Promise<ReplicaSet> {
       secrets,
       admin,
       store,
-      async query<T>(sql: string, params: unknown[] = []) {
-        const c = new pg.Client({ connectionString: shared.dbUrl });
-        await c.connect();
-        try {
-          return (await c.query(sql, params)).rows as T[];
-        } finally {
-          await c.end();
-        }
-      },
+      query: (sql, params = []) => queryOnce(shared.dbUrl, sql, params),
       async kill(r) {
         r.proc.child.kill('SIGKILL');
         await r.proc.exited;
