@@ -133,7 +133,8 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     const registry = new Registry(ctx);
     const presign = packagePresigner(config, files);
     const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock, presign);
-    const s = { metrics, registry, tokens, singletons, fence: () => cluster.assertLeader() };
+    const uncountedSince = () => cluster.takenFrom?.renewedAt ?? null;
+    const s = { metrics, registry, tokens, singletons, fence: () => cluster.assertLeader(), uncountedSince };
     const mqtt = await startMqtt(app, ctx, running, { ...s, serverTls });
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { ...s, mqtt, jobModels: opts.jobModels });
@@ -201,6 +202,8 @@ interface Services {
   singletons: Singletons;
   /** Throws unless this replica still leads: checked before every desiredModel publication. */
   fence: () => Promise<void>;
+  /** After a takeover: the previous leader's last renewal (its engine counted frames at most until about then). */
+  uncountedSince: () => Date | null;
 }
 
 /** The leader lease and its singletons; the singletons stop (and the lease is released) before anything closes. */
@@ -264,6 +267,7 @@ async function startRollouts(
     baseUrl: () => config.registry.publicUrl ?? localUrl(app, config),
     flushScores: () => s.ingest.flushScores(),
     fence: s.fence,
+    uncountedSince: s.uncountedSince,
   });
   running.rollouts = rollouts;
   const converge = new LineConvergence(ctx, engineBus, s.registry, s.tokens, () => agentBaseUrl(app, config), s.fence);

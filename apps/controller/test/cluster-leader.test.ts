@@ -14,10 +14,14 @@ import pino from 'pino';
 import { loadConfig } from '../src/config.js';
 import { isControllerError } from '../src/errors.js';
 import { LeaderLease, type LeaderHooks } from '../src/cluster/leader.js';
-import type { AcquireOptions, LeaseRow } from '../src/store/leases-store.js';
+import type { AcquiredLease, AcquireOptions } from '../src/store/leases-store.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
+import type { RolloutRow, TargetRow } from '../src/store/rollout-store.js';
+import { evaluateGates } from '../src/rollouts/evaluate.js';
+import { DEFAULT_POLICY } from '../src/rollouts/policy.js';
 import { testApp } from './helpers/http.js';
 import { logCapture } from './helpers/log-capture.js';
+import { newEvent } from './helpers/store-suite.js';
 import { waitFor } from './helpers/mqtt.js';
 
 const silent = pino({ level: 'silent' });
@@ -28,12 +32,13 @@ class ScriptedLeases {
   private step = 0;
   constructor(private readonly script: Array<number | null | 'hang'>) {}
 
-  acquire(name: string, holder: string, opts: AcquireOptions): Promise<LeaseRow | null> {
+  acquire(name: string, holder: string, opts: AcquireOptions): Promise<AcquiredLease | null> {
     const next = this.script[Math.min(this.step, this.script.length - 1)]!;
     this.step += 1;
     if (next === 'hang') return new Promise(() => {});
     const now = new Date();
-    const row = { name, holder, fence: next ?? 0, expiresAt: new Date(now.getTime() + opts.ttlMs), updatedAt: now };
+    const expiresAt = new Date(now.getTime() + opts.ttlMs);
+    const row = { name, holder, fence: next ?? 0, expiresAt, updatedAt: now, takenFrom: null };
     return Promise.resolve(next === null ? null : row);
   }
   holds(): Promise<boolean> {
@@ -178,5 +183,53 @@ test('sqlite: the newest replica on a file takes over; the older one steps down 
     await storeA.close();
     await storeB.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('flag-rate gate: flags raised while no engine counted frames (an uncounted window) are left out', async () => {
+  const store = await openSqliteStore({ path: ':memory:', busyTimeoutMs: 2000 });
+  try {
+    const now = new Date();
+    const at = new Date(now.getTime() - 60_000);
+    const rollout: RolloutRow = {
+      ...{
+        id: 'ro-g',
+        version: 'v2',
+        parentVersion: null,
+        line: 'line-1',
+        policy: { ...DEFAULT_POLICY, minFrames: 30 },
+      },
+      ...{ state: 'running', phase: 'canary', wave: 0, waves: 1, waveStartedAt: at, waveLiveAt: null, baseline: null },
+      ...{ reason: null, createdBy: 'u1', createdAt: at, updatedAt: at, endedAt: null },
+    };
+    const target: TargetRow = {
+      ...{ rolloutId: 'ro-g', deviceId: 'dev-g', wave: 0, state: 'live', fromVersion: 'v1', issuedAt: at, liveAt: now },
+      ...{ report: null, frames: 100, baseFps: null, baseLatencyMs: null, rolledBackAt: null, updatedAt: at },
+    };
+    await store.rollouts.create(rollout, [target], { at, actor: 'u1', action: 'created', reason: 'r', details: null });
+    // 50 flags while a leader was dead (their frames never counted), 1 while an engine counted.
+    const gapFrom = new Date(at.getTime() + 10_000);
+    for (let i = 0; i < 50; i++)
+      await store.events.insertOnce(
+        newEvent({ deviceId: 'dev-g', modelVersion: 'v2', ts: new Date(gapFrom.getTime() + i * 10) }),
+      );
+    await store.events.insertOnce(newEvent({ deviceId: 'dev-g', modelVersion: 'v2', ts: new Date(at.getTime() + 1) }));
+    const gates = () =>
+      evaluateGates({
+        ...{ store: store.rollouts, rollout, targets: [target], fleet: new Map(), pendingFrames: () => 0 },
+        ...{ now, violations: new Map() },
+      });
+    const before = await gates();
+    assert.match(before.fail ?? '', /flag rate .*\(51\/100\)/, 'without the window the flags count against 100 frames');
+    const window = { from: gapFrom.toISOString(), to: new Date(gapFrom.getTime() + 5_000).toISOString() };
+    await store.rollouts.decide({
+      ...{ rolloutId: 'ro-g', at: now, actor: 'engine', action: 'resumed', reason: 'r' },
+      details: { uncounted: window },
+    });
+    const after = await gates();
+    assert.equal(after.fail, undefined, after.fail);
+    assert.match(after.summary, /flag rate .*\(1\/100\)/);
+  } finally {
+    await store.close();
   }
 });

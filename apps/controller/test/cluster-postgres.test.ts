@@ -139,6 +139,7 @@ test(
         const canary = f.agents.filter((ag) => ag.received.some((m) => m.rolloutId === id));
         assert.equal(canary.length, 1, 'one canary device was commanded');
 
+        const diedAt = Date.now();
         const ms = await takeover(f.app, b.app);
         console.log(`# rollout takeover after ${ms.toFixed(0)} ms`);
         assertTakeoverTime(ms);
@@ -150,6 +151,12 @@ test(
           'the new leader resuming',
         );
         assert.equal(resumed.rollout.state, 'running');
+        // The frames of the leaderless window were not counted: its flags are left out (from A's last renewal on).
+        const gap = await stores[1]!.rollouts.uncountedWindows(id);
+        assert.equal(gap.length, 1, 'one uncounted window, recorded by the new leader');
+        const from = gap[0]!.from.getTime();
+        assert.ok(from <= diedAt + 50 && from >= diedAt - RENEW - 1000, `window from ${from - diedAt} ms of the death`);
+        assert.ok(gap[0]!.to.getTime() >= diedAt + TTL - RENEW - 250, 'to the new leader resuming');
         assert.equal(
           canary[0]!.received.filter((m) => m.rolloutId === id).length,
           1,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import { LeaderLease } from './leader.js';
+import type { PreviousHolder } from '../store/leases-store.js';
 import type { Singletons } from './singletons.js';
 
 export { Singletons, intervalSingleton, type Singleton } from './singletons.js';
@@ -21,6 +22,8 @@ export interface Cluster {
   readonly isLeader: boolean;
   /** The fencing token this replica leads with; null when it does not lead. */
   readonly fence: number | null;
+  /** While leading: the replica this one took the lease over from, and its last renewal (null on a first take). */
+  readonly takenFrom: PreviousHolder | null;
   /** Names of the singletons, in start order. */
   readonly singletons: string[];
   /** Throws LW_CTRL_NOT_LEADER unless the database says this replica still leads with its fence. */
@@ -58,6 +61,9 @@ export function createCluster(ctx: Ctx, singletons: Singletons): Cluster {
     },
     get fence() {
       return lease.fence;
+    },
+    get takenFrom() {
+      return lease.takenFrom;
     },
     get singletons() {
       return singletons.names;

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
-import type { LeasesStore } from '../store/leases-store.js';
+import type { LeasesStore, PreviousHolder } from '../store/leases-store.js';
 
 export interface LeaderOptions {
   /** The lease row (one singleton group). */
@@ -35,8 +35,10 @@ export interface LeaderHooks {
 export class LeaderLease {
   /** The fence the database last granted us (null: not ours, as far as we know). */
   private leaseFence: number | null = null;
+  private leaseFrom: PreviousHolder | null = null;
   /** The fence the running singletons were started with; transitions move it to `leaseFence`. */
   private fenceHeld: number | null = null;
+  private heldFrom: PreviousHolder | null = null;
   private timer: NodeJS.Timeout | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private attempt: Promise<void> | null = null;
@@ -55,6 +57,11 @@ export class LeaderLease {
   /** The fence this replica's singletons run under; null when they do not run here. */
   get fence(): number | null {
     return this.fenceHeld;
+  }
+
+  /** Whom this replica took the lease over from (and when that one last renewed); null on a first take. */
+  get takenFrom(): PreviousHolder | null {
+    return this.heldFrom;
   }
 
   /** The first attempt and its transition complete before this returns (a lone replica leads once built). */
@@ -122,6 +129,7 @@ export class LeaderLease {
     this.armWatchdog(sentAt);
     if (row.fence !== this.leaseFence) {
       this.leaseFence = row.fence;
+      this.leaseFrom = row.takenFrom;
       void this.reconcile('lease taken with a new fence');
     }
   }
@@ -158,6 +166,7 @@ export class LeaderLease {
 
   private async becomeLeader(fence: number): Promise<void> {
     this.fenceHeld = fence;
+    this.heldFrom = this.leaseFrom;
     this.log.info({ replicaId: this.opts.replicaId, fence }, 'became leader');
     try {
       await this.hooks.elected(fence);

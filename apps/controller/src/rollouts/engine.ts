@@ -31,6 +31,8 @@ export interface EngineOptions {
   flushScores?: () => Promise<void>;
   /** Throws unless this replica still leads (checked before every desiredModel publication). */
   fence?: () => Promise<void>;
+  /** After a takeover, when the previous engine stopped counting frames (its leader's last renewal). */
+  uncountedSince?: () => Date | null;
 }
 
 const ENGINE = 'engine';
@@ -147,23 +149,19 @@ export class RolloutEngine {
 
   private decide(rolloutId: string, actor: string, action: string, reason: string, details?: unknown): Promise<void> {
     this.ctx.log.info({ rolloutId, actor, action, reason }, 'rollout decision');
-    return this.store.decide({
-      rolloutId,
-      at: this.ctx.clock.now(),
-      actor,
-      action,
-      reason,
-      details: details ?? null,
-    });
+    return this.store.decide({ rolloutId, at: this.ctx.clock.now(), actor, action, reason, details: details ?? null });
   }
 
-  /** After a restart: re-watch live devices, re-issue links for devices that were sent a command (new secret). */
+  /** After a restart or takeover: re-watch live devices, re-issue links to devices sent a command (new secret). */
   private async resume(): Promise<void> {
+    const now = this.ctx.clock.now();
+    // Frames scored while no engine ran are not known: counting restarts now, and the flag-rate gate leaves out the
+    // flags of that window (from the previous leader's last renewal; evaluate.ts). Events keep counting.
+    const since = this.opts.uncountedSince?.() ?? null;
+    const gap = since && since < now ? { uncounted: { from: since.toISOString(), to: now.toISOString() } } : null;
     for (const r of await this.store.list(1000, ACTIVE_STATES)) {
       const targets = await this.store.targets(r.id);
-      // Frames scored while the controller was down are not known; counting restarts now (events keep counting).
-      for (const t of targets)
-        if (t.state === 'live') this.frames.live(t.deviceId, r.id, this.ctx.clock.now().getTime());
+      for (const t of targets) if (t.state === 'live') this.frames.live(t.deviceId, r.id, now.getTime());
       for (const t of targets) if (t.state === 'sent') this.frames.watch(t.deviceId, r.id);
       const resend = targets.filter((t) => t.state === 'sent' || t.state === 'rolling-back');
       for (const t of resend) await this.send(r, t, t.state === 'rolling-back');
@@ -172,6 +170,7 @@ export class RolloutEngine {
         ENGINE,
         'resumed',
         `controller (re)started: resuming ${r.state} rollout at wave ${r.wave}; re-issued ${resend.length} command(s)`,
+        gap,
       );
     }
   }

@@ -106,7 +106,10 @@ async function evidenceVerdicts(
 ): Promise<Verdict[]> {
   const ids = live.map((t) => t.deviceId);
   const frames = live.reduce((s, t) => s + t.frames, 0) + ids.reduce((s, d) => s + pendingFrames(d), 0);
-  const flagged = await store.flaggedEvents(ids, r.version);
+  let flagged = await store.flaggedEvents(ids, r.version);
+  // Flags raised while no engine counted frames (a leader died; engine.ts resume) would count without their frames.
+  for (const w of await store.uncountedWindows(r.id))
+    flagged -= await store.flaggedEvents(ids, r.version, w.from, w.to);
   const verdicts = [flagRateGate(r.baseline, { frames, flagged }, r.policy)];
   if (r.parentVersion) {
     const qa = rejectRateGate(await store.verdicts(r.version, ids), await store.verdicts(r.parentVersion), r.policy);

@@ -18,6 +18,17 @@ export interface LeaseRow {
   updatedAt: Date;
 }
 
+/** The holder before a takeover and its last renewal (or release): its singletons ran at most until a little after. */
+export interface PreviousHolder {
+  holder: string;
+  renewedAt: Date;
+}
+
+export interface AcquiredLease extends LeaseRow {
+  /** Set on the acquire that took the lease over from a holder; null on a renewal or the very first take. */
+  takenFrom: PreviousHolder | null;
+}
+
 export interface AcquireOptions {
   ttlMs: number;
   /** Take the lease even from a live holder (single-process SQLite: any other holder is a dead predecessor). */
@@ -46,29 +57,44 @@ export class LeasesStore {
    * Renews the lease when `holder` still holds it unexpired (same fence), or takes it over when it expired (fence + 1;
    * also a first take). Returns the row when `holder` holds it afterwards, null when another replica does.
    */
-  async acquire(name: string, holder: string, opts: AcquireOptions): Promise<LeaseRow | null> {
+  async acquire(name: string, holder: string, opts: AcquireOptions): Promise<AcquiredLease | null> {
     const now = await this.now();
     const expiresAt = new Date(now.getTime() + opts.ttlMs);
     const renewed = await this.db.lease.updateMany({
       where: { name, holder, expiresAt: { gt: now } },
       data: { expiresAt, updatedAt: now },
     });
-    if (renewed.count === 0 && !(await this.takeOver(name, holder, now, expiresAt, opts.preempt ?? false))) return null;
+    let takenFrom: PreviousHolder | null = null;
+    if (renewed.count === 0) {
+      const taken = await this.takeOver(name, holder, now, expiresAt, opts.preempt ?? false);
+      if (taken === false) return null;
+      takenFrom = taken;
+    }
     // What the database says now (another replica can only have taken it if the whole ttl passed meanwhile).
     const row = await this.get(name);
-    return row?.holder === holder ? row : null;
+    return row?.holder === holder ? { ...row, takenFrom } : null;
   }
 
-  /** Takes an expired (or, with preempt, any) lease with fence + 1, or creates it; false when another holds it. */
-  private async takeOver(name: string, holder: string, now: Date, expiresAt: Date, preempt: boolean): Promise<boolean> {
+  /**
+   * Takes an expired (or, with preempt, any) lease with fence + 1 and returns who held it, or creates it (null);
+   * false when another replica holds it.
+   */
+  private async takeOver(
+    name: string,
+    holder: string,
+    now: Date,
+    expiresAt: Date,
+    preempt: boolean,
+  ): Promise<PreviousHolder | null | false> {
+    const before = await this.get(name);
     const taken = await this.db.lease.updateMany({
       where: { name, ...(preempt ? {} : { expiresAt: { lte: now } }) },
       data: { holder, fence: { increment: 1 }, expiresAt, updatedAt: now },
     });
-    if (taken.count === 1) return true;
+    if (taken.count === 1) return before && { holder: before.holder, renewedAt: before.updatedAt };
     try {
       await this.db.lease.create({ data: { name, holder, fence: 1, expiresAt, updatedAt: now } });
-      return true;
+      return null;
     } catch (e) {
       // The row exists (live, another holder), or a concurrent first contender created it first.
       if (isUniqueViolation(e)) return false;

@@ -97,6 +97,16 @@ const asTarget = (t: DbTarget): TargetRow => ({
 });
 const asDecision = (d: DbDecision): DecisionRow => ({ ...d, details: parse<unknown>(d.details) });
 
+/** `{ uncounted: { from, to } }` (ISO strings) in a decision's details, as dates; null for anything else. */
+export function uncountedWindow(details: unknown): { from: Date; to: Date } | null {
+  if (typeof details !== 'object' || details === null || !('uncounted' in details)) return null;
+  const u = details.uncounted;
+  if (typeof u !== 'object' || u === null || !('from' in u) || !('to' in u)) return null;
+  const from = typeof u.from === 'string' ? new Date(u.from) : null;
+  const to = typeof u.to === 'string' ? new Date(u.to) : null;
+  return from && to && !isNaN(from.getTime()) && !isNaN(to.getTime()) ? { from, to } : null;
+}
+
 function targetData(p: TargetPatch): Omit<TargetPatch, 'report'> & { report?: string | null } {
   const { report, ...rest } = p;
   return report === undefined ? rest : { ...rest, report: json(report) };
@@ -171,6 +181,18 @@ export class RolloutStore {
 
   async decide(d: Omit<DecisionRow, 'id'>): Promise<void> {
     await this.db.rolloutDecision.create({ data: { ...d, details: json(d.details) } });
+  }
+
+  /**
+   * Windows in which no engine counted the rollout's frames (from a leader's last renewal to its successor's resume),
+   * as recorded in the details of the engine's `resumed` decisions.
+   */
+  async uncountedWindows(rolloutId: string): Promise<Array<{ from: Date; to: Date }>> {
+    const rows = await this.db.rolloutDecision.findMany({ where: { rolloutId, action: 'resumed', actor: 'engine' } });
+    return rows.flatMap((d) => {
+      const w = uncountedWindow(parse<unknown>(d.details));
+      return w ? [w] : [];
+    });
   }
 
   async decisions(rolloutId: string): Promise<DecisionRow[]> {

@@ -39,9 +39,11 @@ export function leaseStoreTests(t: T, withTwo: WithTwo): void {
       const first = await a.leases.acquire('controller', 'r1', LONG);
       assert.equal(first?.holder, 'r1');
       assert.equal(first?.fence, 1);
+      assert.equal(first?.takenFrom, null, 'a first take has no predecessor');
       await sleep(20);
       const renewed = await a.leases.acquire('controller', 'r1', LONG);
       assert.equal(renewed?.fence, 1);
+      assert.equal(renewed?.takenFrom, null);
       assert.ok(renewed!.expiresAt.getTime() > first!.expiresAt.getTime(), 'renewal moves the expiry');
       assert.equal(await a.leases.holds('controller', 'r1', 1), true);
       assert.equal(await a.leases.holds('controller', 'r1', 2), false, 'another fence is not held');
@@ -78,6 +80,11 @@ export function leaseStoreTests(t: T, withTwo: WithTwo): void {
       const taken = await b.leases.acquire('controller', 'rb', LONG);
       assert.equal(taken?.holder, 'rb');
       assert.equal(taken?.fence, 2, 'takeover raises the fence');
+      assert.deepEqual(
+        taken?.takenFrom,
+        { holder: 'ra', renewedAt: old!.updatedAt },
+        'the predecessor and its renewal',
+      );
       // The stale holder: its fenced check fails, it cannot renew, and its release does not free the new lease.
       assert.equal(await a.leases.holds('controller', 'ra', 1), false);
       assert.equal(await a.leases.acquire('controller', 'ra', LONG), null);
@@ -88,11 +95,13 @@ export function leaseStoreTests(t: T, withTwo: WithTwo): void {
 
   t('leases: release frees the lease at once; preempt takes even a live one (single-process SQLite)', async () => {
     await withTwo(async (a, b) => {
-      await a.leases.acquire('controller', 'ra', LONG);
+      const first = await a.leases.acquire('controller', 'ra', LONG);
       assert.equal(await a.leases.release('controller', 'ra', 1), true);
       assert.equal(await a.leases.holds('controller', 'ra', 1), false);
       const next = await b.leases.acquire('controller', 'rb', LONG);
       assert.equal(next?.fence, 2);
+      assert.equal(next?.takenFrom?.holder, 'ra');
+      assert.ok(next!.takenFrom!.renewedAt.getTime() >= first!.updatedAt.getTime(), 'released after its last renewal');
       const pre = await a.leases.acquire('controller', 'ra', { ...LONG, preempt: true });
       assert.equal(pre?.holder, 'ra');
       assert.equal(pre?.fence, 3);
@@ -113,6 +122,20 @@ export function leaseStoreTests(t: T, withTwo: WithTwo): void {
       for (const [i, d] of devices.entries())
         assert.equal(Number(wins[2 * i]) + Number(wins[2 * i + 1]), 1, `${d} commanded exactly once`);
       assert.ok((await b.rollouts.targets('ro-f')).every((x) => x.state === 'sent'));
+    });
+  });
+
+  t("uncounted windows: only the engine's resumed decisions with a window count", async () => {
+    await withTwo(async (a) => {
+      await pendingWave(a, 1);
+      const w = { from: new Date(T0 + 10_000), to: new Date(T0 + 20_000) };
+      const decide = (actor: string, action: string, details: unknown) =>
+        a.rollouts.decide({ rolloutId: 'ro-f', at: new Date(T0 + 30_000), actor, action, reason: 'r', details });
+      await decide('engine', 'resumed', { uncounted: { from: w.from.toISOString(), to: w.to.toISOString() } });
+      await decide('engine', 'resumed', null); // a first start: nothing to leave out
+      await decide('admin-1', 'resumed', { uncounted: { from: 'x', to: 'y' } }); // an admin's resume
+      await decide('engine', 'gates-passed', { uncounted: { from: w.from.toISOString(), to: w.to.toISOString() } });
+      assert.deepEqual(await a.rollouts.uncountedWindows('ro-f'), [w]);
     });
   });
 
