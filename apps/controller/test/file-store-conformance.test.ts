@@ -56,7 +56,7 @@ test('disk file store: path is generated from the hash and no temp files remain'
   assert.deepEqual(allFiles(root), [join(root, 'blobs', ref.slice(0, 2), ref.slice(2, 4), ref)]);
 });
 
-test('s3 file store: a blob above the threshold goes up in parts, a small one in one PUT, keys fan out', async () => {
+test('s3 file store: a blob above the threshold goes up in parts (HEAD first), a small one in one PUT, keys fan out', async () => {
   const store = s3Store({ prefix: 'multi/' });
   const bigBlob = Buffer.alloc(11 * MiB, 3);
   const before = s3.requests.length;
@@ -73,18 +73,21 @@ test('s3 file store: a blob above the threshold goes up in parts, a small one in
     seen.some((r) => r.startsWith(`POST ${key}?uploadId=`)),
     'CompleteMultipartUpload',
   );
+  const smallBlob = Buffer.alloc(5 * MiB, 4); // at the threshold: one PUT, no HEAD before it
+  const onePut = [`PUT /${s3.bucket}/${objectKey('multi/', refOf(smallBlob))}?x-id=PutObject`];
   const at = s3.requests.length;
-  const small = await store.put(Buffer.alloc(5 * MiB, 4)); // at the threshold: one PUT
-  assert.deepEqual(
-    s3.requests.slice(at).filter((r) => r.startsWith('PUT ')),
-    [`PUT /${s3.bucket}/${objectKey('multi/', small)}?x-id=PutObject`],
-  );
+  await store.put(smallBlob);
+  assert.deepEqual(s3.requests.slice(at), onePut);
+  const smallAgain = s3.requests.length;
+  await store.put(smallBlob);
+  assert.deepEqual(s3.requests.slice(smallAgain), onePut, 'a small blob is re-put (same bytes), not HEADed first');
+  assert.deepEqual(await store.get(refOf(smallBlob)), smallBlob);
   const again = s3.requests.length;
   assert.equal(await store.put(bigBlob), ref);
   assert.deepEqual(
     s3.requests.slice(again).map((r) => r.split(' ')[0]),
     ['HEAD'],
-    'an idempotent put is one HEAD',
+    'an idempotent multipart-sized put is one HEAD',
   );
 });
 

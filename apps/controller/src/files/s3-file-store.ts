@@ -1,11 +1,11 @@
 /**
  * FileStore on an S3-compatible bucket (AWS S3, MinIO, Ceph RGW), so several controller replicas share one blob
  * store. Same contract as the disk store: content-addressed keys generated from a validated sha256 reference,
- * idempotent put (HEAD first; concurrent puts of the same content write identical bytes to the same key), coded
- * errors. Integrity: a full read is hashed and must equal its reference (LW_CTRL_BLOB_CORRUPT) — checked here
- * rather than with S3's ChecksumSHA256 header because every S3 implementation serves plain GETs while not all of
- * them (older Ceph RGW, MinIO) understand the flexible-checksum headers, and a check on read also catches
- * corruption at rest. Ranged reads cannot be checked piecewise; agents verify the whole package's sha256.
+ * idempotent put (a HEAD first only for multipart-sized blobs; concurrent or repeated puts of the same content
+ * write identical bytes to the same key), coded errors. Integrity: a full read is hashed and must equal its
+ * reference (LW_CTRL_BLOB_CORRUPT) — checked here rather than with S3's ChecksumSHA256 header because every S3
+ * implementation serves plain GETs while not all of them (older Ceph RGW, MinIO) understand the flexible-checksum
+ * headers, and a check on read also catches corruption at rest. Ranged reads cannot be checked piecewise; agents verify the whole package's sha256.
  */
 import {
   DeleteObjectCommand,
@@ -59,10 +59,13 @@ export class S3FileStore implements FileStore {
   async put(bytes: Uint8Array): Promise<string> {
     const ref = refOf(bytes);
     const key = this.key(ref);
-    if (await this.has(ref)) return ref;
     const { bucket, multipartThresholdBytes, partSizeBytes } = this.config;
+    const multipart = bytes.length > multipartThresholdBytes;
+    // A HEAD first only where it can save an upload worth a round trip: re-putting a small blob writes identical
+    // bytes to the same key (idempotent), and the extra HEAD per event blob was most of ingest's S3 time.
+    if (multipart && (await this.has(ref))) return ref;
     try {
-      if (bytes.length > multipartThresholdBytes) {
+      if (multipart) {
         await multipartUpload({ client: this.client, bucket, key }, bytes, partSizeBytes);
       } else {
         await this.client.send(
