@@ -1,7 +1,8 @@
 /**
  * One handler per agent→controller message kind. Each receives an already-decoded, schema-checked message whose
  * device/camera agree with the topic (protocol's fromPublication). Handlers throw ControllerError for coded
- * rejections; the ingest loop logs and counts them.
+ * rejections; the ingest loop logs and counts them. An event has a second, concurrent part (prepareEvent) that
+ * ingest starts on receipt; its handler is the serial rest.
  */
 import { randomUUID } from 'node:crypto';
 import type { MessageOf, ParsedTopic } from '@linewatch/protocol';
@@ -11,6 +12,7 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { AckBatcher } from './ack-batcher.js';
 import type { ScoreAggregator } from './aggregator.js';
+import type { BlobWriter } from './blob-writer.js';
 import type { NormalSampleRow, SamplesStore } from '../store/samples-store.js';
 
 export interface HandlerDeps {
@@ -19,6 +21,7 @@ export interface HandlerDeps {
   scores: ScoreAggregator;
   acks: AckBatcher;
   samples: SamplesStore;
+  blobs: BlobWriter;
 }
 
 export type Outcome = 'ok' | 'duplicate' | 'ignored';
@@ -68,13 +71,65 @@ function frameRow(
   };
 }
 
-export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
-  if (m.sampled) return handleSample(deps, topic, m);
+/** An event's checks done and blobs stored: what its serial step needs to write the row. */
+interface PreparedEvent {
+  device: { id: string; line: string };
+  frame: { width: number; height: number };
+  frameRef: string;
+  /** null for a sampled normal frame (its map is not kept). */
+  mapRef: string | null;
+}
+
+export interface PendingEvent {
+  ready: Promise<PreparedEvent>;
+  /** Unpins the event's blobs (blob-writer.ts); called once its serial step is over, whatever the outcome. */
+  release: () => void;
+}
+
+/**
+ * The part of an event that need not wait for the serial queue, started on receipt: device check, frame check and
+ * blob writes (concurrently with other events', bounded by ingest.blobConcurrency). Blobs first, the row later in
+ * handleEvent: a crash or failed row in between leaves only an orphan blob, and no ack, so the agent resends.
+ */
+export function prepareEvent(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): PendingEvent {
+  const release = deps.blobs.pin(m.sampled ? [m.jpeg] : [m.jpeg, m.anomalyMap]);
+  const ready = (async (): Promise<PreparedEvent> => {
+    const device = await knownDevice(deps.ctx, topic);
+    const frame = await frameInfo(deps.ctx, m.jpeg);
+    const [frameRef, mapRef] = await Promise.all([
+      deps.blobs.put(m.jpeg),
+      m.sampled ? null : deps.blobs.put(m.anomalyMap),
+    ]);
+    return { device, frame, frameRef, mapRef };
+  })();
+  // handleEvent awaits (and so reports) a failure; until the queue reaches it, it must not count as unhandled.
+  ready.catch(() => undefined);
+  return { ready, release };
+}
+
+/** The serial step of an event: row committed (or found committed), then acked. */
+export async function handleEvent(
+  deps: HandlerDeps,
+  topic: ParsedTopic,
+  m: MessageOf<'event'>,
+  pending: PendingEvent,
+): Promise<Outcome> {
+  try {
+    const prepared = await pending.ready;
+    return m.sampled ? await handleSample(deps, topic, m, prepared) : await handleFlagged(deps, topic, m, prepared);
+  } finally {
+    pending.release();
+  }
+}
+
+async function handleFlagged(
+  deps: HandlerDeps,
+  topic: ParsedTopic,
+  m: MessageOf<'event'>,
+  { device, frame, frameRef, mapRef }: PreparedEvent,
+): Promise<Outcome> {
   const { ctx } = deps;
-  const device = await knownDevice(ctx, topic);
-  const frame = await frameInfo(ctx, m.jpeg);
-  // Blobs first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
-  const [frameRef, mapRef] = await Promise.all([ctx.files.put(m.jpeg), ctx.files.put(m.anomalyMap)]);
+  if (mapRef === null) throw ctrlError('LW_CTRL_INTERNAL', 'flagged event prepared without its anomaly map');
   const { created } = await ctx.store.events.insertOnce({ ...frameRow(ctx, device, m, frame, frameRef), mapRef });
   if (created) deps.scores.addFlagged(device.id, m.camera, m.ts);
   // Ack only after the insert committed (or was found committed): the agent may now delete it from its outbox.
@@ -88,18 +143,21 @@ export async function handleEvent(deps: HandlerDeps, topic: ParsedTopic, m: Mess
  * queue, label stats and flag counts. Same durability contract as an event: row committed (or found) → ack. The
  * anomaly map is not kept (a normal frame's map carries nothing to train on).
  */
-async function handleSample(deps: HandlerDeps, topic: ParsedTopic, m: MessageOf<'event'>): Promise<Outcome> {
+async function handleSample(
+  deps: HandlerDeps,
+  topic: ParsedTopic,
+  m: MessageOf<'event'>,
+  { device, frame, frameRef }: PreparedEvent,
+): Promise<Outcome> {
   const { ctx } = deps;
-  const device = await knownDevice(ctx, topic);
-  const frame = await frameInfo(ctx, m.jpeg);
-  const frameRef = await ctx.files.put(m.jpeg);
   const { created } = await deps.samples.insertOnce(frameRow(ctx, device, m, frame, frameRef));
   deps.acks.add({ site: topic.site, line: topic.line, device: topic.device }, m.eventId);
   if (created) {
     // Retention after the ack is queued: a failed prune must not cost the agent a redelivery.
     try {
       const orphans = await deps.samples.prune(device.line, m.camera, ctx.config.ingest.maxNormalSamples);
-      for (const ref of orphans) await ctx.files.delete(ref);
+      // Through the blob writer: a ref pinned by a pending event (same frame bytes) is kept.
+      for (const ref of orphans) await deps.blobs.delete(ref);
     } catch (err) {
       ctx.log.warn(
         { err, code: 'LW_CTRL_INGEST_STORE_FAILED', line: device.line, camera: m.camera },

@@ -2,7 +2,9 @@
  * MQTT ingest: subscribes to every agent→controller kind (filters from the protocol), decodes and validates each
  * message, and dispatches it to its handler. Never throws out of a delivery: invalid input is logged with a coded
  * reason and counted. Messages that touch the database run one at a time on a bounded queue (per-device order is
- * kept, e.g. birth before death); scores are folded in memory synchronously.
+ * kept, e.g. birth before death); scores are folded in memory synchronously. An event's blob writes start on
+ * receipt, outside the queue (blob-writer.ts): with an S3 store they were most of each event's serial time; its row
+ * commit and ack still happen in queue order.
  */
 import {
   controllerSubscriptions,
@@ -17,6 +19,7 @@ import { isControllerError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { AckBatcher } from './ack-batcher.js';
 import { ScoreAggregator } from './aggregator.js';
+import { BlobWriter } from './blob-writer.js';
 import {
   handleBirth,
   handleDeath,
@@ -25,6 +28,7 @@ import {
   handleModelReport,
   handleScore,
   handleStatus,
+  prepareEvent,
   type HandlerDeps,
   type Outcome,
 } from './handlers.js';
@@ -47,7 +51,8 @@ export class Ingest {
   ) {
     this.scores = new ScoreAggregator(ctx.store.scores);
     this.acks = new AckBatcher(ctx, bus, ctx.config.ingest.ackMaxDelayMs);
-    this.deps = { ctx, bus, scores: this.scores, acks: this.acks, samples: ctx.store.samples };
+    const blobs = new BlobWriter(ctx.files, ctx.config.ingest.blobConcurrency);
+    this.deps = { ctx, bus, scores: this.scores, acks: this.acks, samples: ctx.store.samples, blobs };
     metrics.probes.acksPending = () => this.acks.pending;
   }
 
@@ -129,8 +134,9 @@ export class Ingest {
     }
     this.depth += 1;
     this.metrics.ingestQueueDepth.set(this.depth);
+    const step = this.serialStep(msg);
     this.chain = this.chain
-      .then(() => this.dispatch(msg))
+      .then(step)
       .then(
         (outcome) => this.count(msg.kind, outcome),
         (err: unknown) => this.reject(msg.kind, topic, err),
@@ -143,25 +149,28 @@ export class Ingest {
       });
   }
 
-  private dispatch(r: Received): Promise<Outcome> | Outcome {
+  /** The message's handler, to run in queue order. An event's concurrent part (its blob writes) starts here. */
+  private serialStep(r: Received): () => Promise<Outcome> | Outcome {
     switch (r.kind) {
-      case 'event':
-        return handleEvent(this.deps, r.topic, r.message);
+      case 'event': {
+        const pending = prepareEvent(this.deps, r.topic, r.message);
+        return () => handleEvent(this.deps, r.topic, r.message, pending);
+      }
       case 'birth':
-        return handleBirth(this.deps, r.topic, r.message);
+        return () => handleBirth(this.deps, r.topic, r.message);
       case 'death':
-        return handleDeath(this.deps, r.topic, r.message);
+        return () => handleDeath(this.deps, r.topic, r.message);
       case 'status':
-        return handleStatus(this.deps, r.topic, r.message);
+        return () => handleStatus(this.deps, r.topic, r.message);
       case 'health':
-        return handleHealth(this.deps, r.topic, r.message);
+        return () => handleHealth(this.deps, r.topic, r.message);
       case 'modelReport':
-        return handleModelReport(this.deps, r.topic, r.message);
+        return () => handleModelReport(this.deps, r.topic, r.message);
       case 'score':
-        return handleScore(this.deps, r.topic, r.message);
+        return () => handleScore(this.deps, r.topic, r.message);
       default:
         // controller→agent kinds never reach us (not subscribed); ignore defensively.
-        return 'ignored';
+        return () => 'ignored';
     }
   }
 
