@@ -46,7 +46,8 @@ export class BlobWriter {
   /** Stores the blob (at most `concurrency` puts at once); resolves to its ref. */
   async put(bytes: Uint8Array): Promise<string> {
     // A delete of this ref started before the pin: let it finish, or the put could land before the delete does.
-    await this.deleting.get(refOf(bytes));
+    // (Deletes are rare — sample prunes — so the common case skips hashing the blob once more.)
+    if (this.deleting.size > 0) await this.deleting.get(refOf(bytes));
     await this.slot();
     try {
       return await this.files.put(bytes);
