@@ -25,7 +25,8 @@ type ModelName =
   | 'rolloutTarget'
   | 'rolloutDecision'
   | 'enrollmentToken'
-  | 'lease';
+  | 'lease'
+  | 'rolloutCommand';
 type Op =
   | 'create'
   | 'createMany'

@@ -6,6 +6,7 @@ import { EventsStore } from './events-store.js';
 import { JobsStore } from './jobs-store.js';
 import { LeasesStore, type DbNow } from './leases-store.js';
 import { RegistryStore } from './registry-store.js';
+import { RolloutCommandsStore } from './rollout-commands-store.js';
 import { RolloutStore } from './rollout-store.js';
 import { SamplesStore } from './samples-store.js';
 import { ScoresStore } from './scores-store.js';
@@ -25,6 +26,7 @@ export class PrismaStore implements Store {
   readonly registry: RegistryStore;
   readonly rollouts: RolloutStore;
   readonly leases: LeasesStore;
+  readonly rolloutCommands: RolloutCommandsStore;
 
   constructor(
     readonly provider: 'sqlite' | 'postgresql',
@@ -44,6 +46,7 @@ export class PrismaStore implements Store {
     this.registry = new RegistryStore(db);
     this.rollouts = new RolloutStore(db);
     this.leases = new LeasesStore(db, dbNow);
+    this.rolloutCommands = new RolloutCommandsStore(db, dbNow);
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,7 @@ import type { EventsStore } from './events-store.js';
 import type { JobsStore } from './jobs-store.js';
 import type { LeasesStore } from './leases-store.js';
 import type { RegistryStore } from './registry-store.js';
+import type { RolloutCommandsStore } from './rollout-commands-store.js';
 import type { RolloutStore } from './rollout-store.js';
 import type { SamplesStore } from './samples-store.js';
 import type { ScoresStore } from './scores-store.js';
@@ -38,6 +39,8 @@ export interface Store {
   readonly rollouts: RolloutStore;
   /** Leader leases of controller replicas (src/cluster/). */
   readonly leases: LeasesStore;
+  /** Rollout actions a replica that does not lead hands to the leader's engine (src/rollouts/commands.ts). */
+  readonly rolloutCommands: RolloutCommandsStore;
   /** Readiness: one trivial round trip (`SELECT 1`); throws when the database cannot answer now. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ import type { Store } from '../../src/store/store.js';
 import type { EventRow, NewEvent } from '../../src/store/types.js';
 import { enrollmentStoreTests } from './store-suite-enrollment.js';
 import { leaseStoreTests } from './store-suite-leases.js';
+import { rolloutCommandTests } from './store-suite-commands.js';
 
 export interface Backend {
   /** A fresh empty database, migrated. `reopen` opens the same database again (runs the migrator again). */
@@ -346,7 +347,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
     });
   });
   enrollmentStoreTests(t, withStore);
-  leaseStoreTests(t, async (fn) => {
+  const withTwo = async (fn: (a: Store, b: Store) => Promise<void>): Promise<void> => {
     const db = await backend()!.fresh();
     const other = await db.reopen();
     try {
@@ -355,5 +356,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
       await other.close();
       await db.store.close();
     }
-  });
+  };
+  leaseStoreTests(t, withTwo);
+  rolloutCommandTests(t, withTwo);
 }
