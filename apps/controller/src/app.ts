@@ -53,6 +53,7 @@ import { registryModels } from './jobs/registry-models.js';
 import { Registry } from './registry/registry.js';
 import { DownloadTokens } from './registry/download-token.js';
 import { registerRegistryRoutes } from './registry/routes.js';
+import { commandRunner, rolloutActions } from './rollouts/commands.js';
 import { RolloutEngine } from './rollouts/engine.js';
 import { registerRolloutRoutes } from './rollouts/routes.js';
 import { externalBrokerTls, loadServerTls, type ServerTls } from './tls.js';
@@ -134,7 +135,8 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     const presign = packagePresigner(config, files);
     const tokens = new DownloadTokens(config.registry.urlSecret, config.registry.urlTtlS, ctx.clock, presign);
     const uncountedSince = () => cluster.takenFrom?.renewedAt ?? null;
-    const s = { metrics, registry, tokens, singletons, fence: () => cluster.assertLeader(), uncountedSince };
+    const fence = () => cluster.assertLeader();
+    const s = { metrics, registry, tokens, singletons, fence, uncountedSince, cluster };
     const mqtt = await startMqtt(app, ctx, running, { ...s, serverTls });
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { ...s, mqtt, jobModels: opts.jobModels });
@@ -204,6 +206,8 @@ interface Services {
   fence: () => Promise<void>;
   /** After a takeover: the previous leader's last renewal (its engine counted frames at most until about then). */
   uncountedSince: () => Date | null;
+  /** Whether this replica leads now, and its id (rollout actions: commands.ts). */
+  cluster: Pick<Cluster, 'isLeader' | 'replicaId'>;
 }
 
 /** The leader lease and its singletons; the singletons stop (and the lease is released) before anything closes. */
@@ -273,6 +277,8 @@ async function startRollouts(
   const converge = new LineConvergence(ctx, engineBus, s.registry, s.tokens, () => agentBaseUrl(app, config), s.fence);
   s.singletons.add({ name: 'rollouts', start: () => rollouts.start(), stop: () => rollouts.stop() });
   s.singletons.add({ name: 'line-convergence', start: () => converge.start(), stop: () => converge.stop() });
+  // Rollout actions other replicas took (handed over through the database), applied by this engine while it leads.
+  s.singletons.add(commandRunner(ctx, rollouts, s.cluster.replicaId));
   return rollouts;
 }
 
@@ -315,8 +321,9 @@ async function registerRoutes(
   const jobs = await registerJobs(app, ctx, s.jobModels ?? registryModels(ctx, s.registry), { startPolicy: false });
   // Job-lease expiry runs in the policy's tick: one replica at a time.
   s.singletons.add({ name: 'training-policy', start: () => jobs.policy.start(), stop: () => jobs.policy.stop() });
-  await registerRegistryRoutes(app, ctx, s.registry, s.tokens, rollouts);
-  registerRolloutRoutes(app, ctx, s.registry, rollouts, ctx.store.rollouts);
+  const actions = rolloutActions(ctx, rollouts, () => s.cluster.isLeader);
+  await registerRegistryRoutes(app, ctx, s.registry, s.tokens, actions);
+  registerRolloutRoutes(app, ctx, s.registry, actions, ctx.store.rollouts);
   await registerUi(app);
   return jobs;
 }

@@ -3,11 +3,14 @@
  * leads; a signed-in session and its CSRF token work on either replica; when the leader dies without releasing its
  * lease (halt: renewals and singletons stop, as with kill -9) the other replica takes over within ttl + renew with
  * a higher fence, and — with a shared Mosquitto — its rollout engine resumes the running rollout from the database.
+ * Rollout actions work on either replica: a follower hands them to the leader's engine through the database and
+ * answers what the leader would (the rollout, or the same coded error); with no leader, 503 and never applied later.
  * Short ttl/renew keep the test quick; the bounds scale with them.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { performance } from 'node:perf_hooks';
+import type { RolloutDetailBody } from '@linewatch/protocol/http';
 import type { App } from '../src/app.js';
 import { isControllerError } from '../src/errors.js';
 import { openPostgresStore } from '../src/store/open-postgres.js';
@@ -86,6 +89,33 @@ test(
   },
 );
 
+/** The newest rollout command: what was asked of the leader through the database, and who applied it. */
+async function lastCommand(store: Store) {
+  const [c] = await store.rolloutCommands.recent(1);
+  return c && { kind: c.command.kind, state: c.state, appliedBy: c.appliedBy, rolloutId: c.rolloutId };
+}
+
+/** The leader's answer to a POST and the follower's (relayed through the database) are the same coded error. */
+async function sameAnswer(
+  leader: App,
+  follower: App,
+  headers: Record<string, string>,
+  url: string,
+  status: number,
+  code: string,
+): Promise<void> {
+  const [direct, relayed] = [
+    await leader.inject({ method: 'POST', url, headers, payload: {} }),
+    await follower.inject({ method: 'POST', url, headers, payload: {} }),
+  ];
+  assert.equal(direct.statusCode, status, direct.body);
+  assert.equal(relayed.statusCode, status, relayed.body);
+  const pick = (b: { code: string; message: string }) => ({ code: b.code, message: b.message });
+  assert.deepEqual(pick(relayed.json()), pick(direct.json()));
+  assert.equal(relayed.json<{ code: string }>().code, code);
+  assert.equal((await lastCommand(follower.ctx.store))?.appliedBy, leader.cluster.replicaId, 'the leader applied it');
+}
+
 const ROLLOUT_POLICY = {
   canaryDevices: 1,
   wavePercent: 100,
@@ -98,7 +128,7 @@ const ROLLOUT_POLICY = {
 };
 
 test(
-  'postgresql + mosquitto: the new leader resumes a running rollout; the deposed replica refuses rollout actions',
+  'postgresql + mosquitto: rollout actions on either replica, applied by the leader; the new leader resumes the rollout',
   { skip: !available ? PG_SKIP_REASON : MOSQUITTO ? false : MOSQUITTO_SKIP, timeout: 150_000 },
   async () => {
     const mosq = (await startMosquitto())!;
@@ -128,13 +158,20 @@ test(
         assert.equal(b.app.cluster.isLeader, false);
         await f.addCandidate('v2', 2, {});
         await new Promise((r) => setTimeout(r, 1500));
+        // Approved through the follower: the leader's engine plans and starts the rollout.
         const approve = { method: 'POST' as const, url: '/api/models/v2/approve', headers: f.admin.headers };
-        const onFollower = await b.app.inject({ ...approve, payload: { policy: ROLLOUT_POLICY } });
-        assert.equal(onFollower.statusCode, 503, onFollower.body);
-        assert.equal(onFollower.json<{ code: string }>().code, 'LW_CTRL_NOT_LEADER');
-        const res = await f.app.inject({ ...approve, payload: { policy: ROLLOUT_POLICY } });
+        const res = await b.app.inject({ ...approve, payload: { policy: ROLLOUT_POLICY } });
         assert.equal(res.statusCode, 200, res.body);
         const id = res.json<{ rolloutId: string }>().rolloutId;
+        assert.deepEqual(await lastCommand(stores[1]!), {
+          kind: 'create',
+          state: 'done',
+          appliedBy: 'a',
+          rolloutId: id,
+        });
+        // A refused action answers the same on either replica: the follower relays the leader's coded error.
+        await sameAnswer(f.app, b.app, f.admin.headers, `/api/rollouts/${id}/resume`, 409, 'LW_CTRL_ROLLOUT_STATE');
+        await sameAnswer(f.app, b.app, f.admin.headers, '/api/rollouts/no-such/pause', 404, 'LW_CTRL_NOT_FOUND');
         await untilRollout(f, id, (x) => x.decisions.some((d) => d.action === 'wave-live'), 30_000, 'canary live');
         const canary = f.agents.filter((ag) => ag.received.some((m) => m.rolloutId === id));
         assert.equal(canary.length, 1, 'one canary device was commanded');
@@ -162,12 +199,46 @@ test(
           1,
           'the live canary is not commanded again',
         );
-        const pause = { method: 'POST' as const, url: `/api/rollouts/${id}/pause`, headers: f.admin.headers };
-        const refused = await f.app.inject({ ...pause, payload: {} });
-        assert.equal(refused.json<{ code: string }>().code, 'LW_CTRL_NOT_LEADER', refused.body);
-        const paused = await b.app.inject({ ...pause, payload: {} });
+        // The deposed replica (A, halted) still takes rollout actions: B's engine applies them.
+        const act = (app: App, action: string) =>
+          app.inject({ method: 'POST', url: `/api/rollouts/${id}/${action}`, headers: f.admin.headers, payload: {} });
+        const paused = await act(f.app, 'pause');
         assert.equal(paused.statusCode, 200, paused.body);
-        assert.equal((await f.rollout(id)).rollout.state, 'paused');
+        assert.equal(paused.json<RolloutDetailBody>().rollout.state, 'paused');
+        assert.deepEqual(await lastCommand(stores[0]!), {
+          kind: 'pause',
+          state: 'done',
+          appliedBy: 'b',
+          rolloutId: id,
+        });
+        assert.ok((await f.rollout(id)).decisions.some((d) => d.action === 'paused' && d.actor === 'admin'));
+
+        // Nobody leads (B halted too): the action waits for a leader, answers 503, and is not applied later.
+        await b.app.cluster.halt();
+        const t0 = performance.now();
+        const orphan = await act(f.app, 'resume');
+        const waitedMs = performance.now() - t0;
+        assert.equal(orphan.statusCode, 503, orphan.body);
+        assert.equal(orphan.json<{ code: string }>().code, 'LW_CTRL_NOT_LEADER');
+        assert.match(orphan.json<{ message: string }>().message, /no leader replica took the rollout resume/);
+        assert.ok(waitedMs >= TTL + RENEW, `gave up after ${waitedMs.toFixed(0)} ms: sooner than a takeover takes`);
+        const expired = await lastCommand(stores[0]!);
+        assert.deepEqual(expired, { kind: 'resume', state: 'failed', appliedBy: null, rolloutId: null });
+        await b.app.cluster.start();
+        await waitFor(() => b.app.cluster.isLeader, 10_000, 'B leading again');
+        await new Promise((r) => setTimeout(r, 1000)); // many engine ticks and command drains
+        assert.equal((await f.rollout(id)).rollout.state, 'paused', 'the expired resume was not applied');
+        assert.equal((await lastCommand(stores[1]!))?.state, 'failed');
+
+        const aborted = await act(f.app, 'abort');
+        assert.equal(aborted.statusCode, 200, aborted.body);
+        assert.equal(aborted.json<RolloutDetailBody>().rollout.state, 'aborted');
+        assert.deepEqual(await lastCommand(stores[1]!), {
+          kind: 'abort',
+          state: 'done',
+          appliedBy: 'b',
+          rolloutId: id,
+        });
       } finally {
         await b.app.close();
         await f.close();

@@ -15,7 +15,7 @@ import type { Ctx } from '../context.js';
 import { ctrlError, isControllerError } from '../errors.js';
 import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth, resolveSession, visibleLines } from '../auth/guard.js';
-import type { RolloutEngine } from '../rollouts/engine.js';
+import type { RolloutActions } from '../rollouts/commands.js';
 import type { DownloadTokens } from './download-token.js';
 import { readManifestVersion } from './manifest-version.js';
 import { parseRange, type RangeResult } from './range.js';
@@ -29,7 +29,7 @@ export async function registerRegistryRoutes(
   ctx: Ctx,
   registry: Registry,
   tokens: DownloadTokens,
-  engine: RolloutEngine | null,
+  rollouts: RolloutActions,
 ): Promise<void> {
   app.route({
     ...ListModelsRoute,
@@ -50,7 +50,7 @@ export async function registerRegistryRoutes(
     ...GetModelRoute,
     handler: async (req) => modelView(await visibleModel(registry, req, req.params.version)),
   });
-  approveRoute(app, registry, engine);
+  approveRoute(app, registry, rollouts);
   await uploadRoute(app, ctx, registry);
   downloadRoute(app, ctx, registry, tokens);
 }
@@ -64,7 +64,7 @@ async function visibleModel(registry: Registry, req: FastifyRequest, version: st
   return m;
 }
 
-function approveRoute(app: TypedApp, registry: Registry, engine: RolloutEngine | null): void {
+function approveRoute(app: TypedApp, registry: Registry, rollouts: RolloutActions): void {
   app.route({
     ...ApproveModelRoute,
     config: { access: 'admin' },
@@ -75,9 +75,8 @@ function approveRoute(app: TypedApp, registry: Registry, engine: RolloutEngine |
       let model = await registry.approve(version, user.id);
       let rolloutId: string | null = null;
       if (body.startRollout !== false) {
-        if (!engine)
-          throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
-        rolloutId = (await engine.create(version, body.line, user.id, body.policy ?? {})).id;
+        // On any replica: the leader's engine plans and starts it (commands.ts).
+        rolloutId = await rollouts.create(version, body.line, user.id, body.policy ?? {});
         model = (await registry.get(version))!;
       }
       req.log.info({ version, rolloutId, by: user.id }, 'model version approved');

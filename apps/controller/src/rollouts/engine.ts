@@ -6,8 +6,9 @@
  * serial queue: ticks, reports and admin actions never interleave.
  *
  * Only the leader replica's engine runs (cluster/; started on election, stopped when the lease is lost); a stopped
- * one drops messages and refuses admin actions (LW_CTRL_NOT_LEADER). Commands are fenced: a target's state moves
- * by a conditional update, and the publisher checks the lease before each desiredModel.
+ * one drops messages and refuses admin actions (LW_CTRL_NOT_LEADER) — other replicas hand them to the leader
+ * through the database (commands.ts). Device commands are fenced: a target's state moves by a conditional update,
+ * and the publisher checks the lease before each desiredModel.
  */
 import { kindFilter, type ModelReportMessage } from '@linewatch/protocol';
 import type { Bus } from '../broker/bus.js';
@@ -37,7 +38,7 @@ export interface EngineOptions {
 
 const ENGINE = 'engine';
 
-/** Admin actions run on the leader's serial queue only; another replica refuses them (the client retries). */
+/** Admin actions run on the leader's serial queue only; other replicas hand them over (commands.ts). */
 function assertLeading(stopped: boolean): void {
   if (stopped)
     throw ctrlError('LW_CTRL_NOT_LEADER', 'rollout actions run on the leader replica; this one does not lead');

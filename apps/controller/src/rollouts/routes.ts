@@ -20,7 +20,7 @@ import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth } from '../auth/guard.js';
 import type { Registry } from '../registry/registry.js';
 import type { RolloutRow, RolloutStore } from '../store/rollout-store.js';
-import type { RolloutEngine } from './engine.js';
+import type { RolloutActions } from './commands.js';
 import { checkOverrides, effectivePolicy } from './policy.js';
 
 function rolloutView(r: RolloutRow, counts: Record<string, number>): RolloutBody {
@@ -89,15 +89,11 @@ export function registerRolloutRoutes(
   app: TypedApp,
   ctx: Ctx,
   registry: Registry,
-  engine: RolloutEngine | null,
+  rollouts: RolloutActions,
   store: RolloutStore,
 ): void {
   readRoutes(app, ctx, store);
-  actionRoutes(app, ctx, store, () => {
-    if (!engine)
-      throw ctrlError('LW_CTRL_ROLLOUT_STATE', 'the rollout engine is not running (MQTT or rollouts disabled)');
-    return engine;
-  });
+  actionRoutes(app, ctx, store, rollouts);
   policyRoutes(app, ctx, registry);
 }
 
@@ -127,16 +123,17 @@ function readRoutes(app: TypedApp, ctx: Ctx, store: RolloutStore): void {
   });
 }
 
-function actionRoutes(app: TypedApp, ctx: Ctx, store: RolloutStore, needEngine: () => RolloutEngine): void {
+/** Served by every replica: the leader's engine applies the action (directly, or handed over: commands.ts). */
+function actionRoutes(app: TypedApp, ctx: Ctx, store: RolloutStore, rollouts: RolloutActions): void {
   app.route({
     ...StartRolloutRoute,
     config: { access: 'admin' },
     handler: async (req, reply) => {
       const { user } = requireAuth(req);
       const body = req.body;
-      const r = await needEngine().create(body.version, body.line, user.id, body.policy ?? {});
+      const id = await rollouts.create(body.version, body.line, user.id, body.policy ?? {});
       reply.code(201);
-      return rolloutDetail(ctx, store, r.id);
+      return rolloutDetail(ctx, store, id);
     },
   });
   app.route({
@@ -145,7 +142,7 @@ function actionRoutes(app: TypedApp, ctx: Ctx, store: RolloutStore, needEngine: 
     handler: async (req) => {
       const { user } = requireAuth(req);
       const { id, action } = req.params;
-      await needEngine().action(id, action, user.id, req.body.reason);
+      await rollouts.act(id, action, user.id, req.body.reason ?? null);
       return rolloutDetail(ctx, store, id);
     },
   });

@@ -79,6 +79,15 @@ export class RolloutCommandsStore {
     return r && toRow(r);
   }
 
+  /** The newest commands first (what was asked of the leader lately, and by whom it was applied). */
+  async recent(limit = 50): Promise<RolloutCommandRow[]> {
+    const rows = await this.db.rolloutCommand.findMany({
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take: limit,
+    });
+    return rows.map(toRow);
+  }
+
   /** Pending commands younger than `maxAgeMs`, oldest first (the order the clicks were made in). */
   async pending(maxAgeMs: number, limit = 100): Promise<RolloutCommandRow[]> {
     const rows = await this.db.rolloutCommand.findMany({

@@ -42,6 +42,10 @@ export function rolloutCommandTests(t: T, withTwo: WithTwo): void {
       assert.equal(done?.rolloutId, 'ro-1');
       assert.ok(done?.doneAt instanceof Date);
       assert.equal(await b.rolloutCommands.finish('c1', 'rb', ok('ro-1')), false, 'done once');
+      const recent = await b.rolloutCommands.recent(10);
+      assert.deepEqual(recent.map((c) => c.id).sort(), ['c1', 'c2', 'c3']);
+      assert.equal(recent.find((c) => c.id === 'c1')?.appliedBy, 'rb');
+      assert.equal((await b.rolloutCommands.recent(2)).length, 2, 'bounded');
       assert.deepEqual(
         (await a.rolloutCommands.pending(LONG)).map((c) => c.id),
         ['c2', 'c3'],
