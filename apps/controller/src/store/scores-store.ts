@@ -8,8 +8,12 @@ export class ScoresStore {
   /** Adds the rows onto what is stored for the same (device, camera, minute): counts and sums add, max takes max. */
   async add(rows: ScoreAggregateRow[]): Promise<void> {
     if (rows.length === 0) return;
-    // One transaction per flush. Read-then-write for `max` (prisma has no portable GREATEST); the controller has
-    // one flusher per process, and replicas split devices, so rows for one key are not written concurrently.
+    // One transaction per flush. Replicas do not split devices: a shared subscription hands each message to any
+    // group member (Mosquitto: round-robin), so two replicas flush rows for the same key. Counts stay right anyway:
+    // count/sum/flagged are `x = x + n` updates the database applies atomically, and when both replicas insert a
+    // key's first row, the loser's flush fails on the unique key and the aggregator puts its rows back for the next
+    // flush, which adds them. Only `max` can race: it is read-then-written (prisma has no portable GREATEST), so a
+    // concurrent flush of the same key may overwrite a higher max with a lower one.
     await this.db.$transaction(async (tx) => {
       for (const r of rows) {
         const key = { deviceId: r.deviceId, camera: r.camera, minute: r.minute };
