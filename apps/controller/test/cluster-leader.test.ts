@@ -141,7 +141,13 @@ test('sqlite: a lone replica leads once built (all singletons run); close releas
     assert.equal(app.cluster.isLeader, true);
     assert.equal(app.cluster.replicaId, 'solo');
     assert.equal(app.cluster.fence, 1);
-    assert.deepEqual(app.cluster.singletons, ['session-sweep', 'rollouts', 'line-convergence', 'training-policy']);
+    assert.deepEqual(app.cluster.singletons, [
+      'session-sweep',
+      'rollouts',
+      'line-convergence',
+      'rollout-commands',
+      'training-policy',
+    ]);
     await app.cluster.assertLeader();
     const line = logs.lines.find((l) => l.msg === 'became leader');
     assert.equal(line?.fence, 1);

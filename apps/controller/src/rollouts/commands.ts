@@ -50,6 +50,14 @@ export function commandTiming(ctx: Ctx): CommandTiming {
 }
 
 const NOT_RUNNING = 'the rollout engine is not running (MQTT or rollouts disabled)';
+
+/**
+ * The engine's refusal before it applied anything (it does not lead): such an action may go to the next leader. A
+ * LW_CTRL_NOT_LEADER from the publisher's fence, after some writes, may not (it would be applied twice).
+ */
+export const NOT_APPLIED = { notApplied: true } as const;
+const refusedUnapplied = (e: unknown): boolean =>
+  isControllerError(e, 'LW_CTRL_NOT_LEADER') && e.details === NOT_APPLIED;
 const isErrorCode = (s: string): s is ErrorCode => Object.hasOwn(ERRORS, s);
 
 /** What the engine does for one command; the rollout's id. */
@@ -73,7 +81,7 @@ export function rolloutActions(
         return await apply(engine, c, userId);
       } catch (e) {
         // Deposed between the check and the queue (nothing was applied): the next leader gets it as a command.
-        if (!isControllerError(e, 'LW_CTRL_NOT_LEADER')) throw e;
+        if (!refusedUnapplied(e)) throw e;
       }
     }
     return relay(ctx.store.rolloutCommands, c, userId, timing);
@@ -151,7 +159,7 @@ export function commandRunner(
       await store.finish(c.id, replicaId, { rolloutId, errorCode: null, errorMessage: null });
     } catch (e) {
       // The engine stopped before applying it (this replica was deposed): hand it back for the next leader.
-      if (isControllerError(e, 'LW_CTRL_NOT_LEADER')) return void (await store.unclaim(c.id, replicaId));
+      if (refusedUnapplied(e)) return void (await store.unclaim(c.id, replicaId));
       if (!isControllerError(e)) ctx.log.error({ err: e, command: c.id }, 'rollout command failed');
       const errorCode = isControllerError(e) ? e.code : 'LW_CTRL_INTERNAL';
       const errorMessage = isControllerError(e) ? e.message : ERRORS.LW_CTRL_INTERNAL.message;

@@ -17,6 +17,7 @@ import { ctrlError } from '../errors.js';
 import type { DownloadTokens } from '../registry/download-token.js';
 import type { Registry } from '../registry/registry.js';
 import { ACTIVE_STATES, type RolloutRow, type RolloutStore, type TargetRow } from '../store/rollout-store.js';
+import { NOT_APPLIED } from './commands.js';
 import { evaluateGates, type Fleet, type GateResult } from './evaluate.js';
 import { FrameCounter } from './frame-counter.js';
 import { adoptedSinceTs, installProblem } from './install.js';
@@ -40,8 +41,7 @@ const ENGINE = 'engine';
 
 /** Admin actions run on the leader's serial queue only; other replicas hand them over (commands.ts). */
 function assertLeading(stopped: boolean): void {
-  if (stopped)
-    throw ctrlError('LW_CTRL_NOT_LEADER', 'rollout actions run on the leader replica; this one does not lead');
+  if (stopped) throw ctrlError('LW_CTRL_NOT_LEADER', 'this replica does not lead', { details: NOT_APPLIED });
 }
 
 export class RolloutEngine {
