@@ -2,7 +2,8 @@
  * MVTec-AD folder layout:
  *
  *   root/train/good/*            normal training images
- *   root/train/<defect>/*        anomalous training images (optional; masks required like test defects)
+ *   root/train/<defect>/*        anomalous training images (optional; masks required like test defects unless
+ *                                `requireMasks: false`)
  *   root/test/good/*             normal test images
  *   root/test/<defect>/*         anomalous test images
  *   root/ground_truth/<defect>/<stem>_mask.png
@@ -28,7 +29,11 @@ export interface MvtecSample extends ImageRef {
 export interface MvtecOptions {
   /** Splits to list (default both). A listed split must exist with a `good` folder. */
   readonly splits?: readonly Split[];
-  /** Defect images without a mask throw LW_DATA_MISSING_MASK (default true); false lists them with maskPath null. */
+  /**
+   * Defect images without a mask throw LW_DATA_MISSING_MASK (default true); false lists them with maskPath null
+   * (image-level labels: some or all defect images, a missing `ground_truth/<defect>` folder included). A mask file
+   * that is listed but unreadable or of the wrong size still fails when it is loaded.
+   */
   readonly requireMasks?: boolean;
 }
 
@@ -167,18 +172,22 @@ export interface SplitCounts {
   readonly good: number;
   readonly defective: number;
   readonly byDefect: Readonly<Record<string, number>>;
+  /** Defective images listed without a mask (image-level label only; only with `requireMasks: false`). */
+  readonly withoutMask: number;
 }
 
-/** Counts per split: normal, defective, and per defect type. */
+/** Counts per split: normal, defective, per defect type, and defective images without a mask. */
 export function summarize(ds: MvtecDataset): Record<Split, SplitCounts> {
-  const out = {} as Record<Split, { good: number; defective: number; byDefect: Record<string, number> }>;
-  for (const split of ['train', 'test'] as const) out[split] = { good: 0, defective: 0, byDefect: {} };
+  type Counts = { good: number; defective: number; byDefect: Record<string, number>; withoutMask: number };
+  const out = {} as Record<Split, Counts>;
+  for (const split of ['train', 'test'] as const) out[split] = { good: 0, defective: 0, byDefect: {}, withoutMask: 0 };
   for (const s of ds.samples) {
     const c = out[s.split];
     if (s.label === 0) c.good++;
     else {
       c.defective++;
       c.byDefect[s.defectType] = (c.byDefect[s.defectType] ?? 0) + 1;
+      if (s.maskPath === null) c.withoutMask++;
     }
   }
   return out;
