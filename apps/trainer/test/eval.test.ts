@@ -144,7 +144,9 @@ test('metrics on textured, resampled images match a direct computation (MVTec fo
   );
   assert.equal(j['f1Max'], f1.f1);
   assert.equal(j['threshold'], f1.threshold);
-  for (const t of ['scratch', 'stain']) assert.deepEqual(j.perDefect[t], { ...expected.per(t), count: 3 });
+  for (const t of ['scratch', 'stain'])
+    assert.deepEqual(j.perDefect[t], { ...expected.per(t), count: 3, pixelMetricsReason: null });
+  assert.equal(j['pixelMetricsReason'], null);
 
   // The same images through a JSONL manifest give the same numbers.
   const ds = await loadMvtec(root, { splits: ['test'] });

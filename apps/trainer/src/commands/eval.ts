@@ -9,6 +9,7 @@ import { TrainerError } from '../errors.js';
 import { loadEvalData } from '../eval/data.js';
 import { evaluate } from '../eval/evaluate.js';
 import { computeMetrics, type EvalMetrics } from '../eval/metrics.js';
+import { evalMarkdown } from '../eval/markdown.js';
 import { openModel } from '../eval/model.js';
 import { writeReport } from '../eval/report.js';
 import { loadKeys, loadPackage, type LoadedPackage } from '../package-io.js';
@@ -62,7 +63,7 @@ export const evalCmd: Command = {
     report: {
       type: 'string',
       value: '<dir>',
-      description: 'also write roc-image.png, roc-pixel.png, heatmaps.png, report.json here',
+      description: 'also write roc-image.png, roc-pixel.png, heatmaps.png, report.json, report.md here',
     },
     key: {
       type: 'string',
@@ -107,8 +108,9 @@ export const evalCmd: Command = {
       const final = { ...json, seconds: Math.round((performance.now() - t0) / 10) / 100 };
       await writeOut(jsonPath, `${JSON.stringify(final, null, 2)}\n`);
       if (reportDir) {
-        written.push(resolve(reportDir, 'report.json'));
+        written.push(resolve(reportDir, 'report.json'), resolve(reportDir, 'report.md'));
         await writeOut(resolve(reportDir, 'report.json'), `${JSON.stringify(final, null, 2)}\n`);
+        await writeOut(resolve(reportDir, 'report.md'), evalMarkdown(final));
       }
       ctx.stdout.write(summary(final));
       ctx.stdout.write(`wrote ${jsonPath}${written.length > 0 ? `, ${written.join(', ')}` : ''}\n`);
@@ -133,9 +135,10 @@ function summary(j: EvalJson): string {
     `images ${j.images} (${j.counts.normal} normal, ${j.counts.anomalous} anomalous, ${j.counts.pixelLabelled} with pixel truth) in ${j.seconds}s on ${j.provider}`,
     `image AUROC ${fmt(j.imageAuroc)}  pixel AUROC ${fmt(j.pixelAuroc)}  AUPRO@0.3 ${fmt(j.aupro)}  F1-max ${fmt(j.f1Max)} at score >= ${j.threshold === null ? 'n/a' : Number(j.threshold.toPrecision(6))}`,
     `  (pixel figures at the model's input resolution; at each image's own resolution: pixel AUROC ${fmt(j.imageResolution.pixelAuroc)}  AUPRO@0.3 ${fmt(j.imageResolution.aupro)})`,
+    ...(j.pixelMetricsReason === null ? [] : [`  pixel metrics: ${j.pixelMetricsReason}`]),
     ...Object.entries(j.perDefect).map(
       ([t, m]) =>
-        `  ${t.padEnd(16)} n=${String(m.count).padEnd(4)} image ${fmt(m.imageAuroc)}  pixel ${fmt(m.pixelAuroc)}  aupro ${fmt(m.aupro)}`,
+        `  ${t.padEnd(16)} n=${String(m.count).padEnd(4)} image ${fmt(m.imageAuroc)}  pixel ${fmt(m.pixelAuroc)}  aupro ${fmt(m.aupro)}${m.pixelMetricsReason === null ? '' : `  (${m.pixelMetricsReason})`}`,
     ),
   ];
   return `${rows.join('\n')}\n`;

@@ -1,6 +1,7 @@
 /**
  * Evaluation samples from an MVTec-layout folder (test split by default) or a JSONL manifest, in one shape. Listing
- * happens before any model run so a missing folder or mask fails in seconds, not after half the images.
+ * happens before any model run so a missing folder fails in seconds, not after half the images. Anomalous images
+ * without a mask (image-level labels) are accepted from both: see metrics.ts for what they count in.
  */
 import { statSync } from 'node:fs';
 import { loadMvtec, readManifest, type Split } from '@linewatch/datasets';
@@ -28,7 +29,8 @@ export const UNKNOWN_DEFECT = 'unknown';
 
 export async function loadEvalData(path: string, split: Split = 'test'): Promise<EvalData> {
   if (statSync(path).isDirectory()) {
-    const ds = await loadMvtec(path, { splits: [split] });
+    // Image-level labels are enough: an anomaly without a mask is scored, it only stays out of the pixel metrics.
+    const ds = await loadMvtec(path, { splits: [split], requireMasks: false });
     return {
       kind: 'mvtec',
       root: path,

@@ -4,6 +4,10 @@
  * A per-type metric compares that type's anomalies with ALL normal images (the MVTec convention), so types are
  * comparable with each other and with the overall row. A metric that cannot be defined (one class missing, no pixel
  * truth) is null rather than a made-up number.
+ *
+ * Anomalies without a mask (image-level labels) count in the image metrics like any other. Pixel metrics need pixel
+ * truth, so they are computed over the normal images and the anomalies that have a mask; `pixelMetricsReason` says
+ * when that is not every anomaly — null pixel metrics when none has a mask, the masked subset (m of n) otherwise.
  */
 import { aupro, auroc, f1Max, isMetricsError, pixelAuroc, quantile, type MapWithMask } from '@linewatch/metrics';
 import type { Progress } from '../progress.js';
@@ -21,6 +25,8 @@ export interface MetricSet {
 export interface DefectMetrics extends MetricSet {
   /** Anomalous images of this type. */
   readonly count: number;
+  /** null when every anomaly of this type has a mask; else why pixel metrics are null or cover only some of them. */
+  readonly pixelMetricsReason: string | null;
 }
 
 export interface ScoreQuantiles {
@@ -40,8 +46,16 @@ export interface EvalMetrics extends MetricSet {
   readonly precision: number | null;
   readonly recall: number | null;
   readonly normalScoreQuantiles: ScoreQuantiles | null;
+  /** null when every anomalous image has a mask; else why pixel metrics are null or cover only some of them. */
+  readonly pixelMetricsReason: string | null;
   readonly perDefect: Readonly<Record<string, DefectMetrics>>;
-  readonly counts: { readonly normal: number; readonly anomalous: number; readonly pixelLabelled: number };
+  readonly counts: {
+    readonly normal: number;
+    readonly anomalous: number;
+    readonly pixelLabelled: number;
+    /** Anomalous images with an image-level label only: in the image metrics, not in the pixel metrics. */
+    readonly anomalousWithoutMask: number;
+  };
 }
 
 /** null when a metric is undefined for this data (single class, nothing to score); other errors propagate. */
@@ -77,6 +91,19 @@ function pixelMetrics(px: readonly PixelTruth[]): { pixelAuroc: number | null; a
     ),
     aupro: orNull(() => aupro(samples, { maxFpr: AUPRO_MAX_FPR })),
   };
+}
+
+/**
+ * null when every anomalous image has pixel truth (the pixel metrics cover them all). An anomaly without a mask has
+ * `pixels === null` (evaluate() loads a mask for every anomaly that names one), and pixelMetrics() only sees the
+ * samples with pixel truth, so with none masked the pixel metrics are null and with some they cover that subset.
+ */
+export function pixelMetricsReason(results: readonly SampleResult[]): string | null {
+  const anomalous = results.filter((r) => r.label === 1);
+  const masked = anomalous.filter((r) => r.pixels !== null).length;
+  if (masked === anomalous.length) return null;
+  if (masked === 0) return `no masks: none of the ${anomalous.length} anomalous images has one`;
+  return `masked subset: ${masked} of ${anomalous.length} anomalous images have a mask (pixel metrics over those and the normal images)`;
 }
 
 export function defectTypes(results: readonly SampleResult[]): string[] {
@@ -122,6 +149,7 @@ export function computeMetrics(results: readonly SampleResult[], progress?: Prog
     perDefect[type === NORMAL ? `${type}-anomalous` : type] = {
       ...metricSet(subset),
       count: subset.filter((r) => r.label === 1).length,
+      pixelMetricsReason: pixelMetricsReason(subset),
     };
     progress?.tick(1, { done: type });
   }
@@ -134,11 +162,13 @@ export function computeMetrics(results: readonly SampleResult[], progress?: Prog
     precision: f1?.precision ?? null,
     recall: f1?.recall ?? null,
     normalScoreQuantiles: scoreQuantiles(results.filter((r) => r.label === 0).map((r) => r.score)),
+    pixelMetricsReason: pixelMetricsReason(results),
     perDefect,
     counts: {
       normal: results.filter((r) => r.label === 0).length,
       anomalous: results.filter((r) => r.label === 1).length,
       pixelLabelled: results.filter((r) => r.pixels !== null).length,
+      anomalousWithoutMask: results.filter((r) => r.label === 1 && r.pixels === null).length,
     },
   };
 }

@@ -59,7 +59,7 @@ async function rocPng(run: EvalRun, metrics: EvalMetrics, level: 'image' | 'pixe
   }
   const svg = linePlotSvg({
     series,
-    title: `${level === 'image' ? 'Image' : 'Pixel'}-level ROC${series.length === 0 ? ' (not computable: one class missing)' : ''}`,
+    title: rocTitle(level, series.length, metrics),
     xLabel: 'false-positive rate',
     yLabel: 'true-positive rate',
     xRange: [0, 1],
@@ -69,6 +69,17 @@ async function rocPng(run: EvalRun, metrics: EvalMetrics, level: 'image' | 'pixe
     height: 480,
   });
   return svgToPng(svg);
+}
+
+/** Says on the plot itself why a pixel ROC is empty or drawn over a masked subset, not only in report.json. */
+function rocTitle(level: 'image' | 'pixel', drawn: number, metrics: EvalMetrics): string {
+  if (level === 'image') return `Image-level ROC${drawn === 0 ? ' (not computable: one class missing)' : ''}`;
+  const { anomalous, anomalousWithoutMask } = metrics.counts;
+  if (anomalousWithoutMask > 0 && anomalousWithoutMask === anomalous)
+    return `Pixel-level ROC: n/a (no masks: 0 of ${anomalous} anomalies have one)`;
+  const subset =
+    anomalousWithoutMask > 0 ? ` (masked subset: ${anomalous - anomalousWithoutMask} of ${anomalous})` : '';
+  return `Pixel-level ROC${drawn === 0 ? ' (not computable: one class missing)' : subset}`;
 }
 
 interface Pick {
