@@ -1,5 +1,6 @@
 /**
- * Training data from an MVTec-layout folder (train/good = normal, train/<defect> = labelled anomalies with masks) or
+ * Training data from an MVTec-layout folder (train/good = normal, train/<defect> = labelled anomalies, with masks in
+ * ground_truth/<defect> or, for image-level labels, without) or
  * a JSONL manifest exported by the controller (image, optional mask, optional label). The test split is never read
  * here: model selection and thresholds use a held-out part of the normal training images.
  */
@@ -23,8 +24,9 @@ export interface TrainingSet {
 export async function loadTrainingSet(source: string): Promise<TrainingSet> {
   const st = statSync(source, { throwIfNoEntry: false });
   if (!st) throw new TrainerError('LW_TRAINER_BAD_VALUE', `--data ${source} does not exist`, { path: source });
+  // Image-level labels are training data too: an anomaly without a mask can feed L_img (finetunePlan decides).
   const images: TrainingImage[] = st.isDirectory()
-    ? (await loadMvtec(source, { splits: ['train'] })).samples.map((s) => ({
+    ? (await loadMvtec(source, { splits: ['train'], requireMasks: false })).samples.map((s) => ({
         path: s.path,
         maskPath: s.maskPath,
         label: s.label,

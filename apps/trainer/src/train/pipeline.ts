@@ -212,7 +212,11 @@ async function parentBackbone(parent: ReturnType<typeof loadParent>): Promise<Tr
 }
 
 /** Which loss the fine-tune uses, which labelled anomalies join it, and how many confetti ones are added. */
-function finetunePlan(opts: FinetuneOptions, set: Awaited<ReturnType<typeof loadTrainingSet>>, progress: Progress) {
+export function finetunePlan(
+  opts: FinetuneOptions,
+  set: Awaited<ReturnType<typeof loadTrainingSet>>,
+  progress: Progress,
+) {
   const masked = set.anomalous.filter((a) => a.maskPath);
   // Confetti anomalies carry exact masks, so with no labelled anomalies at all `auto` means px.
   const kind: LossKind =
