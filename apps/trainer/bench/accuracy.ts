@@ -9,6 +9,10 @@
  *
  * Pixel AUROC is at the model's input resolution (the eval's definition; a letterbox's bands cropped off), for the
  * kNN baseline too; `pixelAurocImageRes` is the same with maps stretched to each image's original size.
+ *
+ * Data labelled at image level only works too (anomalies without masks, as `eval` accepts them): pixel figures are then
+ * over the normals and the masked anomalies, or null when none has a mask (`pixelMetricsReason` says which, from eval).
+ * With every anomaly masked (Magnetic Tile) the computation is unchanged.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,11 +74,14 @@ if (args.reuse) {
 
 interface Figures {
   imageAuroc: number;
-  pixelAuroc: number;
-  pixelAurocImageRes: number;
+  /** null when no anomaly has a mask. */
+  pixelAuroc: number | null;
+  pixelAurocImageRes: number | null;
 }
 
-function evalPackage(name: string): Figures & { aupro: number; perDefect?: unknown } {
+function evalPackage(
+  name: string,
+): Figures & { aupro: number | null; pixelMetricsReason: string | null; perDefect?: unknown } {
   const file = join(out, `${name}.eval.json`);
   const cli = join(repo, 'apps', 'trainer', 'bin', 'linewatch-trainer.js');
   const r = spawnSync(
@@ -89,6 +96,7 @@ function evalPackage(name: string): Figures & { aupro: number; perDefect?: unkno
     pixelAuroc: j.pixelAuroc,
     pixelAurocImageRes: j.imageResolution.pixelAuroc,
     aupro: j.aupro,
+    pixelMetricsReason: j.pixelMetricsReason,
     perDefect: j.perDefect,
   };
 }
@@ -97,7 +105,7 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
   const t = performance.now();
   const model = presetByName(args.preset!).model;
   const bb = resolveBackbone(args.backbone === 'nsfwjs' ? 'nsfwjs' : resolve(args.backbone!), model);
-  const ds = await loadMvtec(data);
+  const ds = await loadMvtec(data, { requireMasks: false });
   const normals = holdOut(
     ds.samples.filter((s) => s.split === 'train' && s.label === 0),
     0.1,
@@ -122,6 +130,7 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
     const token = { width: model.grid[1], height: model.grid[0], data: maps[i]! };
     const input = resizeMap(token, w, h, { alignCorners: true });
     scores.push(Math.max(...avgPool(input, model.scorePool).data));
+    if (s.label === 1 && !s.maskPath) continue; // image label only: no pixel truth (eval does the same)
     const f = testFeats[i]!;
     const mask = s.maskPath
       ? await loadMask(s, { width: f.width, height: f.height })
@@ -129,11 +138,13 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
     atInput.push(pixelsAtInput(input, mask, fit));
     atImage.push({ map: mapToImage(input, f.width, f.height, fit).data, mask: mask.data });
   }
-  const pix = (rows: typeof atInput): number =>
-    pixelAuroc(
-      rows.map((r) => r.map),
-      rows.map((r) => r.mask),
-    );
+  const pix = (rows: typeof atInput): number | null =>
+    rows.some((r) => r.mask.includes(1))
+      ? pixelAuroc(
+          rows.map((r) => r.map),
+          rows.map((r) => r.mask),
+        )
+      : null;
   return {
     imageAuroc: auroc(
       scores,
@@ -157,9 +168,11 @@ const result = {
   ...(args.reuse ? { reused: true } : {}),
   totalSeconds: (performance.now() - t0) / 1000,
 };
+const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
 const rows = (['normal', 'px', 'img', 'knn'] as const).map(
   (k) =>
-    `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${result[k].pixelAuroc.toFixed(4)} (at image resolution ${result[k].pixelAurocImageRes.toFixed(4)})`,
+    `${k.padEnd(7)} image AUROC ${result[k].imageAuroc.toFixed(4)}  pixel AUROC ${fmt(result[k].pixelAuroc)} (at image resolution ${fmt(result[k].pixelAurocImageRes)})`,
 );
+if (result.normal.pixelMetricsReason !== null) rows.push(`pixel metrics: ${result.normal.pixelMetricsReason}`);
 console.log(`\n${rows.join('\n')}\ntrain ${trainSeconds.toFixed(0)} s, total ${result.totalSeconds.toFixed(0)} s`);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
