@@ -26,7 +26,7 @@ test(
       assert.ok(app.cluster.singletons.includes('rollout-commands'), app.cluster.singletons.join(','));
       await f.addCandidate('v2', 2, {});
       await app.registry.approve('v2', admin.id);
-    await new Promise((r) => setTimeout(r, 1500)); // a baseline of v1 scores
+      await new Promise((r) => setTimeout(r, 1500)); // a baseline of v1 scores
 
       /** Polls the command until the engine has finished it (bounded). */
       const settled = async (id: string): Promise<RolloutCommandRow> => {
