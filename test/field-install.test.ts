@@ -23,7 +23,7 @@ import { ListEventsRoute, UploadModelRoute } from '@linewatch/protocol/http';
 import { addCameras, fleetEntry, rollOut, runAgent, type RunningAgent } from './field-install-agent.js';
 import { adminOver, freePort, type Admin } from './field-install-enroll.js';
 import { makeSigner } from './field-install-model.js';
-import { hasFfmpeg, makeClip, rtspCamera } from './field-install-rtsp.js';
+import { hasFfmpeg, makeClip, rtspCamera } from '@linewatch/testing/rtsp';
 import { waitFor } from './helpers.js';
 import {
   binOf,

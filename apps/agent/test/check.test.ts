@@ -23,7 +23,7 @@ import type { TestBroker } from './helpers/brokers.js';
 import { fixture } from './helpers/config-fixture.js';
 import type { Fixture } from './helpers/config-fixture.js';
 import { hasOpenssl, makePki } from './helpers/pki.js';
-import { hasFfmpeg, makeClip, rtspCamera } from './helpers/rtsp.js';
+import { hasFfmpeg, makeClip, rtspCamera } from '@linewatch/testing/rtsp';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const noFfmpeg = !hasFfmpeg && 'ffmpeg not installed';

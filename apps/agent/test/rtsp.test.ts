@@ -7,8 +7,8 @@ import type { TestBroker } from './helpers/brokers.js';
 import { fixture } from './helpers/config-fixture.js';
 import type { Fixture } from './helpers/config-fixture.js';
 import { TestController, waitFor } from './helpers/controller.js';
-import { hasFfmpeg, makeClip, rtspCamera } from './helpers/rtsp.js';
-import type { RtspCamera } from './helpers/rtsp.js';
+import { hasFfmpeg, makeClip, rtspCamera } from '@linewatch/testing/rtsp';
+import type { RtspCamera } from '@linewatch/testing/rtsp';
 
 let fx: Fixture;
 let broker: TestBroker;

@@ -1,6 +1,6 @@
 /**
- * A loopback RTSP camera for the field-install test (copied from apps/agent/test/helpers/rtsp.ts: e2e tests do not
- * import another project's test helpers). ffmpeg's RTSP muxer cannot listen, so ffmpeg streams a video file as RTP (Motion
+ * A loopback RTSP camera for tests (the agent's and the field-install e2e; its own export, so importing
+ * @linewatch/testing does not probe for ffmpeg). ffmpeg's RTSP muxer cannot listen, so ffmpeg streams a video file as RTP (Motion
  * JPEG, payload 26) to a UDP port here, and this minimal RTSP server (OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN; TCP
  * interleaved transport only, which is what the agent's `tcp: true` default asks for) relays those packets to every
  * client that PLAYs. Enough for ffmpeg as a client; not a general RTSP server.
