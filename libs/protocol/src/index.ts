@@ -75,6 +75,8 @@ export {
 export type { DesiredModelMessage, ModelReportMessage, ModelUpdateReason, ModelUpdateState } from './messages/model.js';
 export { ThresholdSchema } from './messages/threshold.js';
 export type { ThresholdMessage } from './messages/threshold.js';
+export { CaptureSchema, PartId, VERDICTS, VerdictSchema } from './messages/verdict.js';
+export type { CaptureMessage, Verdict, VerdictMessage } from './messages/verdict.js';
 
 export {
   MANIFEST_SCHEMA_VERSION,

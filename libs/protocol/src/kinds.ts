@@ -4,7 +4,11 @@
  * so a kind cannot be half-added.
  */
 
-export type Direction = 'agent→controller' | 'controller→agent';
+/**
+ * `agent→line` / `line→agent` kinds are for line software (PLC gateways, SCADA, Node-RED): the controller neither
+ * subscribes to nor publishes them, but agents publish / subscribe exactly as for their controller kinds.
+ */
+export type Direction = 'agent→controller' | 'controller→agent' | 'agent→line' | 'line→agent';
 export type QoS = 0 | 1 | 2;
 
 export interface KindSpec {
@@ -113,6 +117,24 @@ export const KINDS = {
     direction: 'controller→agent',
     maxBytes: 1 * KiB,
     description: 'Per-camera score threshold (desired state)',
+  },
+  verdict: {
+    id: 11,
+    suffix: ['verdict', '{camera}'],
+    qos: 1,
+    retain: false,
+    direction: 'agent→line',
+    maxBytes: 2 * KiB,
+    description: 'Per-frame verdict (ok / anomalous / uncertain) with part id, for line software',
+  },
+  capture: {
+    id: 12,
+    suffix: ['cmd', 'capture', '{camera}'],
+    qos: 1,
+    retain: false,
+    direction: 'line→agent',
+    maxBytes: 1 * KiB,
+    description: 'Capture one frame on a trigger camera, tagged with the part id',
   },
 } as const satisfies Record<string, KindSpec>;
 

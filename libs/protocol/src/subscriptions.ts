@@ -59,7 +59,11 @@ export function controllerSubscriptions(options: ControllerSubscriptionOptions =
 /** What one agent subscribes to: its own commands, configs and acks, nothing else (ACLs should enforce the same). */
 export function agentSubscriptions(address: DeviceAddress): Subscription[] {
   devicePrefix(address); // validates the address
-  return kindsFor('controller→agent').map((kind) => ({ kind, qos: KINDS[kind].qos, topic: kindFilter(kind, address) }));
+  return [...kindsFor('controller→agent'), ...kindsFor('line→agent')].map((kind) => ({
+    kind,
+    qos: KINDS[kind].qos,
+    topic: kindFilter(kind, address),
+  }));
 }
 
 function kindsFor(direction: Direction): MessageKind[] {

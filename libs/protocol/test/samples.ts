@@ -72,6 +72,19 @@ export const samples: { [K in MessageKind]: MessageOf<K> } = {
     ts,
   },
   threshold: { camera: 'cam-1', threshold: 0.55, revision: 3, ts },
+  verdict: {
+    camera: 'cam-1',
+    frame: 1042,
+    partId: 'SN-0042',
+    ts,
+    score: 0.61,
+    threshold: 0.55,
+    normalized: 0.61 / 0.55,
+    verdict: 'anomalous',
+    modelVersion: '2.3.0+57',
+    latencyMs: 38.5,
+  },
+  capture: { camera: 'cam-1', partId: 'SN-0042', requestId: 'plc-7', ts },
 };
 
 /** Valid framing around arbitrary header bytes and parts (for reaching checks behind the framing). */

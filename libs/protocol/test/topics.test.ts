@@ -31,6 +31,8 @@ const expected: Record<MessageKind, string> = {
   desiredModel: `${P}/cmd/model`,
   modelReport: `${P}/model/report`,
   threshold: `${P}/cfg/threshold/cam-1`,
+  verdict: `${P}/verdict/cam-1`,
+  capture: `${P}/cmd/capture/cam-1`,
 };
 const params = { ...address, camera: 'cam-1' };
 
@@ -137,7 +139,9 @@ describe('subscriptions', () => {
   test('each kind is received by exactly the side it is addressed to', () => {
     for (const kind of MESSAGE_KINDS) {
       const topic = expected[kind];
-      const toController = KINDS[kind].direction === 'agent→controller';
+      const direction = KINDS[kind].direction;
+      const toController = direction === 'agent→controller';
+      const toAgent = direction === 'controller→agent' || direction === 'line→agent';
       assert.deepEqual(
         controller.filter((s) => topicMatches(s.topic, topic)).map((s) => s.kind),
         toController ? [kind] : [],
@@ -145,7 +149,7 @@ describe('subscriptions', () => {
       );
       assert.deepEqual(
         agent.filter((s) => topicMatches(s.topic, topic)).map((s) => s.kind),
-        toController ? [] : [kind],
+        toAgent ? [kind] : [],
         kind,
       );
       for (const s of [...controller, ...agent].filter((x) => x.kind === kind)) assert.equal(s.qos, KINDS[kind].qos);

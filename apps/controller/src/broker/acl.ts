@@ -1,7 +1,8 @@
 /**
  * Device ACLs, derived from the protocol's topic table so they cannot drift from it:
- * - a device publishes only agent→controller kinds, only under its own prefix linewatch/v1/{site}/{line}/{device};
- * - a device subscribes only to exactly its own controller→agent filters (agentSubscriptions), nothing broader.
+ * - a device publishes only agent→controller and agent→line kinds, only under its own prefix
+ *   linewatch/v1/{site}/{line}/{device};
+ * - a device subscribes only to exactly its own controller→agent and line→agent filters (agentSubscriptions).
  */
 import {
   KINDS,
@@ -11,6 +12,7 @@ import {
   kindFilter,
   safeParseTopic,
   type DeviceAddress,
+  type MessageKind,
 } from '@linewatch/protocol';
 import type { DeviceRow } from '../store/types.js';
 
@@ -21,7 +23,12 @@ export function addressOf(d: Pick<DeviceRow, 'id' | 'site' | 'line'>): DeviceAdd
 export function mayPublish(device: DeviceAddress, topic: string): boolean {
   if (!topic.startsWith(`${devicePrefix(device)}/`)) return false;
   const parsed = safeParseTopic(topic);
-  return parsed.ok && KINDS[parsed.topic.kind].direction === 'agent→controller';
+  return parsed.ok && isPublishedByAgents(parsed.topic.kind);
+}
+
+function isPublishedByAgents(kind: MessageKind): boolean {
+  const direction = KINDS[kind].direction;
+  return direction === 'agent→controller' || direction === 'agent→line';
 }
 
 export function maySubscribe(device: DeviceAddress, filter: string): boolean {
@@ -38,12 +45,12 @@ export function allowedClientIds(deviceId: string): string[] {
 
 /**
  * The same rules as topic filters, for a broker configured from outside (Mosquitto dynamic security): publish to
- * one filter per agent→controller kind under the device's prefix (`{camera}` → `+`), subscribe to exactly the
+ * one filter per agent-published kind under the device's prefix (`{camera}` → `+`), subscribe to exactly the
  * agent's own filters (matched literally, so `#` or another device's filter is refused).
  */
 export function deviceTopicRules(device: DeviceAddress): { publish: string[]; subscribe: string[] } {
   return {
-    publish: MESSAGE_KINDS.filter((k) => KINDS[k].direction === 'agent→controller').map((k) => kindFilter(k, device)),
+    publish: MESSAGE_KINDS.filter(isPublishedByAgents).map((k) => kindFilter(k, device)),
     subscribe: agentSubscriptions(device).map((s) => s.topic),
   };
 }

@@ -11,6 +11,7 @@ import { BirthSchema, DeathSchema, StatusSchema } from './lifecycle.js';
 import { DesiredModelSchema, ModelReportSchema } from './model.js';
 import { ScoreSchema } from './score.js';
 import { ThresholdSchema } from './threshold.js';
+import { CaptureSchema, VerdictSchema } from './verdict.js';
 
 export const MESSAGE_SCHEMAS = {
   score: ScoreSchema,
@@ -23,6 +24,8 @@ export const MESSAGE_SCHEMAS = {
   desiredModel: DesiredModelSchema,
   modelReport: ModelReportSchema,
   threshold: ThresholdSchema,
+  verdict: VerdictSchema,
+  capture: CaptureSchema,
 } as const satisfies Record<MessageKind, TObject>;
 
 export type MessageOf<K extends MessageKind> = Static<(typeof MESSAGE_SCHEMAS)[K]>;
@@ -91,6 +94,8 @@ export const MESSAGE_DEFS: Readonly<Record<MessageKind, MessageDef>> = {
         : undefined,
   }),
   threshold: def('threshold'),
+  verdict: def('verdict'),
+  capture: def('capture'),
 };
 
 function uniqueCameras(ids: readonly string[]): string | undefined {
