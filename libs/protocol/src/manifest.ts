@@ -54,6 +54,28 @@ export const ManifestSchema = Type.Object(
     preset: Id('Training preset name'),
     /** Held-out evaluation metrics (e.g. imageAuroc, pixelAuroc, pro), name → value. */
     metrics: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), Finite),
+    /**
+     * How the model was trained (optional; packages from before it have none): the effective schedule and seed, and
+     * where each setting came from — the preset, a `--config` file, a flag, or `scaled` (decayEpoch scaled with a
+     * changed epoch count).
+     */
+    training: Type.Optional(
+      Type.Object({
+        epochs: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        lr: Positive,
+        batchSize: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        seed: Type.Integer({ minimum: 0, maximum: 4_294_967_295 }),
+        weightDecay: Type.Number({ minimum: 0, maximum: 1e9 }),
+        decayEpoch: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        decayFactor: Type.Number({ minimum: 0, maximum: 1e9 }),
+        sources: Type.Record(
+          Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,31}$' }),
+          Literals(['preset', 'config', 'flag', 'scaled'] as const),
+        ),
+        /** File name (no folder) of the `--config` file, when one was given. */
+        configFile: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+      }),
+    ),
     threshold: Type.Object({
       value: Type.Number({ minimum: 0, maximum: 1e9 }),
       method: Id('Calibration method, e.g. f1-max or fpr-target'),
