@@ -13,6 +13,8 @@ export const TRAINER_ERRORS = {
   LW_TRAINER_DATA_UNLABELLED: 'an evaluation sample has neither a label nor a mask',
   LW_TRAINER_EVAL_FAILED: 'evaluation stopped at a sample (the cause names the file)',
   LW_TRAINER_IO: 'reading or writing an output file failed',
+  LW_TRAINER_CONFIG:
+    'the --config file cannot be read, is not JSON/YAML, or has an unknown key or a bad value (the message names the key)',
   LW_TRAINER_LEASE_LOST:
     'worker: the controller no longer leases this job to us (expired or re-claimed); work stopped, nothing uploaded',
   LW_TRAINER_CONTROLLER:

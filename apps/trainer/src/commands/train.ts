@@ -18,6 +18,7 @@ import {
   type TrainOptions,
 } from '../train/options.js';
 import { printResult } from './print-result.js';
+import { parseSettingsRequest, settingFlags } from './train-settings.js';
 
 function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: string } {
   const key = str(values, 'key');
@@ -69,6 +70,7 @@ export function parseTrainOptions(values: FlagValues, ctx: CliContext): TrainOpt
     resume,
     ...signingKey(values, ctx),
     runtime: parseRuntime(values, 'train'),
+    settings: parseSettingsRequest(values, ctx),
   };
 }
 
@@ -86,6 +88,7 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
     resume,
     ...signingKey(values, ctx),
     runtime: parseRuntime(values, 'train'),
+    settings: parseSettingsRequest(values, ctx),
   };
 }
 
@@ -100,7 +103,7 @@ export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
   usage:
-    'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
     preset: { type: 'string', value: '<cpu|paper|tiny|demo>', description: 'training preset', required: true },
@@ -118,6 +121,7 @@ export const train: Command = {
     },
     resume: resumeFlag,
     key: keyFlag,
+    ...settingFlags,
     ...runtimeFlags('train'),
   },
   example:
@@ -133,7 +137,7 @@ export const finetune: Command = {
   name: 'finetune',
   summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
   usage:
-    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     from: {
       type: 'string',
@@ -170,6 +174,7 @@ export const finetune: Command = {
     },
     resume: resumeFlag,
     key: keyFlag,
+    ...settingFlags,
     ...runtimeFlags('train'),
   },
   example:

@@ -5,6 +5,7 @@
  */
 import type { SupportedProvider } from '@linewatch/inference';
 import type { Progress } from '../progress.js';
+import type { SettingsRequest } from './overrides.js';
 
 export const PRESETS = ['cpu', 'paper', 'tiny', 'demo'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -46,6 +47,8 @@ export interface TrainOptions {
   /** Ed25519 private key (absolute, already checked to load); undefined = write an unsigned package. */
   readonly privateKeyPath?: string;
   readonly runtime?: OrtRuntime;
+  /** `--config` file and `--epochs/--lr/--batch/--seed` over the preset's schedule (./overrides.ts); none = preset. */
+  readonly settings?: SettingsRequest;
 }
 
 export interface FinetuneOptions {
@@ -66,6 +69,8 @@ export interface FinetuneOptions {
   readonly resume: boolean;
   readonly privateKeyPath?: string;
   readonly runtime?: OrtRuntime;
+  /** `--config` file and `--epochs/--lr/--batch/--seed` over the preset's schedule (./overrides.ts); none = preset. */
+  readonly settings?: SettingsRequest;
 }
 
 /** What the CLI prints after a run; every field optional so the training code can grow it freely. */

@@ -23,7 +23,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TrainerError } from '../errors.js';
 import type { TrainingBackbone } from './backbone.js';
+import { LOSS_CURVE_FILE } from './loss-curve.js';
 import { onnxPackageModel } from './onnx-backbone.js';
+import type { TrainingRecord } from './overrides.js';
 import { manifestPreprocessing, preprocessSettings } from './settings.js';
 
 export const PARAMS_FILE = 'params.ckpt';
@@ -154,6 +156,10 @@ export interface PackageInput {
   readonly validation: readonly string[];
   readonly privateKeyPath?: string;
   readonly threads?: number;
+  /** The effective settings and their sources (manifest `training`). */
+  readonly training?: TrainingRecord;
+  /** loss-curve.png of the run, packaged beside the model so eval reports can show it. */
+  readonly lossCurve?: Uint8Array;
 }
 
 export async function writeModelPackage(
@@ -202,6 +208,7 @@ export async function writeModelPackage(
     tokenGrid: { rows: p.record.model.grid[0], cols: p.record.model.grid[1] },
     preset: p.record.preset,
     metrics: { ...p.metrics, validationImages: scores.length },
+    ...(p.training ? { training: { ...p.training, sources: { ...p.training.sources } } } : {}),
     threshold: { value: threshold, method: 'normal-quantile-0.995' },
     selfTest: {
       tolerance: 1e-3 * maxGolden,
@@ -215,6 +222,7 @@ export async function writeModelPackage(
       { path: 'model.onnx', data: onnx },
       { path: PARAMS_FILE, data: encodeParams(p.record, p.params) },
       ...golden.map((g) => ({ path: g.path, data: g.data })),
+      ...(p.lossCurve ? [{ path: LOSS_CURVE_FILE, data: p.lossCurve }] : []),
     ],
     key.privateKey,
     key.publicKey,

@@ -14,6 +14,7 @@ import { backboneModel, DEFAULT_BACKBONE, openBackbone, type TrainingBackbone } 
 import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.js';
 import { confettiSamples, DEFAULT_CONFETTI } from './confetti.js';
 import { FeatureExtractor } from './features.js';
+import { LossCurveWriter } from './loss-curve.js';
 import { ONNX_SPEC_PREFIX } from './onnx-backbone.js';
 import {
   trainingProvider,
@@ -22,6 +23,7 @@ import {
   type TrainOptions,
   type TrainResult,
 } from './options.js';
+import { resolveSettings, trainingRecord, type ResolvedSettings } from './overrides.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
 
 const VALIDATION_FRACTION = 0.1;
@@ -70,16 +72,33 @@ function fitRuntime(r: OrtRuntime | undefined): Pick<FitOptions, 'executionProvi
   };
 }
 
-function stepLogger(progress: Progress, total: number, label: string) {
+function stepLogger(progress: Progress, total: number, label: string, curve: LossCurveWriter) {
   progress.start(total, label);
   return {
     onStep: (p: { epoch: number; epochs: number; loss: number }) =>
       progress.tick(1, { epoch: `${p.epoch}/${p.epochs}`, loss: p.loss.toFixed(4) }),
     onEpoch: (p: { epoch: number; epochs: number; loss: number; lr: number }) => {
+      curve.add(p);
       if (p.epoch === p.epochs || p.epoch % 10 === 0)
         progress.log(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)}`);
     },
   };
+}
+
+/** Says which settings a run uses when any differ from the preset (flags or --config). */
+function logSettings(progress: Progress, r: ResolvedSettings): void {
+  const changed = Object.entries(r.sources).filter(([, source]) => source !== 'preset');
+  if (changed.length === 0) return;
+  const s = r.schedule;
+  const value: Record<string, number> = {
+    epochs: s.epochs,
+    lr: s.lr,
+    batch: s.batchSize,
+    seed: r.seed,
+    weightDecay: s.weightDecay,
+    decayEpoch: s.decayEpoch,
+  };
+  progress.log(`settings: ${changed.map(([key, source]) => `${key} ${value[key]} (${source})`).join(', ')}`);
 }
 
 /** The backbone spec `openBackbone` takes for the training contract's backbone choice. */
@@ -121,9 +140,12 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
   } finally {
     await extractor.release();
   }
-  const s = preset.normal;
+  const settings = resolveSettings(preset.normal, 1, opts.settings);
+  logSettings(progress, settings);
+  const s = settings.schedule;
   const steps = s.epochs * Math.ceil(samples.length / s.batchSize);
-  const log = stepLogger(progress, steps, 'train L_norm');
+  const curve = new LossCurveWriter(work, `train ${preset.name} L_norm`, progress, opts.resume);
+  const log = stepLogger(progress, steps, 'train L_norm', curve);
   const result = await fit({
     model,
     loss: preset.loss,
@@ -131,13 +153,14 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
     kind: 'norm',
     channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
     samples,
-    seed: 1,
+    seed: settings.seed,
     checkpointPath: join(work, 'checkpoint.ckpt'),
     resume: opts.resume,
     ...fitRuntime(opts.runtime),
     ...log,
   });
   progress.done();
+  const lossCurve = await curve.finish();
   const record: ModelRecord = {
     model,
     preset: preset.name,
@@ -159,6 +182,8 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
       trainImages: samples.length,
     },
     validation: validation.map((v) => v.path),
+    training: trainingRecord(settings),
+    ...(lossCurve ? { lossCurve } : {}),
     ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
 }
@@ -271,9 +296,13 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     ...(opts.runtime?.threads !== undefined ? { threads: opts.runtime.threads } : {}),
   });
   const samples = await finetuneSamples(extractor, train, plan, model, progress);
-  const s = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
+  const base = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
+  const settings = resolveSettings(base, 2, opts.settings);
+  logSettings(progress, settings);
+  const s = settings.schedule;
   const stepsPerEpoch = Math.ceil((2 * (anomalies.length + confetti)) / s.batchSize);
-  const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`);
+  const curve = new LossCurveWriter(work, `fine-tune ${preset.name} L_${kind}`, progress, opts.resume);
+  const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`, curve);
   const result = await fit({
     model,
     loss: preset.loss,
@@ -282,13 +311,14 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
     channels: samples[0]!.features.length / (model.grid[0] * model.grid[1]),
     samples,
     init: parent.params,
-    seed: 2,
+    seed: settings.seed,
     checkpointPath: join(work, 'checkpoint.ckpt'),
     resume: opts.resume,
     ...fitRuntime(opts.runtime),
     ...log,
   });
   progress.done();
+  const lossCurve = await curve.finish();
   const record: ModelRecord = {
     model,
     preset: preset.name,
@@ -314,6 +344,8 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
       decoderFrozen: s.freezeDecoder ? 1 : 0,
     },
     validation: validation.map((v) => v.path),
+    training: trainingRecord(settings),
+    ...(lossCurve ? { lossCurve } : {}),
     ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
   });
 }
