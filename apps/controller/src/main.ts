@@ -5,6 +5,7 @@ import { EXIT, USAGE, parseCli } from './cli.js';
 import { loadConfig, type Config } from './config.js';
 import { servesTls } from './config-rules.js';
 import { isControllerError } from './errors.js';
+import { CONTROLLER_VERSION } from './http/logging.js';
 
 function fatal(err: unknown): never {
   // Start-up refusals (bad config, schema drift, …) are expected operator errors: one coded line, no stack.
@@ -39,6 +40,10 @@ async function start(configFile: string | undefined): Promise<{ app: App; config
 const cli = parseCli(process.argv.slice(2));
 if (cli.kind === 'help') {
   process.stdout.write(USAGE);
+  process.exit(EXIT.ok);
+}
+if (cli.kind === 'version') {
+  process.stdout.write(`${CONTROLLER_VERSION}\n`);
   process.exit(EXIT.ok);
 }
 if (cli.kind === 'usage') {
