@@ -18,14 +18,14 @@ export function commandHelp(cmd: Command): string {
 export function programHelp(commands: readonly Command[]): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
   return [
-    `usage: ${PROGRAM} <command> [flags]`,
+    `usage: ${PROGRAM} <command> [flags] | --version`,
     '',
     'Train, fine-tune, evaluate, sign and verify linewatch anomaly-detection model packages.',
     '',
     'commands:',
     ...rows,
     '',
-    `Run \`${PROGRAM} <command> --help\` for a command's flags.`,
+    `Run \`${PROGRAM} <command> --help\` for a command's flags; \`${PROGRAM} --version\` prints the version.`,
     'Exit status: 0 ok, 1 unexpected error, 2 usage/trainer error (LW_TRAINER_*), 3 input rejected by a lib (LW_PKG_*, LW_DATA_*, …).',
     '',
   ].join('\n');

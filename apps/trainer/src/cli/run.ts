@@ -8,6 +8,7 @@ import { createProgress, type Progress } from '../progress.js';
 import { parseFlags } from './args.js';
 import type { CliContext, Command, Output } from './command.js';
 import { commandHelp, programHelp } from './help.js';
+import { TRAINER_VERSION } from '../version.js';
 
 export interface RunOptions {
   readonly stdout?: Output;
@@ -34,6 +35,10 @@ export async function runCli(
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       (name === undefined ? stderr : stdout).write(programHelp(commands));
       return name === undefined ? EXIT.trainer : EXIT.ok;
+    }
+    if (name === '--version' || name === '-v') {
+      stdout.write(`${TRAINER_VERSION}\n`);
+      return EXIT.ok;
     }
     const cmd = commands.find((c) => c.name === name);
     if (!cmd) {

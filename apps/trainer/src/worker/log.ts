@@ -6,10 +6,10 @@
  *
  * The loop and the job pipeline see only `WorkerLogger`, so tests can pass any implementation.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type { Progress } from '../progress.js';
+import { TRAINER_VERSION } from '../version.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,9 +26,7 @@ export interface WorkerLogger {
   child(bindings: LogFields): WorkerLogger;
 }
 
-export const TRAINER_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { TRAINER_VERSION };
 
 export interface WorkerLoggerOptions {
   readonly workerId?: string;
