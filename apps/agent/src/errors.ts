@@ -39,6 +39,10 @@ export const AGENT_ERRORS = {
   LW_AGENT_CHECK_CONTROLLER:
     "the controller's HTTPS certificate does not verify against controller.caFile, or it is unreachable",
   LW_AGENT_CHECK_MODEL: 'no model is installed, or it does not open on the configured execution provider',
+  LW_AGENT_OPCUA_START: 'the OPC UA server could not start (address not available, port taken; opcua.host/port)',
+  LW_AGENT_OPCUA_PKI:
+    'an OPC UA certificate, key or trusted client certificate could not be read, or the PKI folder is not writable',
+  LW_AGENT_OPCUA_USERS: 'an OPC UA user password file could not be read or is empty (opcua.users[].passwordFile)',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERRORS;
