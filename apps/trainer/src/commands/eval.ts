@@ -10,6 +10,7 @@ import { loadEvalData } from '../eval/data.js';
 import { evaluate } from '../eval/evaluate.js';
 import { computeMetrics, type EvalMetrics } from '../eval/metrics.js';
 import { evalMarkdown } from '../eval/markdown.js';
+import { LOSS_CURVE_FILE } from '../train/loss-curve.js';
 import { openModel } from '../eval/model.js';
 import { writeReport } from '../eval/report.js';
 import { loadKeys, loadPackage, type LoadedPackage } from '../package-io.js';
@@ -105,12 +106,18 @@ export const evalCmd: Command = {
       });
       const written: string[] = [];
       if (reportDir) written.push(...(await writeReport(reportDir, run, metrics, model)));
+      // Training's loss curve travels in the package (train/finetune put it there); the report shows it when present.
+      const lossCurve = reportDir === undefined ? undefined : pkg.files.get(LOSS_CURVE_FILE);
+      if (reportDir !== undefined && lossCurve !== undefined) {
+        await writeOut(resolve(reportDir, LOSS_CURVE_FILE), lossCurve);
+        written.push(resolve(reportDir, LOSS_CURVE_FILE));
+      }
       const final = { ...json, seconds: Math.round((performance.now() - t0) / 10) / 100 };
       await writeOut(jsonPath, `${JSON.stringify(final, null, 2)}\n`);
       if (reportDir) {
         written.push(resolve(reportDir, 'report.json'), resolve(reportDir, 'report.md'));
         await writeOut(resolve(reportDir, 'report.json'), `${JSON.stringify(final, null, 2)}\n`);
-        await writeOut(resolve(reportDir, 'report.md'), evalMarkdown(final));
+        await writeOut(resolve(reportDir, 'report.md'), evalMarkdown(final, { lossCurve: lossCurve !== undefined }));
       }
       ctx.stdout.write(summary(final));
       ctx.stdout.write(`wrote ${jsonPath}${written.length > 0 ? `, ${written.join(', ')}` : ''}\n`);
@@ -121,7 +128,7 @@ export const evalCmd: Command = {
   },
 };
 
-async function writeOut(path: string, text: string): Promise<void> {
+async function writeOut(path: string, text: string | Uint8Array): Promise<void> {
   try {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, text);

@@ -24,7 +24,8 @@ function pixel(v: number | null, reason: string | null): string {
 /** `|` in a folder or defect name would split the table cell. */
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-export function evalMarkdown(r: MarkdownInput): string {
+/** `lossCurve`: the package carried the run's loss-curve.png and it was copied beside report.md. */
+export function evalMarkdown(r: MarkdownInput, extras: { readonly lossCurve?: boolean } = {}): string {
   const c = r.counts;
   const split = r.data.split === undefined ? '' : ` (${r.data.split} split)`;
   const lines = [
@@ -53,5 +54,6 @@ export function evalMarkdown(r: MarkdownInput): string {
     'Plots: [image ROC](roc-image.png), [pixel ROC](roc-pixel.png), [heatmaps](heatmaps.png).',
     '',
   );
+  if (extras.lossCurve) lines.push('Training loss (from the package):', '', '![loss curve](loss-curve.png)', '');
   return lines.join('\n');
 }
