@@ -13,6 +13,8 @@ export const MetricsErrorCodes = {
   NON_FINITE: 'LW_METRICS_NON_FINITE',
   /** An option is out of range (quantile outside [0,1], FPR limit outside (0,1], ...). */
   BAD_ARGUMENT: 'LW_METRICS_BAD_ARGUMENT',
+  /** Too few samples for the number to mean anything (e.g. a threshold from two normal frames). */
+  NOT_ENOUGH_DATA: 'LW_METRICS_NOT_ENOUGH_DATA',
 } as const;
 
 export type MetricsErrorCode = (typeof MetricsErrorCodes)[keyof typeof MetricsErrorCodes];
