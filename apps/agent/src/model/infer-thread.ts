@@ -84,7 +84,13 @@ class ThreadedRunner implements ModelRunner {
     }
     const h = m.mapDims[m.mapDims.length - 2] ?? 1;
     const w = m.mapDims[m.mapDims.length - 1] ?? 1;
-    p.resolve({ ok: true, pixels: m.pixels, score: m.score, map: { width: w, height: h, data: m.map } });
+    p.resolve({
+      ok: true,
+      pixels: m.pixels,
+      score: m.score,
+      map: { width: w, height: h, data: m.map },
+      timing: { preMs: m.preMs, runMs: m.runMs },
+    });
   }
 
   /** The worker is gone: every waiting run fails, with a fresh buffer in place of the one it took along. */

@@ -18,7 +18,16 @@ export type WorkerRequest =
 export type WorkerReply =
   | { op: 'opened'; provider: ExecutionProvider; attempts: unknown[]; inputs: unknown[]; outputNames: string[] }
   | { op: 'open-failed'; code?: string; message: string; details?: Record<string, unknown> }
-  | { op: 'result'; id: number; pixels: Uint8Array; map: Float32Array; mapDims: number[]; score: number }
+  | {
+      op: 'result';
+      id: number;
+      pixels: Uint8Array;
+      map: Float32Array;
+      mapDims: number[];
+      score: number;
+      preMs: number;
+      runMs: number;
+    }
   | { op: 'run-failed'; id: number; pixels: Uint8Array; message: string }
   | { op: 'released' };
 
@@ -67,12 +76,24 @@ async function handle(req: WorkerRequest): Promise<void> {
       const { id, pixels } = req;
       try {
         if (!session || !tensor) throw new Error('no session open in the inference worker');
+        const t0 = performance.now();
         const input = tensor.fill(req);
+        const t1 = performance.now();
         const out = await session.run({ [INPUT_NAME]: float32(input, tensor.dims) }, [MAP_OUTPUT, SCORE_OUTPUT]);
+        const runMs = performance.now() - t1;
         const map = transferable(out[MAP_OUTPUT]!.data as Float32Array);
         const score = Number((out[SCORE_OUTPUT]!.data as Float32Array)[0]);
         port.postMessage(
-          { op: 'result', id, pixels, map, mapDims: [...out[MAP_OUTPUT]!.dims], score } satisfies WorkerReply,
+          {
+            op: 'result',
+            id,
+            pixels,
+            map,
+            mapDims: [...out[MAP_OUTPUT]!.dims],
+            score,
+            preMs: t1 - t0,
+            runMs,
+          } satisfies WorkerReply,
           [pixels.buffer as ArrayBuffer, map.buffer as ArrayBuffer],
         );
       } catch (e) {

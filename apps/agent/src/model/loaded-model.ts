@@ -21,7 +21,7 @@ import { threadedOpener } from './infer-thread.js';
 import { openPool } from './runner-pool.js';
 import type { SessionEvents, SessionPlan, SessionsSetting } from './runner-pool.js';
 import { INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT } from './runner.js';
-import type { ModelRunner, RunnerOpener, SessionOpenOptions } from './runner.js';
+import type { ModelRunner, RunnerOpener, RunTiming, SessionOpenOptions } from './runner.js';
 
 export { INPUT_NAME, MAP_OUTPUT, SCORE_OUTPUT, inProcessOpener } from './runner.js';
 export type { ModelRunner, RunnerOpener, SessionOpenOptions } from './runner.js';
@@ -44,6 +44,10 @@ export interface InferenceResult {
   readonly map: FloatMap;
   /** From preprocessing start to the result (includes waiting behind the run before it). */
   readonly ms: number;
+  /** performance.now() when the frame was handed to the runner (the end of its wait for a buffer and dispatch). */
+  readonly startedAt?: number;
+  /** Preprocessing and `session.run` time where the model ran, when the runner reports it (worker threads do). */
+  readonly timing?: RunTiming;
 }
 
 /** A reserved input buffer: use it for exactly one `run()`, or give it back with `cancel()`. */
@@ -210,6 +214,8 @@ export class LoadedModel {
         return (cropped ??= mapContent(raw, width, height, fitting));
       },
       ms: performance.now() - t0,
+      startedAt: t0,
+      ...(out.timing ? { timing: out.timing } : {}),
     };
   }
 

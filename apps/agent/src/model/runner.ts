@@ -41,8 +41,20 @@ export interface FrameInput {
   readonly height: number;
 }
 
+/** Where a run's time went, measured where it ran: preprocessing and `session.run` (for latency breakdowns). */
+export interface RunTiming {
+  readonly preMs: number;
+  readonly runMs: number;
+}
+
 export type RunOutput =
-  | { readonly ok: true; readonly pixels: Uint8Array; readonly score: number; readonly map: FloatMap }
+  | {
+      readonly ok: true;
+      readonly pixels: Uint8Array;
+      readonly score: number;
+      readonly map: FloatMap;
+      readonly timing?: RunTiming;
+    }
   | { readonly ok: false; readonly pixels: Uint8Array; readonly reason: string; readonly cause?: unknown };
 
 export interface ModelRunner {
