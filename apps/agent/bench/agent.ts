@@ -54,16 +54,29 @@ import { LatencyWindow } from '../src/stats.js';
 import { aedesBroker } from '../test/helpers/brokers.js';
 import { TestController } from '../test/helpers/controller.js';
 import { makeKeys, makePackage } from '../test/helpers/packages.js';
+import { lineRate, parseLineRate } from './line-rate.js';
+import { PHASES } from './paced-camera.js';
+import type { Phase } from './paced-camera.js';
+import { HELP } from './help.js';
 
 function arg(name: string, dflt?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const seconds = Number(arg('seconds', '30'));
 const slice = Number(arg('slice', '2'));
 const rssSeconds = Number(arg('rss-seconds', '0'));
-const cameraCounts = (arg('cameras', '1,4') ?? '1,4').split(',').map(Number);
+const camerasArg = arg('cameras', '1,4') ?? '1,4';
+const cameraCounts = camerasArg === 'none' ? [] : camerasArg.split(',').map(Number);
+const lineRateSpecs = parseLineRate(arg('line-rate', '1x25,4x25') ?? '');
+const lineSeconds = Number(arg('line-seconds', '20'));
+const phase = (arg('phase', 'random') ?? 'random') as Phase;
+if (!PHASES.includes(phase)) throw new Error(`--phase must be one of ${PHASES.join(', ')}, got ${phase}`);
 const size = Number(arg('size', '256'));
 const [fw, fh] = (arg('frame', '640x480') ?? '640x480').split('x').map(Number) as [number, number];
 // Checked up front (coded error for an unknown name), as the agent's config would.
@@ -542,7 +555,8 @@ async function main(): Promise<void> {
   const { path, keyPath, label } = await packagePath();
   const bare = await openBare(path, keyPath);
   const pool = inProcess ? undefined : await openBarePool(path, keyPath);
-  const thresholds = thresholdMode === 'calibrated' ? await calibrate(bare, Math.max(...cameraCounts)) : undefined;
+  const maxCameras = Math.max(1, ...cameraCounts, ...lineRateSpecs.map((l) => l.cameras));
+  const thresholds = thresholdMode === 'calibrated' ? await calibrate(bare, maxCameras) : undefined;
   const runs = [];
   for (const cameras of cameraCounts) {
     const loadBefore = load();
@@ -576,8 +590,36 @@ async function main(): Promise<void> {
       `[bench:agent] ${cameras} camera(s): ${r.fps.toFixed(1)} fps e2e vs bare ${bareFps.toFixed(1)} = ${run.ratio.toFixed(3)}× (pool ${r.barePoolFps ?? '-'}) (slices ${r.sliceRatios!.join(' ')}), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (${run.p99OverP50}×; bare run ${run.bareRunP50Ms}/${run.bareRunP99Ms} ms, ${run.bareRunP99OverP50}×; pool run ${run.poolRunP50Ms ?? '-'}/${run.poolRunP99Ms ?? '-'} ms, ${run.poolRunP99OverP50 ?? '-'}×), event-loop delay p99 ${r.eventLoopDelayP99Ms} ms, ${r.framesDropped} dropped, ${r.events} events, load ${run.loadavgAfter.join(' ')}\n`,
     );
   }
+  // What the box scores flat out, to state each paced run's load against: the throughput runs' bare fps if any ran.
+  let capacityFps = runs.length > 0 ? Math.max(...runs.map((r) => r.bareFps)) : undefined;
+  if (capacityFps === undefined && lineRateSpecs.length > 0) {
+    const b = await bare.run(2);
+    capacityFps = b.runs / (b.ms / 1000);
+  }
   await pool?.release();
-  await bare.release(); // the soak's RSS is the agent's (plus the in-process broker), not the bare session's
+  await bare.release();
+  // Paced cameras at their real fps (the line's steady state): latency and where its tail comes from.
+  const lineRateRuns = await lineRate(lineRateSpecs, {
+    pkgPath: path,
+    keyPath,
+    thresholds:
+      arg('threshold') && arg('package')
+        ? Array.from({ length: maxCameras }, () => Number(arg('threshold')))
+        : thresholds,
+    providers,
+    sessions,
+    intraOpThreads,
+    frame: [fw, fh],
+    seconds: lineSeconds,
+    warmUpS: WARM_UP_S,
+    phase,
+    dataDir: dir,
+    ...(inProcess ? { sessionOpener: inProcessOpener } : {}),
+    seed: SEED,
+    defectRate: DEFECT_RATE,
+    distinctFrames: DISTINCT_FRAMES,
+    capacityFps,
+  }); // the soak's RSS is the agent's (plus the in-process broker), not the bare session's
   let soak: (E2eResult & { loadavgBefore: number[]; loadavgAfter: number[] }) | undefined;
   if (rssSeconds > 0) {
     const loadBefore = load();
@@ -608,6 +650,7 @@ async function main(): Promise<void> {
     slice,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
     runs,
+    lineRate: lineRateRuns,
     ...(soak ? { soak } : {}),
     // With --rss-seconds: RSS at the end of the soak run; otherwise at the end of the last run.
     rssMb: Math.round(soak?.rss?.finalMb ?? rssMbNow()),

@@ -1,0 +1,25 @@
+/** `npm run bench:agent -- --help`. */
+export const HELP = `npm run bench:agent -- [options]
+
+Throughput (runs): the agent with on-demand synthetic cameras vs bare session.run, in alternating slices.
+  --cameras 1,4|none     camera counts for the throughput runs (none: skip them)
+  --seconds 30           end-to-end seconds per camera count; --slice 2: slice length
+  --pace on-demand|realtime, --fps 240   camera pacing of the throughput runs
+  --rss-seconds N        add an N s soak with the largest camera count (RSS over time)
+
+Line rate (lineRate): cameras paced at their real fps, frames arrive whether or not the agent is ready.
+  --line-rate 1x25,4x25|none   CAMERASxFPS per run (default 1x25,4x25)
+  --line-seconds 20      measured seconds per run (after a 3 s warm-up)
+  --phase random|spread|aligned   camera phases within a frame period (random = seeded offsets, as free-running
+                         cameras; aligned = every camera at once, as cameras sharing one hardware trigger)
+  Each run: { cameras, fps, p50Ms, p99Ms, p99OverP50, dropped, loadFraction (total fps / bare fps), split: median
+  and tail (slowest 1 %) of wait / transit / pre / run / after ms, tailWithMainGc, tailWithEncode, mainGc,
+  eventLoopDelayP99Ms, cameraTickLateP99Ms, loadavgBefore/After }. Target: p99OverP50 <= 1.5, dropped = 0 while
+  loadFraction <= 0.5. The box's load (loadavg) is recorded with every run: compare runs at similar load.
+
+Model and agent:
+  --package dir|pkg.tar.gz --key pub.pem   else dist/bench-accuracy/normal, else a tiny built-in model
+  --providers cpu|cuda,cpu   --sessions auto|N   --threads N   --in-process (model on the main thread)
+  --frame 640x480   --size 256 (tiny model)   --threshold x   --thresholds calibrated|manifest
+  --json out.json        also write the JSON result there
+`;
