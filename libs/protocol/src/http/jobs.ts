@@ -68,8 +68,87 @@ export const WorkerHeldOutMetrics = Type.Object(
 );
 export type WorkerHeldOutMetrics = Static<typeof WorkerHeldOutMetrics>;
 
+const Bound = Type.Number({ minimum: -1, maximum: 1 });
+const RateInterval = Type.Object(
+  { k: Type.Integer({ minimum: 0 }), rate: Type.Number({ minimum: 0, maximum: 1 }), lo: Bound, hi: Bound },
+  { additionalProperties: false },
+);
+
+/**
+ * Candidate vs parent on the held-out items with intervals (libs/metrics `compareHeldOut`): the image-AUROC
+ * difference by DeLong, the false-alarm-rate difference at the parent's threshold by Newcombe's paired interval.
+ * The controller decides eligibility from these intervals and the class counts.
+ */
+export const HeldOutComparison = Type.Object(
+  {
+    confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    anomalous: Type.Integer({ minimum: 0 }),
+    normal: Type.Integer({ minimum: 0 }),
+    imageAuroc: Type.Union([
+      Type.Object(
+        {
+          method: Type.Literal('delong'),
+          candidate: Type.Number({ minimum: 0, maximum: 1 }),
+          parent: Type.Number({ minimum: 0, maximum: 1 }),
+          diff: Bound,
+          se: Type.Number({ minimum: 0 }),
+          lo: Bound,
+          hi: Bound,
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+    falseAlarm: Type.Union([
+      Type.Object(
+        {
+          method: Type.Literal('newcombe-paired'),
+          threshold: Type.Number(),
+          n: Type.Integer({ minimum: 1 }),
+          candidate: RateInterval,
+          parent: RateInterval,
+          diff: Bound,
+          lo: Bound,
+          hi: Bound,
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false },
+);
+export type HeldOutComparison = Static<typeof HeldOutComparison>;
+
+/** How the worker's threshold was calibrated: from how many normal frames, and the false-alarm rate's interval. */
+export const ThresholdCalibration = Type.Object(
+  {
+    threshold: Type.Number(),
+    quantile: Type.Number({ minimum: 0, maximum: 1 }),
+    /** normal frames scored (held-out normals + the fine-tune's validation normals: none of them trained on) */
+    normals: Type.Integer({ minimum: 0 }),
+    /** the minimum the worker requires */
+    minNormals: Type.Integer({ minimum: 1 }),
+    heldOutNormals: Type.Integer({ minimum: 0 }),
+    validationNormals: Type.Integer({ minimum: 0 }),
+    falseAlarms: Type.Integer({ minimum: 0 }),
+    falseAlarmRate: Type.Number({ minimum: 0, maximum: 1 }),
+    lo: Type.Number({ minimum: 0, maximum: 1 }),
+    hi: Type.Number({ minimum: 0, maximum: 1 }),
+    confidence: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type ThresholdCalibration = Static<typeof ThresholdCalibration>;
+
 export const JobMetrics = Type.Object(
-  { candidate: WorkerHeldOutMetrics, parent: Type.Union([WorkerHeldOutMetrics, Type.Null()]) },
+  {
+    candidate: WorkerHeldOutMetrics,
+    parent: Type.Union([WorkerHeldOutMetrics, Type.Null()]),
+    /** Intervals behind the eligibility verdict (workers before this field send none: judged without intervals). */
+    comparison: Type.Optional(HeldOutComparison),
+    calibration: Type.Optional(ThresholdCalibration),
+  },
   { additionalProperties: false },
 );
 export type JobMetrics = Static<typeof JobMetrics>;

@@ -7,6 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, IsoDate, errorResponses } from './common.js';
+import { HeldOutComparison, ThresholdCalibration } from './jobs.js';
 
 /** Same pattern as the MQTT protocol's ModelVersion. */
 export const RegistryVersion = Type.String({
@@ -31,9 +32,42 @@ export const HeldOutMetricsBody = Type.Object({
   falseAlarmRate: Rate,
   n: Type.Integer({ minimum: 0 }),
 });
+const Verdict = Type.Union([
+  Type.Literal('better'),
+  Type.Literal('not-worse'),
+  Type.Literal('worse'),
+  Type.Literal('not-enough-data'),
+]);
+const MetricDecision = Type.Object({
+  verdict: Verdict,
+  diff: Type.Number(),
+  lo: Type.Number(),
+  hi: Type.Number(),
+  /** tolerated loss (registry.aurocTolerance / falseAlarmTolerance) */
+  margin: Type.Number({ minimum: 0 }),
+});
+
+/**
+ * The controller's eligibility decision from the worker's intervals, kept with the version (lineage): overall
+ * `not-enough-data` when a class has fewer held-out items than `minPerClass` or an interval is too wide to tell.
+ */
+export const EligibilityDecisionBody = Type.Object({
+  decision: Type.Union([Type.Literal('eligible'), Type.Literal('ineligible'), Type.Literal('not-enough-data')]),
+  minPerClass: Type.Integer({ minimum: 0 }),
+  anomalous: Type.Integer({ minimum: 0 }),
+  normal: Type.Integer({ minimum: 0 }),
+  confidence: Type.Number(),
+  imageAuroc: Type.Union([MetricDecision, Type.Null()]),
+  falseAlarm: Type.Union([MetricDecision, Type.Null()]),
+});
+export type EligibilityDecisionBody = Static<typeof EligibilityDecisionBody>;
+
 export const ModelMetricsBody = Type.Object({
   candidate: HeldOutMetricsBody,
   parent: Type.Union([HeldOutMetricsBody, Type.Null()]),
+  comparison: Type.Optional(HeldOutComparison),
+  calibration: Type.Optional(ThresholdCalibration),
+  decision: Type.Optional(EligibilityDecisionBody),
 });
 
 export const ModelVersionBody = Type.Object({
@@ -56,6 +90,11 @@ export const ModelVersionBody = Type.Object({
   createdAt: IsoDate,
   approvedBy: Type.Union([Type.String(), Type.Null()]),
   approvedAt: Type.Union([IsoDate, Type.Null()]),
+  /**
+   * Devices of the version's scope (its line, or the fleet) that report running it, of those reporting a model. A
+   * parentless version every such device runs is the line's installed first model: live, not a candidate.
+   */
+  devices: Type.Optional(Type.Object({ running: Type.Integer({ minimum: 0 }), total: Type.Integer({ minimum: 0 }) })),
 });
 export type ModelVersionBody = Static<typeof ModelVersionBody>;
 

@@ -74,6 +74,21 @@ export const RolloutPolicyBody = Type.Object(
     }),
     minReviews: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
     maxRejectRateIncrease: Num(0, 1),
+    // Optional: rollouts created before these fields existed keep their frozen policy (and its behaviour).
+    flagDropMax: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description:
+          "lower side of the flag-rate band: the candidate may flag at most this fraction less than the parent (0.8: down to a fifth of the parent's rate, minus the binomial noise); 1 = no lower bound",
+      }),
+    ),
+    holdUntilMinReviews: Type.Optional(
+      Type.Boolean({
+        description:
+          'hold the next wave until the QA gate has minReviews reviews on candidate and parent (false: a wave passes the QA gate without them)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -119,9 +134,22 @@ export const RolloutBody = Type.Object({
 });
 export type RolloutBody = Static<typeof RolloutBody>;
 
+/** Where the QA reject-rate gate stands: reviews so far on candidate (its devices) and parent, and how many are missing. */
+export const QaGateBody = Type.Object({
+  minReviews: Type.Integer(),
+  candidateReviews: Type.Integer({ minimum: 0 }),
+  parentReviews: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  /** reviews still needed (candidate + parent) before the gate judges */
+  missing: Type.Integer({ minimum: 0 }),
+  /** the policy holds waves until then (else the gate passes without them) */
+  holds: Type.Boolean(),
+});
+export type QaGateBody = Static<typeof QaGateBody>;
+
 export const RolloutDetailBody = Type.Object({
   rollout: RolloutBody,
   policy: RolloutPolicyBody,
+  qaGate: Type.Optional(QaGateBody),
   baseline: Type.Unknown(),
   targets: Type.Array(RolloutTargetBody),
   decisions: Type.Array(RolloutDecisionBody),
