@@ -1,22 +1,34 @@
 /**
- * encode/decode: schema-checked messages ⇄ envelope bytes. Both directions validate, so a bad message is rejected at
- * the producer (with a coded error the developer sees) instead of at the consumer (where it becomes a dead letter).
- * Every failure is a ProtocolError; the property tests fuzz this module to keep it that way.
+ * encode/decode: schema-checked messages ⇄ payload bytes, in either wire form (wire.ts): JSON for kinds without
+ * binary parts, the binary envelope for events — or the envelope for every kind when asked (`wire: 'envelope'`,
+ * what protocol-1 peers read). Decoding accepts both forms for every kind and tells them apart by the first byte.
+ * Both directions validate, so a bad message is rejected at the producer (with a coded error the developer sees)
+ * instead of at the consumer (where it becomes a dead letter). Every failure is a ProtocolError; the property tests
+ * fuzz this module to keep it that way.
  */
 import { DEFAULT_LIMITS, decodeEnvelope, encodeEnvelope } from './envelope.js';
 import type { EnvelopeLimits, PartRange } from './envelope.js';
 import { fail } from './errors.js';
 import { checkImage } from './images.js';
+import { decodeJson, encodeJson } from './json-codec.js';
 import { KINDS, isMessageKind, kindById } from './kinds.js';
 import type { MessageKind } from './kinds.js';
 import type { AnyMessage, MessageDef, MessageOf, PartSpec } from './messages/index.js';
 import { assertMessage, checkSchema, defFor, isPlainRecord, prune } from './validate.js';
+import { WIRE_FORMS, defaultWireForm, wireFormOf } from './wire.js';
+import type { WireForm } from './wire.js';
 
 export interface CodecOptions {
-  /** Maximum envelope size; defaults to the kind's `maxBytes` in KINDS. */
+  /** Maximum payload size (either form); defaults to the kind's `maxBytes` in KINDS. */
   readonly maxBytes?: number;
+  /** Envelope only: the JSON header, and any one binary part. */
   readonly maxHeaderBytes?: number;
   readonly maxPartBytes?: number;
+  /**
+   * encode only: the wire form to write. Default: `json` for kinds without binary parts, `envelope` for events.
+   * `envelope` writes what protocol-1 peers read; `json` for a kind with binary parts is LW_PROTO_WIRE_FORM.
+   */
+  readonly wire?: WireForm;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -30,6 +42,7 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function encode<K extends MessageKind>(kind: K, message: MessageOf<K>, options: CodecOptions = {}): Uint8Array {
   const d = defFor(kind);
   const limits = limitsFor(kind, options);
+  if (wireOption(kind, options) === 'json') return encodeJson(kind, message, limits.maxBytes);
   assertMessage(kind, message);
   const record = message as Record<string, unknown>;
   const headerText = JSON.stringify(prune(d.header, record));
@@ -49,7 +62,9 @@ export function encode<K extends MessageKind>(kind: K, message: MessageOf<K>, op
 export function decode<K extends MessageKind>(kind: K, bytes: Uint8Array, options: CodecOptions = {}): MessageOf<K> {
   const d = defFor(kind);
   const expectedId = KINDS[kind].id;
-  const env = decodeEnvelope(bytes, limitsFor(kind, options), (id) => {
+  const limits = limitsFor(kind, options);
+  if (isJson(bytes)) return decodeJson(bytes, kind, limits.maxBytes).message as MessageOf<K>;
+  const env = decodeEnvelope(bytes, limits, (id) => {
     if (id !== expectedId) {
       fail('LW_PROTO_KIND_MISMATCH', `expected ${kind}, envelope carries ${kindById(id) ?? `unknown kind id ${id}`}`, {
         expected: kind,
@@ -61,10 +76,15 @@ export function decode<K extends MessageKind>(kind: K, bytes: Uint8Array, option
   return materialise(kind, d, env.header, env.parts) as MessageOf<K>;
 }
 
-/** Decode without knowing the kind in advance (the kind byte decides). Limits default to the largest kind's. */
+/**
+ * Decode without knowing the kind in advance (the envelope's kind byte, or the JSON `kind`, decides). Limits default
+ * to the largest kind's until the kind is known, then to that kind's.
+ */
 export function decodeAny(bytes: Uint8Array, options: CodecOptions = {}): AnyMessage {
+  const limits = mergeLimits(ANY_KIND_LIMITS, options);
+  if (isJson(bytes)) return decodeJson(bytes, undefined, limits.maxBytes, options.maxBytes) as AnyMessage;
   let kind: MessageKind | undefined;
-  const env = decodeEnvelope(bytes, mergeLimits(ANY_KIND_LIMITS, options), (id) => {
+  const env = decodeEnvelope(bytes, limits, (id) => {
     kind = kindById(id);
     if (!kind) fail('LW_PROTO_UNKNOWN_KIND', `unknown kind id ${id}`, { kindId: id });
     // The generic limit above is loose; now that the kind is known, hold the payload to the kind's own limit.
@@ -115,6 +135,20 @@ function materialise(kind: MessageKind, d: MessageDef, headerBytes: Uint8Array, 
   return message;
 }
 
+/** JSON when it opens a JSON object; anything else (garbage included) is judged by the envelope's checks. */
+function isJson(bytes: Uint8Array): boolean {
+  if (!(bytes instanceof Uint8Array))
+    fail('LW_PROTO_INVALID_ARGUMENT', 'payload must be a Uint8Array or Buffer', { got: typeof bytes });
+  return wireFormOf(bytes) === 'json';
+}
+
+function wireOption(kind: MessageKind, options: CodecOptions): WireForm {
+  const wire = options.wire ?? defaultWireForm(kind);
+  if (!WIRE_FORMS.includes(wire))
+    fail('LW_PROTO_INVALID_ARGUMENT', 'wire must be "json" or "envelope"', { option: 'wire' });
+  return wire;
+}
+
 function partRange(d: MessageDef): PartRange {
   return { min: d.parts.filter((p) => !p.optional).length, max: d.parts.length };
 }
@@ -126,7 +160,7 @@ function limitsFor(kind: MessageKind, options: CodecOptions): EnvelopeLimits {
 
 function mergeLimits(base: EnvelopeLimits, options: CodecOptions): EnvelopeLimits {
   if (typeof options !== 'object' || options === null) fail('LW_PROTO_INVALID_ARGUMENT', 'options must be an object');
-  const pick = (name: keyof CodecOptions): number => {
+  const pick = (name: 'maxBytes' | 'maxHeaderBytes' | 'maxPartBytes'): number => {
     const v = options[name];
     if (v === undefined) return base[name];
     if (!Number.isSafeInteger(v) || v < 0)

@@ -10,11 +10,15 @@ export const ERROR_CATALOGUE = {
   LW_PROTO_TOO_LARGE:
     'The payload, its header or one of its parts exceeds the configured size limit (checked before allocating).',
   LW_PROTO_TRUNCATED: 'The envelope ends before the lengths it declares (header, part count or a part).',
-  LW_PROTO_BAD_MAGIC: 'The payload does not start with the envelope magic bytes "LW".',
-  LW_PROTO_UNSUPPORTED_VERSION: 'The envelope version byte is not one this build can read.',
-  LW_PROTO_KIND_MISMATCH: 'The envelope says it carries a different kind than the caller (or the topic) expects.',
-  LW_PROTO_INVALID_UTF8: 'The JSON header (or manifest) is not valid UTF-8.',
-  LW_PROTO_INVALID_JSON: 'The JSON header (or manifest) does not parse, or is not a JSON object.',
+  LW_PROTO_BAD_MAGIC: 'The payload is neither a JSON object (first byte "{") nor an envelope (magic bytes "LW").',
+  LW_PROTO_UNSUPPORTED_VERSION:
+    'The envelope version byte, or the JSON payload\'s protocol version "v", is missing or not one this build can read.',
+  LW_PROTO_KIND_MISMATCH:
+    'The envelope\'s kind byte or the JSON payload\'s "kind" names a different kind than the caller (or the topic) expects.',
+  LW_PROTO_WIRE_FORM:
+    'A kind with binary parts (event) was given or asked for as JSON: it travels only as a binary envelope.',
+  LW_PROTO_INVALID_UTF8: 'The JSON payload, JSON header (or manifest) is not valid UTF-8.',
+  LW_PROTO_INVALID_JSON: 'The JSON payload, JSON header (or manifest) does not parse, or is not a JSON object.',
   LW_PROTO_SCHEMA_VIOLATION:
     'The message does not match its schema (wrong type, missing field, out of range, or a cross-field rule).',
   LW_PROTO_PART_COUNT: 'The number of binary parts does not match what the message kind requires.',

@@ -1,8 +1,20 @@
 /**
  * @linewatch/protocol — the contract between agent, controller and trainer. Runtime dependency: @sinclair/typebox only.
- * See README.md for the topic table, envelope layout and error catalogue.
+ * See README.md for the topic table, wire forms (JSON, envelope), protocol version and error catalogue.
  */
-export const PROTOCOL_VERSION = 1 as const;
+export {
+  CONTENT_TYPES,
+  LEGACY_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  WIRE_FORMS,
+  defaultWireForm,
+  kindTravelsAs,
+  mqtt5Properties,
+  wireFormFor,
+  wireFormOf,
+} from './wire.js';
+export type { WireForm } from './wire.js';
 
 export { ApiError, ERROR_CATALOGUE, ERROR_CODES, ProtocolError, isApiError, isProtocolError } from './errors.js';
 export type { ProtocolErrorCode, ProtocolErrorDetails } from './errors.js';

@@ -1,6 +1,8 @@
 /**
  * Glue between the codec and an MQTT client, without depending on one: what to publish (topic, bytes, QoS, retain)
- * and what a received (topic, payload) pair means. Apps pass these straight to mqtt.js / aedes.
+ * and what a received (topic, payload) pair means. Apps pass these straight to mqtt.js / aedes; over MQTT 5 they add
+ * `mqtt5Properties(payload)` (wire.ts) so subscribers see the content type. `options.wire: 'envelope'` publishes the
+ * protocol-1 form (for an agent that announced no protocol version); receiving accepts both forms.
  */
 import { decode, encode } from './codec.js';
 import type { CodecOptions } from './codec.js';
@@ -42,8 +44,8 @@ export function deathWill(
 export type Received = AnyMessage & { readonly topic: ParsedTopic };
 
 /**
- * Topic + payload → typed message. The topic decides the kind; the envelope's kind byte and the payload's
- * device/camera must agree with it, so a message cannot be replayed onto another device's topic unnoticed.
+ * Topic + payload (JSON or envelope) → typed message. The topic decides the kind; the payload's kind (envelope kind
+ * byte, JSON `kind`) and its device/camera must agree with it, so a message cannot be replayed onto another device's topic unnoticed.
  */
 export function fromPublication(topic: string, payload: Uint8Array, options?: CodecOptions): Received {
   const parsed = parseTopic(topic);

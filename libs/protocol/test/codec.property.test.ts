@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   MESSAGE_KINDS,
+  PROTOCOL_VERSION,
+  WIRE_FORMS,
+  defaultWireForm,
+  kindTravelsAs,
+  wireFormOf,
   buildTopic,
   decode,
   decodeAny,
@@ -16,17 +21,21 @@ import { anyMessageArb, messageArb, segmentArb } from './arbitraries.js';
 
 const RUNS = 1000;
 
-describe('encode → decode round trip (every kind)', () => {
+describe('encode → decode round trip (every kind, both wire forms)', () => {
   for (const kind of MESSAGE_KINDS) {
     test(kind, () => {
+      const forms = WIRE_FORMS.filter((f) => kindTravelsAs(kind, f));
       fc.assert(
-        fc.property(messageArb(kind), (message) => {
-          const bytes = encode(kind, message);
+        fc.property(messageArb(kind), fc.constantFrom(...forms), (message, wire) => {
+          const bytes = encode(kind, message, { wire });
+          assert.equal(wireFormOf(bytes), wire);
           const back = decode(kind, bytes);
           assert.deepStrictEqual(back, message);
           assert.ok(isMessage(kind, back));
           // Deterministic: encoding the decoded message yields the same bytes.
-          assert.deepStrictEqual(encode(kind, back), bytes);
+          assert.deepStrictEqual(encode(kind, back, { wire }), bytes);
+          // The default form: JSON unless the kind has binary parts.
+          assert.equal(wireFormOf(encode(kind, message)), defaultWireForm(kind));
         }),
         { numRuns: RUNS },
       );
@@ -34,10 +43,11 @@ describe('encode → decode round trip (every kind)', () => {
   }
 });
 
-test('decodeAny recovers the kind from the envelope', () => {
+test('decodeAny recovers the kind from the envelope and from the JSON payload', () => {
   fc.assert(
-    fc.property(anyMessageArb, ({ kind, message }) => {
-      const got = decodeAny(encode(kind, message as never));
+    fc.property(anyMessageArb, fc.constantFrom(...WIRE_FORMS), ({ kind, message }, wanted) => {
+      const wire = kindTravelsAs(kind, wanted) ? wanted : 'envelope';
+      const got = decodeAny(encode(kind, message as never, { wire }));
       assert.equal(got.kind, kind);
       assert.deepStrictEqual(got.message, message);
     }),
@@ -45,7 +55,22 @@ test('decodeAny recovers the kind from the envelope', () => {
   );
 });
 
-test('toPublication → fromPublication round trip (topic, QoS, retain, payload)', () => {
+test('JSON form: plain JSON.parse reads v, kind and the message fields', () => {
+  fc.assert(
+    fc.property(anyMessageArb, ({ kind, message }) => {
+      if (!kindTravelsAs(kind, 'json')) return;
+      const parsed = JSON.parse(new TextDecoder().decode(encode(kind, message as never))) as Record<string, unknown>;
+      assert.deepStrictEqual(Object.keys(parsed).slice(0, 2), ['v', 'kind']);
+      const { v, kind: k, ...fields } = parsed;
+      assert.equal(v, PROTOCOL_VERSION);
+      assert.equal(k, kind);
+      assert.deepStrictEqual(fields, JSON.parse(JSON.stringify(message)));
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('toPublication → fromPublication round trip (topic, QoS, retain, payload; both wire forms)', () => {
   const withTopic = fc
     .tuple(anyMessageArb, segmentArb, segmentArb, segmentArb)
     .map(([{ kind, message }, site, line, device]) => {
@@ -56,12 +81,15 @@ test('toPublication → fromPublication round trip (topic, QoS, retain, payload)
       return { kind, message: m, params };
     });
   fc.assert(
-    fc.property(withTopic, ({ kind, message, params }) => {
+    fc.property(withTopic, fc.constantFrom(...WIRE_FORMS), ({ kind, message, params }, wanted) => {
+      const wire = kindTravelsAs(kind, wanted) ? wanted : 'envelope';
       const pub = toPublication(
         kind as MessageKind,
         params as TopicParams<MessageKind>,
         message as MessageOf<MessageKind>,
+        { wire },
       );
+      assert.equal(wireFormOf(pub.payload), wire);
       assert.equal(pub.topic, buildTopic(kind, params as TopicParams<MessageKind>));
       const got = fromPublication(pub.topic, pub.payload);
       assert.equal(got.kind, kind);

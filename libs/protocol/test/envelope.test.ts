@@ -14,8 +14,8 @@ import { frame as frameBytes, jpeg, mapPng, samples } from './samples.js';
 
 const u32 = (b: Uint8Array, off: number): number => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off);
 
-test('score envelope: magic, version, kind, header, zero parts', () => {
-  const bytes = encode('score', samples.score);
+test('score envelope (the protocol-1 form, on request): magic, version, kind, header, zero parts', () => {
+  const bytes = encode('score', samples.score, { wire: 'envelope' });
   assert.deepEqual([...bytes.subarray(0, 4)], [0x4c, 0x57, 1, KINDS.score.id]);
   const h = u32(bytes, 4);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + h)));
@@ -66,7 +66,7 @@ test('decoded parts are copies, independent of the receive buffer', () => {
 });
 
 test('Buffer and offset views decode like plain Uint8Array', () => {
-  const bytes = encode('threshold', samples.threshold);
+  const bytes = encode('threshold', samples.threshold, { wire: 'envelope' });
   const padded = Buffer.concat([Buffer.from([9, 9, 9]), Buffer.from(bytes)]);
   assert.deepEqual(decode('threshold', padded.subarray(3)), samples.threshold);
 });
@@ -90,6 +90,8 @@ test('tolerant reader: unknown header fields from a newer peer are dropped; writ
   assert.deepStrictEqual(decode('health', newer), samples.health);
   const withExtra = { ...samples.score, debug: 'x' } as typeof samples.score;
   assert.deepStrictEqual(encode('score', withExtra), encode('score', samples.score));
+  const wire = { wire: 'envelope' } as const;
+  assert.deepStrictEqual(encode('score', withExtra, wire), encode('score', samples.score, wire));
 });
 
 test('a header that smuggles a binary field name cannot replace a part', () => {

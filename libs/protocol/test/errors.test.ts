@@ -24,7 +24,10 @@ import { address, frame, jpeg, mapPng, samples } from './samples.js';
 const SCORE = KINDS.score.id;
 const EVENT = KINDS.event.id;
 const eventHeader = JSON.stringify({ ...samples.event, jpeg: undefined, anomalyMap: undefined, features: undefined });
-const scoreBytes = encode('score', samples.score);
+/** The previous (protocol 1) form: the envelope's own checks are reached through it. */
+const scoreBytes = encode('score', samples.score, { wire: 'envelope' });
+const scoreJson = encode('score', samples.score);
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 /** A client whose fetch answers with `answer` (the HTTP codes' triggers). */
 const clientWith = (answer: typeof fetch, timeoutMs?: number): ApiClient =>
@@ -37,14 +40,21 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
     ['decode a string', () => decode('score', 'LW' as never)],
     ['negative limit', () => decode('score', scoreBytes, { maxBytes: -1 })],
     ['parseTopic(number)', () => parseTopic(42 as never)],
+    ['unknown wire form', () => encode('score', samples.score, { wire: 'xml' as never })],
   ],
   LW_PROTO_UNKNOWN_KIND: [
     ['encode unknown kind', () => encode('telemetry' as never, {} as never)],
     ['decodeAny unknown kind id', () => decodeAny(frame(200, '{}'))],
+    ['decodeAny JSON without a kind', () => decodeAny(json({ v: 2, ...samples.score }))],
+    ['decodeAny JSON with an unknown kind', () => decodeAny(json({ v: 2, kind: 'telemetry', ...samples.score }))],
   ],
   LW_PROTO_TOO_LARGE: [
     ['score payload over 1 KiB', () => decode('score', new Uint8Array(2048))],
     ['configured limit', () => decode('score', scoreBytes, { maxBytes: 10 })],
+    ['JSON over its configured limit', () => decode('score', scoreJson, { maxBytes: 10 })],
+    ['JSON score over 1 KiB', () => decode('score', json({ v: 2, kind: 'score', pad: 'x'.repeat(1100) }))],
+    ['decodeAny JSON over its kind limit', () => decodeAny(json({ v: 2, kind: 'score', pad: 'x'.repeat(1100) }))],
+    ['encode JSON over limit', () => encode('ack', samples.ack, { maxBytes: 20 })],
     [
       'declared header length over limit',
       () => decode('score', Uint8Array.from([0x4c, 0x57, 1, SCORE, 0xff, 0xff, 0xff, 0xff, 0])),
@@ -59,24 +69,44 @@ const triggers: Record<ProtocolErrorCode, [string, () => unknown][]> = {
   ],
   LW_PROTO_BAD_MAGIC: [
     ['zip file', () => decode('score', Uint8Array.from([0x50, 0x4b, 3, 4]))],
-    ['plain JSON', () => decode('score', new TextEncoder().encode(JSON.stringify(samples.score)))],
+    ['a JSON array', () => decode('score', json([samples.score]))],
   ],
   LW_PROTO_UNSUPPORTED_VERSION: [
-    ['version 2', () => decode('score', frame(SCORE, JSON.stringify(samples.score), [], 2))],
+    ['envelope version 2', () => decode('score', frame(SCORE, JSON.stringify(samples.score), [], 2))],
+    ['JSON without v', () => decode('score', json({ kind: 'score', ...samples.score }))],
+    ['JSON v 3', () => decode('score', json({ v: 3, kind: 'score', ...samples.score }))],
+    ['JSON v as a string', () => decode('score', json({ v: '2', kind: 'score', ...samples.score }))],
   ],
-  LW_PROTO_KIND_MISMATCH: [['score bytes decoded as health', () => decode('health', scoreBytes)]],
+  LW_PROTO_KIND_MISMATCH: [
+    ['score bytes decoded as health', () => decode('health', scoreBytes)],
+    ['JSON score decoded as health', () => decode('health', scoreJson)],
+    ['JSON without a kind', () => decode('score', json({ v: 2, ...samples.score }))],
+  ],
+  LW_PROTO_WIRE_FORM: [
+    ['event as JSON on encode', () => encode('event', samples.event, { wire: 'json' })],
+    ['event as JSON on decode', () => decode('event', json({ v: 2, kind: 'event', ...samples.event }))],
+    ['decodeAny event as JSON', () => decodeAny(json({ v: 2, kind: 'event' }))],
+  ],
   LW_PROTO_INVALID_UTF8: [
     ['lone continuation byte', () => decode('score', frame(SCORE, Uint8Array.from([0x7b, 0x80, 0x7d])))],
     ['overlong encoding', () => decode('score', frame(SCORE, Uint8Array.from([0x22, 0xc0, 0xaf, 0x22])))],
+    ['JSON payload with a lone continuation byte', () => decode('score', Uint8Array.from([0x7b, 0x80, 0x7d]))],
   ],
   LW_PROTO_INVALID_JSON: [
     ['unterminated object', () => decode('score', frame(SCORE, '{"camera":'))],
     ['array instead of object', () => decode('score', frame(SCORE, '[1,2]'))],
     ['BOM is not JSON', () => decode('score', frame(SCORE, '\ufeff{}'))],
+    ['truncated JSON payload', () => decode('score', scoreJson.subarray(0, scoreJson.length - 1))],
+    ['JSON payload with trailing junk', () => decode('score', Uint8Array.from([...scoreJson, 0x78]))],
   ],
   LW_PROTO_SCHEMA_VIOLATION: [
     ['wrong type', () => decode('score', frame(SCORE, JSON.stringify({ ...samples.score, score: 'high' })))],
     ['missing field', () => decode('score', frame(SCORE, JSON.stringify({ ...samples.score, camera: undefined })))],
+    ['JSON wrong type', () => decode('score', json({ v: 2, kind: 'score', ...samples.score, score: 'high' }))],
+    [
+      'JSON cross-field rule',
+      () => decode('ack', json({ v: 2, kind: 'ack', ...samples.ack, eventIds: ['abcdefgh', 'abcdefgh'] })),
+    ],
     ['negative score on encode', () => encode('score', { ...samples.score, score: -1 })],
     ['NaN on encode', () => encode('score', { ...samples.score, score: Number.NaN })],
     ['cross-field rule', () => encode('modelReport', { ...samples.modelReport, state: 'live' })],

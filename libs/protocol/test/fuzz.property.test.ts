@@ -41,7 +41,11 @@ function onlyProtocolErrors<T>(fn: () => T, onOk: (v: T) => void = () => {}, cod
 const valid = (kind: MessageKind) => (m: unknown) =>
   assert.ok(isMessage(kind, m), 'decoded value must be a valid message');
 
-const encoded = anyMessageArb.map(({ kind, message }) => ({ kind, bytes: encode(kind, message as never) }));
+/** Envelope form for every kind (what protocol-1 agents send): these properties are about the envelope's framing. */
+const encoded = anyMessageArb.map(({ kind, message }) => ({
+  kind,
+  bytes: encode(kind, message as never, { wire: 'envelope' }),
+}));
 
 test('random bytes → ProtocolError', () => {
   fc.assert(

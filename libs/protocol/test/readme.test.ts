@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ERROR_CODES, KINDS, MESSAGE_KINDS } from '../src/index.js';
+import { ERROR_CODES, KINDS, MESSAGE_KINDS, decode, fromPublication, isMessageKind } from '../src/index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const size = (n: number): string => (n >= 1024 * 1024 ? `${n / (1024 * 1024)} MiB` : `${n / 1024} KiB`);
@@ -20,4 +20,18 @@ test('README topic table matches KINDS', () => {
 
 test('README lists every error code', () => {
   for (const code of ERROR_CODES) assert.ok(readme.includes(`| \`${code}\` |`), code);
+});
+
+test('README payload reference: every JSON sample decodes as its kind; the mosquitto_sub lines as their topic', () => {
+  const enc = new TextEncoder();
+  const rows = [...readme.matchAll(/^\| `(\w+)` \| `(\{.*\})` \|$/gm)];
+  const kinds = rows.map(([, kind]) => kind);
+  assert.deepEqual([...kinds].sort(), MESSAGE_KINDS.filter((k) => k !== 'event').sort());
+  for (const [, kind, json] of rows) {
+    assert.ok(isMessageKind(kind));
+    assert.doesNotThrow(() => decode(kind, enc.encode(json)), `${kind}: ${json}`);
+  }
+  const lines = [...readme.matchAll(/^(linewatch\/v1\/\S+) (\{.*\})$/gm)];
+  assert.ok(lines.length >= 2);
+  for (const [, topic, json] of lines) assert.doesNotThrow(() => fromPublication(topic!, enc.encode(json)), topic);
 });

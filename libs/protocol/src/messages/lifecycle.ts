@@ -19,6 +19,11 @@ export const BirthSchema = Type.Object(
     /** Null before the first model was ever installed. */
     modelVersion: Type.Union([ModelVersion, Type.Null()]),
     executionProvider: ExecutionProvider,
+    /**
+     * The protocol version the agent speaks (wire.ts PROTOCOL_VERSION). Absent: a protocol-1 agent, which reads and
+     * writes only envelopes; the controller answers it in that form.
+     */
+    protocolVersion: Type.Optional(Type.Integer({ minimum: 1, maximum: 255 })),
     cameras: Type.Array(
       Type.Object({
         camera: CameraId,
