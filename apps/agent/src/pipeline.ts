@@ -14,9 +14,9 @@
 import { randomUUID } from 'node:crypto';
 import { toPublication } from '@linewatch/protocol';
 import type { DeviceAddress, EventMessage, ScoreMessage } from '@linewatch/protocol';
-import { encodeJpeg, heatmapPng } from '@linewatch/vision';
 import type { AgentErrorCode } from './errors.js';
 import { reasonOf } from './errors.js';
+import { encodeEvent, startEncoder } from './encode/encoder.js';
 import type { InferenceResult, LoadedModel, Reservation } from './model/loaded-model.js';
 import type { Frame } from './sources/frame.js';
 import { FrameSlot } from './sources/frame.js';
@@ -140,6 +140,7 @@ export class Pipeline {
     const t = this.now();
     for (const c of this.cameras.values()) c.lastSampleAt = t;
     for (const c of this.cameras.values()) c.slot.watch(() => this.kick());
+    startEncoder(); // now, so its start-up does not land on the frames around the first event
     this.dispatcher = this.dispatch();
   }
 
@@ -349,11 +350,8 @@ export class Pipeline {
     c.encoding++;
     c.chain = c.chain.then(async () => {
       try {
-        const mapMax = result.map.data.reduce((m, v) => (v > m ? v : m), 0);
-        const [jpeg, anomalyMap] = await Promise.all([
-          encodeJpeg(frame.image, { quality: 85 }),
-          heatmapPng(result.map, { range: [0, Math.max(mapMax, threshold, 1e-6)] }),
-        ]);
+        // Off the main thread (encode/encoder.ts): an encode here would stall the frames in flight.
+        const { jpeg, anomalyMap } = await encodeEvent(frame.image, result.map, threshold);
         const msg: EventMessage = {
           eventId,
           device: this.address.device,
@@ -363,8 +361,8 @@ export class Pipeline {
           modelVersion,
           score: Math.min(MAX_SCORE, result.score),
           threshold: Math.min(MAX_SCORE, threshold),
-          jpeg: new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength),
-          anomalyMap: new Uint8Array(anomalyMap.buffer, anomalyMap.byteOffset, anomalyMap.byteLength),
+          jpeg,
+          anomalyMap,
           ...(sampled ? { sampled: true as const } : {}),
         };
         const pub = toPublication('event', { ...this.address, camera: c.camera }, msg);
