@@ -8,7 +8,7 @@
  * default is one single-threaded session per core (at most MAX_AUTO_SESSIONS, the rest of the cores go to each
  * session's intra-op threads). A GPU provider serialises work on the device anyway: one session.
  *
- * Runs start in submission order (the queue is FIFO and each session takes the next job as soon as it is idle);
+ * Runs start in submission order (the queue is FIFO and the most recently idle session takes the next job);
  * they may finish out of order across sessions — callers that need order (the pipeline, per camera) chain results.
  */
 import { availableParallelism } from 'node:os';
@@ -109,7 +109,9 @@ class PooledRunner implements ModelRunner {
 
   private drain(): void {
     while (this.queue.length > 0 && this.idle.length > 0) {
-      const runner = this.idle.shift()!;
+      // The session that finished last (LIFO): at line rate one session then takes every frame that does not
+      // overlap another, its thread and caches stay warm, and the other sessions only wake for overlapping frames.
+      const runner = this.idle.pop()!;
       const job = this.queue.shift()!;
       // A runner never rejects (see ModelRunner), so the session always comes back — or is replaced if it died.
       void runner.run(job.frame).then((out) => {
