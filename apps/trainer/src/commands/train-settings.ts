@@ -96,6 +96,12 @@ export function readSettingsFile(path: string): SettingOverrides {
   return parsed as SettingOverrides;
 }
 
+/** `{ settings }` for the train/finetune options, or nothing when neither a setting flag nor --config was given. */
+export function settingsOption(values: FlagValues, ctx: CliContext): { settings?: SettingsRequest } {
+  const settings = parseSettingsRequest(values, ctx);
+  return Object.keys(settings).length > 0 ? { settings } : {};
+}
+
 /** Both override layers from the command line; empty when neither a setting flag nor --config was given. */
 export function parseSettingsRequest(values: FlagValues, ctx: CliContext): SettingsRequest {
   const configFlag = str(values, 'config');

@@ -18,7 +18,7 @@ import {
   type TrainOptions,
 } from '../train/options.js';
 import { printResult } from './print-result.js';
-import { parseSettingsRequest, settingFlags } from './train-settings.js';
+import { settingFlags, settingsOption } from './train-settings.js';
 
 function signingKey(values: FlagValues, ctx: CliContext): { privateKeyPath?: string } {
   const key = str(values, 'key');
@@ -70,7 +70,7 @@ export function parseTrainOptions(values: FlagValues, ctx: CliContext): TrainOpt
     resume,
     ...signingKey(values, ctx),
     runtime: parseRuntime(values, 'train'),
-    settings: parseSettingsRequest(values, ctx),
+    ...settingsOption(values, ctx),
   };
 }
 
@@ -88,7 +88,7 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
     resume,
     ...signingKey(values, ctx),
     runtime: parseRuntime(values, 'train'),
-    settings: parseSettingsRequest(values, ctx),
+    ...settingsOption(values, ctx),
   };
 }
 
