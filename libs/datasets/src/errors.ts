@@ -19,6 +19,12 @@ export const DatasetErrorCodes = {
   CACHE_IO: 'LW_DATA_CACHE_IO',
   /** An argument is out of range or inconsistent. */
   BAD_ARGUMENT: 'LW_DATA_BAD_ARGUMENT',
+  /** A required data file (IDX file, CIFAR-10 batch) does not exist. */
+  MISSING_FILE: 'LW_DATA_MISSING_FILE',
+  /** A binary data file is not in the expected format (wrong magic, header, label or size). */
+  BAD_FORMAT: 'LW_DATA_BAD_FORMAT',
+  /** A binary data file ends before the records its header (or format) promises. */
+  TRUNCATED: 'LW_DATA_TRUNCATED',
 } as const;
 
 export type DatasetErrorCode = (typeof DatasetErrorCodes)[keyof typeof DatasetErrorCodes];
