@@ -17,7 +17,7 @@ import { silentProgress, type Progress } from '../src/progress.js';
 import { LossCurveWriter, LOSS_CURVE_FILE } from '../src/train/loss-curve.js';
 import type { SettingOverrides } from '../src/train/overrides.js';
 import { decodeParams, PARAMS_FILE } from '../src/train/package.js';
-import { runTrain } from '../src/train/pipeline.js';
+import { runFinetune, runTrain } from '../src/train/pipeline.js';
 import { Capture } from './fixtures.js';
 
 let dir: string;
@@ -200,3 +200,48 @@ test('loss-curve writer: PNG beside the checkpoint after each epoch; a resume ke
   assert.equal(await fresh.finish(), undefined, 'a fresh run starts an empty curve');
   assert.deepEqual(lines, []);
 });
+
+test(
+  'finetune takes the same controls: --seed repeatable, settings recorded, loss curve packaged',
+  { timeout: 180_000 },
+  async () => {
+    const parent = await trainWith('ft-parent', { epochs: 1 });
+    const finetune = async (name: string, seed: number) => {
+      const out = join(dir, 'models', name);
+      await runFinetune(
+        {
+          from: parent.out,
+          data: join(dir, 'data'),
+          dataKind: 'mvtec',
+          loss: 'px',
+          confetti: 4,
+          out,
+          resume: false,
+          settings: { config: { epochs: 3, batch: 4 }, configFile: 'ft.json', flags: { epochs: 1, seed } },
+        },
+        silentProgress,
+      );
+      return { out, ...decodeParams(new Uint8Array(readFileSync(join(out, PARAMS_FILE)))) };
+    };
+    const a = await finetune('ft-a', 5);
+    const b = await finetune('ft-b', 5);
+    const c = await finetune('ft-c', 6);
+    assert.ok(sameParams(a.params, b.params), 'same seed: bit-identical parameters');
+    assert.deepEqual(a.record.history, b.record.history);
+    assert.equal(sameParams(a.params, c.params), false, 'another seed: other parameters');
+    const m = parseManifest(readFileSync(join(a.out, 'manifest.json')));
+    assert.deepEqual(
+      { epochs: m.training?.epochs, batchSize: m.training?.batchSize, seed: m.training?.seed, lr: m.training?.lr },
+      { epochs: 1, batchSize: 4, seed: 5, lr: 1e-3 },
+    );
+    assert.deepEqual(m.training?.sources, {
+      epochs: 'flag',
+      lr: 'preset',
+      batch: 'config',
+      seed: 'flag',
+      weightDecay: 'preset',
+      decayEpoch: 'scaled',
+    });
+    assert.ok(m.files.some((f) => f.path === LOSS_CURVE_FILE));
+  },
+);
