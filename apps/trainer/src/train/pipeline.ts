@@ -23,7 +23,7 @@ import {
   type TrainOptions,
   type TrainResult,
 } from './options.js';
-import { resolveSettings, trainingRecord, type ResolvedSettings } from './overrides.js';
+import { pinSettings, resolveSettings, trainingRecord, type ResolvedSettings } from './overrides.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
 
 const VALIDATION_FRACTION = 0.1;
@@ -130,6 +130,8 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
   if (train.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', `no normal training images in ${opts.data}`);
   const work = workDir(opts.out, opts.resume);
+  const settings = resolveSettings(preset.normal, 1, opts.settings);
+  pinSettings(work, trainingRecord(settings), opts.resume); // before hours of features, not after
   const extractor = await FeatureExtractor.create(backbone, model, {
     cacheDir: join(dirname(opts.out), '.feature-cache'),
     ...(opts.runtime?.threads !== undefined ? { threads: opts.runtime.threads } : {}),
@@ -140,7 +142,6 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
   } finally {
     await extractor.release();
   }
-  const settings = resolveSettings(preset.normal, 1, opts.settings);
   logSettings(progress, settings);
   const s = settings.schedule;
   const steps = s.epochs * Math.ceil(samples.length / s.batchSize);
@@ -291,13 +292,14 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   const { kind, anomalies, confetti } = plan;
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
   const work = workDir(opts.out, opts.resume);
+  const base = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
+  const settings = resolveSettings(base, 2, opts.settings);
+  pinSettings(work, trainingRecord(settings), opts.resume);
   const extractor = await FeatureExtractor.create(backbone, model, {
     cacheDir: join(dirname(opts.out), '.feature-cache'),
     ...(opts.runtime?.threads !== undefined ? { threads: opts.runtime.threads } : {}),
   });
   const samples = await finetuneSamples(extractor, train, plan, model, progress);
-  const base = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
-  const settings = resolveSettings(base, 2, opts.settings);
   logSettings(progress, settings);
   const s = settings.schedule;
   const stepsPerEpoch = Math.ceil((2 * (anomalies.length + confetti)) / s.batchSize);
