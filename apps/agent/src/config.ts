@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AgentError, reasonOf } from './errors.js';
+import { OpcUaSchema, opcUaConfigProblem } from './line/opcua/schema.js';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 const Dim = Type.Integer({ minimum: 8, maximum: 8192 });
@@ -172,6 +173,8 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** Optional OPC UA server for line software (off by default; README "OPC UA"). */
+  opcua: OpcUaSchema,
   logLevel: Type.Union(
     [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
     { default: 'info' },
@@ -230,6 +233,8 @@ export function parseConfig(raw: unknown, env: Readonly<Record<string, string | 
   if (cfg.broker.url.startsWith('mqtt://') && cfg.broker.tls) {
     throw new AgentError('LW_AGENT_CONFIG_INVALID', 'broker.tls given but broker.url is not mqtts:// or wss://');
   }
+  const opcuaProblem = opcUaConfigProblem(cfg.opcua);
+  if (opcuaProblem) throw new AgentError('LW_AGENT_CONFIG_INVALID', opcuaProblem);
   return deepFreeze(cfg);
 }
 
