@@ -15,7 +15,7 @@ import { runCli } from '../src/cli/run.js';
 import { COMMANDS } from '../src/commands/index.js';
 import { parseFinetuneOptions, parseTrainOptions } from '../src/commands/train.js';
 import { isTrainerError } from '../src/errors.js';
-import { resolveSettings, trainingRecord } from '../src/train/overrides.js';
+import { pinSettings, resolveSettings, trainingRecord, type SettingOverrides } from '../src/train/overrides.js';
 import { silentProgress } from '../src/progress.js';
 import { Capture } from './fixtures.js';
 
@@ -169,4 +169,21 @@ test('bad config files: LW_TRAINER_CONFIG naming the file and the key, exit 2', 
   const missing = await cli(['train', ...trainArgs('--config', 'nope.yaml')]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /LW_TRAINER_BAD_VALUE: --config: no file at/);
+});
+
+test('--resume must repeat the run’s settings (pinned in the work folder); an old work folder resumes as is', () => {
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  const tiny = presetByName('tiny').normal;
+  const record = (flags: SettingOverrides) => trainingRecord(resolveSettings(tiny, 1, { flags }));
+  pinSettings(work, record({ epochs: 3, seed: 4 }), true); // no settings.json yet: a folder from before
+  pinSettings(work, record({ epochs: 3, seed: 4 }), false);
+  pinSettings(work, record({ epochs: 3, seed: 4 }), true);
+  assert.throws(
+    () => pinSettings(work, record({ epochs: 3, seed: 5 }), true),
+    (e: unknown) => isTrainerError(e, 'LW_TRAINER_BAD_VALUE') && /seed 4 → 5/.test(e.message),
+  );
+  assert.throws(() => pinSettings(work, record({ epochs: 4, seed: 4 }), true), /epochs 3 → 4/);
+  pinSettings(work, record({ epochs: 8, seed: 2 }), false); // a fresh run re-pins
+  pinSettings(work, record({ epochs: 8, seed: 2 }), true);
 });

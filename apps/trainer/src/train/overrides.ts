@@ -4,8 +4,11 @@
  * accept what a flag refuses. The effective settings and the source of each go into the package manifest
  * (`manifest.training`), so a package says how it was made.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Schedule } from '@linewatch/adtr';
 import { Type, type Static } from '@sinclair/typebox';
+import { TrainerError } from '../errors.js';
 
 export const SettingOverridesSchema = Type.Object(
   {
@@ -97,4 +100,28 @@ export function trainingRecord(s: ResolvedSettings): TrainingRecord {
     sources: { ...s.sources },
     ...(s.configFile !== undefined ? { configFile: s.configFile } : {}),
   };
+}
+
+const SETTINGS_FILE = 'settings.json';
+
+/**
+ * Pins a run's effective settings in its work folder: a fresh run writes them, a `--resume` must repeat them (the
+ * checkpoint continues one schedule and one seed's shuffles; other settings would make a run that matches neither).
+ * A work folder from before this file existed is resumed as is.
+ */
+export function pinSettings(workDir: string, record: TrainingRecord, resume: boolean): void {
+  const path = join(workDir, SETTINGS_FILE);
+  const { sources: _s, configFile: _c, ...wanted } = record;
+  if (resume && existsSync(path)) {
+    const pinned = JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>;
+    const differ = Object.entries(wanted).filter(([k, v]) => pinned[k] !== v);
+    if (differ.length > 0) {
+      const list = differ.map(([k, v]) => `${k} ${pinned[k]} → ${v}`).join(', ');
+      throw new TrainerError('LW_TRAINER_BAD_VALUE', `--resume with other settings than the run had (${list})`, {
+        settings: differ.map(([k]) => k),
+      });
+    }
+    return;
+  }
+  writeFileSync(path, JSON.stringify(wanted));
 }
