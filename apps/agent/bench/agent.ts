@@ -11,6 +11,10 @@
  *                          [--package model.tar.gz|dir --key trusted.pub.pem] [--providers cuda,cpu]
  *                          [--pace on-demand|realtime] [--fps 240] [--frame 640x480] [--size 256] [--threshold 0.65]
  *                          [--in-process] [--sessions auto|N] [--threads N] [--thresholds calibrated|manifest]
+ *                          [--line-rate 1x25,4x25|none] [--line-seconds 20] [--phase drift|spread|aligned] [--help]
+ *
+ * `lineRate` (line-rate.ts): after the throughput runs, one agent per CAMERASxFPS with cameras paced at their real
+ * fps (frames arrive whether or not the agent is ready), latency p50/p99, drops and where the tail's time went.
  *
  * Without --package, the default (cpu preset) model that `npm run bench:accuracy` leaves in dist/bench-accuracy/normal
  * is used if present, else a tiny hand-built model with the real I/O contract (then the numbers measure the agent's
@@ -75,7 +79,7 @@ const camerasArg = arg('cameras', '1,4') ?? '1,4';
 const cameraCounts = camerasArg === 'none' ? [] : camerasArg.split(',').map(Number);
 const lineRateSpecs = parseLineRate(arg('line-rate', '1x25,4x25') ?? '');
 const lineSeconds = Number(arg('line-seconds', '20'));
-const phase = (arg('phase', 'random') ?? 'random') as Phase;
+const phase = (arg('phase', 'drift') ?? 'drift') as Phase;
 if (!PHASES.includes(phase)) throw new Error(`--phase must be one of ${PHASES.join(', ')}, got ${phase}`);
 const size = Number(arg('size', '256'));
 const [fw, fh] = (arg('frame', '640x480') ?? '640x480').split('x').map(Number) as [number, number];

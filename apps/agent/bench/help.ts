@@ -10,8 +10,9 @@ Throughput (runs): the agent with on-demand synthetic cameras vs bare session.ru
 Line rate (lineRate): cameras paced at their real fps, frames arrive whether or not the agent is ready.
   --line-rate 1x25,4x25|none   CAMERASxFPS per run (default 1x25,4x25)
   --line-seconds 20      measured seconds per run (after a 3 s warm-up)
-  --phase random|spread|aligned   camera phases within a frame period (random = seeded offsets, as free-running
-                         cameras; aligned = every camera at once, as cameras sharing one hardware trigger)
+  --phase drift|spread|aligned   how the cameras' frames fall relative to each other: drift (default) = free-running
+                         clocks a little apart, so every phase relation occurs in equal measure during the run;
+                         spread = evenly spaced (best case); aligned = all at once (cameras on one hardware trigger)
   Each run: { cameras, fps, p50Ms, p99Ms, p99OverP50, dropped, loadFraction (total fps / bare fps), split: median
   and tail (slowest 1 %) of wait / transit / pre / run / after ms, tailWithMainGc, tailWithEncode, mainGc,
   eventLoopDelayP99Ms, cameraTickLateP99Ms, loadavgBefore/After }. Target: p99OverP50 <= 1.5, dropped = 0 while

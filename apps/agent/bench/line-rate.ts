@@ -20,8 +20,8 @@ import type { InferenceResult, SessionOpener } from '../src/model/loaded-model.j
 import type { Frame } from '../src/sources/frame.js';
 import { aedesBroker } from '../test/helpers/brokers.js';
 import { TestController } from '../test/helpers/controller.js';
-import { PacedCamera, phaseOffsets } from './paced-camera.js';
-import type { Phase } from './paced-camera.js';
+import { PacedCamera, cameraClocks } from './paced-camera.js';
+import type { CameraClock, Phase } from './paced-camera.js';
 
 export interface LineRateSpec {
   readonly cameras: number;
@@ -141,7 +141,8 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
   const ctrl = new TestController(broker.url, address, true);
   await ctrl.start();
   const [width, height] = ctx.frame;
-  const offsets = phaseOffsets(ctx.phase, spec.cameras, spec.fps);
+  // Neighbouring cameras drift one period apart over warm-up + measurement (see paced-camera.ts).
+  const clocks = cameraClocks(ctx.phase, spec.cameras, spec.fps, ctx.seconds + ctx.warmUpS);
   const cams = new Map<string, PacedCamera>();
   for (let i = 0; i < spec.cameras; i++) {
     const id = `cam-${i + 1}`;
@@ -153,7 +154,7 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
       seed: ctx.seed,
       defectRate: ctx.defectRate,
       distinctFrames: ctx.distinctFrames,
-      offsetMs: offsets[i]!,
+      clock: clocks[i]!,
     });
     cams.set(id, cam);
   }
@@ -207,10 +208,12 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
   const loop = monitorEventLoopDelay({ resolution: 5 });
   const gc = watchGc();
   loop.enable();
+  const elu0 = performance.eventLoopUtilization();
   counting = true;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, ctx.seconds * 1000));
   counting = false;
+  const mainBusy = performance.eventLoopUtilization(elu0).utilization;
   const elapsedS = (performance.now() - t0) / 1000;
   loop.disable();
   gc.stop();
@@ -229,10 +232,11 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
     delivered: after.delivered - before.delivered,
     events,
     elapsedS,
+    mainBusy,
     loopP99Ms: loop.percentile(99) / 1e6,
     loopMaxMs: loop.max / 1e6,
     tickLateP99Ms: Math.max(...late.map((l) => l.p99)),
-    offsets,
+    clocks,
     plan: `${plan.sessions} session(s) x ${plan.intraOpThreads ?? 'default'} thread(s)`,
     loadavgBefore,
   });
@@ -246,10 +250,12 @@ interface Raw {
   delivered: number;
   events: number;
   elapsedS: number;
+  /** Event-loop utilisation of the main thread (0–1) while measured. */
+  mainBusy: number;
   loopP99Ms: number;
   loopMaxMs: number;
   tickLateP99Ms: number;
-  offsets: number[];
+  clocks: CameraClock[];
   plan: string;
   loadavgBefore: number[];
 }
@@ -284,13 +290,14 @@ function summarize(spec: LineRateSpec, ctx: LineRateContext, raw: Raw): Record<s
       : {}),
     maxMs: round(totals.at(-1) ?? 0),
     phase: ctx.phase,
-    phaseOffsetsMs: raw.offsets.map((o) => round(o, 1)),
+    cameraClocks: raw.clocks.map((c) => ({ offsetMs: round(c.offsetMs, 1), fps: round(c.fps, 3) })),
     plan: raw.plan,
     events: raw.events,
     split: { median: medianSplit(raw.samples), tail: meanSplit(tail), tailFrames: tail.length },
     tailWithMainGc: gcInFlight,
     tailWithEncode: encodeInFlight,
     mainGc: { count: gcMs.length, totalMs: round(gcMs.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcMs)) },
+    mainThreadBusy: round(raw.mainBusy, 3),
     eventLoopDelayP99Ms: round(raw.loopP99Ms, 1),
     eventLoopDelayMaxMs: round(raw.loopMaxMs, 1),
     cameraTickLateP99Ms: round(raw.tickLateP99Ms),

@@ -2,40 +2,50 @@
  * A camera for the line-rate bench: synthetic frames (pre-rendered, cycled) delivered at the camera's own fps
  * whether or not the pipeline is ready — newest frame wins in the agent's slot, older ones are dropped and counted.
  *
- * Free-running cameras on a line have their own clocks, so their frames do not arrive in lock-step: each camera
- * starts at a phase offset within one frame period (`phase`: `random` = seeded offsets, `spread` = evenly spaced,
- * `aligned` = all at once, the worst case of hardware-triggered cameras sharing one trigger). The camera also records
- * how late its timer fired against its schedule: a frame that lands late in the agent is a main-thread stall the
- * frame-in → verdict latency (which starts when the frame lands) cannot see.
+ * Free-running cameras on a line have their own clocks, so their frames neither arrive in lock-step nor keep one
+ * phase relation: each clock runs a little fast or slow and the phases drift through every relation over time. The
+ * default `drift` models that within a short run: the cameras start evenly spread over one frame period, and camera i
+ * runs `(i − (n−1)/2) / driftSeconds` Hz off the nominal fps, so neighbours slide one whole period past each other
+ * in `driftSeconds` (0.2 % at 25 fps over 20 s) — every phase relation, aligned included, is visited in equal
+ * measure. `spread` keeps them evenly spaced (the best case), `aligned` starts them together at exactly the nominal
+ * fps (the worst case: cameras sharing one hardware trigger). The camera also records how late its timer fired
+ * against its schedule: a frame that lands late in the agent is a main-thread stall the frame-in → verdict latency
+ * (which starts when the frame lands) cannot see.
  */
-import { createRng } from '@linewatch/vision';
 import type { RgbImage } from '@linewatch/vision';
 import type { FrameSink, FrameSource } from '../src/sources/index.js';
 import { SyntheticSource } from '../src/sources/index.js';
 import { LatencyWindow } from '../src/stats.js';
 
-export type Phase = 'random' | 'spread' | 'aligned';
-export const PHASES: readonly Phase[] = ['random', 'spread', 'aligned'];
+export type Phase = 'drift' | 'spread' | 'aligned';
+export const PHASES: readonly Phase[] = ['drift', 'spread', 'aligned'];
 
-/** Offsets (ms) of `cameras` cameras within one period of `fps`. Seeded, so runs are repeatable. */
-export function phaseOffsets(phase: Phase, cameras: number, fps: number, seed = 'line-rate'): number[] {
+export interface CameraClock {
+  /** Delay of the first frame after start (ms). */
+  readonly offsetMs: number;
+  /** The rate the camera's clock actually runs at. */
+  readonly fps: number;
+}
+
+/** Start offsets and actual rates of `cameras` cameras of nominal `fps` (see the header). */
+export function cameraClocks(phase: Phase, cameras: number, fps: number, driftSeconds: number): CameraClock[] {
   const period = 1000 / fps;
-  if (phase === 'aligned') return Array.from({ length: cameras }, () => 0);
-  if (phase === 'spread') return Array.from({ length: cameras }, (_, i) => (i * period) / cameras);
-  const rng = createRng(`${seed}:${cameras}x${fps}`);
-  return Array.from({ length: cameras }, () => rng.next() * period);
+  return Array.from({ length: cameras }, (_, i) => ({
+    offsetMs: phase === 'aligned' ? 0 : (i * period) / cameras,
+    fps: phase === 'drift' ? fps + (i - (cameras - 1) / 2) / driftSeconds : fps,
+  }));
 }
 
 export interface PacedCameraOptions {
   readonly camera: string;
   readonly width: number;
   readonly height: number;
+  /** Nominal fps (what the camera reports). */
   readonly fps: number;
+  readonly clock: CameraClock;
   readonly seed: number;
   readonly defectRate: number;
   readonly distinctFrames: number;
-  /** Delay of the first frame after start (ms). */
-  readonly offsetMs: number;
 }
 
 export class PacedCamera implements FrameSource {
@@ -61,8 +71,8 @@ export class PacedCamera implements FrameSource {
 
   start(sink: FrameSink): void {
     this.running = true;
-    const period = 1000 / this.fps;
-    let due = performance.now() + this.opts.offsetMs;
+    const period = 1000 / this.opts.clock.fps;
+    let due = performance.now() + this.opts.clock.offsetMs;
     let i = 0;
     const tick = (): void => {
       if (!this.running) return;
