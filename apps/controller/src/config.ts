@@ -187,6 +187,12 @@ export const ConfigSchema = Type.Object(
           maximum: 1,
           description: 'Eligibility: false-alarm rate may rise this much',
         }),
+        minHeldOutPerClass: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          description:
+            'Eligibility: held-out anomalous and normal items each needed before an interval verdict counts (else "not enough data")',
+        }),
       },
       { additionalProperties: false },
     ),
@@ -325,6 +331,7 @@ export const DEFAULTS: Config = {
     maxPackageBytes: 512 * 1024 * 1024,
     aurocTolerance: 0.005,
     falseAlarmTolerance: 0.01,
+    minHeldOutPerClass: 20,
   },
   files: {
     kind: 'disk',

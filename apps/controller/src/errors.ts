@@ -44,6 +44,10 @@ export const ERRORS = {
   LW_CTRL_JOB_ATTEMPTS_EXHAUSTED: { status: 409, message: 'the job lost its lease too many times' },
   LW_CTRL_MODEL_PACKAGE_INVALID: { status: 422, message: 'model package does not verify' },
   LW_CTRL_MODEL_VERSION_TAKEN: { status: 409, message: 'a different package is registered under this version' },
+  LW_CTRL_MODEL_DUPLICATE_PACKAGE: {
+    status: 409,
+    message: 'this package (same sha256) is already registered under another version',
+  },
   LW_CTRL_MODEL_INELIGIBLE: { status: 409, message: 'model version is not eligible for rollout' },
   LW_CTRL_DOWNLOAD_TOKEN_INVALID: { status: 403, message: 'download link is invalid' },
   LW_CTRL_DOWNLOAD_TOKEN_EXPIRED: { status: 403, message: 'download link has expired' },

@@ -183,7 +183,7 @@ test('package download: signed link with Range, coded refusals for bad, foreign 
 });
 
 test('eligibility compares every held-out metric with tolerances and says why', () => {
-  const tol = { auroc: 0.005, falseAlarm: 0.01 };
+  const tol = { auroc: 0.005, falseAlarm: 0.01, minPerClass: 20 };
   const parent = { version: 'p', build: 1 };
   const m = (c: Partial<typeof PARENT_METRICS>) => ({ candidate: { ...PARENT_METRICS, ...c }, parent: PARENT_METRICS });
   assert.equal(decideEligibility({ build: 2, metrics: m({}) }, 'p', parent, tol).eligible, true);

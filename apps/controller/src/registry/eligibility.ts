@@ -1,21 +1,29 @@
 /**
  * The eligibility gate: a fine-tuned candidate may be rolled out only if it beats or matches its parent on the
- * same held-out set — image AUROC and pixel AUROC not lower, false-alarm rate (at the parent's threshold) not
- * higher, each within a small tolerance (measurement noise on a few hundred items) — and its manifest build is
- * higher than the parent's (agents refuse a non-rollback update to a lower or equal build). The reason lists
- * every comparison, so the UI can show exactly why a version was blocked.
+ * same held-out set, and its manifest build is higher than the parent's (agents refuse a non-rollback update to a
+ * lower or equal build). With the worker's intervals (metrics.comparison) the verdict comes from them and counts
+ * only with enough held-out items per class (eligibility-intervals.ts: otherwise "not enough data", eligible null,
+ * left to a human); pixel AUROC, which has no interval, is still compared as point values within the tolerance.
+ * Without intervals (older workers) all three are point comparisons within the tolerance. The reason lists every
+ * comparison, so the UI can show exactly why a version was blocked.
  */
+import type { EligibilityDecisionBody } from '@linewatch/protocol/http';
 import type { HeldOutMetrics, ModelMetrics } from '../store/registry-store.js';
+import { decideFromIntervals } from './eligibility-intervals.js';
 
 export interface Tolerance {
   auroc: number;
   falseAlarm: number;
+  /** held-out items needed per class (anomalous and normal) before an interval verdict counts */
+  minPerClass: number;
 }
 
 export interface Eligibility {
-  /** null: nothing to compare with (a first model without a parent). */
+  /** null: nothing to compare with (a first model without a parent), or not enough held-out data to tell. */
   eligible: boolean | null;
   reason: string;
+  /** The interval decision, kept with the version (absent without the worker's intervals). */
+  decision?: EligibilityDecisionBody;
 }
 
 export interface ParentInfo {
@@ -43,34 +51,56 @@ export function decideEligibility(
   if (cand.build <= parent.build)
     problems.push(`manifest build ${cand.build} is not above the parent's ${parent.build}`);
   const m = cand.metrics;
+  let decision: EligibilityDecisionBody | undefined;
   if (!m || !m.parent) {
     problems.push('no held-out comparison with the parent was measured');
+  } else if (m.comparison) {
+    const judged = decideFromIntervals(m.comparison, tol);
+    decision = judged.decision;
+    problems.push(...judged.problems);
+    notes.push(...judged.notes);
+    const pixel: string[] = [];
+    pointComparisons(m.candidate, m.parent, tol, pixel, notes, ['pixelAuroc']);
+    // Without enough held-out data no verdict counts, the point comparison of pixel AUROC neither.
+    if (decision.decision === 'not-enough-data') notes.push(...pixel.map((x) => `${x} (not counted)`));
+    else problems.push(...pixel);
   } else {
-    const c: HeldOutMetrics = m.candidate;
-    const p: HeldOutMetrics = m.parent;
-    const higherBetter = (name: 'imageAuroc' | 'pixelAuroc'): void => {
-      const cv = c[name];
-      const pv = p[name];
-      if (pv === null) notes.push(`${name} not measured for the parent`);
-      else if (cv === null) problems.push(`${name} missing for the candidate (parent ${f(pv)})`);
-      else if (cv < pv - tol.auroc) problems.push(`${name} ${f(cv)} < parent ${f(pv)} - ${tol.auroc}`);
-      else notes.push(`${name} ${f(cv)} ≥ parent ${f(pv)} - ${tol.auroc}`);
-    };
-    higherBetter('imageAuroc');
-    higherBetter('pixelAuroc');
-    const cf = c.falseAlarmRate;
-    const pf = p.falseAlarmRate;
-    if (pf === null) notes.push('falseAlarmRate not measured for the parent');
-    else if (cf === null) problems.push(`falseAlarmRate missing for the candidate (parent ${f(pf)})`);
-    else if (cf > pf + tol.falseAlarm) problems.push(`falseAlarmRate ${f(cf)} > parent ${f(pf)} + ${tol.falseAlarm}`);
-    else notes.push(`falseAlarmRate ${f(cf)} ≤ parent ${f(pf)} + ${tol.falseAlarm}`);
-    if (c.n === 0) problems.push('held-out set is empty');
-    else notes.push(`held-out n=${c.n}`);
+    pointComparisons(m.candidate, m.parent, tol, problems, notes, ['imageAuroc', 'pixelAuroc', 'falseAlarmRate']);
   }
+  const extra = decision ? { decision } : {};
   if (problems.length > 0)
     return {
       eligible: false,
       reason: `ineligible vs ${parent.version}: ${problems.join('; ')}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+      ...extra,
     };
-  return { eligible: true, reason: `eligible vs ${parent.version}: ${notes.join('; ')}` };
+  if (decision?.decision === 'not-enough-data')
+    return { eligible: null, reason: `not enough data vs ${parent.version}: ${notes.join('; ')}`, ...extra };
+  return { eligible: true, reason: `eligible vs ${parent.version}: ${notes.join('; ')}`, ...extra };
+}
+
+type PointMetric = 'imageAuroc' | 'pixelAuroc' | 'falseAlarmRate';
+
+/** Point comparisons within the tolerance (no interval): higher AUROC is better, a lower false-alarm rate is. */
+function pointComparisons(
+  c: HeldOutMetrics,
+  p: HeldOutMetrics,
+  tol: Tolerance,
+  problems: string[],
+  notes: string[],
+  which: PointMetric[],
+): void {
+  for (const name of which) {
+    const cv = c[name];
+    const pv = p[name];
+    const lowerBetter = name === 'falseAlarmRate';
+    const t = lowerBetter ? tol.falseAlarm : tol.auroc;
+    if (pv === null) notes.push(`${name} not measured for the parent`);
+    else if (cv === null) problems.push(`${name} missing for the candidate (parent ${f(pv)})`);
+    else if (lowerBetter ? cv > pv + t : cv < pv - t)
+      problems.push(`${name} ${f(cv)} ${lowerBetter ? '>' : '<'} parent ${f(pv)} ${lowerBetter ? '+' : '-'} ${t}`);
+    else notes.push(`${name} ${f(cv)} ${lowerBetter ? '≤' : '≥'} parent ${f(pv)} ${lowerBetter ? '+' : '-'} ${t}`);
+  }
+  if (c.n === 0) problems.push('held-out set is empty');
+  else notes.push(`held-out n=${c.n}`);
 }

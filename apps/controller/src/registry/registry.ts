@@ -70,12 +70,16 @@ export class Registry {
     const sha256 = refOf(v.packageTar);
     const existing = await this.store.get(v.version);
     if (existing) return this.same(existing, sha256);
+    await this.refuseDuplicate(v.version, sha256);
     const pkg = this.verify(v.packageTar);
     const parent = v.parentVersion === null ? null : await this.store.get(v.parentVersion);
     const elig = decideEligibility({ build: pkg.manifest.build, metrics: v.metrics }, v.parentVersion, parent, {
       auroc: this.ctx.config.registry.aurocTolerance,
       falseAlarm: this.ctx.config.registry.falseAlarmTolerance,
+      minPerClass: this.ctx.config.registry.minHeldOutPerClass,
     });
+    // The decision and its intervals stay with the version (lineage), beside the measurements they came from.
+    const metrics = v.metrics && elig.decision ? { ...v.metrics, decision: elig.decision } : v.metrics;
     // Blob first (content-addressed, idempotent), then the row: a crash in between leaves only an orphan blob.
     await this.ctx.files.put(v.packageTar);
     const { created, row } = await this.store.insertOnce({
@@ -90,7 +94,7 @@ export class Registry {
       manifest: pkg.manifest,
       signature: pkg.signature,
       keyId: pkg.keyId,
-      metrics: v.metrics,
+      metrics,
       threshold: v.threshold,
       eligible: elig.eligible,
       eligibility: elig.reason,
@@ -106,6 +110,20 @@ export class Registry {
       'model version registered',
     );
     return row;
+  }
+
+  /**
+   * The same bytes under a new name would be a second, parentless "candidate" of a model that is already registered
+   * (and maybe live) — with no eligibility check. Refused, naming the version that holds them.
+   */
+  private async refuseDuplicate(version: string, sha256: string): Promise<void> {
+    const twin = await this.store.findBySha256(sha256);
+    if (twin)
+      throw ctrlError(
+        'LW_CTRL_MODEL_DUPLICATE_PACKAGE',
+        `package ${sha256.slice(0, 12)}… is already registered as ${twin.version}; not registered again as ${version}`,
+        { details: { existingVersion: twin.version } },
+      );
   }
 
   private same(existing: ModelVersionRow, sha256: string): ModelVersionRow {

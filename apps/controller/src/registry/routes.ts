@@ -17,6 +17,7 @@ import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth, resolveSession, visibleLines } from '../auth/guard.js';
 import type { RolloutActions } from '../rollouts/commands.js';
 import type { DownloadTokens } from './download-token.js';
+import { adoptInstalled, deviceCounts } from './installed.js';
 import { readManifestVersion } from './manifest-version.js';
 import { parseRange, type RangeResult } from './range.js';
 import type { ModelVersionRow, Registry } from './registry.js';
@@ -37,18 +38,25 @@ export async function registerRegistryRoutes(
       const { user } = requireAuth(req);
       const q = req.query;
       const lines = visibleLines(user);
-      const models = await registry.list({
+      const listed = await registry.list({
         limit: q.limit ?? 100,
         ...(q.line !== undefined && { line: q.line }),
         ...(q.status !== undefined && { status: q.status }),
         ...(lines && { visibleLines: lines }),
       });
-      return { models: models.map(modelView) };
+      const counts = await deviceCounts(ctx, listed);
+      const models = await adoptInstalled(registry, listed, counts);
+      return { models: models.map((m) => modelView(m, counts.get(m.version))) };
     },
   });
   app.route({
     ...GetModelRoute,
-    handler: async (req) => modelView(await visibleModel(registry, req, req.params.version)),
+    handler: async (req) => {
+      const found = await visibleModel(registry, req, req.params.version);
+      const counts = await deviceCounts(ctx, [found]);
+      const [m] = await adoptInstalled(registry, [found], counts);
+      return modelView(m!, counts.get(found.version));
+    },
   });
   approveRoute(app, registry, rollouts);
   await uploadRoute(app, ctx, registry);

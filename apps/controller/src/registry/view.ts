@@ -1,8 +1,9 @@
 /** Registry rows → HTTP bodies (dates as ISO strings; the manifest and signature stay server-side). */
 import type { ModelVersionBody } from '@linewatch/protocol/http';
 import type { ModelVersionRow } from '../store/registry-store.js';
+import type { DeviceCounts } from './installed.js';
 
-export const modelView = (m: ModelVersionRow): ModelVersionBody => ({
+export const modelView = (m: ModelVersionRow, devices?: DeviceCounts): ModelVersionBody => ({
   version: m.version,
   line: m.line,
   parentVersion: m.parentVersion,
@@ -21,4 +22,5 @@ export const modelView = (m: ModelVersionRow): ModelVersionBody => ({
   createdAt: m.createdAt.toISOString(),
   approvedBy: m.approvedBy,
   approvedAt: m.approvedAt?.toISOString() ?? null,
+  ...(devices && { devices }),
 });

@@ -3,6 +3,7 @@
  * stored rollout policy overrides per line / fleet. JSON columns are parsed here so callers see typed rows.
  */
 import type { Manifest } from '@linewatch/protocol';
+import type { EligibilityDecisionBody, HeldOutComparison, ThresholdCalibration } from '@linewatch/protocol/http';
 import type { Db } from './db.js';
 import { isUniqueViolation } from './unique-violation.js';
 
@@ -17,6 +18,10 @@ export interface HeldOutMetrics {
 export interface ModelMetrics {
   candidate: HeldOutMetrics;
   parent: HeldOutMetrics | null;
+  /** the worker's intervals, its calibration, and the eligibility decision drawn from them (lineage) */
+  comparison?: HeldOutComparison;
+  calibration?: ThresholdCalibration;
+  decision?: EligibilityDecisionBody;
 }
 
 export interface ModelVersionRow {
@@ -87,6 +92,12 @@ export class RegistryStore {
 
   async get(version: string): Promise<ModelVersionRow | null> {
     const r = await this.db.modelVersion.findUnique({ where: { version } });
+    return r && toModel(r);
+  }
+
+  /** The version registered with this package (same sha256), if any. */
+  async findBySha256(sha256: string): Promise<ModelVersionRow | null> {
+    const r = await this.db.modelVersion.findFirst({ where: { sha256 }, orderBy: { createdAt: 'asc' } });
     return r && toModel(r);
   }
 
