@@ -13,7 +13,9 @@ test('flag-rate gate: waits for frames, passes within the band of the parent, fa
   const base = { frames: 10_000, flagged: 200 }; // 2%
   assert.equal(flagRateGate(base, { frames: 50, flagged: 40 }, P).kind, 'wait');
   assert.equal(flagRateGate(base, { frames: 1000, flagged: 25 }, P).kind, 'pass'); // 2.5%
-  assert.equal(flagRateGate(base, { frames: 1000, flagged: 0 }, P).kind, 'pass'); // fewer flags never fail
+  // fewer flags pass down to the band's lower side (2 % → 0.4 % less noise: 1000 frames cannot tell 0 from it)
+  assert.equal(flagRateGate(base, { frames: 1000, flagged: 0 }, P).kind, 'pass');
+  assert.equal(flagRateGate(base, { frames: 1000, flagged: 5 }, P).kind, 'pass');
   const v = flagRateGate(base, { frames: 1000, flagged: 100 }, P); // 10%
   assert.equal(v.kind, 'fail');
   assert.match(v.reason, /flag rate 10\.00% \(100\/1000\) vs parent 2\.01%/);
@@ -30,6 +32,40 @@ test('flag-rate gate: more flagged events than counted frames (scores lost in an
   const lower = flagRateGate({ frames: 1000, flagged: 20 }, { frames: 200, flagged: 260 }, P);
   assert.equal(lower.kind, 'fail', lower.reason);
   assert.doesNotMatch(lower.reason, /NaN/);
+});
+
+test('flag-rate gate is two-sided: a candidate that stops flagging fails as surely as one that floods', () => {
+  const base = { frames: 20_000, flagged: 2_000 }; // 10 %
+  const stopped = flagRateGate(base, { frames: 5_000, flagged: 0 }, P);
+  assert.equal(stopped.kind, 'fail', stopped.reason);
+  assert.match(
+    stopped.reason,
+    /flag rate 0\.00% \(0\/5000\) vs parent 10\.00% .*band \d\.\d+% … \d+\.\d+% — the candidate stopped flagging/,
+  );
+  // a fine-tune that flags 3 % instead of 10 % (fewer false alarms) is inside the default band (down to a fifth)
+  assert.equal(flagRateGate(base, { frames: 5_000, flagged: 150 }, P).kind, 'pass');
+  // the policy sets the lower side: allowing no drop beyond 50 % fails the same 3 %; flagDropMax 1 = no lower side
+  assert.equal(flagRateGate(base, { frames: 5_000, flagged: 150 }, { ...P, flagDropMax: 0.5 }).kind, 'fail');
+  assert.equal(flagRateGate(base, { frames: 5_000, flagged: 250 }, { ...P, flagDropMax: 0.5 }).kind, 'pass');
+  assert.equal(flagRateGate(base, { frames: 5_000, flagged: 0 }, { ...P, flagDropMax: 1 }).kind, 'pass');
+  // a policy frozen into a rollout before the field existed keeps its one-sided band
+  const { flagDropMax: _drop, ...old } = P;
+  assert.equal(flagRateGate(base, { frames: 5_000, flagged: 0 }, old).kind, 'pass');
+  // few candidate frames: the binomial noise widens the band and the gate does not guess
+  assert.equal(flagRateGate(base, { frames: 100, flagged: 0 }, P).kind, 'pass');
+  // shadow: same band, both sides
+  const shadow = shadowGate({ frames: 5_000, live: 0.1, candidate: 0 }, P);
+  assert.equal(shadow.kind, 'fail', shadow.reason);
+  // the lower side is policy, validated like every field
+  assert.deepEqual(checkOverrides({ flagDropMax: 0.5, holdUntilMinReviews: true }), {
+    flagDropMax: 0.5,
+    holdUntilMinReviews: true,
+  });
+  for (const bad of [{ flagDropMax: 1.5 }, { flagDropMax: -0.1 }, { holdUntilMinReviews: 'yes' }])
+    assert.throws(
+      () => checkOverrides(bad),
+      (e: unknown) => isControllerError(e, 'LW_CTRL_ROLLOUT_POLICY_INVALID'),
+    );
 });
 
 const health = (over: Partial<HealthMessage>): HealthMessage => ({

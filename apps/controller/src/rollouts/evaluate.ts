@@ -113,7 +113,11 @@ async function evidenceVerdicts(
   const verdicts = [flagRateGate(r.baseline, { frames, flagged }, r.policy)];
   if (r.parentVersion) {
     const qa = rejectRateGate(await store.verdicts(r.version, ids), await store.verdicts(r.parentVersion), r.policy);
-    verdicts.push(qa.kind === 'wait' ? { kind: 'pass', reason: qa.reason } : qa); // too few reviews must not stall
+    // Too few reviews pass unless the policy holds the wave for them (then the wave waits, the UI says how many).
+    const holds = r.policy.holdUntilMinReviews === true;
+    if (qa.kind !== 'wait') verdicts.push(qa);
+    else if (holds) verdicts.push({ kind: 'wait', reason: `holding for reviews: ${qa.reason}` });
+    else verdicts.push({ kind: 'pass', reason: `${qa.reason}; not held (holdUntilMinReviews off)` });
   }
   return verdicts;
 }

@@ -21,32 +21,56 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 /**
  * Upper bound of the flag-rate band around the parent's rate p0 measured on the same devices (n0 frames):
  * p0·(1+rel) + abs + z·√(p0(1−p0)·(1/n + 1/n0)) — relative and absolute slack plus the binomial noise of both
- * measurements. Only the upper side gates: a fine-tune is expected to flag less (fewer false alarms); missed defects
- * show up in the QA gate and the held-out evaluation instead. n0 = Infinity when p0 is known exactly.
+ * measurements. n0 = Infinity when p0 is known exactly.
  */
 export function flagUpperBound(p0: number, n: number, p: RolloutPolicy, n0 = Number.POSITIVE_INFINITY): number {
   // Flagged events are stored durably while score messages are QoS 0, so an agent back from an outage can report
   // more flagged events than counted frames: clamp, or p0(1 − p0) goes negative and the band becomes NaN.
-  const q = Math.min(1, Math.max(0, p0));
-  return q * (1 + p.flagBandRel) + p.flagBandAbs + p.flagZ * Math.sqrt(q * (1 - q) * (1 / Math.max(1, n) + 1 / n0));
+  const q = clampRate(p0);
+  return q * (1 + p.flagBandRel) + p.flagBandAbs + p.flagZ * noise(q, n, n0);
 }
+
+/**
+ * Lower bound of the band: the floor f = p0·(1 − flagDropMax) less z standard errors of (candidate rate − floor),
+ * √(f(1−f)/n + (1−flagDropMax)²·p0(1−p0)/n0) — the candidate's binomial noise at the floor plus the parent's,
+ * scaled like the floor; never below 0. A fine-tune is expected to flag less (fewer false alarms), so the default
+ * allows a large drop; a candidate that (almost) stops flagging is as broken as one that floods — it misses the
+ * defects. flagDropMax 1 (or absent: a rollout frozen before the field existed) = no lower bound.
+ */
+export function flagLowerBound(p0: number, n: number, p: RolloutPolicy, n0 = Number.POSITIVE_INFINITY): number {
+  const drop = p.flagDropMax ?? 1;
+  if (drop >= 1) return 0;
+  const q = clampRate(p0);
+  const keep = 1 - drop;
+  const floor = q * keep;
+  const se = Math.sqrt((floor * (1 - floor)) / Math.max(1, n) + (keep * keep * q * (1 - q)) / n0);
+  return Math.max(0, floor - p.flagZ * se);
+}
+
+const clampRate = (x: number): number => Math.min(1, Math.max(0, x));
+const noise = (q: number, n: number, n0: number): number => Math.sqrt(q * (1 - q) * (1 / Math.max(1, n) + 1 / n0));
 
 export function flagRateGate(baseline: Counts | null, cand: Counts, p: RolloutPolicy): Verdict {
   if (cand.frames < p.minFrames) return wait(`flag rate: ${cand.frames}/${p.minFrames} frames on the candidate`);
   const rate = Math.min(1, cand.flagged / cand.frames);
   let upper: number;
+  let lower = 0;
   let vs: string;
   if (baseline && baseline.frames >= p.minBaselineFrames && baseline.frames > 0) {
     // Add-one smoothing: a short baseline with no flag yet must not collapse the band to `abs`.
     const p0 = Math.min(baseline.flagged + 1, baseline.frames + 2) / (baseline.frames + 2);
     upper = flagUpperBound(p0, cand.frames, p, baseline.frames);
+    lower = flagLowerBound(p0, cand.frames, p, baseline.frames);
     vs = `parent ${pct(p0)} on the same devices (${baseline.flagged}/${baseline.frames})`;
   } else {
     upper = p.flagNoBaselineMax;
     vs = `no parent baseline (${baseline?.frames ?? 0} frames < ${p.minBaselineFrames}), absolute ceiling`;
   }
-  const msg = `flag rate ${pct(rate)} (${cand.flagged}/${cand.frames}) vs ${vs}: band ≤ ${pct(upper)}`;
-  return rate <= upper ? pass(msg) : fail(msg);
+  const band = lower > 0 ? `band ${pct(lower)} … ${pct(upper)}` : `band ≤ ${pct(upper)}`;
+  const msg = `flag rate ${pct(rate)} (${cand.flagged}/${cand.frames}) vs ${vs}: ${band}`;
+  if (rate > upper) return fail(msg);
+  if (rate < lower) return fail(`${msg} — the candidate stopped flagging (below the band)`);
+  return pass(msg);
 }
 
 export interface DeviceHealthInput {
@@ -118,6 +142,8 @@ export function shadowGate(s: { frames: number; live: number; candidate: number 
   const need = p.shadow?.minFrames ?? 0;
   if (s.frames < Math.max(1, need)) return wait(`shadow: ${s.frames}/${need} frames`);
   const upper = flagUpperBound(s.live, s.frames, p, s.frames);
-  const msg = `shadow flag rate ${pct(s.candidate)} vs live ${pct(s.live)} on the same ${s.frames} frames: band ≤ ${pct(upper)}`;
-  return s.candidate <= upper ? pass(msg) : fail(msg);
+  const lower = flagLowerBound(s.live, s.frames, p, s.frames);
+  const band = lower > 0 ? `band ${pct(lower)} … ${pct(upper)}` : `band ≤ ${pct(upper)}`;
+  const msg = `shadow flag rate ${pct(s.candidate)} vs live ${pct(s.live)} on the same ${s.frames} frames: ${band}`;
+  return s.candidate <= upper && s.candidate >= lower ? pass(msg) : fail(msg);
 }

@@ -36,6 +36,8 @@ export const DEFAULT_POLICY: Readonly<RolloutPolicy> = Object.freeze({
   healthSustainS: 30,
   minReviews: 20,
   maxRejectRateIncrease: 0.1,
+  flagDropMax: 0.8,
+  holdUntilMinReviews: false,
 });
 
 /** Checks a partial override: known keys only, each value valid on its own (merged over the defaults). */

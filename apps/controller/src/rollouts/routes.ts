@@ -22,6 +22,7 @@ import type { Registry } from '../registry/registry.js';
 import type { RolloutRow, RolloutStore } from '../store/rollout-store.js';
 import type { RolloutActions } from './commands.js';
 import { checkOverrides, effectivePolicy } from './policy.js';
+import { qaGateStanding } from './qa-gate.js';
 
 function rolloutView(r: RolloutRow, counts: Record<string, number>): RolloutBody {
   return {
@@ -59,9 +60,11 @@ export async function rolloutDetail(ctx: Ctx, store: RolloutStore, id: string): 
   const [targets, decisions, counts] = await Promise.all([store.targets(id), store.decisions(id), store.counts([id])]);
   const names = await usernames(ctx, [r.createdBy, ...decisions.map((d) => d.actor)]);
   const who = (x: string): string => names.get(x) ?? x;
+  const qaGate = await qaGateStanding(store, r, targets);
   return {
     rollout: { ...rolloutView(r, counts.get(id) ?? {}), createdBy: who(r.createdBy) },
     policy: r.policy,
+    ...(qaGate && { qaGate }),
     baseline: r.baseline,
     targets: targets.map((t) => ({
       deviceId: t.deviceId,
