@@ -39,16 +39,46 @@ function metrics(m) {
   return `${row('new', m.candidate)}${m.parent ? `<br>${row('parent', m.parent)}` : ''}`;
 }
 
+/**
+ * The interval verdicts behind eligibility: "not enough data" (too few held-out items per class, or an interval too
+ * wide to tell) is shown with its intervals so a human can weigh it.
+ * @param {ModelMetrics} m
+ */
+function decision(m) {
+  const d = m?.decision;
+  if (!d) return '';
+  /** @param {string} name @param {NonNullable<typeof d.imageAuroc>} x */
+  const line = (name, x) =>
+    `<div class="hint" data-verdict="${esc(x.verdict)}">${esc(name)} Δ ${num(x.diff, 4)} [${num(x.lo, 4)}, ${num(x.hi, 4)}] → ${esc(x.verdict)}</div>`;
+  return `<div class="decision-${esc(d.decision)}" data-decision="${esc(d.decision)}"><strong>${esc(d.decision.replace(/-/g, ' '))}</strong>
+    <div class="hint">${d.anomalous} anomalous · ${d.normal} normal held out (need ${d.minPerClass} each) · ${Math.round(d.confidence * 100)} % intervals</div>
+    ${d.imageAuroc ? line('image AUROC', d.imageAuroc) : ''}${d.falseAlarm ? line('false alarms', d.falseAlarm) : ''}</div>`;
+}
+
+/** @param {ModelVersionBody} m */
+function calibration(m) {
+  const c = m.metrics?.calibration;
+  if (!c) return '';
+  return `<div class="hint">threshold from ${c.normals} normal frames: ${c.falseAlarms} above it, false alarms ≤ ${num(c.hi * 100, 1)} % (${Math.round(c.confidence * 100)} %)</div>`;
+}
+
 /** @param {ModelVersionBody} m @param {boolean} isAdmin */
 function modelRow(m, isAdmin) {
-  const elig = m.eligible === null ? 'n/a' : m.eligible ? 'eligible' : 'ineligible';
-  const canApprove = isAdmin && m.eligible !== false && !m.approvedAt;
+  const elig =
+    m.eligible === null ? (m.metrics?.decision ? 'not enough data' : 'n/a') : m.eligible ? 'eligible' : 'ineligible';
+  // Installed on every device of its scope (a line's first model): live, nothing to approve or roll out.
+  const everywhere = !!m.devices && m.devices.total > 0 && m.devices.running === m.devices.total;
+  const live =
+    m.devices && m.devices.running > 0
+      ? `<div class="hint">live on ${m.devices.running} of ${m.devices.total} device(s)</div>`
+      : '';
+  const canApprove = isAdmin && m.eligible !== false && !m.approvedAt && m.status === 'candidate' && !everywhere;
   return `<tr data-version="${esc(m.version)}" data-status="${esc(m.status)}"><td>${esc(m.version)}<div class="hint">build ${m.build} · ${esc(m.sha256.slice(0, 12))}…</div></td>
     <td>${esc(m.line ?? 'fleet')}</td><td>${esc(m.parentVersion ?? '–')}</td>
     <td>${esc(m.jobId ?? '')}${m.datasetSnapshotId ? `<div class="hint">dataset ${esc(m.datasetSnapshotId)}</div>` : ''}</td>
-    <td>${metrics(m.metrics)}${m.threshold !== null ? `<br>threshold ${num(m.threshold, 4)}` : ''}</td>
-    <td class="elig-${esc(elig)}" title="${esc(m.eligibility)}">${esc(elig)}<div class="hint">${esc(m.eligibility)}</div></td>
-    <td class="model-${esc(m.status)}">${esc(m.status)}</td>
+    <td>${metrics(m.metrics)}${m.threshold !== null ? `<br>threshold ${num(m.threshold, 4)}` : ''}${calibration(m)}</td>
+    <td class="elig-${esc(elig.replace(/ /g, '-'))}" title="${esc(m.eligibility)}">${esc(elig)}${decision(m.metrics)}<div class="hint">${esc(m.eligibility)}</div></td>
+    <td class="model-${esc(m.status)}">${esc(m.status === 'deployed' && everywhere ? 'live' : m.status)}${live}</td>
     <td>${m.approvedAt ? `${esc(m.approvedBy)}<div class="hint">${esc(when(m.approvedAt))}</div>` : ''}</td>
     <td>${canApprove ? `<button type="button" data-approve="${esc(m.version)}">Approve &amp; roll out</button>` : ''}</td></tr>`;
 }
@@ -141,6 +171,21 @@ function targetRow(t) {
     <td>${esc(when(t.issuedAt))}</td><td>${esc(when(t.liveAt))}</td><td>${esc(when(t.rolledBackAt))}</td></tr>`;
 }
 
+/**
+ * The QA gate's standing: reviews so far and how many are missing; whether the policy holds the next wave for them.
+ * @param {RolloutDetailBody['qaGate']} q
+ */
+function qaGate(q) {
+  if (!q) return '';
+  const state =
+    q.missing === 0
+      ? 'judging'
+      : q.holds
+        ? `<strong>holding the next wave: ${q.missing} review(s) missing</strong>`
+        : `${q.missing} review(s) missing (not held: waves pass without them)`;
+  return `<p class="hint" id="qa-gate" data-missing="${q.missing}" data-holds="${q.holds}">QA gate: ${q.candidateReviews} review(s) on the candidate, ${q.parentReviews ?? 0} on the parent, need ${q.minReviews} each — ${state}</p>`;
+}
+
 /** @param {RolloutDecisionBody} d */
 function decisionRow(d) {
   return `<tr data-action="${esc(d.action)}"><td>${esc(when(d.at))}</td><td>${esc(d.actor)}</td><td><strong>${esc(d.action)}</strong></td>
@@ -171,7 +216,7 @@ export async function renderRollout(main, me, id) {
       <p>${esc(r.line ?? 'fleet')} · from ${esc(r.parentVersion ?? '–')} · phase ${esc(r.phase)} · wave ${r.wave} of ${r.waves - 1} ·
         ${counts(r.counts)}${esc(base)}</p>${r.reason ? `<p class="hint">${esc(r.reason)}</p>` : ''}
       <p class="hint">policy: canary ${esc(d.policy.canaryDevices ?? `${d.policy.canaryPercent}%`)}, waves ${esc(d.policy.waveDevices ?? `${d.policy.wavePercent}%`)},
-        observe ${d.policy.observeS} s, ≥ ${d.policy.minFrames} frames, flag band ×${1 + d.policy.flagBandRel} + ${d.policy.flagBandAbs}${d.policy.shadow ? `, shadow ${d.policy.shadow.durationS} s` : ''}</p>`;
+        observe ${d.policy.observeS} s, ≥ ${d.policy.minFrames} frames, flag band ×${1 + d.policy.flagBandRel} + ${d.policy.flagBandAbs}${(d.policy.flagDropMax ?? 1) < 1 ? `, down to ×${num(1 - (d.policy.flagDropMax ?? 1), 2)}` : ''}${d.policy.shadow ? `, shadow ${d.policy.shadow.durationS} s` : ''}</p>${qaGate(d.qaGate)}`;
     const can = {
       pause: r.state === 'running',
       resume: r.state === 'paused',
