@@ -1,7 +1,8 @@
 /**
  * Turns a Keras MobileNetV2-style layer graph plus decoded weights into a small NCHW op plan for the ONNX graph:
  * convolutions with BatchNorm folded in (eval mode: y = γ(x−μ)/√(σ²+ε)+β becomes a per-channel scale on the kernel
- * and a bias), ZeroPadding2D folded into the next convolution's pads, ReLU(max 6) as a clip, Add as an add.
+ * and a bias), ZeroPadding2D folded into the next convolution's pads, ReLU(max 6) as a clip, Add as an add; and the
+ * Inception-style layers: MaxPooling2D / AveragePooling2D as pools, channel Concatenate as a concat.
  * Only layers needed to compute the requested taps are kept, so heads and unused blocks cost nothing.
  */
 import { BackboneError } from './errors.js';
@@ -26,7 +27,19 @@ export type PlanOp =
       shape: [number, number, number];
     }
   | { kind: 'clip'; name: string; input: string; min: number; max: number; shape: [number, number, number] }
-  | { kind: 'add'; name: string; inputs: [string, string]; shape: [number, number, number] };
+  | { kind: 'add'; name: string; inputs: [string, string]; shape: [number, number, number] }
+  | {
+      kind: 'pool';
+      name: string;
+      input: string;
+      mode: 'max' | 'average';
+      kernel: [number, number];
+      strides: [number, number];
+      /** ONNX order: [top, left, bottom, right]; average pooling leaves padded cells out of the count. */
+      pads: [number, number, number, number];
+      shape: [number, number, number];
+    }
+  | { kind: 'concat'; name: string; inputs: string[]; shape: [number, number, number] };
 
 export interface BackbonePlan {
   readonly inputName: string;
@@ -240,6 +253,41 @@ function planAdd(st: PlanState, layer: KerasLayer): void {
   st.shapes.set(layer.name, shape);
 }
 
+function planPool(st: PlanState, layer: KerasLayer, { src, inShape }: LayerInput): void {
+  if (!src || !inShape) throw new BackboneError('LW_BACKBONE_FORMAT', `"${layer.name}" has no input`);
+  const kernel = pair(layer.config['pool_size'] ?? 2, 'pool_size', layer.name);
+  const strides = pair(layer.config['strides'] ?? kernel, 'strides', layer.name);
+  const same = layer.config['padding'] === 'same';
+  const [pt, pb] = same ? samePads(inShape[1], kernel[0], strides[0]) : [0, 0];
+  const [pl, pr] = same ? samePads(inShape[2], kernel[1], strides[1]) : [0, 0];
+  const outH = Math.floor((inShape[1] + pt + pb - kernel[0]) / strides[0]) + 1;
+  const outW = Math.floor((inShape[2] + pl + pr - kernel[1]) / strides[1]) + 1;
+  if (outH < 1 || outW < 1) {
+    throw new BackboneError(
+      'LW_BACKBONE_CONFIG',
+      `input ${st.size[0]}x${st.size[1]} is too small: "${layer.name}" would be empty`,
+    );
+  }
+  const shape: Shape = [inShape[0], outH, outW];
+  const mode = layer.className === 'MaxPooling2D' ? 'max' : 'average';
+  st.ops.push({ kind: 'pool', name: layer.name, input: src, mode, kernel, strides, pads: [pt, pl, pb, pr], shape });
+  st.shapes.set(layer.name, shape);
+}
+
+/** Keras concatenates on the channel axis (-1 or 3 in NHWC); anything else is not a feature-map concat. */
+function planConcat(st: PlanState, layer: KerasLayer): void {
+  const axis = layer.config['axis'] ?? -1;
+  const inputs = layer.inbound.map((n) => st.alias.get(n) ?? n);
+  const shapes = inputs.map((n) => st.shapes.get(n));
+  const first = shapes[0];
+  if ((axis !== -1 && axis !== 3) || !first || shapes.some((s) => !s || s[1] !== first[1] || s[2] !== first[2])) {
+    throw new BackboneError('LW_BACKBONE_LAYER', `Concatenate "${layer.name}" is not a channel concat of equal maps`);
+  }
+  const shape: Shape = [shapes.reduce((c, s) => c + (s as Shape)[0], 0), first[1], first[2]];
+  st.ops.push({ kind: 'concat', name: layer.name, inputs, shape });
+  st.shapes.set(layer.name, shape);
+}
+
 function planLayer(st: PlanState, layer: KerasLayer, channels: number): void {
   const src = layer.inbound[0] !== undefined ? (st.alias.get(layer.inbound[0]) ?? layer.inbound[0]) : undefined;
   const input: LayerInput = { src, inShape: src !== undefined ? st.shapes.get(src) : undefined };
@@ -263,6 +311,11 @@ function planLayer(st: PlanState, layer: KerasLayer, channels: number): void {
       return planActivation(st, layer, input);
     case 'Add':
       return planAdd(st, layer);
+    case 'MaxPooling2D':
+    case 'AveragePooling2D':
+      return planPool(st, layer, input);
+    case 'Concatenate':
+      return planConcat(st, layer);
     default:
       throw new BackboneError('LW_BACKBONE_LAYER', `layer type ${layer.className} ("${layer.name}") is not supported`, {
         layer: layer.name,

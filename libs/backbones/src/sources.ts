@@ -52,7 +52,7 @@ export function loadTfjsDirectory(dir: string, id = `tfjs:${dir}`): LayersModelF
   return { id, modelTopology: json['modelTopology'], weightsManifest: groups, shards };
 }
 
-export const NSFWJS_MODELS = ['mobilenet_v2', 'mobilenet_v2_mid'] as const;
+export const NSFWJS_MODELS = ['mobilenet_v2', 'mobilenet_v2_mid', 'inception_v3'] as const;
 export type NsfwjsModel = (typeof NSFWJS_MODELS)[number];
 
 /**

@@ -1,8 +1,9 @@
 /**
- * Emits a backbone plan into a graph as frozen constants: Conv (BN already folded), Clip for ReLU6, Add. The taps are
- * returned as NCHW tensors behind stopGradient, so no training graph ever differentiates into the backbone.
+ * Emits a backbone plan into a graph as frozen constants: Conv (BN already folded), Clip for ReLU6, Add, MaxPool /
+ * AveragePool and Concat (Inception). The taps are returned as NCHW tensors behind stopGradient, so no training graph
+ * ever differentiates into the backbone.
  */
-import { add, clip, conv, stopGradient, type Graph, type Tensor } from '@linewatch/graph';
+import { add, averagePool, clip, concat, conv, maxPool, stopGradient, type Graph, type Tensor } from '@linewatch/graph';
 import { BackboneError } from './errors.js';
 import type { BackbonePlan } from './plan.js';
 
@@ -33,6 +34,21 @@ export function applyBackbone(g: Graph, image: Tensor, plan: BackbonePlan, prefi
         break;
       case 'add':
         values.set(op.name, add(values.get(op.inputs[0]) as Tensor, values.get(op.inputs[1]) as Tensor));
+        break;
+      case 'pool': {
+        const x = values.get(op.input) as Tensor;
+        const o = { kernel: op.kernel, strides: op.strides, pads: op.pads };
+        values.set(op.name, op.mode === 'max' ? maxPool(x, o) : averagePool(x, o));
+        break;
+      }
+      case 'concat':
+        values.set(
+          op.name,
+          concat(
+            op.inputs.map((n) => values.get(n) as Tensor),
+            1,
+          ),
+        );
         break;
     }
   }

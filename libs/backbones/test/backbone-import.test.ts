@@ -32,6 +32,31 @@ test('plans keep only what the taps need, with tap shapes and strides', () => {
   );
 });
 
+test("Inception plans: pools with TF 'same'/'valid' pads, channel concats, multi-scale taps at 128 px", () => {
+  const files = loadNsfwjsModel('inception_v3');
+  const plan = buildBackbonePlan(
+    parseKerasTopology(files.modelTopology),
+    decodeWeights(files.weightsManifest, files.shards),
+    ['mixed2', 'mixed5', 'mixed7'],
+    [128, 128],
+  );
+  // 128 → 63 (3×3/2 valid) → 61 → 61 → 30 (max 3×3/2) → 30 → 28 → 13 (max) = mixed0–2; mixed3 halves to 6.
+  assert.deepEqual(
+    plan.taps.map((t) => [t.name, t.shape]),
+    [
+      ['mixed2', [288, 13, 13]],
+      ['mixed5', [768, 6, 6]],
+      ['mixed7', [768, 6, 6]],
+    ],
+  );
+  const pools = plan.ops.filter((o) => o.kind === 'pool');
+  assert.ok(pools.some((o) => o.mode === 'max' && o.pads.every((p) => p === 0)));
+  assert.ok(pools.some((o) => o.mode === 'average' && o.pads.join() === '1,1,1,1'));
+  const mixed2 = plan.ops.find((o) => o.name === 'mixed2');
+  assert.ok(mixed2?.kind === 'concat' && mixed2.inputs.length === 4);
+  assert.ok(!plan.ops.some((o) => o.name === 'mixed8'), 'layers after the last tap are dropped');
+});
+
 test('unknown taps, unsupported layers and short weights are coded errors', () => {
   const files = loadNsfwjsModel('mobilenet_v2');
   const graph = parseKerasTopology(files.modelTopology);

@@ -1,6 +1,6 @@
-/** Neural-network ops: softmax, layer norm, conv (frozen backbone), resize, top-k. */
+/** Neural-network ops: softmax, layer norm, conv and pooling (frozen backbones), resize, top-k. */
 import { GraphError } from '../errors.js';
-import { attr, type Tensor } from '../tensor.js';
+import { attr, type Attr, type Tensor } from '../tensor.js';
 import { normAxis, requireFloat, sameDtype } from './util.js';
 
 export function softmax(x: Tensor, axis = -1): Tensor {
@@ -126,4 +126,42 @@ export function topK(x: Tensor, k: number, opts: { axis?: number; largest?: bool
     { axis: attr.int(ax), largest: attr.int(opts.largest === false ? 0 : 1), sorted: attr.int(1) },
   );
   return { values: values!, indices: indices! };
+}
+
+export interface PoolOptions {
+  readonly kernel: readonly [number, number];
+  readonly strides?: readonly [number, number];
+  /** [top, left, bottom, right] as in ONNX. */
+  readonly pads?: readonly [number, number, number, number];
+}
+
+function pool(op: 'MaxPool' | 'AveragePool', x: Tensor, o: PoolOptions, extra: Record<string, Attr>): Tensor {
+  requireFloat(op, x);
+  if (x.rank !== 4) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `${op}: needs NCHW input`, {});
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [kh, kw] = o.kernel;
+  const [sh, sw] = o.strides ?? [1, 1];
+  const [pt, pl, pb, pr] = o.pads ?? [0, 0, 0, 0];
+  const oh = Math.floor((h + pt + pb - kh) / sh) + 1;
+  const ow = Math.floor((w + pl + pr - kw) / sw) + 1;
+  if (oh < 1 || ow < 1) throw new GraphError('LW_GRAPH_SHAPE_MISMATCH', `${op}: output would be empty`, { oh, ow });
+  return x.graph.add1(op, [x], [n, c, oh, ow], x.dtype, {
+    kernel_shape: attr.ints([kh, kw]),
+    strides: attr.ints([sh, sw]),
+    pads: attr.ints([pt, pl, pb, pr]),
+    ...extra,
+  });
+}
+
+/** 2-D max pooling, NCHW. Forward only: used by frozen backbones (Inception-style stems and branches). */
+export function maxPool(x: Tensor, o: PoolOptions): Tensor {
+  return pool('MaxPool', x, o, {});
+}
+
+/**
+ * 2-D average pooling, NCHW, forward only. Padded cells are left out of each window's count (Keras/TF "same"
+ * semantics, ONNX count_include_pad = 0).
+ */
+export function averagePool(x: Tensor, o: PoolOptions): Tensor {
+  return pool('AveragePool', x, o, { count_include_pad: attr.int(0) });
 }
