@@ -19,17 +19,17 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { KnnScorer, presetByName } from '@linewatch/adtr';
+import { presetByName } from '@linewatch/adtr';
 import { loadMask, loadMvtec } from '@linewatch/datasets';
 import { auroc, pixelAuroc } from '@linewatch/metrics';
-import { avgPool, mapToImage, resizeMap } from '@linewatch/vision';
+import { mapToImage } from '@linewatch/vision';
 import { pixelsAtInput } from '../src/eval/model.js';
 import { createProgress } from '../src/progress.js';
 import { resolveBackbone } from '../src/train/backbone.js';
 import { fitSettings } from '../src/train/settings.js';
-import { FeatureExtractor } from '../src/train/features.js';
 import { holdOut } from '../src/train/data.js';
 import { runFinetune, runTrain } from '../src/train/pipeline.js';
+import { knnScores } from '../src/protocols/knn.js';
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const { values: args } = parseArgs({
@@ -111,32 +111,23 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
     0.1,
   ).train;
   const tests = ds.samples.filter((s) => s.split === 'test');
-  const extractor = await FeatureExtractor.create(bb, model, { cacheDir: join(out, '.feature-cache') });
-  const bank = [];
-  for (const s of normals) bank.push((await extractor.fromFile(s.path)).features);
-  const testFeats = [];
-  for (const s of tests) testFeats.push(await extractor.fromFile(s.path));
-  await extractor.release();
-  const channels = bank[0]!.length / (model.grid[0] * model.grid[1]);
-  const knn = await KnnScorer.create(bank, channels);
-  const maps = await knn.score(testFeats.map((f) => f.features));
-  await knn.release();
-  const [h, w] = model.inputSize;
+  const knn = await knnScores(
+    normals.map((s) => s.path),
+    tests.map((s) => s.path),
+    { backbone: bb, model, cacheDir: join(out, '.feature-cache') },
+  );
   const fit = fitSettings(model);
-  const scores: number[] = [];
   const atInput: { map: Float32Array; mask: Uint8Array }[] = [];
   const atImage: { map: Float32Array; mask: Uint8Array }[] = [];
   for (const [i, s] of tests.entries()) {
-    const token = { width: model.grid[1], height: model.grid[0], data: maps[i]! };
-    const input = resizeMap(token, w, h, { alignCorners: true });
-    scores.push(Math.max(...avgPool(input, model.scorePool).data));
     if (s.label === 1 && !s.maskPath) continue; // image label only: no pixel truth (eval does the same)
-    const f = testFeats[i]!;
+    const input = knn.inputMaps[i]!;
+    const { width, height } = knn.sizes[i]!;
     const mask = s.maskPath
-      ? await loadMask(s, { width: f.width, height: f.height })
-      : { width: f.width, height: f.height, data: new Uint8Array(f.width * f.height) };
+      ? await loadMask(s, { width, height })
+      : { width, height, data: new Uint8Array(width * height) };
     atInput.push(pixelsAtInput(input, mask, fit));
-    atImage.push({ map: mapToImage(input, f.width, f.height, fit).data, mask: mask.data });
+    atImage.push({ map: mapToImage(input, width, height, fit).data, mask: mask.data });
   }
   const pix = (rows: typeof atInput): number | null =>
     rows.some((r) => r.mask.includes(1))
@@ -147,7 +138,7 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
       : null;
   return {
     imageAuroc: auroc(
-      scores,
+      [...knn.scores],
       tests.map((s) => s.label),
     ),
     pixelAuroc: pix(atInput),
