@@ -1,5 +1,6 @@
 /** The command table, in help order. */
 import type { Command } from '../cli/command.js';
+import { bench } from './bench.js';
 import { evalCmd } from './eval.js';
 import { exportCmd } from './export.js';
 import { keygen } from './keygen.js';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   finetune,
   evalCmd,
   predictCmd,
+  bench,
   keygen,
   sign,
   verify,
