@@ -3,7 +3,8 @@
  * the explicit anonymous opt-in, and a coded error (nothing left open) when the port is taken.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -79,6 +80,24 @@ test('config: off by default, loopback and no anonymous when on; login-less or h
     /unique/,
   );
   assert.equal(parseConfig({ ...base, opcua: { enabled: true, allowAnonymous: true } }).opcua.allowAnonymous, true);
+});
+
+test("the README's OPC UA example is a valid config and its hash one-liner makes hashes that verify", async () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### OPC UA'));
+  const example = /```json\n([\s\S]*?)\n```/.exec(section);
+  const oneLiner = /```sh\n(node -e '[^\n]*')\n```/.exec(section);
+  assert.ok(example && oneLiner, 'the OPC UA section has a json example and the hash one-liner');
+  const cfg = parseConfig({ ...base, opcua: JSON.parse(example[1]!) });
+  assert.equal(cfg.opcua.enabled, true);
+  assert.equal(cfg.opcua.allowAnonymous, false);
+
+  const script = /^node -e '(.*)'$/.exec(oneLiner[1]!)![1]!;
+  const hash = execFileSync(process.execPath, ['-e', script], { input: 'pa ss\n', encoding: 'utf8' }).trim();
+  assert.match(hash, new RegExp(PASSWORD_HASH_PATTERN));
+  const store = await UserStore.load([{ name: 'u', passwordHash: hash }]);
+  assert.equal(await store.verify('u', 'pa ss'), true);
+  assert.equal(await store.verify('u', 'pass'), false);
 });
 
 test('passwords: scrypt hashes verify, files are hashed at start, unreadable files are coded', async () => {

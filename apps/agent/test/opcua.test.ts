@@ -101,6 +101,12 @@ test('anonymous sessions and wrong passwords are refused by default', { timeout:
     const kinds = (e.userIdentityTokens ?? []).map((t) => UserTokenType[t.tokenType]);
     assert.ok(!kinds.includes('Anonymous'), `${MessageSecurityMode[e.securityMode]} offers no anonymous login`);
     assert.ok(kinds.includes('UserName'));
+    if (e.securityMode === MessageSecurityMode.None) {
+      // No clear-text password policy: on an unsecured channel the password is encrypted for the server's key.
+      const passwordPolicies = (e.userIdentityTokens ?? []).filter((t) => t.tokenType === UserTokenType.UserName);
+      assert.ok(passwordPolicies.length > 0);
+      for (const t of passwordPolicies) assert.match(t.securityPolicyUri ?? '', /#(?!None$)\w+$/, t.policyId ?? '');
+    }
   }
   await assert.rejects(
     withSession(server.endpointUrl, { identity: trustedApp }, async () => 'in'),
