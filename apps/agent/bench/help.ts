@@ -13,10 +13,12 @@ Line rate (lineRate): cameras paced at their real fps, frames arrive whether or 
   --phase drift|spread|aligned   how the cameras' frames fall relative to each other: drift (default) = free-running
                          clocks a little apart, so every phase relation occurs in equal measure during the run;
                          spread = evenly spaced (best case); aligned = all at once (cameras on one hardware trigger)
-  Each run: { cameras, fps, p50Ms, p99Ms, p99OverP50, dropped, loadFraction (total fps / bare fps), split: median
-  and tail (slowest 1 %) of wait / transit / pre / run / after ms, tailWithMainGc, tailWithEncode, mainGc,
-  eventLoopDelayP99Ms, cameraTickLateP99Ms, loadavgBefore/After }. Target: p99OverP50 <= 1.5, dropped = 0 while
-  loadFraction <= 0.5. The box's load (loadavg) is recorded with every run: compare runs at similar load.
+  Each run: { cameras, fps, p50Ms, p99Ms, p99OverP50, dropped, loadFraction (total fps / bare fps), waitedShare
+  (frames that found every session busy), withoutWait (latency minus that wait: the agent's own work), split:
+  median and tail (slowest 1 %) of wait / transit / pre / run / after ms, tailWithMainGc, tailWithEncode, mainGc,
+  mainThreadBusy, eventLoopDelayP99Ms, cameraTickLateP99Ms, loadavgBefore/After }. Target: p99OverP50 <= 1.5 and
+  dropped = 0 while loadFraction <= 0.5. The box's load (loadavg) is recorded with every run: on a shared box
+  compare runs at similar load, and read the split to see whether a tail is queueing (wait) or the machine (run).
 
 Model and agent:
   --package dir|pkg.tar.gz --key pub.pem   else dist/bench-accuracy/normal, else a tiny built-in model

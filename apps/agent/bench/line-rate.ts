@@ -260,6 +260,9 @@ interface Raw {
   loadavgBefore: number[];
 }
 
+/** A frame that waited this long between landing and a session taking it found every session busy. */
+const WAITED_MS = 1;
+
 /** An encode of a flagged frame counts as in flight for this long after its verdict (a 640×480 JPEG + map PNG). */
 const ENCODE_WINDOW_MS = 30;
 
@@ -268,6 +271,9 @@ function summarize(spec: LineRateSpec, ctx: LineRateContext, raw: Raw): Record<s
   const p50 = quantile(totals, 0.5);
   const p99 = quantile(totals, 0.99);
   const tail = raw.samples.filter((s) => s.totalMs >= p99);
+  // Queueing apart: frames that found every session busy, and the latency without that wait (the agent's own work).
+  const waited = raw.samples.filter((s) => s.waitMs >= WAITED_MS).length;
+  const service = raw.samples.map((s) => s.totalMs - s.waitMs).sort((a, b) => a - b);
   const gcInFlight = tail.filter((s) => raw.gcPauses.some((g) => overlaps(s, g))).length;
   const encodeInFlight = tail.filter((s) =>
     raw.flaggedAt.some((f) => f < s.doneAt && f + ENCODE_WINDOW_MS > s.t0),
@@ -280,6 +286,12 @@ function summarize(spec: LineRateSpec, ctx: LineRateContext, raw: Raw): Record<s
     p50Ms: round(p50),
     p99Ms: round(p99),
     p99OverP50: round(p99 / p50),
+    waitedShare: round(waited / Math.max(1, raw.samples.length), 4),
+    withoutWait: {
+      p50Ms: round(quantile(service, 0.5)),
+      p99Ms: round(quantile(service, 0.99)),
+      p99OverP50: round(quantile(service, 0.99) / quantile(service, 0.5)),
+    },
     dropped: raw.dropped,
     scored: raw.samples.length,
     delivered: raw.delivered,
@@ -318,7 +330,7 @@ export async function lineRate(
     out.push(r);
     const s = r['split'] as { median: Record<string, number>; tail: Record<string, number> };
     process.stderr.write(
-      `[bench:agent] line rate ${spec.cameras}x${spec.fps} fps (${ctx.phase}): p50 ${String(r['p50Ms'])} / p99 ${String(r['p99Ms'])} ms = ${String(r['p99OverP50'])}×, ${String(r['dropped'])} dropped, ${String(r['events'])} events; median ${JSON.stringify(s.median)} tail ${JSON.stringify(s.tail)}; tail frames with main GC ${String(r['tailWithMainGc'])}, with an encode ${String(r['tailWithEncode'])}; loop p99 ${String(r['eventLoopDelayP99Ms'])} ms; load ${(r['loadavgAfter'] as number[]).join(' ')}\n`,
+      `[bench:agent] line rate ${spec.cameras}x${spec.fps} fps (${ctx.phase}): p50 ${String(r['p50Ms'])} / p99 ${String(r['p99Ms'])} ms = ${String(r['p99OverP50'])}× (without waiting for a session ${JSON.stringify(r['withoutWait'])}, ${String(r['waitedShare'])} waited), ${String(r['dropped'])} dropped, ${String(r['events'])} events; median ${JSON.stringify(s.median)} tail ${JSON.stringify(s.tail)}; tail frames with main GC ${String(r['tailWithMainGc'])}, with an encode ${String(r['tailWithEncode'])}; loop p99 ${String(r['eventLoopDelayP99Ms'])} ms; load ${(r['loadavgAfter'] as number[]).join(' ')}\n`,
     );
   }
   return out;
