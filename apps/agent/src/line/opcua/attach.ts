@@ -1,0 +1,48 @@
+/**
+ * The OPC UA server as a part of the running agent: started in the background when `opcua.enabled` (the agent does
+ * not wait for it, and keeps scoring if it fails: the failure is a coded problem that makes the status `degraded`),
+ * and closed on stop.
+ */
+import type { AgentErrorCode } from '../../errors.js';
+import { isAgentError, reasonOf } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { LinePort } from '../port.js';
+import type { OpcUaConfig } from './schema.js';
+import { startOpcUaServer } from './server.js';
+import type { OpcUaServerHandle } from './server.js';
+
+export interface OpcUaAttachOptions {
+  readonly config: OpcUaConfig;
+  readonly dataDir: string;
+  readonly identity: { readonly site: string; readonly line: string; readonly device: string };
+  readonly log: Logger;
+  /** Reports a failed start (status `degraded` with the code). */
+  readonly problem: (code: AgentErrorCode, message: string) => void;
+}
+
+export interface OpcUaAttachment {
+  /** Settles once the server is up (its handle) or failed to start (undefined). */
+  readonly ready: Promise<OpcUaServerHandle | undefined>;
+  stop(): Promise<void>;
+}
+
+export function attachOpcUa(port: LinePort, opts: OpcUaAttachOptions): OpcUaAttachment | undefined {
+  if (!opts.config.enabled) return undefined;
+  const ready = startOpcUaServer(port, {
+    config: opts.config,
+    dataDir: opts.dataDir,
+    identity: opts.identity,
+    log: opts.log,
+  }).catch((e: unknown) => {
+    const code: AgentErrorCode = isAgentError(e) ? e.code : 'LW_AGENT_OPCUA_START';
+    opts.log('error', `OPC UA server not started: ${reasonOf(e)}`, { code });
+    opts.problem(code, `OPC UA server not started: ${reasonOf(e)}`);
+    return undefined;
+  });
+  return {
+    ready,
+    async stop() {
+      await (await ready)?.close();
+    },
+  };
+}
