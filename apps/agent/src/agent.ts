@@ -35,6 +35,7 @@ import type { FrameSource, SourceFactory } from './sources/index.js';
 import { StatusPublisher, StatusRegistry } from './status.js';
 import { Thresholds } from './thresholds.js';
 import { AgentRuntime, type Agent, type Parts } from './runtime.js';
+import { agentLinePort, lineHooks, verdictTopic } from './line/wire.js';
 
 export { AGENT_VERSION } from './runtime.js';
 export type { Agent };
@@ -237,13 +238,17 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     resendAfterMs: cfg.outbox.resendAfterMs,
   });
   const thresholds = new Thresholds(new Map(cfg.cameras.map((c) => [c.id, c.threshold])));
+  const sources = new Map(
+    cfg.cameras.map((cam): [string, FrameSource] => [cam.id, (opts.sourceFactory ?? createSource)(cam, cfg)]),
+  );
+  const line = agentLinePort({ cfg, sources, registry, pipeline: () => pipeline, log });
   const pipeline = new Pipeline({
     address,
     cameraIds: cfg.cameras.map((c) => c.id),
     model,
     thresholds,
     decimation: cfg.scoreDecimation,
-    hooks: pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored),
+    hooks: { ...pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored), ...lineHooks(line) },
     now,
     sampleIntervalMs: cfg.normalSampleIntervalS * 1000,
   });
@@ -260,9 +265,6 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     now,
     log,
   });
-  const sources = new Map(
-    cfg.cameras.map((cam): [string, FrameSource] => [cam.id, (opts.sourceFactory ?? createSource)(cam, cfg)]),
-  );
   return new AgentRuntime({
     cfg,
     now,
@@ -278,5 +280,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     updater,
     thresholds,
     sources,
+    line,
+    verdicts: verdictTopic({ cfg, sources, log }, address, line, (pub) => link.publish(pub), now),
   });
 }

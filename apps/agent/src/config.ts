@@ -20,7 +20,8 @@ const common = {
   fps: Fps,
 };
 
-export const SourceSchema = Type.Union([
+/** Cameras that deliver frames at their own pace (what a `trigger` camera wraps). */
+export const FreeSourceSchema = Type.Union([
   Type.Object({
     kind: Type.Literal('synthetic'),
     ...common,
@@ -51,15 +52,85 @@ export const SourceSchema = Type.Union([
   Type.Object({ kind: Type.Literal('mjpeg'), ...common, url: Type.String({ pattern: '^https?://' }) }),
   Type.Object({ kind: Type.Literal('v4l2'), ...common, device: Type.String({ pattern: '^/dev/' }) }),
 ]);
+export type FreeSourceConfig = Static<typeof FreeSourceSchema>;
+
+/**
+ * A camera that captures only when asked (MQTT `capture` command, OPC UA method, local API): the next frame of the
+ * wrapped source after the request is scored, tagged with the caller's part id; the others are not scored at all.
+ */
+export const TriggerSourceSchema = Type.Object({
+  kind: Type.Literal('trigger'),
+  source: FreeSourceSchema,
+  /** A capture rejects (LW_AGENT_CAPTURE_TIMEOUT) when its frame has no verdict this long after the request. */
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  /** Captures waiting their turn (one frame is captured and scored at a time); beyond: LW_AGENT_CAPTURE_BUSY. */
+  maxQueued: Type.Integer({ minimum: 1, maximum: 1000, default: 16 }),
+});
+
+export const SourceSchema = Type.Union([...FreeSourceSchema.anyOf, TriggerSourceSchema]);
 export type SourceConfig = Static<typeof SourceSchema>;
+
+/** The source that actually produces frames: a trigger camera's wrapped source, or the source itself. */
+export function frameSource(s: SourceConfig): FreeSourceConfig {
+  return s.kind === 'trigger' ? s.source : s;
+}
 
 export const CameraSchema = Type.Object({
   id: Id,
   source: SourceSchema,
   /** Local fallback threshold; the controller's retained threshold message wins, the manifest's is the default. */
   threshold: Type.Optional(Type.Number({ minimum: 0 })),
+  /** Overrides integration.verdicts.minIntervalMs for this camera. */
+  verdictMinIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
 });
 export type CameraConfig = Static<typeof CameraSchema>;
+
+/** Loopback only: the local API has no TLS; reach it from elsewhere through a proxy that adds TLS and auth. */
+const LoopbackHost = Type.Union([Type.Literal('127.0.0.1'), Type.Literal('::1'), Type.Literal('localhost')]);
+
+/** Connecting to the line (issue 19): the verdict topic and the local inference API. */
+export const IntegrationSchema = Type.Object(
+  {
+    verdicts: Type.Object(
+      {
+        /** A verdict message (QoS 1) for every scored frame on …/{device}/verdict/{camera}. */
+        enabled: Type.Boolean({ default: true }),
+        /**
+         * [low, high] around 1.0 in normalised score (score ÷ threshold): low ≤ n ≤ high is `uncertain`, above
+         * `anomalous`, below `ok`. Absent: no band (`anomalous` exactly when the frame is flagged).
+         */
+        uncertainBand: Type.Optional(Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })])),
+        /**
+         * Free-running cameras: at most one published verdict per this many ms unless the verdict changes (counters
+         * still count every frame). Trigger frames are never throttled. 0 = every frame.
+         */
+        minIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 0 }),
+      },
+      { default: {} },
+    ),
+    api: Type.Object(
+      {
+        /** Off by default; when on, it listens on loopback (or `socketPath`) only. */
+        enabled: Type.Boolean({ default: false }),
+        host: Type.Union(LoopbackHost.anyOf, { default: '127.0.0.1' }),
+        /** 0 = any free port (tests). */
+        port: Type.Integer({ minimum: 0, maximum: 65_535, default: 8787 }),
+        /** Listen on this unix socket instead of host:port (file permissions decide who may call). */
+        socketPath: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        /** When set, every request needs `Authorization: Bearer <token>` (env LW_AGENT_API_TOKEN). */
+        token: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
+        maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 16 * 1024 * 1024 }),
+        maxPixels: Type.Integer({ minimum: 64, maximum: 100_000_000, default: 25_000_000 }),
+        /** Requests waiting for the model beyond the ones running; beyond: 503 LW_AGENT_API_BUSY. */
+        queueSize: Type.Integer({ minimum: 0, maximum: 1000, default: 8 }),
+        /** API images scored at once: each holds one of the model's input buffers, the cameras keep the rest. */
+        concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+      },
+      { default: {} },
+    ),
+  },
+  { default: {} },
+);
 
 export const ConfigSchema = Type.Object({
   site: Id,
@@ -154,6 +225,7 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  integration: IntegrationSchema,
   dataDir: Type.String({ minLength: 1, default: './agent-data' }),
   healthIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
   /** Publish every Nth frame's score (1 = every frame). Flagging is never decimated. */
@@ -193,6 +265,7 @@ export const ENV_OVERRIDES = {
   LW_AGENT_DATA_DIR: ['dataDir'],
   LW_AGENT_TRUSTED_KEY: ['model', 'trustedKeyPath'],
   LW_AGENT_LOG_LEVEL: ['logLevel'],
+  LW_AGENT_API_TOKEN: ['integration', 'api', 'token'],
 } as const;
 
 function deepFreeze<T>(v: T): T {
@@ -230,6 +303,12 @@ export function parseConfig(raw: unknown, env: Readonly<Record<string, string | 
   if (ids.size !== cfg.cameras.length) throw new AgentError('LW_AGENT_CONFIG_INVALID', 'camera ids must be unique');
   if (cfg.restartBackoff.maxMs < cfg.restartBackoff.minMs)
     throw new AgentError('LW_AGENT_CONFIG_INVALID', 'restartBackoff.maxMs < minMs');
+  const band = cfg.integration.verdicts.uncertainBand;
+  if (band && !(band[0] <= 1 && 1 <= band[1] && band[0] < band[1]))
+    throw new AgentError(
+      'LW_AGENT_CONFIG_INVALID',
+      'integration.verdicts.uncertainBand must be [low, high] with low ≤ 1 ≤ high',
+    );
   if (cfg.broker.url.startsWith('mqtt://') && cfg.broker.tls) {
     throw new AgentError('LW_AGENT_CONFIG_INVALID', 'broker.tls given but broker.url is not mqtts:// or wss://');
   }

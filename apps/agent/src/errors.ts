@@ -43,6 +43,21 @@ export const AGENT_ERRORS = {
   LW_AGENT_OPCUA_PKI:
     'an OPC UA certificate, key or trusted client certificate could not be read, or the PKI folder is not writable',
   LW_AGENT_OPCUA_USERS: 'an OPC UA user password file could not be read or is empty (opcua.users[].passwordFile)',
+  LW_AGENT_UNKNOWN_CAMERA: 'a capture or inference request named a camera this agent does not have',
+  LW_AGENT_NOT_TRIGGER_CAMERA: 'a capture was requested from a free-running camera (only `trigger` cameras capture)',
+  LW_AGENT_CAPTURE_BUSY: "a trigger camera's capture queue is full (requests arrive faster than frames are scored)",
+  LW_AGENT_CAPTURE_TIMEOUT:
+    'a captured frame got no verdict within the trigger timeout (camera silent or agent stopping)',
+  LW_AGENT_CAPTURE_FAILED: 'a captured frame could not be scored (invalid frame or failed inference)',
+  LW_AGENT_API_BAD_REQUEST: 'local API: a query parameter or path is invalid',
+  LW_AGENT_API_BAD_IMAGE:
+    'local API: the image is empty, not a JPEG/PNG, truncated, or raw bytes do not match width × height × 3',
+  LW_AGENT_API_TOO_LARGE: 'local API: the body or the image size exceeds integration.api.maxBodyBytes / maxPixels',
+  LW_AGENT_API_UNSUPPORTED_MEDIA: 'local API: send image/jpeg, image/png or application/octet-stream (raw RGB)',
+  LW_AGENT_API_UNAUTHORIZED: 'local API: the bearer token is missing or wrong (integration.api.token is set)',
+  LW_AGENT_API_NOT_FOUND: 'local API: no such route',
+  LW_AGENT_API_BUSY: 'local API: the inference queue is full; retry after the Retry-After seconds',
+  LW_AGENT_API_INTERNAL: 'local API: an unexpected error (logged in full; the answer says nothing more)',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERRORS;

@@ -4,8 +4,9 @@
  * malformed is logged as LW_AGENT_BAD_MESSAGE and dropped, never thrown at the MQTT client.
  */
 import { fromPublication, isProtocolError, parseTopic } from '@linewatch/protocol';
-import type { AckMessage, DesiredModelMessage, ThresholdMessage } from '@linewatch/protocol';
-import { reasonOf } from './errors.js';
+import type { AckMessage, CaptureMessage, DesiredModelMessage, ThresholdMessage } from '@linewatch/protocol';
+import { isAgentError, reasonOf } from './errors.js';
+import type { LinePort } from './line/port.js';
 import type { Logger } from './log.js';
 import type { Updater } from './model/updater.js';
 import type { Outbox } from './outbox.js';
@@ -21,6 +22,8 @@ export interface InboundDeps {
   readonly thresholds: Thresholds;
   readonly updater: Updater;
   readonly registry: StatusRegistry;
+  /** Captures on trigger cameras (absent: capture commands are ignored). */
+  readonly line?: LinePort;
   readonly log: Logger;
 }
 
@@ -43,6 +46,23 @@ export function handleDesiredModel(deps: InboundDeps, m: DesiredModelMessage): v
   deps.updater.onDesired(m);
 }
 
+/**
+ * A line's capture command: the trigger camera scores its next frame, tagged with the part id; the verdict goes out
+ * on the verdict topic like every other. A refused or failed capture is logged with its code (nobody waits here).
+ */
+export function handleCapture(deps: InboundDeps, m: CaptureMessage): void {
+  const line = deps.line;
+  if (!line) return;
+  const ref = `${m.camera}${m.partId !== undefined ? ` part ${m.partId}` : ''}${m.requestId ? ` (request ${m.requestId})` : ''}`;
+  line.capture({ camera: m.camera, ...(m.partId !== undefined ? { partId: m.partId } : {}) }).then(
+    (v) => deps.log('debug', `capture ${ref}: ${v.verdict}`),
+    (e: unknown) => {
+      const code = isAgentError(e) ? e.code : 'LW_AGENT_CAPTURE_FAILED';
+      deps.log('warn', `capture ${ref}: ${reasonOf(e)}`, { code, camera: m.camera });
+    },
+  );
+}
+
 /** An empty retained payload clears a camera's threshold override (MQTT semantics, not a message). */
 function handleEmpty(deps: InboundDeps, topic: string): void {
   const t = parseTopic(topic);
@@ -57,6 +77,7 @@ export function onMessage(deps: InboundDeps, topic: string, payload: Buffer): vo
     if (got.kind === 'ack') handleAck(deps, got.message);
     else if (got.kind === 'threshold') handleThreshold(deps, got.message);
     else if (got.kind === 'desiredModel') handleDesiredModel(deps, got.message);
+    else if (got.kind === 'capture') handleCapture(deps, got.message);
   } catch (e) {
     deps.log('warn', `LW_AGENT_BAD_MESSAGE: ${topic}: ${reasonOf(e)}`, {
       code: 'LW_AGENT_BAD_MESSAGE',

@@ -70,6 +70,20 @@ export interface PipelineHooks {
   ): void;
   /** Whether an optional normal sample may be queued now (false while the outbox is filling up). Default: yes. */
   sampleWanted?(): boolean;
+  /** Every scored frame with the threshold it was judged by, in frame order per camera (verdicts for the line). */
+  judged?(s: JudgedFrame): void;
+  /** A frame that gets no score (invalid, failed inference): a capture waiting for it fails at once. */
+  unscored?(camera: string, frame: Frame, reason: string): void;
+}
+
+export interface JudgedFrame {
+  readonly camera: string;
+  readonly frame: Frame;
+  readonly score: number;
+  readonly threshold: number;
+  readonly modelVersion: string;
+  /** Frame in → judged, ms. */
+  readonly latencyMs: number;
 }
 
 export interface PipelineOptions {
@@ -223,10 +237,9 @@ export class Pipeline {
       if (img.width < 1 || img.height < 1 || img.data.length !== img.width * img.height * 3) {
         slot.cancel();
         c.invalid++;
-        this.hooks.problem(
-          'LW_AGENT_FRAME_INVALID',
-          `camera ${c.camera}: frame ${frame.index} has ${img.data.length} bytes for ${img.width}x${img.height}`,
-        );
+        const reason = `frame ${frame.index} has ${img.data.length} bytes for ${img.width}x${img.height}`;
+        this.hooks.problem('LW_AGENT_FRAME_INVALID', `camera ${c.camera}: ${reason}`);
+        this.hooks.unscored?.(c.camera, frame, reason);
         continue;
       }
       const result = slot.run(img); // preprocesses now, runs in the model's worker
@@ -276,6 +289,7 @@ export class Pipeline {
     } catch (e) {
       c.invalid++;
       this.hooks.problem('LW_AGENT_INFERENCE_FAILED', `camera ${c.camera}: ${reasonOf(e)}`);
+      this.hooks.unscored?.(c.camera, frame, reasonOf(e));
       return;
     }
     const threshold = this.thresholds.get(c.camera, model.version, model.manifest.threshold.value);
@@ -311,8 +325,17 @@ export class Pipeline {
         ...(shadowScore !== undefined ? { shadowScore } : {}),
       });
     }
-    this.latency.add(performance.now() - frame.t0);
+    const latencyMs = performance.now() - frame.t0;
+    this.latency.add(latencyMs);
     this.hooks.scored?.(c.camera, frame, result, model.version, shadowScore);
+    this.hooks.judged?.({
+      camera: c.camera,
+      frame,
+      score: result.score,
+      threshold,
+      modelVersion: model.version,
+      latencyMs,
+    });
     if (flagged) {
       c.flagged++;
       // Bound memory: if encodes fall behind, this camera's results wait (its slot then drops frames, counted),

@@ -18,6 +18,9 @@ import type { EventSender } from './sender.js';
 import type { FrameSource } from './sources/index.js';
 import type { Problem, StatusPublisher, StatusRegistry } from './status.js';
 import type { Thresholds } from './thresholds.js';
+import type { AgentLinePort } from './line/agent-port.js';
+import type { LinePort } from './line/port.js';
+import type { VerdictTopic } from './line/verdict-topic.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -29,6 +32,8 @@ export interface Agent {
   readonly updater: Updater;
   readonly link: MqttLink;
   readonly sources: ReadonlyMap<string, FrameSource>;
+  /** The agent's face towards line software (verdicts, counters, captures): what line adapters are written against. */
+  readonly line: LinePort;
   /** Active problems by key (camera id, 'outbox', …) with their code: what makes the status `degraded`. */
   readonly problems: ReadonlyMap<string, Problem>;
   start(): void;
@@ -52,6 +57,9 @@ export interface Parts {
   readonly updater: Updater;
   readonly thresholds: Thresholds;
   readonly sources: ReadonlyMap<string, FrameSource>;
+  readonly line: AgentLinePort;
+  /** The MQTT verdict topic; undefined when integration.verdicts.enabled is false. */
+  readonly verdicts: VerdictTopic | undefined;
 }
 
 function birthMessage(p: Parts, bdSeq: number): BirthMessage {
@@ -77,6 +85,7 @@ export class AgentRuntime implements Agent {
   readonly sources: ReadonlyMap<string, FrameSource>;
   private healthTimer: NodeJS.Timeout | undefined;
   private running = false;
+  readonly line: LinePort;
 
   constructor(private readonly p: Parts) {
     this.config = p.cfg;
@@ -88,6 +97,7 @@ export class AgentRuntime implements Agent {
     this.sources = p.sources;
   }
 
+    this.line = p.line;
   get problems(): ReadonlyMap<string, Problem> {
     return this.p.registry.problems;
   }
@@ -97,6 +107,7 @@ export class AgentRuntime implements Agent {
     this.running = true;
     this.p.pipeline.start();
     this.startSources();
+    this.p.verdicts?.start();
     this.startLink();
     this.p.sender.start();
     this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
@@ -112,6 +123,8 @@ export class AgentRuntime implements Agent {
     await pipeline.stop();
     await this.p.outbox.flush(); // every flagged frame is on disk before we say goodbye
     await this.p.updater.idle().catch(() => undefined);
+    this.p.line.close(); // captures whose frame never came fail now; in-flight ones were answered above
+    this.p.verdicts?.stop();
     this.p.sender.stop();
     await this.p.status.stopping();
     // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
@@ -124,7 +137,8 @@ export class AgentRuntime implements Agent {
     for (const [id, src] of this.p.sources) {
       const slot = pipeline.cameras.get(id)!.slot;
       src.start({
-        frame: (img) => slot.put(img),
+        frame: (img) => void slot.put(img),
+        captured: (img, capture) => slot.put(img, capture) !== undefined,
         pullWith: (pull) => slot.pullWith(pull),
         problem: (code, message) => registry.raise(id, code, `camera ${id}: ${message}`),
         recovered: () => void registry.resolve(id, `camera ${id} delivering again`),
@@ -143,6 +157,7 @@ export class AgentRuntime implements Agent {
       registry: this.p.registry,
       log,
     };
+      line: this.p.line,
     link.start({
       connected: (bd, outage) => {
         if (!outage) log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);

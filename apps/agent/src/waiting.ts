@@ -6,11 +6,12 @@
  * agent proper, which loads it like any installed model (and reports it `live` when the command arrives again).
  */
 import { join } from 'node:path';
-import { toPublication } from '@linewatch/protocol';
+import { PROTOCOL_VERSION, toPublication } from '@linewatch/protocol';
 import type { DesiredModelMessage, DeviceAddress, ModelReportMessage } from '@linewatch/protocol';
 import { fromPublication } from '@linewatch/protocol';
 import { build, controllerCa, trustedKeys } from './agent.js';
 import type { Agent, BuildOptions } from './agent.js';
+import { frameSource } from './config.js';
 import type { AgentConfig } from './config.js';
 import { BdSeq } from './counters.js';
 import { AgentError, isAgentError, reasonOf } from './errors.js';
@@ -52,11 +53,12 @@ function announce(s: Session, bdSeq: number): void {
       modelVersion: null,
       // The provider the device is meant to run on: nothing is open yet.
       executionProvider: cfg.inference.executionProviders[0]!,
+      protocolVersion: PROTOCOL_VERSION,
       cameras: cfg.cameras.map((c) => ({
         camera: c.id,
-        width: c.source.width,
-        height: c.source.height,
-        fps: c.source.fps,
+        width: frameSource(c.source).width,
+        height: frameSource(c.source).height,
+        fps: frameSource(c.source).fps,
       })),
     }),
   );

@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { RgbImage } from '@linewatch/vision';
-import type { AgentConfig, CameraConfig } from '../config.js';
+import { frameSource } from '../config.js';
+import type { AgentConfig, CameraConfig, FreeSourceConfig } from '../config.js';
 import type { AgentErrorCode } from '../errors.js';
 import { createSource } from '../sources/index.js';
 import type { SourceFactory } from '../sources/index.js';
@@ -23,7 +24,7 @@ function ffmpegMissing(command: string): boolean {
 }
 
 /** What can be known before starting the source; undefined when nothing is wrong yet. */
-function precondition(cam: CameraConfig, ffmpeg: string): ProbeResult | undefined {
+function precondition(cam: FreeCamera, ffmpeg: string): ProbeResult | undefined {
   const s = cam.source;
   if (s.kind === 'synthetic') return undefined;
   if (s.kind === 'folder') {
@@ -48,7 +49,7 @@ function precondition(cam: CameraConfig, ffmpeg: string): ProbeResult | undefine
 }
 
 /** A camera that delivered nothing: what its source said, turned into the fix. */
-function diagnose(cam: CameraConfig, said: string | undefined, timeoutMs: number): ProbeResult {
+function diagnose(cam: FreeCamera, said: string | undefined, timeoutMs: number): ProbeResult {
   const s = cam.source;
   const why = said ? `: ${said}` : '';
   if (s.kind === 'rtsp')
@@ -84,7 +85,11 @@ export interface ProbeOptions {
   readonly ffmpeg?: string;
 }
 
-export async function probeCamera(cam: CameraConfig, cfg: AgentConfig, opts: ProbeOptions): Promise<ProbeResult> {
+/** A camera whose source delivers frames by itself (a trigger camera is checked through the source it wraps). */
+type FreeCamera = CameraConfig & { readonly source: FreeSourceConfig };
+
+export async function probeCamera(camera: CameraConfig, cfg: AgentConfig, opts: ProbeOptions): Promise<ProbeResult> {
+  const cam: FreeCamera = { ...camera, source: frameSource(camera.source) };
   const pre = precondition(cam, opts.ffmpeg ?? 'ffmpeg');
   if (pre) return pre;
   const source = (opts.sourceFactory ?? createSource)(cam, cfg);

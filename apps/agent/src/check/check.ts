@@ -10,6 +10,7 @@ import { MODEL_FILE } from '@linewatch/model-package';
 import { encodeJpeg } from '@linewatch/vision';
 import { connect as mqttConnect } from 'mqtt';
 import { trustedKeys } from '../agent.js';
+import { frameSource } from '../config.js';
 import type { AgentConfig } from '../config.js';
 import { caFetch, isCertificateError } from '../enroll/fetch.js';
 import { reasonOf } from '../errors.js';
@@ -48,7 +49,7 @@ async function checkCameras(cfg: AgentConfig, opts: CheckOptions, print: Line): 
     const file = join(opts.out, `${cam.id}.jpg`);
     writeFileSync(file, await encodeJpeg(r.frame));
     print(
-      `camera ${cam.id} (${cam.source.kind}): ok ${r.frame.width}x${r.frame.height}, ${r.fps.toFixed(1)} fps measured (config ${cam.source.fps}), frame written to ${file}`,
+      `camera ${cam.id} (${cam.source.kind}): ok ${r.frame.width}x${r.frame.height}, ${r.fps.toFixed(1)} fps measured (config ${frameSource(cam.source).fps}), frame written to ${file}`,
     );
   }
   return all;

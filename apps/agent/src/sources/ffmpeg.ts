@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import type { SourceConfig } from '../config.js';
+import type { FreeSourceConfig } from '../config.js';
 import { Backoff } from './frame.js';
 import type { FrameSink, FrameSource } from './frame.js';
 
@@ -24,7 +24,7 @@ export interface FfmpegOptions {
 }
 
 /** ffmpeg input arguments for each camera kind. */
-export function ffmpegInputArgs(src: Exclude<SourceConfig, { kind: 'synthetic' } | { kind: 'folder' }>): string[] {
+export function ffmpegInputArgs(src: Exclude<FreeSourceConfig, { kind: 'synthetic' } | { kind: 'folder' }>): string[] {
   switch (src.kind) {
     case 'video':
       // -re paces a file at its native rate, like a live camera.

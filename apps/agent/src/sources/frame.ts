@@ -17,6 +17,14 @@ export interface Frame {
   /** performance.now() at arrival: the start of the end-to-end latency measurement. */
   readonly t0: number;
   readonly image: RgbImage;
+  /** Set on frames a trigger camera captured on request (see trigger.ts). */
+  readonly capture?: CaptureTag;
+}
+
+/** Who asked for a triggered frame: the capture's id (to hand its verdict back) and the caller's part id. */
+export interface CaptureTag {
+  readonly id: number;
+  readonly partId?: string;
 }
 
 export interface SourceProblem {
@@ -37,6 +45,8 @@ export interface FrameSource {
 
 export interface FrameSink {
   frame(image: RgbImage): void;
+  /** A frame a trigger camera captured on request, tagged; false when it was not taken (the agent is stopping). */
+  captured?(image: RgbImage, capture: CaptureTag): boolean;
   /**
    * On-demand delivery: `pull` is called whenever the pipeline is ready for this camera's next frame and none is
    * pending; the source should call `frame()` (synchronously, or later). For sources that can produce a frame at
@@ -63,19 +73,28 @@ export class FrameSlot {
     private readonly now: () => number = Date.now,
   ) {}
 
-  put(image: RgbImage): void {
-    if (this.closed) return;
-    const frame: Frame = { camera: this.camera, index: this.nextIndex++, ts: this.now(), t0: performance.now(), image };
+  /** Undefined once closed. */
+  put(image: RgbImage, capture?: CaptureTag): Frame | undefined {
+    if (this.closed) return undefined;
+    const frame: Frame = {
+      camera: this.camera,
+      index: this.nextIndex++,
+      ts: this.now(),
+      t0: performance.now(),
+      image,
+      ...(capture ? { capture } : {}),
+    };
     this.delivered++;
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
       w(frame);
-      return;
+      return frame;
     }
     if (this.pending) this.dropped++;
     this.pending = frame;
     this.onPut?.();
+    return frame;
   }
 
   /** `fn` runs after each frame that lands in the slot (not handed to a waiting `take()`). */
