@@ -3,7 +3,7 @@
  * stop() drains them in order, so every flagged frame is on disk and the broker hears a goodbye before exit.
  */
 import type { DeviceAddress, BirthMessage } from '@linewatch/protocol';
-import { toPublication } from '@linewatch/protocol';
+import { PROTOCOL_VERSION, toPublication } from '@linewatch/protocol';
 import type { AgentConfig } from './config.js';
 import { reasonOf } from './errors.js';
 import { onMessage } from './handlers.js';
@@ -70,6 +70,8 @@ function birthMessage(p: Parts, bdSeq: number): BirthMessage {
     agentVersion: AGENT_VERSION,
     modelVersion: p.pipeline.model.version,
     executionProvider: p.pipeline.model.provider,
+    // Tells the controller to answer in JSON (a birth without it is a protocol-1 agent's: envelopes only).
+    protocolVersion: PROTOCOL_VERSION,
     cameras: [...p.sources.values()].map((s) => ({ camera: s.camera, width: s.width, height: s.height, fps: s.fps })),
   };
 }

@@ -3,11 +3,16 @@
  * connect attempt, birth + retained status right after each connect, the device's subscriptions, and publish
  * helpers that never queue while offline (scores are lossy by design; events are owned by the outbox, which
  * redelivers them itself after reconnect).
+ *
+ * MQTT 5 first, so every publication carries its content type (JSON or the binary envelope: protocol's
+ * mqtt5Properties); a broker that refuses 5 (the controller's embedded aedes answers CONNACK 1, "unacceptable
+ * protocol version"; an MQTT 5 broker that is configured for 3.1.1 answers reason 0x84) gets 3.1.1 on the next
+ * attempt, and for the rest of this process. Nothing else depends on the version.
  */
 import { readFileSync } from 'node:fs';
 import { connect as mqttConnect } from 'mqtt';
-import type { IClientOptions, MqttClient } from 'mqtt';
-import { agentSubscriptions, deathWill } from '@linewatch/protocol';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import { agentSubscriptions, deathWill, mqtt5Properties } from '@linewatch/protocol';
 import type { DeviceAddress, Publication } from '@linewatch/protocol';
 import type { AgentConfig } from '../config.js';
 import type { BdSeq } from '../counters.js';
@@ -15,6 +20,9 @@ import { AgentError, reasonOf } from '../errors.js';
 import { OutageLog } from './outage.js';
 
 export type MqttFactory = (url: string, options: IClientOptions) => MqttClient;
+export type MqttVersion = 4 | 5;
+/** CONNACK codes that mean "not this protocol version": 3.1.1 return code 1, MQTT 5 reason 0x84. */
+const UNSUPPORTED_PROTOCOL_VERSION = new Set([1, 0x84]);
 export const defaultMqttFactory: MqttFactory = (url, options) => mqttConnect(url, options);
 
 export interface LinkHandlers {
@@ -55,6 +63,8 @@ export function readTls(cfg: AgentConfig): Partial<IClientOptions> {
 export class MqttLink {
   private client: MqttClient | undefined;
   private bdSeqInWill = 0;
+  /** 5 until a broker refuses it. */
+  private version: MqttVersion = 5;
   private readonly outage: OutageLog;
   /** Read at construction so a missing certificate fails start-up, not the first connect. */
   private readonly tls: Partial<IClientOptions>;
@@ -78,10 +88,22 @@ export class MqttLink {
     return this.bdSeqInWill;
   }
 
+  /** The MQTT version of the current (or next) connection: 5, or 4 (3.1.1) once the broker refused 5. */
+  get mqttVersion(): MqttVersion {
+    return this.version;
+  }
+
   private will(): IClientOptions['will'] {
     this.bdSeqInWill = this.bdSeq.advance();
     const w = deathWill(this.address, { device: this.address.device, bdSeq: this.bdSeqInWill, ts: this.now() });
-    return { topic: w.topic, payload: Buffer.from(w.payload), qos: w.qos, retain: w.retain };
+    const payload = Buffer.from(w.payload);
+    return {
+      topic: w.topic,
+      payload,
+      qos: w.qos,
+      retain: w.retain,
+      ...(this.version === 5 ? { properties: mqtt5Properties(payload) } : {}),
+    };
   }
 
   /** Connects (and keeps reconnecting); `handlers` get the session's events from now on. */
@@ -94,8 +116,7 @@ export class MqttLink {
       reconnectPeriod: b.reconnectMs,
       connectTimeout: b.connectTimeoutMs,
       queueQoSZero: false,
-      // MQTT 3.1.1: the controller's embedded aedes broker does not speak MQTT 5, and nothing here needs 5.
-      protocolVersion: 4,
+      protocolVersion: this.version,
       ...(b.username !== undefined ? { username: b.username } : {}),
       ...(b.password !== undefined ? { password: b.password } : {}),
       ...this.tls,
@@ -109,6 +130,7 @@ export class MqttLink {
 
   private watch(client: MqttClient, handlers: LinkHandlers): void {
     let up = false;
+    let fallingBack = false;
     let lastError: string | undefined;
     // mqtt.js reuses client.options for every reconnect: give each attempt a fresh will (new bdSeq).
     client.on('reconnect', () => {
@@ -124,17 +146,36 @@ export class MqttLink {
     // mqtt.js closes after every failed attempt too (its reconnect timer starts there), with or without an error.
     client.on('close', () => {
       if (up) this.outage.lost();
-      else if (!client.disconnecting) this.attemptFailed(handlers, lastError); // not our own stop()
+      else if (!client.disconnecting && !fallingBack) this.attemptFailed(handlers, lastError); // not our own stop()
       up = false;
+      fallingBack = false;
       lastError = undefined;
       handlers.disconnected();
     });
     client.on('error', (e) => {
+      if (!client.connected && this.refusedMqtt5(client, e)) {
+        fallingBack = true; // not a failed attempt: the next one speaks 3.1.1
+        return;
+      }
       // While connecting, an error is that attempt's failure: reported (paced) when its close follows.
       if (client.connected) handlers.error('LW_AGENT_MQTT', reasonOf(e));
       else lastError = reasonOf(e);
     });
     client.on('message', (topic, payload) => handlers.message(topic, payload));
+  }
+
+  /**
+   * A broker that does not speak MQTT 5 refuses the CONNECT; mqtt.js then stops reconnecting (it does after any
+   * CONNACK refusal). Retry at once with 3.1.1, which every broker speaks; the reconnect gives it a fresh will.
+   */
+  private refusedMqtt5(client: MqttClient, e: Error & { code?: unknown }): boolean {
+    if (this.version !== 5 || typeof e.code !== 'number' || !UNSUPPORTED_PROTOCOL_VERSION.has(e.code)) return false;
+    this.version = 4;
+    client.options.protocolVersion = 4;
+    setImmediate(() => {
+      if (!client.disconnecting) client.reconnect();
+    });
+    return true;
   }
 
   private attemptFailed(handlers: LinkHandlers, reason: string | undefined): void {
@@ -154,12 +195,7 @@ export class MqttLink {
     const c = this.client;
     if (!c?.connected) return Promise.resolve(false);
     return new Promise((resolve) => {
-      c.publish(
-        p.topic,
-        Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength),
-        { qos: p.qos, retain: p.retain },
-        (err) => resolve(!err),
-      );
+      c.publish(p.topic, this.bytes(p), this.publishOptions(p), (err) => resolve(!err));
     });
   }
 
@@ -167,10 +203,17 @@ export class MqttLink {
   publishLossy(p: Publication): void {
     const c = this.client;
     if (!c?.connected) return;
-    c.publish(p.topic, Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength), {
-      qos: p.qos,
-      retain: p.retain,
-    });
+    c.publish(p.topic, this.bytes(p), this.publishOptions(p));
+  }
+
+  private bytes(p: Publication): Buffer {
+    return Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength);
+  }
+
+  /** QoS and retain; over MQTT 5 also the payload's content type (JSON or envelope). */
+  private publishOptions(p: Publication): IClientPublishOptions {
+    const base = { qos: p.qos, retain: p.retain };
+    return this.client?.options.protocolVersion === 5 ? { ...base, properties: mqtt5Properties(p.payload) } : base;
   }
 
   /** Publishes `last` (e.g. a "stopping" status) then disconnects cleanly. */
