@@ -42,6 +42,7 @@ import { openSqliteStore } from './store/open-sqlite.js';
 import type { Store } from './store/store.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { connectExternalBus, type ExternalBusOptions } from './broker/external.js';
+import { PeerProtocols, answeringEachPeerInItsForm } from './broker/peer-forms.js';
 import { createProvisioner } from './broker/provisioner.js';
 import type { Bus } from './broker/bus.js';
 import { Ingest } from './ingest/ingest.js';
@@ -243,11 +244,16 @@ async function startMqtt(
   } else {
     bus = await connectExternalBus(ctx, externalBusOptions(config));
   }
+  // Protocol-1 agents get their commands as envelopes (broker/peer-forms.ts); one memory for every bus.
+  const peers = new PeerProtocols();
+  bus = answeringEachPeerInItsForm(bus, peers);
   running.bus = bus;
   const ingest = new Ingest(ctx, bus, s.metrics);
   running.ingest = ingest;
   await ingest.start();
-  const rollouts = config.rollouts.enabled ? await startRollouts(app, ctx, running, { bus, ingest, ...s }) : null;
+  const rollouts = config.rollouts.enabled
+    ? await startRollouts(app, ctx, running, { bus, ingest, peers, ...s })
+    : null;
   return { broker, ingest, rollouts };
 }
 
@@ -259,12 +265,15 @@ async function startRollouts(
   app: TypedApp,
   ctx: Ctx,
   running: Running,
-  s: Services & { bus: Bus; ingest: Ingest },
+  s: Services & { bus: Bus; ingest: Ingest; peers: PeerProtocols },
 ): Promise<RolloutEngine> {
   const { config } = ctx;
   // External broker: the engine gets its own client. Its plain subscriptions (scores, model reports) would
   // otherwise overlap ingest's shared ones on one client and be dispatched to ingest twice.
-  const engineBus = config.mqtt.mode === 'external' ? await connectExternalBus(ctx, externalBusOptions(config)) : s.bus;
+  const engineBus =
+    config.mqtt.mode === 'external'
+      ? answeringEachPeerInItsForm(await connectExternalBus(ctx, externalBusOptions(config)), s.peers)
+      : s.bus;
   running.engineBus = engineBus;
   const rollouts = new RolloutEngine(ctx, engineBus, s.registry, s.tokens, {
     tickMs: config.rollouts.tickMs,

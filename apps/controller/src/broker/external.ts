@@ -2,14 +2,15 @@
  * Bus over an external broker (Mosquitto, EMQX) with an mqtt.js client, for sites that outgrow the embedded aedes.
  * Device authentication and ACLs are then the broker's job (configure them with the same rules as broker/acl.ts).
  * With `sharedGroup`, replicas subscribe via MQTT 5 shared subscriptions and split the ingest; retained kinds stay
- * plain subscriptions (protocol's controllerSubscriptions decides).
+ * plain subscriptions (protocol's controllerSubscriptions decides). MQTT 5 also carries each publication's content
+ * type (JSON or the binary envelope).
  *
  * Delivery: mqtt.js acknowledges QoS 1 to the broker on receipt, before our commit. That is safe because the
  * application-level `ack` (published only after the commit) is what lets an agent drop an event from its outbox.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topicMatches, type QoS } from '@linewatch/protocol';
+import { mqtt5Properties, topicMatches, type QoS } from '@linewatch/protocol';
 import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { ClientTls } from '../tls.js';
@@ -60,7 +61,9 @@ export async function connectExternalBus(ctx: Ctx, opts: ExternalBusOptions): Pr
         throw ctrlError('LW_CTRL_BROKER_ACL', `broker refused subscription ${filter}`);
     },
     async publish(p: BusPublication) {
-      await client.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain });
+      // MQTT 5: subscribers (line software, broker rules) see JSON or envelope from the content type.
+      const properties = p.payload.length > 0 ? mqtt5Properties(p.payload) : undefined;
+      await client.publishAsync(p.topic, Buffer.from(p.payload), { qos: p.qos, retain: p.retain, properties });
     },
     get connected() {
       return client.connected;

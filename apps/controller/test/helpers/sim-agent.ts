@@ -9,11 +9,15 @@ import { createHash, type KeyObject } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { MANIFEST_FILE, readPackage, verifyBytes, verifyEntries } from '@linewatch/model-package';
 import {
+  PROTOCOL_VERSION,
   fromPublication,
   toPublication,
+  wireFormOf,
+  type CodecOptions,
   type DesiredModelMessage,
   type ModelUpdateReason,
   type ModelUpdateState,
+  type WireForm,
 } from '@linewatch/protocol';
 import { buildPackage, packPackage, type ManifestDraft } from '@linewatch/model-package';
 
@@ -31,6 +35,11 @@ export interface SimAgentOptions {
   latencyFor?: (version: string) => number;
   /** Versions whose install fails at this step (to test the install gate). */
   failOn?: (version: string) => ModelUpdateReason | null;
+  /**
+   * 2 (default): JSON payloads, protocolVersion in the birth. 1: an agent from before the JSON form — envelopes
+   * only, no protocolVersion, and (like it) unable to read a JSON command: those are counted in `unreadable`.
+   */
+  protocol?: 1 | 2;
 }
 
 export class SimAgent {
@@ -38,6 +47,13 @@ export class SimAgent {
   readonly received: DesiredModelMessage[] = [];
   readonly reports: Array<{ version: string; state: ModelUpdateState }> = [];
   downloads = 0;
+  /** Wire form of every command and ack received, per kind. */
+  readonly forms: Record<string, WireForm[]> = {};
+  /** JSON payloads a protocol-1 agent could not have read. */
+  unreadable = 0;
+  /** Event ids acked by the controller. */
+  readonly acked = new Set<string>();
+  private readonly wire: CodecOptions;
   private client: MqttClient | null = null;
   private readonly cache = new Map<string, Uint8Array>();
   private timers: NodeJS.Timeout[] = [];
@@ -52,6 +68,7 @@ export class SimAgent {
 
   constructor(private readonly o: SimAgentOptions) {
     this.version = o.version;
+    this.wire = o.protocol === 1 ? { wire: 'envelope' } : {};
     // A per-device phase, so N devices at rate r do not all flag on the same frame number (still deterministic).
     this.acc = createHash('sha256').update(o.device.id).digest().readUInt16BE(0) / 65536;
   }
@@ -82,28 +99,28 @@ export class SimAgent {
       protocolVersion: 4,
     });
     (this.client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    this.client.on('message', (topic, payload) => {
-      try {
-        const r = fromPublication(topic, payload);
-        if (r.kind === 'desiredModel') this.onDesired(r.message);
-      } catch {
-        /* not for us */
-      }
-    });
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
     this.pub(
-      toPublication('birth', this.addr, {
-        device: d.id,
-        bdSeq: 0,
-        ts: Date.now(),
-        agentVersion: 'sim',
-        modelVersion: this.version,
-        executionProvider: 'cpu',
-        cameras: [{ camera: 'cam-1', width: 32, height: 24, fps: this.o.fps ?? 20 }],
-      }),
+      toPublication(
+        'birth',
+        this.addr,
+        {
+          device: d.id,
+          bdSeq: 0,
+          ts: Date.now(),
+          agentVersion: 'sim',
+          modelVersion: this.version,
+          executionProvider: 'cpu',
+          ...(this.o.protocol !== 1 && { protocolVersion: PROTOCOL_VERSION }),
+          cameras: [{ camera: 'cam-1', width: 32, height: 24, fps: this.o.fps ?? 20 }],
+        },
+        this.wire,
+      ),
     );
     this.status();
     this.health();
-    await this.client.subscribeAsync(`linewatch/v1/${d.site}/${d.line}/${d.id}/cmd/model`, { qos: 1 });
+    const prefix = `linewatch/v1/${d.site}/${d.line}/${d.id}`;
+    await this.client.subscribeAsync([`${prefix}/cmd/model`, `${prefix}/ack`], { qos: 1 });
     const fps = this.o.fps ?? 20;
     const tickMs = 50;
     let owed = 0;
@@ -122,6 +139,24 @@ export class SimAgent {
     await this.work.catch(() => undefined);
     await this.client?.endAsync();
     this.client = null;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return;
+    const kind = topic.endsWith('/ack') ? 'ack' : 'desiredModel';
+    const form = wireFormOf(payload);
+    (this.forms[kind] ??= []).push(form);
+    if (this.o.protocol === 1 && form === 'json') {
+      this.unreadable += 1;
+      return;
+    }
+    try {
+      const r = fromPublication(topic, payload);
+      if (r.kind === 'desiredModel') this.onDesired(r.message);
+      if (r.kind === 'ack') for (const id of r.message.eventIds) this.acked.add(id);
+    } catch {
+      /* not for us */
+    }
   }
 
   private pub(p: { topic: string; payload: Uint8Array; qos: 0 | 1 | 2; retain: boolean }): void {
@@ -145,9 +180,8 @@ export class SimAgent {
         sh.shadowFlags += 1;
       }
     }
-    this.pub(
-      toPublication('score', { ...this.addr, camera: 'cam-1' }, { camera: 'cam-1', frame: this.frame, ts, score }),
-    );
+    const camera = { ...this.addr, camera: 'cam-1' };
+    this.pub(toPublication('score', camera, { camera: 'cam-1', frame: this.frame, ts, score }, this.wire));
     if (flagged) {
       this.seq += 1;
       this.pub(
@@ -166,6 +200,7 @@ export class SimAgent {
             jpeg: this.o.images.jpeg,
             anomalyMap: this.o.images.map,
           },
+          this.wire,
         ),
       );
     }
@@ -179,45 +214,60 @@ export class SimAgent {
         ? `shadow: ${sh.frames} frames, agreement ${(1 - Math.abs(sh.liveFlags - sh.shadowFlags) / sh.frames).toFixed(3)}, flag rate live ${(sh.liveFlags / sh.frames).toFixed(3)} / candidate ${(sh.shadowFlags / sh.frames).toFixed(3)}, mean |Δscore| 0.100`
         : undefined;
     this.pub(
-      toPublication('status', this.addr, {
-        device: this.id,
-        bdSeq: 0,
-        ts: Date.now(),
-        state: sh ? 'updating' : 'running',
-        modelVersion: this.version,
-        cameras: ['cam-1'],
-        ...(note && { note }),
-      }),
+      toPublication(
+        'status',
+        this.addr,
+        {
+          device: this.id,
+          bdSeq: 0,
+          ts: Date.now(),
+          state: sh ? 'updating' : 'running',
+          modelVersion: this.version,
+          cameras: ['cam-1'],
+          ...(note && { note }),
+        },
+        this.wire,
+      ),
     );
   }
 
   health(): void {
     this.pub(
-      toPublication('health', this.addr, {
-        device: this.id,
-        ts: Date.now(),
-        uptimeS: 1,
-        modelVersion: this.version,
-        executionProvider: 'cpu',
-        cameras: [{ camera: 'cam-1', fps: this.o.fps ?? 20, framesDropped: 0 }],
-        latencyMs: { p50: 5, p99: this.o.latencyFor?.(this.version) ?? 10 },
-        outbox: { depth: 0, bytes: 0 },
-      }),
+      toPublication(
+        'health',
+        this.addr,
+        {
+          device: this.id,
+          ts: Date.now(),
+          uptimeS: 1,
+          modelVersion: this.version,
+          executionProvider: 'cpu',
+          cameras: [{ camera: 'cam-1', fps: this.o.fps ?? 20, framesDropped: 0 }],
+          latencyMs: { p50: 5, p99: this.o.latencyFor?.(this.version) ?? 10 },
+          outbox: { depth: 0, bytes: 0 },
+        },
+        this.wire,
+      ),
     );
   }
 
   private report(d: DesiredModelMessage, state: ModelUpdateState, reason?: ModelUpdateReason, message?: string): void {
     this.reports.push({ version: d.version, state });
     this.pub(
-      toPublication('modelReport', this.addr, {
-        device: this.id,
-        rolloutId: d.rolloutId,
-        version: d.version,
-        state,
-        ...(reason && { reason: { code: reason, ...(message && { message: message.slice(0, 1000) }) } }),
-        liveVersion: this.version,
-        ts: Date.now(),
-      }),
+      toPublication(
+        'modelReport',
+        this.addr,
+        {
+          device: this.id,
+          rolloutId: d.rolloutId,
+          version: d.version,
+          state,
+          ...(reason && { reason: { code: reason, ...(message && { message: message.slice(0, 1000) }) } }),
+          liveVersion: this.version,
+          ts: Date.now(),
+        },
+        this.wire,
+      ),
     );
   }
 
