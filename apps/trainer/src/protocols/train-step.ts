@@ -3,7 +3,7 @@
  * `linewatch-trainer train`), or — when an earlier, interrupted run of the same settings already wrote the package —
  * reused, so a rerun after a crash in evaluation does not train again.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPackage } from '@linewatch/model-package';
 import { TrainerError } from '../errors.js';
@@ -73,9 +73,4 @@ export async function packageBackbone(
     });
   const { record } = decodeParams(entry.data);
   return { record, backbone: await openBackbone(record.backbone, record.model) };
-}
-
-/** The package manifest's `preset`, for the run's report. */
-export function packagePreset(packageDir: string): string {
-  return (JSON.parse(readFileSync(join(packageDir, 'manifest.json'), 'utf8')) as { preset: string }).preset;
 }
