@@ -260,6 +260,22 @@ interface Raw {
   loadavgBefore: number[];
 }
 
+/** The target: p99 ≤ 1.5 × p50 and no drop while the cameras ask for at most half of what the box scores. */
+const TARGET_P99_OVER_P50 = 1.5;
+const TARGET_MAX_LOAD_FRACTION = 0.5;
+
+function target(ratio: number, dropped: number, loadFraction: number | undefined): Record<string, unknown> {
+  const applies = loadFraction !== undefined && loadFraction <= TARGET_MAX_LOAD_FRACTION;
+  return {
+    p99OverP50Max: TARGET_P99_OVER_P50,
+    droppedMax: 0,
+    maxLoadFraction: TARGET_MAX_LOAD_FRACTION,
+    // Where the box cannot score twice what the cameras send (a loaded shared machine), the target does not apply.
+    applies,
+    met: applies && ratio <= TARGET_P99_OVER_P50 && dropped === 0,
+  };
+}
+
 /** A frame that waited this long between landing and a session taking it found every session busy. */
 const WAITED_MS = 1;
 
@@ -300,6 +316,7 @@ function summarize(spec: LineRateSpec, ctx: LineRateContext, raw: Raw): Record<s
     ...(ctx.capacityFps
       ? { capacityFps: round(ctx.capacityFps, 1), loadFraction: round(totalFps / ctx.capacityFps) }
       : {}),
+    target: target(p99 / p50, raw.dropped, ctx.capacityFps ? totalFps / ctx.capacityFps : undefined),
     maxMs: round(totals.at(-1) ?? 0),
     phase: ctx.phase,
     cameraClocks: raw.clocks.map((c) => ({ offsetMs: round(c.offsetMs, 1), fps: round(c.fps, 3) })),
