@@ -15,6 +15,7 @@ import { isAgentError } from '../src/errors.js';
 import { MemoryLinePort } from '../src/line/memory-port.js';
 import { OpcUaSchema, PASSWORD_HASH_PATTERN } from '../src/line/opcua/schema.js';
 import type { OpcUaConfig } from '../src/line/opcua/schema.js';
+import { attachOpcUa } from '../src/line/opcua/attach.js';
 import { startOpcUaServer } from '../src/line/opcua/server.js';
 import { UserStore, hashPassword } from '../src/line/opcua/users.js';
 import {
@@ -151,9 +152,24 @@ test('anonymous only on explicit opt-in; a taken port is a coded start error', {
         config: opcua({ allowAnonymous: true, port: server.port }),
         dataDir: join(dir, 'data'),
       }),
-      (e: unknown) => isAgentError(e) && e.code === 'LW_AGENT_OPCUA_START',
+      (e: unknown) => isAgentError(e) && e.code === 'LW_AGENT_OPCUA_START' && e.message.includes(String(server.port)),
     );
     assert.equal(port.listenerCount, 1, 'the failed server left no verdict listener behind');
+    // In the agent a failed start is a coded problem (status degraded), not a crash; disabled means no server.
+    const problems: string[] = [];
+    const attach = (config: OpcUaConfig) =>
+      attachOpcUa(port, {
+        config,
+        dataDir: join(dir, 'data'),
+        identity: { site: 's', line: 'l', device: 'd' },
+        log: () => undefined,
+        problem: (code) => void problems.push(code),
+      });
+    const attached = attach(opcua({ allowAnonymous: true, port: server.port }));
+    assert.equal(await attached?.ready, undefined);
+    assert.deepEqual(problems, ['LW_AGENT_OPCUA_START']);
+    await attached?.stop();
+    assert.equal(attach(opcua({ enabled: false })), undefined);
   } finally {
     await server.close();
   }
