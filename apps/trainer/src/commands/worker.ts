@@ -4,6 +4,7 @@ import type { Command } from '../cli/command.js';
 import { parseRuntime, runtimeFlags } from '../cli/runtime.js';
 import { EXIT } from '../errors.js';
 import { workerConfig } from '../worker/config.js';
+import { MIN_CALIBRATION_NORMALS } from '../worker/heldout.js';
 import { ControllerClient } from '../worker/controller-client.js';
 import { LOG_LEVELS, createWorkerLogger, progressToLog } from '../worker/log.js';
 import { runWorker } from '../worker/loop.js';
@@ -12,7 +13,7 @@ export const worker: Command = {
   name: 'worker',
   summary: 'Claim fine-tune jobs from a controller: train, evaluate against the parent, sign and upload.',
   usage:
-    'worker --controller <url> [--ca <ca.pem>] --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--log-level <level>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'worker --controller <url> [--ca <ca.pem>] --token <t> --key <private.pem> [--work-dir <dir>] [--id <id>] [--once] [--min-calibration-normals <n>] [--log-level <level>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     controller: {
       type: 'string',
@@ -56,6 +57,12 @@ export const worker: Command = {
       value: '<ms>',
       description: 'wait between claims while the queue is empty (default 2000)',
     },
+    'min-calibration-normals': {
+      type: 'string',
+      value: '<n>',
+      description:
+        'fewest normal frames (held-out + the fine-tune\'s validation share) a threshold may be calibrated on; a job with fewer fails "not enough normal frames: N of M" (default 50)',
+    },
     ...runtimeFlags('train'),
   },
   example: 'LW_WORKER_TOKEN=… linewatch-trainer worker --controller http://127.0.0.1:8080 --key keys/signing-key.pem',
@@ -72,6 +79,7 @@ export const worker: Command = {
         key: requireStr(values, 'key'),
         once: bool(values, 'once'),
         pollMs: positiveInt(values, 'poll-ms', 2000, 600_000),
+        minCalibrationNormals: positiveInt(values, 'min-calibration-normals', MIN_CALIBRATION_NORMALS, 1_000_000),
         ...(token ? { token } : {}),
         ...(workDir ? { workDir } : {}),
         ...(id ? { id } : {}),
@@ -108,6 +116,7 @@ export const worker: Command = {
         privateKeyPath: cfg.privateKeyPath,
         once: cfg.once,
         pollMs: cfg.pollMs,
+        minCalibrationNormals: cfg.minCalibrationNormals,
         runtime,
         signal: stop.signal,
         // A terminal gets the bar; a log collector only JSON lines.

@@ -24,6 +24,8 @@ export interface WorkerConfig {
   readonly caPem: string | null;
   /** pino level of the worker's log (default info). */
   readonly logLevel: LogLevel;
+  /** Fewest normal frames a job's threshold may be calibrated on (run-job.ts MIN_CALIBRATION_NORMALS). */
+  readonly minCalibrationNormals?: number;
 }
 
 export interface WorkerFlags {
@@ -38,6 +40,8 @@ export interface WorkerFlags {
   readonly ca?: string;
   /** --log-level (else LW_WORKER_LOG_LEVEL, else info). */
   readonly logLevel?: string;
+  /** --min-calibration-normals */
+  readonly minCalibrationNormals?: number;
 }
 
 const bad = (message: string, flag: string): TrainerError =>
@@ -85,6 +89,7 @@ export function workerConfig(flags: WorkerFlags, cwd: string, env: NodeJS.Proces
     pollMs,
     caPem,
     logLevel,
+    ...(flags.minCalibrationNormals !== undefined && { minCalibrationNormals: flags.minCalibrationNormals }),
   });
 }
 

@@ -23,6 +23,8 @@ export interface LoopOptions {
   /** Progress per job, given the job's logger (e.g. as log lines carrying its `jobId`), or one for every job. */
   readonly progress?: Progress | ((jobLog: WorkerLogger) => Progress);
   readonly heartbeatMs?: number;
+  /** Fewest normal frames a job's threshold may be calibrated on (run-job.ts default). */
+  readonly minCalibrationNormals?: number;
   /** Loop lines; each job logs through a child carrying its `jobId`. */
   readonly log: WorkerLogger;
 }
@@ -93,6 +95,7 @@ export async function runWorker(
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.runtime ? { runtime: opts.runtime } : {}),
+      ...(opts.minCalibrationNormals ? { minCalibrationNormals: opts.minCalibrationNormals } : {}),
     });
     if (outcome.status !== 'completed') io.release?.(job);
     outcomes.push(outcome);

@@ -16,6 +16,7 @@ import {
   type ManifestDraft,
 } from '@linewatch/model-package';
 import type { Manifest } from '@linewatch/protocol';
+import type { ThresholdCalibration } from '@linewatch/protocol/http';
 import { parseManifestEntry } from '../package-io.js';
 import type { ClaimedJob, HeldOutMetrics } from './types.js';
 
@@ -51,6 +52,16 @@ export function manifestMetrics(prefix: string, m: HeldOutMetrics): Record<strin
   return out;
 }
 
+/** The calibration's evidence in the manifest: how many normal frames, and the false-alarm rate's upper bound. */
+export function calibrationMetrics(c: ThresholdCalibration | undefined): Record<string, number> {
+  if (!c) return {};
+  return {
+    calibrationNormals: c.normals,
+    calibrationFalseAlarms: c.falseAlarms,
+    calibrationFalseAlarmUpper: c.hi,
+  };
+}
+
 export interface FinalPackage {
   readonly registryVersion: string;
   readonly manifest: Manifest;
@@ -63,7 +74,11 @@ export function finalizePackage(opts: {
   readonly job: ClaimedJob;
   readonly parent: Manifest;
   readonly threshold: number;
-  readonly metrics: { readonly candidate: HeldOutMetrics; readonly parent: HeldOutMetrics };
+  readonly metrics: {
+    readonly candidate: HeldOutMetrics;
+    readonly parent: HeldOutMetrics;
+    readonly calibration?: ThresholdCalibration;
+  };
   readonly privateKeyPath: string;
   /** Fixed createdAt for reproducible bytes in tests; default now. */
   readonly createdAt?: string;
@@ -81,8 +96,13 @@ export function finalizePackage(opts: {
       ...rest.metrics,
       ...manifestMetrics('heldOut', opts.metrics.candidate),
       ...manifestMetrics('parentHeldOut', opts.metrics.parent),
+      ...calibrationMetrics(opts.metrics.calibration),
     },
-    threshold: { value: opts.threshold, method: 'heldout-normal-q0995' },
+    // Calibrated on every normal frame the candidate did not train on (held-out + the fine-tune's validation share).
+    threshold: {
+      value: opts.threshold,
+      method: opts.metrics.calibration ? 'unseen-normal-q0995' : 'heldout-normal-q0995',
+    },
   };
   const privateKey = loadPrivateKey(opts.privateKeyPath);
   const publicKey = createPublicKey(privateKey);

@@ -45,7 +45,9 @@ test(
     const io = new MemoryJobIO(parent.tar, dataset);
     const workDir = join(dir, 'work-ok');
     const j = job('job-ok');
-    const outcome = await runJob(j, io, { workDir, privateKeyPath: keys.privateKeyPath, heartbeatMs: 50 });
+    // 6 held-out + 1 validation normal frames: enough only with the minimum lowered (the default refuses: below).
+    const small = { workDir, privateKeyPath: keys.privateKeyPath, heartbeatMs: 50, minCalibrationNormals: 7 };
+    const outcome = await runJob(j, io, small);
     assert.equal(outcome.status, 'completed', JSON.stringify(outcome));
     const completes = io.calls.filter((c) => c.op === 'complete');
     assert.equal(completes.length, 1);
@@ -73,6 +75,22 @@ test(
     for (const m of [r.metrics.candidate, r.metrics.parent])
       assert.ok(Math.abs(m.falseAlarmRate! * 6 - Math.round(m.falseAlarmRate! * 6)) < 1e-9);
     if (process.env['LW_TEST_LOG']) console.log(JSON.stringify(r.metrics), r.threshold, pkg.manifest.threshold);
+    // The threshold comes from every normal frame the candidate did not train on, with its false-alarm interval.
+    const cal = r.metrics.calibration!;
+    assert.deepEqual([cal.normals, cal.heldOutNormals, cal.validationNormals, cal.minNormals], [7, 6, 1, 7]);
+    assert.equal(cal.threshold, r.threshold);
+    assert.ok(cal.lo <= cal.falseAlarmRate && cal.falseAlarmRate <= cal.hi && cal.hi > 0.2, JSON.stringify(cal));
+    assert.equal(pkg.manifest.threshold.method, 'unseen-normal-q0995');
+    assert.equal(pkg.manifest.metrics['calibrationNormals'], 7);
+    assert.equal(pkg.manifest.metrics['calibrationFalseAlarmUpper'], cal.hi);
+    // Candidate vs parent with intervals, paired on the same 6 + 6 held-out images.
+    const cmp = r.metrics.comparison!;
+    assert.deepEqual([cmp.anomalous, cmp.normal], [6, 6]);
+    assert.equal(cmp.imageAuroc?.candidate, r.metrics.candidate.imageAuroc);
+    assert.equal(cmp.imageAuroc?.parent, r.metrics.parent.imageAuroc);
+    assert.ok(cmp.imageAuroc!.lo <= cmp.imageAuroc!.diff && cmp.imageAuroc!.diff <= cmp.imageAuroc!.hi);
+    assert.equal(cmp.falseAlarm?.candidate.rate, r.metrics.candidate.falseAlarmRate);
+    assert.equal(cmp.falseAlarm?.parent.rate, r.metrics.parent.falseAlarmRate);
 
     // Heartbeats carried every phase in order, and epochs + loss while training.
     const beats = io.calls.filter((c) => c.op === 'heartbeat').map((c) => c.progress!);
@@ -86,7 +104,7 @@ test(
     assert.deepEqual(readdirSync(join(workDir, 'jobs')), [], 'job folder removed');
 
     // Same job again (a re-claim after a lost completion ack): byte-for-byte different tarball (createdAt), same version.
-    const again = await runJob(j, io, { workDir, privateKeyPath: keys.privateKeyPath, heartbeatMs: 50 });
+    const again = await runJob(j, io, small);
     assert.equal(again.status, 'completed');
     assert.equal(again.status === 'completed' && again.version, r.version);
   },
@@ -105,6 +123,7 @@ test(
       workDir,
       privateKeyPath: keys.privateKeyPath,
       heartbeatMs: 20,
+      minCalibrationNormals: 7,
     });
     assert.equal(outcome.status, 'lost', JSON.stringify(outcome));
     assert.equal(io.calls.filter((c) => c.op === 'complete').length, 0);
@@ -130,6 +149,7 @@ test('a snapshot with no anomalies fails with a coded reason and uploads nothing
     workDir: join(dir, 'work-bad'),
     privateKeyPath: keys.privateKeyPath,
     heartbeatMs: 50,
+    minCalibrationNormals: 5,
   });
   assert.equal(outcome.status, 'failed');
   const fails = io.calls.filter((c) => c.op === 'fail');
@@ -159,6 +179,26 @@ test(
       io.calls.find((c) => c.op === 'fail')!.failure!.message,
       /6 normal frames .* at least 10: reject more false alarms/,
     );
+    assert.ok(!io.calls.some((c) => c.op === 'heartbeat' && c.progress!.phase === 'train'));
+  },
+);
+
+test(
+  'too few normal frames to calibrate on: "not enough normal frames: N of M", coded, before any training',
+  { timeout: 60_000 },
+  async () => {
+    const io = new MemoryJobIO(parent.tar, dataset);
+    const outcome = await runJob(job('job-cal'), io, {
+      workDir: join(dir, 'work-cal'),
+      privateKeyPath: keys.privateKeyPath,
+      heartbeatMs: 50,
+    });
+    assert.equal(outcome.status === 'failed' && outcome.code, 'LW_TRAINER_JOB_DATA');
+    assert.match(
+      io.calls.find((c) => c.op === 'fail')!.failure!.message,
+      /^not enough normal frames: 7 of 50 to calibrate the threshold \(6 held out \+ 1 kept from training\)/,
+    );
+    assert.ok(!io.calls.some((c) => c.op === 'complete'));
     assert.ok(!io.calls.some((c) => c.op === 'heartbeat' && c.progress!.phase === 'train'));
   },
 );

@@ -15,13 +15,21 @@ import { createPublicKey } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPrivateKey } from '@linewatch/model-package';
-import { calibrateThreshold } from '@linewatch/metrics';
+import { compareHeldOut } from '@linewatch/metrics';
 import { codeOf, isTrainerError, withoutCodePrefix } from '../errors.js';
 import { loadPackage, type LoadedPackage } from '../package-io.js';
 import { silentProgress, type Progress } from '../progress.js';
 import type { OrtRuntime } from '../train/options.js';
 import { runFinetune } from '../train/pipeline.js';
-import { checkTrainPart, loadHeldOut, scoreHeldOut } from './heldout.js';
+import {
+  MIN_CALIBRATION_NORMALS,
+  calibrateJobThreshold,
+  checkCalibrationNormals,
+  checkTrainPart,
+  loadHeldOut,
+  scoreHeldOut,
+  validationNormals,
+} from './heldout.js';
 import { LeaseKeeper, leaseProgress } from './lease.js';
 import { silentLogger, type WorkerLogger } from './log.js';
 import { finalizePackage, type FinalPackage } from './repackage.js';
@@ -40,6 +48,8 @@ export interface RunJobOptions {
   readonly signal?: AbortSignal;
   /** onnxruntime knobs for the fine-tune and the held-out scoring (the worker's `--providers/--threads/--device-id`). */
   readonly runtime?: OrtRuntime;
+  /** Fewest normal frames the threshold may be calibrated on (default MIN_CALIBRATION_NORMALS); fewer fail the job. */
+  readonly minCalibrationNormals?: number;
 }
 
 export type JobOutcome =
@@ -72,6 +82,12 @@ async function fetchInputs(c: JobContext) {
   const data = await c.io.fetchDataset(c.job, join(c.dir, 'data'));
   await checkTrainPart(data.train);
   const heldOut = await loadHeldOut(data.heldOut);
+  // A threshold from two frames is noise: refuse before training, not after (checked again on the scores).
+  checkCalibrationNormals(
+    heldOut.filter((s) => s.label === 0).length,
+    (await validationNormals(data.train)).length,
+    c.opts.minCalibrationNormals ?? MIN_CALIBRATION_NORMALS,
+  );
   c.lease.check();
   c.log.info(
     { parentVersion: c.job.parentVersion, snapshotId: c.job.datasetSnapshotId, heldOut: heldOut.length },
@@ -86,15 +102,45 @@ async function evaluate(c: JobContext, candidateDir: string, inputs: Awaited<Ret
   c.progress.setPhase('evaluate');
   const candidate = loadPackage(candidateDir, [inputs.publicKey]);
   const parentThreshold = parent.manifest.threshold.value;
-  const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, c.progress, c.opts.runtime);
+  const validation = await candidateValidation(c, inputs.trainManifest, candidate.manifest.metrics['validationImages']);
+  const cand = await scoreHeldOut(candidate, heldOut, parentThreshold, c.progress, c.opts.runtime, validation);
   const par = await scoreHeldOut(parent, heldOut, parentThreshold, c.progress, c.opts.runtime);
-  const threshold = calibrateThreshold(cand.normalScores);
-  c.log.info(
-    { candidate: cand.metrics, parent: par.metrics, threshold },
-    `held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
-      `parent ${fmt(par.metrics.imageAuroc)} / ${fmt(par.metrics.pixelAuroc)} / ${fmt(par.metrics.falseAlarmRate)}; threshold ${threshold.toPrecision(4)}`,
+  const calibration = calibrateJobThreshold(
+    cand.normalScores,
+    cand.extraScores,
+    c.opts.minCalibrationNormals ?? MIN_CALIBRATION_NORMALS,
   );
-  return { metrics: { candidate: cand.metrics, parent: par.metrics }, threshold };
+  const threshold = calibration.threshold;
+  // Paired, with intervals: the controller judges eligibility from these, not from the point differences.
+  const comparison = compareHeldOut({
+    labels: cand.labels,
+    candidate: cand.scores,
+    parent: par.scores,
+    threshold: parentThreshold,
+  });
+  c.log.info(
+    { candidate: cand.metrics, parent: par.metrics, threshold, calibration, comparison },
+    `held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
+      `parent ${fmt(par.metrics.imageAuroc)} / ${fmt(par.metrics.pixelAuroc)} / ${fmt(par.metrics.falseAlarmRate)}; ` +
+      `threshold ${threshold.toPrecision(4)} from ${calibration.normals} normal frames (false alarms ≤ ${(calibration.hi * 100).toFixed(1)} % at ${calibration.confidence * 100} %)`,
+  );
+  return { metrics: { candidate: cand.metrics, parent: par.metrics, comparison, calibration }, threshold };
+}
+
+/**
+ * The fine-tune's validation normals (not trained on), re-derived with the same split; checked against the count the
+ * candidate's manifest reports, so a changed split cannot silently calibrate on frames the model trained on.
+ */
+async function candidateValidation(c: JobContext, trainManifest: string, reported: number | undefined) {
+  const validation = await validationNormals(trainManifest);
+  if (reported !== undefined && reported !== validation.length) {
+    c.log.warn(
+      { reported, derived: validation.length },
+      'the fine-tune kept a different validation share than expected: calibrating on held-out normals only',
+    );
+    return [];
+  }
+  return validation;
 }
 
 /** 4–5. Version from the job, threshold, metrics; signed, packed, verified; then one upload (all of it or nothing). */

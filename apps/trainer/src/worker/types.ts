@@ -3,6 +3,7 @@
  * `controller-client.ts` implements `JobIO` against the controller's worker API, tests implement it in memory. Keeping
  * the pipeline (`run-job.ts`) free of HTTP lets it be tested without a controller and reused by other transports.
  */
+import type { HeldOutComparison, ThresholdCalibration } from '@linewatch/protocol/http';
 
 /** A claimed fine-tune job, as the worker needs it (the client maps the controller's claim response onto this). */
 export interface ClaimedJob {
@@ -47,7 +48,14 @@ export interface JobResult {
   readonly version: string;
   readonly packageTar: Uint8Array;
   readonly packageSha256: string;
-  readonly metrics: { readonly candidate: HeldOutMetrics; readonly parent: HeldOutMetrics };
+  readonly metrics: {
+    readonly candidate: HeldOutMetrics;
+    readonly parent: HeldOutMetrics;
+    /** Candidate vs parent with intervals (the controller's eligibility verdict is drawn from them). */
+    readonly comparison?: HeldOutComparison;
+    /** How the threshold was calibrated: normal frames used and the false-alarm rate's interval. */
+    readonly calibration?: ThresholdCalibration;
+  };
   readonly threshold: number;
 }
 

@@ -62,6 +62,7 @@ test(
     await withFake(10_000, async (f) => {
       const job = f.addJob('job-1');
       const { outcomes } = await runWorker(client(f), {
+        minCalibrationNormals: 7,
         workDir: join(dir, 'w1'),
         privateKeyPath: keys.privateKeyPath,
         once: true,
@@ -90,6 +91,7 @@ test(
       assert.equal(order.at(-1), 'POST /api/worker/jobs/job-1/complete');
       // --once with an empty queue: no job, exit without waiting.
       const none = await runWorker(client(f), {
+        minCalibrationNormals: 7,
         workDir: join(dir, 'w1'),
         privateKeyPath: keys.privateKeyPath,
         once: true,
@@ -111,6 +113,7 @@ test(
         if (hb.progress.phase === 'train' && j.leaseId !== null && !j.leaseId.startsWith('stolen-')) f.revoke(j);
       };
       const { outcomes } = await runWorker(client(f), {
+        minCalibrationNormals: 7,
         workDir: join(dir, 'w2'),
         privateKeyPath: keys.privateKeyPath,
         once: true,
@@ -154,6 +157,8 @@ test(
           '--once',
           '--id',
           'doomed',
+          '--min-calibration-normals',
+          '7',
         ],
         {
           env: { ...process.env, LW_WORKER_TOKEN: TOKEN },
@@ -194,6 +199,7 @@ test(
       const deadline = Date.now() + 30_000;
       while (outcomes.length === 0 && Date.now() < deadline) {
         ({ outcomes } = await runWorker(client(f, 'rescuer'), {
+          minCalibrationNormals: 7,
           workDir,
           privateKeyPath: keys.privateKeyPath,
           once: true,
@@ -239,6 +245,7 @@ test('a download that does not match its sha256 fails the job with a coded reaso
     const job = f.addJob('job-5');
     f.tamper = true;
     const { outcomes } = await runWorker(client(f), {
+      minCalibrationNormals: 7,
       workDir: join(dir, 'w5'),
       privateKeyPath: keys.privateKeyPath,
       once: true,
