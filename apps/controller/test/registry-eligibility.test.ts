@@ -94,6 +94,38 @@ async function setup() {
   return { app, admin, keys, clock, upload };
 }
 
+test('the decision and its intervals stay with the version (lineage) and come back over HTTP', async () => {
+  const { app, admin, keys, upload } = await setup();
+  try {
+    assert.equal(
+      (await upload(stubPackage(keys.privateKey, keys.publicKey, '1.0.0', 1), 'version=v1')).statusCode,
+      201,
+    );
+    const comparison = heldOut(5, 12, -0.6);
+    await app.registry.addVersion({
+      version: 'v2',
+      line: null,
+      parentVersion: 'v1',
+      jobId: 'j',
+      datasetSnapshotId: 'd',
+      metrics: metricsWith(comparison),
+      threshold: 0.5,
+      packageTar: stubPackage(keys.privateKey, keys.publicKey, '1.0.2', 2),
+      createdBy: 'worker:w',
+    });
+    const res = await app.inject({ method: 'GET', url: '/api/models/v2', headers: admin.headers });
+    assert.equal(res.statusCode, 200, res.body);
+    const m = res.json() as ModelVersionBody;
+    assert.equal(m.eligible, null);
+    assert.equal(m.status, 'candidate'); // approvable by a human who weighs the interval
+    assert.equal(m.metrics?.decision?.decision, 'not-enough-data');
+    assert.deepEqual(m.metrics?.comparison, comparison);
+    assert.equal(m.metrics?.decision?.imageAuroc?.lo, comparison.imageAuroc?.lo);
+  } finally {
+    await app.close();
+  }
+});
+
 test('the same package bytes under a new version name: 409 naming the registered version', async () => {
   const { app, keys, upload } = await setup();
   try {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { buildInferenceGraph, MAP_OUTPUT, SCORE_OUTPUT, type ModelConfig } from '@linewatch/adtr';
 import { decodeCheckpoint, encodeCheckpoint, exportModel } from '@linewatch/graph';
 import { float32, InferenceSession } from '@linewatch/inference';
-import { calibrateThreshold } from '@linewatch/metrics';
+import { calibrateCounted } from '@linewatch/metrics';
 import {
   buildPackage,
   generateSigningKeys,
@@ -194,7 +194,10 @@ export async function writeModelPackage(
   }
   if (scores.length === 0)
     throw new TrainerError('LW_TRAINER_BAD_VALUE', 'no held-out normal images to calibrate the threshold on');
-  const threshold = calibrateThreshold(scores);
+  // How much the number is worth goes into the manifest: from 20 validation frames "0 false alarms" still allows
+  // ≈ 16 % (Wilson, 95 %). Fine-tune jobs refuse too few frames (worker/heldout.ts); a local train run reports it.
+  const calibration = calibrateCounted(scores, { minNormals: 1 });
+  const threshold = calibration.threshold;
   const maxGolden = Math.max(1, ...golden.map((g) => g.expectedScore));
   const draft: ManifestDraft = {
     schemaVersion: 1,
@@ -207,7 +210,12 @@ export async function writeModelPackage(
     featureTaps: [...p.record.model.taps, ...(p.record.model.intensityTap ? ['input-intensity'] : [])],
     tokenGrid: { rows: p.record.model.grid[0], cols: p.record.model.grid[1] },
     preset: p.record.preset,
-    metrics: { ...p.metrics, validationImages: scores.length },
+    metrics: {
+      ...p.metrics,
+      validationImages: scores.length,
+      calibrationNormals: calibration.normals,
+      calibrationFalseAlarmUpper: calibration.falseAlarmInterval.hi,
+    },
     ...(p.training ? { training: { ...p.training, sources: { ...p.training.sources } } } : {}),
     threshold: { value: threshold, method: 'normal-quantile-0.995' },
     selfTest: {
