@@ -29,6 +29,16 @@ test('the encode worker produces the same event pictures as encoding on this thr
   assert.equal(png.height, 24);
 });
 
+test("a frame in a Buffer (a view into a larger one, as cameras hand over) stays the camera's", async () => {
+  const backing = Buffer.alloc(frame.data.length + 64);
+  const view = backing.subarray(32, 32 + frame.data.length);
+  view.set(frame.data);
+  const out = await encodeEvent({ ...frame, data: view }, map, 0.5);
+  assert.equal(backing.length, frame.data.length + 64, 'the backing buffer is not detached');
+  assert.deepEqual(new Uint8Array(view), new Uint8Array(frame.data));
+  assert.deepEqual(out.jpeg, (await encodeEventImages(frame, map, 0.5)).jpeg);
+});
+
 test('many events in flight each get their own pictures back', async () => {
   const maps = Array.from({ length: 12 }, (_, k) => ({ ...map, data: map.data.map((v) => v * (k + 1)) }));
   const out = await Promise.all(maps.map((m) => encodeEvent(frame, m, 0.1)));

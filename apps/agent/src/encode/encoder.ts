@@ -35,8 +35,9 @@ class EncodeThread {
   }
 
   encode(frame: RgbImage, map: FloatMap, threshold: number): Promise<EventImages> {
-    // Copies: the camera keeps its frame and the model result its map; the copies move to the worker.
-    const pixels = frame.data.slice();
+    // Copies: the camera keeps its frame and the model result its map; the copies move to the worker. (Not
+    // `.slice()`: on a Buffer that is a view, and moving its ArrayBuffer would take the camera's memory along.)
+    const pixels = new Uint8Array(frame.data);
     const mapData = Float32Array.from(map.data);
     const id = this.nextId++;
     return new Promise<EventImages>((resolve, reject) => {
