@@ -595,7 +595,9 @@ async function main(): Promise<void> {
     );
   }
   // What the box scores flat out, to state each paced run's load against: the throughput runs' bare fps if any ran.
-  let capacityFps = runs.length > 0 ? Math.max(...runs.map((r) => r.bareFps)) : undefined;
+  // Or given (--capacity-fps): a figure measured on a quiet box, when this run's own would be skewed.
+  const given = arg('capacity-fps');
+  let capacityFps = given ? Number(given) : runs.length > 0 ? Math.max(...runs.map((r) => r.bareFps)) : undefined;
   if (capacityFps === undefined && lineRateSpecs.length > 0) {
     const b = await bare.run(2);
     capacityFps = b.runs / (b.ms / 1000);

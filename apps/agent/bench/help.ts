@@ -10,6 +10,8 @@ Throughput (runs): the agent with on-demand synthetic cameras vs bare session.ru
 Line rate (lineRate): cameras paced at their real fps, frames arrive whether or not the agent is ready.
   --line-rate 1x25,4x25|none   CAMERASxFPS per run (default 1x25,4x25)
   --line-seconds 20      measured seconds per run (after a 3 s warm-up)
+  --capacity-fps N       what the box scores flat out, for loadFraction (default: the throughput runs' bareFps, or
+                         2 s of bare session.run measured before the line-rate runs)
   --phase drift|spread|aligned   how the cameras' frames fall relative to each other: drift (default) = free-running
                          clocks a little apart, so every phase relation occurs in equal measure during the run;
                          spread = evenly spaced (best case); aligned = all at once (cameras on one hardware trigger)
