@@ -85,9 +85,9 @@ export class AgentRuntime implements Agent {
   readonly updater: Updater;
   readonly link: MqttLink;
   readonly sources: ReadonlyMap<string, FrameSource>;
+  readonly line: LinePort;
   private healthTimer: NodeJS.Timeout | undefined;
   private running = false;
-  readonly line: LinePort;
 
   constructor(private readonly p: Parts) {
     this.config = p.cfg;
@@ -97,9 +97,9 @@ export class AgentRuntime implements Agent {
     this.updater = p.updater;
     this.link = p.link;
     this.sources = p.sources;
+    this.line = p.line;
   }
 
-    this.line = p.line;
   get problems(): ReadonlyMap<string, Problem> {
     return this.p.registry.problems;
   }
@@ -107,9 +107,9 @@ export class AgentRuntime implements Agent {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.p.verdicts?.start();
     this.p.pipeline.start();
     this.startSources();
-    this.p.verdicts?.start();
     this.startLink();
     this.p.sender.start();
     this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
@@ -123,10 +123,10 @@ export class AgentRuntime implements Agent {
     this.p.status.cancel();
     await Promise.all([...this.p.sources.values()].map((s) => s.stop()));
     await pipeline.stop();
-    await this.p.outbox.flush(); // every flagged frame is on disk before we say goodbye
-    await this.p.updater.idle().catch(() => undefined);
     this.p.line.close(); // captures whose frame never came fail now; in-flight ones were answered above
     this.p.verdicts?.stop();
+    await this.p.outbox.flush(); // every flagged frame is on disk before we say goodbye
+    await this.p.updater.idle().catch(() => undefined);
     this.p.sender.stop();
     await this.p.status.stopping();
     // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
@@ -157,9 +157,9 @@ export class AgentRuntime implements Agent {
       thresholds: this.p.thresholds,
       updater: this.p.updater,
       registry: this.p.registry,
+      line: this.p.line,
       log,
     };
-      line: this.p.line,
     link.start({
       connected: (bd, outage) => {
         if (!outage) log('info', `connected to ${cfg.broker.url} (bdSeq ${bd})`);
