@@ -229,7 +229,15 @@ test('Capture failures answer a Bad status code, and the server keeps serving', 
     });
   await withSession(server.endpointUrl, plc(), async (s) => {
     const unknown = await call(s, 'cam-9', 'P-1');
-    assert.ok(unknown.statusCode.isNotGood(), `unknown camera: ${unknown.statusCode.name}`);
+    assert.equal(unknown.statusCode.name, 'BadNodeIdUnknown', 'no such camera object');
+    // A camera the port no longer knows (its LW_AGENT_UNKNOWN_CAMERA) is BadNotFound.
+    const cameras = port.cameras();
+    port.setCameras(cameras.filter((c) => c.id !== 'cam-2'));
+    try {
+      assert.equal((await call(s, 'cam-2', 'P-1')).statusCode.name, 'BadNotFound');
+    } finally {
+      port.setCameras(cameras);
+    }
 
     port.onCapture(async (req) => {
       throw new AgentError('LW_AGENT_NOT_TRIGGER_CAMERA', `${req.camera} runs free`);

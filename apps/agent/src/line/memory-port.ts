@@ -47,13 +47,16 @@ export class MemoryLinePort implements LinePort {
     return () => void this.listeners.delete(listener);
   }
 
-  /** Unknown cameras reject like the real port does; without a handler a capture fails as not supported. */
+  /** Unknown cameras reject like the real port does; without a handler the camera is taken as free-running. */
   async capture(request: CaptureRequest): Promise<VerdictMessage> {
     this.captures.push(request);
     if (!this.cams.some((c) => c.id === request.camera)) {
-      throw new AgentError('LW_AGENT_BAD_MESSAGE', `unknown camera ${request.camera}`, { camera: request.camera });
+      throw new AgentError('LW_AGENT_UNKNOWN_CAMERA', `no camera ${request.camera}`, { camera: request.camera });
     }
-    if (!this.captureHandler) throw new AgentError('LW_AGENT_BAD_MESSAGE', 'this port has no capture handler');
+    if (!this.captureHandler)
+      throw new AgentError('LW_AGENT_NOT_TRIGGER_CAMERA', `${request.camera} has no capture handler`, {
+        camera: request.camera,
+      });
     const verdict = await this.captureHandler(request);
     this.push(verdict);
     return verdict;
