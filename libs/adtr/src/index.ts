@@ -10,7 +10,7 @@ export {
   type Preset,
   type Schedule,
 } from './model/config.js';
-export { lossImg, lossNorm, lossPx, phi, residual } from './model/losses.js';
+export { imgPerImage, lossImg, lossMixed, lossNorm, lossPx, phi, pxPerImage, residual } from './model/losses.js';
 export {
   FEATURE_MEAN,
   FEATURE_STD,
@@ -33,7 +33,7 @@ export {
   type LossKind,
   type TrainingGraph,
 } from './model/graphs.js';
-export { fit, type FitOptions, type FitResult, type StepProgress, type TrainSample } from './train/fit.js';
+export { fit, pxWeights, type FitOptions, type FitResult, type StepProgress, type TrainSample } from './train/fit.js';
 export { featureStats, type FeatureStats } from './train/stats.js';
 export { TokenMapPredictor, type PredictOptions } from './train/predict.js';
 export { KnnScorer } from './knn.js';

@@ -9,6 +9,7 @@ import {
   isAdtrError,
   isDecoderParam,
   KnnScorer,
+  pxWeights,
   TokenMapPredictor,
   type ModelConfig,
   type Schedule,
@@ -115,6 +116,42 @@ test('L_px fine-tuning from a parent separates anomalous tokens better than the 
   const after = await gap(tuned.params);
   assert.ok(after > before, `anomalous/normal token score ratio ${before.toFixed(2)} → ${after.toFixed(2)}`);
   assert.ok(tuned.history.every((h) => Number.isFinite(h.loss)));
+});
+
+test('mixed labels: per-sample L_px weights; all masked equals L_px, mixed fine-tunes separate anomalies', async () => {
+  const masked = Array.from({ length: 8 }, (_, i) => sample(300 + i, [i % T, (i * 5 + 3) % T]));
+  const imageOnly = masked.slice(4).map((s): TrainSample => ({ features: s.features, label: 1 }));
+  const mixedSet = [...normals, ...masked.slice(0, 4), ...imageOnly];
+  const w = pxWeights(mixedSet);
+  assert.deepEqual([w[0], w[normals.length], w[normals.length + 4]], [0.5, 1, 0], 'normal ½, masked 1, image-only 0');
+  const emptyMask = { features: masked[0]!.features, tokenMask: new Float32Array(T), label: 1 as const };
+  assert.equal(pxWeights([emptyMask, normals[0]!])[0], 0, 'an anomaly whose mask marks no token is image-labelled');
+  const parent = await fit({ model, loss, schedule, kind: 'norm', channels: C, samples: normals, seed: 11 });
+  const tune = (kind: 'px' | 'mixed', samples: readonly TrainSample[]) =>
+    fit({
+      model,
+      loss,
+      schedule: { ...schedule, epochs: 4 },
+      kind,
+      channels: C,
+      samples,
+      init: parent.params,
+      seed: 11,
+    });
+  const [px, allMasked] = [await tune('px', [...normals, ...masked]), await tune('mixed', [...normals, ...masked])];
+  px.history.forEach((h, i) => assert.ok(Math.abs(h.loss - allMasked.history[i]!.loss) < 1e-5 * Math.abs(h.loss)));
+  const mixed = await tune('mixed', mixedSet);
+  assert.ok(mixed.history.every((h) => Number.isFinite(h.loss)));
+  const held = Array.from({ length: 6 }, (_, i) => sample(400 + i, [(i * 7 + 1) % T]));
+  const maxRatio = async (params: ReadonlyMap<string, Float32Array>) => {
+    const p = await TokenMapPredictor.create({ model, channels: C, params, batchSize: 4 });
+    const [a, n] = [await p.predict(held.map((h) => h.features)), await p.predict(normals.map((h) => h.features))];
+    await p.release();
+    const top = (maps: Float32Array[]) => maps.reduce((sum, m) => sum + Math.max(...m), 0) / maps.length;
+    return top(a) / top(n);
+  };
+  const [before, after] = [await maxRatio(parent.params), await maxRatio(mixed.params)];
+  assert.ok(after > before, `anomalous/normal image score ratio ${before.toFixed(2)} → ${after.toFixed(2)}`);
 });
 
 test('freezeDecoder fine-tunes the encoder side only, and a resume must keep the setting', async () => {

@@ -10,7 +10,7 @@ import { concat, Graph, type Tensor } from '@linewatch/graph';
 import { AdtrError } from '../errors.js';
 import { checkModelConfig, type LossSettings, type ModelConfig } from './config.js';
 import { intensityTap, tapsToGrid } from './grid.js';
-import { lossImg, lossNorm, lossPx, residual } from './losses.js';
+import { lossImg, lossMixed, lossNorm, lossPx, residual } from './losses.js';
 import { reconstruct } from './reconstruct.js';
 import { imageScore, tokenMap, upsampleMap } from './scoring.js';
 
@@ -69,19 +69,22 @@ export function buildInferenceGraph(plan: BackbonePlan, cfg: ModelConfig, seed =
   return { graph: g, image, map, score: imageScore(map, cfg.scorePool) };
 }
 
-export type LossKind = 'norm' | 'px' | 'img';
+/** norm: L_norm; px: L_px (token masks); img: L_img (image labels); mixed: per image one or the other (lossMixed). */
+export type LossKind = 'norm' | 'px' | 'img' | 'mixed';
 
 export interface TrainingGraph {
   readonly graph: Graph;
   readonly kind: LossKind;
   /** [B, C, rows, cols] cached grid features. */
   readonly features: Tensor;
-  /** [B, T] token labels (px only). */
+  /** [B, T] token labels (px and mixed). */
   readonly mask?: Tensor;
-  /** [B] 1 when the image has anomalous tokens (px only). */
+  /** [B] 1 when the image has anomalous tokens (px and mixed). */
   readonly hasAnomaly?: Tensor;
-  /** [B] image labels (img only). */
+  /** [B] image labels (img and mixed). */
   readonly label?: Tensor;
+  /** [B] weight of L_px against L_img per image (mixed only). */
+  readonly pxWeight?: Tensor;
   readonly loss: Tensor;
   /** [B, 1, rows, cols] token-resolution anomaly map, for evaluation without the backbone. */
   readonly tokenMap: Tensor;
@@ -119,5 +122,12 @@ export function buildTrainingGraph(
   }
   if (loss.topK > tokens) throw new AdtrError('LW_ADTR_CONFIG', `topK ${loss.topK} exceeds ${tokens} tokens`);
   const label = g.input('label', [batch]);
-  return { graph: g, kind, features, label, loss: lossImg(d, label, loss.alpha, loss.topK), tokenMap: map };
+  if (kind === 'img')
+    return { graph: g, kind, features, label, loss: lossImg(d, label, loss.alpha, loss.topK), tokenMap: map };
+  const mask = g.input('mask', [batch, tokens]);
+  const hasAnomaly = g.input('has_anomaly', [batch]);
+  const pxWeight = g.input('px_weight', [batch]);
+  const alphas = { px: loss.alphaPx ?? loss.alpha, img: loss.alpha };
+  const mixed = lossMixed(d, { mask, hasAnomaly, label, pxWeight }, alphas, loss.topK);
+  return { graph: g, kind, features, mask, hasAnomaly, label, pxWeight, loss: mixed, tokenMap: map };
 }

@@ -1,7 +1,8 @@
 /**
  * Trains the reconstruction model on cached grid features with the graph lib's Trainer (forward + backward + AdamW
  * in one onnxruntime session). Normal-only training uses L_norm; fine-tuning starts from a parent's parameters and
- * uses L_px (token masks) or L_img (image labels), optionally with the decoder side kept as the parent left it.
+ * uses L_px (token masks), L_img (image labels) or both in one step (`mixed`: each image by what its label allows),
+ * optionally with the decoder side kept as the parent left it.
  * Checkpoints are written atomically after every epoch; resuming restores parameters, optimizer state and the epoch,
  * and each epoch's shuffle is seeded by (seed, epoch), so a resumed run continues exactly as the uninterrupted one
  * would have.
@@ -18,7 +19,7 @@ import { featureStats, type FeatureStats } from './stats.js';
 export interface TrainSample {
   /** Grid features [C, rows, cols], flattened. */
   readonly features: Float32Array;
-  /** Token labels [rows·cols] in {0, 1} (L_px). */
+  /** Token labels [rows·cols] in {0, 1} (L_px; in a mixed run an anomaly with one trains with L_px, else L_img). */
   readonly tokenMask?: Float32Array;
   /** Image label (L_img; also decides anomalous vs normal when balancing fine-tune epochs). */
   readonly label?: 0 | 1;
@@ -68,7 +69,7 @@ function checkSamples(o: FitOptions): void {
   o.samples.forEach((s, i) => {
     if (s.features.length !== size)
       throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} has ${s.features.length} feature values, expected ${size}`);
-    if (o.kind === 'px' && s.tokenMask && s.tokenMask.length !== tokens)
+    if ((o.kind === 'px' || o.kind === 'mixed') && s.tokenMask && s.tokenMask.length !== tokens)
       throw new AdtrError('LW_ADTR_CONFIG', `sample ${i} mask has ${s.tokenMask.length} tokens`);
   });
   if (o.kind !== 'norm' && !o.samples.some((s) => s.label === 1)) {
@@ -121,6 +122,19 @@ function resumeFrom(o: FitOptions, trainer: Trainer, freezeDecoder: boolean): nu
   return Number(meta['epoch'] ?? 0);
 }
 
+const hasAnomalousToken = (s: TrainSample): boolean => s.tokenMask?.some((v) => v > 0) === true;
+
+/**
+ * Mixed runs: the L_px weight of each sample (lossMixed). A masked anomaly 1, an anomaly without anomalous tokens 0
+ * (image label only: L_px would pull it as normal), a normal the share of masked anomalies, so that all-masked data
+ * trains exactly L_px and mask-less data exactly L_img.
+ */
+export function pxWeights(samples: readonly TrainSample[]): Float32Array {
+  const anomalies = samples.filter((s) => s.label === 1);
+  const share = anomalies.length ? anomalies.filter(hasAnomalousToken).length / anomalies.length : 0;
+  return Float32Array.from(samples, (s) => (s.label !== 1 ? share : hasAnomalousToken(s) ? 1 : 0));
+}
+
 /** Batch buffers, allocated once and refilled per step (the graph's inputs for the loss kind). */
 function batchFeeder(o: FitOptions): (idx: readonly number[]) => Record<string, Float32Array> {
   const { batchSize } = o.schedule;
@@ -129,24 +143,25 @@ function batchFeeder(o: FitOptions): (idx: readonly number[]) => Record<string, 
   const maskBuf = new Float32Array(batchSize * tokens);
   const hasBuf = new Float32Array(batchSize);
   const labelBuf = new Float32Array(batchSize);
-  return (idx) => {
+  const weightBuf = new Float32Array(batchSize);
+  const withMasks = o.kind === 'px' || o.kind === 'mixed';
+  const weights = o.kind === 'mixed' ? pxWeights(o.samples) : undefined;
+  return (idx): Record<string, Float32Array> => {
     idx.forEach((sampleIndex, j) => {
       const s = o.samples[sampleIndex] as TrainSample;
       featureBuf.set(s.features, j * o.channels * tokens);
-      if (o.kind === 'px') {
+      if (withMasks) {
         if (s.tokenMask) maskBuf.set(s.tokenMask, j * tokens);
         else maskBuf.fill(0, j * tokens, (j + 1) * tokens);
-        hasBuf[j] = s.tokenMask?.some((v) => v > 0) ? 1 : 0;
+        hasBuf[j] = hasAnomalousToken(s) ? 1 : 0;
       }
       labelBuf[j] = s.label ?? 0;
+      if (weights) weightBuf[j] = weights[sampleIndex] as number;
     });
-    const batch: Record<string, Float32Array> =
-      o.kind === 'norm'
-        ? { features: featureBuf }
-        : o.kind === 'px'
-          ? { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf }
-          : { features: featureBuf, label: labelBuf };
-    return batch;
+    if (o.kind === 'norm') return { features: featureBuf };
+    if (o.kind === 'px') return { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf };
+    if (o.kind === 'img') return { features: featureBuf, label: labelBuf };
+    return { features: featureBuf, mask: maskBuf, has_anomaly: hasBuf, label: labelBuf, px_weight: weightBuf };
   };
 }
 
