@@ -154,7 +154,8 @@ export const finetune: Command = {
     loss: {
       type: 'string',
       value: '<px|img|auto>',
-      description: 'px: mask loss, img: image-label loss, auto: per sample',
+      description:
+        'px: mask loss (masked anomalies only), img: image-label loss (every anomaly), auto: every label in one run (masked anomalies L_px, image-labelled ones L_img, normals in both)',
       required: true,
     },
     confetti: {

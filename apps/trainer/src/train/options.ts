@@ -11,7 +11,10 @@ export const PRESETS = ['cpu', 'paper', 'tiny', 'demo'] as const;
 export type Preset = (typeof PRESETS)[number];
 
 export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;
-/** px: pixel-mask loss (L_px); img: image-label loss (L_img); auto: per sample, px where a mask exists else img. */
+/**
+ * px: pixel-mask loss (L_px); img: image-label loss (L_img); auto: every label in one run — per sample L_px where a mask
+ * exists, L_img where only the image label does (one combined loss when both occur; ./finetune-plan.ts).
+ */
 export type FinetuneLoss = (typeof FINETUNE_LOSSES)[number];
 
 /**

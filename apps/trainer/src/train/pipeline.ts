@@ -5,15 +5,16 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fit, presetByName, type FitOptions, type LossKind, type ModelConfig, type TrainSample } from '@linewatch/adtr';
+import { fit, presetByName, type FitOptions, type ModelConfig, type TrainSample } from '@linewatch/adtr';
 import { readPackage, sha256Hex } from '@linewatch/model-package';
 import { parseManifest } from '@linewatch/protocol';
 import { TrainerError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { backboneModel, DEFAULT_BACKBONE, openBackbone, type TrainingBackbone } from './backbone.js';
 import { holdOut, loadTrainingSet, tokenMask, type TrainingImage } from './data.js';
-import { confettiSamples, DEFAULT_CONFETTI } from './confetti.js';
+import { confettiSamples } from './confetti.js';
 import { FeatureExtractor } from './features.js';
+import { finetunePlan, labelMetrics, lossLabel, type FinetunePlan } from './finetune-plan.js';
 import { LossCurveWriter } from './loss-curve.js';
 import { ONNX_SPEC_PREFIX } from './onnx-backbone.js';
 import {
@@ -237,43 +238,23 @@ async function parentBackbone(parent: ReturnType<typeof loadParent>): Promise<Tr
   return backbone;
 }
 
-/** Which loss the fine-tune uses, which labelled anomalies join it, and how many confetti ones are added. */
-export function finetunePlan(
-  opts: FinetuneOptions,
-  set: Awaited<ReturnType<typeof loadTrainingSet>>,
-  progress: Progress,
-) {
-  const masked = set.anomalous.filter((a) => a.maskPath);
-  // Confetti anomalies carry exact masks, so with no labelled anomalies at all `auto` means px.
-  const kind: LossKind =
-    opts.loss === 'px' || (opts.loss === 'auto' && (masked.length > 0 || set.anomalous.length === 0)) ? 'px' : 'img';
-  // L_px treats unmasked tokens as normal, so an anomaly without a mask cannot join a px run: it would be pulled.
-  const anomalies = kind === 'px' ? masked : set.anomalous;
-  const confetti = opts.confetti ?? (anomalies.length === 0 ? DEFAULT_CONFETTI : 0);
-  if (anomalies.length === 0 && confetti === 0) {
-    throw new TrainerError(
-      'LW_TRAINER_BAD_VALUE',
-      `${opts.data} has no anomalous images${kind === 'px' ? ' with masks' : ''} for ${kind} fine-tuning, and confetti is off`,
-    );
-  }
-  if (kind === 'px' && masked.length < set.anomalous.length)
-    progress.log(`px: ${set.anomalous.length - masked.length} anomalies without masks left out`);
-  return { kind, anomalies, confetti };
-}
+export { finetunePlan } from './finetune-plan.js';
 
 /** Features of the normals and labelled anomalies, plus confetti anomalies pasted onto the normals. */
 async function finetuneSamples(
   extractor: FeatureExtractor,
   train: readonly TrainingImage[],
-  plan: ReturnType<typeof finetunePlan>,
+  plan: FinetunePlan,
   model: ModelConfig,
   progress: Progress,
 ): Promise<TrainSample[]> {
   const { kind, anomalies, confetti } = plan;
+  // Masks feed L_px (px, and the masked anomalies of a mixed run); an img run ignores them.
+  const withMasks = kind !== 'img';
   try {
-    const samples = await extractAll(extractor, [...train, ...anomalies], model, progress, kind === 'px');
+    const samples = await extractAll(extractor, [...train, ...anomalies], model, progress, withMasks);
     if (confetti > 0) {
-      samples.push(...(await confettiSamples(extractor, train, confetti, model, progress, kind === 'px')));
+      samples.push(...(await confettiSamples(extractor, train, confetti, model, progress, withMasks)));
       progress.log(`fine-tune: ${anomalies.length} labelled + ${confetti} confetti anomalies, ${train.length} normals`);
     }
     return samples;
@@ -303,8 +284,8 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   logSettings(progress, settings);
   const s = settings.schedule;
   const stepsPerEpoch = Math.ceil((2 * (anomalies.length + confetti)) / s.batchSize);
-  const curve = new LossCurveWriter(work, `fine-tune ${preset.name} L_${kind}`, progress, opts.resume);
-  const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune L_${kind}`, curve);
+  const curve = new LossCurveWriter(work, `fine-tune ${preset.name} ${lossLabel(kind)}`, progress, opts.resume);
+  const log = stepLogger(progress, s.epochs * stepsPerEpoch, `fine-tune ${lossLabel(kind)}`, curve);
   const result = await fit({
     model,
     loss: preset.loss,
@@ -344,6 +325,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
       confetti,
       normals: train.length,
       decoderFrozen: s.freezeDecoder ? 1 : 0,
+      ...labelMetrics(plan, train),
     },
     validation: validation.map((v) => v.path),
     training: trainingRecord(settings),

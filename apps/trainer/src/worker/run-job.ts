@@ -1,8 +1,9 @@
 /**
  * One fine-tune job from claim to completion, against injected I/O (`JobIO`):
  *
- *   download parent + dataset snapshot → fine-tune from the parent (runFinetune, loss auto: L_px where masks exist,
- *   L_img otherwise) → score candidate AND parent on the held-out part → calibrate the threshold on the candidate's
+ *   download parent + dataset snapshot → fine-tune from the parent (runFinetune, loss auto: every label in one run,
+ *   L_px for masked confirmations, L_img for image-only ones, normals as negatives of both; the manifest counts
+ *   them) → score candidate AND parent on the held-out part → calibrate the threshold on the candidate's
  *   held-out normal scores → re-version + sign + pack → verify the tarball → complete (one upload).
  *
  * Everything lives in `<workDir>/jobs/<jobId>/`, removed at the end whatever happened, and the package is uploaded
