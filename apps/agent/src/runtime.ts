@@ -20,6 +20,8 @@ import type { Problem, StatusPublisher, StatusRegistry } from './status.js';
 import type { Thresholds } from './thresholds.js';
 import type { AgentLinePort } from './line/agent-port.js';
 import type { LinePort } from './line/port.js';
+import { attachOpcUa } from './line/opcua/attach.js';
+import type { OpcUaAttachment } from './line/opcua/attach.js';
 import type { VerdictTopic } from './line/verdict-topic.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -34,6 +36,8 @@ export interface Agent {
   readonly sources: ReadonlyMap<string, FrameSource>;
   /** The agent's face towards line software (verdicts, counters, captures): what line adapters are written against. */
   readonly line: LinePort;
+  /** The OPC UA server when opcua.enabled, from start() on; `ready` settles with its endpoint (or undefined: failed). */
+  readonly opcua: OpcUaAttachment | undefined;
   /** Active problems by key (camera id, 'outbox', …) with their code: what makes the status `degraded`. */
   readonly problems: ReadonlyMap<string, Problem>;
   start(): void;
@@ -87,6 +91,7 @@ export class AgentRuntime implements Agent {
   readonly sources: ReadonlyMap<string, FrameSource>;
   readonly line: LinePort;
   private healthTimer: NodeJS.Timeout | undefined;
+  private opcuaServer: OpcUaAttachment | undefined;
   private running = false;
 
   constructor(private readonly p: Parts) {
@@ -98,6 +103,10 @@ export class AgentRuntime implements Agent {
     this.link = p.link;
     this.sources = p.sources;
     this.line = p.line;
+  }
+
+  get opcua(): OpcUaAttachment | undefined {
+    return this.opcuaServer;
   }
 
   get problems(): ReadonlyMap<string, Problem> {
@@ -112,6 +121,7 @@ export class AgentRuntime implements Agent {
     this.startSources();
     this.startLink();
     this.p.sender.start();
+    this.startOpcUa();
     this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
   }
 
@@ -121,6 +131,7 @@ export class AgentRuntime implements Agent {
     const { link, pipeline, address, now } = this.p;
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.p.status.cancel();
+    await this.opcuaServer?.stop(); // no OPC UA client reads or captures from a half-stopped agent
     await Promise.all([...this.p.sources.values()].map((s) => s.stop()));
     await pipeline.stop();
     this.p.line.close(); // captures whose frame never came fail now; in-flight ones were answered above
@@ -132,6 +143,18 @@ export class AgentRuntime implements Agent {
     // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
     await link.stop(toPublication('death', address, { device: address.device, bdSeq: link.currentBdSeq, ts: now() }));
     await pipeline.model.release();
+  }
+
+  /** OPC UA starts in the background: a failed start leaves the agent scoring, degraded with the code. */
+  private startOpcUa(): void {
+    const { cfg, address, log, registry } = this.p;
+    this.opcuaServer = attachOpcUa(this.p.line, {
+      config: cfg.opcua,
+      dataDir: cfg.dataDir,
+      identity: address,
+      log,
+      problem: (code, message) => registry.raise('opcua', code, message),
+    });
   }
 
   private startSources(): void {
