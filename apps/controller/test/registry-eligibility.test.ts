@@ -49,7 +49,7 @@ test('eligibility: 17 held-out items are not enough data — eligible null, the 
   const e = decideEligibility({ build: 2, metrics: metricsWith(c) }, 'p', PARENT, TOL);
   assert.equal(e.eligible, null);
   assert.equal(e.decision?.decision, 'not-enough-data');
-  assert.match(e.reason, /not enough data: 5 anomalous and 12 normal held-out items, 20 of each needed/);
+  assert.match(e.reason, /^not enough data vs p: 5 anomalous and 12 normal held-out items, 20 of each needed/);
   assert.match(e.reason, /image AUROC .* Δ −?-?0\.\d+ \[/);
   assert.equal(e.decision?.anomalous, 5);
   assert.ok(e.decision?.imageAuroc && e.decision.imageAuroc.lo < e.decision.imageAuroc.hi);
@@ -65,7 +65,7 @@ test('eligibility: with enough items the interval decides — worse is ineligibl
   assert.equal(few.eligible, null, few.reason);
   assert.equal(few.decision?.imageAuroc?.verdict, 'not-worse');
   assert.equal(few.decision?.falseAlarm?.verdict, 'not-enough-data');
-  assert.match(few.reason, /not enough data: an interval straddles the tolerated loss/);
+  assert.match(few.reason, /^not enough data vs p: an interval straddles the tolerated loss/);
   // 0 of 400: the interval's upper end (0.95 %) is inside the margin
   const same = decideEligibility({ build: 2, metrics: metricsWith(heldOut(40, 400, 0)) }, 'p', PARENT, TOL);
   assert.equal(same.eligible, true, same.reason);

@@ -6,18 +6,40 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AddressInfo } from 'node:net';
+import { compareHeldOut } from '@linewatch/metrics';
 import { launch, noChromium, screenshot, signIn, until } from './helpers/browser.js';
-import { rolloutFixture } from './helpers/rollout-fixture.js';
+import { PARENT_METRICS, rolloutFixture } from './helpers/rollout-fixture.js';
+import { stubPackage } from './helpers/sim-agent.js';
 
 test(
   'models & rollouts pages: approve, watch the decisions, pause',
-  { skip: noChromium, timeout: 90_000 },
+  { skip: noChromium, timeout: 180_000 },
   async () => {
     const f = await rolloutFixture({ agents: 3, flagRate: () => 0.05 });
     const browser = await launch();
     try {
       await f.addCandidate('v2', 2, { pixelAuroc: 0.91 });
       await f.addCandidate('v2-bad', 3, { pixelAuroc: 0.5 });
+      // A worker's comparison on 4 + 6 held-out items: "not enough data", shown with its intervals.
+      const labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
+      const parentScores = [5, 4, 3, 2, 2.5, 1, 1, 0.5, 0.2, 0.1];
+      const comparison = compareHeldOut({
+        labels,
+        candidate: parentScores.map((x, i) => (i === 3 ? 0.3 : x)),
+        parent: parentScores,
+        threshold: 2.2,
+      });
+      await f.app.registry.addVersion({
+        version: 'v2-few',
+        line: 'line-1',
+        parentVersion: 'v1',
+        jobId: 'job-few',
+        datasetSnapshotId: 'ds-few',
+        metrics: { candidate: PARENT_METRICS, parent: PARENT_METRICS, comparison },
+        threshold: 0.5,
+        packageTar: stubPackage(f.keys.privateKey, f.keys.publicKey, '1.0.4', 4),
+        createdBy: 'worker:test',
+      });
       // Slow waves so there is time to pause from the page.
       await f.app.registry.store.putPolicy(
         'line-1',
@@ -41,6 +63,21 @@ test(
         true,
         'no approve button on an ineligible version',
       );
+      const few = await page.evaluate<string>(`document.querySelector('tr[data-version="v2-few"]').textContent`);
+      assert.match(few, /not enough data/);
+      assert.match(few, /4 anomalous · 6 normal held out \(need 20 each\)/);
+      assert.match(
+        few,
+        /image AUROC Δ -0\.\d{4} \[-\d\.\d{4}, \d\.\d{4}\] → not-enough-data|image AUROC Δ -0\.\d{4} \[-\d\.\d{4}, -?\d\.\d{4}\]/,
+      );
+      // The line's first model, installed on every device: shown live, no Approve (approving it later was a downgrade).
+      const first = `document.querySelector('tr[data-version="v1"]')`;
+      assert.match(await page.evaluate<string>(`${first}.textContent`), /live on 3 of 3 device\(s\)/);
+      assert.equal(
+        await page.evaluate<boolean>(`${first}.querySelector('button') === null`),
+        true,
+        "no approve button on the line's installed first model",
+      );
       await screenshot(page, 'models');
       await page.click('button[data-approve="v2"]');
       await until(
@@ -49,6 +86,11 @@ test(
         15_000,
       );
       await until(page, `!!document.querySelector('tr[data-action="wave-live"]')`, 20_000);
+      // The QA gate's standing: no review yet, and the default policy does not hold the waves for them.
+      assert.match(
+        await page.evaluate<string>(`document.querySelector('#qa-gate').textContent`),
+        /QA gate: 0 review\(s\) on the candidate, 0 on the parent, need 20 each — 40 review\(s\) missing \(not held/,
+      );
       await page.click('button[data-action="pause"]');
       await until(page, `document.querySelector('#rollout-state')?.textContent === 'paused'`, 10_000);
       const paused = await page.evaluate<string>(`document.querySelector('tr[data-action="paused"]').textContent`);

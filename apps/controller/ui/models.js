@@ -77,7 +77,7 @@ function modelRow(m, isAdmin) {
     <td>${esc(m.line ?? 'fleet')}</td><td>${esc(m.parentVersion ?? '–')}</td>
     <td>${esc(m.jobId ?? '')}${m.datasetSnapshotId ? `<div class="hint">dataset ${esc(m.datasetSnapshotId)}</div>` : ''}</td>
     <td>${metrics(m.metrics)}${m.threshold !== null ? `<br>threshold ${num(m.threshold, 4)}` : ''}${calibration(m)}</td>
-    <td class="elig-${esc(elig.replace(/ /g, '-'))}" title="${esc(m.eligibility)}">${esc(elig)}${decision(m.metrics)}<div class="hint">${esc(m.eligibility)}</div></td>
+    <td class="elig-${esc(elig.replace(/ /g, '-'))}" title="${esc(m.eligibility)}">${m.metrics?.decision ? decision(m.metrics) : esc(elig)}<div class="hint">${esc(m.eligibility)}</div></td>
     <td class="model-${esc(m.status)}">${esc(m.status === 'deployed' && everywhere ? 'live' : m.status)}${live}</td>
     <td>${m.approvedAt ? `${esc(m.approvedBy)}<div class="hint">${esc(when(m.approvedAt))}</div>` : ''}</td>
     <td>${canApprove ? `<button type="button" data-approve="${esc(m.version)}">Approve &amp; roll out</button>` : ''}</td></tr>`;

@@ -60,7 +60,7 @@ export function decideFromIntervals(
   if (short) {
     decision = 'not-enough-data';
     notes.unshift(
-      `not enough data: ${c.anomalous} anomalous and ${c.normal} normal held-out items, ${tol.minPerClass} of each needed before the verdict counts`,
+      `${c.anomalous} anomalous and ${c.normal} normal held-out items, ${tol.minPerClass} of each needed before the verdict counts`,
     );
   } else if (verdicts.includes('worse')) {
     decision = 'ineligible';
@@ -69,7 +69,7 @@ export function decideFromIntervals(
       problems.push('false alarms are more frequent than the parent’s beyond their interval');
   } else if (verdicts.includes('not-enough-data') || !auc || !fa) {
     decision = 'not-enough-data';
-    notes.unshift('not enough data: an interval straddles the tolerated loss');
+    notes.unshift('an interval straddles the tolerated loss');
   } else decision = 'eligible';
   return {
     decision: {
