@@ -15,3 +15,4 @@ export * from './stats.js';
 export * from './jobs.js';
 export * from './models.js';
 export * from './rollouts.js';
+export * from './agent-api.js';
