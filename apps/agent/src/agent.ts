@@ -35,7 +35,7 @@ import type { FrameSource, SourceFactory } from './sources/index.js';
 import { StatusPublisher, StatusRegistry } from './status.js';
 import { Thresholds } from './thresholds.js';
 import { AgentRuntime, type Agent, type Parts } from './runtime.js';
-import { agentLinePort, lineHooks, verdictTopic } from './line/wire.js';
+import { agentLinePort, lineApi, lineHooks, verdictTopic } from './line/wire.js';
 
 export { AGENT_VERSION } from './runtime.js';
 export type { Agent };
@@ -282,5 +282,6 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     sources,
     line,
     verdicts: verdictTopic({ cfg, sources, log }, address, line, (pub) => link.publish(pub), now),
+    api: lineApi({ cfg, sources, registry, pipeline: () => pipeline, log }, line, thresholds),
   });
 }

@@ -58,6 +58,7 @@ export const AGENT_ERRORS = {
   LW_AGENT_API_NOT_FOUND: 'local API: no such route',
   LW_AGENT_API_BUSY: 'local API: the inference queue is full; retry after the Retry-After seconds',
   LW_AGENT_API_INTERNAL: 'local API: an unexpected error (logged in full; the answer says nothing more)',
+  LW_AGENT_API_LISTEN: 'the local API could not listen (port in use, socket folder missing or not writable)',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERRORS;

@@ -22,6 +22,7 @@ import type { AgentLinePort } from './line/agent-port.js';
 import type { LinePort } from './line/port.js';
 import { attachOpcUa } from './line/opcua/attach.js';
 import type { OpcUaAttachment } from './line/opcua/attach.js';
+import type { LineApiServer } from './line/api/serve.js';
 import type { VerdictTopic } from './line/verdict-topic.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -38,6 +39,8 @@ export interface Agent {
   readonly line: LinePort;
   /** The OPC UA server when opcua.enabled, from start() on; `ready` settles with its endpoint (or undefined: failed). */
   readonly opcua: OpcUaAttachment | undefined;
+  /** The local inference API, when integration.api.enabled; `listening` says where once started. */
+  readonly lineApi: LineApiServer | undefined;
   /** Active problems by key (camera id, 'outbox', …) with their code: what makes the status `degraded`. */
   readonly problems: ReadonlyMap<string, Problem>;
   start(): void;
@@ -64,6 +67,7 @@ export interface Parts {
   readonly line: AgentLinePort;
   /** The MQTT verdict topic; undefined when integration.verdicts.enabled is false. */
   readonly verdicts: VerdictTopic | undefined;
+  readonly api: LineApiServer | undefined;
 }
 
 function birthMessage(p: Parts, bdSeq: number): BirthMessage {
@@ -90,6 +94,7 @@ export class AgentRuntime implements Agent {
   readonly link: MqttLink;
   readonly sources: ReadonlyMap<string, FrameSource>;
   readonly line: LinePort;
+  readonly lineApi: LineApiServer | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private opcuaServer: OpcUaAttachment | undefined;
   private running = false;
@@ -103,6 +108,7 @@ export class AgentRuntime implements Agent {
     this.link = p.link;
     this.sources = p.sources;
     this.line = p.line;
+    this.lineApi = p.api;
   }
 
   get opcua(): OpcUaAttachment | undefined {
@@ -122,6 +128,7 @@ export class AgentRuntime implements Agent {
     this.startLink();
     this.p.sender.start();
     this.startOpcUa();
+    this.startApi();
     this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
   }
 
@@ -132,6 +139,7 @@ export class AgentRuntime implements Agent {
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.p.status.cancel();
     await this.opcuaServer?.stop(); // no OPC UA client reads or captures from a half-stopped agent
+    await this.p.api?.close(); // no request is answered by a half-stopped agent
     await Promise.all([...this.p.sources.values()].map((s) => s.stop()));
     await pipeline.stop();
     this.p.line.close(); // captures whose frame never came fail now; in-flight ones were answered above
@@ -143,6 +151,14 @@ export class AgentRuntime implements Agent {
     // A clean DISCONNECT suppresses the will, so say goodbye explicitly (Sparkplug does the same).
     await link.stop(toPublication('death', address, { device: address.device, bdSeq: link.currentBdSeq, ts: now() }));
     await pipeline.model.release();
+  }
+
+  /** A local API that cannot listen leaves the agent running (cameras and MQTT matter more), degraded. */
+  private startApi(): void {
+    this.p.api?.start().then(
+      () => this.p.registry.resolve('api'),
+      (e: unknown) => this.p.registry.raise('api', 'LW_AGENT_API_LISTEN', `local inference API: ${reasonOf(e)}`),
+    );
   }
 
   /** OPC UA starts in the background: a failed start leaves the agent scoring, degraded with the code. */

@@ -1,6 +1,7 @@
 /**
  * Builds the agent's line side from its parts: the LinePort over the pipeline and sources, the pipeline hooks that
- * feed it, and the MQTT verdict topic. Kept out of agent.ts so wiring the line is one call there.
+ * feed it, the MQTT verdict topic and the local inference API. Kept out of agent.ts so wiring the line is a few
+ * calls there.
  */
 import type { DeviceAddress, Publication } from '@linewatch/protocol';
 import type { AgentConfig } from '../config.js';
@@ -9,7 +10,12 @@ import type { Pipeline, PipelineHooks } from '../pipeline.js';
 import type { FrameSource } from '../sources/frame.js';
 import { TriggerSource } from '../sources/trigger.js';
 import type { StatusRegistry } from '../status.js';
+import type { Thresholds } from '../thresholds.js';
+import { AgentError } from '../errors.js';
 import { AgentLinePort } from './agent-port.js';
+import { buildLineApi } from './api/app.js';
+import { ApiScorer } from './api/scorer.js';
+import { LineApiServer } from './api/serve.js';
 import { VerdictTopic } from './verdict-topic.js';
 
 export interface LineParts {
@@ -63,4 +69,28 @@ export function verdictTopic(
     now,
     warn: (message) => p.log('warn', message),
   });
+}
+
+/** The local inference API when integration.api.enabled (off by default). */
+export function lineApi(p: LineParts, port: AgentLinePort, thresholds: Thresholds): LineApiServer | undefined {
+  const api = p.cfg.integration.api;
+  if (!api.enabled) return undefined;
+  const cameras = new Set(p.cfg.cameras.map((c) => c.id));
+  const band = p.cfg.integration.verdicts.uncertainBand;
+  const app = buildLineApi({
+    port,
+    scorer: new ApiScorer({ model: () => p.pipeline().model, concurrency: api.concurrency, queueSize: api.queueSize }),
+    threshold: (camera, model) => {
+      const own = model.manifest.threshold.value;
+      if (camera === undefined) return own;
+      if (!cameras.has(camera)) throw new AgentError('LW_AGENT_UNKNOWN_CAMERA', `no camera ${camera}`, { camera });
+      return thresholds.get(camera, model.version, own);
+    },
+    maxBodyBytes: api.maxBodyBytes,
+    maxPixels: api.maxPixels,
+    ...(band ? { uncertainBand: band } : {}),
+    ...(api.token !== undefined ? { token: api.token } : {}),
+    log: p.log,
+  });
+  return new LineApiServer(app, api, p.log);
 }
