@@ -9,7 +9,7 @@
  * publishing). The `tail` block is the mean split of the slowest 1 % of frames next to the median split of all, so a
  * tail names its stage; main-thread GC pauses and flagged-frame encodes in flight are counted against tail frames.
  */
-import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import type { ExecutionProvider } from '@linewatch/protocol';
@@ -18,8 +18,7 @@ import { parseConfig } from '../src/config.js';
 import type { CameraConfig } from '../src/config.js';
 import type { InferenceResult, SessionOpener } from '../src/model/loaded-model.js';
 import type { Frame } from '../src/sources/frame.js';
-import { aedesBroker } from '../test/helpers/brokers.js';
-import { TestController } from '../test/helpers/controller.js';
+import { startBrokerThread } from './broker-thread.js';
 import { PacedCamera, cameraClocks } from './paced-camera.js';
 import type { CameraClock, Phase } from './paced-camera.js';
 
@@ -120,10 +119,20 @@ function meanSplit(samples: readonly Sample[]): Record<string, number> {
 }
 
 /** Main-thread GC pauses while the run is measured. */
-function watchGc(): { pauses: { start: number; end: number }[]; stop(): void } {
-  const pauses: { start: number; end: number }[] = [];
+interface GcPause {
+  start: number;
+  end: number;
+  /** V8's GC kind (perf_hooks constants): 1 minor (scavenge), 4 major (mark-compact), 8 incremental, 16 weak cb. */
+  kind: number;
+}
+
+function watchGc(): { pauses: GcPause[]; stop(): void } {
+  const pauses: GcPause[] = [];
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push({ start: e.startTime, end: e.startTime + e.duration });
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      pauses.push({ start: e.startTime, end: e.startTime + e.duration, kind });
+    }
   });
   obs.observe({ entryTypes: ['gc'] });
   return { pauses, stop: () => obs.disconnect() };
@@ -135,11 +144,9 @@ const overlaps = (a: { t0: number; doneAt: number }, b: { start: number; end: nu
 /** One paced run: an agent with `spec.cameras` cameras at `spec.fps` each, measured for `ctx.seconds`. */
 export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Promise<Record<string, unknown>> {
   const loadavgBefore = load();
-  const broker = await aedesBroker();
-  await broker.start();
+  // Broker and controller in a thread of their own (broker-worker.ts says why).
+  const broker = await startBrokerThread();
   const address = { site: 'bench', line: 'l1', device: 'bench-line' };
-  const ctrl = new TestController(broker.url, address, true);
-  await ctrl.start();
   const [width, height] = ctx.frame;
   // Neighbouring cameras drift one period apart over warm-up + measurement (see paced-camera.ts).
   const clocks = cameraClocks(ctx.phase, spec.cameras, spec.fps, ctx.seconds + ctx.warmUpS);
@@ -203,7 +210,7 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
       { dropped: 0, delivered: 0, invalid: 0 },
     );
   const before = slots();
-  const events0 = ctrl.eventCount;
+  const events0 = (await broker.counts()).events;
   for (const c of cams.values()) c.late.reset();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   const gc = watchGc();
@@ -218,10 +225,9 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
   loop.disable();
   gc.stop();
   const after = slots();
-  const events = ctrl.eventCount - events0;
+  const events = (await broker.counts()).events - events0;
   const plan = agent.pipeline.model.plan;
   await agent.stop();
-  await ctrl.stop();
   await broker.stop();
   const late = [...cams.values()].map((c) => c.late.percentiles());
   return summarize(spec, ctx, {
@@ -245,7 +251,7 @@ export async function lineRateRun(spec: LineRateSpec, ctx: LineRateContext): Pro
 interface Raw {
   samples: Sample[];
   flaggedAt: number[];
-  gcPauses: { start: number; end: number }[];
+  gcPauses: GcPause[];
   dropped: number;
   delivered: number;
   events: number;
@@ -258,6 +264,11 @@ interface Raw {
   clocks: CameraClock[];
   plan: string;
   loadavgBefore: number[];
+}
+
+function gcKind(pauses: readonly GcPause[], kind: number): { count: number; totalMs: number; maxMs: number } {
+  const ms = pauses.filter((p) => p.kind === kind).map((p) => p.end - p.start);
+  return { count: ms.length, totalMs: round(ms.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...ms)) };
 }
 
 /** The issue's target: p99 ≤ 1.5 × p50 and no drop while the cameras ask for at most half of what the box scores. */
@@ -325,7 +336,15 @@ function summarize(spec: LineRateSpec, ctx: LineRateContext, raw: Raw): Record<s
     split: { median: medianSplit(raw.samples), tail: meanSplit(tail), tailFrames: tail.length },
     tailWithMainGc: gcInFlight,
     tailWithEncode: encodeInFlight,
-    mainGc: { count: gcMs.length, totalMs: round(gcMs.reduce((a, b) => a + b, 0)), maxMs: round(Math.max(0, ...gcMs)) },
+    mainGc: {
+      count: gcMs.length,
+      totalMs: round(gcMs.reduce((a, b) => a + b, 0)),
+      maxMs: round(Math.max(0, ...gcMs)),
+      major: gcKind(raw.gcPauses, constants.NODE_PERFORMANCE_GC_MAJOR),
+      tailFramesWithMajor: tail.filter((s) =>
+        raw.gcPauses.some((g) => g.kind === constants.NODE_PERFORMANCE_GC_MAJOR && overlaps(s, g)),
+      ).length,
+    },
     mainThreadBusy: round(raw.mainBusy, 3),
     eventLoopDelayP99Ms: round(raw.loopP99Ms, 1),
     eventLoopDelayMaxMs: round(raw.loopMaxMs, 1),
