@@ -38,7 +38,7 @@ class EncodeThread {
     // Copies: the camera keeps its frame and the model result its map; the copies move to the worker. (Not
     // `.slice()`: on a Buffer that is a view, and moving its ArrayBuffer would take the camera's memory along.)
     const pixels = new Uint8Array(frame.data);
-    const mapData = Float32Array.from(map.data);
+    const mapData = new Float32Array(map.data); // a typed-array copy (Float32Array.from would iterate)
     const id = this.nextId++;
     return new Promise<EventImages>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
