@@ -241,3 +241,36 @@ function httpPost(url: string, body: Buffer): Promise<number> {
     req.end(body);
   });
 }
+
+test('the API can listen on a unix socket instead of a port', async () => {
+  const local = await fixture();
+  const socketPath = `${local.dir}/api.sock`;
+  const onSocket = await build({
+    config: local.config({
+      broker: { url: 'mqtt://127.0.0.1:1' },
+      normalSampleIntervalS: 0,
+      integration: { api: { enabled: true, socketPath } },
+      cameras: [{ id: 'free', source: synthetic }],
+    }),
+  });
+  onSocket.start();
+  try {
+    assert.equal(await onSocket.lineApi!.listening, socketPath);
+    await waitFor('a scored frame', () => onSocket.pipeline.cameras.get('free')!.scored > 0, 10_000);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ socketPath, path: '/v1/cameras', method: 'GET' }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const cams = JSON.parse(body) as AgentCamerasBody;
+    assert.equal(cams.cameras[0]?.id, 'free');
+    assert.ok(cams.cameras[0]!.counters.ok + cams.cameras[0]!.counters.anomalous > 0);
+  } finally {
+    await onSocket.stop();
+    local.cleanup();
+  }
+});

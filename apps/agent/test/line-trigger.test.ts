@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { build } from '../src/agent.js';
+import { frameSource, parseConfig } from '../src/config.js';
 import { isAgentError } from '../src/errors.js';
 import { aedesBroker } from './helpers/brokers.js';
 import type { TestBroker } from './helpers/brokers.js';
@@ -130,4 +132,16 @@ test('a capture whose camera delivers no frame in time times out, coded; stoppin
   } finally {
     await agent.stop();
   }
+});
+
+test("the README's trigger camera example is a valid camera config", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Trigger cameras'));
+  const block = /```json\n([\s\S]*?)\n```/.exec(section);
+  assert.ok(block, 'the section has a json block');
+  const camera = JSON.parse(block[1]!) as unknown;
+  const cfg = parseConfig({ ...address, model: { trustedKeyPath: 'k.pem' }, cameras: [camera] });
+  const source = cfg.cameras[0]!.source;
+  assert.equal(source.kind, 'trigger');
+  assert.equal(frameSource(source).kind, 'rtsp');
 });
