@@ -1,6 +1,6 @@
 /**
- * One handler per controller→agent message kind (ack, threshold, desired model), and the dispatcher the MQTT link
- * calls. Handlers receive messages already decoded and schema-checked by the protocol's fromPublication; anything
+ * One handler per inbound message kind — controller→agent (ack, threshold, desired model) and line→agent (capture)
+ * — and the dispatcher the MQTT link calls. Handlers receive messages already decoded and schema-checked by the protocol's fromPublication; anything
  * malformed is logged as LW_AGENT_BAD_MESSAGE and dropped, never thrown at the MQTT client.
  */
 import { fromPublication, isProtocolError, parseTopic } from '@linewatch/protocol';
