@@ -20,8 +20,8 @@ import { ctrlError } from '../errors.js';
 import { refOf } from '../files/file-store.js';
 import type {
   RegistryStore,
-  HeldOutMetrics,
   ModelFilter,
+  ModelMetrics,
   ModelStatus,
   ModelVersionRow,
 } from '../store/registry-store.js';
@@ -35,8 +35,8 @@ export interface NewModelVersion {
   parentVersion: string | null;
   jobId: string | null;
   datasetSnapshotId: string | null;
-  /** candidate and parent measured by the worker on the same held-out set */
-  metrics: { candidate: HeldOutMetrics; parent: HeldOutMetrics | null } | null;
+  /** candidate and parent measured by the worker on the same held-out set (with intervals and calibration) */
+  metrics: Omit<ModelMetrics, 'decision'> | null;
   /** calibrated by the worker */
   threshold: number | null;
   /** the signed package as a tar (libs/model-package), gzipped or not */
