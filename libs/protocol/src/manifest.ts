@@ -51,6 +51,13 @@ export const ManifestSchema = Type.Object(
     /** Backbone layers whose activations feed the anomaly head. */
     featureTaps: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 16 }),
     tokenGrid: Type.Object({ rows: Dim, cols: Dim }),
+    /**
+     * How the model's `score` output is made from its `anomaly_map` (optional; a package without it scores
+     * 'pooled-max'): 'pooled-max' = the map's max after pool×pool average pooling (local surface defects), 'map-mean'
+     * = the whole map's mean (object-level anomalies, the `semantic` preset). The graph computes it, so the agent and
+     * `eval` use `score` as it comes; this field says which rule that is.
+     */
+    scoring: Type.Optional(Type.Object({ rule: Literals(['pooled-max', 'map-mean'] as const), pool: Dim })),
     preset: Id('Training preset name'),
     /** Held-out evaluation metrics (e.g. imageAuroc, pixelAuroc, pro), name → value. */
     metrics: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), Finite),

@@ -59,6 +59,20 @@ describe('manifest', () => {
     assert.deepStrictEqual(m, manifest);
   });
 
+  test('the scoring rule is optional, round-trips, and only known rules with a positive pool pass', () => {
+    const withMean: Manifest = { ...manifest, scoring: { rule: 'map-mean', pool: 96 } };
+    assert.deepStrictEqual(parseManifest(serializeManifest(withMean)), withMean);
+    assert.ok(isManifest({ ...manifest, scoring: { rule: 'pooled-max', pool: 16 } }));
+    assert.equal(
+      code(() => validateManifest({ ...manifest, scoring: { rule: 'median', pool: 16 } })),
+      'LW_PROTO_SCHEMA_VIOLATION',
+    );
+    assert.equal(
+      code(() => validateManifest({ ...manifest, scoring: { rule: 'map-mean', pool: 0 } })),
+      'LW_PROTO_SCHEMA_VIOLATION',
+    );
+  });
+
   test('invalid manifests are coded', () => {
     const bad = (patch: Record<string, unknown>): ProtocolErrorCode =>
       code(() => validateManifest({ ...manifest, ...patch }));
