@@ -1,6 +1,7 @@
 /**
  * `npm run bench:oneclass -- --data <dir|fashion-mnist|cifar-10-batches-bin dir> [--json f] [--classes a,b]
- *   [--train-limit n] [--test-limit-per-class n] [--preset cpu] [--backbone nsfwjs|<dir>|onnx:<…>] [--out dir] [--no-knn]`
+ *   [--train-limit n] [--test-limit-per-class n] [--preset cpu] [--backbone nsfwjs[:<model>]|<dir>|onnx:<…>] [--out dir]
+ *   [--no-knn]` (no --backbone: the preset's default, e.g. nsfwjs:inception_v3 for `semantic`)
  *
  * The one-class protocol (src/protocols/one-class.ts, also `linewatch-trainer bench --protocol one-class`): per class,
  * ADTR trained on that class's training images, image AUROC on all test images with that class normal, and the kNN
@@ -28,7 +29,7 @@ const { values: args } = parseArgs({
     'train-limit': { type: 'string' },
     'test-limit-per-class': { type: 'string' },
     preset: { type: 'string', default: 'cpu' },
-    backbone: { type: 'string', default: 'nsfwjs' },
+    backbone: { type: 'string' },
     out: { type: 'string' },
     'no-knn': { type: 'boolean', default: false },
   },
@@ -60,7 +61,7 @@ const { report, files } = await runOneClass(
       ...(testLimitPerClass !== undefined ? { testLimitPerClass } : {}),
     },
     preset: args.preset as Preset,
-    backbone: parseBackbone(args.backbone, ctx),
+    backbone: parseBackbone(args.backbone, ctx, args.preset as Preset),
     knn: !args['no-knn'],
   },
   progress,

@@ -79,7 +79,7 @@ test('--help prints the program and per-command flags with exit 0', async () => 
   for (const f of ['--model', '--data', '--json', '--report', '--key'])
     assert.match(ev.out, new RegExp(`^  ${f} `, 'm'));
   const tr = await cli(['train', '-h']);
-  assert.match(tr.out, /--preset <cpu\|paper\|tiny\|demo>/);
+  assert.match(tr.out, /--preset <cpu\|paper\|tiny\|demo\|semantic>/);
 });
 
 test('train and finetune flags become typed, absolute, validated option objects', () => {

@@ -34,10 +34,11 @@ function common(values: FlagValues, ctx: CliContext) {
   const privateKeyPath = key === undefined ? undefined : existingPath(key, 'key', ctx.cwd, 'file');
   if (privateKeyPath) loadPrivateKey(privateKeyPath); // fail now, not after the first category has trained
   const threads = str(values, 'threads') === undefined ? undefined : positiveInt(values, 'threads', 2, 256);
+  const preset = choice(values, 'preset', PRESETS, 'cpu');
   return {
     out: resolve(ctx.cwd, requireStr(values, 'out')),
-    preset: choice(values, 'preset', PRESETS, 'cpu'),
-    backbone: parseBackbone(str(values, 'backbone'), ctx),
+    preset,
+    backbone: parseBackbone(str(values, 'backbone'), ctx, preset),
     ...(privateKeyPath ? { privateKeyPath } : {}),
     ...(threads !== undefined ? { threads } : {}),
   };

@@ -1,7 +1,7 @@
 /** train / finetune: flag parsing and validation into typed options; the work is in ../train (see ../train/options.ts). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readBackboneManifest } from '@linewatch/backbones';
+import { NSFWJS_MODELS, readBackboneManifest, type NsfwjsModel } from '@linewatch/backbones';
 import { loadPrivateKey } from '@linewatch/model-package';
 import { bool, choice, existingPath, nonNegativeInt, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';
@@ -12,9 +12,11 @@ import { DEFAULT_CONFETTI, MAX_CONFETTI } from '../train/confetti.js';
 import { ONNX_SPEC_PREFIX } from '../train/onnx-backbone.js';
 import {
   FINETUNE_LOSSES,
+  PRESET_BACKBONE,
   PRESETS,
   type BackboneChoice,
   type FinetuneOptions,
+  type Preset,
   type TrainOptions,
 } from '../train/options.js';
 import { printResult } from './print-result.js';
@@ -42,8 +44,20 @@ function outDir(values: FlagValues, ctx: CliContext, resume: boolean): string {
   return out;
 }
 
-export function parseBackbone(value: string | undefined, ctx: CliContext): BackboneChoice {
+/** `--backbone`; without it the preset's own default (`PRESET_BACKBONE`), nsfwjs's MobileNetV2 when none is known. */
+export function parseBackbone(flag: string | undefined, ctx: CliContext, preset?: Preset): BackboneChoice {
+  const value = flag ?? (preset ? PRESET_BACKBONE[preset] : undefined);
   if (value === undefined || value === 'nsfwjs') return { kind: 'nsfwjs' };
+  if (value.startsWith('nsfwjs:')) {
+    const model = value.slice('nsfwjs:'.length);
+    if (!(NSFWJS_MODELS as readonly string[]).includes(model))
+      throw new TrainerError(
+        'LW_TRAINER_BAD_VALUE',
+        `--backbone ${value}: nsfwjs bundles ${NSFWJS_MODELS.map((m) => `nsfwjs:${m}`).join(', ')}`,
+        { value },
+      );
+    return { kind: 'nsfwjs', model: model as NsfwjsModel };
+  }
   if (value.startsWith(ONNX_SPEC_PREFIX)) {
     // The manifest is read (and schema-checked) now so a typo fails before the dataset is touched; the ONNX file
     // itself is checked when training opens it.
@@ -62,10 +76,11 @@ export function parseBackbone(value: string | undefined, ctx: CliContext): Backb
 
 export function parseTrainOptions(values: FlagValues, ctx: CliContext): TrainOptions {
   const resume = bool(values, 'resume');
+  const preset = choice(values, 'preset', PRESETS);
   return {
     data: existingPath(requireStr(values, 'data'), 'data', ctx.cwd, 'dir'),
-    preset: choice(values, 'preset', PRESETS),
-    backbone: parseBackbone(str(values, 'backbone'), ctx),
+    preset,
+    backbone: parseBackbone(str(values, 'backbone'), ctx, preset),
     out: outDir(values, ctx, resume),
     resume,
     ...signingKey(values, ctx),
@@ -103,15 +118,15 @@ export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
   usage:
-    'train --data <dir> --preset cpu|paper|tiny|demo [--backbone nsfwjs|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'train --data <dir> --preset cpu|paper|tiny|demo|semantic [--backbone nsfwjs|nsfwjs:<model>|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
-    preset: { type: 'string', value: '<cpu|paper|tiny|demo>', description: 'training preset', required: true },
+    preset: { type: 'string', value: '<cpu|paper|tiny|demo|semantic>', description: 'training preset', required: true },
     backbone: {
       type: 'string',
       value: '<nsfwjs|dir|onnx:path>',
       description:
-        'frozen backbone: nsfwjs (default), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)',
+        'frozen backbone: nsfwjs (MobileNetV2; the default except for --preset semantic, whose default is nsfwjs:inception_v3), nsfwjs:<model> (mobilenet_v2_mid, inception_v3), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)',
     },
     out: {
       type: 'string',

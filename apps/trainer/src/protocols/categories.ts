@@ -191,7 +191,8 @@ function runSettings(opts: CategoriesOptions, names: readonly string[]) {
     categories: [...names],
     models: opts.models ?? null,
     preset: opts.preset,
-    backbone: b.kind === 'nsfwjs' ? 'nsfwjs' : b.kind === 'onnx' ? `onnx:${b.path}` : b.dir,
+    backbone:
+      b.kind === 'nsfwjs' ? (b.model ? `nsfwjs:${b.model}` : 'nsfwjs') : b.kind === 'onnx' ? `onnx:${b.path}` : b.dir,
     trainLimit: opts.trainLimit ?? null,
     testLimitPerType: opts.testLimitPerType ?? null,
   };

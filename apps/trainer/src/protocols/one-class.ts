@@ -68,7 +68,8 @@ export interface OneClassReport {
 }
 
 function backboneName(b: BackboneChoice): string {
-  return b.kind === 'nsfwjs' ? 'nsfwjs' : b.kind === 'onnx' ? `onnx:${b.path}` : b.dir;
+  if (b.kind === 'nsfwjs') return b.model ? `nsfwjs:${b.model}` : 'nsfwjs';
+  return b.kind === 'onnx' ? `onnx:${b.path}` : b.dir;
 }
 
 function runSettings(opts: OneClassOptions, ds: ClassDataset, chosen: readonly string[]) {

@@ -3,12 +3,26 @@
  * flags into these typed objects and calls `runTrain(opts, progress)` / `runFinetune(opts, progress)`.
  * All paths are absolute and have been checked to exist (inputs) or to be writable targets (outputs).
  */
+import type { NsfwjsModel } from '@linewatch/backbones';
 import type { SupportedProvider } from '@linewatch/inference';
 import type { Progress } from '../progress.js';
 import type { SettingsRequest } from './overrides.js';
 
-export const PRESETS = ['cpu', 'paper', 'tiny', 'demo'] as const;
+export const PRESETS = ['cpu', 'paper', 'tiny', 'demo', 'semantic'] as const;
 export type Preset = (typeof PRESETS)[number];
+
+/**
+ * The backbone a preset trains on when `--backbone` is not given: `semantic` on the InceptionV3 bundled in nsfwjs
+ * (the broadest features that install from npm, README "How the semantic preset was chosen"), the others on nsfwjs's
+ * MobileNetV2, which their figures were measured with.
+ */
+export const PRESET_BACKBONE: Readonly<Record<Preset, string>> = {
+  cpu: 'nsfwjs',
+  paper: 'nsfwjs',
+  tiny: 'nsfwjs',
+  demo: 'nsfwjs',
+  semantic: 'nsfwjs:inception_v3',
+};
 
 export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;
 /**
@@ -18,11 +32,12 @@ export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;
 export type FinetuneLoss = (typeof FINETUNE_LOSSES)[number];
 
 /**
- * `--backbone nsfwjs` (the bundled default), a TF.js model folder (with model.json), or `onnx:<dir|backbone.json>`
- * (a user ONNX backbone; `path` is the manifest file, already parsed once).
+ * `--backbone nsfwjs` (the bundled default MobileNetV2) or `nsfwjs:<model>` (another model bundled in the nsfwjs npm
+ * package, e.g. `inception_v3`), a TF.js model folder (with model.json), or `onnx:<dir|backbone.json>` (a user ONNX
+ * backbone; `path` is the manifest file, already parsed once).
  */
 export type BackboneChoice =
-  | { readonly kind: 'nsfwjs' }
+  | { readonly kind: 'nsfwjs'; readonly model?: NsfwjsModel }
   | { readonly kind: 'tfjs-dir'; readonly dir: string }
   | { readonly kind: 'onnx'; readonly path: string };
 

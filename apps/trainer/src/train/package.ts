@@ -60,6 +60,15 @@ export function inferenceModel(
   }).bytes;
 }
 
+/**
+ * The manifest's name for the image-score rule the graph computes (libs/adtr scoring.ts): one pooling window as large
+ * as the map averages the whole map, which is how the `semantic` preset scores.
+ */
+export function scoringRule(model: ModelConfig): NonNullable<Manifest['scoring']> {
+  const [h, w] = model.inputSize;
+  return { rule: model.scorePool === h && model.scorePool === w ? 'map-mean' : 'pooled-max', pool: model.scorePool };
+}
+
 export function encodeParams(record: ModelRecord, params: ReadonlyMap<string, Float32Array>): Uint8Array {
   return encodeCheckpoint({
     step: 0,
@@ -209,6 +218,7 @@ export async function writeModelPackage(
     ...manifestPreprocessing(p.record.model, p.backbone),
     featureTaps: [...p.record.model.taps, ...(p.record.model.intensityTap ? ['input-intensity'] : [])],
     tokenGrid: { rows: p.record.model.grid[0], cols: p.record.model.grid[1] },
+    scoring: scoringRule(p.record.model),
     preset: p.record.preset,
     metrics: {
       ...p.metrics,

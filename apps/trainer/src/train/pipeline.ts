@@ -104,7 +104,8 @@ function logSettings(progress: Progress, r: ResolvedSettings): void {
 
 /** The backbone spec `openBackbone` takes for the training contract's backbone choice. */
 function backboneSpec(choice: TrainOptions['backbone']): string {
-  if (choice.kind === 'nsfwjs') return DEFAULT_BACKBONE;
+  if (choice.kind === 'nsfwjs')
+    return choice.model && choice.model !== 'mobilenet_v2' ? `${DEFAULT_BACKBONE}:${choice.model}` : DEFAULT_BACKBONE;
   return choice.kind === 'onnx' ? `${ONNX_SPEC_PREFIX}${choice.path}` : choice.dir;
 }
 

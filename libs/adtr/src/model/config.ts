@@ -22,6 +22,12 @@ export interface ModelConfig {
   readonly intensityTap?: boolean;
   /** Backbone layers whose outputs form the token features. */
   readonly taps: readonly string[];
+  /**
+   * The same taps in other backbone families' layer names (e.g. MobileNetV2's for a preset made for InceptionV3):
+   * the trainer uses the first set whose layers all exist in the chosen backbone when `taps` do not, and records
+   * the set it used as the package's `taps`.
+   */
+  readonly altTaps?: readonly (readonly string[])[];
   /** Token grid [rows, cols]: every tap is resized (bilinear, align-corners) to it. */
   readonly grid: readonly [number, number];
   readonly dim: number;
@@ -72,7 +78,7 @@ export interface LossSettings {
 }
 
 export interface Preset {
-  readonly name: 'paper' | 'cpu' | 'tiny' | 'demo';
+  readonly name: 'paper' | 'cpu' | 'tiny' | 'demo' | 'semantic';
   readonly model: ModelConfig;
   readonly normal: Schedule;
   readonly finetune: Schedule;
@@ -132,6 +138,33 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       freezeDecoder: true,
     },
     loss: CPU_LOSS,
+  },
+  /**
+   * Object-level (semantic) anomalies — a wrong part, another object — rather than surface defects: deep taps, small
+   * images upscaled, the whole map's mean as the image score (scorePool = input size: one window over the map, so
+   * the deployed graph's `score` is the map's mean, which the agent uses as is). Chosen by measurement on one-class
+   * Fashion-MNIST (README "How the semantic preset was chosen"). Made for the InceptionV3 bundled in nsfwjs
+   * (`--backbone nsfwjs:inception_v3`, the trainer's default for this preset); MobileNetV2 backbones get the
+   * equivalent taps through `altTaps`.
+   */
+  semantic: {
+    name: 'semantic',
+    model: {
+      inputSize: [96, 96],
+      taps: ['mixed5', 'mixed7'],
+      altTaps: [['block_12_add', 'block_16_project_BN']],
+      grid: [6, 6],
+      dim: 128,
+      heads: 8,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      ffnMult: 4,
+      scorePool: 96,
+      ownTokenMask: true,
+    },
+    normal: { epochs: 20, decayEpoch: 16, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
+    finetune: { epochs: 40, decayEpoch: 32, decayFactor: 0.1, lr: 1e-3, weightDecay: 1e-4, batchSize: 16 },
+    loss: PAPER_LOSS,
   },
   /** For tests and the demo: trains in seconds on synthetic surfaces. */
   tiny: {
