@@ -12,7 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import { UserTokenType } from 'node-opcua';
 import { parseConfig } from '../src/config.js';
 import { isAgentError } from '../src/errors.js';
-import { MemoryLinePort } from '../src/line/memory-port.js';
+import { MemoryLinePort, makeVerdict } from '../src/line/memory-port.js';
 import { OpcUaSchema, PASSWORD_HASH_PATTERN } from '../src/line/opcua/schema.js';
 import type { OpcUaConfig } from '../src/line/opcua/schema.js';
 import { attachOpcUa } from '../src/line/opcua/attach.js';
@@ -123,6 +123,7 @@ test('passwords: scrypt hashes verify, files are hashed at start, unreadable fil
 
 test('anonymous only on explicit opt-in; a taken port is a coded start error', { timeout: TIMEOUT }, async () => {
   const port = new MemoryLinePort({ modelVersion: '2.0.0+1' });
+  port.push(makeVerdict({ camera: 'cam-1', score: 0.1, partId: 'BEFORE-START' })); // shown from the first read on
   const server = await startOpcUaServer(port, {
     config: opcua({
       allowAnonymous: true,
@@ -142,10 +143,11 @@ test('anonymous only on explicit opt-in; a taken port is a coded start error', {
     const read = (user?: ReturnType<typeof password>) =>
       withSession(server.endpointUrl, { identity: app, ...(user ? { user } : {}) }, async (s) => {
         const ns = await namespaceIndex(s, server.namespaceUri);
-        return (await readValue(s, `ns=${ns};s=cam-1/ModelVersion`)).value.value;
+        const partId = (await readValue(s, `ns=${ns};s=cam-1/PartId`)).value.value;
+        return `${(await readValue(s, `ns=${ns};s=cam-1/ModelVersion`)).value.value} ${partId}`;
       });
-    assert.equal(await read(), '2.0.0+1', 'anonymous');
-    assert.equal(await read(password('hmi', 'from-a-file')), '2.0.0+1', 'password from a file');
+    assert.equal(await read(), '2.0.0+1 BEFORE-START', 'anonymous');
+    assert.equal(await read(password('hmi', 'from-a-file')), '2.0.0+1 BEFORE-START', 'password from a file');
 
     await assert.rejects(
       startOpcUaServer(port, {

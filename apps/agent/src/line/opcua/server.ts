@@ -103,9 +103,6 @@ function buildAddressSpace(server: OPCUAServer, port: LinePort, log: Logger): Ca
   return port.cameras().map((camera) => {
     const nodes = addCamera(ns, root, camera);
     addCaptureMethod(ns, nodes.object, camera.id, port, log);
-    showState(nodes, port);
-    const last = port.lastVerdict(camera.id);
-    if (last) showVerdict(nodes, last);
     return nodes;
   });
 }
@@ -157,6 +154,12 @@ function running(
     showVerdict(nodes, v);
     showState(nodes, port);
   });
+  // Catch up with what happened before the subscription (start-up takes seconds while the cameras run).
+  for (const c of cameras) {
+    const last = port.lastVerdict(c.camera);
+    if (last) showVerdict(c, last);
+    showState(c, port);
+  }
   // Drops, model updates and outages change no verdict: refresh them on a timer.
   const timer = setInterval(() => cameras.forEach((c) => showState(c, port)), cfg.refreshIntervalMs);
   timer.unref();
