@@ -31,6 +31,8 @@ export class MemoryLinePort implements LinePort {
   }
 
   counters(camera: string): LineCounters {
+    if (!this.cams.some((c) => c.id === camera))
+      throw new AgentError('LW_AGENT_UNKNOWN_CAMERA', `no camera ${camera}`, { camera });
     return this.counts.get(camera) ?? ZERO;
   }
 
@@ -47,13 +49,14 @@ export class MemoryLinePort implements LinePort {
     return () => void this.listeners.delete(listener);
   }
 
-  /** Unknown cameras reject like the real port does; without a handler the camera is taken as free-running. */
+  /** Unknown and free-running cameras reject like the real port does; so does any camera without a handler. */
   async capture(request: CaptureRequest): Promise<VerdictMessage> {
     this.captures.push(request);
-    if (!this.cams.some((c) => c.id === request.camera)) {
+    const cam = this.cams.find((c) => c.id === request.camera);
+    if (!cam) {
       throw new AgentError('LW_AGENT_UNKNOWN_CAMERA', `no camera ${request.camera}`, { camera: request.camera });
     }
-    if (!this.captureHandler)
+    if (!cam.trigger || !this.captureHandler)
       throw new AgentError('LW_AGENT_NOT_TRIGGER_CAMERA', `${request.camera} has no capture handler`, {
         camera: request.camera,
       });
@@ -73,7 +76,7 @@ export class MemoryLinePort implements LinePort {
   }
 
   setCounters(camera: string, counters: Partial<LineCounters>): void {
-    this.counts.set(camera, { ...this.counters(camera), ...counters });
+    this.counts.set(camera, { ...(this.counts.get(camera) ?? ZERO), ...counters });
   }
 
   setModelVersion(version: string): void {
@@ -87,7 +90,7 @@ export class MemoryLinePort implements LinePort {
   /** Records the verdict as the camera's last, counts it like the pipeline would, and tells every listener. */
   push(verdict: VerdictMessage): void {
     this.last.set(verdict.camera, verdict);
-    const c = this.counters(verdict.camera);
+    const c = this.counts.get(verdict.camera) ?? ZERO;
     this.counts.set(verdict.camera, { ...c, [verdict.verdict]: c[verdict.verdict] + 1 });
     for (const l of this.listeners) l(verdict);
   }
@@ -108,7 +111,7 @@ export function makeVerdict(overrides: Partial<VerdictMessage> = {}): VerdictMes
     score,
     threshold,
     normalized: threshold > 0 ? score / threshold : 0,
-    verdict: score >= threshold ? 'anomalous' : 'ok',
+    verdict: score > threshold ? 'anomalous' : 'ok', // the agent's rule (line/verdict.ts)
     modelVersion: '1.0.0+1',
     latencyMs: 5,
     ...overrides,

@@ -32,6 +32,7 @@ export type CaptureResult = Promise<VerdictMessage>;
 
 export interface LinePort {
   cameras(): readonly LineCamera[];
+  /** Throws LW_AGENT_UNKNOWN_CAMERA for a camera not in `cameras()`. */
   counters(camera: string): LineCounters;
   /** Live model version ('' before a model is loaded). */
   modelVersion(): string;

@@ -161,7 +161,15 @@ function running(
     showState(c, port);
   }
   // Drops, model updates and outages change no verdict: refresh them on a timer.
-  const timer = setInterval(() => cameras.forEach((c) => showState(c, port)), cfg.refreshIntervalMs);
+  // A camera the port stops knowing (LW_AGENT_UNKNOWN_CAMERA) keeps its last values; the timer must never throw.
+  const refresh = (c: (typeof cameras)[number]): void => {
+    try {
+      showState(c, port);
+    } catch {
+      /* its object stays as last shown */
+    }
+  };
+  const timer = setInterval(() => cameras.forEach(refresh), cfg.refreshIntervalMs);
   timer.unref();
   const boundPort = server.endpoints[0]!.port;
   const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
