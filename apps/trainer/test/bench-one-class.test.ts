@@ -105,6 +105,11 @@ test(
     assert.deepEqual(r2.perClass['grain']!.imageAuroc, r.perClass['grain']!.imageAuroc);
     assert.equal(r2.perClass['grain']!.knn!.imageAuroc, r.perClass['grain']!.knn!.imageAuroc);
 
+    // A subset of the classes is the same run: its finished classes are taken as they are.
+    const subset = await cli([...args, '--train-limit', '11', '--test-limit-per-class', '3', '--classes', 'brushed']);
+    assert.equal(subset.code, 0, subset.err);
+    assert.deepEqual(report('run').resumed, ['brushed']);
+
     // Other settings are another run: nothing is taken from the stored results.
     const third = await cli([
       ...args,

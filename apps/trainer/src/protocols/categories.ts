@@ -224,8 +224,10 @@ export async function runCategories(
     opts,
     chosen.map(([n]) => n),
   );
-  const results = new ResultStore<CategoryResult>(join(opts.out, 'results'), settings);
-  const trained = new ResultStore<{ trainSeconds: number }>(join(opts.out, 'trained'), settings);
+  // A category's result does not depend on which other categories run: a subset keeps the finished ones.
+  const storeKey = { ...settings, categories: undefined };
+  const results = new ResultStore<CategoryResult>(join(opts.out, 'results'), storeKey);
+  const trained = new ResultStore<{ trainSeconds: number }>(join(opts.out, 'trained'), storeKey);
   const run = runProgress(progress, chosen.length, 'categories');
   const perCategory: Record<string, CategoryResult> = {};
   const resumed: string[] = [];

@@ -170,8 +170,11 @@ export async function runOneClass(
   const selection = { ...opts.selection, ...matchClasses(ds, opts.selection.classes) };
   const images = await prepareOneClassImages(ds, join(opts.out, 'work'), selection, progress);
   const settings = runSettings(opts, ds, images.chosen);
-  const results = new ResultStore<ClassResult>(join(opts.out, 'results'), settings);
-  const trained = new ResultStore<{ trainSeconds: number }>(join(opts.out, 'trained'), settings);
+  // A class's result does not depend on which other classes run (its test set is every class's), so picking fewer
+  // or more classes keeps the finished ones.
+  const storeKey = { ...settings, classes: undefined };
+  const results = new ResultStore<ClassResult>(join(opts.out, 'results'), storeKey);
+  const trained = new ResultStore<{ trainSeconds: number }>(join(opts.out, 'trained'), storeKey);
   const run = runProgress(progress, images.chosen.length, 'one-class');
   const perClass: Record<string, ClassResult> = {};
   const resumed: string[] = [];
