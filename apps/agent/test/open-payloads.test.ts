@@ -112,6 +112,8 @@ describe('aedes (MQTT 3.1.1 only)', () => {
     try {
       await waitFor('birth and a score', () => seen.some((s) => s.topic.includes('/score/')), 10_000);
       assert.equal(agent.link.mqttVersion, 4, 'aedes refused MQTT 5: the agent speaks 3.1.1');
+      await new Promise((r) => setTimeout(r, 1000)); // several reconnect periods: a stray second connect would show
+      assert.equal(seen.filter((s) => s.topic.endsWith('/birth')).length, 1, 'one connection, one birth');
       const birth = JSON.parse(seen.find((s) => s.topic.endsWith('/birth'))!.text) as Record<string, unknown>;
       assert.equal(birth['v'], PROTOCOL_VERSION);
       assert.equal(birth['kind'], 'birth');

@@ -145,12 +145,16 @@ export class MqttLink {
     });
     // mqtt.js closes after every failed attempt too (its reconnect timer starts there), with or without an error.
     client.on('close', () => {
+      // Refused MQTT 5: mqtt.js does not reconnect after a refusal. Retry only now that the refused attempt's socket
+      // has closed: reconnecting earlier would let this close schedule a second, parallel reconnect.
+      const retry = fallingBack && !client.disconnecting;
       if (up) this.outage.lost();
       else if (!client.disconnecting && !fallingBack) this.attemptFailed(handlers, lastError); // not our own stop()
       up = false;
       fallingBack = false;
       lastError = undefined;
       handlers.disconnected();
+      if (retry) client.reconnect();
     });
     client.on('error', (e) => {
       if (!client.connected && this.refusedMqtt5(client, e)) {
@@ -165,16 +169,13 @@ export class MqttLink {
   }
 
   /**
-   * A broker that does not speak MQTT 5 refuses the CONNECT; mqtt.js then stops reconnecting (it does after any
-   * CONNACK refusal). Retry at once with 3.1.1, which every broker speaks; the reconnect gives it a fresh will.
+   * A broker that does not speak MQTT 5 refuses the CONNECT. The next attempt (started when this one's socket has
+   * closed) speaks 3.1.1, which every broker does; the reconnect gives it a fresh will.
    */
   private refusedMqtt5(client: MqttClient, e: Error & { code?: unknown }): boolean {
     if (this.version !== 5 || typeof e.code !== 'number' || !UNSUPPORTED_PROTOCOL_VERSION.has(e.code)) return false;
     this.version = 4;
     client.options.protocolVersion = 4;
-    setImmediate(() => {
-      if (!client.disconnecting) client.reconnect();
-    });
     return true;
   }
 
