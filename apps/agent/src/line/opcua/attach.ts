@@ -2,13 +2,15 @@
  * The OPC UA server as a part of the running agent: started in the background when `opcua.enabled` (the agent does
  * not wait for it, and keeps scoring if it fails: the failure is a coded problem that makes the status `degraded`),
  * and closed on stop.
+ *
+ * node-opcua is imported only here and only when the server is enabled: it is a large library (seconds to load on a
+ * small device, far more under a TypeScript loader), and an agent without OPC UA must not pay for it at start-up.
  */
 import type { AgentErrorCode } from '../../errors.js';
 import { isAgentError, reasonOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { LinePort } from '../port.js';
 import type { OpcUaConfig } from './schema.js';
-import { startOpcUaServer } from './server.js';
 import type { OpcUaServerHandle } from './server.js';
 
 export interface OpcUaAttachOptions {
@@ -28,17 +30,16 @@ export interface OpcUaAttachment {
 
 export function attachOpcUa(port: LinePort, opts: OpcUaAttachOptions): OpcUaAttachment | undefined {
   if (!opts.config.enabled) return undefined;
-  const ready = startOpcUaServer(port, {
-    config: opts.config,
-    dataDir: opts.dataDir,
-    identity: opts.identity,
-    log: opts.log,
-  }).catch((e: unknown) => {
-    const code: AgentErrorCode = isAgentError(e) ? e.code : 'LW_AGENT_OPCUA_START';
-    opts.log('error', `OPC UA server not started: ${reasonOf(e)}`, { code });
-    opts.problem(code, `OPC UA server not started: ${reasonOf(e)}`);
-    return undefined;
-  });
+  const ready = import('./server.js')
+    .then(({ startOpcUaServer }) =>
+      startOpcUaServer(port, { config: opts.config, dataDir: opts.dataDir, identity: opts.identity, log: opts.log }),
+    )
+    .catch((e: unknown) => {
+      const code: AgentErrorCode = isAgentError(e) ? e.code : 'LW_AGENT_OPCUA_START';
+      opts.log('error', `OPC UA server not started: ${reasonOf(e)}`, { code });
+      opts.problem(code, `OPC UA server not started: ${reasonOf(e)}`);
+      return undefined;
+    });
   return {
     ready,
     async stop() {
