@@ -28,10 +28,10 @@ class EncodeThread {
   dead = false;
 
   constructor(private readonly worker: Worker) {
-    worker.unref();
     worker.on('message', (m: EncodeReply) => this.onReply(m));
     worker.on('error', (e) => this.fail(`encode worker failed: ${e.message}`));
     worker.on('exit', (code) => this.fail(`encode worker exited (${code})`));
+    worker.unref(); // after the listeners: adding a 'message' listener refs the worker's port again
   }
 
   encode(frame: RgbImage, map: FloatMap, threshold: number): Promise<EventImages> {

@@ -28,11 +28,12 @@ class ThreadedRunner implements ModelRunner {
     readonly inputs: readonly TensorSpec[],
     readonly outputNames: readonly string[],
   ) {
-    // Like a session on this thread, an idle worker does not keep the process alive; a run in flight does.
-    worker.unref();
     worker.on('message', (m: WorkerReply) => this.onReply(m));
     worker.on('error', (e) => this.fail(`inference worker failed: ${e.message}`));
     worker.on('exit', (code) => this.fail(`inference worker exited (${code})`));
+    // Like a session on this thread, an idle worker does not keep the process alive; a run in flight does. After the
+    // listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
   }
 
   run(frame: FrameInput): Promise<RunOutput> {
