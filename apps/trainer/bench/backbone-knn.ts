@@ -161,7 +161,11 @@ function vectors(feats: Float32Array[], n: number, which: number[]): Float32Arra
  * minutes on a loaded 2-core machine), then per test image the mean of its k smallest distances to each class's
  * training images. Returns scores[class][test].
  */
-async function knnScoresPerClass(train: Float32Array[], test: Float32Array[], classes: number): Promise<Float32Array[]> {
+async function knnScoresPerClass(
+  train: Float32Array[],
+  test: Float32Array[],
+  classes: number,
+): Promise<Float32Array[]> {
   const d = test[0]!.length;
   const g = new Graph();
   const a = g.input('test', [test.length, d]);
@@ -204,7 +208,12 @@ for (const [name, which] of Object.entries(variants)) {
   const train = vectors(trainFeats, trainIdx.flat().length, which);
   const test = vectors(testFeats, testLabels.length, which);
   const scores = await knnScoresPerClass(train, test, trainIdx.length);
-  const perClass = scores.map((sc, c) => auroc(sc, Uint8Array.from(testLabels, (l) => (l === c ? 0 : 1))));
+  const perClass = scores.map((sc, c) =>
+    auroc(
+      sc,
+      Uint8Array.from(testLabels, (l) => (l === c ? 0 : 1)),
+    ),
+  );
   result[name] = { perClass, mean: perClass.reduce((s, v) => s + v, 0) / perClass.length };
   console.log(
     `${name.padEnd(24)} mean ${result[name]!.mean.toFixed(3)}  [${perClass.map((v) => v.toFixed(3)).join(' ')}]`,
