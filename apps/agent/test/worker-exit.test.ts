@@ -12,7 +12,10 @@ const CHILD = fileURLToPath(new URL('./fixtures/idle-workers.ts', import.meta.ur
 const LIMIT_MS = 60_000;
 
 test('a process whose encode and inference workers sit idle exits by itself', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // As the test runner starts test files: workspace libraries from their TypeScript source (no build needed).
+  const child = spawn(process.execPath, ['--conditions=@linewatch/source', '--import', 'tsx', CHILD], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), LIMIT_MS);

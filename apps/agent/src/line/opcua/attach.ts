@@ -13,6 +13,13 @@ import type { LinePort } from '../port.js';
 import type { OpcUaConfig } from './schema.js';
 import type { OpcUaServerHandle } from './server.js';
 
+/** node-opcua is an optional peer dependency (~70 MB): installed only where OPC UA is used. */
+export const INSTALL_HINT = 'npm install node-opcua@2.182.2 in the folder the agent is installed in';
+
+function libraryMissing(e: unknown): boolean {
+  return (e as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && reasonOf(e).includes('node-opcua');
+}
+
 export interface OpcUaAttachOptions {
   readonly config: OpcUaConfig;
   readonly dataDir: string;
@@ -36,8 +43,9 @@ export function attachOpcUa(port: LinePort, opts: OpcUaAttachOptions): OpcUaAtta
     )
     .catch((e: unknown) => {
       const code: AgentErrorCode = isAgentError(e) ? e.code : 'LW_AGENT_OPCUA_START';
-      opts.log('error', `OPC UA server not started: ${reasonOf(e)}`, { code });
-      opts.problem(code, `OPC UA server not started: ${reasonOf(e)}`);
+      const reason = libraryMissing(e) ? `node-opcua is not installed (${INSTALL_HINT})` : reasonOf(e);
+      opts.log('error', `OPC UA server not started: ${reason}`, { code });
+      opts.problem(code, `OPC UA server not started: ${reason}`);
       return undefined;
     });
   return {
