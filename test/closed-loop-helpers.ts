@@ -99,7 +99,14 @@ export async function allEvents(admin: ApiClient, deviceId: string): Promise<Eve
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** `linewatch-trainer worker --once` as its own process (what a GPU host would run), its stderr collected. */
-export function spawnWorker(args: { controller: string; token: string; key: string; workDir: string; id: string }): {
+export function spawnWorker(args: {
+  controller: string;
+  token: string;
+  key: string;
+  workDir: string;
+  id: string;
+  minCalibrationNormals?: number;
+}): {
   done: Promise<number | null>;
   output: () => string;
   kill: () => void;
@@ -121,6 +128,9 @@ export function spawnWorker(args: { controller: string; token: string; key: stri
       '--id',
       args.id,
       '--once',
+      ...(args.minCalibrationNormals !== undefined
+        ? ['--min-calibration-normals', String(args.minCalibrationNormals)]
+        : []),
     ],
     { cwd: repoRoot, env: { ...process.env, LW_WORKER_TOKEN: args.token }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
