@@ -244,6 +244,10 @@ export class FakeController {
     const hb = body as HeartbeatBody;
     this.onHeartbeat?.(job, hb);
     if (!this.leaseOk(job, hb.leaseId)) return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', 'lease lost');
+    // A heartbeat that was in flight when the job completed (or failed) arrives late: refused like the real
+    // controller does (a finished job stays finished).
+    if (job.completed || job.failed)
+      return this.error(res, 409, 'LW_CTRL_JOB_LEASE_LOST', `lease lost: the job is ${job.view.status}`);
     job.heartbeats.push(hb.progress);
     job.leaseExpires = Date.now() + this.leaseMs;
     job.view = { ...job.view, status: 'running', progress: hb.progress };
