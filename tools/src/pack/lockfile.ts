@@ -99,6 +99,7 @@ export function appLockfile(root: Lockfile, name: string, version: string, membe
       dependencies: m.manifest.dependencies,
       optionalDependencies: m.manifest.optionalDependencies,
       peerDependencies: m.manifest.peerDependencies,
+      peerDependenciesMeta: m.manifest.peerDependenciesMeta,
       bin: m.manifest.bin,
       engines: m.manifest.engines,
     };

@@ -47,6 +47,8 @@ export function fieldManifest(
     dependencies: pin(m.dependencies),
     optionalDependencies: m.optionalDependencies,
     peerDependencies: m.peerDependencies,
+    // Optional peers (the agent's node-opcua) must stay optional, or npm installs them with the app.
+    peerDependenciesMeta: m.peerDependenciesMeta,
   };
   return JSON.parse(JSON.stringify(out)) as Manifest; // drops the undefined fields
 }
