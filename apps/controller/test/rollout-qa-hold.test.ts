@@ -6,31 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rolloutFixture, untilRollout, type Fixture } from './helpers/rollout-fixture.js';
-
-const FAST = {
-  canaryDevices: 1,
-  wavePercent: 50,
-  observeS: 0.3,
-  minFrames: 40,
-  minWaveIntervalS: 0,
-  minBaselineFrames: 50,
-  installTimeoutS: 20,
-  healthGraceS: 0.6,
-};
-
-async function approve(f: Fixture, version: string, policy: Record<string, unknown>): Promise<string> {
-  const res = await f.app.inject({
-    method: 'POST',
-    url: `/api/models/${version}/approve`,
-    headers: f.admin.headers,
-    payload: { policy },
-  });
-  assert.equal(res.statusCode, 200, res.body);
-  const id = (res.json() as { rolloutId: string | null }).rolloutId;
-  assert.ok(id);
-  return id;
-}
+import { FAST, approve, rolloutFixture, untilRollout, type Fixture } from './helpers/rollout-fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,31 +8,7 @@ import type { RolloutDetailBody } from '@linewatch/protocol/http';
 import { MemoryFileStore } from '../src/files/file-store.js';
 import { openSqliteStore } from '../src/store/open-sqlite.js';
 import { userSession } from './helpers/http.js';
-import { rolloutFixture, untilRollout, type Fixture } from './helpers/rollout-fixture.js';
-
-const FAST = {
-  canaryDevices: 1,
-  wavePercent: 50,
-  observeS: 0.3,
-  minFrames: 40,
-  minWaveIntervalS: 0,
-  minBaselineFrames: 50,
-  installTimeoutS: 20,
-  healthGraceS: 0.6,
-};
-
-async function approve(f: Fixture, version: string, policy: Record<string, unknown>): Promise<string> {
-  const res = await f.app.inject({
-    method: 'POST',
-    url: `/api/models/${version}/approve`,
-    headers: f.admin.headers,
-    payload: { policy },
-  });
-  assert.equal(res.statusCode, 200, res.body);
-  const id = (res.json() as { rolloutId: string | null }).rolloutId;
-  assert.ok(id);
-  return id;
-}
+import { FAST, approve, rolloutFixture, untilRollout } from './helpers/rollout-fixture.js';
 
 /** Baseline: let the agents run the parent long enough that the window holds enough frames. */
 const warmUp = (ms = 1500) => new Promise((r) => setTimeout(r, ms));

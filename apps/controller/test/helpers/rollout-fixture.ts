@@ -2,6 +2,7 @@
  * A controller with the embedded broker, listening on loopback HTTP (agents download packages for real), a
  * trusted signing key, a parent model in the registry and N simulated agents running it.
  */
+import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { App, BuildOptions } from '../../src/app.js';
 import type { HeldOutMetrics } from '../../src/registry/registry.js';
@@ -153,4 +154,30 @@ export async function untilRollout(
     }
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/** A rollout policy that moves in fractions of a second, for tests. */
+export const FAST = {
+  canaryDevices: 1,
+  wavePercent: 50,
+  observeS: 0.3,
+  minFrames: 40,
+  minWaveIntervalS: 0,
+  minBaselineFrames: 50,
+  installTimeoutS: 20,
+  healthGraceS: 0.6,
+};
+
+/** Approves `version` with `policy` over HTTP; returns the rollout it started. */
+export async function approve(f: Fixture, version: string, policy: Record<string, unknown>): Promise<string> {
+  const res = await f.app.inject({
+    method: 'POST',
+    url: `/api/models/${version}/approve`,
+    headers: f.admin.headers,
+    payload: { policy },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const id = (res.json() as { rolloutId: string | null }).rolloutId;
+  assert.ok(id);
+  return id;
 }
