@@ -1,5 +1,6 @@
 /**
- * `npm run bench:accuracy -- [--data <dir>] [--preset cpu] [--backbone nsfwjs|<dir>] [--out <dir>] [--json <file>]`
+ * `npm run bench:accuracy -- [--data <dir>] [--preset cpu] [--backbone nsfwjs|<dir>] [--out <dir>] [--json <file>]
+ *   [--epochs N] [--finetune-epochs N]`
  *
  * One run on the Magnetic Tile dev split (default ../shared/data/magnetic-tile): normal-only ADTR, then an L_px
  * fine-tune on train/<defect> masks, an L_img fine-tune with image labels only, and a PatchCore-style kNN baseline
@@ -9,6 +10,9 @@
  *
  * Pixel AUROC is at the model's input resolution (the eval's definition; a letterbox's bands cropped off), for the
  * kNN baseline too; `pixelAurocImageRes` is the same with maps stretched to each image's original size.
+ *
+ * `--epochs` / `--finetune-epochs` shorten a preset's schedules (its decay epoch moves with them, as `train --epochs`
+ * does) so a preset sized for a GPU (`paper`) can be measured here at a stated size; the JSON records both.
  *
  * Data labelled at image level only works too (anomalies without masks, as `eval` accepts them): pixel figures are then
  * over the normals and the masked anomalies, or null when none has a mask (`pixelMetricsReason` says which, from eval).
@@ -40,8 +44,30 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(repo, 'dist', 'bench-accuracy') },
     json: { type: 'string' },
     reuse: { type: 'boolean', default: false },
+    epochs: { type: 'string' },
+    'finetune-epochs': { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  const doc = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!;
+  console.log(doc.replace(/^\/\*\*\n/, '').replace(/^ \* ?/gm, ''));
+  process.exit(0);
+}
+/** A positive epoch count from a flag, or undefined when the flag is absent (exit 2 on a bad value, like the CLI). */
+function epochsFlag(name: 'epochs' | 'finetune-epochs'): number | undefined {
+  const raw = args[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+const normalEpochs = epochsFlag('epochs');
+const finetuneEpochs = epochsFlag('finetune-epochs');
+const finetuneSettings = finetuneEpochs === undefined ? {} : { settings: { flags: { epochs: finetuneEpochs } } };
 const data = resolve(args.data!);
 const out = resolve(args.out!);
 const progress = createProgress(process.stderr);
@@ -60,15 +86,24 @@ if (args.reuse) {
 } else {
   for (const name of ['normal', 'px', 'img']) rmSync(join(out, name), { recursive: true, force: true });
   const tTrain = performance.now();
-  await runTrain({ data, preset: args.preset as 'cpu', backbone, out: join(out, 'normal'), resume: false }, progress);
-  await runFinetune(
-    { from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'px', out: join(out, 'px'), resume: false },
+  await runTrain(
+    {
+      data,
+      preset: args.preset as 'cpu',
+      backbone,
+      out: join(out, 'normal'),
+      resume: false,
+      ...(normalEpochs === undefined ? {} : { settings: { flags: { epochs: normalEpochs } } }),
+    },
     progress,
   );
-  await runFinetune(
-    { from: join(out, 'normal'), data, dataKind: 'mvtec', loss: 'img', out: join(out, 'img'), resume: false },
-    progress,
-  );
+  for (const loss of ['px', 'img'] as const) {
+    const from = join(out, 'normal');
+    await runFinetune(
+      { from, data, dataKind: 'mvtec', loss, out: join(out, loss), resume: false, ...finetuneSettings },
+      progress,
+    );
+  }
   trainSeconds = (performance.now() - tTrain) / 1000;
 }
 
@@ -147,10 +182,16 @@ async function knnBaseline(): Promise<Figures & { seconds: number }> {
   };
 }
 
+/** The epoch count a package was trained with (its manifest's training record). */
+function epochsOf(name: string): number {
+  return JSON.parse(readFileSync(join(out, name, 'manifest.json'), 'utf8')).training.epochs as number;
+}
+
 const result = {
   dataset: data,
   preset: args.preset,
   backbone: args.backbone,
+  epochs: { normal: epochsOf('normal'), finetune: epochsOf('px') },
   normal: evalPackage('normal'),
   px: evalPackage('px'),
   img: evalPackage('img'),

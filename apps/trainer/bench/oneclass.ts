@@ -1,7 +1,7 @@
 /**
  * `npm run bench:oneclass -- --data <dir|fashion-mnist|cifar-10-batches-bin dir> [--json f] [--classes a,b]
  *   [--train-limit n] [--test-limit-per-class n] [--preset cpu] [--backbone nsfwjs[:<model>]|<dir>|onnx:<…>] [--out dir]
- *   [--no-knn]` (no --backbone: the preset's default, e.g. nsfwjs:inception_v3 for `semantic`)
+ *   [--no-knn] [--epochs n] [--lr x] [--batch n] [--seed n] [--config <file>] [--help]` (no --backbone: the preset's default, e.g. nsfwjs:inception_v3 for `semantic`)
  *
  * The one-class protocol (src/protocols/one-class.ts, also `linewatch-trainer bench --protocol one-class`): per class,
  * ADTR trained on that class's training images, image AUROC on all test images with that class normal, and the kNN
@@ -9,12 +9,13 @@
  * keeps per-class results: a rerun with the same settings skips finished classes. JSON keys: perClass.<name>.imageAuroc,
  * meanImageAuroc, trainSeconds, knn.meanImageAuroc, knn.perClass, settings, machine (CPU count, load averages).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { CliContext } from '../src/cli/command.js';
 import { parseBackbone } from '../src/commands/train.js';
+import { settingsOption } from '../src/commands/train-settings.js';
 import { runOneClass } from '../src/protocols/one-class.js';
 import { itemSlug } from '../src/protocols/result-store.js';
 import { createProgress } from '../src/progress.js';
@@ -32,8 +33,20 @@ const { values: args } = parseArgs({
     backbone: { type: 'string' },
     out: { type: 'string' },
     'no-knn': { type: 'boolean', default: false },
+    // The preset's schedule overridden as `train` takes it (part of the run's settings: a rerun must match).
+    epochs: { type: 'string' },
+    lr: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    config: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  const doc = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!;
+  console.log(doc.replace(/^\/\*\*\n/, '').replace(/^ \* ?/gm, ''));
+  process.exit(0);
+}
 const count = (name: 'train-limit' | 'test-limit-per-class'): number | undefined => {
   const v = args[name];
   if (v === undefined) return undefined;
@@ -63,6 +76,7 @@ const { report, files } = await runOneClass(
     preset: args.preset as Preset,
     backbone: parseBackbone(args.backbone, ctx, args.preset as Preset),
     knn: !args['no-knn'],
+    ...settingsOption(args, ctx),
   },
   progress,
 );

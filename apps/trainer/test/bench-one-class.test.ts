@@ -174,6 +174,20 @@ test(
     assert.ok(existsSync(join(dir, 'cifar-run', 'work', 'images', 'train', 'dark', '0.png')));
     assert.ok(existsSync(join(dir, 'cifar-run', 'work', 'images', 'test', 'bright', '1.png')));
 
+    // Schedule overrides reach every class's training as `train --epochs` does, and make it another run.
+    const base = ['bench', '--protocol', 'one-class', '--data', cifar, '--out', 'cifar-run', '--preset', 'tiny'];
+    const short = await cli([...base, '--classes', 'dark', '--train-limit', '12', '--epochs', '2', '--seed', '5']);
+    assert.equal(short.code, 0, short.err);
+    const js = report('cifar-run');
+    assert.deepEqual(js.resumed, []);
+    assert.deepEqual((js.settings as unknown as { overrides: unknown }).overrides, { epochs: 2, seed: 5 });
+    const training = JSON.parse(readFileSync(join(dir, 'cifar-run', 'models', 'dark', 'manifest.json'), 'utf8'))
+      .training as { epochs: number; seed: number; sources: Record<string, string> };
+    assert.deepEqual([training.epochs, training.seed, training.sources['epochs']], [2, 5, 'flag']);
+    const zero = await cli([...base, '--classes', 'dark', '--epochs', '0']);
+    assert.equal(zero.code, 2);
+    assert.match(zero.err, /LW_TRAINER_BAD_VALUE.*--epochs "0"/);
+
     const bad = await cli(['bench', '--protocol', 'one-class', '--data', cifar, '--out', 'x', '--classes', 'cat']);
     assert.equal(bad.code, 3);
     assert.match(bad.err, /LW_DATA_BAD_ARGUMENT.*unknown class "cat"/);

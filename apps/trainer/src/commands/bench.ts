@@ -12,6 +12,7 @@ import { TrainerError } from '../errors.js';
 import { runCategories } from '../protocols/categories.js';
 import { runOneClass } from '../protocols/one-class.js';
 import { PRESETS } from '../train/options.js';
+import { settingFlags, settingsOption } from './train-settings.js';
 import { parseBackbone } from './train.js';
 
 export const PROTOCOLS = ['categories', 'one-class'] as const;
@@ -41,6 +42,7 @@ function common(values: FlagValues, ctx: CliContext) {
     backbone: parseBackbone(str(values, 'backbone'), ctx, preset),
     ...(privateKeyPath ? { privateKeyPath } : {}),
     ...(threads !== undefined ? { threads } : {}),
+    ...settingsOption(values, ctx),
   };
 }
 
@@ -54,7 +56,7 @@ export const bench: Command = {
   name: 'bench',
   summary: 'Run an evaluation protocol: per-category (MVTec AD / VisA layout) or one-class (classes, CIFAR-10, IDX).',
   usage:
-    'bench --protocol categories|one-class --data <dir|fashion-mnist> --out <dir> [--classes a,b] [--categories a,b] [--models <dir>] [--train-limit <n>] [--test-limit-per-class <n>] [--test-limit-per-type <n>] [--preset <p>] [--backbone <b>] [--key <private.pem>] [--no-knn] [--threads <n>]',
+    'bench --protocol categories|one-class --data <dir|fashion-mnist> --out <dir> [--classes a,b] [--categories a,b] [--models <dir>] [--train-limit <n>] [--test-limit-per-class <n>] [--test-limit-per-type <n>] [--preset <p>] [--backbone <b>] [--key <private.pem>] [--no-knn] [--threads <n>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>]',
   flags: {
     protocol: { type: 'string', value: '<categories|one-class>', description: 'which protocol to run', required: true },
     data: {
@@ -99,6 +101,7 @@ export const bench: Command = {
       description: 'categories: at most n test images per test folder',
     },
     threads: { type: 'string', value: '<n>', description: 'onnxruntime intra-op threads (default 2)' },
+    ...settingFlags,
   },
   example:
     'linewatch-trainer bench --protocol one-class --data fashion-mnist --train-limit 500 --test-limit-per-class 200 --out out/fmnist',

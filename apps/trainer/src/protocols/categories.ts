@@ -17,6 +17,7 @@ import { linkInto, writeLinkedManifest } from './linked-data.js';
 import { ResultStore, itemSlug } from './result-store.js';
 import { runProgress } from './run-progress.js';
 import { machineLoad, meanOf, writeTable, type ResultTable } from './table.js';
+import type { SettingsRequest } from '../train/overrides.js';
 import { trainOrReuse } from './train-step.js';
 
 export interface CategoriesOptions {
@@ -37,6 +38,8 @@ export interface CategoriesOptions {
   /** Test images per test folder (good and each defect type; default all). */
   readonly testLimitPerType?: number;
   readonly threads?: number;
+  /** Overrides of the preset's schedule for every category's training (part of the settings a rerun must match). */
+  readonly settings?: SettingsRequest;
 }
 
 export interface CategoryResult {
@@ -150,6 +153,7 @@ async function runCategory(
           preset: opts.preset,
           backbone: opts.backbone,
           ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
+          ...(opts.settings ? { settings: opts.settings } : {}),
           ...threads,
         },
         trained,
@@ -195,6 +199,7 @@ function runSettings(opts: CategoriesOptions, names: readonly string[]) {
       b.kind === 'nsfwjs' ? (b.model ? `nsfwjs:${b.model}` : 'nsfwjs') : b.kind === 'onnx' ? `onnx:${b.path}` : b.dir,
     trainLimit: opts.trainLimit ?? null,
     testLimitPerType: opts.testLimitPerType ?? null,
+    ...(opts.settings ? { overrides: { ...opts.settings.config, ...opts.settings.flags } } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import {
 import { ResultStore, itemSlug } from './result-store.js';
 import { runProgress } from './run-progress.js';
 import { machineLoad, meanOf, writeTable, type ResultTable } from './table.js';
+import type { SettingsRequest } from '../train/overrides.js';
 import { packageBackbone, trainOrReuse } from './train-step.js';
 
 export interface OneClassOptions {
@@ -36,6 +37,8 @@ export interface OneClassOptions {
   /** Also run the kNN baseline (default true). */
   readonly knn?: boolean;
   readonly threads?: number;
+  /** Overrides of the preset's schedule for every class's training (recorded in the settings, so resume keys differ). */
+  readonly settings?: SettingsRequest;
 }
 
 export interface ClassResult {
@@ -81,6 +84,7 @@ function runSettings(opts: OneClassOptions, ds: ClassDataset, chosen: readonly s
     testLimitPerClass: opts.selection.testLimitPerClass ?? null,
     knn: opts.knn ?? true,
     dataset: ds.root,
+    ...(opts.settings ? { overrides: { ...opts.settings.config, ...opts.settings.flags } } : {}),
   };
 }
 
@@ -126,6 +130,7 @@ async function runClass(
 
 const extras = (opts: OneClassOptions) => ({
   ...(opts.privateKeyPath ? { privateKeyPath: opts.privateKeyPath } : {}),
+  ...(opts.settings ? { settings: opts.settings } : {}),
   ...threads(opts),
 });
 const threads = (opts: OneClassOptions) => (opts.threads !== undefined ? { threads: opts.threads } : {});

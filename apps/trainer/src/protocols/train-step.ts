@@ -11,6 +11,7 @@ import type { Progress } from '../progress.js';
 import { openBackbone, type TrainingBackbone } from '../train/backbone.js';
 import type { BackboneChoice, Preset } from '../train/options.js';
 import { decodeParams, PARAMS_FILE, type ModelRecord } from '../train/package.js';
+import type { SettingsRequest } from '../train/overrides.js';
 import { runTrain } from '../train/pipeline.js';
 import type { ResultStore } from './result-store.js';
 
@@ -23,6 +24,8 @@ export interface TrainStep {
   readonly backbone: BackboneChoice;
   readonly privateKeyPath?: string;
   readonly threads?: number;
+  /** Overrides of the preset's schedule (`--epochs`, `--config`), as `train` takes them. */
+  readonly settings?: SettingsRequest;
 }
 
 export interface TrainedModel {
@@ -52,6 +55,7 @@ export async function trainOrReuse(
       out: step.out,
       resume: false,
       ...(step.privateKeyPath ? { privateKeyPath: step.privateKeyPath } : {}),
+      ...(step.settings ? { settings: step.settings } : {}),
       ...(step.threads !== undefined ? { runtime: { providers: ['cpu'], threads: step.threads } } : {}),
     },
     progress,
