@@ -13,6 +13,7 @@ type ModelName =
   | 'device'
   | 'event'
   | 'mask'
+  | 'reviewDraft'
   | 'scoreAggregate'
   | 'fleetStatus'
   | 'trainingJob'

@@ -2,6 +2,7 @@
 import type { Db } from './db.js';
 import { DevicesStore, FleetStore } from './devices-store.js';
 import { EnrollmentStore } from './enrollment-store.js';
+import { DraftsStore } from './drafts-store.js';
 import { EventsStore } from './events-store.js';
 import { JobsStore } from './jobs-store.js';
 import { LeasesStore, type DbNow } from './leases-store.js';
@@ -20,6 +21,7 @@ export class PrismaStore implements Store {
   readonly enrollment: EnrollmentStore;
   readonly fleet: FleetStore;
   readonly events: EventsStore;
+  readonly drafts: DraftsStore;
   readonly scores: ScoresStore;
   readonly samples: SamplesStore;
   readonly jobs: JobsStore;
@@ -40,6 +42,7 @@ export class PrismaStore implements Store {
     this.enrollment = new EnrollmentStore(db);
     this.fleet = new FleetStore(db, this.devices);
     this.events = new EventsStore(db);
+    this.drafts = new DraftsStore(db);
     this.scores = new ScoresStore(db);
     this.samples = new SamplesStore(db);
     this.jobs = new JobsStore(db, this.samples);

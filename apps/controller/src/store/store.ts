@@ -6,6 +6,7 @@
  */
 import type { DevicesStore, FleetStore } from './devices-store.js';
 import type { EnrollmentStore } from './enrollment-store.js';
+import type { DraftsStore } from './drafts-store.js';
 import type { EventsStore } from './events-store.js';
 import type { JobsStore } from './jobs-store.js';
 import type { LeasesStore } from './leases-store.js';
@@ -27,6 +28,8 @@ export interface Store {
   readonly fleet: FleetStore;
   /** Flagged events, their labels and masks. */
   readonly events: EventsStore;
+  /** Reviewers' unsaved mask strokes per event (never labels). */
+  readonly drafts: DraftsStore;
   /** Per-minute score aggregates. */
   readonly scores: ScoresStore;
   /** Sampled normal frames (training data; never events). */
