@@ -28,6 +28,8 @@ export { colorizeMap, grayToMap, heatmapPng, mapToGray, overlayHeatmap, overlayJ
 export type { ColorOptions, OverlayOptions, RangeOptions } from './heatmap.js';
 export { MASK_THRESHOLD, binarize, checkMaskSize, decodeMask, emptyMask, encodeMaskPng, maskToGrid } from './mask.js';
 export type { DecodeMaskOptions, GridOptions as MaskGridOptions, TokenGrid } from './mask.js';
+export { decodeIndexedPng, encodeIndexedPng, indexCounts, isIndexedPng, pngColourType } from './indexed-png.js';
+export type { IndexedMask } from './indexed-png.js';
 export { createRng, hashSeed } from './prng.js';
 export type { Rng } from './prng.js';
 export { fbm, valueNoise } from './noise.js';

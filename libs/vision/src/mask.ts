@@ -2,6 +2,7 @@
 import { decodeGray } from './decode.js';
 import type { DecodeOptions } from './decode.js';
 import { encodePng } from './encode.js';
+import { decodeIndexedPng, isIndexedPng, type IndexedMask } from './indexed-png.js';
 import { badArgument } from './errors.js';
 import type { BinaryMask, GrayImage } from './image.js';
 import { checkDims, checkSameSize } from './image.js';
@@ -21,14 +22,23 @@ export function binarize(gray: GrayImage, threshold = MASK_THRESHOLD): BinaryMas
   return { width: gray.width, height: gray.height, data };
 }
 
+function indexedToBinary(m: IndexedMask): BinaryMask {
+  return { width: m.width, height: m.height, data: m.data.map((v) => (v > 0 ? 1 : 0)) };
+}
+
 export interface DecodeMaskOptions extends DecodeOptions {
   /** When given, a mask of another size throws LW_VISION_SIZE_MISMATCH. */
   readonly expectedSize?: { readonly width: number; readonly height: number };
 }
 
-/** Decodes a mask image (any JPEG/PNG; colour is reduced to luma) and binarises it at {@link MASK_THRESHOLD}. */
+/**
+ * Decodes a mask image and binarises it: an indexed-colour PNG (palette index = defect class, 0 = background) at
+ * index > 0; any other JPEG/PNG by luma at {@link MASK_THRESHOLD}.
+ */
 export async function decodeMask(bytes: Uint8Array, opts: DecodeMaskOptions = {}): Promise<BinaryMask> {
-  const mask = binarize(await decodeGray(bytes, opts));
+  const mask = isIndexedPng(bytes)
+    ? indexedToBinary(decodeIndexedPng(bytes, opts))
+    : binarize(await decodeGray(bytes, opts));
   if (opts.expectedSize) checkMaskSize(mask, opts.expectedSize);
   return mask;
 }
