@@ -86,6 +86,23 @@ export {
 } from './messages/model.js';
 export type { DesiredModelMessage, ModelReportMessage, ModelUpdateReason, ModelUpdateState } from './messages/model.js';
 export { ThresholdSchema } from './messages/threshold.js';
+export { ScoreSketchSchema, SketchCountsSchema } from './messages/sketch.js';
+export type { ScoreSketchMessage } from './messages/sketch.js';
+export {
+  BUCKET_COUNT,
+  MAX_BUCKET,
+  MAX_TRACKED,
+  MIN_BUCKET,
+  MIN_TRACKED,
+  SKETCH_GAMMA,
+  SKETCH_RELATIVE_ERROR,
+  ScoreSketch,
+  bucketOf,
+  bucketUpper,
+  bucketValue,
+  sketchOf,
+} from './sketch.js';
+export type { SketchCounts } from './sketch.js';
 export type { ThresholdMessage } from './messages/threshold.js';
 export { CaptureSchema, PartId, VERDICTS, VerdictSchema } from './messages/verdict.js';
 export type { CaptureMessage, Verdict, VerdictMessage } from './messages/verdict.js';

@@ -136,6 +136,15 @@ export const KINDS = {
     maxBytes: 1 * KiB,
     description: 'Capture one frame on a trigger camera, tagged with the part id',
   },
+  scoreSketch: {
+    id: 13,
+    suffix: ['sketch', '{camera}'],
+    qos: 1,
+    retain: false,
+    direction: 'agent→controller',
+    maxBytes: 32 * KiB,
+    description: 'Per-camera score quantile sketch of one scoring window (every scored frame)',
+  },
 } as const satisfies Record<string, KindSpec>;
 
 export type MessageKind = keyof typeof KINDS;

@@ -85,6 +85,15 @@ export const samples: { [K in MessageKind]: MessageOf<K> } = {
     latencyMs: 38.5,
   },
   capture: { camera: 'cam-1', partId: 'SN-0042', requestId: 'plc-7', ts },
+  scoreSketch: {
+    camera: 'cam-1',
+    modelVersion: '2.3.0+57',
+    start: ts,
+    durationMs: 60_000,
+    threshold: 0.586,
+    flagged: 2,
+    sketch: { zero: 0, offset: -30, counts: [12, 0, 40, 7, 2] },
+  },
 };
 
 /** Valid framing around arbitrary header bytes and parts (for reaching checks behind the framing). */

@@ -33,6 +33,7 @@ const expected: Record<MessageKind, string> = {
   threshold: `${P}/cfg/threshold/cam-1`,
   verdict: `${P}/verdict/cam-1`,
   capture: `${P}/cmd/capture/cam-1`,
+  scoreSketch: `${P}/sketch/cam-1`,
 };
 const params = { ...address, camera: 'cam-1' };
 

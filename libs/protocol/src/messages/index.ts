@@ -10,6 +10,8 @@ import { HealthSchema } from './health.js';
 import { BirthSchema, DeathSchema, StatusSchema } from './lifecycle.js';
 import { DesiredModelSchema, ModelReportSchema } from './model.js';
 import { ScoreSchema } from './score.js';
+import { ScoreSketchSchema } from './sketch.js';
+import { MAX_BUCKET } from '../sketch.js';
 import { ThresholdSchema } from './threshold.js';
 import { CaptureSchema, VerdictSchema } from './verdict.js';
 
@@ -26,6 +28,7 @@ export const MESSAGE_SCHEMAS = {
   threshold: ThresholdSchema,
   verdict: VerdictSchema,
   capture: CaptureSchema,
+  scoreSketch: ScoreSketchSchema,
 } as const satisfies Record<MessageKind, TObject>;
 
 export type MessageOf<K extends MessageKind> = Static<(typeof MESSAGE_SCHEMAS)[K]>;
@@ -96,6 +99,10 @@ export const MESSAGE_DEFS: Readonly<Record<MessageKind, MessageDef>> = {
   threshold: def('threshold'),
   verdict: def('verdict'),
   capture: def('capture'),
+  scoreSketch: def('scoreSketch', {
+    refine: (m) =>
+      m.sketch.offset + m.sketch.counts.length - 1 > MAX_BUCKET ? 'sketch.counts run past the last bucket' : undefined,
+  }),
 };
 
 function uniqueCameras(ids: readonly string[]): string | undefined {
