@@ -16,6 +16,7 @@ import { sendRaw } from '../http/raw-reply.js';
 import type { TypedApp } from '../http/typed-app.js';
 import type { EventRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
+import { registerDraftRoutes } from './draft-routes.js';
 import { validateMaskPng } from './mask.js';
 import { decodeCursor, encodeCursor, eventView } from './view.js';
 
@@ -25,12 +26,19 @@ export function registerEventRoutes(app: TypedApp, ctx: Ctx): void {
   listEventsRoute(app, ctx);
   app.route({
     ...GetEventRoute,
-    handler: async (req) => view(ctx, await visibleEvent(ctx, req, req.params.id)),
+    handler: async (req) => {
+      const { user } = requireAuth(req);
+      const e = await visibleEvent(ctx, req, req.params.id);
+      return { ...(await view(ctx, e)), hasDraft: await ctx.store.drafts.has(e.id, user.id) };
+    },
   });
   eventBlobRoute(app, ctx);
   labelEventRoute(app, ctx);
   putMaskRoute(app, ctx);
+  registerDraftRoutes(app, ctx, visibleEvent, MAX_MASK_BYTES);
 }
+
+export type VisibleEvent = typeof visibleEvent;
 
 async function visibleEvent(ctx: Ctx, req: FastifyRequest, id: string): Promise<EventRow> {
   const { user } = requireAuth(req);
@@ -131,6 +139,8 @@ function putMaskRoute(app: TypedApp, ctx: Ctx): void {
       const ref = await ctx.files.put(body);
       const now = ctx.clock.now();
       await ctx.store.events.saveMask({ eventId: e.id, ref, ...size, authorId: user.id, createdAt: now });
+      // The strokes are saved: the reviewer's draft of them has done its job.
+      await ctx.store.drafts.delete(e.id, user.id);
       // A painted mask says where the anomaly is: the event is confirmed (confirmed-with-mask in the training set).
       const updated = await ctx.store.events.label(e.id, 'confirmed', user.id, now);
       return eventView(updated ?? e, true);

@@ -15,6 +15,7 @@ export function eventView(e: EventRow, hasMask: boolean): EventView {
     modelVersion: e.modelVersion,
     score: e.score,
     threshold: e.threshold,
+    normalizedScore: normalizedScore(e.score, e.threshold),
     frameWidth: e.frameWidth,
     frameHeight: e.frameHeight,
     labelStatus: e.labelStatus,
@@ -22,6 +23,11 @@ export function eventView(e: EventRow, hasMask: boolean): EventView {
     reviewedAt: e.reviewedAt ? e.reviewedAt.toISOString() : null,
     hasMask,
   };
+}
+
+/** score ÷ threshold, so 1.0 is the threshold whatever the model's units; null without a positive threshold. */
+export function normalizedScore(score: number, threshold: number): number | null {
+  return threshold > 0 && Number.isFinite(threshold) ? score / threshold : null;
 }
 
 /** `<ts ms>.<id>` in base64url: opaque to clients, so the pagination scheme can change without breaking them. */

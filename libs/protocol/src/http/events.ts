@@ -11,14 +11,19 @@ export const EventView = Type.Object({
   ts: IsoDate,
   receivedAt: IsoDate,
   modelVersion: Type.String(),
+  /** Raw score in the model's units. */
   score: Type.Number(),
   threshold: Type.Number(),
+  /** score ÷ threshold: 1.0 is the line's threshold (null when the threshold is not positive). */
+  normalizedScore: Type.Union([Type.Number(), Type.Null()]),
   frameWidth: Type.Integer(),
   frameHeight: Type.Integer(),
   labelStatus: LabelStatus,
   reviewerId: Type.Union([Type.String(), Type.Null()]),
   reviewedAt: Type.Union([IsoDate, Type.Null()]),
   hasMask: Type.Boolean(),
+  /** The signed-in user has unsaved mask strokes (a draft) on this event; set by the event detail route only. */
+  hasDraft: Type.Optional(Type.Boolean()),
 });
 export type EventView = Static<typeof EventView>;
 
