@@ -32,6 +32,7 @@ import type { PipelineHooks } from './pipeline.js';
 import { EventSender } from './sender.js';
 import { createSource } from './sources/index.js';
 import type { FrameSource, SourceFactory } from './sources/index.js';
+import { SketchWindows } from './sketches.js';
 import { StatusPublisher, StatusRegistry } from './status.js';
 import { Thresholds } from './thresholds.js';
 import { AgentRuntime, type Agent, type Parts } from './runtime.js';
@@ -168,6 +169,22 @@ function pipelineHooks(
   };
 }
 
+/** Score sketch windows, published as `scoreSketch` (QoS 1) while connected; a window waits out an outage. */
+function sketchWindows(cfg: AgentConfig, address: DeviceAddress, link: MqttLink, log: Logger): SketchWindows {
+  return new SketchWindows(
+    cfg.cameras.map((c) => c.id),
+    (camera, m) => {
+      if (!link.connected) return false;
+      try {
+        void link.publish(toPublication('scoreSketch', { ...address, camera }, m));
+      } catch (e) {
+        log('warn', `score sketch not published: ${reasonOf(e)}`);
+      }
+      return true;
+    },
+  );
+}
+
 /** The controller's CA (config `controller.caFile`), read at start-up so a missing file fails now, not mid-update. */
 export function controllerCa(cfg: AgentConfig): Buffer | undefined {
   const file = cfg.controller.caFile;
@@ -242,13 +259,18 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     cfg.cameras.map((cam): [string, FrameSource] => [cam.id, (opts.sourceFactory ?? createSource)(cam, cfg)]),
   );
   const line = agentLinePort({ cfg, sources, registry, pipeline: () => pipeline, log });
+  const sketches = sketchWindows(cfg, address, link, log);
   const pipeline = new Pipeline({
     address,
     cameraIds: cfg.cameras.map((c) => c.id),
     model,
     thresholds,
     decimation: cfg.scoreDecimation,
-    hooks: { ...pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored), ...lineHooks(line) },
+    hooks: {
+      ...pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored),
+      ...lineHooks(line),
+      counted: (camera, score, threshold, version, ts) => sketches.add(camera, score, threshold, version, ts),
+    },
     now,
     sampleIntervalMs: cfg.normalSampleIntervalS * 1000,
   });
@@ -279,6 +301,7 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     pipeline,
     updater,
     thresholds,
+    sketches,
     sources,
     line,
     verdicts: verdictTopic({ cfg, sources, log }, address, line, (pub) => link.publish(pub), now),

@@ -228,6 +228,8 @@ export const ConfigSchema = Type.Object({
   integration: IntegrationSchema,
   dataDir: Type.String({ minLength: 1, default: './agent-data' }),
   healthIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 10 }),
+  /** Per-camera score sketch window (`scoreSketch` message: every scored frame's score, for calibration and drift). */
+  sketchIntervalS: Type.Number({ minimum: 0.1, maximum: 3600, default: 60 }),
   /** Publish every Nth frame's score (1 = every frame). Flagging is never decimated. */
   scoreDecimation: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
   /**

@@ -72,6 +72,8 @@ export interface PipelineHooks {
   sampleWanted?(): boolean;
   /** Every scored frame with the threshold it was judged by, in frame order per camera (verdicts for the line). */
   judged?(s: JudgedFrame): void;
+  /** Every scored frame's score, for the per-camera score sketches (sketches.ts); must not allocate. */
+  counted?(camera: string, score: number, threshold: number, modelVersion: string, ts: number): void;
   /** A frame that gets no score (invalid, failed inference): a capture waiting for it fails at once. */
   unscored?(camera: string, frame: Frame, reason: string): void;
 }
@@ -328,6 +330,7 @@ export class Pipeline {
     const latencyMs = performance.now() - frame.t0;
     this.latency.add(latencyMs);
     this.hooks.scored?.(c.camera, frame, result, model.version, shadowScore);
+    this.hooks.counted?.(c.camera, result.score, threshold, model.version, frame.ts);
     this.hooks.judged?.({
       camera: c.camera,
       frame,

@@ -17,6 +17,7 @@ import type { Pipeline } from './pipeline.js';
 import type { EventSender } from './sender.js';
 import type { FrameSource } from './sources/index.js';
 import type { Problem, StatusPublisher, StatusRegistry } from './status.js';
+import type { SketchWindows } from './sketches.js';
 import type { Thresholds } from './thresholds.js';
 import type { AgentLinePort } from './line/agent-port.js';
 import type { LinePort } from './line/port.js';
@@ -63,6 +64,8 @@ export interface Parts {
   readonly pipeline: Pipeline;
   readonly updater: Updater;
   readonly thresholds: Thresholds;
+  /** Per-camera score sketch windows (scoreSketch messages, every `sketchIntervalS`). */
+  readonly sketches: SketchWindows;
   readonly sources: ReadonlyMap<string, FrameSource>;
   readonly line: AgentLinePort;
   /** The MQTT verdict topic; undefined when integration.verdicts.enabled is false. */
@@ -96,6 +99,7 @@ export class AgentRuntime implements Agent {
   readonly line: LinePort;
   readonly lineApi: LineApiServer | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
+  private sketchTimer: NodeJS.Timeout | undefined;
   private opcuaServer: OpcUaAttachment | undefined;
   private running = false;
 
@@ -130,6 +134,7 @@ export class AgentRuntime implements Agent {
     this.startOpcUa();
     this.startApi();
     this.healthTimer = setInterval(() => this.publishHealth(), this.p.cfg.healthIntervalS * 1000);
+    this.sketchTimer = setInterval(() => this.p.sketches.flush(), this.p.cfg.sketchIntervalS * 1000);
   }
 
   async stop(): Promise<void> {
@@ -137,11 +142,13 @@ export class AgentRuntime implements Agent {
     this.running = false;
     const { link, pipeline, address, now } = this.p;
     if (this.healthTimer) clearInterval(this.healthTimer);
+    if (this.sketchTimer) clearInterval(this.sketchTimer);
     this.p.status.cancel();
     await this.opcuaServer?.stop(); // no OPC UA client reads or captures from a half-stopped agent
     await this.p.api?.close(); // no request is answered by a half-stopped agent
     await Promise.all([...this.p.sources.values()].map((s) => s.stop()));
     await pipeline.stop();
+    this.p.sketches.flush(); // the last partial window, while the link is still up
     this.p.line.close(); // captures whose frame never came fail now; in-flight ones were answered above
     this.p.verdicts?.stop();
     await this.p.outbox.flush(); // every flagged frame is on disk before we say goodbye

@@ -11,6 +11,7 @@ import type {
   HealthMessage,
   ModelReportMessage,
   ScoreMessage,
+  ScoreSketchMessage,
   StatusMessage,
   ThresholdMessage,
   DesiredModelMessage,
@@ -30,6 +31,7 @@ export class TestController {
   readonly reports: ModelReportMessage[] = [];
   readonly statuses: StatusMessage[] = [];
   readonly health: HealthMessage[] = [];
+  readonly sketches: ScoreSketchMessage[] = [];
   births = 0;
   deaths = 0;
   ackEnabled = true;
@@ -105,6 +107,9 @@ export class TestController {
         break;
       case 'health':
         this.health.push(got.message);
+        break;
+      case 'scoreSketch':
+        this.sketches.push(got.message);
         break;
       case 'birth':
         this.births++;
