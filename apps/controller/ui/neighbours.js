@@ -1,6 +1,8 @@
 // Neighbours in time: the events just before and after this one on the same device and camera (oldest → newest),
-// as thumbnails with score and label, so a QA reviewer sees whether a defect persists across frames.
+// as thumbnails with score (÷ threshold; raw on hover) and label, so a QA reviewer sees whether a defect persists
+// across frames.
 import { api } from './api.js';
+import { ratioText, rawTitle } from './score.js';
 /** @import { EventQueue, EventView } from '@linewatch/protocol/http' */
 
 const AROUND = 3;
@@ -23,7 +25,7 @@ export async function renderNeighbours(el, e) {
       const id = encodeURIComponent(n.id);
       return `<a href="#/event/${id}" class="nb${n.id === e.id ? ' current' : ''}" data-id="${esc(n.id)}"
         title="${esc(new Date(n.ts).toLocaleString())}"><img src="/api/events/${id}/frame" alt="">
-        <span>${esc(new Date(n.ts).toLocaleTimeString())} · ${n.score.toFixed(2)}</span>
+        <span>${esc(new Date(n.ts).toLocaleTimeString())} · <span title="${esc(rawTitle(n))}">${ratioText(n)}</span></span>
         <span class="status-${n.labelStatus}">${n.labelStatus}</span></a>`;
     })
     .join('');

@@ -1,8 +1,10 @@
-// Mask painting on a canvas at the frame's native resolution: brush/erase with round strokes, undo stack of
-// snapshots (taken at stroke start), export as an opaque black/white PNG the server binarises at > 127.
+// Mask painting on a canvas at the frame's native resolution: brush/erase with round strokes, filled polygons
+// (polygon.js collects the points), a starting mask seeded from the anomaly map, undo stack of snapshots (taken
+// before each change), export as an opaque black/white PNG the server binarises at > 127. `onChange` runs after
+// every finished change (stroke end, fill, seed, undo): the event view saves the draft from there.
 const MAX_UNDO = 30;
 
-/** @typedef {'brush' | 'erase'} PaintMode */
+/** @typedef {'brush' | 'erase' | 'polygon'} PaintMode polygon: clicks/drags add points (polygon.js), not strokes */
 /** @typedef {{ x: number, y: number }} Point canvas pixels */
 
 /**
@@ -39,6 +41,8 @@ export class Painter {
     /** @type {ImageData[]} */
     this.undoStack = [];
     this.dirty = false;
+    /** @type {() => void} */
+    this.onChange = () => {};
     /** @type {Point | null} */
     let last = null;
     /** @param {PointerEvent} ev @returns {Point} */
@@ -51,6 +55,7 @@ export class Painter {
     };
     canvas.addEventListener('pointerdown', (ev) => {
       if (ev.button !== 0 || ev.shiftKey) return; // middle/shift drag pans (zoom.js), it does not paint
+      if (this.mode === 'polygon') return; // polygon.js collects the points
       canvas.setPointerCapture(ev.pointerId);
       this.snapshot();
       last = at(ev);
@@ -62,7 +67,10 @@ export class Painter {
       this.stroke(last, p);
       last = p;
     });
-    const end = () => (last = null);
+    const end = () => {
+      if (last) this.onChange();
+      last = null;
+    };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
   }
@@ -88,8 +96,53 @@ export class Painter {
 
   undo() {
     const img = this.undoStack.pop();
-    if (img) this.g.putImageData(img, 0, 0);
+    if (img) {
+      this.g.putImageData(img, 0, 0);
+      this.dirty = true;
+      this.onChange();
+    }
     return Boolean(img);
+  }
+
+  /**
+   * Fills a closed polygon (canvas pixels) with the brush colour, or clears it in erase mode.
+   * @param {Point[]} points at least 3
+   * @param {boolean} [erase]
+   */
+  fillPolygon(points, erase = false) {
+    if (points.length < 3) return;
+    this.snapshot();
+    const g = this.g;
+    g.globalCompositeOperation = erase ? 'destination-out' : 'source-over';
+    g.fillStyle = 'rgb(255,0,0)';
+    g.beginPath();
+    g.moveTo(points[0].x, points[0].y);
+    for (const p of points.slice(1)) g.lineTo(p.x, p.y);
+    g.closePath();
+    g.fill();
+    this.dirty = true;
+    this.onChange();
+  }
+
+  /**
+   * Replaces the layer with a starting mask: every pixel whose anomaly-map value is at least `cut` (0..255).
+   * Undoable like a stroke.
+   * @param {Uint8ClampedArray} values the map's grey values at the canvas size, one per pixel (heatmap.js)
+   * @param {number} cut
+   */
+  seed(values, cut) {
+    this.snapshot();
+    const { width, height } = this.canvas;
+    const out = this.g.createImageData(width, height);
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] >= cut) {
+        out.data[i * 4] = 255;
+        out.data[i * 4 + 3] = 255;
+      }
+    }
+    this.g.putImageData(out, 0, 0);
+    this.dirty = true;
+    this.onChange();
   }
 
   /**

@@ -1,13 +1,15 @@
 // Zoom and pan of the event stage: a CSS transform on the layer holding frame, heatmap and mask, so all three stay
 // aligned. Wheel zooms around the cursor; shift-drag or middle-drag pans; the scale never drops below 1 (fit).
+// Alt+wheel or ctrl+wheel does not zoom: it goes to `onModifiedWheel` (the event view sizes the brush with it).
 const MIN = 1;
 const MAX = 16;
 
 /**
  * @param {HTMLElement} stage the clipping box; its data-zoom shows the scale (tests wait on it)
  * @param {HTMLElement} layer
+ * @param {(direction: 1 | -1) => void} [onModifiedWheel] alt/ctrl+wheel: 1 up (away from the user), -1 down
  */
-export function attachZoom(stage, layer) {
+export function attachZoom(stage, layer, onModifiedWheel) {
   const z = { s: 1, x: 0, y: 0 };
   const apply = () => {
     // Keep the layer covering the stage: no panning past the edges.
@@ -28,7 +30,8 @@ export function attachZoom(stage, layer) {
   stage.addEventListener(
     'wheel',
     (ev) => {
-      ev.preventDefault();
+      ev.preventDefault(); // also keeps ctrl+wheel from zooming the whole page
+      if (ev.altKey || ev.ctrlKey) return onModifiedWheel?.(ev.deltaY < 0 ? 1 : -1);
       const r = stage.getBoundingClientRect();
       zoomAt(ev.deltaY < 0 ? 1.2 : 1 / 1.2, ev.clientX - r.left, ev.clientY - r.top);
     },
