@@ -84,12 +84,17 @@ export function buildSnapshot(snapshotId: string, events: LabelledEvent[], fract
         maskRef: kind === 'px' ? e.maskRef : null,
         width: e.frameWidth,
         height: e.frameHeight,
+        defectClass: kind === 'normal' ? null : (e.defectClass ?? null),
       });
     }
   }
   items.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const h = createHash('sha256');
-  for (const i of items) h.update(`${i.eventId}\t${i.kind}\t${i.split}\t${i.frameRef}\t${i.maskRef ?? '-'}\n`);
+  // The class joins the digest only when there is one, so a snapshot without classes keeps its earlier digest.
+  for (const i of items)
+    h.update(
+      `${i.eventId}\t${i.kind}\t${i.split}\t${i.frameRef}\t${i.maskRef ?? '-'}${i.defectClass ? `\t${i.defectClass}` : ''}\n`,
+    );
   return { items, counts, digest: h.digest('hex') };
 }
 

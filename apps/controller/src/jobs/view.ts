@@ -59,5 +59,6 @@ export function datasetItemView(i: SnapshotItemRow): DatasetItem {
     height: i.height,
     imageSha256: i.frameRef,
     maskSha256: i.maskRef,
+    defectClass: i.defectClass ?? null,
   };
 }

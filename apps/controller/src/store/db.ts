@@ -27,7 +27,9 @@ type ModelName =
   | 'rolloutDecision'
   | 'enrollmentToken'
   | 'lease'
-  | 'rolloutCommand';
+  | 'rolloutCommand'
+  | 'defectClass'
+  | 'maskClass';
 type Op =
   | 'create'
   | 'createMany'
@@ -44,9 +46,14 @@ type Count = { _count: { _all: number } };
 type CountAll = { _count: { _all: true } };
 
 interface EventGroups {
-  groupBy<K extends 'line' | 'labelStatus'>(
+  groupBy<K extends 'line' | 'labelStatus' | 'defectClassId'>(
     args: { by: K[]; where: Prisma.EventWhereInput } & CountAll,
-  ): PromiseLike<Array<Pick<{ line: string; labelStatus: string }, K> & Count>>;
+  ): PromiseLike<Array<Pick<{ line: string; labelStatus: string; defectClassId: string | null }, K> & Count>>;
+}
+interface MaskClassGroups {
+  groupBy(
+    args: { by: 'classId'[]; where: Prisma.MaskClassWhereInput } & CountAll,
+  ): PromiseLike<Array<{ classId: string } & Count>>;
 }
 interface TargetGroups {
   groupBy<K extends 'rolloutId' | 'state'>(
@@ -63,8 +70,9 @@ interface FrameSums {
 type Models = { readonly [K in ModelName]: Pick<PrismaClient[K], Op> };
 
 /** The model delegates, as seen inside and outside an interactive transaction. */
-export type DbModels = Omit<Models, 'event' | 'rolloutTarget' | 'scoreAggregate'> & {
+export type DbModels = Omit<Models, 'event' | 'rolloutTarget' | 'scoreAggregate' | 'maskClass'> & {
   readonly event: Models['event'] & EventGroups;
+  readonly maskClass: Models['maskClass'] & MaskClassGroups;
   readonly rolloutTarget: Models['rolloutTarget'] & TargetGroups;
   readonly scoreAggregate: Models['scoreAggregate'] & FrameSums;
 };

@@ -2,7 +2,7 @@
 import type { Prisma } from '../generated/sqlite/client.js';
 import type { Db } from './db.js';
 import { isUniqueViolation } from './unique-violation.js';
-import type { EventFilter, EventRow, LabelStatus, MaskRow, NewEvent } from './types.js';
+import type { EventFilter, EventRow, LabelStatus, MaskClassRow, MaskRow, NewEvent } from './types.js';
 
 const toEvent = (e: Omit<EventRow, 'labelStatus'> & { labelStatus: string }): EventRow => ({
   ...e,
@@ -12,6 +12,7 @@ const toEvent = (e: Omit<EventRow, 'labelStatus'> & { labelStatus: string }): Ev
 function eventWhere(f: EventFilter): Prisma.EventWhereInput {
   const and: Prisma.EventWhereInput[] = [];
   if (f.visibleLines) and.push({ line: { in: f.visibleLines } });
+  if (f.defectClass !== undefined) and.push(classWhere(f.defectClass));
   if (f.before) and.push({ OR: [{ ts: { lt: f.before.ts } }, { ts: f.before.ts, id: { lt: f.before.id } }] });
   const score: { gte?: number; lte?: number } = {};
   if (f.minScore !== undefined) score.gte = f.minScore;
@@ -25,6 +26,12 @@ function eventWhere(f: EventFilter): Prisma.EventWhereInput {
     ...(f.status !== undefined && { labelStatus: f.status }),
     ...(Object.keys(score).length > 0 && { score }),
   };
+}
+
+/** A class: named by the confirmation or painted in the mask. null: confirmed with neither (unclassified). */
+function classWhere(classId: string | null): Prisma.EventWhereInput {
+  if (classId === null) return { labelStatus: 'confirmed', defectClassId: null, maskClasses: { none: {} } };
+  return { OR: [{ defectClassId: classId }, { maskClasses: { some: { classId } } }] };
 }
 
 /** Below the providers' bound-parameter limits. */
@@ -61,16 +68,38 @@ export class EventsStore {
     });
     return rows.map(toEvent);
   }
-  /** Returns the updated row, or null when the event does not exist. */
-  async label(id: string, status: LabelStatus, reviewerId: string, at: Date): Promise<EventRow | null> {
+  /**
+   * Returns the updated row, or null when the event does not exist. `defectClassId`: the class the label names
+   * (null: none); left as it is when undefined (saving a mask confirms without naming a class).
+   */
+  async label(
+    id: string,
+    status: LabelStatus,
+    reviewerId: string,
+    at: Date,
+    defectClassId?: string | null,
+  ): Promise<EventRow | null> {
     const { count } = await this.db.event.updateMany({
       where: { id },
-      data: { labelStatus: status, reviewerId, reviewedAt: at },
+      data: { labelStatus: status, reviewerId, reviewedAt: at, ...(defectClassId !== undefined && { defectClassId }) },
     });
     return count === 0 ? null : this.get(id);
   }
-  async saveMask(m: MaskRow): Promise<void> {
-    await this.db.mask.upsert({ where: { eventId: m.eventId }, create: m, update: m });
+  /** Saves (replaces) the event's mask and the classes its strokes use, in one transaction. */
+  async saveMask(m: MaskRow, classes: MaskClassRow[] = []): Promise<void> {
+    await this.db.$transaction([
+      this.db.mask.upsert({ where: { eventId: m.eventId }, create: m, update: m }),
+      this.db.maskClass.deleteMany({ where: { eventId: m.eventId } }),
+      this.db.maskClass.createMany({ data: classes.map((c) => ({ eventId: m.eventId, ...c })) }),
+    ]);
+  }
+  /** The classes the event's saved mask paints, most pixels first. */
+  async maskClasses(eventId: string): Promise<MaskClassRow[]> {
+    return this.db.maskClass.findMany({
+      where: { eventId },
+      select: { classId: true, pixels: true },
+      orderBy: [{ pixels: 'desc' }, { classId: 'asc' }],
+    });
   }
   getMask(eventId: string): Promise<MaskRow | null> {
     return this.db.mask.findUnique({ where: { eventId } });
@@ -94,6 +123,28 @@ export class EventsStore {
       for (const r of rows) out.set(r.line, (out.get(r.line) ?? 0) + r._count._all);
     }
     return out;
+  }
+  /**
+   * Per class: confirmations per line and class (null: unclassified) and saved masks per class, for the label
+   * statistics; only events on the visible lines.
+   */
+  async classStats(visibleLines?: string[]): Promise<{
+    confirmations: Array<{ line: string; defectClassId: string | null; count: number }>;
+    masks: Array<{ classId: string; count: number }>;
+  }> {
+    const lines = visibleLines ? { line: { in: visibleLines } } : {};
+    const [confirmations, masks] = await Promise.all([
+      this.db.event.groupBy({
+        by: ['line', 'defectClassId'],
+        where: { ...lines, labelStatus: 'confirmed' },
+        _count: { _all: true },
+      }),
+      this.db.maskClass.groupBy({ by: ['classId'], where: { event: lines }, _count: { _all: true } }),
+    ]);
+    return {
+      confirmations: confirmations.map((r) => ({ line: r.line, defectClassId: r.defectClassId, count: r._count._all })),
+      masks: masks.map((r) => ({ classId: r.classId, count: r._count._all })),
+    };
   }
   /** Event counts per line and label status (lines and statuses without events are absent), sorted by line. */
   async labelStats(visibleLines?: string[]): Promise<Array<{ line: string; status: LabelStatus; count: number }>> {

@@ -35,6 +35,8 @@ export interface SnapshotItemRow {
   maskRef: string | null;
   width: number;
   height: number;
+  /** The item's defect class name when the snapshot was taken (null: unclassified, or a normal). */
+  defectClass?: string | null;
 }
 
 export interface JobRow {
@@ -237,9 +239,11 @@ export class JobsStore {
         frameRef: true,
         frameWidth: true,
         frameHeight: true,
+        defectClassId: true,
       },
       orderBy: [{ ts: 'asc' }, { id: 'asc' }],
     });
+    const classNames = await this.classNamesOf(line);
     const masks = new Map<string, string>();
     for (const c of chunks(
       events.filter((e) => e.labelStatus === 'confirmed').map((e) => e.id),
@@ -251,11 +255,36 @@ export class JobsStore {
       }))
         masks.set(m.eventId, m.ref);
     }
-    return events.map((e) => ({
+    return events.map(({ defectClassId, ...e }) => ({
       ...e,
       labelStatus: e.labelStatus as 'confirmed' | 'rejected',
       maskRef: e.labelStatus === 'confirmed' ? (masks.get(e.id) ?? null) : null,
+      defectClass:
+        e.labelStatus === 'confirmed'
+          ? (classNames.name(defectClassId) ?? classNames.dominant.get(e.id) ?? null)
+          : null,
     }));
+  }
+
+  /**
+   * A line's class names by id, and per masked event the name of the class its strokes paint most (for a
+   * confirmation that names no class).
+   */
+  private async classNamesOf(line: string) {
+    const classes = await this.db.defectClass.findMany({ where: { line }, select: { id: true, name: true } });
+    const names = new Map(classes.map((c) => [c.id, c.name]));
+    const dominant = new Map<string, string>();
+    if (classes.length > 0) {
+      const rows = await this.db.maskClass.findMany({
+        where: { classId: { in: [...names.keys()] } },
+        orderBy: [{ pixels: 'desc' }, { classId: 'asc' }],
+      });
+      for (const r of rows) {
+        const name = names.get(r.classId);
+        if (name !== undefined && !dominant.has(r.eventId)) dominant.set(r.eventId, name);
+      }
+    }
+    return { name: (id: string | null) => (id === null ? undefined : names.get(id)), dominant };
   }
 
   /** A snapshot's input: the labelled events plus the line's newest `maxSamples` sampled normal frames. */

@@ -1,5 +1,6 @@
 /** The Store on a prisma client (either provider's; see db.ts): builds every area once, on the one connection. */
 import type { Db } from './db.js';
+import { ClassesStore } from './classes-store.js';
 import { DevicesStore, FleetStore } from './devices-store.js';
 import { EnrollmentStore } from './enrollment-store.js';
 import { DraftsStore } from './drafts-store.js';
@@ -22,6 +23,7 @@ export class PrismaStore implements Store {
   readonly fleet: FleetStore;
   readonly events: EventsStore;
   readonly drafts: DraftsStore;
+  readonly classes: ClassesStore;
   readonly scores: ScoresStore;
   readonly samples: SamplesStore;
   readonly jobs: JobsStore;
@@ -43,6 +45,7 @@ export class PrismaStore implements Store {
     this.fleet = new FleetStore(db, this.devices);
     this.events = new EventsStore(db);
     this.drafts = new DraftsStore(db);
+    this.classes = new ClassesStore(db);
     this.scores = new ScoresStore(db);
     this.samples = new SamplesStore(db);
     this.jobs = new JobsStore(db, this.samples);

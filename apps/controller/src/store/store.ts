@@ -5,6 +5,7 @@
  * serves both SQLite and PostgreSQL; the conformance suite runs the same tests against both.
  */
 import type { DevicesStore, FleetStore } from './devices-store.js';
+import type { ClassesStore } from './classes-store.js';
 import type { EnrollmentStore } from './enrollment-store.js';
 import type { DraftsStore } from './drafts-store.js';
 import type { EventsStore } from './events-store.js';
@@ -30,6 +31,8 @@ export interface Store {
   readonly events: EventsStore;
   /** Reviewers' unsaved mask strokes per event (never labels). */
   readonly drafts: DraftsStore;
+  /** Defect classes: each line's taxonomy. */
+  readonly classes: ClassesStore;
   /** Per-minute score aggregates. */
   readonly scores: ScoresStore;
   /** Sampled normal frames (training data; never events). */

@@ -74,9 +74,17 @@ export interface EventRow {
   labelStatus: LabelStatus;
   reviewerId: string | null;
   reviewedAt: Date | null;
+  /** The defect class the confirmation names (null: unclassified, or not confirmed). */
+  defectClassId: string | null;
 }
 
-export type NewEvent = Omit<EventRow, 'labelStatus' | 'reviewerId' | 'reviewedAt'>;
+export type NewEvent = Omit<EventRow, 'labelStatus' | 'reviewerId' | 'reviewedAt' | 'defectClassId'>;
+
+/** A class a saved mask's strokes use, with its pixel count. */
+export interface MaskClassRow {
+  classId: string;
+  pixels: number;
+}
 
 export interface MaskRow {
   eventId: string;
@@ -123,6 +131,11 @@ export interface EventFilter {
   minScore?: number;
   maxScore?: number;
   status?: LabelStatus;
+  /**
+   * A defect class id: events whose confirmation names it or whose mask paints it. null: confirmed events with
+   * neither (unclassified).
+   */
+  defectClass?: string | null;
   /** Keyset pagination: events strictly older than this (ts, id) pair. */
   before?: { ts: Date; id: string };
   limit: number;
@@ -138,4 +151,6 @@ export interface LabelledEvent {
   frameWidth: number;
   frameHeight: number;
   maskRef: string | null;
+  /** The confirmation's class name, else the mask's class with the most pixels; null/absent: none. */
+  defectClass?: string | null;
 }

@@ -179,7 +179,8 @@ export class ControllerClient implements WorkerIO {
         image,
         ...(mask ? { mask } : {}),
         label: item.label,
-        ...(item.label === 1 ? { defectType: item.kind } : {}),
+        // The eval breaks down per defect type: the item's defect class when it has one, else its loss kind.
+        ...(item.label === 1 ? { defectType: item.defectClass ?? item.kind } : {}),
         ...(item.line ? { lineId: item.line } : {}),
         ...(item.camera ? { cameraId: item.camera.slice(0, 128) } : {}),
       };

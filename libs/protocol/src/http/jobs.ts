@@ -368,6 +368,11 @@ export const DatasetItem = Type.Object({
   /** sha256 of the image (and mask) bytes, so a worker can cache and verify downloads. */
   imageSha256: Type.String(),
   maskSha256: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * The defect class (name) of a defective item when the snapshot was taken: the confirmation's class, else the
+   * class its mask paints most; null when unclassified or normal. Absent from controllers before defect classes.
+   */
+  defectClass: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type DatasetItem = Static<typeof DatasetItem>;
 
