@@ -35,6 +35,7 @@ import { setupEnrollment } from './enrollment/index.js';
 import { registerUserAdminRoutes } from './auth/user-admin-routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
+import { registerCalibration } from './calibration/routes.js';
 import { registerStatsRoutes } from './events/stats-routes.js';
 import { registerUi } from './ui.js';
 import { openStore } from './store/index.js';
@@ -141,6 +142,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     const mqtt = await startMqtt(app, ctx, running, { ...s, serverTls });
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { ...s, mqtt, jobModels: opts.jobModels });
+    registerCalibration(app, ctx, () => running.bus);
     const metricsPort = await serveMetrics(app, ctx, metrics, serverTls);
     registerReadiness(app, ctx, { buses: () => [running.bus, running.engineBus] });
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and

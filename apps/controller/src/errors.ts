@@ -60,6 +60,11 @@ export const ERRORS = {
   LW_CTRL_ENROLL_TOKEN_USED: { status: 409, message: 'enrollment token was already used' },
   LW_CTRL_ENROLL_TOKEN_EXPIRED: { status: 410, message: 'enrollment token has expired' },
   LW_CTRL_PASSWORD_CHANGE_REQUIRED: { status: 403, message: 'the one-time password must be changed first' },
+  LW_CTRL_CALIBRATION_NOT_ENOUGH_FRAMES: {
+    status: 422,
+    message: 'not enough normal frames in the sketches to place a threshold at the target false-alarm rate',
+  },
+  LW_CTRL_CALIBRATION_STALE: { status: 409, message: 'the camera runs another model version than the proposal was for' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -32,6 +32,7 @@ import {
   type HandlerDeps,
   type Outcome,
 } from './handlers.js';
+import { handleScoreSketch } from '../calibration/ingest.js';
 
 export const MAX_QUEUE = 10_000;
 
@@ -168,6 +169,8 @@ export class Ingest {
         return () => handleModelReport(this.deps, r.topic, r.message);
       case 'score':
         return () => handleScore(this.deps, r.topic, r.message);
+      case 'scoreSketch':
+        return () => handleScoreSketch(this.ctx, r.topic, r.message);
       default:
         // controller→agent kinds never reach us (not subscribed); ignore defensively.
         return () => 'ignored';

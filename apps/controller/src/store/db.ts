@@ -27,6 +27,8 @@ type ModelName =
   | 'rolloutDecision'
   | 'enrollmentToken'
   | 'lease'
+  | 'scoreSketchWindow'
+  | 'thresholdRevision'
   | 'rolloutCommand'
   | 'defectClass'
   | 'maskClass';

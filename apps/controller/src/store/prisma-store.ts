@@ -1,5 +1,6 @@
 /** The Store on a prisma client (either provider's; see db.ts): builds every area once, on the one connection. */
 import type { Db } from './db.js';
+import { CalibrationStore } from './calibration-store.js';
 import { ClassesStore } from './classes-store.js';
 import { DevicesStore, FleetStore } from './devices-store.js';
 import { EnrollmentStore } from './enrollment-store.js';
@@ -26,6 +27,7 @@ export class PrismaStore implements Store {
   readonly classes: ClassesStore;
   readonly scores: ScoresStore;
   readonly samples: SamplesStore;
+  readonly calibration: CalibrationStore;
   readonly jobs: JobsStore;
   readonly registry: RegistryStore;
   readonly rollouts: RolloutStore;
@@ -48,6 +50,7 @@ export class PrismaStore implements Store {
     this.classes = new ClassesStore(db);
     this.scores = new ScoresStore(db);
     this.samples = new SamplesStore(db);
+    this.calibration = new CalibrationStore(db);
     this.jobs = new JobsStore(db, this.samples);
     this.registry = new RegistryStore(db);
     this.rollouts = new RolloutStore(db);

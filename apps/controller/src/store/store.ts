@@ -4,6 +4,7 @@
  * parsed, string columns narrowed); the prisma client stays inside store/. One implementation (prisma-store.ts)
  * serves both SQLite and PostgreSQL; the conformance suite runs the same tests against both.
  */
+import type { CalibrationStore } from './calibration-store.js';
 import type { DevicesStore, FleetStore } from './devices-store.js';
 import type { ClassesStore } from './classes-store.js';
 import type { EnrollmentStore } from './enrollment-store.js';
@@ -35,6 +36,8 @@ export interface Store {
   readonly classes: ClassesStore;
   /** Per-minute score aggregates. */
   readonly scores: ScoresStore;
+  /** Score sketch windows and per-camera threshold revisions (calibration, issue #20). */
+  readonly calibration: CalibrationStore;
   /** Sampled normal frames (training data; never events). */
   readonly samples: SamplesStore;
   /** Training jobs and dataset snapshots. */

@@ -17,3 +17,4 @@ export * from './jobs.js';
 export * from './models.js';
 export * from './rollouts.js';
 export * from './agent-api.js';
+export * from './calibration.js';
