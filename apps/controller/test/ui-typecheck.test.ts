@@ -25,12 +25,12 @@ test('a type error in a UI module fails the UI type-check, naming file and line'
     const config = { extends: join(CONTROLLER, 'tsconfig.ui.json'), include: ['ui/**/*.js'] };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
 
-    // EventView (from the protocol's schema) has `score`, not `scor`.
+    // EventView (from the protocol's schema) has `modelVersion`, not `modelVersio`.
     const file = join(dir, 'ui', 'event.js');
     const src = readFileSync(file, 'utf8');
-    const good = 'e.score.toFixed(3)';
+    const good = 'esc(e.modelVersion)';
     assert.equal(src.split(good).length, 2, `ui/event.js should contain ${good} exactly once`);
-    writeFileSync(file, src.replace(good, 'e.scor.toFixed(3)'));
+    writeFileSync(file, src.replace(good, 'esc(e.modelVersio)'));
     const line = src.slice(0, src.indexOf(good)).split('\n').length;
 
     const r = spawnSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], {
@@ -42,7 +42,7 @@ test('a type error in a UI module fails the UI type-check, naming file and line'
     assert.equal(errors.length, 1, `exactly the injected error, got:\n${r.stdout}${r.stderr}`);
     assert.match(
       errors[0] ?? '',
-      new RegExp(`^ui/event\\.js\\(${line},\\d+\\): error TS2551: Property 'scor' does not exist`),
+      new RegExp(`^ui/event\\.js\\(${line},\\d+\\): error TS2551: Property 'modelVersio' does not exist`),
     );
     assert.notEqual(r.status, 0, 'tsc must exit non-zero');
   } finally {
