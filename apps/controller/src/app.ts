@@ -58,6 +58,7 @@ import { registerRegistryRoutes } from './registry/routes.js';
 import { commandRunner, rolloutActions } from './rollouts/commands.js';
 import { RolloutEngine } from './rollouts/engine.js';
 import { registerRolloutRoutes } from './rollouts/routes.js';
+import { registerLabelsIoRoutes } from './labels-io/routes.js';
 import { externalBrokerTls, loadServerTls, type ServerTls } from './tls.js';
 
 export interface BuildOptions {
@@ -335,6 +336,7 @@ async function registerRoutes(
   const actions = rolloutActions(ctx, rollouts, () => s.cluster.isLeader);
   await registerRegistryRoutes(app, ctx, s.registry, s.tokens, actions);
   registerRolloutRoutes(app, ctx, s.registry, actions, ctx.store.rollouts);
+  await registerLabelsIoRoutes(app, ctx);
   await registerUi(app);
   return jobs;
 }

@@ -268,6 +268,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    labels: Type.Object(
+      {
+        importRoot: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+          description:
+            'Server-side folder MVTec-layout imports may read from (admin, below it only); null = folder import off',
+        }),
+        maxImportBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 64 * 1024 ** 3,
+          description: 'Largest uploaded label zip (413 above it)',
+        }),
+        maxImportUncompressedBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 256 * 1024 ** 3,
+          description: 'Largest total of the files one import reads (zip bombs, huge folders)',
+        }),
+        maxImportEntries: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Most files one import lists' }),
+      },
+      { additionalProperties: false },
+    ),
     cluster: Type.Object(
       {
         replicaId: Type.Union([Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' }), Type.Null()], {
@@ -352,6 +372,12 @@ export const DEFAULTS: Config = {
   metrics: { port: null, host: '127.0.0.1', token: null, allowUnauthenticated: false, cacheMs: 5000 },
   rollouts: { enabled: true, tickMs: 1000 },
   cluster: { replicaId: null, leaseTtlMs: 8000, renewMs: 2000 },
+  labels: {
+    importRoot: null,
+    maxImportBytes: 2 * 1024 ** 3,
+    maxImportUncompressedBytes: 8 * 1024 ** 3,
+    maxImportEntries: 200_000,
+  },
   jobs: {
     workerToken: null,
     leaseMs: 60_000,
@@ -437,6 +463,10 @@ export const ENV_KEYS: Record<string, string> = {
   LW_JOBS_MAX_PACKAGE_BYTES: 'jobs.maxPackageBytes',
   LW_JOBS_HELD_OUT_FRACTION: 'jobs.heldOutFraction',
   LW_JOBS_MAX_NORMAL_SAMPLES: 'jobs.maxNormalSamples',
+  LW_LABELS_IMPORT_ROOT: 'labels.importRoot',
+  LW_LABELS_MAX_IMPORT_BYTES: 'labels.maxImportBytes',
+  LW_LABELS_MAX_IMPORT_UNCOMPRESSED_BYTES: 'labels.maxImportUncompressedBytes',
+  LW_LABELS_MAX_IMPORT_ENTRIES: 'labels.maxImportEntries',
 };
 /** Names the path of an optional JSON config file. */
 export const CONFIG_FILE_ENV = 'LW_CONTROLLER_CONFIG';

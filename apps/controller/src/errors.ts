@@ -65,6 +65,16 @@ export const ERRORS = {
     message: 'not enough normal frames in the sketches to place a threshold at the target false-alarm rate',
   },
   LW_CTRL_CALIBRATION_STALE: { status: 409, message: 'the camera runs another model version than the proposal was for' },
+  LW_CTRL_IMPORT_LAYOUT: { status: 422, message: 'not an MVTec layout (train/good, test/<class>, ground_truth)' },
+  LW_CTRL_IMPORT_MASK_ORPHAN: { status: 422, message: 'a ground-truth mask has no image of the same name' },
+  LW_CTRL_IMPORT_UNSAFE_PATH: {
+    status: 422,
+    message: 'an entry path leaves the import (absolute, .., backslash, or a link outside the import root)',
+  },
+  LW_CTRL_IMPORT_TOO_LARGE: { status: 413, message: 'the import exceeds the configured size or entry limits' },
+  LW_CTRL_IMPORT_ZIP_INVALID: { status: 422, message: 'the upload is not a readable zip' },
+  LW_CTRL_IMPORT_IMAGE_INVALID: { status: 422, message: 'an image or mask of the import cannot be read' },
+  LW_CTRL_IMPORT_ROOT_UNSET: { status: 409, message: 'folder import is off: labels.importRoot is not configured' },
   LW_CTRL_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -7,6 +7,7 @@ import { EnrollmentStore } from './enrollment-store.js';
 import { DraftsStore } from './drafts-store.js';
 import { EventsStore } from './events-store.js';
 import { JobsStore } from './jobs-store.js';
+import { LabelsIoStore } from './labels-io-store.js';
 import { LeasesStore, type DbNow } from './leases-store.js';
 import { RegistryStore } from './registry-store.js';
 import { RolloutCommandsStore } from './rollout-commands-store.js';
@@ -33,6 +34,7 @@ export class PrismaStore implements Store {
   readonly rollouts: RolloutStore;
   readonly leases: LeasesStore;
   readonly rolloutCommands: RolloutCommandsStore;
+  readonly labelsIo: LabelsIoStore;
 
   constructor(
     readonly provider: 'sqlite' | 'postgresql',
@@ -56,6 +58,7 @@ export class PrismaStore implements Store {
     this.rollouts = new RolloutStore(db);
     this.leases = new LeasesStore(db, dbNow);
     this.rolloutCommands = new RolloutCommandsStore(db, dbNow);
+    this.labelsIo = new LabelsIoStore(db);
   }
 
   async ping(): Promise<void> {

@@ -11,6 +11,7 @@ import type { EnrollmentStore } from './enrollment-store.js';
 import type { DraftsStore } from './drafts-store.js';
 import type { EventsStore } from './events-store.js';
 import type { JobsStore } from './jobs-store.js';
+import type { LabelsIoStore } from './labels-io-store.js';
 import type { LeasesStore } from './leases-store.js';
 import type { RegistryStore } from './registry-store.js';
 import type { RolloutCommandsStore } from './rollout-commands-store.js';
@@ -50,6 +51,8 @@ export interface Store {
   readonly leases: LeasesStore;
   /** Rollout actions a replica that does not lead hands to the leader's engine (src/rollouts/commands.ts). */
   readonly rolloutCommands: RolloutCommandsStore;
+  /** Label export and import: reviewed events and normals by range, one import's rows in one transaction. */
+  readonly labelsIo: LabelsIoStore;
   /** Readiness: one trivial round trip (`SELECT 1`); throws when the database cannot answer now. */
   ping(): Promise<void>;
   close(): Promise<void>;

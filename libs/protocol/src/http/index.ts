@@ -18,3 +18,4 @@ export * from './models.js';
 export * from './rollouts.js';
 export * from './agent-api.js';
 export * from './calibration.js';
+export * from './labels-io.js';
