@@ -150,7 +150,7 @@ test(
 );
 
 test(
-  'at 1400×900 the neighbours are above the fold; h hides the heatmap, v shows the raw frame beside it',
+  'at 1400×900 the neighbours are above the fold; h hides the heatmap, v shows the raw frame beside it; c after undoing every stroke stores no mask',
   { skip: noChromium, timeout: TIMEOUT },
   async () => {
     const f = await reviewFixture();
@@ -184,6 +184,16 @@ test(
       assert.ok(Math.abs(raw.y - stage.y) < 2 && Math.abs(raw.width - stage.width) < 2, 'same size, same row');
       await inView();
       await screenshot(page, 'review-raw-beside');
+
+      // Strokes all undone are no mask: `c` confirms image-level and the draft of them goes.
+      await paintStroke(page, 0.5);
+      await page.keyboard.press('z');
+      await until(page, `document.querySelector('#draft-state')?.dataset.state === 'saved'`);
+      assert.ok(await f.app.ctx.store.drafts.get(ids[1]!, f.qaId), 'the undone state is a draft too');
+      await page.keyboard.press('c');
+      await until(page, `document.querySelector('#status')?.textContent === 'confirmed'`);
+      assert.equal(await f.app.ctx.store.events.getMask(ids[1]!), null);
+      assert.equal(await f.app.ctx.store.drafts.get(ids[1]!, f.qaId), null);
       assert.deepEqual(f.errors, []);
     } finally {
       await f.close();

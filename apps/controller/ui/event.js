@@ -225,9 +225,21 @@ function wireActions(main, id, base, painter, keeper) {
   };
   const save = async () => void (await saveMask('Mask saved'));
   const confirmOnly = async () => void (await act(() => api('POST', `${base}/confirm`), 'Confirmed'));
-  // Strokes on screen are what the reviewer means: confirm with them as the mask, never without them.
-  const confirm = async () =>
-    void (painter.dirty ? (await saveMask('Mask saved')) && (await confirmOnly()) : await confirmOnly());
+  // Strokes on screen are what the reviewer means: confirm with them as the mask, never without them. Strokes all
+  // undone or erased are no mask: an image-level confirmation, and the draft of them goes.
+  const confirm = async () => {
+    if (painter.dirty && !painter.isEmpty()) {
+      if (await saveMask('Mask saved')) await confirmOnly();
+      return;
+    }
+    if (painter.dirty) {
+      await keeper.settle();
+      await api('DELETE', `${base}/draft`).catch(() => {});
+      painter.dirty = false;
+      keeper.show('none');
+    }
+    await confirmOnly();
+  };
   const reject = async () => {
     const kept = painter.dirty ? ' (unsaved strokes kept as a draft)' : '';
     await act(() => api('POST', `${base}/reject`), `Rejected${kept}`);

@@ -104,6 +104,13 @@ export class Painter {
     return Boolean(img);
   }
 
+  /** Whether nothing is painted (every pixel transparent): strokes undone or erased away are no mask. */
+  isEmpty() {
+    const { data } = this.g.getImageData(0, 0, this.canvas.width, this.canvas.height);
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return false;
+    return true;
+  }
+
   /**
    * Fills a closed polygon (canvas pixels) with the brush colour, or clears it in erase mode.
    * @param {Point[]} points at least 3
