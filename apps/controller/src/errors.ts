@@ -57,6 +57,7 @@ export const ERRORS = {
   LW_CTRL_ROLLOUT_ACTIVE: { status: 409, message: 'another rollout is active for this scope' },
   LW_CTRL_ROLLOUT_POLICY_INVALID: { status: 400, message: 'rollout policy is invalid' },
   LW_CTRL_ENROLL_TOKEN_UNKNOWN: { status: 401, message: 'enrollment token is unknown or revoked' },
+  LW_CTRL_MODEL_ALREADY_LIVE: { status: 409, message: 'model version already runs on every device of its scope' },
   LW_CTRL_ENROLL_TOKEN_USED: { status: 409, message: 'enrollment token was already used' },
   LW_CTRL_ENROLL_TOKEN_EXPIRED: { status: 410, message: 'enrollment token has expired' },
   LW_CTRL_PASSWORD_CHANGE_REQUIRED: { status: 403, message: 'the one-time password must be changed first' },

@@ -98,6 +98,14 @@ test(
       await screenshot(page, 'rollout-paused');
       const id = decodeURIComponent(await page.evaluate<string>(`location.hash.slice('#/rollout/'.length)`));
       assert.equal((await f.rollout(id)).rollout.state, 'paused');
+      // The Approved column names the approver (the username), not the user id the row keeps.
+      await page.goto(`${base}/#/models`);
+      const approved = `document.querySelector('tr[data-version="v2"] td.approved')`;
+      await until(page, `!!${approved}?.textContent.trim()`);
+      const adminId = (await f.app.ctx.store.users.findByName('admin'))!.id;
+      const cell = await page.evaluate<string>(`${approved}.textContent`);
+      assert.match(cell, /^admin/);
+      assert.ok(!cell.includes(adminId), `no user id in ${cell}`);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -62,6 +62,15 @@ function calibration(m) {
   return `<div class="hint">threshold from ${c.normals} normal frames: ${c.falseAlarms} above it, false alarms ≤ ${num(c.hi * 100, 1)} % (${Math.round(c.confidence * 100)} %)</div>`;
 }
 
+/**
+ * Who approved: the username the API resolved; a deleted user's id stays visible (as such) rather than nothing.
+ * @param {ModelVersionBody} m
+ */
+function approver(m) {
+  if (m.approvedByName) return esc(m.approvedByName);
+  return m.approvedBy ? `<span class="hint" title="user id (no such user now)">${esc(m.approvedBy)}</span>` : '';
+}
+
 /** @param {ModelVersionBody} m @param {boolean} isAdmin */
 function modelRow(m, isAdmin) {
   const elig =
@@ -79,7 +88,7 @@ function modelRow(m, isAdmin) {
     <td>${metrics(m.metrics)}${m.threshold !== null ? `<br>threshold ${num(m.threshold, 4)}` : ''}${calibration(m)}</td>
     <td class="elig-${esc(elig.replace(/ /g, '-'))}" title="${esc(m.eligibility)}">${m.metrics?.decision ? decision(m.metrics) : esc(elig)}<div class="hint">${esc(m.eligibility)}</div></td>
     <td class="model-${esc(m.status)}">${esc(m.status === 'deployed' && everywhere ? 'live' : m.status)}${live}</td>
-    <td>${m.approvedAt ? `${esc(m.approvedBy)}<div class="hint">${esc(when(m.approvedAt))}</div>` : ''}</td>
+    <td class="approved">${m.approvedAt ? `${approver(m)}<div class="hint">${esc(when(m.approvedAt))}</div>` : ''}</td>
     <td>${canApprove ? `<button type="button" data-approve="${esc(m.version)}">Approve &amp; roll out</button>` : ''}</td></tr>`;
 }
 

@@ -26,6 +26,18 @@ export async function deviceCounts(ctx: Ctx, rows: ModelVersionRow[]): Promise<M
   return out;
 }
 
+/**
+ * Devices of a rollout scope (a line, or null for the fleet) reporting a model, and how many of them run `version`.
+ * Approving a version that all of them already run would only start a rollout with nothing to do (or, for an old
+ * version, re-plan a downgrade): the approve route refuses it.
+ */
+export async function scopeCounts(ctx: Ctx, version: string, line: string | null): Promise<DeviceCounts> {
+  const scope = (await ctx.store.fleet.list()).filter(
+    (f) => f.modelVersion !== null && (line === null || f.line === line),
+  );
+  return { running: scope.filter((f) => f.modelVersion === version).length, total: scope.length };
+}
+
 export const installedEverywhere = (row: ModelVersionRow, c: DeviceCounts | undefined): boolean =>
   row.parentVersion === null && c !== undefined && c.total > 0 && c.running === c.total;
 

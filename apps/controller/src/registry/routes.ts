@@ -17,11 +17,11 @@ import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth, resolveSession, visibleLines } from '../auth/guard.js';
 import type { RolloutActions } from '../rollouts/commands.js';
 import type { DownloadTokens } from './download-token.js';
-import { adoptInstalled, deviceCounts } from './installed.js';
+import { adoptInstalled, deviceCounts, scopeCounts } from './installed.js';
 import { readManifestVersion } from './manifest-version.js';
 import { parseRange, type RangeResult } from './range.js';
 import type { ModelVersionRow, Registry } from './registry.js';
-import { modelView } from './view.js';
+import { modelView, type UserNames } from './view.js';
 
 const PACKAGE_TYPES = ['application/octet-stream', 'application/x-tar', 'application/gzip'];
 
@@ -46,7 +46,8 @@ export async function registerRegistryRoutes(
       });
       const counts = await deviceCounts(ctx, listed);
       const models = await adoptInstalled(registry, listed, counts);
-      return { models: models.map((m) => modelView(m, counts.get(m.version))) };
+      const names = await userNames(ctx, models);
+      return { models: models.map((m) => modelView(m, counts.get(m.version), names)) };
     },
   });
   app.route({
@@ -55,12 +56,18 @@ export async function registerRegistryRoutes(
       const found = await visibleModel(registry, req, req.params.version);
       const counts = await deviceCounts(ctx, [found]);
       const [m] = await adoptInstalled(registry, [found], counts);
-      return modelView(m!, counts.get(found.version));
+      return modelView(m!, counts.get(found.version), await userNames(ctx, [m!]));
     },
   });
-  approveRoute(app, registry, rollouts);
+  approveRoute(app, ctx, registry, rollouts);
   await uploadRoute(app, ctx, registry);
   downloadRoute(app, ctx, registry, tokens);
+}
+
+/** Approvers' names by id; users are few, so one list read serves a whole page of versions. */
+async function userNames(ctx: Ctx, rows: ModelVersionRow[]): Promise<UserNames> {
+  if (!rows.some((r) => r.approvedBy !== null)) return new Map();
+  return new Map((await ctx.store.users.list()).map((u) => [u.id, u.username]));
 }
 
 /** Fleet-wide models (line null) are visible to everyone signed in; others only on the user's lines. */
@@ -72,7 +79,7 @@ async function visibleModel(registry: Registry, req: FastifyRequest, version: st
   return m;
 }
 
-function approveRoute(app: TypedApp, registry: Registry, rollouts: RolloutActions): void {
+function approveRoute(app: TypedApp, ctx: Ctx, registry: Registry, rollouts: RolloutActions): void {
   app.route({
     ...ApproveModelRoute,
     config: { access: 'admin' },
@@ -80,6 +87,7 @@ function approveRoute(app: TypedApp, registry: Registry, rollouts: RolloutAction
       const { user } = requireAuth(req);
       const { version } = req.params;
       const body = req.body;
+      await refuseIfLive(ctx, await visibleModel(registry, req, version), body.line);
       let model = await registry.approve(version, user.id);
       let rolloutId: string | null = null;
       if (body.startRollout !== false) {
@@ -88,9 +96,20 @@ function approveRoute(app: TypedApp, registry: Registry, rollouts: RolloutAction
         model = (await registry.get(version))!;
       }
       req.log.info({ version, rolloutId, by: user.id }, 'model version approved');
-      return { model: modelView(model), rolloutId };
+      return { model: modelView(model, undefined, await userNames(ctx, [model])), rolloutId };
     },
   });
+}
+
+/** A version every device of the approval's scope already runs has nothing to roll out: 409, not a no-op rollout. */
+async function refuseIfLive(ctx: Ctx, model: ModelVersionRow, line: string | null | undefined): Promise<void> {
+  const scope = line === undefined ? model.line : line;
+  const c = await scopeCounts(ctx, model.version, scope);
+  if (c.total > 0 && c.running === c.total)
+    throw ctrlError(
+      'LW_CTRL_MODEL_ALREADY_LIVE',
+      `${model.version} already runs on every device of ${scope === null ? 'the fleet' : `line ${scope}`} (${c.running} of ${c.total}): nothing to approve or roll out`,
+    );
 }
 
 async function uploadRoute(app: TypedApp, ctx: Ctx, registry: Registry): Promise<void> {

@@ -88,7 +88,10 @@ export const ModelVersionBody = Type.Object({
   status: ModelStatus,
   createdBy: Type.String(),
   createdAt: IsoDate,
+  /** The approving user's id. */
   approvedBy: Type.Union([Type.String(), Type.Null()]),
+  /** The approving user's name, as people read it (null when unapproved, or the user was deleted). */
+  approvedByName: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   approvedAt: Type.Union([IsoDate, Type.Null()]),
   /**
    * Devices of the version's scope (its line, or the fleet) that report running it, of those reporting a model. A
