@@ -102,15 +102,25 @@ test(
       await page.keyboard.press('l'); // polygon: four corners on the cold left, Enter closes and fills
       const box = (await page.locator('#mask').boundingBox())!;
       const click = (fx: number, fy: number) => page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+      // Escape cancels an open polygon; it does not leave the event.
+      await click(0.5, 0.1);
+      await click(0.6, 0.1);
+      await click(0.6, 0.3);
+      await page.keyboard.press('Escape');
+      assert.equal(await page.evaluate<string>('location.hash'), `#/event/${id}`);
       await click(0.1, 0.1);
       await click(0.3, 0.1);
       await click(0.3, 0.4);
+      await click(0.2, 0.45); // dropped again by Backspace
+      await page.keyboard.press('Backspace');
       await click(0.1, 0.4);
       assert.equal(await maskAlpha(page, 0.2, 0.25), 0, 'nothing is filled before the polygon closes');
       await screenshot(page, 'review-polygon-open');
       await page.keyboard.press('Enter');
       assert.ok((await maskAlpha(page, 0.2, 0.25)) > 0, 'polygon filled');
       assert.equal(await maskAlpha(page, 0.4, 0.25), 0);
+      assert.equal(await maskAlpha(page, 0.55, 0.15), 0, 'the cancelled polygon is not filled');
+      assert.equal(await maskAlpha(page, 0.2, 0.43), 0, 'the dropped corner is not part of the shape');
       // Lasso: one drag around a triangle; releasing the button closes it.
       await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.6);
       await page.mouse.down();
