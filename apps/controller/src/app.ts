@@ -37,6 +37,7 @@ import { registerEventRoutes } from './events/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
 import { registerCalibration } from './calibration/routes.js';
 import { registerStatsRoutes } from './events/stats-routes.js';
+import { registerClassRoutes } from './classes/routes.js';
 import { registerUi } from './ui.js';
 import { openStore } from './store/index.js';
 import { openSqliteStore } from './store/open-sqlite.js';
@@ -329,6 +330,7 @@ async function registerRoutes(
   registerUserAdminRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerClassRoutes(app, ctx);
   registerFleetRoutes(app, ctx, s.metrics);
   const jobs = await registerJobs(app, ctx, s.jobModels ?? registryModels(ctx, s.registry), { startPolicy: false });
   // Job-lease expiry runs in the policy's tick: one replica at a time.

@@ -16,6 +16,8 @@ import { sendRaw } from '../http/raw-reply.js';
 import type { TypedApp } from '../http/typed-app.js';
 import type { EventRow } from '../store/types.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
+import { classFilter, labelClass } from '../classes/label-class.js';
+import { maskClassesOf } from '../classes/mask-classes.js';
 import { registerDraftRoutes } from './draft-routes.js';
 import { validateMaskPng } from './mask.js';
 import { decodeCursor, encodeCursor, eventView } from './view.js';
@@ -64,6 +66,7 @@ function listEventsRoute(app: TypedApp, ctx: Ctx): void {
         minScore: q.minScore,
         maxScore: q.maxScore,
         status: q.status,
+        defectClass: classFilter(q.defectClass),
         before: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
         limit: q.limit + 1, // one extra row tells whether there is a next page
       });
@@ -109,11 +112,12 @@ function labelEventRoute(app: TypedApp, ctx: Ctx): void {
     handler: async (req) => {
       const { user } = requireAuth(req);
       const { id, action } = req.params;
-      await visibleEvent(ctx, req, id);
+      const e = await visibleEvent(ctx, req, id);
       const status = action === 'confirm' ? 'confirmed' : 'rejected';
-      const updated = await ctx.store.events.label(id, status, user.id, ctx.clock.now());
+      const defectClassId = await labelClass(ctx, e, action, req.body);
+      const updated = await ctx.store.events.label(id, status, user.id, ctx.clock.now(), defectClassId);
       if (!updated) throw ctrlError('LW_CTRL_NOT_FOUND', 'event not found');
-      req.log.info({ eventId: id, status, reviewer: user.id }, 'event labelled');
+      req.log.info({ eventId: id, status, defectClassId, reviewer: user.id }, 'event labelled');
       return view(ctx, updated);
     },
   });
@@ -136,9 +140,11 @@ function putMaskRoute(app: TypedApp, ctx: Ctx): void {
         { width: e.frameWidth, height: e.frameHeight },
         ctx.config.ingest.maxMaskPixels,
       );
+      const maxPixels = ctx.config.ingest.maxMaskPixels;
+      const classes = maskClassesOf(body, await ctx.store.classes.list(e.line), maxPixels);
       const ref = await ctx.files.put(body);
       const now = ctx.clock.now();
-      await ctx.store.events.saveMask({ eventId: e.id, ref, ...size, authorId: user.id, createdAt: now });
+      await ctx.store.events.saveMask({ eventId: e.id, ref, ...size, authorId: user.id, createdAt: now }, classes);
       // The strokes are saved: the reviewer's draft of them has done its job.
       await ctx.store.drafts.delete(e.id, user.id);
       // A painted mask says where the anomaly is: the event is confirmed (confirmed-with-mask in the training set).

@@ -22,6 +22,7 @@ export function eventView(e: EventRow, hasMask: boolean): EventView {
     reviewerId: e.reviewerId,
     reviewedAt: e.reviewedAt ? e.reviewedAt.toISOString() : null,
     hasMask,
+    defectClassId: e.defectClassId,
   };
 }
 

@@ -1,5 +1,6 @@
 /** Review queue, event detail, blobs and label actions. */
 import { Type, type Static } from '@sinclair/typebox';
+import { LabelBody } from './classes.js';
 import { Id, IdParams, IsoDate, LabelStatus, errorResponses } from './common.js';
 
 export const EventView = Type.Object({
@@ -24,6 +25,8 @@ export const EventView = Type.Object({
   hasMask: Type.Boolean(),
   /** The signed-in user has unsaved mask strokes (a draft) on this event; set by the event detail route only. */
   hasDraft: Type.Optional(Type.Boolean()),
+  /** The defect class the confirmation names (null: none). */
+  defectClassId: Type.Union([Type.String(), Type.Null()]),
 });
 export type EventView = Static<typeof EventView>;
 
@@ -36,6 +39,8 @@ export const EventQueueQuery = Type.Object(
     minScore: Type.Optional(Type.Number({ minimum: 0 })),
     maxScore: Type.Optional(Type.Number({ minimum: 0 })),
     status: Type.Optional(LabelStatus),
+    /** A class id: events whose confirmation names it or whose mask paints it; `none`: confirmed, unclassified. */
+    defectClass: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     /** Opaque: pass `nextCursor` from the previous page. */
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
@@ -92,10 +97,19 @@ export type LabelParams = Static<typeof LabelParams>;
 export const LabelEventRoute = {
   method: 'POST',
   url: '/api/events/:id/:action',
-  schema: { tags: ['labels'], params: LabelParams, response: { 200: EventView, ...errorResponses } },
+  schema: {
+    tags: ['labels'],
+    description: 'Confirm (optionally naming a defect class) or reject',
+    params: LabelParams,
+    body: LabelBody,
+    response: { 200: EventView, ...errorResponses },
+  },
 } as const;
 
-/** Body: the mask as a PNG (content-type image/png), same width and height as the frame; > 127 = anomalous. */
+/**
+ * Body: the mask as a PNG (content-type image/png), same width and height as the frame. Indexed colour: palette
+ * index = defect class (`paletteIndex`; 0 background, 255 unclassified); any other PNG: > 127 = anomalous.
+ */
 export const PutMaskRoute = {
   method: 'PUT',
   url: '/api/events/:id/mask',

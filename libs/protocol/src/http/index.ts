@@ -10,6 +10,7 @@ export * from './device-admin.js';
 export * from './enrollment.js';
 export * from './users.js';
 export * from './events.js';
+export * from './classes.js';
 export * from './drafts.js';
 export * from './fleet.js';
 export * from './stats.js';
