@@ -4,6 +4,7 @@ import { api, setCsrf, toast, ApiError, byId, errorParts } from './api.js';
 import { renderQueue } from './queue.js';
 import { renderEvent } from './event.js';
 import { renderFleet } from './fleet.js';
+import { renderCalibration } from './calibration.js';
 import { renderJobs } from './jobs.js';
 import { renderModels, renderRollout } from './models.js';
 import { renderDevices } from './devices.js';
@@ -74,6 +75,8 @@ async function route() {
     else if (hash === '#/devices') await renderDevices(view, me);
     else if (hash === '#/users') await renderUsers(view, me);
     else if (hash === '#/fleet') await renderFleet(view);
+    else if (hash.startsWith('#/calibration'))
+      await renderCalibration(view, me, decodeURIComponent(hash.slice('#/calibration/'.length)) || undefined);
     else if (hash === '#/jobs') await renderJobs(view, me);
     else if (hash === '#/models') await renderModels(view, me);
     else if (hash.startsWith('#/rollout/'))

@@ -11,6 +11,7 @@ import type { RolloutRow, TargetRow } from '../../src/store/rollout-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { EventRow, NewEvent } from '../../src/store/types.js';
 import { classStoreTests } from './store-suite-classes.js';
+import { calibrationStoreTests } from './store-suite-calibration.js';
 import { draftStoreTests } from './store-suite-drafts.js';
 import { enrollmentStoreTests } from './store-suite-enrollment.js';
 import { leaseStoreTests } from './store-suite-leases.js';
@@ -350,6 +351,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
   });
   enrollmentStoreTests(t, withStore);
   draftStoreTests(t, withStore);
+  calibrationStoreTests(t, withStore);
   classStoreTests(t, withStore);
   const withTwo = async (fn: (a: Store, b: Store) => Promise<void>): Promise<void> => {
     const db = await backend()!.fresh();
