@@ -73,21 +73,26 @@ async function summarize(entries: Map<string, Buffer>): Promise<Summary> {
 test('export: MVTec layout of the reviewed events and sampled normals of one line', async () => {
   const entries = await exportZip('line-a');
   const s = await summarize(entries);
+  // Class folders: the class a confirmation names, else the class its mask paints most, else `anomalous`.
   assert.deepEqual(s.counts, {
     'train/good': seeded.rejected.length + seeded.samples.length,
-    'test/anomalous': seeded.confirmedWithMask.length + seeded.confirmedImageOnly.length,
+    'test/scratch': 1,
+    'test/deep dent': 2,
+    'test/anomalous': 2,
     masks: seeded.confirmedWithMask.length,
   });
   for (const id of seeded.confirmedWithMask) {
-    assert.ok(entries.has(`test/anomalous/confirmed-${id}.jpg`));
-    const mask = entries.get(`ground_truth/anomalous/confirmed-${id}_mask.png`);
+    const folder = seeded.folderOf.get(id)!;
+    assert.ok(entries.has(`test/${folder}/confirmed-${id}.jpg`));
+    const mask = entries.get(`ground_truth/${folder}/confirmed-${id}_mask.png`);
     assert.ok(mask, `mask of ${id}`);
     const pixels = (await decodeMask(mask)).data;
     assert.ok(pixels.some((v) => v === 1) && pixels.some((v) => v === 0), 'a binary mask with both values');
   }
   for (const id of seeded.confirmedImageOnly) {
-    assert.ok(entries.has(`test/anomalous/confirmed-${id}.jpg`));
-    assert.ok(!entries.has(`ground_truth/anomalous/confirmed-${id}_mask.png`), 'image-only: no mask');
+    const folder = seeded.folderOf.get(id)!;
+    assert.ok(entries.has(`test/${folder}/confirmed-${id}.jpg`));
+    assert.ok(!entries.has(`ground_truth/${folder}/confirmed-${id}_mask.png`), 'image-only: no mask');
   }
   for (const id of seeded.rejected) assert.ok(entries.has(`train/good/rejected-${id}.jpg`));
   for (const id of seeded.samples) assert.ok(entries.has(`train/good/sampled-${id}.jpg`));
@@ -100,12 +105,16 @@ test('export: time range, class filter, newest-normals limit, visibility', async
   // pending event (4, never exported).
   const q = `?from=${seeded.tsOf(2).toISOString()}&to=${seeded.tsOf(5).toISOString()}`;
   const inRange = (await summarize(await exportZip('line-a', q))).counts;
-  assert.deepEqual(inRange, { 'train/good': 1, 'test/anomalous': 1, masks: 1 });
-  const none = await summarize(await exportZip('line-a', '?classes=scratch&maxNormals=1'));
-  assert.deepEqual(none.counts, { 'train/good': seeded.rejected.length + 1, masks: 0 });
-  const some = await summarize(await exportZip('line-a', '?classes=scratch,anomalous&maxNormals=0'));
-  assert.equal(some.counts['test/anomalous'], 5);
-  assert.equal(some.counts['train/good'], seeded.rejected.length);
+  assert.deepEqual(inRange, { 'train/good': 1, 'test/deep dent': 1, masks: 1 });
+  const one = await summarize(await exportZip('line-a', '?classes=scratch&maxNormals=1'));
+  assert.deepEqual(one.counts, { 'train/good': seeded.rejected.length + 1, 'test/scratch': 1, masks: 1 });
+  const two = await summarize(await exportZip('line-a', '?classes=scratch,anomalous&maxNormals=0'));
+  assert.deepEqual(two.counts, {
+    'train/good': seeded.rejected.length,
+    'test/scratch': 1,
+    'test/anomalous': 2,
+    masks: 2,
+  });
   const hidden = await app.inject({ method: 'GET', url: '/api/lines/line-a/labels/export', headers: qaOther.headers });
   assert.equal(hidden.statusCode, 404);
   assert.equal(hidden.json().code, 'LW_CTRL_NOT_FOUND');
@@ -150,20 +159,27 @@ test('export: COCO JSON with RLE masks equal to the MVTec masks; image-level lab
   const inZip = JSON.parse(zip.get('coco.json')!.toString('utf8'));
   assert.deepEqual({ ...coco, info: null }, { ...inZip, info: null }, 'the zip carries the same COCO JSON');
   assert.deepEqual(
-    coco.categories.map((c) => c.name),
-    ['anomalous'],
+    coco.categories.map((c) => [c.id, c.name]),
+    [
+      [1, 'anomalous'],
+      [2, 'deep dent'],
+      [3, 'scratch'],
+    ],
   );
   assert.equal(coco.images.length, 10);
   assert.equal(coco.annotations.length, seeded.confirmedWithMask.length);
   const annotated = new Set(coco.annotations.map((a) => a.image_id));
   const imageOnly = coco.images.filter((i) => i.attributes.label === 'anomalous' && !annotated.has(i.id));
   assert.equal(imageOnly.length, seeded.confirmedImageOnly.length);
-  assert.ok(imageOnly.every((i) => i.attributes.masked === false && i.attributes.class === 'anomalous'));
+  assert.ok(imageOnly.every((i) => i.attributes.masked === false));
+  assert.deepEqual(imageOnly.map((i) => i.attributes.class).sort(), ['anomalous', 'deep dent']);
   for (const a of coco.annotations) {
     const image = coco.images.find((i) => i.id === a.image_id)!;
     const maskName = image.file_name.replace(/^test\/([^/]+)\/(.+)\.jpg$/, 'ground_truth/$1/$2_mask.png');
     const expected = (await decodeMask(zip.get(maskName)!)).data;
     assert.deepEqual(a.segmentation.size, [H, W]);
+    const category = coco.categories.find((c) => c.id === a.category_id)!;
+    assert.equal(image.file_name.split('/')[1], category.name, 'category = class folder');
     const got = decodeRle(a.segmentation).data;
     assert.deepEqual(got, expected, `RLE of ${image.file_name}`);
     assert.equal(
@@ -188,7 +204,11 @@ test('round trip: export → import into a new line → the same counts, classes
   assert.equal(result.normals, seeded.rejected.length + seeded.samples.length);
   assert.equal(result.anomalies, seeded.confirmedWithMask.length + seeded.confirmedImageOnly.length);
   assert.equal(result.masks, seeded.confirmedWithMask.length);
-  assert.deepEqual(result.classes, { anomalous: 5 });
+  assert.deepEqual(result.classes, { scratch: 1, 'deep dent': 2, anomalous: 2 });
+  assert.deepEqual(result.createdClasses, ['deep dent', 'scratch']);
+  const classes = await app.ctx.store.classes.list('line-new');
+  assert.deepEqual(classes.map((c) => c.name).sort(), ['deep dent', 'scratch']);
+  assert.equal(new Set(classes.map((c) => c.color)).size, 2, 'distinct colours');
   assert.deepEqual(result.skipped, ['coco.json']);
   const again = await summarize(await exportZip('line-new'));
   const before = await summarize(first);
@@ -202,4 +222,15 @@ test('round trip: export → import into a new line → the same counts, classes
     [{ line: 'line-new', status: 'confirmed', count: 5 }],
   );
   assert.equal(await app.ctx.store.samples.count({ line: 'line-new' }), 5);
+  // Importing the same zip again reuses the classes the first import created.
+  const twice = await app.inject({
+    method: 'POST',
+    url: '/api/lines/line-new/labels/import',
+    headers: { ...admin.headers, 'content-type': 'application/zip' },
+    payload: zipBytes.rawPayload,
+  });
+  assert.equal(twice.statusCode, 201, twice.body);
+  assert.deepEqual(twice.json().createdClasses, []);
+  assert.equal((await app.ctx.store.classes.list('line-new')).length, 2);
+  assert.equal(await app.ctx.store.samples.count({ line: 'line-new' }), 10);
 });

@@ -25,6 +25,7 @@ import { ctrlError } from '../errors.js';
 import { refOf } from '../files/file-store.js';
 import type { ImportedEvent, ImportRows } from '../store/labels-io-store.js';
 import type { NormalSampleRow } from '../store/samples-store.js';
+import { importClasses } from './import-classes.js';
 import { planImport, type PlannedAnomaly } from './layout.js';
 import type { ImportSource } from './source.js';
 
@@ -115,13 +116,16 @@ function blankMaps(blobs: FreshBlobs): (f: Frame) => Promise<string> {
 }
 
 interface Rows extends ImportRows {
-  classes: Record<string, number>;
+  /** Defect images per class (`anomalous` = unclassified), for the result. */
+  perClass: Record<string, number>;
 }
 
 async function storeFiles(ctx: Ctx, blobs: FreshBlobs, source: ImportSource, target: ImportTarget, batch: string) {
   const plan = planImport(source.entries.map((e) => e.path));
   const now = ctx.clock.now();
-  const rows: Rows = { events: [], masks: [], samples: [], classes: {} };
+  const named = plan.anomalies.flatMap((a) => (a.className === null ? [] : [a.className]));
+  const classes = await importClasses(ctx, target.line, named, now);
+  const rows: Rows = { classes: classes.created, events: [], masks: [], samples: [], perClass: {} };
   const common = { deviceId: batch, line: target.line, camera: target.camera, ts: now, receivedAt: now };
   const unscored = { modelVersion: IMPORT_MODEL_VERSION, score: 0, threshold: 1 };
   let sequence = 0;
@@ -153,9 +157,10 @@ async function storeFiles(ctx: Ctx, blobs: FreshBlobs, source: ImportSource, tar
       labelStatus: 'confirmed',
       reviewerId: target.userId,
       reviewedAt: now,
+      defectClassId: a.className === null ? null : (classes.idOf.get(a.className) ?? null),
     };
     rows.events.push(event);
-    countClass(rows.classes, a);
+    countClass(rows.perClass, a);
     if (a.maskPath === null) continue;
     const ref = await storeMask(ctx, blobs, source, a.maskPath, f);
     rows.masks.push({
@@ -188,7 +193,8 @@ export async function importLabels(ctx: Ctx, source: ImportSource, target: Impor
       normals: rows.samples.length,
       anomalies: rows.events.length,
       masks: rows.masks.length,
-      classes: rows.classes,
+      classes: rows.perClass,
+      createdClasses: rows.classes.map((c) => c.name),
       skipped: skipped.slice(0, SKIPPED_SHOWN),
       skippedCount: skipped.length,
     };

@@ -18,7 +18,7 @@ import { cocoJson } from './coco.js';
 import { openFolderSource } from './folder-source.js';
 import { importLabels, type ImportTarget } from './import.js';
 import { mvtecZip } from './mvtec-zip.js';
-import { noClasses, selectLabels, type ClassNameOf, type LabelSelection } from './selection.js';
+import { selectLabels, type LabelSelection } from './selection.js';
 import type { ImportSource } from './source.js';
 import { spoolUpload, SpooledUpload } from './upload.js';
 import { openZipSource } from './zip-source.js';
@@ -26,13 +26,8 @@ import { openZipSource } from './zip-source.js';
 const ZIP_TYPES = ['application/zip', 'application/x-zip-compressed', 'application/octet-stream'];
 const DEFAULT_CAMERA = 'import';
 
-export interface LabelsIoOptions {
-  /** A confirmation's defect class name (null = unclassified); until classes exist every confirmation is unclassified. */
-  classOf?: ClassNameOf;
-}
-
-export async function registerLabelsIoRoutes(app: TypedApp, ctx: Ctx, opts: LabelsIoOptions = {}): Promise<void> {
-  exportRoute(app, ctx, opts.classOf ?? noClasses);
+export async function registerLabelsIoRoutes(app: TypedApp, ctx: Ctx): Promise<void> {
+  exportRoute(app, ctx);
   await zipImportRoute(app, ctx);
   folderImportRoute(app, ctx);
 }
@@ -59,14 +54,14 @@ function sendStream(reply: FastifyReply, body: Readable, headers: Readonly<Recor
   return reply.send(body);
 }
 
-function exportRoute(app: TypedApp, ctx: Ctx, classOf: ClassNameOf): void {
+function exportRoute(app: TypedApp, ctx: Ctx): void {
   app.route({
     ...ExportLabelsRoute,
     handler: async (req, reply) => {
       const { user } = requireAuth(req);
       const { line } = req.params;
       if (!canSeeLine(user, line)) throw ctrlError('LW_CTRL_NOT_FOUND', 'line not found');
-      const items = await selectLabels(ctx.store, selectionOf(line, req.query), classOf);
+      const items = await selectLabels(ctx.store, selectionOf(line, req.query));
       const exportedAt = ctx.clock.now();
       const cctx = { line, exportedAt, files: ctx.files, maxPixels: ctx.config.ingest.maxMaskPixels };
       const stamp = exportedAt.toISOString().replace(/[:.]/g, '-');

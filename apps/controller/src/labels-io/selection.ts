@@ -36,17 +36,14 @@ export interface ExportItem {
   maskPath: string | null;
 }
 
-/** The defect class name a confirmation carries, or null when unclassified (see README: defect classes). */
-export type ClassNameOf = (e: EventRow) => string | null;
-
-export const noClasses: ClassNameOf = () => null;
-
 const PAGE = 500;
 
-/** A class name as an MVTec folder name: one path segment of safe characters. */
+/**
+ * A class name as an MVTec folder name: the name itself (spaces and non-ASCII included, so it round-trips) unless
+ * it holds a path separator or control character, or starts with '.', which become '_'.
+ */
 export function classFolder(name: string): string {
-  const safe = name.trim().replace(/[^A-Za-z0-9._-]+/g, '_');
-  return safe === '' || safe === '.' || safe === '..' ? '_' : safe;
+  return name.replace(/[/\\\u0000-\u001f]/g, '_').replace(/^\./, '_');
 }
 
 function normalItem(
@@ -81,8 +78,14 @@ function anomalyItem(e: EventRow, className: string, maskRef: string | null): Ex
   };
 }
 
-/** Every item of the selection, oldest first: reviewed events, then sampled normals. */
-export async function selectLabels(store: Store, sel: LabelSelection, classOf: ClassNameOf): Promise<ExportItem[]> {
+/**
+ * Every item of the selection, oldest first: reviewed events, then sampled normals. A confirmation's class is the
+ * class it names, else the class its mask paints most, else unclassified (`anomalous`).
+ */
+export async function selectLabels(store: Store, sel: LabelSelection): Promise<ExportItem[]> {
+  const names = await store.labelsIo.classNames(sel.line);
+  const classOf = (e: EventRow) =>
+    (e.defectClassId === null ? undefined : names.byId.get(e.defectClassId)) ?? names.dominant.get(e.id) ?? null;
   const items: ExportItem[] = [];
   let after: { ts: Date; id: string } | null = null;
   for (;;) {

@@ -3,6 +3,7 @@
  * export, and stores one import's rows (confirmed events, their masks, normal samples) in a single transaction, so
  * a failing import leaves no row behind.
  */
+import type { DefectClassRow } from './classes-store.js';
 import type { Db } from './db.js';
 import type { NormalSampleRow } from './samples-store.js';
 import type { EventRow, MaskRow, NewEvent } from './types.js';
@@ -13,10 +14,17 @@ export interface TimeRange {
   to?: Date;
 }
 
-/** An imported defect image: stored as an event already confirmed by the importing user. */
-export type ImportedEvent = NewEvent & { labelStatus: 'confirmed'; reviewerId: string; reviewedAt: Date };
+/** An imported defect image: stored as an event already confirmed by the importing user, with its class. */
+export type ImportedEvent = NewEvent & {
+  labelStatus: 'confirmed';
+  reviewerId: string;
+  reviewedAt: Date;
+  defectClassId: string | null;
+};
 
 export interface ImportRows {
+  /** Classes the import adds to the line's taxonomy (folders no class of the line is named after). */
+  classes: DefectClassRow[];
   events: ImportedEvent[];
   masks: MaskRow[];
   samples: NormalSampleRow[];
@@ -80,9 +88,33 @@ export class LabelsIoStore {
     });
   }
 
-  /** Every row of one import, in one transaction: all are stored or none (e.g. on a duplicate device sequence). */
+  /**
+   * A line's class names by id, and per masked event the class its strokes paint most (what a confirmation that
+   * names no class counts as, like dataset snapshots do).
+   */
+  async classNames(line: string): Promise<{ byId: Map<string, string>; dominant: Map<string, string> }> {
+    const classes = await this.db.defectClass.findMany({ where: { line }, select: { id: true, name: true } });
+    const byId = new Map(classes.map((c) => [c.id, c.name]));
+    const dominant = new Map<string, string>();
+    if (classes.length === 0) return { byId, dominant };
+    const rows = await this.db.maskClass.findMany({
+      where: { classId: { in: [...byId.keys()] } },
+      orderBy: [{ pixels: 'desc' }, { classId: 'asc' }],
+    });
+    for (const r of rows) {
+      const name = byId.get(r.classId);
+      if (name !== undefined && !dominant.has(r.eventId)) dominant.set(r.eventId, name);
+    }
+    return { byId, dominant };
+  }
+
+  /**
+   * Every row of one import, in one transaction: all are stored or none (a duplicate device sequence, or a class
+   * name, colour or palette index another writer took meanwhile, fails the whole import).
+   */
   async saveImport(rows: ImportRows): Promise<void> {
     await this.db.$transaction([
+      ...chunks(rows.classes).map((data) => this.db.defectClass.createMany({ data })),
       ...chunks(rows.events).map((data) => this.db.event.createMany({ data })),
       ...chunks(rows.masks).map((data) => this.db.mask.createMany({ data })),
       ...chunks(rows.samples).map((data) => this.db.normalSample.createMany({ data })),

@@ -13,6 +13,8 @@ export const H = 30;
 const T0 = Date.UTC(2026, 10, 1, 8, 0, 0);
 
 export interface Seeded {
+  /** Class folder of each confirmation (by event id): its class, else its mask's dominant class, else anomalous. */
+  folderOf: Map<string, string>;
   confirmedWithMask: string[];
   confirmedImageOnly: string[];
   rejected: string[];
@@ -42,7 +44,26 @@ export function rectMask(k: number, width = W, height = H): Uint8Array {
 export async function seedLine(app: App, line: string, reviewerId: string): Promise<Seeded> {
   const { store, files } = app.ctx;
   const mapRef = await files.put(grayPng(W, H, new Uint8Array(W * H)));
+  const scratch = await store.classes.create({
+    id: randomUUID(),
+    line,
+    name: 'scratch',
+    color: '#ff0000',
+    key: '1',
+    createdAt: new Date(T0),
+  });
+  const dent = await store.classes.create({
+    id: randomUUID(),
+    line,
+    name: 'deep dent',
+    color: '#00ff00',
+    key: null,
+    createdAt: new Date(T0),
+  });
+  if (typeof scratch === 'string' || typeof dent === 'string')
+    throw new Error(`fixture classes refused: ${scratch} ${dent}`);
   const out: Seeded = {
+    folderOf: new Map(),
     confirmedWithMask: [],
     confirmedImageOnly: [],
     rejected: [],
@@ -59,6 +80,10 @@ export async function seedLine(app: App, line: string, reviewerId: string): Prom
     'mask',
     'rejected',
   ];
+  // Per confirmation in plan order: the class it names, and the class its mask paints (dominant-class fallback).
+  const named = [scratch.id, dent.id, null, null, null, null, null];
+  const painted = [null, null, null, dent.id, null, null, null];
+  const folders = ['scratch', 'deep dent', '', 'deep dent', '', 'anomalous', 'anomalous'];
   let i = 0;
   for (const kind of plan) {
     const id = randomUUID();
@@ -77,12 +102,19 @@ export async function seedLine(app: App, line: string, reviewerId: string): Prom
     });
     i++;
     if (kind === 'pending') continue;
-    await store.events.label(id, kind === 'rejected' ? 'rejected' : 'confirmed', reviewerId, ts);
+    const at = i - 1;
+    await store.events.label(id, kind === 'rejected' ? 'rejected' : 'confirmed', reviewerId, ts, named[at] ?? null);
+    if (kind !== 'rejected') out.folderOf.set(id, folders[at]!);
     if (kind === 'rejected') out.rejected.push(id);
     else if (kind === 'image') out.confirmedImageOnly.push(id);
     else {
       const ref = await files.put(rectMask(i));
-      await store.events.saveMask({ eventId: id, ref, width: W, height: H, authorId: reviewerId, createdAt: ts });
+      const paints = painted[at];
+      const classes = paints ? [{ classId: paints, pixels: 40 }] : [];
+      await store.events.saveMask(
+        { eventId: id, ref, width: W, height: H, authorId: reviewerId, createdAt: ts },
+        classes,
+      );
       out.confirmedWithMask.push(id);
     }
   }

@@ -67,6 +67,8 @@ export const LabelImportResult = Type.Object(
     masks: Type.Integer(),
     /** Defect images per class folder. */
     classes: Type.Record(Type.String(), Type.Integer()),
+    /** Class folders no class of the line was named after: added to the line's taxonomy. */
+    createdClasses: Type.Array(Type.String()),
     /** Entries that are not part of the layout (other files, non-images), first 50. */
     skipped: Type.Array(Type.String()),
     skippedCount: Type.Integer(),
