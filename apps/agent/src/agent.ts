@@ -269,7 +269,8 @@ export async function build(opts: BuildOptions): Promise<Agent> {
     hooks: {
       ...pipelineHooks({ address, link, outbox, sender, log }, seq, opts.onScored),
       ...lineHooks(line),
-      counted: (camera, score, threshold, version, ts) => sketches.add(camera, score, threshold, version, ts),
+      counted: (camera, score, threshold, version, ts, image) =>
+        sketches.add(camera, score, threshold, version, ts, image),
     },
     now,
     sampleIntervalMs: cfg.normalSampleIntervalS * 1000,

@@ -18,6 +18,7 @@ import type { AgentErrorCode } from './errors.js';
 import { reasonOf } from './errors.js';
 import { encodeEvent, startEncoder } from './encode/encoder.js';
 import type { InferenceResult, LoadedModel, Reservation } from './model/loaded-model.js';
+import type { RgbImage } from '@linewatch/vision';
 import type { Frame } from './sources/frame.js';
 import { FrameSlot } from './sources/frame.js';
 import { LatencyWindow, RateCounter } from './stats.js';
@@ -73,7 +74,7 @@ export interface PipelineHooks {
   /** Every scored frame with the threshold it was judged by, in frame order per camera (verdicts for the line). */
   judged?(s: JudgedFrame): void;
   /** Every scored frame's score, for the per-camera score sketches (sketches.ts); must not allocate. */
-  counted?(camera: string, score: number, threshold: number, modelVersion: string, ts: number): void;
+  counted?(camera: string, score: number, threshold: number, modelVersion: string, ts: number, image: RgbImage): void;
   /** A frame that gets no score (invalid, failed inference): a capture waiting for it fails at once. */
   unscored?(camera: string, frame: Frame, reason: string): void;
 }
@@ -330,7 +331,7 @@ export class Pipeline {
     const latencyMs = performance.now() - frame.t0;
     this.latency.add(latencyMs);
     this.hooks.scored?.(c.camera, frame, result, model.version, shadowScore);
-    this.hooks.counted?.(c.camera, result.score, threshold, model.version, frame.ts);
+    this.hooks.counted?.(c.camera, result.score, threshold, model.version, frame.ts, img);
     this.hooks.judged?.({
       camera: c.camera,
       frame,

@@ -12,11 +12,14 @@
  */
 import { ScoreSketch } from '@linewatch/protocol';
 import type { ScoreSketchMessage } from '@linewatch/protocol';
+import type { RgbImage } from '@linewatch/vision';
+import { FrameStats } from './frame-stats.js';
 
 const MAX_WINDOW_MS = 86_400_000;
 
 interface Window {
   readonly sketch: ScoreSketch;
+  readonly stats: FrameStats;
   start: number;
   last: number;
   modelVersion: string;
@@ -35,6 +38,7 @@ export class SketchWindows {
     for (const id of cameraIds) {
       this.windows.set(id, {
         sketch: new ScoreSketch(),
+        stats: new FrameStats(),
         start: 0,
         last: 0,
         modelVersion: '',
@@ -44,8 +48,8 @@ export class SketchWindows {
     }
   }
 
-  /** One scored frame (frame time `ts`, epoch ms). */
-  add(camera: string, score: number, threshold: number, modelVersion: string, ts: number): void {
+  /** One scored frame (frame time `ts`, epoch ms; `image`: its pixels, for the frame statistics). */
+  add(camera: string, score: number, threshold: number, modelVersion: string, ts: number, image?: RgbImage): void {
     const w = this.windows.get(camera);
     if (!w) return;
     if (w.sketch.total > 0 && (w.modelVersion !== modelVersion || w.threshold !== threshold))
@@ -58,6 +62,7 @@ export class SketchWindows {
     w.last = ts;
     w.threshold = threshold;
     if (score > threshold) w.flagged++;
+    if (image) w.stats.add(image);
   }
 
   /** Closes and publishes every non-empty window (the report timer). */
@@ -84,6 +89,8 @@ export class SketchWindows {
       flagged: w.flagged,
       sketch: w.sketch.toCounts(),
     };
+    const stats = w.stats.take();
+    if (stats) m.frames = stats;
     if (!this.publish(camera, m) && !force) return;
     w.sketch.reset();
     w.flagged = 0;

@@ -9,7 +9,9 @@ import { sketchOf } from '@linewatch/protocol';
 import type { ScoreSketchMessage } from '@linewatch/protocol';
 import { build } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
+import { FrameStats } from '../src/frame-stats.js';
 import { SketchWindows } from '../src/sketches.js';
+import { createImage } from '@linewatch/vision';
 import { aedesBroker } from './helpers/brokers.js';
 import type { TestBroker } from './helpers/brokers.js';
 import { TestController, waitFor } from './helpers/controller.js';
@@ -50,6 +52,30 @@ test('SketchWindows: counts every frame once, closes on a model swap or new thre
   assert.equal(sent.length, 3, 'cam-2 has no frames: no message');
   assert.deepEqual([sent[2]!.threshold, sent[2]!.flagged, sketchOf(sent[2]!.sketch).total], [0.5, 1, 1]);
   assert.equal(w.frames('cam-1'), 0);
+});
+
+test('FrameStats: frozen, black and over-exposed frames from an 8×8 grid; the window sends them', () => {
+  const f = new FrameStats();
+  const grey = createImage(64, 48, [120, 120, 120]);
+  const other = createImage(64, 48, [140, 120, 120]);
+  f.add(grey);
+  f.add(grey); // identical grid: frozen
+  f.add(other); // a changed picture: not frozen
+  f.add(createImage(64, 48, [5, 5, 5])); // black
+  f.add(createImage(64, 48, [255, 255, 255])); // saturated
+  const s = f.take();
+  assert.ok(s);
+  assert.equal(s.dark, 1);
+  assert.equal(s.saturated, 1);
+  assert.equal(s.frozen, 1);
+  assert.ok(Math.abs(s.lumaMean - (120 * 2 + 126 + 5 + 255) / 5) < 1, `luma ${s.lumaMean}`);
+  assert.equal(f.take(), undefined, 'a fresh window');
+  // A sketch window carries the frame statistics of its frames.
+  const sent: ScoreSketchMessage[] = [];
+  const w = new SketchWindows(['cam-1'], (_c, m) => (sent.push(m), true));
+  for (let i = 0; i < 4; i++) w.add('cam-1', 0.1, 1, 'v1', 1000 + i, createImage(16, 16, [0, 0, 0]));
+  w.flush();
+  assert.deepEqual(sent[0]!.frames, { frozen: 3, dark: 4, saturated: 0, lumaMean: 0 });
 });
 
 test('sketchIntervalS: default 60 s, bounded', () => {

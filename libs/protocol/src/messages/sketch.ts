@@ -32,6 +32,22 @@ export const ScoreSketchSchema = Type.Object(
     /** Frames above their threshold (flagged) in the window. */
     flagged: Counter,
     sketch: SketchCountsSchema,
+    /** Cheap per-frame statistics from a fixed 8×8 grid of pixels (agent-side, for drift and camera faults). */
+    frames: Type.Optional(
+      Type.Object(
+        {
+          /** Frames whose grid equals the previous frame's exactly (a frozen or stuck camera). */
+          frozen: Counter,
+          /** Frames whose grid's mean luma is below 16 (black: lens cap, lamp off, no signal). */
+          dark: Counter,
+          /** Frames with at least half the grid at luma ≥ 250 (over-exposed). */
+          saturated: Counter,
+          /** Mean luma (0–255) of the window's frames. */
+          lumaMean: Type.Number({ minimum: 0, maximum: 255 }),
+        },
+        { description: 'Frame statistics of the window' },
+      ),
+    ),
   },
   { $id: 'linewatch/v1/scoreSketch', description: 'Per-camera score quantile sketch of one scoring window' },
 );
