@@ -74,6 +74,7 @@ test('admin creates a job: snapshot of the line with lineage; one open job per l
   assert.equal(line, 'line-1');
   const total = (k: string) => (counts.train[k] ?? 0) + (counts.heldout[k] ?? 0);
   assert.deepEqual([total('px'), total('img'), total('normal')], [6, 4, 8], 'pending events and other lines excluded');
+  assert.deepEqual([total('rejected'), total('sampled')], [8, 0], 'the normals by origin: all rejected false alarms');
   for (const k of ['px', 'img', 'normal']) assert.ok((counts.heldout[k] ?? 0) >= 1, `held out ${k}`);
   assert.deepEqual(job.datasetCounts, counts);
   assert.deepEqual((await getJob(app, admin, job.id)).datasetCounts, counts);
@@ -425,7 +426,13 @@ test('policy: enqueues after N new confirmed masks on a line, at most one open j
       live: l1?.liveVersion,
       min: l1?.autoTriggerMinMasks,
     },
-    { counts: { px: 6, img: 5, normal: 0 }, newMasks: 3, open: job.id, live: 'base-1', min: 3 },
+    {
+      counts: { px: 6, img: 5, normal: 0, rejected: 0, sampled: 0 },
+      newMasks: 3,
+      open: job.id,
+      live: 'base-1',
+      min: 3,
+    },
   );
 
   const c = claimOf(await worker.claim('w1'));

@@ -40,6 +40,7 @@ function fixture(
     maskRef: i === 0 ? 'b'.repeat(64) : null,
     width: 32,
     height: 24,
+    origin: i === 0 ? 'confirmed-mask' : 'rejected', // kept per item, both providers
   }));
   const job: JobRow = {
     id,

@@ -142,7 +142,14 @@ test('a snapshot takes the newest jobs.maxNormalSamples samples as normal items;
   const newest = (await app.ctx.store.samples.list()).slice(0, 4).map((s) => s.id);
 
   const lines = (await get(app, admin, '/api/training/lines')).json() as { lines: TrainingLineView[] };
-  assert.deepEqual(lines.lines.find((l) => l.line === 'line-1')?.counts, { px: 3, img: 0, normal: 6 });
+  // Sampled normals and rejected false alarms are both normal, and counted apart (neither reported as the other).
+  assert.deepEqual(lines.lines.find((l) => l.line === 'line-1')?.counts, {
+    px: 3,
+    img: 0,
+    normal: 6,
+    rejected: 2,
+    sampled: 4,
+  });
 
   const res = await app.inject({
     method: 'POST',
@@ -158,6 +165,19 @@ test('a snapshot takes the newest jobs.maxNormalSamples samples as normal items;
   const manifest = (await worker.get(claim.manifestUrl)).json() as DatasetManifest;
   const normals = manifest.items.filter((i) => i.kind === 'normal');
   assert.deepEqual(normals.map((i) => i.id).sort(), [...rejected, ...newest].sort());
+  // Each item says where its label came from, so the worker counts rejected false alarms apart from sampled normals.
+  const originOf = new Map(manifest.items.map((i) => [i.id, i.origin]));
+  for (const id of rejected) assert.equal(originOf.get(id), 'rejected');
+  for (const id of newest) assert.equal(originOf.get(id), 'sampled-normal');
+  assert.deepEqual(
+    manifest.items.filter((i) => i.kind === 'px').map((i) => i.origin),
+    ['confirmed-mask', 'confirmed-mask', 'confirmed-mask'],
+  );
+  const sc = manifest.snapshot.counts;
+  assert.deepEqual(
+    [(sc.train.rejected ?? 0) + (sc.heldout.rejected ?? 0), (sc.train.sampled ?? 0) + (sc.heldout.sampled ?? 0)],
+    [2, 4],
+  );
   for (const n of normals) {
     assert.equal(n.label, 0);
     assert.equal(n.maskUrl, null);

@@ -24,6 +24,25 @@ test('jobs page: train now, live progress, completion', { skip: noChromium, time
       ...many(2, { line: 'line-1', label: 'confirmed' }),
       ...many(4, { line: 'line-1', label: 'rejected' }),
     ]);
+    // Unflagged frames the agents sampled as normal: normals too, but not rejected false alarms.
+    for (let i = 0; i < 5; i++) {
+      const now = app.ctx.clock.now();
+      await app.ctx.store.samples.insertOnce({
+        id: `sample-${i}`,
+        deviceId: 'dev-line-1',
+        sequence: 10_000 + i,
+        line: 'line-1',
+        camera: 'cam-1',
+        ts: new Date(now.getTime() - 1000 + i),
+        modelVersion: 'm1',
+        score: 0.1,
+        threshold: 0.5,
+        frameRef: await app.ctx.files.put(Buffer.from(`\xff\xd8\xff sample ${i}`, 'latin1')),
+        frameWidth: 32,
+        frameHeight: 24,
+        receivedAt: now,
+      });
+    }
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const page = await browser.newPage();
@@ -36,11 +55,17 @@ test('jobs page: train now, live progress, completion', { skip: noChromium, time
     const line = `document.querySelector('tr[data-line="line-1"]')`;
     await until(page, `${line} !== null`);
     const cells = await page.evaluate<string[]>(`[...${line}.children].map((c) => c.textContent.trim())`);
-    assert.deepEqual(cells.slice(0, 6), ['line-1', '3', '2', '4', '3 / 10', 'base-1']);
+    // px, img, rejected false alarms, sampled normals: the 5 samples are not counted as rejected.
+    assert.deepEqual(cells.slice(0, 7), ['line-1', '3', '2', '4', '5', '3 / 10', 'base-1']);
 
     await page.click('button[data-train="line-1"]');
     const row = `document.querySelector('tr[data-job]')`;
     await until(page, `${row}?.dataset.status === 'queued'`);
+    // The job's snapshot counts its normals by origin too (train + held out = 4 rejected, 5 sampled).
+    const counts = await page.evaluate<string>(`${row}.querySelector('.hint').textContent`);
+    const sum = (what: string) =>
+      [...counts.matchAll(new RegExp(`(\\d+) ${what}`, 'g'))].reduce((s, m) => s + Number(m[1]), 0);
+    assert.deepEqual([sum('rejected'), sum('sampled normal')], [4, 5], counts);
     await until(page, `${line}.querySelector('button').disabled`);
 
     const worker = workerClient(app);

@@ -1,5 +1,5 @@
-// Training jobs: per line what a snapshot would hold (px = confirmed with mask, img = confirmed without, normal =
-// rejected false alarms), new masks against the auto-trigger threshold, the live model, and a "Train now" button
+// Training jobs: per line what a snapshot would hold (px = confirmed with mask, img = confirmed without, and the
+// normals by origin: rejected false alarms and sampled normal frames, never one counted as the other), new masks against the auto-trigger threshold, the live model, and a "Train now" button
 // (admins); below, the jobs with live progress from the worker's heartbeats. Polls while shown.
 import { api, toast, find, errorParts } from './api.js';
 /**
@@ -52,11 +52,20 @@ function metricsCell(j) {
   return `${row('new', m.candidate)}<br>${row('parent', m.parent)}${j.threshold !== null ? `<br>threshold ${num(j.threshold, 4)}` : ''}`;
 }
 
+/**
+ * A snapshot's normals by origin; snapshots taken before origins were kept know only the total.
+ * @param {DatasetCounts} x
+ */
+const normals = (x) =>
+  x.rejected !== undefined && x.sampled !== undefined
+    ? `${x.rejected} rejected · ${x.sampled} sampled normal`
+    : `${x.normal} normal`;
+
 /** @param {DatasetSplitCounts | undefined} c */
 function countsCell(c) {
   if (!c) return '';
   /** @param {DatasetCounts} x */
-  const part = (x) => `${x.px} px · ${x.img} img · ${x.normal} normal`;
+  const part = (x) => `${x.px} px · ${x.img} img · ${normals(x)}`;
   return `<div class="hint">train ${part(c.train)}<br>held out ${part(c.heldout)}</div>`;
 }
 
@@ -93,7 +102,8 @@ function lineRow(l, isAdmin) {
   const button = isAdmin
     ? `<button type="button" data-train="${esc(l.line)}" ${canTrain ? '' : `disabled title="${esc(why)}"`}>Train now</button>`
     : '';
-  return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${c.px}</td><td>${c.img}</td><td>${c.normal}</td>
+  return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${c.px}</td><td>${c.img}</td>
+    <td class="rejected">${c.rejected ?? '–'}</td><td class="sampled">${c.sampled ?? '–'}</td>
     <td>${esc(auto)}</td><td>${esc(l.liveVersion ?? '–')}</td><td>${esc(l.openJobId ?? '')}</td><td>${button}</td></tr>`;
 }
 
@@ -107,8 +117,9 @@ export async function renderJobs(main, me) {
   const isAdmin = me?.role === 'admin';
   main.innerHTML = `<h3>Training data per line</h3>
     <p class="hint">px: confirmed with a painted mask (pixel loss) · img: confirmed without a mask (image loss) ·
-      normal: rejected false alarms. New masks count towards the automatic trigger.</p>
-    <table id="training-lines" class="stats"><thead><tr><th>Line</th><th>px</th><th>img</th><th>normal</th>
+      rejected: flagged frames rejected as false alarms · sampled: unflagged frames the agents sampled as normal (both
+      train as normals). New masks count towards the automatic trigger.</p>
+    <table id="training-lines" class="stats"><thead><tr><th>Line</th><th>px</th><th>img</th><th>rejected</th><th>sampled</th>
       <th>New masks / trigger</th><th>Live model</th><th>Open job</th><th></th></tr></thead><tbody></tbody></table>
     <h3>Jobs</h3>
     <table id="jobs"><thead><tr><th>Job</th><th>Line</th><th>Status</th><th>Trigger</th><th>Parent → version</th>
@@ -120,7 +131,7 @@ export async function renderJobs(main, me) {
     /** @type {{ lines: TrainingLineView[] }} */
     const { lines } = await api('GET', '/api/training/lines');
     linesBody.innerHTML =
-      lines.map((l) => lineRow(l, isAdmin)).join('') || '<tr><td colspan="8">No lines yet.</td></tr>';
+      lines.map((l) => lineRow(l, isAdmin)).join('') || '<tr><td colspan="9">No lines yet.</td></tr>';
   };
   const loadJobs = async () => {
     /** @type {{ jobs: JobView[] }} */

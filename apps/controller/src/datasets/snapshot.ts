@@ -7,6 +7,9 @@
  * - rejected false alarm          → `normal` (label 0)
  * - sampled normal frame          → `normal` (label 0)
  *
+ * Each item also keeps its origin (confirmed-mask / confirmed-image / rejected / sampled-normal, `originOf`), and the
+ * counts split `normal` into `rejected` and `sampled`, so neither is reported as the other.
+ *
  * Normal data: rejected false alarms (the most useful normals, the ones the live model got wrong) plus the line's
  * most recent sampled normal frames (unflagged frames agents upload as `sampled: true`, capped by
  * jobs.maxNormalSamples). Beyond them, L_px's (1−y)·φ term trains on the normal (unmasked) positions of every `px`
@@ -18,7 +21,7 @@
  * least one trains (the highest hash); a class with a single item trains.
  */
 import { createHash } from 'node:crypto';
-import type { DatasetKind, DatasetSplit } from '@linewatch/protocol/http';
+import type { DatasetCounts, DatasetKind, DatasetOrigin, DatasetSplit } from '@linewatch/protocol/http';
 import type { LabelledEvent, SnapshotItemRow, SplitCounts } from '../store/jobs-store.js';
 
 export const KINDS: readonly DatasetKind[] = ['px', 'img', 'normal'];
@@ -26,6 +29,22 @@ export const KINDS: readonly DatasetKind[] = ['px', 'img', 'normal'];
 export function kindOf(e: Pick<LabelledEvent, 'labelStatus' | 'maskRef'>): DatasetKind {
   if (e.labelStatus !== 'confirmed') return 'normal';
   return e.maskRef === null ? 'img' : 'px';
+}
+
+/**
+ * Where an item's label came from. Both normal origins are kind 'normal'; they are kept apart so the Jobs page and
+ * the worker's manifest count rejected false alarms and sampled normal frames separately.
+ */
+export function originOf(e: Pick<LabelledEvent, 'labelStatus' | 'maskRef'>): DatasetOrigin {
+  if (e.labelStatus === 'confirmed') return e.maskRef === null ? 'confirmed-image' : 'confirmed-mask';
+  return e.labelStatus === 'rejected' ? 'rejected' : 'sampled-normal';
+}
+
+/** Adds one item to per-kind counts; a normal also to its origin's count (rejected / sampled). */
+export function countItem(c: DatasetCounts, kind: DatasetKind, origin: DatasetOrigin): void {
+  c[kind]++;
+  if (origin === 'rejected') c.rejected = (c.rejected ?? 0) + 1;
+  else if (origin === 'sampled-normal') c.sampled = (c.sampled ?? 0) + 1;
 }
 
 /** Position of an event id in [0, 1), uniform and stable. */
@@ -48,7 +67,8 @@ export function assignSplits(ids: string[], fraction: number): Map<string, Datas
 }
 
 export function emptyCounts(): SplitCounts {
-  return { train: { px: 0, img: 0, normal: 0 }, heldout: { px: 0, img: 0, normal: 0 } };
+  const zero = (): DatasetCounts => ({ px: 0, img: 0, normal: 0, rejected: 0, sampled: 0 });
+  return { train: zero(), heldout: zero() };
 }
 
 export interface BuiltSnapshot {
@@ -71,11 +91,13 @@ export function buildSnapshot(snapshotId: string, events: LabelledEvent[], fract
     );
     for (const e of group) {
       const split = splits.get(e.id) ?? 'train';
-      counts[split][kind]++;
+      const origin = originOf(e);
+      countItem(counts[split], kind, origin);
       items.push({
         snapshotId,
         eventId: e.id,
         kind,
+        origin,
         split,
         label: kind === 'normal' ? 0 : 1,
         line: e.line,

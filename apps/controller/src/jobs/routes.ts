@@ -16,7 +16,7 @@ import type { Ctx } from '../context.js';
 import { ctrlError } from '../errors.js';
 import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
-import { kindOf } from '../datasets/snapshot.js';
+import { countItem, kindOf, originOf } from '../datasets/snapshot.js';
 import type { JobRow } from '../store/jobs-store.js';
 import type { JobService } from './service.js';
 import { jobView, snapshotView } from './view.js';
@@ -100,10 +100,11 @@ function trainingLinesRoute(app: TypedApp, ctx: Ctx, jobs: JobService): void {
 }
 
 async function trainingLine(ctx: Ctx, jobs: JobService, line: string): Promise<TrainingLineView> {
-  // Counts what a snapshot taken now would hold: sampled normal frames (capped) count as normal.
+  // Counts what a snapshot taken now would hold: sampled normal frames (capped) and rejected false alarms are both
+  // normal, counted apart by origin.
   const events = await jobs.store.trainingData(line, ctx.config.jobs.maxNormalSamples);
-  const counts = { px: 0, img: 0, normal: 0 };
-  for (const e of events) counts[kindOf(e)]++;
+  const counts = { px: 0, img: 0, normal: 0, rejected: 0, sampled: 0 };
+  for (const e of events) countItem(counts, kindOf(e), originOf(e));
   const pxIds = events.filter((e) => kindOf(e) === 'px').map((e) => e.id);
   const [newMasks, liveVersion, open, last] = await Promise.all([
     jobs.newMasks(line, pxIds),

@@ -52,6 +52,7 @@ export function datasetItemView(i: SnapshotItemRow): DatasetItem {
     maskUrl: i.maskRef === null ? null : datasetFileUrl(i.snapshotId, i.eventId, 'mask'),
     label: i.label,
     kind: i.kind,
+    ...(i.origin ? { origin: i.origin } : {}),
     split: i.split,
     line: i.line,
     camera: i.camera,

@@ -4,7 +4,15 @@
  * workers racing for the same job, or a stale worker writing after a re-claim, can never both win — without
  * interactive transactions or provider-specific locking.
  */
-import type { DatasetKind, DatasetSplit, JobMetrics, JobProgress, JobStatus } from '@linewatch/protocol/http';
+import type {
+  DatasetCounts,
+  DatasetKind,
+  DatasetOrigin,
+  DatasetSplit,
+  JobMetrics,
+  JobProgress,
+  JobStatus,
+} from '@linewatch/protocol/http';
 import type { Db } from './db.js';
 import type { SamplesStore } from './samples-store.js';
 import type { LabelledEvent } from './types.js';
@@ -12,7 +20,8 @@ import { isUniqueViolation } from './unique-violation.js';
 
 export type { LabelledEvent } from './types.js';
 
-export type SplitCounts = Record<DatasetSplit, Record<DatasetKind, number>>;
+/** Per split, items per kind; `rejected` + `sampled` split `normal` by origin (absent on older snapshots). */
+export type SplitCounts = Record<DatasetSplit, DatasetCounts>;
 
 export interface SnapshotRow {
   id: string;
@@ -27,6 +36,8 @@ export interface SnapshotItemRow {
   snapshotId: string;
   eventId: string;
   kind: DatasetKind;
+  /** Where its label came from (null: a snapshot taken before origins were kept). */
+  origin?: DatasetOrigin | null;
   split: DatasetSplit;
   label: 0 | 1;
   line: string;
@@ -83,7 +94,12 @@ type DbJob = Omit<JobRow, 'status' | 'progress' | 'metrics'> & {
   metrics: string | null;
 };
 type DbSnapshot = Omit<SnapshotRow, 'counts'> & { counts: string };
-type DbItem = Omit<SnapshotItemRow, 'kind' | 'split' | 'label'> & { kind: string; split: string; label: number };
+type DbItem = Omit<SnapshotItemRow, 'kind' | 'split' | 'label' | 'origin'> & {
+  kind: string;
+  split: string;
+  label: number;
+  origin?: string | null;
+};
 
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 const toJob = (j: DbJob): JobRow => ({
@@ -98,6 +114,7 @@ const toItem = (i: DbItem): SnapshotItemRow => ({
   kind: i.kind as DatasetKind,
   split: i.split as DatasetSplit,
   label: i.label === 1 ? 1 : 0,
+  origin: (i.origin ?? null) as DatasetOrigin | null,
 });
 
 function patchData(p: JobPatch): Record<string, unknown> {

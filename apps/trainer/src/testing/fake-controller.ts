@@ -14,12 +14,14 @@ import {
   FailBody,
   HeartbeatBody,
   type DatasetItem,
+  type DatasetOrigin,
   type DatasetManifest,
   type JobView,
 } from '@linewatch/protocol/http';
 import { decodeImage, encodeJpeg } from '@linewatch/vision';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { REJECTED_DEFECT_TYPE } from '../train/finetune-plan.js';
 import type { DatasetOnDisk } from '../worker/types.js';
 
 export interface FakeJob {
@@ -33,6 +35,11 @@ export interface FakeJob {
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function originOf(label: number | null, masked: boolean, defectType: string | undefined): DatasetOrigin {
+  if (label === 1) return masked ? 'confirmed-mask' : 'confirmed-image';
+  return defectType === REJECTED_DEFECT_TYPE ? 'rejected' : 'sampled-normal';
+}
 
 export class FakeController {
   readonly jobs: FakeJob[] = [];
@@ -72,6 +79,9 @@ export class FakeController {
           id,
           label: s.label === 1 ? 1 : 0,
           kind: s.label !== 1 ? 'normal' : mask ? 'px' : 'img',
+          // As the controller says where a label came from: a normal marked rejected in the manifest is a rejected
+          // false alarm, any other normal a sampled frame.
+          origin: originOf(s.label, mask !== null, s.entry.defectType),
           split,
           line: 'line-a',
           camera: 'cam-1',

@@ -27,6 +27,7 @@ import {
   type JobProgress as WireProgress,
 } from '@linewatch/protocol/http';
 import { TrainerError } from '../errors.js';
+import { manifestEntry } from './dataset-entry.js';
 import type {
   ClaimedJob,
   DatasetOnDisk,
@@ -175,15 +176,7 @@ export class ControllerClient implements WorkerIO {
         mask = `masks/${i}.png`;
         writeFileSync(join(dir, mask), await this.fetchChecked(item.maskUrl, item.maskSha256, `item ${item.id} mask`));
       }
-      entries.get(item.split)![i] = {
-        image,
-        ...(mask ? { mask } : {}),
-        label: item.label,
-        // The eval breaks down per defect type: the item's defect class when it has one, else its loss kind.
-        ...(item.label === 1 ? { defectType: item.defectClass ?? item.kind } : {}),
-        ...(item.line ? { lineId: item.line } : {}),
-        ...(item.camera ? { cameraId: item.camera.slice(0, 128) } : {}),
-      };
+      entries.get(item.split)![i] = manifestEntry(item, image, mask);
     };
     const queue = [...items];
     const workers = Array.from({ length: Math.max(1, this.opts.downloadConcurrency ?? 4) }, async () => {

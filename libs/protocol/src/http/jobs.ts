@@ -158,8 +158,12 @@ export const DatasetCounts = Type.Object({
   px: Type.Integer({ minimum: 0 }),
   /** confirmed without a mask → image loss (L_img) */
   img: Type.Integer({ minimum: 0 }),
-  /** rejected false alarms → normal data */
+  /** normal data (label 0): rejected false alarms plus sampled normal frames */
   normal: Type.Integer({ minimum: 0 }),
+  /** Of `normal`: flagged frames QA rejected as false alarms (absent on snapshots taken before origins were kept). */
+  rejected: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Of `normal`: unflagged frames the agents sampled as normal (absent like `rejected`). */
+  sampled: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type DatasetCounts = Static<typeof DatasetCounts>;
 
@@ -349,6 +353,18 @@ export const DatasetKind = Type.Union([Type.Literal('px'), Type.Literal('img'), 
 export type DatasetKind = Static<typeof DatasetKind>;
 export const DatasetSplit = Type.Union([Type.Literal('train'), Type.Literal('heldout')]);
 export type DatasetSplit = Static<typeof DatasetSplit>;
+/**
+ * Where an item's label came from: a confirmation with a painted mask or without one, a flagged frame rejected as a
+ * false alarm, or an unflagged frame sampled as normal. The last two are both kind 'normal'; a trainer counts them
+ * apart (rejected false alarms are the normals the live model got wrong).
+ */
+export const DatasetOrigin = Type.Union([
+  Type.Literal('confirmed-mask'),
+  Type.Literal('confirmed-image'),
+  Type.Literal('rejected'),
+  Type.Literal('sampled-normal'),
+]);
+export type DatasetOrigin = Static<typeof DatasetOrigin>;
 
 export const DatasetItem = Type.Object({
   /** The review event's id. */
@@ -357,9 +373,11 @@ export const DatasetItem = Type.Object({
   imageUrl: Type.String(),
   /** PNG mask, frame-sized, > 127 = anomalous; only for kind 'px'. */
   maskUrl: Type.Union([Type.String(), Type.Null()]),
-  /** 1 = defective (confirmed), 0 = normal (rejected false alarm). */
+  /** 1 = defective (confirmed), 0 = normal (rejected false alarm or sampled normal frame). */
   label: Type.Union([Type.Literal(0), Type.Literal(1)]),
   kind: DatasetKind,
+  /** Absent from controllers (and snapshots) older than the field: then a normal item's origin is unknown. */
+  origin: Type.Optional(DatasetOrigin),
   split: DatasetSplit,
   line: Slug,
   camera: Type.String(),
