@@ -14,6 +14,7 @@ import { classStoreTests } from './store-suite-classes.js';
 import { calibrationStoreTests } from './store-suite-calibration.js';
 import { draftStoreTests } from './store-suite-drafts.js';
 import { enrollmentStoreTests } from './store-suite-enrollment.js';
+import { labelsIoStoreTests } from './store-suite-labels-io.js';
 import { leaseStoreTests } from './store-suite-leases.js';
 import { rolloutCommandTests } from './store-suite-commands.js';
 
@@ -350,6 +351,7 @@ export function defineStoreSuite(name: string, backend: () => Backend | null, sk
     });
   });
   enrollmentStoreTests(t, withStore);
+  labelsIoStoreTests(t, withStore);
   draftStoreTests(t, withStore);
   calibrationStoreTests(t, withStore);
   classStoreTests(t, withStore);
