@@ -66,18 +66,20 @@ test('classes: admins create, edit and delete a line taxonomy; QA reads only its
   const scratch = await createClass({ line: 'line-1', name: 'scratch', color: '#00AA00', key: '1' });
   assert.deepEqual([scratch.paletteIndex, scratch.color, scratch.key], [1, '#00aa00', '1']);
   await createClass({ line: 'line-2', name: 'scratch', color: '#00aa00', key: '1' });
-  const taken = await call('POST', '/api/classes', admin, { line: 'line-1', name: 'scratch', color: '#123456' });
+  const taken = await call('POST', '/api/classes', admin, { line: 'line-1', name: 'scratch', color: '#1234f6' });
   assert.deepEqual([taken.statusCode, taken.json().code], [409, 'LW_CTRL_CLASS_TAKEN']);
   for (const bad of [
     { line: 'line-1', name: 'x', color: '#ff0000' },
+    { line: 'line-1', name: 'x', color: '#808080' },
+    { line: 'line-1', name: 'x', color: '#204010' },
     { line: 'line-1', name: 'x', color: 'green' },
-    { line: 'line-1', name: 'x', color: '#123456', key: 'c' },
-    { line: 'line-1', name: '', color: '#123456' },
+    { line: 'line-1', name: 'x', color: '#1234f6', key: 'c' },
+    { line: 'line-1', name: '', color: '#1234f6' },
   ]) {
     const res = await call('POST', '/api/classes', admin, bad);
     assert.deepEqual([res.statusCode, res.json().code], [400, 'LW_CTRL_VALIDATION'], JSON.stringify(bad));
   }
-  const denied = await call('POST', '/api/classes', qa, { line: 'line-1', name: 'x', color: '#123456' });
+  const denied = await call('POST', '/api/classes', qa, { line: 'line-1', name: 'x', color: '#1234f6' });
   assert.equal(denied.statusCode, 403);
   const tmp = await createClass({ line: 'line-1', name: 'tmp', color: '#abcdef' });
   const renamed = await call('PATCH', `/api/classes/${tmp.id}`, admin, { name: 'temporary', key: '9' });

@@ -9,6 +9,7 @@ import { renderJobs } from './jobs.js';
 import { renderModels, renderRollout } from './models.js';
 import { renderDevices } from './devices.js';
 import { renderUsers } from './users.js';
+import { renderClasses } from './classes-admin.js';
 import { renderPassword } from './password.js';
 /** @import { SessionView, UserView } from '@linewatch/protocol/http' */
 
@@ -74,6 +75,7 @@ async function route() {
     else if (hash === '#/password') renderPassword(view, me, passwordChanged);
     else if (hash === '#/devices') await renderDevices(view, me);
     else if (hash === '#/users') await renderUsers(view, me);
+    else if (hash === '#/classes') await renderClasses(view, me);
     else if (hash === '#/fleet') await renderFleet(view);
     else if (hash.startsWith('#/calibration'))
       await renderCalibration(view, me, decodeURIComponent(hash.slice('#/calibration/'.length)) || undefined);

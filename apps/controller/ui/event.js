@@ -7,6 +7,7 @@
 // through getBoundingClientRect, so painting stays exact at any zoom. Unsaved strokes live in a server-side draft
 // (drafts.js): leaving the event waits until the draft is saved, and the draft comes back on return.
 import { api, toast, find, errorParts } from './api.js';
+import { attachClasses, confirmBody } from './classes.js';
 import { DraftKeeper } from './drafts.js';
 import { drawHeatmap } from './heatmap.js';
 import { Painter } from './painter.js';
@@ -224,7 +225,7 @@ function wireActions(main, id, base, painter, keeper) {
     return true;
   };
   const save = async () => void (await saveMask('Mask saved'));
-  const confirmOnly = async () => void (await act(() => api('POST', `${base}/confirm`), 'Confirmed'));
+  const confirmOnly = async () => void (await act(() => api('POST', `${base}/confirm`, confirmBody()), 'Confirmed'));
   // Strokes on screen are what the reviewer means: confirm with them as the mask, never without them. Strokes all
   // undone or erased are no mask: an image-level confirmation, and the draft of them goes.
   const confirm = async () => {
@@ -333,6 +334,7 @@ export async function renderEvent(main, id) {
   const base = `/api/events/${encodeURIComponent(id)}`;
   main.innerHTML = eventMarkup(e);
   const stage = await setUpStage(main, e, base);
+  const detachClasses = await attachClasses(main, e, stage.painter);
   const draftState = find(main, '#draft-state', HTMLElement);
   const keeper = new DraftKeeper(base, stage.painter, (s) => {
     draftState.dataset.state = s;
@@ -355,6 +357,7 @@ export async function renderEvent(main, id) {
   document.addEventListener('keydown', keys);
   window.addEventListener('beforeunload', unload);
   detach = () => {
+    detachClasses();
     document.removeEventListener('keydown', keys);
     window.removeEventListener('beforeunload', unload);
     // Left by a link (a neighbour, the menu) rather than a key: the draft still goes to the server.

@@ -41,6 +41,8 @@ export class Painter {
     /** @type {ImageData[]} */
     this.undoStack = [];
     this.dirty = false;
+    /** Stroke and fill colour: the picked defect class's (classes.js); red = a stroke without a class. */
+    this.color = 'rgb(255,0,0)';
     /** @type {() => void} */
     this.onChange = () => {};
     /** @type {Point | null} */
@@ -84,7 +86,7 @@ export class Painter {
   stroke(a, b) {
     const g = this.g;
     g.globalCompositeOperation = this.mode === 'erase' ? 'destination-out' : 'source-over';
-    g.strokeStyle = g.fillStyle = 'rgb(255,0,0)';
+    g.strokeStyle = g.fillStyle = this.color;
     g.lineWidth = this.size;
     g.lineCap = 'round';
     g.beginPath();
@@ -121,7 +123,7 @@ export class Painter {
     this.snapshot();
     const g = this.g;
     g.globalCompositeOperation = erase ? 'destination-out' : 'source-over';
-    g.fillStyle = 'rgb(255,0,0)';
+    g.fillStyle = this.color;
     g.beginPath();
     g.moveTo(points[0].x, points[0].y);
     for (const p of points.slice(1)) g.lineTo(p.x, p.y);
@@ -153,7 +155,8 @@ export class Painter {
   }
 
   /**
-   * Loads an existing mask PNG (white = anomalous) into the red display layer.
+   * Loads an existing mask PNG into the display layer: grey (a binary mask, or the indexed masks' unclassified white)
+   * above 127 shows red, a defect class's colour stays itself (class colours have a channel above 127).
    * @param {HTMLImageElement} img
    */
   load(img) {
@@ -163,8 +166,10 @@ export class Painter {
     const src = tmp.getImageData(0, 0, width, height);
     const out = this.g.createImageData(width, height);
     for (let i = 0; i < src.data.length; i += 4) {
-      if (src.data[i] > 127) {
-        out.data[i] = 255;
+      const [r, g, b] = [src.data[i], src.data[i + 1], src.data[i + 2]];
+      if (Math.max(r, g, b) > 127) {
+        const grey = r === g && g === b;
+        [out.data[i], out.data[i + 1], out.data[i + 2]] = grey ? [255, 0, 0] : [r, g, b];
         out.data[i + 3] = 255;
       }
     }

@@ -1,9 +1,12 @@
 // Review queue: filters in the URL hash (shareable), newest first, "Load more" via the API's opaque cursor.
 // The ids shown are remembered so the event view can step to the next/previous one with the keyboard.
 import { api, byId, find } from './api.js';
-/** @import { EventQueue, LineLabelStats } from '@linewatch/protocol/http' */
+import { loadClasses } from './classes.js';
+/** @import { DefectClassView, EventQueue, LineLabelStats } from '@linewatch/protocol/http' */
 
-const FILTERS = ['line', 'camera', 'modelVersion', 'minScore', 'maxScore', 'status'];
+const FILTERS = ['line', 'camera', 'modelVersion', 'minScore', 'maxScore', 'status', 'defectClass'];
+/** Filters with their own control (a select), not a text field. */
+const SELECTS = ['status', 'defectClass'];
 /** @param {unknown} s */
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -13,14 +16,16 @@ const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
  */
 function queueMarkup(params) {
   return `<table class="stats" id="stats"><thead><tr><th>Line</th><th>Pending</th><th>Confirmed</th>
-      <th>Rejected</th><th>Reviewed</th></tr></thead><tbody></tbody></table>
+      <th>Rejected</th><th>Reviewed</th><th>By class (confirmed / masks)</th></tr></thead><tbody></tbody></table>
     <form class="filters" id="filters">
-      ${FILTERS.filter((f) => f !== 'status')
+      ${FILTERS.filter((f) => !SELECTS.includes(f))
         .map((f) => `<label>${f}<input name="${f}" value="${esc(params.get(f) ?? '')}" size="10"></label>`)
         .join('')}
       <label>status<select name="status">${['', 'pending', 'confirmed', 'rejected']
         .map((s) => `<option ${params.get('status') === s ? 'selected' : ''}>${s}</option>`)
         .join('')}</select></label>
+      <label>class<select name="defectClass" id="class-filter"><option value=""></option>
+        <option value="none" ${params.get('defectClass') === 'none' ? 'selected' : ''}>unclassified</option></select></label>
       <button type="submit">Filter</button></form>
     <table><thead><tr><th>Time</th><th>Line</th><th>Device</th><th>Camera</th><th>Model</th><th>Score</th><th>Status</th></tr></thead>
     <tbody id="rows"></tbody></table><p><button id="more" type="button" hidden>Load more</button></p>
@@ -83,10 +88,33 @@ async function loadStats() {
       .map((l) => {
         const total = l.pending + l.confirmed + l.rejected;
         const done = total ? Math.round((100 * (l.confirmed + l.rejected)) / total) : 0;
+        const byClass = l.classes
+          .map(
+            (c) =>
+              `<span class="swatch" style="background:${esc(c.color)}"></span>${esc(c.name)} ${c.confirmations} / ${c.masks}`,
+          )
+          .concat(l.unclassified ? [`unclassified ${l.unclassified}`] : [])
+          .join(' · ');
         return `<tr data-line="${esc(l.line)}"><td>${esc(l.line)}</td><td>${l.pending}</td><td>${l.confirmed}</td>
-        <td>${l.rejected}</td><td>${done} %</td></tr>`;
+        <td>${l.rejected}</td><td>${done} %</td><td class="by-class">${byClass}</td></tr>`;
       })
-      .join('') || '<tr><td colspan="5">No events yet.</td></tr>';
+      .join('') || '<tr><td colspan="6">No events yet.</td></tr>';
+}
+
+/**
+ * The class filter's options: every class of the visible lines (named with its line when several lines have classes).
+ * @param {URLSearchParams} params
+ */
+async function fillClassFilter(params) {
+  /** @type {DefectClassView[]} */
+  const classes = await loadClasses().catch(() => []);
+  const lines = new Set(classes.map((c) => c.line));
+  const select = byId('class-filter', HTMLSelectElement);
+  for (const c of classes) {
+    const o = new Option(lines.size > 1 ? `${c.line}: ${c.name}` : c.name, c.id);
+    o.selected = params.get('defectClass') === c.id;
+    select.add(o);
+  }
 }
 
 /**
@@ -114,7 +142,7 @@ export async function renderQueue(main, params) {
     const next = ev.key === 'j' ? tr.nextElementSibling : ev.key === 'k' ? tr.previousElementSibling : null;
     if (next instanceof HTMLElement) next.focus();
   });
-  await Promise.all([load(), loadStats()]);
+  await Promise.all([load(), loadStats(), fillClassFilter(params)]);
   const first = rows.querySelector('tr.row');
   if (first instanceof HTMLElement) first.focus();
 }

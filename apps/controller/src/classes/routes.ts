@@ -17,8 +17,17 @@ import type { TypedApp } from '../http/typed-app.js';
 import { canSeeLine, requireAuth, visibleLines } from '../auth/guard.js';
 import type { DefectClassRow } from '../store/classes-store.js';
 
-/** Black, white and pure red are the painter's background, unclassified-mask and unclassified-stroke colours. */
-const RESERVED_COLORS = new Set(['#000000', '#ffffff', '#ff0000']);
+/**
+ * The review page tells strokes apart by colour: greys (black background, white unclassified mask) and pure red
+ * (a stroke without a class) are taken, and a class colour needs one bright channel (> 127) to be read back.
+ */
+function colorProblem(hex: string): string | null {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  if (r === g && g === b) return 'greys are the background and unclassified colours';
+  if (hex === '#ff0000') return 'pure red is the unclassified stroke colour';
+  if (Math.max(r, g, b) <= 127) return 'too dark: one channel must be above 127';
+  return null;
+}
 
 export function classView(c: DefectClassRow): DefectClassView {
   return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
@@ -26,8 +35,8 @@ export function classView(c: DefectClassRow): DefectClassView {
 
 function checkColor(color: string): string {
   const c = color.toLowerCase();
-  if (RESERVED_COLORS.has(c))
-    throw ctrlError('LW_CTRL_VALIDATION', `colour ${c} is reserved (background, unclassified strokes)`);
+  const problem = colorProblem(c);
+  if (problem) throw ctrlError('LW_CTRL_VALIDATION', `colour ${c} cannot be a class colour: ${problem}`);
   return c;
 }
 

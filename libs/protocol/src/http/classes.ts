@@ -10,7 +10,7 @@ import { Id, IdParams, IsoDate, Slug, errorResponses } from './common.js';
 export const UNCLASSIFIED_PALETTE_INDEX = 255;
 
 export const ClassName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f]+$' });
-/** '#rrggbb'. Black, white and pure red are the painter's background, unclassified mask and stroke colours. */
+/** '#rrggbb'; not a grey, not pure red (the painter's background and unclassified colours), not too dark. */
 export const ClassColor = Type.String({ pattern: '^#[0-9a-fA-F]{6}$' });
 /**
  * The review page's shortcut: one digit 1–9 (letters are the review actions' and tools' keys, 0 resets the zoom),
