@@ -11,6 +11,7 @@ import { renderDevices } from './devices.js';
 import { renderUsers } from './users.js';
 import { renderClasses } from './classes-admin.js';
 import { renderPassword } from './password.js';
+import { renderLabels } from './labels.js';
 /** @import { SessionView, UserView } from '@linewatch/protocol/http' */
 
 const main = byId('main', HTMLElement);
@@ -76,6 +77,7 @@ async function route() {
     else if (hash === '#/devices') await renderDevices(view, me);
     else if (hash === '#/users') await renderUsers(view, me);
     else if (hash === '#/classes') await renderClasses(view, me);
+    else if (hash === '#/labels') await renderLabels(view, me);
     else if (hash === '#/fleet') await renderFleet(view);
     else if (hash.startsWith('#/calibration'))
       await renderCalibration(view, me, decodeURIComponent(hash.slice('#/calibration/'.length)) || undefined);
