@@ -19,6 +19,8 @@ export const TRAINER_ERRORS = {
     'worker: the controller no longer leases this job to us (expired or re-claimed); work stopped, nothing uploaded',
   LW_TRAINER_CONTROLLER:
     'worker: the controller refused a request or answered with something that does not match the protocol',
+  LW_TRAINER_TOO_FEW_NORMALS:
+    'train/finetune: fewer normal images are kept from training than --min-calibration-normals to calibrate the threshold on',
   LW_TRAINER_JOB_DATA:
     "worker: a job's dataset snapshot cannot be trained or evaluated on (e.g. no anomalies, no held-out normals)",
 } as const;

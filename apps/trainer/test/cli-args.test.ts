@@ -90,6 +90,7 @@ test('train and finetune flags become typed, absolute, validated option objects'
     out: join(dir, 'runs', 'a'),
     resume: false,
     runtime: { providers: ['cpu'] },
+    minCalibrationNormals: 20, // the CLI's default calibration minimum (calibration-minimum.test.ts)
   });
   const t = parseTrainOptions({ data: 'data', preset: 'paper', out: 'data', resume: true, backbone: 'tfjs' }, ctx);
   assert.deepEqual(t.backbone, { kind: 'tfjs-dir', dir: join(dir, 'tfjs') });
@@ -102,6 +103,7 @@ test('train and finetune flags become typed, absolute, validated option objects'
     out: join(dir, 'ft'),
     resume: false,
     runtime: { providers: ['cpu'] },
+    minCalibrationNormals: 20,
   });
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).dataKind, 'mvtec');
   assert.equal(parseFinetuneOptions({ from: 'data', data: 'data', loss: 'px', out: 'ft' }, ctx).confetti, undefined);

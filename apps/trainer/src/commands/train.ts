@@ -3,11 +3,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NSFWJS_MODELS, readBackboneManifest, type NsfwjsModel } from '@linewatch/backbones';
 import { loadPrivateKey } from '@linewatch/model-package';
-import { bool, choice, existingPath, nonNegativeInt, requireStr, str } from '../cli/args.js';
+import { bool, choice, existingPath, nonNegativeInt, positiveInt, requireStr, str } from '../cli/args.js';
 import type { Command, CliContext, FlagValues } from '../cli/command.js';
 import { parseRuntime, runtimeFlags } from '../cli/runtime.js';
 import { TrainerError } from '../errors.js';
 import { runFinetune, runTrain } from '../train/index.js';
+import { MIN_LOCAL_CALIBRATION_NORMALS } from '../train/calibration-minimum.js';
 import { DEFAULT_CONFETTI, MAX_CONFETTI } from '../train/confetti.js';
 import { ONNX_SPEC_PREFIX } from '../train/onnx-backbone.js';
 import {
@@ -86,6 +87,7 @@ export function parseTrainOptions(values: FlagValues, ctx: CliContext): TrainOpt
     ...signingKey(values, ctx),
     runtime: parseRuntime(values, 'train'),
     ...settingsOption(values, ctx),
+    minCalibrationNormals: minCalibrationNormals(values),
   };
 }
 
@@ -104,8 +106,18 @@ export function parseFinetuneOptions(values: FlagValues, ctx: CliContext): Finet
     ...signingKey(values, ctx),
     runtime: parseRuntime(values, 'train'),
     ...settingsOption(values, ctx),
+    minCalibrationNormals: minCalibrationNormals(values),
   };
 }
+
+const minCalibrationNormals = (values: FlagValues): number =>
+  positiveInt(values, 'min-calibration-normals', MIN_LOCAL_CALIBRATION_NORMALS, 1_000_000);
+
+const minNormalsFlag = {
+  type: 'string',
+  value: '<n>',
+  description: `fewest normal images kept from training (the validation share) the threshold may be calibrated on; fewer refuse the run before training: "not enough normal frames: N of M" (default ${MIN_LOCAL_CALIBRATION_NORMALS})`,
+} as const;
 
 const keyFlag = {
   type: 'string',
@@ -118,7 +130,7 @@ export const train: Command = {
   name: 'train',
   summary: 'Train an ADTR model on an MVTec-layout dataset and write a (signed) model package.',
   usage:
-    'train --data <dir> --preset cpu|paper|tiny|demo|semantic [--backbone nsfwjs|nsfwjs:<model>|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'train --data <dir> --preset cpu|paper|tiny|demo|semantic [--backbone nsfwjs|nsfwjs:<model>|<tfjs dir>|onnx:<dir|backbone.json>] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--min-calibration-normals <n>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     data: { type: 'string', value: '<dir>', description: 'MVTec-layout dataset folder', required: true },
     preset: { type: 'string', value: '<cpu|paper|tiny|demo|semantic>', description: 'training preset', required: true },
@@ -137,6 +149,7 @@ export const train: Command = {
     resume: resumeFlag,
     key: keyFlag,
     ...settingFlags,
+    'min-calibration-normals': minNormalsFlag,
     ...runtimeFlags('train'),
   },
   example:
@@ -152,7 +165,7 @@ export const finetune: Command = {
   name: 'finetune',
   summary: 'Fine-tune a packaged model on labelled data (pixel masks and/or image labels) into a new package.',
   usage:
-    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
+    'finetune --from <pkg> --data <dir|manifest.jsonl> --loss px|img|auto [--confetti <n>] [--freeze-decoder] --out <dir> [--resume] [--key <private.pem>] [--epochs <n>] [--lr <x>] [--batch <n>] [--seed <n>] [--config <file>] [--min-calibration-normals <n>] [--providers cpu|cuda] [--threads <n>] [--device-id <n>]',
   flags: {
     from: {
       type: 'string',
@@ -191,6 +204,7 @@ export const finetune: Command = {
     resume: resumeFlag,
     key: keyFlag,
     ...settingFlags,
+    'min-calibration-normals': minNormalsFlag,
     ...runtimeFlags('train'),
   },
   example:

@@ -67,6 +67,8 @@ export interface TrainOptions {
   readonly runtime?: OrtRuntime;
   /** `--config` file and `--epochs/--lr/--batch/--seed` over the preset's schedule (./overrides.ts); none = preset. */
   readonly settings?: SettingsRequest;
+  /** Fewest validation normals the threshold may be calibrated on (./calibration-minimum.ts); undefined = any. */
+  readonly minCalibrationNormals?: number;
 }
 
 export interface FinetuneOptions {
@@ -89,6 +91,8 @@ export interface FinetuneOptions {
   readonly runtime?: OrtRuntime;
   /** `--config` file and `--epochs/--lr/--batch/--seed` over the preset's schedule (./overrides.ts); none = preset. */
   readonly settings?: SettingsRequest;
+  /** As TrainOptions.minCalibrationNormals. */
+  readonly minCalibrationNormals?: number;
 }
 
 /** What the CLI prints after a run; every field optional so the training code can grow it freely. */

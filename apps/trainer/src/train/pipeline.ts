@@ -24,6 +24,7 @@ import {
   type TrainOptions,
   type TrainResult,
 } from './options.js';
+import { checkLocalCalibrationNormals } from './calibration-minimum.js';
 import { pinSettings, resolveSettings, trainingRecord, type ResolvedSettings } from './overrides.js';
 import { decodeParams, PARAMS_FILE, writeModelPackage, type ModelRecord } from './package.js';
 
@@ -131,6 +132,7 @@ export async function runTrain(opts: TrainOptions, progress: Progress): Promise<
   const set = await loadTrainingSet(opts.data);
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
   if (train.length === 0) throw new TrainerError('LW_TRAINER_BAD_VALUE', `no normal training images in ${opts.data}`);
+  checkLocalCalibrationNormals(validation.length, opts.minCalibrationNormals, opts.data, VALIDATION_FRACTION);
   const work = workDir(opts.out, opts.resume);
   const settings = resolveSettings(preset.normal, 1, opts.settings);
   pinSettings(work, trainingRecord(settings), opts.resume); // before hours of features, not after
@@ -273,6 +275,7 @@ export async function runFinetune(opts: FinetuneOptions, progress: Progress): Pr
   const plan = finetunePlan(opts, set, progress);
   const { kind, anomalies, confetti } = plan;
   const { train, validation } = holdOut(set.normal, VALIDATION_FRACTION);
+  checkLocalCalibrationNormals(validation.length, opts.minCalibrationNormals, opts.data, VALIDATION_FRACTION);
   const work = workDir(opts.out, opts.resume);
   const base = opts.freezeDecoder ? { ...preset.finetune, freezeDecoder: true } : preset.finetune;
   const settings = resolveSettings(base, 2, opts.settings);
