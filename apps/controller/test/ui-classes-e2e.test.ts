@@ -137,6 +137,7 @@ test(
       assert.deepEqual(await filterQueue(page, dent.id), [older]);
       await screenshot(page, 'classes-queue-filtered');
       assert.deepEqual(await filterQueue(page, scratch.id), [newer]);
+      assert.match(await page.locator('tr.row').first().innerText(), /confirmed\s+scratch/, 'the row names the class');
       await until(page, `document.querySelector('#stats .by-class')?.textContent.includes('dent 0 / 1') === true`);
       assert.deepEqual(errors, []);
     } finally {

@@ -43,9 +43,10 @@ function open(id) {
  * @param {HTMLElement} rows
  * @param {HTMLButtonElement} more
  * @param {URLSearchParams} params
+ * @param {Promise<DefectClassView[]>} classes to name each confirmation's class
  * @returns {() => Promise<void>}
  */
-function pager(rows, more, params) {
+function pager(rows, more, params, classes) {
   /** @type {string[]} */
   const ids = [];
   /** @type {string | null} */
@@ -60,6 +61,7 @@ function pager(rows, more, params) {
     if (cursor) q.set('cursor', cursor);
     /** @type {EventQueue} */
     const page = await api('GET', `/api/events?${q}`);
+    const classById = new Map((await classes).map((c) => [c.id, c]));
     for (const e of page.events) {
       ids.push(e.id);
       const tr = document.createElement('tr');
@@ -68,7 +70,7 @@ function pager(rows, more, params) {
       tr.dataset.id = e.id;
       tr.innerHTML = `<td>${esc(new Date(e.ts).toLocaleString())}</td><td>${esc(e.line)}</td><td>${esc(e.deviceId)}</td>
         <td>${esc(e.camera)}</td><td>${esc(e.modelVersion)}</td><td>${e.score.toFixed(3)}</td>
-        <td class="status-${e.labelStatus}">${e.labelStatus}${e.hasMask ? ' ✎' : ''}</td>`;
+        <td class="status-${e.labelStatus}">${e.labelStatus}${e.hasMask ? ' ✎' : ''}${classTag(classById, e.defectClassId)}</td>`;
       tr.addEventListener('click', () => open(e.id));
       rows.append(tr);
     }
@@ -102,12 +104,22 @@ async function loadStats() {
 }
 
 /**
+ * The confirmation's class beside the status: a swatch and the name.
+ * @param {Map<string, DefectClassView>} byId
+ * @param {string | null} id
+ */
+function classTag(byId, id) {
+  const c = id ? byId.get(id) : undefined;
+  return c ? ` <span class="swatch" style="background:${esc(c.color)}"></span>${esc(c.name)}` : '';
+}
+
+/**
  * The class filter's options: every class of the visible lines (named with its line when several lines have classes).
  * @param {URLSearchParams} params
+ * @param {Promise<DefectClassView[]>} loaded
  */
-async function fillClassFilter(params) {
-  /** @type {DefectClassView[]} */
-  const classes = await loadClasses().catch(() => []);
+async function fillClassFilter(params, loaded) {
+  const classes = await loaded;
   const lines = new Set(classes.map((c) => c.line));
   const select = byId('class-filter', HTMLSelectElement);
   for (const c of classes) {
@@ -132,7 +144,9 @@ export async function renderQueue(main, params) {
   });
   const rows = byId('rows', HTMLElement);
   const more = byId('more', HTMLButtonElement);
-  const load = pager(rows, more, params);
+  /** @type {Promise<DefectClassView[]>} */
+  const classes = loadClasses().catch(() => []);
+  const load = pager(rows, more, params, classes);
   more.addEventListener('click', load);
   rows.addEventListener('keydown', (ev) => {
     const tr = ev.target instanceof Element ? ev.target.closest('tr.row') : null;
@@ -142,7 +156,7 @@ export async function renderQueue(main, params) {
     const next = ev.key === 'j' ? tr.nextElementSibling : ev.key === 'k' ? tr.previousElementSibling : null;
     if (next instanceof HTMLElement) next.focus();
   });
-  await Promise.all([load(), loadStats(), fillClassFilter(params)]);
+  await Promise.all([load(), loadStats(), fillClassFilter(params, classes)]);
   const first = rows.querySelector('tr.row');
   if (first instanceof HTMLElement) first.focus();
 }
