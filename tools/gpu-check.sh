@@ -62,8 +62,9 @@ preflight_cmd=(bash -c "nvidia-smi -L && test -f '$ep_lib' || { echo 'CUDA EP mi
 [[ "$provider" == cpu ]] && preflight_cmd=(bash -c "node --version && echo 'provider cpu: GPU checks skipped'")
 data_cmd=("${tsx[@]}" apps/trainer/bench/gpu/make-data.ts --out "$out/data" --count "$count")
 keygen_cmd=("${tsx[@]}" apps/trainer/src/main.ts keygen --out "$out/keys")
+# --min-calibration-normals 1: a speed/parity check on --count images (a tenth calibrates), not a calibration.
 train_cmd=("${tsx[@]}" apps/trainer/src/main.ts train --data "$out/data" --preset tiny --out "$out/model"
-  --key "$out/keys/signing-key.pem" --providers "$provider" "${gpu[@]}")
+  --key "$out/keys/signing-key.pem" --min-calibration-normals 1 --providers "$provider" "${gpu[@]}")
 bench_cmd=("${tsx[@]}" apps/agent/bench/agent.ts --json "$out/bench-agent.json" --providers "$provider"
   --package "$out/model" --key "$out/keys/signing-key.pub.pem" --cameras 1 --seconds "$bench_seconds" --slice 1)
 parity_cmd=("${tsx[@]}" apps/trainer/bench/gpu/parity.ts --package "$out/model" --json "$out/parity.json"
