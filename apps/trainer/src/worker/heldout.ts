@@ -13,6 +13,7 @@ import { TrainerError } from '../errors.js';
 import { loadEvalData, type EvalSample } from '../eval/data.js';
 import { evaluate, type SampleResult } from '../eval/evaluate.js';
 import { metricSet } from '../eval/metrics.js';
+import { heldOutByClass } from './heldout-classes.js';
 import { openModel } from '../eval/model.js';
 import type { Progress } from '../progress.js';
 import { holdOut, loadTrainingSet } from '../train/data.js';
@@ -163,6 +164,7 @@ export async function scoreHeldOut(
         pixelAuroc: m.pixelAuroc,
         falseAlarmRate: falseAlarmRate(results, parentThreshold),
         n: results.length,
+        byClass: heldOutByClass(results),
       },
       normalScores: results.filter((r) => r.label === 0).map((r) => r.score),
       scores: results.map((r) => r.score),

@@ -3,6 +3,7 @@
  * `controller-client.ts` implements `JobIO` against the controller's worker API, tests implement it in memory. Keeping
  * the pipeline (`run-job.ts`) free of HTTP lets it be tested without a controller and reused by other transports.
  */
+import type { ClassHeldOutMetrics } from './heldout-classes.js';
 import type { HeldOutComparison, ThresholdCalibration } from '@linewatch/protocol/http';
 
 /** A claimed fine-tune job, as the worker needs it (the client maps the controller's claim response onto this). */
@@ -40,6 +41,8 @@ export interface HeldOutMetrics {
   readonly falseAlarmRate: number | null;
   /** Held-out images scored. */
   readonly n: number;
+  /** Per defect type of the held-out anomalies (heldout-classes.ts). */
+  readonly byClass?: ClassHeldOutMetrics[];
 }
 
 /** What `complete` uploads. */

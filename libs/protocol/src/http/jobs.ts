@@ -63,6 +63,24 @@ export const WorkerHeldOutMetrics = Type.Object(
     falseAlarmRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
     /** Held-out items evaluated. */
     n: Type.Integer({ minimum: 0 }),
+    /**
+     * Per defect type of the held-out anomalies (their defect class, else their loss kind `px` / `img`): that type's
+     * anomalies against all held-out normals. Absent from workers before defect classes.
+     */
+    byClass: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            defectType: Type.String({ maxLength: 128 }),
+            n: Type.Integer({ minimum: 0 }),
+            imageAuroc: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+            pixelAuroc: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 256 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
