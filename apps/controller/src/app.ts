@@ -36,6 +36,7 @@ import { registerUserAdminRoutes } from './auth/user-admin-routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerFleetRoutes } from './fleet/routes.js';
 import { registerCalibration } from './calibration/routes.js';
+import { registerDrift } from './drift/routes.js';
 import { registerStatsRoutes } from './events/stats-routes.js';
 import { registerClassRoutes } from './classes/routes.js';
 import { registerUi } from './ui.js';
@@ -145,6 +146,7 @@ export async function build(opts: BuildOptions = {}): Promise<App> {
     await installHttp(app, ctx);
     const jobs = await registerRoutes(app, ctx, { ...s, mqtt, jobModels: opts.jobModels });
     registerCalibration(app, ctx, () => running.bus);
+    registerDrift(app, ctx, metrics);
     const metricsPort = await serveMetrics(app, ctx, metrics, serverTls);
     registerReadiness(app, ctx, { buses: () => [running.bus, running.engineBus] });
     // Object.assign, not decorate(): decorate() cannot change the instance's static type, and the app that tests and

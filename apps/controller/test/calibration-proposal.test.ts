@@ -24,6 +24,7 @@ function window(values: number[], threshold: number, start: number): SketchWindo
     frames: values.length,
     flagged: values.filter((v) => v > threshold).length,
     sketch: s.toCounts(),
+    frameStats: null,
     receivedAt: new Date(start),
   };
 }

@@ -29,6 +29,7 @@ export async function handleScoreSketch(ctx: Ctx, topic: ParsedTopic, m: Message
     frames: Math.min(MAX_INT, frames),
     flagged: Math.min(MAX_INT, frames, m.flagged),
     sketch: m.sketch,
+    frameStats: m.frames ?? null,
     receivedAt: ctx.clock.now(),
   });
   return created ? 'ok' : 'duplicate';

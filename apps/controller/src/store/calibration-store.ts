@@ -18,7 +18,16 @@ export interface SketchWindowRow {
   frames: number;
   flagged: number;
   sketch: SketchCounts;
+  /** The window's frame statistics (agent-side), when sent. */
+  frameStats: FrameStatsRow | null;
   receivedAt: Date;
+}
+
+export interface FrameStatsRow {
+  frozen: number;
+  dark: number;
+  saturated: number;
+  lumaMean: number;
 }
 
 export interface ThresholdRevisionRow {
@@ -47,7 +56,7 @@ export interface SketchQuery {
   since?: Date;
 }
 
-type DbSketch = Omit<SketchWindowRow, 'sketch'> & { sketch: string };
+type DbSketch = Omit<SketchWindowRow, 'sketch' | 'frameStats'> & { sketch: string; frameStats: string | null };
 
 function parseSketch(text: string): SketchCounts {
   const v = JSON.parse(text) as Partial<SketchCounts>;
@@ -60,7 +69,13 @@ export class CalibrationStore {
   /** Inserts once per (device, camera, model version, start); a redelivery returns created=false. */
   async insertWindow(w: SketchWindowRow): Promise<{ created: boolean }> {
     try {
-      await this.db.scoreSketchWindow.create({ data: { ...w, sketch: JSON.stringify(w.sketch) } });
+      await this.db.scoreSketchWindow.create({
+        data: {
+          ...w,
+          sketch: JSON.stringify(w.sketch),
+          frameStats: w.frameStats ? JSON.stringify(w.frameStats) : null,
+        },
+      });
       return { created: true };
     } catch (err) {
       if (isUniqueViolation(err)) return { created: false };
@@ -79,7 +94,11 @@ export class CalibrationStore {
       },
       orderBy: [{ start: 'asc' }, { id: 'asc' }],
     });
-    return rows.map((r) => ({ ...r, sketch: parseSketch(r.sketch) }));
+    return rows.map((r) => ({
+      ...r,
+      sketch: parseSketch(r.sketch),
+      frameStats: r.frameStats ? (JSON.parse(r.frameStats) as FrameStatsRow) : null,
+    }));
   }
 
   /** Every (device, camera) that reported a window since `since`, with its newest window's model version. */

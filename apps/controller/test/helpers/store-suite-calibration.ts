@@ -26,6 +26,7 @@ const win = (over: Partial<SketchWindowRow> = {}): SketchWindowRow => ({
   frames: 9,
   flagged: 2,
   sketch: { zero: 1, offset: -40, counts: [3, 0, 0, 5] },
+  frameStats: { frozen: 1, dark: 0, saturated: 2, lumaMean: 97.5 },
   receivedAt: new Date(T0 + 61_000),
   ...over,
 });
@@ -56,7 +57,8 @@ export function calibrationStoreTests(t: T, withStore: WithStore): void {
       assert.deepEqual(await s.calibration.insertWindow(a), { created: true });
       assert.deepEqual(await s.calibration.insertWindow({ ...a, id: 'other-id' }), { created: false });
       await s.calibration.insertWindow(win({ start: new Date(T0 + 60_000), modelVersion: 'm2' }));
-      await s.calibration.insertWindow(win({ camera: 'cam-2', start: new Date(T0 + 120_000) }));
+      await s.calibration.insertWindow(win({ camera: 'cam-2', start: new Date(T0 + 120_000), frameStats: null }));
+      assert.equal((await s.calibration.windows({ deviceId: 'dev-a', camera: 'cam-2' }))[0]?.frameStats, null);
       assert.deepEqual(await s.calibration.windows({ deviceId: 'dev-a', camera: 'cam-1', modelVersion: 'm1' }), [a]);
       const since = await s.calibration.windows({ deviceId: 'dev-a', camera: 'cam-1', since: new Date(T0 + 1) });
       assert.deepEqual(

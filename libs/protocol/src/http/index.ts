@@ -19,4 +19,5 @@ export * from './models.js';
 export * from './rollouts.js';
 export * from './agent-api.js';
 export * from './calibration.js';
+export * from './drift.js';
 export * from './labels-io.js';

@@ -13,6 +13,7 @@ CREATE TABLE "ScoreSketchWindow" (
     "frames" INTEGER NOT NULL,
     "flagged" INTEGER NOT NULL,
     "sketch" TEXT NOT NULL,
+    "frameStats" TEXT,
     "receivedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "ScoreSketchWindow_pkey" PRIMARY KEY ("id")
