@@ -3,6 +3,7 @@
 // "disconnected" banner says since when and the devices read "unknown" until it answers again (poll.js).
 import { api, find } from './api.js';
 import { pollLive } from './poll.js';
+import { renderDriftAlerts } from './drift-alerts.js';
 /** @import { FleetEntry } from '@linewatch/protocol/http' */
 /** @import { HealthMessage, StatusMessage } from '@linewatch/protocol' */
 
@@ -87,13 +88,14 @@ function markUnknown(body) {
 /** @param {HTMLElement} main */
 export async function renderFleet(main) {
   stopPolling();
-  main.innerHTML = `<div id="fleet-disconnected" class="disconnected-banner" role="alert" hidden></div><table id="fleet"><thead><tr><th>Device</th><th>Line</th><th>Link</th><th>Last seen</th><th>Agent</th>
+  main.innerHTML = `<div id="fleet-disconnected" class="disconnected-banner" role="alert" hidden></div><div id="fleet-alerts" hidden></div><table id="fleet"><thead><tr><th>Device</th><th>Line</th><th>Link</th><th>Last seen</th><th>Agent</th>
     <th>Model</th><th>State</th><th>Problems</th><th>Provider</th><th>Cameras</th><th>Latency p50 / p99</th><th>Outbox</th></tr></thead><tbody></tbody></table>`;
   const body = find(main, '#fleet tbody', HTMLTableSectionElement);
   const load = async () => {
     /** @type {{ devices: FleetDevice[] }} */
     const { devices } = await api('GET', '/api/fleet');
     body.innerHTML = rows(devices).join('') || '<tr><td colspan="12">No devices have reported yet.</td></tr>';
+    await renderDriftAlerts(find(main, '#fleet-alerts', HTMLElement));
   };
   await load();
   stopPolling = pollLive({
