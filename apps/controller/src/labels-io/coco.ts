@@ -6,8 +6,9 @@
  * time, in a second pass over the selection, so only one mask is decoded at any moment.
  */
 import type { FileStore } from '../files/file-store.js';
+import type { BinaryMask } from '@linewatch/vision';
 import { storedMask } from './masks.js';
-import { areaAndBox, encodeRle } from './rle.js';
+import { areaAndBox, encodeRle, type Rle } from './rle.js';
 import type { ExportItem } from './selection.js';
 
 export interface CocoContext {
@@ -15,6 +16,21 @@ export interface CocoContext {
   exportedAt: Date;
   files: FileStore;
   maxPixels: number;
+  /**
+   * RLE, area and box of masks already decoded (by item id): the zip fills it while it writes the mask files, so
+   * its coco.json, written last, decodes no mask a second time. A few hundred bytes per mask.
+   */
+  decoded?: Map<string, MaskSummary>;
+}
+
+export interface MaskSummary {
+  rle: Rle;
+  area: number;
+  bbox: [number, number, number, number];
+}
+
+export function summarizeMask(mask: BinaryMask): MaskSummary {
+  return { rle: encodeRle(mask), ...areaAndBox(mask) };
 }
 
 /** Category ids 1..n in sorted name order (COCO reserves 0). */
@@ -41,16 +57,16 @@ function imageEntry(item: ExportItem, id: number): unknown {
   };
 }
 
-async function annotationEntry(ctx: CocoContext, item: ExportItem, imageId: number, categoryId: number) {
-  const mask = await storedMask(ctx.files, item.maskRef!, ctx.maxPixels);
-  const { area, bbox } = areaAndBox(mask);
+async function annotationEntry(ctx: CocoContext, item: ExportItem, maskRef: string, ids: [number, number]) {
+  const m = ctx.decoded?.get(item.id) ?? summarizeMask(await storedMask(ctx.files, maskRef, ctx.maxPixels));
+  const [imageId, categoryId] = ids;
   return {
     id: imageId,
     image_id: imageId,
     category_id: categoryId,
-    segmentation: encodeRle(mask),
-    area,
-    bbox,
+    segmentation: m.rle,
+    area: m.area,
+    bbox: m.bbox,
     iscrowd: 0,
   };
 }
@@ -68,8 +84,9 @@ export async function* cocoJson(ctx: CocoContext, items: readonly ExportItem[]):
   yield '\n],"annotations":[';
   let first = true;
   for (const [i, item] of items.entries()) {
-    if (item.maskRef === null || item.className === null) continue;
-    const entry = await annotationEntry(ctx, item, i + 1, categories.get(item.className)!);
+    const category = item.className === null ? undefined : categories.get(item.className);
+    if (item.maskRef === null || category === undefined) continue;
+    const entry = await annotationEntry(ctx, item, item.maskRef, [i + 1, category]);
     yield `${first ? '' : ','}\n${JSON.stringify(entry)}`;
     first = false;
   }

@@ -11,8 +11,9 @@
  */
 import { Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
-import { cocoJson, type CocoContext } from './coco.js';
-import { binaryMaskPng } from './masks.js';
+import { encodeMaskPng } from '@linewatch/vision';
+import { cocoJson, summarizeMask, type CocoContext, type MaskSummary } from './coco.js';
+import { storedMask } from './masks.js';
 import type { ExportItem } from './selection.js';
 
 /** Reads the bytes only when yazl asks for the entry's stream; errors end the archive with that error. */
@@ -25,7 +26,8 @@ function lazyEntry(zip: ZipFile, path: string, compress: boolean, load: () => Pr
   });
 }
 
-export function mvtecZip(ctx: CocoContext, items: readonly ExportItem[]): Readable {
+export function mvtecZip(exportCtx: CocoContext, items: readonly ExportItem[]): Readable {
+  const ctx = { ...exportCtx, decoded: new Map<string, MaskSummary>() };
   const zip = new ZipFile();
   const mtime = ctx.exportedAt;
   for (const dir of ['train/good/', 'test/good/']) zip.addEmptyDirectory(dir, { mtime });
@@ -33,7 +35,12 @@ export function mvtecZip(ctx: CocoContext, items: readonly ExportItem[]): Readab
     lazyEntry(zip, item.imagePath, false, () => ctx.files.get(item.frameRef), mtime);
     const { maskRef, maskPath } = item;
     if (maskRef !== null && maskPath !== null) {
-      lazyEntry(zip, maskPath, true, () => binaryMaskPng(ctx.files, maskRef, ctx.maxPixels), mtime);
+      const maskPng = async () => {
+        const mask = await storedMask(ctx.files, maskRef, ctx.maxPixels);
+        ctx.decoded.set(item.id, summarizeMask(mask));
+        return encodeMaskPng(mask);
+      };
+      lazyEntry(zip, maskPath, true, maskPng, mtime);
     }
   }
   zip.addReadStreamLazy('coco.json', { compress: true, mtime }, (cb) => cb(null, Readable.from(cocoJson(ctx, items))));
