@@ -39,15 +39,18 @@ export async function renderCalibration(view, me, selected) {
     <tbody>${rows || '<tr><td colspan="4">No camera has reported score sketches yet.</td></tr>'}</tbody></table>
     <section id="calibration-camera"></section>`;
   const cam = cameras.find((c) => `${c.deviceId}/${c.camera}` === selected);
-  if (cam) await renderCamera(find(view, '#calibration-camera', HTMLElement), me, cam);
+  // After an approval or a return, the whole page again: the camera list shows the new revision too.
+  const refresh = () => renderCalibration(view, me, selected);
+  if (cam) await renderCamera(find(view, '#calibration-camera', HTMLElement), me, cam, refresh);
 }
 
 /**
  * @param {HTMLElement} el
  * @param {UserView | null} me
  * @param {CalibrationCamera} cam
+ * @param {() => Promise<void>} refresh
  */
-async function renderCamera(el, me, cam) {
+async function renderCamera(el, me, cam, refresh) {
   const base = `/api/calibration/${encodeURIComponent(cam.deviceId)}/${encodeURIComponent(cam.camera)}`;
   const admin = me?.role === 'admin';
   el.innerHTML = `<h3>${esc(cam.deviceId)} / ${esc(cam.camera)}</h3>
@@ -61,7 +64,7 @@ async function renderCamera(el, me, cam) {
   const form = find(el, '#proposal-form', HTMLFormElement);
   const out = find(el, '#proposal', HTMLElement);
   const history = find(el, '#revisions', HTMLElement);
-  const reload = async () => renderHistory(history, base, admin, reload);
+  const reload = async () => renderHistory(history, base, admin, refresh);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const fd = new FormData(form);
@@ -69,7 +72,7 @@ async function renderCamera(el, me, cam) {
     try {
       /** @type {CalibrationProposal} */
       const p = await api('GET', `${base}/proposal?${q}`);
-      renderProposal(out, base, admin, p, reload);
+      renderProposal(out, base, admin, p, refresh);
     } catch (e) {
       const { code, message } = errorParts(e);
       out.innerHTML = `<p class="error">${esc(code ?? 'error')}: ${esc(message)}</p>`;
