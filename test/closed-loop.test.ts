@@ -232,7 +232,7 @@ test(
                 await admin.call(PutMaskRoute, { params: { id: e.id }, body: await encodeMaskPng(m.frame.mask) });
                 masks++;
               } else {
-                await admin.call(LabelEventRoute, { params: { id: e.id, action: 'reject' } });
+                await admin.call(LabelEventRoute, { params: { id: e.id, action: 'reject' }, body: null });
                 rejects++;
                 normalScores.push(e.score);
               }
