@@ -41,6 +41,7 @@ function fixture(
     width: 32,
     height: 24,
     origin: i === 0 ? 'confirmed-mask' : 'rejected', // kept per item, both providers
+    defectClass: null, // unclassified: stored and read back as null
   }));
   const job: JobRow = {
     id,
