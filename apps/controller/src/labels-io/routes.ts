@@ -108,9 +108,12 @@ async function zipImportRoute(app: TypedApp, ctx: Ctx): Promise<void> {
       });
     }
     // Whatever happened after spooling (refusal, validation error, success), the temporary file goes.
-    scope.addHook('onResponse', async (req) => {
+    const removeSpooled = async (req: { body: unknown }) => {
       if (req.body instanceof SpooledUpload) await req.body.remove();
-    });
+    };
+    scope.addHook('onResponse', removeSpooled);
+    // A client gone mid-import gets no response; its file goes anyway (an open reader keeps its descriptor).
+    scope.addHook('onRequestAbort', removeSpooled);
     scope.route({
       ...ImportLabelsZipRoute,
       config: { access: 'admin' },

@@ -4,7 +4,9 @@
  * a failing import leaves no row behind.
  */
 import type { DefectClassRow } from './classes-store.js';
+import { ctrlError } from '../errors.js';
 import type { Db } from './db.js';
+import { isUniqueViolation } from './unique-violation.js';
 import type { NormalSampleRow } from './samples-store.js';
 import type { EventRow, MaskRow, NewEvent } from './types.js';
 
@@ -113,11 +115,24 @@ export class LabelsIoStore {
    * name, colour or palette index another writer took meanwhile, fails the whole import).
    */
   async saveImport(rows: ImportRows): Promise<void> {
-    await this.db.$transaction([
-      ...chunks(rows.classes).map((data) => this.db.defectClass.createMany({ data })),
-      ...chunks(rows.events).map((data) => this.db.event.createMany({ data })),
-      ...chunks(rows.masks).map((data) => this.db.mask.createMany({ data })),
-      ...chunks(rows.samples).map((data) => this.db.normalSample.createMany({ data })),
-    ]);
+    try {
+      await this.db.$transaction([
+        ...chunks(rows.classes).map((data) => this.db.defectClass.createMany({ data })),
+        ...chunks(rows.events).map((data) => this.db.event.createMany({ data })),
+        ...chunks(rows.masks).map((data) => this.db.mask.createMany({ data })),
+        ...chunks(rows.samples).map((data) => this.db.normalSample.createMany({ data })),
+      ]);
+    } catch (e) {
+      // A class created meanwhile with the same name, colour or palette index: nothing was stored; retrying works.
+      if (isUniqueViolation(e))
+        throw ctrlError(
+          'LW_CTRL_CONFLICT',
+          "a row of the import collided with one stored meanwhile (a class's name, colour or palette index); nothing was stored, retry",
+          {
+            cause: e,
+          },
+        );
+      throw e;
+    }
   }
 }

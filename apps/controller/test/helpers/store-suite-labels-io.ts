@@ -4,6 +4,7 @@
  * in one transaction — a failing row (here a duplicate device sequence) leaves none of the others, classes included.
  */
 import assert from 'node:assert/strict';
+import { isControllerError } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
 import { newEvent } from './store-suite.js';
 
@@ -107,7 +108,9 @@ export function labelsIoStoreTests(t: T, withStore: WithStore): void {
           samples: dupSample ? [sample, sample2] : [sample],
         };
       };
-      await assert.rejects(s.labelsIo.saveImport(rows('import-bad', true)));
+      await assert.rejects(s.labelsIo.saveImport(rows('import-bad', true)), (e: unknown) =>
+        isControllerError(e, 'LW_CTRL_CONFLICT'),
+      );
       assert.equal((await s.events.list({ line: 'imp', limit: 10 })).length, 0);
       assert.equal(await s.samples.count({ line: 'imp' }), 0);
       assert.deepEqual(await s.classes.list('imp'), []);
