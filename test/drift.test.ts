@@ -140,7 +140,7 @@ test(
           alerts: Alert[];
         }>().alerts;
       // Same lighting after calibration: no alert once live windows exist.
-      await new Promise((r) => setTimeout(r, 8000));
+      await new Promise((r) => setTimeout(r, 10_000));
       assert.deepEqual(await alerts(), []);
 
       // 2. The lamp weakens: darker frames score higher with this model (|v/127.5 − 1| grows as v falls).
@@ -154,10 +154,11 @@ test(
       );
       assert.equal(drift.deviceId, DEVICE);
       assert.equal(drift.camera, CAMERA);
-      // Exact to within one chunk of 50 frames (2.5 s at 20 fps) and one window.
+      // Exact to within one chunk of ≥ 50 frames (3 one-second windows at 20 fps, more when a loaded machine drops
+      // frames): well after the calibration, not at the start of the run.
       const started = Date.parse(drift.startedAt);
       assert.ok(
-        started >= changedAt - 3500 && started <= Date.now(),
+        started >= changedAt - 6000 && started <= Date.now(),
         `started ${drift.startedAt}, changed ${new Date(changedAt).toISOString()}`,
       );
       // By how much: PSI (magnitude) and the median's relative shift, one of them past its alert level.
