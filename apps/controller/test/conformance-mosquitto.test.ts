@@ -114,6 +114,41 @@ describe('mosquitto only', { skip }, () => {
     }
   });
 
+  test('start-up reconciliation: a role made before a kind joined the protocol gets its ACL (scoreSketch)', async () => {
+    const store = await openSqliteStore({ path: ':memory:', busyTimeoutMs: 1000 });
+    let dynsec: Awaited<ReturnType<typeof connectDynsecProvisioner>> | null = null;
+    try {
+      const first = await controllerOn(mosq, { store });
+      const admin = await login(first.app, 'admin', first.adminPassword);
+      const d = await provisionViaApi(first, admin, 'recon-acl');
+      dynsec = await connectDynsecProvisioner(first.app.ctx, { url: mosq.url, ...mosq.controller!, timeoutMs: 5000 });
+      const topic = `${prefix(d)}/sketch/+`;
+      const acls = async () => {
+        const [r] = await dynsec!.send([{ command: 'getRole', rolename: `lw-device-${d.id}` }]);
+        return ((r?.data as { role?: { acls?: { topic: string }[] } }).role?.acls ?? []).map((a) => a.topic);
+      };
+      assert.ok((await acls()).includes(topic));
+      // As provisioned by a controller from before the kind existed.
+      await dynsec.send([
+        { command: 'removeRoleACL', rolename: `lw-device-${d.id}`, acltype: 'publishClientSend', topic },
+      ]);
+      const before = await acls();
+      assert.ok(!before.includes(topic));
+      await first.close();
+      const second = await controllerOn(mosq, { store });
+      try {
+        const after = await acls();
+        assert.ok(after.includes(topic), 'the missing ACL was added');
+        assert.equal(after.length, before.length + 1, 'and nothing else duplicated');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await dynsec?.close();
+      await store.close();
+    }
+  });
+
   test('a controller whose MQTT user lacks the dynamic-security role refuses to start', async () => {
     const { isControllerError } = await import('../src/errors.js');
     const observer = mosq.observer!;

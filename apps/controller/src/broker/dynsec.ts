@@ -172,14 +172,21 @@ const forget = (deviceId: string): Command[] => [
   { command: 'deleteRole', rolename: roleName(deviceId) },
 ];
 const NOT_FOUND = ['Client not found', 'Role not found'];
+/** Commands per dynamic-security message when reconciling ACLs (a large fleet's would be megabytes in one). */
+const ACL_BATCH = 500;
 
-/** The role with the device's ACLs and the client holding it, after clearing a leftover of the same device. */
-function provisionCommands(device: DeviceRow, secret: string): Command[] {
+/** The device's ACLs, from the protocol's topic table (broker/acl.ts). */
+function deviceAcls(device: DeviceRow): { acltype: string; topic: string; allow: boolean }[] {
   const rules = deviceTopicRules(addressOf(device));
-  const acls = [
+  return [
     ...rules.publish.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })),
     ...rules.subscribe.map((topic) => ({ acltype: 'subscribeLiteral', topic, allow: true })),
   ];
+}
+
+/** The role with the device's ACLs and the client holding it, after clearing a leftover of the same device. */
+function provisionCommands(device: DeviceRow, secret: string): Command[] {
+  const acls = deviceAcls(device);
   return [
     ...forget(device.id), // a leftover from an earlier, half-finished provisioning (the store has no such device)
     { command: 'createRole', rolename: roleName(device.id), textname: `linewatch device ${device.id}`, acls },
@@ -203,6 +210,14 @@ async function reconcile(ctx: Ctx, channel: DynsecChannel, devices: DeviceRow[])
     await channel.run(toDisable.map((username) => ({ command: 'disableClient', username })));
     ctx.log.warn({ devices: toDisable }, 'disabled devices were still enabled on the broker; disabled them');
   }
+  // A role made before a kind joined the protocol (e.g. scoreSketch) lacks its ACL: add every current one; those a
+  // role already has are refused as duplicates, harmlessly.
+  const current = devices.filter((d) => d.disabledAt === null && known.has(d.id));
+  const upgrades = current.flatMap((d) =>
+    deviceAcls(d).map((acl) => ({ command: 'addRoleACL', rolename: roleName(d.id), ...acl })),
+  );
+  for (let i = 0; i < upgrades.length; i += ACL_BATCH)
+    await channel.run(upgrades.slice(i, i + ACL_BATCH), ['ACL with this topic already exists']);
   const missing = devices.filter((d) => d.disabledAt === null && !known.has(d.id)).map((d) => d.id);
   if (missing.length > 0) {
     ctx.log.warn(
