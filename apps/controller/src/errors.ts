@@ -73,7 +73,10 @@ export const ERRORS = {
     status: 422,
     message: 'not enough normal frames in the sketches to place a threshold at the target false-alarm rate',
   },
-  LW_CTRL_CALIBRATION_STALE: { status: 409, message: 'the camera runs another model version than the proposal was for' },
+  LW_CTRL_CALIBRATION_STALE: {
+    status: 409,
+    message: 'the camera runs another model version than the proposal was for',
+  },
   LW_CTRL_IMPORT_LAYOUT: { status: 422, message: 'not an MVTec layout (train/good, test/<class>, ground_truth)' },
   LW_CTRL_IMPORT_MASK_ORPHAN: { status: 422, message: 'a ground-truth mask has no image of the same name' },
   LW_CTRL_IMPORT_UNSAFE_PATH: {

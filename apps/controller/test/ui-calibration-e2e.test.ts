@@ -76,7 +76,7 @@ test(
       const history = await page.evaluate<string>(`document.querySelector('table.revisions tbody').textContent`);
       assert.ok(history.includes('admin') && history.includes('in force'), history);
       await until(page, `document.querySelector('table.calibration-cameras tbody').textContent.includes('rev 1')`);
-    await screenshot(page, 'calibration-proposal');
+      await screenshot(page, 'calibration-proposal');
       const revs = await app.ctx.store.calibration.revisions('press-9', 'cam-1');
       assert.deepEqual(
         revs.map((r) => [r.revision, r.reason, r.authorName]),
