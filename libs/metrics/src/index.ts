@@ -18,5 +18,7 @@ export type { AurocDifference } from './delong.js';
 export { pairedBootstrap, seededRandom } from './bootstrap.js';
 export type { BootstrapInterval, BootstrapOptions } from './bootstrap.js';
 export { compareHeldOut } from './compare.js';
+export { pixelAurocDifference } from './pixel-bootstrap.js';
+export type { PixelAurocDifference, PixelMapPair } from './pixel-bootstrap.js';
 export type { HeldOutComparison, HeldOutScores } from './compare.js';
 export { floatToKey, keyToFloat, radixSortKeys } from './sort.js';
