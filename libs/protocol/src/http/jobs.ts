@@ -92,6 +92,25 @@ const RateInterval = Type.Object(
   { additionalProperties: false },
 );
 
+const Auroc = Type.Number({ minimum: 0, maximum: 1 });
+const PixelAurocInterval = Type.Object(
+  {
+    method: Type.Literal('bootstrap-images'),
+    candidate: Auroc,
+    parent: Auroc,
+    diff: Bound,
+    lo: Bound,
+    hi: Bound,
+    resamples: Type.Integer({ minimum: 1 }),
+    seed: Type.Integer(),
+    /** held-out images in each stratum: normals and anomalies with a mask (image-only anomalies are not in it) */
+    normal: Type.Integer({ minimum: 0 }),
+    masked: Type.Integer({ minimum: 0 }),
+    pixels: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
 /**
  * Candidate vs parent on the held-out items with intervals (libs/metrics `compareHeldOut`): the image-AUROC
  * difference by DeLong, the false-alarm-rate difference at the parent's threshold by Newcombe's paired interval.
@@ -133,6 +152,11 @@ export const HeldOutComparison = Type.Object(
       ),
       Type.Null(),
     ]),
+    /**
+     * Pixel-AUROC difference by a paired, seeded image-level bootstrap over the normals and masked anomalies
+     * (libs/metrics `pixelAurocDifference`); null without both; absent from workers before it (point comparison).
+     */
+    pixelAuroc: Type.Optional(Type.Union([PixelAurocInterval, Type.Null()])),
   },
   { additionalProperties: false },
 );

@@ -59,6 +59,10 @@ export const EligibilityDecisionBody = Type.Object({
   confidence: Type.Number(),
   imageAuroc: Type.Union([MetricDecision, Type.Null()]),
   falseAlarm: Type.Union([MetricDecision, Type.Null()]),
+  /** From the worker's pixel bootstrap; absent when it sent none (pixel AUROC then compared as point values). */
+  pixelAuroc: Type.Optional(Type.Union([MetricDecision, Type.Null()])),
+  /** masked anomalous held-out images behind the pixel interval (minPerClass of them needed, and of normals) */
+  masked: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type EligibilityDecisionBody = Static<typeof EligibilityDecisionBody>;
 
