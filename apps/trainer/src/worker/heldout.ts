@@ -11,7 +11,7 @@ import type { Manifest } from '@linewatch/protocol';
 import { MODEL_FILE } from '@linewatch/model-package';
 import { TrainerError } from '../errors.js';
 import { loadEvalData, type EvalSample } from '../eval/data.js';
-import { evaluate, type SampleResult } from '../eval/evaluate.js';
+import { evaluate, type PixelTruth, type SampleResult } from '../eval/evaluate.js';
 import { metricSet } from '../eval/metrics.js';
 import { heldOutByClass } from './heldout-classes.js';
 import { openModel } from '../eval/model.js';
@@ -29,6 +29,8 @@ export interface ScoredModel {
   readonly labels: readonly (0 | 1)[];
   /** Scores of the extra normal frames asked for (calibration only; not part of the metrics). */
   readonly extraScores: readonly number[];
+  /** Map and mask at the model's input resolution per held-out image (null: an anomaly without a mask). */
+  readonly pixels: readonly (PixelTruth | null)[];
 }
 
 /**
@@ -170,6 +172,7 @@ export async function scoreHeldOut(
       scores: results.map((r) => r.score),
       labels: results.map((r) => r.label),
       extraScores: run.results.slice(samples.length).map((r) => r.score),
+      pixels: results.map((r) => r.pixels),
     };
   } finally {
     await model.release();

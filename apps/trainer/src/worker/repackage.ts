@@ -16,7 +16,7 @@ import {
   type ManifestDraft,
 } from '@linewatch/model-package';
 import type { Manifest } from '@linewatch/protocol';
-import type { ThresholdCalibration } from '@linewatch/protocol/http';
+import type { HeldOutComparison, ThresholdCalibration } from '@linewatch/protocol/http';
 import { parseManifestEntry } from '../package-io.js';
 import type { ClaimedJob, HeldOutMetrics } from './types.js';
 
@@ -62,6 +62,19 @@ export function calibrationMetrics(c: ThresholdCalibration | undefined): Record<
   };
 }
 
+/** The pixel-AUROC interval in the manifest (difference candidate − parent, image-level bootstrap), when measured. */
+export function pixelIntervalMetrics(c: HeldOutComparison | undefined): Record<string, number> {
+  const p = c?.pixelAuroc;
+  if (!p) return {};
+  return {
+    heldOutPixelAurocDiff: p.diff,
+    heldOutPixelAurocDiffLo: p.lo,
+    heldOutPixelAurocDiffHi: p.hi,
+    pixelBootstrapResamples: p.resamples,
+    pixelBootstrapMaskedImages: p.masked,
+  };
+}
+
 export interface FinalPackage {
   readonly registryVersion: string;
   readonly manifest: Manifest;
@@ -77,6 +90,7 @@ export function finalizePackage(opts: {
   readonly metrics: {
     readonly candidate: HeldOutMetrics;
     readonly parent: HeldOutMetrics;
+    readonly comparison?: HeldOutComparison;
     readonly calibration?: ThresholdCalibration;
   };
   readonly privateKeyPath: string;
@@ -97,6 +111,7 @@ export function finalizePackage(opts: {
       ...manifestMetrics('heldOut', opts.metrics.candidate),
       ...manifestMetrics('parentHeldOut', opts.metrics.parent),
       ...calibrationMetrics(opts.metrics.calibration),
+      ...pixelIntervalMetrics(opts.metrics.comparison),
     },
     // Calibrated on every normal frame the candidate did not train on (held-out + the fine-tune's validation share).
     threshold: {

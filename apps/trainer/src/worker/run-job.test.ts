@@ -91,6 +91,17 @@ test(
     assert.ok(cmp.imageAuroc!.lo <= cmp.imageAuroc!.diff && cmp.imageAuroc!.diff <= cmp.imageAuroc!.hi);
     assert.equal(cmp.falseAlarm?.candidate.rate, r.metrics.candidate.falseAlarmRate);
     assert.equal(cmp.falseAlarm?.parent.rate, r.metrics.parent.falseAlarmRate);
+    // Pixel AUROC with its image-level bootstrap interval, in the metrics and the manifest.
+    const px = cmp.pixelAuroc!;
+    assert.ok(px, 'the pixel-AUROC interval is reported');
+    assert.equal(px.method, 'bootstrap-images');
+    assert.deepEqual([px.normal, px.masked, px.resamples], [6, 6, 300]);
+    assert.ok(Math.abs(px.candidate - r.metrics.candidate.pixelAuroc!) < 1e-9, `${px.candidate}`);
+    assert.ok(Math.abs(px.parent - r.metrics.parent.pixelAuroc!) < 1e-9, `${px.parent}`);
+    assert.ok(px.lo <= px.diff && px.diff <= px.hi, JSON.stringify(px));
+    assert.equal(pkg.manifest.metrics['heldOutPixelAurocDiffLo'], px.lo);
+    assert.equal(pkg.manifest.metrics['heldOutPixelAurocDiffHi'], px.hi);
+    assert.equal(pkg.manifest.metrics['pixelBootstrapMaskedImages'], 6);
 
     // Heartbeats carried every phase in order, and epochs + loss while training.
     const beats = io.calls.filter((c) => c.op === 'heartbeat').map((c) => c.progress!);

@@ -32,6 +32,7 @@ import {
   validationNormals,
 } from './heldout.js';
 import { LeaseKeeper, leaseProgress } from './lease.js';
+import { comparePixels } from './pixel-comparison.js';
 import { silentLogger, type WorkerLogger } from './log.js';
 import { finalizePackage, type FinalPackage } from './repackage.js';
 import type { ClaimedJob, JobIO } from './types.js';
@@ -119,13 +120,18 @@ async function evaluate(c: JobContext, candidateDir: string, inputs: Awaited<Ret
     parent: par.scores,
     threshold: parentThreshold,
   });
+  // Pixel AUROC gets its interval too (image-level bootstrap over the images with pixel truth).
+  const pixelAuroc = comparePixels(cand.pixels, par.pixels, comparison.confidence);
   c.log.info(
-    { candidate: cand.metrics, parent: par.metrics, threshold, calibration, comparison },
+    { candidate: cand.metrics, parent: par.metrics, threshold, calibration, comparison, pixelAuroc },
     `held-out candidate image AUROC ${fmt(cand.metrics.imageAuroc)} pixel AUROC ${fmt(cand.metrics.pixelAuroc)} FAR ${fmt(cand.metrics.falseAlarmRate)}; ` +
       `parent ${fmt(par.metrics.imageAuroc)} / ${fmt(par.metrics.pixelAuroc)} / ${fmt(par.metrics.falseAlarmRate)}; ` +
       `threshold ${threshold.toPrecision(4)} from ${calibration.normals} normal frames (false alarms ≤ ${(calibration.hi * 100).toFixed(1)} % at ${calibration.confidence * 100} %)`,
   );
-  return { metrics: { candidate: cand.metrics, parent: par.metrics, comparison, calibration }, threshold };
+  return {
+    metrics: { candidate: cand.metrics, parent: par.metrics, comparison: { ...comparison, pixelAuroc }, calibration },
+    threshold,
+  };
 }
 
 /**
