@@ -1,7 +1,8 @@
 /**
  * Eligibility from intervals: the worker measured candidate and parent on the same held-out items and sent the
  * DeLong interval of the image-AUROC difference and Newcombe's paired interval of the false-alarm-rate difference
- * (libs/metrics compareHeldOut). A verdict counts only with at least `minPerClass` anomalous AND normal held-out
+ * (libs/metrics compareHeldOut), and — from newer workers — an image-level bootstrap interval of the pixel-AUROC
+ * difference (pixelAurocDifference). A verdict counts only with at least `minPerClass` anomalous AND normal held-out
  * items, and only when the interval can tell (else "not enough data", with the interval, for a human to weigh) — a
  * point difference on 17 items is noise, not a reason to block or pass a model.
  */
@@ -36,6 +37,33 @@ function describe(name: string, d: MetricDecision, cand: string, parent: string,
   return `${name} ${cand} vs parent ${parent}: Δ ${signed(d.diff)} [${signed(d.lo)}, ${signed(d.hi)}] (${pct} %, margin ${d.margin}) → ${SAYS[d.verdict]}`;
 }
 
+/**
+ * The pixel part, from the worker's image-level bootstrap: judged like image AUROC, but with fewer than `minPerClass`
+ * masked anomalous (or normal) held-out images its verdict is "not enough data" and does not count — masks are
+ * scarcer than confirmations, and the image-level gate still decides. undefined: the worker sent no pixel interval.
+ */
+function pixelPart(
+  c: HeldOutComparison,
+  tol: IntervalTolerance,
+  notes: string[],
+): { decision: MetricDecision | null; counts: boolean } | undefined {
+  const p = c.pixelAuroc;
+  if (p === undefined) return undefined;
+  if (p === null) {
+    notes.push('pixel AUROC not comparable (no masked anomalous or no normal held-out images)');
+    return { decision: null, counts: false };
+  }
+  const d = judged(p, tol.auroc, true);
+  notes.push(
+    describe('pixel AUROC', d, f(p.candidate), f(p.parent), c.confidence) + ` (${p.resamples} image resamples)`,
+  );
+  if (p.masked >= tol.minPerClass && p.normal >= tol.minPerClass) return { decision: d, counts: true };
+  notes.push(
+    `pixel AUROC: ${p.masked} masked anomalous and ${p.normal} normal held-out images, ${tol.minPerClass} of each needed before its verdict counts (not counted)`,
+  );
+  return { decision: { ...d, verdict: 'not-enough-data' }, counts: false };
+}
+
 export function decideFromIntervals(
   c: HeldOutComparison,
   tol: IntervalTolerance,
@@ -54,8 +82,9 @@ export function decideFromIntervals(
         ` at the parent's threshold ${c.falseAlarm.threshold.toPrecision(4)}`,
     );
   } else notes.push('false-alarm rate not comparable (no normal held-out items)');
+  const px = pixelPart(c, tol, notes);
   const short = c.anomalous < tol.minPerClass || c.normal < tol.minPerClass;
-  const verdicts = [auc?.verdict, fa?.verdict];
+  const verdicts = [auc?.verdict, fa?.verdict, px?.counts ? px.decision?.verdict : undefined];
   let decision: EligibilityDecisionBody['decision'];
   if (short) {
     decision = 'not-enough-data';
@@ -67,6 +96,8 @@ export function decideFromIntervals(
     if (auc?.verdict === 'worse') problems.push('image AUROC is worse than the parent’s beyond its interval');
     if (fa?.verdict === 'worse')
       problems.push('false alarms are more frequent than the parent’s beyond their interval');
+    if (px?.counts && px.decision?.verdict === 'worse')
+      problems.push('pixel AUROC is worse than the parent’s beyond its interval');
   } else if (verdicts.includes('not-enough-data') || !auc || !fa) {
     decision = 'not-enough-data';
     notes.unshift('an interval straddles the tolerated loss');
@@ -80,6 +111,7 @@ export function decideFromIntervals(
       confidence: c.confidence,
       imageAuroc: auc,
       falseAlarm: fa,
+      ...(px ? { pixelAuroc: px.decision, masked: c.pixelAuroc?.masked ?? 0 } : {}),
     },
     problems,
     notes,

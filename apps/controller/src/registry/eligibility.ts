@@ -3,8 +3,9 @@
  * same held-out set, and its manifest build is higher than the parent's (agents refuse a non-rollback update to a
  * lower or equal build). With the worker's intervals (metrics.comparison) the verdict comes from them and counts
  * only with enough held-out items per class (eligibility-intervals.ts: otherwise "not enough data", eligible null,
- * left to a human); pixel AUROC, which has no interval, is still compared as point values within the tolerance.
- * Without intervals (older workers) all three are point comparisons within the tolerance. The reason lists every
+ * left to a human); pixel AUROC is decided from its bootstrap interval too, with enough masked held-out images.
+ * Results from workers before the pixel interval keep the point comparison of pixel AUROC within the tolerance
+ * (said in a note); without any intervals (older workers still) all three are point comparisons. The reason lists every
  * comparison, so the UI can show exactly why a version was blocked.
  */
 import type { EligibilityDecisionBody } from '@linewatch/protocol/http';
@@ -59,11 +60,15 @@ export function decideEligibility(
     decision = judged.decision;
     problems.push(...judged.problems);
     notes.push(...judged.notes);
-    const pixel: string[] = [];
-    pointComparisons(m.candidate, m.parent, tol, pixel, notes, ['pixelAuroc']);
-    // Without enough held-out data no verdict counts, the point comparison of pixel AUROC neither.
-    if (decision.decision === 'not-enough-data') notes.push(...pixel.map((x) => `${x} (not counted)`));
-    else problems.push(...pixel);
+    if (m.comparison.pixelAuroc === undefined) {
+      // A worker before the pixel interval: pixel AUROC as point values, as before.
+      const pixel: string[] = [];
+      notes.push('pixel AUROC without an interval (older worker): compared as point values');
+      pointComparisons(m.candidate, m.parent, tol, pixel, notes, ['pixelAuroc']);
+      // Without enough held-out data no verdict counts, the point comparison of pixel AUROC neither.
+      if (decision.decision === 'not-enough-data') notes.push(...pixel.map((x) => `${x} (not counted)`));
+      else problems.push(...pixel);
+    } else notes.push(`held-out n=${m.candidate.n}`);
   } else {
     pointComparisons(m.candidate, m.parent, tol, problems, notes, ['imageAuroc', 'pixelAuroc', 'falseAlarmRate']);
   }
