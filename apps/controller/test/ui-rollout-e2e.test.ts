@@ -29,13 +29,27 @@ test(
         parent: parentScores,
         threshold: 2.2,
       });
+      // ... and the pixel-AUROC bootstrap interval on its 3 masked anomalies, shown beside the image interval.
+      const pixelAuroc = {
+        method: 'bootstrap-images' as const,
+        candidate: 0.8,
+        parent: 0.85,
+        diff: -0.05,
+        lo: -0.2,
+        hi: 0.1,
+        resamples: 300,
+        seed: 1,
+        normal: 6,
+        masked: 3,
+        pixels: 9 * 4096,
+      };
       await f.app.registry.addVersion({
         version: 'v2-few',
         line: 'line-1',
         parentVersion: 'v1',
         jobId: 'job-few',
         datasetSnapshotId: 'ds-few',
-        metrics: { candidate: PARENT_METRICS, parent: PARENT_METRICS, comparison },
+        metrics: { candidate: PARENT_METRICS, parent: PARENT_METRICS, comparison: { ...comparison, pixelAuroc } },
         threshold: 0.5,
         packageTar: stubPackage(f.keys.privateKey, f.keys.publicKey, '1.0.4', 4),
         createdBy: 'worker:test',
@@ -70,6 +84,7 @@ test(
         few,
         /image AUROC Δ -0\.\d{4} \[-\d\.\d{4}, \d\.\d{4}\] → not-enough-data|image AUROC Δ -0\.\d{4} \[-\d\.\d{4}, -?\d\.\d{4}\]/,
       );
+      assert.match(few, /pixel AUROC \(3 masked\) Δ -0\.0500 \[-0\.2000, 0\.1000\] → not-enough-data/);
       // The line's first model, installed on every device: shown live, no Approve (approving it later was a downgrade).
       const first = `document.querySelector('tr[data-version="v1"]')`;
       assert.match(await page.evaluate<string>(`${first}.textContent`), /live on 3 of 3 device\(s\)/);

@@ -41,7 +41,8 @@ function metrics(m) {
 
 /**
  * The interval verdicts behind eligibility: "not enough data" (too few held-out items per class, or an interval too
- * wide to tell) is shown with its intervals so a human can weigh it.
+ * wide to tell) is shown with its intervals so a human can weigh it; the pixel-AUROC line (image-level bootstrap)
+ * names how many masked held-out images it rests on.
  * @param {ModelMetrics} m
  */
 function decision(m) {
@@ -52,7 +53,9 @@ function decision(m) {
     `<div class="hint" data-verdict="${esc(x.verdict)}">${esc(name)} Δ ${num(x.diff, 4)} [${num(x.lo, 4)}, ${num(x.hi, 4)}] → ${esc(x.verdict)}</div>`;
   return `<div class="decision-${esc(d.decision)}" data-decision="${esc(d.decision)}"><strong>${esc(d.decision.replace(/-/g, ' '))}</strong>
     <div class="hint">${d.anomalous} anomalous · ${d.normal} normal held out (need ${d.minPerClass} each) · ${Math.round(d.confidence * 100)} % intervals</div>
-    ${d.imageAuroc ? line('image AUROC', d.imageAuroc) : ''}${d.falseAlarm ? line('false alarms', d.falseAlarm) : ''}</div>`;
+    ${d.imageAuroc ? line('image AUROC', d.imageAuroc) : ''}${d.falseAlarm ? line('false alarms', d.falseAlarm) : ''}${
+      d.pixelAuroc ? line(`pixel AUROC (${d.masked ?? 0} masked)`, d.pixelAuroc) : ''
+    }</div>`;
 }
 
 /** @param {ModelVersionBody} m */
