@@ -5,10 +5,10 @@
  * (≥ 1 positive pixel), and every pixel of a drawn image counts as often as the image was drawn. Both models see the
  * same draws (paired). Seeded through {@link pairedBootstrap}: same maps, seed and count → the same interval.
  *
- * Cost: each model's pixels are radix-sorted ONCE; a replicate is then one linear pass per model over the sorted
- * pixels with per-image weights (a weighted Mann–Whitney count), no sorting. Time ≈ 2 × pixels × (resamples + 1)
- * simple steps, e.g. 100 images of 256×256 (6.6 M pixels) × 300 resamples ≈ 4 G steps, seconds on one core (README);
- * memory ≈ 14 bytes per pixel per model.
+ * Cost: each model's pixels are radix-sorted ONCE and reduced to per-image-pair counts of correctly ranked
+ * (anomalous, normal) pixel pairs (one pass; anomalous pixels × images additions); a replicate is then a
+ * masked-images × images weighted sum, no pixel touched. Measured on one shared core: 100 images of 256×256
+ * (6.6 M pixels, 40 masked) in 2.7 s at 300 resamples, 3.1 s at 2000; ≈ 30 bytes per pixel transient while sorting.
  */
 import { pairedBootstrap, type BootstrapOptions } from './bootstrap.js';
 import { MetricsError, MetricsErrorCodes } from './errors.js';
@@ -39,59 +39,79 @@ export interface PixelAurocDifference {
   readonly pixels: number;
 }
 
-/** One model's pixels sorted by score once: which image each came from, its truth, and where a tie group ends. */
-interface RankedPixels {
-  readonly image: Uint32Array;
-  readonly positive: Uint8Array;
-  readonly tieEnd: Uint8Array;
+/**
+ * One model's pixel ranking reduced to image pairs: `pairs[r·K + b]` counts the (anomalous pixel of masked image r,
+ * normal pixel of image b) pairs ranked correctly, ties ½ — a weighted Mann–Whitney U over images. Any resample's
+ * pixel AUROC follows from it without touching a pixel again: Σ w_a·w_b·pairs / (Σ w_a·pos_a · Σ w_b·neg_b).
+ */
+interface PairCounts {
+  readonly pairs: Float64Array;
+  /** anomalous / normal pixels per image */
+  readonly pos: Float64Array;
+  readonly neg: Float64Array;
 }
 
-function rank(maps: readonly Float32Array[], masks: readonly Uint8Array[]): RankedPixels {
+function flatten(maps: readonly Float32Array[]): { scores: Float32Array; imageOf: Uint32Array } {
   const total = maps.reduce((s, m) => s + m.length, 0);
   const scores = new Float32Array(total);
   const imageOf = new Uint32Array(total);
-  const truth = new Uint8Array(total);
   let at = 0;
   maps.forEach((m, i) => {
     scores.set(m, at);
     imageOf.fill(i, at, at + m.length);
-    for (let j = 0; j < m.length; j++) truth[at + j] = masks[i]![j] ? 1 : 0;
     at += m.length;
   });
-  const keys = keysOf(scores);
-  const order = Uint32Array.from({ length: total }, (_, i) => i);
-  radixSortKeys(keys, order);
-  const image = new Uint32Array(total);
-  const positive = new Uint8Array(total);
-  const tieEnd = new Uint8Array(total);
-  for (let i = 0; i < total; i++) {
-    image[i] = imageOf[order[i]!]!;
-    positive[i] = truth[order[i]!]!;
-    tieEnd[i] = i === total - 1 || keys[i] !== keys[i + 1] ? 1 : 0;
-  }
-  return { image, positive, tieEnd };
+  return { scores, imageOf };
 }
 
-/** Pixel AUROC with each pixel weighted by how often its image was drawn (ties count ½, as in pixelAuroc). */
-function weightedAuroc(r: RankedPixels, weight: Float64Array): number {
-  let negBelow = 0;
-  let positives = 0;
-  let area = 0;
-  let groupPos = 0;
-  let groupNeg = 0;
-  for (let i = 0; i < r.image.length; i++) {
-    const w = weight[r.image[i]!]!;
-    if (r.positive[i]) groupPos += w;
-    else groupNeg += w;
-    if (r.tieEnd[i]) {
-      area += groupPos * (negBelow + groupNeg / 2);
-      negBelow += groupNeg;
-      positives += groupPos;
-      groupPos = 0;
-      groupNeg = 0;
+function pairCounts(maps: readonly Float32Array[], masks: readonly Uint8Array[], rowOf: Int32Array): PairCounts {
+  const k = maps.length;
+  const rows = rowOf.reduce((n, r) => (r >= 0 ? n + 1 : n), 0);
+  const { scores, imageOf } = flatten(maps);
+  const truth = new Uint8Array(scores.length);
+  let at = 0;
+  for (const m of masks) for (let j = 0; j < m.length; j++) truth[at++] = m[j] ? 1 : 0;
+  const keys = keysOf(scores);
+  const order = Uint32Array.from({ length: scores.length }, (_, i) => i);
+  radixSortKeys(keys, order);
+  const pairs = new Float64Array(rows * k);
+  const pos = new Float64Array(k);
+  const neg = new Float64Array(k);
+  const negBelow = new Float64Array(k); // normal pixels per image ranked strictly below the current tie group
+  for (let start = 0; start < keys.length;) {
+    let end = start + 1;
+    while (end < keys.length && keys[end] === keys[start]) end++;
+    for (let i = start; i < end; i++) if (!truth[order[i]!]) neg[imageOf[order[i]!]!]! += 1; // tied normals: ½ below
+    for (let i = start; i < end; i++) {
+      const p = order[i]!;
+      if (!truth[p]) continue;
+      const a = imageOf[p]!;
+      pos[a]! += 1;
+      const row = rowOf[a]! * k;
+      for (let b = 0; b < k; b++) pairs[row + b]! += negBelow[b]! + (neg[b]! - negBelow[b]!) / 2;
     }
+    for (let b = start; b < end; b++) negBelow[imageOf[order[b]!]!] = neg[imageOf[order[b]!]!]!;
+    start = end;
   }
-  return area / (positives * negBelow);
+  return { pairs, pos, neg };
+}
+
+/** Pixel AUROC with each image's pixels weighted by how often the image was drawn (ties ½, as in pixelAuroc). */
+function weightedAuroc(c: PairCounts, masked: readonly number[], weight: Float64Array): number {
+  const k = weight.length;
+  let area = 0;
+  let positives = 0;
+  let negatives = 0;
+  for (let b = 0; b < k; b++) negatives += weight[b]! * c.neg[b]!;
+  masked.forEach((a, r) => {
+    const wa = weight[a]!;
+    if (wa === 0) return;
+    positives += wa * c.pos[a]!;
+    let s = 0;
+    for (let b = 0; b < k; b++) s += weight[b]! * c.pairs[r * k + b]!;
+    area += wa * s;
+  });
+  return area / (positives * negatives);
 }
 
 function checkImages(images: readonly PixelMapPair[]): Uint8Array {
@@ -124,14 +144,21 @@ export function pixelAurocDifference(
   options: BootstrapOptions = {},
 ): PixelAurocDifference {
   const strata = checkImages(images);
+  const maskedImages: number[] = [];
+  const rowOf = new Int32Array(images.length).fill(-1);
+  strata.forEach((s, i) => {
+    if (s) rowOf[i] = maskedImages.push(i) - 1;
+  });
   const masks = images.map((im) => im.mask);
-  const cand = rank(
+  const cand = pairCounts(
     images.map((im) => im.candidate),
     masks,
+    rowOf,
   );
-  const par = rank(
+  const par = pairCounts(
     images.map((im) => im.parent),
     masks,
+    rowOf,
   );
   const weight = new Float64Array(images.length);
   const b = pairedBootstrap(
@@ -139,13 +166,13 @@ export function pixelAurocDifference(
     (picked) => {
       weight.fill(0);
       for (const i of picked) weight[i]! += 1;
-      return weightedAuroc(cand, weight) - weightedAuroc(par, weight);
+      return weightedAuroc(cand, maskedImages, weight) - weightedAuroc(par, maskedImages, weight);
     },
     options,
   );
   weight.fill(1);
-  const candidate = weightedAuroc(cand, weight);
-  const parent = weightedAuroc(par, weight);
+  const candidate = weightedAuroc(cand, maskedImages, weight);
+  const parent = weightedAuroc(par, maskedImages, weight);
   const masked = strata.reduce((s, v) => s + v, 0);
   return {
     method: 'bootstrap-images',
@@ -159,6 +186,6 @@ export function pixelAurocDifference(
     seed: b.seed,
     normal: images.length - masked,
     masked,
-    pixels: cand.image.length,
+    pixels: masks.reduce((n, m) => n + m.length, 0),
   };
 }

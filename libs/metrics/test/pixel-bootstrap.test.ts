@@ -61,6 +61,28 @@ test('pixel bootstrap: point values equal pixelAuroc over all pixels of each mod
   assert.deepEqual([d.normal, d.masked, d.pixels, d.resamples, d.method], [8, 6, 14 * 256, 50, 'bootstrap-images']);
 });
 
+test('pixel bootstrap: heavy ties (quantised maps) and repeated images still match pixelAuroc exactly', () => {
+  const q = (m: Float32Array) => m.map((v) => Math.round(v * 4) / 4);
+  const base = images(23, 6, 5, 0.6, 0.3).map((i) => ({ ...i, candidate: q(i.candidate), parent: q(i.parent) }));
+  const ims = [...base, base[0]!, base[7]!, base[7]!]; // an image drawn more than once counts once per draw
+  const d = pixelAurocDifference(ims, { resamples: 20 });
+  const masks = ims.map((i) => i.mask);
+  assert.equal(
+    d.candidate,
+    pixelAuroc(
+      ims.map((i) => i.candidate),
+      masks,
+    ),
+  );
+  assert.equal(
+    d.parent,
+    pixelAuroc(
+      ims.map((i) => i.parent),
+      masks,
+    ),
+  );
+});
+
 test('pixel bootstrap: a clearly better candidate has its whole interval above 0', () => {
   const d = pixelAurocDifference(images(5, 12, 10, 1.0, 0.2), { resamples: 300, seed: 7 });
   assert.ok(d.diff > 0.1, JSON.stringify(d));
