@@ -5,8 +5,8 @@
  * only with enough held-out items per class (eligibility-intervals.ts: otherwise "not enough data", eligible null,
  * left to a human); pixel AUROC is decided from its bootstrap interval too, with enough masked held-out images.
  * Results from workers before the pixel interval keep the point comparison of pixel AUROC within the tolerance
- * (said in a note); without any intervals (older workers still) all three are point comparisons. The reason lists every
- * comparison, so the UI can show exactly why a version was blocked.
+ * (said in a note); without any intervals (older workers still) all three are point comparisons. The reason lists
+ * every comparison, so the UI can show exactly why a version was blocked.
  */
 import type { EligibilityDecisionBody } from '@linewatch/protocol/http';
 import type { HeldOutMetrics, ModelMetrics } from '../store/registry-store.js';
