@@ -1,7 +1,7 @@
 /**
  * `npm run bench:oneclass -- --data <dir|fashion-mnist|cifar-10-batches-bin dir> [--json f] [--classes a,b]
  *   [--train-limit n] [--test-limit-per-class n] [--preset cpu] [--backbone nsfwjs[:<model>]|<dir>|onnx:<…>] [--out dir]
- *   [--no-knn] [--epochs n] [--lr x] [--batch n] [--seed n] [--config <file>] [--help]` (no --backbone: the preset's default, e.g. nsfwjs:inception_v3 for `semantic`)
+ *   [--no-knn] [--epochs n] [--lr x] [--batch n] [--seed n] [--config <file>] [--help]` (no --backbone: the preset's default, nsfwjs)
  *
  * The one-class protocol (src/protocols/one-class.ts, also `linewatch-trainer bench --protocol one-class`): per class,
  * ADTR trained on that class's training images, image AUROC on all test images with that class normal, and the kNN

@@ -138,7 +138,7 @@ export const train: Command = {
       type: 'string',
       value: '<nsfwjs|dir|onnx:path>',
       description:
-        'frozen backbone: nsfwjs (MobileNetV2; the default except for --preset semantic, whose default is nsfwjs:inception_v3), nsfwjs:<model> (mobilenet_v2_mid, inception_v3), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)',
+        'frozen backbone: nsfwjs (MobileNetV2, the default), nsfwjs:<model> (mobilenet_v2_mid, inception_v3), a TF.js model folder, or onnx:<dir|backbone.json> (user ONNX + manifest)',
     },
     out: {
       type: 'string',

@@ -21,34 +21,30 @@ test('--backbone nsfwjs:<model> picks another model bundled in nsfwjs; an unknow
   );
 });
 
-test('the semantic preset resolves its own taps on InceptionV3 and its altTaps on MobileNetV2', () => {
+test('the semantic preset resolves its own taps on MobileNetV2 and its altTaps on InceptionV3', () => {
   const model = presetByName('semantic').model;
-  const inception = resolveBackbone('nsfwjs:inception_v3', model);
-  assert.equal(inception.id, 'inception_v3-nsfwjs-4.4.0');
-  assert.deepEqual(inception.taps, model.taps);
-  assert.equal(backboneModel(inception, model), model, 'the preset is used as is');
-  assert.ok(inception.plan.taps.every((t) => t.shape[0] === 768 && t.shape[1] >= 2));
-
   const mobilenet = resolveBackbone('nsfwjs', model);
   assert.equal(mobilenet.id, 'mobilenetv2-nsfwjs-4.4.0');
-  assert.deepEqual(mobilenet.taps, model.altTaps?.[0]);
-  const trained = backboneModel(mobilenet, model);
-  assert.deepEqual(trained.taps, ['block_12_add', 'block_16_project_BN'], 'the package records the taps it used');
-  assert.deepEqual(
-    mobilenet.plan.taps.map((t) => t.shape[0]),
-    [96, 320],
-  );
+  assert.deepEqual(mobilenet.taps, model.taps);
+  assert.equal(backboneModel(mobilenet, model), model, 'the preset is used as is');
+
+  const inception = resolveBackbone('nsfwjs:inception_v3', model);
+  assert.equal(inception.id, 'inception_v3-nsfwjs-4.4.0');
+  assert.deepEqual(inception.taps, model.altTaps?.[0]);
+  const trained = backboneModel(inception, model);
+  assert.deepEqual(trained.taps, ['mixed5', 'mixed7'], 'the package records the taps it used');
+  assert.ok(inception.plan.taps.every((t) => t.shape[0] === 768 && t.shape[1] >= 2));
 });
 
 test("a preset whose taps and altTaps a backbone lacks fails on the preset's own tap names", () => {
   const model = { ...presetByName('semantic').model, altTaps: [['no_such_layer']] };
   assert.throws(
-    () => resolveBackbone('nsfwjs', model),
-    (e: unknown) => isBackboneError(e) && e.code === 'LW_BACKBONE_TAP' && /mixed5/.test(e.message),
+    () => resolveBackbone('nsfwjs:inception_v3', model),
+    (e: unknown) => isBackboneError(e) && e.code === 'LW_BACKBONE_TAP' && /block_5_add/.test(e.message),
   );
 });
 
 test('the manifest scoring rule: the whole-map window of the semantic preset is the map mean, cpu pools a max', () => {
-  assert.deepEqual(scoringRule(presetByName('semantic').model), { rule: 'map-mean', pool: 96 });
+  assert.deepEqual(scoringRule(presetByName('semantic').model), { rule: 'map-mean', pool: 128 });
   assert.deepEqual(scoringRule(presetByName('cpu').model), { rule: 'pooled-max', pool: 16 });
 });

@@ -12,16 +12,16 @@ export const PRESETS = ['cpu', 'paper', 'tiny', 'demo', 'semantic'] as const;
 export type Preset = (typeof PRESETS)[number];
 
 /**
- * The backbone a preset trains on when `--backbone` is not given: `semantic` on the InceptionV3 bundled in nsfwjs
- * (the broadest features that install from npm, README "How the semantic preset was chosen"), the others on nsfwjs's
- * MobileNetV2, which their figures were measured with.
+ * The backbone a preset trains on when `--backbone` is not given: nsfwjs's MobileNetV2, which every preset's figures
+ * were measured with. `semantic` was also measured on the nsfwjs InceptionV3 (broader features: its kNN is stronger)
+ * and ADTR did worse there (libs/adtr README "How the semantic preset was chosen").
  */
 export const PRESET_BACKBONE: Readonly<Record<Preset, string>> = {
   cpu: 'nsfwjs',
   paper: 'nsfwjs',
   tiny: 'nsfwjs',
   demo: 'nsfwjs',
-  semantic: 'nsfwjs:inception_v3',
+  semantic: 'nsfwjs',
 };
 
 export const FINETUNE_LOSSES = ['px', 'img', 'auto'] as const;
