@@ -8,47 +8,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build as buildAgent, parseConfig, type Agent, type BuildOptions } from '@linewatch/agent';
-import { build as buildController, type App } from '@linewatch/controller';
-import { createImage } from '@linewatch/vision';
-import { makeSigner } from './field-install-model.js';
+import { build as buildAgent, parseConfig, type Agent } from '@linewatch/agent';
+import type { App } from '@linewatch/controller';
+import { GreyCamera, LEVELS, scoreOf, startGreyLine } from './grey-line.js';
 import { waitFor } from './helpers.js';
 
 const SITE = 'plant-cal';
 const LINE = 'line-cal';
 const DEVICE = 'edge-cal';
 const CAMERA = 'cam-1';
-/** 20 grey levels: scores |v/127.5 − 1| from 0.02 (v 125) to 0.76 (v 30), each once per cycle. */
-const LEVELS = Array.from({ length: 20 }, (_, i) => 30 + 5 * i);
-const scoreOf = (v: number) => Math.abs((v / 255 - 0.5) / 0.5);
-
-type Source = ReturnType<NonNullable<BuildOptions['sourceFactory']>>;
-type Sink = Parameters<Source['start']>[0];
-
-/** A camera cycling uniform grey frames at `fps`. */
-class GreyCamera implements Source {
-  readonly width = 32;
-  readonly height = 32;
-  readonly fps = 20;
-  private readonly frames = LEVELS.map((v) => createImage(32, 32, [v, v, v]));
-  private timer: NodeJS.Timeout | undefined;
-  private i = 0;
-  constructor(readonly camera: string) {}
-  start(sink: Sink): void {
-    const tick = (): void => {
-      sink.frame(this.frames[this.i++ % this.frames.length]!);
-      this.timer = setTimeout(tick, 1000 / this.fps);
-    };
-    this.timer = setTimeout(tick, 0);
-  }
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-  }
-}
-
 interface Revision {
   revision: number;
   threshold: number;
@@ -63,43 +34,9 @@ test(
     let app: App | undefined;
     let agent: Agent | undefined;
     try {
-      const signer = makeSigner(join(dir, 'keys'));
-      const { tar, registryVersion } = await signer.sign('1.0.0', 1, 1);
-      writeFileSync(join(dir, 'model.tar'), tar);
-      writeFileSync(join(dir, 'trusted.pem'), signer.publicKeyPem);
-
-      let adminPassword = '';
-      app = await buildController({
-        storage: 'configured',
-        logger: false,
-        overrides: {
-          dataDir: join(dir, 'controller'),
-          http: { docs: false },
-          mqtt: { enabled: true, mode: 'embedded', host: '127.0.0.1', port: 0 },
-        },
-        onBootstrap: (c) => {
-          adminPassword = c.password;
-        },
-      });
-      const ctrl = app;
-      const login = await ctrl.inject({
-        method: 'POST',
-        url: '/api/auth/login',
-        payload: { username: 'admin', password: adminPassword },
-      });
-      const cookie = login.cookies.find((x) => x.name === 'lw_session')!;
-      const headers = {
-        cookie: `lw_session=${cookie.value}`,
-        'x-csrf-token': login.json<{ csrfToken: string }>().csrfToken,
-      };
-      const created = await ctrl.inject({
-        method: 'POST',
-        url: '/api/devices',
-        headers,
-        payload: { id: DEVICE, name: 'calibration edge', site: SITE, line: LINE },
-      });
-      assert.equal(created.statusCode, 201, created.body);
-      const { credentials } = created.json<{ credentials: { username: string; password: string } }>();
+      const line = await startGreyLine(dir, { id: DEVICE, name: 'calibration edge', site: SITE, line: LINE });
+      app = line.app;
+      const { app: ctrl, headers, credentials, registryVersion } = line;
 
       agent = await buildAgent({
         config: parseConfig({
