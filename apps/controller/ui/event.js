@@ -32,6 +32,8 @@ const loadImage = (src) =>
 
 /** @type {(() => void) | null} */
 let detach = null;
+/** Renders started so far; a render that is no longer the newest stops at its next await. */
+let renders = 0;
 /** @param {unknown} s */
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** Seed threshold step of the , and . keys, in percent of the map's scale. */
@@ -329,12 +331,19 @@ function shortcuts({ painter, zoom, polygon, resize }, a, v) {
  */
 export async function renderEvent(main, id) {
   detach?.();
+  // Quick j/k presses start a render before the last one has finished loading: only the newest, still-current one
+  // may take the page (a stale one finishing late would put another event's canvas under the reviewer's brush).
+  const seq = ++renders;
+  const stale = () => seq !== renders || decodeURIComponent(location.hash.slice('#/event/'.length)) !== id;
   /** @type {EventView} */
   const e = await api('GET', `/api/events/${encodeURIComponent(id)}`);
+  if (stale()) return;
   const base = `/api/events/${encodeURIComponent(id)}`;
   main.innerHTML = eventMarkup(e);
   const stage = await setUpStage(main, e, base);
+  if (stale()) return;
   const detachClasses = await attachClasses(main, e, stage.painter);
+  if (stale()) return detachClasses();
   const draftState = find(main, '#draft-state', HTMLElement);
   const keeper = new DraftKeeper(base, stage.painter, (s) => {
     draftState.dataset.state = s;
